@@ -1,0 +1,81 @@
+/*
+ * vpc_core.h: the portable core's API, as the OS glue calls it.
+ *
+ * One struct vpc_sys is one instance of the whole object graph (one per
+ * kernel; the host kernel and the fuzzers make their own).  Control entry
+ * points may sleep and serialize on the instance's control lock; data-path
+ * entry points (later: frame input) never sleep.
+ */
+#ifndef _VPC_CORE_H_
+#define _VPC_CORE_H_
+
+#include "vpc_os.h"
+
+struct vpc_sys;
+struct vpc_hdl;
+struct vpc_opdesc;
+
+/* Who is calling, as the glue saw it. */
+struct vpc_call {
+	struct vpc_caller *caller;  /* handed back to os_handle_install() */
+	bool priv;                  /* may create and mutate */
+};
+
+int  vpc_sys_create(struct vpc_sys **out);
+/* EBUSY while any object or handle exists; then frees everything. */
+int  vpc_sys_destroy(struct vpc_sys *sys);
+bool vpc_sys_busy(struct vpc_sys *sys);
+/* Kill every object (handles must be closed first). */
+void vpc_sys_teardown(struct vpc_sys *sys);
+
+/*
+ * vpc_open(): returns 0 and a new handle for the glue to install, or an errno.
+ * The handle remembers whether the caller was privileged.
+ */
+int  vpc_core_open(struct vpc_sys *sys, const struct vpc_call *call,
+         const vpc_id_t *id, vpc_type_t type, vpc_flags_t flags,
+         struct vpc_hdl **out);
+/* The descriptor is gone: drop the handle (may destroy an uncommitted object). */
+void vpc_core_close(struct vpc_sys *sys, struct vpc_hdl *h);
+/* Object type of what a handle refers to (for the glue's fstat and logs). */
+unsigned vpc_hdl_objtype(const struct vpc_hdl *h);
+
+/*
+ * Validation the glue runs before it copies anything in: op known and
+ * applicable to the handle (h may be NULL for VPC_HANDLE_NONE), keylen and
+ * *vallen acceptable.  On success *usable is how many value bytes the op may
+ * write (vallen capped at VPC_CTL_MAX_VALLEN), and *desc describes the op
+ * (the glue needs vpc_opdesc_handle_off() to undo a descriptor on a failed
+ * copy-out).
+ */
+int  vpc_ctl_check(const struct vpc_hdl *h, vpc_op_t op, size_t keylen,
+         size_t vallen, size_t *usable, const struct vpc_opdesc **desc);
+/*
+ * Run an op on kernel copies of key and value.  Calls vpc_ctl_check itself.
+ * *vallen: in, the value buffer's size; out, the bytes written (or, with
+ * ERANGE, the bytes needed).
+ */
+int  vpc_core_ctl(struct vpc_sys *sys, const struct vpc_call *call,
+         struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen,
+         void *val, size_t *vallen);
+/* Offset in the value of a descriptor the op returns, or -1. */
+int  vpc_opdesc_handle_off(const struct vpc_opdesc *d);
+const char *vpc_op_name(vpc_op_t op);
+
+/* The op table, for tools that generate the TypeScript layouts. */
+struct vpc_opinfo {
+	vpc_op_t    op;
+	const char *name;
+	uint32_t    types;      /* bit (1 << VPC_TYPE_*); bit 0 = VPC_HANDLE_NONE */
+	uint32_t    keysz;      /* exact size, or element size when key_array */
+	uint32_t    valsz;      /* exact size, or element size when val_array */
+	uint8_t     key_array;
+	uint8_t     val_array;
+	uint8_t     mutating;
+	uint8_t     privileged;
+	int32_t     handle_off;
+};
+size_t vpc_op_count(void);
+void   vpc_op_info(size_t i, struct vpc_opinfo *out);
+
+#endif /* _VPC_CORE_H_ */

@@ -1,0 +1,254 @@
+/*
+ * vpc_ctl.c: vpc_open, close and the op dispatcher.
+ *
+ * One table says, for every op, which handles it applies to, the exact key
+ * and value sizes, whether it mutates and whether it needs privilege.  The
+ * glue asks vpc_ctl_check() before it copies a byte in, so a bad size or a
+ * wrong handle is refused without reading the caller's memory; the table is
+ * also what tools/abi_dump prints for the TypeScript bindings.
+ */
+#include "vpc_impl.h"
+
+#define OPF_MUT      0x01
+#define OPF_PRIV     0x02
+#define OPF_KEYARR   0x04       /* key: 1..n elements of keysz */
+#define OPF_VALARR   0x08       /* value: up to n elements of valsz */
+
+#define T(t)    (1u << (t))
+#define T_NONE  T(VPC_TYPE_UNSET)       /* VPC_HANDLE_NONE */
+#define T_ANY   (T(VPC_TYPE_NIC) | T(VPC_TYPE_SWITCH) | T(VPC_TYPE_SWPORT) | \
+                 T(VPC_TYPE_VCC))
+#define T_ROOTS (T(VPC_TYPE_NIC) | T(VPC_TYPE_SWITCH) | T(VPC_TYPE_VCC))
+
+struct vpc_opdesc {
+	const char *name;
+	vpc_opfn_t *fn;
+	uint32_t    types;
+	uint32_t    keysz;
+	uint32_t    valsz;
+	uint8_t     flags;
+	int16_t     handle_off;         /* descriptor in the value, or -1 */
+};
+
+#define OP(num, fn_, types_, key_, val_, flags_) \
+	[num] = { #num, fn_, types_, key_, val_, flags_, -1 }
+
+static const struct vpc_opdesc optab[] = {
+	OP(VPC_OP_NOP, vpc_op_nop, T_ANY | T_NONE, 0, 0, 0),
+	OP(VPC_OP_GET_TXN, vpc_op_get_txn, T_ANY, 0, sizeof(vpc_txn_t), 0),
+	OP(VPC_OP_NIC_SET_MAC, vpc_op_nic_set_mac, T(VPC_TYPE_NIC),
+	    sizeof(vpc_vmnic_t), 0, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NIC_GET_MAC, vpc_op_nic_get_mac, T(VPC_TYPE_NIC), 0,
+	    sizeof(vpc_vmnic_t), 0),
+	OP(VPC_OP_COMMIT, vpc_op_commit, T_ROOTS, sizeof(vpc_txn_t), 0,
+	    OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_DESTROY, vpc_op_destroy, T_ANY, sizeof(vpc_txn_t), 0,
+	    OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_GET_TYPE, vpc_op_get_type, T_ANY, 0, sizeof(vpc_type_t), 0),
+	OP(VPC_OP_GET_ID, vpc_op_get_id, T_ANY, 0, sizeof(vpc_id_t), 0),
+	OP(VPC_OP_GET_INFO, vpc_op_get_info, T_ANY, 0, sizeof(vpc_obj_info_t), 0),
+	OP(VPC_OP_SW_GET_PORT_COUNT, vpc_op_sw_port_count, T(VPC_TYPE_SWITCH),
+	    0, sizeof(vpc_switch_t), 0),
+	[VPC_OP_SW_ADD_PORT] = { "VPC_OP_SW_ADD_PORT", vpc_op_sw_add_port,
+	    T(VPC_TYPE_SWITCH), sizeof(vpc_swport_t), sizeof(vpc_swport_t),
+	    OPF_MUT | OPF_PRIV, __builtin_offsetof(vpc_swport_t, descriptor) },
+	OP(VPC_OP_SW_DEL_PORT, vpc_op_sw_del_port, T(VPC_TYPE_SWITCH),
+	    sizeof(vpc_swport_ref_t), 0, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_SW_GET_PORT, vpc_op_sw_get_port, T(VPC_TYPE_SWITCH),
+	    sizeof(vpc_swport_ref_t), sizeof(vpc_swport_t), 0),
+	OP(VPC_OP_SW_SET_VNI, vpc_op_sw_set_vni, T(VPC_TYPE_SWITCH),
+	    sizeof(vpc_sw_vni_t), 0, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_SW_GET_VNI, vpc_op_sw_get_vni, T(VPC_TYPE_SWITCH), 0,
+	    sizeof(vpc_sw_vni_t), 0),
+	OP(VPC_OP_SW_LIST_PORTS, vpc_op_sw_list_ports, T(VPC_TYPE_SWITCH),
+	    sizeof(vpc_list_req_t), sizeof(vpc_swport_t), OPF_VALARR),
+	OP(VPC_OP_SYS_LIST, vpc_op_sys_list, T_NONE, sizeof(vpc_list_req_t),
+	    sizeof(vpc_obj_info_t), OPF_VALARR),
+	OP(VPC_OP_SYS_STATS, vpc_op_sys_stats, T_NONE, 0,
+	    sizeof(vpc_sys_stats_t), 0),
+};
+
+static const struct vpc_opdesc *
+op_lookup(vpc_op_t op)
+{
+	if (op >= nitems(optab) || optab[op].fn == NULL)
+		return (NULL);
+	return (&optab[op]);
+}
+
+const char *
+vpc_op_name(vpc_op_t op)
+{
+	const struct vpc_opdesc *d = op_lookup(op);
+
+	return (d != NULL ? d->name : "VPC_OP_UNKNOWN");
+}
+
+int
+vpc_opdesc_handle_off(const struct vpc_opdesc *d)
+{
+	return (d->handle_off);
+}
+
+size_t
+vpc_op_count(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < nitems(optab); i++)
+		n += optab[i].fn != NULL;
+	return (n);
+}
+
+void
+vpc_op_info(size_t idx, struct vpc_opinfo *out)
+{
+	size_t i, n = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < nitems(optab); i++) {
+		if (optab[i].fn == NULL || n++ != idx)
+			continue;
+		out->op = (vpc_op_t)i;
+		out->name = optab[i].name;
+		out->types = optab[i].types;
+		out->keysz = optab[i].keysz;
+		out->valsz = optab[i].valsz;
+		out->key_array = (optab[i].flags & OPF_KEYARR) != 0;
+		out->val_array = (optab[i].flags & OPF_VALARR) != 0;
+		out->mutating = (optab[i].flags & OPF_MUT) != 0;
+		out->privileged = (optab[i].flags & OPF_PRIV) != 0;
+		out->handle_off = optab[i].handle_off;
+		return;
+	}
+}
+
+int
+vpc_ctl_check(const struct vpc_hdl *h, vpc_op_t op, size_t keylen,
+    size_t vallen, size_t *usable, const struct vpc_opdesc **descp)
+{
+	const struct vpc_opdesc *d;
+
+	if (keylen > VPC_CTL_MAX_KEYLEN)
+		return (VPC_E2BIG);
+	if ((d = op_lookup(op)) == NULL)
+		return (VPC_ENOTTY);
+	if (h == NULL) {
+		if ((d->types & T_NONE) == 0)
+			return (VPC_EBADF);
+	} else if ((d->types & T(h->obj->type)) == 0)
+		return (VPC_ENOTTY);
+	if ((d->flags & OPF_KEYARR) != 0) {
+		if (keylen == 0 || keylen % d->keysz != 0)
+			return (VPC_EINVAL);
+	} else if (keylen != d->keysz)
+		return (VPC_EINVAL);
+	if ((d->flags & OPF_VALARR) != 0)
+		*usable = vallen < VPC_CTL_MAX_VALLEN ? vallen : VPC_CTL_MAX_VALLEN;
+	else if (vallen != d->valsz)
+		return (VPC_EINVAL);
+	else
+		*usable = vallen;
+	*descp = d;
+	return (0);
+}
+
+int
+vpc_core_ctl(struct vpc_sys *sys, const struct vpc_call *call,
+    struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen,
+    void *val, size_t *vallen)
+{
+	const struct vpc_opdesc *d;
+	struct vpc_ctx x;
+	size_t usable;
+	int error;
+
+	error = vpc_ctl_check(h, op, keylen, vallen != NULL ? *vallen : 0,
+	    &usable, &d);
+	if (error != 0)
+		return (error);
+	if ((d->flags & OPF_PRIV) != 0 && !(h != NULL ? h->priv : call->priv))
+		return (VPC_EPERM);
+
+	os_sx_xlock(sys->ctl);
+	if (h != NULL && h->obj->dead) {
+		os_sx_xunlock(sys->ctl);
+		return (VPC_EIDRM);
+	}
+	x.sys = sys;
+	x.call = call;
+	x.hdl = h;
+	x.obj = h != NULL ? h->obj : NULL;
+	x.key = key;
+	x.keylen = keylen;
+	x.val = val;
+	x.vallen = usable;
+	if (usable > 0)
+		memset(val, 0, usable);
+	error = d->fn(&x);
+	os_sx_xunlock(sys->ctl);
+
+	if (vallen != NULL && (error == 0 || error == VPC_ERANGE))
+		*vallen = x.vallen;
+	return (error);
+}
+
+int
+vpc_core_open(struct vpc_sys *sys, const struct vpc_call *call,
+    const vpc_id_t *id, vpc_type_t word, vpc_flags_t flags,
+    struct vpc_hdl **out)
+{
+	unsigned type = VPC_TYPE_WORD_OBJTYPE(word);
+	struct vpc_obj *o;
+	struct vpc_hdl *h;
+	int error = 0;
+	bool created = false;
+
+	if (flags != VPC_FLAG_DEFAULT && flags != VPC_FLAG_CREATE &&
+	    flags != VPC_FLAG_OPEN)
+		return (VPC_EINVAL);
+	if ((word & VPC_TYPE_WORD_PADMASK) != 0 ||
+	    VPC_TYPE_WORD_VERSION(word) != VPC_ABI_VERSION ||
+	    type == VPC_TYPE_UNSET || type > VPC_TYPE_MAX)
+		return (VPC_EINVAL);
+	if (vpc_objops_of(type) == NULL)
+		return (VPC_EOPNOTSUPP);        /* router, NAT, link: not yet */
+	if (vpc_id_is_nil(id))
+		return (VPC_EINVAL);
+	if (type == VPC_TYPE_SWPORT && flags == VPC_FLAG_CREATE)
+		return (VPC_EOPNOTSUPP);        /* ports come from SW_ADD_PORT */
+
+	os_sx_xlock(sys->ctl);
+	o = vpc_reg_lookup(sys, id);
+	if (o != NULL && flags == VPC_FLAG_CREATE)
+		error = VPC_EEXIST;
+	else if (o != NULL && o->type != type)
+		error = VPC_ENOENT;     /* no object of *that* type */
+	else if (o == NULL && (flags == VPC_FLAG_OPEN || type == VPC_TYPE_SWPORT))
+		error = VPC_ENOENT;
+	else if (o == NULL && !call->priv)
+		error = VPC_EPERM;
+	else if (o == NULL) {
+		error = vpc_obj_new(sys, type, id, &o);
+		created = error == 0;
+	}
+	if (error == 0) {
+		h = vpc_hdl_new(o, call->priv);
+		if (h == NULL) {
+			error = VPC_ENOMEM;
+			if (created)
+				vpc_obj_kill(o);
+		} else
+			*out = h;
+	}
+	os_sx_xunlock(sys->ctl);
+	return (error);
+}
+
+void
+vpc_core_close(struct vpc_sys *sys, struct vpc_hdl *h)
+{
+	os_sx_xlock(sys->ctl);
+	vpc_hdl_free(h);
+	os_sx_xunlock(sys->ctl);
+}

@@ -1,0 +1,123 @@
+/*
+ * vpc_sys.c: one instance of the object graph, and the ops that look at it
+ * as a whole (SYS_LIST, SYS_STATS).
+ */
+#include "vpc_impl.h"
+
+int
+vpc_sys_create(struct vpc_sys **out)
+{
+	struct vpc_sys *sys;
+	int error;
+
+	sys = vpc_alloc(sizeof(*sys), VPC_M_WAITOK);
+	if (sys == NULL)
+		return (VPC_ENOMEM);
+	sys->ctl = os_sx_create("vpc ctl");
+	if (sys->ctl == NULL) {
+		vpc_free(sys, sizeof(*sys));
+		return (VPC_ENOMEM);
+	}
+	vpc_hashkey_init(&sys->hkey);
+	if ((error = vpc_reg_init(sys)) != 0) {
+		os_sx_destroy(sys->ctl);
+		vpc_free(sys, sizeof(*sys));
+		return (error);
+	}
+	*out = sys;
+	return (0);
+}
+
+bool
+vpc_sys_busy(struct vpc_sys *sys)
+{
+	bool busy;
+
+	os_sx_xlock(sys->ctl);
+	busy = sys->nobjs != 0 || sys->nhandles != 0;
+	os_sx_xunlock(sys->ctl);
+	return (busy);
+}
+
+/*
+ * Kill every object, committed or not (host kernel shutdown; the FreeBSD
+ * module refuses to unload instead).  Handles must be closed already.
+ */
+void
+vpc_sys_teardown(struct vpc_sys *sys)
+{
+	os_sx_xlock(sys->ctl);
+	/* A kill can take other objects along, so start over each time. */
+	while (sys->list_head != NULL)
+		vpc_obj_kill(sys->list_head);
+	os_sx_xunlock(sys->ctl);
+}
+
+int
+vpc_sys_destroy(struct vpc_sys *sys)
+{
+	if (vpc_sys_busy(sys))
+		return (VPC_EBUSY);
+	vpc_reg_fini(sys);
+	os_sx_destroy(sys->ctl);
+	vpc_free(sys, sizeof(*sys));
+	return (0);
+}
+
+int
+vpc_op_sys_list(struct vpc_ctx *x)
+{
+	vpc_list_req_t req;
+	vpc_obj_info_t info;
+	struct vpc_obj *o, *first;
+	size_t fit, n = 0, rest = 0;
+
+	memcpy(&req, x->key, sizeof(req));
+	if (req.obj_type > VPC_TYPE_MAX)
+		return (VPC_EINVAL);
+	for (n = 0; n < sizeof(req._pad0); n++)
+		if (req._pad0[n] != 0)
+			return (VPC_EINVAL);
+	n = 0;
+	for (first = x->sys->list_head; first != NULL &&
+	    first->serial <= req.marker; first = first->list_next)
+		;
+	fit = x->vallen / sizeof(info);
+	for (o = first; o != NULL; o = o->list_next) {
+		if (req.obj_type != 0 && o->type != req.obj_type)
+			continue;
+		if (n < fit) {
+			vpc_obj_info(o, &info);
+			memcpy((char *)x->val + n * sizeof(info), &info,
+			    sizeof(info));
+			n++;
+		} else
+			rest++;
+	}
+	if (n == 0 && rest > 0) {
+		size_t need = rest * sizeof(info);
+
+		x->vallen = need < VPC_CTL_MAX_VALLEN ? need :
+		    VPC_CTL_MAX_VALLEN - VPC_CTL_MAX_VALLEN % sizeof(info);
+		return (VPC_ERANGE);
+	}
+	x->vallen = n * sizeof(info);
+	return (0);
+}
+
+int
+vpc_op_sys_stats(struct vpc_ctx *x)
+{
+	vpc_sys_stats_t st;
+	size_t i;
+
+	memset(&st, 0, sizeof(st));
+	st.objects = x->sys->nobjs;
+	st.handles = x->sys->nhandles;
+	for (i = 0; i <= VPC_TYPE_MAX; i++)
+		st.by_type[i] = x->sys->by_type[i];
+	st.mem_bytes = vpc_mem_bytes();
+	st.mem_allocs = vpc_mem_allocs();
+	memcpy(x->val, &st, sizeof(st));
+	return (0);
+}

@@ -1,0 +1,273 @@
+/*
+ * host_loop.c: epoll, timers and deferred frees for vpc-hostd.
+ *
+ * Hangups first: when a client closes a handle and then sends a request on
+ * another, both events may arrive in the same batch.  Running every hangup
+ * of the batch before any request keeps the order the client saw, so an
+ * object dies on close(2) before the client's next call is answered, as it
+ * would on FreeBSD where close(2) is synchronous.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "vpc_os.h"
+#include "host_loop.h"
+#include "host_os.h"
+
+#define BATCH 256
+
+static int epfd = -1;
+static volatile bool stopping;
+static struct hsrc *retired;
+
+/* ---- Deferred frees (the epoch) ----------------------------------------- */
+
+static struct os_defer *deferred;   /* os_storage[0] links them */
+static unsigned epoch_readers;
+
+void
+os_epoch_enter(struct os_epoch *e)
+{
+	(void)e;
+	epoch_readers++;
+}
+
+void
+os_epoch_exit(struct os_epoch *e)
+{
+	(void)e;
+	epoch_readers--;
+}
+
+void
+os_epoch_defer(struct os_defer *d, void (*fn)(struct os_defer *))
+{
+	d->fn = fn;
+	d->os_storage[0] = deferred;
+	deferred = d;
+}
+
+void
+hloop_reclaim(void)
+{
+	struct os_defer *d, *next;
+
+	if (epoch_readers != 0)
+		abort();        /* a reader outlived its iteration: a core bug */
+	while ((d = deferred) != NULL) {
+		deferred = NULL;
+		for (; d != NULL; d = next) {
+			next = d->os_storage[0];
+			d->fn(d);
+		}
+	}
+}
+
+/* ---- Timers --------------------------------------------------------------- */
+
+struct os_timer {
+	struct os_mtx   *mtx;
+	void           (*fn)(void *);
+	void            *arg;
+	uint64_t         when;
+	bool             armed;
+	struct os_timer *next;          /* all timers, armed or not */
+	struct os_timer **prevp;
+};
+
+static struct os_timer *timers;
+
+struct os_timer *
+os_timer_create(struct os_mtx *m, void (*fn)(void *), void *arg)
+{
+	struct os_timer *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return (NULL);
+	t->mtx = m;
+	t->fn = fn;
+	t->arg = arg;
+	t->next = timers;
+	if (timers != NULL)
+		timers->prevp = &t->next;
+	t->prevp = &timers;
+	timers = t;
+	return (t);
+}
+
+void
+os_timer_arm(struct os_timer *t, uint64_t delay_ns)
+{
+	t->when = os_now_ns() + delay_ns;
+	t->armed = true;
+}
+
+void
+os_timer_stop(struct os_timer *t)
+{
+	t->armed = false;
+}
+
+/* Callbacks run on the loop thread, so once we are here none is running. */
+void
+os_timer_drain(struct os_timer *t)
+{
+	t->armed = false;
+}
+
+void
+os_timer_destroy(struct os_timer *t)
+{
+	if (t == NULL)
+		return;
+	*t->prevp = t->next;
+	if (t->next != NULL)
+		t->next->prevp = t->prevp;
+	free(t);
+}
+
+static int
+timers_run(void)
+{
+	uint64_t now = os_now_ns(), next = UINT64_MAX;
+	struct os_timer *t;
+	bool again;
+
+	do {
+		again = false;
+		for (t = timers; t != NULL; t = t->next) {
+			if (!t->armed)
+				continue;
+			if (t->when <= now) {
+				t->armed = false;
+				if (t->mtx != NULL)
+					os_mtx_lock(t->mtx);
+				t->fn(t->arg);
+				if (t->mtx != NULL)
+					os_mtx_unlock(t->mtx);
+				again = true;   /* the list may have changed */
+				break;
+			}
+		}
+	} while (again);
+	for (t = timers; t != NULL; t = t->next)
+		if (t->armed && t->when < next)
+			next = t->when;
+	if (next == UINT64_MAX)
+		return (-1);
+	now = os_now_ns();
+	return (next <= now ? 0 : (int)((next - now + 999999) / 1000000));
+}
+
+/* ---- The loop ------------------------------------------------------------- */
+
+int
+hloop_init(void)
+{
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	return (epfd < 0 ? -1 : 0);
+}
+
+void
+hloop_fini(void)
+{
+	struct hsrc *s;
+
+	while ((s = retired) != NULL) {
+		retired = s->retired_next;
+		s->free_fn(s);
+	}
+	hloop_reclaim();
+	if (epfd >= 0)
+		close(epfd);
+	epfd = -1;
+}
+
+int
+hloop_add(struct hsrc *src, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = src };
+
+	return (epoll_ctl(epfd, EPOLL_CTL_ADD, src->fd, &ev));
+}
+
+int
+hloop_mod(struct hsrc *src, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = src };
+
+	return (epoll_ctl(epfd, EPOLL_CTL_MOD, src->fd, &ev));
+}
+
+void
+hloop_retire(struct hsrc *src)
+{
+	if (src->retired)
+		return;
+	src->retired = true;
+	if (src->fd >= 0) {
+		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, NULL);
+		close(src->fd);
+		src->fd = -1;
+	}
+	src->retired_next = retired;
+	retired = src;
+}
+
+void
+hloop_stop(void)
+{
+	stopping = true;
+}
+
+static void
+dispatch(struct epoll_event *evs, int n)
+{
+	const uint32_t hup = EPOLLHUP | EPOLLRDHUP | EPOLLERR;
+	struct hsrc *s;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		s = evs[i].data.ptr;
+		if (s->hup_first && (evs[i].events & hup) != 0 && !s->retired) {
+			s->fn(s, evs[i].events);
+			evs[i].events = 0;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		s = evs[i].data.ptr;
+		if (evs[i].events != 0 && !s->retired)
+			s->fn(s, evs[i].events);
+	}
+	while ((s = retired) != NULL) {
+		retired = s->retired_next;
+		s->free_fn(s);
+	}
+}
+
+int
+hloop_run(void)
+{
+	struct epoll_event evs[BATCH];
+	int n, timeout;
+
+	while (!stopping) {
+		timeout = timers_run();
+		hloop_reclaim();
+		if (stopping)
+			break;
+		n = epoll_wait(epfd, evs, BATCH, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		dispatch(evs, n);
+		hloop_reclaim();
+	}
+	return (0);
+}

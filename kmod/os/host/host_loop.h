@@ -1,0 +1,40 @@
+/*
+ * host_loop.h: the host kernel's one event loop (epoll), its timers and the
+ * deferred-free queue that stands in for FreeBSD's network epoch.
+ *
+ * vpc-hostd is single-threaded: control requests, frames and timers all run
+ * on this loop, so "inside the epoch" means "inside a loop iteration", and
+ * memory handed to os_epoch_defer is freed after the iteration ends.
+ */
+#ifndef _HOST_LOOP_H_
+#define _HOST_LOOP_H_
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hsrc;
+typedef void hsrc_fn(struct hsrc *src, uint32_t events);
+
+struct hsrc {
+	int          fd;
+	hsrc_fn     *fn;
+	void        *arg;
+	bool         hup_first;     /* hangups of these run before other events */
+	bool         retired;       /* closed: ignore its pending events */
+	void       (*free_fn)(struct hsrc *);
+	struct hsrc *retired_next;
+};
+
+int  hloop_init(void);
+void hloop_fini(void);
+int  hloop_add(struct hsrc *src, uint32_t events);
+int  hloop_mod(struct hsrc *src, uint32_t events);
+/* Stop watching src and free it (free_fn) once the current batch is done. */
+void hloop_retire(struct hsrc *src);
+/* Run until hloop_stop(); returns 0, or -1 if epoll failed. */
+int  hloop_run(void);
+void hloop_stop(void);
+/* Free what os_epoch_defer queued; called between iterations and at exit. */
+void hloop_reclaim(void);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * host_os.c: the core's OS interface on Linux userland: malloc, pthread
+ * mutexes, CLOCK_MONOTONIC, getrandom(2), plain counters (one thread), and
+ * logging to stderr.  Timers and the epoch live in host_loop.c.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "vpc_os.h"
+#include "host_os.h"
+
+int host_log_level = VPC_LOG_INFO;
+uint64_t host_fail_alloc_at;
+uint64_t host_alloc_calls;
+
+void *
+os_alloc(size_t size, int flags)
+{
+	host_alloc_calls++;
+	if (host_fail_alloc_at != 0 && --host_fail_alloc_at == 0)
+		return (NULL);
+	if (size == 0)
+		size = 1;
+	return ((flags & VPC_M_ZERO) ? calloc(1, size) : malloc(size));
+}
+
+void
+os_free(void *p, size_t size)
+{
+	(void)size;
+	free(p);
+}
+
+struct os_mtx {
+	pthread_mutex_t m;
+};
+
+struct os_mtx *
+os_mtx_create(const char *name)
+{
+	struct os_mtx *m = calloc(1, sizeof(*m));
+
+	(void)name;
+	if (m != NULL)
+		pthread_mutex_init(&m->m, NULL);
+	return (m);
+}
+
+void
+os_mtx_destroy(struct os_mtx *m)
+{
+	if (m == NULL)
+		return;
+	pthread_mutex_destroy(&m->m);
+	free(m);
+}
+
+void
+os_mtx_lock(struct os_mtx *m)
+{
+	pthread_mutex_lock(&m->m);
+}
+
+void
+os_mtx_unlock(struct os_mtx *m)
+{
+	pthread_mutex_unlock(&m->m);
+}
+
+/* The sleepable lock is a mutex too: userland has no "may not sleep". */
+struct os_sx {
+	pthread_mutex_t m;
+};
+
+struct os_sx *
+os_sx_create(const char *name)
+{
+	struct os_sx *s = calloc(1, sizeof(*s));
+
+	(void)name;
+	if (s != NULL)
+		pthread_mutex_init(&s->m, NULL);
+	return (s);
+}
+
+void
+os_sx_destroy(struct os_sx *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_destroy(&s->m);
+	free(s);
+}
+
+void
+os_sx_xlock(struct os_sx *s)
+{
+	pthread_mutex_lock(&s->m);
+}
+
+void
+os_sx_xunlock(struct os_sx *s)
+{
+	pthread_mutex_unlock(&s->m);
+}
+
+uint64_t
+os_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
+void
+os_random(void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = getrandom(p, len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			abort();        /* only before the pool is seeded at boot */
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+struct os_counter {
+	uint64_t v;
+};
+
+struct os_counter *
+os_counter_alloc(int mflags)
+{
+	(void)mflags;
+	return (calloc(1, sizeof(struct os_counter)));
+}
+
+void
+os_counter_free(struct os_counter *c)
+{
+	free(c);
+}
+
+void
+os_counter_add(struct os_counter *c, uint64_t n)
+{
+	__atomic_add_fetch(&c->v, n, __ATOMIC_RELAXED);
+}
+
+uint64_t
+os_counter_fetch(struct os_counter *c)
+{
+	return (__atomic_load_n(&c->v, __ATOMIC_RELAXED));
+}
+
+void
+os_log(int level, const char *fmt, ...)
+{
+	static const char *names[] = { [VPC_LOG_ERR] = "error",
+	    [VPC_LOG_WARN] = "warn", [VPC_LOG_INFO] = "info",
+	    [VPC_LOG_DEBUG] = "debug" };
+	va_list ap;
+
+	if (level > host_log_level)
+		return;
+	fprintf(stderr, "vpc-hostd: %s: ", level >= 0 && level <= VPC_LOG_DEBUG &&
+	    names[level] != NULL ? names[level] : "log");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}

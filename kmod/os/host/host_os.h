@@ -1,0 +1,20 @@
+/*
+ * host_os.h: what the host kernel's OS layer offers the rest of vpc-hostd
+ * beyond the core's os_* interface.
+ */
+#ifndef _HOST_OS_H_
+#define _HOST_OS_H_
+
+#include <stdint.h>
+
+/* Messages at or below this level are printed (VPC_LOG_*). */
+extern int host_log_level;
+
+/*
+ * Fault injection for tests: when nonzero, the Nth os_alloc from now fails
+ * (and counting stops).  Set through the daemon's test-only op or a fuzzer.
+ */
+extern uint64_t host_fail_alloc_at;
+extern uint64_t host_alloc_calls;
+
+#endif
