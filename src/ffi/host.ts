@@ -1,0 +1,56 @@
+/**
+ * The host-kernel backend: libvpc.so (kmod/os/host/libvpc.c) exports the
+ * FreeBSD prototypes of vpc_open and vpc_ctl and talks to vpc-hostd.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import koffi from 'koffi';
+import type { Backend, CtlResult } from './backend.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** $VPC_LIBVPC, else the one `npm install` built in kmod/build. */
+export function libvpcPath(): string {
+  return process.env.VPC_LIBVPC ?? resolve(here, '../../kmod/build/libvpc.so');
+}
+
+/** Where libvpc will look for the daemon (mirrors vpc_wire_default_path). */
+export function hostSocketPath(): string {
+  const env = process.env.VPC_HOSTD_SOCKET;
+  if (env) return env;
+  const uid = process.getuid?.() ?? 0;
+  if (uid === 0) return '/run/vpc/hostd.sock';
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  return xdg?.startsWith('/') ? `${xdg}/vpc/hostd.sock` : `/tmp/vpc-${uid}/hostd.sock`;
+}
+
+export function loadHostBackend(): Backend {
+  const path = libvpcPath();
+  if (!existsSync(path)) {
+    throw new Error(`libvpc not found at ${path}: run \`npm install\` (or \`make -C kmod\`), or set VPC_LIBVPC`);
+  }
+  const lib = koffi.load(path);
+  const libc = koffi.load('libc.so.6');
+  const vpcOpen = lib.func('int32_t vpc_open(const uint8_t *id, uint64_t type, uint64_t flags)');
+  const vpcCtl = lib.func('int vpc_ctl(int32_t h, uint32_t op, size_t keylen, const uint8_t *key, uint64_t *vallen, uint8_t *buf)');
+  const cClose = libc.func('int close(int fd)');
+  const vallen = new BigUint64Array(1);
+
+  return {
+    kind: 'host',
+    where: hostSocketPath(),
+    open(id, typeWord, flags) {
+      const h = vpcOpen(id, BigInt(typeWord), BigInt(flags)) as number;
+      return h >= 0 ? h : -koffi.errno();
+    },
+    ctl(handle, op, key, val): CtlResult {
+      vallen[0] = BigInt(val?.byteLength ?? 0);
+      const rc = vpcCtl(handle, op, key?.byteLength ?? 0, key, vallen, val) as number;
+      return { errno: rc === 0 ? 0 : koffi.errno(), vallen: Number(vallen[0]) };
+    },
+    close(handle) {
+      return cClose(handle) === 0 ? 0 : koffi.errno();
+    },
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * The vpcsw: a virtual switch carrying one VNI, and its ports (an uplink to
+ * the vcc, a router, vmnics).
+ */
+import {
+  encode, VPC_FLAG_SWP_DESCRIPTOR, VPC_FLAG_SWP_ROUTER, VPC_FLAG_SWP_UPLINK,
+  VPC_FLAG_SWP_VLAN_ID, VPC_FLAG_SWP_VMNIC, VPC_FLAG_SWP_VNI, VPC_OP_SW_ADD_PORT,
+  VPC_OP_SW_DEL_PORT, VPC_OP_SW_GET_PORT, VPC_OP_SW_GET_PORT_COUNT, VPC_OP_SW_GET_VNI,
+  VPC_OP_SW_LIST_PORTS, VPC_OP_SW_SET_VNI, VPC_VNI_NONE, type StructValues,
+} from '../ffi/index.ts';
+import { idBytes, idFromBytes, isNilId, macBytes, macString, newId, type Id } from './ids.ts';
+import { ctlGet, ctlList, ctlSet } from './kernel.ts';
+import { Nic } from './nic.ts';
+import { openHandle, VpcObject, type OpenMode, type TxnOption } from './object.ts';
+import { checkVlan, checkVni } from './validate.ts';
+
+export type PortKind = 'uplink' | 'router' | 'vmnic';
+
+interface PortCommon {
+  /** The port's id; a retried add with the same id meets EEXIST, not a twin. */
+  id?: Id;
+  vlan?: number;
+  vni?: number;
+}
+export type PortSpec =
+  | (PortCommon & { kind: 'uplink'; vcc?: Id })
+  | (PortCommon & { kind: 'router' })
+  | (PortCommon & { kind: 'vmnic'; nic?: Id; mac?: string; descriptor?: boolean });
+
+export interface PortInfo {
+  id: Id;
+  kind: PortKind;
+  vlan: number | undefined;
+  vni: number | undefined;
+  /** vmnic ports: the vmnic's MAC, once set. */
+  mac: string | undefined;
+  /** What is plugged in: the vmnic or the vcc. */
+  peer: Id | undefined;
+  serial: number;
+}
+
+export interface AddedPort extends PortInfo {
+  /** With `descriptor: true`: a handle to the port's vmnic. */
+  nic?: Nic;
+}
+
+export interface SwitchOptions {
+  vni?: number;
+}
+
+export interface PortCount {
+  ports: number;
+  vni: number | undefined;
+  hasUplink: boolean;
+  hasRouter: boolean;
+}
+
+function portInfoFrom(v: StructValues['vpc_swport_t']): PortInfo {
+  const kind: PortKind = v.flags & VPC_FLAG_SWP_UPLINK ? 'uplink'
+    : v.flags & VPC_FLAG_SWP_ROUTER ? 'router' : 'vmnic';
+  return {
+    id: idFromBytes(v.port_id),
+    kind,
+    vlan: v.flags & VPC_FLAG_SWP_VLAN_ID ? v.vlan_id : undefined,
+    vni: v.flags & VPC_FLAG_SWP_VNI ? v.vni : undefined,
+    mac: kind === 'vmnic' && v.smac.some((b) => b !== 0) ? macString(v.smac) : undefined,
+    peer: isNilId(v.peer_id) ? undefined : idFromBytes(v.peer_id),
+    serial: v.serial,
+  };
+}
+
+function portRequest(spec: PortSpec, txn: number): StructValues['vpc_swport_t'] {
+  const kindFlag = { uplink: VPC_FLAG_SWP_UPLINK, router: VPC_FLAG_SWP_ROUTER, vmnic: VPC_FLAG_SWP_VMNIC }[spec.kind];
+  if (kindFlag === undefined) throw new TypeError(`port kind must be uplink, router or vmnic, got ${String(spec.kind)}`);
+  let flags = kindFlag;
+  const req = {
+    txn, smac: [0, 0, 0, 0, 0, 0], vni: 0, vlan_id: 0, fw_state_table: 0, fw_egress_ruleset: 0,
+    flags: 0, descriptor: -1, port_id: new Array<number>(16).fill(0), peer_id: new Array<number>(16).fill(0), serial: 0,
+  };
+  if (spec.vlan !== undefined) { req.vlan_id = checkVlan(spec.vlan); flags |= VPC_FLAG_SWP_VLAN_ID; }
+  if (spec.vni !== undefined) { req.vni = checkVni(spec.vni); flags |= VPC_FLAG_SWP_VNI; }
+  if (spec.id !== undefined) req.port_id = Array.from(idBytes(spec.id, 'port id'));
+  if (spec.kind === 'uplink' && spec.vcc !== undefined) req.peer_id = Array.from(idBytes(spec.vcc, 'vcc'));
+  if (spec.kind === 'vmnic') {
+    if (spec.nic !== undefined) req.peer_id = Array.from(idBytes(spec.nic, 'nic'));
+    if (spec.mac !== undefined) req.smac = macBytes(spec.mac);
+    if (spec.descriptor) flags |= VPC_FLAG_SWP_DESCRIPTOR;
+  }
+  req.flags = flags;
+  return req;
+}
+
+export class Switch extends VpcObject {
+  readonly type = 'switch' as const;
+
+  /** Create a switch, with its VNI if given; EEXIST if the id is taken. */
+  static create(id: Id = newId(), opts: SwitchOptions = {}): Switch {
+    const vni = opts.vni === undefined ? undefined : checkVni(opts.vni);
+    const sw = new Switch(openHandle(id, 'switch', 'create'), id);
+    try {
+      if (vni !== undefined) sw.setVni(vni);
+    } catch (e) {
+      sw.close();       // uncommitted: nothing half-made is left behind
+      throw e;
+    }
+    return sw;
+  }
+
+  static open(id: Id, mode: OpenMode = 'open'): Switch {
+    return new Switch(openHandle(id, 'switch', mode), id);
+  }
+
+  /** VNI, or undefined while unset. */
+  vni(): number | undefined {
+    const v = ctlGet(this.target('VPC_OP_SW_GET_VNI'), VPC_OP_SW_GET_VNI, 'vpc_sw_vni_t');
+    return v.vni === VPC_VNI_NONE ? undefined : v.vni;
+  }
+
+  setVni(vni: number, opts: TxnOption = {}): void {
+    ctlSet(this.target('VPC_OP_SW_SET_VNI'), VPC_OP_SW_SET_VNI,
+      { struct: 'vpc_sw_vni_t', value: { txn: opts.txn ?? 0, vni: checkVni(vni) } });
+  }
+
+  portCount(): PortCount {
+    const v = ctlGet(this.target('VPC_OP_SW_GET_PORT_COUNT'), VPC_OP_SW_GET_PORT_COUNT, 'vpc_switch_t');
+    return {
+      ports: v.num_ports,
+      vni: v.vni === VPC_VNI_NONE ? undefined : v.vni,
+      hasUplink: v.has_uplink !== 0,
+      hasRouter: v.has_router !== 0,
+    };
+  }
+
+  addPort(spec: PortSpec, opts: TxnOption = {}): AddedPort {
+    const req = portRequest(spec, opts.txn ?? 0);
+    const res = ctlGet(this.target('VPC_OP_SW_ADD_PORT'), VPC_OP_SW_ADD_PORT, 'vpc_swport_t',
+      { struct: 'vpc_swport_t', value: req });
+    const info: AddedPort = portInfoFrom(res);
+    if (res.flags & VPC_FLAG_SWP_DESCRIPTOR && res.descriptor >= 0 && info.peer) {
+      info.nic = Nic.fromHandle(res.descriptor, info.peer);
+    }
+    return info;
+  }
+
+  delPort(portId: Id, opts: TxnOption = {}): void {
+    ctlSet(this.target('VPC_OP_SW_DEL_PORT'), VPC_OP_SW_DEL_PORT,
+      { struct: 'vpc_swport_ref_t', value: { txn: opts.txn ?? 0, port_id: Array.from(idBytes(portId, 'port id')) } });
+  }
+
+  port(portId: Id): PortInfo {
+    return portInfoFrom(ctlGet(this.target('VPC_OP_SW_GET_PORT'), VPC_OP_SW_GET_PORT, 'vpc_swport_t',
+      { struct: 'vpc_swport_ref_t', value: { port_id: Array.from(idBytes(portId, 'port id')) } }));
+  }
+
+  ports(): PortInfo[] {
+    return ctlList(this.target('VPC_OP_SW_LIST_PORTS'), VPC_OP_SW_LIST_PORTS, 'vpc_swport_t',
+      (marker) => encode('vpc_list_req_t', { obj_type: 0, marker }), (p) => p.serial).map(portInfoFrom);
+  }
+}

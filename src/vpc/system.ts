@@ -1,0 +1,40 @@
+/** Questions about the whole kernel: what exists, how much, is it there. */
+import { backend, encode, VPC_OP_NOP, VPC_OP_SYS_LIST, VPC_OP_SYS_STATS } from '../ffi/index.ts';
+import { ctlGet, ctlList, ctlSet, SYSTEM } from './kernel.ts';
+import { objectInfoFrom, typeNames, typeNumbers, type ObjectInfo, type ObjectType } from './object.ts';
+
+export interface SystemStats {
+  objects: number;
+  handles: number;
+  byType: Partial<Record<ObjectType, number>>;
+  memBytes: number;
+  memAllocs: number;
+}
+
+/** Every object (or those of one type) in creation order: what a restarted orchestrator finds. */
+export function listObjects(type?: ObjectType): ObjectInfo[] {
+  const objType = type === undefined ? 0 : typeNumbers[type];
+  return ctlList(SYSTEM, VPC_OP_SYS_LIST, 'vpc_obj_info_t',
+    (marker) => encode('vpc_list_req_t', { obj_type: objType, marker }), (v) => v.serial).map(objectInfoFrom);
+}
+
+export function systemStats(): SystemStats {
+  const v = ctlGet(SYSTEM, VPC_OP_SYS_STATS, 'vpc_sys_stats_t');
+  const byType: Partial<Record<ObjectType, number>> = {};
+  v.by_type.forEach((n, i) => {
+    const name = typeNames[i];
+    if (name !== undefined) byType[name] = n;
+  });
+  return { objects: v.objects, handles: v.handles, byType, memBytes: v.mem_bytes, memAllocs: v.mem_allocs };
+}
+
+/** Throws VpcUnavailableError when no kernel answers. */
+export function ping(): void {
+  ctlSet(SYSTEM, VPC_OP_NOP, null);
+}
+
+/** Where calls go: the host kernel's socket, or the module's syscalls. */
+export function kernelDescription(): string {
+  const b = backend();
+  return `${b.kind} (${b.where})`;
+}

@@ -1,0 +1,249 @@
+/**
+ * Bad input gets a clear error and loses nothing.  For every op in the op
+ * table: wrong key and value sizes, a handle of the wrong type, a closed
+ * handle, no handle; then bad values op by op (MACs, VNIs, VLANs, kinds,
+ * flags, ids, tokens) and bad vpc_open arguments.  Each case asserts the
+ * errno *and* that a snapshot of the whole kernel is the same afterwards.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { parse } from 'uuid';
+import {
+  backend, encode, errnoName, OPS, sizeOf, VPC_CTL_MAX_KEYLEN, VPC_FLAG_CREATE, VPC_FLAG_DEFAULT,
+  VPC_FLAG_OPEN, VPC_FLAG_SWP_DESCRIPTOR, VPC_FLAG_SWP_FW_EGRESS, VPC_FLAG_SWP_FW_INGRESS,
+  VPC_FLAG_SWP_ROUTER, VPC_FLAG_SWP_UPLINK, VPC_FLAG_SWP_VLAN_ID, VPC_FLAG_SWP_VMNIC, VPC_FLAG_SWP_VNI,
+  VPC_OP_COMMIT, VPC_OP_DESTROY, VPC_OP_GET_TXN, VPC_OP_NIC_SET_MAC, VPC_OP_SW_ADD_PORT, VPC_OP_SW_DEL_PORT,
+  VPC_OP_SW_GET_PORT, VPC_OP_SW_SET_VNI, VPC_OP_SYS_LIST, type CtlResult, type OpInfo,
+} from '../src/ffi/index.ts';
+import { newId, Nic, Switch, Vcc, type VpcObject } from '../src/vpc/index.ts';
+import { startHostd, type Hostd } from './helpers/hostd.ts';
+import { snapshot } from './helpers/state.ts';
+
+let hostd: Hostd;
+let sw: Switch;          // committed, VNI 100: uplink, router, a vmnic port (owned vmnic)
+let sw2: Switch;         // committed, VNI 200
+let nic: Nic;            // committed standalone vmnic, plugged into sw
+let loose: Nic;          // committed standalone vmnic, not plugged
+let vcc: Vcc;
+let portId: string;
+const handles: Record<number, VpcObject> = {};
+
+before(async () => {
+  hostd = await startHostd();
+  sw = Switch.create(newId(), { vni: 100 });
+  sw.addPort({ kind: 'uplink' });
+  sw.addPort({ kind: 'router' });
+  const p = sw.addPort({ kind: 'vmnic', vlan: 10, vni: 100, mac: '02:00:00:00:00:01' });
+  portId = p.id;
+  nic = Nic.create(newId(), { mac: '02:00:00:00:00:02' });
+  sw.addPort({ kind: 'vmnic', nic: nic.id });
+  loose = Nic.create(newId(), { mac: '02:00:00:00:00:03' });
+  sw2 = Switch.create(newId(), { vni: 200 });
+  vcc = Vcc.create();
+  for (const o of [sw, sw2, nic, loose, vcc]) o.commit();
+  handles[1] = nic;
+  handles[2] = sw;
+  handles[7] = vcc;
+});
+
+after(async () => {
+  for (const o of [sw, sw2, nic, loose, vcc]) o.close();
+  await hostd.stop();
+});
+
+/** Run a call that must fail with `want`, and leave everything as it was. */
+function refused(want: string, call: () => CtlResult | number): void {
+  const before = snapshot();
+  const r = call();
+  const errno = typeof r === 'number' ? (r < 0 ? -r : 0) : r.errno;
+  if (typeof r === 'number' && r >= 0) backend().close(r);
+  assert.equal(errnoName(errno), want);
+  assert.deepEqual(snapshot(), before, 'state changed by a refused call');
+}
+
+const ctl = (h: number, op: number, key: Uint8Array | null, vallen: number) =>
+  backend().ctl(h, op, key, vallen > 0 ? Buffer.alloc(vallen) : null);
+
+/** A handle the op applies to, if there is one (type bits: 1 << VPC_TYPE_*). */
+function handleFor(o: OpInfo): number | undefined {
+  for (const t of [1, 2, 7]) if (o.types & (1 << t)) return handles[t]!.handle;
+  return o.types & 1 ? -1 : undefined;
+}
+
+function wrongTypeHandle(o: OpInfo): number | undefined {
+  for (const t of [1, 2, 7]) if (!(o.types & (1 << t))) return handles[t]!.handle;
+  return undefined;
+}
+
+describe('sizes, types and handles, for every op', () => {
+  for (const o of OPS) {
+    const keyOk = o.keyArray ? o.keysz : o.keysz;
+    const valOk = o.valArray ? o.valsz * 4 : o.valsz;
+    test(`${o.name}: wrong key size`, () => {
+      const h = handleFor(o)!;
+      refused('EINVAL', () => ctl(h, o.op, Buffer.alloc(keyOk + 1), valOk));
+      if (keyOk > 0) refused('EINVAL', () => ctl(h, o.op, Buffer.alloc(keyOk - 1), valOk));
+    });
+    if (!o.valArray) {
+      test(`${o.name}: wrong value size`, () => {
+        const h = handleFor(o)!;
+        const key = keyOk > 0 ? Buffer.alloc(keyOk) : null;
+        refused('EINVAL', () => ctl(h, o.op, key, valOk + 1));
+        if (valOk > 0) refused('EINVAL', () => ctl(h, o.op, key, valOk - 1));
+      });
+    }
+    test(`${o.name}: key over the cap is E2BIG before anything is read`, () => {
+      refused('E2BIG', () => ctl(handleFor(o)!, o.op, Buffer.alloc(VPC_CTL_MAX_KEYLEN + 1), valOk));
+    });
+    if ((o.types & 0x86) !== 0x86) {
+      test(`${o.name}: handle of the wrong type is ENOTTY`, () => {
+        refused('ENOTTY', () => ctl(wrongTypeHandle(o)!, o.op, keyOk > 0 ? Buffer.alloc(keyOk) : null, valOk));
+      });
+    }
+    if (!(o.types & 1)) {
+      test(`${o.name}: no handle is EBADF`, () => {
+        refused('EBADF', () => ctl(-1, o.op, keyOk > 0 ? Buffer.alloc(keyOk) : null, valOk));
+      });
+      test(`${o.name}: a closed handle is EBADF`, () => {
+        const n = Nic.open(loose.id);
+        const h = n.handle;
+        n.close();
+        refused('EBADF', () => ctl(h, o.op, keyOk > 0 ? Buffer.alloc(keyOk) : null, valOk));
+      });
+    }
+  }
+  test('an unknown op is ENOTTY', () => {
+    refused('ENOTTY', () => ctl(sw.handle, 9999, null, 0));
+  });
+  test('a descriptor that is not a vpc handle is EBADF (and is not written to)', () => {
+    refused('EBADF', () => ctl(2 /* stderr */, VPC_OP_GET_TXN, null, 4));
+  });
+});
+
+const mac = (s: string) => s.split(':').map((x) => parseInt(x, 16));
+const swport = (v: Record<string, unknown>) => encode('vpc_swport_t', v);
+const addPort = (v: Record<string, unknown>) => () => ctl(sw.handle, VPC_OP_SW_ADD_PORT, swport(v), sizeOf('vpc_swport_t'));
+
+describe('bad values', () => {
+  test('NIC_SET_MAC: multicast, broadcast and zero MACs are EINVAL', () => {
+    for (const m of ['01:00:5e:00:00:01', 'ff:ff:ff:ff:ff:ff', '00:00:00:00:00:00', '03:00:00:00:00:01']) {
+      refused('EINVAL', () => ctl(loose.handle, VPC_OP_NIC_SET_MAC, encode('vpc_vmnic_t', { mac: mac(m) }), 0));
+    }
+  });
+  test('NIC_SET_MAC: nonzero padding is EINVAL', () => {
+    const k = encode('vpc_vmnic_t', { mac: mac('02:00:00:00:00:09') });
+    k[10] = 1;
+    refused('EINVAL', () => ctl(loose.handle, VPC_OP_NIC_SET_MAC, k, 0));
+  });
+  test('NIC_SET_MAC: a MAC another vmnic on the switch has is EEXIST', () => {
+    refused('EEXIST', () => ctl(nic.handle, VPC_OP_NIC_SET_MAC, encode('vpc_vmnic_t', { mac: mac('02:00:00:00:00:01') }), 0));
+  });
+  test('a negative token is EINVAL; a stale one ESTALE', () => {
+    refused('EINVAL', () => ctl(loose.handle, VPC_OP_NIC_SET_MAC, encode('vpc_vmnic_t', { txn: -1, mac: mac('02:00:00:00:00:09') }), 0));
+    const t = loose.txn();
+    loose.setMac('02:00:00:00:00:04');      // an unconditional change: t is stale now
+    refused('ESTALE', () => ctl(loose.handle, VPC_OP_NIC_SET_MAC, encode('vpc_vmnic_t', { txn: t, mac: mac('02:00:00:00:00:09') }), 0));
+    refused('ESTALE', () => ctl(loose.handle, VPC_OP_NIC_SET_MAC, encode('vpc_vmnic_t', { txn: 0x7fffff00, mac: mac('02:00:00:00:00:09') }), 0));
+  });
+  test('SW_ADD_PORT: VLAN 0 and 4095 are EINVAL', () => {
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_VLAN_ID, vlan_id: 0 }));
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_VLAN_ID, vlan_id: 4095 }));
+  });
+  test('SW_ADD_PORT: VNI 2^24, or unlike the switch, is EINVAL', () => {
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_VNI, vni: 1 << 24 }));
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_VNI, vni: 101 }));
+  });
+  test('SW_ADD_PORT: a value without its flag is EINVAL', () => {
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC, vlan_id: 5 }));
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC, vni: 100 }));
+  });
+  test('SW_ADD_PORT: no kind, two kinds, unknown flag bits are EINVAL', () => {
+    refused('EINVAL', addPort({ flags: 0 }));
+    refused('EINVAL', addPort({ flags: 1 }));
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_ROUTER }));
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC | (1 << 20) }));
+  });
+  test('SW_ADD_PORT: a second uplink or router is EEXIST', () => {
+    refused('EEXIST', addPort({ flags: VPC_FLAG_SWP_UPLINK }));
+    refused('EEXIST', addPort({ flags: VPC_FLAG_SWP_ROUTER }));
+  });
+  test('SW_ADD_PORT: a descriptor for a non-vmnic port is EINVAL', () => {
+    refused('EINVAL', () => ctl(sw2.handle, VPC_OP_SW_ADD_PORT, swport({ flags: VPC_FLAG_SWP_UPLINK | VPC_FLAG_SWP_DESCRIPTOR }), sizeOf('vpc_swport_t')));
+  });
+  test('SW_ADD_PORT: firewall flags and ids are EOPNOTSUPP', () => {
+    refused('EOPNOTSUPP', addPort({ flags: VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_FW_EGRESS }));
+    refused('EOPNOTSUPP', addPort({ flags: VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_FW_INGRESS }));
+    refused('EOPNOTSUPP', addPort({ flags: VPC_FLAG_SWP_VMNIC, fw_state_table: 7 }));
+    refused('EOPNOTSUPP', addPort({ flags: VPC_FLAG_SWP_VMNIC, fw_egress_ruleset: 7 }));
+  });
+  test('SW_ADD_PORT: peers that do not exist, are of the wrong type, or are taken', () => {
+    refused('ENOENT', addPort({ flags: VPC_FLAG_SWP_VMNIC, peer_id: Array.from(parse(newId())) }));
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC, peer_id: Array.from(parse(vcc.id)) }));
+    refused('EBUSY', addPort({ flags: VPC_FLAG_SWP_VMNIC, peer_id: Array.from(parse(nic.id)) }));
+    refused('EOPNOTSUPP', () => ctl(sw2.handle, VPC_OP_SW_ADD_PORT, swport({ flags: VPC_FLAG_SWP_ROUTER, peer_id: Array.from(parse(loose.id)) }), sizeOf('vpc_swport_t')));
+  });
+  test('SW_ADD_PORT: a multicast MAC, or a MAC already on the switch', () => {
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC, smac: mac('01:00:00:00:00:01') }));
+    refused('EEXIST', addPort({ flags: VPC_FLAG_SWP_VMNIC, smac: mac('02:00:00:00:00:02') }));
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_UPLINK, smac: mac('02:00:00:00:00:77') }));
+  });
+  test('SW_ADD_PORT: a port id in use is EEXIST; nonzero padding EINVAL', () => {
+    refused('EEXIST', addPort({ flags: VPC_FLAG_SWP_VMNIC, port_id: Array.from(parse(portId)) }));
+    const k = swport({ flags: VPC_FLAG_SWP_VMNIC });
+    k[11] = 1;
+    refused('EINVAL', () => ctl(sw.handle, VPC_OP_SW_ADD_PORT, k, sizeOf('vpc_swport_t')));
+  });
+  test('SW_SET_VNI: 2^24 is EINVAL; a VNI another switch carries is EEXIST', () => {
+    refused('EINVAL', () => ctl(sw.handle, VPC_OP_SW_SET_VNI, encode('vpc_sw_vni_t', { vni: 1 << 24 }), 0));
+    refused('EEXIST', () => ctl(sw.handle, VPC_OP_SW_SET_VNI, encode('vpc_sw_vni_t', { vni: 200 }), 0));
+  });
+  test('SW_DEL_PORT / SW_GET_PORT: no such port is ENOENT', () => {
+    const ref = encode('vpc_swport_ref_t', { port_id: Array.from(parse(newId())) });
+    refused('ENOENT', () => ctl(sw.handle, VPC_OP_SW_DEL_PORT, ref, 0));
+    refused('ENOENT', () => ctl(sw.handle, VPC_OP_SW_GET_PORT, ref, sizeOf('vpc_swport_t')));
+    refused('ENOENT', () => ctl(sw2.handle, VPC_OP_SW_DEL_PORT, encode('vpc_swport_ref_t', { port_id: Array.from(parse(portId)) }), 0));
+  });
+  test('COMMIT twice is EALREADY; DESTROY of a plugged vmnic or vcc is EBUSY', () => {
+    refused('EALREADY', () => ctl(sw.handle, VPC_OP_COMMIT, encode('vpc_txn_t', 0), 0));
+    refused('EBUSY', () => ctl(nic.handle, VPC_OP_DESTROY, encode('vpc_txn_t', 0), 0));
+  });
+  test('SYS_LIST: an unknown type is EINVAL; a buffer too small is ERANGE with the size needed', () => {
+    refused('EINVAL', () => ctl(-1, VPC_OP_SYS_LIST, encode('vpc_list_req_t', { obj_type: 99 }), 64));
+    const r = ctl(-1, VPC_OP_SYS_LIST, encode('vpc_list_req_t', {}), 10);
+    assert.equal(errnoName(r.errno), 'ERANGE');
+    assert.ok(r.vallen >= 64 && r.vallen % 64 === 0, `needed ${r.vallen}`);
+  });
+});
+
+describe('vpc_open arguments', () => {
+  const open = (id: Uint8Array, word: number, flags: number) => () => backend().open(id, word, flags);
+  const word = (t: number) => 1 | (t << 8);
+  test('a bare type, bad version, pad bits or unknown type is EINVAL', () => {
+    const id = parse(newId());
+    refused('EINVAL', open(id, 1, VPC_FLAG_CREATE));               // VPC_TYPE_NIC, not a word
+    refused('EINVAL', open(id, 2 | (1 << 8), VPC_FLAG_CREATE));    // version 2
+    refused('EINVAL', open(id, word(1) | 0x10, VPC_FLAG_CREATE));  // pad bits 4-7
+    refused('EINVAL', open(id, word(1) + 2 ** 40, VPC_FLAG_CREATE)); // pad bits 16-63
+    refused('EINVAL', open(id, word(0), VPC_FLAG_CREATE));
+    refused('EINVAL', open(id, word(8), VPC_FLAG_CREATE));
+  });
+  test('flags must be exactly one of DEFAULT, CREATE, OPEN', () => {
+    const id = parse(newId());
+    for (const f of [0, VPC_FLAG_CREATE | VPC_FLAG_OPEN, VPC_FLAG_DEFAULT | VPC_FLAG_CREATE, 1 << 3, VPC_FLAG_CREATE | (1 << 10)]) {
+      refused('EINVAL', open(id, word(1), f));
+    }
+  });
+  test('the nil UUID is EINVAL', () => {
+    refused('EINVAL', open(new Uint8Array(16), word(1), VPC_FLAG_CREATE));
+  });
+  test('router, NAT and link are EOPNOTSUPP (not yet); ports cannot be created by open', () => {
+    for (const t of [4, 5, 6, 3]) refused('EOPNOTSUPP', open(parse(newId()), word(t), VPC_FLAG_CREATE));
+  });
+  test('CREATE of an id in use is EEXIST; OPEN of none ENOENT; OPEN as another type ENOENT', () => {
+    refused('EEXIST', open(parse(sw.id), word(2), VPC_FLAG_CREATE));
+    refused('EEXIST', open(parse(sw.id), word(1), VPC_FLAG_CREATE));
+    refused('ENOENT', open(parse(newId()), word(2), VPC_FLAG_OPEN));
+    refused('ENOENT', open(parse(sw.id), word(1), VPC_FLAG_OPEN));
+    refused('ENOENT', open(parse(newId()), word(3), VPC_FLAG_DEFAULT));
+  });
+});

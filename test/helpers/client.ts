@@ -1,0 +1,47 @@
+/** Start test/fixtures/client.ts in a child process and talk to it. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { root } from './paths.ts';
+
+export interface Client {
+  proc: ChildProcess;
+  call(cmd: string, args?: Record<string, unknown>): Promise<unknown>;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+export async function startClient(env: NodeJS.ProcessEnv = {}): Promise<Client> {
+  const proc = fork(resolve(root, 'test/fixtures/client.ts'), {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let next = 1;
+  await new Promise<void>((res, rej) => {
+    proc.once('message', () => res());
+    proc.once('exit', (code) => rej(new Error(`client exited ${code}`)));
+  });
+  proc.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: string }) => {
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.ok) p?.resolve(m.value);
+    else p?.reject(Object.assign(new Error(m.error), { code: m.error }));
+  });
+  return {
+    proc,
+    call(cmd, args = {}) {
+      const id = next++;
+      return new Promise((res, rej) => {
+        pending.set(id, { resolve: res, reject: rej });
+        proc.send({ id, cmd, ...args });
+      });
+    },
+    kill(signal) {
+      return new Promise((res) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return res();
+        proc.once('exit', () => res());
+        proc.kill(signal);
+      });
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * A vpc-hostd of the test's own, on a private socket.  Starting one points
+ * this process's libvpc at it (VPC_HOSTD_SOCKET); stop() sends SIGTERM and
+ * returns what the daemon printed, and fails the test if it exited badly or
+ * if a sanitizer reported anything.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hostdBin } from './paths.ts';
+
+export interface Hostd {
+  pid: number;
+  socket: string;
+  dir: string;
+  proc: ChildProcess;
+  stderr(): string;
+  /** Resident memory of the daemon in KiB. */
+  rssKiB(): number;
+  stop(): Promise<string>;
+}
+
+const SANITIZER_REPORT = /ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer/;
+
+export async function startHostd(opts: { socket?: string; env?: NodeJS.ProcessEnv; setEnv?: boolean; args?: string[] } = {}): Promise<Hostd> {
+  const dir = mkdtempSync(join(tmpdir(), 'vpc-hostd-'));
+  const socket = opts.socket ?? join(dir, 'hostd.sock');
+  const proc = spawn(hostdBin, ['--socket', socket, '--log-level', 'info', ...(opts.args ?? [])], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
+  let err = '';
+  proc.stderr!.setEncoding('utf8');
+  await new Promise<void>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vpc-hostd did not start: ${err}`)), 10_000);
+    proc.stderr!.on('data', (d: string) => {
+      err += d;
+      if (err.includes('serving on')) {
+        clearTimeout(timer);
+        resolveReady();
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`vpc-hostd exited with ${code}: ${err}`));
+    });
+  });
+  if (opts.setEnv !== false) process.env.VPC_HOSTD_SOCKET = socket;
+  let stopped: Promise<string> | undefined;
+  return {
+    pid: proc.pid!,
+    socket,
+    dir,
+    proc,
+    stderr: () => err,
+    rssKiB() {
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) : 0;
+    },
+    stop() {
+      stopped ??= new Promise<string>((resolveStop, reject) => {
+        const done = (code: number | null, signal: NodeJS.Signals | null) => {
+          rmSync(dir, { recursive: true, force: true });
+          if (SANITIZER_REPORT.test(err)) reject(new Error(`vpc-hostd sanitizer report:\n${err}`));
+          else if (code !== 0) reject(new Error(`vpc-hostd exited with ${code ?? signal}:\n${err}`));
+          else resolveStop(err);
+        };
+        if (proc.exitCode !== null || proc.signalCode !== null) done(proc.exitCode, proc.signalCode);
+        else {
+          proc.once('exit', done);
+          proc.kill('SIGTERM');
+        }
+      });
+      return stopped;
+    },
+  };
+}
