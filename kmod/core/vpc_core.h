@@ -62,6 +62,36 @@ int  vpc_core_ctl(struct vpc_sys *sys, const struct vpc_call *call,
 int  vpc_opdesc_handle_off(const struct vpc_opdesc *d);
 const char *vpc_op_name(vpc_op_t op);
 
+/* ---- The data path (inside the epoch; never sleeps; consumes p) ---------- */
+
+struct vpc_nic;
+struct vpc_vcc;
+struct vpc_pkt;
+/* A frame the VM behind this vmnic sent. */
+void vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p);
+/* A UDP datagram that arrived at the vcc's port (VXLAN header first). */
+void vpc_vcc_input(struct vpc_vcc *vcc, struct vpc_pkt *p);
+/* VNI 0: a frame from the vcc's raw L2 device. */
+void vpc_vcc_l2_input(struct vpc_vcc *vcc, struct vpc_pkt *p);
+
+/* What the glue may know of a vmnic and a vcc. */
+void **vpc_nic_osp(struct vpc_nic *nic);        /* the glue's own pointer */
+void   vpc_nic_mac(const struct vpc_nic *nic, uint8_t mac[6]);
+const char *vpc_nic_ifname(const struct vpc_nic *nic);
+struct vpc_sys *vpc_nic_sys(const struct vpc_nic *nic);
+void **vpc_vcc_osp(struct vpc_vcc *vcc);
+struct vpc_sys *vpc_vcc_sys(const struct vpc_vcc *vcc);
+
+/* ---- The upcall channel ------------------------------------------------------ */
+
+/* One reader at a time: EBUSY for a second. */
+int    vpc_upcall_attach(struct vpc_sys *sys);
+/* The reader went away: what it had not answered goes to the next one. */
+void   vpc_upcall_detach(struct vpc_sys *sys);
+/* Whole vpc_upcall_req_t records into buf; returns the bytes written. */
+size_t vpc_upcall_read(struct vpc_sys *sys, void *buf, size_t len);
+bool   vpc_upcall_readable(struct vpc_sys *sys);
+
 /* The op table, for tools that generate the TypeScript layouts. */
 struct vpc_opinfo {
 	vpc_op_t    op;

@@ -66,6 +66,37 @@ static const struct vpc_opdesc optab[] = {
 	    sizeof(vpc_obj_info_t), OPF_VALARR),
 	OP(VPC_OP_SYS_STATS, vpc_op_sys_stats, T_NONE, 0,
 	    sizeof(vpc_sys_stats_t), 0),
+	OP(VPC_OP_NIC_SET_IFNAME, vpc_op_nic_set_ifname, T(VPC_TYPE_NIC),
+	    sizeof(vpc_nic_ifname_t), 0, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NIC_GET_IFNAME, vpc_op_nic_get_ifname, T(VPC_TYPE_NIC), 0,
+	    sizeof(vpc_nic_ifname_t), 0),
+	OP(VPC_OP_SW_SET_SUBNET, vpc_op_sw_set_subnet, T(VPC_TYPE_SWITCH),
+	    sizeof(vpc_sw_subnet_t), 0, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_SW_GET_SUBNET, vpc_op_sw_get_subnet, T(VPC_TYPE_SWITCH),
+	    sizeof(vpc_sw_subnet_t), sizeof(vpc_sw_subnet_t), 0),
+	OP(VPC_OP_SW_GET_STATS, vpc_op_sw_get_stats, T(VPC_TYPE_SWITCH), 0,
+	    sizeof(vpc_sw_stats_t), 0),
+	OP(VPC_OP_SW_CAM_SET, vpc_op_cam_set, T(VPC_TYPE_SWITCH),
+	    sizeof(vpc_sw_cam_t), sizeof(vpc_cam_set_result_t),
+	    OPF_PRIV | OPF_KEYARR),
+	OP(VPC_OP_SW_CAM_GET, vpc_op_cam_get, T(VPC_TYPE_SWITCH),
+	    sizeof(vpc_cam_key_t), sizeof(vpc_sw_cam_t), 0),
+	OP(VPC_OP_SW_CAM_DEL, vpc_op_cam_del, T(VPC_TYPE_SWITCH),
+	    sizeof(vpc_cam_key_t), 0, OPF_PRIV),
+	OP(VPC_OP_SW_CAM_FLUSH, vpc_op_cam_flush, T(VPC_TYPE_SWITCH) | T_NONE,
+	    sizeof(vpc_cam_flush_t), sizeof(uint64_t), OPF_PRIV),
+	OP(VPC_OP_SW_CAM_DUMP, vpc_op_cam_dump, T(VPC_TYPE_SWITCH),
+	    sizeof(vpc_list_req_t), sizeof(vpc_sw_cam_t), OPF_VALARR),
+	OP(VPC_OP_VCC_SET, vpc_op_vcc_set, T(VPC_TYPE_VCC), sizeof(vpc_vcc_t), 0,
+	    OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_VCC_GET, vpc_op_vcc_get, T(VPC_TYPE_VCC), 0, sizeof(vpc_vcc_t), 0),
+	OP(VPC_OP_VCC_GET_STATS, vpc_op_vcc_get_stats, T(VPC_TYPE_VCC), 0,
+	    sizeof(vpc_vcc_stats_t), 0),
+	OP(VPC_OP_SYS_UPCALL_ANSWER, vpc_op_upcall_answer, T_NONE,
+	    sizeof(vpc_upcall_ans_t), sizeof(int32_t), OPF_PRIV | OPF_KEYARR |
+	    OPF_VALARR),
+	OP(VPC_OP_SYS_UPCALL_STATS, vpc_op_upcall_stats, T_NONE, 0,
+	    sizeof(vpc_upcall_stats_t), 0),
 };
 
 static const struct vpc_opdesc *
@@ -153,6 +184,32 @@ vpc_ctl_check(const struct vpc_hdl *h, vpc_op_t op, size_t keylen,
 	return (0);
 }
 
+/*
+ * Frames an op freed (held frames of answered upcalls) go out after the
+ * control lock is dropped: never send while holding a core lock.  The epoch
+ * is entered first, so the switches and ports they name cannot be freed
+ * before we are done, even if another thread destroys them meanwhile.
+ */
+static void
+send_after(struct vpc_sys *sys, struct vpc_ctx *x)
+{
+	struct os_epoch et;
+	struct vpc_pkt *p, *next;
+	uint32_t i;
+
+	os_epoch_enter(&et);
+	os_sx_xunlock(sys->ctl);
+	for (i = 0; i < x->nafter; i++) {
+		for (p = x->after[i].pkts; p != NULL; p = next) {
+			next = os_pkt_next(p);
+			os_pkt_set_next(p, NULL);
+			vpc_fwd_reinject(x->after[i].sw, x->after[i].in, p);
+		}
+	}
+	os_epoch_exit(&et);
+	vpc_free(x->after, x->nafter_cap * sizeof(*x->after));
+}
+
 int
 vpc_core_ctl(struct vpc_sys *sys, const struct vpc_call *call,
     struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen,
@@ -183,10 +240,15 @@ vpc_core_ctl(struct vpc_sys *sys, const struct vpc_call *call,
 	x.keylen = keylen;
 	x.val = val;
 	x.vallen = usable;
+	x.after = NULL;
+	x.nafter = x.nafter_cap = 0;
 	if (usable > 0)
 		memset(val, 0, usable);
 	error = d->fn(&x);
-	os_sx_xunlock(sys->ctl);
+	if (x.after != NULL)
+		send_after(sys, &x);    /* drops the control lock */
+	else
+		os_sx_xunlock(sys->ctl);
 
 	if (vallen != NULL && (error == 0 || error == VPC_ERANGE))
 		*vallen = x.vallen;

@@ -13,6 +13,7 @@
 #define _VPC_IMPL_H_
 
 #include "vpc_core.h"
+#include "vpc_frame.h"
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -62,12 +63,18 @@ struct vpc_obj {
 	struct os_defer defer;
 };
 
-/* What differs per type. */
+/*
+ * What differs per type.  init may fail (the object is then freed with no
+ * kill, and fini runs on what init made).  kill unlinks the object from the
+ * graph and the OS, releases what it references; it runs in control context
+ * and may sleep, but must not fail.  fini frees what the object owns, after
+ * the epoch, and must not sleep.
+ */
 struct vpc_objops {
 	size_t size;                            /* of the containing struct */
-	int  (*init)(struct vpc_obj *o);        /* after alloc, may sleep */
-	void (*kill)(struct vpc_obj *o);        /* unlink from the graph */
-	void (*fini)(struct vpc_obj *o);        /* last ref gone, before free */
+	int  (*init)(struct vpc_obj *o);
+	void (*kill)(struct vpc_obj *o);
+	void (*fini)(struct vpc_obj *o);
 	bool (*busy)(const struct vpc_obj *o);  /* refuse DESTROY (EBUSY) */
 };
 
@@ -76,7 +83,50 @@ struct vpc_hdl {
 	bool            priv;
 };
 
+/* ---- Publishing for the data path ------------------------------------------
+ * Data-path readers see a pointer that control code replaces whole:
+ * store_release on publish, load_acquire on read, the old copy freed
+ * through the epoch.
+ */
+#define vpc_load(p)          __atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+#define vpc_store(p, v)      __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+
+/* A set of ports, immutable once published (flooding, uplinks of a vcc). */
+struct vpc_portset {
+	struct os_defer  defer;
+	uint32_t         cap;
+	uint32_t         n;
+	struct vpc_port *p[];
+};
+struct vpc_portset *vpc_portset_new(uint32_t cap);   /* may sleep */
+void vpc_portset_retire(struct vpc_portset *s);      /* epoch-deferred free */
+void vpc_portset_free_now(struct vpc_portset *s);    /* nobody can see it */
+extern struct vpc_portset vpc_portset_empty;         /* when memory ran out */
+
+/* What the data path needs of a switch's configuration, immutable. */
+struct vpc_subnet {
+	uint8_t plen;                   /* 0: none */
+	uint8_t addr[16];
+};
+struct vpc_swcfg {
+	struct os_defer   defer;
+	uint32_t          vni;          /* VPC_VNI_NONE until set */
+	struct vpc_subnet sub4, sub6;
+};
+
+/* VNI -> switch, for frames from the underlay; immutable. */
+struct vpc_vnitab {
+	struct os_defer defer;
+	uint32_t        mask;
+	struct vpc_vnislot {
+		uint32_t           vni;
+		struct vpc_switch *sw;  /* NULL: empty */
+	} slot[];
+};
+
 /* ---- The instance ------------------------------------------------------- */
+
+struct vpc_upq;                         /* vpc_upcall.c */
 
 struct vpc_sys {
 	struct os_sx       *ctl;
@@ -88,6 +138,9 @@ struct vpc_sys {
 	uint64_t            nhandles;
 	uint64_t            next_serial;
 	struct vpc_obj     *list_head, *list_tail;
+	struct vpc_vnitab  *vnitab;         /* published */
+	struct vpc_upq     *upq;
+	struct os_counter  *drop_unplugged; /* frames from a vmnic in no switch */
 };
 
 /* Registry (vpc_registry.c). */
@@ -126,6 +179,24 @@ vpc_mac_is_multicast(const uint8_t m[6])
 {
 	return ((m[0] & 1) != 0);       /* includes broadcast */
 }
+static inline uint64_t
+vpc_mac64(const uint8_t m[6])
+{
+	return ((uint64_t)m[0] << 40 | (uint64_t)m[1] << 32 |
+	    (uint64_t)m[2] << 24 | (uint64_t)m[3] << 16 |
+	    (uint64_t)m[4] << 8 | m[5]);
+}
+
+static inline bool
+vpc_all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint8_t acc = 0;
+
+	while (n-- > 0)
+		acc |= *b++;
+	return (acc == 0);
+}
 
 /* ---- Types ---------------------------------------------------------------- */
 
@@ -134,13 +205,20 @@ struct vpc_port;
 struct vpc_nic {
 	struct vpc_obj   obj;
 	uint8_t          mac[6];
-	struct vpc_port *port;          /* plugged into, or NULL */
+	uint64_t         mac64;         /* the same, for the data path */
+	struct vpc_port *port;          /* plugged into, or NULL (published) */
+	char             ifname[VPC_IFNAMSIZ];  /* as set, or "" */
 	void            *os;            /* the glue's ifnet / TAP */
 };
 
 struct vpc_vcc {
-	struct vpc_obj   obj;
-	struct vpc_port *port;          /* the uplink using it, or NULL */
+	struct vpc_obj      obj;
+	vpc_vcc_t           conf;       /* as last applied (txn 0) */
+	bool                configured;
+	uint32_t            nuplinks;   /* uplink ports plugged in */
+	struct vpc_portset *uplinks;    /* published: all of them */
+	struct os_counter  *ctr[VPC_VCCSTAT_COUNT];
+	void               *os;         /* the glue's sockets */
 };
 
 enum vpc_port_kind {
@@ -149,6 +227,7 @@ enum vpc_port_kind {
 	VPC_PORT_VMNIC,
 };
 
+/* Fields the data path reads are set before the port is published. */
 struct vpc_port {
 	struct vpc_obj     obj;
 	struct vpc_switch *sw;
@@ -156,17 +235,24 @@ struct vpc_port {
 	uint16_t           vlan;        /* 0 = none */
 	bool               has_vni;
 	struct vpc_obj    *peer;        /* NIC or VCC, referenced; or NULL */
-	uint32_t           index;       /* in sw->ports */
 };
 
+struct vpc_cam;                         /* vpc_cam.c */
+
 struct vpc_switch {
-	struct vpc_obj    obj;
-	uint32_t          vni;          /* VPC_VNI_NONE until set */
-	struct vpc_port **ports;        /* dense array, nports used */
-	uint32_t          nports;
-	uint32_t          cap;
-	struct vpc_port  *uplink;
-	struct vpc_port  *router;
+	struct vpc_obj      obj;
+	uint32_t            vni;        /* control's copy of cfg->vni */
+	struct vpc_port   **ports;      /* creation order, nports used */
+	uint32_t            nports;
+	uint32_t            cap;
+	struct vpc_port    *uplink;     /* published */
+	struct vpc_port    *router;     /* published */
+	struct vpc_swcfg   *cfg;        /* published */
+	struct vpc_portset *flood;      /* local ports with a vmnic (published) */
+	struct os_mtx      *mtx;        /* CAM writers, the sweeper */
+	struct vpc_cam     *cam;
+	struct os_timer    *sweeper;
+	struct os_counter  *ctr[VPC_SWSTAT_COUNT];
 };
 
 static inline struct vpc_nic *
@@ -190,15 +276,106 @@ obj2vcc(struct vpc_obj *o)
 	return ((struct vpc_vcc *)o);
 }
 
+static inline void
+sw_count(struct vpc_switch *sw, unsigned which)
+{
+	os_counter_add(sw->ctr[which], 1);
+}
+static inline void
+vcc_count(struct vpc_vcc *vcc, unsigned which)
+{
+	os_counter_add(vcc->ctr[which], 1);
+}
+
 extern const struct vpc_objops vpc_nic_ops;
 extern const struct vpc_objops vpc_switch_ops;
 extern const struct vpc_objops vpc_port_ops;
 extern const struct vpc_objops vpc_vcc_ops;
 
-/* Switch/port internals shared with the NIC (vpc_switch.c). */
-void vpc_port_unplug_peer(struct vpc_port *p);
+/* Counters (vpc_util.c). */
+int  vpc_counters_alloc(struct os_counter **c, unsigned n);
+void vpc_counters_free(struct os_counter **c, unsigned n);
+
+/* Switch internals (vpc_switch.c, vpc_swcfg.c). */
 int  vpc_switch_check_mac(struct vpc_switch *sw, const struct vpc_nic *except,
          const uint8_t mac[6]);
+/* Flood set: prepare (may fail) then publish; rebuild after a removal. */
+struct vpc_portset *vpc_flood_prepare(struct vpc_switch *sw, uint32_t extra);
+void vpc_flood_publish(struct vpc_switch *sw, struct vpc_portset *s);
+void vpc_flood_rebuild(struct vpc_switch *sw);
+struct vpc_swcfg *vpc_swcfg_prepare(void);
+void vpc_swcfg_publish(struct vpc_switch *sw, struct vpc_swcfg *c, uint32_t vni,
+         const struct vpc_subnet *s4, const struct vpc_subnet *s6);
+struct vpc_vnitab *vpc_vnitab_prepare(struct vpc_sys *sys);
+void vpc_vnitab_publish(struct vpc_sys *sys, struct vpc_vnitab *t);
+void vpc_vnitab_discard(struct vpc_vnitab *t);
+void vpc_vnitab_rebuild(struct vpc_sys *sys);
+void vpc_vnitab_free(struct vpc_sys *sys);
+struct vpc_switch *vpc_vnitab_lookup(struct vpc_sys *sys, uint32_t vni);
+bool vpc_subnet_contains(const struct vpc_subnet *s, const uint8_t *addr);
+/* A vcc's uplink set, likewise. */
+struct vpc_portset *vpc_uplinks_prepare(struct vpc_vcc *vcc, uint32_t extra);
+void vpc_vcc_plug(struct vpc_vcc *vcc, struct vpc_port *p, struct vpc_portset *s);
+void vpc_vcc_unplug(struct vpc_vcc *vcc, struct vpc_port *p);
+
+/* CAM (vpc_cam.c).  Lookups run in the epoch; changes with sw->mtx held. */
+struct vpc_cam_ent {
+	uint8_t          dst[6];
+	uint8_t          src[6];
+	uint8_t          kind;          /* VPC_CAM_* */
+	uint8_t          af;
+	uint16_t         udp_port;
+	uint32_t         ttl_ms;
+	uint64_t         expire_ns;     /* 0: static */
+	uint64_t         gen;
+	uint64_t         revision;
+	uint8_t          addr[16];
+	struct vpc_port *port;          /* LOCAL */
+	struct os_defer  defer;
+};
+int  vpc_cam_create(struct vpc_switch *sw);
+void vpc_cam_destroy(struct vpc_switch *sw);
+const struct vpc_cam_ent *vpc_cam_lookup(struct vpc_switch *sw,
+         const uint8_t dst[6], const uint8_t src[6], uint64_t now);
+struct vpc_cam_ent *vpc_cam_ent_new(void);           /* may sleep */
+void vpc_cam_ent_free(struct vpc_cam_ent *e);        /* never published */
+/* Make room for n more entries (may sleep; no mutex held). */
+int  vpc_cam_reserve(struct vpc_switch *sw, uint32_t n);
+/* With sw->mtx held: put e in (replacing an entry with its key). */
+void vpc_cam_put(struct vpc_switch *sw, struct vpc_cam_ent *e);
+struct vpc_cam_ent *vpc_cam_find(struct vpc_switch *sw, const uint8_t dst[6],
+         const uint8_t src[6]);
+void vpc_cam_remove(struct vpc_switch *sw, struct vpc_cam_ent *e);
+/* With sw->mtx held: remove what match() says (all but LOCAL for a flush). */
+uint64_t vpc_cam_remove_if(struct vpc_switch *sw,
+         bool (*match)(const struct vpc_cam_ent *, void *), void *arg);
+uint32_t vpc_cam_count(struct vpc_switch *sw);
+uint64_t vpc_cam_bytes(struct vpc_switch *sw);
+/* Dump from marker: call fn on each entry until it returns false. */
+int  vpc_cam_walk(struct vpc_switch *sw, uint64_t marker,
+         bool (*fn)(const struct vpc_cam_ent *, uint64_t cursor, void *), void *arg);
+void vpc_cam_sweep(struct vpc_switch *sw, uint64_t now);   /* sw->mtx held */
+void vpc_cam_local_clear(struct vpc_switch *sw, struct vpc_port *p,
+         const uint8_t mac[6]);
+void vpc_cam_local_put(struct vpc_switch *sw, struct vpc_port *p,
+         const uint8_t mac[6], struct vpc_cam_ent *e);
+/* Install an answer's entry unless a newer revision or a local MAC is there. */
+bool vpc_cam_install_answer(struct vpc_switch *sw, struct vpc_cam_ent *e,
+         bool *stale);
+
+/* Upcalls (vpc_upcall.c). */
+int  vpc_upq_create(struct vpc_sys *sys);
+void vpc_upq_destroy(struct vpc_sys *sys);
+void vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in,
+         struct vpc_pkt *p, const struct vpc_frame *f);
+void vpc_upcall_forget_switch(struct vpc_switch *sw);
+void vpc_upcall_forget_port(struct vpc_port *p);
+
+/* Forwarding (vpc_fwd.c), all in the epoch; every path consumes the packet. */
+void vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p);
+/* A held frame goes out after its answer (ingress port may be dead). */
+void vpc_fwd_reinject(struct vpc_switch *sw, struct vpc_port *in,
+         struct vpc_pkt *p);
 
 /* ---- Ops ------------------------------------------------------------------ */
 
@@ -211,6 +388,13 @@ struct vpc_ctx {
 	size_t                 keylen;
 	void                  *val;
 	size_t                 vallen;  /* in: usable; out: written or needed */
+	/* Held frames to send once the control lock is dropped (answers). */
+	struct vpc_after {
+		struct vpc_switch *sw;
+		struct vpc_port   *in;
+		struct vpc_pkt    *pkts;
+	}                     *after;
+	uint32_t               nafter, nafter_cap;
 };
 
 typedef int vpc_opfn_t(struct vpc_ctx *x);
@@ -220,8 +404,15 @@ vpc_opfn_t vpc_op_nop, vpc_op_get_txn, vpc_op_commit, vpc_op_destroy,
     vpc_op_get_type, vpc_op_get_id, vpc_op_get_info;                /* vpc_obj_ops.c */
 vpc_opfn_t vpc_op_sys_list, vpc_op_sys_stats;                       /* vpc_sys.c */
 vpc_opfn_t vpc_op_nic_set_mac, vpc_op_nic_get_mac;                  /* vpc_nic.c */
+vpc_opfn_t vpc_op_nic_set_ifname, vpc_op_nic_get_ifname;            /* vpc_nic.c */
 vpc_opfn_t vpc_op_sw_port_count, vpc_op_sw_add_port, vpc_op_sw_del_port,
     vpc_op_sw_get_port, vpc_op_sw_set_vni, vpc_op_sw_get_vni,
     vpc_op_sw_list_ports;                                           /* vpc_switch.c */
+vpc_opfn_t vpc_op_sw_set_subnet, vpc_op_sw_get_subnet,
+    vpc_op_sw_get_stats;                                            /* vpc_swcfg.c */
+vpc_opfn_t vpc_op_cam_set, vpc_op_cam_get, vpc_op_cam_del, vpc_op_cam_flush,
+    vpc_op_cam_dump;                                                /* vpc_cam_ops.c */
+vpc_opfn_t vpc_op_vcc_set, vpc_op_vcc_get, vpc_op_vcc_get_stats;    /* vpc_vcc.c */
+vpc_opfn_t vpc_op_upcall_answer, vpc_op_upcall_stats;               /* vpc_upcall.c */
 
 #endif /* _VPC_IMPL_H_ */

@@ -42,6 +42,8 @@ int
 vpc_op_nic_set_mac(struct vpc_ctx *x)
 {
 	struct vpc_nic *nic = obj2nic(x->obj);
+	struct vpc_port *p = nic->port;
+	struct vpc_cam_ent *local = NULL;
 	vpc_vmnic_t req;
 	int error;
 
@@ -55,11 +57,28 @@ vpc_op_nic_set_mac(struct vpc_ctx *x)
 	x->vallen = 0;
 	if (memcmp(nic->mac, req.mac, sizeof(nic->mac)) == 0)
 		return (0);
-	if (nic->port != NULL &&
-	    (error = vpc_switch_check_mac(nic->port->sw, nic, req.mac)) != 0)
+	if (p != NULL) {
+		if ((error = vpc_switch_check_mac(p->sw, nic, req.mac)) != 0)
+			return (error);
+		if ((local = vpc_cam_ent_new()) == NULL)
+			return (VPC_ENOMEM);
+		if ((error = vpc_cam_reserve(p->sw, 1)) != 0) {
+			vpc_cam_ent_free(local);
+			return (error);
+		}
+	}
+	if ((error = os_nic_set_mac(nic, req.mac)) != 0) {
+		if (local != NULL)
+			vpc_cam_ent_free(local);
 		return (error);
+	}
+	if (p != NULL) {
+		if (!vpc_mac_is_zero(nic->mac))
+			vpc_cam_local_clear(p->sw, p, nic->mac);
+		vpc_cam_local_put(p->sw, p, req.mac, local);
+	}
 	memcpy(nic->mac, req.mac, sizeof(nic->mac));
-	os_nic_mac_changed(nic);
+	__atomic_store_n(&nic->mac64, vpc_mac64(req.mac), __ATOMIC_RELAXED);
 	vpc_obj_changed(x->obj, req.txn);
 	return (0);
 }
@@ -73,4 +92,88 @@ vpc_op_nic_get_mac(struct vpc_ctx *x)
 	memcpy(out.mac, obj2nic(x->obj)->mac, sizeof(out.mac));
 	memcpy(x->val, &out, sizeof(out));
 	return (0);
+}
+
+/* Interface names: what ifconfig and ip accept everywhere. */
+static bool
+ifname_ok(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < VPC_IFNAMSIZ && name[i] != '\0'; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return (false);
+	}
+	return (i > 0 && i < VPC_IFNAMSIZ);     /* NUL inside the field */
+}
+
+int
+vpc_op_nic_set_ifname(struct vpc_ctx *x)
+{
+	struct vpc_nic *nic = obj2nic(x->obj);
+	vpc_nic_ifname_t req;
+	struct vpc_obj *o;
+	size_t len;
+	int error;
+
+	memcpy(&req, x->key, sizeof(req));
+	if ((error = vpc_txn_check(x->obj, req.txn)) != 0)
+		return (error);
+	if (!vpc_all_zero(req._pad0, sizeof(req._pad0)) || !ifname_ok(req.name))
+		return (VPC_EINVAL);
+	for (len = 0; req.name[len] != '\0'; len++)
+		;
+	if (!vpc_all_zero(req.name + len, VPC_IFNAMSIZ - len))
+		return (VPC_EINVAL);    /* bytes after the NUL */
+	x->vallen = 0;
+	if (memcmp(nic->ifname, req.name, VPC_IFNAMSIZ) == 0)
+		return (0);
+	for (o = x->sys->list_head; o != NULL; o = o->list_next)
+		if (o->type == VPC_TYPE_NIC && o != x->obj &&
+		    memcmp(obj2nic(o)->ifname, req.name, VPC_IFNAMSIZ) == 0)
+			return (VPC_EEXIST);
+	if ((error = os_nic_set_ifname(nic, req.name)) != 0)
+		return (error);
+	memcpy(nic->ifname, req.name, VPC_IFNAMSIZ);
+	vpc_obj_changed(x->obj, req.txn);
+	return (0);
+}
+
+int
+vpc_op_nic_get_ifname(struct vpc_ctx *x)
+{
+	vpc_nic_ifname_t out;
+
+	memset(&out, 0, sizeof(out));
+	os_nic_get_ifname(obj2nic(x->obj), out.name);
+	out.name[VPC_IFNAMSIZ - 1] = '\0';
+	memcpy(x->val, &out, sizeof(out));
+	return (0);
+}
+
+void **
+vpc_nic_osp(struct vpc_nic *nic)
+{
+	return (&nic->os);
+}
+
+void
+vpc_nic_mac(const struct vpc_nic *nic, uint8_t mac[6])
+{
+	memcpy(mac, nic->mac, 6);
+}
+
+const char *
+vpc_nic_ifname(const struct vpc_nic *nic)
+{
+	return (nic->ifname);
+}
+
+struct vpc_sys *
+vpc_nic_sys(const struct vpc_nic *nic)
+{
+	return (nic->obj.sys);
 }

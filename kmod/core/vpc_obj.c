@@ -70,6 +70,8 @@ vpc_obj_new(struct vpc_sys *sys, unsigned type, const vpc_id_t *id,
 	o->refs = 1;
 	o->gen = 1;
 	if (ops->init != NULL && (error = ops->init(o)) != 0) {
+		if (ops->fini != NULL)
+			ops->fini(o);
 		vpc_free(o, ops->size);
 		return (error);
 	}
@@ -85,12 +87,19 @@ vpc_obj_ref(struct vpc_obj *o)
 	o->refs++;
 }
 
+/*
+ * After the epoch: no data-path reader can still see the object, so what it
+ * owns can go (fini must not sleep: on FreeBSD this runs as an epoch
+ * callback).
+ */
 static void
 obj_free_deferred(struct os_defer *d)
 {
 	struct vpc_obj *o = (struct vpc_obj *)((char *)d -
 	    __builtin_offsetof(struct vpc_obj, defer));
 
+	if (o->ops->fini != NULL)
+		o->ops->fini(o);
 	vpc_free(o, o->ops->size);
 }
 
@@ -99,8 +108,6 @@ vpc_obj_rele(struct vpc_obj *o)
 {
 	if (--o->refs > 0)
 		return;
-	if (o->ops->fini != NULL)
-		o->ops->fini(o);
 	os_epoch_defer(&o->defer, obj_free_deferred);
 }
 
@@ -172,7 +179,7 @@ vpc_obj_info(const struct vpc_obj *o, vpc_obj_info_t *out)
 	out->flags = (o->committed ? VPC_OBJ_COMMITTED : 0) |
 	    (o->owned ? VPC_OBJ_OWNED : 0);
 	if ((o->type == VPC_TYPE_NIC && ((const struct vpc_nic *)o)->port != NULL) ||
-	    (o->type == VPC_TYPE_VCC && ((const struct vpc_vcc *)o)->port != NULL))
+	    (o->type == VPC_TYPE_VCC && ((const struct vpc_vcc *)o)->nuplinks != 0))
 		out->flags |= VPC_OBJ_PLUGGED;
 	out->handles = o->handles;
 	out->serial = o->serial;

@@ -138,14 +138,67 @@ struct vpc_caller;      /* the OS's view of who is calling; opaque to the core *
 int  os_handle_install(struct vpc_caller *c, struct vpc_hdl *h, vpc_handle_t *out);
 void os_handle_uninstall(struct vpc_caller *c, vpc_handle_t fd);
 
-/* ---- Lifecycle hooks ------------------------------------------------------
- * The OS attaches its side of an object (an ifnet or TAP device for a vmnic,
- * a UDP socket for a vcc) when it is created and detaches it before the core
- * frees it.  attach may sleep and may fail; detach may sleep.
+/* ---- Packets ---------------------------------------------------------------
+ * An opaque packet: an mbuf chain on FreeBSD, a flat buffer on the host.
+ * Functions that may have to reallocate take struct vpc_pkt ** and may
+ * replace the packet; when they fail they free it and set *pp to NULL.
+ * All of them may be called on the data path: they never sleep.
+ */
+struct vpc_pkt;
+uint32_t os_pkt_len(const struct vpc_pkt *p);
+/* The first len bytes, contiguous and writable; NULL if the packet is shorter. */
+void    *os_pkt_pullup(struct vpc_pkt **pp, uint32_t len);
+/* Room for len more bytes at the front; returns their address. */
+void    *os_pkt_prepend(struct vpc_pkt **pp, uint32_t len);
+/* Drop len bytes from the front (len <= os_pkt_len). */
+void     os_pkt_adj(struct vpc_pkt *p, uint32_t len);
+/* Copy bytes [off, off + len) out; false if the packet is too short. */
+bool     os_pkt_copyout(const struct vpc_pkt *p, uint32_t off, uint32_t len, void *dst);
+struct vpc_pkt *os_pkt_dup(const struct vpc_pkt *p);    /* NULL: no memory */
+void     os_pkt_free(struct vpc_pkt *p);
+/* Link packets into a list (hold queues). */
+struct vpc_pkt *os_pkt_next(const struct vpc_pkt *p);
+void     os_pkt_set_next(struct vpc_pkt *p, struct vpc_pkt *next);
+/* The flow hash the OS already knows (RSS), or 0. */
+uint32_t os_pkt_flowid(const struct vpc_pkt *p);
+
+/* ---- Objects' OS side ------------------------------------------------------
+ * The OS attaches its side of a vmnic (an ifnet on FreeBSD, a TAP device on
+ * the host) and of a vcc (UDP sockets).  Hooks that can fail are called
+ * before the core changes anything, so a failure leaves all as it was.
+ * They may sleep (control context, control lock held, no mutex).
  */
 struct vpc_nic;
+struct vpc_vcc;
 int  os_nic_attach(struct vpc_nic *nic);
 void os_nic_detach(struct vpc_nic *nic);
-void os_nic_mac_changed(struct vpc_nic *nic);
+int  os_nic_set_mac(struct vpc_nic *nic, const uint8_t mac[6]);
+int  os_nic_set_ifname(struct vpc_nic *nic, const char *name);
+void os_nic_get_ifname(struct vpc_nic *nic, char name[VPC_IFNAMSIZ]);
+int  os_vcc_configure(struct vpc_vcc *vcc, const vpc_vcc_t *conf);
+void os_vcc_detach(struct vpc_vcc *vcc);
+
+/* ---- Output (data path: never sleep; the packet is consumed) -------------- */
+
+/* Deliver an Ethernet frame to the VM behind a vmnic. */
+int os_nic_output(struct vpc_nic *nic, struct vpc_pkt *p);
+
+/* Where VXLAN goes on the underlay. */
+struct vpc_underlay {
+	uint8_t  af;            /* VPC_AF_INET or VPC_AF_INET6 */
+	uint16_t port;          /* destination UDP port, host order */
+	uint8_t  addr[16];
+};
+/* Send a VXLAN packet (p starts with the VXLAN header) over UDP from the
+ * vcc's address, with source port sport (from the flow hash). */
+int os_vcc_output(struct vpc_vcc *vcc, struct vpc_pkt *p,
+    const struct vpc_underlay *dst, uint16_t sport);
+/* VNI 0: send a raw Ethernet frame on the vcc's L2 device. */
+int os_vcc_output_l2(struct vpc_vcc *vcc, struct vpc_pkt *p);
+
+/* Upcall requests are waiting to be read: wake the reader.  Called with no
+ * core lock held. */
+struct vpc_sys;
+void os_upcall_notify(struct vpc_sys *sys);
 
 #endif /* _VPC_OS_H_ */

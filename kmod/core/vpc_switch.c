@@ -6,16 +6,54 @@
  * most one router, any number of vmnic ports up to VPC_SW_MAX_PORTS.  Ports
  * are objects of their own (they have ids and can be opened) but are owned by
  * the switch: they die with it.  A vmnic port either plugs in an existing
- * vmnic or creates one that it owns.
+ * vmnic or creates one that it owns; the router port plugs in the router's
+ * vmnic (until vpcr exists); the uplink plugs into a vcc.
+ *
+ * What the data path reads (configuration, flood set, uplink and router
+ * pointers, local CAM entries) is published whole; ops allocate everything
+ * they will publish before they change anything, so a failed op leaves the
+ * switch exactly as it was.
  */
 #include "vpc_impl.h"
 
+#define SWEEP_NS (1000ull * 1000 * 1000)
+
 /* ---- Lifetime ---------------------------------------------------------- */
+
+static void
+sweep_tick(void *arg)
+{
+	struct vpc_switch *sw = arg;
+
+	vpc_cam_sweep(sw, os_now_ns());         /* sw->mtx held by the timer */
+	os_timer_arm(sw->sweeper, SWEEP_NS);
+}
 
 static int
 switch_init(struct vpc_obj *o)
 {
-	obj2sw(o)->vni = VPC_VNI_NONE;
+	static const struct vpc_subnet none;
+	struct vpc_switch *sw = obj2sw(o);
+	struct vpc_swcfg *cfg;
+	int error;
+
+	sw->vni = VPC_VNI_NONE;
+	sw->flood = &vpc_portset_empty;
+	if ((sw->mtx = os_mtx_create("vpcsw")) == NULL)
+		return (VPC_ENOMEM);
+	if ((error = vpc_counters_alloc(sw->ctr, VPC_SWSTAT_COUNT)) != 0)
+		return (error);
+	if ((error = vpc_cam_create(sw)) != 0)
+		return (error);
+	if ((cfg = vpc_swcfg_prepare()) == NULL)
+		return (VPC_ENOMEM);
+	vpc_swcfg_publish(sw, cfg, VPC_VNI_NONE, &none, &none);
+	sw->sweeper = os_timer_create(sw->mtx, sweep_tick, sw);
+	if (sw->sweeper == NULL)
+		return (VPC_ENOMEM);
+	os_mtx_lock(sw->mtx);
+	os_timer_arm(sw->sweeper, SWEEP_NS);
+	os_mtx_unlock(sw->mtx);
 	return (0);
 }
 
@@ -24,17 +62,30 @@ switch_kill(struct vpc_obj *o)
 {
 	struct vpc_switch *sw = obj2sw(o);
 
+	os_timer_destroy(sw->sweeper);          /* drains a running sweep */
+	sw->sweeper = NULL;
 	while (sw->nports > 0)
 		vpc_obj_kill(&sw->ports[sw->nports - 1]->obj);
+	vpc_upcall_forget_switch(sw);
+	if (sw->vni != 0 && sw->vni != VPC_VNI_NONE)
+		vpc_vnitab_rebuild(o->sys);
 }
 
+/* After the epoch: nothing can reach the switch any more. */
 static void
 switch_fini(struct vpc_obj *o)
 {
 	struct vpc_switch *sw = obj2sw(o);
 
+	if (sw->sweeper != NULL)                /* init failed half-way */
+		os_timer_destroy(sw->sweeper);
+	vpc_cam_destroy(sw);
+	vpc_counters_free(sw->ctr, VPC_SWSTAT_COUNT);
+	if (sw->mtx != NULL)
+		os_mtx_destroy(sw->mtx);
+	vpc_free(sw->cfg, sizeof(*sw->cfg));
+	vpc_portset_free_now(sw->flood);
 	vpc_free(sw->ports, sw->cap * sizeof(*sw->ports));
-	sw->ports = NULL;
 }
 
 const struct vpc_objops vpc_switch_ops = {
@@ -44,19 +95,75 @@ const struct vpc_objops vpc_switch_ops = {
 	.fini = switch_fini,
 };
 
-/* Take the peer out of the port; an owned vmnic dies with it. */
+/* ---- The flood set: local ports that lead to a vmnic ------------------- */
+
+static bool
+floods(const struct vpc_port *p)
+{
+	return (!p->obj.dead && p->kind != VPC_PORT_UPLINK && p->peer != NULL &&
+	    p->peer->type == VPC_TYPE_NIC);
+}
+
+struct vpc_portset *
+vpc_flood_prepare(struct vpc_switch *sw, uint32_t extra)
+{
+	uint32_t i, n = extra;
+
+	for (i = 0; i < sw->nports; i++)
+		n += floods(sw->ports[i]);
+	return (vpc_portset_new(n));
+}
+
 void
-vpc_port_unplug_peer(struct vpc_port *p)
+vpc_flood_publish(struct vpc_switch *sw, struct vpc_portset *s)
+{
+	struct vpc_portset *old = sw->flood;
+	uint32_t i;
+
+	s->n = 0;
+	for (i = 0; i < sw->nports && s->n < s->cap; i++)
+		if (floods(sw->ports[i]))
+			s->p[s->n++] = sw->ports[i];
+	vpc_store(sw->flood, s);
+	vpc_portset_retire(old);
+}
+
+/* After a removal, which must not fail: without memory, flood to nobody
+ * until the next change rather than to a port that is gone. */
+void
+vpc_flood_rebuild(struct vpc_switch *sw)
+{
+	struct vpc_portset *s = vpc_flood_prepare(sw, 0);
+
+	if (s == NULL) {
+		struct vpc_portset *old = sw->flood;
+
+		vpc_store(sw->flood, &vpc_portset_empty);
+		vpc_portset_retire(old);
+		return;
+	}
+	vpc_flood_publish(sw, s);
+}
+
+/* ---- Ports ------------------------------------------------------------- */
+
+/* Take the peer out of the port; an owned vmnic dies with it. */
+static void
+port_unplug_peer(struct vpc_port *p)
 {
 	struct vpc_obj *peer = p->peer;
 
 	if (peer == NULL)
 		return;
-	p->peer = NULL;
-	if (peer->type == VPC_TYPE_NIC)
-		obj2nic(peer)->port = NULL;
-	else if (peer->type == VPC_TYPE_VCC)
-		obj2vcc(peer)->port = NULL;
+	if (peer->type == VPC_TYPE_NIC) {
+		struct vpc_nic *nic = obj2nic(peer);
+
+		vpc_store(nic->port, NULL);
+		if (!vpc_mac_is_zero(nic->mac))
+			vpc_cam_local_clear(p->sw, p, nic->mac);
+	} else if (peer->type == VPC_TYPE_VCC)
+		vpc_vcc_unplug(obj2vcc(peer), p);
+	vpc_store(p->peer, NULL);
 	if (peer->owned)
 		vpc_obj_kill(peer);
 	vpc_obj_rele(peer);
@@ -69,9 +176,10 @@ port_kill(struct vpc_obj *o)
 	struct vpc_switch *sw = p->sw;
 	uint32_t i;
 
-	vpc_port_unplug_peer(p);
 	if (sw == NULL)
 		return;                 /* never linked: a failed add */
+	port_unplug_peer(p);
+	vpc_upcall_forget_port(p);
 	for (i = 0; i < sw->nports && sw->ports[i] != p; i++)
 		;
 	if (i < sw->nports) {
@@ -80,27 +188,20 @@ port_kill(struct vpc_obj *o)
 		sw->nports--;
 	}
 	if (sw->uplink == p)
-		sw->uplink = NULL;
+		vpc_store(sw->uplink, NULL);
 	if (sw->router == p)
-		sw->router = NULL;
+		vpc_store(sw->router, NULL);
+	if (p->kind != VPC_PORT_UPLINK)
+		vpc_flood_rebuild(sw);
 	/* Whoever killed the port, the switch changed under everyone. */
 	if (!sw->obj.dead)
 		vpc_obj_changed(&sw->obj, 0);
-}
-
-static void
-port_fini(struct vpc_obj *o)
-{
-	struct vpc_port *p = obj2port(o);
-
-	if (p->sw != NULL)
-		vpc_obj_rele(&p->sw->obj);
+	vpc_obj_rele(&sw->obj);
 }
 
 const struct vpc_objops vpc_port_ops = {
 	.size = sizeof(struct vpc_port),
 	.kill = port_kill,
-	.fini = port_fini,
 };
 
 /* ---- Helpers ----------------------------------------------------------- */
@@ -116,7 +217,7 @@ vpc_switch_check_mac(struct vpc_switch *sw, const struct vpc_nic *except,
 		struct vpc_port *p = sw->ports[i];
 		struct vpc_nic *nic;
 
-		if (p->kind != VPC_PORT_VMNIC || p->peer == NULL)
+		if (p->peer == NULL || p->peer->type != VPC_TYPE_NIC)
 			continue;
 		nic = obj2nic(p->peer);
 		if (nic != except && memcmp(nic->mac, mac, 6) == 0)
@@ -183,17 +284,6 @@ port_describe(const struct vpc_port *p, vpc_swport_t *out)
 	}
 }
 
-static bool
-all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	uint8_t acc = 0;
-
-	while (n-- > 0)
-		acc |= *b++;
-	return (acc == 0);
-}
-
 /* ---- SW_ADD_PORT ------------------------------------------------------- */
 
 /* Everything about the request that can be judged without allocating. */
@@ -207,10 +297,10 @@ add_port_validate(struct vpc_switch *sw, const vpc_swport_t *req,
 
 	if ((f & ~(uint64_t)VPC_FLAG_SWP_ALL) != 0)
 		return (VPC_EINVAL);
-	if (!all_zero(req->_pad0, sizeof(req->_pad0)) ||
-	    !all_zero(req->_pad1, sizeof(req->_pad1)) ||
-	    !all_zero(req->_pad2, sizeof(req->_pad2)) ||
-	    !all_zero(req->_pad3, sizeof(req->_pad3)))
+	if (!vpc_all_zero(req->_pad0, sizeof(req->_pad0)) ||
+	    !vpc_all_zero(req->_pad1, sizeof(req->_pad1)) ||
+	    !vpc_all_zero(req->_pad2, sizeof(req->_pad2)) ||
+	    !vpc_all_zero(req->_pad3, sizeof(req->_pad3)))
 		return (VPC_EINVAL);
 	nkinds = ((f & VPC_FLAG_SWP_UPLINK) != 0) +
 	    ((f & VPC_FLAG_SWP_ROUTER) != 0) + ((f & VPC_FLAG_SWP_VMNIC) != 0);
@@ -256,16 +346,13 @@ add_port_validate(struct vpc_switch *sw, const vpc_swport_t *req,
 
 	*peer = NULL;
 	if (!vpc_id_is_nil(&req->peer_id)) {
-		if (*kind == VPC_PORT_ROUTER)
-			return (VPC_EOPNOTSUPP);        /* no routers yet */
 		o = vpc_reg_lookup(sw->obj.sys, &req->peer_id);
 		if (o == NULL)
 			return (VPC_ENOENT);
-		if (o->type != (*kind == VPC_PORT_VMNIC ? VPC_TYPE_NIC :
-		    VPC_TYPE_VCC))
+		if (o->type != (*kind == VPC_PORT_UPLINK ? VPC_TYPE_VCC :
+		    VPC_TYPE_NIC))
 			return (VPC_EINVAL);
-		if ((o->type == VPC_TYPE_NIC && obj2nic(o)->port != NULL) ||
-		    (o->type == VPC_TYPE_VCC && obj2vcc(o)->port != NULL))
+		if (o->type == VPC_TYPE_NIC && obj2nic(o)->port != NULL)
 			return (VPC_EBUSY);
 		if (o->type == VPC_TYPE_NIC && !vpc_mac_is_zero(obj2nic(o)->mac) &&
 		    vpc_switch_check_mac(sw, NULL, obj2nic(o)->mac) != 0)
@@ -298,17 +385,98 @@ ports_reserve(struct vpc_switch *sw)
 	return (0);
 }
 
+/* What SW_ADD_PORT allocates before it links anything. */
+struct add_port_prep {
+	struct vpc_obj      *port, *nic;        /* new objects */
+	struct vpc_hdl      *hdl;
+	struct vpc_portset  *flood, *uplinks;
+	struct vpc_cam_ent  *local;             /* the vmnic's MAC, if it has one */
+	struct vpc_swcfg    *cfg;               /* the port sets the VNI */
+	struct vpc_vnitab   *vnitab;
+	vpc_handle_t         fd;
+};
+
+static void
+add_port_unprepare(struct add_port_prep *a)
+{
+	if (a->hdl != NULL)
+		vpc_hdl_free(a->hdl);   /* installing it was the last step */
+	if (a->nic != NULL)
+		vpc_obj_kill(a->nic);
+	if (a->port != NULL)
+		vpc_obj_kill(a->port);
+	vpc_portset_free_now(a->flood);
+	vpc_portset_free_now(a->uplinks);
+	if (a->local != NULL)
+		vpc_cam_ent_free(a->local);
+	vpc_free(a->cfg, sizeof(*a->cfg));
+	vpc_vnitab_discard(a->vnitab);
+}
+
+static int
+add_port_prepare(struct vpc_ctx *x, const vpc_swport_t *req,
+    enum vpc_port_kind kind, struct vpc_obj *peer, struct add_port_prep *a)
+{
+	struct vpc_switch *sw = obj2sw(x->obj);
+	const uint8_t *mac = NULL;
+	vpc_id_t id;
+	int error;
+
+	if ((error = ports_reserve(sw)) != 0)
+		return (error);
+	id = req->port_id;
+	if (vpc_id_is_nil(&id))
+		vpc_id_random(&id);
+	if ((error = vpc_obj_new(x->sys, VPC_TYPE_SWPORT, &id, &a->port)) != 0)
+		return (error);
+	if (kind == VPC_PORT_VMNIC && peer == NULL) {
+		vpc_id_random(&id);
+		if ((error = vpc_obj_new(x->sys, VPC_TYPE_NIC, &id, &a->nic)) != 0)
+			return (error);
+		if (!vpc_mac_is_zero(req->smac)) {
+			if ((error = os_nic_set_mac(obj2nic(a->nic), req->smac)) != 0)
+				return (error);
+			mac = req->smac;
+		}
+	} else if (peer != NULL && peer->type == VPC_TYPE_NIC &&
+	    !vpc_mac_is_zero(obj2nic(peer)->mac))
+		mac = obj2nic(peer)->mac;
+	if (kind != VPC_PORT_UPLINK && (peer != NULL || a->nic != NULL) &&
+	    (a->flood = vpc_flood_prepare(sw, 1)) == NULL)
+		return (VPC_ENOMEM);
+	if (peer != NULL && peer->type == VPC_TYPE_VCC &&
+	    (a->uplinks = vpc_uplinks_prepare(obj2vcc(peer), 1)) == NULL)
+		return (VPC_ENOMEM);
+	if (mac != NULL) {
+		if ((a->local = vpc_cam_ent_new()) == NULL)
+			return (VPC_ENOMEM);
+		if ((error = vpc_cam_reserve(sw, 1)) != 0)
+			return (error);
+	}
+	if ((req->flags & VPC_FLAG_SWP_VNI) != 0 && sw->vni == VPC_VNI_NONE) {
+		if ((a->cfg = vpc_swcfg_prepare()) == NULL ||
+		    (a->vnitab = vpc_vnitab_prepare(x->sys)) == NULL)
+			return (VPC_ENOMEM);
+	}
+	if ((req->flags & VPC_FLAG_SWP_DESCRIPTOR) != 0) {
+		a->hdl = vpc_hdl_new(a->nic != NULL ? a->nic : peer, x->hdl->priv);
+		if (a->hdl == NULL)
+			return (VPC_ENOMEM);
+		if ((error = os_handle_install(x->call->caller, a->hdl, &a->fd)) != 0)
+			return (error);
+	}
+	return (0);
+}
+
 int
 vpc_op_sw_add_port(struct vpc_ctx *x)
 {
 	struct vpc_switch *sw = obj2sw(x->obj);
-	struct vpc_obj *peer = NULL, *po = NULL, *nico = NULL;
-	struct vpc_hdl *h = NULL;
+	struct add_port_prep a = { .fd = VPC_HANDLE_NONE };
+	struct vpc_obj *peer = NULL;
 	struct vpc_port *p;
 	enum vpc_port_kind kind;
-	vpc_handle_t fd = VPC_HANDLE_NONE;
 	vpc_swport_t req, res;
-	vpc_id_t id;
 	int error;
 
 	memcpy(&req, x->key, sizeof(req));
@@ -316,79 +484,56 @@ vpc_op_sw_add_port(struct vpc_ctx *x)
 		return (error);
 	if ((error = add_port_validate(sw, &req, &kind, &peer)) != 0)
 		return (error);
-
-	/* Everything that can fail, before anything is linked. */
-	if ((error = ports_reserve(sw)) != 0)
+	if ((error = add_port_prepare(x, &req, kind, peer, &a)) != 0) {
+		add_port_unprepare(&a);
 		return (error);
-	id = req.port_id;
-	if (vpc_id_is_nil(&id))
-		vpc_id_random(&id);
-	if ((error = vpc_obj_new(x->sys, VPC_TYPE_SWPORT, &id, &po)) != 0)
-		return (error);
-	if (kind == VPC_PORT_VMNIC && peer == NULL) {
-		vpc_id_random(&id);
-		if ((error = vpc_obj_new(x->sys, VPC_TYPE_NIC, &id, &nico)) != 0)
-			goto fail;
-	}
-	if ((req.flags & VPC_FLAG_SWP_DESCRIPTOR) != 0) {
-		h = vpc_hdl_new(nico != NULL ? nico : peer, x->hdl->priv);
-		if (h == NULL) {
-			error = VPC_ENOMEM;
-			goto fail;
-		}
-		if ((error = os_handle_install(x->call->caller, h, &fd)) != 0)
-			goto fail;
 	}
 
 	/* Link: nothing below can fail. */
-	p = obj2port(po);
+	p = obj2port(a.port);
 	p->sw = sw;
 	vpc_obj_ref(&sw->obj);
-	po->parent = &sw->obj;
-	po->owned = true;
+	a.port->parent = &sw->obj;
+	a.port->owned = true;
 	p->kind = kind;
 	p->vlan = (req.flags & VPC_FLAG_SWP_VLAN_ID) ? req.vlan_id : 0;
 	p->has_vni = (req.flags & VPC_FLAG_SWP_VNI) != 0;
-	if (p->has_vni && sw->vni == VPC_VNI_NONE)
-		sw->vni = req.vni;
-	if (nico != NULL) {
-		nico->owned = true;
-		nico->parent = po;
-		memcpy(obj2nic(nico)->mac, req.smac, 6);
-		if (!vpc_mac_is_zero(req.smac))
-			os_nic_mac_changed(obj2nic(nico));
-		peer = nico;
-		vpc_obj_ref(peer);      /* the port's link; registry keeps its own */
-	} else if (peer != NULL)
-		vpc_obj_ref(peer);
+	if (a.nic != NULL) {
+		a.nic->owned = true;
+		a.nic->parent = a.port;
+		memcpy(obj2nic(a.nic)->mac, req.smac, 6);
+		obj2nic(a.nic)->mac64 = vpc_mac64(req.smac);
+		peer = a.nic;
+	}
+	if (peer != NULL)
+		vpc_obj_ref(peer);      /* the port's link */
 	p->peer = peer;
-	if (peer != NULL && peer->type == VPC_TYPE_NIC)
-		obj2nic(peer)->port = p;
-	else if (peer != NULL)
-		obj2vcc(peer)->port = p;
 	sw->ports[sw->nports++] = p;
+	if (a.cfg != NULL) {
+		vpc_swcfg_publish(sw, a.cfg, req.vni, &sw->cfg->sub4, &sw->cfg->sub6);
+		vpc_vnitab_publish(x->sys, a.vnitab);
+	}
+	if (a.local != NULL)
+		vpc_cam_local_put(sw, p, obj2nic(peer)->mac, a.local);
+	if (a.flood != NULL)
+		vpc_flood_publish(sw, a.flood);
+	if (peer != NULL && peer->type == VPC_TYPE_VCC)
+		vpc_vcc_plug(obj2vcc(peer), p, a.uplinks);
+	if (peer != NULL && peer->type == VPC_TYPE_NIC)
+		vpc_store(obj2nic(peer)->port, p);      /* frames start flowing */
 	if (kind == VPC_PORT_UPLINK)
-		sw->uplink = p;
+		vpc_store(sw->uplink, p);
 	else if (kind == VPC_PORT_ROUTER)
-		sw->router = p;
+		vpc_store(sw->router, p);
 	vpc_obj_changed(x->obj, req.txn);
 
 	port_describe(p, &res);
-	if (h != NULL) {
-		res.descriptor = fd;
+	if (a.hdl != NULL) {
+		res.descriptor = a.fd;
 		res.flags |= VPC_FLAG_SWP_DESCRIPTOR;
 	}
 	memcpy(x->val, &res, sizeof(res));
 	return (0);
-
-fail:
-	/* Installing the handle was the last step that can fail. */
-	if (h != NULL)
-		vpc_hdl_free(h);
-	if (nico != NULL)
-		vpc_obj_kill(nico);
-	vpc_obj_kill(po);
-	return (error);
 }
 
 /* ---- The other switch ops ---------------------------------------------- */
@@ -404,7 +549,7 @@ vpc_op_sw_del_port(struct vpc_ctx *x)
 	memcpy(&ref, x->key, sizeof(ref));
 	if ((error = vpc_txn_check(x->obj, ref.txn)) != 0)
 		return (error);
-	if (!all_zero(ref._pad0, sizeof(ref._pad0)))
+	if (!vpc_all_zero(ref._pad0, sizeof(ref._pad0)))
 		return (VPC_EINVAL);
 	if ((p = port_find(sw, &ref.port_id)) == NULL)
 		return (VPC_ENOENT);
@@ -423,7 +568,7 @@ vpc_op_sw_get_port(struct vpc_ctx *x)
 	vpc_swport_t out;
 
 	memcpy(&ref, x->key, sizeof(ref));
-	if (!all_zero(ref._pad0, sizeof(ref._pad0)))
+	if (!vpc_all_zero(ref._pad0, sizeof(ref._pad0)))
 		return (VPC_EINVAL);
 	if ((p = port_find(obj2sw(x->obj), &ref.port_id)) == NULL)
 		return (VPC_ENOENT);
@@ -448,10 +593,19 @@ vpc_op_sw_port_count(struct vpc_ctx *x)
 	return (0);
 }
 
+static bool
+not_local(const struct vpc_cam_ent *e, void *arg)
+{
+	(void)arg;
+	return (e->kind != VPC_CAM_LOCAL);
+}
+
 int
 vpc_op_sw_set_vni(struct vpc_ctx *x)
 {
 	struct vpc_switch *sw = obj2sw(x->obj);
+	struct vpc_swcfg *cfg;
+	struct vpc_vnitab *vt;
 	vpc_sw_vni_t req;
 	int error;
 
@@ -465,7 +619,19 @@ vpc_op_sw_set_vni(struct vpc_ctx *x)
 		return (0);
 	if (vni_in_use(x->sys, sw, req.vni))
 		return (VPC_EEXIST);
-	sw->vni = req.vni;
+	if ((cfg = vpc_swcfg_prepare()) == NULL)
+		return (VPC_ENOMEM);
+	if ((vt = vpc_vnitab_prepare(x->sys)) == NULL) {
+		vpc_free(cfg, sizeof(*cfg));
+		return (VPC_ENOMEM);
+	}
+	vpc_swcfg_publish(sw, cfg, req.vni, &sw->cfg->sub4, &sw->cfg->sub6);
+	vpc_vnitab_publish(x->sys, vt);
+	/* What was learned for the old VNI says nothing about the new one. */
+	os_mtx_lock(sw->mtx);
+	(void)vpc_cam_remove_if(sw, not_local, NULL);
+	os_mtx_unlock(sw->mtx);
+	vpc_upcall_forget_switch(sw);
 	vpc_obj_changed(x->obj, req.txn);
 	return (0);
 }
@@ -492,7 +658,7 @@ vpc_op_sw_list_ports(struct vpc_ctx *x)
 
 	memcpy(&req, x->key, sizeof(req));
 	if ((req.obj_type != 0 && req.obj_type != VPC_TYPE_SWPORT) ||
-	    !all_zero(req._pad0, sizeof(req._pad0)))
+	    !vpc_all_zero(req._pad0, sizeof(req._pad0)))
 		return (VPC_EINVAL);
 	/* Ports are kept in creation order: skip those up to the marker. */
 	for (i = 0; i < sw->nports && sw->ports[i]->obj.serial <= req.marker; i++)

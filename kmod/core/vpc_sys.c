@@ -19,13 +19,23 @@ vpc_sys_create(struct vpc_sys **out)
 		return (VPC_ENOMEM);
 	}
 	vpc_hashkey_init(&sys->hkey);
-	if ((error = vpc_reg_init(sys)) != 0) {
-		os_sx_destroy(sys->ctl);
-		vpc_free(sys, sizeof(*sys));
-		return (error);
+	if ((error = vpc_reg_init(sys)) != 0)
+		goto fail;
+	if ((error = vpc_upq_create(sys)) != 0)
+		goto fail;
+	if ((sys->drop_unplugged = os_counter_alloc(VPC_M_WAITOK)) == NULL) {
+		error = VPC_ENOMEM;
+		goto fail;
 	}
 	*out = sys;
 	return (0);
+fail:
+	vpc_upq_destroy(sys);
+	if (sys->buckets != NULL)
+		vpc_reg_fini(sys);
+	os_sx_destroy(sys->ctl);
+	vpc_free(sys, sizeof(*sys));
+	return (error);
 }
 
 bool
@@ -58,6 +68,9 @@ vpc_sys_destroy(struct vpc_sys *sys)
 {
 	if (vpc_sys_busy(sys))
 		return (VPC_EBUSY);
+	vpc_vnitab_free(sys);
+	vpc_upq_destroy(sys);
+	os_counter_free(sys->drop_unplugged);
 	vpc_reg_fini(sys);
 	os_sx_destroy(sys->ctl);
 	vpc_free(sys, sizeof(*sys));

@@ -100,6 +100,12 @@ typedef struct {
 #define VPC_CAM_TTL_MAX_MS   (24u * 3600u * 1000u) /* one day; larger: ERANGE */
 #define VPC_VXLAN_PORT       4789
 #define VPC_IFNAMSIZ         16
+#define VPC_CAM_NEG_TTL_MS   1000         /* negative answers without a TTL */
+#define VPC_UPCALL_BATCH_MAX 256          /* answers per SYS_UPCALL_ANSWER */
+#define VPC_UPCALL_TIMEOUT_MS 3000        /* an unanswered miss is dropped */
+#define VPC_HOLD_PER_MISS    64           /* frames held for one pending miss */
+#define VPC_HOLD_MAX         8192         /* frames held for all misses */
+#define VPC_PENDING_MAX      4096         /* pending misses, all switches */
 
 /* ---- Ops ---------------------------------------------------------------
  *
@@ -138,6 +144,15 @@ typedef struct {
 #define VPC_OP_GET_ID           7
 /* Any object.  key: none.  val: vpc_obj_info_t (out). */
 #define VPC_OP_GET_INFO         8
+/* NIC, priv.  key: vpc_nic_ifname_t {txn, name}.  val: none.  The name of
+ * the vmnic's interface (FreeBSD: the ifnet; host: the TAP device).
+ * EINVAL: empty, too long, not NUL-terminated, or characters other than
+ * [A-Za-z0-9_.-]; EEXIST: another vmnic has it; EBUSY: the interface exists
+ * and cannot be renamed now (it is up, or was moved away). */
+#define VPC_OP_NIC_SET_IFNAME   9
+/* NIC.  key: none.  val: vpc_nic_ifname_t (out): the name ("" until the
+ * interface exists and no name was set). */
+#define VPC_OP_NIC_GET_IFNAME   10
 
 /* SWITCH.  key: none.  val: vpc_switch_t (out). */
 #define VPC_OP_SW_GET_PORT_COUNT 16
@@ -147,9 +162,10 @@ typedef struct {
  * EINVAL: not exactly one kind flag, VLAN outside 1-4094, VNI >= 2^24 or
  * unlike the switch's, a value without its flag, a descriptor asked for a
  * non-vmnic port, a bad MAC; EEXIST: a second uplink or router, or port_id
- * in use; ENOENT: peer_id names no object; EBUSY: that vmnic/vcc is already
- * plugged in; ENOSPC: VPC_SW_MAX_PORTS reached; EOPNOTSUPP: firewall ids or
- * flags (no firewall yet), a router peer (no routers yet). */
+ * in use; ENOENT: peer_id names no object; EINVAL: a peer of the wrong type
+ * (vmnic and router ports take a NIC, the uplink a VCC); EBUSY: that vmnic
+ * is already plugged in; ENOSPC: VPC_SW_MAX_PORTS reached; EOPNOTSUPP:
+ * firewall ids or flags (no firewall yet). */
 #define VPC_OP_SW_ADD_PORT      17
 /* SWITCH, priv.  key: vpc_swport_ref_t {txn, port_id}.  val: none.
  * ENOENT: no such port on this switch. */
@@ -165,6 +181,57 @@ typedef struct {
 /* SWITCH.  key: vpc_list_req_t (obj_type ignored; marker = 0 or the last
  * port's serial).  val: array of vpc_swport_t (out), as many as fit. */
 #define VPC_OP_SW_LIST_PORTS    22
+/* SWITCH, priv.  key: vpc_sw_subnet_t {txn, af, prefixlen, addr}.  val: none.
+ * The switch's IPv4 or IPv6 subnet: a frame from a vmnic port for an
+ * address outside it goes to the router port (dropped and counted when
+ * there is none, or nothing is plugged into it).  prefixlen 0 clears.
+ * EAFNOSUPPORT: af not 4 or 6; EINVAL: prefixlen over 32/128, host bits set. */
+#define VPC_OP_SW_SET_SUBNET    23
+/* SWITCH.  key: vpc_sw_subnet_t (only af read).  val: vpc_sw_subnet_t. */
+#define VPC_OP_SW_GET_SUBNET    24
+/* SWITCH.  key: none.  val: vpc_sw_stats_t: data-path and miss counters. */
+#define VPC_OP_SW_GET_STATS     25
+
+/* Forwarding entries (CAM).  Keyed by (switch, dstmac, srcmac); a zero
+ * srcmac matches any source.  CAM changes do not move the switch's
+ * generation: they carry no transaction token.
+ *
+ * SWITCH, priv.  key: 1..VPC_CAM_BATCH_MAX vpc_sw_cam_t.  val:
+ * vpc_cam_set_result_t.  Every entry is checked before any is applied:
+ * EINVAL for a multicast or zero dstmac, a multicast srcmac, a kind other
+ * than REMOTE or NEGATIVE, an address that is zero or has bytes beyond its
+ * family, nonzero flags; EAFNOSUPPORT for a family other than 4 or 6;
+ * ERANGE for ttl_ms over VPC_CAM_TTL_MAX_MS; EBUSY for a MAC a local port
+ * owns; EOPNOTSUPP for REMOTE on a VNI 0 switch (it never sends VXLAN).
+ * An entry whose revision is older than the stored one is skipped and
+ * counted in `stale`: an old answer racing an invalidation loses. */
+#define VPC_OP_SW_CAM_SET       32
+/* SWITCH.  key: vpc_cam_key_t.  val: vpc_sw_cam_t (ttl_ms: what is left).
+ * ENOENT: no entry, or it expired. */
+#define VPC_OP_SW_CAM_GET       33
+/* SWITCH, priv.  key: vpc_cam_key_t.  val: none.  ENOENT: no entry;
+ * EBUSY: a local port's entry (delete the port instead). */
+#define VPC_OP_SW_CAM_DEL       34
+/* SWITCH or VPC_HANDLE_NONE, priv.  key: vpc_cam_flush_t {vni}.  val:
+ * uint64_t, the entries removed.  On a switch: its entries (vni must be
+ * VPC_VNI_ANY or the switch's).  With no handle: every switch carrying vni,
+ * or every switch for VPC_VNI_ANY.  Local ports' entries stay. */
+#define VPC_OP_SW_CAM_FLUSH     35
+/* SWITCH.  key: vpc_list_req_t {marker: 0 or the last entry's cursor}.
+ * val: array of vpc_sw_cam_t, as many as fit; empty when done.
+ * ERANGE (with *vallen) when not even one fits; ESTALE when the table was
+ * resized since the marker was handed out: start again from 0. */
+#define VPC_OP_SW_CAM_DUMP      36
+
+/* VCC, priv.  key: vpc_vcc_t.  val: none.  The underlay endpoint's
+ * addresses and UDP port; applying it (re)opens the sockets.
+ * EINVAL: neither address, a multicast/zero address, nonzero padding, a
+ * bad l2_ifname; EADDRNOTAVAIL/EADDRINUSE from the OS. */
+#define VPC_OP_VCC_SET          48
+/* VCC.  key: none.  val: vpc_vcc_t. */
+#define VPC_OP_VCC_GET          49
+/* VCC.  key: none.  val: vpc_vcc_stats_t. */
+#define VPC_OP_VCC_GET_STATS    50
 
 /* VPC_HANDLE_NONE.  key: vpc_list_req_t {obj_type or 0 for all, marker}.
  * val: array of vpc_obj_info_t in creation order after the marker, as many as
@@ -173,6 +240,18 @@ typedef struct {
 #define VPC_OP_SYS_LIST         64
 /* VPC_HANDLE_NONE.  key: none.  val: vpc_sys_stats_t (out). */
 #define VPC_OP_SYS_STATS        65
+/* VPC_HANDLE_NONE, priv.  key: 1..VPC_UPCALL_BATCH_MAX vpc_upcall_ans_t.
+ * val: one int32_t per answer: 0, or why that answer was refused: ENOENT
+ * (no pending request with that id: answered, timed out, or never made),
+ * ESTALE (the generation is not the request's current one), EINVAL /
+ * EAFNOSUPPORT / ERANGE (bad status, family, address or TTL).  Each answer
+ * stands alone: a refused one changes nothing, the others still apply.
+ * A FOUND answer installs a REMOTE entry and sends the held frames; a
+ * NOT_FOUND answer installs a NEGATIVE entry (ttl_ms, default
+ * VPC_CAM_NEG_TTL_MS) and drops them. */
+#define VPC_OP_SYS_UPCALL_ANSWER 66
+/* VPC_HANDLE_NONE.  key: none.  val: vpc_upcall_stats_t. */
+#define VPC_OP_SYS_UPCALL_STATS  67
 
 /* ---- Switch port flags (the seed's values) ---------------------------- */
 
@@ -218,8 +297,9 @@ typedef struct {
  *  - port_id: zero to let the switch pick one, or the caller's own id (so a
  *    retried add is idempotent: it meets EEXIST instead of adding twice);
  *  - peer_id: what plugs into the port.  vmnic port: an existing NIC, or zero
- *    to have the port create (and own) a new one; uplink: a VCC or zero;
- *    router: zero until routers exist.
+ *    to have the port create (and own) a new one; uplink: a VCC (many
+ *    switches' uplinks share one) or zero; router: the router's NIC (until
+ *    vpcr objects exist) or zero.
  */
 typedef struct {
 	VPC_TXN_FIELD;
@@ -284,6 +364,187 @@ typedef struct {
 	uint64_t reserved[4];
 } vpc_sys_stats_t;
 
+/* NIC_SET_IFNAME key, NIC_GET_IFNAME value. */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint8_t  _pad0[4];
+	char     name[VPC_IFNAMSIZ];    /* NUL-terminated */
+} vpc_nic_ifname_t;
+
+#define VPC_AF_INET   4
+#define VPC_AF_INET6  6
+
+/* SW_SET_SUBNET key, SW_GET_SUBNET value. */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint8_t  af;                    /* VPC_AF_INET or VPC_AF_INET6 */
+	uint8_t  prefixlen;             /* 0: no subnet */
+	uint8_t  _pad0[2];
+	uint8_t  addr[16];              /* IPv4 in the first 4 bytes */
+} vpc_sw_subnet_t;
+
+/* Switch counters: vpc_sw_stats_t.c[VPC_SWSTAT_*]. */
+#define VPC_SWSTAT_RX_FRAMES     0      /* frames in from local ports */
+#define VPC_SWSTAT_TX_LOCAL      1      /* frames delivered to local ports */
+#define VPC_SWSTAT_TX_REMOTE     2      /* frames encapsulated to the underlay */
+#define VPC_SWSTAT_RX_REMOTE     3      /* frames decapsulated from the underlay */
+#define VPC_SWSTAT_FLOODED       4      /* broadcast/multicast frames flooded */
+#define VPC_SWSTAT_DROP_RUNT     5      /* shorter than an Ethernet header */
+#define VPC_SWSTAT_DROP_TAGGED   6      /* 802.1Q-tagged frame from a VM */
+#define VPC_SWSTAT_DROP_SPOOF    7      /* source MAC not the vmnic's */
+#define VPC_SWSTAT_DROP_NO_ROUTER 8     /* off-subnet with no router plugged */
+#define VPC_SWSTAT_DROP_NO_UPLINK 9     /* remote with no uplink/vcc */
+#define VPC_SWSTAT_DROP_NEGATIVE 10     /* matched a negative entry */
+#define VPC_SWSTAT_DROP_UNKNOWN  11     /* from the underlay to no local MAC */
+#define VPC_SWSTAT_DROP_TX       12     /* the OS refused to send */
+#define VPC_SWSTAT_MISSES        13     /* frames that missed the CAM */
+#define VPC_SWSTAT_UPCALLS       14     /* upcall requests raised */
+#define VPC_SWSTAT_DUPS          15     /* misses folded into a pending request */
+#define VPC_SWSTAT_HELD          16     /* frames put on a hold queue */
+#define VPC_SWSTAT_HOLD_DROPS    17     /* misses dropped: hold queue full */
+#define VPC_SWSTAT_LOST          18     /* misses dropped: no room for a request */
+#define VPC_SWSTAT_ANSWERS       19     /* answers applied (found or not) */
+#define VPC_SWSTAT_NEGATIVE      20     /* of which "not found" */
+#define VPC_SWSTAT_TIMEOUTS      21     /* requests that expired unanswered */
+#define VPC_SWSTAT_STALE         22     /* answers refused: stale generation */
+#define VPC_SWSTAT_RELEASED      23     /* held frames sent after an answer */
+#define VPC_SWSTAT_HELD_DROPPED  24     /* held frames dropped: negative, timeout, gone */
+#define VPC_SWSTAT_DROP_HAIRPIN  25     /* destination is the ingress port */
+#define VPC_SWSTAT_COUNT         26
+
+typedef struct {
+	uint64_t c[32];
+} vpc_sw_stats_t;
+
+#define VPC_CAM_LOCAL     1             /* a local port (out only) */
+#define VPC_CAM_REMOTE    2             /* behind a VTEP on the underlay */
+#define VPC_CAM_NEGATIVE  3             /* known absent: drop */
+
+/* A forwarding entry: SW_CAM_SET key, SW_CAM_GET/DUMP value. */
+typedef struct {
+	uint8_t  srcmac[6];             /* zero: any source */
+	uint8_t  dstmac[6];
+	uint32_t ttl_ms;                /* 0: static; out: what is left */
+	uint32_t vni;                   /* out: the switch's VNI */
+	uint8_t  kind;                  /* VPC_CAM_* */
+	uint8_t  af;                    /* REMOTE: VPC_AF_INET or VPC_AF_INET6 */
+	uint16_t udp_port;              /* REMOTE: 0 = VPC_VXLAN_PORT */
+	uint8_t  addr[16];              /* REMOTE: the VTEP; IPv4 in 4 bytes */
+	vpc_id_t port_id;               /* LOCAL: the port (out) */
+	uint64_t generation;            /* out: order of installation */
+	uint64_t revision;              /* directory revision of the mapping */
+	uint32_t flags;                 /* must be 0 */
+	uint8_t  _pad0[4];
+	uint64_t cursor;                /* out: SW_CAM_DUMP marker after this */
+} vpc_sw_cam_t;
+
+/* SW_CAM_GET / SW_CAM_DEL key. */
+typedef struct {
+	uint8_t  srcmac[6];
+	uint8_t  dstmac[6];
+	uint8_t  _pad0[4];
+} vpc_cam_key_t;
+
+/* SW_CAM_SET value. */
+typedef struct {
+	uint32_t applied;
+	uint32_t stale;                 /* skipped: older revision than stored */
+} vpc_cam_set_result_t;
+
+#define VPC_VNI_ANY 0xffffffffu
+
+/* SW_CAM_FLUSH key. */
+typedef struct {
+	uint32_t vni;                   /* VPC_VNI_ANY, or one VNI */
+	uint32_t flags;                 /* must be 0 */
+} vpc_cam_flush_t;
+
+/* VCC_SET key, VCC_GET value. */
+#define VPC_VCC_INET   0x1              /* addr4 is set */
+#define VPC_VCC_INET6  0x2              /* addr6 is set */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint16_t udp_port;              /* 0 = VPC_VXLAN_PORT */
+	uint16_t flags;                 /* VPC_VCC_INET | VPC_VCC_INET6 */
+	uint8_t  addr4[4];
+	uint32_t mtu;                   /* underlay MTU, 0 = 1500 */
+	uint8_t  addr6[16];
+	char     l2_ifname[VPC_IFNAMSIZ]; /* VNI 0 switches: raw L2 device */
+} vpc_vcc_t;
+
+#define VPC_VCCSTAT_RX          0       /* VXLAN packets received */
+#define VPC_VCCSTAT_TX          1       /* VXLAN packets sent */
+#define VPC_VCCSTAT_RX_BAD      2       /* short, no I flag, inner runt */
+#define VPC_VCCSTAT_RX_NO_VNI   3       /* no switch with that VNI here */
+#define VPC_VCCSTAT_TX_ERR      4       /* the OS refused (oversize, no route) */
+#define VPC_VCCSTAT_L2_RX       5       /* raw frames in (VNI 0) */
+#define VPC_VCCSTAT_L2_TX       6       /* raw frames out (VNI 0) */
+#define VPC_VCCSTAT_L2_NO_SW    7       /* raw frames for no VNI 0 switch */
+#define VPC_VCCSTAT_COUNT       8
+typedef struct {
+	uint64_t c[16];
+} vpc_vcc_stats_t;
+
+/*
+ * The upcall channel: fixed-size request records, read in batches (FreeBSD:
+ * /dev/vpc_upcall; host: the daemon's upcall socket, after a
+ * vpc_upcall_hello_t).  One pending request per (switch, destination MAC).
+ */
+#define VPC_UPCALL_MAGIC     0x55435056u  /* "VPCU" */
+#define VPC_UPCALL_L2MISS    1
+typedef struct {
+	uint32_t magic;
+	uint16_t size;                  /* sizeof(vpc_upcall_req_t) */
+	uint16_t kind;                  /* VPC_UPCALL_L2MISS */
+	uint64_t req_id;
+	uint64_t generation;            /* answer with this */
+	vpc_id_t switch_id;
+	vpc_id_t port_id;               /* ingress port of the first frame */
+	uint32_t vni;
+	uint16_t vlan;                  /* the ingress port's VLAN, 0 = none */
+	uint16_t ethertype;
+	uint8_t  srcmac[6];
+	uint8_t  dstmac[6];
+	uint8_t  dst_af;                /* 0, or VPC_AF_INET(6) when visible */
+	uint8_t  _pad0[3];
+	uint8_t  dst_ip[16];
+	uint64_t time_ns;               /* monotonic time of the first miss */
+} vpc_upcall_req_t;
+
+#define VPC_UPCALL_FOUND      0
+#define VPC_UPCALL_NOT_FOUND  1
+typedef struct {
+	uint64_t req_id;
+	uint64_t generation;
+	uint32_t status;                /* VPC_UPCALL_FOUND / NOT_FOUND */
+	uint32_t ttl_ms;                /* 0 with FOUND: static */
+	uint8_t  af;                    /* FOUND: the VTEP */
+	uint8_t  _pad0;
+	uint16_t udp_port;              /* 0 = VPC_VXLAN_PORT */
+	uint8_t  _pad1[4];
+	uint8_t  addr[16];
+	uint64_t revision;
+} vpc_upcall_ans_t;
+
+/* Host kernel only: the first record on the upcall socket. */
+typedef struct {
+	uint32_t magic;                 /* VPC_UPCALL_MAGIC */
+	uint16_t version;               /* VPC_ABI_VERSION */
+	uint16_t req_size;              /* sizeof(vpc_upcall_req_t) */
+	int32_t  error;                 /* 0, or EBUSY: another reader */
+	uint32_t _pad0;
+} vpc_upcall_hello_t;
+
+typedef struct {
+	uint64_t pending;               /* requests not yet answered */
+	uint64_t undelivered;           /* of which not yet read */
+	uint64_t held;                  /* frames held now */
+	uint64_t readers;               /* 0 or 1 */
+	uint64_t delivered;             /* requests handed to readers, ever */
+	uint64_t requeued;              /* handed back when a reader went away */
+	uint64_t reserved[2];
+} vpc_upcall_stats_t;
+
 /* ---- Layout checks ------------------------------------------------------ */
 
 #define VPC_ASSERT_SIZE(t, n) \
@@ -298,6 +559,19 @@ VPC_ASSERT_SIZE(vpc_sw_vni_t, 8);
 VPC_ASSERT_SIZE(vpc_list_req_t, 16);
 VPC_ASSERT_SIZE(vpc_obj_info_t, 64);
 VPC_ASSERT_SIZE(vpc_sys_stats_t, 128);
+VPC_ASSERT_SIZE(vpc_nic_ifname_t, 24);
+VPC_ASSERT_SIZE(vpc_sw_subnet_t, 24);
+VPC_ASSERT_SIZE(vpc_sw_stats_t, 256);
+VPC_ASSERT_SIZE(vpc_sw_cam_t, 88);
+VPC_ASSERT_SIZE(vpc_cam_key_t, 16);
+VPC_ASSERT_SIZE(vpc_cam_set_result_t, 8);
+VPC_ASSERT_SIZE(vpc_cam_flush_t, 8);
+VPC_ASSERT_SIZE(vpc_vcc_t, 48);
+VPC_ASSERT_SIZE(vpc_vcc_stats_t, 128);
+VPC_ASSERT_SIZE(vpc_upcall_req_t, 104);
+VPC_ASSERT_SIZE(vpc_upcall_ans_t, 56);
+VPC_ASSERT_SIZE(vpc_upcall_hello_t, 16);
+VPC_ASSERT_SIZE(vpc_upcall_stats_t, 64);
 _Static_assert(__builtin_offsetof(vpc_swport_t, flags) == 32, "swport.flags");
 _Static_assert(__builtin_offsetof(vpc_swport_t, descriptor) == 40, "swport.descriptor");
 

@@ -11,6 +11,7 @@
 
 #include "vpc_core.h"
 #include "host_loop.h"
+#include "test_datapath.h"
 #include "test_handles.h"
 
 uint64_t vpc_mem_allocs(void);
@@ -389,6 +390,7 @@ main(void)
 		}
 		hloop_reclaim();
 	}
+	passed += test_datapath(sys, &failed);
 	vpc_sys_teardown(sys);
 	hloop_reclaim();
 	current = "no leaks";

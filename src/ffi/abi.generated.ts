@@ -15,6 +15,8 @@ export const OPS: readonly OpInfo[] = [
   { op: 6, name: "VPC_OP_GET_TYPE", types: 142, keysz: 0, valsz: 8, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 7, name: "VPC_OP_GET_ID", types: 142, keysz: 0, valsz: 16, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 8, name: "VPC_OP_GET_INFO", types: 142, keysz: 0, valsz: 64, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 9, name: "VPC_OP_NIC_SET_IFNAME", types: 2, keysz: 24, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 10, name: "VPC_OP_NIC_GET_IFNAME", types: 2, keysz: 0, valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 16, name: "VPC_OP_SW_GET_PORT_COUNT", types: 4, keysz: 0, valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 17, name: "VPC_OP_SW_ADD_PORT", types: 4, keysz: 88, valsz: 88, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: 40 },
   { op: 18, name: "VPC_OP_SW_DEL_PORT", types: 4, keysz: 24, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
@@ -22,8 +24,21 @@ export const OPS: readonly OpInfo[] = [
   { op: 20, name: "VPC_OP_SW_SET_VNI", types: 4, keysz: 8, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 21, name: "VPC_OP_SW_GET_VNI", types: 4, keysz: 0, valsz: 8, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 22, name: "VPC_OP_SW_LIST_PORTS", types: 4, keysz: 16, valsz: 88, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
+  { op: 23, name: "VPC_OP_SW_SET_SUBNET", types: 4, keysz: 24, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 24, name: "VPC_OP_SW_GET_SUBNET", types: 4, keysz: 24, valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 25, name: "VPC_OP_SW_GET_STATS", types: 4, keysz: 0, valsz: 256, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 32, name: "VPC_OP_SW_CAM_SET", types: 4, keysz: 88, valsz: 8, keyArray: true, valArray: false, mutating: false, privileged: true, handleOff: -1 },
+  { op: 33, name: "VPC_OP_SW_CAM_GET", types: 4, keysz: 16, valsz: 88, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 34, name: "VPC_OP_SW_CAM_DEL", types: 4, keysz: 16, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
+  { op: 35, name: "VPC_OP_SW_CAM_FLUSH", types: 5, keysz: 8, valsz: 8, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
+  { op: 36, name: "VPC_OP_SW_CAM_DUMP", types: 4, keysz: 16, valsz: 88, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
+  { op: 48, name: "VPC_OP_VCC_SET", types: 128, keysz: 48, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 49, name: "VPC_OP_VCC_GET", types: 128, keysz: 0, valsz: 48, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 50, name: "VPC_OP_VCC_GET_STATS", types: 128, keysz: 0, valsz: 128, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 64, name: "VPC_OP_SYS_LIST", types: 1, keysz: 16, valsz: 64, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
   { op: 65, name: "VPC_OP_SYS_STATS", types: 1, keysz: 0, valsz: 128, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 66, name: "VPC_OP_SYS_UPCALL_ANSWER", types: 1, keysz: 56, valsz: 4, keyArray: true, valArray: true, mutating: false, privileged: true, handleOff: -1 },
+  { op: 67, name: "VPC_OP_SYS_UPCALL_STATS", types: 1, keysz: 0, valsz: 64, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
 ];
 
 export const VPC_OP_NOP = 0;
@@ -35,6 +50,8 @@ export const VPC_OP_DESTROY = 5;
 export const VPC_OP_GET_TYPE = 6;
 export const VPC_OP_GET_ID = 7;
 export const VPC_OP_GET_INFO = 8;
+export const VPC_OP_NIC_SET_IFNAME = 9;
+export const VPC_OP_NIC_GET_IFNAME = 10;
 export const VPC_OP_SW_GET_PORT_COUNT = 16;
 export const VPC_OP_SW_ADD_PORT = 17;
 export const VPC_OP_SW_DEL_PORT = 18;
@@ -42,8 +59,21 @@ export const VPC_OP_SW_GET_PORT = 19;
 export const VPC_OP_SW_SET_VNI = 20;
 export const VPC_OP_SW_GET_VNI = 21;
 export const VPC_OP_SW_LIST_PORTS = 22;
+export const VPC_OP_SW_SET_SUBNET = 23;
+export const VPC_OP_SW_GET_SUBNET = 24;
+export const VPC_OP_SW_GET_STATS = 25;
+export const VPC_OP_SW_CAM_SET = 32;
+export const VPC_OP_SW_CAM_GET = 33;
+export const VPC_OP_SW_CAM_DEL = 34;
+export const VPC_OP_SW_CAM_FLUSH = 35;
+export const VPC_OP_SW_CAM_DUMP = 36;
+export const VPC_OP_VCC_SET = 48;
+export const VPC_OP_VCC_GET = 49;
+export const VPC_OP_VCC_GET_STATS = 50;
 export const VPC_OP_SYS_LIST = 64;
 export const VPC_OP_SYS_STATS = 65;
+export const VPC_OP_SYS_UPCALL_ANSWER = 66;
+export const VPC_OP_SYS_UPCALL_STATS = 67;
 
 export const VPC_ABI_VERSION = 1;
 export const VPC_TYPE_NIC = 1;

@@ -23,6 +23,31 @@
 static int epfd = -1;
 static volatile bool stopping;
 static struct hsrc *retired;
+static void **later;
+static size_t nlater, later_cap;
+
+/* Free p once the current batch of events is done. */
+void
+host_defer_free(void *p)
+{
+	if (nlater == later_cap) {
+		size_t ncap = later_cap == 0 ? 16 : later_cap * 2;
+		void **n = realloc(later, ncap * sizeof(*n));
+
+		if (n == NULL)
+			abort();        /* cannot keep the promise: die loudly */
+		later = n;
+		later_cap = ncap;
+	}
+	later[nlater++] = p;
+}
+
+static void
+free_later(void)
+{
+	while (nlater > 0)
+		free(later[--nlater]);
+}
 
 /* ---- Deferred frees (the epoch) ----------------------------------------- */
 
@@ -181,10 +206,20 @@ hloop_fini(void)
 		retired = s->retired_next;
 		s->free_fn(s);
 	}
+	free_later();
+	free(later);
+	later = NULL;
+	later_cap = 0;
 	hloop_reclaim();
 	if (epfd >= 0)
 		close(epfd);
 	epfd = -1;
+}
+
+int
+host_loop_fd(void)
+{
+	return (epfd);
 }
 
 int
@@ -247,6 +282,7 @@ dispatch(struct epoll_event *evs, int n)
 		retired = s->retired_next;
 		s->free_fn(s);
 	}
+	free_later();
 }
 
 int

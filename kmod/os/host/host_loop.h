@@ -28,6 +28,9 @@ struct hsrc {
 int  hloop_init(void);
 void hloop_fini(void);
 int  hloop_add(struct hsrc *src, uint32_t events);
+int  host_loop_fd(void);
+/* Free p (malloc'd) once the current batch of events is done. */
+void host_defer_free(void *p);
 int  hloop_mod(struct hsrc *src, uint32_t events);
 /* Stop watching src and free it (free_fn) once the current batch is done. */
 void hloop_retire(struct hsrc *src);

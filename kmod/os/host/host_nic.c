@@ -1,24 +1,313 @@
 /*
- * host_nic.c: the host kernel's side of a vmnic.  (The TAP device behind it
- * arrives with the data path; until then a vmnic is configuration only.)
+ * host_nic.c: a vmnic on the host kernel is a Linux TAP device.  What the VM
+ * (a process or namespace on the TAP's network side) sends, we read from the
+ * TAP's descriptor and hand to the switch; what the switch delivers to the
+ * vmnic, we write to it.
+ *
+ * The TAP is made when the vmnic gets its MAC (a vmnic without one can carry
+ * no traffic: the switch drops what does not come from its MAC) and is named
+ * after NIC_SET_IFNAME, or vpc<N>.  Destroying a TAP takes Linux ~16 ms (an
+ * RCU grace period), so descriptors are closed by a reaper thread, never on
+ * the event loop.
  */
-#include "vpc_impl.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <linux/if_tun.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "vpc_core.h"
+#include "host_loop.h"
+#include "host_nic.h"
+#include "host_os.h"
+#include "host_pkt.h"
+
+#define TAP_READ_BATCH 64
+#define FRAME_MAX      65536
+
+struct tap {
+	struct hsrc     src;
+	struct vpc_nic *nic;
+	char            name[IFNAMSIZ];
+};
+
+uint64_t host_tap_write_errors;
+uint64_t host_fail_tap_write_at;        /* fault injection: Nth write fails */
+static unsigned tap_seq;
+static uint8_t frame[FRAME_MAX];
+
+/* ---- The reaper --------------------------------------------------------------- */
+
+static pthread_mutex_t reap_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reap_cv = PTHREAD_COND_INITIALIZER;
+static int *reap_fds;
+static size_t reap_n, reap_cap;
+static bool reaper_running, reaper_stop;
+static pthread_t reaper;
+
+static void *
+reap_loop(void *arg)
+{
+	int fd;
+
+	(void)arg;
+	pthread_mutex_lock(&reap_mtx);
+	for (;;) {
+		while (reap_n == 0 && !reaper_stop)
+			pthread_cond_wait(&reap_cv, &reap_mtx);
+		if (reap_n == 0)
+			break;
+		fd = reap_fds[--reap_n];
+		pthread_mutex_unlock(&reap_mtx);
+		close(fd);              /* the slow part: unregister_netdevice */
+		pthread_mutex_lock(&reap_mtx);
+	}
+	pthread_mutex_unlock(&reap_mtx);
+	return (NULL);
+}
+
+static void
+reap(int fd)
+{
+	pthread_mutex_lock(&reap_mtx);
+	if (!reaper_running)
+		reaper_running = pthread_create(&reaper, NULL, reap_loop, NULL) == 0;
+	if (reap_n == reap_cap) {
+		size_t ncap = reap_cap == 0 ? 64 : reap_cap * 2;
+		int *n = realloc(reap_fds, ncap * sizeof(*n));
+
+		if (n == NULL) {
+			pthread_mutex_unlock(&reap_mtx);
+			close(fd);      /* slow, but never leak */
+			return;
+		}
+		reap_fds = n;
+		reap_cap = ncap;
+	}
+	reap_fds[reap_n++] = fd;
+	pthread_cond_signal(&reap_cv);
+	pthread_mutex_unlock(&reap_mtx);
+	if (!reaper_running)
+		close(fd);
+}
+
+/* At exit: wait until every TAP is really gone. */
+void
+host_nic_fini(void)
+{
+	pthread_mutex_lock(&reap_mtx);
+	reaper_stop = true;
+	pthread_cond_signal(&reap_cv);
+	pthread_mutex_unlock(&reap_mtx);
+	if (reaper_running)
+		pthread_join(reaper, NULL);
+	reaper_running = false;
+	free(reap_fds);
+	reap_fds = NULL;
+	reap_n = reap_cap = 0;
+}
+
+/* ---- TAP devices ----------------------------------------------------------------- */
+
+static int
+errno_to_vpc(int e)
+{
+	switch (e) {
+	case EBUSY:
+	case EEXIST:
+		return (VPC_EEXIST);
+	case EPERM:
+	case EACCES:
+		return (VPC_EPERM);
+	case EMFILE:
+	case ENFILE:
+		return (VPC_EMFILE);
+	case EINVAL:
+		return (VPC_EINVAL);
+	default:
+		return (VPC_ENOMEM);
+	}
+}
+
+static void
+tap_event(struct hsrc *src, uint32_t events)
+{
+	struct tap *t = src->arg;
+	struct os_epoch et;
+	struct vpc_pkt *p;
+	ssize_t n;
+	int i;
+
+	(void)events;
+	for (i = 0; i < TAP_READ_BATCH; i++) {
+		n = read(src->fd, frame, sizeof(frame));
+		if (n <= 0)
+			break;
+		if ((p = host_pkt_new(frame, (uint32_t)n)) == NULL)
+			continue;
+		os_epoch_enter(&et);
+		vpc_nic_input(t->nic, p);
+		os_epoch_exit(&et);
+	}
+}
+
+static void
+tap_free(struct hsrc *src)
+{
+	free(src->arg);
+}
+
+static int
+tap_create(struct vpc_nic *nic, struct tap **out)
+{
+	const char *want = vpc_nic_ifname(nic);
+	struct ifreq ifr;
+	struct tap *t;
+	int fd, e;
+
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	if (want[0] != '\0')
+		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", want);
+	else
+		snprintf(ifr.ifr_name, IFNAMSIZ, "vpc%u", tap_seq++);
+	/* TUNSETIFF attaches to an existing TAP of that name: refuse instead. */
+	if (if_nametoindex(ifr.ifr_name) != 0)
+		return (VPC_EEXIST);
+	if ((fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return (errno_to_vpc(errno));
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		e = errno;
+		close(fd);
+		return (errno_to_vpc(e));
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		reap(fd);
+		return (VPC_ENOMEM);
+	}
+	t->src.fd = fd;
+	t->src.fn = tap_event;
+	t->src.arg = t;
+	t->src.free_fn = tap_free;
+	t->nic = nic;
+	snprintf(t->name, sizeof(t->name), "%s", ifr.ifr_name);
+	if (hloop_add(&t->src, EPOLLIN) < 0) {
+		reap(fd);
+		free(t);
+		return (VPC_ENOMEM);
+	}
+	*out = t;
+	return (0);
+}
 
 int
 os_nic_attach(struct vpc_nic *nic)
 {
-	nic->os = NULL;
+	*vpc_nic_osp(nic) = NULL;
 	return (0);
 }
 
 void
 os_nic_detach(struct vpc_nic *nic)
 {
-	nic->os = NULL;
+	struct tap *t = *vpc_nic_osp(nic);
+	int fd;
+
+	if (t == NULL)
+		return;
+	*vpc_nic_osp(nic) = NULL;
+	fd = t->src.fd;
+	(void)epoll_ctl(host_loop_fd(), EPOLL_CTL_DEL, fd, NULL);
+	t->src.fd = -1;
+	hloop_retire(&t->src);
+	reap(fd);
+}
+
+int
+os_nic_set_mac(struct vpc_nic *nic, const uint8_t mac[6])
+{
+	struct tap *t = *vpc_nic_osp(nic);
+	bool made = false;
+	struct ifreq ifr;
+	int error;
+
+	if (t == NULL) {
+		if ((error = tap_create(nic, &t)) != 0)
+			return (error);
+		made = true;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+	memcpy(ifr.ifr_hwaddr.sa_data, mac, 6);
+	/* On the TAP's own descriptor: works wherever the interface now is. */
+	if (ioctl(t->src.fd, SIOCSIFHWADDR, &ifr) < 0) {
+		error = errno_to_vpc(errno);
+		if (made) {
+			*vpc_nic_osp(nic) = t;
+			os_nic_detach(nic);
+		}
+		return (error);
+	}
+	*vpc_nic_osp(nic) = t;
+	return (0);
+}
+
+int
+os_nic_set_ifname(struct vpc_nic *nic, const char *name)
+{
+	struct tap *t = *vpc_nic_osp(nic);
+	struct ifreq ifr;
+	int s, error = 0;
+
+	if (if_nametoindex(name) != 0)
+		return (VPC_EEXIST);
+	if (t == NULL)
+		return (0);             /* the TAP will be made with this name */
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return (VPC_ENOMEM);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->name);
+	snprintf(ifr.ifr_newname, IFNAMSIZ, "%s", name);
+	/* Linux renames only a downed interface still in our namespace. */
+	if (ioctl(s, SIOCSIFNAME, &ifr) < 0)
+		error = errno == EEXIST ? VPC_EEXIST : VPC_EBUSY;
+	else
+		snprintf(t->name, sizeof(t->name), "%s", name);
+	close(s);
+	return (error);
 }
 
 void
-os_nic_mac_changed(struct vpc_nic *nic)
+os_nic_get_ifname(struct vpc_nic *nic, char name[VPC_IFNAMSIZ])
 {
-	(void)nic;
+	struct tap *t = *vpc_nic_osp(nic);
+
+	snprintf(name, VPC_IFNAMSIZ, "%s", t != NULL ? t->name : vpc_nic_ifname(nic));
+}
+
+int
+os_nic_output(struct vpc_nic *nic, struct vpc_pkt *p)
+{
+	struct tap *t = *vpc_nic_osp(nic);
+	uint32_t len = os_pkt_len(p);
+	ssize_t n = -1;
+
+	if (host_fail_tap_write_at != 0 && --host_fail_tap_write_at == 0)
+		t = NULL;               /* injected: as if the write failed */
+	if (t != NULL)
+		n = write(t->src.fd, host_pkt_data(p), len);
+	os_pkt_free(p);
+	if (n != (ssize_t)len) {
+		host_tap_write_errors++;
+		return (VPC_EAGAIN);
+	}
+	return (0);
 }

@@ -58,3 +58,20 @@ vpc_wire_default_path(char *buf, size_t len)
 		snprintf(buf, len, "/tmp/vpc-%u/hostd.sock", (unsigned)geteuid());
 	return (buf);
 }
+
+/* $VPC_UPCALL_SOCKET, else upcall.sock in the control socket's directory. */
+const char *
+vpc_wire_upcall_path(const char *ctl_path, char *buf, size_t len)
+{
+	const char *env = getenv("VPC_UPCALL_SOCKET");
+	const char *slash = strrchr(ctl_path, '/');
+
+	if (env != NULL && env[0] != '\0')
+		snprintf(buf, len, "%s", env);
+	else if (slash == NULL)
+		snprintf(buf, len, "upcall.sock");
+	else
+		snprintf(buf, len, "%.*s/upcall.sock", (int)(slash - ctl_path),
+		    ctl_path);
+	return (buf);
+}

@@ -58,5 +58,7 @@ int vpc_wire_decode_req(const void *buf, size_t len,
 
 /* The default socket path for this user, written into buf. */
 const char *vpc_wire_default_path(char *buf, size_t len);
+/* Where the upcall socket is, given the control socket's path. */
+const char *vpc_wire_upcall_path(const char *ctl_path, char *buf, size_t len);
 
 #endif

@@ -21,19 +21,26 @@
 
 #include "vpc_core.h"
 #include "host_ctl.h"
+#include "host_nic.h"
+#include "host_upcall.h"
 #include "host_loop.h"
 #include "host_os.h"
 #include "host_proto.h"
 
 static const char usage[] =
-"usage: vpc-hostd [--socket PATH] [--log-level error|warn|info|debug]\n"
+"usage: vpc-hostd [--socket PATH] [--upcall-socket PATH]\n"
+"                 [--log-level error|warn|info|debug]\n"
 "\n"
 "Runs the vpc core as a daemon serving vpc_open/vpc_ctl on a Unix socket.\n"
-"  --socket PATH     where to listen (default: $VPC_HOSTD_SOCKET, else\n"
-"                    /run/vpc/hostd.sock for root, else\n"
-"                    $XDG_RUNTIME_DIR/vpc/hostd.sock or /tmp/vpc-UID/hostd.sock)\n"
-"  --log-level L     error, warn, info (default) or debug\n"
-"SIGTERM or SIGINT: close every handle, remove every object, exit 0.\n";
+"  --socket PATH         where to listen (default: $VPC_HOSTD_SOCKET, else\n"
+"                        /run/vpc/hostd.sock for root, else\n"
+"                        $XDG_RUNTIME_DIR/vpc/hostd.sock or /tmp/vpc-UID/hostd.sock)\n"
+"  --upcall-socket PATH  where the upcall reader connects (default:\n"
+"                        $VPC_UPCALL_SOCKET, else upcall.sock beside --socket)\n"
+"  --log-level L         error, warn, info (default) or debug\n"
+"vmnics are TAP devices and vccs UDP sockets in the daemon's network\n"
+"namespace.  SIGTERM or SIGINT: close every handle, remove every object,\n"
+"exit 0.\n";
 
 static void
 die(const char *what, const char *path)
@@ -79,7 +86,7 @@ make_dirs(const char *path)
 }
 
 static int
-listen_on(const char *path)
+listen_on(const char *path, int type)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	mode_t old;
@@ -94,7 +101,7 @@ listen_on(const char *path)
 	make_dirs(path);
 
 	/* A socket file nobody answers on is left over from a crash. */
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket for", path);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
@@ -106,7 +113,7 @@ listen_on(const char *path)
 		(void)unlink(path);
 	close(fd);
 
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		die("socket for", path);
 	old = umask(0077);
@@ -142,22 +149,26 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "upcall-socket", required_argument, NULL, 'u' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct hsrc sigsrc;
-	char defpath[PATH_MAX];
-	const char *path = NULL;
+	char defpath[PATH_MAX], defup[PATH_MAX];
+	const char *path = NULL, *uppath = NULL;
 	struct vpc_sys *sys;
 	struct rlimit rl;
 	sigset_t mask;
-	int c, fd, error;
+	int c, fd, upfd, error;
 
-	while ((c = getopt_long(argc, argv, "s:l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:u:l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			path = optarg;
+			break;
+		case 'u':
+			uppath = optarg;
 			break;
 		case 'l':
 			if ((host_log_level = parse_level(optarg)) < 0) {
@@ -182,6 +193,8 @@ main(int argc, char **argv)
 	}
 	if (path == NULL)
 		path = vpc_wire_default_path(defpath, sizeof(defpath));
+	if (uppath == NULL)
+		uppath = vpc_wire_upcall_path(path, defup, sizeof(defup));
 
 	/* Every handle is a descriptor here: allow as many as we may. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -196,7 +209,8 @@ main(int argc, char **argv)
 
 	if (hloop_init() < 0)
 		die("epoll", "");
-	fd = listen_on(path);
+	fd = listen_on(path, SOCK_SEQPACKET);
+	upfd = listen_on(uppath, SOCK_STREAM);
 	if ((error = vpc_sys_create(&sys)) != 0) {
 		fprintf(stderr, "vpc-hostd: cannot start the core: error %d\n",
 		    error);
@@ -206,17 +220,21 @@ main(int argc, char **argv)
 	sigsrc.fn = signals_event;
 	sigsrc.free_fn = signals_free;
 	if (sigsrc.fd < 0 || hloop_add(&sigsrc, EPOLLIN) < 0 ||
-	    host_ctl_start(sys, fd) < 0)
+	    host_ctl_start(sys, fd) < 0 || host_upcall_start(sys, upfd) < 0)
 		die("event loop for", path);
-	os_log(VPC_LOG_INFO, "serving on %s (pid %d)", path, (int)getpid());
+	os_log(VPC_LOG_INFO, "serving on %s, upcalls on %s (pid %d)", path,
+	    uppath, (int)getpid());
 
 	if (hloop_run() < 0)
 		os_log(VPC_LOG_ERR, "event loop failed: %s", strerror(errno));
 
+	host_upcall_stop();
 	host_ctl_stop();
 	vpc_sys_teardown(sys);
 	hloop_reclaim();
+	host_nic_fini();
 	(void)unlink(path);
+	(void)unlink(uppath);
 	if ((error = vpc_sys_destroy(sys)) != 0)
 		os_log(VPC_LOG_ERR, "core still busy at exit: error %d", error);
 	hloop_retire(&sigsrc);

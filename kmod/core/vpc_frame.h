@@ -1,0 +1,34 @@
+/*
+ * vpc_frame.h: what the switch needs to know about an Ethernet frame, read
+ * without modifying it (so an mbuf chain stays as it came).
+ */
+#ifndef _VPC_FRAME_H_
+#define _VPC_FRAME_H_
+
+#include "vpc_os.h"
+
+#define ETHER_HDR_LEN      14
+#define ETHER_VLAN_LEN     4
+#define ETHERTYPE_IP       0x0800
+#define ETHERTYPE_ARP      0x0806
+#define ETHERTYPE_VLAN     0x8100
+#define ETHERTYPE_QINQ     0x88a8
+#define ETHERTYPE_IPV6     0x86dd
+#define VXLAN_HDR_LEN      8
+#define VXLAN_FLAG_I       0x08
+
+struct vpc_frame {
+	uint8_t  dst[6];
+	uint8_t  src[6];
+	uint16_t ethertype;             /* after an 802.1Q tag */
+	uint16_t vlan;                  /* the tag's VLAN id, when tagged */
+	bool     tagged;
+	uint8_t  ip_af;                 /* 0, VPC_AF_INET or VPC_AF_INET6 */
+	uint8_t  ip_dst[16];
+	uint32_t l2len;                 /* Ethernet header, with its tag */
+};
+
+/* 0, or VPC_EINVAL for a frame too short for its headers. */
+int vpc_frame_parse(const struct vpc_pkt *p, struct vpc_frame *f);
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * vpc_fwd.c: the switch's data path.  Runs inside the epoch, never sleeps,
+ * takes no control lock and never sends while holding a core lock (the only
+ * lock on this path is the upcall queue's, and vpc_upcall_miss drops it
+ * before it wakes anyone).  Every function consumes the packet it is given.
+ *
+ * From a vmnic (or router) port:
+ *   broadcast/multicast  -> every other local port; VNI 0 also the uplink;
+ *                           nothing goes to the VXLAN underlay (there is no
+ *                           multicast underlay; ARP/ND across nodes is the
+ *                           directory's job, see docs/datapath.md)
+ *   outside the subnet   -> the router port, or dropped and counted
+ *   a local MAC          -> that port
+ *   a remote MAC         -> VXLAN to its VTEP through the uplink's vcc
+ *   a negative entry     -> dropped and counted
+ *   unknown, VXLAN       -> held, one upcall per (switch, MAC)
+ *   unknown, VNI 0       -> the uplink's L2 network, tagged with its VLAN
+ * From the underlay: to a local MAC, or flooded locally if broadcast or
+ * multicast; anything else is dropped and counted (no learning: the
+ * directory is the source of truth).
+ */
+#include "vpc_impl.h"
+
+#define SPORT_MIN 49152u
+#define SPORT_RANGE 16384u
+
+static void
+drop(struct vpc_switch *sw, unsigned why, struct vpc_pkt *p)
+{
+	sw_count(sw, why);
+	os_pkt_free(p);
+}
+
+static struct vpc_nic *
+port_nic(const struct vpc_port *p)
+{
+	struct vpc_obj *peer = vpc_load(p->peer);
+
+	return (peer != NULL && peer->type == VPC_TYPE_NIC && !p->obj.dead ?
+	    obj2nic(peer) : NULL);
+}
+
+static void
+deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p)
+{
+	struct vpc_nic *nic = port_nic(to);
+
+	if (nic == NULL) {
+		drop(sw, VPC_SWSTAT_DROP_TX, p);
+		return;
+	}
+	if (os_nic_output(nic, p) == 0)
+		sw_count(sw, VPC_SWSTAT_TX_LOCAL);
+	else
+		sw_count(sw, VPC_SWSTAT_DROP_TX);
+}
+
+/* Every local port but the one the frame came in on gets a copy. */
+static void
+flood(struct vpc_switch *sw, const struct vpc_port *in, struct vpc_pkt *p)
+{
+	const struct vpc_portset *s = vpc_load(sw->flood);
+	struct vpc_port *last = NULL;
+	struct vpc_pkt *c;
+	uint32_t i;
+
+	sw_count(sw, VPC_SWSTAT_FLOODED);
+	for (i = 0; i < s->n; i++) {
+		if (s->p[i] == in)
+			continue;
+		if (last != NULL) {
+			if ((c = os_pkt_dup(p)) == NULL)
+				sw_count(sw, VPC_SWSTAT_DROP_TX);
+			else
+				deliver(sw, last, c);
+		}
+		last = s->p[i];
+	}
+	if (last != NULL)
+		deliver(sw, last, p);
+	else
+		os_pkt_free(p);
+}
+
+static struct vpc_vcc *
+uplink_vcc(struct vpc_switch *sw, struct vpc_port **upp)
+{
+	struct vpc_port *up = vpc_load(sw->uplink);
+	struct vpc_obj *peer = up != NULL ? vpc_load(up->peer) : NULL;
+
+	*upp = up;
+	if (peer == NULL || peer->type != VPC_TYPE_VCC ||
+	    !__atomic_load_n(&obj2vcc(peer)->configured, __ATOMIC_ACQUIRE))
+		return (NULL);
+	return (obj2vcc(peer));
+}
+
+/* The UDP source port spreads flows over the underlay's ECMP paths. */
+static uint16_t
+flow_sport(struct vpc_switch *sw, const struct vpc_pkt *p,
+    const struct vpc_frame *f)
+{
+	uint8_t k[12 + 2 + 16];
+	uint32_t h = os_pkt_flowid(p);
+
+	if (h == 0) {
+		memcpy(k, f->dst, 6);
+		memcpy(k + 6, f->src, 6);
+		k[12] = (uint8_t)(f->ethertype >> 8);
+		k[13] = (uint8_t)f->ethertype;
+		memcpy(k + 14, f->ip_dst, 16);
+		h = (uint32_t)vpc_hash(&sw->obj.sys->hkey, k, sizeof(k));
+	}
+	return ((uint16_t)(SPORT_MIN + h % SPORT_RANGE));
+}
+
+static void
+send_remote(struct vpc_switch *sw, const struct vpc_cam_ent *e,
+    const struct vpc_frame *f, struct vpc_pkt *p)
+{
+	const struct vpc_swcfg *cfg = vpc_load(sw->cfg);
+	struct vpc_underlay dst;
+	struct vpc_port *up;
+	struct vpc_vcc *vcc = uplink_vcc(sw, &up);
+	uint16_t sport;
+	uint8_t *vx;
+
+	if (vcc == NULL || cfg->vni == 0 || cfg->vni == VPC_VNI_NONE) {
+		drop(sw, VPC_SWSTAT_DROP_NO_UPLINK, p);
+		return;
+	}
+	sport = flow_sport(sw, p, f);
+	if ((vx = os_pkt_prepend(&p, VXLAN_HDR_LEN)) == NULL) {
+		sw_count(sw, VPC_SWSTAT_DROP_TX);
+		return;
+	}
+	vx[0] = VXLAN_FLAG_I;
+	vx[1] = vx[2] = vx[3] = 0;
+	vx[4] = (uint8_t)(cfg->vni >> 16);
+	vx[5] = (uint8_t)(cfg->vni >> 8);
+	vx[6] = (uint8_t)cfg->vni;
+	vx[7] = 0;
+	dst.af = e->af;
+	dst.port = e->udp_port;
+	memcpy(dst.addr, e->addr, 16);
+	if (os_vcc_output(vcc, p, &dst, sport) == 0) {
+		sw_count(sw, VPC_SWSTAT_TX_REMOTE);
+		vcc_count(vcc, VPC_VCCSTAT_TX);
+	} else {
+		sw_count(sw, VPC_SWSTAT_DROP_TX);
+		vcc_count(vcc, VPC_VCCSTAT_TX_ERR);
+	}
+}
+
+/* VNI 0: out on the vcc's L2 device, tagged with the uplink's VLAN. */
+static void
+send_l2(struct vpc_switch *sw, struct vpc_pkt *p)
+{
+	struct vpc_port *up;
+	struct vpc_vcc *vcc = uplink_vcc(sw, &up);
+	uint8_t *h;
+
+	if (vcc == NULL || vcc->conf.l2_ifname[0] == '\0') {
+		drop(sw, VPC_SWSTAT_DROP_NO_UPLINK, p);
+		return;
+	}
+	if (up->vlan != 0) {
+		if (os_pkt_prepend(&p, ETHER_VLAN_LEN) == NULL ||
+		    (h = os_pkt_pullup(&p, ETHER_HDR_LEN + ETHER_VLAN_LEN)) == NULL) {
+			sw_count(sw, VPC_SWSTAT_DROP_TX);
+			return;
+		}
+		memmove(h, h + ETHER_VLAN_LEN, 12);
+		h[12] = ETHERTYPE_VLAN >> 8;
+		h[13] = ETHERTYPE_VLAN & 0xff;
+		h[14] = (uint8_t)(up->vlan >> 8);
+		h[15] = (uint8_t)up->vlan;
+	}
+	if (os_vcc_output_l2(vcc, p) == 0) {
+		sw_count(sw, VPC_SWSTAT_TX_REMOTE);
+		vcc_count(vcc, VPC_VCCSTAT_L2_TX);
+	} else {
+		sw_count(sw, VPC_SWSTAT_DROP_TX);
+		vcc_count(vcc, VPC_VCCSTAT_TX_ERR);
+	}
+}
+
+/* Off the switch's subnet: the router is the next hop. */
+static bool
+off_subnet(const struct vpc_swcfg *cfg, const struct vpc_frame *f)
+{
+	if (f->ip_af == VPC_AF_INET)
+		return (!vpc_subnet_contains(&cfg->sub4, f->ip_dst));
+	if (f->ip_af == VPC_AF_INET6)
+		return (!vpc_subnet_contains(&cfg->sub6, f->ip_dst));
+	return (false);
+}
+
+static void
+forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
+    const struct vpc_frame *f, bool reinjected)
+{
+	const struct vpc_swcfg *cfg = vpc_load(sw->cfg);
+	const struct vpc_cam_ent *e;
+	struct vpc_port *router;
+
+	if (vpc_mac_is_multicast(f->dst)) {
+		struct vpc_pkt *c = NULL;
+
+		if (cfg->vni == 0 && (c = os_pkt_dup(p)) != NULL)
+			send_l2(sw, c);
+		flood(sw, in, p);
+		return;
+	}
+	if (in != NULL && in->kind == VPC_PORT_VMNIC && off_subnet(cfg, f)) {
+		router = vpc_load(sw->router);
+		if (router == NULL || port_nic(router) == NULL)
+			drop(sw, VPC_SWSTAT_DROP_NO_ROUTER, p);
+		else
+			deliver(sw, router, p);
+		return;
+	}
+	e = vpc_cam_lookup(sw, f->dst, f->src, os_now_ns());
+	if (e == NULL) {
+		if (cfg->vni == 0)
+			send_l2(sw, p);
+		else if (reinjected)
+			drop(sw, VPC_SWSTAT_HELD_DROPPED, p);   /* gone again */
+		else
+			vpc_upcall_miss(sw, in, p, f);
+		return;
+	}
+	switch (e->kind) {
+	case VPC_CAM_LOCAL:
+		if (e->port == in)
+			drop(sw, VPC_SWSTAT_DROP_HAIRPIN, p);
+		else
+			deliver(sw, e->port, p);
+		break;
+	case VPC_CAM_REMOTE:
+		send_remote(sw, e, f, p);
+		if (reinjected)
+			sw_count(sw, VPC_SWSTAT_RELEASED);
+		break;
+	default:
+		drop(sw, reinjected ? VPC_SWSTAT_HELD_DROPPED :
+		    VPC_SWSTAT_DROP_NEGATIVE, p);
+		break;
+	}
+}
+
+/* A frame the VM behind nic sent. */
+void
+vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
+{
+	struct vpc_port *in = vpc_load(nic->port);
+	struct vpc_switch *sw;
+	struct vpc_frame f;
+	uint64_t mac;
+
+	if (in == NULL || in->obj.dead) {
+		os_counter_add(nic->obj.sys->drop_unplugged, 1);
+		os_pkt_free(p);
+		return;
+	}
+	sw = in->sw;
+	sw_count(sw, VPC_SWSTAT_RX_FRAMES);
+	if (vpc_frame_parse(p, &f) != 0) {
+		drop(sw, VPC_SWSTAT_DROP_RUNT, p);
+		return;
+	}
+	if (f.tagged) {
+		drop(sw, VPC_SWSTAT_DROP_TAGGED, p);
+		return;
+	}
+	mac = __atomic_load_n(&nic->mac64, __ATOMIC_RELAXED);
+	if (vpc_mac64(f.src) != mac) {
+		drop(sw, VPC_SWSTAT_DROP_SPOOF, p);     /* also: no MAC set yet */
+		return;
+	}
+	forward(sw, in, p, &f, false);
+}
+
+void
+vpc_fwd_reinject(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p)
+{
+	struct vpc_frame f;
+
+	if (sw->obj.dead || vpc_frame_parse(p, &f) != 0) {
+		drop(sw, VPC_SWSTAT_HELD_DROPPED, p);
+		return;
+	}
+	forward(sw, in != NULL && !in->obj.dead ? in : NULL, p, &f, true);
+}
+
+void
+vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p)
+{
+	const struct vpc_cam_ent *e;
+	struct vpc_frame f;
+
+	sw_count(sw, VPC_SWSTAT_RX_REMOTE);
+	if (vpc_frame_parse(p, &f) != 0) {
+		drop(sw, VPC_SWSTAT_DROP_RUNT, p);
+		return;
+	}
+	if (f.tagged) {
+		drop(sw, VPC_SWSTAT_DROP_TAGGED, p);
+		return;
+	}
+	if (vpc_mac_is_multicast(f.dst)) {
+		flood(sw, NULL, p);
+		return;
+	}
+	e = vpc_cam_lookup(sw, f.dst, f.src, os_now_ns());
+	if (e == NULL || e->kind != VPC_CAM_LOCAL)
+		drop(sw, VPC_SWSTAT_DROP_UNKNOWN, p);
+	else
+		deliver(sw, e->port, p);
+}

@@ -1,0 +1,580 @@
+/*
+ * vpc_upcall.c: "where does this MAC live?" asked of userland.
+ *
+ * One pending request per (switch, destination MAC).  The first frame that
+ * misses makes it; later frames to that MAC wait on its hold queue (bounded
+ * per request and in total) and go out when the answer comes, or are dropped
+ * and counted on a negative answer or a timeout.  Requests are fixed-size
+ * records read in batches; the queue here, not any socket buffer, is the
+ * queue of record: a request handed to a reader stays pending until it is
+ * answered or expires, and goes back to the head of the queue when that
+ * reader goes away, for the next one.  One reader at a time.
+ *
+ * Ids: the low bits are the slot, the rest a sequence, so an answer finds
+ * its request in O(1) and an old id never matches a new request.  The
+ * generation changes each time a request is handed out: an answer must carry
+ * the current one, so an answer meant for a previous delivery is refused.
+ *
+ * Everything here is under q->mtx, a non-sleeping mutex the data path takes;
+ * frames are never sent while it is held.
+ */
+#include "vpc_impl.h"
+
+#define SLOT_BITS 12
+_Static_assert((1u << SLOT_BITS) == VPC_PENDING_MAX, "slots");
+
+struct vpc_pend {
+	uint64_t           id;
+	uint64_t           gen;         /* 0: not handed out yet */
+	struct vpc_switch *sw;
+	struct vpc_port   *in;          /* NULL once that port is gone */
+	uint64_t           created_ns;
+	vpc_upcall_req_t   rec;
+	struct vpc_pkt    *held, *held_tail;
+	uint32_t           nheld;
+	struct vpc_pend   *all_next, *all_prev;     /* creation order */
+	struct vpc_pend   *q_next, *q_prev;         /* undelivered FIFO */
+	struct vpc_pend   *h_next;                  /* (sw, MAC) chain */
+};
+
+struct vpc_upq {
+	struct os_mtx     *mtx;
+	struct os_timer   *timer;
+	struct vpc_hashkey key;
+	struct vpc_pend   *slot[VPC_PENDING_MAX];
+	struct vpc_pend   *hash[VPC_PENDING_MAX];
+	struct vpc_pend   *all_head, *all_tail;
+	struct vpc_pend   *q_head, *q_tail;
+	uint32_t           npending, nundelivered, nheld;
+	uint64_t           seq, gen;
+	uint64_t           delivered, requeued;
+	bool               reader;
+	bool               armed;
+	uint64_t           timeout_ns;
+};
+
+/* ---- Lists ----------------------------------------------------------------- */
+
+static uint32_t
+hash_of(const struct vpc_upq *q, const struct vpc_switch *sw, const uint8_t mac[6])
+{
+	uint8_t k[sizeof(sw) + 6];
+
+	memcpy(k, &sw, sizeof(sw));
+	memcpy(k + sizeof(sw), mac, 6);
+	return ((uint32_t)vpc_hash(&q->key, k, sizeof(k)) & (VPC_PENDING_MAX - 1));
+}
+
+static struct vpc_pend *
+find(struct vpc_upq *q, const struct vpc_switch *sw, const uint8_t mac[6])
+{
+	struct vpc_pend *pe;
+
+	for (pe = q->hash[hash_of(q, sw, mac)]; pe != NULL; pe = pe->h_next)
+		if (pe->sw == sw && memcmp(pe->rec.dstmac, mac, 6) == 0)
+			return (pe);
+	return (NULL);
+}
+
+static void
+q_push(struct vpc_upq *q, struct vpc_pend *pe, bool at_head)
+{
+	if (at_head) {
+		pe->q_prev = NULL;
+		pe->q_next = q->q_head;
+		if (q->q_head != NULL)
+			q->q_head->q_prev = pe;
+		else
+			q->q_tail = pe;
+		q->q_head = pe;
+	} else {
+		pe->q_next = NULL;
+		pe->q_prev = q->q_tail;
+		if (q->q_tail != NULL)
+			q->q_tail->q_next = pe;
+		else
+			q->q_head = pe;
+		q->q_tail = pe;
+	}
+	q->nundelivered++;
+}
+
+static void
+q_pull(struct vpc_upq *q, struct vpc_pend *pe)
+{
+	if (pe->q_prev != NULL)
+		pe->q_prev->q_next = pe->q_next;
+	else
+		q->q_head = pe->q_next;
+	if (pe->q_next != NULL)
+		pe->q_next->q_prev = pe->q_prev;
+	else
+		q->q_tail = pe->q_prev;
+	pe->q_next = pe->q_prev = NULL;
+	q->nundelivered--;
+}
+
+/* Take a request out of every table; its held frames stay with it. */
+static void
+unlink_pend(struct vpc_upq *q, struct vpc_pend *pe)
+{
+	struct vpc_pend **pp = &q->hash[hash_of(q, pe->sw, pe->rec.dstmac)];
+
+	while (*pp != pe)
+		pp = &(*pp)->h_next;
+	*pp = pe->h_next;
+	q->slot[pe->id & (VPC_PENDING_MAX - 1)] = NULL;
+	if (pe->all_prev != NULL)
+		pe->all_prev->all_next = pe->all_next;
+	else
+		q->all_head = pe->all_next;
+	if (pe->all_next != NULL)
+		pe->all_next->all_prev = pe->all_prev;
+	else
+		q->all_tail = pe->all_prev;
+	if (pe->gen == 0)
+		q_pull(q, pe);
+	q->npending--;
+	q->nheld -= pe->nheld;
+}
+
+/* Drop a request's held frames (q->mtx held; freeing is not sending). */
+static void
+drop_held(struct vpc_pend *pe)
+{
+	struct vpc_pkt *p, *next;
+
+	for (p = pe->held; p != NULL; p = next) {
+		next = os_pkt_next(p);
+		os_pkt_free(p);
+		sw_count(pe->sw, VPC_SWSTAT_HELD_DROPPED);
+	}
+	pe->held = pe->held_tail = NULL;
+	pe->nheld = 0;
+}
+
+/* ---- Timeouts ------------------------------------------------------------- */
+
+static void
+arm(struct vpc_upq *q)
+{
+	uint64_t now = os_now_ns(), due;
+
+	if (q->all_head == NULL) {
+		q->armed = false;
+		return;
+	}
+	due = q->all_head->created_ns + q->timeout_ns;
+	os_timer_arm(q->timer, due > now ? due - now : 0);
+	q->armed = true;
+}
+
+/* Timer callback, q->mtx held. */
+static void
+expire(void *arg)
+{
+	struct vpc_upq *q = arg;
+	uint64_t now = os_now_ns();
+	struct vpc_pend *pe;
+
+	while ((pe = q->all_head) != NULL && pe->created_ns + q->timeout_ns <= now) {
+		unlink_pend(q, pe);
+		sw_count(pe->sw, VPC_SWSTAT_TIMEOUTS);
+		drop_held(pe);
+		vpc_free(pe, sizeof(*pe));
+	}
+	arm(q);
+}
+
+/* ---- Setup ------------------------------------------------------------------ */
+
+int
+vpc_upq_create(struct vpc_sys *sys)
+{
+	struct vpc_upq *q = vpc_alloc(sizeof(*q), VPC_M_WAITOK);
+
+	if (q == NULL)
+		return (VPC_ENOMEM);
+	q->mtx = os_mtx_create("vpc upcalls");
+	q->timer = q->mtx != NULL ? os_timer_create(q->mtx, expire, q) : NULL;
+	if (q->timer == NULL) {
+		if (q->mtx != NULL)
+			os_mtx_destroy(q->mtx);
+		vpc_free(q, sizeof(*q));
+		return (VPC_ENOMEM);
+	}
+	vpc_hashkey_init(&q->key);
+	q->timeout_ns = (uint64_t)VPC_UPCALL_TIMEOUT_MS * 1000000u;
+	sys->upq = q;
+	return (0);
+}
+
+/* Every switch is gone by now, and with it every request. */
+void
+vpc_upq_destroy(struct vpc_sys *sys)
+{
+	struct vpc_upq *q = sys->upq;
+
+	if (q == NULL)
+		return;
+	os_timer_destroy(q->timer);
+	os_mtx_destroy(q->mtx);
+	vpc_free(q, sizeof(*q));
+	sys->upq = NULL;
+}
+
+/* ---- The miss (data path) ----------------------------------------------------- */
+
+static void
+hold(struct vpc_upq *q, struct vpc_pend *pe, struct vpc_pkt *p)
+{
+	if (pe->nheld >= VPC_HOLD_PER_MISS || q->nheld >= VPC_HOLD_MAX) {
+		sw_count(pe->sw, VPC_SWSTAT_HOLD_DROPS);
+		os_pkt_free(p);
+		return;
+	}
+	os_pkt_set_next(p, NULL);
+	if (pe->held_tail != NULL)
+		os_pkt_set_next(pe->held_tail, p);
+	else
+		pe->held = p;
+	pe->held_tail = p;
+	pe->nheld++;
+	q->nheld++;
+	sw_count(pe->sw, VPC_SWSTAT_HELD);
+}
+
+static void
+fill_record(struct vpc_pend *pe, struct vpc_switch *sw, struct vpc_port *in,
+    const struct vpc_frame *f)
+{
+	vpc_upcall_req_t *r = &pe->rec;
+
+	r->magic = VPC_UPCALL_MAGIC;
+	r->size = sizeof(*r);
+	r->kind = VPC_UPCALL_L2MISS;
+	r->req_id = pe->id;
+	r->switch_id = sw->obj.id;
+	if (in != NULL) {
+		r->port_id = in->obj.id;
+		r->vlan = in->vlan;
+	}
+	r->vni = vpc_load(sw->cfg)->vni;
+	r->ethertype = f->ethertype;
+	memcpy(r->srcmac, f->src, 6);
+	memcpy(r->dstmac, f->dst, 6);
+	r->dst_af = f->ip_af;
+	memcpy(r->dst_ip, f->ip_dst, 16);
+	r->time_ns = pe->created_ns;
+}
+
+void
+vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
+    const struct vpc_frame *f)
+{
+	struct vpc_sys *sys = sw->obj.sys;
+	struct vpc_upq *q = sys->upq;
+	struct vpc_pend *pe;
+	uint32_t slot, n;
+	bool notify = false;
+
+	sw_count(sw, VPC_SWSTAT_MISSES);
+	os_mtx_lock(q->mtx);
+	if ((pe = find(q, sw, f->dst)) != NULL) {
+		sw_count(sw, VPC_SWSTAT_DUPS);
+		hold(q, pe, p);
+		os_mtx_unlock(q->mtx);
+		return;
+	}
+	pe = NULL;
+	if (q->npending < VPC_PENDING_MAX && q->nheld < VPC_HOLD_MAX)
+		pe = vpc_alloc(sizeof(*pe), VPC_M_NOWAIT);
+	if (pe == NULL) {
+		os_mtx_unlock(q->mtx);
+		sw_count(sw, VPC_SWSTAT_LOST);
+		os_pkt_free(p);
+		return;
+	}
+	/* A free slot exists: fewer requests than slots. */
+	for (n = 0, slot = (uint32_t)q->seq; n < VPC_PENDING_MAX; n++, slot++)
+		if (q->slot[slot & (VPC_PENDING_MAX - 1)] == NULL)
+			break;
+	slot &= VPC_PENDING_MAX - 1;
+	pe->id = (++q->seq << SLOT_BITS) | slot;
+	pe->sw = sw;
+	pe->in = in;
+	pe->created_ns = os_now_ns();
+	fill_record(pe, sw, in, f);
+	q->slot[slot] = pe;
+	pe->h_next = q->hash[hash_of(q, sw, f->dst)];
+	q->hash[hash_of(q, sw, f->dst)] = pe;
+	pe->all_prev = q->all_tail;
+	if (q->all_tail != NULL)
+		q->all_tail->all_next = pe;
+	else
+		q->all_head = pe;
+	q->all_tail = pe;
+	q_push(q, pe, false);
+	q->npending++;
+	sw_count(sw, VPC_SWSTAT_UPCALLS);
+	hold(q, pe, p);
+	if (!q->armed)
+		arm(q);
+	notify = q->reader;
+	os_mtx_unlock(q->mtx);
+	if (notify)
+		os_upcall_notify(sys);
+}
+
+/* ---- Switches and ports going away ------------------------------------------------ */
+
+void
+vpc_upcall_forget_switch(struct vpc_switch *sw)
+{
+	struct vpc_upq *q = sw->obj.sys->upq;
+	struct vpc_pend *pe, *next;
+
+	os_mtx_lock(q->mtx);
+	for (pe = q->all_head; pe != NULL; pe = next) {
+		next = pe->all_next;
+		if (pe->sw != sw)
+			continue;
+		unlink_pend(q, pe);
+		drop_held(pe);
+		vpc_free(pe, sizeof(*pe));
+	}
+	os_mtx_unlock(q->mtx);
+}
+
+void
+vpc_upcall_forget_port(struct vpc_port *p)
+{
+	struct vpc_upq *q = p->obj.sys->upq;
+	struct vpc_pend *pe;
+
+	os_mtx_lock(q->mtx);
+	for (pe = q->all_head; pe != NULL; pe = pe->all_next)
+		if (pe->in == p)
+			pe->in = NULL;
+	os_mtx_unlock(q->mtx);
+}
+
+/* ---- The reader ----------------------------------------------------------------------- */
+
+int
+vpc_upcall_attach(struct vpc_sys *sys)
+{
+	struct vpc_upq *q = sys->upq;
+	int error = 0;
+
+	os_mtx_lock(q->mtx);
+	if (q->reader)
+		error = VPC_EBUSY;
+	q->reader = true;
+	os_mtx_unlock(q->mtx);
+	return (error);
+}
+
+/* The reader went away: what it was given goes back to the head, in order. */
+void
+vpc_upcall_detach(struct vpc_sys *sys)
+{
+	struct vpc_upq *q = sys->upq;
+	struct vpc_pend *pe;
+
+	os_mtx_lock(q->mtx);
+	q->reader = false;
+	for (pe = q->all_tail; pe != NULL; pe = pe->all_prev) {
+		if (pe->gen == 0)
+			continue;
+		pe->gen = 0;
+		q_push(q, pe, true);
+		q->requeued++;
+	}
+	os_mtx_unlock(q->mtx);
+}
+
+bool
+vpc_upcall_readable(struct vpc_sys *sys)
+{
+	struct vpc_upq *q = sys->upq;
+
+	return (__atomic_load_n(&q->nundelivered, __ATOMIC_RELAXED) != 0);
+}
+
+/* Whole records of undelivered requests into buf; returns the bytes. */
+size_t
+vpc_upcall_read(struct vpc_sys *sys, void *buf, size_t len)
+{
+	struct vpc_upq *q = sys->upq;
+	struct vpc_pend *pe;
+	size_t n = 0;
+
+	os_mtx_lock(q->mtx);
+	while (len - n >= sizeof(vpc_upcall_req_t) && (pe = q->q_head) != NULL) {
+		q_pull(q, pe);
+		pe->gen = ++q->gen;
+		pe->rec.generation = pe->gen;
+		memcpy((char *)buf + n, &pe->rec, sizeof(pe->rec));
+		n += sizeof(pe->rec);
+		q->delivered++;
+	}
+	os_mtx_unlock(q->mtx);
+	return (n);
+}
+
+/* ---- Answers (control context) -------------------------------------------------------- */
+
+static int
+check_answer(const vpc_upcall_ans_t *a)
+{
+	if (!vpc_all_zero(&a->_pad0, 1) || !vpc_all_zero(a->_pad1, sizeof(a->_pad1)))
+		return (VPC_EINVAL);
+	if (a->ttl_ms > VPC_CAM_TTL_MAX_MS)
+		return (VPC_ERANGE);
+	if (a->status == VPC_UPCALL_NOT_FOUND)
+		return (a->af == 0 && vpc_all_zero(a->addr, 16) && a->udp_port == 0 ?
+		    0 : VPC_EINVAL);
+	if (a->status != VPC_UPCALL_FOUND)
+		return (VPC_EINVAL);
+	if (a->af == VPC_AF_INET)
+		return (!vpc_all_zero(a->addr, 4) && vpc_all_zero(a->addr + 4, 12) &&
+		    a->addr[0] < 224 ? 0 : VPC_EINVAL);
+	if (a->af == VPC_AF_INET6)
+		return (!vpc_all_zero(a->addr, 16) && a->addr[0] != 0xff ? 0 :
+		    VPC_EINVAL);
+	return (VPC_EAFNOSUPPORT);
+}
+
+/* The request an answer is for, still handed out under that generation. */
+static int
+claim(struct vpc_upq *q, const vpc_upcall_ans_t *a, struct vpc_pend **out)
+{
+	struct vpc_pend *pe = q->slot[a->req_id & (VPC_PENDING_MAX - 1)];
+
+	if (pe == NULL || pe->id != a->req_id)
+		return (VPC_ENOENT);
+	if (pe->gen == 0 || pe->gen != a->generation) {
+		sw_count(pe->sw, VPC_SWSTAT_STALE);
+		return (VPC_ESTALE);
+	}
+	*out = pe;
+	return (0);
+}
+
+static void
+entry_from_answer(struct vpc_cam_ent *e, const struct vpc_pend *pe,
+    const vpc_upcall_ans_t *a, uint64_t now)
+{
+	uint32_t ttl = a->ttl_ms;
+
+	memset(e, 0, sizeof(*e));
+	memcpy(e->dst, pe->rec.dstmac, 6);
+	if (a->status == VPC_UPCALL_FOUND) {
+		e->kind = VPC_CAM_REMOTE;
+		e->af = a->af;
+		e->udp_port = a->udp_port != 0 ? a->udp_port : VPC_VXLAN_PORT;
+		memcpy(e->addr, a->addr, 16);
+	} else {
+		e->kind = VPC_CAM_NEGATIVE;
+		if (ttl == 0)
+			ttl = VPC_CAM_NEG_TTL_MS;       /* negatives never last */
+	}
+	e->ttl_ms = ttl;
+	e->expire_ns = ttl != 0 ? now + (uint64_t)ttl * 1000000u : 0;
+	e->revision = a->revision;
+}
+
+/*
+ * SYS_UPCALL_ANSWER.  Each answer stands alone.  A FOUND answer's held
+ * frames are handed back to the caller (vpc_ctl.c) to send once the control
+ * lock is dropped; a NOT_FOUND answer's are dropped here.
+ */
+int
+vpc_op_upcall_answer(struct vpc_ctx *x)
+{
+	struct vpc_upq *q = x->sys->upq;
+	size_t n = x->keylen / sizeof(vpc_upcall_ans_t), i;
+	int32_t *res = x->val;
+	uint64_t now = os_now_ns();
+	vpc_upcall_ans_t a;
+	struct vpc_pend *pe;
+	struct vpc_switch *sw;
+	struct vpc_cam_ent *e;
+	bool stale;
+	int error;
+
+	if (n > VPC_UPCALL_BATCH_MAX)
+		return (VPC_E2BIG);
+	if (x->vallen < n * sizeof(int32_t))
+		return (VPC_EINVAL);
+	x->after = vpc_alloc(n * sizeof(*x->after), VPC_M_WAITOK);
+	if (x->after == NULL)
+		return (VPC_ENOMEM);
+	x->nafter_cap = (uint32_t)n;
+	for (i = 0; i < n; i++) {
+		memcpy(&a, (const char *)x->key + i * sizeof(a), sizeof(a));
+		if ((res[i] = check_answer(&a)) != 0)
+			continue;
+		e = NULL;
+		/* Find it, make room in its switch's CAM, then take it. */
+		os_mtx_lock(q->mtx);
+		error = claim(q, &a, &pe);
+		sw = error == 0 ? pe->sw : NULL;
+		os_mtx_unlock(q->mtx);
+		if (error == 0 && ((e = vpc_cam_ent_new()) == NULL ||
+		    (error = vpc_cam_reserve(sw, 1)) != 0)) {
+			if (e != NULL)
+				vpc_cam_ent_free(e);
+			else
+				error = VPC_ENOMEM;
+		}
+		if (error == 0) {
+			os_mtx_lock(q->mtx);
+			if ((error = claim(q, &a, &pe)) == 0 && pe->sw == sw)
+				unlink_pend(q, pe);
+			else if (error == 0)
+				error = VPC_ENOENT;     /* timed out and reused */
+			os_mtx_unlock(q->mtx);
+			if (error != 0)
+				vpc_cam_ent_free(e);
+		}
+		if ((res[i] = error) != 0)
+			continue;
+		entry_from_answer(e, pe, &a, now);
+		sw_count(sw, VPC_SWSTAT_ANSWERS);
+		if (!vpc_cam_install_answer(sw, e, &stale))
+			vpc_cam_ent_free(e);    /* a newer mapping, or a local MAC */
+		if (a.status == VPC_UPCALL_NOT_FOUND) {
+			sw_count(sw, VPC_SWSTAT_NEGATIVE);
+			drop_held(pe);
+		} else if (pe->held != NULL) {
+			x->after[x->nafter].sw = sw;
+			x->after[x->nafter].in = pe->in;
+			x->after[x->nafter].pkts = pe->held;
+			x->nafter++;
+		}
+		vpc_free(pe, sizeof(*pe));
+	}
+	x->vallen = n * sizeof(int32_t);
+	return (0);
+}
+
+int
+vpc_op_upcall_stats(struct vpc_ctx *x)
+{
+	struct vpc_upq *q = x->sys->upq;
+	vpc_upcall_stats_t st;
+
+	memset(&st, 0, sizeof(st));
+	os_mtx_lock(q->mtx);
+	st.pending = q->npending;
+	st.undelivered = q->nundelivered;
+	st.held = q->nheld;
+	st.readers = q->reader;
+	st.delivered = q->delivered;
+	st.requeued = q->requeued;
+	os_mtx_unlock(q->mtx);
+	memcpy(x->val, &st, sizeof(st));
+	return (0);
+}

@@ -1,0 +1,136 @@
+/*
+ * host_pkt.c: packets on the host are flat buffers with headroom, so
+ * prepending a VXLAN header is a pointer move.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpc_os.h"
+#include "host_pkt.h"
+
+struct vpc_pkt {
+	struct vpc_pkt *next;
+	uint32_t        off;    /* first byte of data */
+	uint32_t        len;
+	uint32_t        cap;    /* bytes in buf */
+	uint32_t        flowid;
+	uint8_t         buf[];
+};
+
+struct vpc_pkt *
+host_pkt_new(const void *data, uint32_t len)
+{
+	struct vpc_pkt *p;
+
+	if (host_fail_alloc_at != 0 && --host_fail_alloc_at == 0)
+		return (NULL);
+	p = malloc(sizeof(*p) + HOST_PKT_HEADROOM + len);
+	if (p == NULL)
+		return (NULL);
+	p->next = NULL;
+	p->off = HOST_PKT_HEADROOM;
+	p->len = len;
+	p->cap = HOST_PKT_HEADROOM + len;
+	p->flowid = 0;
+	if (data != NULL)
+		memcpy(p->buf + p->off, data, len);
+	return (p);
+}
+
+uint8_t *
+host_pkt_data(struct vpc_pkt *p)
+{
+	return (p->buf + p->off);
+}
+
+uint32_t
+os_pkt_len(const struct vpc_pkt *p)
+{
+	return (p->len);
+}
+
+void *
+os_pkt_pullup(struct vpc_pkt **pp, uint32_t len)
+{
+	if (len > (*pp)->len) {
+		os_pkt_free(*pp);
+		*pp = NULL;
+		return (NULL);
+	}
+	return ((*pp)->buf + (*pp)->off);
+}
+
+void *
+os_pkt_prepend(struct vpc_pkt **pp, uint32_t len)
+{
+	struct vpc_pkt *p = *pp, *np;
+
+	if (p->off >= len) {
+		p->off -= len;
+		p->len += len;
+		return (p->buf + p->off);
+	}
+	np = host_pkt_new(NULL, p->len + len);
+	if (np == NULL) {
+		os_pkt_free(p);
+		*pp = NULL;
+		return (NULL);
+	}
+	memcpy(np->buf + np->off + len, p->buf + p->off, p->len);
+	np->flowid = p->flowid;
+	os_pkt_free(p);
+	*pp = np;
+	return (np->buf + np->off);
+}
+
+void
+os_pkt_adj(struct vpc_pkt *p, uint32_t len)
+{
+	if (len > p->len)
+		len = p->len;
+	p->off += len;
+	p->len -= len;
+}
+
+bool
+os_pkt_copyout(const struct vpc_pkt *p, uint32_t off, uint32_t len, void *dst)
+{
+	if (off > p->len || len > p->len - off)
+		return (false);
+	memcpy(dst, p->buf + p->off + off, len);
+	return (true);
+}
+
+struct vpc_pkt *
+os_pkt_dup(const struct vpc_pkt *p)
+{
+	struct vpc_pkt *np = host_pkt_new(p->buf + p->off, p->len);
+
+	if (np != NULL)
+		np->flowid = p->flowid;
+	return (np);
+}
+
+void
+os_pkt_free(struct vpc_pkt *p)
+{
+	free(p);
+}
+
+struct vpc_pkt *
+os_pkt_next(const struct vpc_pkt *p)
+{
+	return (p->next);
+}
+
+void
+os_pkt_set_next(struct vpc_pkt *p, struct vpc_pkt *next)
+{
+	p->next = next;
+}
+
+uint32_t
+os_pkt_flowid(const struct vpc_pkt *p)
+{
+	return (p->flowid);
+}

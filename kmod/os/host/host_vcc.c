@@ -1,0 +1,385 @@
+/*
+ * host_vcc.c: the vcc on the host kernel.
+ *
+ *  - receive: a UDP socket bound to the vcc's address and port (one per
+ *    family), so the kernel hands us exactly the VXLAN payloads;
+ *  - send: a raw IPPROTO_UDP socket bound to the same address, because the
+ *    UDP source port must follow the flow hash (RFC 7348), which a bound UDP
+ *    socket cannot do.  We write the UDP header; the kernel adds IP.  IPv4
+ *    carries a zero UDP checksum (RFC 7348); IPv6 gets one computed by the
+ *    kernel (IPV6_CHECKSUM).  Don't-fragment is set: the VTEP never
+ *    fragments, oversize is dropped and counted.  The raw sockets would also
+ *    receive every UDP packet of the namespace: a filter drops them all.
+ *  - VNI 0: an AF_PACKET socket on the l2_ifname device, with the VLAN tags
+ *    Linux strips into auxdata put back.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "vpc_core.h"
+#include "host_loop.h"
+#include "host_pkt.h"
+
+#define RX_BATCH  64
+#define DGRAM_MAX 65536
+
+struct hvcc {
+	struct vpc_vcc *vcc;
+	struct hsrc     rx4, rx6, l2;   /* fd -1 when absent */
+	int             tx4, tx6;
+	int             l2_ifindex;
+	vpc_vcc_t       conf;
+};
+
+uint64_t host_fail_udp_send_at;         /* fault injection: Nth send fails */
+static uint8_t dgram[DGRAM_MAX];
+
+static int
+vpc_errno(int e)
+{
+	switch (e) {
+	case EADDRNOTAVAIL:
+		return (49);            /* EADDRNOTAVAIL on FreeBSD */
+	case EADDRINUSE:
+		return (48);            /* EADDRINUSE */
+	case EPERM:
+	case EACCES:
+		return (VPC_EPERM);
+	case ENODEV:
+		return (VPC_ENXIO);
+	case EMFILE:
+	case ENFILE:
+		return (VPC_EMFILE);
+	default:
+		return (VPC_EINVAL);
+	}
+}
+
+/* ---- Receive ---------------------------------------------------------------------- */
+
+static void
+rx_event(struct hsrc *src, uint32_t events)
+{
+	struct hvcc *h = src->arg;
+	struct os_epoch et;
+	struct vpc_pkt *p;
+	ssize_t n;
+	int i;
+
+	(void)events;
+	for (i = 0; i < RX_BATCH; i++) {
+		n = recv(src->fd, dgram, sizeof(dgram), MSG_DONTWAIT);
+		if (n < 0)
+			break;
+		if ((p = host_pkt_new(dgram, (uint32_t)n)) == NULL)
+			continue;
+		os_epoch_enter(&et);
+		vpc_vcc_input(h->vcc, p);
+		os_epoch_exit(&et);
+	}
+}
+
+static void
+l2_event(struct hsrc *src, uint32_t events)
+{
+	struct hvcc *h = src->arg;
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+	} cm;
+	struct sockaddr_ll sll;
+	struct iovec iov = { .iov_base = dgram + 4, .iov_len = sizeof(dgram) - 4 };
+	struct msghdr msg;
+	struct cmsghdr *c;
+	struct os_epoch et;
+	struct vpc_pkt *p;
+	uint8_t *frame;
+	ssize_t n;
+	int i;
+
+	(void)events;
+	for (i = 0; i < RX_BATCH; i++) {
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_name = &sll;
+		msg.msg_namelen = sizeof(sll);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		n = recvmsg(src->fd, &msg, MSG_DONTWAIT);
+		if (n < 0)
+			break;
+		if (sll.sll_pkttype == PACKET_OUTGOING || n < 14)
+			continue;       /* our own transmissions come back here */
+		frame = dgram + 4;
+		for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+			struct tpacket_auxdata aux;
+
+			if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA)
+				continue;
+			memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+			if ((aux.tp_status & TP_STATUS_VLAN_VALID) == 0)
+				continue;
+			/* Put the tag Linux took out back where it was. */
+			memmove(dgram, dgram + 4, 12);
+			frame = dgram;
+			frame[12] = 0x81;
+			frame[13] = 0x00;
+			frame[14] = (uint8_t)(aux.tp_vlan_tci >> 8);
+			frame[15] = (uint8_t)aux.tp_vlan_tci;
+			n += 4;
+		}
+		if ((p = host_pkt_new(frame, (uint32_t)n)) == NULL)
+			continue;
+		os_epoch_enter(&et);
+		vpc_vcc_l2_input(h->vcc, p);
+		os_epoch_exit(&et);
+	}
+}
+
+/* ---- Sockets ---------------------------------------------------------------------- */
+
+static void
+src_nofree(struct hsrc *src)
+{
+	(void)src;
+}
+
+static void
+hvcc_close(struct hvcc *h)
+{
+	struct hsrc *s[] = { &h->rx4, &h->rx6, &h->l2 };
+	size_t i;
+
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		if (s[i]->fd >= 0) {
+			(void)epoll_ctl(host_loop_fd(), EPOLL_CTL_DEL, s[i]->fd, NULL);
+			close(s[i]->fd);
+			s[i]->fd = -1;
+		}
+		s[i]->retired = true;   /* ignore its events still in the batch */
+	}
+	if (h->tx4 >= 0)
+		close(h->tx4);
+	if (h->tx6 >= 0)
+		close(h->tx6);
+	h->tx4 = h->tx6 = -1;
+}
+
+static void
+fill_sa(struct sockaddr_storage *ss, socklen_t *len, int af, const uint8_t *addr,
+    uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (af == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, addr, 4);
+		*len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, addr, 16);
+		*len = sizeof(*sin6);
+	}
+}
+
+static int
+open_family(struct hvcc *h, int af, const uint8_t *addr, struct hsrc *rx, int *tx)
+{
+	static struct sock_filter drop_all[] = { { BPF_RET | BPF_K, 0, 0, 0 } };
+	struct sock_fprog prog = { 1, drop_all };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int one = 1, off = 6, pmtu = IP_PMTUDISC_DO;
+
+	fill_sa(&ss, &len, af, addr, h->conf.udp_port);
+	rx->fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (rx->fd < 0)
+		return (vpc_errno(errno));
+	if (af == AF_INET6)
+		(void)setsockopt(rx->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(rx->fd, (struct sockaddr *)&ss, len) < 0)
+		return (vpc_errno(errno));
+	rx->fn = rx_event;
+	rx->arg = h;
+	rx->free_fn = src_nofree;
+	if (hloop_add(rx, EPOLLIN) < 0)
+		return (VPC_ENOMEM);
+
+	*tx = socket(af, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (*tx < 0)
+		return (vpc_errno(errno));
+	(void)setsockopt(*tx, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+	if (af == AF_INET)
+		(void)setsockopt(*tx, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	else {
+		(void)setsockopt(*tx, IPPROTO_IPV6, IPV6_CHECKSUM, &off, sizeof(off));
+		(void)setsockopt(*tx, IPPROTO_IPV6, IPV6_DONTFRAG, &one, sizeof(one));
+	}
+	fill_sa(&ss, &len, af, addr, 0);
+	if (bind(*tx, (struct sockaddr *)&ss, len) < 0)
+		return (vpc_errno(errno));
+	return (0);
+}
+
+static int
+open_l2(struct hvcc *h)
+{
+	struct sockaddr_ll sll;
+	int one = 1;
+
+	if ((h->l2_ifindex = (int)if_nametoindex(h->conf.l2_ifname)) == 0)
+		return (VPC_ENXIO);
+	h->l2.fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    htons(ETH_P_ALL));
+	if (h->l2.fd < 0)
+		return (vpc_errno(errno));
+	(void)setsockopt(h->l2.fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = h->l2_ifindex;
+	if (bind(h->l2.fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return (vpc_errno(errno));
+	h->l2.fn = l2_event;
+	h->l2.arg = h;
+	h->l2.free_fn = src_nofree;
+	return (hloop_add(&h->l2, EPOLLIN) < 0 ? VPC_ENOMEM : 0);
+}
+
+static struct hvcc *
+hvcc_open(struct vpc_vcc *vcc, const vpc_vcc_t *conf, int *errorp)
+{
+	struct hvcc *h;
+	int error = 0;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		*errorp = VPC_ENOMEM;
+		return (NULL);
+	}
+	h->vcc = vcc;
+	h->conf = *conf;
+	h->rx4.fd = h->rx6.fd = h->l2.fd = h->tx4 = h->tx6 = -1;
+	if ((conf->flags & VPC_VCC_INET) != 0)
+		error = open_family(h, AF_INET, conf->addr4, &h->rx4, &h->tx4);
+	if (error == 0 && (conf->flags & VPC_VCC_INET6) != 0)
+		error = open_family(h, AF_INET6, conf->addr6, &h->rx6, &h->tx6);
+	if (error == 0 && conf->l2_ifname[0] != '\0')
+		error = open_l2(h);
+	if (error != 0) {
+		hvcc_close(h);
+		host_defer_free(h);
+		*errorp = error;
+		return (NULL);
+	}
+	return (h);
+}
+
+/*
+ * The old sockets hold the address, so they go first; if the new
+ * configuration cannot be applied, the old one is put back.
+ */
+int
+os_vcc_configure(struct vpc_vcc *vcc, const vpc_vcc_t *conf)
+{
+	struct hvcc *old = *vpc_vcc_osp(vcc), *h;
+	int error = 0, ignored;
+
+	if (old != NULL)
+		hvcc_close(old);
+	h = hvcc_open(vcc, conf, &error);
+	if (h == NULL && old != NULL)
+		h = hvcc_open(vcc, &old->conf, &ignored);
+	*vpc_vcc_osp(vcc) = h;
+	if (old != NULL)
+		host_defer_free(old);   /* its events may sit in this batch */
+	return (error);
+}
+
+void
+os_vcc_detach(struct vpc_vcc *vcc)
+{
+	struct hvcc *h = *vpc_vcc_osp(vcc);
+
+	if (h == NULL)
+		return;
+	hvcc_close(h);
+	*vpc_vcc_osp(vcc) = NULL;
+	host_defer_free(h);     /* its events may sit in this batch */
+}
+
+/* ---- Send ---------------------------------------------------------------------------- */
+
+int
+os_vcc_output(struct vpc_vcc *vcc, struct vpc_pkt *p,
+    const struct vpc_underlay *dst, uint16_t sport)
+{
+	struct hvcc *h = *vpc_vcc_osp(vcc);
+	struct sockaddr_storage ss;
+	socklen_t salen;
+	uint32_t len;
+	uint8_t *u;
+	int fd = -1, error = 0;
+
+	if (h != NULL)
+		fd = dst->af == VPC_AF_INET ? h->tx4 : h->tx6;
+	if (fd < 0) {
+		os_pkt_free(p);
+		return (VPC_EAFNOSUPPORT);
+	}
+	if ((u = os_pkt_prepend(&p, 8)) == NULL)
+		return (VPC_ENOMEM);
+	len = os_pkt_len(p);
+	if (len + (dst->af == VPC_AF_INET ? 20u : 40u) >
+	    (h->conf.mtu != 0 ? h->conf.mtu : 1500u)) {
+		os_pkt_free(p);
+		return (VPC_EMSGSIZE);  /* never fragment */
+	}
+	u[0] = (uint8_t)(sport >> 8);
+	u[1] = (uint8_t)sport;
+	u[2] = (uint8_t)(dst->port >> 8);
+	u[3] = (uint8_t)dst->port;
+	u[4] = (uint8_t)(len >> 8);
+	u[5] = (uint8_t)len;
+	u[6] = u[7] = 0;                /* IPv4: none; IPv6: the kernel's */
+	fill_sa(&ss, &salen, dst->af == VPC_AF_INET ? AF_INET : AF_INET6,
+	    dst->addr, 0);
+	if (host_fail_udp_send_at != 0 && --host_fail_udp_send_at == 0)
+		error = VPC_ENOBUFS;    /* injected */
+	else if (sendto(fd, u, len, MSG_DONTWAIT, (struct sockaddr *)&ss, salen) !=
+	    (ssize_t)len)
+		error = errno == EMSGSIZE ? VPC_EMSGSIZE : VPC_ENOBUFS;
+	os_pkt_free(p);
+	return (error);
+}
+
+int
+os_vcc_output_l2(struct vpc_vcc *vcc, struct vpc_pkt *p)
+{
+	struct hvcc *h = *vpc_vcc_osp(vcc);
+	uint32_t len = os_pkt_len(p);
+	int error = 0;
+
+	if (h == NULL || h->l2.fd < 0)
+		error = VPC_ENXIO;
+	else if (send(h->l2.fd, host_pkt_data(p), len, MSG_DONTWAIT) != (ssize_t)len)
+		error = VPC_ENOBUFS;
+	os_pkt_free(p);
+	return (error);
+}

@@ -1,0 +1,608 @@
+/*
+ * test_datapath.c: the switch's data path driven directly (no daemon, no
+ * sockets): local delivery, flooding, anti-spoofing, VXLAN encapsulation and
+ * decapsulation byte by byte, the miss path (one upcall, hold queue bounds,
+ * answers, staleness, negative caching, reader hand-off), subnets and the
+ * router port, CAM ops, VNI 0 switches on a raw L2 underlay, expiry at
+ * lookup.  Part of test_core.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "vpc_impl.h"            /* white-box: handles to objects */
+#include "host_loop.h"
+#include "host_pkt.h"
+#include "test_datapath.h"
+#include "test_handles.h"
+#include "test_os.h"
+
+static struct vpc_nic *
+test_hdl_nic(struct vpc_hdl *h)
+{
+	return (obj2nic(h->obj));
+}
+
+static struct vpc_vcc *
+test_hdl_vcc(struct vpc_hdl *h)
+{
+	return (obj2vcc(h->obj));
+}
+
+static struct dp {
+	struct vpc_sys *sys;
+	struct vpc_hdl *sw, *vcc, *nic_a, *nic_b;
+	const char     *name;
+	int            *failed;
+} dp;
+
+static const struct vpc_call call = { NULL, true };
+static const uint8_t mac_a[6] = { 2, 0, 0, 0, 0, 0xa };
+static const uint8_t mac_b[6] = { 2, 0, 0, 0, 0, 0xb };
+static const uint8_t mac_r[6] = { 2, 0, 0, 0, 0, 0x1 };
+static const uint8_t mac_x[6] = { 2, 0, 0, 0, 0, 0x42 };     /* remote */
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t vtep[4] = { 192, 0, 2, 7 };
+
+#define FAIL(...) do {                                                  \
+	printf("not ok - datapath %s: %s:%d: ", dp.name, __FILE__, __LINE__); \
+	printf(__VA_ARGS__);                                            \
+	printf("\n");                                                   \
+	(*dp.failed)++;                                                 \
+	return (-1);                                                    \
+} while (0)
+#define EXPECT(c) do { if (!(c)) FAIL("%s", #c); } while (0)
+#define EXPECT_EQ(a, b) do {                                            \
+	long long a_ = (long long)(a), b_ = (long long)(b);             \
+	if (a_ != b_) FAIL("%s = %lld, want %lld", #a, a_, b_);         \
+} while (0)
+
+/* ---- Helpers ----------------------------------------------------------------- */
+
+static int
+ctl(struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen, void *val,
+    size_t vallen)
+{
+	size_t vl = vallen;
+
+	return (vpc_core_ctl(dp.sys, &call, h, op, key, keylen, val, &vl));
+}
+
+static struct vpc_hdl *
+open_new(unsigned type, uint8_t n)
+{
+	vpc_id_t id;
+	struct vpc_hdl *h = NULL;
+
+	memset(&id, 0, sizeof(id));
+	id.bytes[0] = 0xd0;
+	id.bytes[15] = n;
+	(void)vpc_core_open(dp.sys, &call, &id, VPC_TYPE_WORD(type),
+	    VPC_FLAG_CREATE, &h);
+	return (h);
+}
+
+/* An Ethernet frame; with an IPv4 header to ipdst when ipdst is set. */
+static struct vpc_pkt *
+frame(const uint8_t dst[6], const uint8_t src[6], const uint8_t *ipdst,
+    uint32_t extra)
+{
+	uint8_t b[1600];
+	uint32_t len = 14;
+
+	memset(b, 0, sizeof(b));
+	memcpy(b, dst, 6);
+	memcpy(b + 6, src, 6);
+	b[12] = 0x08;           /* IPv4, or ARP-less filler */
+	b[13] = 0x00;
+	if (ipdst != NULL) {
+		b[14] = 0x45;
+		memcpy(b + 14 + 16, ipdst, 4);
+		len += 20;
+	}
+	len += extra;
+	return (host_pkt_new(b, len));
+}
+
+static void
+in_nic(struct vpc_hdl *h, struct vpc_pkt *p)
+{
+	struct os_epoch et;
+
+	os_epoch_enter(&et);
+	vpc_nic_input(test_hdl_nic(h), p);
+	os_epoch_exit(&et);
+}
+
+static uint64_t
+swstat(struct vpc_hdl *sw, unsigned which)
+{
+	vpc_sw_stats_t st;
+
+	if (ctl(sw, VPC_OP_SW_GET_STATS, NULL, 0, &st, sizeof(st)) != 0)
+		return (~0ull);
+	return (st.c[which]);
+}
+
+static unsigned
+sent_to(int kind, const void *to)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < test_nsent; i++)
+		n += test_sent[i].kind == kind && (to == NULL || test_sent[i].to == to);
+	return (n);
+}
+
+static int
+answer(const vpc_upcall_ans_t *a, int32_t *res)
+{
+	return (ctl(NULL, VPC_OP_SYS_UPCALL_ANSWER, a, sizeof(*a), res,
+	    sizeof(*res)));
+}
+
+/* ---- Setup: switch VNI 100, vcc, uplink, vmnic ports A and B ------------------ */
+
+static int
+setup(void)
+{
+	vpc_sw_vni_t v = { .vni = 100 };
+	vpc_vcc_t vc;
+	vpc_swport_t req, res;
+
+	dp.sw = open_new(VPC_TYPE_SWITCH, 1);
+	dp.vcc = open_new(VPC_TYPE_VCC, 2);
+	EXPECT(dp.sw != NULL && dp.vcc != NULL);
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_SET_VNI, &v, sizeof(v), NULL, 0), 0);
+	memset(&vc, 0, sizeof(vc));
+	vc.flags = VPC_VCC_INET;
+	memcpy(vc.addr4, (uint8_t[]){ 192, 0, 2, 1 }, 4);
+	EXPECT_EQ(ctl(dp.vcc, VPC_OP_VCC_SET, &vc, sizeof(vc), NULL, 0), 0);
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_UPLINK;
+	memcpy(&req.peer_id, &(vpc_id_t){ .bytes = { 0xd0, [15] = 2 } }, 16);
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), 0);
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_DESCRIPTOR | VPC_FLAG_SWP_VLAN_ID;
+	req.vlan_id = 12;
+	memcpy(req.smac, mac_a, 6);
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), 0);
+	dp.nic_a = test_handles[res.descriptor];
+	memcpy(req.smac, mac_b, 6);
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), 0);
+	dp.nic_b = test_handles[res.descriptor];
+	return (0);
+}
+
+/* ---- Cases ---------------------------------------------------------------------- */
+
+static int
+t_local(void)
+{
+	test_sent_reset();
+	in_nic(dp.nic_a, frame(mac_b, mac_a, NULL, 50));
+	EXPECT_EQ(sent_to(TEST_TO_NIC, test_hdl_nic(dp.nic_b)), 1);
+	EXPECT_EQ(test_sent[0].len, 64);
+	EXPECT(memcmp(test_sent[0].data, mac_b, 6) == 0);
+	/* Broadcast: every other local port, never the underlay. */
+	test_sent_reset();
+	in_nic(dp.nic_a, frame(bcast, mac_a, NULL, 50));
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT_EQ(sent_to(TEST_TO_NIC, test_hdl_nic(dp.nic_b)), 1);
+	/* Spoofed source, runt, tagged: dropped and counted. */
+	test_sent_reset();
+	in_nic(dp.nic_a, frame(mac_b, mac_r, NULL, 50));
+	in_nic(dp.nic_a, host_pkt_new(mac_b, 6));
+	{
+		uint8_t t[64] = { 2, 0, 0, 0, 0, 0xb, 2, 0, 0, 0, 0, 0xa, 0x81, 0, 0, 5, 8, 0 };
+
+		in_nic(dp.nic_a, host_pkt_new(t, sizeof(t)));
+	}
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_DROP_SPOOF), 1);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_DROP_RUNT), 1);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_DROP_TAGGED), 1);
+	return (0);
+}
+
+static int
+t_miss(void)
+{
+	uint8_t rec[4 * sizeof(vpc_upcall_req_t)];
+	vpc_upcall_req_t r;
+	vpc_upcall_ans_t a;
+	int32_t res;
+	size_t n;
+	int i;
+	uint8_t ip[4] = { 10, 0, 0, 66 };
+
+	EXPECT_EQ(vpc_upcall_attach(dp.sys), 0);
+	EXPECT_EQ(vpc_upcall_attach(dp.sys), VPC_EBUSY);
+	test_sent_reset();
+	for (i = 0; i < 100; i++)
+		in_nic(dp.nic_a, frame(mac_x, mac_a, ip, 0));
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_UPCALLS), 1);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_DUPS), 99);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_HELD), VPC_HOLD_PER_MISS);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_HOLD_DROPS), 100 - VPC_HOLD_PER_MISS);
+	n = vpc_upcall_read(dp.sys, rec, sizeof(rec));
+	EXPECT_EQ(n, sizeof(r));
+	memcpy(&r, rec, sizeof(r));
+	EXPECT_EQ(r.magic, VPC_UPCALL_MAGIC);
+	EXPECT_EQ(r.vni, 100);
+	EXPECT_EQ(r.vlan, 12);
+	EXPECT_EQ(r.ethertype, 0x0800);
+	EXPECT(memcmp(r.dstmac, mac_x, 6) == 0 && memcmp(r.srcmac, mac_a, 6) == 0);
+	EXPECT(r.dst_af == VPC_AF_INET && memcmp(r.dst_ip, ip, 4) == 0);
+	EXPECT_EQ(vpc_upcall_read(dp.sys, rec, sizeof(rec)), 0);
+
+	/* The reader goes away before answering: the next one gets it. */
+	vpc_upcall_detach(dp.sys);
+	EXPECT_EQ(vpc_upcall_attach(dp.sys), 0);
+	{
+		vpc_upcall_req_t r2;
+
+		EXPECT_EQ(vpc_upcall_read(dp.sys, &r2, sizeof(r2)), sizeof(r2));
+		EXPECT_EQ(r2.req_id, r.req_id);
+		EXPECT(r2.generation != r.generation);
+		memset(&a, 0, sizeof(a));
+		a.req_id = r.req_id;
+		a.generation = r.generation;            /* the old delivery */
+		a.af = VPC_AF_INET;
+		memcpy(a.addr, vtep, 4);
+		EXPECT_EQ(answer(&a, &res), 0);
+		EXPECT_EQ(res, VPC_ESTALE);
+		a.req_id = r.req_id + (1u << 20);       /* no such request */
+		EXPECT_EQ(answer(&a, &res), 0);
+		EXPECT_EQ(res, VPC_ENOENT);
+		a.req_id = r.req_id;
+		a.generation = r2.generation;
+		a.ttl_ms = 60000;
+		a.revision = 5;
+		EXPECT_EQ(answer(&a, &res), 0);
+		EXPECT_EQ(res, 0);
+		EXPECT_EQ(answer(&a, &res), 0);
+		EXPECT_EQ(res, VPC_ENOENT);             /* answered already */
+	}
+	/* The held frames went out, VXLAN to the VTEP. */
+	EXPECT_EQ(sent_to(TEST_TO_VCC, NULL), VPC_HOLD_PER_MISS);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_RELEASED), VPC_HOLD_PER_MISS);
+	EXPECT(memcmp(test_sent[0].dst.addr, vtep, 4) == 0);
+	EXPECT_EQ(test_sent[0].dst.port, 4789);
+	EXPECT(test_sent[0].sport >= 49152);
+	EXPECT_EQ(test_sent[0].data[0], 0x08);          /* I flag */
+	EXPECT_EQ(test_sent[0].data[4], 0);             /* VNI 100 */
+	EXPECT_EQ(test_sent[0].data[5], 0);
+	EXPECT_EQ(test_sent[0].data[6], 100);
+	EXPECT(memcmp(test_sent[0].data + 8, mac_x, 6) == 0);
+	/* The next frame needs no upcall. */
+	test_sent_reset();
+	in_nic(dp.nic_a, frame(mac_x, mac_a, ip, 0));
+	EXPECT_EQ(sent_to(TEST_TO_VCC, NULL), 1);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_UPCALLS), 1);
+	vpc_upcall_detach(dp.sys);
+	return (0);
+}
+
+static int
+t_negative(void)
+{
+	const uint8_t mac_n[6] = { 2, 0, 0, 0, 0, 0x4e };
+	vpc_upcall_req_t r;
+	vpc_upcall_ans_t a;
+	int32_t res;
+
+	EXPECT_EQ(vpc_upcall_attach(dp.sys), 0);
+	test_sent_reset();
+	in_nic(dp.nic_a, frame(mac_n, mac_a, NULL, 10));
+	in_nic(dp.nic_a, frame(mac_n, mac_a, NULL, 10));
+	EXPECT_EQ(vpc_upcall_read(dp.sys, &r, sizeof(r)), sizeof(r));
+	memset(&a, 0, sizeof(a));
+	a.req_id = r.req_id;
+	a.generation = r.generation;
+	a.status = VPC_UPCALL_NOT_FOUND;
+	a.af = VPC_AF_INET;                         /* not with NOT_FOUND */
+	EXPECT_EQ(answer(&a, &res), 0);
+	EXPECT_EQ(res, VPC_EINVAL);
+	a.af = 0;
+	EXPECT_EQ(answer(&a, &res), 0);
+	EXPECT_EQ(res, 0);
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_NEGATIVE), 1);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_HELD_DROPPED), 2);
+	in_nic(dp.nic_a, frame(mac_n, mac_a, NULL, 10));    /* cached */
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_DROP_NEGATIVE), 1);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_UPCALLS), 2);
+	vpc_upcall_detach(dp.sys);
+	return (0);
+}
+
+static int
+t_underlay(void)
+{
+	uint8_t b[8 + 64];
+	struct os_epoch et;
+	struct vpc_vcc *vcc = test_hdl_vcc(dp.vcc);
+	vpc_vcc_stats_t st;
+
+	memset(b, 0, sizeof(b));
+	b[0] = 0x08;
+	b[6] = 100;
+	memcpy(b + 8, mac_b, 6);
+	memcpy(b + 14, mac_x, 6);
+	test_sent_reset();
+	os_epoch_enter(&et);
+	vpc_vcc_input(vcc, host_pkt_new(b, sizeof(b)));         /* to B */
+	b[6] = 101;
+	vpc_vcc_input(vcc, host_pkt_new(b, sizeof(b)));         /* no such VNI */
+	b[6] = 100;
+	b[0] = 0;
+	vpc_vcc_input(vcc, host_pkt_new(b, sizeof(b)));         /* no I flag */
+	b[0] = 0x08;
+	vpc_vcc_input(vcc, host_pkt_new(b, 12));                /* short */
+	memcpy(b + 8, mac_r, 6);
+	vpc_vcc_input(vcc, host_pkt_new(b, sizeof(b)));         /* no such MAC */
+	os_epoch_exit(&et);
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT_EQ(sent_to(TEST_TO_NIC, test_hdl_nic(dp.nic_b)), 1);
+	EXPECT_EQ(test_sent[0].len, 64);
+	EXPECT_EQ(ctl(dp.vcc, VPC_OP_VCC_GET_STATS, NULL, 0, &st, sizeof(st)), 0);
+	EXPECT_EQ(st.c[VPC_VCCSTAT_RX], 5);
+	EXPECT_EQ(st.c[VPC_VCCSTAT_RX_NO_VNI], 1);
+	EXPECT_EQ(st.c[VPC_VCCSTAT_RX_BAD], 2);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_DROP_UNKNOWN), 1);
+	return (0);
+}
+
+static int
+t_router(void)
+{
+	vpc_sw_subnet_t s;
+	vpc_swport_t req, res;
+	struct vpc_hdl *nic_r;
+	uint8_t on[4] = { 10, 0, 0, 9 }, off[4] = { 10, 0, 1, 5 };
+
+	memset(&s, 0, sizeof(s));
+	s.af = VPC_AF_INET;
+	s.prefixlen = 24;
+	memcpy(s.addr, (uint8_t[]){ 10, 0, 0, 1 }, 4);     /* host bits set */
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_SET_SUBNET, &s, sizeof(s), NULL, 0), VPC_EINVAL);
+	s.addr[3] = 0;
+	s.af = 5;
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_SET_SUBNET, &s, sizeof(s), NULL, 0),
+	    VPC_EAFNOSUPPORT);
+	s.af = VPC_AF_INET;
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_SET_SUBNET, &s, sizeof(s), NULL, 0), 0);
+	test_sent_reset();
+	in_nic(dp.nic_a, frame(mac_r, mac_a, off, 10));
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_DROP_NO_ROUTER), 1);
+	/* The router's vmnic plugged into the router port. */
+	nic_r = open_new(VPC_TYPE_NIC, 9);
+	{
+		vpc_vmnic_t m = { .txn = 0 };
+
+		memcpy(m.mac, mac_r, 6);
+		EXPECT_EQ(ctl(nic_r, VPC_OP_NIC_SET_MAC, &m, sizeof(m), NULL, 0), 0);
+	}
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_ROUTER;
+	memcpy(&req.peer_id, &(vpc_id_t){ .bytes = { 0xd0, [15] = 9 } }, 16);
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), 0);
+	in_nic(dp.nic_a, frame(mac_x, mac_a, off, 10));     /* any MAC: off-subnet */
+	in_nic(dp.nic_a, frame(mac_b, mac_a, on, 10));      /* on-subnet: to B */
+	EXPECT_EQ(sent_to(TEST_TO_NIC, test_hdl_nic(nic_r)), 1);
+	EXPECT_EQ(sent_to(TEST_TO_NIC, test_hdl_nic(dp.nic_b)), 1);
+	/* A broadcast now reaches the router's vmnic too. */
+	test_sent_reset();
+	in_nic(dp.nic_a, frame(bcast, mac_a, NULL, 10));
+	EXPECT_EQ(test_nsent, 2);
+	vpc_core_close(dp.sys, nic_r);      /* uncommitted: takes its port along */
+	test_sent_reset();
+	in_nic(dp.nic_a, frame(mac_x, mac_a, off, 10));
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_DROP_NO_ROUTER), 2);
+	s.prefixlen = 0;
+	memset(s.addr, 0, 16);
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_SET_SUBNET, &s, sizeof(s), NULL, 0), 0);
+	return (0);
+}
+
+static int
+t_cam_ops(void)
+{
+	vpc_sw_cam_t c[3], out[8];
+	vpc_cam_set_result_t res;
+	vpc_cam_key_t k;
+	vpc_cam_flush_t f = { VPC_VNI_ANY, 0 };
+	vpc_list_req_t lr;
+	uint64_t flushed;
+	size_t vl;
+	int i;
+
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < 3; i++) {
+		c[i].dstmac[0] = 2;
+		c[i].dstmac[5] = (uint8_t)(0x70 + i);
+		c[i].kind = VPC_CAM_REMOTE;
+		c[i].af = VPC_AF_INET;
+		memcpy(c[i].addr, vtep, 4);
+		c[i].ttl_ms = 10000;
+		c[i].revision = 10;
+	}
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_SET, c, sizeof(c), &res, sizeof(res)), 0);
+	EXPECT_EQ(res.applied, 3);
+	c[0].revision = 9;                      /* older than what is there */
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_SET, c, sizeof(c[0]), &res, sizeof(res)), 0);
+	EXPECT(res.applied == 0 && res.stale == 1);
+	/* One bad entry refuses the whole batch before anything is applied. */
+	c[1].dstmac[5] = 0x7f;
+	c[2].ttl_ms = VPC_CAM_TTL_MAX_MS + 1;
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_SET, c, sizeof(c), &res, sizeof(res)), VPC_ERANGE);
+	memset(&k, 0, sizeof(k));
+	memcpy(k.dstmac, c[1].dstmac, 6);
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_GET, &k, sizeof(k), out, sizeof(out[0])), VPC_ENOENT);
+	c[2].ttl_ms = 0;
+	memcpy(c[2].dstmac, mac_b, 6);          /* a local port's MAC */
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_SET, &c[2], sizeof(c[2]), &res, sizeof(res)), VPC_EBUSY);
+	c[2].dstmac[0] = 3;                     /* multicast */
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_SET, &c[2], sizeof(c[2]), &res, sizeof(res)), VPC_EINVAL);
+	c[2].dstmac[0] = 2;
+	c[2].af = 5;
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_SET, &c[2], sizeof(c[2]), &res, sizeof(res)), VPC_EAFNOSUPPORT);
+	/* Get, dump with a marker, delete, flush. */
+	k.dstmac[5] = 0x71;
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_GET, &k, sizeof(k), out, sizeof(out[0])), 0);
+	EXPECT(out[0].kind == VPC_CAM_REMOTE && out[0].ttl_ms > 9000 && out[0].vni == 100);
+	memcpy(k.dstmac, mac_b, 6);
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_DEL, &k, sizeof(k), NULL, 0), VPC_EBUSY);
+	memset(&lr, 0, sizeof(lr));
+	{
+		size_t seen = 0;
+
+		for (;;) {
+			vl = sizeof(out[0]) * 2;
+			EXPECT_EQ(vpc_core_ctl(dp.sys, &call, dp.sw, VPC_OP_SW_CAM_DUMP,
+			    &lr, sizeof(lr), out, &vl), 0);
+			if (vl == 0)
+				break;
+			seen += vl / sizeof(out[0]);
+			lr.marker = out[vl / sizeof(out[0]) - 1].cursor;
+		}
+		/* A, B (local), the remote of t_miss, the negative, 3 here. */
+		EXPECT_EQ(seen, 7);
+	}
+	vl = 5;
+	lr.marker = 0;
+	EXPECT_EQ(vpc_core_ctl(dp.sys, &call, dp.sw, VPC_OP_SW_CAM_DUMP, &lr,
+	    sizeof(lr), out, &vl), VPC_ERANGE);
+	EXPECT_EQ(vl, 7 * sizeof(vpc_sw_cam_t));
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_FLUSH, &f, sizeof(f), &flushed, sizeof(flushed)), 0);
+	EXPECT_EQ(flushed, 5);                  /* the local ones stay */
+	memcpy(k.dstmac, mac_b, 6);
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_GET, &k, sizeof(k), out, sizeof(out[0])), 0);
+	EXPECT_EQ(out[0].kind, VPC_CAM_LOCAL);
+	return (0);
+}
+
+static int
+t_expiry(void)
+{
+	vpc_sw_cam_t c;
+	vpc_cam_set_result_t res;
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	uint64_t before = swstat(dp.sw, VPC_SWSTAT_UPCALLS);
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.dstmac, mac_x, 6);
+	c.kind = VPC_CAM_REMOTE;
+	c.af = VPC_AF_INET;
+	memcpy(c.addr, vtep, 4);
+	c.ttl_ms = 5;
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_SET, &c, sizeof(c), &res, sizeof(res)), 0);
+	test_sent_reset();
+	in_nic(dp.nic_a, frame(mac_x, mac_a, NULL, 0));
+	EXPECT_EQ(sent_to(TEST_TO_VCC, NULL), 1);
+	nanosleep(&ts, NULL);
+	in_nic(dp.nic_a, frame(mac_x, mac_a, NULL, 0));     /* expired: a miss */
+	EXPECT_EQ(sent_to(TEST_TO_VCC, NULL), 1);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_UPCALLS), before + 1);
+	return (0);
+}
+
+static int
+t_vni0(void)
+{
+	struct vpc_hdl *sw0 = open_new(VPC_TYPE_SWITCH, 20), *nic;
+	vpc_sw_vni_t v = { .vni = 0 };
+	vpc_vcc_t vc;
+	vpc_swport_t req, res;
+	struct os_epoch et;
+	uint8_t t[64];
+
+	EXPECT_EQ(ctl(sw0, VPC_OP_SW_SET_VNI, &v, sizeof(v), NULL, 0), 0);
+	EXPECT_EQ(ctl(dp.vcc, VPC_OP_VCC_GET, NULL, 0, &vc, sizeof(vc)), 0);
+	snprintf(vc.l2_ifname, sizeof(vc.l2_ifname), "eth9");
+	EXPECT_EQ(ctl(dp.vcc, VPC_OP_VCC_SET, &vc, sizeof(vc), NULL, 0), 0);
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_UPLINK | VPC_FLAG_SWP_VLAN_ID;
+	req.vlan_id = 33;
+	memcpy(&req.peer_id, &(vpc_id_t){ .bytes = { 0xd0, [15] = 2 } }, 16);
+	EXPECT_EQ(ctl(sw0, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), 0);
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_DESCRIPTOR;
+	memcpy(req.smac, mac_a, 6);             /* another switch: may repeat */
+	EXPECT_EQ(ctl(sw0, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), 0);
+	nic = test_handles[res.descriptor];
+	test_sent_reset();
+	in_nic(nic, frame(mac_x, mac_a, NULL, 40));     /* unknown: to the L2 */
+	EXPECT_EQ(sent_to(TEST_TO_L2, NULL), 1);
+	EXPECT_EQ(test_sent[0].len, 58);
+	EXPECT(test_sent[0].data[12] == 0x81 && test_sent[0].data[13] == 0x00 &&
+	    test_sent[0].data[15] == 33);
+	EXPECT(memcmp(test_sent[0].data + 6, mac_a, 6) == 0);
+	EXPECT_EQ(swstat(sw0, VPC_SWSTAT_UPCALLS), 0);   /* never VXLAN */
+	/* From the L2, tagged 33: for this switch, untagged on the way in. */
+	memset(t, 0, sizeof(t));
+	memcpy(t, mac_a, 6);
+	memcpy(t + 6, mac_x, 6);
+	t[12] = 0x81;
+	t[15] = 33;
+	t[16] = 0x08;
+	test_sent_reset();
+	os_epoch_enter(&et);
+	vpc_vcc_l2_input(test_hdl_vcc(dp.vcc), host_pkt_new(t, sizeof(t)));
+	t[15] = 34;
+	vpc_vcc_l2_input(test_hdl_vcc(dp.vcc), host_pkt_new(t, sizeof(t)));
+	os_epoch_exit(&et);
+	EXPECT_EQ(sent_to(TEST_TO_NIC, test_hdl_nic(nic)), 1);
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT_EQ(test_sent[0].len, 60);
+	EXPECT(test_sent[0].data[12] == 0x08);
+	vpc_core_close(dp.sys, nic);
+	test_handles[res.descriptor] = NULL;
+	vpc_core_close(dp.sys, sw0);
+	return (0);
+}
+
+int
+test_datapath(struct vpc_sys *sys, int *failed)
+{
+	static const struct { const char *name; int (*fn)(void); } cases[] = {
+		{ "setup", setup },
+		{ "local delivery and drops", t_local },
+		{ "miss, hold, answer", t_miss },
+		{ "negative answers", t_negative },
+		{ "from the underlay", t_underlay },
+		{ "subnet and router", t_router },
+		{ "CAM ops", t_cam_ops },
+		{ "expiry at lookup", t_expiry },
+		{ "VNI 0 on a raw L2 underlay", t_vni0 },
+	};
+	size_t i;
+	int passed = 0, handles;
+
+	dp.sys = sys;
+	dp.failed = failed;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		dp.name = cases[i].name;
+		if (cases[i].fn() == 0) {
+			printf("ok - datapath %s\n", dp.name);
+			passed++;
+		} else if (i == 0)
+			break;
+		hloop_reclaim();
+	}
+	for (handles = 0; handles < TEST_MAX_HANDLES; handles++) {
+		if (test_handles[handles] != NULL) {
+			vpc_core_close(sys, test_handles[handles]);
+			test_handles[handles] = NULL;
+		}
+	}
+	if (dp.sw != NULL)
+		vpc_core_close(sys, dp.sw);
+	if (dp.vcc != NULL)
+		vpc_core_close(sys, dp.vcc);
+	hloop_reclaim();
+	return (passed);
+}

@@ -1,0 +1,118 @@
+/*
+ * test_os.c: see test_os.h.  Packets are the host's flat buffers
+ * (os/host/host_pkt.c); everything else is recorded here.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "host_pkt.h"
+#include "test_os.h"
+
+struct test_sent test_sent[TEST_SENT_MAX];
+unsigned test_nsent;
+uint64_t test_notified;
+int test_output_error;
+
+void
+test_sent_reset(void)
+{
+	test_nsent = 0;
+}
+
+static int
+record(int kind, const void *to, struct vpc_pkt *p,
+    const struct vpc_underlay *dst, uint16_t sport)
+{
+	struct test_sent *s;
+	int error = test_output_error;
+
+	if (error == 0 && test_nsent < TEST_SENT_MAX) {
+		s = &test_sent[test_nsent++];
+		memset(s, 0, sizeof(*s));
+		s->kind = kind;
+		s->to = to;
+		if (dst != NULL)
+			s->dst = *dst;
+		s->sport = sport;
+		s->len = os_pkt_len(p);
+		(void)os_pkt_copyout(p, 0, s->len < sizeof(s->data) ? s->len :
+		    sizeof(s->data), s->data);
+	}
+	os_pkt_free(p);
+	return (error);
+}
+
+int
+os_nic_attach(struct vpc_nic *nic)
+{
+	*vpc_nic_osp(nic) = NULL;
+	return (0);
+}
+
+void
+os_nic_detach(struct vpc_nic *nic)
+{
+	*vpc_nic_osp(nic) = NULL;
+}
+
+int
+os_nic_set_mac(struct vpc_nic *nic, const uint8_t mac[6])
+{
+	(void)nic;
+	(void)mac;
+	return (0);
+}
+
+int
+os_nic_set_ifname(struct vpc_nic *nic, const char *name)
+{
+	(void)nic;
+	(void)name;
+	return (0);
+}
+
+void
+os_nic_get_ifname(struct vpc_nic *nic, char name[VPC_IFNAMSIZ])
+{
+	snprintf(name, VPC_IFNAMSIZ, "%s", vpc_nic_ifname(nic));
+}
+
+int
+os_vcc_configure(struct vpc_vcc *vcc, const vpc_vcc_t *conf)
+{
+	(void)vcc;
+	(void)conf;
+	return (0);
+}
+
+void
+os_vcc_detach(struct vpc_vcc *vcc)
+{
+	(void)vcc;
+}
+
+int
+os_nic_output(struct vpc_nic *nic, struct vpc_pkt *p)
+{
+	return (record(TEST_TO_NIC, nic, p, NULL, 0));
+}
+
+int
+os_vcc_output(struct vpc_vcc *vcc, struct vpc_pkt *p,
+    const struct vpc_underlay *dst, uint16_t sport)
+{
+	return (record(TEST_TO_VCC, vcc, p, dst, sport));
+}
+
+int
+os_vcc_output_l2(struct vpc_vcc *vcc, struct vpc_pkt *p)
+{
+	return (record(TEST_TO_L2, vcc, p, NULL, 0));
+}
+
+void
+os_upcall_notify(struct vpc_sys *sys)
+{
+	(void)sys;
+	test_notified++;
+}

@@ -1,0 +1,32 @@
+/*
+ * test_os.h: the OS side of vmnics, vccs and upcall wakeups for programs that
+ * drive the core directly.  Frames the core sends are recorded, not sent.
+ */
+#ifndef _TEST_OS_H_
+#define _TEST_OS_H_
+
+#include <stdint.h>
+
+#include "vpc_core.h"
+
+#define TEST_SENT_MAX 4096
+
+struct test_sent {
+	int         kind;               /* TEST_TO_NIC, TEST_TO_VCC, TEST_TO_L2 */
+	const void *to;                 /* the vpc_nic or vpc_vcc */
+	struct vpc_underlay dst;
+	uint16_t    sport;
+	uint32_t    len;
+	uint8_t     data[2048];         /* the first bytes */
+};
+#define TEST_TO_NIC 1
+#define TEST_TO_VCC 2
+#define TEST_TO_L2  3
+
+extern struct test_sent test_sent[TEST_SENT_MAX];
+extern unsigned test_nsent;         /* recorded (up to TEST_SENT_MAX) */
+extern uint64_t test_notified;
+extern int      test_output_error;  /* nonzero: outputs fail with it */
+void test_sent_reset(void);
+
+#endif
