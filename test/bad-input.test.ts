@@ -180,7 +180,8 @@ describe('bad values', () => {
     refused('ENOENT', addPort({ flags: VPC_FLAG_SWP_VMNIC, peer_id: Array.from(parse(newId())) }));
     refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC, peer_id: Array.from(parse(vcc.id)) }));
     refused('EBUSY', addPort({ flags: VPC_FLAG_SWP_VMNIC, peer_id: Array.from(parse(nic.id)) }));
-    refused('EOPNOTSUPP', () => ctl(sw2.handle, VPC_OP_SW_ADD_PORT, swport({ flags: VPC_FLAG_SWP_ROUTER, peer_id: Array.from(parse(loose.id)) }), sizeOf('vpc_swport_t')));
+    refused('EINVAL', () => ctl(sw2.handle, VPC_OP_SW_ADD_PORT, swport({ flags: VPC_FLAG_SWP_ROUTER, peer_id: Array.from(parse(vcc.id)) }), sizeOf('vpc_swport_t')));
+    refused('EINVAL', () => ctl(sw2.handle, VPC_OP_SW_ADD_PORT, swport({ flags: VPC_FLAG_SWP_UPLINK, peer_id: Array.from(parse(loose.id)) }), sizeOf('vpc_swport_t')));
   });
   test('SW_ADD_PORT: a multicast MAC, or a MAC already on the switch', () => {
     refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC, smac: mac('01:00:00:00:00:01') }));
