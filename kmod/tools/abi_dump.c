@@ -50,6 +50,43 @@ structs(void)
 	S(vpc_sys_stats_t) F(vpc_sys_stats_t, objects) F(vpc_sys_stats_t, handles)
 	    F(vpc_sys_stats_t, by_type) F(vpc_sys_stats_t, mem_bytes)
 	    F(vpc_sys_stats_t, mem_allocs) E();
+	S(vpc_nic_ifname_t) F(vpc_nic_ifname_t, txn) F(vpc_nic_ifname_t, name) E();
+	S(vpc_sw_subnet_t) F(vpc_sw_subnet_t, txn) F(vpc_sw_subnet_t, af)
+	    F(vpc_sw_subnet_t, prefixlen) F(vpc_sw_subnet_t, addr) E();
+	S(vpc_sw_stats_t) F(vpc_sw_stats_t, c) E();
+	S(vpc_sw_cam_t) F(vpc_sw_cam_t, srcmac) F(vpc_sw_cam_t, dstmac)
+	    F(vpc_sw_cam_t, ttl_ms) F(vpc_sw_cam_t, vni) F(vpc_sw_cam_t, kind)
+	    F(vpc_sw_cam_t, af) F(vpc_sw_cam_t, udp_port) F(vpc_sw_cam_t, addr)
+	    F(vpc_sw_cam_t, port_id) F(vpc_sw_cam_t, generation)
+	    F(vpc_sw_cam_t, revision) F(vpc_sw_cam_t, flags) F(vpc_sw_cam_t, cursor) E();
+	S(vpc_cam_key_t) F(vpc_cam_key_t, srcmac) F(vpc_cam_key_t, dstmac) E();
+	S(vpc_cam_set_result_t) F(vpc_cam_set_result_t, applied)
+	    F(vpc_cam_set_result_t, stale) E();
+	S(vpc_cam_flush_t) F(vpc_cam_flush_t, vni) F(vpc_cam_flush_t, flags) E();
+	S(vpc_vcc_t) F(vpc_vcc_t, txn) F(vpc_vcc_t, udp_port) F(vpc_vcc_t, flags)
+	    F(vpc_vcc_t, addr4) F(vpc_vcc_t, mtu) F(vpc_vcc_t, addr6)
+	    F(vpc_vcc_t, l2_ifname) E();
+	S(vpc_vcc_stats_t) F(vpc_vcc_stats_t, c) E();
+	S(vpc_upcall_req_t) F(vpc_upcall_req_t, magic) F(vpc_upcall_req_t, size)
+	    F(vpc_upcall_req_t, kind) F(vpc_upcall_req_t, req_id)
+	    F(vpc_upcall_req_t, generation) F(vpc_upcall_req_t, switch_id)
+	    F(vpc_upcall_req_t, port_id) F(vpc_upcall_req_t, vni)
+	    F(vpc_upcall_req_t, vlan) F(vpc_upcall_req_t, ethertype)
+	    F(vpc_upcall_req_t, srcmac) F(vpc_upcall_req_t, dstmac)
+	    F(vpc_upcall_req_t, dst_af) F(vpc_upcall_req_t, dst_ip)
+	    F(vpc_upcall_req_t, time_ns) E();
+	S(vpc_upcall_ans_t) F(vpc_upcall_ans_t, req_id)
+	    F(vpc_upcall_ans_t, generation) F(vpc_upcall_ans_t, status)
+	    F(vpc_upcall_ans_t, ttl_ms) F(vpc_upcall_ans_t, af)
+	    F(vpc_upcall_ans_t, udp_port) F(vpc_upcall_ans_t, addr)
+	    F(vpc_upcall_ans_t, revision) E();
+	S(vpc_upcall_hello_t) F(vpc_upcall_hello_t, magic)
+	    F(vpc_upcall_hello_t, version) F(vpc_upcall_hello_t, req_size)
+	    F(vpc_upcall_hello_t, error) E();
+	S(vpc_upcall_stats_t) F(vpc_upcall_stats_t, pending)
+	    F(vpc_upcall_stats_t, undelivered) F(vpc_upcall_stats_t, held)
+	    F(vpc_upcall_stats_t, readers) F(vpc_upcall_stats_t, delivered)
+	    F(vpc_upcall_stats_t, requeued) E();
 	printf("\n  },\n");
 }
 
@@ -93,7 +130,26 @@ constants(void)
 	C(VPC_FLAG_SWP_VMNIC); C(VPC_FLAG_SWP_VLAN_ID); C(VPC_FLAG_SWP_VNI);
 	C(VPC_FLAG_SWP_FW_EGRESS); C(VPC_FLAG_SWP_FW_INGRESS);
 	C(VPC_FLAG_SWP_DESCRIPTOR); C(VPC_OBJ_COMMITTED); C(VPC_OBJ_OWNED);
-	C(VPC_OBJ_PLUGGED);
+	C(VPC_OBJ_PLUGGED); C(VPC_VNI_ANY); C(VPC_AF_INET); C(VPC_AF_INET6);
+	C(VPC_CAM_LOCAL); C(VPC_CAM_REMOTE); C(VPC_CAM_NEGATIVE);
+	C(VPC_CAM_BATCH_MAX); C(VPC_CAM_TTL_MAX_MS); C(VPC_CAM_NEG_TTL_MS);
+	C(VPC_VXLAN_PORT); C(VPC_VCC_INET); C(VPC_VCC_INET6);
+	C(VPC_UPCALL_MAGIC); C(VPC_UPCALL_L2MISS); C(VPC_UPCALL_FOUND);
+	C(VPC_UPCALL_NOT_FOUND); C(VPC_UPCALL_BATCH_MAX); C(VPC_UPCALL_TIMEOUT_MS);
+	C(VPC_HOLD_PER_MISS); C(VPC_HOLD_MAX); C(VPC_PENDING_MAX);
+	C(VPC_SWSTAT_RX_FRAMES); C(VPC_SWSTAT_TX_LOCAL); C(VPC_SWSTAT_TX_REMOTE);
+	C(VPC_SWSTAT_RX_REMOTE); C(VPC_SWSTAT_FLOODED); C(VPC_SWSTAT_DROP_RUNT);
+	C(VPC_SWSTAT_DROP_TAGGED); C(VPC_SWSTAT_DROP_SPOOF);
+	C(VPC_SWSTAT_DROP_NO_ROUTER); C(VPC_SWSTAT_DROP_NO_UPLINK);
+	C(VPC_SWSTAT_DROP_NEGATIVE); C(VPC_SWSTAT_DROP_UNKNOWN);
+	C(VPC_SWSTAT_DROP_TX); C(VPC_SWSTAT_MISSES); C(VPC_SWSTAT_UPCALLS);
+	C(VPC_SWSTAT_DUPS); C(VPC_SWSTAT_HELD); C(VPC_SWSTAT_HOLD_DROPS);
+	C(VPC_SWSTAT_LOST); C(VPC_SWSTAT_ANSWERS); C(VPC_SWSTAT_NEGATIVE);
+	C(VPC_SWSTAT_TIMEOUTS); C(VPC_SWSTAT_STALE); C(VPC_SWSTAT_RELEASED);
+	C(VPC_SWSTAT_HELD_DROPPED); C(VPC_SWSTAT_DROP_HAIRPIN); C(VPC_SWSTAT_COUNT);
+	C(VPC_VCCSTAT_RX); C(VPC_VCCSTAT_TX); C(VPC_VCCSTAT_RX_BAD);
+	C(VPC_VCCSTAT_RX_NO_VNI); C(VPC_VCCSTAT_TX_ERR); C(VPC_VCCSTAT_L2_RX);
+	C(VPC_VCCSTAT_L2_TX); C(VPC_VCCSTAT_L2_NO_SW); C(VPC_VCCSTAT_COUNT);
 	printf("\n  }\n");
 }
 

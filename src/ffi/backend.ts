@@ -11,6 +11,8 @@ export interface CtlResult {
   vallen: number;
 }
 
+import type { UpcallChannel } from './upcall-channel.ts';
+
 export interface Backend {
   readonly kind: 'host' | 'freebsd';
   /** Human-readable description of where calls go (socket path, module). */
@@ -21,4 +23,6 @@ export interface Backend {
   ctl(handle: number, op: number, key: Uint8Array | null, val: Uint8Array | null): CtlResult;
   /** close(2) a handle; returns 0 or an errno. */
   close(handle: number): number;
+  /** Attach as the upcall reader (rejects with code EBUSY if one is). */
+  openUpcalls(): Promise<UpcallChannel>;
 }

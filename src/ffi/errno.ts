@@ -20,3 +20,17 @@ export function errnoNumber(name: string): number {
   if (n === undefined) throw new Error(`unknown errno name ${name}`);
   return n;
 }
+
+/**
+ * Errno numbers inside values (per-answer results of SYS_UPCALL_ANSWER) are
+ * the ABI's own: FreeBSD's, on every platform.
+ */
+const ABI_ERRNOS: Record<number, string> = {
+  1: 'EPERM', 2: 'ENOENT', 7: 'E2BIG', 9: 'EBADF', 12: 'ENOMEM', 16: 'EBUSY', 17: 'EEXIST',
+  22: 'EINVAL', 24: 'EMFILE', 28: 'ENOSPC', 34: 'ERANGE', 35: 'EAGAIN', 45: 'EOPNOTSUPP',
+  47: 'EAFNOSUPPORT', 55: 'ENOBUFS', 60: 'ETIMEDOUT', 70: 'ESTALE', 82: 'EIDRM',
+};
+
+export function abiErrnoName(errno: number): string {
+  return ABI_ERRNOS[errno] ?? `E#${errno}`;
+}

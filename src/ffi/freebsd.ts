@@ -7,6 +7,7 @@
  */
 import koffi from 'koffi';
 import type { Backend, CtlResult } from './backend.ts';
+import { openDeviceUpcalls } from './upcall-device.ts';
 
 /** struct module_stat of <sys/module.h> on LP64 (MAXMODNAME = MAXPATHLEN). */
 const MODULE_STAT_SIZE = 1048;
@@ -49,5 +50,6 @@ export function loadFreeBSDBackend(): Backend {
     close(handle) {
       return cClose(handle) === 0 ? 0 : koffi.errno();
     },
+    openUpcalls: () => openDeviceUpcalls(),
   };
 }

@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import type { Backend, CtlResult } from './backend.ts';
+import { openHostUpcalls } from './upcall-host.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -52,5 +53,6 @@ export function loadHostBackend(): Backend {
     close(handle) {
       return cClose(handle) === 0 ? 0 : koffi.errno();
     },
+    openUpcalls: () => openHostUpcalls(),
   };
 }

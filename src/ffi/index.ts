@@ -10,8 +10,10 @@ import { loadHostBackend } from './host.ts';
 export type { Backend, CtlResult } from './backend.ts';
 export { decode, encode, fieldsOf, offsetOf, sizeOf, structNames } from './structs.ts';
 export type { StructName, StructValues } from './structs.ts';
-export { errnoName, errnoNumber } from './errno.ts';
+export { abiErrnoName, errnoName, errnoNumber } from './errno.ts';
 export { hostSocketPath, libvpcPath } from './host.ts';
+export { hostUpcallPath } from './upcall-host.ts';
+export { UpcallChannelError, type UpcallChannel } from './upcall-channel.ts';
 export * from './abi.generated.ts';
 
 let current: Backend | undefined;

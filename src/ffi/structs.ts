@@ -43,6 +43,40 @@ const types = {
     objects: 'uint64_t', handles: 'uint64_t', by_type: koffi.array('uint64_t', 8, 'Array'),
     mem_bytes: 'uint64_t', mem_allocs: 'uint64_t', reserved: koffi.array('uint64_t', 4, 'Array'),
   }),
+  vpc_nic_ifname_t: koffi.struct('vpc_nic_ifname_t', { txn: 'int32_t', _pad0: bytes(4), name: bytes(16) }),
+  vpc_sw_subnet_t: koffi.struct('vpc_sw_subnet_t', {
+    txn: 'int32_t', af: 'uint8_t', prefixlen: 'uint8_t', _pad0: bytes(2), addr: bytes(16),
+  }),
+  vpc_sw_stats_t: koffi.struct('vpc_sw_stats_t', { c: koffi.array('uint64_t', 32, 'Array') }),
+  vpc_sw_cam_t: koffi.struct('vpc_sw_cam_t', {
+    srcmac: bytes(6), dstmac: bytes(6), ttl_ms: 'uint32_t', vni: 'uint32_t', kind: 'uint8_t',
+    af: 'uint8_t', udp_port: 'uint16_t', addr: bytes(16), port_id: bytes(16), generation: 'uint64_t',
+    revision: 'uint64_t', flags: 'uint32_t', _pad0: bytes(4), cursor: 'uint64_t',
+  }),
+  vpc_cam_key_t: koffi.struct('vpc_cam_key_t', { srcmac: bytes(6), dstmac: bytes(6), _pad0: bytes(4) }),
+  vpc_cam_set_result_t: koffi.struct('vpc_cam_set_result_t', { applied: 'uint32_t', stale: 'uint32_t' }),
+  vpc_cam_flush_t: koffi.struct('vpc_cam_flush_t', { vni: 'uint32_t', flags: 'uint32_t' }),
+  vpc_vcc_t: koffi.struct('vpc_vcc_t', {
+    txn: 'int32_t', udp_port: 'uint16_t', flags: 'uint16_t', addr4: bytes(4), mtu: 'uint32_t',
+    addr6: bytes(16), l2_ifname: bytes(16),
+  }),
+  vpc_vcc_stats_t: koffi.struct('vpc_vcc_stats_t', { c: koffi.array('uint64_t', 16, 'Array') }),
+  vpc_upcall_req_t: koffi.struct('vpc_upcall_req_t', {
+    magic: 'uint32_t', size: 'uint16_t', kind: 'uint16_t', req_id: 'uint64_t', generation: 'uint64_t',
+    switch_id: bytes(16), port_id: bytes(16), vni: 'uint32_t', vlan: 'uint16_t', ethertype: 'uint16_t',
+    srcmac: bytes(6), dstmac: bytes(6), dst_af: 'uint8_t', _pad0: bytes(3), dst_ip: bytes(16), time_ns: 'uint64_t',
+  }),
+  vpc_upcall_ans_t: koffi.struct('vpc_upcall_ans_t', {
+    req_id: 'uint64_t', generation: 'uint64_t', status: 'uint32_t', ttl_ms: 'uint32_t', af: 'uint8_t',
+    _pad0: 'uint8_t', udp_port: 'uint16_t', _pad1: bytes(4), addr: bytes(16), revision: 'uint64_t',
+  }),
+  vpc_upcall_hello_t: koffi.struct('vpc_upcall_hello_t', {
+    magic: 'uint32_t', version: 'uint16_t', req_size: 'uint16_t', error: 'int32_t', _pad0: 'uint32_t',
+  }),
+  vpc_upcall_stats_t: koffi.struct('vpc_upcall_stats_t', {
+    pending: 'uint64_t', undelivered: 'uint64_t', held: 'uint64_t', readers: 'uint64_t',
+    delivered: 'uint64_t', requeued: 'uint64_t', reserved: koffi.array('uint64_t', 2, 'Array'),
+  }),
   vpc_txn_t: 'int32_t',
   vpc_type_t: 'uint64_t',
 } as const;
@@ -65,9 +99,42 @@ export interface StructValues {
     handles: number; serial: number;
   };
   vpc_sys_stats_t: { objects: number; handles: number; by_type: number[]; mem_bytes: number; mem_allocs: number };
+  vpc_nic_ifname_t: { txn: number; name: number[] };
+  vpc_sw_subnet_t: { txn: number; af: number; prefixlen: number; addr: number[] };
+  vpc_sw_stats_t: { c: number[] };
+  vpc_sw_cam_t: {
+    srcmac: number[]; dstmac: number[]; ttl_ms: number; vni: number; kind: number; af: number;
+    udp_port: number; addr: number[]; port_id: number[]; generation: number; revision: number;
+    flags: number; cursor: number;
+  };
+  vpc_cam_key_t: { srcmac: number[]; dstmac: number[] };
+  vpc_cam_set_result_t: { applied: number; stale: number };
+  vpc_cam_flush_t: { vni: number; flags: number };
+  vpc_vcc_t: {
+    txn: number; udp_port: number; flags: number; addr4: number[]; mtu: number; addr6: number[];
+    l2_ifname: number[];
+  };
+  vpc_vcc_stats_t: { c: number[] };
+  vpc_upcall_req_t: {
+    magic: number; size: number; kind: number; req_id: bigint; generation: bigint; switch_id: number[];
+    port_id: number[]; vni: number; vlan: number; ethertype: number; srcmac: number[]; dstmac: number[];
+    dst_af: number; dst_ip: number[]; time_ns: bigint;
+  };
+  vpc_upcall_ans_t: {
+    req_id: bigint; generation: bigint; status: number; ttl_ms: number; af: number; udp_port: number;
+    addr: number[]; revision: bigint;
+  };
+  vpc_upcall_hello_t: { magic: number; version: number; req_size: number; error: number };
+  vpc_upcall_stats_t: {
+    pending: number; undelivered: number; held: number; readers: number; delivered: number; requeued: number;
+  };
   vpc_txn_t: number;
   vpc_type_t: number;
 }
+
+/** Fields that stay bigint: request ids, generations, revisions, times. */
+const BIGINT_FIELDS = new Set(['req_id', 'generation', 'time_ns', 'revision']);
+const BIGINT_STRUCTS = new Set<StructName>(['vpc_upcall_req_t', 'vpc_upcall_ans_t']);
 export type StructName = keyof StructValues;
 export const structNames = Object.keys(types) as StructName[];
 
@@ -119,18 +186,25 @@ export function encode<K extends StructName>(name: K, value: Loose<StructValues[
   return buf;
 }
 
-function normalize(v: unknown): unknown {
+function normalize(v: unknown, keepBig: boolean): unknown {
   if (typeof v === 'bigint') return Number(v);
-  if (Array.isArray(v)) return v.map(normalize);
+  if (Array.isArray(v)) return v.map((x) => normalize(x, false));
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (!k.startsWith('_pad')) out[k] = normalize(x);
+    for (const [k, x] of Object.entries(v)) {
+      if (k.startsWith('_pad')) continue;
+      out[k] = keepBig && BIGINT_FIELDS.has(k) ? BigInt(x as number | bigint) : normalize(x, false);
+    }
     return out;
   }
   return v;
 }
 
-/** Decode the struct at offset (64-bit values as numbers, padding dropped). */
+/**
+ * Decode the struct at offset, padding dropped.  64-bit values come back as
+ * numbers, but for the upcall records, whose ids, generations and revisions
+ * are bigint (they may pass 2^53).
+ */
 export function decode<K extends StructName>(name: K, buf: Uint8Array, offset = 0): StructValues[K] {
-  return normalize(koffi.decode(buf, offset, types[name])) as StructValues[K];
+  return normalize(koffi.decode(buf, offset, types[name]), BIGINT_STRUCTS.has(name)) as StructValues[K];
 }

@@ -55,3 +55,77 @@ export function macString(b: ArrayLike<number>): string {
 export function isUnicastMac(b: ArrayLike<number>): boolean {
   return ((b[0] ?? 0) & 1) === 0 && Array.from(b).some((x) => x !== 0);
 }
+
+/** An IP address as the ABI carries it: family 4 or 6, 16 bytes. */
+export interface IpBytes {
+  af: 4 | 6;
+  bytes: number[];
+}
+
+function v6Groups(s: string): number[] | null {
+  const parts = s.split('::');
+  if (parts.length > 2) return null;
+  const side = (x: string): string[] => (x === '' ? [] : x.split(':'));
+  let head = side(parts[0] ?? '');
+  let tail = parts.length === 2 ? side(parts[1] ?? '') : [];
+  const last = (parts.length === 2 ? tail : head).at(-1);
+  const v4: number[] = [];
+  if (last !== undefined && last.includes('.')) {
+    const b = parseIPv4(last);
+    if (!b) return null;
+    v4.push((b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!);
+    if (parts.length === 2) tail = tail.slice(0, -1);
+    else head = head.slice(0, -1);
+  }
+  const groups = [...head, ...tail].map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN));
+  if (groups.some(Number.isNaN)) return null;
+  const missing = 8 - groups.length - v4.length;
+  if (parts.length === 2 ? missing < 1 : missing !== 0) return null;
+  const hn = head.length;
+  return [...groups.slice(0, hn), ...new Array<number>(parts.length === 2 ? missing : 0).fill(0), ...groups.slice(hn), ...v4];
+}
+
+function parseIPv4(s: string): number[] | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return null;
+  const b = m.slice(1).map(Number);
+  return b.every((x) => x <= 255) ? b : null;
+}
+
+/** "198.51.100.7" or "2001:db8::7" to the ABI's form; throws a clear error. */
+export function ipBytes(ip: string, argument = 'address'): IpBytes {
+  const v4 = typeof ip === 'string' ? parseIPv4(ip) : null;
+  if (v4) return { af: 4, bytes: [...v4, ...new Array<number>(12).fill(0)] };
+  const g = typeof ip === 'string' ? v6Groups(ip) : null;
+  if (g) return { af: 6, bytes: g.flatMap((x) => [x >> 8, x & 0xff]) };
+  throw new VpcArgumentError(argument, `${argument}: expected an IPv4 or IPv6 address like 198.51.100.7 or 2001:db8::7, got '${String(ip)}'`);
+}
+
+export function ipString(af: number, b: ArrayLike<number>): string {
+  const a = Array.from(b);
+  if (af === 4) return a.slice(0, 4).join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => ((a[2 * i] ?? 0) << 8) | (a[2 * i + 1] ?? 0));
+  // Compress the longest run of zero groups (RFC 5952).
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((x) => x.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+/** "10.0.0.0/24" or "2001:db8::/64". */
+export function cidrParse(cidr: string, argument = 'subnet'): IpBytes & { prefix: number } {
+  const m = typeof cidr === 'string' ? /^([^/]+)\/(\d{1,3})$/.exec(cidr) : null;
+  if (!m) throw new VpcArgumentError(argument, `${argument}: expected an address/prefix like 10.0.0.0/24, got '${String(cidr)}'`);
+  const ip = ipBytes(m[1] as string, argument);
+  const prefix = Number(m[2]);
+  if (prefix > (ip.af === 4 ? 32 : 128)) {
+    throw new VpcArgumentError(argument, `${argument}: prefix /${prefix} is too long for IPv${ip.af}`);
+  }
+  return { ...ip, prefix };
+}

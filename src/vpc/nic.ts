@@ -1,11 +1,24 @@
 /** The vmnic: a VM's NIC, with one unicast MAC. */
-import { VPC_OP_NIC_GET_MAC, VPC_OP_NIC_SET_MAC } from '../ffi/index.ts';
-import { macBytes, macString, newId, type Id } from './ids.ts';
+import { VPC_OP_NIC_GET_IFNAME, VPC_OP_NIC_GET_MAC, VPC_OP_NIC_SET_IFNAME, VPC_OP_NIC_SET_MAC } from '../ffi/index.ts';
+import { macBytes, macString, newId, VpcArgumentError, type Id } from './ids.ts';
 import { ctlGet, ctlSet } from './kernel.ts';
 import { openHandle, VpcObject, type OpenMode, type TxnOption } from './object.ts';
 
 export interface NicOptions {
   mac?: string;
+  /** The interface's name (host kernel: the TAP device; FreeBSD: the ifnet). */
+  ifname?: string;
+}
+
+const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
+
+function ifnameBytes(name: string): number[] {
+  if (typeof name !== 'string' || !IFNAME_RE.test(name)) {
+    throw new VpcArgumentError('ifname', `ifname: expected 1-15 characters of A-Z a-z 0-9 _ . -, got '${String(name)}'`);
+  }
+  const b = new Array<number>(16).fill(0);
+  for (let i = 0; i < name.length; i++) b[i] = name.charCodeAt(i);
+  return b;
 }
 
 export class Nic extends VpcObject {
@@ -19,8 +32,10 @@ export class Nic extends VpcObject {
   /** Create a vmnic (a new id if none is given); EEXIST if the id is taken. */
   static create(id: Id = newId(), opts: NicOptions = {}): Nic {
     const mac = opts.mac === undefined ? undefined : macBytes(opts.mac);
+    const ifname = opts.ifname === undefined ? undefined : ifnameBytes(opts.ifname);
     const nic = new Nic(openHandle(id, 'vmnic', 'create'), id);
     try {
+      if (ifname) nic.setIfnameBytes(ifname, {});
       if (mac) nic.setMacBytes(mac, {});
     } catch (e) {
       nic.close();      // uncommitted: the half-made vmnic goes with it
@@ -40,6 +55,22 @@ export class Nic extends VpcObject {
   private setMacBytes(mac: number[], opts: TxnOption): void {
     ctlSet(this.target('VPC_OP_NIC_SET_MAC'), VPC_OP_NIC_SET_MAC,
       { struct: 'vpc_vmnic_t', value: { txn: opts.txn ?? 0, mac } });
+  }
+
+  setIfname(name: string, opts: TxnOption = {}): void {
+    this.setIfnameBytes(ifnameBytes(name), opts);
+  }
+
+  private setIfnameBytes(name: number[], opts: TxnOption): void {
+    ctlSet(this.target('VPC_OP_NIC_SET_IFNAME'), VPC_OP_NIC_SET_IFNAME,
+      { struct: 'vpc_nic_ifname_t', value: { txn: opts.txn ?? 0, name } });
+  }
+
+  /** The interface's name ("" until it exists and none was set). */
+  ifname(): string {
+    const v = ctlGet(this.target('VPC_OP_NIC_GET_IFNAME'), VPC_OP_NIC_GET_IFNAME, 'vpc_nic_ifname_t');
+    const end = v.name.indexOf(0);
+    return String.fromCharCode(...v.name.slice(0, end < 0 ? 16 : end));
   }
 
   /** The MAC, or undefined while none is set. */

@@ -3,13 +3,20 @@
  * the vcc, a router, vmnics).
  */
 import {
-  encode, VPC_FLAG_SWP_DESCRIPTOR, VPC_FLAG_SWP_ROUTER, VPC_FLAG_SWP_UPLINK,
-  VPC_FLAG_SWP_VLAN_ID, VPC_FLAG_SWP_VMNIC, VPC_FLAG_SWP_VNI, VPC_OP_SW_ADD_PORT,
-  VPC_OP_SW_DEL_PORT, VPC_OP_SW_GET_PORT, VPC_OP_SW_GET_PORT_COUNT, VPC_OP_SW_GET_VNI,
-  VPC_OP_SW_LIST_PORTS, VPC_OP_SW_SET_VNI, VPC_VNI_NONE, type StructValues,
+  encode, sizeOf, VPC_CAM_BATCH_MAX, VPC_FLAG_SWP_DESCRIPTOR, VPC_FLAG_SWP_ROUTER,
+  VPC_FLAG_SWP_UPLINK, VPC_FLAG_SWP_VLAN_ID, VPC_FLAG_SWP_VMNIC, VPC_FLAG_SWP_VNI, VPC_OP_SW_ADD_PORT,
+  VPC_OP_SW_CAM_DEL, VPC_OP_SW_CAM_DUMP, VPC_OP_SW_CAM_FLUSH, VPC_OP_SW_CAM_GET, VPC_OP_SW_CAM_SET,
+  VPC_OP_SW_DEL_PORT, VPC_OP_SW_GET_PORT, VPC_OP_SW_GET_PORT_COUNT, VPC_OP_SW_GET_STATS,
+  VPC_OP_SW_GET_SUBNET, VPC_OP_SW_GET_VNI, VPC_OP_SW_LIST_PORTS, VPC_OP_SW_SET_SUBNET,
+  VPC_OP_SW_SET_VNI, VPC_VNI_ANY, VPC_VNI_NONE, decode, type StructValues,
 } from '../ffi/index.ts';
-import { idBytes, idFromBytes, isNilId, macBytes, macString, newId, type Id } from './ids.ts';
-import { ctlGet, ctlList, ctlSet } from './kernel.ts';
+import { camEntryFrom, camStruct, type CamEntry, type CamSpec } from './cam.ts';
+import { switchStatsFrom, type SwitchStats } from './counters.ts';
+import { VpcStaleError } from './errors.ts';
+import {
+  cidrParse, idBytes, idFromBytes, ipString, isNilId, macBytes, macString, newId, type Id,
+} from './ids.ts';
+import { ctlGet, ctlList, ctlRaw, ctlSet } from './kernel.ts';
 import { Nic } from './nic.ts';
 import { openHandle, VpcObject, type OpenMode, type TxnOption } from './object.ts';
 import { checkVlan, checkVni } from './validate.ts';
@@ -156,4 +163,86 @@ export class Switch extends VpcObject {
     return ctlList(this.target('VPC_OP_SW_LIST_PORTS'), VPC_OP_SW_LIST_PORTS, 'vpc_swport_t',
       (marker) => encode('vpc_list_req_t', { obj_type: 0, marker }), (p) => p.serial).map(portInfoFrom);
   }
+
+  /**
+   * The switch's IPv4 or IPv6 subnet ("10.0.0.0/24"): frames from a vmnic
+   * for an address outside it go to the router port.  "/0" clears it.
+   */
+  setSubnet(cidr: string, opts: TxnOption = {}): void {
+    const c = cidrParse(cidr);
+    ctlSet(this.target('VPC_OP_SW_SET_SUBNET'), VPC_OP_SW_SET_SUBNET,
+      { struct: 'vpc_sw_subnet_t', value: { txn: opts.txn ?? 0, af: c.af, prefixlen: c.prefix, addr: c.prefix === 0 ? new Array<number>(16).fill(0) : c.bytes } });
+  }
+
+  /** The subnets set, as CIDR strings. */
+  subnets(): string[] {
+    return [4, 6].flatMap((af) => {
+      const v = ctlGet(this.target('VPC_OP_SW_GET_SUBNET'), VPC_OP_SW_GET_SUBNET, 'vpc_sw_subnet_t',
+        { struct: 'vpc_sw_subnet_t', value: { af } });
+      return v.prefixlen === 0 ? [] : [`${ipString(af, v.addr)}/${v.prefixlen}`];
+    });
+  }
+
+  stats(): SwitchStats {
+    return switchStatsFrom(ctlGet(this.target('VPC_OP_SW_GET_STATS'), VPC_OP_SW_GET_STATS, 'vpc_sw_stats_t').c);
+  }
+
+  /** Install forwarding entries (batched); entries older than the stored revision lose. */
+  camSet(entries: CamSpec[]): { applied: number; stale: number } {
+    const structs = entries.map(camStruct);
+    let applied = 0;
+    let stale = 0;
+    for (let i = 0; i < structs.length; i += VPC_CAM_BATCH_MAX) {
+      const key = Buffer.concat(structs.slice(i, i + VPC_CAM_BATCH_MAX).map((v) => encode('vpc_sw_cam_t', v)));
+      const r = ctlGet(this.target('VPC_OP_SW_CAM_SET'), VPC_OP_SW_CAM_SET, 'vpc_cam_set_result_t', key);
+      applied += r.applied;
+      stale += r.stale;
+    }
+    return { applied, stale };
+  }
+
+  camGet(dst: string, src?: string): CamEntry {
+    return camEntryFrom(ctlGet(this.target('VPC_OP_SW_CAM_GET'), VPC_OP_SW_CAM_GET, 'vpc_sw_cam_t',
+      { struct: 'vpc_cam_key_t', value: camKey(dst, src) }));
+  }
+
+  camDel(dst: string, src?: string): void {
+    ctlSet(this.target('VPC_OP_SW_CAM_DEL'), VPC_OP_SW_CAM_DEL, { struct: 'vpc_cam_key_t', value: camKey(dst, src) });
+  }
+
+  /** Remove every entry but the local ports'; returns how many went. */
+  camFlush(): number {
+    const buf = ctlRaw(this.target('VPC_OP_SW_CAM_FLUSH'), VPC_OP_SW_CAM_FLUSH,
+      { struct: 'vpc_cam_flush_t', value: { vni: VPC_VNI_ANY, flags: 0 } }, 8);
+    return Number(buf.readBigUInt64LE(0));
+  }
+
+  /** Every entry; a dump interrupted by the table growing starts over. */
+  camDump(): CamEntry[] {
+    const size = sizeOf('vpc_sw_cam_t');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const out: CamEntry[] = [];
+        let marker = 0;
+        for (;;) {
+          const buf = ctlRaw(this.target('VPC_OP_SW_CAM_DUMP'), VPC_OP_SW_CAM_DUMP,
+            encode('vpc_list_req_t', { obj_type: 0, marker }), size * 512);
+          if (buf.length === 0) return out;
+          for (let off = 0; off + size <= buf.length; off += size) {
+            const v = decode('vpc_sw_cam_t', buf, off);
+            out.push(camEntryFrom(v));
+            marker = v.cursor;
+          }
+        }
+      } catch (e) {
+        if (!(e instanceof VpcStaleError) || attempt >= 5) throw e;
+      }
+    }
+  }
 }
+
+function camKey(dst: string, src?: string): { dstmac: number[]; srcmac: number[] } {
+  return { dstmac: macBytes(dst, 'dst'), srcmac: src === undefined ? [0, 0, 0, 0, 0, 0] : macBytes(src, 'src') };
+}
+
+

@@ -1,6 +1,9 @@
 /** Questions about the whole kernel: what exists, how much, is it there. */
-import { backend, encode, VPC_OP_NOP, VPC_OP_SYS_LIST, VPC_OP_SYS_STATS } from '../ffi/index.ts';
-import { ctlGet, ctlList, ctlSet, SYSTEM } from './kernel.ts';
+import {
+  backend, encode, VPC_OP_NOP, VPC_OP_SW_CAM_FLUSH, VPC_OP_SYS_LIST, VPC_OP_SYS_STATS, VPC_VNI_ANY,
+} from '../ffi/index.ts';
+import { ctlGet, ctlList, ctlRaw, ctlSet, SYSTEM } from './kernel.ts';
+import { checkVni } from './validate.ts';
 import { objectInfoFrom, typeNames, typeNumbers, type ObjectInfo, type ObjectType } from './object.ts';
 
 export interface SystemStats {
@@ -37,4 +40,11 @@ export function ping(): void {
 export function kernelDescription(): string {
   const b = backend();
   return `${b.kind} (${b.where})`;
+}
+
+/** Flush the forwarding entries of every switch carrying vni (all switches if omitted). */
+export function camFlushVni(vni?: number): number {
+  const buf = ctlRaw(SYSTEM, VPC_OP_SW_CAM_FLUSH,
+    { struct: 'vpc_cam_flush_t', value: { vni: vni === undefined ? VPC_VNI_ANY : checkVni(vni), flags: 0 } }, 8);
+  return Number(buf.readBigUInt64LE(0));
 }

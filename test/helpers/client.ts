@@ -9,8 +9,8 @@ export interface Client {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-export async function startClient(env: NodeJS.ProcessEnv = {}): Promise<Client> {
-  const proc = fork(resolve(root, 'test/fixtures/client.ts'), {
+export async function startClient(env: NodeJS.ProcessEnv = {}, fixture = 'client.ts'): Promise<Client> {
+  const proc = fork(resolve(root, 'test/fixtures', fixture), {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

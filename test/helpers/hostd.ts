@@ -7,12 +7,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { hostdBin } from './paths.ts';
 
 export interface Hostd {
   pid: number;
   socket: string;
+  /** Where its upcall reader connects. */
+  upcallSocket: string;
   dir: string;
   proc: ChildProcess;
   stderr(): string;
@@ -23,13 +25,23 @@ export interface Hostd {
 
 const SANITIZER_REPORT = /ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer/;
 
-export async function startHostd(opts: { socket?: string; env?: NodeJS.ProcessEnv; setEnv?: boolean; args?: string[] } = {}): Promise<Hostd> {
+export interface HostdOptions {
+  socket?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Point this process's libvpc at it (default true). */
+  setEnv?: boolean;
+  args?: string[];
+  /** Run it inside this network namespace (its full name). */
+  netns?: string;
+}
+
+export async function startHostd(opts: HostdOptions = {}): Promise<Hostd> {
   const dir = mkdtempSync(join(tmpdir(), 'vpc-hostd-'));
   const socket = opts.socket ?? join(dir, 'hostd.sock');
-  const proc = spawn(hostdBin, ['--socket', socket, '--log-level', 'info', ...(opts.args ?? [])], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...opts.env },
-  });
+  const args = ['--socket', socket, '--log-level', 'info', ...(opts.args ?? [])];
+  const proc = opts.netns
+    ? spawn('ip', ['netns', 'exec', opts.netns, hostdBin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env } })
+    : spawn(hostdBin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env } });
   let err = '';
   proc.stderr!.setEncoding('utf8');
   await new Promise<void>((resolveReady, reject) => {
@@ -51,6 +63,7 @@ export async function startHostd(opts: { socket?: string; env?: NodeJS.ProcessEn
   return {
     pid: proc.pid!,
     socket,
+    upcallSocket: join(dirname(socket), 'upcall.sock'),
     dir,
     proc,
     stderr: () => err,

@@ -22,8 +22,9 @@
 
 /* A client process's connection to the listening socket. */
 struct conn {
-	struct hsrc src;
-	bool        priv;
+	struct hsrc  src;
+	bool         priv;
+	struct conn *prev, *next;
 };
 
 /* The daemon's end of one handle. */
@@ -43,7 +44,7 @@ struct vpc_caller {
 static struct vpc_sys *ctl_sys;
 static struct hsrc listener;
 static struct hhandle *handles;
-static uint64_t nconns;
+static struct conn *conns;
 static char reqbuf[VPC_WIRE_REQ_MAX + 1];
 static char valbuf[VPC_CTL_MAX_VALLEN];
 
@@ -243,8 +244,19 @@ handle_event(struct hsrc *src, uint32_t events)
 static void
 conn_free(struct hsrc *src)
 {
-	nconns--;
 	free(src->arg);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	hloop_retire(&c->src);
 }
 
 static void
@@ -255,7 +267,7 @@ conn_event(struct hsrc *src, uint32_t events)
 	if ((events & EPOLLIN) != 0 && serve(src->fd, NULL, c->priv) &&
 	    (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)) == 0)
 		return;
-	hloop_retire(src);
+	conn_close(c);
 }
 
 static void
@@ -291,7 +303,10 @@ listener_event(struct hsrc *src, uint32_t events)
 		free(c);
 		return;
 	}
-	nconns++;
+	c->next = conns;
+	if (conns != NULL)
+		conns->prev = c;
+	conns = c;
 }
 
 int
@@ -309,6 +324,8 @@ host_ctl_stop(void)
 {
 	while (handles != NULL)
 		hhandle_close(handles);
+	while (conns != NULL)
+		conn_close(conns);
 	if (listener.fd >= 0)
 		hloop_retire(&listener);    /* closes the listening socket */
 }

@@ -1,0 +1,68 @@
+/**
+ * The host kernel's upcall channel: a SOCK_STREAM Unix socket read through
+ * net.Socket, so the event loop never blocks on it.  The daemon first sends
+ * a vpc_upcall_hello_t (EBUSY when another reader is attached), then whole
+ * records as requests become pending.
+ */
+import { createConnection } from 'node:net';
+import { dirname, join } from 'node:path';
+import { decode, sizeOf } from './structs.ts';
+import { hostSocketPath } from './host.ts';
+import { RecordBatcher, UpcallChannelError, type UpcallChannel } from './upcall-channel.ts';
+import { VPC_UPCALL_MAGIC } from './abi.generated.ts';
+
+/** $VPC_UPCALL_SOCKET, else upcall.sock beside the daemon's socket. */
+export function hostUpcallPath(): string {
+  return process.env.VPC_UPCALL_SOCKET || join(dirname(hostSocketPath()), 'upcall.sock');
+}
+
+const EBUSY_FREEBSD = 16;
+
+export function openHostUpcalls(path = hostUpcallPath()): Promise<UpcallChannel> {
+  const helloSize = sizeOf('vpc_upcall_hello_t');
+  const recordSize = sizeOf('vpc_upcall_req_t');
+  return new Promise((resolve, reject) => {
+    const sock = createConnection({ path });
+    const batcher = new RecordBatcher(recordSize);
+    let hello: Buffer | null = Buffer.alloc(0);
+    const channel: UpcallChannel = {
+      recordSize,
+      next: () => batcher.next(),
+      close: () => sock.destroy(),
+    };
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      if (hello !== null) {
+        reject(new UpcallChannelError(e.code ?? 'EIO', `upcall socket ${path}: ${e.message}`));
+      }
+      batcher.end();
+    });
+    sock.on('close', () => {
+      if (hello !== null) reject(new UpcallChannelError('ECONNRESET', `upcall socket ${path} closed before its hello`));
+      batcher.end();
+    });
+    sock.on('data', (chunk: Buffer) => {
+      if (hello === null) {
+        batcher.push(chunk);
+        return;
+      }
+      hello = Buffer.concat([hello, chunk]);
+      if (hello.length < helloSize) return;
+      const h = decode('vpc_upcall_hello_t', hello);
+      const rest = hello.subarray(helloSize);
+      hello = null;
+      if (h.magic !== VPC_UPCALL_MAGIC || h.req_size !== recordSize) {
+        sock.destroy();
+        reject(new UpcallChannelError('EPROTO', `upcall socket ${path}: not a vpc upcall channel of this ABI`));
+        return;
+      }
+      if (h.error !== 0) {
+        sock.destroy();
+        const code = h.error === EBUSY_FREEBSD ? 'EBUSY' : `E#${h.error}`;
+        reject(new UpcallChannelError(code, `upcall socket ${path}: ${code === 'EBUSY' ? 'another reader is attached' : 'refused'}`));
+        return;
+      }
+      resolve(channel);
+      if (rest.length > 0) batcher.push(Buffer.from(rest));
+    });
+  });
+}

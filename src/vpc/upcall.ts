@@ -1,0 +1,131 @@
+/**
+ * Upcalls: the switch asking "where does this MAC live?".  Read them as an
+ * async iterator of batches; answer in batches.  Only one reader may be
+ * attached at a time; when it goes away, what it had not answered is handed
+ * to the next one.
+ */
+import {
+  abiErrnoName, backend, decode, encode, VPC_OP_SYS_UPCALL_ANSWER, VPC_OP_SYS_UPCALL_STATS,
+  VPC_UPCALL_BATCH_MAX, VPC_UPCALL_FOUND, VPC_UPCALL_NOT_FOUND, type UpcallChannel,
+} from '../ffi/index.ts';
+import { idFromBytes, ipBytes, ipString, isNilId, macString, VpcArgumentError, type Id } from './ids.ts';
+import { ctlGet, ctlRaw, SYSTEM } from './kernel.ts';
+
+export interface UpcallRequest {
+  id: bigint;
+  /** Answer with this: it changes each time the request is handed out. */
+  generation: bigint;
+  switchId: Id;
+  /** The port the first frame came in on. */
+  portId: Id | undefined;
+  vni: number;
+  vlan: number | undefined;
+  ethertype: number;
+  srcMac: string;
+  dstMac: string;
+  /** The IP destination, when the frame showed one. */
+  dstIp: string | undefined;
+  /** Monotonic nanoseconds of the first miss. */
+  timeNs: bigint;
+}
+
+export type UpcallAnswer =
+  | { id: bigint; generation: bigint; found: true; vtep: string; port?: number; ttlMs?: number; revision?: number }
+  | { id: bigint; generation: bigint; found: false; ttlMs?: number };
+
+/** Per answer: null when applied, else why it was refused (an errno name). */
+export type UpcallResult = null | 'ENOENT' | 'ESTALE' | string;
+
+export interface UpcallStats {
+  pending: number;
+  undelivered: number;
+  held: number;
+  readers: number;
+  delivered: number;
+  requeued: number;
+}
+
+function requestFrom(buf: Buffer, off: number): UpcallRequest {
+  const r = decode('vpc_upcall_req_t', buf, off);
+  return {
+    id: r.req_id,
+    generation: r.generation,
+    switchId: idFromBytes(r.switch_id),
+    portId: isNilId(r.port_id) ? undefined : idFromBytes(r.port_id),
+    vni: r.vni,
+    vlan: r.vlan === 0 ? undefined : r.vlan,
+    ethertype: r.ethertype,
+    srcMac: macString(r.srcmac),
+    dstMac: macString(r.dstmac),
+    dstIp: r.dst_af === 0 ? undefined : ipString(r.dst_af, r.dst_ip),
+    timeNs: r.time_ns,
+  };
+}
+
+export class UpcallStream implements AsyncIterable<UpcallRequest[]> {
+  #ch: UpcallChannel;
+
+  private constructor(ch: UpcallChannel) {
+    this.#ch = ch;
+  }
+
+  /** Attach as the reader; rejects with an UpcallChannelError (code EBUSY) if one is. */
+  static async open(): Promise<UpcallStream> {
+    return new UpcallStream(await backend().openUpcalls());
+  }
+
+  /** The next batch, or null when the channel closed (the kernel went away). */
+  async next(): Promise<UpcallRequest[] | null> {
+    const buf = await this.#ch.next();
+    if (buf === null) return null;
+    const out: UpcallRequest[] = [];
+    for (let off = 0; off + this.#ch.recordSize <= buf.length; off += this.#ch.recordSize) {
+      out.push(requestFrom(buf, off));
+    }
+    return out;
+  }
+
+  close(): void {
+    this.#ch.close();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<UpcallRequest[]> {
+    for (;;) {
+      const batch = await this.next();
+      if (batch === null) return;
+      yield batch;
+    }
+  }
+}
+
+function answerStruct(a: UpcallAnswer): Buffer {
+  const ttl = a.ttlMs ?? 0;
+  if (!Number.isInteger(ttl) || ttl < 0) throw new VpcArgumentError('ttl', `ttl: expected whole milliseconds, got ${String(ttl)}`);
+  if (!a.found) {
+    return encode('vpc_upcall_ans_t', { req_id: a.id, generation: a.generation, status: VPC_UPCALL_NOT_FOUND, ttl_ms: ttl } as never);
+  }
+  const ip = ipBytes(a.vtep, 'vtep');
+  return encode('vpc_upcall_ans_t', {
+    req_id: a.id, generation: a.generation, status: VPC_UPCALL_FOUND, ttl_ms: ttl, af: ip.af,
+    udp_port: a.port ?? 0, addr: ip.bytes, revision: BigInt(a.revision ?? 0),
+  } as never);
+}
+
+/** Apply answers (any number, sent in batches); one result per answer. */
+export function answerUpcalls(answers: UpcallAnswer[]): UpcallResult[] {
+  const out: UpcallResult[] = [];
+  for (let i = 0; i < answers.length; i += VPC_UPCALL_BATCH_MAX) {
+    const chunk = answers.slice(i, i + VPC_UPCALL_BATCH_MAX);
+    const res = ctlRaw(SYSTEM, VPC_OP_SYS_UPCALL_ANSWER, Buffer.concat(chunk.map(answerStruct)), chunk.length * 4);
+    for (let j = 0; j < chunk.length; j++) {
+      const e = res.readInt32LE(j * 4);
+      out.push(e === 0 ? null : abiErrnoName(e));
+    }
+  }
+  return out;
+}
+
+export function upcallStats(): UpcallStats {
+  const v = ctlGet(SYSTEM, VPC_OP_SYS_UPCALL_STATS, 'vpc_upcall_stats_t');
+  return { pending: v.pending, undelivered: v.undelivered, held: v.held, readers: v.readers, delivered: v.delivered, requeued: v.requeued };
+}

@@ -1,0 +1,252 @@
+/**
+ * A real two-node overlay on the host kernel.  Namespaces: cn1 and cn2 are
+ * compute nodes, each running its own vpc-hostd, joined by an underlay
+ * bridge (ul); vm1 (on cn1), vm2 and vm3 (on cn2) hold their vmnics' TAP
+ * devices; cn3 runs a Linux kernel vxlan interface we did not write.  Each
+ * node's orchestrator and resolver is a process of its own
+ * (test/fixtures/node.ts) answering upcalls from a table.
+ *
+ * VMs know each other's MACs from static neighbour entries: ARP does not
+ * cross the underlay (see docs/datapath.md).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startClient, type Client } from './helpers/client.ts';
+import { startHostd, type Hostd } from './helpers/hostd.ts';
+import { Lab } from './helpers/lab.ts';
+
+const VNI = 100;
+const MAC = { vm1: '02:00:00:00:01:01', vm2: '02:00:00:00:02:02', vm3: '02:00:00:00:02:03', vx: '02:00:00:00:09:09', ghost: '02:00:00:00:07:07' };
+const IP = { vm1: '203.0.113.1', vm2: '203.0.113.2', vm3: '203.0.113.3', vx: '203.0.113.9', ghost: '203.0.113.7' };
+const VTEP = { cn1: '198.51.100.1', cn2: '198.51.100.2', cn3: '198.51.100.3' };
+const directory: Record<string, string | null> = {
+  [MAC.vm1]: VTEP.cn1, [MAC.vm2]: VTEP.cn2, [MAC.vm3]: VTEP.cn2, [MAC.vx]: VTEP.cn3, [MAC.ghost]: null,
+};
+
+const lab = new Lab('ov');
+const framesPy = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'fixtures', 'frames.py');
+let ids: { switch: string; vcc: string };
+const hostd: Record<string, Hostd> = {};
+const node: Record<string, Client> = {};
+const tmp = mkdtempSync(join(tmpdir(), 'vpc-overlay-'));
+
+async function startNode(cn: string): Promise<Client> {
+  return startClient({ VPC_HOSTD_SOCKET: hostd[cn]!.socket, VPC_UPCALL_SOCKET: hostd[cn]!.upcallSocket }, 'node.ts');
+}
+
+/** Move a vmnic's TAP from its node into the VM's namespace and address it. */
+function plugVm(cn: string, vm: string, ip: string, neighbours: Array<[string, string]>): void {
+  lab.ip(cn, 'link', 'set', vm, 'netns', lab.ns(vm));
+  lab.ip(vm, 'addr', 'add', `${ip}/24`, 'dev', vm);
+  lab.ip(vm, 'link', 'set', vm, 'up');
+  for (const [nip, nmac] of neighbours) lab.ip(vm, 'neigh', 'replace', nip, 'lladdr', nmac, 'dev', vm, 'nud', 'permanent');
+}
+
+function ping(from: string, to: string, opts: { count?: number; wait?: number } = {}): boolean {
+  const r = lab.run('ping', ['-n', '-q', '-c', String(opts.count ?? 1), '-W', String(opts.wait ?? 3), to], { ns: from, allowFail: true });
+  return r.status === 0;
+}
+
+async function upcallsFor(cn: string, mac: string): Promise<number> {
+  const seen = (await node[cn]!.call('requests')) as Array<{ mac: string }>;
+  return seen.filter((r) => r.mac === mac).length;
+}
+
+async function swstats(cn: string): Promise<Record<string, number>> {
+  return ((await node[cn]!.call('stats')) as { switch: Record<string, number> }).switch;
+}
+
+before(async () => {
+  lab.addNs('ul', 'cn1', 'cn2', 'cn3', 'vm1', 'vm2', 'vm3');
+  lab.ip('ul', 'link', 'add', 'br0', 'type', 'bridge');
+  lab.ip('ul', 'link', 'set', 'br0', 'up');
+  for (const [i, cn] of ['cn1', 'cn2', 'cn3'].entries()) {
+    lab.veth(cn, 'u0', 'ul', `b${i + 1}`);
+    lab.ip('ul', 'link', 'set', `b${i + 1}`, 'master', 'br0');
+    lab.ip(cn, 'addr', 'add', `${VTEP[cn as keyof typeof VTEP]}/24`, 'dev', 'u0');
+    lab.ip(cn, 'addr', 'add', `2001:db8:1::${i + 1}/64`, 'dev', 'u0', 'nodad');
+  }
+  for (const cn of ['cn1', 'cn2']) {
+    hostd[cn] = await startHostd({ netns: lab.ns(cn), setEnv: false, socket: join(tmp, cn, 'hostd.sock') });
+    node[cn] = await startNode(cn);
+  }
+  ids = (await node.cn1!.call('setup', { vni: VNI, vtep: VTEP.cn1, vms: [{ mac: MAC.vm1, ifname: 'vm1' }] })) as typeof ids;
+  await node.cn2!.call('setup', { vni: VNI, vtep: VTEP.cn2, vms: [{ mac: MAC.vm2, ifname: 'vm2' }, { mac: MAC.vm3, ifname: 'vm3' }] });
+  const peers: Array<[string, string]> = [[IP.vm1, MAC.vm1], [IP.vm2, MAC.vm2], [IP.vm3, MAC.vm3], [IP.vx, MAC.vx], [IP.ghost, MAC.ghost]];
+  plugVm('cn1', 'vm1', IP.vm1, peers.filter(([ip]) => ip !== IP.vm1));
+  plugVm('cn2', 'vm2', IP.vm2, peers.filter(([ip]) => ip !== IP.vm2));
+  plugVm('cn2', 'vm3', IP.vm3, peers.filter(([ip]) => ip !== IP.vm3));
+  // A Linux kernel VXLAN endpoint on cn3, VNI 100, pointing at cn1 for vm1.
+  lab.ip('cn3', 'link', 'add', 'vx9', 'type', 'vxlan', 'id', String(VNI), 'local', VTEP.cn3, 'dstport', '4789', 'nolearning');
+  lab.ip('cn3', 'link', 'set', 'vx9', 'address', MAC.vx);
+  lab.ip('cn3', 'addr', 'add', `${IP.vx}/24`, 'dev', 'vx9');
+  lab.ip('cn3', 'link', 'set', 'vx9', 'up');
+  lab.run('bridge', ['-n', lab.ns('cn3'), 'fdb', 'append', MAC.vm1, 'dev', 'vx9', 'dst', VTEP.cn1]);
+  lab.ip('cn3', 'neigh', 'replace', IP.vm1, 'lladdr', MAC.vm1, 'dev', 'vx9', 'nud', 'permanent');
+  await node.cn1!.call('resolve', { mode: 'auto', table: directory });
+  await node.cn2!.call('resolve', { mode: 'auto', table: directory });
+});
+
+after(async () => {
+  for (const n of Object.values(node)) await n.call('exit').catch(() => {});
+  const errors: string[] = [];
+  for (const h of Object.values(hostd)) await h.stop().catch((e: Error) => errors.push(e.message));
+  await lab.cleanup();
+  rmSync(tmp, { recursive: true, force: true });
+  assert.deepEqual(errors, [], 'the daemons stopped cleanly');
+});
+
+describe('two compute nodes on the host kernel', () => {
+  test('ping vm1 -> vm2 works after exactly one upcall for that MAC; the next ping raises none', async () => {
+    assert.ok(ping('vm1', IP.vm2), 'first ping');
+    assert.equal(await upcallsFor('cn1', MAC.vm2), 1, 'cn1 asked once where vm2 lives');
+    assert.equal(await upcallsFor('cn2', MAC.vm1), 1, 'cn2 asked once where vm1 lives (the reply)');
+    assert.ok(ping('vm1', IP.vm2, { count: 3 }), 'later pings');
+    assert.equal(await upcallsFor('cn1', MAC.vm2), 1);
+    assert.equal(await upcallsFor('cn2', MAC.vm1), 1);
+    const s = await swstats('cn1');
+    assert.ok(s.txRemote! >= 4 && s.rxRemote! >= 4, JSON.stringify(s));
+  });
+
+  test('1,000 frames to one unknown MAC: one upcall; after the answer the held frames arrive, the rest are counted drops', async () => {
+    await node.cn1!.call('resolve', { mode: 'manual' });
+    lab.ip('vm1', 'link', 'set', 'vm1', 'txqueuelen', '4000');   // the TAP's queue must not be the bottleneck
+    const rx = lab.spawnIn('vm3', '/usr/bin/python3', [framesPy, 'count', 'vm3', '2']);
+    const out: string[] = [];
+    rx.stdout!.setEncoding('utf8').on('data', (d: string) => out.push(d));
+    await until(() => out.join('').includes('ready'), 'the receiver');
+    const before = await swstats('cn1');
+    lab.run('/usr/bin/python3', [framesPy, 'send', 'vm1', MAC.vm3, MAC.vm1, '1000'], { ns: 'vm1' });
+    await until(async () => (await upcallsFor('cn1', MAC.vm3)) === 1, 'the upcall');
+    await sleep(200);
+    const res = await node.cn1!.call('answer', { mac: MAC.vm3, vtep: VTEP.cn2 });
+    assert.deepEqual(res, [null]);
+    await new Promise((r) => rx.once('exit', r));
+    const received = Number(out.join('').trim().split('\n').at(-1));
+    const s = await swstats('cn1');
+    const d = (k: string) => s[k]! - before[k]!;
+    assert.equal(await upcallsFor('cn1', MAC.vm3), 1, 'one upcall for the burst');
+    assert.equal(d('misses'), 1000, 'every frame missed');
+    assert.equal(d('held'), 64, 'held up to the per-request bound');
+    assert.equal(d('holdDrops'), 936, 'the rest dropped and counted');
+    assert.equal(d('released'), 64);
+    assert.equal(received, 64, 'the held frames arrived at vm3');
+    await node.cn1!.call('resolve', { mode: 'auto', table: directory });
+  });
+
+  test('a negative answer drops and counts, and is cached', async () => {
+    const before = await swstats('cn1');
+    // Three echo requests 200 ms apart: the first misses, the answer is
+    // "not found" (cached VPC_CAM_NEG_TTL_MS, 1 s), the others hit that.
+    assert.equal(lab.run('ping', ['-n', '-q', '-c', '3', '-i', '0.2', '-W', '1', IP.ghost], { ns: 'vm1', allowFail: true }).status === 0, false);
+    const s = await swstats('cn1');
+    assert.equal(await upcallsFor('cn1', MAC.ghost), 1, 'one upcall: the negative answer was cached');
+    assert.equal(s.negative! - before.negative!, 1);
+    assert.equal(s.heldDropped! - before.heldDropped!, 1, 'the held frame dropped and counted');
+    assert.equal(s.dropNegative! - before.dropNegative!, 2, 'later frames dropped and counted');
+  });
+
+  test('the reader killed mid-miss: the next reader gets the pending request and the ping completes', async () => {
+    await node.cn1!.call('resolve', { mode: 'manual' });
+    const pinger = lab.spawnIn('vm1', 'ping', ['-n', '-q', '-c', '1', '-W', '8', IP.vx]);
+    await until(async () => (await upcallsFor('cn1', MAC.vx)) === 1, 'the upcall');
+    const first = ((await node.cn1!.call('requests')) as Array<{ mac: string; id: string; generation: string }>)
+      .find((r) => r.mac === MAC.vx)!;
+    await node.cn1!.kill('SIGKILL');
+    node.cn1 = await startNode('cn1');
+    await node.cn1.call('adopt', ids);
+    await node.cn1.call('resolve', { mode: 'auto', table: directory });
+    const code = await new Promise((r) => pinger.once('exit', r));
+    assert.equal(code, 0, 'the ping that was waiting completed');
+    const again = ((await node.cn1.call('requests')) as Array<{ mac: string; id: string; generation: string }>)
+      .find((r) => r.mac === MAC.vx)!;
+    assert.equal(again.id, first.id, 'the same request');
+    assert.notEqual(again.generation, first.generation, 'handed out anew');
+  });
+
+  test('TTL expiry raises a new upcall', async () => {
+    await node.cn1!.call('camFlush');
+    await node.cn1!.call('resolve', { mode: 'auto', table: directory, ttlMs: 400 });
+    const n0 = await upcallsFor('cn1', MAC.vx);
+    assert.ok(ping('vm1', IP.vx));
+    assert.equal(await upcallsFor('cn1', MAC.vx), n0 + 1);
+    assert.ok(ping('vm1', IP.vx));
+    assert.equal(await upcallsFor('cn1', MAC.vx), n0 + 1, 'still fresh');
+    await sleep(600);
+    assert.ok(ping('vm1', IP.vx));
+    assert.equal(await upcallsFor('cn1', MAC.vx), n0 + 2, 'expired: asked again');
+    await node.cn1!.call('resolve', { mode: 'auto', table: directory, ttlMs: 0 });
+  });
+
+  test('interoperates with a Linux kernel vxlan interface, and tshark decodes our VXLAN', async () => {
+    const rows = await capture('udp port 4789', async () => {
+      assert.ok(ping('vm1', IP.vx, { count: 2 }), 'vm1 -> the Linux vxlan endpoint');
+      assert.ok(lab.run('ping', ['-n', '-q', '-c', '2', '-W', '3', IP.vm1], { ns: 'cn3', allowFail: true }).status === 0,
+        'the Linux vxlan endpoint -> vm1');
+    });
+    // Outer and inner headers come comma-joined, outer first.
+    const outer = (r: string[], i: number) => r[i]!.split(',')[0];
+    const inner = (r: string[], i: number) => r[i]!.split(',')[1];
+    const ours = rows.filter((r) => outer(r, 0) === VTEP.cn1 && outer(r, 1) === VTEP.cn3);
+    const theirs = rows.filter((r) => outer(r, 0) === VTEP.cn3 && outer(r, 1) === VTEP.cn1);
+    assert.ok(ours.length >= 2, `our packets decoded: ${JSON.stringify(rows)}`);
+    assert.ok(theirs.length >= 2, `Linux's packets seen: ${JSON.stringify(rows)}`);
+    for (const r of ours) {
+      assert.equal(r[4], String(VNI), 'VNI');
+      assert.ok((parseInt(r[3]!, 16) & 0x0800) !== 0, `the I flag in ${r[3]}`);
+      assert.ok(Number(r[2]) >= 49152, 'source port from the flow hash');
+      assert.equal(inner(r, 5), MAC.vm1, 'inner source MAC');
+      assert.equal(inner(r, 6), MAC.vx, 'inner destination MAC');
+      assert.equal(inner(r, 0), IP.vm1, 'inner source IP');
+    }
+  });
+
+  test('an IPv6 underlay carries the same overlay', async () => {
+    await node.cn1!.call('vccSet', { config: { ipv4: VTEP.cn1, ipv6: '2001:db8:1::1' } });
+    await node.cn2!.call('vccSet', { config: { ipv4: VTEP.cn2, ipv6: '2001:db8:1::2' } });
+    await node.cn1!.call('camSet', { entries: [{ dst: MAC.vm2, vtep: '2001:db8:1::2', revision: 99 }] });
+    await node.cn2!.call('camSet', { entries: [{ dst: MAC.vm1, vtep: '2001:db8:1::1', revision: 99 }] });
+    const rows = await capture('ip6 and udp port 4789', async () => {
+      assert.ok(ping('vm1', IP.vm2, { count: 2 }));
+    });
+    const there = rows.filter((r) => r[7] === '2001:db8:1::1' && r[0] === IP.vm1);
+    const back = rows.filter((r) => r[7] === '2001:db8:1::2' && r[0] === IP.vm2);
+    assert.ok(there.length >= 1 && back.length >= 1, JSON.stringify(rows));
+    for (const r of [...there, ...back]) assert.equal(r[4], String(VNI));
+  });
+});
+
+/** Capture on the underlay bridge while fn runs; the VXLAN rows tshark decodes. */
+async function capture(filter: string, fn: () => Promise<void>): Promise<string[][]> {
+  const pcap = join(tmp, `ul-${Date.now()}.pcap`);
+  const cap = lab.spawnIn('ul', 'tshark', ['-n', '-i', 'br0', '-f', filter, '-w', pcap]);
+  const err: string[] = [];
+  cap.stderr!.setEncoding('utf8').on('data', (d: string) => err.push(d));
+  await until(() => err.join('').includes('Capturing on'), 'tshark to start', 20_000);
+  try {
+    await fn();
+    await sleep(300);
+  } finally {
+    cap.kill('SIGINT');
+    await new Promise((r) => cap.once('exit', r));
+  }
+  const fields = lab.run('tshark', ['-n', '-r', pcap, '-Y', 'vxlan', '-T', 'fields', '-E', 'separator=|',
+    '-e', 'ip.src', '-e', 'ip.dst', '-e', 'udp.srcport', '-e', 'vxlan.flags', '-e', 'vxlan.vni',
+    '-e', 'eth.src', '-e', 'eth.dst', '-e', 'ipv6.src']).stdout;
+  return fields.trim().split('\n').filter(Boolean).map((l) => l.split('|'));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
