@@ -3,9 +3,11 @@
  * against a baseline measured in the same run (machines here are noisy).
  */
 import { benchCtl } from './ctl.ts';
+import { benchForward } from './forward.ts';
 
 const all: Record<string, () => Promise<unknown>> = {
   ctl: benchCtl,
+  forward: benchForward,
 };
 
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -150,7 +150,7 @@ probe(const struct vpc_cam *cam, const struct vpc_camtab *t,
 
 const struct vpc_cam_ent *
 vpc_cam_lookup(struct vpc_switch *sw, const uint8_t dst[6],
-    const uint8_t src[6], uint64_t now)
+    const uint8_t src[6])
 {
 	static const uint8_t any[6];
 	const struct vpc_cam *cam = sw->cam;
@@ -161,8 +161,9 @@ vpc_cam_lookup(struct vpc_switch *sw, const uint8_t dst[6],
 		e = probe(cam, t, dst, src);
 	if (e == NULL)
 		e = probe(cam, t, dst, any);
-	if (e != NULL && e->expire_ns != 0 && now >= e->expire_ns)
-		return (NULL);          /* expired: it stops matching at once */
+	/* Expired: it stops matching at once.  Static entries need no clock. */
+	if (e != NULL && e->expire_ns != 0 && os_now_ns() >= e->expire_ns)
+		return (NULL);
 	return (e);
 }
 

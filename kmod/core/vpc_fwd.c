@@ -95,21 +95,27 @@ uplink_vcc(struct vpc_switch *sw, struct vpc_port **upp)
 	return (obj2vcc(peer));
 }
 
-/* The UDP source port spreads flows over the underlay's ECMP paths. */
+/*
+ * The UDP source port spreads flows over the underlay's ECMP paths.  It
+ * needs spread, not secrecy: a VM can only move its own flows around.
+ */
 static uint16_t
-flow_sport(struct vpc_switch *sw, const struct vpc_pkt *p,
-    const struct vpc_frame *f)
+flow_sport(const struct vpc_pkt *p, const struct vpc_frame *f)
 {
-	uint8_t k[12 + 2 + 16];
-	uint32_t h = os_pkt_flowid(p);
+	uint64_t a, b, h = os_pkt_flowid(p);
 
 	if (h == 0) {
-		memcpy(k, f->dst, 6);
-		memcpy(k + 6, f->src, 6);
-		k[12] = (uint8_t)(f->ethertype >> 8);
-		k[13] = (uint8_t)f->ethertype;
-		memcpy(k + 14, f->ip_dst, 16);
-		h = (uint32_t)vpc_hash(&sw->obj.sys->hkey, k, sizeof(k));
+		a = b = 0;
+		memcpy(&a, f->dst, 6);          /* the two MACs, the type and */
+		memcpy(&b, f->src, 6);          /* the IP destination's words */
+		a ^= (uint64_t)f->ethertype << 48;
+		memcpy(&h, f->ip_dst, 8);
+		b ^= h;
+		memcpy(&h, f->ip_dst + 8, 8);
+		h ^= a * 0x9e3779b97f4a7c15ULL ^ b * 0xc2b2ae3d27d4eb4fULL;
+		h ^= h >> 29;
+		h *= 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 32;
 	}
 	return ((uint16_t)(SPORT_MIN + h % SPORT_RANGE));
 }
@@ -129,7 +135,7 @@ send_remote(struct vpc_switch *sw, const struct vpc_cam_ent *e,
 		drop(sw, VPC_SWSTAT_DROP_NO_UPLINK, p);
 		return;
 	}
-	sport = flow_sport(sw, p, f);
+	sport = flow_sport(p, f);
 	if ((vx = os_pkt_prepend(&p, VXLAN_HDR_LEN)) == NULL) {
 		sw_count(sw, VPC_SWSTAT_DROP_TX);
 		return;
@@ -220,7 +226,7 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 			deliver(sw, router, p);
 		return;
 	}
-	e = vpc_cam_lookup(sw, f->dst, f->src, os_now_ns());
+	e = vpc_cam_lookup(sw, f->dst, f->src);
 	if (e == NULL) {
 		if (cfg->vni == 0)
 			send_l2(sw, p);
@@ -312,7 +318,7 @@ vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p)
 		flood(sw, NULL, p);
 		return;
 	}
-	e = vpc_cam_lookup(sw, f.dst, f.src, os_now_ns());
+	e = vpc_cam_lookup(sw, f.dst, f.src);
 	if (e == NULL || e->kind != VPC_CAM_LOCAL)
 		drop(sw, VPC_SWSTAT_DROP_UNKNOWN, p);
 	else

@@ -336,7 +336,7 @@ struct vpc_cam_ent {
 int  vpc_cam_create(struct vpc_switch *sw);
 void vpc_cam_destroy(struct vpc_switch *sw);
 const struct vpc_cam_ent *vpc_cam_lookup(struct vpc_switch *sw,
-         const uint8_t dst[6], const uint8_t src[6], uint64_t now);
+         const uint8_t dst[6], const uint8_t src[6]);
 struct vpc_cam_ent *vpc_cam_ent_new(void);           /* may sleep */
 void vpc_cam_ent_free(struct vpc_cam_ent *e);        /* never published */
 /* Make room for n more entries (may sleep; no mutex held). */

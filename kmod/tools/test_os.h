@@ -27,6 +27,7 @@ extern struct test_sent test_sent[TEST_SENT_MAX];
 extern unsigned test_nsent;         /* recorded (up to TEST_SENT_MAX) */
 extern uint64_t test_notified;
 extern int      test_output_error;  /* nonzero: outputs fail with it */
+extern bool     test_record;        /* false: outputs only free (benchmarks) */
 void test_sent_reset(void);
 
 #endif
