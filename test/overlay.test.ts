@@ -10,13 +10,9 @@
  * cross the underlay (see docs/datapath.md).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startClient, type Client } from './helpers/client.ts';
-import { startHostd, type Hostd } from './helpers/hostd.ts';
-import { Lab } from './helpers/lab.ts';
+import { Overlay, sleep, until } from './helpers/overlay.ts';
 
 const VNI = 100;
 const MAC = { vm1: '02:00:00:00:01:01', vm2: '02:00:00:00:02:02', vm3: '02:00:00:00:02:03', vx: '02:00:00:00:09:09', ghost: '02:00:00:00:07:07' };
@@ -25,30 +21,13 @@ const VTEP = { cn1: '198.51.100.1', cn2: '198.51.100.2', cn3: '198.51.100.3' };
 const directory: Record<string, string | null> = {
   [MAC.vm1]: VTEP.cn1, [MAC.vm2]: VTEP.cn2, [MAC.vm3]: VTEP.cn2, [MAC.vx]: VTEP.cn3, [MAC.ghost]: null,
 };
-
-const lab = new Lab('ov');
 const framesPy = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'fixtures', 'frames.py');
+
+const ov = new Overlay('ov', VNI);
+const { lab, node } = ov;
 let ids: { switch: string; vcc: string };
-const hostd: Record<string, Hostd> = {};
-const node: Record<string, Client> = {};
-const tmp = mkdtempSync(join(tmpdir(), 'vpc-overlay-'));
 
-async function startNode(cn: string): Promise<Client> {
-  return startClient({ VPC_HOSTD_SOCKET: hostd[cn]!.socket, VPC_UPCALL_SOCKET: hostd[cn]!.upcallSocket }, 'node.ts');
-}
-
-/** Move a vmnic's TAP from its node into the VM's namespace and address it. */
-function plugVm(cn: string, vm: string, ip: string, neighbours: Array<[string, string]>): void {
-  lab.ip(cn, 'link', 'set', vm, 'netns', lab.ns(vm));
-  lab.ip(vm, 'addr', 'add', `${ip}/24`, 'dev', vm);
-  lab.ip(vm, 'link', 'set', vm, 'up');
-  for (const [nip, nmac] of neighbours) lab.ip(vm, 'neigh', 'replace', nip, 'lladdr', nmac, 'dev', vm, 'nud', 'permanent');
-}
-
-function ping(from: string, to: string, opts: { count?: number; wait?: number } = {}): boolean {
-  const r = lab.run('ping', ['-n', '-q', '-c', String(opts.count ?? 1), '-W', String(opts.wait ?? 3), to], { ns: from, allowFail: true });
-  return r.status === 0;
-}
+const ping = (from: string, to: string, opts: { count?: number; wait?: number } = {}) => ov.ping(from, to, opts);
 
 async function upcallsFor(cn: string, mac: string): Promise<number> {
   const seen = (await node[cn]!.call('requests')) as Array<{ mac: string }>;
@@ -60,25 +39,16 @@ async function swstats(cn: string): Promise<Record<string, number>> {
 }
 
 before(async () => {
-  lab.addNs('ul', 'cn1', 'cn2', 'cn3', 'vm1', 'vm2', 'vm3');
-  lab.ip('ul', 'link', 'add', 'br0', 'type', 'bridge');
-  lab.ip('ul', 'link', 'set', 'br0', 'up');
-  for (const [i, cn] of ['cn1', 'cn2', 'cn3'].entries()) {
-    lab.veth(cn, 'u0', 'ul', `b${i + 1}`);
-    lab.ip('ul', 'link', 'set', `b${i + 1}`, 'master', 'br0');
-    lab.ip(cn, 'addr', 'add', `${VTEP[cn as keyof typeof VTEP]}/24`, 'dev', 'u0');
-    lab.ip(cn, 'addr', 'add', `2001:db8:1::${i + 1}/64`, 'dev', 'u0', 'nodad');
+  await ov.addNode('cn1');
+  await ov.addNode('cn2');
+  ov.addHost('cn3');
+  await ov.setup('cn1', [{ name: 'vm1', mac: MAC.vm1, ip: IP.vm1 }]);
+  await ov.setup('cn2', [{ name: 'vm2', mac: MAC.vm2, ip: IP.vm2 }, { name: 'vm3', mac: MAC.vm3, ip: IP.vm3 }]);
+  ids = ov.ids.cn1!;
+  const peers = [[IP.vm1, MAC.vm1], [IP.vm2, MAC.vm2], [IP.vm3, MAC.vm3], [IP.vx, MAC.vx], [IP.ghost, MAC.ghost]];
+  for (const vm of ['vm1', 'vm2', 'vm3']) {
+    ov.neighbours(vm, peers.filter(([ip]) => ip !== IP[vm as 'vm1']).map(([ip, mac]) => ({ ip: ip!, mac: mac! })));
   }
-  for (const cn of ['cn1', 'cn2']) {
-    hostd[cn] = await startHostd({ netns: lab.ns(cn), setEnv: false, socket: join(tmp, cn, 'hostd.sock') });
-    node[cn] = await startNode(cn);
-  }
-  ids = (await node.cn1!.call('setup', { vni: VNI, vtep: VTEP.cn1, vms: [{ mac: MAC.vm1, ifname: 'vm1' }] })) as typeof ids;
-  await node.cn2!.call('setup', { vni: VNI, vtep: VTEP.cn2, vms: [{ mac: MAC.vm2, ifname: 'vm2' }, { mac: MAC.vm3, ifname: 'vm3' }] });
-  const peers: Array<[string, string]> = [[IP.vm1, MAC.vm1], [IP.vm2, MAC.vm2], [IP.vm3, MAC.vm3], [IP.vx, MAC.vx], [IP.ghost, MAC.ghost]];
-  plugVm('cn1', 'vm1', IP.vm1, peers.filter(([ip]) => ip !== IP.vm1));
-  plugVm('cn2', 'vm2', IP.vm2, peers.filter(([ip]) => ip !== IP.vm2));
-  plugVm('cn2', 'vm3', IP.vm3, peers.filter(([ip]) => ip !== IP.vm3));
   // A Linux kernel VXLAN endpoint on cn3, VNI 100, pointing at cn1 for vm1.
   lab.ip('cn3', 'link', 'add', 'vx9', 'type', 'vxlan', 'id', String(VNI), 'local', VTEP.cn3, 'dstport', '4789', 'nolearning');
   lab.ip('cn3', 'link', 'set', 'vx9', 'address', MAC.vx);
@@ -91,12 +61,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const n of Object.values(node)) await n.call('exit').catch(() => {});
-  const errors: string[] = [];
-  for (const h of Object.values(hostd)) await h.stop().catch((e: Error) => errors.push(e.message));
-  await lab.cleanup();
-  rmSync(tmp, { recursive: true, force: true });
-  assert.deepEqual(errors, [], 'the daemons stopped cleanly');
+  assert.deepEqual(await ov.close(), [], 'the daemons stopped cleanly');
 });
 
 describe('two compute nodes on the host kernel', () => {
@@ -156,7 +121,7 @@ describe('two compute nodes on the host kernel', () => {
     const first = ((await node.cn1!.call('requests')) as Array<{ mac: string; id: string; generation: string }>)
       .find((r) => r.mac === MAC.vx)!;
     await node.cn1!.kill('SIGKILL');
-    node.cn1 = await startNode('cn1');
+    node.cn1 = await ov.startNode('cn1');
     await node.cn1.call('adopt', ids);
     await node.cn1.call('resolve', { mode: 'auto', table: directory });
     const code = await new Promise((r) => pinger.once('exit', r));
@@ -182,7 +147,7 @@ describe('two compute nodes on the host kernel', () => {
   });
 
   test('interoperates with a Linux kernel vxlan interface, and tshark decodes our VXLAN', async () => {
-    const rows = await capture('udp port 4789', async () => {
+    const rows = await ov.capture('udp port 4789', async () => {
       assert.ok(ping('vm1', IP.vx, { count: 2 }), 'vm1 -> the Linux vxlan endpoint');
       assert.ok(lab.run('ping', ['-n', '-q', '-c', '2', '-W', '3', IP.vm1], { ns: 'cn3', allowFail: true }).status === 0,
         'the Linux vxlan endpoint -> vm1');
@@ -209,7 +174,7 @@ describe('two compute nodes on the host kernel', () => {
     await node.cn2!.call('vccSet', { config: { ipv4: VTEP.cn2, ipv6: '2001:db8:1::2' } });
     await node.cn1!.call('camSet', { entries: [{ dst: MAC.vm2, vtep: '2001:db8:1::2', revision: 99 }] });
     await node.cn2!.call('camSet', { entries: [{ dst: MAC.vm1, vtep: '2001:db8:1::1', revision: 99 }] });
-    const rows = await capture('ip6 and udp port 4789', async () => {
+    const rows = await ov.capture('ip6 and udp port 4789', async () => {
       assert.ok(ping('vm1', IP.vm2, { count: 2 }));
     });
     const there = rows.filter((r) => r[7] === '2001:db8:1::1' && r[0] === IP.vm1);
@@ -218,35 +183,3 @@ describe('two compute nodes on the host kernel', () => {
     for (const r of [...there, ...back]) assert.equal(r[4], String(VNI));
   });
 });
-
-/** Capture on the underlay bridge while fn runs; the VXLAN rows tshark decodes. */
-async function capture(filter: string, fn: () => Promise<void>): Promise<string[][]> {
-  const pcap = join(tmp, `ul-${Date.now()}.pcap`);
-  const cap = lab.spawnIn('ul', 'tshark', ['-n', '-i', 'br0', '-f', filter, '-w', pcap]);
-  const err: string[] = [];
-  cap.stderr!.setEncoding('utf8').on('data', (d: string) => err.push(d));
-  await until(() => err.join('').includes('Capturing on'), 'tshark to start', 20_000);
-  try {
-    await fn();
-    await sleep(300);
-  } finally {
-    cap.kill('SIGINT');
-    await new Promise((r) => cap.once('exit', r));
-  }
-  const fields = lab.run('tshark', ['-n', '-r', pcap, '-Y', 'vxlan', '-T', 'fields', '-E', 'separator=|',
-    '-e', 'ip.src', '-e', 'ip.dst', '-e', 'udp.srcport', '-e', 'vxlan.flags', '-e', 'vxlan.vni',
-    '-e', 'eth.src', '-e', 'eth.dst', '-e', 'ipv6.src']).stdout;
-  return fields.trim().split('\n').filter(Boolean).map((l) => l.split('|'));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}

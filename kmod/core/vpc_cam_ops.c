@@ -77,6 +77,8 @@ entry_to(const struct vpc_switch *sw, const struct vpc_cam_ent *e,
 	c->generation = e->gen;
 	c->revision = e->revision;
 	c->cursor = cursor;
+	if (__atomic_load_n(&e->used, __ATOMIC_RELAXED) != 0)
+		c->flags = VPC_CAM_F_USED;
 }
 
 /*

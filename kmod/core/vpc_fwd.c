@@ -244,6 +244,15 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 			deliver(sw, e->port, p);
 		break;
 	case VPC_CAM_REMOTE:
+		/*
+		 * Entries are immutable but for this hint: "a frame used me",
+		 * which lets the agent refresh what is in use before it expires.
+		 * Written at most once per entry (a replacement starts unused),
+		 * so the cache line is not written on every frame.
+		 */
+		if (__atomic_load_n(&e->used, __ATOMIC_RELAXED) == 0)
+			__atomic_store_n(&((struct vpc_cam_ent *)(uintptr_t)e)->used,
+			    1, __ATOMIC_RELAXED);
 		send_remote(sw, e, f, p);
 		if (reinjected)
 			sw_count(sw, VPC_SWSTAT_RELEASED);

@@ -325,6 +325,7 @@ struct vpc_cam_ent {
 	uint8_t          kind;          /* VPC_CAM_* */
 	uint8_t          af;
 	uint16_t         udp_port;
+	uint8_t          used;          /* the one mutable byte: see vpc_fwd.c */
 	uint32_t         ttl_ms;
 	uint64_t         expire_ns;     /* 0: static */
 	uint64_t         gen;

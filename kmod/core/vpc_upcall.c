@@ -394,6 +394,18 @@ vpc_upcall_detach(struct vpc_sys *sys)
 	os_mtx_unlock(q->mtx);
 }
 
+void
+vpc_upcall_set_timeout(struct vpc_sys *sys, uint32_t ms)
+{
+	struct vpc_upq *q = sys->upq;
+
+	if (ms < 100)
+		ms = 100;
+	os_mtx_lock(q->mtx);
+	q->timeout_ns = (uint64_t)ms * 1000000u;
+	os_mtx_unlock(q->mtx);
+}
+
 bool
 vpc_upcall_readable(struct vpc_sys *sys)
 {

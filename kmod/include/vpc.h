@@ -419,6 +419,7 @@ typedef struct {
 #define VPC_CAM_LOCAL     1             /* a local port (out only) */
 #define VPC_CAM_REMOTE    2             /* behind a VTEP on the underlay */
 #define VPC_CAM_NEGATIVE  3             /* known absent: drop */
+#define VPC_CAM_F_USED    0x1           /* out: a frame used it since it was set */
 
 /* A forwarding entry: SW_CAM_SET key, SW_CAM_GET/DUMP value. */
 typedef struct {
@@ -433,7 +434,7 @@ typedef struct {
 	vpc_id_t port_id;               /* LOCAL: the port (out) */
 	uint64_t generation;            /* out: order of installation */
 	uint64_t revision;              /* directory revision of the mapping */
-	uint32_t flags;                 /* must be 0 */
+	uint32_t flags;                 /* in: 0; out: VPC_CAM_F_* */
 	uint8_t  _pad0[4];
 	uint64_t cursor;                /* out: SW_CAM_DUMP marker after this */
 } vpc_sw_cam_t;

@@ -111,6 +111,7 @@ export const VPC_AF_INET6 = 6;
 export const VPC_CAM_LOCAL = 1;
 export const VPC_CAM_REMOTE = 2;
 export const VPC_CAM_NEGATIVE = 3;
+export const VPC_CAM_F_USED = 1;
 export const VPC_CAM_BATCH_MAX = 256;
 export const VPC_CAM_TTL_MAX_MS = 86400000;
 export const VPC_CAM_NEG_TTL_MS = 1000;

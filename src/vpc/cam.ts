@@ -1,6 +1,6 @@
 /** Forwarding entries (CAM) between the ABI and plain objects. */
 import {
-  VPC_CAM_LOCAL, VPC_CAM_NEGATIVE, VPC_CAM_REMOTE, VPC_CAM_TTL_MAX_MS, type StructValues,
+  VPC_CAM_F_USED, VPC_CAM_LOCAL, VPC_CAM_NEGATIVE, VPC_CAM_REMOTE, VPC_CAM_TTL_MAX_MS, type StructValues,
 } from '../ffi/index.ts';
 import { idFromBytes, ipBytes, ipString, isNilId, macBytes, macString, VpcArgumentError, type Id } from './ids.ts';
 
@@ -34,6 +34,8 @@ export interface CamEntry {
   localPort: Id | undefined;
   generation: number;
   revision: number;
+  /** A frame used the entry since it was set. */
+  used: boolean;
 }
 
 const kinds: Record<number, CamKind> = {
@@ -84,5 +86,6 @@ export function camEntryFrom(v: StructValues['vpc_sw_cam_t']): CamEntry {
     localPort: isNilId(v.port_id) ? undefined : idFromBytes(v.port_id),
     generation: v.generation,
     revision: v.revision,
+    used: (v.flags & VPC_CAM_F_USED) !== 0,
   };
 }

@@ -29,7 +29,7 @@
 
 static const char usage[] =
 "usage: vpc-hostd [--socket PATH] [--upcall-socket PATH]\n"
-"                 [--log-level error|warn|info|debug]\n"
+"                 [--log-level error|warn|info|debug] [--upcall-timeout-ms N]\n"
 "\n"
 "Runs the vpc core as a daemon serving vpc_open/vpc_ctl on a Unix socket.\n"
 "  --socket PATH         where to listen (default: $VPC_HOSTD_SOCKET, else\n"
@@ -38,6 +38,8 @@ static const char usage[] =
 "  --upcall-socket PATH  where the upcall reader connects (default:\n"
 "                        $VPC_UPCALL_SOCKET, else upcall.sock beside --socket)\n"
 "  --log-level L         error, warn, info (default) or debug\n"
+"  --upcall-timeout-ms N how long an unanswered upcall holds its frames\n"
+"                        (default 3000, at least 100)\n"
 "vmnics are TAP devices and vccs UDP sockets in the daemon's network\n"
 "namespace.  SIGTERM or SIGINT: close every handle, remove every object,\n"
 "exit 0.\n";
@@ -150,6 +152,7 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "upcall-socket", required_argument, NULL, 'u' },
+		{ "upcall-timeout-ms", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -161,14 +164,25 @@ main(int argc, char **argv)
 	struct rlimit rl;
 	sigset_t mask;
 	int c, fd, upfd, error;
+	long timeout_ms = 0;
+	char *end;
 
-	while ((c = getopt_long(argc, argv, "s:u:l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:u:t:l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			path = optarg;
 			break;
 		case 'u':
 			uppath = optarg;
+			break;
+		case 't':
+			timeout_ms = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || timeout_ms < 100 ||
+			    timeout_ms > 3600000) {
+				fprintf(stderr, "vpc-hostd: --upcall-timeout-ms: expected "
+				    "100-3600000, got '%s'\n%s", optarg, usage);
+				return (2);
+			}
 			break;
 		case 'l':
 			if ((host_log_level = parse_level(optarg)) < 0) {
@@ -216,6 +230,8 @@ main(int argc, char **argv)
 		    error);
 		return (1);
 	}
+	if (timeout_ms != 0)
+		vpc_upcall_set_timeout(sys, (uint32_t)timeout_ms);
 	sigsrc.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	sigsrc.fn = signals_event;
 	sigsrc.free_fn = signals_free;

@@ -1,0 +1,92 @@
+/**
+ * vpc-agent: attach as the kernel's upcall reader, answer from the mapping
+ * directory, keep installed entries true, report health.
+ */
+import { pino, type Logger } from 'pino';
+import { UpcallChannelError, UpcallStream, VpcUnavailableError } from '../vpc/index.ts';
+import type { AgentConfig } from './config.ts';
+import { EtcdResolver } from './etcd-resolver.ts';
+import { FileResolver } from './file-resolver.ts';
+import { Installer } from './installer.ts';
+import { Metrics } from './metrics.ts';
+import type { Resolver } from './resolver.ts';
+
+export class AgentBusyError extends Error {}
+
+export class Agent {
+  readonly log: Logger;
+  readonly metrics = new Metrics();
+  readonly resolver: Resolver;
+  readonly installer: Installer;
+  metricsAddr: string | undefined;
+  #stream: UpcallStream | undefined;
+  #stopping = false;
+  #done: Promise<void> | undefined;
+
+  constructor(readonly config: AgentConfig, log?: Logger) {
+    this.log = log ?? pino({ level: config.logLevel, base: { svc: 'vpc-agent' } });
+    this.resolver = config.resolver === 'etcd'
+      ? new EtcdResolver({ endpoints: config.etcdEndpoints, prefix: config.etcdPrefix }, this.log)
+      : new FileResolver(config.mappings, this.log);
+    this.installer = new Installer(this.resolver, this.log, this.metrics,
+      { ttlMs: config.ttlMs, negativeTtlMs: config.negativeTtlMs, concurrency: config.concurrency });
+    this.resolver.on('degraded', (e) => {
+      this.metrics.degraded.set(1);
+      this.metrics.resolverErrors.inc();
+      this.log.error({ event: 'degraded', directory: this.resolver.where, err: e.message }, 'directory unreachable: degraded');
+    });
+    this.resolver.on('recovered', () => {
+      this.metrics.degraded.set(0);
+      this.log.info({ event: 'recovered', directory: this.resolver.where }, 'directory reachable again');
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.config.metricsAddr !== 'off') this.metricsAddr = await this.metrics.listen(this.config.metricsAddr);
+    await this.resolver.start();
+    this.#stream = await this.#attach();
+    this.log.info({ resolver: this.resolver.kind, directory: this.resolver.where, metrics: this.metricsAddr ?? 'off' }, 'attached as the upcall reader');
+    this.#done = this.#serve();
+  }
+
+  /** Attach as the reader; wait for the kernel if it is not there yet. */
+  async #attach(): Promise<UpcallStream> {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await UpcallStream.open();
+      } catch (e) {
+        if (e instanceof UpcallChannelError && e.code === 'EBUSY') {
+          throw new AgentBusyError('another upcall reader is attached (is another vpc-agent running?)');
+        }
+        if (this.#stopping) throw e;
+        this.log.warn({ err: (e as Error).message, retryMs: delay }, 'kernel not reachable yet');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  async #serve(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        await this.installer.run(this.#stream!);
+      } catch (e) {
+        if (!(e instanceof VpcUnavailableError)) throw e;
+      }
+      if (this.#stopping) break;
+      this.log.warn('the kernel closed the upcall channel; reattaching');
+      this.#stream = await this.#attach();
+    }
+  }
+
+  /** SIGTERM: finish in-flight answers, let go of the channel, stop. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    await this.installer.stop();
+    this.#stream?.close();     // what is still unanswered goes to the next reader
+    await this.#done?.catch(() => {});
+    await this.resolver.close();
+    await this.metrics.close();
+    this.log.info('stopped');
+  }
+}

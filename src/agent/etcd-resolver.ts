@@ -1,0 +1,131 @@
+/**
+ * The etcd resolver: loads every mapping under the prefix, then follows a
+ * watch from the revision the load was read at, so no change falls between
+ * the two.  Answers come from that copy, so a lookup costs no round trip and
+ * the agent keeps answering from it while etcd is unreachable (degraded:
+ * logged, a metric, a lifecycle event; reconnecting with backoff, and
+ * reloading on recovery in case the watch missed compacted history).
+ */
+import type { Watcher } from 'etcd3';
+import type { Logger } from 'pino';
+import { EtcdClient, mappingFromKv, mappingKey, MappingError, type EtcdOptions, type Mapping } from '../directory/index.ts';
+import { Resolver, type Resolution } from './resolver.ts';
+
+export class EtcdResolver extends Resolver {
+  readonly kind = 'etcd' as const;
+  readonly where: string;
+  readonly #etcd: EtcdClient;
+  #map = new Map<string, Mapping>();
+  #loaded = false;
+  #revision = 0n;
+  #watcher: Watcher | undefined;
+  #closing = false;
+  #retry: NodeJS.Timeout | undefined;
+  #backoff = 100;
+
+  constructor(opts: EtcdOptions, private readonly log: Logger) {
+    super();
+    this.#etcd = new EtcdClient(opts);
+    this.where = `${opts.endpoints.join(',')}${this.#etcd.prefix}`;
+  }
+
+  async start(): Promise<void> {
+    await this.#connect();
+  }
+
+  /** (Re)load and watch; on failure be degraded and try again with backoff. */
+  async #connect(): Promise<void> {
+    if (this.#closing) return;
+    try {
+      const { mappings, bad, revision } = await this.#etcd.load();
+      for (const b of bad) this.log.warn({ err: b.message }, 'ignoring a malformed mapping in etcd');
+      this.#apply(mappings, revision);
+      await this.#watch(revision + 1n);
+      this.#backoff = 100;
+      this.setDegraded(undefined);
+    } catch (e) {
+      this.#fail(e as Error);
+    }
+  }
+
+  #fail(e: Error): void {
+    if (this.#closing) return;
+    if (!this.degraded) this.log.error({ err: e.message, etcd: this.where }, 'etcd unreachable: degraded, answering from cache');
+    this.setDegraded(e);
+    void this.#watcher?.cancel().catch(() => {});
+    this.#watcher = undefined;
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => void this.#connect(), this.#backoff);
+    this.#backoff = Math.min(this.#backoff * 2, 5000);
+  }
+
+  /** A fresh full load: report what changed against what we had. */
+  #apply(mappings: Mapping[], revision: bigint): void {
+    const fresh = new Map(mappings.map((m) => [mappingKey(m.vni, m.mac), m]));
+    if (this.#loaded) {
+      for (const [key, m] of fresh) {
+        const old = this.#map.get(key);
+        if (!old || old.revision !== m.revision) this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: m.revision });
+      }
+      for (const [key, m] of this.#map) {
+        if (!fresh.has(key)) this.emit('change', { vni: m.vni, mac: m.mac, mapping: undefined, revision });
+      }
+    }
+    this.#map = fresh;
+    this.#loaded = true;
+    this.#revision = revision;
+    this.log.info({ etcd: this.where, mappings: fresh.size, revision: revision.toString() }, 'mappings loaded');
+  }
+
+  async #watch(from: bigint): Promise<void> {
+    const w = await this.#etcd.watch(from);
+    this.#watcher = w;
+    w.on('put', (kv) => {
+      const m = mappingFromKv(this.#etcd.prefix, kv);
+      if (m instanceof MappingError) {
+        this.log.warn({ err: m.message }, 'ignoring a malformed mapping in etcd');
+        return;
+      }
+      this.#revision = m.revision;
+      this.#map.set(mappingKey(m.vni, m.mac), m);
+      this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: m.revision });
+    });
+    w.on('delete', (kv) => {
+      const key = kv.key.toString().slice(this.#etcd.prefix.length + 1);
+      const [vni, mac] = key.split('/');
+      const revision = BigInt(kv.mod_revision);
+      this.#revision = revision;
+      if (vni === undefined || mac === undefined) return;
+      this.#map.delete(mappingKey(Number(vni), mac));
+      this.emit('change', { vni: Number(vni), mac, mapping: undefined, revision });
+    });
+    // The library reconnects watches itself; we are degraded meanwhile, and
+    // reload on reconnection in case history we needed was compacted.
+    w.on('disconnected', (err) => this.#fail(err));
+    w.on('error', (err) => this.#fail(err));
+    w.on('connected', () => {
+      if (this.degraded) void this.#connect();
+    });
+  }
+
+  async resolve(vni: number, mac: string): Promise<Resolution> {
+    const m = this.#map.get(mappingKey(vni, mac));
+    if (m) return m;
+    return this.#loaded && !this.degraded ? null : undefined;
+  }
+
+  cached(vni: number, mac: string): Mapping | undefined {
+    return this.#map.get(mappingKey(vni, mac));
+  }
+
+  get revision(): bigint {
+    return this.#revision;
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    clearTimeout(this.#retry);
+    await this.#watcher?.cancel().catch(() => {});
+    this.#etcd.close();
+  }
+}

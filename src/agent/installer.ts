@@ -1,0 +1,275 @@
+/**
+ * The agent's core loop: read upcall requests in batches, resolve each
+ * (VNI, MAC) once however many requests ask for it, with a bound on
+ * resolutions in flight, answer in batches (which installs the forwarding
+ * entries and releases the held frames), then keep those entries true:
+ * refresh the ones still in use before they expire, and update or drop them
+ * the moment their mapping moves or goes.
+ *
+ * Memory stays bounded under a miss storm: the kernel holds at most
+ * VPC_PENDING_MAX requests, and everything here is keyed by them.
+ */
+import type { Logger } from 'pino';
+import {
+  answerUpcalls, Switch, VpcError, VpcRemovedError, VpcNotFoundError, listObjects,
+  type UpcallAnswer, type UpcallRequest, type UpcallStream,
+} from '../vpc/index.ts';
+import { mappingKey, type Mapping } from '../directory/index.ts';
+import type { Metrics } from './metrics.ts';
+import type { MappingChange, Resolution, Resolver } from './resolver.ts';
+
+export interface InstallerOptions {
+  /** TTL of installed entries in ms (0: static). */
+  ttlMs: number;
+  /** TTL of negative answers in ms. */
+  negativeTtlMs: number;
+  /** Resolutions in flight at most. */
+  concurrency: number;
+  /** How often entries in use are refreshed (default ttl/4). */
+  refreshMs?: number;
+}
+
+interface Flight {
+  requests: UpcallRequest[];
+}
+
+/** Limits how many resolutions run at once. */
+class Semaphore {
+  #free: number;
+  #waiters: Array<() => void> = [];
+
+  constructor(n: number) {
+    this.#free = n;
+  }
+
+  async take(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((r) => this.#waiters.push(r));
+  }
+
+  give(): void {
+    const w = this.#waiters.shift();
+    if (w) w();
+    else this.#free++;
+  }
+}
+
+export class Installer {
+  readonly #flights = new Map<string, Flight>();
+  readonly #answers: Array<{ answer: UpcallAnswer; req: UpcallRequest }> = [];
+  readonly #switches = new Map<string, { sw: Switch; vni: number }>();
+  readonly #sem: Semaphore;
+  #flushQueued = false;
+  #stopping = false;
+  #refresh: NodeJS.Timeout | undefined;
+  #settled: Array<() => void> = [];
+
+  constructor(
+    private readonly resolver: Resolver,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+    private readonly opts: InstallerOptions,
+  ) {
+    this.#sem = new Semaphore(opts.concurrency);
+    resolver.on('change', (c) => this.#push(c));
+    const every = opts.refreshMs ?? (opts.ttlMs > 0 ? Math.max(250, Math.floor(opts.ttlMs / 4)) : 0);
+    if (every > 0) {
+      this.#refresh = setInterval(() => this.#refreshInUse(), every);
+      this.#refresh.unref();
+    }
+  }
+
+  /** Read and answer until the stream ends or stop() is called. */
+  async run(stream: UpcallStream): Promise<void> {
+    while (!this.#stopping) {
+      const batch = await stream.next();
+      if (batch === null) break;
+      for (const r of batch) this.#take(r);
+    }
+  }
+
+  #take(r: UpcallRequest): void {
+    this.metrics.upcalls.inc();
+    this.log.debug({ req: r.id.toString(), gen: r.generation.toString(), vni: r.vni, mac: r.dstMac, sw: r.switchId }, 'upcall');
+    const key = mappingKey(r.vni, r.dstMac);
+    const f = this.#flights.get(key);
+    if (f) {
+      // The same (VNI, MAC): one resolution answers every request for it.
+      const same = f.requests.findIndex((q) => q.id === r.id);
+      if (same >= 0) f.requests[same] = r;     // handed out again: newer generation
+      else f.requests.push(r);
+      return;
+    }
+    const flight: Flight = { requests: [r] };
+    this.#flights.set(key, flight);
+    this.metrics.inflight.set(this.#flights.size);
+    void this.#resolve(key, flight, r.vni, r.dstMac);
+  }
+
+  async #resolve(key: string, flight: Flight, vni: number, mac: string): Promise<void> {
+    await this.#sem.take();
+    let res: Resolution;
+    try {
+      res = await this.resolver.resolve(vni, mac);
+    } catch (e) {
+      this.metrics.resolverErrors.inc();
+      this.log.warn({ vni, mac, err: (e as Error).message }, 'resolver failed');
+      res = undefined;
+    } finally {
+      this.#sem.give();
+    }
+    this.#flights.delete(key);
+    this.metrics.inflight.set(this.#flights.size);
+    if (res === undefined) {
+      // Cannot tell (directory down, nothing cached): better no answer than a
+      // wrong negative one.  The kernel times the request out; the next
+      // frame asks again.
+      this.metrics.unresolved.inc(flight.requests.length);
+      this.log.warn({ vni, mac }, 'no answer: directory unreachable and nothing cached');
+    } else {
+      for (const r of flight.requests) this.#queueAnswer(r, res);
+    }
+    if (this.#flights.size === 0) for (const s of this.#settled.splice(0)) s();
+  }
+
+  #queueAnswer(r: UpcallRequest, m: Mapping | null): void {
+    const answer: UpcallAnswer = m
+      ? { id: r.id, generation: r.generation, found: true, vtep: m.vtep, ...(m.port ? { port: m.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(m.revision) }
+      : { id: r.id, generation: r.generation, found: false, ttlMs: this.opts.negativeTtlMs };
+    this.#answers.push({ answer, req: r });
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Send the answers gathered so far, in batches. */
+  flush(): void {
+    this.#flushQueued = false;
+    const batch = this.#answers.splice(0);
+    if (batch.length === 0) return;
+    let results: Array<string | null>;
+    try {
+      results = answerUpcalls(batch.map((b) => b.answer));
+    } catch (e) {
+      this.log.error({ err: (e as Error).message, answers: batch.length }, 'answers not delivered');
+      return;
+    }
+    const now = process.hrtime.bigint();
+    results.forEach((err, i) => {
+      const { answer, req } = batch[i]!;
+      if (err === null) {
+        this.metrics.answers.inc({ result: answer.found ? 'found' : 'not_found' });
+        if (answer.found) {
+          this.metrics.installed.inc();
+          this.metrics.latency.observe(Number(now - req.timeNs) / 1e9);
+          this.#remember(req);
+        }
+        this.log.debug({ req: req.id.toString(), found: answer.found }, 'answered');
+      } else {
+        // ESTALE: handed out again meanwhile (the newer delivery gets its own
+        // answer); ENOENT: timed out or answered already.
+        this.metrics.refused.inc({ reason: err });
+        this.log.debug({ req: req.id.toString(), reason: err }, 'answer refused');
+      }
+    });
+  }
+
+  #remember(r: UpcallRequest): void {
+    if (this.#switches.has(r.switchId)) return;
+    try {
+      this.#switches.set(r.switchId, { sw: Switch.open(r.switchId), vni: r.vni });
+    } catch (e) {
+      if (!(e instanceof VpcNotFoundError)) this.log.warn({ sw: r.switchId, err: (e as Error).message }, 'cannot follow switch');
+    }
+  }
+
+  /** Switches carrying vni: the ones we answered for, and any other there is. */
+  #switchesFor(vni: number): Switch[] {
+    if (![...this.#switches.values()].some((s) => s.vni === vni)) {
+      for (const o of listObjects('switch')) {
+        if (this.#switches.has(o.id)) continue;
+        try {
+          const sw = Switch.open(o.id);
+          const v = sw.vni();
+          if (v === undefined) sw.close();
+          else this.#switches.set(o.id, { sw, vni: v });
+        } catch { /* gone meanwhile */ }
+      }
+    }
+    return [...this.#switches.values()].filter((s) => s.vni === vni).map((s) => s.sw);
+  }
+
+  #forget(sw: Switch): void {
+    this.#switches.delete(sw.id);
+    try { sw.close(); } catch { /* already closed */ }
+  }
+
+  /** A mapping moved or went: installed entries follow now, not at their next miss. */
+  #push(c: MappingChange): void {
+    for (const sw of this.#switchesFor(c.vni)) {
+      try {
+        let cur;
+        try {
+          cur = sw.camGet(c.mac);
+        } catch (e) {
+          if (e instanceof VpcNotFoundError) continue;     // nothing installed here
+          throw e;
+        }
+        if (cur.kind === 'local') continue;
+        if (c.mapping) {
+          const r = sw.camSet([{ dst: c.mac, vtep: c.mapping.vtep, ...(c.mapping.port ? { port: c.mapping.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(c.revision) }]);
+          if (r.applied > 0) this.metrics.pushed.inc({ action: 'update' });
+        } else {
+          sw.camDel(c.mac);
+          this.metrics.pushed.inc({ action: 'drop' });
+        }
+        this.log.info({ vni: c.vni, mac: c.mac, to: c.mapping?.vtep ?? null, sw: sw.id }, c.mapping ? 'mapping moved: entry updated' : 'mapping removed: entry dropped');
+      } catch (e) {
+        if (e instanceof VpcRemovedError) this.#forget(sw);
+        else this.log.warn({ vni: c.vni, mac: c.mac, err: (e as Error).message }, 'could not follow a mapping change');
+      }
+    }
+  }
+
+  /** Entries a frame used and that are past half their life get a fresh TTL. */
+  #refreshInUse(): void {
+    for (const { sw, vni } of [...this.#switches.values()]) {
+      try {
+        const stale = sw.camDump().filter((e) => e.kind === 'remote' && e.used && e.ttlMs > 0 && e.ttlMs < this.opts.ttlMs / 2);
+        const fresh = stale.flatMap((e) => {
+          const m = this.resolver.cached(vni, e.dst);
+          return m ? [{ dst: e.dst, vtep: m.vtep, ...(m.port ? { port: m.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(m.revision) }] : [];
+        });
+        if (fresh.length > 0) {
+          sw.camSet(fresh);
+          this.metrics.refreshed.inc(fresh.length);
+        }
+      } catch (e) {
+        if (e instanceof VpcRemovedError) this.#forget(sw);
+        else if (e instanceof VpcError) this.log.warn({ sw: sw.id, err: e.message }, 'refresh failed');
+        else throw e;
+      }
+    }
+  }
+
+  /** Stop reading; finish what is in flight and send its answers (bounded wait). */
+  async stop(timeoutMs = 5000): Promise<void> {
+    this.#stopping = true;
+    clearInterval(this.#refresh);
+    if (this.#flights.size > 0) {
+      await Promise.race([
+        new Promise<void>((r) => this.#settled.push(r)),
+        new Promise<void>((r) => setTimeout(r, timeoutMs).unref()),
+      ]);
+    }
+    this.flush();
+    for (const { sw } of this.#switches.values()) {
+      try { sw.close(); } catch { /* closed */ }
+    }
+    this.#switches.clear();
+  }
+}

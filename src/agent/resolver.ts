@@ -1,0 +1,55 @@
+/**
+ * A resolver answers "where does (VNI, MAC) live?" from the mapping
+ * directory, and says when a mapping moves or goes, so installed entries can
+ * follow at once rather than at their next miss.
+ */
+import { EventEmitter } from 'node:events';
+import type { Mapping } from '../directory/index.ts';
+
+/** A mapping appeared, moved (mapping set) or went away (mapping undefined). */
+export interface MappingChange {
+  vni: number;
+  mac: string;
+  mapping: Mapping | undefined;
+  revision: bigint;
+}
+
+export interface ResolverEvents {
+  change: [MappingChange];
+  degraded: [Error];
+  recovered: [];
+}
+
+/**
+ * The answer to a lookup: a mapping, null when the directory says there is
+ * none, undefined when the resolver cannot tell (degraded, nothing cached):
+ * then no answer is better than a wrong negative one.
+ */
+export type Resolution = Mapping | null | undefined;
+
+export abstract class Resolver extends EventEmitter<ResolverEvents> {
+  abstract readonly kind: 'file' | 'etcd';
+  abstract readonly where: string;
+  #degraded = false;
+
+  get degraded(): boolean {
+    return this.#degraded;
+  }
+
+  protected setDegraded(error: Error | undefined): void {
+    if (error && !this.#degraded) {
+      this.#degraded = true;
+      this.emit('degraded', error);
+    } else if (!error && this.#degraded) {
+      this.#degraded = false;
+      this.emit('recovered');
+    }
+  }
+
+  /** Load the directory and start following it. */
+  abstract start(): Promise<void>;
+  abstract resolve(vni: number, mac: string): Promise<Resolution>;
+  /** The mapping as last seen (no I/O). */
+  abstract cached(vni: number, mac: string): Mapping | undefined;
+  abstract close(): Promise<void>;
+}

@@ -1,0 +1,86 @@
+/**
+ * vpc-agent with the file resolver (the embedded default): answers from the
+ * JSON mapping file; a changed file is reloaded (on change and on SIGHUP)
+ * and installed entries follow; a broken file is reported with its line and
+ * what is wrong, and the previous mappings stay in force; SIGTERM drains
+ * and exits 0.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startAgent, type AgentProc } from './helpers/agent.ts';
+import { Overlay, until } from './helpers/overlay.ts';
+
+const VNI = 300;
+const vm1 = { name: 'vm1', mac: '02:00:00:03:00:01', ip: '203.0.113.1' };
+const far = '02:00:00:03:00:99';        // a VM on another node
+const framesPy = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'fixtures', 'frames.py');
+
+const ov = new Overlay('af', VNI);
+let file: string;
+let agent: AgentProc;
+
+function writeMappings(vtep: string): void {
+  writeFileSync(file, JSON.stringify({ version: 1, mappings: [{ vni: VNI, mac: far, vtep }] }, null, 2));
+}
+
+/** One frame from vm1 to the far MAC: a miss if there is no entry. */
+function sendFar(): void {
+  ov.lab.run('/usr/bin/python3', [framesPy, 'send', 'vm1', far, vm1.mac, '1'], { ns: 'vm1' });
+}
+
+async function entry(): Promise<{ vtep?: string; error?: string }> {
+  return (await ov.node.cn1!.call('camGet', { mac: far })) as { vtep?: string; error?: string };
+}
+
+before(async () => {
+  await ov.addNode('cn1');
+  await ov.setup('cn1', [vm1]);
+  file = join(ov.tmp, 'mappings.json');
+  writeMappings('198.51.100.2');
+  agent = await startAgent(['--resolver', 'file', '--mappings', file, '--ttl', '60000'], ov.env('cn1'));
+});
+
+after(async () => {
+  await agent?.stop('SIGKILL');
+  assert.deepEqual(await ov.close(), []);
+});
+
+describe('vpc-agent with the mapping file', () => {
+  test('answers from the file', async () => {
+    sendFar();
+    await until(async () => (await entry()).vtep === '198.51.100.2', 'the entry');
+  });
+
+  test('a changed file is reloaded and the installed entry follows', async () => {
+    writeMappings('198.51.100.3');
+    await until(async () => (await entry()).vtep === '198.51.100.3', 'the entry to follow the file', 5000);
+  });
+
+  test('a broken file: a clear error with its line, and the previous mappings kept', async () => {
+    writeFileSync(file, '{\n  "version": 1,\n  "mappings": [\n    { "vni": 300, "mac": "02:00:00:03:00:99", "vtep": "198.51.100.4" },\n  ]\n}\n');
+    const bad = await agent.waitLog((l) => typeof l.err === 'string' && (l.err as string).startsWith(`${file}:5:`), 'the syntax error');
+    assert.match(bad.msg as string, /keeping the last good mappings/);
+    writeFileSync(file, JSON.stringify({ mappings: [{ vni: VNI, mac: 'zz:00:00:03:00:99', vtep: '198.51.100.4' }] }, null, 2));
+    const bad2 = await agent.waitLog((l) => typeof l.err === 'string' && /mappings\[0\]\.mac: expected a unicast MAC/.test(l.err as string), 'the schema error');
+    // {\n  "mappings": [\n    {\n      "vni": 300,\n      "mac": ...: the field is on line 5.
+    assert.match(bad2.err as string, new RegExp(`^${file.replace(/[.]/g, '\\.')}:5:7: `), 'names the line of the bad field');
+    // The last good mapping (198.51.100.3) still answers a fresh miss.
+    await ov.node.cn1!.call('camFlush');
+    sendFar();
+    await until(async () => (await entry()).vtep === '198.51.100.3', 'an answer from the kept mappings');
+  });
+
+  test('SIGHUP reloads the file', async () => {
+    writeMappings('198.51.100.5');
+    agent.proc.kill('SIGHUP');
+    await agent.waitLog((l) => l.msg === 'mappings loaded' && l.why === 'SIGHUP', 'a SIGHUP reload');
+    await until(async () => (await entry()).vtep === '198.51.100.5', 'the entry to follow');
+  });
+
+  test('SIGTERM drains and exits 0', async () => {
+    assert.equal(await agent.stop('SIGTERM'), 0);
+    await agent.waitLog((l) => l.msg === 'stopped', 'the stopped line').catch(() => {});
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * vpc-agent with the etcd resolver, against a real etcd server (Debian's
+ * etcd-server, on loopback, a data directory of its own): three compute
+ * nodes in network namespaces, an agent on each.  Resolution and ping; a
+ * mapping moved in etcd that the entries follow at once; etcd killed
+ * (degraded, traffic keeps flowing, nothing crashes) and back (recovered);
+ * an agent killed in the middle of a miss storm, with the next one answering
+ * everything that was pending.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { openDirectory, type Directory } from '../src/directory/index.ts';
+import { startAgent, type AgentProc } from './helpers/agent.ts';
+import { EtcdServer } from './helpers/etcd.ts';
+import { Overlay, sleep, until } from './helpers/overlay.ts';
+
+const VNI = 200;
+const vm1 = { name: 'vm1', mac: '02:00:00:01:00:01', ip: '203.0.113.1' };
+const vm2 = { name: 'vm2', mac: '02:00:00:01:00:02', ip: '203.0.113.2' };
+const framesPy = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'fixtures', 'frames.py');
+
+const ov = new Overlay('ag', VNI);
+const etcd = new EtcdServer();
+const agents: Record<string, AgentProc> = {};
+let dir: Directory;
+
+function agentArgs(): string[] {
+  return ['--resolver', 'etcd', '--etcd-endpoints', etcd.endpoint, '--ttl', '60000', '--log-level', 'info'];
+}
+
+async function camGet(cn: string, mac: string): Promise<{ vtep?: string; error?: string }> {
+  return (await ov.node[cn]!.call('camGet', { mac })) as { vtep?: string; error?: string };
+}
+
+async function swstats(cn: string): Promise<Record<string, number>> {
+  return ((await ov.node[cn]!.call('stats')) as { switch: Record<string, number> }).switch;
+}
+
+before(async () => {
+  await etcd.start();
+  dir = openDirectory({ kind: 'etcd', endpoints: [etcd.endpoint] });
+  // Upcalls wait 20 s here, so one can outlive an agent's restart.
+  for (const cn of ['cn1', 'cn2', 'cn3']) await ov.addNode(cn, ['--upcall-timeout-ms', '20000']);
+  await ov.setup('cn1', [vm1]);
+  await ov.setup('cn2', [vm2]);
+  await ov.setup('cn3', []);
+  ov.neighbours('vm1', [vm2]);
+  ov.neighbours('vm2', [vm1]);
+  await dir.set({ vni: VNI, mac: vm1.mac, vtep: ov.vtep('cn1') });
+  await dir.set({ vni: VNI, mac: vm2.mac, vtep: ov.vtep('cn2') });
+  for (const cn of ['cn1', 'cn2', 'cn3']) agents[cn] = await startAgent(agentArgs(), ov.env(cn));
+});
+
+after(async () => {
+  for (const a of Object.values(agents)) await a.stop('SIGKILL');
+  dir?.close();
+  await etcd.stop();
+  assert.deepEqual(await ov.close(), [], 'the daemons stopped cleanly');
+});
+
+describe('vpc-agent with etcd, three compute nodes', () => {
+  test('the agents resolve from etcd: ping works', async () => {
+    assert.ok(ov.ping('vm1', vm2.ip), 'ping');
+    assert.equal((await camGet('cn1', vm2.mac)).vtep, ov.vtep('cn2'));
+    assert.ok(await agents.cn1!.metric('vpc_agent_answers_total', { result: 'found' }) >= 1);
+    assert.ok(await agents.cn1!.metric('vpc_agent_miss_to_install_seconds_count') >= 1);
+  });
+
+  test('a mapping moved in etcd: the entry follows at once and traffic goes to the new node', async () => {
+    // vm2 "migrates" to cn3: same MAC and IP, a new vmnic there, the old port gone.
+    await ov.node.cn3!.call('addVm', { mac: vm2.mac, ifname: 'vm2b' });
+    ov.plugVm('cn3', { name: 'vm2b', mac: vm2.mac, ip: vm2.ip });
+    ov.neighbours('vm2b', [vm1]);
+    await ov.node.cn2!.call('delVm', { mac: vm2.mac });
+    const t0 = Date.now();
+    await dir.set({ vni: VNI, mac: vm2.mac, vtep: ov.vtep('cn3') });
+    await until(async () => (await camGet('cn1', vm2.mac)).vtep === ov.vtep('cn3'), 'cn1 to follow the move', 5000);
+    const followedMs = Date.now() - t0;
+    assert.ok(followedMs < 5000, `followed in ${followedMs} ms, long before the 60 s TTL`);
+    assert.ok(ov.ping('vm1', vm2.ip), 'ping reaches vm2 on cn3');
+    assert.ok(await agents.cn1!.metric('vpc_agent_entries_pushed_total', { action: 'update' }) >= 1);
+  });
+
+  test('a mapping removed from etcd: the entry is dropped at once', async () => {
+    const ghost = '02:00:00:01:00:09';
+    await dir.set({ vni: VNI, mac: ghost, vtep: ov.vtep('cn2') });
+    await ov.node.cn1!.call('camSet', { entries: [{ dst: ghost, vtep: ov.vtep('cn2'), ttlMs: 60000 }] });
+    await dir.del(VNI, ghost);
+    await until(async () => (await camGet('cn1', ghost)).error === 'ENOENT', 'the entry to go', 5000);
+  });
+
+  test('etcd killed: degraded, existing traffic keeps flowing, nothing crashes; back: recovered', async () => {
+    await etcd.kill();
+    await until(async () => (await agents.cn1!.metric('vpc_agent_degraded')) === 1, 'cn1 degraded', 15_000);
+    await agents.cn1!.waitLog((l) => l.event === 'degraded', 'the degraded log line');
+    assert.ok(ov.ping('vm1', vm2.ip, { count: 3, interval: 0.2 }), 'traffic on installed entries flows');
+    // A new miss is answered from the agent's copy of the directory.
+    await ov.node.cn1!.call('camFlush');
+    assert.ok(ov.ping('vm1', vm2.ip), 'answered from cache while degraded');
+    for (const a of Object.values(agents)) assert.equal(a.proc.exitCode, null, 'no agent crashed');
+    await etcd.start();
+    await until(async () => (await agents.cn1!.metric('vpc_agent_degraded')) === 0, 'cn1 recovered', 20_000);
+    await agents.cn1!.waitLog((l) => l.event === 'recovered', 'the recovered log line');
+    // And it follows changes again.
+    await dir.set({ vni: VNI, mac: vm2.mac, vtep: ov.vtep('cn3'), port: 4789 });
+    assert.ok(ov.ping('vm1', vm2.ip));
+  });
+
+  test('an agent killed with SIGKILL during a miss storm: the next one answers everything pending', async () => {
+    const macs = Array.from({ length: 200 }, (_, i) => `02:00:00:02:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`);
+    for (const mac of macs) await dir.set({ vni: VNI, mac, vtep: ov.vtep('cn2') });
+    const before = await swstats('cn1');
+    // Freeze the agent so the requests pile up unanswered, then kill it.
+    agents.cn1!.proc.kill('SIGSTOP');
+    ov.lab.run('/usr/bin/python3', [framesPy, 'send', 'vm1', macs.join(','), vm1.mac, '3'], { ns: 'vm1' });
+    await until(async () => (await swstats('cn1')).upcalls! - before.upcalls! === macs.length, 'the storm of upcalls');
+    await agents.cn1!.stop('SIGKILL');
+    agents.cn1 = await startAgent(agentArgs(), ov.env('cn1'));
+    await until(async () => (await swstats('cn1')).answers! - before.answers! === macs.length, 'every request answered', 20_000);
+    const s = await swstats('cn1');
+    const d = (k: string) => s[k]! - before[k]!;
+    assert.equal(d('upcalls'), macs.length);
+    assert.equal(d('answers'), macs.length, 'all answered');
+    assert.equal(d('timeouts'), 0, 'none timed out');
+    assert.equal(d('lost'), 0, 'none lost');
+    assert.equal(d('released'), macs.length * 3, 'every held frame went out');
+    await sleep(50);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * vpc-agent as a process of its own (bin/vpc-agent.js), its JSON log lines
+ * collected, its metrics scraped.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { root } from './paths.ts';
+
+export interface AgentProc {
+  proc: ChildProcess;
+  logs: Array<Record<string, unknown>>;
+  stderr: () => string;
+  metricsAddr: string;
+  /** A metric's value from /metrics (summed over labels unless given). */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  waitLog(pred: (l: Record<string, unknown>) => boolean, what: string, ms?: number): Promise<Record<string, unknown>>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): Promise<AgentProc> {
+  const proc = spawn(process.execPath, [resolve(root, 'bin/vpc-agent.js'), '--metrics-addr', '127.0.0.1:0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  let partial = '';
+  let err = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    partial += d;
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) {
+      try { logs.push(JSON.parse(l) as Record<string, unknown>); } catch { /* not a log line */ }
+    }
+  });
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  const waitLog = async (pred: (l: Record<string, unknown>) => boolean, what: string, ms = 15_000) => {
+    const end = Date.now() + ms;
+    for (;;) {
+      const hit = logs.find(pred);
+      if (hit) return hit;
+      if (proc.exitCode !== null) throw new Error(`vpc-agent exited (${proc.exitCode}) waiting for ${what}: ${err}`);
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; logs: ${JSON.stringify(logs.slice(-5))} ${err}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const attached = await waitLog((l) => l.msg === 'attached as the upcall reader', 'the agent to attach');
+  const metricsAddr = String(attached.metrics);
+  return {
+    proc,
+    logs,
+    stderr: () => err,
+    metricsAddr,
+    async metric(name, labels) {
+      const text = await (await fetch(`http://${metricsAddr}/metrics`)).text();
+      let sum = 0;
+      for (const line of text.split('\n')) {
+        const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+        if (!m || m[1] !== name) continue;
+        if (labels && !Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) continue;
+        sum += Number(m[3]);
+      }
+      return sum;
+    },
+    waitLog,
+    stop(signal = 'SIGTERM') {
+      return new Promise((r) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return r(proc.exitCode);
+        proc.once('exit', (code) => r(code));
+        proc.kill(signal);
+      });
+    },
+  };
+}

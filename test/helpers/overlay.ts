@@ -1,0 +1,142 @@
+/**
+ * Compute nodes joined by an underlay, as network namespaces: an underlay
+ * bridge (ul), a namespace per node running its own vpc-hostd with an
+ * orchestrator process (test/fixtures/node.ts) that sets up a vcc, one
+ * switch and the node's vmnics, and a namespace per VM holding its vmnic's
+ * TAP device.  Addresses are documentation ranges: the underlay is
+ * 198.51.100.0/24 and 2001:db8:1::/64, the overlay 203.0.113.0/24.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startClient, type Client } from './client.ts';
+import { startHostd, type Hostd } from './hostd.ts';
+import { Lab } from './lab.ts';
+
+export interface VmSpec {
+  name: string;
+  mac: string;
+  ip: string;
+}
+
+export class Overlay {
+  readonly lab: Lab;
+  readonly hostd: Record<string, Hostd> = {};
+  readonly node: Record<string, Client> = {};
+  readonly ids: Record<string, { switch: string; vcc: string }> = {};
+  readonly tmp = mkdtempSync(join(tmpdir(), 'vpc-overlay-'));
+  readonly vms: VmSpec[] = [];
+
+  constructor(tag: string, readonly vni = 100) {
+    this.lab = new Lab(tag);
+    this.lab.addNs('ul');
+    this.lab.ip('ul', 'link', 'add', 'br0', 'type', 'bridge');
+    this.lab.ip('ul', 'link', 'set', 'br0', 'up');
+  }
+
+  vtep(cn: string): string {
+    return `198.51.100.${this.#index(cn)}`;
+  }
+
+  vtep6(cn: string): string {
+    return `2001:db8:1::${this.#index(cn)}`;
+  }
+
+  #index(cn: string): number {
+    return Number(/(\d+)$/.exec(cn)?.[1] ?? 0);
+  }
+
+  /** A namespace on the underlay (cnN gets 198.51.100.N). */
+  addHost(cn: string): void {
+    const i = this.#index(cn);
+    this.lab.addNs(cn);
+    this.lab.veth(cn, 'u0', 'ul', `b${i}`);
+    this.lab.ip('ul', 'link', 'set', `b${i}`, 'master', 'br0');
+    this.lab.ip(cn, 'addr', 'add', `${this.vtep(cn)}/24`, 'dev', 'u0');
+    this.lab.ip(cn, 'addr', 'add', `${this.vtep6(cn)}/64`, 'dev', 'u0', 'nodad');
+  }
+
+  /** A compute node: its namespace, vpc-hostd and orchestrator. */
+  async addNode(cn: string, hostdArgs: string[] = []): Promise<void> {
+    this.addHost(cn);
+    this.hostd[cn] = await startHostd({ netns: this.lab.ns(cn), setEnv: false, socket: join(this.tmp, cn, 'hostd.sock'), args: hostdArgs });
+    this.node[cn] = await this.startNode(cn);
+  }
+
+  /** Another orchestrator process for a node (after one was killed). */
+  startNode(cn: string): Promise<Client> {
+    return startClient(this.env(cn), 'node.ts');
+  }
+
+  /** What a process needs to talk to cn's kernel. */
+  env(cn: string): NodeJS.ProcessEnv {
+    return { VPC_HOSTD_SOCKET: this.hostd[cn]!.socket, VPC_UPCALL_SOCKET: this.hostd[cn]!.upcallSocket };
+  }
+
+  /** The node's vcc, switch and uplink, and its VMs' vmnics in their namespaces. */
+  async setup(cn: string, vms: VmSpec[]): Promise<void> {
+    this.ids[cn] = (await this.node[cn]!.call('setup', { vni: this.vni, vtep: this.vtep(cn), vms: vms.map((v) => ({ mac: v.mac, ifname: v.name })) })) as { switch: string; vcc: string };
+    for (const vm of vms) this.plugVm(cn, vm);
+  }
+
+  /** Move a vmnic's TAP into a namespace of its own; every VM knows every other's MAC. */
+  plugVm(cn: string, vm: VmSpec): void {
+    this.lab.addNs(vm.name);
+    this.lab.ip(cn, 'link', 'set', vm.name, 'netns', this.lab.ns(vm.name));
+    this.lab.ip(vm.name, 'addr', 'add', `${vm.ip}/24`, 'dev', vm.name);
+    this.lab.ip(vm.name, 'link', 'set', vm.name, 'up');
+    this.vms.push(vm);
+  }
+
+  /** Static neighbour entries: ARP does not cross the underlay (docs/datapath.md). */
+  neighbours(vm: string, peers: Array<{ ip: string; mac: string }>): void {
+    for (const p of peers) this.lab.ip(vm, 'neigh', 'replace', p.ip, 'lladdr', p.mac, 'dev', vm, 'nud', 'permanent');
+  }
+
+  ping(from: string, to: string, opts: { count?: number; wait?: number; interval?: number } = {}): boolean {
+    const args = ['-n', '-q', '-c', String(opts.count ?? 1), '-W', String(opts.wait ?? 3)];
+    if (opts.interval) args.push('-i', String(opts.interval));
+    return this.lab.run('ping', [...args, to], { ns: from, allowFail: true }).status === 0;
+  }
+
+  /** Capture on the underlay bridge while fn runs; the VXLAN rows tshark decodes. */
+  async capture(filter: string, fn: () => Promise<void>): Promise<string[][]> {
+    const pcap = join(this.tmp, `ul-${Date.now()}.pcap`);
+    const cap = this.lab.spawnIn('ul', 'tshark', ['-n', '-i', 'br0', '-f', filter, '-w', pcap]);
+    const err: string[] = [];
+    cap.stderr!.setEncoding('utf8').on('data', (d: string) => err.push(d));
+    await until(() => err.join('').includes('Capturing on'), 'tshark to start', 20_000);
+    try {
+      await fn();
+      await sleep(300);
+    } finally {
+      cap.kill('SIGINT');
+      await new Promise((r) => cap.once('exit', r));
+    }
+    const fields = this.lab.run('tshark', ['-n', '-r', pcap, '-Y', 'vxlan', '-T', 'fields', '-E', 'separator=|',
+      '-e', 'ip.src', '-e', 'ip.dst', '-e', 'udp.srcport', '-e', 'vxlan.flags', '-e', 'vxlan.vni',
+      '-e', 'eth.src', '-e', 'eth.dst', '-e', 'ipv6.src']).stdout;
+    return fields.trim().split('\n').filter(Boolean).map((l) => l.split('|'));
+  }
+
+  async close(): Promise<string[]> {
+    for (const n of Object.values(this.node)) await n.call('exit').catch(() => {});
+    const errors: string[] = [];
+    for (const h of Object.values(this.hostd)) await h.stop().catch((e: Error) => errors.push(e.message));
+    await this.lab.cleanup();
+    rmSync(this.tmp, { recursive: true, force: true });
+    return errors;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
