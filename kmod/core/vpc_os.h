@@ -46,6 +46,8 @@
 #define VPC_EMSGSIZE     40
 #define VPC_EOPNOTSUPP   45
 #define VPC_EAFNOSUPPORT 47
+#define VPC_EADDRINUSE   48
+#define VPC_EADDRNOTAVAIL 49
 #define VPC_ENOBUFS      55
 #define VPC_ETIMEDOUT    60
 #define VPC_ESTALE       70

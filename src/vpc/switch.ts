@@ -31,7 +31,7 @@ interface PortCommon {
 }
 export type PortSpec =
   | (PortCommon & { kind: 'uplink'; vcc?: Id })
-  | (PortCommon & { kind: 'router' })
+  | (PortCommon & { kind: 'router'; /** the router's vmnic (until vpcr exists) */ nic?: Id })
   | (PortCommon & { kind: 'vmnic'; nic?: Id; mac?: string; descriptor?: boolean });
 
 export interface PortInfo {
@@ -88,6 +88,7 @@ function portRequest(spec: PortSpec, txn: number): StructValues['vpc_swport_t'] 
   if (spec.vni !== undefined) { req.vni = checkVni(spec.vni); flags |= VPC_FLAG_SWP_VNI; }
   if (spec.id !== undefined) req.port_id = Array.from(idBytes(spec.id, 'port id'));
   if (spec.kind === 'uplink' && spec.vcc !== undefined) req.peer_id = Array.from(idBytes(spec.vcc, 'vcc'));
+  if (spec.kind === 'router' && spec.nic !== undefined) req.peer_id = Array.from(idBytes(spec.nic, 'nic'));
   if (spec.kind === 'vmnic') {
     if (spec.nic !== undefined) req.peer_id = Array.from(idBytes(spec.nic, 'nic'));
     if (spec.mac !== undefined) req.smac = macBytes(spec.mac);

@@ -31,6 +31,8 @@ vpc_errno_from_wire(int e)
 	case VPC_EMSGSIZE:      return (EMSGSIZE);
 	case VPC_EOPNOTSUPP:    return (EOPNOTSUPP);
 	case VPC_EAFNOSUPPORT:  return (EAFNOSUPPORT);
+	case VPC_EADDRINUSE:    return (EADDRINUSE);
+	case VPC_EADDRNOTAVAIL: return (EADDRNOTAVAIL);
 	case VPC_ENOBUFS:       return (ENOBUFS);
 	case VPC_ETIMEDOUT:     return (ETIMEDOUT);
 	case VPC_ESTALE:        return (ESTALE);

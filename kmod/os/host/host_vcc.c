@@ -50,9 +50,9 @@ vpc_errno(int e)
 {
 	switch (e) {
 	case EADDRNOTAVAIL:
-		return (49);            /* EADDRNOTAVAIL on FreeBSD */
+		return (VPC_EADDRNOTAVAIL);
 	case EADDRINUSE:
-		return (48);            /* EADDRINUSE */
+		return (VPC_EADDRINUSE);
 	case EPERM:
 	case EACCES:
 		return (VPC_EPERM);

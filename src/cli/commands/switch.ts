@@ -1,0 +1,143 @@
+/** vpcctl switch create|get|list|destroy|set-vni|set-subnet and switch port ... */
+import type { Argv } from 'yargs';
+import { listObjects, newId, Switch, withTxn, type PortInfo, type PortSpec } from '../../vpc/index.ts';
+import { cidr, id, unicastMac, UsageError, vlan, vni } from '../args.ts';
+import { showDone, showId, showList, showOne } from '../output.ts';
+import { run } from '../run.ts';
+
+function switchView(sw: Switch): Record<string, unknown> {
+  const info = sw.info();
+  const c = sw.portCount();
+  return {
+    id: sw.id, vni: c.vni, subnets: sw.subnets(), ports: c.ports, uplink: c.hasUplink, router: c.hasRouter,
+    committed: info.committed, generation: info.generation,
+  };
+}
+
+function portView(p: PortInfo): Record<string, unknown> {
+  return { id: p.id, kind: p.kind, vlan: p.vlan, vni: p.vni, mac: p.mac, peer: p.peer };
+}
+
+const PORT_COLUMNS = ['id', 'kind', 'vlan', 'vni', 'mac', 'peer'];
+
+function portCommand(y: Argv): Argv {
+  return y
+    .command('add <switch>', 'add a port: exactly one of --uplink, --router, --vmnic', (b) => b
+      .positional('switch', { type: 'string', coerce: id('switch'), describe: 'the switch' })
+      .option('uplink', { type: 'boolean', describe: 'an uplink to the node\'s vcc (at most one)' })
+      .option('router', { type: 'boolean', describe: 'the router port (at most one)' })
+      .option('vmnic', { type: 'boolean', describe: 'a vmnic port' })
+      .option('vcc', { type: 'string', coerce: id('--vcc'), describe: 'uplink: the vcc it plugs into' })
+      .option('nic', { type: 'string', coerce: id('--nic'), describe: 'vmnic/router: an existing vmnic to plug in (default for vmnic: make one the port owns)' })
+      .option('mac', { type: 'string', coerce: unicastMac('--mac'), describe: 'vmnic: the MAC of the vmnic the port makes' })
+      .option('vlan', { type: 'number', coerce: vlan('--vlan'), describe: 'VLAN id, 1-4094' })
+      .option('vni', { type: 'number', coerce: vni('--vni'), describe: "VNI (must be the switch's; sets it if unset)" })
+      .option('id', { type: 'string', coerce: id('--id'), describe: 'the port\'s UUID (a retried add then meets EEXIST)' })
+      .check((a) => {
+        const kinds = ['uplink', 'router', 'vmnic'].filter((k) => a[k]);
+        if (kinds.length !== 1) throw new UsageError(`give exactly one of --uplink, --router, --vmnic (got ${kinds.length ? kinds.map((k) => `--${k}`).join(' ') : 'none'})`);
+        if (a.vcc && !a.uplink) throw new UsageError('--vcc goes with --uplink');
+        if (a.nic && a.uplink) throw new UsageError('--nic goes with --vmnic or --router');
+        if (a.mac && (!a.vmnic || a.nic)) throw new UsageError('--mac goes with --vmnic without --nic');
+        return true;
+      })
+      .example('$0 switch port add $SW --uplink --vcc $VCC', 'the uplink to the vcc')
+      .example('$0 switch port add $SW --vmnic --vlan 123 --vni 456', 'the seed\'s vmnic port'),
+    run((a: { switch: string; uplink?: boolean; router?: boolean; vcc?: string; nic?: string; mac?: string; vlan?: number; vni?: number; id?: string }) => {
+      const common = { ...(a.vlan !== undefined ? { vlan: a.vlan } : {}), ...(a.vni !== undefined ? { vni: a.vni } : {}), ...(a.id ? { id: a.id } : {}) };
+      const spec: PortSpec = a.uplink ? { kind: 'uplink', ...common, ...(a.vcc ? { vcc: a.vcc } : {}) }
+        : a.router ? { kind: 'router', ...common, ...(a.nic ? { nic: a.nic } : {}) }
+          : { kind: 'vmnic', ...common, ...(a.nic ? { nic: a.nic } : {}), ...(a.mac ? { mac: a.mac } : {}) };
+      const sw = Switch.open(a.switch);
+      const p = withTxn(sw, (txn) => sw.addPort(spec, { txn }));
+      showOne(portView(p));
+      sw.close();
+    }))
+    .command('list <switch>', "list a switch's ports", (b) => b
+      .positional('switch', { type: 'string', coerce: id('switch'), describe: 'the switch' }),
+    run((a: { switch: string }) => {
+      const sw = Switch.open(a.switch);
+      showList(sw.ports().map(portView), PORT_COLUMNS);
+      sw.close();
+    }))
+    .command('del <switch> <port>', 'delete a port (a vmnic it made goes too)', (b) => b
+      .positional('switch', { type: 'string', coerce: id('switch'), describe: 'the switch' })
+      .positional('port', { type: 'string', coerce: id('port'), describe: 'the port' }),
+    run((a: { switch: string; port: string }) => {
+      const sw = Switch.open(a.switch);
+      sw.delPort(a.port);
+      showDone({ switch: a.switch, port: a.port });
+      sw.close();
+    }))
+    .command('count <switch>', 'how many ports, and whether there is an uplink and a router', (b) => b
+      .positional('switch', { type: 'string', coerce: id('switch'), describe: 'the switch' }),
+    run((a: { switch: string }) => {
+      const sw = Switch.open(a.switch);
+      showOne({ ...sw.portCount() });
+      sw.close();
+    }))
+    .demandCommand(1, 'name a port command');
+}
+
+export function switchCommand(y: Argv): Argv {
+  return y
+    .command('create', 'create a switch (committed); prints its id', (b) => b
+      .option('vni', { type: 'number', coerce: vni('--vni'), describe: 'the one VNI it carries (0: VLAN-tagged frames, never VXLAN)' })
+      .option('subnet', { type: 'string', array: true, coerce: (v: string[]) => v.map(cidr('--subnet')), describe: 'its IPv4 and/or IPv6 subnet: off-subnet traffic goes to the router port' })
+      .option('id', { type: 'string', coerce: id('--id'), describe: 'its UUID (default: a new random one)' })
+      .example('$0 switch create --vni 456 --subnet 10.0.0.0/24', ''),
+    run((a: { vni?: number; subnet?: string[]; id?: string }) => {
+      const sw = Switch.create(a.id ?? newId(), a.vni !== undefined ? { vni: a.vni } : {});
+      try {
+        for (const s of a.subnet ?? []) sw.setSubnet(s);
+        sw.commit();
+      } finally {
+        sw.close();
+      }
+      showId(sw.id);
+    }))
+    .command('get <id>', 'show a switch', (b) => b
+      .positional('id', { type: 'string', coerce: id('id'), describe: 'the switch' }),
+    run((a: { id: string }) => {
+      const sw = Switch.open(a.id);
+      showOne(switchView(sw));
+      sw.close();
+    }))
+    .command('list', 'list switches', (b) => b,
+      run(() => {
+        showList(listObjects('switch').map((o) => {
+          const sw = Switch.open(o.id);
+          const v = switchView(sw);
+          sw.close();
+          return v;
+        }), ['id', 'vni', 'ports', 'uplink', 'router', 'subnets', 'committed']);
+      }))
+    .command('destroy <id>', 'remove a switch and its ports', (b) => b
+      .positional('id', { type: 'string', coerce: id('id'), describe: 'the switch' }),
+    run((a: { id: string }) => {
+      const sw = Switch.open(a.id);
+      sw.destroy();
+      sw.close();
+      showDone({ id: a.id });
+    }))
+    .command('set-vni <id> <vni>', "change a switch's VNI (its learned entries are flushed)", (b) => b
+      .positional('id', { type: 'string', coerce: id('id'), describe: 'the switch' })
+      .positional('vni', { type: 'string', coerce: vni('vni'), describe: 'the VNI, 0-16777215' }),
+    run((a: { id: string; vni: number }) => {
+      const sw = Switch.open(a.id);
+      sw.setVni(a.vni);
+      showDone({ id: a.id, vni: a.vni });
+      sw.close();
+    }))
+    .command('set-subnet <id> <cidr>', "set a switch's IPv4 or IPv6 subnet (a /0 clears that family)", (b) => b
+      .positional('id', { type: 'string', coerce: id('id'), describe: 'the switch' })
+      .positional('cidr', { type: 'string', coerce: cidr('cidr'), describe: 'e.g. 10.0.0.0/24 or 2001:db8::/64' }),
+    run((a: { id: string; cidr: string }) => {
+      const sw = Switch.open(a.id);
+      sw.setSubnet(a.cidr);
+      showDone({ id: a.id, subnet: a.cidr });
+      sw.close();
+    }))
+    .command('port', 'switch ports: add, list, del, count', portCommand)
+    .demandCommand(1, 'name a switch command');
+}

@@ -1,0 +1,224 @@
+/**
+ * vpcctl as an operator runs it: a subprocess against a real vpc-hostd.
+ * The seed's two examples from the shell; every usage error (exit 2, the
+ * message and the command's usage, nothing called); every failed-op path
+ * (exit 1, one line with the errno name, the op and the object); --json
+ * output parsed and checked; docs/vpcctl.md matching the definitions.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { renderDocs } from '../scripts/gen-vpcctl-docs.ts';
+import { startHostd, type Hostd } from './helpers/hostd.ts';
+import { root } from './helpers/paths.ts';
+
+let hostd: Hostd;
+let mappings: string;
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function vpcctl(...args: string[]): Promise<Run> {
+  return new Promise((res) => {
+    const p = spawn(process.execPath, [resolve(root, 'bin/vpcctl.js'), ...args], {
+      env: { ...process.env, VPC_HOSTD_SOCKET: hostd.socket, VPC_MAPPINGS: mappings, COLUMNS: '120' },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    p.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    p.on('exit', (status) => res({ status, stdout, stderr }));
+  });
+}
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await vpcctl(...args);
+  assert.equal(r.status, 0, `vpcctl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+async function json<T = Record<string, unknown>>(...args: string[]): Promise<T> {
+  return JSON.parse(await ok(...args, '--json')) as T;
+}
+
+before(async () => {
+  hostd = await startHostd({ setEnv: false });
+  mappings = join(hostd.dir, 'mappings.json');
+});
+after(async () => { await hostd.stop(); });
+
+describe('the seed examples from the shell', () => {
+  test('a vmnic: create it, then set its MAC', async () => {
+    const id = await ok('vmnic', 'create');
+    assert.match(id, /^[0-9a-f-]{36}$/);
+    await ok('vmnic', 'set-mac', id, '02:00:00:00:00:01');
+    const nic = await json('vmnic', 'get', id);
+    assert.equal(nic.mac, '02:00:00:00:00:01');
+    assert.equal(nic.committed, true);
+  });
+
+  test('a switch: uplink and router if it has no ports, then a vmnic port with VLAN 123 and VNI 456', async () => {
+    const sw = await ok('switch', 'create');
+    const count = await json<{ ports: number }>('switch', 'port', 'count', sw);
+    if (count.ports === 0) {
+      assert.equal((await json('switch', 'port', 'add', sw, '--uplink')).kind, 'uplink');
+      assert.equal((await json('switch', 'port', 'add', sw, '--router')).kind, 'router');
+    }
+    const p = await json('switch', 'port', 'add', sw, '--vmnic', '--vlan', '123', '--vni', '456');
+    assert.deepEqual([p.kind, p.vlan, p.vni], ['vmnic', 123, 456]);
+    assert.match(String(p.peer), /^[0-9a-f-]{36}$/, 'the port made a vmnic');
+    await ok('vmnic', 'set-mac', String(p.peer), '02:00:00:00:00:02');
+    const ports = await json<Array<Record<string, unknown>>>('switch', 'port', 'list', sw);
+    assert.deepEqual(ports.map((x) => x.kind), ['uplink', 'router', 'vmnic']);
+    assert.equal(ports[2]!.mac, '02:00:00:00:00:02');
+    const s = await json('switch', 'get', sw);
+    assert.deepEqual([s.vni, s.ports, s.uplink, s.router], [456, 3, true, true]);
+    const table = await ok('switch', 'port', 'list', sw);
+    assert.match(table.split('\n')[0]!, /^ID\s+KIND\s+VLAN\s+VNI\s+MAC\s+PEER$/);
+  });
+});
+
+describe('every command, with --json', () => {
+  test('vcc, cam, stats, status, lists, destroy', async () => {
+    const vcc = (await json('vcc', 'create', '--ipv4', '127.0.0.1', '--port', '47890')).id as string;
+    assert.deepEqual(await json('vcc', 'get', vcc).then((v) => [v.ipv4, v.port]), ['127.0.0.1', 47890]);
+    const sw = (await json('switch', 'create', '--vni', '700', '--subnet', '10.7.0.0/24')).id as string;
+    await ok('switch', 'port', 'add', sw, '--uplink', '--vcc', vcc);
+    assert.deepEqual((await json('switch', 'get', sw)).subnets, ['10.7.0.0/24']);
+    await ok('cam', 'set', sw, '02:00:00:00:07:01', '--vtep', '198.51.100.9', '--ttl', '60000', '--revision', '3');
+    await ok('cam', 'set', sw, '02:00:00:00:07:02', '--negative', '--ttl', '5000');
+    const e = await json('cam', 'get', sw, '02:00:00:00:07:01');
+    assert.deepEqual([e.kind, e.vtep, e.port, e.vni, e.revision, e.used], ['remote', '198.51.100.9', 4789, 700, 3, false]);
+    assert.equal((await json<unknown[]>('cam', 'dump', sw)).length, 2);
+    await ok('cam', 'del', sw, '02:00:00:00:07:01');
+    assert.deepEqual(await json('cam', 'flush', sw), { flushed: 1 });
+    const st = await json('stats', sw);
+    assert.equal(st.switch, sw);
+    assert.equal(typeof st.upcalls, 'number');
+    const status = await json('status');
+    assert.equal(status.reachable, true);
+    assert.ok((status.switch as number) >= 1);
+    assert.ok((await json<unknown[]>('switch', 'list')).length >= 2);
+    assert.ok((await json<unknown[]>('vmnic', 'list')).length >= 1);
+    assert.deepEqual(await json('upcall', 'stats').then((u) => u.readers), 0);
+    await ok('switch', 'set-vni', sw, '701');
+    await ok('switch', 'destroy', sw);
+    assert.equal((await vpcctl('switch', 'get', sw)).status, 1);
+  });
+
+  test('map set, get, list, del on the file directory', async () => {
+    await ok('map', 'set', '100', '02:00:00:00:02:02', '198.51.100.2');
+    await ok('map', 'set', '100', '02:00:00:00:02:03', '2001:db8:1::2', '--port', '4790');
+    const m = await json('map', 'get', '100', '02:00:00:00:02:03');
+    assert.deepEqual([m.vtep, m.port], ['2001:db8:1::2', 4790]);
+    assert.equal((await json<unknown[]>('map', 'list', '--vni', '100')).length, 2);
+    await ok('map', 'del', '100', '02:00:00:00:02:02');
+    assert.equal((await json<unknown[]>('map', 'list')).length, 1);
+    assert.match(readFileSync(mappings, 'utf8'), /"version": 1/);
+  });
+});
+
+describe('usage errors: exit 2, the message and the usage, nothing called', () => {
+  const UUID = '3f0c5e4a-9b1d-4c2e-8f6a-1b2c3d4e5f60';
+  const cases: Array<[string[], RegExp]> = [
+    [[], /name a command/],
+    [['bogus'], /Unknown argument: bogus/],
+    [['vmnic'], /name a vmnic command/],
+    [['vmnic', 'get', 'not-a-uuid'], /id: expected a UUID like/],
+    [['vmnic', 'create', '--mac', '02:00:00:00:00'], /--mac: expected a MAC address like 02:00:00:00:00:01/],
+    [['vmnic', 'create', '--mac', '01:00:5e:00:00:01'], /--mac: expected a unicast MAC/],
+    [['vmnic', 'create', '--ifname', 'this-name-is-too-long'], /--ifname: expected an interface name/],
+    [['vmnic', 'set-mac', UUID], /Not enough non-option arguments/],
+    [['switch', 'create', '--vni', '16777216'], /--vni: expected a VNI \(24 bits\) 0-16777215/],
+    [['switch', 'create', '--subnet', '10.0.0.0/33'], /prefix \/33 is too long for IPv4/],
+    [['switch', 'port', 'add', UUID], /give exactly one of --uplink, --router, --vmnic \(got none\)/],
+    [['switch', 'port', 'add', UUID, '--uplink', '--vmnic'], /give exactly one of --uplink, --router, --vmnic \(got --uplink --vmnic\)/],
+    [['switch', 'port', 'add', UUID, '--vmnic', '--vlan', '0'], /--vlan: expected a VLAN id 1-4094, got '0'/],
+    [['switch', 'port', 'add', UUID, '--vmnic', '--vlan', '4095'], /--vlan: expected a VLAN id 1-4094, got '4095'/],
+    [['switch', 'port', 'add', UUID, '--vmnic', '--vcc', UUID], /--vcc goes with --uplink/],
+    [['cam', 'set', UUID, '02:00:00:00:00:09'], /give exactly one of --vtep and --negative/],
+    [['cam', 'set', UUID, '02:00:00:00:00:09', '--vtep', '300.1.1.1'], /--vtep: expected an IPv4 or IPv6 address/],
+    [['cam', 'set', UUID, '02:00:00:00:00:09', '--vtep', '198.51.100.1', '--port', '70000'], /--port: expected a UDP port 1-65535/],
+    [['cam', 'flush'], /give exactly one of a switch, --vni N, --all/],
+    [['vcc', 'create'], /give --ipv4 and\/or --ipv6/],
+    [['vcc', 'create', '--ipv4', '2001:db8::1'], /--ipv4: expected an IPv4 address/],
+    [['vcc', 'create', '--ipv4', '198.51.100.1', '--mtu', '100'], /--mtu: expected an MTU 576-65535/],
+    [['map', 'set', '100', '02:00:00:00:00:09', 'nowhere'], /vtep: expected an IPv4 or IPv6 address/],
+    [['map', 'list', '--etcd-endpoints', 'localhost'], /--etcd-endpoints: expected URLs like http:\/\/127\.0\.0\.1:2379/],
+    [['map', 'list', '--mappings', '/x', '--etcd-endpoints', 'http://127.0.0.1:1'], /give --mappings or --etcd-endpoints, not both/],
+    [['upcall', 'watch', '--count', '0'], /--count: expected a count 1-/],
+  ];
+  test('each one, and nothing was created by any', async () => {
+    const before = (await json('status')).objects;
+    // Four at a time: each is a process of its own.
+    for (let i = 0; i < cases.length; i += 4) {
+      await Promise.all(cases.slice(i, i + 4).map(async ([args, want]) => {
+        const r = await vpcctl(...args);
+        assert.equal(r.status, 2, `vpcctl ${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, want, `vpcctl ${args.join(' ')}`);
+        assert.match(r.stderr, /\n\nvpcctl( [a-z-]+)*( <[a-z]+>)*/, `the usage follows: ${r.stderr}`);
+        assert.equal(r.stdout, '');
+      }));
+    }
+    assert.equal((await json('status')).objects, before, 'nothing was created');
+  });
+});
+
+describe('failed operations: exit 1, one line naming the errno, the op and the object', () => {
+  test('each', async () => {
+    const sw = await ok('switch', 'create', '--vni', '800');
+    await ok('switch', 'port', 'add', sw, '--uplink');
+    const nic = await ok('vmnic', 'create', '--mac', '02:00:00:00:08:01');
+    await ok('switch', 'port', 'add', sw, '--vmnic', '--nic', nic);
+    const other = await ok('vmnic', 'create', '--mac', '02:00:00:00:08:02');
+    await ok('switch', 'port', 'add', sw, '--vmnic', '--nic', other);
+    const missing = '3f0c5e4a-9b1d-4c2e-8f6a-1b2c3d4e5f60';
+    const cases: Array<[string[], RegExp]> = [
+      [['switch', 'create', '--id', sw], new RegExp(`^vpcctl: EEXIST: vpc_open on switch ${sw}: already exists$`)],
+      [['switch', 'create', '--vni', '800'], /^vpcctl: EEXIST: VPC_OP_SW_SET_VNI on switch [0-9a-f-]+: already exists$/],
+      [['switch', 'port', 'add', sw, '--uplink'], new RegExp(`^vpcctl: EEXIST: VPC_OP_SW_ADD_PORT on switch ${sw}: already exists$`)],
+      [['vmnic', 'get', missing], new RegExp(`^vpcctl: ENOENT: vpc_open on vmnic ${missing}: no such object$`)],
+      [['vmnic', 'set-mac', other, '02:00:00:00:08:01'], /^vpcctl: EEXIST: VPC_OP_NIC_SET_MAC on vmnic .*: already exists$/],
+      [['vmnic', 'destroy', nic], /^vpcctl: EBUSY: VPC_OP_DESTROY on vmnic .*: in use$/],
+      [['switch', 'get', nic], /^vpcctl: ENOENT: vpc_open on switch/],
+      [['cam', 'get', sw, '02:00:00:00:09:09'], /^vpcctl: ENOENT: VPC_OP_SW_CAM_GET on switch/],
+      [['cam', 'del', sw, '02:00:00:00:08:01'], /^vpcctl: EBUSY: VPC_OP_SW_CAM_DEL on switch/],
+      [['cam', 'set', sw, '02:00:00:00:08:01', '--vtep', '198.51.100.1'], /^vpcctl: EBUSY: VPC_OP_SW_CAM_SET on switch/],
+      [['switch', 'port', 'del', sw, missing], /^vpcctl: ENOENT: VPC_OP_SW_DEL_PORT on switch/],
+      [['vcc', 'create', '--ipv4', '198.51.100.77'], /^vpcctl: EADDRNOTAVAIL: VPC_OP_VCC_SET on vcc/],
+      [['map', 'get', '100', '02:00:00:00:09:09'], /^vpcctl: ENOENT: no mapping for VNI 100 MAC 02:00:00:00:09:09/],
+    ];
+    for (const [args, want] of cases) {
+      const r = await vpcctl(...args);
+      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+      assert.match(r.stderr.trim(), want, args.join(' '));
+    }
+  });
+
+  test('no daemon: status says so and exits 1', async () => {
+    const r = await new Promise<Run>((res) => {
+      const p = spawn(process.execPath, [resolve(root, 'bin/vpcctl.js'), 'status', '--json', '--socket', '/nonexistent/hostd.sock']);
+      let stdout = '';
+      let stderr = '';
+      p.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+      p.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      p.on('exit', (status) => res({ status, stdout, stderr }));
+    });
+    assert.equal(r.status, 1);
+    assert.equal(JSON.parse(r.stdout).reachable, false);
+    assert.match(r.stderr, /ECONNREFUSED: the vpc kernel is not reachable at host \(\/nonexistent\/hostd\.sock\)/);
+  });
+});
+
+test('docs/vpcctl.md matches the definitions (npm run gen:docs)', async () => {
+  const current = readFileSync(resolve(root, 'docs/vpcctl.md'), 'utf8');
+  const fresh = await renderDocs();
+  if (current !== fresh && process.env.UPDATE_DOCS) writeFileSync(resolve(root, 'docs/vpcctl.md'), fresh);
+  assert.equal(current, fresh, 'regenerate with `npm run gen:docs`');
+});
