@@ -4,10 +4,12 @@
  */
 import { benchCtl } from './ctl.ts';
 import { benchForward } from './forward.ts';
+import { benchUpcall } from './upcall.ts';
 
 const all: Record<string, () => Promise<unknown>> = {
   ctl: benchCtl,
   forward: benchForward,
+  upcall: benchUpcall,
 };
 
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));

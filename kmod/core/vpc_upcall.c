@@ -286,8 +286,13 @@ vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 		os_mtx_unlock(q->mtx);
 		return;
 	}
+	/*
+	 * With every hold slot taken, the request is still worth raising (the
+	 * answer helps the frames that follow); only this frame is dropped, by
+	 * hold() below.  "Lost" is a miss with no room for a request at all.
+	 */
 	pe = NULL;
-	if (q->npending < VPC_PENDING_MAX && q->nheld < VPC_HOLD_MAX)
+	if (q->npending < VPC_PENDING_MAX)
 		pe = vpc_alloc(sizeof(*pe), VPC_M_NOWAIT);
 	if (pe == NULL) {
 		os_mtx_unlock(q->mtx);

@@ -163,12 +163,13 @@ export class Installer {
       const { answer, req } = batch[i]!;
       if (err === null) {
         this.metrics.answers.inc({ result: answer.found ? 'found' : 'not_found' });
+        const latencyMs = Number(now - req.timeNs) / 1e6;
         if (answer.found) {
           this.metrics.installed.inc();
-          this.metrics.latency.observe(Number(now - req.timeNs) / 1e9);
+          this.metrics.latency.observe(latencyMs / 1e3);
           this.#remember(req);
         }
-        this.log.debug({ req: req.id.toString(), found: answer.found }, 'answered');
+        this.log.debug({ req: req.id.toString(), found: answer.found, latencyMs }, 'answered');
       } else {
         // ESTALE: handed out again meanwhile (the newer delivery gets its own
         // answer); ENOENT: timed out or answered already.
