@@ -385,3 +385,49 @@ vpc_cam_sweep(struct vpc_switch *sw, uint64_t now)
 	}
 	cam->sweep_at = (cam->sweep_at + i) & t->mask;
 }
+
+/* Bookkeeping against the table itself (vpc_check.c). */
+void
+vpc_cam_check(struct vpc_switch *sw, struct vpc_check *c)
+{
+	struct vpc_cam *cam = sw->cam;
+	struct vpc_camtab *t;
+	uint32_t i, live = 0, tombs = 0, specific = 0;
+
+	os_mtx_lock(sw->mtx);
+	t = cam->tab;
+	for (i = 0; i <= t->mask; i++) {
+		const struct vpc_cam_ent *e = t->slot[i];
+
+		if (e == NULL)
+			continue;
+		if (e == CAM_TOMB) {
+			tombs++;
+			continue;
+		}
+		live++;
+		specific += !vpc_mac_is_zero(e->src);
+		c->checked++;
+		if (e->kind < VPC_CAM_LOCAL || e->kind > VPC_CAM_NEGATIVE)
+			vpc_check_fail(c, "CAM: entry kind", e->kind, VPC_CAM_REMOTE);
+		c->checked++;
+		if (e->kind == VPC_CAM_LOCAL && (e->port == NULL ||
+		    e->port->sw != sw || e->port->obj.dead || e->port->peer == NULL ||
+		    memcmp(obj2nic(e->port->peer)->mac, e->dst, 6) != 0))
+			vpc_check_fail(c, "CAM: a local entry names a live port of "
+			    "this switch with that MAC", 0, 1);
+		c->checked++;
+		if (probe(cam, t, e->dst, e->src) != e)
+			vpc_check_fail(c, "CAM: an entry is found by its key", 0, 1);
+	}
+	c->checked += 4;
+	if (live != cam->used)
+		vpc_check_fail(c, "CAM: live entries", live, cam->used);
+	if (tombs != cam->tombs)
+		vpc_check_fail(c, "CAM: tombstones", tombs, cam->tombs);
+	if (specific != cam->nspecific)
+		vpc_check_fail(c, "CAM: source-specific entries", specific, cam->nspecific);
+	if ((uint64_t)(live + tombs) * 8 > ((uint64_t)t->mask + 1) * 5 + 8)
+		vpc_check_fail(c, "CAM: load under 5/8", live + tombs, (t->mask + 1) * 5 / 8);
+	os_mtx_unlock(sw->mtx);
+}

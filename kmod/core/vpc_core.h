@@ -27,6 +27,12 @@ int  vpc_sys_destroy(struct vpc_sys *sys);
 bool vpc_sys_busy(struct vpc_sys *sys);
 /* Kill every object (handles must be closed first). */
 void vpc_sys_teardown(struct vpc_sys *sys);
+/*
+ * Check every invariant of the object graph (control context; takes the
+ * control lock and the others it needs).  0, or VPC_EPROTO with the first
+ * failure described in why.
+ */
+int  vpc_sys_check(struct vpc_sys *sys, char *why, size_t len);
 
 /*
  * vpc_open(): returns 0 and a new handle for the glue to install, or an errno.

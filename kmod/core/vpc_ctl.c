@@ -97,6 +97,8 @@ static const struct vpc_opdesc optab[] = {
 	    OPF_VALARR),
 	OP(VPC_OP_SYS_UPCALL_STATS, vpc_op_upcall_stats, T_NONE, 0,
 	    sizeof(vpc_upcall_stats_t), 0),
+	OP(VPC_OP_SYS_CHECK, vpc_op_sys_check, T_NONE, 0,
+	    sizeof(vpc_check_result_t), 0),
 };
 
 static const struct vpc_opdesc *

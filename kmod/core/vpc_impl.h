@@ -51,6 +51,7 @@ struct vpc_obj {
 	uint32_t        refs;           /* handles + links + the registry's */
 	uint64_t        serial;         /* creation order */
 	uint64_t        gen;            /* bumps on every change */
+	uint32_t        check_refs;     /* scratch for the invariant checker */
 	/* Transactions (vpc_txn.c). */
 	int32_t         txn_issued;     /* last token handed out */
 	int32_t         txn_seen;       /* txn_issued at the last change */
@@ -141,7 +142,21 @@ struct vpc_sys {
 	struct vpc_vnitab  *vnitab;         /* published */
 	struct vpc_upq     *upq;
 	struct os_counter  *drop_unplugged; /* frames from a vmnic in no switch */
+	uint32_t            last_checks;    /* invariants the last check tested */
 };
+
+/* The invariant checker (vpc_check.c); the first failure is described. */
+struct vpc_check {
+	char    *buf;
+	size_t   len;
+	size_t   at;
+	uint32_t failed;
+	uint32_t checked;
+};
+void vpc_check_fail(struct vpc_check *c, const char *what, uint64_t got,
+         uint64_t want);
+void vpc_cam_check(struct vpc_switch *sw, struct vpc_check *c);
+void vpc_upq_check(struct vpc_sys *sys, struct vpc_check *c);
 
 /* Registry (vpc_registry.c). */
 int             vpc_reg_init(struct vpc_sys *sys);
@@ -404,6 +419,7 @@ typedef int vpc_opfn_t(struct vpc_ctx *x);
 vpc_opfn_t vpc_op_nop, vpc_op_get_txn, vpc_op_commit, vpc_op_destroy,
     vpc_op_get_type, vpc_op_get_id, vpc_op_get_info;                /* vpc_obj_ops.c */
 vpc_opfn_t vpc_op_sys_list, vpc_op_sys_stats;                       /* vpc_sys.c */
+vpc_opfn_t vpc_op_sys_check;                                        /* vpc_check.c */
 vpc_opfn_t vpc_op_nic_set_mac, vpc_op_nic_get_mac;                  /* vpc_nic.c */
 vpc_opfn_t vpc_op_nic_set_ifname, vpc_op_nic_get_ifname;            /* vpc_nic.c */
 vpc_opfn_t vpc_op_sw_port_count, vpc_op_sw_add_port, vpc_op_sw_del_port,

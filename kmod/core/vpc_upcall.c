@@ -595,3 +595,44 @@ vpc_op_upcall_stats(struct vpc_ctx *x)
 	memcpy(x->val, &st, sizeof(st));
 	return (0);
 }
+
+/* The queue's counts against its lists (vpc_check.c). */
+void
+vpc_upq_check(struct vpc_sys *sys, struct vpc_check *c)
+{
+	struct vpc_upq *q = sys->upq;
+	struct vpc_pend *pe;
+	struct vpc_pkt *p;
+	uint32_t n = 0, undelivered = 0, held = 0, nh;
+
+	os_mtx_lock(q->mtx);
+	for (pe = q->all_head; pe != NULL; pe = pe->all_next) {
+		n++;
+		c->checked += 4;
+		if (q->slot[pe->id & (VPC_PENDING_MAX - 1)] != pe)
+			vpc_check_fail(c, "upcalls: a request is in its slot", 0, 1);
+		if (find(q, pe->sw, pe->rec.dstmac) != pe)
+			vpc_check_fail(c, "upcalls: a request is found by (switch, MAC)", 0, 1);
+		if (pe->sw->obj.dead || (pe->in != NULL && pe->in->obj.dead))
+			vpc_check_fail(c, "upcalls: a request for a dead switch or port", 0, 1);
+		for (nh = 0, p = pe->held; p != NULL; p = os_pkt_next(p))
+			nh++;
+		if (nh != pe->nheld)
+			vpc_check_fail(c, "upcalls: a hold queue's length", nh, pe->nheld);
+		held += nh;
+	}
+	for (pe = q->q_head; pe != NULL; pe = pe->q_next) {
+		undelivered++;
+		c->checked++;
+		if (pe->gen != 0)
+			vpc_check_fail(c, "upcalls: queued requests are not handed out", 0, 1);
+	}
+	c->checked += 3;
+	if (n != q->npending)
+		vpc_check_fail(c, "upcalls: pending count", n, q->npending);
+	if (undelivered != q->nundelivered)
+		vpc_check_fail(c, "upcalls: undelivered count", undelivered, q->nundelivered);
+	if (held != q->nheld)
+		vpc_check_fail(c, "upcalls: frames held", held, q->nheld);
+	os_mtx_unlock(q->mtx);
+}

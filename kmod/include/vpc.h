@@ -252,6 +252,10 @@ typedef struct {
 #define VPC_OP_SYS_UPCALL_ANSWER 66
 /* VPC_HANDLE_NONE.  key: none.  val: vpc_upcall_stats_t. */
 #define VPC_OP_SYS_UPCALL_STATS  67
+/* VPC_HANDLE_NONE.  key: none.  val: vpc_check_result_t.  Walks the whole
+ * object graph checking the core's invariants (a debugging aid: it holds
+ * the control lock while it runs). */
+#define VPC_OP_SYS_CHECK         68
 
 /* ---- Switch port flags (the seed's values) ---------------------------- */
 
@@ -546,6 +550,13 @@ typedef struct {
 	uint64_t reserved[2];
 } vpc_upcall_stats_t;
 
+/* SYS_CHECK value. */
+typedef struct {
+	int32_t  result;                /* 0, or EPROTO: an invariant failed */
+	uint32_t checks;                /* how many were checked */
+	char     why[120];              /* the first failure, NUL-terminated */
+} vpc_check_result_t;
+
 /* ---- Layout checks ------------------------------------------------------ */
 
 #define VPC_ASSERT_SIZE(t, n) \
@@ -573,6 +584,7 @@ VPC_ASSERT_SIZE(vpc_upcall_req_t, 104);
 VPC_ASSERT_SIZE(vpc_upcall_ans_t, 56);
 VPC_ASSERT_SIZE(vpc_upcall_hello_t, 16);
 VPC_ASSERT_SIZE(vpc_upcall_stats_t, 64);
+VPC_ASSERT_SIZE(vpc_check_result_t, 128);
 _Static_assert(__builtin_offsetof(vpc_swport_t, flags) == 32, "swport.flags");
 _Static_assert(__builtin_offsetof(vpc_swport_t, descriptor) == 40, "swport.descriptor");
 

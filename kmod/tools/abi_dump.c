@@ -83,6 +83,8 @@ structs(void)
 	S(vpc_upcall_hello_t) F(vpc_upcall_hello_t, magic)
 	    F(vpc_upcall_hello_t, version) F(vpc_upcall_hello_t, req_size)
 	    F(vpc_upcall_hello_t, error) E();
+	S(vpc_check_result_t) F(vpc_check_result_t, result)
+	    F(vpc_check_result_t, checks) F(vpc_check_result_t, why) E();
 	S(vpc_upcall_stats_t) F(vpc_upcall_stats_t, pending)
 	    F(vpc_upcall_stats_t, undelivered) F(vpc_upcall_stats_t, held)
 	    F(vpc_upcall_stats_t, readers) F(vpc_upcall_stats_t, delivered)

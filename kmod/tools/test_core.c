@@ -91,6 +91,18 @@ objects(void)
 	return (st.objects);
 }
 
+/* After every test: the whole graph must still hold together. */
+static void
+check_invariants(void)
+{
+	char why[160];
+
+	if (vpc_sys_check(sys, why, sizeof(why)) != 0) {
+		printf("not ok - %s: invariant violated: %s\n", current, why);
+		failed++;
+	}
+}
+
 /* ---- Tests ------------------------------------------------------------- */
 
 static void
@@ -384,6 +396,7 @@ main(void)
 
 		current = tests[i].name;
 		tests[i].fn();
+		check_invariants();
 		if (failed == before) {
 			printf("ok - %s\n", current);
 			passed++;

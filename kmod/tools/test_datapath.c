@@ -585,12 +585,23 @@ test_datapath(struct vpc_sys *sys, int *failed)
 	dp.sys = sys;
 	dp.failed = failed;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[160];
+		int ok;
+
 		dp.name = cases[i].name;
-		if (cases[i].fn() == 0) {
+		ok = cases[i].fn() == 0;
+		/* After every case the whole graph must still hold together. */
+		if (ok && vpc_sys_check(sys, why, sizeof(why)) != 0) {
+			printf("not ok - datapath %s: invariant violated: %s\n",
+			    dp.name, why);
+			(*failed)++;
+			ok = 0;
+		}
+		if (ok) {
 			printf("ok - datapath %s\n", dp.name);
 			passed++;
 		} else if (i == 0)
-			break;
+			break;          /* nothing else can run without the setup */
 		hloop_reclaim();
 	}
 	for (handles = 0; handles < TEST_MAX_HANDLES; handles++) {

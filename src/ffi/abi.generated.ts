@@ -39,6 +39,7 @@ export const OPS: readonly OpInfo[] = [
   { op: 65, name: "VPC_OP_SYS_STATS", types: 1, keysz: 0, valsz: 128, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 66, name: "VPC_OP_SYS_UPCALL_ANSWER", types: 1, keysz: 56, valsz: 4, keyArray: true, valArray: true, mutating: false, privileged: true, handleOff: -1 },
   { op: 67, name: "VPC_OP_SYS_UPCALL_STATS", types: 1, keysz: 0, valsz: 64, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 68, name: "VPC_OP_SYS_CHECK", types: 1, keysz: 0, valsz: 128, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
 ];
 
 export const VPC_OP_NOP = 0;
@@ -74,6 +75,7 @@ export const VPC_OP_SYS_LIST = 64;
 export const VPC_OP_SYS_STATS = 65;
 export const VPC_OP_SYS_UPCALL_ANSWER = 66;
 export const VPC_OP_SYS_UPCALL_STATS = 67;
+export const VPC_OP_SYS_CHECK = 68;
 
 export const VPC_ABI_VERSION = 1;
 export const VPC_TYPE_NIC = 1;

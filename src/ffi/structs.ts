@@ -77,6 +77,9 @@ const types = {
     pending: 'uint64_t', undelivered: 'uint64_t', held: 'uint64_t', readers: 'uint64_t',
     delivered: 'uint64_t', requeued: 'uint64_t', reserved: koffi.array('uint64_t', 2, 'Array'),
   }),
+  vpc_check_result_t: koffi.struct('vpc_check_result_t', {
+    result: 'int32_t', checks: 'uint32_t', why: koffi.array('uint8_t', 120, 'Array'),
+  }),
   vpc_txn_t: 'int32_t',
   vpc_type_t: 'uint64_t',
 } as const;
@@ -128,6 +131,7 @@ export interface StructValues {
   vpc_upcall_stats_t: {
     pending: number; undelivered: number; held: number; readers: number; delivered: number; requeued: number;
   };
+  vpc_check_result_t: { result: number; checks: number; why: number[] };
   vpc_txn_t: number;
   vpc_type_t: number;
 }

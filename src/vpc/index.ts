@@ -12,7 +12,7 @@ export { Port } from './port.ts';
 export {
   Switch, type AddedPort, type PortCount, type PortInfo, type PortKind, type PortSpec, type SwitchOptions,
 } from './switch.ts';
-export { camFlushVni, kernelDescription, listObjects, ping, systemStats, type SystemStats } from './system.ts';
+export { camFlushVni, checkInvariants, kernelDescription, listObjects, ping, systemStats, type SystemStats } from './system.ts';
 export { withTxn, withTxnAsync, type RetryOptions } from './txn.ts';
 export {
   answerUpcalls, upcallStats, UpcallStream, type UpcallAnswer, type UpcallRequest, type UpcallResult,

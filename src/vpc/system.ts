@@ -1,6 +1,7 @@
 /** Questions about the whole kernel: what exists, how much, is it there. */
 import {
-  backend, encode, VPC_OP_NOP, VPC_OP_SW_CAM_FLUSH, VPC_OP_SYS_LIST, VPC_OP_SYS_STATS, VPC_VNI_ANY,
+  backend, encode, VPC_OP_NOP, VPC_OP_SW_CAM_FLUSH, VPC_OP_SYS_CHECK, VPC_OP_SYS_LIST, VPC_OP_SYS_STATS,
+  VPC_VNI_ANY,
 } from '../ffi/index.ts';
 import { ctlGet, ctlList, ctlRaw, ctlSet, SYSTEM } from './kernel.ts';
 import { checkVni } from './validate.ts';
@@ -47,4 +48,12 @@ export function camFlushVni(vni?: number): number {
   const buf = ctlRaw(SYSTEM, VPC_OP_SW_CAM_FLUSH,
     { struct: 'vpc_cam_flush_t', value: { vni: vni === undefined ? VPC_VNI_ANY : checkVni(vni), flags: 0 } }, 8);
   return Number(buf.readBigUInt64LE(0));
+}
+
+/** The kernel's invariant checker: null when everything holds, else the first failure. */
+export function checkInvariants(): { ok: boolean; checks: number; why: string | undefined } {
+  const v = ctlGet(SYSTEM, VPC_OP_SYS_CHECK, 'vpc_check_result_t');
+  const end = v.why.indexOf(0);
+  const why = String.fromCharCode(...v.why.slice(0, end < 0 ? v.why.length : end));
+  return { ok: v.result === 0, checks: v.checks, why: v.result === 0 ? undefined : why };
 }

@@ -3,7 +3,7 @@
  * changed nothing: every object with its generation and handles, every
  * switch's VNI and ports, every vmnic's MAC, and the core's memory.
  */
-import { listObjects, Nic, Switch, systemStats } from '../../src/vpc/index.ts';
+import { checkInvariants, listObjects, Nic, Switch, systemStats } from '../../src/vpc/index.ts';
 
 export function snapshot(): unknown {
   const objects = listObjects().map((o) => {
@@ -21,5 +21,6 @@ export function snapshot(): unknown {
     return detail;
   });
   const st = systemStats();
-  return { objects, count: st.objects, handles: st.handles, memBytes: st.memBytes, memAllocs: st.memAllocs };
+  const inv = checkInvariants();
+  return { objects, count: st.objects, handles: st.handles, memBytes: st.memBytes, memAllocs: st.memAllocs, invariants: inv.why ?? 'hold' };
 }

@@ -163,8 +163,9 @@ main(int argc, char **argv)
 	struct vpc_sys *sys;
 	struct rlimit rl;
 	sigset_t mask;
-	int c, fd, upfd, error;
+	int c, fd, upfd, error, status = 0;
 	long timeout_ms = 0;
+	char why[160];
 	char *end;
 
 	while ((c = getopt_long(argc, argv, "s:u:t:l:h", opts, NULL)) != -1) {
@@ -246,6 +247,11 @@ main(int argc, char **argv)
 
 	host_upcall_stop();
 	host_ctl_stop();
+	/* Every test that runs a daemon ends here: check the whole graph. */
+	if ((error = vpc_sys_check(sys, why, sizeof(why))) != 0) {
+		os_log(VPC_LOG_ERR, "invariant violated: %s", why);
+		status = 3;
+	}
 	vpc_sys_teardown(sys);
 	hloop_reclaim();
 	host_nic_fini();
@@ -256,5 +262,5 @@ main(int argc, char **argv)
 	hloop_retire(&sigsrc);
 	hloop_fini();
 	os_log(VPC_LOG_INFO, "stopped");
-	return (0);
+	return (status);
 }
