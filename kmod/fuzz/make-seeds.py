@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Writes the fuzzers' seed corpora (kmod/fuzz/corpus/<target>/): a handful of
+well-formed inputs per target, so fuzzing starts past the front doors.
+Re-run after changing an input format; the output is committed."""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def mac(last):
+    return bytes([2, 0, 0, 0, 0, last])
+
+
+# fuzz_ctl: [op index, handle (0x80: exact sizes), keylen, vallen] + key
+def rec(op, handle, key=b"", vallen=0):
+    return bytes([op, handle]) + struct.pack("<HH", len(key), vallen) + key
+
+
+write("ctl", "get-txn", rec(1, 0x80))
+write("ctl", "add-vmnic-port", rec(10, 0x80, bytes(88)))
+write("ctl", "list-all", rec(17, 0xff, bytes(16), 4096))
+write("ctl", "open-then-close", rec(0xf2, 0x01, bytes(16)) + bytes([0xf8, 0, 0, 0, 0, 0]))
+write("ctl", "e2big", bytes([2, 0, 0, 0xff, 0, 0]))
+
+# fuzz_frames: [entry point (0x80: real source MAC)] + frame
+eth = lambda dst, et: dst + mac(0x0a) + struct.pack(">H", et)
+ipv4 = lambda dst: bytes([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 10]) + bytes(dst)
+write("frames", "arp-broadcast", bytes([0x80]) + eth(b"\xff" * 6, 0x0806) + bytes(28))
+write("frames", "to-local", bytes([0x80]) + eth(mac(0x0b), 0x0800) + ipv4([10, 0, 0, 11]))
+write("frames", "to-remote", bytes([0x80]) + eth(mac(0x42), 0x0800) + ipv4([10, 0, 0, 66]))
+write("frames", "off-subnet", bytes([0x80]) + eth(mac(0x01), 0x0800) + ipv4([8, 8, 8, 8]))
+write("frames", "miss", bytes([0x80]) + eth(mac(0x77), 0x86DD) + bytes(40))
+write("frames", "vxlan-in", bytes([3, 0x08, 0, 0, 0, 0, 0, 100, 0]) + eth(mac(0x0a), 0x0800) + ipv4([10, 0, 0, 10]))
+write("frames", "l2-in-vlan7", bytes([4]) + mac(0x0c) + mac(0x99) + b"\x81\x00\x00\x07\x08\x00" + bytes(46))
+
+# fuzz_answers: 56-byte answers; an odd first byte aims at a pending request
+def ans(target, status, af, addr, ttl=0):
+    a = struct.pack("<QQIIBBH4s16sQ", 0, 0, status, ttl, af, 0, 0, bytes(4), addr, 7)
+    return bytes([1, target]) + a[2:]
+
+
+v4 = bytes([198, 51, 100, 2]) + bytes(12)
+write("answers", "found", ans(0, 0, 4, v4, 60000))
+write("answers", "not-found", ans(3, 1, 0, bytes(16)))
+write("answers", "batch", b"".join(ans(i, i % 2, 4 if i % 2 == 0 else 0, v4 if i % 2 == 0 else bytes(16)) for i in range(8)))
+
+# fuzz_wire: struct vpc_wire_req (64 bytes) + key; last byte picks the handle
+def req(kind, op=0, key=b"", vallen=0, idb=bytes(16), typ=0, flags=0):
+    return struct.pack("<IHHII QQ16sQQ", 0x31435056, kind, 0, op, 0, len(key), vallen, idb, typ, flags) + key
+
+
+write("wire", "open-switch", req(1, idb=bytes([0xf0]) + bytes(14) + b"\x09", typ=0x201, flags=2))
+write("wire", "ctl-get-txn", req(2, op=1, vallen=4) + b"\x00")
+write("wire", "ctl-add-port", req(2, op=17, key=bytes(32) + struct.pack("<Q", 8) + bytes(48), vallen=88) + b"\x00")
