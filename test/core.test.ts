@@ -16,6 +16,12 @@ test('core unit tests (C)', () => {
   assert.match(r.stdout, /\d+ passed, 0 failed/);
 });
 
+test('allocation failure at every call site: ENOMEM and nothing changed (C)', () => {
+  const r = spawnSync(resolve(buildDir, 'test_faults'), { encoding: 'utf8' });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /\d+ passed, 0 failed/);
+});
+
 test('the core builds freestanding and needs nothing but os_* (and mem*)', () => {
   const r = spawnSync('make', ['-s', '-C', resolve(root, 'kmod'), 'freestanding'], { encoding: 'utf8' });
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);

@@ -231,7 +231,7 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 		if (cfg->vni == 0)
 			send_l2(sw, p);
 		else if (reinjected)
-			drop(sw, VPC_SWSTAT_HELD_DROPPED, p);   /* gone again */
+			drop(sw, VPC_SWSTAT_DROP_REMISS, p);    /* gone again */
 		else
 			vpc_upcall_miss(sw, in, p, f);
 		return;
@@ -254,12 +254,9 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 			__atomic_store_n(&((struct vpc_cam_ent *)(uintptr_t)e)->used,
 			    1, __ATOMIC_RELAXED);
 		send_remote(sw, e, f, p);
-		if (reinjected)
-			sw_count(sw, VPC_SWSTAT_RELEASED);
 		break;
 	default:
-		drop(sw, reinjected ? VPC_SWSTAT_HELD_DROPPED :
-		    VPC_SWSTAT_DROP_NEGATIVE, p);
+		drop(sw, VPC_SWSTAT_DROP_NEGATIVE, p);
 		break;
 	}
 }
@@ -302,7 +299,7 @@ vpc_fwd_reinject(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p)
 	struct vpc_frame f;
 
 	if (sw->obj.dead || vpc_frame_parse(p, &f) != 0) {
-		drop(sw, VPC_SWSTAT_HELD_DROPPED, p);
+		drop(sw, VPC_SWSTAT_DROP_REMISS, p);
 		return;
 	}
 	forward(sw, in != NULL && !in->obj.dead ? in : NULL, p, &f, true);

@@ -364,29 +364,38 @@ add_port_validate(struct vpc_switch *sw, const vpc_swport_t *req,
 	return (0);
 }
 
-/* Make room for one more port; the table grows by doubling. */
+/*
+ * A bigger port table when this one is full (doubling): allocated while the
+ * op can still fail, installed by ports_install once nothing can.
+ */
 static int
-ports_reserve(struct vpc_switch *sw)
+ports_prepare(struct vpc_switch *sw, struct vpc_port ***np, uint32_t *ncap)
 {
-	struct vpc_port **np;
-	uint32_t ncap;
-
+	*np = NULL;
+	*ncap = sw->cap;
 	if (sw->nports < sw->cap)
 		return (0);
-	ncap = sw->cap == 0 ? 8 : sw->cap * 2;
-	np = vpc_alloc(ncap * sizeof(*np), VPC_M_WAITOK);
+	*ncap = sw->cap == 0 ? 8 : sw->cap * 2;
+	*np = vpc_alloc(*ncap * sizeof(**np), VPC_M_WAITOK);
+	return (*np == NULL ? VPC_ENOMEM : 0);
+}
+
+static void
+ports_install(struct vpc_switch *sw, struct vpc_port **np, uint32_t ncap)
+{
 	if (np == NULL)
-		return (VPC_ENOMEM);
+		return;
 	if (sw->nports > 0)
 		memcpy(np, sw->ports, sw->nports * sizeof(*np));
 	vpc_free(sw->ports, sw->cap * sizeof(*sw->ports));
 	sw->ports = np;
 	sw->cap = ncap;
-	return (0);
 }
 
 /* What SW_ADD_PORT allocates before it links anything. */
 struct add_port_prep {
+	struct vpc_port    **ports;             /* a bigger port table, or NULL */
+	uint32_t             cap;
 	struct vpc_obj      *port, *nic;        /* new objects */
 	struct vpc_hdl      *hdl;
 	struct vpc_portset  *flood, *uplinks;
@@ -405,6 +414,8 @@ add_port_unprepare(struct add_port_prep *a)
 		vpc_obj_kill(a->nic);
 	if (a->port != NULL)
 		vpc_obj_kill(a->port);
+	if (a->ports != NULL)
+		vpc_free(a->ports, a->cap * sizeof(*a->ports));
 	vpc_portset_free_now(a->flood);
 	vpc_portset_free_now(a->uplinks);
 	if (a->local != NULL)
@@ -422,7 +433,7 @@ add_port_prepare(struct vpc_ctx *x, const vpc_swport_t *req,
 	vpc_id_t id;
 	int error;
 
-	if ((error = ports_reserve(sw)) != 0)
+	if ((error = ports_prepare(sw, &a->ports, &a->cap)) != 0)
 		return (error);
 	id = req->port_id;
 	if (vpc_id_is_nil(&id))
@@ -508,6 +519,8 @@ vpc_op_sw_add_port(struct vpc_ctx *x)
 	if (peer != NULL)
 		vpc_obj_ref(peer);      /* the port's link */
 	p->peer = peer;
+	ports_install(sw, a.ports, a.cap);
+	a.ports = NULL;
 	sw->ports[sw->nports++] = p;
 	if (a.cfg != NULL) {
 		vpc_swcfg_publish(sw, a.cfg, req.vni, &sw->cfg->sub4, &sw->cfg->sub6);

@@ -566,6 +566,8 @@ vpc_op_upcall_answer(struct vpc_ctx *x)
 			sw_count(sw, VPC_SWSTAT_NEGATIVE);
 			drop_held(pe);
 		} else if (pe->held != NULL) {
+			/* Released to forwarding, whose own counters say the rest. */
+			os_counter_add(sw->ctr[VPC_SWSTAT_RELEASED], pe->nheld);
 			x->after[x->nafter].sw = sw;
 			x->after[x->nafter].in = pe->in;
 			x->after[x->nafter].pkts = pe->held;

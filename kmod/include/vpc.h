@@ -411,10 +411,11 @@ typedef struct {
 #define VPC_SWSTAT_NEGATIVE      20     /* of which "not found" */
 #define VPC_SWSTAT_TIMEOUTS      21     /* requests that expired unanswered */
 #define VPC_SWSTAT_STALE         22     /* answers refused: stale generation */
-#define VPC_SWSTAT_RELEASED      23     /* held frames sent after an answer */
+#define VPC_SWSTAT_RELEASED      23     /* held frames released to forwarding by an answer */
 #define VPC_SWSTAT_HELD_DROPPED  24     /* held frames dropped: negative, timeout, gone */
 #define VPC_SWSTAT_DROP_HAIRPIN  25     /* destination is the ingress port */
-#define VPC_SWSTAT_COUNT         26
+#define VPC_SWSTAT_DROP_REMISS   26     /* released, but the entry was gone again */
+#define VPC_SWSTAT_COUNT         27
 
 typedef struct {
 	uint64_t c[32];

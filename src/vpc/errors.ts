@@ -21,6 +21,7 @@ const explain: Record<string, string> = {
   EALREADY: 'already done',
   ENOMEM: 'out of memory',
   EMFILE: 'too many open descriptors',
+  EAGAIN: 'the kernel is busy with earlier work (removing interfaces); try again shortly',
   ECONNREFUSED: 'the vpc kernel is not reachable',
   ECONNRESET: 'the vpc kernel went away',
 };
@@ -64,6 +65,8 @@ export class VpcRemovedError extends VpcError {}
 export class VpcNotSupportedError extends VpcError {}
 export class VpcNoSpaceError extends VpcError {}
 export class VpcRangeError extends VpcError {}
+/** Refused for now, nothing changed: the same call may succeed shortly. */
+export class VpcTryAgainError extends VpcError {}
 /** The kernel (vpc-hostd, or the module) cannot be reached. */
 export class VpcUnavailableError extends VpcError {}
 
@@ -81,6 +84,7 @@ const byCode: Record<string, new (errno: number, ctx: VpcErrorContext, detail?: 
   EOPNOTSUPP: VpcNotSupportedError,
   ENOSPC: VpcNoSpaceError,
   ERANGE: VpcRangeError,
+  EAGAIN: VpcTryAgainError,
   ECONNREFUSED: VpcUnavailableError,
   ECONNRESET: VpcUnavailableError,
 };

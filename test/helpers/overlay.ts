@@ -56,10 +56,10 @@ export class Overlay {
     this.lab.ip(cn, 'addr', 'add', `${this.vtep6(cn)}/64`, 'dev', 'u0', 'nodad');
   }
 
-  /** A compute node: its namespace, vpc-hostd and orchestrator. */
-  async addNode(cn: string, hostdArgs: string[] = []): Promise<void> {
+  /** A compute node: its namespace, vpc-hostd (with these flags and environment) and orchestrator. */
+  async addNode(cn: string, hostdArgs: string[] = [], hostdEnv: NodeJS.ProcessEnv = {}): Promise<void> {
     this.addHost(cn);
-    this.hostd[cn] = await startHostd({ netns: this.lab.ns(cn), setEnv: false, socket: join(this.tmp, cn, 'hostd.sock'), args: hostdArgs });
+    this.hostd[cn] = await startHostd({ netns: this.lab.ns(cn), setEnv: false, socket: join(this.tmp, cn, 'hostd.sock'), args: hostdArgs, env: hostdEnv });
     this.node[cn] = await this.startNode(cn);
   }
 

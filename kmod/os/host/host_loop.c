@@ -109,7 +109,7 @@ static struct os_timer *timers;
 struct os_timer *
 os_timer_create(struct os_mtx *m, void (*fn)(void *), void *arg)
 {
-	struct os_timer *t = calloc(1, sizeof(*t));
+	struct os_timer *t = host_fault_alloc() ? NULL : calloc(1, sizeof(*t));
 
 	if (t == NULL)
 		return (NULL);

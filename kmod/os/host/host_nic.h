@@ -5,7 +5,9 @@
 #include <stdint.h>
 
 extern uint64_t host_tap_write_errors;
-extern uint64_t host_fail_tap_write_at;   /* fault injection */
+extern uint64_t host_fail_tap_write_every;   /* fault injection: every Nth write fails */
+/* TAPs still being removed past which a new one is refused (EAGAIN). */
+extern unsigned host_tap_backlog_max;
 /* Wait for the reaper to close every TAP it was given. */
 void host_nic_fini(void);
 

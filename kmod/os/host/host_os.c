@@ -19,11 +19,22 @@ int host_log_level = VPC_LOG_INFO;
 uint64_t host_fail_alloc_at;
 uint64_t host_alloc_calls;
 
+/*
+ * Fault injection: every allocation the core can make goes through here,
+ * its own and the OS objects it asks for (locks, counters, timers), so a
+ * test can fail the Nth one and check the op that saw it undid everything.
+ */
+bool
+host_fault_alloc(void)
+{
+	host_alloc_calls++;
+	return (host_fail_alloc_at != 0 && --host_fail_alloc_at == 0);
+}
+
 void *
 os_alloc(size_t size, int flags)
 {
-	host_alloc_calls++;
-	if (host_fail_alloc_at != 0 && --host_fail_alloc_at == 0)
+	if (host_fault_alloc())
 		return (NULL);
 	if (size == 0)
 		size = 1;
@@ -44,7 +55,7 @@ struct os_mtx {
 struct os_mtx *
 os_mtx_create(const char *name)
 {
-	struct os_mtx *m = calloc(1, sizeof(*m));
+	struct os_mtx *m = host_fault_alloc() ? NULL : calloc(1, sizeof(*m));
 
 	(void)name;
 	if (m != NULL)
@@ -81,7 +92,7 @@ struct os_sx {
 struct os_sx *
 os_sx_create(const char *name)
 {
-	struct os_sx *s = calloc(1, sizeof(*s));
+	struct os_sx *s = host_fault_alloc() ? NULL : calloc(1, sizeof(*s));
 
 	(void)name;
 	if (s != NULL)
@@ -145,7 +156,7 @@ struct os_counter *
 os_counter_alloc(int mflags)
 {
 	(void)mflags;
-	return (calloc(1, sizeof(struct os_counter)));
+	return (host_fault_alloc() ? NULL : calloc(1, sizeof(struct os_counter)));
 }
 
 void

@@ -5,6 +5,7 @@
 #ifndef _HOST_OS_H_
 #define _HOST_OS_H_
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Messages at or below this level are printed (VPC_LOG_*). */
@@ -16,5 +17,7 @@ extern int host_log_level;
  */
 extern uint64_t host_fail_alloc_at;
 extern uint64_t host_alloc_calls;
+/* Counts an allocation and says whether this one is to fail. */
+bool host_fault_alloc(void);
 
 #endif

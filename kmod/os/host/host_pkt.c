@@ -22,7 +22,7 @@ host_pkt_new(const void *data, uint32_t len)
 {
 	struct vpc_pkt *p;
 
-	if (host_fail_alloc_at != 0 && --host_fail_alloc_at == 0)
+	if (host_fault_alloc())
 		return (NULL);
 	p = malloc(sizeof(*p) + HOST_PKT_HEADROOM + len);
 	if (p == NULL)

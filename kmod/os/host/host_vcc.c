@@ -30,6 +30,7 @@
 #include "vpc_core.h"
 #include "host_loop.h"
 #include "host_pkt.h"
+#include "host_vcc.h"
 
 #define RX_BATCH  64
 #define DGRAM_MAX 65536
@@ -42,7 +43,8 @@ struct hvcc {
 	vpc_vcc_t       conf;
 };
 
-uint64_t host_fail_udp_send_at;         /* fault injection: Nth send fails */
+uint64_t host_fail_udp_send_every;      /* fault injection: every Nth send fails */
+static uint64_t udp_sends;
 static uint8_t dgram[DGRAM_MAX];
 
 static int
@@ -360,7 +362,7 @@ os_vcc_output(struct vpc_vcc *vcc, struct vpc_pkt *p,
 	u[6] = u[7] = 0;                /* IPv4: none; IPv6: the kernel's */
 	fill_sa(&ss, &salen, dst->af == VPC_AF_INET ? AF_INET : AF_INET6,
 	    dst->addr, 0);
-	if (host_fail_udp_send_at != 0 && --host_fail_udp_send_at == 0)
+	if (host_fail_udp_send_every != 0 && ++udp_sends % host_fail_udp_send_every == 0)
 		error = VPC_ENOBUFS;    /* injected */
 	else if (sendto(fd, u, len, MSG_DONTWAIT, (struct sockaddr *)&ss, salen) !=
 	    (ssize_t)len)

@@ -23,6 +23,7 @@
 #include "host_ctl.h"
 #include "host_nic.h"
 #include "host_upcall.h"
+#include "host_vcc.h"
 #include "host_loop.h"
 #include "host_os.h"
 #include "host_proto.h"
@@ -208,6 +209,20 @@ main(int argc, char **argv)
 	}
 	if (path == NULL)
 		path = vpc_wire_default_path(defpath, sizeof(defpath));
+	/*
+	 * Test-only knobs: every Nth TAP write or UDP send fails; a smaller bound
+	 * on TAPs still being removed.
+	 */
+	if (getenv("VPC_HOSTD_FAIL_TAP_WRITE_EVERY") != NULL)
+		host_fail_tap_write_every = strtoull(getenv("VPC_HOSTD_FAIL_TAP_WRITE_EVERY"), NULL, 10);
+	if (getenv("VPC_HOSTD_TAP_BACKLOG") != NULL) {
+		unsigned long b = strtoul(getenv("VPC_HOSTD_TAP_BACKLOG"), NULL, 10);
+
+		if (b >= 1 && b < host_tap_backlog_max)
+			host_tap_backlog_max = (unsigned)b;
+	}
+	if (getenv("VPC_HOSTD_FAIL_UDP_SEND_EVERY") != NULL)
+		host_fail_udp_send_every = strtoull(getenv("VPC_HOSTD_FAIL_UDP_SEND_EVERY"), NULL, 10);
 	if (uppath == NULL)
 		uppath = vpc_wire_upcall_path(path, defup, sizeof(defup));
 
