@@ -16,10 +16,10 @@ import {
   VPC_OP_SW_GET_PORT, VPC_OP_SW_SET_VNI, VPC_OP_SYS_LIST, type CtlResult, type OpInfo,
 } from '../src/ffi/index.ts';
 import { newId, Nic, Switch, Vcc, type VpcObject } from '../src/vpc/index.ts';
-import { startHostd, type Hostd } from './helpers/hostd.ts';
+import { startKernel, type Kernel } from './helpers/hostd.ts';
 import { snapshot } from './helpers/state.ts';
 
-let hostd: Hostd;
+let kernel: Kernel;
 let sw: Switch;          // committed, VNI 100: uplink, router, a vmnic port (owned vmnic)
 let sw2: Switch;         // committed, VNI 200
 let nic: Nic;            // committed standalone vmnic, plugged into sw
@@ -29,7 +29,7 @@ let portId: string;
 const handles: Record<number, VpcObject> = {};
 
 before(async () => {
-  hostd = await startHostd();
+  kernel = await startKernel();
   sw = Switch.create(newId(), { vni: 100 });
   sw.addPort({ kind: 'uplink' });
   sw.addPort({ kind: 'router' });
@@ -48,7 +48,7 @@ before(async () => {
 
 after(async () => {
   for (const o of [sw, sw2, nic, loose, vcc]) o.close();
-  await hostd.stop();
+  await kernel.stop();
 });
 
 /** Run a call that must fail with `want`, and leave everything as it was. */

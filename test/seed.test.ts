@@ -11,12 +11,12 @@ import {
   VPC_OP_NIC_GET_MAC, VPC_OP_NIC_SET_MAC, VPC_OP_SW_ADD_PORT, VPC_OP_SW_GET_PORT_COUNT,
 } from '../src/ffi/index.ts';
 import { newId, Nic, Switch, withTxn } from '../src/vpc/index.ts';
-import { startHostd, type Hostd } from './helpers/hostd.ts';
+import { startKernel, type Kernel } from './helpers/hostd.ts';
 import { parse } from 'uuid';
 
-let hostd: Hostd;
-before(async () => { hostd = await startHostd(); });
-after(async () => { await hostd.stop(); });
+let kernel: Kernel;
+before(async () => { kernel = await startKernel(); });
+after(async () => { await kernel.stop(); });
 
 const word = (type: number) => 1 | (type << 8);
 

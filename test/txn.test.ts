@@ -7,21 +7,21 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { newId, Switch } from '../src/vpc/index.ts';
 import { startClient, type Client } from './helpers/client.ts';
-import { startHostd, type Hostd } from './helpers/hostd.ts';
+import { startKernel, type Kernel } from './helpers/hostd.ts';
 
-let hostd: Hostd;
+let kernel: Kernel;
 let a: Client;
 let b: Client;
 
 before(async () => {
-  hostd = await startHostd();
+  kernel = await startKernel();
   a = await startClient();
   b = await startClient();
 });
 after(async () => {
   await a.call('exit').catch(() => {});
   await b.call('exit').catch(() => {});
-  await hostd.stop();
+  await kernel.stop();
 });
 
 test('ESTALE when another process changed the object; own changes keep the token', async () => {

@@ -22,7 +22,11 @@
 
 #include "vpc.h"
 
-#ifndef _KERNEL
+#ifdef _KERNEL
+/* What <stddef.h>/<stdint.h> give the core elsewhere (vpc.h, hosted side). */
+#include <sys/_null.h>
+#include <sys/stdint.h>
+#else
 #include <stdbool.h>
 #endif
 

@@ -89,3 +89,28 @@ export async function startHostd(opts: HostdOptions = {}): Promise<Hostd> {
     },
   };
 }
+
+/** What a test that only needs "a vpc kernel" holds: stop() when done. */
+export interface Kernel {
+  stop(): Promise<string>;
+}
+
+/**
+ * A vpc kernel for tests that run on either backend: a private vpc-hostd
+ * on Linux; on FreeBSD (VPC_BACKEND=freebsd, the Vagrant VM) the loaded
+ * vpc.ko, which such a test must leave as it found it.
+ */
+export async function startKernel(): Promise<Kernel> {
+  if (process.env.VPC_BACKEND !== 'freebsd') return startHostd();
+  const { systemStats } = await import('../../src/vpc/index.ts');
+  const before = systemStats();
+  return {
+    async stop() {
+      const now = systemStats();
+      if (now.objects !== before.objects || now.handles !== before.handles) {
+        throw new Error(`vpc.ko: the test left ${now.objects - before.objects} object(s), ${now.handles - before.handles} handle(s)`);
+      }
+      return '';
+    },
+  };
+}

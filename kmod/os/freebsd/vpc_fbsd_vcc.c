@@ -1,0 +1,400 @@
+/*-
+ * SPDX-License-Identifier: BSD-2-Clause
+ *
+ * vpc_fbsd_vcc.c: a vcc, this node's VXLAN endpoint, is a kernel UDP socket
+ * per address family, bound to the configured address and port, in vnet0
+ * (the underlay is the host's network, whoever configured it).
+ *
+ * Receive: udp_set_kernel_tunneling(), set between socreate() and sobind()
+ * as if_vxlan.c does.  udp_input() calls us inside the network epoch with
+ * the inpcb referenced but unlocked; we must consume the mbuf and must not
+ * sleep.  We strip IP and UDP and give the VXLAN payload to the core.
+ *
+ * Transmit: as if_vxlan.c does, we build UDP and IP/IPv6 ourselves in
+ * front of what the core gives us (VXLAN header + inner frame) and call
+ * ip_output()/ip6_output() directly, so the UDP source port is the one the
+ * core picked from the inner flow (RFC 7348 §5; a bound socket could not
+ * vary it).  IPv4 carries a zero UDP checksum (allowed by RFC 7348);
+ * IPv6 gets a real one (CSUM_UDP_IPV6: the stack or the NIC finishes it).
+ * The VTEP never fragments: a packet over the configured underlay MTU is
+ * refused here (EMSGSIZE), and DF / IP6PO_DONTFRAG make the stack refuse
+ * one that does not fit the outgoing interface; the core counts both.
+ *
+ * VNI 0 (a raw L2 uplink on l2_ifname) is not implemented on FreeBSD yet:
+ * receiving raw frames from an arbitrary ifnet needs a netgraph or
+ * if_bridge-like hook we do not have.  VCC_SET with an l2_ifname answers
+ * EOPNOTSUPP, so the operator learns at configuration time, not by loss.
+ */
+#include "opt_inet.h"
+#include "opt_inet6.h"
+
+#include <sys/param.h>
+#include <sys/systm.h>
+#include <sys/kernel.h>
+#include <sys/malloc.h>
+#include <sys/mbuf.h>
+#include <sys/proc.h>
+#include <sys/protosw.h>
+#include <sys/socket.h>
+#include <sys/socketvar.h>
+#include <sys/sysctl.h>
+#include <sys/ucred.h>
+
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_var.h>
+#include <net/route.h>
+#include <net/vnet.h>
+
+#include <netinet/in.h>
+#include <netinet/in_pcb.h>
+#include <netinet/in_var.h>
+#include <netinet/ip.h>
+#include <netinet/ip_var.h>
+#include <netinet/udp.h>
+#include <netinet/udp_var.h>
+#include <netinet/ip6.h>
+#include <netinet6/in6_var.h>
+#include <netinet6/ip6_var.h>
+
+#include "vpc_core.h"
+#include "vpc_fbsd.h"
+
+struct vcc_softc {
+	struct vpc_vcc	*vcc;		/* NULL once detached */
+	struct vnet	*vnet;		/* where the sockets live */
+	struct socket	*so4;
+	struct socket	*so6;
+	vpc_vcc_t	 conf;		/* immutable: a change makes a new softc */
+	struct epoch_context epoch_ctx;
+};
+
+static struct vcc_softc *
+vcc_of(struct vpc_vcc *vcc)
+{
+	return (atomic_load_ptr((struct vcc_softc **)vpc_vcc_osp(vcc)));
+}
+
+/* ---- Receive (udp_input, in the network epoch) ------------------------------- */
+
+static bool
+vcc_udp_input(struct mbuf *m, int off, struct inpcb *inp __unused,
+    const struct sockaddr *sa __unused, void *ctx)
+{
+	struct vcc_softc *sc = ctx;
+	struct vpc_vcc *vcc;
+
+	M_ASSERTPKTHDR(m);
+	NET_EPOCH_ASSERT();
+	vcc = atomic_load_ptr(&sc->vcc);
+	if (vcc == NULL) {
+		m_freem(m);
+		return (true);
+	}
+	/* The VXLAN header first; the outer packet's metadata is not the
+	 * inner frame's (checksum flags above all). */
+	m_adj_decap(m, off + sizeof(struct udphdr));
+	m->m_pkthdr.csum_flags = 0;
+	m->m_flags &= ~(M_BCAST | M_MCAST);
+	m_clrprotoflags(m);
+	vpc_vcc_input(vcc, vpc_m2pkt(m));
+	return (true);
+}
+
+/* ---- Sockets (control context) ---------------------------------------------- */
+
+static void
+vcc_close(struct vcc_softc *sc)
+{
+	if (sc->so4 != NULL) {
+		(void)udp_set_kernel_tunneling(sc->so4, NULL, NULL, NULL);
+		soclose(sc->so4);
+		sc->so4 = NULL;
+	}
+	if (sc->so6 != NULL) {
+		(void)udp_set_kernel_tunneling(sc->so6, NULL, NULL, NULL);
+		soclose(sc->so6);
+		sc->so6 = NULL;
+	}
+}
+
+static int
+vcc_socket(struct vcc_softc *sc, int af, struct socket **sop)
+{
+	union {
+		struct sockaddr		sa;
+		struct sockaddr_in	sin;
+		struct sockaddr_in6	sin6;
+	} local;
+	struct thread *td = curthread;
+	struct socket *so;
+	int error;
+
+	bzero(&local, sizeof(local));
+	if (af == AF_INET) {
+		local.sin.sin_len = sizeof(local.sin);
+		local.sin.sin_family = AF_INET;
+		local.sin.sin_port = htons(sc->conf.udp_port);
+		memcpy(&local.sin.sin_addr, sc->conf.addr4, 4);
+	} else {
+		local.sin6.sin6_len = sizeof(local.sin6);
+		local.sin6.sin6_family = AF_INET6;
+		local.sin6.sin6_port = htons(sc->conf.udp_port);
+		memcpy(&local.sin6.sin6_addr, sc->conf.addr6, 16);
+	}
+
+	error = socreate(af, &so, SOCK_DGRAM, IPPROTO_UDP, td->td_ucred, td);
+	if (error != 0)
+		return (error);
+	error = udp_set_kernel_tunneling(so, vcc_udp_input, NULL, sc);
+	if (error == 0 && af == AF_INET6) {
+		struct sockopt sopt;
+		int one = 1;
+
+		bzero(&sopt, sizeof(sopt));
+		sopt.sopt_dir = SOPT_SET;
+		sopt.sopt_level = IPPROTO_IPV6;
+		sopt.sopt_name = IPV6_V6ONLY;
+		sopt.sopt_val = &one;
+		sopt.sopt_valsize = sizeof(one);
+		error = sosetopt(so, &sopt);
+	}
+	if (error == 0)
+		error = sobind(so, &local.sa, td);
+	if (error != 0) {
+		soclose(so);
+		return (error);
+	}
+	*sop = so;
+	return (0);
+}
+
+static struct vcc_softc *
+vcc_open(struct vpc_vcc *vcc, const vpc_vcc_t *conf, int *errorp)
+{
+	struct vcc_softc *sc;
+	int error = 0;
+
+	sc = malloc(sizeof(*sc), M_VPC, M_WAITOK | M_ZERO);
+	sc->vcc = vcc;
+	sc->conf = *conf;
+#ifdef VIMAGE
+	sc->vnet = vnet0;
+#endif
+	CURVNET_SET(sc->vnet);
+#ifdef INET
+	if ((conf->flags & VPC_VCC_INET) != 0)
+		error = vcc_socket(sc, AF_INET, &sc->so4);
+#else
+	if ((conf->flags & VPC_VCC_INET) != 0)
+		error = EAFNOSUPPORT;
+#endif
+#ifdef INET6
+	if (error == 0 && (conf->flags & VPC_VCC_INET6) != 0)
+		error = vcc_socket(sc, AF_INET6, &sc->so6);
+#else
+	if (error == 0 && (conf->flags & VPC_VCC_INET6) != 0)
+		error = EAFNOSUPPORT;
+#endif
+	if (error != 0)
+		vcc_close(sc);
+	CURVNET_RESTORE();
+	if (error != 0) {
+		free(sc, M_VPC);
+		*errorp = error;
+		return (NULL);
+	}
+	return (sc);
+}
+
+static void
+vcc_free(epoch_context_t ctx)
+{
+	struct vcc_softc *sc = __containerof(ctx, struct vcc_softc, epoch_ctx);
+
+	free(sc, M_VPC);
+}
+
+/* Close now, free after the epoch (a callback or an output may be in it). */
+static void
+vcc_retire(struct vcc_softc *sc)
+{
+	atomic_store_ptr(&sc->vcc, NULL);
+	CURVNET_SET(sc->vnet);
+	vcc_close(sc);
+	CURVNET_RESTORE();
+	NET_EPOCH_CALL(vcc_free, &sc->epoch_ctx);
+}
+
+/*
+ * The old sockets hold the address, so they go first; if the new
+ * configuration cannot be applied, the old one is put back (as the host
+ * kernel does).
+ */
+int
+os_vcc_configure(struct vpc_vcc *vcc, const vpc_vcc_t *conf)
+{
+	struct vcc_softc *old = vcc_of(vcc), *sc;
+	int error = 0, ignored;
+
+	if (conf->l2_ifname[0] != '\0')
+		return (EOPNOTSUPP);	/* VNI 0 raw L2: see the top */
+	if (old != NULL) {
+		CURVNET_SET(old->vnet);
+		vcc_close(old);
+		CURVNET_RESTORE();
+	}
+	sc = vcc_open(vcc, conf, &error);
+	if (sc == NULL && old != NULL)
+		sc = vcc_open(vcc, &old->conf, &ignored);
+	atomic_store_rel_ptr((uintptr_t *)vpc_vcc_osp(vcc), (uintptr_t)sc);
+	if (old != NULL)
+		vcc_retire(old);
+	return (error);
+}
+
+void
+os_vcc_detach(struct vpc_vcc *vcc)
+{
+	struct vcc_softc *sc = vcc_of(vcc);
+
+	if (sc == NULL)
+		return;
+	atomic_store_rel_ptr((uintptr_t *)vpc_vcc_osp(vcc), (uintptr_t)NULL);
+	vcc_retire(sc);
+}
+
+/* ---- Transmit (data path, in the epoch; consumes p) ----------------------------- */
+
+#ifdef INET
+static int
+vcc_output4(struct vcc_softc *sc, struct mbuf *m,
+    const struct vpc_underlay *dst, uint16_t sport)
+{
+	struct udphdr *uh;
+	struct ip *ip;
+	int len = m->m_pkthdr.len;
+
+	M_PREPEND(m, sizeof(*ip) + sizeof(*uh), M_NOWAIT);
+	if (m == NULL)
+		return (ENOBUFS);
+	ip = mtod(m, struct ip *);
+	ip->ip_tos = 0;
+	ip->ip_len = htons(m->m_pkthdr.len);
+	ip->ip_off = htons(IP_DF);
+	ip->ip_ttl = V_ip_defttl;
+	ip->ip_p = IPPROTO_UDP;
+	ip->ip_sum = 0;
+	memcpy(&ip->ip_src, sc->conf.addr4, 4);
+	memcpy(&ip->ip_dst, dst->addr, 4);
+	uh = (struct udphdr *)(ip + 1);
+	uh->uh_sport = htons(sport);
+	uh->uh_dport = htons(dst->port);
+	uh->uh_ulen = htons(len + sizeof(*uh));
+	uh->uh_sum = 0;
+	/* ip_output() sets version, header length and id, and the IP sum. */
+	return (ip_output(m, NULL, NULL, 0, NULL, NULL));
+}
+#endif
+
+#ifdef INET6
+static int
+vcc_output6(struct vcc_softc *sc, struct mbuf *m,
+    const struct vpc_underlay *dst, uint16_t sport)
+{
+	struct ip6_pktopts opts;
+	struct ip6_hdr *ip6;
+	struct udphdr *uh;
+	int len = m->m_pkthdr.len;
+
+	M_PREPEND(m, sizeof(*ip6) + sizeof(*uh), M_NOWAIT);
+	if (m == NULL)
+		return (ENOBUFS);
+	ip6 = mtod(m, struct ip6_hdr *);
+	ip6->ip6_flow = 0;
+	ip6->ip6_vfc = IPV6_VERSION;
+	ip6->ip6_plen = 0;		/* ip6_output() fills it in */
+	ip6->ip6_nxt = IPPROTO_UDP;
+	ip6->ip6_hlim = V_ip6_defhlim;
+	memcpy(&ip6->ip6_src, sc->conf.addr6, 16);
+	memcpy(&ip6->ip6_dst, dst->addr, 16);
+	uh = (struct udphdr *)(ip6 + 1);
+	uh->uh_sport = htons(sport);
+	uh->uh_dport = htons(dst->port);
+	uh->uh_ulen = htons(len + sizeof(*uh));
+	uh->uh_sum = in6_cksum_pseudo(ip6, len + sizeof(*uh), IPPROTO_UDP, 0);
+	m->m_pkthdr.csum_flags = CSUM_UDP_IPV6;
+	m->m_pkthdr.csum_data = offsetof(struct udphdr, uh_sum);
+
+	ip6_initpktopts(&opts);
+	opts.ip6po_flags |= IP6PO_DONTFRAG;
+	return (ip6_output(m, &opts, NULL, 0, NULL, NULL, NULL));
+}
+#endif
+
+int
+os_vcc_output(struct vpc_vcc *vcc, struct vpc_pkt *p,
+    const struct vpc_underlay *dst, uint16_t sport)
+{
+	struct vcc_softc *sc = vcc_of(vcc);
+	struct mbuf *m = vpc_pkt2m(p);
+	uint32_t mtu, hdrlen;
+	int error;
+
+	NET_EPOCH_ASSERT();
+	if (sc == NULL) {
+		m_freem(m);
+		return (ENXIO);
+	}
+	if (dst->af == VPC_AF_INET &&
+	    (sc->conf.flags & VPC_VCC_INET) != 0)
+		hdrlen = sizeof(struct ip) + sizeof(struct udphdr);
+	else if (dst->af == VPC_AF_INET6 &&
+	    (sc->conf.flags & VPC_VCC_INET6) != 0)
+		hdrlen = sizeof(struct ip6_hdr) + sizeof(struct udphdr);
+	else {
+		m_freem(m);
+		return (EAFNOSUPPORT);
+	}
+	mtu = sc->conf.mtu != 0 ? sc->conf.mtu : ETHERMTU;
+	if ((uint32_t)m->m_pkthdr.len + hdrlen > mtu) {
+		m_freem(m);
+		return (EMSGSIZE);	/* never fragment */
+	}
+
+	/* Nothing of the inner frame's metadata applies to the outer packet. */
+	m->m_nextpkt = NULL;
+	m->m_pkthdr.csum_flags = 0;
+	m->m_flags &= ~(M_BCAST | M_MCAST);
+	m_clrprotoflags(m);
+	M_SETFIB(m, RT_DEFAULT_FIB);
+
+	/* The frame may come from a vmnic in a vnet jail: send in ours. */
+	CURVNET_SET(sc->vnet);
+	switch (dst->af) {
+#ifdef INET
+	case VPC_AF_INET:
+		error = vcc_output4(sc, m, dst, sport);
+		break;
+#endif
+#ifdef INET6
+	case VPC_AF_INET6:
+		error = vcc_output6(sc, m, dst, sport);
+		break;
+#endif
+	default:
+		m_freem(m);
+		error = EAFNOSUPPORT;
+		break;
+	}
+	CURVNET_RESTORE();
+	return (error);
+}
+
+/* VNI 0 raw L2: not implemented (VCC_SET refuses an l2_ifname). */
+int
+os_vcc_output_l2(struct vpc_vcc *vcc __unused, struct vpc_pkt *p)
+{
+	m_freem(vpc_pkt2m(p));
+	return (EOPNOTSUPP);
+}
