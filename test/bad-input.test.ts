@@ -12,10 +12,10 @@ import {
   backend, encode, errnoName, OPS, sizeOf, VPC_CTL_MAX_KEYLEN, VPC_FLAG_CREATE, VPC_FLAG_DEFAULT,
   VPC_FLAG_OPEN, VPC_FLAG_SWP_DESCRIPTOR, VPC_FLAG_SWP_FW_EGRESS, VPC_FLAG_SWP_FW_INGRESS,
   VPC_FLAG_SWP_ROUTER, VPC_FLAG_SWP_UPLINK, VPC_FLAG_SWP_VLAN_ID, VPC_FLAG_SWP_VMNIC, VPC_FLAG_SWP_VNI,
-  VPC_OP_COMMIT, VPC_OP_DESTROY, VPC_OP_GET_TXN, VPC_OP_NIC_SET_MAC, VPC_OP_SW_ADD_PORT, VPC_OP_SW_DEL_PORT,
+  VPC_OP_COMMIT, VPC_OP_DESTROY, VPC_OP_SYS_AGENT_EVENT, VPC_OP_GET_TXN, VPC_OP_NIC_SET_MAC, VPC_OP_SW_ADD_PORT, VPC_OP_SW_DEL_PORT,
   VPC_OP_SW_GET_PORT, VPC_OP_SW_SET_VNI, VPC_OP_SYS_LIST, type CtlResult, type OpInfo,
 } from '../src/ffi/index.ts';
-import { newId, Nic, Switch, Vcc, type VpcObject } from '../src/vpc/index.ts';
+import { newId, Nic, reportAgentState, Switch, Vcc, VpcArgumentError, type AgentState, type VpcObject } from '../src/vpc/index.ts';
 import { startKernel, type Kernel } from './helpers/hostd.ts';
 import { snapshot } from './helpers/state.ts';
 
@@ -213,6 +213,22 @@ describe('bad values', () => {
     const r = ctl(-1, VPC_OP_SYS_LIST, encode('vpc_list_req_t', {}), 10);
     assert.equal(errnoName(r.errno), 'ERANGE');
     assert.ok(r.vallen >= 64 && r.vallen % 64 === 0, `needed ${r.vallen}`);
+  });
+  test('SYS_AGENT_EVENT: unknown event, padding, a detail unterminated or with a space or quote are EINVAL', () => {
+    const ev = (event: number, detail: string, pad = 0) => {
+      const b = Buffer.alloc(128, 'x'.charCodeAt(0));
+      b.writeUInt32LE(event, 0);
+      b.writeUInt32LE(pad, 4);
+      if (detail !== '<unterminated>') b.write(`${detail}\0`, 8, 'latin1');
+      return b;
+    };
+    for (const [event, detail, pad] of [[0, 'x', 0], [3, 'x', 0], [1, 'x', 1], [1, '<unterminated>', 0],
+      [1, 'two words', 0], [2, 'say"hi"', 0], [1, 'line\nbreak', 0], [1, 'a=b', 0]] as const) {
+      refused('EINVAL', () => ctl(-1, VPC_OP_SYS_AGENT_EVENT, ev(event, detail, pad), 0));
+    }
+    assert.equal(ctl(-1, VPC_OP_SYS_AGENT_EVENT, ev(1, 'file:/etc/vpc/mappings.json'), 0).errno, 0);
+    assert.throws(() => reportAgentState('sleepy' as AgentState), VpcArgumentError);
+    reportAgentState('recovered', 'spaces and "quotes" are made safe');
   });
 });
 

@@ -99,6 +99,8 @@ static const struct vpc_opdesc optab[] = {
 	    sizeof(vpc_upcall_stats_t), 0),
 	OP(VPC_OP_SYS_CHECK, vpc_op_sys_check, T_NONE, 0,
 	    sizeof(vpc_check_result_t), 0),
+	OP(VPC_OP_SYS_AGENT_EVENT, vpc_op_agent_event, T_NONE,
+	    sizeof(vpc_agent_event_t), 0, OPF_PRIV),
 };
 
 static const struct vpc_opdesc *

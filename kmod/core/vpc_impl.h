@@ -431,5 +431,6 @@ vpc_opfn_t vpc_op_cam_set, vpc_op_cam_get, vpc_op_cam_del, vpc_op_cam_flush,
     vpc_op_cam_dump;                                                /* vpc_cam_ops.c */
 vpc_opfn_t vpc_op_vcc_set, vpc_op_vcc_get, vpc_op_vcc_get_stats;    /* vpc_vcc.c */
 vpc_opfn_t vpc_op_upcall_answer, vpc_op_upcall_stats;               /* vpc_upcall.c */
+vpc_opfn_t vpc_op_agent_event;                                      /* vpc_agent_event.c */
 
 #endif /* _VPC_IMPL_H_ */

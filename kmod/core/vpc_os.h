@@ -207,4 +207,9 @@ int os_vcc_output_l2(struct vpc_vcc *vcc, struct vpc_pkt *p);
 struct vpc_sys;
 void os_upcall_notify(struct vpc_sys *sys);
 
+/* Post a lifecycle event of the upcall agent (type "DEGRADED" or
+ * "RECOVERED"; detail already checked: printable, no space or quote).
+ * Called with the control lock (sx) held: must not call into the core. */
+void os_agent_event(const char *type, const char *detail);
+
 #endif /* _VPC_OS_H_ */

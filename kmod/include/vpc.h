@@ -256,6 +256,12 @@ typedef struct {
  * object graph checking the core's invariants (a debugging aid: it holds
  * the control lock while it runs). */
 #define VPC_OP_SYS_CHECK         68
+/* VPC_HANDLE_NONE, priv.  key: vpc_agent_event_t.  val: none.  The upcall
+ * agent reports a change of its state (its directory unreachable, or back):
+ * the kernel posts it as a lifecycle event (FreeBSD: devctl system "VPC",
+ * subsystem "agent", type DEGRADED or RECOVERED, "detail=..."; the host
+ * kernel logs it) so that devd(8) and operators hear of it. */
+#define VPC_OP_SYS_AGENT_EVENT   69
 
 /* ---- Switch port flags (the seed's values) ---------------------------- */
 
@@ -558,12 +564,25 @@ typedef struct {
 	char     why[120];              /* the first failure, NUL-terminated */
 } vpc_check_result_t;
 
+/* SYS_AGENT_EVENT key. */
+#define VPC_AGENT_EV_DEGRADED   1
+#define VPC_AGENT_EV_RECOVERED  2
+#define VPC_AGENT_DETAIL_MAX    120
+typedef struct {
+	uint32_t event;                 /* VPC_AGENT_EV_* */
+	uint32_t _pad0;                 /* 0 */
+	/* NUL-terminated, letters, digits and . _ : / @ , + - only (devd
+	 * splits its variables on spaces and quotes); may be empty. */
+	char     detail[VPC_AGENT_DETAIL_MAX];
+} vpc_agent_event_t;
+
 /* ---- Layout checks ------------------------------------------------------ */
 
 #define VPC_ASSERT_SIZE(t, n) \
 	_Static_assert(sizeof(t) == (n), "ABI size of " #t " changed")
 
 VPC_ASSERT_SIZE(vpc_id_t, 16);
+VPC_ASSERT_SIZE(vpc_agent_event_t, 128);
 VPC_ASSERT_SIZE(vpc_vmnic_t, 12);
 VPC_ASSERT_SIZE(vpc_switch_t, 24);
 VPC_ASSERT_SIZE(vpc_swport_t, 88);

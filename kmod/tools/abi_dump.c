@@ -89,6 +89,8 @@ structs(void)
 	    F(vpc_upcall_stats_t, undelivered) F(vpc_upcall_stats_t, held)
 	    F(vpc_upcall_stats_t, readers) F(vpc_upcall_stats_t, delivered)
 	    F(vpc_upcall_stats_t, requeued) E();
+	S(vpc_agent_event_t) F(vpc_agent_event_t, event)
+	    F(vpc_agent_event_t, _pad0) F(vpc_agent_event_t, detail) E();
 	printf("\n  },\n");
 }
 
@@ -138,6 +140,8 @@ constants(void)
 	C(VPC_VXLAN_PORT); C(VPC_VCC_INET); C(VPC_VCC_INET6);
 	C(VPC_UPCALL_MAGIC); C(VPC_UPCALL_L2MISS); C(VPC_UPCALL_FOUND);
 	C(VPC_UPCALL_NOT_FOUND); C(VPC_UPCALL_BATCH_MAX); C(VPC_UPCALL_TIMEOUT_MS);
+	C(VPC_AGENT_EV_DEGRADED); C(VPC_AGENT_EV_RECOVERED);
+	C(VPC_AGENT_DETAIL_MAX);
 	C(VPC_HOLD_PER_MISS); C(VPC_HOLD_MAX); C(VPC_PENDING_MAX);
 	C(VPC_SWSTAT_RX_FRAMES); C(VPC_SWSTAT_TX_LOCAL); C(VPC_SWSTAT_TX_REMOTE);
 	C(VPC_SWSTAT_RX_REMOTE); C(VPC_SWSTAT_FLOODED); C(VPC_SWSTAT_DROP_RUNT);

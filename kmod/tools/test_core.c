@@ -13,6 +13,7 @@
 #include "host_loop.h"
 #include "test_datapath.h"
 #include "test_handles.h"
+#include "test_os.h"
 
 uint64_t vpc_mem_allocs(void);
 
@@ -373,6 +374,50 @@ test_list(void)
 		vpc_core_close(sys, h[i]);
 }
 
+#define EVSZ   sizeof(vpc_agent_event_t)
+#define EV_DEG VPC_AGENT_EV_DEGRADED
+#define EV_REC VPC_AGENT_EV_RECOVERED
+
+static int
+agent_event(struct vpc_call *c, uint32_t event, uint32_t pad, const char *detail,
+    size_t keylen)
+{
+	vpc_agent_event_t ev;
+
+	memset(&ev, 'x', sizeof(ev));   /* detail: no NUL unless we put one */
+	ev.event = event;
+	ev._pad0 = pad;
+	if (detail != NULL)
+		memcpy(ev.detail, detail, strlen(detail) + 1);
+	return (vpc_core_ctl(sys, c, NULL, VPC_OP_SYS_AGENT_EVENT, &ev, keylen,
+	    NULL, NULL));
+}
+
+static void
+test_agent_event(void)
+{
+	unsigned n0 = test_events;
+
+	/* Refusals first: each changes nothing and posts nothing. */
+	CHECK_ERR(agent_event(&user_call, EV_DEG, 0, "", EVSZ), VPC_EPERM);
+	CHECK_ERR(agent_event(&priv_call, 0, 0, "", EVSZ), VPC_EINVAL);
+	CHECK_ERR(agent_event(&priv_call, 3, 0, "", EVSZ), VPC_EINVAL);
+	CHECK_ERR(agent_event(&priv_call, EV_DEG, 1, "", EVSZ), VPC_EINVAL);
+	CHECK_ERR(agent_event(&priv_call, EV_DEG, 0, NULL, EVSZ), VPC_EINVAL);
+	CHECK_ERR(agent_event(&priv_call, EV_DEG, 0, "two words", EVSZ), VPC_EINVAL);
+	CHECK_ERR(agent_event(&priv_call, EV_DEG, 0, "a\"b", EVSZ), VPC_EINVAL);
+	CHECK_ERR(agent_event(&priv_call, EV_DEG, 0, "x\n", EVSZ), VPC_EINVAL);
+	CHECK_ERR(agent_event(&priv_call, EV_DEG, 0, "", EVSZ - 1), VPC_EINVAL);
+	CHECK(test_events == n0);
+
+	CHECK_ERR(agent_event(&priv_call, EV_DEG, 0,
+	    "etcd:http://127.0.0.1:2379", EVSZ), 0);
+	CHECK(test_events == n0 + 1);
+	CHECK(strcmp(test_last_event, "DEGRADED etcd:http://127.0.0.1:2379") == 0);
+	CHECK_ERR(agent_event(&priv_call, EV_REC, 0, "", EVSZ), 0);
+	CHECK(strcmp(test_last_event, "RECOVERED ") == 0);
+}
+
 int
 main(void)
 {
@@ -383,6 +428,7 @@ main(void)
 		{ "switch ports", test_ports },
 		{ "sizes and types", test_sizes },
 		{ "listing", test_list },
+		{ "agent events", test_agent_event },
 	};
 	uint64_t allocs0;
 	size_t i;

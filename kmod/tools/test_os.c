@@ -11,6 +11,8 @@
 struct test_sent test_sent[TEST_SENT_MAX];
 unsigned test_nsent;
 uint64_t test_notified;
+unsigned test_events;
+char test_last_event[160];
 int test_output_error;
 bool test_record = true;
 
@@ -116,4 +118,12 @@ os_upcall_notify(struct vpc_sys *sys)
 {
 	(void)sys;
 	test_notified++;
+}
+
+void
+os_agent_event(const char *type, const char *detail)
+{
+	snprintf(test_last_event, sizeof(test_last_event), "%s %s", type,
+	    detail);
+	test_events++;
 }

@@ -26,6 +26,9 @@ struct test_sent {
 extern struct test_sent test_sent[TEST_SENT_MAX];
 extern unsigned test_nsent;         /* recorded (up to TEST_SENT_MAX) */
 extern uint64_t test_notified;
+/* os_agent_event: how many, and the last as "TYPE detail". */
+extern unsigned test_events;
+extern char test_last_event[160];
 extern int      test_output_error;  /* nonzero: outputs fail with it */
 extern bool     test_record;        /* false: outputs only free (benchmarks) */
 void test_sent_reset(void);

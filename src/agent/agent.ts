@@ -3,7 +3,7 @@
  * directory, keep installed entries true, report health.
  */
 import { pino, type Logger } from 'pino';
-import { UpcallChannelError, UpcallStream, VpcUnavailableError } from '../vpc/index.ts';
+import { reportAgentState, UpcallChannelError, UpcallStream, VpcUnavailableError, type AgentState } from '../vpc/index.ts';
 import type { AgentConfig } from './config.ts';
 import { EtcdResolver } from './etcd-resolver.ts';
 import { FileResolver } from './file-resolver.ts';
@@ -34,11 +34,22 @@ export class Agent {
       this.metrics.degraded.set(1);
       this.metrics.resolverErrors.inc();
       this.log.error({ event: 'degraded', directory: this.resolver.where, err: e.message }, 'directory unreachable: degraded');
+      this.#tellKernel('degraded');
     });
     this.resolver.on('recovered', () => {
       this.metrics.degraded.set(0);
       this.log.info({ event: 'recovered', directory: this.resolver.where }, 'directory reachable again');
+      this.#tellKernel('recovered');
     });
+  }
+
+  /** The kernel's lifecycle event (devd on FreeBSD); failing to post it is logged, not fatal. */
+  #tellKernel(state: AgentState): void {
+    try {
+      reportAgentState(state, `${this.resolver.kind}:${this.resolver.where}`);
+    } catch (e) {
+      this.log.warn({ event: 'lifecycle-event-failed', state, err: (e as Error).message }, 'could not post the lifecycle event');
+    }
   }
 
   async start(): Promise<void> {

@@ -40,6 +40,7 @@ export const OPS: readonly OpInfo[] = [
   { op: 66, name: "VPC_OP_SYS_UPCALL_ANSWER", types: 1, keysz: 56, valsz: 4, keyArray: true, valArray: true, mutating: false, privileged: true, handleOff: -1 },
   { op: 67, name: "VPC_OP_SYS_UPCALL_STATS", types: 1, keysz: 0, valsz: 64, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 68, name: "VPC_OP_SYS_CHECK", types: 1, keysz: 0, valsz: 128, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 69, name: "VPC_OP_SYS_AGENT_EVENT", types: 1, keysz: 128, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
 ];
 
 export const VPC_OP_NOP = 0;
@@ -76,6 +77,7 @@ export const VPC_OP_SYS_STATS = 65;
 export const VPC_OP_SYS_UPCALL_ANSWER = 66;
 export const VPC_OP_SYS_UPCALL_STATS = 67;
 export const VPC_OP_SYS_CHECK = 68;
+export const VPC_OP_SYS_AGENT_EVENT = 69;
 
 export const VPC_ABI_VERSION = 1;
 export const VPC_TYPE_NIC = 1;
@@ -126,6 +128,9 @@ export const VPC_UPCALL_FOUND = 0;
 export const VPC_UPCALL_NOT_FOUND = 1;
 export const VPC_UPCALL_BATCH_MAX = 256;
 export const VPC_UPCALL_TIMEOUT_MS = 3000;
+export const VPC_AGENT_EV_DEGRADED = 1;
+export const VPC_AGENT_EV_RECOVERED = 2;
+export const VPC_AGENT_DETAIL_MAX = 120;
 export const VPC_HOLD_PER_MISS = 64;
 export const VPC_HOLD_MAX = 8192;
 export const VPC_PENDING_MAX = 4096;

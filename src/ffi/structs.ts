@@ -80,6 +80,9 @@ const types = {
   vpc_check_result_t: koffi.struct('vpc_check_result_t', {
     result: 'int32_t', checks: 'uint32_t', why: koffi.array('uint8_t', 120, 'Array'),
   }),
+  vpc_agent_event_t: koffi.struct('vpc_agent_event_t', {
+    event: 'uint32_t', _pad0: 'uint32_t', detail: koffi.array('uint8_t', 120, 'Array'),
+  }),
   vpc_txn_t: 'int32_t',
   vpc_type_t: 'uint64_t',
 } as const;
@@ -132,6 +135,7 @@ export interface StructValues {
     pending: number; undelivered: number; held: number; readers: number; delivered: number; requeued: number;
   };
   vpc_check_result_t: { result: number; checks: number; why: number[] };
+  vpc_agent_event_t: { event: number; _pad0?: number; detail: number[] };
   vpc_txn_t: number;
   vpc_type_t: number;
 }

@@ -5,11 +5,11 @@
  * to the next one.
  */
 import {
-  abiErrnoName, backend, decode, encode, VPC_OP_SYS_UPCALL_ANSWER, VPC_OP_SYS_UPCALL_STATS,
-  VPC_UPCALL_BATCH_MAX, VPC_UPCALL_FOUND, VPC_UPCALL_NOT_FOUND, type UpcallChannel,
+  abiErrnoName, backend, decode, encode, VPC_AGENT_DETAIL_MAX, VPC_AGENT_EV_DEGRADED, VPC_AGENT_EV_RECOVERED,
+  VPC_OP_SYS_AGENT_EVENT, VPC_OP_SYS_UPCALL_ANSWER, VPC_OP_SYS_UPCALL_STATS, VPC_UPCALL_BATCH_MAX, VPC_UPCALL_FOUND, VPC_UPCALL_NOT_FOUND, type UpcallChannel,
 } from '../ffi/index.ts';
 import { idFromBytes, ipBytes, ipString, isNilId, macString, VpcArgumentError, type Id } from './ids.ts';
-import { ctlGet, ctlRaw, SYSTEM } from './kernel.ts';
+import { ctlGet, ctlRaw, ctlSet, SYSTEM } from './kernel.ts';
 
 export interface UpcallRequest {
   id: bigint;
@@ -128,4 +128,21 @@ export function answerUpcalls(answers: UpcallAnswer[]): UpcallResult[] {
 export function upcallStats(): UpcallStats {
   const v = ctlGet(SYSTEM, VPC_OP_SYS_UPCALL_STATS, 'vpc_upcall_stats_t');
   return { pending: v.pending, undelivered: v.undelivered, held: v.held, readers: v.readers, delivered: v.delivered, requeued: v.requeued };
+}
+
+export type AgentState = 'degraded' | 'recovered';
+const agentEvents: Record<AgentState, number> = { degraded: VPC_AGENT_EV_DEGRADED, recovered: VPC_AGENT_EV_RECOVERED };
+
+/**
+ * Tell the kernel the agent's state changed, so it posts a lifecycle event
+ * (devctl DEGRADED/RECOVERED on FreeBSD, a log line of vpc-hostd).  The
+ * detail may say why; characters devd would need quoted (spaces, quotes,
+ * ...) become '_' and it is cut to fit.
+ */
+export function reportAgentState(state: AgentState, detail = ''): void {
+  const event = agentEvents[state];
+  if (event === undefined) throw new VpcArgumentError('state', `agent state must be degraded or recovered, not '${String(state)}'`);
+  const clean = detail.replace(/[^A-Za-z0-9._:/@,+-]/g, '_').slice(0, VPC_AGENT_DETAIL_MAX - 1);
+  const bytes = Array.from(Buffer.from(clean.padEnd(VPC_AGENT_DETAIL_MAX, '\0'), 'latin1'));
+  ctlSet(SYSTEM, VPC_OP_SYS_AGENT_EVENT, { struct: 'vpc_agent_event_t', value: { event, detail: bytes } });
 }

@@ -10,6 +10,7 @@
  * (VPC_OP_SYS_UPCALL_ANSWER), not through this socket.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -39,12 +40,48 @@ reader_free(struct hsrc *src)
 	free(src->arg);
 }
 
+/*
+ * The host kernel's devctl: lifecycle events go to the log in devd's terms
+ * (system VPC, subsystem agent, type), so an operator looks for the same
+ * words on either OS.
+ */
+static void
+agent_event(int level, const char *type, const char *data)
+{
+	os_log(level, "event system=VPC subsystem=agent type=%s %s", type, data);
+}
+
+void
+os_agent_event(const char *type, const char *detail)
+{
+	char data[32 + VPC_AGENT_DETAIL_MAX];
+
+	snprintf(data, sizeof(data), "detail=%s", detail);
+	agent_event(strcmp(type, "DEGRADED") == 0 ? VPC_LOG_WARN : VPC_LOG_INFO,
+	    type, data);
+}
+
+static void
+reader_event_pid(struct reader *r, const char *type)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char data[32];
+
+	if (getsockopt(r->src.fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		cred.pid = 0;
+	snprintf(data, sizeof(data), "pid=%d", (int)cred.pid);
+	agent_event(strcmp(type, "DETACH") == 0 ? VPC_LOG_WARN : VPC_LOG_INFO,
+	    type, data);
+}
+
 static void
 reader_gone(struct reader *r)
 {
 	if (rd == r) {
 		rd = NULL;
 		vpc_upcall_detach(up_sys);
+		reader_event_pid(r, "DETACH");
 	}
 	hloop_retire(&r->src);
 }
@@ -137,6 +174,7 @@ listen_event(struct hsrc *src, uint32_t events)
 		return;
 	}
 	rd = r;
+	reader_event_pid(r, "ATTACH");
 	flush(r);
 }
 
