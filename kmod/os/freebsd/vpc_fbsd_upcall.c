@@ -98,6 +98,21 @@ os_upcall_notify(struct vpc_sys *sys __unused)
 	selwakeup(&vpc_up.sel);
 }
 
+/*
+ * The agent's DEGRADED/RECOVERED, for devd (freebsd/devd/vpc.conf matches
+ * $detail).  The core has checked the detail: nothing devd would need
+ * quoted.  devctl_notify() allocates M_NOWAIT and drops the event if it
+ * cannot: an event is news, not state.
+ */
+void
+os_agent_event(const char *type, const char *detail)
+{
+	char data[16 + VPC_AGENT_DETAIL_MAX];
+
+	snprintf(data, sizeof(data), "detail=%s", detail);
+	devctl_notify("VPC", "agent", type, data);
+}
+
 bool
 vpc_fbsd_upcall_busy(void)
 {
