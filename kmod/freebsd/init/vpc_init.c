@@ -44,6 +44,7 @@
 #define	SYS_kldload		304
 #define	SYS_kldunload		305
 #define	SYS_kqueue		362
+#define	SYS_kenv		390
 #define	SYS_pipe2		542
 #define	SYS_kevent		560
 #define	SYS___sysctlbyname	570
@@ -69,6 +70,7 @@
 #define	F_GETFD		1
 #define	F_SETFL		4
 #define	FD_CLOEXEC	1
+#define	KENV_SET	1
 #define	RB_NOSYNC	0x0004
 #define	RB_POWEROFF	0x4000
 #define	AF_INET		2
@@ -500,6 +502,18 @@ sysctl_u64(const char *name)
 	    (long)&len, 0, 0) < 0)
 		return (~(uint64_t)0);
 	return (v);
+}
+
+static long
+sysctl_int(const char *name)
+{
+	int v = -1;
+	size_t len = sizeof(v);
+	long r;
+
+	r = sc6(SYS___sysctlbyname, (long)name, (long)slen(name), (long)&v,
+	    (long)&len, 0, 0);
+	return (r < 0 ? r : v);
 }
 
 static long
@@ -1316,7 +1330,8 @@ privilege(void)
 static void
 unload_rules(long fileid)
 {
-	vpc_id_t id = mkid(20);
+	vpc_id_t id = mkid(20), swid = mkid(21);
+	vpc_swport_t req, res;
 	vpc_txn_t txn = 0;
 	long h, r;
 
@@ -1341,6 +1356,24 @@ unload_rules(long fileid)
 	expect("unload: DESTROY it", vctl_n(h, VPC_OP_DESTROY, &txn,
 	    sizeof(txn), 0, 0), 0);
 	sc3(SYS_close, h, 0, 0);
+
+	/*
+	 * A switch that dies just before the unload: its memory goes in a
+	 * network epoch callback that defers more frees of its own (its CAM
+	 * entries and table).  The unload must wait for those too, or they
+	 * run in a module that is gone.
+	 */
+	h = vopen(&swid, WORD(VPC_TYPE_SWITCH), VPC_FLAG_CREATE);
+	check("unload: a switch to die just before it", h >= 0, h, 3);
+	if (h >= 0) {
+		memset(&req, 0, sizeof(req));
+		req.flags = VPC_FLAG_SWP_VMNIC;
+		memcpy(req.smac, mac_a, 6);
+		expect("unload: a vmnic port with a MAC (a CAM entry)",
+		    vctl_n(h, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res,
+		    sizeof(res)), 0);
+		sc3(SYS_close, h, 0, 0);	/* uncommitted: it dies */
+	}
 	check("sysctl: no objects, no handles left",
 	    sysctl_u64("net.vpc.objects") == 0 &&
 	    sysctl_u64("net.vpc.handles") == 0,
@@ -1350,11 +1383,21 @@ unload_rules(long fileid)
 	expect("unload: sys/vpc_open is gone", sc3(SYS_modfind,
 	    "sys/vpc_open", 0, 0), -ENOENT);
 
-	/* Everything comes back, and goes again: nothing was left behind. */
+	/*
+	 * Everything comes back, and goes again: nothing was left behind.
+	 * This time with a loader tunable in the kernel environment, whose
+	 * handler the kernel runs while it registers the sysctls, before
+	 * any SYSINIT of ours.
+	 */
+	expect("reload: kenv net.vpc.upcall.timeout_ms=500",
+	    sc6(SYS_kenv, KENV_SET, (long)"net.vpc.upcall.timeout_ms",
+	    (long)"500", 4, 0, 0), 0);
 	fileid = sc3(SYS_kldload, "/boot/modules/vpc.ko", 0, 0);
 	check("reload: kldload again", fileid > 0, fileid, 2);
 	if (fileid <= 0)
 		return;
+	expect("reload: the tunable took (net.vpc.upcall.timeout_ms)",
+	    sysctl_int("net.vpc.upcall.timeout_ms"), 500);
 	sys_open_no = slot("sys/vpc_open");
 	sys_ctl_no = slot("sys/vpc_ctl");
 	h = vopen(&id, WORD(VPC_TYPE_NIC), VPC_FLAG_CREATE);
