@@ -213,6 +213,26 @@ vpc_all_zero(const void *p, size_t n)
 	return (acc == 0);
 }
 
+/*
+ * An interface name in a VPC_IFNAMSIZ field: letters, digits, '_', '-' and
+ * '.' (what ifconfig and ip accept everywhere).  Its length, or -1 if a
+ * character is not allowed; VPC_IFNAMSIZ means no NUL inside the field.
+ */
+static inline int
+vpc_ifname_scan(const char *field)
+{
+	int i;
+
+	for (i = 0; i < VPC_IFNAMSIZ && field[i] != '\0'; i++) {
+		char c = field[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return (-1);
+	}
+	return (i);
+}
+
 /* ---- Types ---------------------------------------------------------------- */
 
 struct vpc_port;

@@ -94,20 +94,13 @@ vpc_op_nic_get_mac(struct vpc_ctx *x)
 	return (0);
 }
 
-/* Interface names: what ifconfig and ip accept everywhere. */
+/* A name, NUL-terminated inside the field. */
 static bool
 ifname_ok(const char *name)
 {
-	size_t i;
+	int n = vpc_ifname_scan(name);
 
-	for (i = 0; i < VPC_IFNAMSIZ && name[i] != '\0'; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
-			return (false);
-	}
-	return (i > 0 && i < VPC_IFNAMSIZ);     /* NUL inside the field */
+	return (n > 0 && n < VPC_IFNAMSIZ);
 }
 
 int

@@ -120,19 +120,14 @@ vpc_vcc_unplug(struct vpc_vcc *vcc, struct vpc_port *p)
 
 /* ---- VCC_SET / VCC_GET / VCC_GET_STATS ---------------------------------------- */
 
+/* Empty, or a name; zeros after it. */
 static bool
 ifname_field_ok(const char *name)
 {
-	size_t i;
+	int n = vpc_ifname_scan(name);
 
-	for (i = 0; i < VPC_IFNAMSIZ && name[i] != '\0'; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
-			return (false);
-	}
-	return (i < VPC_IFNAMSIZ && vpc_all_zero(name + i, VPC_IFNAMSIZ - i));
+	return (n >= 0 && n < VPC_IFNAMSIZ &&
+	    vpc_all_zero(name + n, VPC_IFNAMSIZ - n));
 }
 
 int

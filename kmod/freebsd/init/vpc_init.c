@@ -1356,12 +1356,16 @@ unload_rules(long fileid)
 	expect("unload: DESTROY it", vctl_n(h, VPC_OP_DESTROY, &txn,
 	    sizeof(txn), 0, 0), 0);
 	sc3(SYS_close, h, 0, 0);
+	check("sysctl: no objects, no handles left",
+	    sysctl_u64("net.vpc.objects") == 0 &&
+	    sysctl_u64("net.vpc.handles") == 0,
+	    (long)sysctl_u64("net.vpc.objects"), 0);
 
 	/*
-	 * A switch that dies just before the unload: its memory goes in a
-	 * network epoch callback that defers more frees of its own (its CAM
-	 * entries and table).  The unload must wait for those too, or they
-	 * run in a module that is gone.
+	 * A switch that dies just before the unload (nothing in between):
+	 * its memory goes in a network epoch callback that defers more
+	 * frees of its own (its CAM entries and table).  The unload must
+	 * wait for those too, or they run in a module that is gone.
 	 */
 	h = vopen(&swid, WORD(VPC_TYPE_SWITCH), VPC_FLAG_CREATE);
 	check("unload: a switch to die just before it", h >= 0, h, 3);
@@ -1372,12 +1376,9 @@ unload_rules(long fileid)
 		expect("unload: a vmnic port with a MAC (a CAM entry)",
 		    vctl_n(h, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res,
 		    sizeof(res)), 0);
-		sc3(SYS_close, h, 0, 0);	/* uncommitted: it dies */
 	}
-	check("sysctl: no objects, no handles left",
-	    sysctl_u64("net.vpc.objects") == 0 &&
-	    sysctl_u64("net.vpc.handles") == 0,
-	    (long)sysctl_u64("net.vpc.objects"), 0);
+	if (h >= 0)
+		sc3(SYS_close, h, 0, 0);	/* uncommitted: it dies */
 	r = sc3(SYS_kldunload, fileid, 0, 0);
 	expect("unload: kldunload succeeds now", r, 0);
 	expect("unload: sys/vpc_open is gone", sc3(SYS_modfind,
