@@ -1087,6 +1087,31 @@ datapath(long sock)
 	check("devctl: and its DETACH when it went away",
 	    devctl_has(devctl, "system=VPC subsystem=agent type=DETACH"),
 	    devctl, 0);
+	{
+		vpc_agent_event_t ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.event = VPC_AGENT_EV_DEGRADED;
+		memcpy(ev.detail, "etcd:http://10.0.0.1:2379", 26);
+		expect("agent event: DEGRADED is posted",
+		    vctl_n(-1, VPC_OP_SYS_AGENT_EVENT, &ev, sizeof(ev), 0, 0),
+		    0);
+		check("devctl: type=DEGRADED with its detail",
+		    devctl_has(devctl, "system=VPC subsystem=agent "
+		    "type=DEGRADED detail=etcd:http://10.0.0.1:2379"), devctl, 0);
+		memcpy(ev.detail, "two words", 10);
+		expect("agent event: a detail with a space is EINVAL",
+		    vctl_n(-1, VPC_OP_SYS_AGENT_EVENT, &ev, sizeof(ev), 0, 0),
+		    -EINVAL);
+		ev.event = VPC_AGENT_EV_RECOVERED;
+		ev.detail[0] = '\0';
+		expect("agent event: RECOVERED is posted",
+		    vctl_n(-1, VPC_OP_SYS_AGENT_EVENT, &ev, sizeof(ev), 0, 0),
+		    0);
+		check("devctl: type=RECOVERED",
+		    devctl_has(devctl, "system=VPC subsystem=agent "
+		    "type=RECOVERED"), devctl, 0);
+	}
 	check("sysctl: net.vpc.upcall.requeued is 1",
 	    sysctl_u64("net.vpc.upcall.requeued") == 1,
 	    (long)sysctl_u64("net.vpc.upcall.requeued"), 1);
@@ -1288,6 +1313,8 @@ unpriv_read(long h __attribute__((unused)))
 	vpc_id_t id = mkid(42);
 	vpc_sys_stats_t st;
 	vpc_vmnic_t mac;
+	char why[120];
+	size_t whylen = sizeof(why);
 	long r;
 
 	r = vopen(priv_id, WORD(VPC_TYPE_NIC), VPC_FLAG_OPEN);
@@ -1305,6 +1332,10 @@ unpriv_read(long h __attribute__((unused)))
 	    &st, sizeof(st)), 0);
 	expect("priv: CREATE is still EPERM", vopen(&id, WORD(VPC_TYPE_NIC),
 	    VPC_FLAG_CREATE), -EPERM);
+	expect("priv: net.vpc.check (it holds the control lock) is EPERM",
+	    sc6(SYS___sysctlbyname, (long)"net.vpc.check",
+	    (long)slen("net.vpc.check"), (long)why, (long)&whylen, 0, 0),
+	    -EPERM);
 }
 
 static void

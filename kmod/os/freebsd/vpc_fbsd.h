@@ -86,6 +86,7 @@ bool	vpc_fbsd_upcall_busy(void);
 
 /* vpc_fbsd_os.c */
 uint64_t vpc_fbsd_log_dropped(void);
+void	vpc_fbsd_epoch_drain(void);
 
 /* Packets are mbufs; the core's type is opaque. */
 static __inline struct mbuf *

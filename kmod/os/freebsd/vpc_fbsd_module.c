@@ -25,6 +25,7 @@
 #include <sys/malloc.h>
 #include <sys/module.h>
 #include <sys/proc.h>
+#include <sys/priv.h>
 #include <sys/sx.h>
 #include <sys/sysctl.h>
 
@@ -45,6 +46,15 @@ static struct vpc_sys *vpc_instance;
 struct vpc_sys *
 vpc_fbsd_enter(void)
 {
+	/*
+	 * Not loaded yet, or unloaded: do not touch the gate.  The kernel
+	 * runs a tunable's handler (net.vpc.upcall.timeout_ms) when it
+	 * registers our sysctls, before any SYSINIT of ours, so before
+	 * SX_SYSINIT has initialized the gate.  The instance is only ever
+	 * set while the gate exists; it is checked again under it.
+	 */
+	if (atomic_load_ptr(&vpc_instance) == NULL)
+		return (NULL);
 	sx_slock(&vpc_gate);
 	if (vpc_instance == NULL) {
 		sx_sunlock(&vpc_gate);
@@ -240,8 +250,8 @@ SYSCTL_PROC(_net_vpc, OID_AUTO, log_dropped,
 
 /*
  * The core's invariant checker, on demand.  It walks the whole object graph
- * under the control lock, so it is hidden from "sysctl -a" (CTLFLAG_SKIP):
- * ask for it by name.
+ * under the control lock, so it is hidden from "sysctl -a" (CTLFLAG_SKIP)
+ * and privileged: anyone else could stall every control op with it.
  */
 static int
 vpc_sysctl_check(SYSCTL_HANDLER_ARGS)
@@ -250,6 +260,8 @@ vpc_sysctl_check(SYSCTL_HANDLER_ARGS)
 	char why[120];
 	int error;
 
+	if ((error = priv_check(req->td, VPC_PRIV)) != 0)
+		return (error);
 	if ((sys = vpc_fbsd_enter()) == NULL)
 		return (ENXIO);
 	why[0] = '\0';
@@ -288,7 +300,7 @@ fail_nic:
 	vpc_fbsd_nic_unload();
 fail_sys:
 	(void)vpc_sys_destroy(sys);
-	epoch_drain_callbacks(net_epoch_preempt);
+	vpc_fbsd_epoch_drain();
 	return (error);
 }
 
@@ -322,6 +334,13 @@ vpc_unload(void)
 	if (sys == NULL)
 		return (0);
 
+	/*
+	 * No object is left, but a data-path thread that reached one before
+	 * it died may still be inside the epoch, using what goes next: the
+	 * instance (its upcall queue, counters, VNI table) and the upcall
+	 * device's lock (os_upcall_notify).  Let every such reader leave.
+	 */
+	NET_EPOCH_WAIT();
 	vpc_check_at_unload(sys);
 	vpc_fbsd_upcall_unload();	/* destroy_dev: waits for d_* callers */
 	vpc_fbsd_nic_unload();		/* cloner and receive taskqueue */
@@ -329,13 +348,13 @@ vpc_unload(void)
 	KASSERT(error == 0, ("%s: instance still busy: %d", __func__, error));
 	/*
 	 * Objects, CAM tables and port sets are freed from network epoch
-	 * callbacks that run our code: wait for every one of them before the
-	 * text goes, and before malloc_uninit(M_VPC) counts what is left.
-	 * Sockets were closed when their vcc died; a tunneling callback still
-	 * running then has finished by now too (a callback is queued behind
-	 * the grace period).
+	 * callbacks that run our code, and some of those queue more: wait
+	 * for every one of them before the text goes, and before
+	 * malloc_uninit(M_VPC) counts what is left.  Sockets were closed
+	 * when their vcc died; a tunneling callback still running then has
+	 * finished by now too (a callback is queued behind the grace period).
 	 */
-	epoch_drain_callbacks(net_epoch_preempt);
+	vpc_fbsd_epoch_drain();
 	return (error);
 }
 

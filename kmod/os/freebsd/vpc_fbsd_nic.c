@@ -66,9 +66,10 @@ struct vmnic_softc {
 	struct vpc_nic	*nic;		/* the core's object; NULL once detached */
 	bool		 detaching;	/* the core asked for the interface to go */
 	bool		 rx_dying;	/* no more queueing or scheduling */
+	bool		 rx_running;	/* a task thread is delivering rxq */
 	struct mbufq	 rxq;		/* frames for the VM, to if_input() */
 	struct task	 rxtask;
-	struct epoch_context epoch_ctx;
+	struct os_defer	 defer;		/* freed after the epoch */
 };
 
 static const char vmnic_name[] = "vmnic";
@@ -170,7 +171,13 @@ vmnic_qflush(if_t ifp __unused)
 	/* No transmit queue: frames go into the switch at once. */
 }
 
-/* Frames for the VM, outside the switch's call chain (see the top). */
+/*
+ * Frames for the VM, outside the switch's call chain (see the top).  The
+ * taskqueue has a thread per CPU and runs a task that is enqueued again
+ * while it runs on another thread at once: rx_running keeps delivery for
+ * one vmnic on one thread at a time, so the VM gets its frames in order.
+ * The thread that finds it set leaves the frames to the one delivering.
+ */
 static void
 vmnic_rx_task(void *arg, int pending __unused)
 {
@@ -178,20 +185,27 @@ vmnic_rx_task(void *arg, int pending __unused)
 	struct epoch_tracker et;
 	struct mbuf *m, *n;
 	if_t ifp;
-	int count = 0;
+	int count;
 
 	mtx_lock(&sc->mtx);
-	m = mbufq_flush(&sc->rxq);
-	ifp = sc->ifp;
-	mtx_unlock(&sc->mtx);
-	if (m == NULL)
+	if (sc->rx_running) {
+		mtx_unlock(&sc->mtx);
 		return;
-	for (n = m; n != NULL; n = n->m_nextpkt)
-		count++;
-	if_inc_counter(ifp, IFCOUNTER_IPACKETS, count);
-	NET_EPOCH_ENTER(et);
-	if_input(ifp, m);	/* a chain: ether_input splits it */
-	NET_EPOCH_EXIT(et);
+	}
+	sc->rx_running = true;
+	while ((m = mbufq_flush(&sc->rxq)) != NULL) {
+		ifp = sc->ifp;
+		mtx_unlock(&sc->mtx);
+		for (count = 0, n = m; n != NULL; n = n->m_nextpkt)
+			count++;
+		if_inc_counter(ifp, IFCOUNTER_IPACKETS, count);
+		NET_EPOCH_ENTER(et);
+		if_input(ifp, m);	/* a chain: ether_input splits it */
+		NET_EPOCH_EXIT(et);
+		mtx_lock(&sc->mtx);
+	}
+	sc->rx_running = false;
+	mtx_unlock(&sc->mtx);
 }
 
 /* ---- if_clone ------------------------------------------------------------- */
@@ -317,10 +331,9 @@ os_nic_attach(struct vpc_nic *nic)
 }
 
 static void
-vmnic_free(epoch_context_t ctx)
+vmnic_free(struct os_defer *d)
 {
-	struct vmnic_softc *sc = __containerof(ctx, struct vmnic_softc,
-	    epoch_ctx);
+	struct vmnic_softc *sc = __containerof(d, struct vmnic_softc, defer);
 
 	mtx_destroy(&sc->mtx);
 	free(sc, M_VPC);
@@ -355,8 +368,11 @@ os_nic_detach(struct vpc_nic *nic)
 		KASSERT(error == ENXIO, ("%s: destroy: %d", __func__, error));
 		pause("vmnicdt", 1);
 	}
-	/* Data-path readers may still hold sc (os_nic_output): after them. */
-	NET_EPOCH_CALL(vmnic_free, &sc->epoch_ctx);
+	/*
+	 * Data-path readers may still hold sc (os_nic_output): after them,
+	 * and counted, so that unload waits for it (vpc_fbsd_epoch_drain).
+	 */
+	os_epoch_defer(&sc->defer, vmnic_free);
 }
 
 int

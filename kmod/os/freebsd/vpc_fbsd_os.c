@@ -87,6 +87,15 @@ os_epoch_exit(struct os_epoch *e)
 	NET_EPOCH_EXIT(*(struct epoch_tracker *)(void *)e->os_storage);
 }
 
+/*
+ * Our callbacks still queued (the glue's own softc frees go through
+ * os_epoch_defer too).  A callback may queue more: an object's fini
+ * retires its CAM entries and table.  epoch_drain_callbacks() waits only
+ * for what was queued before it was called, so unload drains until this
+ * count is zero (vpc_fbsd_epoch_drain).
+ */
+static u_int vpc_epoch_pending;
+
 /* Runs from the epoch's callback task: it must not sleep, and neither may
  * what the core defers (its fini functions only free). */
 static void
@@ -95,13 +104,29 @@ vpc_epoch_cb(epoch_context_t ctx)
 	struct os_defer *d = (struct os_defer *)(void *)ctx;
 
 	d->fn(d);
+	atomic_subtract_rel_int(&vpc_epoch_pending, 1);
 }
 
 void
 os_epoch_defer(struct os_defer *d, void (*fn)(struct os_defer *))
 {
 	d->fn = fn;
+	atomic_add_int(&vpc_epoch_pending, 1);
 	NET_EPOCH_CALL(vpc_epoch_cb, (epoch_context_t)(void *)d->os_storage);
+}
+
+/*
+ * Wait until no callback of ours is queued or running: before the module's
+ * text and M_VPC go.  The last pass waits for the task that ran the last
+ * callback to be done with it (a CPU's callbacks run one after another in
+ * that CPU's task, the drain's marker among them).
+ */
+void
+vpc_fbsd_epoch_drain(void)
+{
+	while (atomic_load_acq_int(&vpc_epoch_pending) != 0)
+		epoch_drain_callbacks(net_epoch_preempt);
+	epoch_drain_callbacks(net_epoch_preempt);
 }
 
 /* ---- Locks ------------------------------------------------------------------ */

@@ -66,7 +66,7 @@ struct vcc_softc {
 	struct socket	*so4;
 	struct socket	*so6;
 	vpc_vcc_t	 conf;		/* immutable: a change makes a new softc */
-	struct epoch_context epoch_ctx;
+	struct os_defer	 defer;		/* freed after the epoch */
 };
 
 static struct vcc_softc *
@@ -169,6 +169,28 @@ vcc_socket(struct vcc_softc *sc, int af, struct socket **sop)
 	return (0);
 }
 
+static void
+vcc_free(struct os_defer *d)
+{
+	struct vcc_softc *sc = __containerof(d, struct vcc_softc, defer);
+
+	free(sc, M_VPC);
+}
+
+/*
+ * Close now, free after the epoch (a callback or an output may be in it;
+ * counted, so that unload waits for it).
+ */
+static void
+vcc_retire(struct vcc_softc *sc)
+{
+	atomic_store_ptr(&sc->vcc, NULL);
+	CURVNET_SET(sc->vnet);
+	vcc_close(sc);
+	CURVNET_RESTORE();
+	os_epoch_defer(&sc->defer, vcc_free);
+}
+
 static struct vcc_softc *
 vcc_open(struct vpc_vcc *vcc, const vpc_vcc_t *conf, int *errorp)
 {
@@ -196,34 +218,17 @@ vcc_open(struct vpc_vcc *vcc, const vpc_vcc_t *conf, int *errorp)
 	if (error == 0 && (conf->flags & VPC_VCC_INET6) != 0)
 		error = EAFNOSUPPORT;
 #endif
-	if (error != 0)
-		vcc_close(sc);
 	CURVNET_RESTORE();
 	if (error != 0) {
-		free(sc, M_VPC);
+		/*
+		 * The IPv4 socket may be bound already, with udp_input()
+		 * inside vcc_udp_input() on sc: not free(9) at once.
+		 */
+		vcc_retire(sc);
 		*errorp = error;
 		return (NULL);
 	}
 	return (sc);
-}
-
-static void
-vcc_free(epoch_context_t ctx)
-{
-	struct vcc_softc *sc = __containerof(ctx, struct vcc_softc, epoch_ctx);
-
-	free(sc, M_VPC);
-}
-
-/* Close now, free after the epoch (a callback or an output may be in it). */
-static void
-vcc_retire(struct vcc_softc *sc)
-{
-	atomic_store_ptr(&sc->vcc, NULL);
-	CURVNET_SET(sc->vnet);
-	vcc_close(sc);
-	CURVNET_RESTORE();
-	NET_EPOCH_CALL(vcc_free, &sc->epoch_ctx);
 }
 
 /*
