@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { startAgent, type AgentProc } from '../test/helpers/agent.ts';
 import { Overlay, sleep } from '../test/helpers/overlay.ts';
 import { root } from '../test/helpers/paths.ts';
+import { killOnExit } from '../test/helpers/reaper.ts';
 
 const minutes = Number(process.argv[process.argv.indexOf('--minutes') + 1] ?? 2) || 2;
 const VNI = 500;
@@ -30,7 +31,7 @@ const check = (ok: boolean, what: string) => {
 };
 
 function churn(env: NodeJS.ProcessEnv, marker: number, seconds: number): { proc: ChildProcess; done: Promise<string> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', churnTs, String(marker), String(seconds)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = killOnExit(spawn(process.execPath, ['--import', 'tsx', churnTs, String(marker), String(seconds)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
   return { proc, done: new Promise((r) => proc.on('exit', () => r(out.trim()))) };

@@ -54,6 +54,7 @@ test('a socket left by a killed daemon is taken over by the next one', async () 
   assert.ok(statSync(d.socket).isSocket(), 'the stale socket file is still there');
   const d2 = await startHostd({ socket: d.socket, setEnv: false });
   await d2.stop();
+  await d.stop().catch(() => { /* killed on purpose; this removes its directory */ });
 });
 
 test('usage errors exit 2 with the usage', () => {
@@ -98,5 +99,6 @@ test('the daemon going away mid-session: VpcUnavailableError, no hang', async ()
   } finally {
     d.proc.kill('SIGKILL');
     await exited;
+    await d.stop().catch(() => { /* killed on purpose; this removes its directory */ });
   }
 });

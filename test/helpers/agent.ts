@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { root } from './paths.ts';
+import { killOnExit } from './reaper.ts';
 
 export interface AgentProc {
   proc: ChildProcess;
@@ -18,10 +19,10 @@ export interface AgentProc {
 }
 
 export async function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): Promise<AgentProc> {
-  const proc = spawn(process.execPath, [resolve(root, 'bin/vpc-agent.js'), '--metrics-addr', '127.0.0.1:0', ...args], {
+  const proc = killOnExit(spawn(process.execPath, [resolve(root, 'bin/vpc-agent.js'), '--metrics-addr', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
-  });
+  }));
   const logs: Array<Record<string, unknown>> = [];
   let partial = '';
   let err = '';
@@ -44,7 +45,14 @@ export async function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): P
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  const attached = await waitLog((l) => l.msg === 'attached as the upcall reader', 'the agent to attach');
+  // It logs this at info level; a test that asks for less must wait otherwise.
+  let attached: Record<string, unknown>;
+  try {
+    attached = await waitLog((l) => l.msg === 'attached as the upcall reader', 'the agent to attach');
+  } catch (e) {
+    proc.kill('SIGKILL');   // never leave an agent behind a failed start
+    throw e;
+  }
   const metricsAddr = String(attached.metrics);
   return {
     proc,

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killOnExit } from './reaper.ts';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -34,12 +35,12 @@ export class EtcdServer {
       this.endpoint = `http://127.0.0.1:${this.#client}`;
     }
     const peer = `http://127.0.0.1:${this.#peer}`;
-    this.proc = spawn('etcd', [
+    this.proc = killOnExit(spawn('etcd', [
       '--name', 'vpc-test', '--data-dir', join(this.dir, 'data'),
       '--listen-client-urls', this.endpoint, '--advertise-client-urls', this.endpoint,
       '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
       '--initial-cluster', `vpc-test=${peer}`, '--log-level', 'warn',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    ], { stdio: ['ignore', 'ignore', 'pipe'] }));
     let err = '';
     this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
     // Ready when it answers on the client port.

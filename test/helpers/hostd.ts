@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { hostdBin } from './paths.ts';
+import { killOnExit } from './reaper.ts';
 
 export interface Hostd {
   pid: number;
@@ -39,12 +40,12 @@ export async function startHostd(opts: HostdOptions = {}): Promise<Hostd> {
   const dir = mkdtempSync(join(tmpdir(), 'vpc-hostd-'));
   const socket = opts.socket ?? join(dir, 'hostd.sock');
   const args = ['--socket', socket, '--log-level', 'info', ...(opts.args ?? [])];
-  const proc = opts.netns
+  const proc = killOnExit(opts.netns
     ? spawn('ip', ['netns', 'exec', opts.netns, hostdBin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env } })
-    : spawn(hostdBin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env } });
+    : spawn(hostdBin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env } }));
   let err = '';
   proc.stderr!.setEncoding('utf8');
-  await new Promise<void>((resolveReady, reject) => {
+  const ready = new Promise<void>((resolveReady, reject) => {
     const timer = setTimeout(() => reject(new Error(`vpc-hostd did not start: ${err}`)), 10_000);
     proc.stderr!.on('data', (d: string) => {
       err += d;
@@ -58,6 +59,13 @@ export async function startHostd(opts: HostdOptions = {}): Promise<Hostd> {
       reject(new Error(`vpc-hostd exited with ${code}: ${err}`));
     });
   });
+  try {
+    await ready;
+  } catch (e) {
+    proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   if (opts.setEnv !== false) process.env.VPC_HOSTD_SOCKET = socket;
   let stopped: Promise<string> | undefined;
   return {

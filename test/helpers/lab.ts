@@ -1,17 +1,14 @@
 /**
  * A lab of network namespaces: compute nodes, VMs, an underlay.  Everything
- * a Lab creates is removed by cleanup(), which tests call from after(); a
- * process exit handler removes what is left if the test process dies
+ * a Lab creates is removed by cleanup(), which tests call from after(); an
+ * exit and signal handler removes what is left if the test process dies
  * first.  Names carry the test process's pid so parallel runs never meet.
  * Addresses are from the documentation ranges (RFC 5737/3849) and never
  * leave the namespaces.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { killOnExit, onExit } from './reaper.ts';
 
-const live = new Set<Lab>();
-process.on('exit', () => {
-  for (const lab of live) lab.cleanupSync();
-});
 
 export interface RunResult {
   status: number | null;
@@ -23,10 +20,11 @@ export class Lab {
   readonly prefix: string;
   readonly namespaces: string[] = [];
   readonly procs: ChildProcess[] = [];
+  readonly #atExit: { forget(): void };
 
   constructor(tag: string) {
     this.prefix = `v${process.pid % 100000}${tag}`;
-    live.add(this);
+    this.#atExit = onExit(() => this.cleanupSync());
   }
 
   ns(name: string): string {
@@ -69,7 +67,7 @@ export class Lab {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
-    this.procs.push(p);
+    this.procs.push(killOnExit(p));
     return p;
   }
 
@@ -80,7 +78,7 @@ export class Lab {
     for (const n of this.namespaces.splice(0).reverse()) {
       spawnSync('ip', ['netns', 'del', n]);
     }
-    live.delete(this);
+    this.#atExit.forget();
   }
 
   async cleanup(): Promise<void> {
