@@ -417,7 +417,7 @@ typedef struct {
 #define VPC_SWSTAT_NEGATIVE      20     /* of which "not found" */
 #define VPC_SWSTAT_TIMEOUTS      21     /* requests that expired unanswered */
 #define VPC_SWSTAT_STALE         22     /* answers refused: stale generation */
-#define VPC_SWSTAT_RELEASED      23     /* held frames released to forwarding by an answer */
+#define VPC_SWSTAT_RELEASED      23     /* held frames an answer released */
 #define VPC_SWSTAT_HELD_DROPPED  24     /* held frames dropped: negative, timeout, gone */
 #define VPC_SWSTAT_DROP_HAIRPIN  25     /* destination is the ingress port */
 #define VPC_SWSTAT_DROP_REMISS   26     /* released, but the entry was gone again */
@@ -582,7 +582,6 @@ typedef struct {
 	_Static_assert(sizeof(t) == (n), "ABI size of " #t " changed")
 
 VPC_ASSERT_SIZE(vpc_id_t, 16);
-VPC_ASSERT_SIZE(vpc_agent_event_t, 128);
 VPC_ASSERT_SIZE(vpc_vmnic_t, 12);
 VPC_ASSERT_SIZE(vpc_switch_t, 24);
 VPC_ASSERT_SIZE(vpc_swport_t, 88);
@@ -605,6 +604,7 @@ VPC_ASSERT_SIZE(vpc_upcall_ans_t, 56);
 VPC_ASSERT_SIZE(vpc_upcall_hello_t, 16);
 VPC_ASSERT_SIZE(vpc_upcall_stats_t, 64);
 VPC_ASSERT_SIZE(vpc_check_result_t, 128);
+VPC_ASSERT_SIZE(vpc_agent_event_t, 128);
 _Static_assert(__builtin_offsetof(vpc_swport_t, flags) == 32, "swport.flags");
 _Static_assert(__builtin_offsetof(vpc_swport_t, descriptor) == 40, "swport.descriptor");
 
