@@ -79,6 +79,10 @@ int	vpc_fbsd_syscall_slot(int which);
 int	vpc_fbsd_nic_load(void);
 void	vpc_fbsd_nic_unload(void);
 
+/* vpc_fbsd_file.c: the ioctls fcntl(F_SETFL) sends, for handles and the
+ * upcall device alike. */
+int	vpc_fbsd_fcntl_ioctl(u_long cmd, const void *data);
+
 /* vpc_fbsd_upcall.c */
 int	vpc_fbsd_upcall_load(struct vpc_sys *sys);
 void	vpc_fbsd_upcall_unload(void);

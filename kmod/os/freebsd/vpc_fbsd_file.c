@@ -125,19 +125,29 @@ vpc_fo_close(struct file *fp, struct thread *td __unused)
 	return (0);
 }
 
-/* fcntl(F_SETFL) sends FIONBIO/FIOASYNC; ops never block, so both are moot. */
+/*
+ * fcntl(F_SETFL) sends FIONBIO and FIOASYNC.  FIONBIO is fine (ops never
+ * block; the upcall device reads the flag where it matters); FIOASYNC
+ * (SIGIO) is not offered; anything else is not ours.
+ */
+int
+vpc_fbsd_fcntl_ioctl(u_long cmd, const void *data)
+{
+	switch (cmd) {
+	case FIONBIO:
+		return (0);
+	case FIOASYNC:
+		return (*(const int *)data != 0 ? EINVAL : 0);
+	default:
+		return (ENOTTY);
+	}
+}
+
 static int
 vpc_fo_ioctl(struct file *fp __unused, u_long com, void *data,
     struct ucred *active_cred __unused, struct thread *td __unused)
 {
-	switch (com) {
-	case FIONBIO:
-		return (0);
-	case FIOASYNC:
-		return (*(int *)data != 0 ? EINVAL : 0);
-	default:
-		return (ENOTTY);
-	}
+	return (vpc_fbsd_fcntl_ioctl(com, data));
 }
 
 /*

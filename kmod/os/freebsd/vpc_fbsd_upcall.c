@@ -256,14 +256,7 @@ static int
 vpc_up_ioctl(struct cdev *dev __unused, u_long cmd, caddr_t data,
     int fflag __unused, struct thread *td __unused)
 {
-	switch (cmd) {
-	case FIONBIO:
-		return (0);
-	case FIOASYNC:
-		return (*(int *)data != 0 ? EINVAL : 0);
-	default:
-		return (ENOTTY);
-	}
+	return (vpc_fbsd_fcntl_ioctl(cmd, data));
 }
 
 /* ---- poll(2) and kqueue(2) ------------------------------------------------------- */
