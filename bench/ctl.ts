@@ -1,6 +1,6 @@
 /**
  * bench/ctl: control-op throughput from TypeScript through koffi, against
- * the same mix from C (kmod/tools/ctl_bench.c) on the same vpc-hostd in the
+ * the same mix from C (kmod/bench/ctl_bench.c) on the same vpc-hostd in the
  * same run.  One cycle = open (create a switch), GET_TXN, SW_ADD_PORT,
  * SW_GET_PORT_COUNT, close: five ops.  Rounds alternate C and TypeScript so
  * that a noisy neighbour hurts both; the median round is reported.

@@ -3,7 +3,7 @@
  * VXLAN encapsulation, no I/O) beside a baseline loop doing a hash lookup
  * and a copy of the same frames, as a ratio from one run; CAM lookup cost at
  * 1k, 100k and 1M entries; memory per entry.  The work is in C
- * (kmod/tools/fwd_bench.c): this prints it.
+ * (kmod/bench/fwd_bench.c): this prints it.
  */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';

@@ -3,8 +3,8 @@
 // run each for N seconds (default 60) from a copy of its seed corpus (the
 // repo's corpus is not touched), with its dictionary if it has one.  Prints
 // executions, coverage and crashes per target; exits 1 if any crashed.  A
-// crash's input is kept under kmod/fuzz/crashes/<target>/: turn it into a
-// regression (kmod/fuzz/regressions/<target>/) before fixing it.
+// crash's input is kept under kmod/tests/fuzz/crashes/<target>/: turn it into a
+// regression (kmod/tests/fuzz/regressions/<target>/) before fixing it.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const fuzzDir = join(root, 'kmod/fuzz');
+const fuzzDir = join(root, 'kmod/tests/fuzz');
 const args = process.argv.slice(2);
 let seconds = 60;
 const targets = [];

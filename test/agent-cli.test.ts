@@ -77,7 +77,7 @@ test('a second agent on the same kernel: another reader is attached (exit 1)', a
 });
 
 test('the rc.d script parses (sh -n) and carries the rc.conf knobs', () => {
-  const rc = resolve(root, 'freebsd/rc.d/vpc_agent');
+  const rc = resolve(root, 'service/rc.d/vpc_agent');
   assert.equal(spawnSync('sh', ['-n', rc]).status, 0);
   const text = readFileSync(rc, 'utf8');
   for (const knob of ['vpc_agent_enable', 'vpc_agent_flags', 'vpc_agent_config', 'pidfile', '/usr/sbin/daemon', 'run_rc_command']) {
@@ -86,7 +86,7 @@ test('the rc.d script parses (sh -n) and carries the rc.conf knobs', () => {
 });
 
 test('the devd rules are well formed', () => {
-  const text = readFileSync(resolve(root, 'freebsd/devd/vpc.conf'), 'utf8').replace(/#.*$/gm, '');
+  const text = readFileSync(resolve(root, 'service/devd/vpc.conf'), 'utf8').replace(/#.*$/gm, '');
   const rules = [...text.matchAll(/notify\s+\d+\s*\{([^}]*)\};/g)];
   assert.ok(rules.length >= 3);
   assert.equal((text.match(/\{/g) ?? []).length, rules.length, 'braces balance');

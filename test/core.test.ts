@@ -1,5 +1,5 @@
 /**
- * The C unit tests of the portable core (kmod/tools/test_core.c), driving the
+ * The C unit tests of the portable core (kmod/tests/unit/test_core.c), driving the
  * core directly with no daemon, and the check that the core builds as a
  * kernel would build it (freestanding, integer registers only) and reaches
  * the OS only through os_* functions.

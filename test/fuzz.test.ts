@@ -1,6 +1,6 @@
 /**
  * The fuzz targets as regression tests: every seed and every input that once
- * crashed (kmod/fuzz/regressions/) runs once through its fuzzer, which checks
+ * crashed (kmod/tests/fuzz/regressions/) runs once through its fuzzer, which checks
  * the invariants and that nothing leaked after each.  (Fuzzing itself, for a
  * while: npm run fuzz -- --seconds N; CI runs a short bout.)
  */
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { root } from './helpers/paths.ts';
 
-const fuzzDir = join(root, 'kmod/fuzz');
+const fuzzDir = join(root, 'kmod/tests/fuzz');
 const haveClang = spawnSync('clang-19', ['--version']).status === 0;
 
 before(() => {

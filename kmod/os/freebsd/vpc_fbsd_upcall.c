@@ -17,7 +17,7 @@
  *
  * devctl(4) carries lifecycle events only: "system=VPC subsystem=agent
  * type=ATTACH/DETACH pid=N" when a reader comes and goes (the rules are in
- * freebsd/devd/vpc.conf).  It overwrites its oldest events when full, so it
+ * service/devd/vpc.conf).  It overwrites its oldest events when full, so it
  * must never carry the requests themselves.
  */
 #include <sys/param.h>
@@ -99,7 +99,7 @@ os_upcall_notify(struct vpc_sys *sys __unused)
 }
 
 /*
- * The agent's DEGRADED/RECOVERED, for devd (freebsd/devd/vpc.conf matches
+ * The agent's DEGRADED/RECOVERED, for devd (service/devd/vpc.conf matches
  * $detail).  The core has checked the detail: nothing devd would need
  * quoted.  devctl_notify() allocates M_NOWAIT and drops the event if it
  * cannot: an event is news, not state.
