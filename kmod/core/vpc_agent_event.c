@@ -16,7 +16,7 @@ detail_char_ok(char c)
 }
 
 int
-vpc_op_agent_event(struct vpc_ctx *x)
+vpc_op_sys_agent_event(struct vpc_ctx *x)
 {
 	vpc_agent_event_t ev;
 	const char *type;

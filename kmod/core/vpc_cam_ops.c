@@ -116,7 +116,7 @@ vpc_cam_install_answer(struct vpc_switch *sw, struct vpc_cam_ent *e, bool *stale
 /* ---- SW_CAM_SET ----------------------------------------------------------- */
 
 int
-vpc_op_cam_set(struct vpc_ctx *x)
+vpc_op_sw_cam_set(struct vpc_ctx *x)
 {
 	struct vpc_switch *sw = obj2sw(x->obj);
 	size_t n = x->keylen / sizeof(vpc_sw_cam_t), i;
@@ -189,7 +189,7 @@ read_key(const struct vpc_ctx *x, vpc_cam_key_t *k)
 }
 
 int
-vpc_op_cam_get(struct vpc_ctx *x)
+vpc_op_sw_cam_get(struct vpc_ctx *x)
 {
 	struct vpc_switch *sw = obj2sw(x->obj);
 	const struct vpc_cam_ent *e;
@@ -213,7 +213,7 @@ vpc_op_cam_get(struct vpc_ctx *x)
 }
 
 int
-vpc_op_cam_del(struct vpc_ctx *x)
+vpc_op_sw_cam_del(struct vpc_ctx *x)
 {
 	struct vpc_switch *sw = obj2sw(x->obj);
 	struct vpc_cam_ent *e;
@@ -256,7 +256,7 @@ flush_switch(struct vpc_switch *sw)
 }
 
 int
-vpc_op_cam_flush(struct vpc_ctx *x)
+vpc_op_sw_cam_flush(struct vpc_ctx *x)
 {
 	vpc_cam_flush_t f;
 	uint64_t n = 0;
@@ -307,7 +307,7 @@ dump_one(const struct vpc_cam_ent *e, uint64_t cursor, void *arg)
 }
 
 int
-vpc_op_cam_dump(struct vpc_ctx *x)
+vpc_op_sw_cam_dump(struct vpc_ctx *x)
 {
 	struct dump_state d = { obj2sw(x->obj), x->val,
 	    x->vallen / sizeof(vpc_sw_cam_t), 0, 0, os_now_ns() };

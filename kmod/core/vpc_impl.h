@@ -331,9 +331,11 @@ extern const struct vpc_objops vpc_vcc_ops;
 int  vpc_counters_alloc(struct os_counter **c, unsigned n);
 void vpc_counters_free(struct os_counter **c, unsigned n);
 
-/* Switch internals (vpc_switch.c, vpc_swcfg.c). */
+/* Switch internals (vpc_switch.c; snapshots in vpc_publish.c). */
 int  vpc_switch_check_mac(struct vpc_switch *sw, const struct vpc_nic *except,
          const uint8_t mac[6]);
+bool vpc_vni_in_use(struct vpc_sys *sys, const struct vpc_switch *self,
+         uint32_t vni);
 /* Flood set: prepare (may fail) then publish; rebuild after a removal. */
 struct vpc_portset *vpc_flood_prepare(struct vpc_switch *sw, uint32_t extra);
 void vpc_flood_publish(struct vpc_switch *sw, struct vpc_portset *s);
@@ -442,15 +444,14 @@ vpc_opfn_t vpc_op_sys_list, vpc_op_sys_stats;                       /* vpc_sys.c
 vpc_opfn_t vpc_op_sys_check;                                        /* vpc_check.c */
 vpc_opfn_t vpc_op_nic_set_mac, vpc_op_nic_get_mac;                  /* vpc_nic.c */
 vpc_opfn_t vpc_op_nic_set_ifname, vpc_op_nic_get_ifname;            /* vpc_nic.c */
-vpc_opfn_t vpc_op_sw_port_count, vpc_op_sw_add_port, vpc_op_sw_del_port,
-    vpc_op_sw_get_port, vpc_op_sw_set_vni, vpc_op_sw_get_vni,
-    vpc_op_sw_list_ports;                                           /* vpc_switch.c */
-vpc_opfn_t vpc_op_sw_set_subnet, vpc_op_sw_get_subnet,
-    vpc_op_sw_get_stats;                                            /* vpc_swcfg.c */
-vpc_opfn_t vpc_op_cam_set, vpc_op_cam_get, vpc_op_cam_del, vpc_op_cam_flush,
-    vpc_op_cam_dump;                                                /* vpc_cam_ops.c */
+vpc_opfn_t vpc_op_sw_get_port_count, vpc_op_sw_set_vni, vpc_op_sw_get_vni,
+    vpc_op_sw_set_subnet, vpc_op_sw_get_subnet, vpc_op_sw_get_stats; /* vpc_switch.c */
+vpc_opfn_t vpc_op_sw_add_port, vpc_op_sw_del_port, vpc_op_sw_get_port,
+    vpc_op_sw_list_ports;                                           /* vpc_port.c */
+vpc_opfn_t vpc_op_sw_cam_set, vpc_op_sw_cam_get, vpc_op_sw_cam_del, vpc_op_sw_cam_flush,
+    vpc_op_sw_cam_dump;                                                /* vpc_cam_ops.c */
 vpc_opfn_t vpc_op_vcc_set, vpc_op_vcc_get, vpc_op_vcc_get_stats;    /* vpc_vcc.c */
-vpc_opfn_t vpc_op_upcall_answer, vpc_op_upcall_stats;               /* vpc_upcall.c */
-vpc_opfn_t vpc_op_agent_event;                                      /* vpc_agent_event.c */
+vpc_opfn_t vpc_op_sys_upcall_answer, vpc_op_sys_upcall_stats;               /* vpc_upcall.c */
+vpc_opfn_t vpc_op_sys_agent_event;                                      /* vpc_agent_event.c */
 
 #endif /* _VPC_IMPL_H_ */

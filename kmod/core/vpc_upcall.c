@@ -508,7 +508,7 @@ entry_from_answer(struct vpc_cam_ent *e, const struct vpc_pend *pe,
  * lock is dropped; a NOT_FOUND answer's are dropped here.
  */
 int
-vpc_op_upcall_answer(struct vpc_ctx *x)
+vpc_op_sys_upcall_answer(struct vpc_ctx *x)
 {
 	struct vpc_upq *q = x->sys->upq;
 	size_t n = x->keylen / sizeof(vpc_upcall_ans_t), i;
@@ -580,7 +580,7 @@ vpc_op_upcall_answer(struct vpc_ctx *x)
 }
 
 int
-vpc_op_upcall_stats(struct vpc_ctx *x)
+vpc_op_sys_upcall_stats(struct vpc_ctx *x)
 {
 	struct vpc_upq *q = x->sys->upq;
 	vpc_upcall_stats_t st;

@@ -1,7 +1,10 @@
 /*
- * vpc_swcfg.c: the switch configuration the data path reads (VNI, subnets),
- * published as immutable snapshots; the VNI -> switch table the underlay
- * uses; the subnet and counter ops.
+ * vpc_publish.c: what the data path reads of the switches, published as
+ * immutable snapshots that control code replaces whole: a switch's
+ * configuration (VNI, subnets), its flood set, and the VNI -> switch table
+ * the underlay picks switches with.  Each is prepared (may sleep, may fail)
+ * before the op changes anything, published with a release store, and the
+ * old copy is freed after the epoch.
  */
 #include "vpc_impl.h"
 
@@ -30,6 +33,56 @@ vpc_swcfg_publish(struct vpc_switch *sw, struct vpc_swcfg *c, uint32_t vni,
 	sw->vni = vni;
 	if (old != NULL)
 		os_epoch_defer(&old->defer, swcfg_free);
+}
+
+/* ---- The flood set: local ports that lead to a vmnic ------------------- */
+
+static bool
+floods(const struct vpc_port *p)
+{
+	return (!p->obj.dead && p->kind != VPC_PORT_UPLINK && p->peer != NULL &&
+	    p->peer->type == VPC_TYPE_NIC);
+}
+
+struct vpc_portset *
+vpc_flood_prepare(struct vpc_switch *sw, uint32_t extra)
+{
+	uint32_t i, n = extra;
+
+	for (i = 0; i < sw->nports; i++)
+		n += floods(sw->ports[i]);
+	return (vpc_portset_new(n));
+}
+
+void
+vpc_flood_publish(struct vpc_switch *sw, struct vpc_portset *s)
+{
+	struct vpc_portset *old = sw->flood;
+	uint32_t i;
+
+	s->n = 0;
+	for (i = 0; i < sw->nports && s->n < s->cap; i++)
+		if (floods(sw->ports[i]))
+			s->p[s->n++] = sw->ports[i];
+	vpc_store(sw->flood, s);
+	vpc_portset_retire(old);
+}
+
+/* After a removal, which must not fail: without memory, flood to nobody
+ * until the next change rather than to a port that is gone. */
+void
+vpc_flood_rebuild(struct vpc_switch *sw)
+{
+	struct vpc_portset *s = vpc_flood_prepare(sw, 0);
+
+	if (s == NULL) {
+		struct vpc_portset *old = sw->flood;
+
+		vpc_store(sw->flood, &vpc_portset_empty);
+		vpc_portset_retire(old);
+		return;
+	}
+	vpc_flood_publish(sw, s);
 }
 
 /* ---- VNI -> switch ---------------------------------------------------------- */
@@ -139,94 +192,4 @@ vpc_vnitab_free(struct vpc_sys *sys)
 	if (sys->vnitab != NULL)
 		os_epoch_defer(&sys->vnitab->defer, vnitab_free);
 	sys->vnitab = NULL;
-}
-
-/* ---- SW_SET_SUBNET / SW_GET_SUBNET ------------------------------------------ */
-
-static int
-check_subnet(const vpc_sw_subnet_t *s)
-{
-	unsigned alen = s->af == VPC_AF_INET ? 4 : 16, i;
-
-	if (s->af != VPC_AF_INET && s->af != VPC_AF_INET6)
-		return (VPC_EAFNOSUPPORT);
-	if (!vpc_all_zero(s->_pad0, sizeof(s->_pad0)) ||
-	    !vpc_all_zero(s->addr + alen, 16 - alen) || s->prefixlen > alen * 8)
-		return (VPC_EINVAL);
-	for (i = 0; i < alen * 8; i++)          /* host bits must be zero */
-		if (i >= s->prefixlen && (s->addr[i / 8] & (0x80 >> (i % 8))) != 0)
-			return (VPC_EINVAL);
-	return (0);
-}
-
-int
-vpc_op_sw_set_subnet(struct vpc_ctx *x)
-{
-	struct vpc_switch *sw = obj2sw(x->obj);
-	struct vpc_subnet s4 = sw->cfg->sub4, s6 = sw->cfg->sub6, *dst;
-	struct vpc_swcfg *cfg;
-	vpc_sw_subnet_t req;
-	int error;
-
-	memcpy(&req, x->key, sizeof(req));
-	if ((error = vpc_txn_check(x->obj, req.txn)) != 0)
-		return (error);
-	if ((error = check_subnet(&req)) != 0)
-		return (error);
-	if ((cfg = vpc_swcfg_prepare()) == NULL)
-		return (VPC_ENOMEM);
-	dst = req.af == VPC_AF_INET ? &s4 : &s6;
-	dst->plen = req.prefixlen;
-	memcpy(dst->addr, req.addr, 16);
-	vpc_swcfg_publish(sw, cfg, sw->vni, &s4, &s6);
-	vpc_obj_changed(x->obj, req.txn);
-	x->vallen = 0;
-	return (0);
-}
-
-int
-vpc_op_sw_get_subnet(struct vpc_ctx *x)
-{
-	const struct vpc_swcfg *c = obj2sw(x->obj)->cfg;
-	vpc_sw_subnet_t req, out;
-	const struct vpc_subnet *s;
-
-	memcpy(&req, x->key, sizeof(req));
-	if (req.af != VPC_AF_INET && req.af != VPC_AF_INET6)
-		return (VPC_EAFNOSUPPORT);
-	s = req.af == VPC_AF_INET ? &c->sub4 : &c->sub6;
-	memset(&out, 0, sizeof(out));
-	out.af = req.af;
-	out.prefixlen = s->plen;
-	memcpy(out.addr, s->addr, 16);
-	memcpy(x->val, &out, sizeof(out));
-	return (0);
-}
-
-/* Is addr inside the subnet?  A switch without a subnet contains everything. */
-bool
-vpc_subnet_contains(const struct vpc_subnet *s, const uint8_t *addr)
-{
-	unsigned full = s->plen / 8, rest = s->plen % 8;
-
-	if (s->plen == 0)
-		return (true);
-	if (memcmp(s->addr, addr, full) != 0)
-		return (false);
-	return (rest == 0 ||
-	    ((s->addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest))) == 0);
-}
-
-int
-vpc_op_sw_get_stats(struct vpc_ctx *x)
-{
-	struct vpc_switch *sw = obj2sw(x->obj);
-	vpc_sw_stats_t st;
-	unsigned i;
-
-	memset(&st, 0, sizeof(st));
-	for (i = 0; i < VPC_SWSTAT_COUNT; i++)
-		st.c[i] = os_counter_fetch(sw->ctr[i]);
-	memcpy(x->val, &st, sizeof(st));
-	return (0);
 }
