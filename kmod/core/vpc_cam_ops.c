@@ -270,7 +270,7 @@ vpc_op_sw_cam_flush(struct vpc_ctx *x)
 			return (VPC_EINVAL);
 		n = flush_switch(obj2sw(x->obj));
 	} else {
-		for (o = x->sys->list_head; o != NULL; o = o->list_next)
+		VPC_LIST_FOREACH(o, &x->sys->objs, link)
 			if (o->type == VPC_TYPE_SWITCH && (f.vni == VPC_VNI_ANY ||
 			    obj2sw(o)->vni == f.vni))
 				n += flush_switch(obj2sw(o));

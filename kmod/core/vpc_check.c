@@ -145,7 +145,7 @@ check_vcc(struct vpc_sys *sys, struct vpc_vcc *vcc, struct vpc_check *c)
 	struct vpc_obj *o;
 	uint32_t n = 0;
 
-	for (o = sys->list_head; o != NULL; o = o->list_next) {
+	VPC_LIST_FOREACH(o, &sys->objs, link) {
 		if (o->type != VPC_TYPE_SWPORT || obj2port(o)->peer != &vcc->obj)
 			continue;
 		n++;
@@ -167,9 +167,9 @@ count_refs(struct vpc_sys *sys)
 {
 	struct vpc_obj *o;
 
-	for (o = sys->list_head; o != NULL; o = o->list_next)
+	VPC_LIST_FOREACH(o, &sys->objs, link)
 		o->check_refs = 1 + o->handles;
-	for (o = sys->list_head; o != NULL; o = o->list_next) {
+	VPC_LIST_FOREACH(o, &sys->objs, link) {
 		if (o->type != VPC_TYPE_SWPORT)
 			continue;
 		if (obj2port(o)->sw != NULL)
@@ -191,13 +191,14 @@ check_locked(struct vpc_sys *sys, char *why, size_t len)
 		why[0] = '\0';
 	memset(by_type, 0, sizeof(by_type));
 	count_refs(sys);
-	for (o = sys->list_head; o != NULL; o = o->list_next) {
+	VPC_LIST_FOREACH(o, &sys->objs, link) {
 		n++;
 		handles += o->handles;
 		by_type[o->type]++;
 		EXPECT(&c, !o->dead, "registry: only live objects");
 		EXPECT(&c, vpc_reg_lookup(sys, &o->id) == o, "registry: found by its id");
-		EXPECT(&c, o->list_next == NULL || o->serial < o->list_next->serial,
+		EXPECT(&c, VPC_LIST_NEXT(o, link) == NULL ||
+		    o->serial < VPC_LIST_NEXT(o, link)->serial,
 		    "registry: creation order");
 		EXPECT_EQ(&c, o->refs, o->check_refs, "object: reference count");
 		switch (o->type) {

@@ -14,6 +14,7 @@
 
 #include "vpc_core.h"
 #include "vpc_frame.h"
+#include "vpc_list.h"
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -59,7 +60,7 @@ struct vpc_obj {
 	struct vpc_obj *parent;         /* port: switch; owned vmnic: port */
 	struct vpc_sys *sys;
 	struct vpc_obj *hash_next;
-	struct vpc_obj *list_prev, *list_next;
+	VPC_LIST_LINK(vpc_obj) link;      /* sys->objs, creation order */
 	const struct vpc_objops *ops;
 	struct os_defer defer;
 };
@@ -138,7 +139,7 @@ struct vpc_sys {
 	uint64_t            by_type[VPC_TYPE_MAX + 1];
 	uint64_t            nhandles;
 	uint64_t            next_serial;
-	struct vpc_obj     *list_head, *list_tail;
+	VPC_LIST_HEAD(vpc_objlist, vpc_obj) objs; /* every live object */
 	struct vpc_vnitab  *vnitab;         /* published */
 	struct vpc_upq     *upq;
 	struct os_counter  *drop_unplugged; /* frames from a vmnic in no switch */

@@ -124,7 +124,7 @@ vpc_op_nic_set_ifname(struct vpc_ctx *x)
 	x->vallen = 0;
 	if (memcmp(nic->ifname, req.name, VPC_IFNAMSIZ) == 0)
 		return (0);
-	for (o = x->sys->list_head; o != NULL; o = o->list_next)
+	VPC_LIST_FOREACH(o, &x->sys->objs, link)
 		if (o->type == VPC_TYPE_NIC && o != x->obj &&
 		    memcmp(obj2nic(o)->ifname, req.name, VPC_IFNAMSIZ) == 0)
 			return (VPC_EEXIST);

@@ -139,7 +139,7 @@ vpc_vnitab_publish(struct vpc_sys *sys, struct vpc_vnitab *t)
 	struct vpc_obj *o;
 	uint32_t i;
 
-	for (o = sys->list_head; t != NULL && o != NULL; o = o->list_next) {
+	VPC_LIST_FOREACH(o, &sys->objs, link) {
 		struct vpc_switch *sw = obj2sw(o);
 
 		if (o->type != VPC_TYPE_SWITCH || o->dead || sw->vni == 0 ||

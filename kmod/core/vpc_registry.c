@@ -81,13 +81,7 @@ vpc_reg_insert(struct vpc_sys *sys, struct vpc_obj *o)
 	sys->buckets[b] = o;
 
 	o->serial = ++sys->next_serial;
-	o->list_prev = sys->list_tail;
-	o->list_next = NULL;
-	if (sys->list_tail != NULL)
-		sys->list_tail->list_next = o;
-	else
-		sys->list_head = o;
-	sys->list_tail = o;
+	VPC_LIST_INSERT_TAIL(&sys->objs, o, link);
 
 	sys->nobjs++;
 	sys->by_type[o->type]++;
@@ -106,15 +100,7 @@ vpc_reg_remove(struct vpc_sys *sys, struct vpc_obj *o)
 		*pp = o->hash_next;
 	o->hash_next = NULL;
 
-	if (o->list_prev != NULL)
-		o->list_prev->list_next = o->list_next;
-	else
-		sys->list_head = o->list_next;
-	if (o->list_next != NULL)
-		o->list_next->list_prev = o->list_prev;
-	else
-		sys->list_tail = o->list_prev;
-	o->list_prev = o->list_next = NULL;
+	VPC_LIST_REMOVE(&sys->objs, o, link);
 
 	sys->nobjs--;
 	sys->by_type[o->type]--;

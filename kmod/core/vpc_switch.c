@@ -120,7 +120,7 @@ vpc_vni_in_use(struct vpc_sys *sys, const struct vpc_switch *self, uint32_t vni)
 
 	if (vni == 0)
 		return (false);
-	for (o = sys->list_head; o != NULL; o = o->list_next)
+	VPC_LIST_FOREACH(o, &sys->objs, link)
 		if (o->type == VPC_TYPE_SWITCH && obj2sw(o) != self &&
 		    obj2sw(o)->vni == vni)
 			return (true);

@@ -58,8 +58,8 @@ vpc_sys_teardown(struct vpc_sys *sys)
 {
 	os_sx_xlock(sys->ctl);
 	/* A kill can take other objects along, so start over each time. */
-	while (sys->list_head != NULL)
-		vpc_obj_kill(sys->list_head);
+	while (!VPC_LIST_EMPTY(&sys->objs))
+		vpc_obj_kill(VPC_LIST_FIRST(&sys->objs));
 	os_sx_xunlock(sys->ctl);
 }
 
@@ -92,11 +92,11 @@ vpc_op_sys_list(struct vpc_ctx *x)
 		if (req._pad0[n] != 0)
 			return (VPC_EINVAL);
 	n = 0;
-	for (first = x->sys->list_head; first != NULL &&
-	    first->serial <= req.marker; first = first->list_next)
+	for (first = VPC_LIST_FIRST(&x->sys->objs); first != NULL &&
+	    first->serial <= req.marker; first = VPC_LIST_NEXT(first, link))
 		;
 	fit = x->vallen / sizeof(info);
-	for (o = first; o != NULL; o = o->list_next) {
+	for (o = first; o != NULL; o = VPC_LIST_NEXT(o, link)) {
 		if (req.obj_type != 0 && o->type != req.obj_type)
 			continue;
 		if (n < fit) {

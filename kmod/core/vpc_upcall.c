@@ -32,8 +32,8 @@ struct vpc_pend {
 	vpc_upcall_req_t   rec;
 	struct vpc_pkt    *held, *held_tail;
 	uint32_t           nheld;
-	struct vpc_pend   *all_next, *all_prev;     /* creation order */
-	struct vpc_pend   *q_next, *q_prev;         /* undelivered FIFO */
+	VPC_LIST_LINK(vpc_pend) all;                /* q->all: creation order */
+	VPC_LIST_LINK(vpc_pend) undelivered;        /* q->undelivered: FIFO */
 	struct vpc_pend   *h_next;                  /* (sw, MAC) chain */
 };
 
@@ -43,8 +43,8 @@ struct vpc_upq {
 	struct vpc_hashkey key;
 	struct vpc_pend   *slot[VPC_PENDING_MAX];
 	struct vpc_pend   *hash[VPC_PENDING_MAX];
-	struct vpc_pend   *all_head, *all_tail;
-	struct vpc_pend   *q_head, *q_tail;
+	VPC_LIST_HEAD(, vpc_pend) all;              /* every request, oldest first */
+	VPC_LIST_HEAD(, vpc_pend) undelivered;      /* not handed to a reader */
 	uint32_t           npending, nundelivered, nheld;
 	uint64_t           seq, gen;
 	uint64_t           delivered, requeued;
@@ -79,38 +79,17 @@ find(struct vpc_upq *q, const struct vpc_switch *sw, const uint8_t mac[6])
 static void
 q_push(struct vpc_upq *q, struct vpc_pend *pe, bool at_head)
 {
-	if (at_head) {
-		pe->q_prev = NULL;
-		pe->q_next = q->q_head;
-		if (q->q_head != NULL)
-			q->q_head->q_prev = pe;
-		else
-			q->q_tail = pe;
-		q->q_head = pe;
-	} else {
-		pe->q_next = NULL;
-		pe->q_prev = q->q_tail;
-		if (q->q_tail != NULL)
-			q->q_tail->q_next = pe;
-		else
-			q->q_head = pe;
-		q->q_tail = pe;
-	}
+	if (at_head)
+		VPC_LIST_INSERT_HEAD(&q->undelivered, pe, undelivered);
+	else
+		VPC_LIST_INSERT_TAIL(&q->undelivered, pe, undelivered);
 	q->nundelivered++;
 }
 
 static void
 q_pull(struct vpc_upq *q, struct vpc_pend *pe)
 {
-	if (pe->q_prev != NULL)
-		pe->q_prev->q_next = pe->q_next;
-	else
-		q->q_head = pe->q_next;
-	if (pe->q_next != NULL)
-		pe->q_next->q_prev = pe->q_prev;
-	else
-		q->q_tail = pe->q_prev;
-	pe->q_next = pe->q_prev = NULL;
+	VPC_LIST_REMOVE(&q->undelivered, pe, undelivered);
 	q->nundelivered--;
 }
 
@@ -124,14 +103,7 @@ unlink_pend(struct vpc_upq *q, struct vpc_pend *pe)
 		pp = &(*pp)->h_next;
 	*pp = pe->h_next;
 	q->slot[pe->id & (VPC_PENDING_MAX - 1)] = NULL;
-	if (pe->all_prev != NULL)
-		pe->all_prev->all_next = pe->all_next;
-	else
-		q->all_head = pe->all_next;
-	if (pe->all_next != NULL)
-		pe->all_next->all_prev = pe->all_prev;
-	else
-		q->all_tail = pe->all_prev;
+	VPC_LIST_REMOVE(&q->all, pe, all);
 	if (pe->gen == 0)
 		q_pull(q, pe);
 	q->npending--;
@@ -160,11 +132,11 @@ arm(struct vpc_upq *q)
 {
 	uint64_t now = os_now_ns(), due;
 
-	if (q->all_head == NULL) {
+	if (VPC_LIST_EMPTY(&q->all)) {
 		q->armed = false;
 		return;
 	}
-	due = q->all_head->created_ns + q->timeout_ns;
+	due = VPC_LIST_FIRST(&q->all)->created_ns + q->timeout_ns;
 	os_timer_arm(q->timer, due > now ? due - now : 0);
 	q->armed = true;
 }
@@ -177,7 +149,8 @@ expire(void *arg)
 	uint64_t now = os_now_ns();
 	struct vpc_pend *pe;
 
-	while ((pe = q->all_head) != NULL && pe->created_ns + q->timeout_ns <= now) {
+	while ((pe = VPC_LIST_FIRST(&q->all)) != NULL &&
+	    pe->created_ns + q->timeout_ns <= now) {
 		unlink_pend(q, pe);
 		sw_count(pe->sw, VPC_SWSTAT_TIMEOUTS);
 		drop_held(pe);
@@ -313,12 +286,7 @@ vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	q->slot[slot] = pe;
 	pe->h_next = q->hash[hash_of(q, sw, f->dst)];
 	q->hash[hash_of(q, sw, f->dst)] = pe;
-	pe->all_prev = q->all_tail;
-	if (q->all_tail != NULL)
-		q->all_tail->all_next = pe;
-	else
-		q->all_head = pe;
-	q->all_tail = pe;
+	VPC_LIST_INSERT_TAIL(&q->all, pe, all);
 	q_push(q, pe, false);
 	q->npending++;
 	sw_count(sw, VPC_SWSTAT_UPCALLS);
@@ -340,8 +308,7 @@ vpc_upcall_forget_switch(struct vpc_switch *sw)
 	struct vpc_pend *pe, *next;
 
 	os_mtx_lock(q->mtx);
-	for (pe = q->all_head; pe != NULL; pe = next) {
-		next = pe->all_next;
+	VPC_LIST_FOREACH_SAFE(pe, &q->all, all, next) {
 		if (pe->sw != sw)
 			continue;
 		unlink_pend(q, pe);
@@ -358,7 +325,7 @@ vpc_upcall_forget_port(struct vpc_port *p)
 	struct vpc_pend *pe;
 
 	os_mtx_lock(q->mtx);
-	for (pe = q->all_head; pe != NULL; pe = pe->all_next)
+	VPC_LIST_FOREACH(pe, &q->all, all)
 		if (pe->in == p)
 			pe->in = NULL;
 	os_mtx_unlock(q->mtx);
@@ -389,7 +356,7 @@ vpc_upcall_detach(struct vpc_sys *sys)
 
 	os_mtx_lock(q->mtx);
 	q->reader = false;
-	for (pe = q->all_tail; pe != NULL; pe = pe->all_prev) {
+	VPC_LIST_FOREACH_REVERSE(pe, &q->all, all) {
 		if (pe->gen == 0)
 			continue;
 		pe->gen = 0;
@@ -428,7 +395,8 @@ vpc_upcall_read(struct vpc_sys *sys, void *buf, size_t len)
 	size_t n = 0;
 
 	os_mtx_lock(q->mtx);
-	while (len - n >= sizeof(vpc_upcall_req_t) && (pe = q->q_head) != NULL) {
+	while (len - n >= sizeof(vpc_upcall_req_t) &&
+	    (pe = VPC_LIST_FIRST(&q->undelivered)) != NULL) {
 		q_pull(q, pe);
 		pe->gen = ++q->gen;
 		pe->rec.generation = pe->gen;
@@ -608,7 +576,7 @@ vpc_upq_check(struct vpc_sys *sys, struct vpc_check *c)
 	uint32_t n = 0, undelivered = 0, held = 0, nh;
 
 	os_mtx_lock(q->mtx);
-	for (pe = q->all_head; pe != NULL; pe = pe->all_next) {
+	VPC_LIST_FOREACH(pe, &q->all, all) {
 		n++;
 		c->checked += 4;
 		if (q->slot[pe->id & (VPC_PENDING_MAX - 1)] != pe)
@@ -623,7 +591,7 @@ vpc_upq_check(struct vpc_sys *sys, struct vpc_check *c)
 			vpc_check_fail(c, "upcalls: a hold queue's length", nh, pe->nheld);
 		held += nh;
 	}
-	for (pe = q->q_head; pe != NULL; pe = pe->q_next) {
+	VPC_LIST_FOREACH(pe, &q->undelivered, undelivered) {
 		undelivered++;
 		c->checked++;
 		if (pe->gen != 0)

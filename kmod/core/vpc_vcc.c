@@ -23,8 +23,8 @@ vcc_kill(struct vpc_obj *o)
 	struct vpc_obj *it;
 
 again:
-	for (it = o->sys->list_head; vcc->nuplinks > 0 && it != NULL;
-	    it = it->list_next) {
+	for (it = VPC_LIST_FIRST(&o->sys->objs); vcc->nuplinks > 0 && it != NULL;
+	    it = VPC_LIST_NEXT(it, link)) {
 		if (it->type == VPC_TYPE_SWPORT && obj2port(it)->peer == o) {
 			vpc_obj_kill(it);
 			goto again;     /* the list changed under us */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "vpc_core.h"
+#include "vpc_list.h"
 #include "host_ctl.h"
 #include "host_loop.h"
 #include "host_proto.h"
@@ -24,7 +25,7 @@
 struct conn {
 	struct hsrc  src;
 	bool         priv;
-	struct conn *prev, *next;
+	VPC_LIST_LINK(conn) link;       /* conns */
 };
 
 /* The daemon's end of one handle. */
@@ -32,7 +33,7 @@ struct hhandle {
 	struct hsrc     src;
 	struct vpc_hdl *h;
 	bool            priv;
-	struct hhandle *prev, *next;
+	VPC_LIST_LINK(hhandle) link;    /* handles */
 };
 
 /* What os_handle_install needs to know about the request being served. */
@@ -43,8 +44,8 @@ struct vpc_caller {
 
 static struct vpc_sys *ctl_sys;
 static struct hsrc listener;
-static struct hhandle *handles;
-static struct conn *conns;
+static VPC_LIST_HEAD(, hhandle) handles;
+static VPC_LIST_HEAD(, conn) conns;
 static char reqbuf[VPC_WIRE_REQ_MAX + 1];
 static char valbuf[VPC_CTL_MAX_VALLEN];
 
@@ -70,12 +71,7 @@ hhandle_close(struct hhandle *hh)
 	if (hh->h != NULL)
 		vpc_core_close(ctl_sys, hh->h);
 	hh->h = NULL;
-	if (hh->prev != NULL)
-		hh->prev->next = hh->next;
-	else
-		handles = hh->next;
-	if (hh->next != NULL)
-		hh->next->prev = hh->prev;
+	VPC_LIST_REMOVE(&handles, hh, link);
 	hloop_retire(&hh->src);
 }
 
@@ -109,10 +105,7 @@ os_handle_install(struct vpc_caller *c, struct vpc_hdl *h, vpc_handle_t *out)
 		free(hh);
 		return (VPC_ENOMEM);
 	}
-	hh->next = handles;
-	if (handles != NULL)
-		handles->prev = hh;
-	handles = hh;
+	VPC_LIST_INSERT_HEAD(&handles, hh, link);
 	c->passfd = sv[1];
 	*out = 0;       /* the client learns its number from SCM_RIGHTS */
 	return (0);
@@ -250,12 +243,7 @@ conn_free(struct hsrc *src)
 static void
 conn_close(struct conn *c)
 {
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	VPC_LIST_REMOVE(&conns, c, link);
 	hloop_retire(&c->src);
 }
 
@@ -303,10 +291,7 @@ listener_event(struct hsrc *src, uint32_t events)
 		free(c);
 		return;
 	}
-	c->next = conns;
-	if (conns != NULL)
-		conns->prev = c;
-	conns = c;
+	VPC_LIST_INSERT_HEAD(&conns, c, link);
 }
 
 int
@@ -322,10 +307,10 @@ host_ctl_start(struct vpc_sys *sys, int listen_fd)
 void
 host_ctl_stop(void)
 {
-	while (handles != NULL)
-		hhandle_close(handles);
-	while (conns != NULL)
-		conn_close(conns);
+	while (!VPC_LIST_EMPTY(&handles))
+		hhandle_close(VPC_LIST_FIRST(&handles));
+	while (!VPC_LIST_EMPTY(&conns))
+		conn_close(VPC_LIST_FIRST(&conns));
 	if (listener.fd >= 0)
 		hloop_retire(&listener);    /* closes the listening socket */
 }

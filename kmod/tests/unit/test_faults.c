@@ -114,7 +114,8 @@ snap(struct world *w, struct state *s)
 	memcpy(s->by_type, w->sys->by_type, sizeof(s->by_type));
 	s->mem_bytes = vpc_mem_bytes();
 	s->mem_allocs = vpc_mem_allocs();
-	for (o = w->sys->list_head; o != NULL && i < 32; o = o->list_next, i++)
+	for (o = VPC_LIST_FIRST(&w->sys->objs); o != NULL && i < 32;
+	    o = VPC_LIST_NEXT(o, link), i++)
 		s->gens[i] = o->gen;
 	s->nobj = i;
 	if (w->sw != NULL && !w->sw->obj->dead)
