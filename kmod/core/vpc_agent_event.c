@@ -31,15 +31,15 @@ vpc_op_sys_agent_event(struct vpc_ctx *x)
 		type = "RECOVERED";
 		break;
 	default:
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	}
 	if (ev._pad0 != 0)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	for (i = 0; i < sizeof(ev.detail) && ev.detail[i] != '\0'; i++)
 		if (!detail_char_ok(ev.detail[i]))
-			return (VPC_EINVAL);
+			return (VPC_ERR(VPC_EINVAL));
 	if (i == sizeof(ev.detail))
-		return (VPC_EINVAL);            /* not NUL-terminated */
+		return (VPC_ERR(VPC_EINVAL));            /* not NUL-terminated */
 	os_agent_event(type, ev.detail);
 	return (0);
 }

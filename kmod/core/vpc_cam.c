@@ -99,10 +99,10 @@ vpc_cam_create(struct vpc_switch *sw)
 
 	cam = vpc_alloc(sizeof(*cam), VPC_M_WAITOK);
 	if (cam == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	if ((cam->tab = tab_new(CAM_MIN_SLOTS)) == NULL) {
 		vpc_free(cam, sizeof(*cam));
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	}
 	cam->tab->id = ++cam->ntables;
 	vpc_hashkey_init(&cam->key);
@@ -157,6 +157,7 @@ vpc_cam_lookup(struct vpc_switch *sw, const uint8_t dst[6],
 	const struct vpc_camtab *t = vpc_load(cam->tab);
 	const struct vpc_cam_ent *e = NULL;
 
+	VPC_ASSERT_EPOCH();
 	if (vpc_load(cam->nspecific) != 0)
 		e = probe(cam, t, dst, src);
 	if (e == NULL)
@@ -211,6 +212,7 @@ vpc_cam_reserve(struct vpc_switch *sw, uint32_t n)
 	uint64_t want;
 	uint32_t nslots;
 
+	VPC_ASSERT_CTL(sw->obj.sys);
 	os_mtx_lock(sw->mtx);
 	t = cam->tab;
 	want = (uint64_t)cam->used + n;
@@ -222,9 +224,9 @@ vpc_cam_reserve(struct vpc_switch *sw, uint32_t n)
 
 	for (nslots = CAM_MIN_SLOTS; nslots < want * 2; nslots *= 2)
 		if (nslots >= (1u << 30))
-			return (VPC_ENOSPC);
+			return (VPC_ERR(VPC_ENOSPC));
 	if ((nt = tab_new(nslots)) == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 
 	os_mtx_lock(sw->mtx);
 	/* Only control code inserts, and it holds the control lock: the
@@ -243,6 +245,7 @@ vpc_cam_reserve(struct vpc_switch *sw, uint32_t n)
 struct vpc_cam_ent *
 vpc_cam_find(struct vpc_switch *sw, const uint8_t dst[6], const uint8_t src[6])
 {
+	VPC_ASSERT_MTX(sw->mtx);
 	return ((struct vpc_cam_ent *)(uintptr_t)probe(sw->cam, sw->cam->tab,
 	    dst, src));
 }
@@ -255,6 +258,7 @@ vpc_cam_put(struct vpc_switch *sw, struct vpc_cam_ent *e)
 	uint32_t i = slot_of(cam, e->dst, e->src), n, free_at = UINT32_MAX;
 	struct vpc_cam_ent *cur;
 
+	VPC_ASSERT_MTX(sw->mtx);
 	e->gen = ++cam->next_gen;
 	for (n = 0; n <= t->mask; n++, i++) {
 		cur = t->slot[i & t->mask];
@@ -288,6 +292,7 @@ vpc_cam_remove(struct vpc_switch *sw, struct vpc_cam_ent *e)
 	struct vpc_camtab *t = cam->tab;
 	uint32_t i = slot_of(cam, e->dst, e->src), n;
 
+	VPC_ASSERT_MTX(sw->mtx);
 	for (n = 0; n <= t->mask; n++, i++) {
 		if (t->slot[i & t->mask] == NULL)
 			return;
@@ -311,6 +316,7 @@ vpc_cam_remove_if(struct vpc_switch *sw,
 	uint64_t n = 0;
 	uint32_t i;
 
+	VPC_ASSERT_MTX(sw->mtx);
 	for (i = 0; i <= t->mask; i++) {
 		struct vpc_cam_ent *e = t->slot[i];
 
@@ -351,7 +357,7 @@ vpc_cam_walk(struct vpc_switch *sw, uint64_t marker,
 	os_mtx_lock(sw->mtx);
 	t = sw->cam->tab;
 	if (marker != 0 && (marker >> 32) != t->id)
-		error = VPC_ESTALE;
+		error = VPC_ERR(VPC_ESTALE);
 	for (i = marker & 0xffffffffu; error == 0 && i <= t->mask; i++) {
 		const struct vpc_cam_ent *e = t->slot[i];
 
@@ -373,6 +379,7 @@ vpc_cam_sweep(struct vpc_switch *sw, uint64_t now)
 	struct vpc_camtab *t = cam->tab;
 	uint32_t budget = (t->mask + 1) / 8, i;
 
+	VPC_ASSERT_MTX(sw->mtx);
 	if (budget < 1024)
 		budget = 1024;
 	for (i = 0; i < budget && i <= t->mask; i++) {

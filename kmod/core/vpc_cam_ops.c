@@ -23,22 +23,22 @@ check_entry(const struct vpc_switch *sw, const vpc_sw_cam_t *c)
 {
 	if (vpc_mac_is_zero(c->dstmac) || vpc_mac_is_multicast(c->dstmac) ||
 	    vpc_mac_is_multicast(c->srcmac))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (c->flags != 0 || !vpc_all_zero(c->_pad0, sizeof(c->_pad0)))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (c->kind != VPC_CAM_REMOTE && c->kind != VPC_CAM_NEGATIVE)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (c->ttl_ms > VPC_CAM_TTL_MAX_MS)
-		return (VPC_ERANGE);
+		return (VPC_ERR(VPC_ERANGE));
 	if (c->kind == VPC_CAM_REMOTE) {
 		if (c->af != VPC_AF_INET && c->af != VPC_AF_INET6)
-			return (VPC_EAFNOSUPPORT);
+			return (VPC_ERR(VPC_EAFNOSUPPORT));
 		if (!addr_ok(c->af, c->addr))
-			return (VPC_EINVAL);
+			return (VPC_ERR(VPC_EINVAL));
 		if (sw->vni == 0)
-			return (VPC_EOPNOTSUPP);        /* VNI 0 never sends VXLAN */
+			return (VPC_ERR(VPC_EOPNOTSUPP));        /* VNI 0 never sends VXLAN */
 	} else if (c->af != 0 || !vpc_all_zero(c->addr, 16) || c->udp_port != 0)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	return (0);
 }
 
@@ -90,6 +90,7 @@ install(struct vpc_switch *sw, struct vpc_cam_ent *e, bool *stale)
 {
 	struct vpc_cam_ent *cur = vpc_cam_find(sw, e->dst, e->src);
 
+	VPC_ASSERT_MTX(sw->mtx);
 	*stale = false;
 	if (cur != NULL && cur->kind == VPC_CAM_LOCAL)
 		return (false);
@@ -128,7 +129,7 @@ vpc_op_sw_cam_set(struct vpc_ctx *x)
 	int error = 0;
 
 	if (n > VPC_CAM_BATCH_MAX)
-		return (VPC_E2BIG);
+		return (VPC_ERR(VPC_E2BIG));
 	for (i = 0; i < n; i++) {
 		memcpy(&c, (const char *)x->key + i * sizeof(c), sizeof(c));
 		if ((error = check_entry(sw, &c)) != 0)
@@ -139,7 +140,7 @@ vpc_op_sw_cam_set(struct vpc_ctx *x)
 			    c.srcmac);
 
 			if (cur != NULL && cur->kind == VPC_CAM_LOCAL)
-				error = VPC_EBUSY;
+				error = VPC_ERR(VPC_EBUSY);
 		}
 		os_mtx_unlock(sw->mtx);
 		if (error != 0)
@@ -148,10 +149,10 @@ vpc_op_sw_cam_set(struct vpc_ctx *x)
 	/* Allocate everything first: from here on nothing fails. */
 	ents = vpc_alloc(n * sizeof(*ents), VPC_M_WAITOK);
 	if (ents == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	for (i = 0; i < n; i++)
 		if ((ents[i] = vpc_cam_ent_new()) == NULL)
-			error = VPC_ENOMEM;
+			error = VPC_ERR(VPC_ENOMEM);
 	if (error == 0)
 		error = vpc_cam_reserve(sw, (uint32_t)n);
 	if (error == 0) {
@@ -184,7 +185,7 @@ read_key(const struct vpc_ctx *x, vpc_cam_key_t *k)
 	memcpy(k, x->key, sizeof(*k));
 	if (!vpc_all_zero(k->_pad0, sizeof(k->_pad0)) ||
 	    vpc_mac_is_zero(k->dstmac))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	return (0);
 }
 
@@ -203,7 +204,7 @@ vpc_op_sw_cam_get(struct vpc_ctx *x)
 	os_mtx_lock(sw->mtx);
 	e = vpc_cam_find(sw, k.dstmac, k.srcmac);
 	if (e == NULL || (e->expire_ns != 0 && now >= e->expire_ns))
-		error = VPC_ENOENT;
+		error = VPC_ERR(VPC_ENOENT);
 	else
 		entry_to(sw, e, now, 0, &out);
 	os_mtx_unlock(sw->mtx);
@@ -225,9 +226,9 @@ vpc_op_sw_cam_del(struct vpc_ctx *x)
 	os_mtx_lock(sw->mtx);
 	e = vpc_cam_find(sw, k.dstmac, k.srcmac);
 	if (e == NULL)
-		error = VPC_ENOENT;
+		error = VPC_ERR(VPC_ENOENT);
 	else if (e->kind == VPC_CAM_LOCAL)
-		error = VPC_EBUSY;
+		error = VPC_ERR(VPC_EBUSY);
 	else
 		vpc_cam_remove(sw, e);
 	os_mtx_unlock(sw->mtx);
@@ -264,10 +265,10 @@ vpc_op_sw_cam_flush(struct vpc_ctx *x)
 
 	memcpy(&f, x->key, sizeof(f));
 	if (f.flags != 0 || (f.vni != VPC_VNI_ANY && f.vni > VPC_VNI_MAX))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (x->obj != NULL) {
 		if (f.vni != VPC_VNI_ANY && f.vni != obj2sw(x->obj)->vni)
-			return (VPC_EINVAL);
+			return (VPC_ERR(VPC_EINVAL));
 		n = flush_switch(obj2sw(x->obj));
 	} else {
 		VPC_LIST_FOREACH(o, &x->sys->objs, link)
@@ -316,7 +317,7 @@ vpc_op_sw_cam_dump(struct vpc_ctx *x)
 
 	memcpy(&req, x->key, sizeof(req));
 	if (req.obj_type != 0 || !vpc_all_zero(req._pad0, sizeof(req._pad0)))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if ((error = vpc_cam_walk(d.sw, req.marker, dump_one, &d)) != 0)
 		return (error);
 	if (d.n == 0 && d.rest > 0) {
@@ -324,7 +325,7 @@ vpc_op_sw_cam_dump(struct vpc_ctx *x)
 
 		x->vallen = need < VPC_CTL_MAX_VALLEN ? need :
 		    VPC_CTL_MAX_VALLEN - VPC_CTL_MAX_VALLEN % sizeof(vpc_sw_cam_t);
-		return (VPC_ERANGE);
+		return (VPC_ERR(VPC_ERANGE));
 	}
 	x->vallen = d.n * sizeof(vpc_sw_cam_t);
 	return (0);

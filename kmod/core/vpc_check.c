@@ -225,7 +225,7 @@ check_locked(struct vpc_sys *sys, char *why, size_t len)
 		EXPECT_EQ(&c, by_type[t], sys->by_type[t], "registry: count by type");
 	vpc_upq_check(sys, &c);
 	sys->last_checks = c.checked;
-	return (c.failed == 0 ? 0 : VPC_EPROTO);
+	return (c.failed == 0 ? 0 : VPC_ERR(VPC_EPROTO));
 }
 
 int

@@ -165,23 +165,23 @@ vpc_ctl_check(const struct vpc_hdl *h, vpc_op_t op, size_t keylen,
 	const struct vpc_opdesc *d;
 
 	if (keylen > VPC_CTL_MAX_KEYLEN)
-		return (VPC_E2BIG);
+		return (VPC_ERR(VPC_E2BIG));
 	if ((d = op_lookup(op)) == NULL)
-		return (VPC_ENOTTY);
+		return (VPC_ERR(VPC_ENOTTY));
 	if (h == NULL) {
 		if ((d->types & T_NONE) == 0)
-			return (VPC_EBADF);
+			return (VPC_ERR(VPC_EBADF));
 	} else if ((d->types & T(h->obj->type)) == 0)
-		return (VPC_ENOTTY);
+		return (VPC_ERR(VPC_ENOTTY));
 	if ((d->flags & OPF_KEYARR) != 0) {
 		if (keylen == 0 || keylen % d->keysz != 0)
-			return (VPC_EINVAL);
+			return (VPC_ERR(VPC_EINVAL));
 	} else if (keylen != d->keysz)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if ((d->flags & OPF_VALARR) != 0)
 		*usable = vallen < VPC_CTL_MAX_VALLEN ? vallen : VPC_CTL_MAX_VALLEN;
 	else if (vallen != d->valsz)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	else
 		*usable = vallen;
 	*descp = d;
@@ -229,12 +229,12 @@ vpc_core_ctl(struct vpc_sys *sys, const struct vpc_call *call,
 	if (error != 0)
 		return (error);
 	if ((d->flags & OPF_PRIV) != 0 && !(h != NULL ? h->priv : call->priv))
-		return (VPC_EPERM);
+		return (VPC_ERR(VPC_EPERM));
 
 	os_sx_xlock(sys->ctl);
 	if (h != NULL && h->obj->dead) {
 		os_sx_xunlock(sys->ctl);
-		return (VPC_EIDRM);
+		return (VPC_ERR(VPC_EIDRM));
 	}
 	x.sys = sys;
 	x.call = call;
@@ -272,28 +272,28 @@ vpc_core_open(struct vpc_sys *sys, const struct vpc_call *call,
 
 	if (flags != VPC_FLAG_DEFAULT && flags != VPC_FLAG_CREATE &&
 	    flags != VPC_FLAG_OPEN)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if ((word & VPC_TYPE_WORD_PADMASK) != 0 ||
 	    VPC_TYPE_WORD_VERSION(word) != VPC_ABI_VERSION ||
 	    type == VPC_TYPE_UNSET || type > VPC_TYPE_MAX)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (vpc_objops_of(type) == NULL)
-		return (VPC_EOPNOTSUPP);        /* router, NAT, link: not yet */
+		return (VPC_ERR(VPC_EOPNOTSUPP));        /* router, NAT, link: not yet */
 	if (vpc_id_is_nil(id))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (type == VPC_TYPE_SWPORT && flags == VPC_FLAG_CREATE)
-		return (VPC_EOPNOTSUPP);        /* ports come from SW_ADD_PORT */
+		return (VPC_ERR(VPC_EOPNOTSUPP));        /* ports come from SW_ADD_PORT */
 
 	os_sx_xlock(sys->ctl);
 	o = vpc_reg_lookup(sys, id);
 	if (o != NULL && flags == VPC_FLAG_CREATE)
-		error = VPC_EEXIST;
+		error = VPC_ERR(VPC_EEXIST);
 	else if (o != NULL && o->type != type)
-		error = VPC_ENOENT;     /* no object of *that* type */
+		error = VPC_ERR(VPC_ENOENT);     /* no object of *that* type */
 	else if (o == NULL && (flags == VPC_FLAG_OPEN || type == VPC_TYPE_SWPORT))
-		error = VPC_ENOENT;
+		error = VPC_ERR(VPC_ENOENT);
 	else if (o == NULL && !call->priv)
-		error = VPC_EPERM;
+		error = VPC_ERR(VPC_EPERM);
 	else if (o == NULL) {
 		error = vpc_obj_new(sys, type, id, &o);
 		created = error == 0;
@@ -301,7 +301,7 @@ vpc_core_open(struct vpc_sys *sys, const struct vpc_call *call,
 	if (error == 0) {
 		h = vpc_hdl_new(o, call->priv);
 		if (h == NULL) {
-			error = VPC_ENOMEM;
+			error = VPC_ERR(VPC_ENOMEM);
 			if (created)
 				vpc_obj_kill(o);
 		} else

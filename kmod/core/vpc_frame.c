@@ -20,14 +20,14 @@ vpc_frame_parse(const struct vpc_pkt *p, struct vpc_frame *f)
 
 	memset(f, 0, sizeof(*f));
 	if (!os_pkt_copyout(p, 0, ETHER_HDR_LEN, eh))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	memcpy(f->dst, eh, 6);
 	memcpy(f->src, eh + 6, 6);
 	f->ethertype = be16(eh + 12);
 	f->l2len = ETHER_HDR_LEN;
 	if (f->ethertype == ETHERTYPE_VLAN || f->ethertype == ETHERTYPE_QINQ) {
 		if (!os_pkt_copyout(p, 0, sizeof(eh), eh))
-			return (VPC_EINVAL);
+			return (VPC_ERR(VPC_EINVAL));
 		f->tagged = true;
 		f->vlan = be16(eh + 14) & 0x0fff;
 		f->ethertype = be16(eh + 16);

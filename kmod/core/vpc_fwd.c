@@ -210,6 +210,7 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	const struct vpc_cam_ent *e;
 	struct vpc_port *router;
 
+	VPC_ASSERT_EPOCH();
 	if (vpc_mac_is_multicast(f->dst)) {
 		struct vpc_pkt *c = NULL;
 
@@ -270,6 +271,7 @@ vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
 	struct vpc_frame f;
 	uint64_t mac;
 
+	VPC_ASSERT_EPOCH();
 	if (in == NULL || in->obj.dead) {
 		os_counter_add(nic->obj.sys->drop_unplugged, 1);
 		os_pkt_free(p);
@@ -298,6 +300,7 @@ vpc_fwd_reinject(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p)
 {
 	struct vpc_frame f;
 
+	VPC_ASSERT_EPOCH();
 	if (sw->obj.dead || vpc_frame_parse(p, &f) != 0) {
 		drop(sw, VPC_SWSTAT_DROP_REMISS, p);
 		return;
@@ -311,6 +314,7 @@ vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p)
 	const struct vpc_cam_ent *e;
 	struct vpc_frame f;
 
+	VPC_ASSERT_EPOCH();
 	sw_count(sw, VPC_SWSTAT_RX_REMOTE);
 	if (vpc_frame_parse(p, &f) != 0) {
 		drop(sw, VPC_SWSTAT_DROP_RUNT, p);

@@ -1,13 +1,33 @@
 /*
- * vpc_impl.h: structures shared by the core's own files.  Nothing outside
- * kmod/core includes this.
+ * vpc_impl.h: structures shared by the core's own files.  The OS glue never
+ * includes it (it has vpc_core.h); the C tests, fuzzers and fwd_bench in
+ * kmod/tests and kmod/bench do, to reach inside on purpose.
  *
- * Concurrency: every control op, every open and close runs under the
- * instance's control lock (sys->ctl, sleepable).  So object lifetimes,
- * handle counts, reference counts, the registry and the port tables change
- * only with that lock held and need no atomics.  The data path never takes
- * the control lock: it reads what it needs inside the epoch, and memory it
- * may be looking at is freed through os_epoch_defer.
+ * Locking
+ * -------
+ * Three tiers, taken in this order (never the other way round):
+ *
+ *   ctl      sys->ctl, sleepable (sx on FreeBSD).  Every control op, open and
+ *            close.  Protects the object graph: lifetimes, handle and
+ *            reference counts, the registry, port tables, every field
+ *            marked "ctl" below.  Those need no atomics.
+ *   mtx      sw->mtx, a non-sleeping mutex per switch: CAM writers and the
+ *            sweeper (its timer runs with it held).  Fields marked
+ *            "sw->mtx".
+ *   upq      q->mtx, the upcall queue's non-sleeping mutex (vpc_upcall.c):
+ *            the data path takes it on a miss, control code on answers.
+ *
+ * sw->mtx and q->mtx are never held together.  No frame is sent while any
+ * core lock is held (answers' held frames go out after ctl is dropped).
+ *
+ * The data path takes no lock but q->mtx.  It runs inside the epoch
+ * (os_epoch_enter/exit) and reads pointers marked "published": control code
+ * fills the new copy, stores it with vpc_store (release), the reader loads
+ * it with vpc_load (acquire), and the old copy is freed through
+ * os_epoch_defer.  "RO" means set before the containing object was
+ * published and never changed.  Functions state what they need with
+ * os_sx_assert_xlocked, os_mtx_assert_owned and os_epoch_assert at the top,
+ * which abort on the host and panic on an INVARIANTS kernel.
  */
 #ifndef _VPC_IMPL_H_
 #define _VPC_IMPL_H_
@@ -17,6 +37,18 @@
 #include "vpc_list.h"
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Every error the core makes goes through this, so a debugger learns where
+ * (host: file:line in the debug log; FreeBSD: the SDT probe vpc:::error).
+ * The value stays the constant e, so the compiler still knows it is nonzero.
+ */
+#define VPC_ERR(e) (os_error_trace(__FILE__, __LINE__, (e)), (e))
+
+/* What a function needs held, said at its top. */
+#define VPC_ASSERT_CTL(sys)   os_sx_assert_xlocked((sys)->ctl)
+#define VPC_ASSERT_MTX(m)     os_mtx_assert_owned(m)
+#define VPC_ASSERT_EPOCH()    os_epoch_assert()
 
 void *memcpy(void *, const void *, size_t);
 void *memmove(void *, const void *, size_t);
@@ -43,25 +75,25 @@ uint64_t vpc_hash(const struct vpc_hashkey *k, const void *data, size_t len);
 struct vpc_sys;
 
 struct vpc_obj {
-	vpc_id_t        id;
-	uint8_t         type;           /* VPC_TYPE_* */
-	bool            committed;
-	bool            dead;           /* destroyed: handles get EIDRM */
-	bool            owned;          /* lives and dies with its parent */
-	uint32_t        handles;        /* open handles, all processes */
-	uint32_t        refs;           /* handles + links + the registry's */
-	uint64_t        serial;         /* creation order */
-	uint64_t        gen;            /* bumps on every change */
-	uint32_t        check_refs;     /* scratch for the invariant checker */
+	vpc_id_t        id;             /* RO */
+	uint8_t         type;           /* RO: VPC_TYPE_* */
+	bool            committed;      /* ctl */
+	bool            dead;           /* ctl (the data path may peek: a hint) */
+	bool            owned;          /* ctl: lives and dies with its parent */
+	uint32_t        handles;        /* ctl: open handles, all processes */
+	uint32_t        refs;           /* ctl: handles + links + the registry's */
+	uint64_t        serial;         /* RO: creation order */
+	uint64_t        gen;            /* ctl: bumps on every change */
+	uint32_t        check_refs;     /* ctl: scratch for the invariant checker */
 	/* Transactions (vpc_txn.c). */
-	int32_t         txn_issued;     /* last token handed out */
-	int32_t         txn_seen;       /* txn_issued at the last change */
-	int32_t         txn_last;       /* token the last change was made under */
-	struct vpc_obj *parent;         /* port: switch; owned vmnic: port */
-	struct vpc_sys *sys;
-	struct vpc_obj *hash_next;
-	VPC_LIST_LINK(vpc_obj) link;      /* sys->objs, creation order */
-	const struct vpc_objops *ops;
+	int32_t         txn_issued;     /* ctl: last token handed out */
+	int32_t         txn_seen;       /* ctl: txn_issued at the last change */
+	int32_t         txn_last;       /* ctl: token of the last change */
+	struct vpc_obj *parent;         /* ctl: port: switch; owned vmnic: port */
+	struct vpc_sys *sys;            /* RO */
+	struct vpc_obj *hash_next;      /* ctl: registry bucket chain */
+	VPC_LIST_LINK(vpc_obj) link;    /* ctl: sys->objs, creation order */
+	const struct vpc_objops *ops;   /* RO */
 	struct os_defer defer;
 };
 
@@ -131,19 +163,19 @@ struct vpc_vnitab {
 struct vpc_upq;                         /* vpc_upcall.c */
 
 struct vpc_sys {
-	struct os_sx       *ctl;
-	struct vpc_hashkey  hkey;
-	struct vpc_obj    **buckets;
-	uint32_t            nbuckets;       /* power of two */
-	uint64_t            nobjs;
-	uint64_t            by_type[VPC_TYPE_MAX + 1];
-	uint64_t            nhandles;
-	uint64_t            next_serial;
-	VPC_LIST_HEAD(vpc_objlist, vpc_obj) objs; /* every live object */
-	struct vpc_vnitab  *vnitab;         /* published */
-	struct vpc_upq     *upq;
-	struct os_counter  *drop_unplugged; /* frames from a vmnic in no switch */
-	uint32_t            last_checks;    /* invariants the last check tested */
+	struct os_sx       *ctl;            /* RO: the control lock */
+	struct vpc_hashkey  hkey;           /* RO */
+	struct vpc_obj    **buckets;        /* ctl: the registry */
+	uint32_t            nbuckets;       /* ctl: power of two */
+	uint64_t            nobjs;          /* ctl */
+	uint64_t            by_type[VPC_TYPE_MAX + 1]; /* ctl */
+	uint64_t            nhandles;       /* ctl */
+	uint64_t            next_serial;    /* ctl */
+	VPC_LIST_HEAD(vpc_objlist, vpc_obj) objs; /* ctl: every live object */
+	struct vpc_vnitab  *vnitab;         /* published (ctl writes) */
+	struct vpc_upq     *upq;            /* RO; its insides: q->mtx */
+	struct os_counter  *drop_unplugged; /* RO: frames from a vmnic in no switch */
+	uint32_t            last_checks;    /* ctl: invariants the last check tested */
 };
 
 /* The invariant checker (vpc_check.c); the first failure is described. */
@@ -240,21 +272,21 @@ struct vpc_port;
 
 struct vpc_nic {
 	struct vpc_obj   obj;
-	uint8_t          mac[6];
-	uint64_t         mac64;         /* the same, for the data path */
-	struct vpc_port *port;          /* plugged into, or NULL (published) */
-	char             ifname[VPC_IFNAMSIZ];  /* as set, or "" */
-	void            *os;            /* the glue's ifnet / TAP */
+	uint8_t          mac[6];        /* ctl */
+	uint64_t         mac64;         /* ctl writes, data path reads (atomic) */
+	struct vpc_port *port;          /* published: plugged into, or NULL */
+	char             ifname[VPC_IFNAMSIZ];  /* ctl: as set, or "" */
+	void            *os;            /* the glue's ifnet / TAP (its locking) */
 };
 
 struct vpc_vcc {
 	struct vpc_obj      obj;
-	vpc_vcc_t           conf;       /* as last applied (txn 0) */
-	bool                configured;
-	uint32_t            nuplinks;   /* uplink ports plugged in */
+	vpc_vcc_t           conf;       /* ctl: as last applied (txn 0) */
+	bool                configured; /* ctl writes, data path reads (atomic) */
+	uint32_t            nuplinks;   /* ctl: uplink ports plugged in */
 	struct vpc_portset *uplinks;    /* published: all of them */
-	struct os_counter  *ctr[VPC_VCCSTAT_COUNT];
-	void               *os;         /* the glue's sockets */
+	struct os_counter  *ctr[VPC_VCCSTAT_COUNT];     /* RO */
+	void               *os;         /* the glue's sockets (its locking) */
 };
 
 enum vpc_port_kind {
@@ -266,29 +298,29 @@ enum vpc_port_kind {
 /* Fields the data path reads are set before the port is published. */
 struct vpc_port {
 	struct vpc_obj     obj;
-	struct vpc_switch *sw;
-	enum vpc_port_kind kind;
-	uint16_t           vlan;        /* 0 = none */
-	bool               has_vni;
-	struct vpc_obj    *peer;        /* NIC or VCC, referenced; or NULL */
+	struct vpc_switch *sw;          /* RO */
+	enum vpc_port_kind kind;        /* RO */
+	uint16_t           vlan;        /* RO: 0 = none */
+	bool               has_vni;     /* RO */
+	struct vpc_obj    *peer;        /* published: NIC or VCC, referenced; or NULL */
 };
 
 struct vpc_cam;                         /* vpc_cam.c */
 
 struct vpc_switch {
 	struct vpc_obj      obj;
-	uint32_t            vni;        /* control's copy of cfg->vni */
-	struct vpc_port   **ports;      /* creation order, nports used */
-	uint32_t            nports;
-	uint32_t            cap;
+	uint32_t            vni;        /* ctl: control's copy of cfg->vni */
+	struct vpc_port   **ports;      /* ctl: creation order, nports used */
+	uint32_t            nports;     /* ctl */
+	uint32_t            cap;        /* ctl */
 	struct vpc_port    *uplink;     /* published */
 	struct vpc_port    *router;     /* published */
 	struct vpc_swcfg   *cfg;        /* published */
-	struct vpc_portset *flood;      /* local ports with a vmnic (published) */
-	struct os_mtx      *mtx;        /* CAM writers, the sweeper */
-	struct vpc_cam     *cam;
-	struct os_timer    *sweeper;
-	struct os_counter  *ctr[VPC_SWSTAT_COUNT];
+	struct vpc_portset *flood;      /* published: local ports with a vmnic */
+	struct os_mtx      *mtx;        /* RO: CAM writers, the sweeper */
+	struct vpc_cam     *cam;        /* RO; its table published, the rest sw->mtx */
+	struct os_timer    *sweeper;    /* ctl */
+	struct os_counter  *ctr[VPC_SWSTAT_COUNT];      /* RO */
 };
 
 static inline struct vpc_nic *

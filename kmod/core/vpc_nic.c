@@ -51,9 +51,9 @@ vpc_op_nic_set_mac(struct vpc_ctx *x)
 	if ((error = vpc_txn_check(x->obj, req.txn)) != 0)
 		return (error);
 	if (req._pad0[0] != 0 || req._pad0[1] != 0)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (vpc_mac_is_zero(req.mac) || vpc_mac_is_multicast(req.mac))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	x->vallen = 0;
 	if (memcmp(nic->mac, req.mac, sizeof(nic->mac)) == 0)
 		return (0);
@@ -61,7 +61,7 @@ vpc_op_nic_set_mac(struct vpc_ctx *x)
 		if ((error = vpc_switch_check_mac(p->sw, nic, req.mac)) != 0)
 			return (error);
 		if ((local = vpc_cam_ent_new()) == NULL)
-			return (VPC_ENOMEM);
+			return (VPC_ERR(VPC_ENOMEM));
 		if ((error = vpc_cam_reserve(p->sw, 1)) != 0) {
 			vpc_cam_ent_free(local);
 			return (error);
@@ -116,18 +116,18 @@ vpc_op_nic_set_ifname(struct vpc_ctx *x)
 	if ((error = vpc_txn_check(x->obj, req.txn)) != 0)
 		return (error);
 	if (!vpc_all_zero(req._pad0, sizeof(req._pad0)) || !ifname_ok(req.name))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	for (len = 0; req.name[len] != '\0'; len++)
 		;
 	if (!vpc_all_zero(req.name + len, VPC_IFNAMSIZ - len))
-		return (VPC_EINVAL);    /* bytes after the NUL */
+		return (VPC_ERR(VPC_EINVAL));    /* bytes after the NUL */
 	x->vallen = 0;
 	if (memcmp(nic->ifname, req.name, VPC_IFNAMSIZ) == 0)
 		return (0);
 	VPC_LIST_FOREACH(o, &x->sys->objs, link)
 		if (o->type == VPC_TYPE_NIC && o != x->obj &&
 		    memcmp(obj2nic(o)->ifname, req.name, VPC_IFNAMSIZ) == 0)
-			return (VPC_EEXIST);
+			return (VPC_ERR(VPC_EEXIST));
 	if ((error = os_nic_set_ifname(nic, req.name)) != 0)
 		return (error);
 	memcpy(nic->ifname, req.name, VPC_IFNAMSIZ);

@@ -56,13 +56,14 @@ vpc_obj_new(struct vpc_sys *sys, unsigned type, const vpc_id_t *id,
 	struct vpc_obj *o;
 	int error;
 
+	VPC_ASSERT_CTL(sys);
 	if (ops == NULL)
-		return (VPC_EOPNOTSUPP);
+		return (VPC_ERR(VPC_EOPNOTSUPP));
 	if (vpc_reg_lookup(sys, id) != NULL)
-		return (VPC_EEXIST);
+		return (VPC_ERR(VPC_EEXIST));
 	o = vpc_alloc(ops->size, VPC_M_WAITOK);
 	if (o == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	o->id = *id;
 	o->type = (uint8_t)type;
 	o->sys = sys;
@@ -84,6 +85,7 @@ vpc_obj_new(struct vpc_sys *sys, unsigned type, const vpc_id_t *id,
 void
 vpc_obj_ref(struct vpc_obj *o)
 {
+	VPC_ASSERT_CTL(o->sys);
 	o->refs++;
 }
 
@@ -106,6 +108,7 @@ obj_free_deferred(struct os_defer *d)
 void
 vpc_obj_rele(struct vpc_obj *o)
 {
+	VPC_ASSERT_CTL(o->sys);
 	if (--o->refs > 0)
 		return;
 	os_epoch_defer(&o->defer, obj_free_deferred);
@@ -114,6 +117,7 @@ vpc_obj_rele(struct vpc_obj *o)
 void
 vpc_obj_kill(struct vpc_obj *o)
 {
+	VPC_ASSERT_CTL(o->sys);
 	if (o->dead)
 		return;
 	o->dead = true;
@@ -127,6 +131,7 @@ vpc_obj_kill(struct vpc_obj *o)
 void
 vpc_obj_changed(struct vpc_obj *o, vpc_txn_t txn)
 {
+	VPC_ASSERT_CTL(o->sys);
 	o->gen++;
 	o->txn_seen = o->txn_issued;
 	o->txn_last = txn;
@@ -137,6 +142,7 @@ vpc_hdl_new(struct vpc_obj *o, bool priv)
 {
 	struct vpc_hdl *h;
 
+	VPC_ASSERT_CTL(o->sys);
 	h = vpc_alloc(sizeof(*h), VPC_M_WAITOK);
 	if (h == NULL)
 		return (NULL);
@@ -153,6 +159,7 @@ vpc_hdl_free(struct vpc_hdl *h)
 {
 	struct vpc_obj *o = h->obj;
 
+	VPC_ASSERT_CTL(h->obj->sys);
 	o->handles--;
 	o->sys->nhandles--;
 	if (o->handles == 0 && !o->committed && !o->owned)

@@ -31,9 +31,9 @@ vpc_op_commit(struct vpc_ctx *x)
 	if ((error = vpc_txn_check(x->obj, txn)) != 0)
 		return (error);
 	if (x->obj->owned)
-		return (VPC_EOPNOTSUPP);    /* it follows its parent */
+		return (VPC_ERR(VPC_EOPNOTSUPP));    /* it follows its parent */
 	if (x->obj->committed)
-		return (VPC_EALREADY);
+		return (VPC_ERR(VPC_EALREADY));
 	x->obj->committed = true;
 	vpc_obj_changed(x->obj, txn);
 	x->vallen = 0;
@@ -50,7 +50,7 @@ vpc_op_destroy(struct vpc_ctx *x)
 	if ((error = vpc_txn_check(x->obj, txn)) != 0)
 		return (error);
 	if (x->obj->ops->busy != NULL && x->obj->ops->busy(x->obj))
-		return (VPC_EBUSY);
+		return (VPC_ERR(VPC_EBUSY));
 	vpc_obj_kill(x->obj);
 	x->vallen = 0;
 	return (0);

@@ -86,6 +86,8 @@ struct os_epoch {
 };
 void os_epoch_enter(struct os_epoch *e);
 void os_epoch_exit(struct os_epoch *e);
+/* Panics (FreeBSD INVARIANTS: NET_EPOCH_ASSERT) or aborts (host) outside. */
+void os_epoch_assert(void);
 
 /* ---- Locks ---------------------------------------------------------------- */
 
@@ -94,12 +96,16 @@ struct os_mtx *os_mtx_create(const char *name);   /* may sleep */
 void os_mtx_destroy(struct os_mtx *m);
 void os_mtx_lock(struct os_mtx *m);
 void os_mtx_unlock(struct os_mtx *m);
+/* The calling thread holds m (FreeBSD: mtx_assert(MA_OWNED) under INVARIANTS). */
+void os_mtx_assert_owned(struct os_mtx *m);
 
 struct os_sx;           /* sleepable: control ops only */
 struct os_sx *os_sx_create(const char *name);     /* may sleep */
 void os_sx_destroy(struct os_sx *s);
 void os_sx_xlock(struct os_sx *s);
 void os_sx_xunlock(struct os_sx *s);
+/* The calling thread holds s exclusively (FreeBSD: sx_assert(SA_XLOCKED)). */
+void os_sx_assert_xlocked(struct os_sx *s);
 
 /* ---- Time, randomness, counters, logging --------------------------------- */
 
@@ -118,6 +124,13 @@ uint64_t os_counter_fetch(struct os_counter *c);
 #define VPC_LOG_DEBUG 7
 /* Takes only %s %d %u %x %lu %llu %llx: the core rate-limits before calling. */
 void os_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Where an error was made, for whoever is debugging (VPC_ERR in vpc_impl.h,
+ * in the spirit of OpenZFS's SET_ERROR): the host logs file:line at debug
+ * level, FreeBSD fires the SDT probe vpc:::error.  Returns error.
+ */
+int os_error_trace(const char *file, int line, int error);
 
 /* ---- Timers --------------------------------------------------------------
  * A timer fires once after os_timer_arm; the callback runs with the mutex

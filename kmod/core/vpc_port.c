@@ -42,6 +42,7 @@ port_kill(struct vpc_obj *o)
 	struct vpc_switch *sw = p->sw;
 	uint32_t i;
 
+	VPC_ASSERT_CTL(o->sys);
 	if (sw == NULL)
 		return;                 /* never linked: a failed add */
 	port_unplug_peer(p);
@@ -77,6 +78,7 @@ port_find(struct vpc_switch *sw, const vpc_id_t *id)
 {
 	struct vpc_obj *o = vpc_reg_lookup(sw->obj.sys, id);
 
+	VPC_ASSERT_CTL(sw->obj.sys);
 	if (o == NULL || o->type != VPC_TYPE_SWPORT || obj2port(o)->sw != sw)
 		return (NULL);
 	return (obj2port(o));
@@ -126,71 +128,71 @@ add_port_validate(struct vpc_switch *sw, const vpc_swport_t *req,
 	struct vpc_obj *o;
 
 	if ((f & ~(uint64_t)VPC_FLAG_SWP_ALL) != 0)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (!vpc_all_zero(req->_pad0, sizeof(req->_pad0)) ||
 	    !vpc_all_zero(req->_pad1, sizeof(req->_pad1)) ||
 	    !vpc_all_zero(req->_pad2, sizeof(req->_pad2)) ||
 	    !vpc_all_zero(req->_pad3, sizeof(req->_pad3)))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	nkinds = ((f & VPC_FLAG_SWP_UPLINK) != 0) +
 	    ((f & VPC_FLAG_SWP_ROUTER) != 0) + ((f & VPC_FLAG_SWP_VMNIC) != 0);
 	if (nkinds != 1)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	*kind = (f & VPC_FLAG_SWP_UPLINK) ? VPC_PORT_UPLINK :
 	    (f & VPC_FLAG_SWP_ROUTER) ? VPC_PORT_ROUTER : VPC_PORT_VMNIC;
 
 	if ((f & VPC_FLAG_SWP_VLAN_ID) != 0) {
 		if (req->vlan_id < VPC_VLAN_MIN || req->vlan_id > VPC_VLAN_MAX)
-			return (VPC_EINVAL);
+			return (VPC_ERR(VPC_EINVAL));
 	} else if (req->vlan_id != 0)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if ((f & VPC_FLAG_SWP_VNI) != 0) {
 		if (req->vni > VPC_VNI_MAX)
-			return (VPC_EINVAL);
+			return (VPC_ERR(VPC_EINVAL));
 		if (sw->vni != VPC_VNI_NONE && sw->vni != req->vni)
-			return (VPC_EINVAL);    /* one switch, one VNI */
+			return (VPC_ERR(VPC_EINVAL));    /* one switch, one VNI */
 	} else if (req->vni != 0)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if ((f & VPC_FLAG_SWP_DESCRIPTOR) != 0 && *kind != VPC_PORT_VMNIC)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (!vpc_mac_is_zero(req->smac) && (*kind != VPC_PORT_VMNIC ||
 	    !vpc_id_is_nil(&req->peer_id) || vpc_mac_is_multicast(req->smac)))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 
 	if ((f & (VPC_FLAG_SWP_FW_EGRESS | VPC_FLAG_SWP_FW_INGRESS)) != 0 ||
 	    req->fw_state_table != 0 || req->fw_egress_ruleset != 0)
-		return (VPC_EOPNOTSUPP);        /* no firewall yet */
+		return (VPC_ERR(VPC_EOPNOTSUPP));        /* no firewall yet */
 
 	if (*kind == VPC_PORT_UPLINK && sw->uplink != NULL)
-		return (VPC_EEXIST);
+		return (VPC_ERR(VPC_EEXIST));
 	if (*kind == VPC_PORT_ROUTER && sw->router != NULL)
-		return (VPC_EEXIST);
+		return (VPC_ERR(VPC_EEXIST));
 	if ((f & VPC_FLAG_SWP_VNI) != 0 && sw->vni == VPC_VNI_NONE &&
 	    vpc_vni_in_use(sw->obj.sys, sw, req->vni))
-		return (VPC_EEXIST);
+		return (VPC_ERR(VPC_EEXIST));
 	if (sw->nports >= VPC_SW_MAX_PORTS)
-		return (VPC_ENOSPC);
+		return (VPC_ERR(VPC_ENOSPC));
 	if (!vpc_id_is_nil(&req->port_id) &&
 	    vpc_reg_lookup(sw->obj.sys, &req->port_id) != NULL)
-		return (VPC_EEXIST);
+		return (VPC_ERR(VPC_EEXIST));
 
 	*peer = NULL;
 	if (!vpc_id_is_nil(&req->peer_id)) {
 		o = vpc_reg_lookup(sw->obj.sys, &req->peer_id);
 		if (o == NULL)
-			return (VPC_ENOENT);
+			return (VPC_ERR(VPC_ENOENT));
 		if (o->type != (*kind == VPC_PORT_UPLINK ? VPC_TYPE_VCC :
 		    VPC_TYPE_NIC))
-			return (VPC_EINVAL);
+			return (VPC_ERR(VPC_EINVAL));
 		if (o->type == VPC_TYPE_NIC && obj2nic(o)->port != NULL)
-			return (VPC_EBUSY);
+			return (VPC_ERR(VPC_EBUSY));
 		if (o->type == VPC_TYPE_NIC && !vpc_mac_is_zero(obj2nic(o)->mac) &&
 		    vpc_switch_check_mac(sw, NULL, obj2nic(o)->mac) != 0)
-			return (VPC_EEXIST);
+			return (VPC_ERR(VPC_EEXIST));
 		*peer = o;
 	} else if (!vpc_mac_is_zero(req->smac) &&
 	    vpc_switch_check_mac(sw, NULL, req->smac) != 0)
-		return (VPC_EEXIST);
+		return (VPC_ERR(VPC_EEXIST));
 	return (0);
 }
 
@@ -207,7 +209,7 @@ ports_prepare(struct vpc_switch *sw, struct vpc_port ***np, uint32_t *ncap)
 		return (0);
 	*ncap = sw->cap == 0 ? 8 : sw->cap * 2;
 	*np = vpc_alloc(*ncap * sizeof(**np), VPC_M_WAITOK);
-	return (*np == NULL ? VPC_ENOMEM : 0);
+	return (*np == NULL ? VPC_ERR(VPC_ENOMEM) : 0);
 }
 
 static void
@@ -284,25 +286,25 @@ add_port_prepare(struct vpc_ctx *x, const vpc_swport_t *req,
 		mac = obj2nic(peer)->mac;
 	if (kind != VPC_PORT_UPLINK && (peer != NULL || a->nic != NULL) &&
 	    (a->flood = vpc_flood_prepare(sw, 1)) == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	if (peer != NULL && peer->type == VPC_TYPE_VCC &&
 	    (a->uplinks = vpc_uplinks_prepare(obj2vcc(peer), 1)) == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	if (mac != NULL) {
 		if ((a->local = vpc_cam_ent_new()) == NULL)
-			return (VPC_ENOMEM);
+			return (VPC_ERR(VPC_ENOMEM));
 		if ((error = vpc_cam_reserve(sw, 1)) != 0)
 			return (error);
 	}
 	if ((req->flags & VPC_FLAG_SWP_VNI) != 0 && sw->vni == VPC_VNI_NONE) {
 		if ((a->cfg = vpc_swcfg_prepare()) == NULL ||
 		    (a->vnitab = vpc_vnitab_prepare(x->sys)) == NULL)
-			return (VPC_ENOMEM);
+			return (VPC_ERR(VPC_ENOMEM));
 	}
 	if ((req->flags & VPC_FLAG_SWP_DESCRIPTOR) != 0) {
 		a->hdl = vpc_hdl_new(a->nic != NULL ? a->nic : peer, x->hdl->priv);
 		if (a->hdl == NULL)
-			return (VPC_ENOMEM);
+			return (VPC_ERR(VPC_ENOMEM));
 		if ((error = os_handle_install(x->call->caller, a->hdl, &a->fd)) != 0)
 			return (error);
 	}
@@ -395,9 +397,9 @@ vpc_op_sw_del_port(struct vpc_ctx *x)
 	if ((error = vpc_txn_check(x->obj, ref.txn)) != 0)
 		return (error);
 	if (!vpc_all_zero(ref._pad0, sizeof(ref._pad0)))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if ((p = port_find(sw, &ref.port_id)) == NULL)
-		return (VPC_ENOENT);
+		return (VPC_ERR(VPC_ENOENT));
 	vpc_obj_kill(&p->obj);
 	/* The kill changed the switch unconditionally; this change is ours. */
 	vpc_obj_changed(x->obj, ref.txn);
@@ -414,9 +416,9 @@ vpc_op_sw_get_port(struct vpc_ctx *x)
 
 	memcpy(&ref, x->key, sizeof(ref));
 	if (!vpc_all_zero(ref._pad0, sizeof(ref._pad0)))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if ((p = port_find(obj2sw(x->obj), &ref.port_id)) == NULL)
-		return (VPC_ENOENT);
+		return (VPC_ERR(VPC_ENOENT));
 	port_describe(p, &out);
 	memcpy(x->val, &out, sizeof(out));
 	return (0);
@@ -434,7 +436,7 @@ vpc_op_sw_list_ports(struct vpc_ctx *x)
 	memcpy(&req, x->key, sizeof(req));
 	if ((req.obj_type != 0 && req.obj_type != VPC_TYPE_SWPORT) ||
 	    !vpc_all_zero(req._pad0, sizeof(req._pad0)))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	/* Ports are kept in creation order: skip those up to the marker. */
 	for (i = 0; i < sw->nports && sw->ports[i]->obj.serial <= req.marker; i++)
 		;
@@ -444,7 +446,7 @@ vpc_op_sw_list_ports(struct vpc_ctx *x)
 
 		x->vallen = need < VPC_CTL_MAX_VALLEN ? need :
 		    VPC_CTL_MAX_VALLEN - VPC_CTL_MAX_VALLEN % sizeof(out);
-		return (VPC_ERANGE);
+		return (VPC_ERR(VPC_ERANGE));
 	}
 	for (; i < sw->nports && n < fit; i++, n++) {
 		port_describe(sw->ports[i], &out);

@@ -26,6 +26,7 @@ vpc_swcfg_publish(struct vpc_switch *sw, struct vpc_swcfg *c, uint32_t vni,
 {
 	struct vpc_swcfg *old = sw->cfg;
 
+	VPC_ASSERT_CTL(sw->obj.sys);
 	c->vni = vni;
 	c->sub4 = *s4;
 	c->sub6 = *s6;
@@ -49,6 +50,7 @@ vpc_flood_prepare(struct vpc_switch *sw, uint32_t extra)
 {
 	uint32_t i, n = extra;
 
+	VPC_ASSERT_CTL(sw->obj.sys);
 	for (i = 0; i < sw->nports; i++)
 		n += floods(sw->ports[i]);
 	return (vpc_portset_new(n));
@@ -60,6 +62,7 @@ vpc_flood_publish(struct vpc_switch *sw, struct vpc_portset *s)
 	struct vpc_portset *old = sw->flood;
 	uint32_t i;
 
+	VPC_ASSERT_CTL(sw->obj.sys);
 	s->n = 0;
 	for (i = 0; i < sw->nports && s->n < s->cap; i++)
 		if (floods(sw->ports[i]))
@@ -75,6 +78,7 @@ vpc_flood_rebuild(struct vpc_switch *sw)
 {
 	struct vpc_portset *s = vpc_flood_prepare(sw, 0);
 
+	VPC_ASSERT_CTL(sw->obj.sys);
 	if (s == NULL) {
 		struct vpc_portset *old = sw->flood;
 
@@ -115,6 +119,7 @@ vpc_vnitab_prepare(struct vpc_sys *sys)
 	uint32_t nslots = 16;
 	uint64_t n = sys->by_type[VPC_TYPE_SWITCH] + 1;
 
+	VPC_ASSERT_CTL(sys);
 	while (nslots < n * 2)
 		nslots *= 2;
 	t = vpc_alloc(vnitab_size(nslots), VPC_M_WAITOK);
@@ -139,6 +144,7 @@ vpc_vnitab_publish(struct vpc_sys *sys, struct vpc_vnitab *t)
 	struct vpc_obj *o;
 	uint32_t i;
 
+	VPC_ASSERT_CTL(sys);
 	VPC_LIST_FOREACH(o, &sys->objs, link) {
 		struct vpc_switch *sw = obj2sw(o);
 
@@ -163,6 +169,7 @@ vpc_vnitab_publish(struct vpc_sys *sys, struct vpc_vnitab *t)
 void
 vpc_vnitab_rebuild(struct vpc_sys *sys)
 {
+	VPC_ASSERT_CTL(sys);
 	vpc_vnitab_publish(sys, vpc_vnitab_prepare(sys));
 }
 

@@ -19,7 +19,7 @@ vpc_reg_init(struct vpc_sys *sys)
 	sys->buckets = vpc_alloc(REG_MIN_BUCKETS * sizeof(*sys->buckets),
 	    VPC_M_WAITOK);
 	if (sys->buckets == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	sys->nbuckets = REG_MIN_BUCKETS;
 	return (0);
 }
@@ -37,6 +37,7 @@ vpc_reg_lookup(struct vpc_sys *sys, const vpc_id_t *id)
 {
 	struct vpc_obj *o;
 
+	VPC_ASSERT_CTL(sys);
 	o = sys->buckets[bucket_of(sys, id, sys->nbuckets)];
 	for (; o != NULL; o = o->hash_next)
 		if (memcmp(&o->id, id, sizeof(*id)) == 0)
@@ -72,8 +73,9 @@ vpc_reg_insert(struct vpc_sys *sys, struct vpc_obj *o)
 {
 	uint32_t b;
 
+	VPC_ASSERT_CTL(sys);
 	if (vpc_reg_lookup(sys, &o->id) != NULL)
-		return (VPC_EEXIST);
+		return (VPC_ERR(VPC_EEXIST));
 	if (sys->nobjs + 1 > (uint64_t)sys->nbuckets * 2)
 		reg_grow(sys);
 	b = bucket_of(sys, &o->id, sys->nbuckets);
@@ -93,6 +95,7 @@ vpc_reg_remove(struct vpc_sys *sys, struct vpc_obj *o)
 {
 	struct vpc_obj **pp;
 
+	VPC_ASSERT_CTL(sys);
 	pp = &sys->buckets[bucket_of(sys, &o->id, sys->nbuckets)];
 	while (*pp != NULL && *pp != o)
 		pp = &(*pp)->hash_next;

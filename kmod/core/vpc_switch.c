@@ -33,17 +33,17 @@ switch_init(struct vpc_obj *o)
 	sw->vni = VPC_VNI_NONE;
 	sw->flood = &vpc_portset_empty;
 	if ((sw->mtx = os_mtx_create("vpcsw")) == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	if ((error = vpc_counters_alloc(sw->ctr, VPC_SWSTAT_COUNT)) != 0)
 		return (error);
 	if ((error = vpc_cam_create(sw)) != 0)
 		return (error);
 	if ((cfg = vpc_swcfg_prepare()) == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	vpc_swcfg_publish(sw, cfg, VPC_VNI_NONE, &none, &none);
 	sw->sweeper = os_timer_create(sw->mtx, sweep_tick, sw);
 	if (sw->sweeper == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	os_mtx_lock(sw->mtx);
 	os_timer_arm(sw->sweeper, SWEEP_NS);
 	os_mtx_unlock(sw->mtx);
@@ -55,6 +55,7 @@ switch_kill(struct vpc_obj *o)
 {
 	struct vpc_switch *sw = obj2sw(o);
 
+	VPC_ASSERT_CTL(o->sys);
 	os_timer_destroy(sw->sweeper);          /* drains a running sweep */
 	sw->sweeper = NULL;
 	while (sw->nports > 0)
@@ -99,6 +100,7 @@ vpc_switch_check_mac(struct vpc_switch *sw, const struct vpc_nic *except,
 {
 	uint32_t i;
 
+	VPC_ASSERT_CTL(sw->obj.sys);
 	for (i = 0; i < sw->nports; i++) {
 		struct vpc_port *p = sw->ports[i];
 		struct vpc_nic *nic;
@@ -107,7 +109,7 @@ vpc_switch_check_mac(struct vpc_switch *sw, const struct vpc_nic *except,
 			continue;
 		nic = obj2nic(p->peer);
 		if (nic != except && memcmp(nic->mac, mac, 6) == 0)
-			return (VPC_EEXIST);
+			return (VPC_ERR(VPC_EEXIST));
 	}
 	return (0);
 }
@@ -118,6 +120,7 @@ vpc_vni_in_use(struct vpc_sys *sys, const struct vpc_switch *self, uint32_t vni)
 {
 	struct vpc_obj *o;
 
+	VPC_ASSERT_CTL(sys);
 	if (vni == 0)
 		return (false);
 	VPC_LIST_FOREACH(o, &sys->objs, link)
@@ -165,17 +168,17 @@ vpc_op_sw_set_vni(struct vpc_ctx *x)
 	if ((error = vpc_txn_check(x->obj, req.txn)) != 0)
 		return (error);
 	if (req.vni > VPC_VNI_MAX)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	x->vallen = 0;
 	if (req.vni == sw->vni)
 		return (0);
 	if (vpc_vni_in_use(x->sys, sw, req.vni))
-		return (VPC_EEXIST);
+		return (VPC_ERR(VPC_EEXIST));
 	if ((cfg = vpc_swcfg_prepare()) == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	if ((vt = vpc_vnitab_prepare(x->sys)) == NULL) {
 		vpc_free(cfg, sizeof(*cfg));
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	}
 	vpc_swcfg_publish(sw, cfg, req.vni, &sw->cfg->sub4, &sw->cfg->sub6);
 	vpc_vnitab_publish(x->sys, vt);
@@ -206,13 +209,13 @@ check_subnet(const vpc_sw_subnet_t *s)
 	unsigned alen = s->af == VPC_AF_INET ? 4 : 16, i;
 
 	if (s->af != VPC_AF_INET && s->af != VPC_AF_INET6)
-		return (VPC_EAFNOSUPPORT);
+		return (VPC_ERR(VPC_EAFNOSUPPORT));
 	if (!vpc_all_zero(s->_pad0, sizeof(s->_pad0)) ||
 	    !vpc_all_zero(s->addr + alen, 16 - alen) || s->prefixlen > alen * 8)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	for (i = 0; i < alen * 8; i++)          /* host bits must be zero */
 		if (i >= s->prefixlen && (s->addr[i / 8] & (0x80 >> (i % 8))) != 0)
-			return (VPC_EINVAL);
+			return (VPC_ERR(VPC_EINVAL));
 	return (0);
 }
 
@@ -231,7 +234,7 @@ vpc_op_sw_set_subnet(struct vpc_ctx *x)
 	if ((error = check_subnet(&req)) != 0)
 		return (error);
 	if ((cfg = vpc_swcfg_prepare()) == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	dst = req.af == VPC_AF_INET ? &s4 : &s6;
 	dst->plen = req.prefixlen;
 	memcpy(dst->addr, req.addr, 16);
@@ -250,7 +253,7 @@ vpc_op_sw_get_subnet(struct vpc_ctx *x)
 
 	memcpy(&req, x->key, sizeof(req));
 	if (req.af != VPC_AF_INET && req.af != VPC_AF_INET6)
-		return (VPC_EAFNOSUPPORT);
+		return (VPC_ERR(VPC_EAFNOSUPPORT));
 	s = req.af == VPC_AF_INET ? &c->sub4 : &c->sub6;
 	memset(&out, 0, sizeof(out));
 	out.af = req.af;

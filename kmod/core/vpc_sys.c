@@ -12,11 +12,11 @@ vpc_sys_create(struct vpc_sys **out)
 
 	sys = vpc_alloc(sizeof(*sys), VPC_M_WAITOK);
 	if (sys == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	sys->ctl = os_sx_create("vpc ctl");
 	if (sys->ctl == NULL) {
 		vpc_free(sys, sizeof(*sys));
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	}
 	vpc_hashkey_init(&sys->hkey);
 	if ((error = vpc_reg_init(sys)) != 0)
@@ -24,7 +24,7 @@ vpc_sys_create(struct vpc_sys **out)
 	if ((error = vpc_upq_create(sys)) != 0)
 		goto fail;
 	if ((sys->drop_unplugged = os_counter_alloc(VPC_M_WAITOK)) == NULL) {
-		error = VPC_ENOMEM;
+		error = VPC_ERR(VPC_ENOMEM);
 		goto fail;
 	}
 	*out = sys;
@@ -67,7 +67,7 @@ int
 vpc_sys_destroy(struct vpc_sys *sys)
 {
 	if (vpc_sys_busy(sys))
-		return (VPC_EBUSY);
+		return (VPC_ERR(VPC_EBUSY));
 	vpc_vnitab_free(sys);
 	vpc_upq_destroy(sys);
 	os_counter_free(sys->drop_unplugged);
@@ -87,10 +87,10 @@ vpc_op_sys_list(struct vpc_ctx *x)
 
 	memcpy(&req, x->key, sizeof(req));
 	if (req.obj_type > VPC_TYPE_MAX)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	for (n = 0; n < sizeof(req._pad0); n++)
 		if (req._pad0[n] != 0)
-			return (VPC_EINVAL);
+			return (VPC_ERR(VPC_EINVAL));
 	n = 0;
 	for (first = VPC_LIST_FIRST(&x->sys->objs); first != NULL &&
 	    first->serial <= req.marker; first = VPC_LIST_NEXT(first, link))
@@ -112,7 +112,7 @@ vpc_op_sys_list(struct vpc_ctx *x)
 
 		x->vallen = need < VPC_CTL_MAX_VALLEN ? need :
 		    VPC_CTL_MAX_VALLEN - VPC_CTL_MAX_VALLEN % sizeof(info);
-		return (VPC_ERANGE);
+		return (VPC_ERR(VPC_ERANGE));
 	}
 	x->vallen = n * sizeof(info);
 	return (0);

@@ -13,6 +13,7 @@
 vpc_txn_t
 vpc_txn_issue(struct vpc_obj *o)
 {
+	VPC_ASSERT_CTL(o->sys);
 	if (o->txn_issued == 0x7fffffff) {
 		/*
 		 * After 2^31 tokens start over; every token issued before is
@@ -29,13 +30,14 @@ vpc_txn_issue(struct vpc_obj *o)
 int
 vpc_txn_check(const struct vpc_obj *o, vpc_txn_t txn)
 {
+	VPC_ASSERT_CTL(o->sys);
 	if (txn == 0)
 		return (0);
 	if (txn < 0)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (txn > o->txn_issued)
-		return (VPC_ESTALE);
+		return (VPC_ERR(VPC_ESTALE));
 	if (txn > o->txn_seen || txn == o->txn_last)
 		return (0);
-	return (VPC_ESTALE);
+	return (VPC_ERR(VPC_ESTALE));
 }

@@ -70,6 +70,7 @@ find(struct vpc_upq *q, const struct vpc_switch *sw, const uint8_t mac[6])
 {
 	struct vpc_pend *pe;
 
+	VPC_ASSERT_MTX(q->mtx);
 	for (pe = q->hash[hash_of(q, sw, mac)]; pe != NULL; pe = pe->h_next)
 		if (pe->sw == sw && memcmp(pe->rec.dstmac, mac, 6) == 0)
 			return (pe);
@@ -79,6 +80,7 @@ find(struct vpc_upq *q, const struct vpc_switch *sw, const uint8_t mac[6])
 static void
 q_push(struct vpc_upq *q, struct vpc_pend *pe, bool at_head)
 {
+	VPC_ASSERT_MTX(q->mtx);
 	if (at_head)
 		VPC_LIST_INSERT_HEAD(&q->undelivered, pe, undelivered);
 	else
@@ -89,6 +91,7 @@ q_push(struct vpc_upq *q, struct vpc_pend *pe, bool at_head)
 static void
 q_pull(struct vpc_upq *q, struct vpc_pend *pe)
 {
+	VPC_ASSERT_MTX(q->mtx);
 	VPC_LIST_REMOVE(&q->undelivered, pe, undelivered);
 	q->nundelivered--;
 }
@@ -99,6 +102,7 @@ unlink_pend(struct vpc_upq *q, struct vpc_pend *pe)
 {
 	struct vpc_pend **pp = &q->hash[hash_of(q, pe->sw, pe->rec.dstmac)];
 
+	VPC_ASSERT_MTX(q->mtx);
 	while (*pp != pe)
 		pp = &(*pp)->h_next;
 	*pp = pe->h_next;
@@ -132,6 +136,7 @@ arm(struct vpc_upq *q)
 {
 	uint64_t now = os_now_ns(), due;
 
+	VPC_ASSERT_MTX(q->mtx);
 	if (VPC_LIST_EMPTY(&q->all)) {
 		q->armed = false;
 		return;
@@ -167,14 +172,14 @@ vpc_upq_create(struct vpc_sys *sys)
 	struct vpc_upq *q = vpc_alloc(sizeof(*q), VPC_M_WAITOK);
 
 	if (q == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	q->mtx = os_mtx_create("vpc upcalls");
 	q->timer = q->mtx != NULL ? os_timer_create(q->mtx, expire, q) : NULL;
 	if (q->timer == NULL) {
 		if (q->mtx != NULL)
 			os_mtx_destroy(q->mtx);
 		vpc_free(q, sizeof(*q));
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	}
 	vpc_hashkey_init(&q->key);
 	q->timeout_ns = (uint64_t)VPC_UPCALL_TIMEOUT_MS * 1000000u;
@@ -201,6 +206,7 @@ vpc_upq_destroy(struct vpc_sys *sys)
 static void
 hold(struct vpc_upq *q, struct vpc_pend *pe, struct vpc_pkt *p)
 {
+	VPC_ASSERT_MTX(q->mtx);
 	if (pe->nheld >= VPC_HOLD_PER_MISS || q->nheld >= VPC_HOLD_MAX) {
 		sw_count(pe->sw, VPC_SWSTAT_HOLD_DROPS);
 		os_pkt_free(p);
@@ -251,6 +257,7 @@ vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	uint32_t slot, n;
 	bool notify = false;
 
+	VPC_ASSERT_EPOCH();
 	sw_count(sw, VPC_SWSTAT_MISSES);
 	os_mtx_lock(q->mtx);
 	if ((pe = find(q, sw, f->dst)) != NULL) {
@@ -307,6 +314,7 @@ vpc_upcall_forget_switch(struct vpc_switch *sw)
 	struct vpc_upq *q = sw->obj.sys->upq;
 	struct vpc_pend *pe, *next;
 
+	VPC_ASSERT_CTL(sw->obj.sys);
 	os_mtx_lock(q->mtx);
 	VPC_LIST_FOREACH_SAFE(pe, &q->all, all, next) {
 		if (pe->sw != sw)
@@ -324,6 +332,7 @@ vpc_upcall_forget_port(struct vpc_port *p)
 	struct vpc_upq *q = p->obj.sys->upq;
 	struct vpc_pend *pe;
 
+	VPC_ASSERT_CTL(p->obj.sys);
 	os_mtx_lock(q->mtx);
 	VPC_LIST_FOREACH(pe, &q->all, all)
 		if (pe->in == p)
@@ -341,7 +350,7 @@ vpc_upcall_attach(struct vpc_sys *sys)
 
 	os_mtx_lock(q->mtx);
 	if (q->reader)
-		error = VPC_EBUSY;
+		error = VPC_ERR(VPC_EBUSY);
 	q->reader = true;
 	os_mtx_unlock(q->mtx);
 	return (error);
@@ -414,21 +423,21 @@ static int
 check_answer(const vpc_upcall_ans_t *a)
 {
 	if (!vpc_all_zero(&a->_pad0, 1) || !vpc_all_zero(a->_pad1, sizeof(a->_pad1)))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (a->ttl_ms > VPC_CAM_TTL_MAX_MS)
-		return (VPC_ERANGE);
+		return (VPC_ERR(VPC_ERANGE));
 	if (a->status == VPC_UPCALL_NOT_FOUND)
 		return (a->af == 0 && vpc_all_zero(a->addr, 16) && a->udp_port == 0 ?
 		    0 : VPC_EINVAL);
 	if (a->status != VPC_UPCALL_FOUND)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (a->af == VPC_AF_INET)
 		return (!vpc_all_zero(a->addr, 4) && vpc_all_zero(a->addr + 4, 12) &&
 		    a->addr[0] < 224 ? 0 : VPC_EINVAL);
 	if (a->af == VPC_AF_INET6)
 		return (!vpc_all_zero(a->addr, 16) && a->addr[0] != 0xff ? 0 :
 		    VPC_EINVAL);
-	return (VPC_EAFNOSUPPORT);
+	return (VPC_ERR(VPC_EAFNOSUPPORT));
 }
 
 /* The request an answer is for, still handed out under that generation. */
@@ -438,10 +447,10 @@ claim(struct vpc_upq *q, const vpc_upcall_ans_t *a, struct vpc_pend **out)
 	struct vpc_pend *pe = q->slot[a->req_id & (VPC_PENDING_MAX - 1)];
 
 	if (pe == NULL || pe->id != a->req_id)
-		return (VPC_ENOENT);
+		return (VPC_ERR(VPC_ENOENT));
 	if (pe->gen == 0 || pe->gen != a->generation) {
 		sw_count(pe->sw, VPC_SWSTAT_STALE);
-		return (VPC_ESTALE);
+		return (VPC_ERR(VPC_ESTALE));
 	}
 	*out = pe;
 	return (0);
@@ -490,12 +499,12 @@ vpc_op_sys_upcall_answer(struct vpc_ctx *x)
 	int error;
 
 	if (n > VPC_UPCALL_BATCH_MAX)
-		return (VPC_E2BIG);
+		return (VPC_ERR(VPC_E2BIG));
 	if (x->vallen < n * sizeof(int32_t))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	x->after = vpc_alloc(n * sizeof(*x->after), VPC_M_WAITOK);
 	if (x->after == NULL)
-		return (VPC_ENOMEM);
+		return (VPC_ERR(VPC_ENOMEM));
 	x->nafter_cap = (uint32_t)n;
 	for (i = 0; i < n; i++) {
 		memcpy(&a, (const char *)x->key + i * sizeof(a), sizeof(a));
@@ -512,14 +521,14 @@ vpc_op_sys_upcall_answer(struct vpc_ctx *x)
 			if (e != NULL)
 				vpc_cam_ent_free(e);
 			else
-				error = VPC_ENOMEM;
+				error = VPC_ERR(VPC_ENOMEM);
 		}
 		if (error == 0) {
 			os_mtx_lock(q->mtx);
 			if ((error = claim(q, &a, &pe)) == 0 && pe->sw == sw)
 				unlink_pend(q, pe);
 			else if (error == 0)
-				error = VPC_ENOENT;     /* timed out and reused */
+				error = VPC_ERR(VPC_ENOENT);     /* timed out and reused */
 			os_mtx_unlock(q->mtx);
 			if (error != 0)
 				vpc_cam_ent_free(e);

@@ -12,7 +12,7 @@ vpc_counters_alloc(struct os_counter **c, unsigned n)
 	for (i = 0; i < n; i++) {
 		if ((c[i] = os_counter_alloc(VPC_M_WAITOK)) == NULL) {
 			vpc_counters_free(c, i);
-			return (VPC_ENOMEM);
+			return (VPC_ERR(VPC_ENOMEM));
 		}
 	}
 	return (0);

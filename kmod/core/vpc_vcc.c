@@ -73,6 +73,7 @@ vpc_vcc_sys(const struct vpc_vcc *vcc)
 struct vpc_portset *
 vpc_uplinks_prepare(struct vpc_vcc *vcc, uint32_t extra)
 {
+	VPC_ASSERT_CTL(vcc->obj.sys);
 	return (vpc_portset_new(vcc->nuplinks + extra));
 }
 
@@ -97,6 +98,7 @@ uplinks_publish(struct vpc_vcc *vcc, struct vpc_portset *s,
 void
 vpc_vcc_plug(struct vpc_vcc *vcc, struct vpc_port *p, struct vpc_portset *s)
 {
+	VPC_ASSERT_CTL(vcc->obj.sys);
 	vcc->nuplinks++;
 	uplinks_publish(vcc, s, p, NULL);
 }
@@ -108,6 +110,7 @@ vpc_vcc_unplug(struct vpc_vcc *vcc, struct vpc_port *p)
 {
 	struct vpc_portset *s = vpc_uplinks_prepare(vcc, 0), *old;
 
+	VPC_ASSERT_CTL(vcc->obj.sys);
 	vcc->nuplinks--;
 	if (s != NULL) {
 		uplinks_publish(vcc, s, NULL, p);
@@ -142,17 +145,17 @@ vpc_op_vcc_set(struct vpc_ctx *x)
 		return (error);
 	if ((req.flags & ~(VPC_VCC_INET | VPC_VCC_INET6)) != 0 ||
 	    (req.flags & (VPC_VCC_INET | VPC_VCC_INET6)) == 0)
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if ((req.flags & VPC_VCC_INET) != 0 ? (vpc_all_zero(req.addr4, 4) ||
 	    req.addr4[0] >= 224) : !vpc_all_zero(req.addr4, 4))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if ((req.flags & VPC_VCC_INET6) != 0 ? (vpc_all_zero(req.addr6, 16) ||
 	    req.addr6[0] == 0xff) : !vpc_all_zero(req.addr6, 16))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (req.mtu != 0 && (req.mtu < 576 || req.mtu > 65535))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (!ifname_field_ok(req.l2_ifname))
-		return (VPC_EINVAL);
+		return (VPC_ERR(VPC_EINVAL));
 	if (req.udp_port == 0)
 		req.udp_port = VPC_VXLAN_PORT;
 	req.txn = 0;
@@ -196,6 +199,7 @@ vpc_vcc_input(struct vpc_vcc *vcc, struct vpc_pkt *p)
 	uint8_t vx[VXLAN_HDR_LEN];
 	uint32_t vni;
 
+	VPC_ASSERT_EPOCH();
 	vcc_count(vcc, VPC_VCCSTAT_RX);
 	if (!os_pkt_copyout(p, 0, sizeof(vx), vx) || (vx[0] & VXLAN_FLAG_I) == 0 ||
 	    os_pkt_len(p) < VXLAN_HDR_LEN + ETHER_HDR_LEN) {
@@ -224,6 +228,7 @@ vpc_vcc_l2_input(struct vpc_vcc *vcc, struct vpc_pkt *p)
 	uint8_t *h;
 	uint32_t i;
 
+	VPC_ASSERT_EPOCH();
 	vcc_count(vcc, VPC_VCCSTAT_L2_RX);
 	if (vpc_frame_parse(p, &f) != 0) {
 		vcc_count(vcc, VPC_VCCSTAT_RX_BAD);

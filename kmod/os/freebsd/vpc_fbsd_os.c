@@ -13,6 +13,7 @@
 #include <sys/lock.h>
 #include <sys/malloc.h>
 #include <sys/mutex.h>
+#include <sys/sdt.h>
 #include <sys/sx.h>
 #include <sys/callout.h>
 #include <machine/stdarg.h>
@@ -85,6 +86,12 @@ void
 os_epoch_exit(struct os_epoch *e)
 {
 	NET_EPOCH_EXIT(*(struct epoch_tracker *)(void *)e->os_storage);
+}
+
+void
+os_epoch_assert(void)
+{
+	NET_EPOCH_ASSERT();
 }
 
 /*
@@ -172,6 +179,12 @@ os_mtx_unlock(struct os_mtx *m)
 	mtx_unlock(&m->m);
 }
 
+void
+os_mtx_assert_owned(struct os_mtx *m __unused)
+{
+	mtx_assert(&m->m, MA_OWNED);
+}
+
 struct os_sx {
 	struct sx	s;
 };
@@ -205,6 +218,12 @@ void
 os_sx_xunlock(struct os_sx *s)
 {
 	sx_xunlock(&s->s);
+}
+
+void
+os_sx_assert_xlocked(struct os_sx *s __unused)
+{
+	sx_assert(&s->s, SA_XLOCKED);
 }
 
 /* ---- Time, randomness, counters -------------------------------------------- */
@@ -300,6 +319,17 @@ os_log(int level, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	log(level, "vpc: %s\n", buf);
+}
+
+/* dtrace -n 'vpc:::error { printf("%s:%d %d", stringof(arg0), arg1, arg2); }' */
+SDT_PROVIDER_DEFINE(vpc);
+SDT_PROBE_DEFINE3(vpc, , , error, "const char *", "int", "int");
+
+int
+os_error_trace(const char *file __unused, int line __unused, int error)
+{
+	SDT_PROBE3(vpc, , , error, file, line, error);
+	return (error);
 }
 
 /* ---- Timers -------------------------------------------------------------------- */

@@ -8,6 +8,7 @@
  * would on FreeBSD where close(2) is synchronous.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,16 @@ os_epoch_exit(struct os_epoch *e)
 {
 	(void)e;
 	epoch_readers--;
+}
+
+void
+os_epoch_assert(void)
+{
+	if (epoch_readers == 0) {
+		fprintf(stderr, "vpc-hostd: epoch assertion failed: data path "
+		    "entered outside the epoch\n");
+		abort();
+	}
 }
 
 void

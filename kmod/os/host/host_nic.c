@@ -187,32 +187,49 @@ tap_free(struct hsrc *src)
 	free(src->arg);
 }
 
+/*
+ * A TAP of the name asked for, or else the first free vpc<N>.  IFF_TUN_EXCL
+ * makes TUNSETIFF refuse (EBUSY) a name that exists instead of attaching to
+ * that device; a name of our own choosing that someone else took (another
+ * daemon in this namespace) just moves on to the next number.
+ */
+#define TAP_AUTONAME_TRIES 1024
+
+static int
+tap_open(const char *want, struct ifreq *ifr)
+{
+	int fd, e, tries;
+
+	if ((fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return (-errno_to_vpc(errno));
+	for (tries = 0; tries < TAP_AUTONAME_TRIES; tries++) {
+		memset(ifr, 0, sizeof(*ifr));
+		ifr->ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
+		if (want[0] != '\0')
+			snprintf(ifr->ifr_name, IFNAMSIZ, "%s", want);
+		else
+			snprintf(ifr->ifr_name, IFNAMSIZ, "vpc%u", tap_seq++);
+		if (ioctl(fd, TUNSETIFF, ifr) == 0)
+			return (fd);
+		e = errno;
+		if (want[0] != '\0' || (e != EBUSY && e != EEXIST))
+			break;
+	}
+	close(fd);
+	return (-errno_to_vpc(e));
+}
+
 static int
 tap_create(struct vpc_nic *nic, struct tap **out)
 {
-	const char *want = vpc_nic_ifname(nic);
 	struct ifreq ifr;
 	struct tap *t;
-	int fd, e;
+	int fd;
 
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	if (want[0] != '\0')
-		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", want);
-	else
-		snprintf(ifr.ifr_name, IFNAMSIZ, "vpc%u", tap_seq++);
 	if (reap_backlogged())
 		return (VPC_EAGAIN);
-	/* TUNSETIFF attaches to an existing TAP of that name: refuse instead. */
-	if (if_nametoindex(ifr.ifr_name) != 0)
-		return (VPC_EEXIST);
-	if ((fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0)
-		return (errno_to_vpc(errno));
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		e = errno;
-		close(fd);
-		return (errno_to_vpc(e));
-	}
+	if ((fd = tap_open(vpc_nic_ifname(nic), &ifr)) < 0)
+		return (-fd);
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		reap(fd);
 		return (VPC_ENOMEM);

@@ -48,9 +48,23 @@ os_free(void *p, size_t size)
 	free(p);
 }
 
+/*
+ * Mutexes remember their owner so the core's lock assertions can be
+ * checked here, as OpenZFS's libspl does for ztest: a missing lock aborts
+ * the sanitizer suite instead of racing quietly.
+ */
 struct os_mtx {
 	pthread_mutex_t m;
+	pthread_t       owner;
+	bool            held;
 };
+
+static void
+lock_violation(const char *what)
+{
+	fprintf(stderr, "vpc-hostd: lock assertion failed: %s\n", what);
+	abort();
+}
 
 struct os_mtx *
 os_mtx_create(const char *name)
@@ -76,17 +90,31 @@ void
 os_mtx_lock(struct os_mtx *m)
 {
 	pthread_mutex_lock(&m->m);
+	m->owner = pthread_self();
+	m->held = true;
 }
 
 void
 os_mtx_unlock(struct os_mtx *m)
 {
+	if (!m->held || !pthread_equal(m->owner, pthread_self()))
+		lock_violation("mutex unlocked by a thread that does not hold it");
+	m->held = false;
 	pthread_mutex_unlock(&m->m);
+}
+
+void
+os_mtx_assert_owned(struct os_mtx *m)
+{
+	if (!m->held || !pthread_equal(m->owner, pthread_self()))
+		lock_violation("mutex not held");
 }
 
 /* The sleepable lock is a mutex too: userland has no "may not sleep". */
 struct os_sx {
 	pthread_mutex_t m;
+	pthread_t       owner;
+	bool            held;
 };
 
 struct os_sx *
@@ -113,12 +141,24 @@ void
 os_sx_xlock(struct os_sx *s)
 {
 	pthread_mutex_lock(&s->m);
+	s->owner = pthread_self();
+	s->held = true;
 }
 
 void
 os_sx_xunlock(struct os_sx *s)
 {
+	if (!s->held || !pthread_equal(s->owner, pthread_self()))
+		lock_violation("control lock unlocked by a thread that does not hold it");
+	s->held = false;
 	pthread_mutex_unlock(&s->m);
+}
+
+void
+os_sx_assert_xlocked(struct os_sx *s)
+{
+	if (!s->held || !pthread_equal(s->owner, pthread_self()))
+		lock_violation("control lock not held");
 }
 
 uint64_t
@@ -179,6 +219,15 @@ uint64_t
 os_counter_fetch(struct os_counter *c)
 {
 	return (c->v);
+}
+
+int
+os_error_trace(const char *file, int line, int error)
+{
+	if (host_log_level >= VPC_LOG_DEBUG)
+		fprintf(stderr, "vpc-hostd: debug: error %d made at %s:%d\n",
+		    error, file, line);
+	return (error);
 }
 
 void
