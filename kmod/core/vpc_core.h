@@ -66,6 +66,12 @@ int  vpc_core_ctl(struct vpc_sys *sys, const struct vpc_call *call,
          void *val, size_t *vallen);
 /* Offset in the value of a descriptor the op returns, or -1. */
 int  vpc_opdesc_handle_off(const struct vpc_opdesc *d);
+/*
+ * Whether the op changes anything.  The glue copies results out after the
+ * op has run, so before running such an op it makes sure the copy-out
+ * cannot fault: an error must mean nothing happened.
+ */
+bool vpc_opdesc_changes_state(const struct vpc_opdesc *d);
 const char *vpc_op_name(vpc_op_t op);
 
 /* ---- The data path (inside the epoch; never sleeps; consumes p) ---------- */

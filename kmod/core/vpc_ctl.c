@@ -125,6 +125,12 @@ vpc_opdesc_handle_off(const struct vpc_opdesc *d)
 	return (d->handle_off);
 }
 
+bool
+vpc_opdesc_changes_state(const struct vpc_opdesc *d)
+{
+	return ((d->flags & (OPF_MUT | OPF_PRIV)) != 0);
+}
+
 size_t
 vpc_op_count(void)
 {

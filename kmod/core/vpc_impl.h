@@ -169,7 +169,8 @@ struct vpc_sys {
 	uint32_t            nbuckets;       /* ctl: power of two */
 	uint64_t            nobjs;          /* ctl */
 	uint64_t            by_type[VPC_TYPE_MAX + 1]; /* ctl */
-	uint64_t            nhandles;       /* ctl */
+	uint64_t            nhandles;       /* ctl: all open handles */
+	uint64_t            dead_handles;   /* ctl: of which on destroyed objects */
 	uint64_t            next_serial;    /* ctl */
 	VPC_LIST_HEAD(vpc_objlist, vpc_obj) objs; /* ctl: every live object */
 	struct vpc_vnitab  *vnitab;         /* published (ctl writes) */

@@ -121,6 +121,7 @@ vpc_obj_kill(struct vpc_obj *o)
 	if (o->dead)
 		return;
 	o->dead = true;
+	o->sys->dead_handles += o->handles;     /* they answer EIDRM now */
 	if (o->ops->kill != NULL)
 		o->ops->kill(o);
 	vpc_reg_remove(o->sys, o);
@@ -162,6 +163,8 @@ vpc_hdl_free(struct vpc_hdl *h)
 	VPC_ASSERT_CTL(h->obj->sys);
 	o->handles--;
 	o->sys->nhandles--;
+	if (o->dead)
+		o->sys->dead_handles--;
 	if (o->handles == 0 && !o->committed && !o->owned)
 		vpc_obj_kill(o);
 	vpc_obj_rele(o);

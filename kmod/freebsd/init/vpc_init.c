@@ -33,6 +33,8 @@
 #define	SYS_wait4		7
 #define	SYS_setuid		23
 #define	SYS_dup			41
+#define	SYS_munmap		73
+#define	SYS_mprotect		74
 #define	SYS_ioctl		54
 #define	SYS_reboot		55
 #define	SYS_fcntl		92
@@ -48,6 +50,12 @@
 #define	SYS_pipe2		542
 #define	SYS_kevent		560
 #define	SYS___sysctlbyname	570
+#define	SYS_mmap		477
+#define	PROT_READ	0x01
+#define	PROT_WRITE	0x02
+#define	MAP_PRIVATE	0x0002
+#define	MAP_ANON	0x1000
+#define	PAGE_SIZE	4096
 
 #define	EPERM		1
 #define	ENOENT		2
@@ -683,40 +691,108 @@ seed_nic(void)
 }
 
 /*
- * An op that made a descriptor, whose result cannot be copied out (the
- * value buffer is read-only: our own code): the op happened, but the
- * caller never learns the number, so the kernel must close it again.
+ * An error must mean nothing happened, EFAULT included.  The kernel copies
+ * an op's result out after the op ran; an op that changes state must fail
+ * with EFAULT *before* it runs when that copy-out cannot succeed: a NULL
+ * value buffer, *vallen or the value buffer in read-only memory, a buffer
+ * that runs into an unmapped page.  Each row checks the errno, that the
+ * switch still has its ports and the kernel its handles, and that no
+ * descriptor number was used up.
  */
+static long
+port_count(long swd)
+{
+	vpc_switch_t sw;
+
+	memset(&sw, 0, sizeof(sw));
+	if (vctl_n(swd, VPC_OP_SW_GET_PORT_COUNT, 0, 0, &sw, sizeof(sw)) != 0)
+		return (-1);
+	return (sw.num_ports);
+}
+
 static void
-descriptor_fault(long swd)
+efault_row(long swd, const char *name, void *val, size_t *vallen)
 {
 	vpc_swport_t req;
-	vpc_switch_t sw;
-	uint64_t before;
-	size_t vallen = sizeof(vpc_swport_t);
-	long r, fd, free_fd;
+	uint64_t handles = sysctl_u64("net.vpc.handles");
+	long ports = port_count(swd), free_fd, fd, r;
+	char what[96];
+	size_t n;
 
-	before = sysctl_u64("net.vpc.handles");
-	free_fd = sc3(SYS_dup, 0, 0, 0);	/* the number it would get */
+	free_fd = sc3(SYS_dup, 0, 0, 0);	/* the number a new fd would get */
 	sc3(SYS_close, free_fd, 0, 0);
 	memset(&req, 0, sizeof(req));
 	req.flags = VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_DESCRIPTOR;
-	r = vctl(swd, VPC_OP_SW_ADD_PORT, &req, sizeof(req),
-	    (void *)(uintptr_t)descriptor_fault, &vallen);
-	expect("fault: SW_ADD_PORT into a read-only buffer is EFAULT", r,
-	    -EFAULT);
-	check("fault: the descriptor it made was closed again",
-	    sysctl_u64("net.vpc.handles") == before,
-	    (long)sysctl_u64("net.vpc.handles"), (long)before);
+	r = vctl(swd, VPC_OP_SW_ADD_PORT, &req, sizeof(req), val, vallen);
+	n = slen(name);
+	memcpy(what, name, n);
+	memcpy(what + n, ": EFAULT", 9);
+	expect(what, r, -EFAULT);
+	memcpy(what + n, ": no port added", 16);
+	check(what, port_count(swd) == ports, port_count(swd), ports);
+	memcpy(what + n, ": no handle left", 17);
+	check(what, sysctl_u64("net.vpc.handles") == handles,
+	    (long)sysctl_u64("net.vpc.handles"), (long)handles);
 	fd = sc3(SYS_dup, 0, 0, 0);
-	check("fault: and its number is free again", fd == free_fd, fd,
-	    free_fd);
+	memcpy(what + n, ": no descriptor used up", 24);
+	check(what, fd == free_fd, fd, free_fd);
 	if (fd >= 0)
 		sc3(SYS_close, fd, 0, 0);
-	memset(&sw, 0, sizeof(sw));
-	r = vctl_n(swd, VPC_OP_SW_GET_PORT_COUNT, 0, 0, &sw, sizeof(sw));
-	check("fault: the port itself was added (4 ports)", r == 0 &&
-	    sw.num_ports == 4, sw.num_ports, 4);
+}
+
+static void
+efault_rows(long swd)
+{
+	static const uint8_t mac_q[6] = { 0x02, 0, 0, 0, 0xe, 0xf };
+	vpc_sw_cam_t cam;
+	vpc_cam_key_t key;
+	size_t vallen = sizeof(vpc_swport_t), *ro_len;
+	char *page, *two;
+	long r;
+
+	page = (char *)sc6(SYS_mmap, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANON, -1, 0);
+	two = (char *)sc6(SYS_mmap, 0, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANON, -1, 0);
+	check("efault: mmap for the test buffers", (long)page > 0 &&
+	    (long)two > 0, (long)page, 1);
+	if ((long)page <= 0 || (long)two <= 0)
+		return;
+	ro_len = (size_t *)(void *)page;
+	*ro_len = sizeof(vpc_swport_t);
+	sc3(SYS_mprotect, (long)page, PAGE_SIZE, PROT_READ);
+	sc3(SYS_munmap, (long)(two + PAGE_SIZE), PAGE_SIZE, 0);
+
+	efault_row(swd, "efault: NULL value buffer, *vallen 88", 0, &vallen);
+	efault_row(swd, "efault: *vallen in read-only memory",
+	    two, ro_len);
+	efault_row(swd, "efault: value buffer in read-only memory",
+	    page + 64, &vallen);
+	efault_row(swd, "efault: value buffer ends in an unmapped page",
+	    two + PAGE_SIZE - 40, &vallen);
+
+	/* CAM_SET changes state too: its 8-byte result cannot land. */
+	memset(&cam, 0, sizeof(cam));
+	memcpy(cam.dstmac, mac_q, 6);
+	cam.kind = VPC_CAM_NEGATIVE;
+	cam.ttl_ms = 60000;
+	vallen = sizeof(vpc_cam_set_result_t);
+	r = vctl(swd, VPC_OP_SW_CAM_SET, &cam, sizeof(cam), page, &vallen);
+	expect("efault: CAM_SET with a read-only result buffer: EFAULT", r,
+	    -EFAULT);
+	memset(&key, 0, sizeof(key));
+	memcpy(key.dstmac, mac_q, 6);
+	r = vctl_n(swd, VPC_OP_SW_CAM_GET, &key, sizeof(key), &cam, sizeof(cam));
+	expect("efault: and the entry was not installed", r, -ENOENT);
+
+	/* A read-only op with a bad buffer changed nothing either way. */
+	vallen = sizeof(vpc_switch_t);
+	r = vctl(swd, VPC_OP_SW_GET_PORT_COUNT, 0, 0, page, &vallen);
+	expect("efault: GET_PORT_COUNT into read-only memory: EFAULT", r,
+	    -EFAULT);
+	sc3(SYS_munmap, (long)page, PAGE_SIZE, 0);
+	sc3(SYS_munmap, (long)two, PAGE_SIZE, 0);
+	invariants("efault: the core's invariants after the EFAULT rows");
 }
 
 /* Seed example 2: the retry loop; returns the switch handle. */
@@ -782,7 +858,7 @@ seed_switch(long *vmnicd)
 	r = vctl_n(swd, VPC_OP_SW_GET_PORT_COUNT, 0, 0, &sw, sizeof(sw));
 	check("seed2: 3 ports, VNI 456", r == 0 && sw.num_ports == 3 &&
 	    sw.vni == 456, sw.num_ports, 3);
-	descriptor_fault(swd);
+	efault_rows(swd);
 	return (swd);
 }
 
@@ -1239,6 +1315,7 @@ lifetime(void)
 	    0, 0, 0), -EIDRM);
 	expect("life: and poll(2) says POLLHUP", poll1(h2, POLLIN | POLLOUT,
 	    0), POLLHUP);
+	invariants("life: SYS_CHECK holds with handles to a destroyed object open");
 	sc3(SYS_close, h, 0, 0);
 	sc3(SYS_close, h2, 0, 0);
 }

@@ -110,6 +110,32 @@ sys_vpc_open(struct thread *td, void *arg)
 }
 
 /*
+ * The op's result is copied out after it ran.  So that a fault there never
+ * follows a change (an error must mean nothing happened), an op that
+ * changes state first copies the caller's value buffer in and back out,
+ * unchanged, and writes *vallen back as it read it: a buffer that is
+ * NULL, read-only, or ends in an unmapped page fails with EFAULT here,
+ * before the op.  (Another thread unmapping the buffer between this probe
+ * and the copy-out can still make a done op report EFAULT: a program that
+ * races munmap against its own system call gets what it asked for.)
+ */
+static int
+vpc_ctl_probe_out(struct vpc_ctl_args *uap, void *val, size_t usable,
+    size_t vallen)
+{
+	int error = 0;
+
+	if (usable > 0) {
+		error = copyin(uap->buf, val, usable);
+		if (error == 0)
+			error = copyout(val, uap->buf, usable);
+	}
+	if (error == 0 && uap->vallen != NULL)
+		error = copyout(&vallen, uap->vallen, sizeof(vallen));
+	return (error);
+}
+
+/*
  * vpc_ctl(h, op, keylen, key, vallen, buf).
  *
  * Order matters: the handle is checked first (EBADF) and keylen against
@@ -165,8 +191,16 @@ sys_vpc_ctl(struct thread *td, void *arg)
 		if ((error = copyin(uap->key, key, uap->keylen)) != 0)
 			goto out;
 	}
-	if (usable > 0)
+	if (usable > 0) {
+		if (uap->buf == NULL) {
+			error = EFAULT;
+			goto out;
+		}
 		val = malloc(usable, M_VPC, M_WAITOK);
+	}
+	if (vpc_opdesc_changes_state(desc) &&
+	    (error = vpc_ctl_probe_out(uap, val, usable, vallen)) != 0)
+		goto out;
 
 	outlen = vallen;
 	error = vpc_core_ctl(sys, &call, h, uap->op, key, uap->keylen, val,

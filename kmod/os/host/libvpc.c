@@ -9,7 +9,10 @@
  *    socket file): said at once, never a hang;
  *  - ECONNRESET: the daemon went away while we talked to it;
  *  - EBADF: the descriptor is not a vpc handle;
- *  - EFAULT: a NULL buffer with a nonzero length.
+ *  - EFAULT: a buffer that cannot be read (key) or written (*vallen and the
+ *    value): checked before the request is sent, because the daemon applies
+ *    the op before the reply lands in them, and an error must mean nothing
+ *    happened (the FreeBSD syscall promises the same).
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -101,6 +105,35 @@ is_handle(int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return (false);
 	return (cred.pid == daemon_pid);
+}
+
+/*
+ * Can len bytes at p be read and written?  process_vm_readv/writev on our
+ * own process answer EFAULT for a bad address where touching it would be
+ * SIGSEGV; the bytes are written back as they were read.  Where those
+ * calls are not allowed (a seccomp filter), the check is skipped.
+ */
+static bool
+user_rw(void *p, size_t len)
+{
+	static char bounce[VPC_CTL_MAX_VALLEN];   /* under the lock */
+	struct iovec local, remote;
+	pid_t self = getpid();
+	size_t n;
+
+	while (len > 0) {
+		n = len < sizeof(bounce) ? len : sizeof(bounce);
+		local.iov_base = bounce;
+		local.iov_len = n;
+		remote.iov_base = p;
+		remote.iov_len = n;
+		if (process_vm_readv(self, &local, 1, &remote, 1, 0) != (ssize_t)n ||
+		    process_vm_writev(self, &local, 1, &remote, 1, 0) != (ssize_t)n)
+			return (errno != EFAULT);       /* EPERM/ENOSYS: can't tell */
+		p = (char *)p + n;
+		len -= n;
+	}
+	return (true);
 }
 
 /*
@@ -197,15 +230,24 @@ vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
 {
 	struct vpc_wire_req req;
 	struct vpc_wire_rep rep;
-	size_t cap = vallen != NULL ? *vallen : 0;
+	size_t cap;
 	int fd, passfd, rc, saved;
 
-	if ((keylen > 0 && key == NULL) || (cap > 0 && buf == NULL)) {
+	if (keylen > VPC_CTL_MAX_KEYLEN) {
+		errno = E2BIG;
+		return (-1);
+	}
+	pthread_mutex_lock(&lock);
+	if (vallen != NULL && !user_rw(vallen, sizeof(*vallen))) {
+		pthread_mutex_unlock(&lock);
 		errno = EFAULT;
 		return (-1);
 	}
-	if (keylen > VPC_CTL_MAX_KEYLEN) {
-		errno = E2BIG;
+	cap = vallen != NULL ? *vallen : 0;
+	if ((keylen > 0 && key == NULL) || (cap > 0 && (buf == NULL ||
+	    !user_rw(buf, cap < VPC_CTL_MAX_VALLEN ? cap : VPC_CTL_MAX_VALLEN)))) {
+		pthread_mutex_unlock(&lock);
+		errno = EFAULT;
 		return (-1);
 	}
 	memset(&req, 0, sizeof(req));
@@ -214,7 +256,6 @@ vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
 	req.op = op;
 	req.keylen = keylen;
 	req.vallen = cap;
-	pthread_mutex_lock(&lock);
 	fd = connection();
 	if (fd >= 0 && h != VPC_HANDLE_NONE) {
 		if (is_handle(h))

@@ -180,6 +180,12 @@ test_lifetime(void)
 	CHECK(objects() == 0);
 	CHECK_ERR(ctl(h2, VPC_OP_GET_ID, NULL, 0, &got, sizeof(got)),
 	    VPC_EIDRM);
+	/* Open handles to a destroyed object are a state the ABI allows. */
+	{
+		char why[160];
+
+		CHECK_ERR(vpc_sys_check(sys, why, sizeof(why)), 0);
+	}
 	vpc_core_close(sys, h);
 	vpc_core_close(sys, h2);
 }

@@ -1,0 +1,28 @@
+/**
+ * An error must mean nothing happened, EFAULT included: libvpc refuses a
+ * call whose *vallen or value buffer cannot be written before the daemon
+ * applies anything (kmod/tests/unit/test_libvpc_efault.c, a C program,
+ * because TypeScript cannot hand the kernel a read-only or half-unmapped
+ * buffer).  The FreeBSD boot test runs the same rows on the real syscall.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { startHostd } from './helpers/hostd.ts';
+import { buildDir } from './helpers/paths.ts';
+
+test('EFAULT before the op: NULL, read-only and half-unmapped result buffers change nothing', async () => {
+  const d = await startHostd({ setEnv: false });
+  try {
+    const r = spawnSync(join(buildDir, 'test_libvpc_efault'), [], {
+      encoding: 'utf8', env: { ...process.env, VPC_HOSTD_SOCKET: d.socket }, timeout: 30_000,
+    });
+    const failures = r.stdout.split('\n').filter((l) => l.startsWith('not ok'));
+    assert.deepEqual(failures, [], r.stdout + r.stderr);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /\b12 passed, 0 failed/);
+  } finally {
+    await d.stop();
+  }
+});
