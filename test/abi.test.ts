@@ -4,8 +4,8 @@
  * the generated files are what the headers generate today; every struct,
  * field and integer type exists on both sides with the same offset, size and
  * type; fields tile their struct; every op names key and value types that
- * exist.  With FREEBSD_SRC, the copied FreeBSD layouts and the errnos
- * agree with a FreeBSD tree.
+ * exist.  Also: the host socket paths agree with C, and (with FREEBSD_SRC)
+ * the copied FreeBSD layouts and the errnos agree with a FreeBSD tree.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,7 +14,7 @@ import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import {
-  ABI_ERRNOS, abiErrnoName, koffiLayouts, OBJECT_TYPES, SWITCH_STATS, VCC_STATS,
+  ABI_ERRNOS, abiErrnoName, hostSocketPath, hostUpcallPath, koffiLayouts, OBJECT_TYPES, SWITCH_STATS, VCC_STATS,
   VPC_SWSTAT_COUNT, VPC_VCCSTAT_COUNT, type KoffiLayout,
 } from '../src/ffi/index.ts';
 import { typeNumbers } from '../src/vpc/object.ts';
@@ -149,6 +149,53 @@ test('the counter records have one name per slot', () => {
   assert.equal(VCC_STATS.length, VPC_VCCSTAT_COUNT);
   assert.equal(SWITCH_STATS[Number(dump.constants.VPC_SWSTAT_DROP_SPOOF)], 'dropSpoof');
   assert.equal(SWITCH_STATS[Number(dump.constants.VPC_SWSTAT_TX_REMOTE)], 'txRemote');
+});
+
+const SOCKET_ENV = ['VPC_HOSTD_SOCKET', 'VPC_UPCALL_SOCKET', 'XDG_RUNTIME_DIR'];
+
+/** The C definition's answer: kmod/tools/socket_paths, run as uid (real and effective). */
+function cSocketPaths(env: Record<string, string>, uid: number): string[] {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SOCKET_ENV.includes(k)));
+  const asRoot = process.geteuid?.() === 0;
+  const r = spawnSync(resolve(buildDir, 'socket_paths'), { encoding: 'utf8', env: { ...base, ...env }, ...(asRoot ? { uid } : {}) });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim().split('\n');
+}
+
+/**
+ * TypeScript's answer under effective uid euid, the real uid left as it is:
+ * where getuid and geteuid part.  (Only this process changes uids: a
+ * sanitizer build of socket_paths refuses to run in such a split state.)
+ */
+function tsSocketPaths(env: Record<string, string>, euid: number): string[] {
+  const saved = { ...process.env };
+  const before = process.geteuid!();
+  for (const k of SOCKET_ENV) delete process.env[k];
+  Object.assign(process.env, env);
+  if (euid !== before) process.seteuid!(euid);
+  try {
+    return [hostSocketPath(), hostUpcallPath()];
+  } finally {
+    if (euid !== before) process.seteuid!(before);
+    process.env = saved;
+  }
+}
+
+test('TypeScript finds the host sockets where libvpc and vpc-hostd do', () => {
+  const envs: Array<Record<string, string>> = [
+    {},
+    { XDG_RUNTIME_DIR: '/run/user/4242' },
+    { XDG_RUNTIME_DIR: 'not/absolute' },
+    { VPC_HOSTD_SOCKET: '/srv/vpc/ctl.sock' },
+    { VPC_HOSTD_SOCKET: '/srv/vpc/ctl.sock', VPC_UPCALL_SOCKET: '/srv/up.sock' },
+  ];
+  const me = process.geteuid?.() ?? 0;
+  const euids = me === 0 ? [0, 65534] : [me];
+  for (const euid of euids) {
+    for (const env of envs) {
+      assert.deepEqual(tsSocketPaths(env, euid), cSocketPaths(env, euid), `euid ${euid}, ${JSON.stringify(env)}`);
+    }
+  }
 });
 
 /**
