@@ -112,7 +112,9 @@ struct vpc_opinfo {
 	const char *name;
 	uint32_t    types;      /* bit (1 << VPC_TYPE_*); bit 0 = VPC_HANDLE_NONE */
 	uint32_t    keysz;      /* exact size, or element size when key_array */
+	const char *keytype;    /* its type's name in vpc.h; NULL: no key */
 	uint32_t    valsz;      /* exact size, or element size when val_array */
+	const char *valtype;    /* its type's name in vpc.h; NULL: no value */
 	uint8_t     key_array;
 	uint8_t     val_array;
 	uint8_t     mutating;

@@ -1,11 +1,12 @@
 /*
  * vpc_ctl.c: vpc_open, close and the op dispatcher.
  *
- * One table says, for every op, which handles it applies to, the exact key
- * and value sizes, whether it mutates and whether it needs privilege.  The
- * glue asks vpc_ctl_check() before it copies a byte in, so a bad size or a
- * wrong handle is refused without reading the caller's memory; the table is
- * also what tools/abi_dump prints for the TypeScript bindings.
+ * One table says, for every op, which handles it applies to, the types (so
+ * the exact sizes) of its key and value, whether it mutates and whether it
+ * needs privilege.  The glue asks vpc_ctl_check() before it copies a byte
+ * in, so a bad size or a wrong handle is refused without reading the
+ * caller's memory; the table is also what tools/abi_dump prints for the
+ * TypeScript bindings.
  */
 #include "vpc_impl.h"
 
@@ -25,82 +26,92 @@ struct vpc_opdesc {
 	vpc_opfn_t *fn;
 	uint32_t    types;
 	uint32_t    keysz;
+	const char *keytype;            /* the key's type in vpc.h, or NULL */
 	uint32_t    valsz;
+	const char *valtype;            /* the value's type in vpc.h, or NULL */
 	uint8_t     flags;
 	int16_t     handle_off;         /* descriptor in the value, or -1 */
 };
+
+/*
+ * A key or value is named by its type: OF(vpc_vmnic_t) gives both its size,
+ * which vpc_ctl_check() enforces, and its name, which abi_dump hands to the
+ * TypeScript generator; NONE is "no key" or "no value".
+ */
+#define OF(type)        sizeof(type), #type
+#define NONE            0, NULL
 
 #define OP(num, fn_, types_, key_, val_, flags_) \
 	[num] = { #num, fn_, types_, key_, val_, flags_, -1 }
 
 static const struct vpc_opdesc optab[] = {
-	OP(VPC_OP_NOP, vpc_op_nop, T_ANY | T_NONE, 0, 0, 0),
-	OP(VPC_OP_GET_TXN, vpc_op_get_txn, T_ANY, 0, sizeof(vpc_txn_t), 0),
+	OP(VPC_OP_NOP, vpc_op_nop, T_ANY | T_NONE, NONE, NONE, 0),
+	OP(VPC_OP_GET_TXN, vpc_op_get_txn, T_ANY, NONE, OF(vpc_txn_t), 0),
 	OP(VPC_OP_NIC_SET_MAC, vpc_op_nic_set_mac, T(VPC_TYPE_NIC),
-	    sizeof(vpc_vmnic_t), 0, OPF_MUT | OPF_PRIV),
-	OP(VPC_OP_NIC_GET_MAC, vpc_op_nic_get_mac, T(VPC_TYPE_NIC), 0,
-	    sizeof(vpc_vmnic_t), 0),
-	OP(VPC_OP_COMMIT, vpc_op_commit, T_ROOTS, sizeof(vpc_txn_t), 0,
+	    OF(vpc_vmnic_t), NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NIC_GET_MAC, vpc_op_nic_get_mac, T(VPC_TYPE_NIC), NONE,
+	    OF(vpc_vmnic_t), 0),
+	OP(VPC_OP_COMMIT, vpc_op_commit, T_ROOTS, OF(vpc_txn_t), NONE,
 	    OPF_MUT | OPF_PRIV),
-	OP(VPC_OP_DESTROY, vpc_op_destroy, T_ANY, sizeof(vpc_txn_t), 0,
+	OP(VPC_OP_DESTROY, vpc_op_destroy, T_ANY, OF(vpc_txn_t), NONE,
 	    OPF_MUT | OPF_PRIV),
-	OP(VPC_OP_GET_TYPE, vpc_op_get_type, T_ANY, 0, sizeof(vpc_type_t), 0),
-	OP(VPC_OP_GET_ID, vpc_op_get_id, T_ANY, 0, sizeof(vpc_id_t), 0),
-	OP(VPC_OP_GET_INFO, vpc_op_get_info, T_ANY, 0, sizeof(vpc_obj_info_t), 0),
+	OP(VPC_OP_GET_TYPE, vpc_op_get_type, T_ANY, NONE, OF(vpc_type_t), 0),
+	OP(VPC_OP_GET_ID, vpc_op_get_id, T_ANY, NONE, OF(vpc_id_t), 0),
+	OP(VPC_OP_GET_INFO, vpc_op_get_info, T_ANY, NONE, OF(vpc_obj_info_t), 0),
 	OP(VPC_OP_SW_GET_PORT_COUNT, vpc_op_sw_get_port_count, T(VPC_TYPE_SWITCH),
-	    0, sizeof(vpc_switch_t), 0),
+	    NONE, OF(vpc_switch_t), 0),
 	[VPC_OP_SW_ADD_PORT] = { "VPC_OP_SW_ADD_PORT", vpc_op_sw_add_port,
-	    T(VPC_TYPE_SWITCH), sizeof(vpc_swport_t), sizeof(vpc_swport_t),
+	    T(VPC_TYPE_SWITCH), OF(vpc_swport_t), OF(vpc_swport_t),
 	    OPF_MUT | OPF_PRIV, __builtin_offsetof(vpc_swport_t, descriptor) },
 	OP(VPC_OP_SW_DEL_PORT, vpc_op_sw_del_port, T(VPC_TYPE_SWITCH),
-	    sizeof(vpc_swport_ref_t), 0, OPF_MUT | OPF_PRIV),
+	    OF(vpc_swport_ref_t), NONE, OPF_MUT | OPF_PRIV),
 	OP(VPC_OP_SW_GET_PORT, vpc_op_sw_get_port, T(VPC_TYPE_SWITCH),
-	    sizeof(vpc_swport_ref_t), sizeof(vpc_swport_t), 0),
+	    OF(vpc_swport_ref_t), OF(vpc_swport_t), 0),
 	OP(VPC_OP_SW_SET_VNI, vpc_op_sw_set_vni, T(VPC_TYPE_SWITCH),
-	    sizeof(vpc_sw_vni_t), 0, OPF_MUT | OPF_PRIV),
-	OP(VPC_OP_SW_GET_VNI, vpc_op_sw_get_vni, T(VPC_TYPE_SWITCH), 0,
-	    sizeof(vpc_sw_vni_t), 0),
+	    OF(vpc_sw_vni_t), NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_SW_GET_VNI, vpc_op_sw_get_vni, T(VPC_TYPE_SWITCH), NONE,
+	    OF(vpc_sw_vni_t), 0),
 	OP(VPC_OP_SW_LIST_PORTS, vpc_op_sw_list_ports, T(VPC_TYPE_SWITCH),
-	    sizeof(vpc_list_req_t), sizeof(vpc_swport_t), OPF_VALARR),
-	OP(VPC_OP_SYS_LIST, vpc_op_sys_list, T_NONE, sizeof(vpc_list_req_t),
-	    sizeof(vpc_obj_info_t), OPF_VALARR),
-	OP(VPC_OP_SYS_STATS, vpc_op_sys_stats, T_NONE, 0,
-	    sizeof(vpc_sys_stats_t), 0),
+	    OF(vpc_list_req_t), OF(vpc_swport_t), OPF_VALARR),
+	OP(VPC_OP_SYS_LIST, vpc_op_sys_list, T_NONE, OF(vpc_list_req_t),
+	    OF(vpc_obj_info_t), OPF_VALARR),
+	OP(VPC_OP_SYS_STATS, vpc_op_sys_stats, T_NONE, NONE,
+	    OF(vpc_sys_stats_t), 0),
 	OP(VPC_OP_NIC_SET_IFNAME, vpc_op_nic_set_ifname, T(VPC_TYPE_NIC),
-	    sizeof(vpc_nic_ifname_t), 0, OPF_MUT | OPF_PRIV),
-	OP(VPC_OP_NIC_GET_IFNAME, vpc_op_nic_get_ifname, T(VPC_TYPE_NIC), 0,
-	    sizeof(vpc_nic_ifname_t), 0),
+	    OF(vpc_nic_ifname_t), NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NIC_GET_IFNAME, vpc_op_nic_get_ifname, T(VPC_TYPE_NIC), NONE,
+	    OF(vpc_nic_ifname_t), 0),
 	OP(VPC_OP_SW_SET_SUBNET, vpc_op_sw_set_subnet, T(VPC_TYPE_SWITCH),
-	    sizeof(vpc_sw_subnet_t), 0, OPF_MUT | OPF_PRIV),
+	    OF(vpc_sw_subnet_t), NONE, OPF_MUT | OPF_PRIV),
 	OP(VPC_OP_SW_GET_SUBNET, vpc_op_sw_get_subnet, T(VPC_TYPE_SWITCH),
-	    sizeof(vpc_sw_subnet_t), sizeof(vpc_sw_subnet_t), 0),
-	OP(VPC_OP_SW_GET_STATS, vpc_op_sw_get_stats, T(VPC_TYPE_SWITCH), 0,
-	    sizeof(vpc_sw_stats_t), 0),
+	    OF(vpc_sw_subnet_t), OF(vpc_sw_subnet_t), 0),
+	OP(VPC_OP_SW_GET_STATS, vpc_op_sw_get_stats, T(VPC_TYPE_SWITCH), NONE,
+	    OF(vpc_sw_stats_t), 0),
 	OP(VPC_OP_SW_CAM_SET, vpc_op_sw_cam_set, T(VPC_TYPE_SWITCH),
-	    sizeof(vpc_sw_cam_t), sizeof(vpc_cam_set_result_t),
+	    OF(vpc_sw_cam_t), OF(vpc_cam_set_result_t),
 	    OPF_PRIV | OPF_KEYARR),
 	OP(VPC_OP_SW_CAM_GET, vpc_op_sw_cam_get, T(VPC_TYPE_SWITCH),
-	    sizeof(vpc_cam_key_t), sizeof(vpc_sw_cam_t), 0),
+	    OF(vpc_cam_key_t), OF(vpc_sw_cam_t), 0),
 	OP(VPC_OP_SW_CAM_DEL, vpc_op_sw_cam_del, T(VPC_TYPE_SWITCH),
-	    sizeof(vpc_cam_key_t), 0, OPF_PRIV),
+	    OF(vpc_cam_key_t), NONE, OPF_PRIV),
 	OP(VPC_OP_SW_CAM_FLUSH, vpc_op_sw_cam_flush, T(VPC_TYPE_SWITCH) | T_NONE,
-	    sizeof(vpc_cam_flush_t), sizeof(uint64_t), OPF_PRIV),
+	    OF(vpc_cam_flush_t), OF(uint64_t), OPF_PRIV),
 	OP(VPC_OP_SW_CAM_DUMP, vpc_op_sw_cam_dump, T(VPC_TYPE_SWITCH),
-	    sizeof(vpc_list_req_t), sizeof(vpc_sw_cam_t), OPF_VALARR),
-	OP(VPC_OP_VCC_SET, vpc_op_vcc_set, T(VPC_TYPE_VCC), sizeof(vpc_vcc_t), 0,
+	    OF(vpc_list_req_t), OF(vpc_sw_cam_t), OPF_VALARR),
+	OP(VPC_OP_VCC_SET, vpc_op_vcc_set, T(VPC_TYPE_VCC), OF(vpc_vcc_t), NONE,
 	    OPF_MUT | OPF_PRIV),
-	OP(VPC_OP_VCC_GET, vpc_op_vcc_get, T(VPC_TYPE_VCC), 0, sizeof(vpc_vcc_t), 0),
-	OP(VPC_OP_VCC_GET_STATS, vpc_op_vcc_get_stats, T(VPC_TYPE_VCC), 0,
-	    sizeof(vpc_vcc_stats_t), 0),
+	OP(VPC_OP_VCC_GET, vpc_op_vcc_get, T(VPC_TYPE_VCC), NONE, OF(vpc_vcc_t), 0),
+	OP(VPC_OP_VCC_GET_STATS, vpc_op_vcc_get_stats, T(VPC_TYPE_VCC), NONE,
+	    OF(vpc_vcc_stats_t), 0),
 	OP(VPC_OP_SYS_UPCALL_ANSWER, vpc_op_sys_upcall_answer, T_NONE,
-	    sizeof(vpc_upcall_ans_t), sizeof(int32_t), OPF_PRIV | OPF_KEYARR |
+	    OF(vpc_upcall_ans_t), OF(int32_t), OPF_PRIV | OPF_KEYARR |
 	    OPF_VALARR),
-	OP(VPC_OP_SYS_UPCALL_STATS, vpc_op_sys_upcall_stats, T_NONE, 0,
-	    sizeof(vpc_upcall_stats_t), 0),
-	OP(VPC_OP_SYS_CHECK, vpc_op_sys_check, T_NONE, 0,
-	    sizeof(vpc_check_result_t), 0),
+	OP(VPC_OP_SYS_UPCALL_STATS, vpc_op_sys_upcall_stats, T_NONE, NONE,
+	    OF(vpc_upcall_stats_t), 0),
+	OP(VPC_OP_SYS_CHECK, vpc_op_sys_check, T_NONE, NONE,
+	    OF(vpc_check_result_t), 0),
 	OP(VPC_OP_SYS_AGENT_EVENT, vpc_op_sys_agent_event, T_NONE,
-	    sizeof(vpc_agent_event_t), 0, OPF_PRIV),
+	    OF(vpc_agent_event_t), NONE, OPF_PRIV),
 };
 
 static const struct vpc_opdesc *
@@ -154,7 +165,9 @@ vpc_op_info(size_t idx, struct vpc_opinfo *out)
 		out->name = optab[i].name;
 		out->types = optab[i].types;
 		out->keysz = optab[i].keysz;
+		out->keytype = optab[i].keytype;
 		out->valsz = optab[i].valsz;
+		out->valtype = optab[i].valtype;
 		out->key_array = (optab[i].flags & OPF_KEYARR) != 0;
 		out->val_array = (optab[i].flags & OPF_VALARR) != 0;
 		out->mutating = (optab[i].flags & OPF_MUT) != 0;

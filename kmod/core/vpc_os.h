@@ -30,34 +30,7 @@
 #include <stdbool.h>
 #endif
 
-/* Error numbers the core returns: FreeBSD's values (checked in the glue). */
-#define VPC_EPERM         1
-#define VPC_ENOENT        2
-#define VPC_ENXIO         6
-#define VPC_E2BIG         7
-#define VPC_EBADF         9
-#define VPC_ENOMEM       12
-#define VPC_EBUSY        16
-#define VPC_EEXIST       17
-#define VPC_EINVAL       22
-#define VPC_EMFILE       24
-#define VPC_ENOTTY       25
-#define VPC_EFBIG        27
-#define VPC_ENOSPC       28
-#define VPC_ERANGE       34
-#define VPC_EAGAIN       35
-#define VPC_EALREADY     37
-#define VPC_EMSGSIZE     40
-#define VPC_EOPNOTSUPP   45
-#define VPC_EAFNOSUPPORT 47
-#define VPC_EADDRINUSE   48
-#define VPC_EADDRNOTAVAIL 49
-#define VPC_ENOBUFS      55
-#define VPC_ETIMEDOUT    60
-#define VPC_ESTALE       70
-#define VPC_EIDRM        82
-#define VPC_EOVERFLOW    84
-#define VPC_EPROTO       92
+/* The errno values the core returns (VPC_E*) are in vpc.h: userland sees them. */
 
 /* ---- Memory -------------------------------------------------------------- */
 

@@ -6,7 +6,9 @@
  * the two entry points, every type, constant, op and struct.  The layouts are
  * fixed: explicit padding, fixed-width fields, no host pointers, and a
  * _Static_assert on the size of every struct, so that C, the FreeBSD kernel
- * and koffi (src/ffi) agree byte for byte on amd64 and arm64 alike.
+ * and koffi (src/ffi) agree byte for byte on amd64 and arm64 alike.  The
+ * TypeScript side is generated from this header (npm run gen:abi; see
+ * docs/abi.md): a struct field needs no second declaration anywhere.
  *
  * Choices made where the seed (shared/seed-vpc-architecture.md) was open or
  * inconsistent; each is also in docs/abi.md:
@@ -22,7 +24,8 @@
  *  - vni and vlan_id are unsigned and range-checked; the seed's two `void *`
  *    members of vpc_swport_t are uint32_t firewall table/ruleset ids.
  *  - Errors are the OS's errno values; the host kernel reports FreeBSD's
- *    numbers on its wire and libvpc translates them to the local errno.
+ *    numbers (VPC_E*) on its wire and libvpc translates them to the local
+ *    errno.
  */
 #ifndef _VPC_H_
 #define _VPC_H_
@@ -44,6 +47,14 @@ typedef uint64_t vpc_flags_t;   /* VPC_FLAG_* for vpc_open() */
 typedef uint32_t vpc_op_t;      /* VPC_OP_* */
 typedef int32_t  vpc_txn_t;     /* transaction token; 0 = unconditional */
 typedef uint64_t vpc_swp_flags_t; /* VPC_FLAG_SWP_* */
+/*
+ * A 64-bit value the caller must get back exactly, such as an upcall's
+ * request id and generation, which an answer echoes.  A JavaScript number
+ * stops being exact past 2^53, so the TypeScript bindings carry these as
+ * bigint (scripts/gen-abi.ts keys on this type name); other 64-bit fields
+ * (counters, sizes) come back as numbers.
+ */
+typedef uint64_t vpc_exact64_t;
 
 /* Object ids are UUIDs, 16 bytes in RFC 4122 (network) byte order. */
 typedef struct {
@@ -80,6 +91,42 @@ typedef struct {
 #define VPC_TYPE_WORD_VERSION(w)  ((unsigned)((w) & 0xf))
 #define VPC_TYPE_WORD_OBJTYPE(w)  ((unsigned)(((w) >> 8) & 0xff))
 #define VPC_TYPE_WORD_PADMASK     (~(vpc_type_t)0xff0f)
+
+/* ---- Errors ------------------------------------------------------------
+ *
+ * The errno numbers of the ABI are FreeBSD's (the glue checks each against
+ * <sys/errno.h>).  vpc_open() and vpc_ctl() report them through the local
+ * errno (libvpc translates on the host kernel), but numbers inside values,
+ * such as the per-answer results of VPC_OP_SYS_UPCALL_ANSWER or the hello of
+ * the host's upcall socket, are these on every platform.
+ */
+#define VPC_EPERM         1
+#define VPC_ENOENT        2
+#define VPC_ENXIO         6
+#define VPC_E2BIG         7
+#define VPC_EBADF         9
+#define VPC_ENOMEM       12
+#define VPC_EBUSY        16
+#define VPC_EEXIST       17
+#define VPC_EINVAL       22
+#define VPC_EMFILE       24
+#define VPC_ENOTTY       25
+#define VPC_EFBIG        27
+#define VPC_ENOSPC       28
+#define VPC_ERANGE       34
+#define VPC_EAGAIN       35
+#define VPC_EALREADY     37
+#define VPC_EMSGSIZE     40
+#define VPC_EOPNOTSUPP   45
+#define VPC_EAFNOSUPPORT 47
+#define VPC_EADDRINUSE   48
+#define VPC_EADDRNOTAVAIL 49
+#define VPC_ENOBUFS      55
+#define VPC_ETIMEDOUT    60
+#define VPC_ESTALE       70
+#define VPC_EIDRM        82
+#define VPC_EOVERFLOW    84
+#define VPC_EPROTO       92
 
 /* ---- vpc_open() flags: exactly one of these three -------------------- */
 
@@ -508,8 +555,8 @@ typedef struct {
 	uint32_t magic;
 	uint16_t size;                  /* sizeof(vpc_upcall_req_t) */
 	uint16_t kind;                  /* VPC_UPCALL_L2MISS */
-	uint64_t req_id;
-	uint64_t generation;            /* answer with this */
+	vpc_exact64_t req_id;
+	vpc_exact64_t generation;       /* answer with this */
 	vpc_id_t switch_id;
 	vpc_id_t port_id;               /* ingress port of the first frame */
 	uint32_t vni;
@@ -520,14 +567,14 @@ typedef struct {
 	uint8_t  dst_af;                /* 0, or VPC_AF_INET(6) when visible */
 	uint8_t  _pad0[3];
 	uint8_t  dst_ip[16];
-	uint64_t time_ns;               /* monotonic time of the first miss */
+	vpc_exact64_t time_ns;          /* monotonic time of the first miss */
 } vpc_upcall_req_t;
 
 #define VPC_UPCALL_FOUND      0
 #define VPC_UPCALL_NOT_FOUND  1
 typedef struct {
-	uint64_t req_id;
-	uint64_t generation;
+	vpc_exact64_t req_id;
+	vpc_exact64_t generation;
 	uint32_t status;                /* VPC_UPCALL_FOUND / NOT_FOUND */
 	uint32_t ttl_ms;                /* 0 with FOUND: static */
 	uint8_t  af;                    /* FOUND: the VTEP */
@@ -535,7 +582,7 @@ typedef struct {
 	uint16_t udp_port;              /* 0 = VPC_VXLAN_PORT */
 	uint8_t  _pad1[4];
 	uint8_t  addr[16];
-	uint64_t revision;
+	vpc_exact64_t revision;
 } vpc_upcall_ans_t;
 
 /* Host kernel only: the first record on the upcall socket. */

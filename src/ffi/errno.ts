@@ -3,6 +3,7 @@
  * the module); Node knows the local table.
  */
 import { constants } from 'node:os';
+import { ABI_ERRNOS } from './abi.generated.ts';
 
 /** Where two names share a number, the one people write. */
 const preferred = new Set(['EOPNOTSUPP', 'EAGAIN', 'EDEADLK']);
@@ -22,15 +23,12 @@ export function errnoNumber(name: string): number {
 }
 
 /**
- * Errno numbers inside values (per-answer results of SYS_UPCALL_ANSWER) are
- * the ABI's own: FreeBSD's, on every platform.
+ * Errno numbers inside values (per-answer results of SYS_UPCALL_ANSWER, the
+ * host upcall socket's hello) are the ABI's own: FreeBSD's, on every
+ * platform, VPC_E* of vpc.h.
  */
-const ABI_ERRNOS: Record<number, string> = {
-  1: 'EPERM', 2: 'ENOENT', 7: 'E2BIG', 9: 'EBADF', 12: 'ENOMEM', 16: 'EBUSY', 17: 'EEXIST',
-  22: 'EINVAL', 24: 'EMFILE', 28: 'ENOSPC', 34: 'ERANGE', 35: 'EAGAIN', 45: 'EOPNOTSUPP',
-  47: 'EAFNOSUPPORT', 48: 'EADDRINUSE', 49: 'EADDRNOTAVAIL', 55: 'ENOBUFS', 60: 'ETIMEDOUT', 70: 'ESTALE', 82: 'EIDRM',
-};
+const abiErrnoNames = new Map<number, string>(Object.entries(ABI_ERRNOS).map(([name, num]) => [num, name]));
 
 export function abiErrnoName(errno: number): string {
-  return ABI_ERRNOS[errno] ?? `E#${errno}`;
+  return abiErrnoNames.get(errno) ?? `E#${errno}`;
 }

@@ -7,11 +7,14 @@
  */
 import koffi from 'koffi';
 import type { Backend, CtlResult } from './backend.ts';
+import { freebsdTypes } from './structs.generated.ts';
 import { openDeviceUpcalls } from './upcall-device.ts';
 
-/** struct module_stat of <sys/module.h> on LP64 (MAXMODNAME = MAXPATHLEN). */
-const MODULE_STAT_SIZE = 1048;
-const MODULE_STAT_DATA = 1040;
+/** struct module_stat of <sys/module.h>, from kmod/include/freebsd_layouts.h. */
+const MODULE_STAT_SIZE = koffi.sizeof(freebsdTypes.module_stat);
+const MODULE_STAT_VERSION = koffi.offsetof(freebsdTypes.module_stat, 'version');
+/** data.intval, where SYSCALL_MODULE puts the syscall's slot (data is a union: intval is at its start). */
+const MODULE_STAT_SLOT = koffi.offsetof(freebsdTypes.module_stat, 'data');
 
 export function loadFreeBSDBackend(): Backend {
   const libc = koffi.load('libc.so.7');
@@ -26,9 +29,9 @@ export function loadFreeBSDBackend(): Backend {
       throw new Error(`the vpc kernel module is not loaded (modfind sys/${name}: errno ${koffi.errno()}): kldload vpc`);
     }
     const st = Buffer.alloc(MODULE_STAT_SIZE);
-    st.writeInt32LE(MODULE_STAT_SIZE, 0);
+    st.writeInt32LE(MODULE_STAT_SIZE, MODULE_STAT_VERSION);
     if ((modstat(id, st) as number) < 0) throw new Error(`modstat sys/${name}: errno ${koffi.errno()}`);
-    return st.readInt32LE(MODULE_STAT_DATA);
+    return st.readInt32LE(MODULE_STAT_SLOT);
   };
   const openNo = slot('vpc_open');
   const ctlNo = slot('vpc_ctl');

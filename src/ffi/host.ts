@@ -16,11 +16,15 @@ export function libvpcPath(): string {
   return process.env.VPC_LIBVPC ?? resolve(here, '../../kmod/build/libvpc.so');
 }
 
-/** Where libvpc will look for the daemon (mirrors vpc_wire_default_path). */
+/**
+ * Where libvpc will look for the daemon: vpc_wire_default_path() of
+ * kmod/os/host/host_proto.c, which is the definition (test/abi.test.ts
+ * checks that the two agree, the effective uid included).
+ */
 export function hostSocketPath(): string {
   const env = process.env.VPC_HOSTD_SOCKET;
   if (env) return env;
-  const uid = process.getuid?.() ?? 0;
+  const uid = process.geteuid?.() ?? 0;
   if (uid === 0) return '/run/vpc/hostd.sock';
   const xdg = process.env.XDG_RUNTIME_DIR;
   return xdg?.startsWith('/') ? `${xdg}/vpc/hostd.sock` : `/tmp/vpc-${uid}/hostd.sock`;

@@ -1,15 +1,16 @@
 /**
  * src/ffi: the only place in TypeScript that knows koffi.  It offers the
  * ABI's two calls through a Backend, the struct layouts as encode/decode of
- * plain objects, and the generated op table.
+ * plain objects, and what scripts/gen-abi.ts generates from vpc.h: the op
+ * table, the constants, errnos, object types and counter records.
  */
 import type { Backend } from './backend.ts';
 import { loadFreeBSDBackend } from './freebsd.ts';
 import { loadHostBackend } from './host.ts';
 
 export type { Backend, CtlResult } from './backend.ts';
-export { decode, encode, fieldsOf, offsetOf, sizeOf, structNames } from './structs.ts';
-export type { StructName, StructValues } from './structs.ts';
+export { decode, encode, koffiLayouts, offsetOf, sizeOf, structNames } from './structs.ts';
+export type { KoffiLayout, StructName, StructValues } from './structs.ts';
 export { abiErrnoName, errnoName, errnoNumber } from './errno.ts';
 export { hostSocketPath, libvpcPath } from './host.ts';
 export { hostUpcallPath } from './upcall-host.ts';

@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import koffi from 'koffi';
+import { VPC_EBUSY } from './abi.generated.ts';
 
 const { path, recordSize, stop } = workerData as { path: string; recordSize: number; stop: Int32Array };
 const O_RDONLY = 0;
@@ -13,7 +14,8 @@ const O_NONBLOCK = 0x4;
 const O_CLOEXEC = 0x100000;
 const POLLIN = 0x1;
 const EINTR = 4;
-const EBUSY = 16;
+/* FreeBSD's errno numbers are the ABI's own (vpc.h). */
+const EBUSY = VPC_EBUSY;
 
 const libc = koffi.load('libc.so.7');
 const cOpen = libc.func('int open(const char *path, int flags, ...)');

@@ -6,17 +6,16 @@
  */
 import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
+import { abiErrnoName } from './errno.ts';
 import { decode, sizeOf } from './structs.ts';
 import { hostSocketPath } from './host.ts';
 import { RecordBatcher, UpcallChannelError, type UpcallChannel } from './upcall-channel.ts';
-import { VPC_UPCALL_MAGIC } from './abi.generated.ts';
+import { VPC_EBUSY, VPC_UPCALL_MAGIC } from './abi.generated.ts';
 
 /** $VPC_UPCALL_SOCKET, else upcall.sock beside the daemon's socket. */
 export function hostUpcallPath(): string {
   return process.env.VPC_UPCALL_SOCKET || join(dirname(hostSocketPath()), 'upcall.sock');
 }
-
-const EBUSY_FREEBSD = 16;
 
 export function openHostUpcalls(path = hostUpcallPath()): Promise<UpcallChannel> {
   const helloSize = sizeOf('vpc_upcall_hello_t');
@@ -57,8 +56,8 @@ export function openHostUpcalls(path = hostUpcallPath()): Promise<UpcallChannel>
       }
       if (h.error !== 0) {
         sock.destroy();
-        const code = h.error === EBUSY_FREEBSD ? 'EBUSY' : `E#${h.error}`;
-        reject(new UpcallChannelError(code, `upcall socket ${path}: ${code === 'EBUSY' ? 'another reader is attached' : 'refused'}`));
+        const code = abiErrnoName(h.error);
+        reject(new UpcallChannelError(code, `upcall socket ${path}: ${h.error === VPC_EBUSY ? 'another reader is attached' : 'refused'}`));
         return;
       }
       resolve(channel);

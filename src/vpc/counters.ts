@@ -1,27 +1,17 @@
-/** Counter arrays of the ABI as objects with camelCase names. */
-import * as abi from '../ffi/index.ts';
+/**
+ * The switch's and the vcc's counter arrays as records with camelCase names
+ * (VPC_SWSTAT_DROP_SPOOF is dropSpoof): the names, their order and the
+ * record types are generated from vpc.h (src/ffi/abi.generated.ts).
+ */
+import { SWITCH_STATS, VCC_STATS, type SwitchStats, type VccStats } from '../ffi/index.ts';
 
-function names(prefix: string, count: number): string[] {
-  const out = new Array<string>(count);
-  for (const [k, v] of Object.entries(abi)) {
-    if (k.startsWith(prefix) && typeof v === 'number' && v < count && !k.endsWith('_COUNT')) {
-      out[v] = k.slice(prefix.length).toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-    }
-  }
-  return out;
+export type { SwitchStats, VccStats } from '../ffi/index.ts';
+
+function named<T>(slots: readonly (keyof T)[], c: number[]): T {
+  const out = {} as Record<keyof T, number>;
+  slots.forEach((name, i) => { out[name] = c[i] ?? 0; });
+  return out as T;
 }
 
-const SW = names('VPC_SWSTAT_', abi.VPC_SWSTAT_COUNT);
-const VCC = names('VPC_VCCSTAT_', abi.VPC_VCCSTAT_COUNT);
-
-export type SwitchStats = Record<string, number>;
-export type VccStats = Record<string, number>;
-
-function named(labels: string[], c: number[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  labels.forEach((name, i) => { if (name) out[name] = c[i] ?? 0; });
-  return out;
-}
-
-export const switchStatsFrom = (c: number[]): SwitchStats => named(SW, c);
-export const vccStatsFrom = (c: number[]): VccStats => named(VCC, c);
+export const switchStatsFrom = (c: number[]): SwitchStats => named<SwitchStats>(SWITCH_STATS, c);
+export const vccStatsFrom = (c: number[]): VccStats => named<VccStats>(VCC_STATS, c);

@@ -3,13 +3,12 @@
  * VpcError.  Everything in src/vpc goes through here.
  */
 import {
-  backend, decode, encode, OPS, sizeOf,
+  backend, decode, encode, OPS, sizeOf, VPC_HANDLE_NONE,
   type StructName, type StructValues,
 } from '../ffi/index.ts';
 import { vpcError } from './errors.ts';
 
 const opNames = new Map(OPS.map((o) => [o.op, o.name]));
-export const VPC_HANDLE_NONE = -1;
 
 export function opName(op: number): string {
   return opNames.get(op) ?? `op ${op}`;

@@ -4,7 +4,7 @@
  * used again: its number may already belong to another file.
  */
 import {
-  backend, errnoNumber, VPC_ABI_VERSION, VPC_FLAG_CREATE, VPC_FLAG_DEFAULT, VPC_FLAG_OPEN,
+  backend, errnoNumber, OBJECT_TYPES, VPC_ABI_VERSION, VPC_FLAG_CREATE, VPC_FLAG_DEFAULT, VPC_FLAG_OPEN,
   VPC_OP_COMMIT, VPC_OP_DESTROY, VPC_OP_GET_INFO, VPC_OP_GET_TXN,
   VPC_OBJ_COMMITTED, VPC_OBJ_OWNED, VPC_OBJ_PLUGGED,
 } from '../ffi/index.ts';
@@ -13,12 +13,18 @@ import { idBytes, idFromBytes, isNilId, type Id } from './ids.ts';
 import { closeHandle, ctlGet, ctlSet, txnKey, type Target } from './kernel.ts';
 
 export type ObjectType = 'vmnic' | 'switch' | 'port' | 'router' | 'nat' | 'link' | 'vcc';
-export const typeNames: Record<number, ObjectType> = {
-  1: 'vmnic', 2: 'switch', 3: 'port', 4: 'router', 5: 'nat', 6: 'link', 7: 'vcc',
+
+/**
+ * The API's name for each object type of vpc.h (VPC_TYPE_NIC is a 'vmnic');
+ * the numbers come from vpc.h, and a VPC_TYPE_* added there does not compile
+ * here until it has a name.
+ */
+const apiNames: { readonly [C in keyof typeof OBJECT_TYPES]: ObjectType } = {
+  NIC: 'vmnic', SWITCH: 'switch', SWPORT: 'port', ROUTER: 'router', NAT: 'nat', LINK: 'link', VCC: 'vcc',
 };
-export const typeNumbers: Record<ObjectType, number> = {
-  vmnic: 1, switch: 2, port: 3, router: 4, nat: 5, link: 6, vcc: 7,
-};
+const typeEntries = Object.entries(apiNames).map(([c, name]) => [OBJECT_TYPES[c as keyof typeof OBJECT_TYPES], name] as const);
+export const typeNames: Readonly<Record<number, ObjectType>> = Object.fromEntries(typeEntries);
+export const typeNumbers = Object.fromEntries(typeEntries.map(([n, name]) => [name, n])) as Readonly<Record<ObjectType, number>>;
 
 export interface TxnOption {
   /** A token from txn(); 0 or absent: unconditional. */

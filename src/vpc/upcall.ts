@@ -102,13 +102,13 @@ function answerStruct(a: UpcallAnswer): Buffer {
   const ttl = a.ttlMs ?? 0;
   if (!Number.isInteger(ttl) || ttl < 0) throw new VpcArgumentError('ttl', `ttl: expected whole milliseconds, got ${String(ttl)}`);
   if (!a.found) {
-    return encode('vpc_upcall_ans_t', { req_id: a.id, generation: a.generation, status: VPC_UPCALL_NOT_FOUND, ttl_ms: ttl } as never);
+    return encode('vpc_upcall_ans_t', { req_id: a.id, generation: a.generation, status: VPC_UPCALL_NOT_FOUND, ttl_ms: ttl });
   }
   const ip = ipBytes(a.vtep, 'vtep');
   return encode('vpc_upcall_ans_t', {
     req_id: a.id, generation: a.generation, status: VPC_UPCALL_FOUND, ttl_ms: ttl, af: ip.af,
     udp_port: a.port ?? 0, addr: ip.bytes, revision: BigInt(a.revision ?? 0),
-  } as never);
+  });
 }
 
 /** Apply answers (any number, sent in batches); one result per answer. */

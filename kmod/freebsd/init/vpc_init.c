@@ -21,6 +21,7 @@
  * r9, `syscall`; the carry flag says error, and then rax is the errno.
  */
 #include "vpc.h"
+#include "freebsd_layouts.h"        /* struct module_stat */
 
 /* ---- The few FreeBSD constants and layouts we need ------------------------- */
 
@@ -151,17 +152,6 @@ struct timespec {
 	long		tv_nsec;
 };
 
-struct module_stat {
-	int		version;
-	char		name[1024];	/* MAXMODNAME = MAXPATHLEN */
-	int		refs;
-	int		id;
-	union {
-		int	intval;
-		long	longval;
-	} data;
-};
-
 #define	TIOCDRAIN	IOC(IOC_VOID, 't', 94, 0)
 #define	FIONBIO		IOW('f', 126, sizeof(int))
 #define	SIOCSIFFLAGS	IOW('i', 16, sizeof(struct ifreq))
@@ -177,7 +167,6 @@ struct module_stat {
 
 _Static_assert(sizeof(struct ifreq) == 32, "ifreq");
 _Static_assert(sizeof(struct ifaliasreq) == 68, "ifaliasreq");
-_Static_assert(__builtin_offsetof(struct module_stat, data) == 1040, "stat");
 
 /* ---- System calls ------------------------------------------------------------ */
 

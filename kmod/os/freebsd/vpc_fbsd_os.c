@@ -24,7 +24,7 @@
 #include "vpc_core.h"
 #include "vpc_fbsd.h"
 
-/* The core's errno values are FreeBSD's own (vpc_os.h promises it). */
+/* The ABI's errno values are FreeBSD's own (vpc.h promises it). */
 _Static_assert(VPC_EPERM == EPERM && VPC_ENOENT == ENOENT &&
     VPC_ENXIO == ENXIO && VPC_E2BIG == E2BIG && VPC_EBADF == EBADF &&
     VPC_ENOMEM == ENOMEM && VPC_EBUSY == EBUSY && VPC_EEXIST == EEXIST &&
@@ -36,7 +36,7 @@ _Static_assert(VPC_EPERM == EPERM && VPC_ENOENT == ENOENT &&
     VPC_EADDRNOTAVAIL == EADDRNOTAVAIL && VPC_ENOBUFS == ENOBUFS &&
     VPC_ETIMEDOUT == ETIMEDOUT && VPC_ESTALE == ESTALE &&
     VPC_EIDRM == EIDRM && VPC_EOVERFLOW == EOVERFLOW &&
-    VPC_EPROTO == EPROTO, "vpc_os.h errno values differ from FreeBSD's");
+    VPC_EPROTO == EPROTO, "vpc.h errno values differ from FreeBSD's");
 _Static_assert(VPC_LOG_ERR == LOG_ERR && VPC_LOG_WARN == LOG_WARNING &&
     VPC_LOG_INFO == LOG_INFO && VPC_LOG_DEBUG == LOG_DEBUG,
     "vpc_os.h log levels differ from syslog's");
