@@ -1,0 +1,282 @@
+/**
+ * bench/profile: where the time goes on vpc's miss path, measured before
+ * anything is changed (issue 16, item 2).  Not part of the default
+ * `npm run bench`; run it as `npm run bench -- profile`.
+ *
+ * The bench/peer topology (two nodes; vpc-hostd on each, vpc-agent with the
+ * file resolver on node 1; the Linux vxlan + l2miss agent beside it for
+ * comparison), and two workloads of new MACs handed to sendmmsg() by the VM
+ * on node 1 (bench/peer_probe.c burst mode, counters read every 100 ms only):
+ *
+ *  - isolated: PROFILE_ISOLATED (2000) new MACs at 1,000/s, one at a time:
+ *    every upcall travels alone (the latency path);
+ *  - storm: PROFILE_STORM (10,000) new MACs at PROFILE_STORM_RATE (6,000/s,
+ *    under what the agent sustains without loss): upcalls travel in batches.
+ *
+ * For each, per upcall answered (per FDB entry installed for Linux):
+ *  1. counters of the processes (no tracer attached): CPU time of all their
+ *     threads (/proc/PID/task/TID/schedstat, ns), voluntary and involuntary
+ *     context switches, read/write-family syscalls and bytes (/proc/PID/io),
+ *     and the agent's young-generation garbage (--trace-gc scavenges);
+ *  2. strace -c -f on vpc-hostd and vpc-agent: every syscall by name (strace
+ *     slows them, so batches grow: a ceiling for the storm, exact for the
+ *     isolated case);
+ *  3. perf record -g on vpc-hostd (cpu-clock: no PMU here) and
+ *     node --cpu-prof on vpc-agent: the top functions by self time.
+ *
+ * Needs root, perf and strace.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sleep } from '../test/helpers/overlay.ts';
+import { killOnExit } from '../test/helpers/reaper.ts';
+import { common, linuxSystem, PREFIX, vpcSystem, type System, type VpcSystem } from './peer.ts';
+import { buildHelpers, fmt, runProbe } from './probe.ts';
+
+const env = process.env;
+const ISOLATED = Number(env.PROFILE_ISOLATED ?? 2000);
+const STORM = Number(env.PROFILE_STORM ?? 10_000);
+const STORM_RATE = Number(env.PROFILE_STORM_RATE ?? 6000);
+
+interface Snap {
+  cpuNs: number;
+  vcsw: number;
+  ivcsw: number;
+  syscr: number;
+  syscw: number;
+  rchar: number;
+  wchar: number;
+  threads: number;
+}
+
+/** What the kernel counts for a process, all its threads together. */
+function snap(pid: number): Snap {
+  const s: Snap = { cpuNs: 0, vcsw: 0, ivcsw: 0, syscr: 0, syscw: 0, rchar: 0, wchar: 0, threads: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      s.cpuNs += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      const st = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      s.vcsw += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(st)?.[1] ?? 0);
+      s.ivcsw += Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(st)?.[1] ?? 0);
+      s.threads++;
+    } catch { /* the thread ended meanwhile */ }
+  }
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const f = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(io)?.[1] ?? 0);
+  Object.assign(s, { syscr: f('syscr'), syscw: f('syscw'), rchar: f('rchar'), wchar: f('wchar') });
+  return s;
+}
+
+function diff(a: Snap, b: Snap): Snap {
+  return Object.fromEntries(Object.keys(a).map((k) => [k, b[k as keyof Snap] - a[k as keyof Snap]])) as unknown as Snap;
+}
+
+interface Workload {
+  name: string;
+  nmacs: number;
+  rate: number;
+}
+
+const workloads: Workload[] = [
+  { name: 'isolated', nmacs: ISOLATED, rate: 1000 },
+  { name: 'storm', nmacs: STORM, rate: STORM_RATE },
+];
+
+/** Run a workload on a system; the entries it installed. */
+async function run(probe: string, s: System, w: Workload): Promise<number> {
+  await s.flush();
+  await sleep(100);
+  const j = await runProbe(probe, [...common(s), '--watch-us', '100000', '--idle-ms', '1500',
+    'burst', String(w.nmacs), String(w.nmacs), PREFIX, String(w.rate), '1'], s.probeEnv);
+  return j.installed as number;
+}
+
+function per(x: number, n: number, digits = 2): string {
+  return fmt(x / Math.max(1, n), digits);
+}
+
+/* ---- 1. counters ------------------------------------------------------------------ */
+
+async function counters(probe: string, vpc: VpcSystem, linux: System | undefined): Promise<void> {
+  console.log('  1. per upcall answered (Linux: per entry installed), counted by the kernel, no tracer attached');
+  console.log(`    ${'workload / process'.padEnd(30)}${['CPU µs', 'vol. cs', 'invol. cs', 'read() B', 'young KB'].map((h) => h.padStart(11)).join('')}`);
+  for (const w of workloads) {
+    for (const s of [vpc, linux].filter(Boolean) as System[]) {
+      const pids = s.pids();
+      const procs = Object.entries(pids).filter(([, p]) => p !== undefined) as Array<[string, number]>;
+      const before = procs.map(([, p]) => snap(p));
+      const gc0 = s === vpc ? vpc.agent().other.length : 0;
+      const n = await run(probe, s, w);
+      const after = procs.map(([, p]) => snap(p));
+      let young = NaN;
+      if (s === vpc) {
+        // "Scavenge 10.5 (12.3) -> 9.8 (13.3) MB": what the young generation let go.
+        young = 0;
+        for (const l of vpc.agent().other.slice(gc0)) {
+          const m = /Scavenge[^0-9]*([\d.]+) \([\d.]+\) -> ([\d.]+)/.exec(l);
+          if (m) young += Number(m[1]) - Number(m[2]);
+        }
+      }
+      procs.forEach(([name], i) => {
+        const d = diff(before[i]!, after[i]!);
+        const label = `${w.name} ${s.name === 'linux' ? 'linux l2miss agent' : name === 'agent' ? 'vpc-agent' : 'vpc-hostd'}`;
+        // read() bytes: /proc/PID/io counts read()/write() but not recvmsg/sendmsg.
+        const cells = [per(d.cpuNs / 1000, n, 1), per(d.vcsw, n), per(d.ivcsw, n), per(d.rchar, n, 0),
+          name === 'agent' && s === vpc ? fmt((young * 1024) / Math.max(1, n), 1) : '-'];
+        console.log(`    ${label.padEnd(30)}${cells.map((c) => c.padStart(11)).join('')}   (${n} installed, ${after[i]!.threads} threads)`);
+      });
+    }
+  }
+}
+
+/* ---- 2. strace -c -------------------------------------------------------------------- */
+
+/** strace -c's table: syscall -> calls. */
+function parseStrace(text: string): Map<string, { calls: number; errors: number; usecs: number }> {
+  const m = new Map<string, { calls: number; errors: number; usecs: number }>();
+  for (const line of text.split('\n')) {
+    // % time     seconds  usecs/call     calls    errors syscall
+    const f = /^\s*[\d.]+\s+([\d.]+)\s+(\d+)\s+(\d+)\s+(\d*)\s*(\w+)\s*$/.exec(line);
+    if (f && f[5] !== 'total') m.set(f[5]!, { calls: Number(f[3]), errors: Number(f[4] || 0), usecs: Number(f[1]) * 1e6 });
+  }
+  return m;
+}
+
+async function straced(probe: string, systems: System[], dir: string): Promise<void> {
+  console.log('  2. syscalls per upcall answered / entry installed (strace -c -f; it slows the traced, so storm batches grow)');
+  for (const w of workloads) for (const sys of systems) {
+    const pids = sys.pids();
+    const files: Record<string, string> = {};
+    const tracers = Object.entries(pids).map(([name, pid]) => {
+      files[name] = join(dir, `strace-${w.name}-${sys.name}-${name}.txt`);
+      const p = killOnExit(spawn('strace', ['-c', '-f', '-qq', '-o', files[name]!, '-p', String(pid)], { stdio: 'ignore' }));
+      return p;
+    });
+    await sleep(1000);         // attached to every thread
+    const n = await run(probe, sys, w);
+    for (const t of tracers) {
+      await new Promise<void>((r) => { t.once('exit', () => r()); t.kill('SIGINT'); });
+    }
+    for (const [name, file] of Object.entries(files)) {
+      const m = parseStrace(readFileSync(file, 'utf8'));
+      const total = [...m.values()].reduce((x, y) => x + y.calls, 0);
+      const top = [...m.entries()].sort((a, b) => b[1].calls - a[1].calls).slice(0, 10);
+      console.log(`    ${w.name} ${sys.name === 'linux' ? 'linux l2miss agent' : name === 'agent' ? 'vpc-agent' : 'vpc-hostd'}: ${per(total, n)} syscalls each (${n}): `
+        + top.map(([k, v]) => `${k} ${per(v.calls, n)}${v.errors ? ` (${per(v.errors, n)} err)` : ''}`).join(', '));
+    }
+  }
+}
+
+/* ---- 3. perf on vpc-hostd, --cpu-prof on vpc-agent -------------------------------------- */
+
+interface ProfNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+/**
+ * Self time by function from a .cpuprofile, counting only the samples taken
+ * between from and to (CLOCK_MONOTONIC µs, V8's clock and process.hrtime's):
+ * [name, ms, share of the non-idle time].  V8 samples the thread whatever it
+ * does, so a function blocked in a synchronous native call (koffi's vpc_ctl
+ * waiting for vpc-hostd's reply) is charged that wait as self time.
+ */
+function cpuProfileTop(file: string, n: number, from: number, to: number): { top: Array<[string, number, number]>; totalMs: number; idleMs: number } {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfNode[]; samples: number[]; timeDeltas: number[]; startTime: number };
+  const byId = new Map(p.nodes.map((x) => [x.id, x]));
+  const self = new Map<string, number>();
+  let total = 0;
+  let t = p.startTime;
+  p.samples.forEach((id, i) => {
+    t += p.timeDeltas[i] ?? 0;
+    if (t < from || t > to) return;
+    const node = byId.get(id)!;
+    const f = node.callFrame;
+    const url = f.url.replace(/^.*\/(node_modules\/[^/]+|src)\//, '$1/');
+    const key = f.url ? `${f.functionName || '(anon)'} ${url}:${f.lineNumber + 1}` : f.functionName;
+    const dt = (p.timeDeltas[i] ?? 0) / 1000;
+    if (f.functionName !== '(idle)') total += dt;
+    self.set(key, (self.get(key) ?? 0) + dt);
+  });
+  const idleMs = self.get('(idle)') ?? 0;
+  self.delete('(idle)');
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => [k, v, v / total] as [string, number, number]);
+  return { top, totalMs: total, idleMs };
+}
+
+const usNow = () => Number(process.hrtime.bigint() / 1000n);
+
+async function profiles(probe: string, vpc: VpcSystem, dir: string): Promise<void> {
+  const hasPerf = existsSync('/usr/bin/perf');
+  for (const w of workloads) {
+    const profDir = join(dir, `cpuprof-${w.name}`);
+    await vpc.restartAgent(['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=200']);
+    const { hostd } = vpc.pids();
+    const perfData = join(dir, `perf-${w.name}.data`);
+    const perf = hasPerf
+      ? killOnExit(spawn('perf', ['record', '-F', '4999', '-g', '-o', perfData, '-p', String(hostd)], { stdio: 'ignore' }))
+      : undefined;
+    await sleep(500);
+    const from = usNow();
+    const n = await run(probe, vpc, w);
+    const to = usNow();
+    if (perf) await new Promise<void>((r) => { perf.once('exit', () => r()); perf.kill('SIGINT'); });
+    await vpc.restartAgent([]);        // SIGTERM: the profile is written on exit
+    const prof = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, f))[0];
+    console.log(`  3. ${w.name}: ${n} upcalls answered`);
+    if (prof) {
+      const { top, totalMs, idleMs } = cpuProfileTop(prof, 18, from, to);
+      console.log(`    vpc-agent (node --cpu-prof, main thread during the workload): ${fmt(totalMs, 0)} ms busy (${per(totalMs * 1000, n, 1)} µs per upcall), ${fmt(idleMs, 0)} ms idle; top self time:`);
+      for (const [k, ms, share] of top) console.log(`      ${fmt(share * 100, 1).padStart(5)}%  ${fmt(ms, 1).padStart(8)} ms  ${k}`);
+    }
+    if (perf && existsSync(perfData)) {
+      const rep = execFileSync('perf', ['report', '-i', perfData, '--stdio', '--no-children', '--sort', 'dso,symbol', '--percent-limit', '1.5', '-g', 'none'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+      const lines = rep.split('\n').filter((l) => /^\s+[\d.]+%/.test(l)).slice(0, 22);
+      const samples = /Samples: (\S+)/.exec(execFileSync('perf', ['report', '-i', perfData, '--stdio', '--header-only'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }))?.[1]
+        ?? /# Samples: (\S+)/.exec(rep)?.[1];
+      console.log(`    vpc-hostd (perf record -F 4999, cpu-clock; ${samples} samples), self time:`);
+      for (const l of lines) console.log(`      ${l.trim()}`);
+      const user = execFileSync('perf', ['report', '-i', perfData, '--stdio', '--no-children', '--sort', 'dso,symbol', '--dsos', 'vpc-hostd,libc.so.6',
+        '--percent-limit', '0.3', '-g', 'none'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+      console.log('    vpc-hostd, user space only (its code and libc), self time as a share of all samples:');
+      for (const l of user.split('\n').filter((x) => /^\s+[\d.]+%/.test(x)).slice(0, 14)) console.log(`      ${l.trim()}`);
+      const incl = execFileSync('perf', ['report', '-i', perfData, '--stdio', '--children', '--sort', 'symbol', '--percent-limit', '4', '-g', 'none'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+      console.log('    vpc-hostd, inclusive (children) >= 4%:');
+      for (const l of incl.split('\n').filter((x) => /^\s+[\d.]+%/.test(x)).slice(0, 30)) console.log(`      ${l.trim()}`);
+    }
+  }
+}
+
+export async function benchProfile(): Promise<Record<string, number>> {
+  if (process.getuid?.() !== 0) {
+    console.log('bench/profile: skipped (needs root)');
+    return {};
+  }
+  const bins = buildHelpers();
+  const dir = mkdtempSync(join(tmpdir(), 'vpc-profile-'));
+  const systems: System[] = [];
+  try {
+    const vpc = await vpcSystem('vpc', dir, ['--trace-gc']);
+    systems.push(vpc);
+    const linux = env.PROFILE_LINUX === '0' ? undefined : await linuxSystem(bins, dir);
+    if (linux) systems.push(linux);
+    console.log(`bench/profile: vpc miss path; workloads: isolated ${ISOLATED} new MACs at 1000/s, storm ${STORM} at ${STORM_RATE}/s`);
+    await run(bins.probe, vpc, { name: 'warm-up', nmacs: 200, rate: 1000 });
+    await counters(bins.probe, vpc, linux);
+    await vpc.restartAgent([]);
+    if (existsSync('/usr/bin/strace')) await straced(bins.probe, systems, dir);
+    await profiles(bins.probe, vpc, dir);
+    if (env.PROFILE_KEEP) console.log(`  profiles kept in ${dir}`);
+    return {};
+  } finally {
+    for (const s of systems.reverse()) await s.close().catch((e: Error) => console.error(`bench/profile: closing ${s.name}: ${e.message}`));
+    if (!env.PROFILE_KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchProfile();
