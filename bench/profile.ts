@@ -22,7 +22,9 @@
  *     slows them, so batches grow: a ceiling for the storm, exact for the
  *     isolated case);
  *  3. perf record -g on vpc-hostd (cpu-clock: no PMU here) and
- *     node --cpu-prof on vpc-agent: the top functions by self time.
+ *     node --cpu-prof on vpc-agent: the top functions by self time;
+ *  4. an isolated miss step by step: perf trace on both, the time between
+ *     the syscalls where the request and the answer change hands.
  *
  * Needs root, perf and strace.
  */
@@ -252,6 +254,58 @@ async function profiles(probe: string, vpc: VpcSystem, dir: string): Promise<voi
   }
 }
 
+/* ---- 4. an isolated miss, step by step --------------------------------------------- */
+
+/**
+ * perf trace (syscall tracepoints, far lighter than strace) on vpc-hostd and
+ * vpc-agent while PROFILE_STEPS isolated misses (ICMP echoes, 74-byte frames,
+ * 5 ms apart, the entry deleted before each; bench/peer_probe.c lat mode,
+ * table not polled) go through, and the time between the syscalls that mark
+ * each hand-over: hostd reads the frame from the TAP, writes the 104-byte
+ * request, the agent reads it, sends its 120-byte answer (vpc_ctl), hostd
+ * reads that, applies it (entry installed, held frame sent), replies.
+ */
+async function steps(probe: string, vpc: VpcSystem, dir: string): Promise<void> {
+  const n = Number(env.PROFILE_STEPS ?? 300);
+  const { hostd, agent } = vpc.pids();
+  const file = join(dir, 'trace.txt');
+  const tr = killOnExit(spawn('perf', ['trace', '-e', 'read,sendto,recvfrom,sendmsg,recvmsg', '-p', `${hostd},${agent}`, '-o', file], { stdio: 'ignore' }));
+  await sleep(1500);
+  await runProbe(probe, [...common(vpc), 'lat', String(n), '5', '1000', '3000', '1'], vpc.probeEnv);
+  await sleep(300);
+  await new Promise<void>((r) => { tr.once('exit', () => r()); tr.kill('SIGINT'); });
+  if (!existsSync(file)) {
+    console.log('  4. (perf trace unavailable)');
+    return;
+  }
+  type Ev = { t: number; end: number; hostd: boolean; name: string; ret: number };
+  const evs: Ev[] = [];
+  for (const l of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^\s*([\d.]+) \(\s*([\d.]*) ms\): (\S+)\/(\d+) (\w+)\(.*\)\s+= (-?\d+)/.exec(l);
+    if (!m) continue;
+    const t = Number(m[1]);
+    evs.push({ t, end: t + Number(m[2] || 0), hostd: Number(m[4]) === hostd, name: m[5]!, ret: Number(m[6]) });
+  }
+  evs.sort((a, b) => a.t - b.t);
+  const names = ['vpc-hostd: frame read from the TAP -> request written', 'request written -> vpc-agent has read it',
+    'vpc-agent: request read -> answer sent (vpc_ctl)', 'answer sent -> vpc-hostd has read it',
+    'vpc-hostd: answer read -> applied, reply sent', 'total: frame read -> answer applied'];
+  const seg: number[][] = names.map(() => []);
+  let state = '';
+  let tap = 0, rec = 0, ar = 0, as = 0, hr = 0;
+  for (const e of evs) {
+    if (e.hostd && e.name === 'read' && e.ret === 74 && (state === '' || state === 'tap')) { tap = e.end; state = 'tap'; }
+    else if (state === 'tap' && e.hostd && e.name === 'sendto' && e.ret === 104) { seg[0]!.push(e.t - tap); rec = e.t; state = 'rec'; }
+    else if (state === 'rec' && !e.hostd && e.name === 'read' && e.ret === 104) { seg[1]!.push(e.end - rec); ar = e.end; state = 'ar'; }
+    else if (state === 'ar' && !e.hostd && e.name === 'sendmsg' && e.ret === 120) { seg[2]!.push(e.t - ar); as = e.t; state = 'as'; }
+    else if (state === 'as' && e.hostd && e.name === 'recvfrom' && e.ret === 120) { seg[3]!.push(e.end - as); hr = e.end; state = 'hr'; }
+    else if (state === 'hr' && e.hostd && e.name === 'sendmsg') { seg[4]!.push(e.t - hr); seg[5]!.push(e.t - tap); state = ''; }
+  }
+  const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
+  console.log(`  4. an isolated miss step by step (perf trace on both; ${seg[5]!.length} of ${n} misses matched), µs:`);
+  names.forEach((name, i) => console.log(`    ${name.padEnd(56)} p50 ${fmt(q(seg[i]!, 0.5) * 1000, 0).padStart(6)}   p90 ${fmt(q(seg[i]!, 0.9) * 1000, 0).padStart(6)}`));
+}
+
 export async function benchProfile(): Promise<Record<string, number>> {
   if (process.getuid?.() !== 0) {
     console.log('bench/profile: skipped (needs root)');
@@ -271,6 +325,7 @@ export async function benchProfile(): Promise<Record<string, number>> {
     await vpc.restartAgent([]);
     if (existsSync('/usr/bin/strace')) await straced(bins.probe, systems, dir);
     await profiles(bins.probe, vpc, dir);
+    if (existsSync('/usr/bin/perf')) await steps(bins.probe, vpc, dir);
     if (env.PROFILE_KEEP) console.log(`  profiles kept in ${dir}`);
     return {};
   } finally {
