@@ -81,7 +81,7 @@ const VTEP2 = '198.51.100.2';
 
 type SysName = 'linux' | 'vpc' | 'vpc-etcd';
 
-function mappings(): Array<{ vni: number; mac: string; vtep: string }> {
+export function mappings(): Array<{ vni: number; mac: string; vtep: string }> {
   const hex = (n: number) => n.toString(16).padStart(2, '0');
   return [
     { vni: VNI, mac: vm2.mac, vtep: VTEP2 },

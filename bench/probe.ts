@@ -21,7 +21,7 @@ function stale(out: string, srcs: string[]): boolean {
 }
 
 /** Build the C helpers if missing or older than their sources; their paths. */
-export function buildHelpers(): { probe: string; linuxAgent: string } {
+export function buildHelpers(): { probe: string; linuxAgent: string; cAgent: string } {
   mkdirSync(outDir, { recursive: true });
   const probe = resolve(outDir, 'peer_probe');
   const linuxAgent = resolve(outDir, 'linux_l2miss_agent');
@@ -35,7 +35,13 @@ export function buildHelpers(): { probe: string; linuxAgent: string } {
       `-L${libDir}`, '-lvpc', `-Wl,-rpath,${libDir}`, '-lpthread'], { stdio: 'inherit' });
   }
   if (stale(linuxAgent, [agentSrc])) execFileSync('cc', [...CFLAGS, '-o', linuxAgent, agentSrc], { stdio: 'inherit' });
-  return { probe, linuxAgent };
+  const cAgent = resolve(outDir, 'vpc_c_agent');
+  const cAgentSrc = resolve(root, 'bench/vpc_c_agent.c');
+  if (stale(cAgent, [cAgentSrc, vpcH, libvpc])) {
+    execFileSync('cc', [...CFLAGS, `-I${resolve(root, 'kmod/include')}`, '-o', cAgent, cAgentSrc,
+      `-L${libDir}`, '-lvpc', `-Wl,-rpath,${libDir}`], { stdio: 'inherit' });
+  }
+  return { probe, linuxAgent, cAgent };
 }
 
 /** Run the probe; its last stdout line is JSON. */

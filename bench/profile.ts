@@ -24,23 +24,29 @@
  *  3. perf record -g on vpc-hostd (cpu-clock: no PMU here) and
  *     node --cpu-prof on vpc-agent: the top functions by self time;
  *  4. an isolated miss step by step: perf trace on both, the time between
- *     the syscalls where the request and the answer change hands.
+ *     the syscalls where the request and the answer change hands;
+ *  5. the same vpc-hostd answered by vpc-agent, by a TypeScript reader that
+ *     only answers (bench/lean-agent.ts) and by a C one (bench/vpc_c_agent.c):
+ *     latency, CPU per upcall, best lossless rate, a 10,000-MAC burst.
  *
- * Needs root, perf and strace.
+ * Needs root, perf and strace.  PROFILE_SECTIONS=1,2,3,4,5 picks sections;
+ * PROFILE_KEEP=1 keeps the raw profiles (cpuprofile, perf.data, strace).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from '../test/helpers/overlay.ts';
 import { killOnExit } from '../test/helpers/reaper.ts';
-import { common, linuxSystem, PREFIX, vpcSystem, type System, type VpcSystem } from './peer.ts';
-import { buildHelpers, fmt, runProbe } from './probe.ts';
+import { root } from '../test/helpers/paths.ts';
+import { burst, common, linuxSystem, mappings, PREFIX, vpcSystem, type System, type VpcSystem } from './peer.ts';
+import { buildHelpers, fmt, quantile, runProbe } from './probe.ts';
 
 const env = process.env;
 const ISOLATED = Number(env.PROFILE_ISOLATED ?? 2000);
 const STORM = Number(env.PROFILE_STORM ?? 10_000);
 const STORM_RATE = Number(env.PROFILE_STORM_RATE ?? 6000);
+const SECTIONS = new Set((env.PROFILE_SECTIONS ?? '1,2,3,4,5').split(','));
 
 interface Snap {
   cpuNs: number;
@@ -306,6 +312,85 @@ async function steps(probe: string, vpc: VpcSystem, dir: string): Promise<void> 
   names.forEach((name, i) => console.log(`    ${name.padEnd(56)} p50 ${fmt(q(seg[i]!, 0.5) * 1000, 0).padStart(6)}   p90 ${fmt(q(seg[i]!, 0.9) * 1000, 0).padStart(6)}`));
 }
 
+/* ---- 5. the same vpc-hostd, three agents ----------------------------------------- */
+
+/** A reader of our own (bench/vpc_c_agent.c, bench/lean-agent.ts) on node 1's upcall socket. */
+async function spawnReader(vpc: VpcSystem, cmd: string, args: string[]): Promise<{ pid: number; stop(): Promise<void> }> {
+  const p = killOnExit(spawn(cmd, args, { env: { ...process.env, ...vpc.overlay.env('cn1') }, stdio: ['pipe', 'pipe', 'inherit'] }));
+  await new Promise<void>((resolveP, reject) => {
+    let out = '';
+    p.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('ready')) resolveP();
+    });
+    p.once('exit', (code) => reject(new Error(`${cmd} exited ${code} before attaching`)));
+  });
+  return {
+    pid: p.pid!,
+    stop: () => new Promise<void>((r) => {
+      if (p.exitCode !== null || p.signalCode !== null) return r();
+      p.once('exit', () => r());
+      p.kill('SIGTERM');
+    }),
+  };
+}
+
+/**
+ * vpc-hostd answered by vpc-agent, by bench/lean-agent.ts (TypeScript that
+ * only answers) and by bench/vpc_c_agent.c: what the agent costs, what
+ * Node costs, and what is left to vpc-hostd and the channel.
+ */
+async function agentsCompared(bins: { probe: string; cAgent: string }, vpc: VpcSystem, dir: string): Promise<void> {
+  const file = join(dir, 'agent-mappings.txt');
+  writeFileSync(file, mappings().map((m) => `${m.mac} ${m.vtep}\n`).join(''));
+  const rates = (env.PROFILE_RATES ?? '10000,20000,40000,60000,80000,120000,160000').split(',').map(Number);
+  const nlat = Number(env.PROFILE_LAT_N ?? 300);
+  const readers: Array<{ name: string; start(): Promise<{ pid: number; stop(): Promise<void> }> }> = [
+    {
+      name: 'vpc-agent',
+      async start() {
+        const a = await vpc.restartAgent([]);
+        return { pid: a.proc.pid!, stop: async () => { await a.stop('SIGTERM'); } };
+      },
+    },
+    { name: 'lean TS agent', start: () => spawnReader(vpc, process.execPath, ['--import', 'tsx', join(root, 'bench/lean-agent.ts'), file]) },
+    { name: 'C agent', start: () => spawnReader(vpc, bins.cAgent, [file]) },
+  ];
+  console.log(`  5. the same vpc-hostd answered by three readers (isolated: ${nlat} misses 5 ms apart; storm: ${STORM} new MACs at ${STORM_RATE}/s)`);
+  console.log(`    ${'reader'.padEnd(16)}${['inst p50', 'inst p99', 'reply p50', 'CPU agent', 'CPU hostd', 'best rate', '10k burst', 'burst ms'].map((h) => h.padStart(11)).join('')}`);
+  await vpc.agent().stop('SIGTERM');
+  for (const r of readers) {
+    const h = await r.start();
+    try {
+      await runProbe(bins.probe, [...common(vpc), 'lat', '5', '5', '1000', '3000'], vpc.probeEnv);
+      const lat = await runProbe(bins.probe, [...common(vpc), 'lat', String(nlat), '5', '1000', '3000'], vpc.probeEnv);
+      const inst = (lat.install_us as number[]).filter((x) => x >= 0);
+      const rep = (lat.reply_us as number[]).filter((x) => x >= 0);
+      const { hostd } = vpc.pids();
+      const a0 = snap(h.pid), h0 = snap(hostd!);
+      const n = await run(bins.probe, vpc, { name: 'storm', nmacs: STORM, rate: STORM_RATE });
+      const a1 = snap(h.pid), h1 = snap(hostd!);
+      // Counted from outside only: the readers of our own have no metrics.
+      const sys: System = { ...vpc, agentRead: async () => 0, agentOverflows: async () => 0 };
+      let best = 0;
+      for (const rate of rates) {
+        const b = await burst(bins.probe, sys, 10_000, rate);
+        if (b.present < 10_000) break;
+        best = rate;
+      }
+      const b = await burst(bins.probe, sys, 10_000, 0);
+      const cells = [fmt(quantile(inst, 0.5), 0), fmt(quantile(inst, 0.99), 0), fmt(quantile(rep, 0.5), 0),
+        per((a1.cpuNs - a0.cpuNs) / 1000, n, 1), per((h1.cpuNs - h0.cpuNs) / 1000, n, 1), String(best),
+        `${b.present}`, fmt(b.lastUs / 1000, 0)];
+      console.log(`    ${r.name.padEnd(16)}${cells.map((c) => c.padStart(11)).join('')}`);
+    } finally {
+      await h.stop();
+    }
+  }
+  console.log('    (µs; CPU per upcall in the storm; best rate: highest offered new MACs/s with all 10,000 installed; 10k burst: MACs installed of 10,000 sent at once, and when the last was)');
+  await vpc.restartAgent([]);
+}
+
 export async function benchProfile(): Promise<Record<string, number>> {
   if (process.getuid?.() !== 0) {
     console.log('bench/profile: skipped (needs root)');
@@ -321,11 +406,12 @@ export async function benchProfile(): Promise<Record<string, number>> {
     if (linux) systems.push(linux);
     console.log(`bench/profile: vpc miss path; workloads: isolated ${ISOLATED} new MACs at 1000/s, storm ${STORM} at ${STORM_RATE}/s`);
     await run(bins.probe, vpc, { name: 'warm-up', nmacs: 200, rate: 1000 });
-    await counters(bins.probe, vpc, linux);
+    if (SECTIONS.has('1')) await counters(bins.probe, vpc, linux);
     await vpc.restartAgent([]);
-    if (existsSync('/usr/bin/strace')) await straced(bins.probe, systems, dir);
-    await profiles(bins.probe, vpc, dir);
-    if (existsSync('/usr/bin/perf')) await steps(bins.probe, vpc, dir);
+    if (SECTIONS.has('2') && existsSync('/usr/bin/strace')) await straced(bins.probe, systems, dir);
+    if (SECTIONS.has('3')) await profiles(bins.probe, vpc, dir);
+    if (SECTIONS.has('4') && existsSync('/usr/bin/perf')) await steps(bins.probe, vpc, dir);
+    if (SECTIONS.has('5')) await agentsCompared(bins, vpc, dir);
     if (env.PROFILE_KEEP) console.log(`  profiles kept in ${dir}`);
     return {};
   } finally {
