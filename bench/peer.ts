@@ -306,9 +306,10 @@ function row(label: string, key: string, v: Partial<Record<SysName, number>>, di
   const cell = (x: number | undefined) => (x === undefined ? '-' : fmt(x, digits)).padStart(10);
   const r = (a: SysName, b: SysName) => (v[a] !== undefined && v[b] !== undefined ? fmt(ratio(v[a]!, v[b]!), 2).padStart(11) : '');
   console.log(`    ${label.padEnd(34)}${shown.map((s) => cell(v[s])).join('')}${r('vpc', 'linux')}${r('vpc-etcd', 'linux')}${r('vpc-etcd', 'vpc')}`);
-  for (const s of shown) if (v[s] !== undefined) out[`${s.replace('-', '_')}_${key}`] = v[s]!;
-  if (v.vpc !== undefined && v.linux !== undefined) out[`ratio_vpc_linux_${key}`] = ratio(v.vpc, v.linux);
-  if (v['vpc-etcd'] !== undefined && v.vpc !== undefined) out[`ratio_etcd_file_${key}`] = ratio(v['vpc-etcd'], v.vpc);
+  const put = (k: string, x: number | undefined) => { if (x !== undefined && Number.isFinite(x)) out[k] = x; };
+  for (const s of shown) put(`${s.replace('-', '_')}_${key}`, v[s]);
+  if (v.vpc !== undefined && v.linux !== undefined) put(`ratio_vpc_linux_${key}`, ratio(v.vpc, v.linux));
+  if (v['vpc-etcd'] !== undefined && v.vpc !== undefined) put(`ratio_etcd_file_${key}`, ratio(v['vpc-etcd'], v.vpc));
 }
 
 /* ---- The figures ----------------------------------------------------------------------- */

@@ -76,11 +76,11 @@ export function linkStats(ns: string, ifname: string): { rxPackets: number; txPa
   return { rxPackets: s.rx.packets!, txPackets: s.tx.packets!, rxDropped: s.rx.dropped!, txDropped: s.tx.dropped! };
 }
 
-/** "a / b" with the direction that is better spelled out. */
+/** a / b; NaN (printed "n/a", left out of the JSON) when b is 0 and a is not. */
 export function ratio(a: number, b: number): number {
-  return b === 0 ? (a === 0 ? 1 : Infinity) : a / b;
+  return b === 0 ? (a === 0 ? 1 : NaN) : a / b;
 }
 
 export function fmt(x: number, digits = 2): string {
-  return Number.isFinite(x) ? x.toFixed(digits) : String(x);
+  return Number.isFinite(x) ? x.toFixed(digits) : Number.isNaN(x) ? 'n/a' : String(x);
 }
