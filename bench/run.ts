@@ -1,22 +1,29 @@
 /**
  * npm run bench [-- name ...]: every benchmark, each printing ratios
  * against a baseline measured in the same run (machines here are noisy).
+ * `profile` (where the miss path's time goes) runs only when named.
  */
 import { benchCtl } from './ctl.ts';
 import { benchForward } from './forward.ts';
+import { benchPeer } from './peer.ts';
+import { benchProfile } from './profile.ts';
 import { benchUpcall } from './upcall.ts';
 
 const all: Record<string, () => Promise<unknown>> = {
   ctl: benchCtl,
   forward: benchForward,
   upcall: benchUpcall,
+  peer: benchPeer,
+};
+const onRequest: Record<string, () => Promise<unknown>> = {
+  profile: benchProfile,
 };
 
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 for (const name of chosen.length > 0 ? chosen : Object.keys(all)) {
-  const fn = all[name];
+  const fn = all[name] ?? onRequest[name];
   if (!fn) {
-    console.error(`unknown benchmark ${name}; have: ${Object.keys(all).join(', ')}`);
+    console.error(`unknown benchmark ${name}; have: ${[...Object.keys(all), ...Object.keys(onRequest)].join(', ')}`);
     process.exit(2);
   }
   await fn();

@@ -10,6 +10,8 @@ import { killOnExit } from './reaper.ts';
 export interface AgentProc {
   proc: ChildProcess;
   logs: Array<Record<string, unknown>>;
+  /** Lines on stdout that are not log records (e.g. node's --trace-gc). */
+  other: string[];
   stderr: () => string;
   metricsAddr: string;
   /** A metric's value from /metrics (summed over labels unless given). */
@@ -18,12 +20,14 @@ export interface AgentProc {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): Promise<AgentProc> {
-  const proc = killOnExit(spawn(process.execPath, [resolve(root, 'bin/vpc-agent.js'), '--metrics-addr', '127.0.0.1:0', ...args], {
+/** nodeArgs: flags for node itself (--cpu-prof, --trace-gc, ...), before the script. */
+export async function startAgent(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<AgentProc> {
+  const proc = killOnExit(spawn(process.execPath, [...nodeArgs, resolve(root, 'bin/vpc-agent.js'), '--metrics-addr', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   }));
   const logs: Array<Record<string, unknown>> = [];
+  const other: string[] = [];
   let partial = '';
   let err = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -31,7 +35,7 @@ export async function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): P
     const lines = partial.split('\n');
     partial = lines.pop() ?? '';
     for (const l of lines) {
-      try { logs.push(JSON.parse(l) as Record<string, unknown>); } catch { /* not a log line */ }
+      try { logs.push(JSON.parse(l) as Record<string, unknown>); } catch { other.push(l); }
     }
   });
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
@@ -57,6 +61,7 @@ export async function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): P
   return {
     proc,
     logs,
+    other,
     stderr: () => err,
     metricsAddr,
     async metric(name, labels) {

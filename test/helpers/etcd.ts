@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killOnExit } from './reaper.ts';
+import { killOnExit, onExit } from './reaper.ts';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,6 +24,8 @@ function freePort(): Promise<number> {
 export class EtcdServer {
   proc: ChildProcess | undefined;
   readonly dir = mkdtempSync(join(tmpdir(), 'vpc-etcd-'));
+  /** The data directory goes on ^C too (after the process is killed), not only in stop(). */
+  readonly #atExit = onExit(() => rmSync(this.dir, { recursive: true, force: true }));
   endpoint = '';
   #client = 0;
   #peer = 0;
@@ -66,5 +68,6 @@ export class EtcdServer {
   async stop(): Promise<void> {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
+    this.#atExit.forget();
   }
 }

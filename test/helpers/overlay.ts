@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { startClient, type Client } from './client.ts';
 import { startHostd, type Hostd } from './hostd.ts';
 import { Lab } from './lab.ts';
+import { onExit } from './reaper.ts';
 
 export interface VmSpec {
   name: string;
@@ -26,6 +27,8 @@ export class Overlay {
   readonly ids: Record<string, { switch: string; vcc: string }> = {};
   readonly tmp = mkdtempSync(join(tmpdir(), 'vpc-overlay-'));
   readonly vms: VmSpec[] = [];
+  /** The temporary directory goes on ^C too, not only in close(). */
+  readonly #atExit = onExit(() => rmSync(this.tmp, { recursive: true, force: true }));
 
   constructor(tag: string, readonly vni = 100) {
     this.lab = new Lab(tag);
@@ -125,6 +128,7 @@ export class Overlay {
     for (const h of Object.values(this.hostd)) await h.stop().catch((e: Error) => errors.push(e.message));
     await this.lab.cleanup();
     rmSync(this.tmp, { recursive: true, force: true });
+    this.#atExit.forget();
     return errors;
   }
 }
