@@ -14,6 +14,7 @@
 
 #include "vpc_core.h"
 #include "vpc_frame.h"
+#include "vpc_icmp.h"
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -142,6 +143,7 @@ struct vpc_sys {
 	struct vpc_vnitab  *vnitab;         /* published */
 	struct vpc_upq     *upq;
 	struct os_counter  *drop_unplugged; /* frames from a vmnic in no switch */
+	bool                tearing_down;   /* vpc_sys_teardown: nothing to refresh */
 	uint32_t            last_checks;    /* invariants the last check tested */
 };
 
@@ -242,6 +244,9 @@ struct vpc_nic {
 	uint8_t          mac[6];
 	uint64_t         mac64;         /* the same, for the data path */
 	struct vpc_port *port;          /* plugged into, or NULL (published) */
+	uint32_t         mtu;           /* in effect (the data path reads it) */
+	uint32_t         mtu_set;       /* set explicitly, 0: follow the default */
+	bool             mtu_forced;    /* set with VPC_NIC_MTU_FORCE */
 	char             ifname[VPC_IFNAMSIZ];  /* as set, or "" */
 	void            *os;            /* the glue's ifnet / TAP */
 };
@@ -249,6 +254,7 @@ struct vpc_nic {
 struct vpc_vcc {
 	struct vpc_obj      obj;
 	vpc_vcc_t           conf;       /* as last applied (txn 0) */
+	uint32_t            mtu;        /* conf.mtu, 0 made 1500 (the data path reads it) */
 	bool                configured;
 	uint32_t            nuplinks;   /* uplink ports plugged in */
 	struct vpc_portset *uplinks;    /* published: all of them */
@@ -288,6 +294,7 @@ struct vpc_switch {
 	struct vpc_cam     *cam;
 	struct os_timer    *sweeper;
 	struct os_counter  *ctr[VPC_SWSTAT_COUNT];
+	struct vpc_ratelim  icmp_rl;    /* ICMP errors the switch sends */
 };
 
 static inline struct vpc_nic *
@@ -330,6 +337,15 @@ extern const struct vpc_objops vpc_vcc_ops;
 /* Counters (vpc_util.c). */
 int  vpc_counters_alloc(struct os_counter **c, unsigned n);
 void vpc_counters_free(struct os_counter **c, unsigned n);
+
+/* MTUs (vpc_nic.c): what the underlay behind a vmnic carries (0: it is not
+ * behind a configured vcc), the default that follows from it, and the
+ * recomputation when a port, a switch's VNI or uplink, or a vcc changes. */
+uint32_t vpc_nic_fit(const struct vpc_nic *nic);
+uint32_t vpc_nic_default_mtu(const struct vpc_nic *nic);
+void vpc_nic_mtu_refresh(struct vpc_nic *nic);
+void vpc_switch_mtu_refresh(struct vpc_switch *sw);
+void vpc_vcc_mtu_refresh(struct vpc_vcc *vcc);
 
 /* Switch internals (vpc_switch.c, vpc_swcfg.c). */
 int  vpc_switch_check_mac(struct vpc_switch *sw, const struct vpc_nic *except,
@@ -442,6 +458,7 @@ vpc_opfn_t vpc_op_sys_list, vpc_op_sys_stats;                       /* vpc_sys.c
 vpc_opfn_t vpc_op_sys_check;                                        /* vpc_check.c */
 vpc_opfn_t vpc_op_nic_set_mac, vpc_op_nic_get_mac;                  /* vpc_nic.c */
 vpc_opfn_t vpc_op_nic_set_ifname, vpc_op_nic_get_ifname;            /* vpc_nic.c */
+vpc_opfn_t vpc_op_nic_set_mtu, vpc_op_nic_get_mtu;                  /* vpc_nic.c */
 vpc_opfn_t vpc_op_sw_port_count, vpc_op_sw_add_port, vpc_op_sw_del_port,
     vpc_op_sw_get_port, vpc_op_sw_set_vni, vpc_op_sw_get_vni,
     vpc_op_sw_list_ports;                                           /* vpc_switch.c */

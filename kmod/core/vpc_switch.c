@@ -48,6 +48,7 @@ switch_init(struct vpc_obj *o)
 	if ((cfg = vpc_swcfg_prepare()) == NULL)
 		return (VPC_ENOMEM);
 	vpc_swcfg_publish(sw, cfg, VPC_VNI_NONE, &none, &none);
+	vpc_ratelim_init(&sw->icmp_rl, VPC_ICMP_RATE, VPC_ICMP_BURST, os_now_ns());
 	sw->sweeper = os_timer_create(sw->mtx, sweep_tick, sw);
 	if (sw->sweeper == NULL)
 		return (VPC_ENOMEM);
@@ -166,6 +167,8 @@ port_unplug_peer(struct vpc_port *p)
 	vpc_store(p->peer, NULL);
 	if (peer->owned)
 		vpc_obj_kill(peer);
+	else if (peer->type == VPC_TYPE_NIC)
+		vpc_nic_mtu_refresh(obj2nic(peer));     /* not behind a vcc now */
 	vpc_obj_rele(peer);
 }
 
@@ -187,8 +190,10 @@ port_kill(struct vpc_obj *o)
 		    (sw->nports - i - 1) * sizeof(sw->ports[0]));
 		sw->nports--;
 	}
-	if (sw->uplink == p)
+	if (sw->uplink == p) {
 		vpc_store(sw->uplink, NULL);
+		vpc_switch_mtu_refresh(sw);     /* its vmnics: no underlay now */
+	}
 	if (sw->router == p)
 		vpc_store(sw->router, NULL);
 	if (p->kind != VPC_PORT_UPLINK)
@@ -539,6 +544,11 @@ vpc_op_sw_add_port(struct vpc_ctx *x)
 	else if (kind == VPC_PORT_ROUTER)
 		vpc_store(sw->router, p);
 	vpc_obj_changed(x->obj, req.txn);
+	/* MTUs follow the underlay (and the VNI): the new vmnic's, or all. */
+	if (kind == VPC_PORT_UPLINK || a.cfg != NULL)
+		vpc_switch_mtu_refresh(sw);
+	else if (peer != NULL && peer->type == VPC_TYPE_NIC)
+		vpc_nic_mtu_refresh(obj2nic(peer));
 
 	port_describe(p, &res);
 	if (a.hdl != NULL) {
@@ -646,6 +656,7 @@ vpc_op_sw_set_vni(struct vpc_ctx *x)
 	os_mtx_unlock(sw->mtx);
 	vpc_upcall_forget_switch(sw);
 	vpc_obj_changed(x->obj, req.txn);
+	vpc_switch_mtu_refresh(sw);     /* VNI 0 carries frames raw: no overhead */
 	return (0);
 }
 
