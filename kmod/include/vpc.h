@@ -236,7 +236,8 @@ typedef struct {
 #define VPC_OP_SW_CAM_DUMP      36
 
 /* VCC, priv.  key: vpc_vcc_t.  val: none.  The underlay endpoint's
- * addresses and UDP port; applying it (re)opens the sockets.
+ * addresses and UDP port; applying it (re)opens the sockets.  The vmnics
+ * behind it that follow the default MTU follow its MTU and families.
  * EINVAL: neither address, a multicast/zero address, nonzero padding, a
  * bad l2_ifname; EADDRNOTAVAIL/EADDRINUSE from the OS. */
 #define VPC_OP_VCC_SET          48

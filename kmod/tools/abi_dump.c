@@ -51,6 +51,8 @@ structs(void)
 	    F(vpc_sys_stats_t, by_type) F(vpc_sys_stats_t, mem_bytes)
 	    F(vpc_sys_stats_t, mem_allocs) E();
 	S(vpc_nic_ifname_t) F(vpc_nic_ifname_t, txn) F(vpc_nic_ifname_t, name) E();
+	S(vpc_nic_mtu_t) F(vpc_nic_mtu_t, txn) F(vpc_nic_mtu_t, mtu)
+	    F(vpc_nic_mtu_t, flags) F(vpc_nic_mtu_t, fit) E();
 	S(vpc_sw_subnet_t) F(vpc_sw_subnet_t, txn) F(vpc_sw_subnet_t, af)
 	    F(vpc_sw_subnet_t, prefixlen) F(vpc_sw_subnet_t, addr) E();
 	S(vpc_sw_stats_t) F(vpc_sw_stats_t, c) E();
@@ -153,7 +155,13 @@ constants(void)
 	C(VPC_SWSTAT_LOST); C(VPC_SWSTAT_ANSWERS); C(VPC_SWSTAT_NEGATIVE);
 	C(VPC_SWSTAT_TIMEOUTS); C(VPC_SWSTAT_STALE); C(VPC_SWSTAT_RELEASED);
 	C(VPC_SWSTAT_HELD_DROPPED); C(VPC_SWSTAT_DROP_HAIRPIN); C(VPC_SWSTAT_DROP_REMISS);
+	C(VPC_SWSTAT_DROP_TOO_BIG); C(VPC_SWSTAT_ICMP_TOO_BIG);
+	C(VPC_SWSTAT_ICMP_RATELIMITED); C(VPC_SWSTAT_DROP_OVER_MTU);
+	C(VPC_SWSTAT_DROP_UNDERLAY_SPOOF);
 	C(VPC_SWSTAT_COUNT);
+	C(VPC_NIC_MTU_MIN); C(VPC_NIC_MTU_MAX); C(VPC_NIC_MTU_DEFAULT);
+	C(VPC_VXLAN_OVERHEAD4); C(VPC_VXLAN_OVERHEAD6); C(VPC_NIC_MTU_FORCE);
+	C(VPC_NIC_MTU_AUTO);
 	C(VPC_VCCSTAT_RX); C(VPC_VCCSTAT_TX); C(VPC_VCCSTAT_RX_BAD);
 	C(VPC_VCCSTAT_RX_NO_VNI); C(VPC_VCCSTAT_TX_ERR); C(VPC_VCCSTAT_L2_RX);
 	C(VPC_VCCSTAT_L2_TX); C(VPC_VCCSTAT_L2_NO_SW); C(VPC_VCCSTAT_COUNT);

@@ -17,6 +17,8 @@ export const OPS: readonly OpInfo[] = [
   { op: 8, name: "VPC_OP_GET_INFO", types: 142, keysz: 0, valsz: 64, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 9, name: "VPC_OP_NIC_SET_IFNAME", types: 2, keysz: 24, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 10, name: "VPC_OP_NIC_GET_IFNAME", types: 2, keysz: 0, valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 11, name: "VPC_OP_NIC_SET_MTU", types: 2, keysz: 16, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 12, name: "VPC_OP_NIC_GET_MTU", types: 2, keysz: 0, valsz: 16, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 16, name: "VPC_OP_SW_GET_PORT_COUNT", types: 4, keysz: 0, valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 17, name: "VPC_OP_SW_ADD_PORT", types: 4, keysz: 88, valsz: 88, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: 40 },
   { op: 18, name: "VPC_OP_SW_DEL_PORT", types: 4, keysz: 24, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
@@ -54,6 +56,8 @@ export const VPC_OP_GET_ID = 7;
 export const VPC_OP_GET_INFO = 8;
 export const VPC_OP_NIC_SET_IFNAME = 9;
 export const VPC_OP_NIC_GET_IFNAME = 10;
+export const VPC_OP_NIC_SET_MTU = 11;
+export const VPC_OP_NIC_GET_MTU = 12;
 export const VPC_OP_SW_GET_PORT_COUNT = 16;
 export const VPC_OP_SW_ADD_PORT = 17;
 export const VPC_OP_SW_DEL_PORT = 18;
@@ -161,7 +165,19 @@ export const VPC_SWSTAT_RELEASED = 23;
 export const VPC_SWSTAT_HELD_DROPPED = 24;
 export const VPC_SWSTAT_DROP_HAIRPIN = 25;
 export const VPC_SWSTAT_DROP_REMISS = 26;
-export const VPC_SWSTAT_COUNT = 27;
+export const VPC_SWSTAT_DROP_TOO_BIG = 27;
+export const VPC_SWSTAT_ICMP_TOO_BIG = 28;
+export const VPC_SWSTAT_ICMP_RATELIMITED = 29;
+export const VPC_SWSTAT_DROP_OVER_MTU = 30;
+export const VPC_SWSTAT_DROP_UNDERLAY_SPOOF = 31;
+export const VPC_SWSTAT_COUNT = 32;
+export const VPC_NIC_MTU_MIN = 1280;
+export const VPC_NIC_MTU_MAX = 9000;
+export const VPC_NIC_MTU_DEFAULT = 1500;
+export const VPC_VXLAN_OVERHEAD4 = 50;
+export const VPC_VXLAN_OVERHEAD6 = 70;
+export const VPC_NIC_MTU_FORCE = 1;
+export const VPC_NIC_MTU_AUTO = 2;
 export const VPC_VCCSTAT_RX = 0;
 export const VPC_VCCSTAT_TX = 1;
 export const VPC_VCCSTAT_RX_BAD = 2;

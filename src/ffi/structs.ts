@@ -44,6 +44,7 @@ const types = {
     mem_bytes: 'uint64_t', mem_allocs: 'uint64_t', reserved: koffi.array('uint64_t', 4, 'Array'),
   }),
   vpc_nic_ifname_t: koffi.struct('vpc_nic_ifname_t', { txn: 'int32_t', _pad0: bytes(4), name: bytes(16) }),
+  vpc_nic_mtu_t: koffi.struct('vpc_nic_mtu_t', { txn: 'int32_t', mtu: 'uint32_t', flags: 'uint32_t', fit: 'uint32_t' }),
   vpc_sw_subnet_t: koffi.struct('vpc_sw_subnet_t', {
     txn: 'int32_t', af: 'uint8_t', prefixlen: 'uint8_t', _pad0: bytes(2), addr: bytes(16),
   }),
@@ -106,6 +107,7 @@ export interface StructValues {
   };
   vpc_sys_stats_t: { objects: number; handles: number; by_type: number[]; mem_bytes: number; mem_allocs: number };
   vpc_nic_ifname_t: { txn: number; name: number[] };
+  vpc_nic_mtu_t: { txn: number; mtu: number; flags: number; fit: number };
   vpc_sw_subnet_t: { txn: number; af: number; prefixlen: number; addr: number[] };
   vpc_sw_stats_t: { c: number[] };
   vpc_sw_cam_t: {
