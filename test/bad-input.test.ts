@@ -12,7 +12,8 @@ import {
   backend, encode, errnoName, OPS, sizeOf, VPC_CTL_MAX_KEYLEN, VPC_FLAG_CREATE, VPC_FLAG_DEFAULT,
   VPC_FLAG_OPEN, VPC_FLAG_SWP_DESCRIPTOR, VPC_FLAG_SWP_FW_EGRESS, VPC_FLAG_SWP_FW_INGRESS,
   VPC_FLAG_SWP_ROUTER, VPC_FLAG_SWP_UPLINK, VPC_FLAG_SWP_VLAN_ID, VPC_FLAG_SWP_VMNIC, VPC_FLAG_SWP_VNI,
-  VPC_OP_COMMIT, VPC_OP_DESTROY, VPC_OP_SYS_AGENT_EVENT, VPC_OP_GET_TXN, VPC_OP_NIC_SET_MAC, VPC_OP_SW_ADD_PORT, VPC_OP_SW_DEL_PORT,
+  VPC_OP_COMMIT, VPC_OP_DESTROY, VPC_OP_SYS_AGENT_EVENT, VPC_OP_GET_TXN, VPC_OP_NIC_SET_MAC, VPC_OP_NIC_SET_MTU,
+  VPC_OP_SW_ADD_PORT, VPC_OP_SW_DEL_PORT,
   VPC_OP_SW_GET_PORT, VPC_OP_SW_SET_VNI, VPC_OP_SYS_LIST, type CtlResult, type OpInfo,
 } from '../src/ffi/index.ts';
 import { newId, Nic, reportAgentState, Switch, Vcc, VpcArgumentError, type AgentState, type VpcObject } from '../src/vpc/index.ts';
@@ -207,6 +208,34 @@ describe('bad values', () => {
   test('COMMIT twice is EALREADY; DESTROY of a plugged vmnic or vcc is EBUSY', () => {
     refused('EALREADY', () => ctl(sw.handle, VPC_OP_COMMIT, encode('vpc_txn_t', 0), 0));
     refused('EBUSY', () => ctl(nic.handle, VPC_OP_DESTROY, encode('vpc_txn_t', 0), 0));
+  });
+  test('NIC_SET_MTU: out of bounds, unknown flags, FORCE with 0, a nonzero fit are EINVAL', () => {
+    for (const v of [{ mtu: 1279 }, { mtu: 9001 }, { mtu: 0xffffffff }, { mtu: 1400, flags: 2 }, { mtu: 1400, flags: 4 },
+      { mtu: 1400, flags: 0x80000000 }, { mtu: 0, flags: 1 }, { mtu: 1400, fit: 1400 }]) {
+      refused('EINVAL', () => ctl(loose.handle, VPC_OP_NIC_SET_MTU, encode('vpc_nic_mtu_t', v), 0));
+    }
+  });
+  test('NIC_SET_MTU: more than the underlay carries is EINVAL without FORCE; a stale token ESTALE', () => {
+    // A vmnic behind a vcc (bound on loopback, a port of this process's own:
+    // nothing is sent) with the default MTU, 1500: 1450 fits.
+    const v = Vcc.create(newId(), { ipv4: '127.0.0.1', port: 20000 + (process.pid % 20000) });
+    const s = Switch.create(newId(), { vni: 300 });
+    const n = Nic.create(newId(), { mac: '02:00:00:00:03:01' });
+    try {
+      s.addPort({ kind: 'uplink', vcc: v.id });
+      s.addPort({ kind: 'vmnic', nic: n.id });
+      assert.deepEqual(n.mtuInfo(), { mtu: 1450, isDefault: true, forced: false, fit: 1450 });
+      for (const mtu of [1451, 1500, 9000]) {
+        refused('EINVAL', () => ctl(n.handle, VPC_OP_NIC_SET_MTU, encode('vpc_nic_mtu_t', { mtu }), 0));
+      }
+      const t = n.txn();
+      n.setMtu(1400);                       // an unconditional change: t is stale now
+      refused('ESTALE', () => ctl(n.handle, VPC_OP_NIC_SET_MTU, encode('vpc_nic_mtu_t', { txn: t, mtu: 1300 }), 0));
+      assert.equal(n.mtu(), 1400);
+    } finally {
+      s.destroy();
+      for (const o of [n, s, v]) o.close();
+    }
   });
   test('SYS_LIST: an unknown type is EINVAL; a buffer too small is ERANGE with the size needed', () => {
     refused('EINVAL', () => ctl(-1, VPC_OP_SYS_LIST, encode('vpc_list_req_t', { obj_type: 99 }), 64));

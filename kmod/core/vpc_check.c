@@ -213,6 +213,9 @@ check_locked(struct vpc_sys *sys, char *why, size_t len)
 			    obj2nic(o)->port->peer == o, "vmnic: its port points at it");
 			EXPECT_EQ(&c, obj2nic(o)->mac64, vpc_mac64(obj2nic(o)->mac),
 			    "vmnic: the data path's copy of its MAC");
+			EXPECT_EQ(&c, obj2nic(o)->mtu, obj2nic(o)->mtu_set != 0 ?
+			    obj2nic(o)->mtu_set : vpc_nic_default_mtu(obj2nic(o)),
+			    "vmnic: MTU as set, or the default for where it is");
 			break;
 		case VPC_TYPE_SWPORT:
 			EXPECT(&c, obj2port(o)->sw != NULL, "port: has a switch");

@@ -91,6 +91,18 @@ void **vpc_nic_osp(struct vpc_nic *nic);        /* the glue's own pointer */
 void   vpc_nic_mac(const struct vpc_nic *nic, uint8_t mac[6]);
 const char *vpc_nic_ifname(const struct vpc_nic *nic);
 struct vpc_sys *vpc_nic_sys(const struct vpc_nic *nic);
+/* The vmnic's MTU in effect (IP MTU, without the Ethernet header). */
+uint32_t vpc_nic_mtu(const struct vpc_nic *nic);
+/*
+ * Someone asked the OS's interface for an MTU (FreeBSD: ifconfig's
+ * SIOCSIFMTU).  Takes the control lock (may sleep), finds the vmnic match()
+ * says is the one, and sets its MTU as NIC_SET_MTU would without
+ * VPC_NIC_MTU_FORCE (os_nic_set_mtu is called with the lock held).  0, or
+ * VPC_EINVAL (out of bounds, more than the underlay carries), or VPC_ENXIO
+ * (no such vmnic any more).
+ */
+int vpc_nic_mtu_request(struct vpc_sys *sys,
+    bool (*match)(struct vpc_nic *, void *), void *arg, uint32_t mtu);
 void **vpc_vcc_osp(struct vpc_vcc *vcc);
 struct vpc_sys *vpc_vcc_sys(const struct vpc_vcc *vcc);
 

@@ -17,7 +17,15 @@
  *   unknown, VNI 0       -> the uplink's L2 network, tagged with its VLAN
  * From the underlay: to a local MAC, or flooded locally if broadcast or
  * multicast; anything else is dropped and counted (no learning: the
- * directory is the source of truth).
+ * directory is the source of truth), and so is a frame whose source MAC is
+ * a local vmnic's, multicast or zero.
+ *
+ * MTU: a frame too big for the underlay (VXLAN, UDP and outer IP headers
+ * added, over the vcc's MTU) is never sent nor fragmented: the sender gets
+ * the ICMP answer a router would give (IPv4 with DF: fragmentation needed;
+ * IPv6: packet too big; rate-limited per switch) and anything else is just
+ * dropped; all of it is counted.  A frame larger than the destination vmnic's
+ * MTU is dropped and counted, never handed to the VM.
  */
 #include "vpc_impl.h"
 
@@ -47,6 +55,11 @@ deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p)
 
 	if (nic == NULL) {
 		drop(sw, VPC_SWSTAT_DROP_TX, p);
+		return;
+	}
+	if (os_pkt_len(p) > __atomic_load_n(&nic->mtu, __ATOMIC_RELAXED) +
+	    ETHER_HDR_LEN) {
+		drop(sw, VPC_SWSTAT_DROP_OVER_MTU, p);
 		return;
 	}
 	if (os_nic_output(nic, p) == 0)
@@ -80,6 +93,61 @@ flood(struct vpc_switch *sw, const struct vpc_port *in, struct vpc_pkt *p)
 		deliver(sw, last, p);
 	else
 		os_pkt_free(p);
+}
+
+/*
+ * A frame from the VM behind `in` does not fit: fit is the largest IP MTU
+ * that would have.  The answer is the one a router on the path would give
+ * (RFC 1191, RFC 8201), sent back to that vmnic only.  There is no gateway
+ * address yet, so it comes from the address the datagram was for, and from
+ * its destination MAC, as Linux does for bridged tunnels
+ * (skb_tunnel_check_pmtu): the guest takes it as coming from its peer.
+ */
+static void
+too_big(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
+    const struct vpc_frame *f, uint32_t fit)
+{
+	struct vpc_icmp_reply r;
+	struct vpc_ipinfo ip;
+	struct vpc_pkt *icmp;
+
+	sw_count(sw, VPC_SWSTAT_DROP_TOO_BIG);
+	if (in == NULL || vpc_mac_is_multicast(f->dst) || f->tagged ||
+	    f->ip_af == 0 || vpc_ip_parse(p, f->l2len, &ip) != 0 ||
+	    ip.af != f->ip_af ||
+	    !vpc_icmp_error_allowed(&ip, true) ||
+	    (ip.af == VPC_AF_INET && !ip.df)) {
+		os_pkt_free(p);         /* IPv4 without DF: never fragmented */
+		return;
+	}
+	if (!vpc_ratelim_take(&sw->icmp_rl, os_now_ns())) {
+		drop(sw, VPC_SWSTAT_ICMP_RATELIMITED, p);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.af = ip.af;
+	if (ip.af == VPC_AF_INET) {
+		r.type = VPC_ICMP_UNREACH;
+		r.code = VPC_ICMP_UNREACH_NEEDFRAG;
+		r.word = fit < 68 ? 68 : fit > 0xffff ? 0xffff : fit;
+	} else {
+		r.type = VPC_ICMP6_PACKET_TOO_BIG;
+		r.word = fit;
+	}
+	memcpy(r.eth_src, f->dst, 6);
+	memcpy(r.eth_dst, f->src, 6);
+	memcpy(r.ip_src, ip.dst, 16);
+	memcpy(r.ip_dst, ip.src, 16);
+	r.body_off = ip.l3off;
+	r.body_max = vpc_icmp_quote_max(ip.af);
+	icmp = vpc_icmp_build(&r, p);
+	os_pkt_free(p);
+	if (icmp == NULL) {
+		sw_count(sw, VPC_SWSTAT_DROP_TX);
+		return;
+	}
+	sw_count(sw, VPC_SWSTAT_ICMP_TOO_BIG);
+	deliver(sw, in, icmp);
 }
 
 static struct vpc_vcc *
@@ -121,18 +189,27 @@ flow_sport(const struct vpc_pkt *p, const struct vpc_frame *f)
 }
 
 static void
-send_remote(struct vpc_switch *sw, const struct vpc_cam_ent *e,
-    const struct vpc_frame *f, struct vpc_pkt *p)
+send_remote(struct vpc_switch *sw, struct vpc_port *in,
+    const struct vpc_cam_ent *e, const struct vpc_frame *f, struct vpc_pkt *p)
 {
 	const struct vpc_swcfg *cfg = vpc_load(sw->cfg);
 	struct vpc_underlay dst;
 	struct vpc_port *up;
 	struct vpc_vcc *vcc = uplink_vcc(sw, &up);
+	uint32_t mtu, hdrs;
 	uint16_t sport;
 	uint8_t *vx;
 
 	if (vcc == NULL || cfg->vni == 0 || cfg->vni == VPC_VNI_NONE) {
 		drop(sw, VPC_SWSTAT_DROP_NO_UPLINK, p);
+		return;
+	}
+	/* What the underlay packet will be: outer IP, UDP, VXLAN, the frame. */
+	mtu = __atomic_load_n(&vcc->mtu, __ATOMIC_RELAXED);
+	hdrs = (e->af == VPC_AF_INET ? VPC_IPV4_HDR_LEN : VPC_IPV6_HDR_LEN) +
+	    8 + VXLAN_HDR_LEN;
+	if (os_pkt_len(p) + hdrs > mtu) {
+		too_big(sw, in, p, f, mtu - hdrs - ETHER_HDR_LEN);
 		return;
 	}
 	sport = flow_sport(p, f);
@@ -160,14 +237,21 @@ send_remote(struct vpc_switch *sw, const struct vpc_cam_ent *e,
 
 /* VNI 0: out on the vcc's L2 device, tagged with the uplink's VLAN. */
 static void
-send_l2(struct vpc_switch *sw, struct vpc_pkt *p)
+send_l2(struct vpc_switch *sw, struct vpc_port *in, const struct vpc_frame *f,
+    struct vpc_pkt *p)
 {
 	struct vpc_port *up;
 	struct vpc_vcc *vcc = uplink_vcc(sw, &up);
+	uint32_t mtu;
 	uint8_t *h;
 
 	if (vcc == NULL || vcc->conf.l2_ifname[0] == '\0') {
 		drop(sw, VPC_SWSTAT_DROP_NO_UPLINK, p);
+		return;
+	}
+	mtu = __atomic_load_n(&vcc->mtu, __ATOMIC_RELAXED);
+	if (os_pkt_len(p) > mtu + ETHER_HDR_LEN) {
+		too_big(sw, in, p, f, mtu);
 		return;
 	}
 	if (up->vlan != 0) {
@@ -215,7 +299,7 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 		struct vpc_pkt *c = NULL;
 
 		if (cfg->vni == 0 && (c = os_pkt_dup(p)) != NULL)
-			send_l2(sw, c);
+			send_l2(sw, in, f, c);
 		flood(sw, in, p);
 		return;
 	}
@@ -230,7 +314,7 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	e = vpc_cam_lookup(sw, f->dst, f->src);
 	if (e == NULL) {
 		if (cfg->vni == 0)
-			send_l2(sw, p);
+			send_l2(sw, in, f, p);
 		else if (reinjected)
 			drop(sw, VPC_SWSTAT_DROP_REMISS, p);    /* gone again */
 		else
@@ -254,7 +338,7 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 		if (__atomic_load_n(&e->used, __ATOMIC_RELAXED) == 0)
 			__atomic_store_n(&((struct vpc_cam_ent *)(uintptr_t)e)->used,
 			    1, __ATOMIC_RELAXED);
-		send_remote(sw, e, f, p);
+		send_remote(sw, in, e, f, p);
 		break;
 	default:
 		drop(sw, VPC_SWSTAT_DROP_NEGATIVE, p);
@@ -308,6 +392,19 @@ vpc_fwd_reinject(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p)
 	forward(sw, in != NULL && !in->obj.dead ? in : NULL, p, &f, true);
 }
 
+/* A source the underlay cannot have: a MAC of this switch's own vmnics. */
+static bool
+spoofed_from_underlay(struct vpc_switch *sw, const struct vpc_frame *f)
+{
+	static const uint8_t any[6];
+	const struct vpc_cam_ent *e;
+
+	if (vpc_mac_is_multicast(f->src) || vpc_mac_is_zero(f->src))
+		return (true);
+	e = vpc_cam_lookup(sw, f->src, any);
+	return (e != NULL && e->kind == VPC_CAM_LOCAL);
+}
+
 void
 vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p)
 {
@@ -322,6 +419,10 @@ vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p)
 	}
 	if (f.tagged) {
 		drop(sw, VPC_SWSTAT_DROP_TAGGED, p);
+		return;
+	}
+	if (spoofed_from_underlay(sw, &f)) {
+		drop(sw, VPC_SWSTAT_DROP_UNDERLAY_SPOOF, p);
 		return;
 	}
 	if (vpc_mac_is_multicast(f.dst)) {

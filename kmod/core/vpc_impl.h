@@ -35,6 +35,7 @@
 #include "vpc_core.h"
 #include "vpc_frame.h"
 #include "vpc_list.h"
+#include "vpc_icmp.h"
 
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -177,6 +178,7 @@ struct vpc_sys {
 	struct vpc_upq     *upq;            /* RO; its insides: q->mtx */
 	struct os_counter  *drop_unplugged; /* RO: frames from a vmnic in no switch */
 	uint32_t            last_checks;    /* ctl: invariants the last check tested */
+	bool                tearing_down;   /* ctl: vpc_sys_teardown: nothing to refresh */
 };
 
 /* The invariant checker (vpc_check.c); the first failure is described. */
@@ -276,6 +278,9 @@ struct vpc_nic {
 	uint8_t          mac[6];        /* ctl */
 	uint64_t         mac64;         /* ctl writes, data path reads (atomic) */
 	struct vpc_port *port;          /* published: plugged into, or NULL */
+	uint32_t         mtu;           /* ctl writes, data path reads: in effect */
+	uint32_t         mtu_set;       /* ctl: set explicitly, 0: follow the default */
+	bool             mtu_forced;    /* ctl: set with VPC_NIC_MTU_FORCE */
 	char             ifname[VPC_IFNAMSIZ];  /* ctl: as set, or "" */
 	void            *os;            /* the glue's ifnet / TAP (its locking) */
 };
@@ -283,6 +288,7 @@ struct vpc_nic {
 struct vpc_vcc {
 	struct vpc_obj      obj;
 	vpc_vcc_t           conf;       /* ctl: as last applied (txn 0) */
+	uint32_t            mtu;        /* ctl writes, data path reads: conf.mtu, 0 made 1500 */
 	bool                configured; /* ctl writes, data path reads (atomic) */
 	uint32_t            nuplinks;   /* ctl: uplink ports plugged in */
 	struct vpc_portset *uplinks;    /* published: all of them */
@@ -322,6 +328,7 @@ struct vpc_switch {
 	struct vpc_cam     *cam;        /* RO; its table published, the rest sw->mtx */
 	struct os_timer    *sweeper;    /* ctl */
 	struct os_counter  *ctr[VPC_SWSTAT_COUNT];      /* RO */
+	struct vpc_ratelim  icmp_rl;    /* lock-free: ICMP errors the switch sends */
 };
 
 static inline struct vpc_nic *
@@ -364,6 +371,15 @@ extern const struct vpc_objops vpc_vcc_ops;
 /* Counters (vpc_util.c). */
 int  vpc_counters_alloc(struct os_counter **c, unsigned n);
 void vpc_counters_free(struct os_counter **c, unsigned n);
+
+/* MTUs (vpc_nic.c): what the underlay behind a vmnic carries (0: it is not
+ * behind a configured vcc), the default that follows from it, and the
+ * recomputation when a port, a switch's VNI or uplink, or a vcc changes. */
+uint32_t vpc_nic_fit(const struct vpc_nic *nic);
+uint32_t vpc_nic_default_mtu(const struct vpc_nic *nic);
+void vpc_nic_mtu_refresh(struct vpc_nic *nic);
+void vpc_switch_mtu_refresh(struct vpc_switch *sw);
+void vpc_vcc_mtu_refresh(struct vpc_vcc *vcc);
 
 /* Switch internals (vpc_switch.c; snapshots in vpc_publish.c). */
 int  vpc_switch_check_mac(struct vpc_switch *sw, const struct vpc_nic *except,
@@ -478,6 +494,7 @@ vpc_opfn_t vpc_op_sys_list, vpc_op_sys_stats;                       /* vpc_sys.c
 vpc_opfn_t vpc_op_sys_check;                                        /* vpc_check.c */
 vpc_opfn_t vpc_op_nic_set_mac, vpc_op_nic_get_mac;                  /* vpc_nic.c */
 vpc_opfn_t vpc_op_nic_set_ifname, vpc_op_nic_get_ifname;            /* vpc_nic.c */
+vpc_opfn_t vpc_op_nic_set_mtu, vpc_op_nic_get_mtu;                  /* vpc_nic.c */
 vpc_opfn_t vpc_op_sw_get_port_count, vpc_op_sw_set_vni, vpc_op_sw_get_vni,
     vpc_op_sw_set_subnet, vpc_op_sw_get_subnet, vpc_op_sw_get_stats; /* vpc_switch.c */
 vpc_opfn_t vpc_op_sw_add_port, vpc_op_sw_del_port, vpc_op_sw_get_port,

@@ -7,6 +7,7 @@
 static int
 nic_init(struct vpc_obj *o)
 {
+	obj2nic(o)->mtu = VPC_NIC_MTU_DEFAULT;  /* the OS makes its side with it */
 	return (os_nic_attach(obj2nic(o)));
 }
 
@@ -145,6 +146,173 @@ vpc_op_nic_get_ifname(struct vpc_ctx *x)
 	out.name[VPC_IFNAMSIZ - 1] = '\0';
 	memcpy(x->val, &out, sizeof(out));
 	return (0);
+}
+
+/* ---- MTU ------------------------------------------------------------------------
+ * See vpc_nic_mtu_t in vpc.h for the definition.  Everything here runs under
+ * the control lock; the data path reads nic->mtu and vcc->mtu only.
+ */
+
+uint32_t
+vpc_nic_fit(const struct vpc_nic *nic)
+{
+	const struct vpc_port *p = nic->port, *up;
+	const struct vpc_vcc *vcc;
+
+	if (p == NULL || p->obj.dead || (up = p->sw->uplink) == NULL ||
+	    up->peer == NULL || up->peer->type != VPC_TYPE_VCC)
+		return (0);
+	vcc = (const struct vpc_vcc *)up->peer;
+	if (!vcc->configured)
+		return (0);
+	if (p->sw->vni == 0)
+		return (vcc->mtu);      /* frames go out raw */
+	return (vcc->mtu - ((vcc->conf.flags & VPC_VCC_INET6) != 0 ?
+	    VPC_VXLAN_OVERHEAD6 : VPC_VXLAN_OVERHEAD4));
+}
+
+uint32_t
+vpc_nic_default_mtu(const struct vpc_nic *nic)
+{
+	uint32_t fit = vpc_nic_fit(nic);
+
+	if (fit == 0)
+		return (VPC_NIC_MTU_DEFAULT);
+	return (fit < VPC_NIC_MTU_MIN ? VPC_NIC_MTU_MIN :
+	    fit > VPC_NIC_MTU_MAX ? VPC_NIC_MTU_MAX : fit);
+}
+
+static void
+nic_mtu_store(struct vpc_nic *nic, uint32_t mtu)
+{
+	__atomic_store_n(&nic->mtu, mtu, __ATOMIC_RELAXED);
+}
+
+/* Where the vmnic is plugged in, or the underlay behind it, changed. */
+void
+vpc_nic_mtu_refresh(struct vpc_nic *nic)
+{
+	uint32_t want;
+	int error;
+
+	if (nic->obj.dead || nic->obj.sys->tearing_down || nic->mtu_set != 0)
+		return;
+	want = vpc_nic_default_mtu(nic);
+	if (want == nic->mtu)
+		return;
+	if ((error = os_nic_set_mtu(nic, want)) != 0)
+		os_log(VPC_LOG_WARN, "vmnic %s: the interface refused MTU %u "
+		    "(error %d); the switch enforces it anyway", nic->ifname,
+		    want, error);
+	nic_mtu_store(nic, want);
+	vpc_obj_changed(&nic->obj, 0);
+}
+
+void
+vpc_switch_mtu_refresh(struct vpc_switch *sw)
+{
+	uint32_t i;
+
+	if (sw->obj.dead)
+		return;
+	for (i = 0; i < sw->nports; i++) {
+		struct vpc_port *p = sw->ports[i];
+
+		if (p->peer != NULL && p->peer->type == VPC_TYPE_NIC)
+			vpc_nic_mtu_refresh(obj2nic(p->peer));
+	}
+}
+
+void
+vpc_vcc_mtu_refresh(struct vpc_vcc *vcc)
+{
+	const struct vpc_portset *s = vcc->uplinks;
+	uint32_t i;
+
+	for (i = 0; i < s->n; i++)
+		vpc_switch_mtu_refresh(s->p[i]->sw);
+}
+
+/* NIC_SET_MTU, and an MTU the OS was asked for (ifconfig on FreeBSD). */
+static int
+nic_set_mtu(struct vpc_nic *nic, uint32_t mtu, uint32_t flags, vpc_txn_t txn)
+{
+	bool forced = (flags & VPC_NIC_MTU_FORCE) != 0;
+	uint32_t fit, want;
+	int error;
+
+	if ((flags & ~(uint32_t)VPC_NIC_MTU_FORCE) != 0 || (mtu == 0 && forced))
+		return (VPC_ERR(VPC_EINVAL));
+	if (mtu != 0 && (mtu < VPC_NIC_MTU_MIN || mtu > VPC_NIC_MTU_MAX))
+		return (VPC_ERR(VPC_EINVAL));
+	fit = vpc_nic_fit(nic);
+	if (mtu != 0 && fit != 0 && mtu > fit && !forced)
+		return (VPC_ERR(VPC_EINVAL));    /* the underlay cannot carry it */
+	if (mtu == nic->mtu_set && forced == nic->mtu_forced)
+		return (0);
+	want = mtu != 0 ? mtu : vpc_nic_default_mtu(nic);
+	if (want != nic->mtu && (error = os_nic_set_mtu(nic, want)) != 0)
+		return (error);
+	nic->mtu_set = mtu;
+	nic->mtu_forced = forced;
+	nic_mtu_store(nic, want);
+	vpc_obj_changed(&nic->obj, txn);
+	return (0);
+}
+
+int
+vpc_op_nic_set_mtu(struct vpc_ctx *x)
+{
+	vpc_nic_mtu_t req;
+	int error;
+
+	memcpy(&req, x->key, sizeof(req));
+	if ((error = vpc_txn_check(x->obj, req.txn)) != 0)
+		return (error);
+	if (req.fit != 0)
+		return (VPC_ERR(VPC_EINVAL));
+	x->vallen = 0;
+	return (nic_set_mtu(obj2nic(x->obj), req.mtu, req.flags, req.txn));
+}
+
+int
+vpc_op_nic_get_mtu(struct vpc_ctx *x)
+{
+	struct vpc_nic *nic = obj2nic(x->obj);
+	vpc_nic_mtu_t out;
+
+	memset(&out, 0, sizeof(out));
+	out.mtu = nic->mtu;
+	out.flags = (nic->mtu_set == 0 ? VPC_NIC_MTU_AUTO : 0) |
+	    (nic->mtu_forced ? VPC_NIC_MTU_FORCE : 0);
+	out.fit = vpc_nic_fit(nic);
+	memcpy(x->val, &out, sizeof(out));
+	return (0);
+}
+
+int
+vpc_nic_mtu_request(struct vpc_sys *sys,
+    bool (*match)(struct vpc_nic *, void *), void *arg, uint32_t mtu)
+{
+	struct vpc_obj *o;
+	int error = VPC_ENXIO;
+
+	os_sx_xlock(sys->ctl);
+	VPC_LIST_FOREACH(o, &sys->objs, link) {
+		if (o->type == VPC_TYPE_NIC && match(obj2nic(o), arg)) {
+			error = mtu == obj2nic(o)->mtu ? 0 :
+			    nic_set_mtu(obj2nic(o), mtu, 0, 0);
+			break;
+		}
+	}
+	os_sx_xunlock(sys->ctl);
+	return (error);
+}
+
+uint32_t
+vpc_nic_mtu(const struct vpc_nic *nic)
+{
+	return (__atomic_load_n(&nic->mtu, __ATOMIC_RELAXED));
 }
 
 void **

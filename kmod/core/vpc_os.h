@@ -147,6 +147,13 @@ void     os_pkt_adj(struct vpc_pkt *p, uint32_t len);
 /* Copy bytes [off, off + len) out; false if the packet is too short. */
 bool     os_pkt_copyout(const struct vpc_pkt *p, uint32_t off, uint32_t len, void *dst);
 struct vpc_pkt *os_pkt_dup(const struct vpc_pkt *p);    /* NULL: no memory */
+/*
+ * A new packet of len bytes (1 <= len <= VPC_PKT_ALLOC_MAX), contiguous and
+ * writable at *data, contents undefined; NULL when there is no memory (or len
+ * is out of range).  For packets the core makes itself (ICMP answers).
+ */
+#define VPC_PKT_ALLOC_MAX 16384
+struct vpc_pkt *os_pkt_alloc(uint32_t len, void **data);
 void     os_pkt_free(struct vpc_pkt *p);
 /* Link packets into a list (hold queues). */
 struct vpc_pkt *os_pkt_next(const struct vpc_pkt *p);
@@ -167,6 +174,14 @@ void os_nic_detach(struct vpc_nic *nic);
 int  os_nic_set_mac(struct vpc_nic *nic, const uint8_t mac[6]);
 int  os_nic_set_ifname(struct vpc_nic *nic, const char *name);
 void os_nic_get_ifname(struct vpc_nic *nic, char name[VPC_IFNAMSIZ]);
+/*
+ * Give the vmnic's interface this MTU (the IP MTU, without the Ethernet
+ * header).  An interface made later takes vpc_nic_mtu() at creation.  NIC_SET_MTU
+ * calls it before it changes anything and fails with its error; when the MTU
+ * follows the underlay (a vcc or a port changed) an error is only logged, and
+ * the core's MTU, which the data path enforces, stays the one computed.
+ */
+int  os_nic_set_mtu(struct vpc_nic *nic, uint32_t mtu);
 int  os_vcc_configure(struct vpc_vcc *vcc, const vpc_vcc_t *conf);
 void os_vcc_detach(struct vpc_vcc *vcc);
 

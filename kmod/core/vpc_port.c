@@ -32,6 +32,8 @@ port_unplug_peer(struct vpc_port *p)
 	vpc_store(p->peer, NULL);
 	if (peer->owned)
 		vpc_obj_kill(peer);
+	else if (peer->type == VPC_TYPE_NIC)
+		vpc_nic_mtu_refresh(obj2nic(peer));     /* not behind a vcc now */
 	vpc_obj_rele(peer);
 }
 
@@ -54,8 +56,10 @@ port_kill(struct vpc_obj *o)
 		    (sw->nports - i - 1) * sizeof(sw->ports[0]));
 		sw->nports--;
 	}
-	if (sw->uplink == p)
+	if (sw->uplink == p) {
 		vpc_store(sw->uplink, NULL);
+		vpc_switch_mtu_refresh(sw);     /* its vmnics: no underlay now */
+	}
 	if (sw->router == p)
 		vpc_store(sw->router, NULL);
 	if (p->kind != VPC_PORT_UPLINK)
@@ -371,6 +375,11 @@ vpc_op_sw_add_port(struct vpc_ctx *x)
 	else if (kind == VPC_PORT_ROUTER)
 		vpc_store(sw->router, p);
 	vpc_obj_changed(x->obj, req.txn);
+	/* MTUs follow the underlay (and the VNI): the new vmnic's, or all. */
+	if (kind == VPC_PORT_UPLINK || a.cfg != NULL)
+		vpc_switch_mtu_refresh(sw);
+	else if (peer != NULL && peer->type == VPC_TYPE_NIC)
+		vpc_nic_mtu_refresh(obj2nic(peer));
 
 	port_describe(p, &res);
 	if (a.hdl != NULL) {

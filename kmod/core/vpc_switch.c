@@ -41,6 +41,7 @@ switch_init(struct vpc_obj *o)
 	if ((cfg = vpc_swcfg_prepare()) == NULL)
 		return (VPC_ERR(VPC_ENOMEM));
 	vpc_swcfg_publish(sw, cfg, VPC_VNI_NONE, &none, &none);
+	vpc_ratelim_init(&sw->icmp_rl, VPC_ICMP_RATE, VPC_ICMP_BURST, os_now_ns());
 	sw->sweeper = os_timer_create(sw->mtx, sweep_tick, sw);
 	if (sw->sweeper == NULL)
 		return (VPC_ERR(VPC_ENOMEM));
@@ -188,6 +189,7 @@ vpc_op_sw_set_vni(struct vpc_ctx *x)
 	os_mtx_unlock(sw->mtx);
 	vpc_upcall_forget_switch(sw);
 	vpc_obj_changed(x->obj, req.txn);
+	vpc_switch_mtu_refresh(sw);     /* VNI 0 carries frames raw: no overhead */
 	return (0);
 }
 

@@ -57,6 +57,7 @@ void
 vpc_sys_teardown(struct vpc_sys *sys)
 {
 	os_sx_xlock(sys->ctl);
+	sys->tearing_down = true;       /* no MTU to follow for what dies */
 	/* A kill can take other objects along, so start over each time. */
 	while (!VPC_LIST_EMPTY(&sys->objs))
 		vpc_obj_kill(VPC_LIST_FIRST(&sys->objs));

@@ -12,6 +12,7 @@ vcc_init(struct vpc_obj *o)
 	struct vpc_vcc *vcc = obj2vcc(o);
 
 	vcc->uplinks = &vpc_portset_empty;
+	vcc->mtu = VPC_NIC_MTU_DEFAULT;
 	return (vpc_counters_alloc(vcc->ctr, VPC_VCCSTAT_COUNT));
 }
 
@@ -162,8 +163,12 @@ vpc_op_vcc_set(struct vpc_ctx *x)
 	if ((error = os_vcc_configure(vcc, &req)) != 0)
 		return (error);
 	vcc->conf = req;
+	__atomic_store_n(&vcc->mtu, req.mtu != 0 ? req.mtu : 1500u,
+	    __ATOMIC_RELAXED);
 	__atomic_store_n(&vcc->configured, true, __ATOMIC_RELEASE);
 	vpc_obj_changed(x->obj, ((const vpc_vcc_t *)x->key)->txn);
+	/* The vmnics behind it follow its MTU and address families. */
+	vpc_vcc_mtu_refresh(vcc);
 	x->vallen = 0;
 	return (0);
 }

@@ -200,6 +200,18 @@ typedef struct {
 /* NIC.  key: none.  val: vpc_nic_ifname_t (out): the name ("" until the
  * interface exists and no name was set). */
 #define VPC_OP_NIC_GET_IFNAME   10
+/* NIC, priv.  key: vpc_nic_mtu_t {txn, mtu, flags}.  val: none.  The
+ * vmnic's MTU (the IP MTU, without the 14-byte Ethernet header); the OS
+ * applies it to the interface (host: the TAP; FreeBSD: if_mtu).  mtu 0
+ * goes back to the default: what the underlay carries (see
+ * vpc_nic_mtu_t).  EINVAL: outside VPC_NIC_MTU_MIN-VPC_NIC_MTU_MAX, flags
+ * other than VPC_NIC_MTU_FORCE (or FORCE with mtu 0), nonzero `fit` or
+ * padding, or larger than the underlay carries now (`fit`) without
+ * VPC_NIC_MTU_FORCE. */
+#define VPC_OP_NIC_SET_MTU      11
+/* NIC.  key: none.  val: vpc_nic_mtu_t (out): the MTU in effect, how it
+ * was chosen (flags) and what the underlay carries (fit). */
+#define VPC_OP_NIC_GET_MTU      12
 
 /* SWITCH.  key: none.  val: vpc_switch_t (out). */
 #define VPC_OP_SW_GET_PORT_COUNT 16
@@ -271,7 +283,8 @@ typedef struct {
 #define VPC_OP_SW_CAM_DUMP      36
 
 /* VCC, priv.  key: vpc_vcc_t.  val: none.  The underlay endpoint's
- * addresses and UDP port; applying it (re)opens the sockets.
+ * addresses and UDP port; applying it (re)opens the sockets.  The vmnics
+ * behind it that follow the default MTU follow its MTU and families.
  * EINVAL: neither address, a multicast/zero address, nonzero padding, a
  * bad l2_ifname; EADDRNOTAVAIL/EADDRINUSE from the OS. */
 #define VPC_OP_VCC_SET          48
@@ -428,6 +441,38 @@ typedef struct {
 	char     name[VPC_IFNAMSIZ];    /* NUL-terminated */
 } vpc_nic_ifname_t;
 
+/*
+ * NIC_SET_MTU key, NIC_GET_MTU value.
+ *
+ * The default MTU of a vmnic is a function of where it is plugged in: behind
+ * a switch whose uplink is plugged into a configured vcc, it is what fits in
+ * one underlay packet, fit = vcc MTU (0 means 1500) - VPC_VXLAN_OVERHEAD4
+ * (50: outer IPv4 20, UDP 8, VXLAN 8, inner Ethernet 14), or
+ * VPC_VXLAN_OVERHEAD6 (70) when the vcc has an IPv6 address (a vcc with
+ * both: the stricter); a VNI 0 switch sends frames raw, fit = vcc MTU.  The
+ * default is fit clamped to VPC_NIC_MTU_MIN-VPC_NIC_MTU_MAX; anywhere else
+ * (not plugged, no uplink, no vcc or an unconfigured one) it is 1500.  It is
+ * recomputed whenever one of those changes.  An MTU set explicitly (mtu != 0)
+ * stays as set whatever happens to the underlay.
+ */
+#define VPC_NIC_MTU_MIN      1280       /* IPv6's minimum link MTU (RFC 8200) */
+#define VPC_NIC_MTU_MAX      9000
+#define VPC_NIC_MTU_DEFAULT  1500       /* not behind a configured vcc */
+#define VPC_VXLAN_OVERHEAD4  50
+#define VPC_VXLAN_OVERHEAD6  70
+/* set: accept an MTU larger than the underlay carries now; frames to remote
+ *      VMs over `fit` are then answered with ICMP too-big or dropped;
+ * get: the MTU was set with this flag. */
+#define VPC_NIC_MTU_FORCE    0x1
+#define VPC_NIC_MTU_AUTO     0x2        /* get: the default, not set explicitly */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint32_t mtu;                   /* set: 0 = the default; get: in effect */
+	uint32_t flags;                 /* VPC_NIC_MTU_* */
+	uint32_t fit;                   /* get: what the underlay carries now,
+	                                 * 0 = not behind a vcc; set: 0 */
+} vpc_nic_mtu_t;
+
 #define VPC_AF_INET   4
 #define VPC_AF_INET6  6
 
@@ -468,7 +513,13 @@ typedef struct {
 #define VPC_SWSTAT_HELD_DROPPED  24     /* held frames dropped: negative, timeout, gone */
 #define VPC_SWSTAT_DROP_HAIRPIN  25     /* destination is the ingress port */
 #define VPC_SWSTAT_DROP_REMISS   26     /* released, but the entry was gone again */
-#define VPC_SWSTAT_COUNT         27
+#define VPC_SWSTAT_DROP_TOO_BIG  27     /* from a VM, too big for the underlay */
+#define VPC_SWSTAT_ICMP_TOO_BIG  28     /* of which answered: ICMP frag needed / ICMPv6 too big */
+#define VPC_SWSTAT_ICMP_RATELIMITED 29  /* of which not answered: the rate limit */
+#define VPC_SWSTAT_DROP_OVER_MTU 30     /* larger than the destination vmnic's MTU */
+#define VPC_SWSTAT_DROP_UNDERLAY_SPOOF 31 /* from the underlay with a local vmnic's,
+                                         * a multicast or a zero source MAC */
+#define VPC_SWSTAT_COUNT         32
 
 typedef struct {
 	uint64_t c[32];
@@ -638,6 +689,7 @@ VPC_ASSERT_SIZE(vpc_list_req_t, 16);
 VPC_ASSERT_SIZE(vpc_obj_info_t, 64);
 VPC_ASSERT_SIZE(vpc_sys_stats_t, 128);
 VPC_ASSERT_SIZE(vpc_nic_ifname_t, 24);
+VPC_ASSERT_SIZE(vpc_nic_mtu_t, 16);
 VPC_ASSERT_SIZE(vpc_sw_subnet_t, 24);
 VPC_ASSERT_SIZE(vpc_sw_stats_t, 256);
 VPC_ASSERT_SIZE(vpc_sw_cam_t, 88);

@@ -50,6 +50,11 @@ export const vni = (name = 'vni') => int(name, 0, 0xffffff, 'a VNI (24 bits)');
 export const vlan = (name = 'vlan') => int(name, 1, 4094, 'a VLAN id');
 export const port = (name = 'port') => int(name, 1, 65535, 'a UDP port');
 export const mtu = (name = 'mtu') => int(name, 576, 65535, 'an MTU');
+/** A vmnic's MTU: 1280-9000, or 'default' (follow the underlay). */
+export function nicMtu(name = '--mtu') {
+  const n = int(name, 1280, 9000, "'default' or an MTU");
+  return (v: unknown): number | 'default' => (v === 'default' ? 'default' : n(v));
+}
 export const ms = (name: string) => int(name, 0, 86_400_000, 'milliseconds');
 export const count = (name: string) => int(name, 1, 1_000_000_000, 'a count');
 

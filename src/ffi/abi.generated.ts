@@ -20,6 +20,8 @@ export const OPS: readonly OpInfo[] = [
   { op: 8, name: 'VPC_OP_GET_INFO', types: 142, key: null, keysz: 0, value: 'vpc_obj_info_t', valsz: 64, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 9, name: 'VPC_OP_NIC_SET_IFNAME', types: 2, key: 'vpc_nic_ifname_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 10, name: 'VPC_OP_NIC_GET_IFNAME', types: 2, key: null, keysz: 0, value: 'vpc_nic_ifname_t', valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 11, name: 'VPC_OP_NIC_SET_MTU', types: 2, key: 'vpc_nic_mtu_t', keysz: 16, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 12, name: 'VPC_OP_NIC_GET_MTU', types: 2, key: null, keysz: 0, value: 'vpc_nic_mtu_t', valsz: 16, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 16, name: 'VPC_OP_SW_GET_PORT_COUNT', types: 4, key: null, keysz: 0, value: 'vpc_switch_t', valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 17, name: 'VPC_OP_SW_ADD_PORT', types: 4, key: 'vpc_swport_t', keysz: 88, value: 'vpc_swport_t', valsz: 88, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: 40 },
   { op: 18, name: 'VPC_OP_SW_DEL_PORT', types: 4, key: 'vpc_swport_ref_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
@@ -141,6 +143,8 @@ export const VPC_OP_GET_ID = 7;
 export const VPC_OP_GET_INFO = 8;
 export const VPC_OP_NIC_SET_IFNAME = 9;
 export const VPC_OP_NIC_GET_IFNAME = 10;
+export const VPC_OP_NIC_SET_MTU = 11;
+export const VPC_OP_NIC_GET_MTU = 12;
 export const VPC_OP_SW_GET_PORT_COUNT = 16;
 export const VPC_OP_SW_ADD_PORT = 17;
 export const VPC_OP_SW_DEL_PORT = 18;
@@ -190,6 +194,16 @@ export const VPC_OBJ_COMMITTED = 1;
 export const VPC_OBJ_OWNED = 2;
 /** plugged into a switch port */
 export const VPC_OBJ_PLUGGED = 4;
+/** IPv6's minimum link MTU (RFC 8200) */
+export const VPC_NIC_MTU_MIN = 1280;
+export const VPC_NIC_MTU_MAX = 9000;
+/** not behind a configured vcc */
+export const VPC_NIC_MTU_DEFAULT = 1500;
+export const VPC_VXLAN_OVERHEAD4 = 50;
+export const VPC_VXLAN_OVERHEAD6 = 70;
+export const VPC_NIC_MTU_FORCE = 1;
+/** get: the default, not set explicitly */
+export const VPC_NIC_MTU_AUTO = 2;
 export const VPC_AF_INET = 4;
 export const VPC_AF_INET6 = 6;
 /** frames in from local ports */
@@ -246,7 +260,16 @@ export const VPC_SWSTAT_HELD_DROPPED = 24;
 export const VPC_SWSTAT_DROP_HAIRPIN = 25;
 /** released, but the entry was gone again */
 export const VPC_SWSTAT_DROP_REMISS = 26;
-export const VPC_SWSTAT_COUNT = 27;
+/** from a VM, too big for the underlay */
+export const VPC_SWSTAT_DROP_TOO_BIG = 27;
+/** of which answered: ICMP frag needed / ICMPv6 too big */
+export const VPC_SWSTAT_ICMP_TOO_BIG = 28;
+/** of which not answered: the rate limit */
+export const VPC_SWSTAT_ICMP_RATELIMITED = 29;
+/** larger than the destination vmnic's MTU */
+export const VPC_SWSTAT_DROP_OVER_MTU = 30;
+export const VPC_SWSTAT_DROP_UNDERLAY_SPOOF = 31;
+export const VPC_SWSTAT_COUNT = 32;
 /** a local port (out only) */
 export const VPC_CAM_LOCAL = 1;
 /** behind a VTEP on the underlay */
@@ -386,6 +409,15 @@ export interface SwitchStats {
   dropHairpin: number;
   /** released, but the entry was gone again */
   dropRemiss: number;
+  /** from a VM, too big for the underlay */
+  dropTooBig: number;
+  /** of which answered: ICMP frag needed / ICMPv6 too big */
+  icmpTooBig: number;
+  /** of which not answered: the rate limit */
+  icmpRatelimited: number;
+  /** larger than the destination vmnic's MTU */
+  dropOverMtu: number;
+  dropUnderlaySpoof: number;
 }
 /** The counters of SwitchStats in slot order. */
 export const SWITCH_STATS: readonly (keyof SwitchStats)[] = [
@@ -416,6 +448,11 @@ export const SWITCH_STATS: readonly (keyof SwitchStats)[] = [
   'heldDropped',
   'dropHairpin',
   'dropRemiss',
+  'dropTooBig',
+  'icmpTooBig',
+  'icmpRatelimited',
+  'dropOverMtu',
+  'dropUnderlaySpoof',
 ];
 
 /** The counters VPC_VCCSTAT_* number, by name. */

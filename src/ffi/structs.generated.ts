@@ -71,6 +71,12 @@ const vpc_nic_ifname_t = koffi.struct('vpc_nic_ifname_t', {
   _pad0: koffi.array('uint8_t', 4, 'Array'),
   name: koffi.array('uint8_t', 16, 'Array'),
 });
+const vpc_nic_mtu_t = koffi.struct('vpc_nic_mtu_t', {
+  txn: 'int32_t',
+  mtu: 'uint32_t',
+  flags: 'uint32_t',
+  fit: 'uint32_t',
+});
 const vpc_sw_subnet_t = koffi.struct('vpc_sw_subnet_t', {
   txn: 'int32_t',
   af: 'uint8_t',
@@ -204,6 +210,7 @@ export const abiTypes = {
   vpc_obj_info_t,
   vpc_sys_stats_t,
   vpc_nic_ifname_t,
+  vpc_nic_mtu_t,
   vpc_sw_subnet_t,
   vpc_sw_stats_t,
   vpc_sw_cam_t,
@@ -247,6 +254,7 @@ export interface StructValues {
   vpc_obj_info_t: { id: number[]; parent_id: number[]; type: number; generation: number; flags: number; handles: number; serial: number };
   vpc_sys_stats_t: { objects: number; handles: number; by_type: number[]; mem_bytes: number; mem_allocs: number; reserved: number[] };
   vpc_nic_ifname_t: { txn: number; name: number[] };
+  vpc_nic_mtu_t: { txn: number; mtu: number; flags: number; fit: number };
   vpc_sw_subnet_t: { txn: number; af: number; prefixlen: number; addr: number[] };
   vpc_sw_stats_t: { c: number[] };
   vpc_sw_cam_t: { srcmac: number[]; dstmac: number[]; ttl_ms: number; vni: number; kind: number; af: number; udp_port: number; addr: number[]; port_id: number[]; generation: number; revision: number; flags: number; cursor: number };

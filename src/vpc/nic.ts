@@ -1,5 +1,8 @@
 /** The vmnic: a VM's NIC, with one unicast MAC. */
-import { VPC_OP_NIC_GET_IFNAME, VPC_OP_NIC_GET_MAC, VPC_OP_NIC_SET_IFNAME, VPC_OP_NIC_SET_MAC } from '../ffi/index.ts';
+import {
+  VPC_NIC_MTU_AUTO, VPC_NIC_MTU_FORCE, VPC_NIC_MTU_MAX, VPC_NIC_MTU_MIN, VPC_OP_NIC_GET_IFNAME, VPC_OP_NIC_GET_MAC,
+  VPC_OP_NIC_GET_MTU, VPC_OP_NIC_SET_IFNAME, VPC_OP_NIC_SET_MAC, VPC_OP_NIC_SET_MTU,
+} from '../ffi/index.ts';
 import { macBytes, macString, newId, VpcArgumentError, type Id } from './ids.ts';
 import { ctlGet, ctlSet } from './kernel.ts';
 import { openHandle, VpcObject, type OpenMode, type TxnOption } from './object.ts';
@@ -8,6 +11,35 @@ export interface NicOptions {
   mac?: string;
   /** The interface's name (host kernel: the TAP device; FreeBSD: the ifnet). */
   ifname?: string;
+  /** Its MTU (1280-9000); default: what the underlay carries (see Nic.setMtu). */
+  mtu?: number;
+  /** Accept an MTU larger than the underlay carries (frames over it then get ICMP or are dropped). */
+  forceMtu?: boolean;
+}
+
+export interface MtuOptions extends TxnOption {
+  /** Accept an MTU larger than the underlay carries now (otherwise EINVAL). */
+  force?: boolean;
+}
+
+/** What NIC_GET_MTU says. */
+export interface MtuInfo {
+  /** The MTU in effect (the IP MTU: frames are up to 14 bytes longer). */
+  mtu: number;
+  /** Not set explicitly: follows the underlay (1500 when not behind a vcc). */
+  isDefault: boolean;
+  /** Set with force. */
+  forced: boolean;
+  /** The largest MTU the underlay behind it carries now; undefined when it is not behind a configured vcc. */
+  fit?: number;
+}
+
+function mtuValue(mtu: number | 'default'): number {
+  if (mtu === 'default') return 0;
+  if (!Number.isInteger(mtu) || mtu < VPC_NIC_MTU_MIN || mtu > VPC_NIC_MTU_MAX) {
+    throw new VpcArgumentError('mtu', `mtu: expected ${VPC_NIC_MTU_MIN}-${VPC_NIC_MTU_MAX} or 'default', got ${String(mtu)}`);
+  }
+  return mtu;
 }
 
 const IFNAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -33,9 +65,11 @@ export class Nic extends VpcObject {
   static create(id: Id = newId(), opts: NicOptions = {}): Nic {
     const mac = opts.mac === undefined ? undefined : macBytes(opts.mac);
     const ifname = opts.ifname === undefined ? undefined : ifnameBytes(opts.ifname);
+    const mtu = opts.mtu === undefined ? undefined : mtuValue(opts.mtu);
     const nic = new Nic(openHandle(id, 'vmnic', 'create'), id);
     try {
       if (ifname) nic.setIfnameBytes(ifname, {});
+      if (mtu !== undefined) nic.setMtu(mtu, { force: opts.forceMtu ?? false });
       if (mac) nic.setMacBytes(mac, {});
     } catch (e) {
       nic.close();      // uncommitted: the half-made vmnic goes with it
@@ -71,6 +105,31 @@ export class Nic extends VpcObject {
     const v = ctlGet(this.target('VPC_OP_NIC_GET_IFNAME'), VPC_OP_NIC_GET_IFNAME, 'vpc_nic_ifname_t');
     const end = v.name.indexOf(0);
     return String.fromCharCode(...v.name.slice(0, end < 0 ? 16 : end));
+  }
+
+  /**
+   * Set the MTU, or go back to the default ('default'): what fits in one
+   * underlay packet behind the uplink's vcc (its MTU less 50 bytes of VXLAN
+   * over IPv4, 70 over IPv6), recomputed when the underlay changes.  More
+   * than that is EINVAL unless forced.
+   */
+  setMtu(mtu: number | 'default', opts: MtuOptions = {}): void {
+    ctlSet(this.target('VPC_OP_NIC_SET_MTU'), VPC_OP_NIC_SET_MTU, {
+      struct: 'vpc_nic_mtu_t',
+      value: { txn: opts.txn ?? 0, mtu: mtuValue(mtu), flags: opts.force ? VPC_NIC_MTU_FORCE : 0 },
+    });
+  }
+
+  /** The MTU in effect. */
+  mtu(): number {
+    return this.mtuInfo().mtu;
+  }
+
+  mtuInfo(): MtuInfo {
+    const v = ctlGet(this.target('VPC_OP_NIC_GET_MTU'), VPC_OP_NIC_GET_MTU, 'vpc_nic_mtu_t');
+    const out: MtuInfo = { mtu: v.mtu, isDefault: (v.flags & VPC_NIC_MTU_AUTO) !== 0, forced: (v.flags & VPC_NIC_MTU_FORCE) !== 0 };
+    if (v.fit !== 0) out.fit = v.fit;
+    return out;
   }
 
   /** The MAC, or undefined while none is set. */

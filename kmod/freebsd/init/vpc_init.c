@@ -129,6 +129,7 @@ struct ifreq {
 	char		ifr_name[16];
 	union {
 		short	flags[2];
+		int	mtu;
 		char	pad[16];
 		void	*align;
 	} ifr_ifru;
@@ -156,6 +157,8 @@ struct timespec {
 #define	FIONBIO		IOW('f', 126, sizeof(int))
 #define	SIOCSIFFLAGS	IOW('i', 16, sizeof(struct ifreq))
 #define	SIOCGIFFLAGS	IOWR('i', 17, sizeof(struct ifreq))
+#define	SIOCGIFMTU	IOWR('i', 51, sizeof(struct ifreq))
+#define	SIOCSIFMTU	IOW('i', 52, sizeof(struct ifreq))
 #define	SIOCAIFADDR	IOW('i', 43, sizeof(struct ifaliasreq))
 #define	SIOCIFDESTROY	IOW('i', 121, sizeof(struct ifreq))
 #define	SIOCIFCREATE2	IOWR('i', 124, sizeof(struct ifreq))
@@ -623,6 +626,56 @@ tap_expect(struct tap *t, const uint8_t dst[6], uint8_t tag)
 	return (0);
 }
 
+/* The Internet checksum (RFC 1071): 0 over a range carrying a valid one. */
+static uint16_t
+cksum(const uint8_t *b, size_t len)
+{
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ((uint16_t)~sum);
+}
+
+/*
+ * Wait up to ~3 s for an ICMP frame to dst (the stack's own chatter comes
+ * too); copy it out.  Its length, or 0.
+ */
+static long
+tap_expect_icmp(struct tap *t, const uint8_t dst[6], uint8_t *out, size_t max)
+{
+	long n, off;
+	int tries;
+
+	for (tries = 0; tries < 10; tries++) {
+		n = sc3(SYS_read, t->fd, t->buf, t->blen);
+		if (n < 0)
+			return (0);
+		for (off = 0; off + 26 <= n;) {
+			uint32_t caplen;
+			uint16_t hdrlen;
+			const uint8_t *f;
+
+			memcpy(&caplen, t->buf + off + 16, 4);
+			memcpy(&hdrlen, t->buf + off + 24, 2);
+			f = t->buf + off + hdrlen;
+			if (caplen >= 42 && caplen <= max &&
+			    memcmp(f, dst, 6) == 0 && f[12] == 0x08 &&
+			    f[13] == 0 && f[23] == 1) {
+				memcpy(out, f, caplen);
+				return (caplen);
+			}
+			off += (hdrlen + caplen + 7) & ~7L;	/* BPF_WORDALIGN */
+		}
+	}
+	return (0);
+}
+
 /* ---- The tests ---------------------------------------------------------------- */
 
 static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0xa, 0x01 };
@@ -972,6 +1025,191 @@ ifnet_rules(long sock, long vmnicd)
 	    sc3(SYS_ioctl, sock, SIOCIFCREATE2, &ifr), -EOPNOTSUPP);
 }
 
+/* if_mtu of an interface, or -errno. */
+static long
+if_mtu(long sock, const char *name)
+{
+	struct ifreq ifr;
+	long r;
+
+	memset(&ifr, 0, sizeof(ifr));
+	copyname(ifr.ifr_name, name);
+	if ((r = sc3(SYS_ioctl, sock, SIOCGIFMTU, &ifr)) < 0)
+		return (r);
+	return (ifr.ifr_ifru.mtu);
+}
+
+static long
+if_set_mtu(long sock, const char *name, int mtu)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	copyname(ifr.ifr_name, name);
+	ifr.ifr_ifru.mtu = mtu;
+	return (sc3(SYS_ioctl, sock, SIOCSIFMTU, &ifr));
+}
+
+static uint64_t
+generation(long h)
+{
+	vpc_obj_info_t info;
+
+	memset(&info, 0, sizeof(info));
+	(void)vctl_n(h, VPC_OP_GET_INFO, 0, 0, &info, sizeof(info));
+	return (info.generation);
+}
+
+/*
+ * MTUs: vmnic A behind the vcc (IPv4, MTU 1500) defaults to 1450, and its
+ * ifnet's if_mtu follows NIC_SET_MTU, the default, and the vcc; "ifconfig
+ * mtu" goes through the core; what cannot fit is EINVAL and changes nothing.
+ */
+static void
+mtu_rules(long sock, long a, const char *na, long vccd, const vpc_vcc_t *vcc)
+{
+	vpc_vcc_t vcopy = *vcc, *vc = &vcopy;
+	vpc_nic_mtu_t m;
+	uint64_t gen;
+	long r;
+
+	memset(vc->l2_ifname, 0, sizeof(vc->l2_ifname));
+	memset(&m, 0, sizeof(m));
+	r = vctl_n(a, VPC_OP_NIC_GET_MTU, 0, 0, &m, sizeof(m));
+	check("mtu: a vmnic behind a 1500 IPv4 underlay gets 1450", r == 0 &&
+	    m.mtu == 1450 && m.fit == 1450 && m.flags == VPC_NIC_MTU_AUTO,
+	    r == 0 ? (long)m.mtu : r, 1450);
+	expect("mtu: and so does its ifnet", if_mtu(sock, na), 1450);
+	memset(&m, 0, sizeof(m));
+	m.mtu = 1400;
+	expect("mtu: NIC_SET_MTU 1400", vctl_n(a, VPC_OP_NIC_SET_MTU, &m,
+	    sizeof(m), 0, 0), 0);
+	expect("mtu: if_mtu follows NIC_SET_MTU", if_mtu(sock, na), 1400);
+	gen = generation(a);
+	m.mtu = 1500;
+	expect("mtu: more than the underlay carries is EINVAL", vctl_n(a,
+	    VPC_OP_NIC_SET_MTU, &m, sizeof(m), 0, 0), -EINVAL);
+	m.mtu = 1279;
+	expect("mtu: less than 1280 is EINVAL", vctl_n(a, VPC_OP_NIC_SET_MTU,
+	    &m, sizeof(m), 0, 0), -EINVAL);
+	expect("mtu: ifconfig mtu 1500 (over the underlay) is EINVAL",
+	    if_set_mtu(sock, na, 1500), -EINVAL);
+	memset(&m, 0, sizeof(m));
+	r = vctl_n(a, VPC_OP_NIC_GET_MTU, 0, 0, &m, sizeof(m));
+	check("mtu: ...and none of that changed anything", r == 0 &&
+	    m.mtu == 1400 && m.flags == 0 && generation(a) == gen &&
+	    if_mtu(sock, na) == 1400, r == 0 ? (long)m.mtu : r, 1400);
+	expect("mtu: ifconfig mtu 1300 goes through the core",
+	    if_set_mtu(sock, na, 1300), 0);
+	memset(&m, 0, sizeof(m));
+	r = vctl_n(a, VPC_OP_NIC_GET_MTU, 0, 0, &m, sizeof(m));
+	check("mtu: NIC_GET_MTU says 1300", r == 0 && m.mtu == 1300 &&
+	    if_mtu(sock, na) == 1300, r == 0 ? (long)m.mtu : r, 1300);
+	memset(&m, 0, sizeof(m));
+	m.mtu = 9000;
+	m.flags = VPC_NIC_MTU_FORCE;
+	expect("mtu: 9000 with FORCE", vctl_n(a, VPC_OP_NIC_SET_MTU, &m,
+	    sizeof(m), 0, 0), 0);
+	expect("mtu: if_mtu 9000", if_mtu(sock, na), 9000);
+	memset(&m, 0, sizeof(m));
+	expect("mtu: back to the default", vctl_n(a, VPC_OP_NIC_SET_MTU, &m,
+	    sizeof(m), 0, 0), 0);
+	expect("mtu: if_mtu 1450 again", if_mtu(sock, na), 1450);
+	vc->mtu = 9000;
+	expect("mtu: the vcc's MTU to 9000", vctl_n(vccd, VPC_OP_VCC_SET, vc,
+	    sizeof(*vc), 0, 0), 0);
+	expect("mtu: the default follows: if_mtu 8950", if_mtu(sock, na), 8950);
+	vc->mtu = 0;
+	expect("mtu: the vcc's MTU back to 1500", vctl_n(vccd, VPC_OP_VCC_SET,
+	    vc, sizeof(*vc), 0, 0), 0);
+	expect("mtu: if_mtu 1450", if_mtu(sock, na), 1450);
+}
+
+/*
+ * A VM at 1500 behind a 1450 vmnic: a 1514-byte IPv4 frame with DF to
+ * remote X gets ICMP fragmentation needed (MTU 1450) back on vmnicA, made
+ * by the core in an mbuf of os_pkt_alloc's; without DF it is only dropped.
+ */
+static void
+too_big_rules(struct tap *ta, long a, long swd, long vccd)
+{
+	static const uint8_t src_ip[4] = { 10, 9, 0, 1 }, dst_ip[4] = { 10, 9, 0, 99 };
+	static uint8_t f[1514], icmp[1514];
+	vpc_sw_stats_t st;
+	vpc_vcc_stats_t vst;
+	vpc_nic_mtu_t m;
+	uint64_t tx0;
+	uint16_t c;
+	long n, i;
+
+	memset(&vst, 0, sizeof(vst));
+	vctl_n(vccd, VPC_OP_VCC_GET_STATS, 0, 0, &vst, sizeof(vst));
+	tx0 = vst.c[VPC_VCCSTAT_TX];
+	memset(&m, 0, sizeof(m));
+	m.mtu = 1500;
+	m.flags = VPC_NIC_MTU_FORCE;
+	expect("too big: vmnicA at 1500 (FORCE: bpf writes up to if_mtu)",
+	    vctl_n(a, VPC_OP_NIC_SET_MTU, &m, sizeof(m), 0, 0), 0);
+	memcpy(f, mac_x, 6);
+	memcpy(f + 6, mac_a, 6);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[16] = 1500 >> 8;
+	f[17] = 1500 & 0xff;
+	f[20] = 0x40;				/* DF */
+	f[22] = 64;
+	f[23] = 17;
+	memcpy(f + 26, src_ip, 4);
+	memcpy(f + 30, dst_ip, 4);
+	for (i = 34; i < (long)sizeof(f); i++)
+		f[i] = (uint8_t)i;
+	c = cksum(f + 14, 20);
+	f[24] = (uint8_t)(c >> 8);
+	f[25] = (uint8_t)c;
+	n = sc3(SYS_write, ta->fd, f, sizeof(f));
+	check("too big: a 1514-byte frame with DF written on vmnicA",
+	    n == (long)sizeof(f), n, (long)sizeof(f));
+	n = tap_expect_icmp(ta, mac_a, icmp, sizeof(icmp));
+	check("too big: ICMP comes back on vmnicA, 576 bytes of IPv4",
+	    n == 14 + 576, n, 14 + 576);
+	if (n == 14 + 576) {
+		check("too big: from X's MAC and IP, to A's",
+		    memcmp(icmp + 6, mac_x, 6) == 0 &&
+		    memcmp(icmp + 26, dst_ip, 4) == 0 &&
+		    memcmp(icmp + 30, src_ip, 4) == 0, 0, 0);
+		expect("too big: the IP header checksum is valid",
+		    cksum(icmp + 14, 20), 0);
+		check("too big: type 3 code 4, next-hop MTU 1450", icmp[34] == 3 &&
+		    icmp[35] == 4 && (icmp[40] << 8 | icmp[41]) == 1450,
+		    icmp[40] << 8 | icmp[41], 1450);
+		expect("too big: the ICMP checksum is valid",
+		    cksum(icmp + 34, 576 - 20), 0);
+		check("too big: it quotes the datagram", memcmp(icmp + 42, f + 14,
+		    576 - 28) == 0, 0, 0);
+	}
+	f[20] = 0;				/* no DF: no answer */
+	f[24] = f[25] = 0;
+	c = cksum(f + 14, 20);
+	f[24] = (uint8_t)(c >> 8);
+	f[25] = (uint8_t)c;
+	n = sc3(SYS_write, ta->fd, f, sizeof(f));
+	check("too big: the same without DF", n == (long)sizeof(f), n,
+	    (long)sizeof(f));
+	expect("too big: gets no answer", tap_expect_icmp(ta, mac_a, icmp,
+	    sizeof(icmp)), 0);
+	memset(&st, 0, sizeof(st));
+	vctl_n(swd, VPC_OP_SW_GET_STATS, 0, 0, &st, sizeof(st));
+	memset(&vst, 0, sizeof(vst));
+	vctl_n(vccd, VPC_OP_VCC_GET_STATS, 0, 0, &vst, sizeof(vst));
+	check("too big: both counted, one answered, none sent to the underlay",
+	    st.c[VPC_SWSTAT_DROP_TOO_BIG] == 2 &&
+	    st.c[VPC_SWSTAT_ICMP_TOO_BIG] == 1 && vst.c[VPC_VCCSTAT_TX] == tx0,
+	    (long)st.c[VPC_SWSTAT_DROP_TOO_BIG], 2);
+	memset(&m, 0, sizeof(m));
+	expect("too big: vmnicA back to the default MTU",
+	    vctl_n(a, VPC_OP_NIC_SET_MTU, &m, sizeof(m), 0, 0), 0);
+}
+
 /*
  * The data path: a switch with VNI 789, an uplink into a vcc on 127.0.0.1,
  * two vmnic ports A and B.  Frames go in through bpf on vmnicA.
@@ -1039,6 +1277,7 @@ datapath(long sock)
 		goto out;
 	expect("data: ifconfig vmnicA up", if_up(sock, na), 0);
 	expect("data: ifconfig vmnicB up", if_up(sock, nb), 0);
+	mtu_rules(sock, a, na, vccd, &vc);
 
 	memset(&cam, 0, sizeof(cam));
 	memcpy(cam.dstmac, mac_x, 6);
@@ -1105,10 +1344,12 @@ datapath(long sock)
 	    (long)st.c[VPC_SWSTAT_TX_REMOTE], 1);
 	check("data: and came back in through the kernel UDP tunnel",
 	    vst.c[VPC_VCCSTAT_RX] == 1, (long)vst.c[VPC_VCCSTAT_RX], 1);
-	check("data: which found VNI 789 and no local X (DROP_UNKNOWN)",
+	/* Its source is A, a vmnic of this switch: the underlay cannot have it. */
+	check("data: which found VNI 789 and a local source (DROP_UNDERLAY_SPOOF)",
 	    st.c[VPC_SWSTAT_RX_REMOTE] == 1 &&
-	    st.c[VPC_SWSTAT_DROP_UNKNOWN] == 1,
-	    (long)st.c[VPC_SWSTAT_DROP_UNKNOWN], 1);
+	    st.c[VPC_SWSTAT_DROP_UNDERLAY_SPOOF] == 1 &&
+	    st.c[VPC_SWSTAT_DROP_UNKNOWN] == 0,
+	    (long)st.c[VPC_SWSTAT_DROP_UNDERLAY_SPOOF], 1);
 
 	/* A -> Y: a miss; the upcall reader gets one record. */
 	r = tap_send(&ta, mac_y, mac_a, 3);
@@ -1225,6 +1466,7 @@ datapath(long sock)
 		sc3(SYS_fcntl, up, F_SETFL, O_NONBLOCK);
 	}
 
+	too_big_rules(&ta, a, swd, vccd);
 	invariants("check: the core's invariants hold with traffic in flight");
 	sc3(SYS_close, ta.fd, 0, 0);
 	sc3(SYS_close, tb.fd, 0, 0);

@@ -31,6 +31,13 @@
  * So os_nic_output() queues the frame on the vmnic (bounded, drops counted
  * as IQDROPS) and a taskqueue thread calls if_input() with no lock held,
  * as epair(4) does for the same reason.
+ *
+ * The MTU is the core object's (NIC_SET_MTU, or the default that follows
+ * the underlay): os_nic_set_mtu() sets if_mtu and tells the stack as
+ * ifhwioctl() would.  "ifconfig vmnic0 mtu N" goes to the core too, as an
+ * unforced NIC_SET_MTU would (EINVAL outside 1280-9000 or over what the
+ * underlay carries); it needs VPC_PRIV besides PRIV_NET_SETIFMTU, so root
+ * in a jail the vmnic was moved into gets EPERM, as for any other object.
  */
 #include <sys/param.h>
 #include <sys/systm.h>
@@ -40,6 +47,8 @@
 #include <sys/mbuf.h>
 #include <sys/mutex.h>
 #include <sys/priority.h>
+#include <sys/priv.h>
+#include <sys/proc.h>
 #include <sys/smp.h>
 #include <sys/socket.h>
 #include <sys/sockio.h>
@@ -51,14 +60,15 @@
 #include <net/if_var.h>
 #include <net/if_clone.h>
 #include <net/if_types.h>
+#include <net/route.h>
 #include <net/vnet.h>
 
 #include "vpc_core.h"
 #include "vpc_fbsd.h"
 
 _Static_assert(VPC_IFNAMSIZ == IFNAMSIZ, "VPC_IFNAMSIZ is not IFNAMSIZ");
-
-#define	VMNIC_MTU_MAX	9000
+_Static_assert(VPC_NIC_MTU_MIN >= IF_MINMTU && VPC_NIC_MTU_MAX <= IF_MAXMTU,
+    "vmnic MTUs outside what ifnets take");
 
 struct vmnic_softc {
 	struct mtx	 mtx;		/* the fields below, the receive queue */
@@ -94,6 +104,31 @@ vmnic_init(void *arg)
 	if_link_state_change(ifp, LINK_STATE_UP);
 }
 
+static bool	vmnic_is(struct vpc_nic *nic, void *arg);
+
+/*
+ * ifconfig's MTU: the core's object decides (and calls os_nic_set_mtu,
+ * which sets if_mtu before we return; ifhwioctl then tells the stack).
+ */
+static int
+vmnic_ioctl_mtu(if_t ifp, int mtu)
+{
+	struct vpc_sys *sys;
+	int error;
+
+	if (mtu == if_getmtu(ifp))
+		return (0);
+	if ((error = priv_check(curthread, VPC_PRIV)) != 0)
+		return (error);
+	if (mtu < VPC_NIC_MTU_MIN || mtu > VPC_NIC_MTU_MAX)
+		return (EINVAL);
+	if ((sys = vpc_fbsd_enter()) == NULL)
+		return (ENXIO);
+	error = vpc_nic_mtu_request(sys, vmnic_is, ifp, (uint32_t)mtu);
+	vpc_fbsd_exit();
+	return (error);
+}
+
 static int
 vmnic_ioctl(if_t ifp, u_long cmd, caddr_t data)
 {
@@ -113,10 +148,7 @@ vmnic_ioctl(if_t ifp, u_long cmd, caddr_t data)
 	case SIOCDELMULTI:
 		return (0);		/* the switch floods multicast */
 	case SIOCSIFMTU:
-		if (ifr->ifr_mtu < ETHERMIN || ifr->ifr_mtu > VMNIC_MTU_MAX)
-			return (EINVAL);
-		if_setmtu(ifp, ifr->ifr_mtu);
-		return (0);
+		return (vmnic_ioctl_mtu(ifp, ifr->ifr_mtu));
 	default:
 		return (ether_ioctl(ifp, cmd, data));
 	}
@@ -237,6 +269,7 @@ vmnic_clone_create(struct if_clone *ifc __unused, char *name __unused,
 	/* The core's MAC: all zero until NIC_SET_MAC. */
 	vpc_nic_mac(sc->nic, mac);
 	ether_ifattach(ifp, mac);
+	if_setmtu(ifp, (int)vpc_nic_mtu(sc->nic));	/* ether_ifattach: 1500 */
 	*ifpp = ifp;
 	return (0);
 }
@@ -293,6 +326,25 @@ static struct vmnic_softc *
 vmnic_of(struct vpc_nic *nic)
 {
 	return (atomic_load_ptr((struct vmnic_softc **)vpc_nic_osp(nic)));
+}
+
+/*
+ * vpc_nic_mtu_request's match, with the control lock held: a live vmnic's
+ * softc is live, and the ifnet we compare with is referenced by the ioctl
+ * that asks, so no other vmnic can have it.
+ */
+static bool
+vmnic_is(struct vpc_nic *nic, void *arg)
+{
+	struct vmnic_softc *sc = vmnic_of(nic);
+	bool is;
+
+	if (sc == NULL)
+		return (false);
+	mtx_lock(&sc->mtx);
+	is = sc->ifp == arg;
+	mtx_unlock(&sc->mtx);
+	return (is);
 }
 
 /* ---- The core's hooks (control context, control lock held) ------------------ */
@@ -389,6 +441,28 @@ os_nic_set_mac(struct vpc_nic *nic, const uint8_t mac[6])
 	CURVNET_RESTORE();
 	if_rele(ifp);
 	return (error);
+}
+
+/* What ifhwioctl(SIOCSIFMTU) does after the driver took a new MTU. */
+int
+os_nic_set_mtu(struct vpc_nic *nic, uint32_t mtu)
+{
+	struct vmnic_softc *sc = vmnic_of(nic);
+	if_t ifp;
+
+	if (mtu < VPC_NIC_MTU_MIN || mtu > VPC_NIC_MTU_MAX)
+		return (EINVAL);
+	if (sc == NULL || (ifp = vmnic_ifp_ref(sc)) == NULL)
+		return (ENXIO);
+	CURVNET_SET(if_getvnet(ifp));
+	if (if_getmtu(ifp) != (int)mtu) {
+		if_setmtu(ifp, (int)mtu);
+		rt_ifmsg(ifp, 0);
+		if_notifymtu(ifp);
+	}
+	CURVNET_RESTORE();
+	if_rele(ifp);
+	return (0);
 }
 
 /*

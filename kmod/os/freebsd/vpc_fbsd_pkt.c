@@ -105,6 +105,29 @@ os_pkt_dup(const struct vpc_pkt *p)
 	return (vpc_m2pkt(m_dup(vpc_cpkt2m(p), M_NOWAIT)));
 }
 
+CTASSERT(VPC_PKT_ALLOC_MAX <= MJUM16BYTES);
+
+/*
+ * One mbuf whatever the size (m_get3: a cluster, or a page or 9k/16k jumbo
+ * cluster), so the core gets the bytes contiguous.  The data sits at the
+ * end of the buffer: headers prepended later find room in front.
+ */
+struct vpc_pkt *
+os_pkt_alloc(uint32_t len, void **data)
+{
+	struct mbuf *m;
+
+	if (len == 0 || len > VPC_PKT_ALLOC_MAX)
+		return (NULL);
+	m = m_get3((int)len, M_NOWAIT, MT_DATA, M_PKTHDR);
+	if (m == NULL)
+		return (NULL);
+	m_align(m, (int)len);
+	m->m_len = m->m_pkthdr.len = (int)len;
+	*data = mtod(m, void *);
+	return (vpc_m2pkt(m));
+}
+
 void
 os_pkt_free(struct vpc_pkt *p)
 {

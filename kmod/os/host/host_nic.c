@@ -9,6 +9,15 @@
  * after NIC_SET_IFNAME, or vpc<N>.  Destroying a TAP takes Linux ~16 ms (an
  * RCU grace period), so descriptors are closed by a reaper thread, never on
  * the event loop.
+ *
+ * The MTU is set when the TAP is made (it is in our namespace then) and
+ * whenever the core's changes.  By then the TAP has usually been moved into
+ * the VM's namespace, where SIOCSIFMTU from a socket of ours cannot name it
+ * (ioctls on the TAP's own descriptor cover the MAC, not the MTU).  So we ask
+ * the TAP where it lives (TUNGETDEVNETNS, Linux 5.2) and what it is called
+ * now (TUNGETIFF), and a short-lived thread enters that namespace
+ * (setns(2) changes only the calling thread's) to open the socket the
+ * ioctl goes through.  The daemon's own thread never leaves its namespace.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +31,8 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "vpc_core.h"
@@ -219,12 +230,114 @@ tap_open(const char *want, struct ifreq *ifr)
 	return (-errno_to_vpc(e));
 }
 
+/* ---- MTU ----------------------------------------------------------------------------- */
+
+static int
+mtu_errno(int e)
+{
+	switch (e) {
+	case EPERM:
+	case EACCES:
+		return (VPC_EPERM);
+	case ENODEV:
+	case ENXIO:
+		return (VPC_ENXIO);
+	case EINVAL:
+		return (VPC_EINVAL);
+	default:
+		return (VPC_ENOMEM);
+	}
+}
+
+/* SIOCSIFMTU on the interface called name, through socket s. */
+static int
+set_mtu_via(int s, const char *name, uint32_t mtu)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	ifr.ifr_mtu = (int)mtu;
+	return (ioctl(s, SIOCSIFMTU, &ifr) < 0 ? mtu_errno(errno) : 0);
+}
+
+struct ns_socket {
+	int nsfd;
+	int s;          /* out: a datagram socket in that namespace, or -1 */
+	int error;      /* out: errno */
+};
+
+static void *
+ns_socket_thread(void *arg)
+{
+	struct ns_socket *a = arg;
+
+	if (setns(a->nsfd, CLONE_NEWNET) < 0)
+		a->error = errno;
+	else if ((a->s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		a->error = errno;
+	return (NULL);
+}
+
+/* Is nsfd the network namespace this (main) thread is in? */
+static bool
+ns_is_ours(int nsfd)
+{
+	static dev_t dev;
+	static ino_t ino;
+	static bool known;
+	struct stat st;
+
+	if (!known) {
+		if (stat("/proc/thread-self/ns/net", &st) < 0)
+			return (false);
+		dev = st.st_dev;
+		ino = st.st_ino;
+		known = true;
+	}
+	return (fstat(nsfd, &st) == 0 && st.st_dev == dev && st.st_ino == ino);
+}
+
+/* Wherever the TAP is now. */
+static int
+tap_set_mtu(struct tap *t, uint32_t mtu)
+{
+	struct ns_socket a = { .s = -1 };
+	struct ifreq ifr;
+	pthread_t th;
+	int error;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(t->src.fd, TUNGETIFF, &ifr) < 0)
+		return (mtu_errno(errno));
+	a.nsfd = ioctl(t->src.fd, TUNGETDEVNETNS);
+	if (a.nsfd < 0 || ns_is_ours(a.nsfd)) {
+		/* Here (or a kernel without TUNGETDEVNETNS: try here). */
+		if (a.nsfd >= 0)
+			close(a.nsfd);
+		if ((a.s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+			return (mtu_errno(errno));
+	} else {
+		error = pthread_create(&th, NULL, ns_socket_thread, &a);
+		if (error == 0)
+			pthread_join(th, NULL);
+		else
+			a.error = error;
+		close(a.nsfd);
+		if (a.s < 0)
+			return (mtu_errno(a.error));
+	}
+	error = set_mtu_via(a.s, ifr.ifr_name, mtu);
+	close(a.s);
+	return (error);
+}
+
 static int
 tap_create(struct vpc_nic *nic, struct tap **out)
 {
 	struct ifreq ifr;
 	struct tap *t;
-	int fd;
+	int fd, e;
 
 	if (reap_backlogged())
 		return (VPC_EAGAIN);
@@ -235,11 +348,17 @@ tap_create(struct vpc_nic *nic, struct tap **out)
 		return (VPC_ENOMEM);
 	}
 	t->src.fd = fd;
+	snprintf(t->name, sizeof(t->name), "%s", ifr.ifr_name);
+	if (vpc_nic_mtu(nic) != 1500 &&
+	    (e = tap_set_mtu(t, vpc_nic_mtu(nic))) != 0) {
+		reap(fd);
+		free(t);
+		return (e);
+	}
 	t->src.fn = tap_event;
 	t->src.arg = t;
 	t->src.free_fn = tap_free;
 	t->nic = nic;
-	snprintf(t->name, sizeof(t->name), "%s", ifr.ifr_name);
 	if (hloop_add(&t->src, EPOLLIN) < 0) {
 		reap(fd);
 		free(t);
@@ -324,6 +443,16 @@ os_nic_set_ifname(struct vpc_nic *nic, const char *name)
 		snprintf(t->name, sizeof(t->name), "%s", name);
 	close(s);
 	return (error);
+}
+
+int
+os_nic_set_mtu(struct vpc_nic *nic, uint32_t mtu)
+{
+	struct tap *t = *vpc_nic_osp(nic);
+
+	if (t == NULL)
+		return (0);             /* the TAP will be made with it */
+	return (tap_set_mtu(t, mtu));
 }
 
 void

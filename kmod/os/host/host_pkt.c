@@ -111,6 +111,18 @@ os_pkt_dup(const struct vpc_pkt *p)
 	return (np);
 }
 
+struct vpc_pkt *
+os_pkt_alloc(uint32_t len, void **data)
+{
+	struct vpc_pkt *p;
+
+	if (len == 0 || len > VPC_PKT_ALLOC_MAX)
+		return (NULL);
+	if ((p = host_pkt_new(NULL, len)) != NULL)
+		*data = p->buf + p->off;
+	return (p);
+}
+
 void
 os_pkt_free(struct vpc_pkt *p)
 {

@@ -19,14 +19,27 @@ def mac(last):
     return bytes([2, 0, 0, 0, 0, last])
 
 
-# fuzz_ctl: [op index, handle (0x80: exact sizes), keylen, vallen] + key
+# fuzz_ctl: [op index, handle (0x80: exact sizes), keylen, vallen] + key.
+# The index is the op's place in the core's op table (what abi_dump lists,
+# in src/ffi/abi.generated.ts), not its number.
+def op_index(name):
+    import re
+    with open(os.path.join(HERE, "..", "..", "src", "ffi", "abi.generated.ts")) as f:
+        names = re.findall(r'\{ op: \d+, name: "(VPC_OP_[A-Z0-9_]+)"', f.read())
+    return names.index(name)
+
+
 def rec(op, handle, key=b"", vallen=0):
+    if isinstance(op, str):
+        op = op_index(op)
     return bytes([op, handle]) + struct.pack("<HH", len(key), vallen) + key
 
 
-write("ctl", "get-txn", rec(1, 0x80))
-write("ctl", "add-vmnic-port", rec(10, 0x80, bytes(88)))
-write("ctl", "list-all", rec(17, 0xff, bytes(16), 4096))
+write("ctl", "get-txn", rec("VPC_OP_GET_TXN", 0x80))
+write("ctl", "add-vmnic-port", rec("VPC_OP_SW_ADD_PORT", 0x80, bytes(88)))
+write("ctl", "list-all", rec("VPC_OP_SYS_LIST", 0xff, bytes(16), 4096))
+write("ctl", "nic-set-mtu", rec("VPC_OP_NIC_SET_MTU", 0x80, struct.pack("<iIII", 0, 1400, 0, 0)))
+write("ctl", "nic-set-mtu-force", rec("VPC_OP_NIC_SET_MTU", 0x80, struct.pack("<iIII", 0, 9000, 1, 0)))
 write("ctl", "open-then-close", rec(0xf2, 0x01, bytes(16)) + bytes([0xf8, 0, 0, 0, 0, 0]))
 write("ctl", "e2big", bytes([2, 0, 0, 0xff, 0, 0]))
 
@@ -39,6 +52,36 @@ write("frames", "to-remote", bytes([0x80]) + eth(mac(0x42), 0x0800) + ipv4([10, 
 write("frames", "off-subnet", bytes([0x80]) + eth(mac(0x01), 0x0800) + ipv4([8, 8, 8, 8]))
 write("frames", "miss", bytes([0x80]) + eth(mac(0x77), 0x86DD) + bytes(40))
 write("frames", "vxlan-in", bytes([3, 0x08, 0, 0, 0, 0, 0, 100, 0]) + eth(mac(0x0a), 0x0800) + ipv4([10, 0, 0, 10]))
+
+
+
+def cksum(b):
+    s = sum((b[i] << 8 | b[i + 1]) for i in range(0, len(b) - 1, 2)) + (b[-1] << 8 if len(b) % 2 else 0)
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ipv4_big(total, df=True, proto=17):
+    h = bytearray([0x45, 0, total >> 8, total & 0xFF, 0, 1, 0x40 if df else 0, 0, 64, proto, 0, 0, 10, 0, 0, 10, 10, 0, 0, 66])
+    h[10:12] = cksum(bytes(h)).to_bytes(2, "big")
+    return bytes(h) + bytes(i % 256 for i in range(total - 20))
+
+
+def ipv6_big(plen, nh=17):
+    src = bytes([0xFD] + [0] * 14 + [10])
+    dst = bytes([0xFD] + [0] * 14 + [66])
+    return bytes([0x60, 0, 0, 0]) + plen.to_bytes(2, "big") + bytes([nh, 64]) + src + dst + bytes(i % 256 for i in range(plen))
+
+
+# Too big for the 1500 underlay (1450 fits): ICMP, ICMPv6, and no answer.
+write("frames", "too-big-df", bytes([0x80]) + eth(mac(0x42), 0x0800) + ipv4_big(1500))
+write("frames", "too-big-no-df", bytes([0x80]) + eth(mac(0x42), 0x0800) + ipv4_big(1500, df=False))
+write("frames", "too-big-v6", bytes([0x80]) + eth(mac(0x42), 0x86DD) + ipv6_big(1460))
+# From the underlay: over the vmnic's MTU; a local vmnic's source MAC.
+vx = bytes([3, 0x08, 0, 0, 0, 0, 0, 100, 0])
+write("frames", "vxlan-over-mtu", vx + mac(0x0A) + mac(0x42) + b"\x88\xb5" + bytes(1600))
+write("frames", "vxlan-local-source", vx + mac(0x0A) + mac(0x0B) + b"\x88\xb5" + bytes(50))
 write("frames", "l2-in-vlan7", bytes([4]) + mac(0x0c) + mac(0x99) + b"\x81\x00\x00\x07\x08\x00" + bytes(46))
 
 # fuzz_answers: 56-byte answers; an odd first byte aims at a pending request

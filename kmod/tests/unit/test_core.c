@@ -12,6 +12,7 @@
 #include "vpc_core.h"
 #include "host_loop.h"
 #include "test_datapath.h"
+#include "test_mtu.h"
 #include "test_handles.h"
 #include "test_os.h"
 
@@ -456,6 +457,7 @@ main(void)
 		hloop_reclaim();
 	}
 	passed += test_datapath(sys, &failed);
+	passed += test_mtu(sys, &failed);
 	vpc_sys_teardown(sys);
 	hloop_reclaim();
 	current = "no leaks";

@@ -15,6 +15,10 @@ unsigned test_events;
 char test_last_event[160];
 int test_output_error;
 bool test_record = true;
+int test_mtu_error;
+unsigned test_mtu_calls;
+uint32_t test_last_mtu;
+const void *test_last_mtu_nic;
 
 void
 test_sent_reset(void)
@@ -63,6 +67,17 @@ os_nic_set_mac(struct vpc_nic *nic, const uint8_t mac[6])
 {
 	(void)nic;
 	(void)mac;
+	return (0);
+}
+
+int
+os_nic_set_mtu(struct vpc_nic *nic, uint32_t mtu)
+{
+	if (test_mtu_error != 0)
+		return (test_mtu_error);
+	test_mtu_calls++;
+	test_last_mtu = mtu;
+	test_last_mtu_nic = nic;
 	return (0);
 }
 

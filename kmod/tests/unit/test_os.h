@@ -31,6 +31,11 @@ extern unsigned test_events;
 extern char test_last_event[160];
 extern int      test_output_error;  /* nonzero: outputs fail with it */
 extern bool     test_record;        /* false: outputs only free (benchmarks) */
+/* os_nic_set_mtu: fails with test_mtu_error if set; else counted. */
+extern int      test_mtu_error;
+extern unsigned test_mtu_calls;
+extern uint32_t test_last_mtu;
+extern const void *test_last_mtu_nic;
 void test_sent_reset(void);
 
 #endif

@@ -1,14 +1,16 @@
-/** vpcctl vmnic create|get|set-mac|list|destroy */
+/** vpcctl vmnic create|get|set|set-mac|list|destroy */
 import type { Argv } from 'yargs';
 import { listObjects, Nic, newId } from '../../vpc/index.ts';
-import { id, ifname, unicastMac } from '../args.ts';
+import { id, ifname, nicMtu, unicastMac, UsageError } from '../args.ts';
 import { showDone, showId, showList, showOne } from '../output.ts';
 import { run } from '../run.ts';
 
 export function nicView(nic: Nic): Record<string, unknown> {
   const info = nic.info();
+  const m = nic.mtuInfo();
   return {
-    id: nic.id, mac: nic.mac(), ifname: nic.ifname() || undefined, committed: info.committed,
+    id: nic.id, mac: nic.mac(), ifname: nic.ifname() || undefined, mtu: m.mtu, mtuDefault: m.isDefault,
+    mtuForced: m.forced || undefined, mtuFit: m.fit, committed: info.committed,
     plugged: info.plugged, port: info.owned ? info.parentId : undefined, handles: info.handles - 1,
     generation: info.generation,
   };
@@ -20,9 +22,16 @@ export function vmnicCommand(y: Argv): Argv {
       .option('id', { type: 'string', coerce: id('--id'), describe: 'its UUID (default: a new random one)' })
       .option('mac', { type: 'string', coerce: unicastMac('--mac'), describe: 'its MAC, e.g. 02:00:00:00:00:01' })
       .option('ifname', { type: 'string', coerce: ifname('--ifname'), describe: 'its interface name (host kernel: the TAP device), e.g. vm1' })
-      .example('$0 vmnic create --mac 02:00:00:00:00:01 --ifname vm1', ''),
-    run((a: { id?: string; mac?: string; ifname?: string }) => {
-      const nic = Nic.create(a.id ?? newId(), { ...(a.mac ? { mac: a.mac } : {}), ...(a.ifname ? { ifname: a.ifname } : {}) });
+      .option('mtu', { type: 'string', coerce: nicMtu('--mtu'), describe: "its MTU, 1280-9000 (default: what the underlay carries, e.g. 1450 behind a 1500 IPv4 underlay)" })
+      .option('force', { type: 'boolean', describe: 'accept an --mtu larger than the underlay carries (frames over it are answered with ICMP or dropped)' })
+      .example('$0 vmnic create --mac 02:00:00:00:00:01 --ifname vm1', '')
+      .example('$0 vmnic create --mac 02:00:00:00:00:01 --mtu 1400', ''),
+    run((a: { id?: string; mac?: string; ifname?: string; mtu?: number | 'default'; force?: boolean }) => {
+      if (a.force && a.mtu === undefined) throw new UsageError('--force: only with --mtu');
+      const nic = Nic.create(a.id ?? newId(), {
+        ...(a.mac ? { mac: a.mac } : {}), ...(a.ifname ? { ifname: a.ifname } : {}),
+        ...(typeof a.mtu === 'number' ? { mtu: a.mtu, forceMtu: a.force ?? false } : {}),
+      });
       nic.commit();
       showId(nic.id);
       nic.close();
@@ -32,6 +41,21 @@ export function vmnicCommand(y: Argv): Argv {
     run((a: { id: string }) => {
       const nic = Nic.open(a.id);
       showOne(nicView(nic));
+      nic.close();
+    }))
+    .command('set <id>', "change a vmnic's attributes", (b) => b
+      .positional('id', { type: 'string', coerce: id('id'), describe: 'the vmnic' })
+      .option('mtu', { type: 'string', coerce: nicMtu('--mtu'), describe: "its MTU, 1280-9000, or 'default' (follow the underlay)" })
+      .option('force', { type: 'boolean', describe: 'accept an --mtu larger than the underlay carries (frames over it are answered with ICMP or dropped)' })
+      .example('$0 vmnic set 3f0c5e4a-9b1d-4c2e-8f6a-1b2c3d4e5f60 --mtu 1400', '')
+      .example('$0 vmnic set 3f0c5e4a-9b1d-4c2e-8f6a-1b2c3d4e5f60 --mtu default', ''),
+    run((a: { id: string; mtu?: number | 'default'; force?: boolean }) => {
+      if (a.mtu === undefined) throw new UsageError('vmnic set: name something to change (--mtu)');
+      if (a.force && a.mtu === 'default') throw new UsageError("--force: not with --mtu default");
+      const nic = Nic.open(a.id);
+      nic.setMtu(a.mtu, { force: a.force ?? false });
+      const m = nic.mtuInfo();
+      showDone({ id: a.id, mtu: m.mtu, mtuDefault: m.isDefault });
       nic.close();
     }))
     .command('set-mac <id> <mac>', "set a vmnic's MAC (unique on its switch)", (b) => b
@@ -51,7 +75,7 @@ export function vmnicCommand(y: Argv): Argv {
           const v = nicView(nic);
           nic.close();
           return v;
-        }), ['id', 'mac', 'ifname', 'committed', 'plugged', 'port']);
+        }), ['id', 'mac', 'ifname', 'mtu', 'committed', 'plugged', 'port']);
       }))
     .command('destroy <id>', 'remove a vmnic (EBUSY while plugged into a port: delete the port first)', (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the vmnic' }),
