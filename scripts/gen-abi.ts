@@ -40,7 +40,7 @@ export function renderCListFile(headers: HeaderModel[]): string {
 export function renderTsFiles(dump: AbiDump, headers: HeaderModel[]): Map<string, string> {
   return new Map([
     [TS_STRUCTS, renderStructs(dump, 'vpc.h')],
-    [TS_ABI, renderAbi(dump, headers[0]!.constants)],
+    [TS_ABI, renderAbi(dump, headers[0]!.constants, headers[1]!.constants)],
   ]);
 }
 

@@ -14,7 +14,7 @@ import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import {
-  ABI_ERRNOS, abiErrnoName, hostSocketPath, hostUpcallPath, koffiLayouts, OBJECT_TYPES, SWITCH_STATS, VCC_STATS,
+  ABI_ERRNOS, abiErrnoName, FREEBSD, hostSocketPath, hostUpcallPath, koffiLayouts, OBJECT_TYPES, SWITCH_STATS, VCC_STATS,
   VPC_SWSTAT_COUNT, VPC_VCCSTAT_COUNT, type KoffiLayout,
 } from '../src/ffi/index.ts';
 import { typeNumbers } from '../src/vpc/object.ts';
@@ -201,7 +201,8 @@ test('TypeScript finds the host sockets where libvpc and vpc-hostd do', () => {
 /**
  * With FREEBSD_SRC, the copies of freebsd_layouts.h and vpc.h's errnos are
  * compiled against that tree's own headers, for the FreeBSD target: a
- * _Static_assert per field offset and size, and per errno.
+ * _Static_assert per field offset and size, per errno, and per constant
+ * copied from FreeBSD (FREEBSD: open flags, poll events, EINTR).
  */
 const freebsdSrc = process.env.FREEBSD_SRC;
 test('the copied FreeBSD layouts and the ABI errnos match a FreeBSD tree', {
@@ -218,6 +219,8 @@ test('the copied FreeBSD layouts and the ABI errnos match a FreeBSD tree', {
       '#include <sys/param.h>',
       '#include <sys/module.h>',
       '#include <sys/errno.h>',
+      '#include <sys/fcntl.h>',
+      '#include <sys/poll.h>',
       '#define CHECK(c) _Static_assert(c, #c)',
       ...copiedRecords.flatMap(([, r]) => [
         `CHECK(sizeof(${r.ctype}) == ${r.size});`,
@@ -227,6 +230,7 @@ test('the copied FreeBSD layouts and the ABI errnos match a FreeBSD tree', {
         ]),
       ]),
       ...Object.entries(ABI_ERRNOS).map(([name, num]) => `CHECK(${name} == ${num});`),
+      ...Object.entries(FREEBSD).map(([name, num]) => `CHECK(${name} == ${num});`),
     ];
     writeFileSync(join(work, 'check.c'), `${asserts.join('\n')}\n`);
     const includes = [work, join(src, 'sys'), join(src, 'include')].filter(existsSync).flatMap((d) => ['-I', d]);

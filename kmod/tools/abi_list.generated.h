@@ -212,6 +212,11 @@ ABI_SCALAR(struct module_stat, refs, int)
 ABI_SCALAR(struct module_stat, id, int)
 ABI_NESTED(struct module_stat, data, modspecific_t, "modspecific_t")
 ABI_END()
+ABI_STRUCT(struct pollfd, "pollfd", "freebsd_layouts.h")
+ABI_SCALAR(struct pollfd, fd, int)
+ABI_SCALAR(struct pollfd, events, short)
+ABI_SCALAR(struct pollfd, revents, short)
+ABI_END()
 #endif
 
 #ifdef ABI_LIST_TYPEDEFS
@@ -400,6 +405,15 @@ ABI_CONST(VPC_UPCALL_NOT_FOUND)
 ABI_CONST(VPC_AGENT_EV_DEGRADED)
 ABI_CONST(VPC_AGENT_EV_RECOVERED)
 ABI_CONST(VPC_AGENT_DETAIL_MAX)
+ABI_CONST(O_RDONLY)
+ABI_CONST(O_WRONLY)
+ABI_CONST(O_RDWR)
+ABI_CONST(O_NONBLOCK)
+ABI_CONST(O_CLOEXEC)
+ABI_CONST(POLLIN)
+ABI_CONST(POLLOUT)
+ABI_CONST(POLLHUP)
+ABI_CONST(EINTR)
 #endif
 
 #ifdef ABI_LIST_ERRNOS

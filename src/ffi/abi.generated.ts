@@ -485,3 +485,17 @@ export const VCC_STATS: readonly (keyof VccStats)[] = [
   'l2Tx',
   'l2NoSw',
 ];
+
+// ---- FreeBSD constants userland copies (kmod/include/freebsd_layouts.h)
+
+export const FREEBSD = {
+  O_RDONLY: 0,
+  O_WRONLY: 1,
+  O_RDWR: 2,
+  O_NONBLOCK: 4,
+  O_CLOEXEC: 1048576,
+  POLLIN: 1,
+  POLLOUT: 4,
+  POLLHUP: 16,
+  EINTR: 4,
+} as const;

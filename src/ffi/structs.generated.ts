@@ -197,6 +197,11 @@ const module_stat = koffi.struct('module_stat', {
   id: 'int32_t',
   data: modspecific_t,
 });
+const pollfd = koffi.struct('pollfd', {
+  fd: 'int32_t',
+  events: 'int16_t',
+  revents: 'int16_t',
+});
 
 /** The types of vpc.h by name: its structs, its integer typedefs, and the integer types ops take. */
 export const abiTypes = {
@@ -240,6 +245,7 @@ export const abiTypes = {
 export const freebsdTypes = {
   modspecific_t,
   module_stat,
+  pollfd,
 } as const;
 
 /** What encode() takes and decode() returns for each type of vpc.h (padding left out). */

@@ -6,16 +6,18 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import koffi from 'koffi';
-import { VPC_EBUSY } from './abi.generated.ts';
+import { FREEBSD, VPC_EBUSY } from './abi.generated.ts';
+import { freebsdTypes } from './structs.generated.ts';
 
 const { path, recordSize, stop } = workerData as { path: string; recordSize: number; stop: Int32Array };
-const O_RDONLY = 0;
-const O_NONBLOCK = 0x4;
-const O_CLOEXEC = 0x100000;
-const POLLIN = 0x1;
-const EINTR = 4;
+/* FreeBSD's own constants and struct pollfd: kmod/include/freebsd_layouts.h. */
+const { O_RDONLY, O_NONBLOCK, O_CLOEXEC, POLLIN, EINTR } = FREEBSD;
 /* FreeBSD's errno numbers are the ABI's own (vpc.h). */
 const EBUSY = VPC_EBUSY;
+const POLLFD = koffi.sizeof(freebsdTypes.pollfd);
+const PFD_FD = koffi.offsetof(freebsdTypes.pollfd, 'fd');
+const PFD_EVENTS = koffi.offsetof(freebsdTypes.pollfd, 'events');
+const PFD_REVENTS = koffi.offsetof(freebsdTypes.pollfd, 'revents');
 
 const libc = koffi.load('libc.so.7');
 const cOpen = libc.func('int open(const char *path, int flags, ...)');
@@ -40,21 +42,20 @@ if ((cPipe2(pipeFds, O_CLOEXEC | O_NONBLOCK) as number) < 0) {
 const [wakeRead, wakeWrite] = [pipeFds[0]!, pipeFds[1]!];
 port.postMessage({ kind: 'ready', wakeFd: wakeWrite });
 
-// struct pollfd { int fd; short events; short revents; } x 2
-const pfds = Buffer.alloc(16);
+// struct pollfd[2]: the device, the wake pipe.
+const pfds = Buffer.alloc(2 * POLLFD);
 const batchBytes = recordSize * 256;
 
 function loop(): void {
   for (;;) {
-    pfds.writeInt32LE(fd, 0);
-    pfds.writeInt16LE(POLLIN, 4);
-    pfds.writeInt16LE(0, 6);
-    pfds.writeInt32LE(wakeRead, 8);
-    pfds.writeInt16LE(POLLIN, 12);
-    pfds.writeInt16LE(0, 14);
+    for (const [i, f] of [fd, wakeRead].entries()) {
+      pfds.writeInt32LE(f, i * POLLFD + PFD_FD);
+      pfds.writeInt16LE(POLLIN, i * POLLFD + PFD_EVENTS);
+      pfds.writeInt16LE(0, i * POLLFD + PFD_REVENTS);
+    }
     const n = cPoll(pfds, 2, -1) as number;
     if (Atomics.load(stop, 0) !== 0 || (n < 0 && koffi.errno() !== EINTR)) break;
-    if (n <= 0 || (pfds.readInt16LE(6) & POLLIN) === 0) continue;
+    if (n <= 0 || (pfds.readInt16LE(PFD_REVENTS) & POLLIN) === 0) continue;
     for (;;) {
       const buf = Buffer.alloc(batchBytes);
       const got = cRead(fd, buf, batchBytes) as number;
