@@ -20,6 +20,19 @@
  * refused here (EMSGSIZE), and DF / IP6PO_DONTFRAG make the stack refuse
  * one that does not fit the outgoing interface; the core counts both.
  *
+ * Nesting: an underlay route that leads back into a vmnic (the vcc's
+ * address or a VTEP routed through a vmnic of a switch) would make
+ * ip_output() call vmnic_transmit(), which runs the switch, which
+ * encapsulates again, on the same thread, 50 bytes longer each time, until
+ * the MTU stops it or (first) the kernel stack overflows.  As gif(4) does
+ * (if_tunnel_check_nesting()), every packet we encapsulate carries an
+ * m_tag per encapsulation; one that would exceed net.vpc.max_nesting
+ * (default 1: no VXLAN inside our own VXLAN), or that already went through
+ * this very vcc (a loop, whatever the limit), is dropped with ELOOP and
+ * counted in net.vpc.underlay_nested (the core counts it as TX_ERR and
+ * DROP_TX too).  Decapsulation removes the tags: a frame from the underlay
+ * starts at depth 0.
+ *
  * VNI 0 (a raw L2 uplink on l2_ifname) is not implemented on FreeBSD yet:
  * receiving raw frames from an arbitrary ifnet needs a netgraph or
  * if_bridge-like hook we do not have.  VCC_SET with an l2_ifname answers
@@ -30,6 +43,7 @@
 
 #include <sys/param.h>
 #include <sys/systm.h>
+#include <sys/counter.h>
 #include <sys/kernel.h>
 #include <sys/malloc.h>
 #include <sys/mbuf.h>
@@ -75,6 +89,77 @@ vcc_of(struct vpc_vcc *vcc)
 	return (atomic_load_ptr((struct vcc_softc **)vpc_vcc_osp(vcc)));
 }
 
+/* ---- The nesting guard (see the top) ------------------------------------------ */
+
+#define	MTAG_VPC_NESTING	1450723363	/* our m_tag cookie, "VPCn" */
+#define	VPC_MAX_NESTING_LIMIT	8		/* each level costs kernel stack */
+
+static int vpc_max_nesting = 1;
+static COUNTER_U64_DEFINE_EARLY(vpc_underlay_nested);
+
+static int
+vpc_sysctl_max_nesting(SYSCTL_HANDLER_ARGS)
+{
+	int error, v;
+
+	v = atomic_load_int(&vpc_max_nesting);
+	error = sysctl_handle_int(oidp, &v, 0, req);
+	if (error != 0 || req->newptr == NULL)
+		return (error);
+	if (v < 1 || v > VPC_MAX_NESTING_LIMIT)
+		return (EINVAL);
+	atomic_store_int(&vpc_max_nesting, v);
+	return (0);
+}
+SYSCTL_PROC(_net_vpc, OID_AUTO, max_nesting,
+    CTLTYPE_INT | CTLFLAG_RW | CTLFLAG_MPSAFE, NULL, 0,
+    vpc_sysctl_max_nesting, "I",
+    "VXLAN encapsulations one packet may go through (1: no nesting)");
+SYSCTL_COUNTER_U64(_net_vpc, OID_AUTO, underlay_nested, CTLFLAG_RD,
+    &vpc_underlay_nested,
+    "Packets dropped: the underlay led back into a vmnic (nesting, loop)");
+
+/*
+ * Count the encapsulations m went through (our tags), refuse one too many
+ * or one through sc again, and tag m for this one.
+ */
+static int
+vcc_check_nesting(struct vcc_softc *sc, struct mbuf *m)
+{
+	struct m_tag *mtag = NULL;
+	int depth = 1;			/* this encapsulation */
+	bool loop = false;
+
+	while ((mtag = m_tag_locate(m, MTAG_VPC_NESTING, 0, mtag)) != NULL) {
+		if (*(struct vcc_softc **)(mtag + 1) == sc)
+			loop = true;	/* through this very vcc again */
+		depth++;
+	}
+	if (loop || depth > atomic_load_int(&vpc_max_nesting)) {
+		counter_u64_add(vpc_underlay_nested, 1);
+		os_log(VPC_LOG_WARN, "underlay packet nested %d deep%s: "
+		    "dropped (does an underlay route lead into a vmnic?)",
+		    depth, loop ? " through one vcc" : "");
+		return (ELOOP);
+	}
+	mtag = m_tag_alloc(MTAG_VPC_NESTING, 0, sizeof(sc), M_NOWAIT);
+	if (mtag == NULL)
+		return (ENOBUFS);
+	*(struct vcc_softc **)(mtag + 1) = sc;
+	m_tag_prepend(m, mtag);
+	return (0);
+}
+
+/* A decapsulated frame starts at depth 0. */
+static void
+vcc_clear_nesting(struct mbuf *m)
+{
+	struct m_tag *mtag;
+
+	while ((mtag = m_tag_locate(m, MTAG_VPC_NESTING, 0, NULL)) != NULL)
+		m_tag_delete(m, mtag);
+}
+
 /* ---- Receive (udp_input, in the network epoch) ------------------------------- */
 
 static bool
@@ -97,6 +182,7 @@ vcc_udp_input(struct mbuf *m, int off, struct inpcb *inp __unused,
 	m->m_pkthdr.csum_flags = 0;
 	m->m_flags &= ~(M_BCAST | M_MCAST);
 	m_clrprotoflags(m);
+	vcc_clear_nesting(m);
 	vpc_vcc_input(vcc, vpc_m2pkt(m));
 	return (true);
 }
@@ -365,6 +451,10 @@ os_vcc_output(struct vpc_vcc *vcc, struct vpc_pkt *p,
 	if ((uint32_t)m->m_pkthdr.len + hdrlen > mtu) {
 		m_freem(m);
 		return (EMSGSIZE);	/* never fragment */
+	}
+	if ((error = vcc_check_nesting(sc, m)) != 0) {
+		m_freem(m);
+		return (error);
 	}
 
 	/* Nothing of the inner frame's metadata applies to the outer packet. */
