@@ -8,10 +8,14 @@
  */
 #include <sys/param.h>
 #include <sys/systm.h>
+#include <sys/kernel.h>
 #include <sys/lock.h>
 #include <sys/malloc.h>
 #include <sys/mbuf.h>
+#include <sys/sx.h>
 #include <sys/sysctl.h>
+
+#include <vm/uma.h>
 
 #include "vpc_core.h"
 #include "vpc_fbsd.h"
@@ -154,3 +158,80 @@ os_pkt_flowid(const struct vpc_pkt *p)
 
 	return (M_HASHTYPE_GET(m) != M_HASHTYPE_NONE ? m->m_pkthdr.flowid : 0);
 }
+
+#ifdef INVARIANTS
+/*
+ * net.vpc.debug.mbuf_headroom (INVARIANTS kernels only): fault injection
+ * for the boot test, the kernel-side counterpart of the host's allocation
+ * fault injection.  Writing N >= 0 limits the mbuf zone to the mbufs in use
+ * now plus N (uma_zone_set_max(zone_mbuf)), so that the data path meets
+ * allocation failures (M_NOWAIT: m_dup, M_PREPEND, m_pullup, m_get3) while
+ * frames wait on hold queues; writing -1 puts the zone's own limit back,
+ * as does unloading the module.  Reads give the headroom set, or -1.
+ * The limit is global: it is for test machines, never for a node in use.
+ */
+static SYSCTL_NODE(_net_vpc, OID_AUTO, debug, CTLFLAG_RW | CTLFLAG_MPSAFE, 0,
+    "Fault injection for tests (INVARIANTS kernels only)");
+
+static struct sx vpc_mbuf_limit_lock;
+SX_SYSINIT(vpc_mbuf_limit, &vpc_mbuf_limit_lock, "vpc mbuf limit");
+static int vpc_mbuf_headroom = -1;
+static int vpc_mbuf_max_saved;
+
+static void
+vpc_mbuf_limit_restore(void)
+{
+	sx_assert(&vpc_mbuf_limit_lock, SA_XLOCKED);
+	if (vpc_mbuf_headroom >= 0) {
+		uma_zone_set_max(zone_mbuf, vpc_mbuf_max_saved);
+		vpc_mbuf_headroom = -1;
+	}
+}
+
+static int
+vpc_sysctl_mbuf_headroom(SYSCTL_HANDLER_ARGS)
+{
+	int error, v;
+
+	sx_xlock(&vpc_mbuf_limit_lock);
+	v = vpc_mbuf_headroom;
+	error = sysctl_handle_int(oidp, &v, 0, req);
+	if (error != 0 || req->newptr == NULL)
+		goto out;
+	if (v < -1 || v > 1000000) {
+		error = EINVAL;
+		goto out;
+	}
+	if (v == -1) {
+		vpc_mbuf_limit_restore();
+		goto out;
+	}
+	if (vpc_mbuf_headroom < 0)
+		vpc_mbuf_max_saved = uma_zone_get_max(zone_mbuf);
+	/*
+	 * Free mbufs cached per CPU and in buckets count against the limit
+	 * but do not go through it: give them back to the keg first, so
+	 * that N more allocations is what the headroom means.
+	 */
+	uma_zone_reclaim(zone_mbuf, UMA_RECLAIM_DRAIN_CPU);
+	uma_zone_set_max(zone_mbuf, uma_zone_get_cur(zone_mbuf) + v);
+	vpc_mbuf_headroom = v;
+out:
+	sx_xunlock(&vpc_mbuf_limit_lock);
+	return (error);
+}
+SYSCTL_PROC(_net_vpc_debug, OID_AUTO, mbuf_headroom,
+    CTLTYPE_INT | CTLFLAG_RW | CTLFLAG_MPSAFE, NULL, 0,
+    vpc_sysctl_mbuf_headroom, "I",
+    "Limit the mbuf zone to the mbufs in use plus this many (-1: off)");
+
+static void
+vpc_mbuf_limit_uninit(void *arg __unused)
+{
+	sx_xlock(&vpc_mbuf_limit_lock);
+	vpc_mbuf_limit_restore();
+	sx_xunlock(&vpc_mbuf_limit_lock);
+}
+SYSUNINIT(vpc_mbuf_limit, SI_SUB_PSEUDO, SI_ORDER_ANY,
+    vpc_mbuf_limit_uninit, NULL);
+#endif /* INVARIANTS */
