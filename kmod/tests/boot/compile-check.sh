@@ -4,7 +4,7 @@
 # needs is one the kernel defines.  Nothing of FreeBSD is built here: the
 # tree provides headers and share/mk, Debian provides bmake, clang and lld.
 #
-#   FREEBSD_SRC=/path/to/freebsd-src kmod/freebsd/compile-check.sh
+#   FREEBSD_SRC=/path/to/freebsd-src kmod/tests/boot/compile-check.sh
 #
 # Variables:
 #   FREEBSD_SRC   (required) a FreeBSD 14 source tree (sys/ and share/mk/)
@@ -25,7 +25,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-kmod=$(cd "$here/.." && pwd)
+kmod=$(cd "$here/../.." && pwd)
 
 : "${FREEBSD_SRC:?set FREEBSD_SRC to a FreeBSD 14 source tree}"
 FREEBSD_SRC=$(cd "$FREEBSD_SRC" && pwd)
@@ -94,7 +94,8 @@ fi
 
 echo "compile-check: building vpc.ko in $OUT (target $TARGET${KERNBUILDDIR:+, options of $KERNBUILDDIR})"
 # A clean build each time, so that every warning shows up in the log.
-rm -f "$OUT"/*.o "$OUT"/opt_*.h "$OUT"/vpc.ko "$OUT"/vpc.ko.full "$OUT"/export_syms
+rm -f "$OUT"/*.o "$OUT"/.depend* "$OUT"/opt_*.h "$OUT"/vpc.ko "$OUT"/vpc.ko.full \
+	"$OUT"/export_syms
 status=0
 env -u MAKEFLAGS -u MFLAGS PATH="$tools:$PATH" MAKEOBJDIR="$OUT" \
 	bmake "$@" >"$log" 2>&1 || status=$?

@@ -1,0 +1,110 @@
+/*
+ * t_unload.c: unloading is refused (EBUSY) while a handle, the device or a
+ * committed object exists, kldunload -f included (it skips only
+ * MOD_QUIESCE; MOD_UNLOAD refuses too), and succeeds once all are gone;
+ * the module loads and unloads again, with a loader tunable set.
+ */
+#include "tests.h"
+#include "report.h"
+
+static long
+kldunload_force(long fileid)
+{
+	return (sc3(SYS_kldunloadf, fileid, LINKER_UNLOAD_FORCE, 0));
+}
+
+void
+unload_rules(long fileid)
+{
+	vpc_id_t id = mkid(20), swid = mkid(21);
+	vpc_swport_t req, res;
+	vpc_vmnic_t mac;
+	long h, r;
+
+	h = vopen(&id, WORD(VPC_TYPE_NIC), VPC_FLAG_CREATE);
+	check("unload: a NIC to commit", h >= 0, h, 3);
+	expect("unload: refused (EBUSY) while a handle is open",
+	    sc3(SYS_kldunload, fileid, 0, 0), -EBUSY);
+	expect("unload: kldunload -f is refused (EBUSY) too",
+	    kldunload_force(fileid), -EBUSY);
+	memset(&mac, 0, sizeof(mac));
+	mac.mac[0] = 0x02;
+	mac.mac[5] = 0x20;
+	expect("unload: and the handle still works after it",
+	    vctl_n(h, VPC_OP_NIC_SET_MAC, &mac, sizeof(mac), 0, 0), 0);
+	expect("unload: COMMIT", commit(h), 0);
+	sc3(SYS_close, h, 0, 0);
+	check("sysctl: net.vpc.handles is 0, net.vpc.objects is 1",
+	    sysctl_u64("net.vpc.handles") == 0 &&
+	    sysctl_u64("net.vpc.objects") == 1,
+	    (long)sysctl_u64("net.vpc.objects"), 1);
+	expect("unload: refused (EBUSY) while a committed object exists",
+	    sc3(SYS_kldunload, fileid, 0, 0), -EBUSY);
+	expect("unload: kldunload -f: EBUSY while a committed object exists",
+	    kldunload_force(fileid), -EBUSY);
+	check("unload: the syscalls are still there after the refusals",
+	    slot("sys/vpc_ctl") == sys_ctl_no, slot("sys/vpc_ctl"),
+	    sys_ctl_no);
+	h = vopen(&id, WORD(VPC_TYPE_NIC), VPC_FLAG_OPEN);
+	check("unload: OPEN the committed NIC", h >= 0, h, 3);
+	memset(&mac, 0, sizeof(mac));
+	r = vctl_n(h, VPC_OP_NIC_GET_MAC, 0, 0, &mac, sizeof(mac));
+	check("unload: it kept its state through kldunload -f", r == 0 &&
+	    mac.mac[5] == 0x20, r, 0);
+	invariants("unload: the core's invariants after kldunload -f");
+	expect("unload: DESTROY it", destroy(h), 0);
+	sc3(SYS_close, h, 0, 0);
+	check("sysctl: no objects, no handles left",
+	    sysctl_u64("net.vpc.objects") == 0 &&
+	    sysctl_u64("net.vpc.handles") == 0,
+	    (long)sysctl_u64("net.vpc.objects"), 0);
+
+	/*
+	 * A switch that dies just before the unload (nothing in between):
+	 * its memory goes in a network epoch callback that defers more
+	 * frees of its own (its CAM entries and table).  The unload must
+	 * wait for those too, or they run in a module that is gone.
+	 */
+	h = vopen(&swid, WORD(VPC_TYPE_SWITCH), VPC_FLAG_CREATE);
+	check("unload: a switch to die just before it", h >= 0, h, 3);
+	if (h >= 0) {
+		memset(&req, 0, sizeof(req));
+		req.flags = VPC_FLAG_SWP_VMNIC;
+		memcpy(req.smac, mac_a, 6);
+		expect("unload: a vmnic port with a MAC (a CAM entry)",
+		    vctl_n(h, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res,
+		    sizeof(res)), 0);
+	}
+	if (h >= 0)
+		sc3(SYS_close, h, 0, 0);	/* uncommitted: it dies */
+	r = sc3(SYS_kldunload, fileid, 0, 0);
+	expect("unload: kldunload succeeds now", r, 0);
+	expect("unload: sys/vpc_open is gone", sc3(SYS_modfind,
+	    "sys/vpc_open", 0, 0), -ENOENT);
+
+	/*
+	 * Everything comes back, and goes again: nothing was left behind.
+	 * This time with a loader tunable in the kernel environment, whose
+	 * handler the kernel runs while it registers the sysctls, before
+	 * any SYSINIT of ours.  The last unload is forced: with nothing in
+	 * use, -f unloads as plain kldunload does.
+	 */
+	expect("reload: kenv net.vpc.upcall.timeout_ms=500",
+	    sc6(SYS_kenv, KENV_SET, (long)"net.vpc.upcall.timeout_ms",
+	    (long)"500", 4, 0, 0), 0);
+	fileid = sc3(SYS_kldload, "/boot/modules/vpc.ko", 0, 0);
+	check("reload: kldload again", fileid > 0, fileid, 2);
+	if (fileid <= 0)
+		return;
+	expect("reload: the tunable took (net.vpc.upcall.timeout_ms)",
+	    sysctl_int("net.vpc.upcall.timeout_ms"), 500);
+	sys_open_no = slot("sys/vpc_open");
+	sys_ctl_no = slot("sys/vpc_ctl");
+	h = vopen(&id, WORD(VPC_TYPE_NIC), VPC_FLAG_CREATE);
+	check("reload: a vmnic again (cloner, device, syscalls all back)",
+	    h >= 0, h, 3);
+	if (h >= 0)
+		sc3(SYS_close, h, 0, 0);
+	expect("reload: and kldunload -f with nothing in use unloads",
+	    kldunload_force(fileid), 0);
+}
