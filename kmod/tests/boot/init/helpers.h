@@ -67,6 +67,11 @@ long	ndp_set(long sock, const char *ifname, const uint8_t ip6[16],
 uint64_t sysctl_u64(const char *name);
 long	sysctl_int(const char *name);
 long	sysctl_set_int(const char *name, int v);
+/*
+ * Wait up to ~5 s for process pid to sleep on wmesg (kern.proc.pid's
+ * kinfo_proc carries it): 1 once it does, else 0.
+ */
+int	wait_sleeping(long pid, const char *wmesg);
 /* Is there an event containing what on /dev/devctl (non-blocking)? */
 int	devctl_has(long fd, const char *what);
 

@@ -261,6 +261,26 @@ sysctl_set_int(const char *name, int v)
 }
 
 int
+wait_sleeping(long pid, const char *wmesg)
+{
+	static uint8_t kp[4096];
+	int mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PID, (int)pid };
+	size_t len, wl = slen(wmesg) + 1, i;	/* with its NUL */
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		len = sizeof(kp);
+		if (sc6(SYS___sysctl, (long)mib, 4, (long)kp, (long)&len, 0,
+		    0) == 0)
+			for (i = 0; i + wl <= len; i++)
+				if (memcmp(kp + i, wmesg, wl) == 0)
+					return (1);
+		msleep(50);
+	}
+	return (0);
+}
+
+int
 devctl_has(long fd, const char *what)
 {
 	static char ev[4096];

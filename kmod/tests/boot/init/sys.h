@@ -44,6 +44,7 @@
 #define	SYS_readv		120
 #define	SYS_writev		121
 #define	SYS_sendto		133
+#define	SYS___sysctl		202
 #define	SYS_poll		209
 #define	SYS_nanosleep		240
 #define	SYS_modstat		301
@@ -108,6 +109,9 @@
 #define	LINKER_UNLOAD_FORCE 1
 #define	JAIL_CREATE	0x01
 #define	JAIL_SYS_NEW	1
+#define	CTL_KERN	1
+#define	KERN_PROC	14
+#define	KERN_PROC_PID	1
 
 #define	AF_INET		2
 #define	AF_ROUTE	17

@@ -136,7 +136,8 @@ up_blocking(struct dp *d)
 		sc3(SYS_exit, r == (long)sizeof(rec[0]) &&
 		    memcmp(rec[0].dstmac, mac_v, 6) == 0 ? 0 : 1, 0, 0);
 	}
-	msleep(300);
+	check("upcall: the child sleeps in read(2) (wchan vpcup)",
+	    pid > 0 && wait_sleeping(pid, "vpcup"), pid, 1);
 	tap_send(&d->ta, mac_v, mac_a, 6);
 	r = pid > 0 ? sc6(SYS_wait4, pid, (long)&status, 0, 0, 0, 0) : pid;
 	check("upcall: a blocking read(2) sleeps until a miss wakes it",
@@ -219,9 +220,10 @@ up_eintr(struct dp *d)
 		eintr_child(d->up, fds[1]);
 	check("eintr: a reader child", pid > 0, pid, 1);
 	if (pid > 0) {
-		/* 1: it is about to sleep in read(2); a signal interrupts it. */
+		/* 1: it sleeps in read(2); a signal interrupts it. */
 		wait_step(fds[0]);
-		msleep(300);
+		check("eintr: the reader sleeps in read(2) (wchan vpcup)",
+		    wait_sleeping(pid, "vpcup"), 0, 1);
 		expect("eintr: SIGUSR1 to the reader sleeping in read(2)",
 		    sc3(SYS_kill, pid, SIGUSR1, 0), 0);
 		/* 2: it reads again; the miss raised now is not lost. */
@@ -230,7 +232,8 @@ up_eintr(struct dp *d)
 		tap_send(&d->ta, mac_s1, mac_a, 7);
 		/* 3: with SA_RESTART the read survives the signal. */
 		wait_step(fds[0]);
-		msleep(300);
+		check("eintr: asleep in read(2) again, SA_RESTART this time",
+		    wait_sleeping(pid, "vpcup"), 0, 1);
 		sc3(SYS_kill, pid, SIGUSR1, 0);
 		msleep(300);
 		tap_send(&d->ta, mac_s2, mac_a, 8);
