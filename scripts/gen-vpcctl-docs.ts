@@ -12,7 +12,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Every command, with what --json prints. */
 export const COMMANDS: Array<[string, string]> = [
-  ['status', '`{kernel, reachable, objects, vmnic?, switch?, port?, vcc?, handles, coreBytes, agentAttached, upcallsPending, framesHeld}`'],
+  ['status', '`{kernel, reachable, objects, vmnic?, switch?, port?, vcc?, handles, coreBytes, agentAttached, upcallsPending, framesHeld, connRefused}`'],
   ['vmnic create', '`{id}`'],
   ['vmnic get', '`{id, mac?, ifname?, committed, plugged, port?, handles, generation}`'],
   ['vmnic set-mac', '`{ok, id, mac}`'],

@@ -371,7 +371,9 @@ typedef struct {
 	uint64_t by_type[8];            /* indexed by VPC_TYPE_* */
 	uint64_t mem_bytes;             /* bytes the core has allocated now */
 	uint64_t mem_allocs;            /* allocations outstanding now */
-	uint64_t reserved[4];
+	uint64_t conn_refused;          /* host kernel: connections refused at
+	                                   its descriptor limit; FreeBSD: 0 */
+	uint64_t reserved[3];
 } vpc_sys_stats_t;
 
 /* NIC_SET_IFNAME key, NIC_GET_IFNAME value. */

@@ -49,7 +49,7 @@ structs(void)
 	    F(vpc_obj_info_t, serial) E();
 	S(vpc_sys_stats_t) F(vpc_sys_stats_t, objects) F(vpc_sys_stats_t, handles)
 	    F(vpc_sys_stats_t, by_type) F(vpc_sys_stats_t, mem_bytes)
-	    F(vpc_sys_stats_t, mem_allocs) E();
+	    F(vpc_sys_stats_t, mem_allocs) F(vpc_sys_stats_t, conn_refused) E();
 	S(vpc_nic_ifname_t) F(vpc_nic_ifname_t, txn) F(vpc_nic_ifname_t, name) E();
 	S(vpc_sw_subnet_t) F(vpc_sw_subnet_t, txn) F(vpc_sw_subnet_t, af)
 	    F(vpc_sw_subnet_t, prefixlen) F(vpc_sw_subnet_t, addr) E();

@@ -26,7 +26,7 @@ export function errnoNumber(name: string): number {
  * the ABI's own: FreeBSD's, on every platform.
  */
 const ABI_ERRNOS: Record<number, string> = {
-  1: 'EPERM', 2: 'ENOENT', 7: 'E2BIG', 9: 'EBADF', 12: 'ENOMEM', 16: 'EBUSY', 17: 'EEXIST',
+  1: 'EPERM', 2: 'ENOENT', 7: 'E2BIG', 9: 'EBADF', 12: 'ENOMEM', 13: 'EACCES', 16: 'EBUSY', 17: 'EEXIST',
   22: 'EINVAL', 24: 'EMFILE', 28: 'ENOSPC', 34: 'ERANGE', 35: 'EAGAIN', 45: 'EOPNOTSUPP',
   47: 'EAFNOSUPPORT', 48: 'EADDRINUSE', 49: 'EADDRNOTAVAIL', 55: 'ENOBUFS', 60: 'ETIMEDOUT', 70: 'ESTALE', 82: 'EIDRM',
 };

@@ -41,7 +41,7 @@ const types = {
   }),
   vpc_sys_stats_t: koffi.struct('vpc_sys_stats_t', {
     objects: 'uint64_t', handles: 'uint64_t', by_type: koffi.array('uint64_t', 8, 'Array'),
-    mem_bytes: 'uint64_t', mem_allocs: 'uint64_t', reserved: koffi.array('uint64_t', 4, 'Array'),
+    mem_bytes: 'uint64_t', mem_allocs: 'uint64_t', conn_refused: 'uint64_t', reserved: koffi.array('uint64_t', 3, 'Array'),
   }),
   vpc_nic_ifname_t: koffi.struct('vpc_nic_ifname_t', { txn: 'int32_t', _pad0: bytes(4), name: bytes(16) }),
   vpc_sw_subnet_t: koffi.struct('vpc_sw_subnet_t', {
@@ -104,7 +104,7 @@ export interface StructValues {
     id: number[]; parent_id: number[]; type: number; generation: number; flags: number;
     handles: number; serial: number;
   };
-  vpc_sys_stats_t: { objects: number; handles: number; by_type: number[]; mem_bytes: number; mem_allocs: number };
+  vpc_sys_stats_t: { objects: number; handles: number; by_type: number[]; mem_bytes: number; mem_allocs: number; conn_refused: number };
   vpc_nic_ifname_t: { txn: number; name: number[] };
   vpc_sw_subnet_t: { txn: number; af: number; prefixlen: number; addr: number[] };
   vpc_sw_stats_t: { c: number[] };

@@ -10,6 +10,7 @@ import { decode, sizeOf } from './structs.ts';
 import { hostSocketPath } from './host.ts';
 import { RecordBatcher, UpcallChannelError, type UpcallChannel } from './upcall-channel.ts';
 import { VPC_UPCALL_MAGIC } from './abi.generated.ts';
+import { abiErrnoName } from './errno.ts';
 
 /** $VPC_UPCALL_SOCKET, else upcall.sock beside the daemon's socket. */
 export function hostUpcallPath(): string {
@@ -57,8 +58,9 @@ export function openHostUpcalls(path = hostUpcallPath()): Promise<UpcallChannel>
       }
       if (h.error !== 0) {
         sock.destroy();
-        const code = h.error === EBUSY_FREEBSD ? 'EBUSY' : `E#${h.error}`;
-        reject(new UpcallChannelError(code, `upcall socket ${path}: ${code === 'EBUSY' ? 'another reader is attached' : 'refused'}`));
+        const code = h.error === EBUSY_FREEBSD ? 'EBUSY' : abiErrnoName(h.error);
+        const why = code === 'EBUSY' ? 'another reader is attached' : code === 'EMFILE' ? 'vpc-hostd is out of descriptors' : 'refused';
+        reject(new UpcallChannelError(code, `upcall socket ${path}: ${why}`));
         return;
       }
       resolve(channel);

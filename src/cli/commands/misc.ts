@@ -33,6 +33,7 @@ export const statusHandler = run(() => {
   showOne({
     kernel: where, reachable: true, objects: s.objects, ...Object.fromEntries(Object.entries(s.byType).filter(([, n]) => n)),
     handles: s.handles, coreBytes: s.memBytes, agentAttached: u.readers > 0, upcallsPending: u.pending, framesHeld: u.held,
+    connRefused: s.connRefused,
   });
 });
 
