@@ -72,6 +72,33 @@ describe('vpc-agent with the mapping file', () => {
     await until(async () => (await entry()).vtep === '198.51.100.3', 'an answer from the kept mappings');
   });
 
+  test("the kernel's counters on /metrics, read at scrape time", async () => {
+    const { switch: sw, vcc } = ov.ids.cn1!;
+    sendFar();
+    const k = (await ov.node.cn1!.call('stats')) as { switch: Record<string, number>; upcalls: Record<string, number>; system: { byType: Record<string, number> } };
+    const m = (name: string, labels?: Record<string, string>) => agent.metric(name, labels);
+    assert.equal(await m('vpc_kernel_up'), 1);
+    // Counters only the test's frames move (the VM's own multicast moves rxFrames and flooded too).
+    for (const [name, key] of [['misses', 'misses'], ['tx_remote', 'txRemote'], ['upcalls', 'upcalls'],
+      ['hold_drops', 'holdDrops'], ['drop_spoof', 'dropSpoof'], ['timeouts', 'timeouts']] as const) {
+      assert.equal(await m(`vpc_switch_${name}_total`, { switch: sw, vni: String(VNI) }), k.switch[key], name);
+    }
+    assert.ok(await m('vpc_switch_rx_frames_total', { switch: sw }) >= k.switch.rxFrames!);
+    assert.ok(k.switch.misses! >= 1 && k.switch.txRemote! >= 1);
+    assert.equal(await m('vpc_vcc_tx_total', { vcc }), k.switch.txRemote, 'what the switch sent, the vcc sent');
+    assert.equal(await m('vpc_vcc_rx_sock_drops_total', { vcc }), 0);
+    assert.equal(await m('vpc_upcall_readers'), 1, 'the agent itself');
+    assert.equal(await m('vpc_upcall_pending'), k.upcalls.pending);
+    assert.equal(await m('vpc_kernel_objects', { type: 'switch' }), k.system.byType.switch);
+    // At scrape time: a frame more is seen at the next scrape, nobody asked the agent.
+    await ov.node.cn1!.call('camFlush');
+    sendFar();
+    await until(async () => (await m('vpc_switch_misses_total', { switch: sw })) === k.switch.misses! + 1, 'the next miss on /metrics');
+    const text = await (await fetch(`http://${agent.metricsAddr}/metrics`)).text();
+    assert.match(text, /^# TYPE vpc_switch_drop_runt_total counter$/m);
+    assert.match(text, /^# HELP vpc_vcc_rx_sock_drops_total Datagrams the OS dropped/m);
+  });
+
   test('SIGHUP reloads the file', async () => {
     writeMappings('198.51.100.5');
     agent.proc.kill('SIGHUP');

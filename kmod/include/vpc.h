@@ -494,7 +494,9 @@ typedef struct {
 #define VPC_VCCSTAT_L2_RX       5       /* raw frames in (VNI 0) */
 #define VPC_VCCSTAT_L2_TX       6       /* raw frames out (VNI 0) */
 #define VPC_VCCSTAT_L2_NO_SW    7       /* raw frames for no VNI 0 switch */
-#define VPC_VCCSTAT_COUNT       8
+#define VPC_VCCSTAT_RX_SOCK_DROPS 8     /* dropped by the OS before we saw
+                                           them: socket buffer full */
+#define VPC_VCCSTAT_COUNT       9
 typedef struct {
 	uint64_t c[16];
 } vpc_vcc_stats_t;

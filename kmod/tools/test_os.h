@@ -31,6 +31,7 @@ extern unsigned test_events;
 extern char test_last_event[160];
 extern int      test_output_error;  /* nonzero: outputs fail with it */
 extern bool     test_record;        /* false: outputs only free (benchmarks) */
+extern uint64_t test_vcc_rx_drops;  /* what os_vcc_rx_drops says */
 void test_sent_reset(void);
 
 #endif

@@ -8,6 +8,7 @@ import type { AgentConfig } from './config.ts';
 import { EtcdResolver } from './etcd-resolver.ts';
 import { FileResolver } from './file-resolver.ts';
 import { Installer } from './installer.ts';
+import { KernelMetrics } from './kernel-metrics.ts';
 import { Metrics } from './metrics.ts';
 import type { Resolver } from './resolver.ts';
 
@@ -28,6 +29,7 @@ export class Agent {
     this.resolver = config.resolver === 'etcd'
       ? new EtcdResolver({ endpoints: config.etcdEndpoints, prefix: config.etcdPrefix }, this.log)
       : new FileResolver(config.mappings, this.log);
+    new KernelMetrics(this.metrics.registry, this.log);
     this.installer = new Installer(this.resolver, this.log, this.metrics,
       { ttlMs: config.ttlMs, negativeTtlMs: config.negativeTtlMs, concurrency: config.concurrency });
     this.resolver.on('degraded', (e) => {

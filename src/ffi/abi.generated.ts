@@ -170,4 +170,5 @@ export const VPC_VCCSTAT_TX_ERR = 4;
 export const VPC_VCCSTAT_L2_RX = 5;
 export const VPC_VCCSTAT_L2_TX = 6;
 export const VPC_VCCSTAT_L2_NO_SW = 7;
-export const VPC_VCCSTAT_COUNT = 8;
+export const VPC_VCCSTAT_RX_SOCK_DROPS = 8;
+export const VPC_VCCSTAT_COUNT = 9;

@@ -63,7 +63,7 @@ export async function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): P
       const text = await (await fetch(`http://${metricsAddr}/metrics`)).text();
       let sum = 0;
       for (const line of text.split('\n')) {
-        const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+        const m = /^([a-z_0-9:]+)(\{[^}]*\})? (\S+)$/.exec(line);
         if (!m || m[1] !== name) continue;
         if (labels && !Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) continue;
         sum += Number(m[3]);
