@@ -103,6 +103,7 @@ typedef struct {
 #define VPC_CAM_NEG_TTL_MS   1000         /* negative answers without a TTL */
 #define VPC_UPCALL_BATCH_MAX 256          /* answers per SYS_UPCALL_ANSWER */
 #define VPC_UPCALL_TIMEOUT_MS 3000        /* an unanswered miss is dropped */
+#define VPC_UPCALL_ORPHAN_MS 30000        /* ... while no reader is attached */
 #define VPC_HOLD_PER_MISS    64           /* frames held for one pending miss */
 #define VPC_HOLD_MAX         8192         /* frames held for all misses */
 #define VPC_PENDING_MAX      4096         /* pending misses, all switches */

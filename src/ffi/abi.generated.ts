@@ -128,6 +128,7 @@ export const VPC_UPCALL_FOUND = 0;
 export const VPC_UPCALL_NOT_FOUND = 1;
 export const VPC_UPCALL_BATCH_MAX = 256;
 export const VPC_UPCALL_TIMEOUT_MS = 3000;
+export const VPC_UPCALL_ORPHAN_MS = 30000;
 export const VPC_AGENT_EV_DEGRADED = 1;
 export const VPC_AGENT_EV_RECOVERED = 2;
 export const VPC_AGENT_DETAIL_MAX = 120;
