@@ -1,5 +1,6 @@
 /**
- * A vpc-hostd of the test's own, on a private socket.  Starting one points
+ * A vpc-hostd of the test's own, on a private socket, in a network
+ * namespace of its own (the test's, or an anonymous one).  Starting one points
  * this process's libvpc at it (VPC_HOSTD_SOCKET); stop() sends SIGTERM and
  * returns what the daemon printed, and fails the test if it exited badly or
  * if a sanitizer reported anything.
@@ -44,7 +45,14 @@ export async function startHostd(opts: HostdOptions = {}): Promise<Hostd> {
   const dir = mkdtempSync(join(tmpdir(), 'vpc-hostd-'));
   const socket = opts.socket ?? join(dir, 'hostd.sock');
   const args = ['--socket', socket, '--log-level', 'info', ...(opts.args ?? [])];
-  const cmd = [...(opts.netns ? ['ip', 'netns', 'exec', opts.netns] : []), ...(opts.prefix ?? []), hostdBin, ...args];
+  // Without a namespace of the test's, the daemon gets an anonymous network
+  // namespace of its own (gone when it exits, however it ends): its TAP
+  // devices (vpc0, vpc1, ...) and sockets never meet those of another test
+  // run on the same machine.
+  const netns = opts.netns
+    ? ['ip', 'netns', 'exec', opts.netns]
+    : ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
+  const cmd = [...netns, ...(opts.prefix ?? []), hostdBin, ...args];
   const proc = killOnExit(spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env } }));
   let err = '';
   proc.stderr!.setEncoding('utf8');
