@@ -4,11 +4,13 @@
  */
 import { benchCtl } from './ctl.ts';
 import { benchForward } from './forward.ts';
+import { benchMappings } from './mappings.ts';
 import { benchUpcall } from './upcall.ts';
 
 const all: Record<string, () => Promise<unknown>> = {
   ctl: benchCtl,
   forward: benchForward,
+  mappings: benchMappings,
   upcall: benchUpcall,
 };
 

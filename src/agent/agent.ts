@@ -86,8 +86,12 @@ export class Agent {
         if (!(e instanceof VpcUnavailableError)) throw e;
       }
       if (this.#stopping) break;
+      // vpc-hostd restarted, or the module was reloaded: what we held of
+      // the old kernel (switch handles) is gone with it.
       this.log.warn('the kernel closed the upcall channel; reattaching');
+      this.installer.forgetSwitches();
       this.#stream = await this.#attach();
+      this.log.info('attached as the upcall reader again');
     }
   }
 
