@@ -55,7 +55,7 @@ describe('vpc-agent with the mapping file', () => {
 
   test('a changed file is reloaded and the installed entry follows', async () => {
     writeMappings('198.51.100.3');
-    await until(async () => (await entry()).vtep === '198.51.100.3', 'the entry to follow the file', 5000);
+    await until(async () => (await entry()).vtep === '198.51.100.3', 'the entry to follow the file');
   });
 
   test('a broken file: a clear error with its line, and the previous mappings kept', async () => {

@@ -131,7 +131,7 @@ describe('vpc-agent with etcd, three compute nodes', () => {
     await agents.cn1!.waitLog((l) => l.event === 'degraded', 'the degraded log line');
     // The kernel's lifecycle event (devctl on FreeBSD; vpc-hostd logs it).
     await until(async () => /event system=VPC subsystem=agent type=DEGRADED detail=etcd:http:\/\/127\.0\.0\.1:\d+/.test(ov.hostd.cn1!.stderr()),
-      'the DEGRADED lifecycle event', 5000);
+      'the DEGRADED lifecycle event');
     assert.ok(ov.ping('vm1', vm2.ip, { count: 3, interval: 0.2 }), 'traffic on installed entries flows');
     // A new miss is answered from the agent's copy of the directory.
     await ov.node.cn1!.call('camFlush');
@@ -141,7 +141,7 @@ describe('vpc-agent with etcd, three compute nodes', () => {
     await until(async () => (await agents.cn1!.metric('vpc_agent_degraded')) === 0, 'cn1 recovered', 20_000);
     await agents.cn1!.waitLog((l) => l.event === 'recovered', 'the recovered log line');
     await until(async () => /event system=VPC subsystem=agent type=RECOVERED detail=etcd:/.test(ov.hostd.cn1!.stderr()),
-      'the RECOVERED lifecycle event', 5000);
+      'the RECOVERED lifecycle event');
     // And it follows changes again.
     await dir.set({ vni: VNI, mac: vm2.mac, vtep: ov.vtep('cn3'), port: 4789 });
     assert.ok(ov.ping('vm1', vm2.ip));

@@ -35,7 +35,7 @@ export async function startAgent(args: string[], env: NodeJS.ProcessEnv = {}): P
     }
   });
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
-  const waitLog = async (pred: (l: Record<string, unknown>) => boolean, what: string, ms = 15_000) => {
+  const waitLog = async (pred: (l: Record<string, unknown>) => boolean, what: string, ms = 60_000) => {
     const end = Date.now() + ms;
     for (;;) {
       const hit = logs.find(pred);

@@ -156,7 +156,8 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+/** Wait for cond; the deadline only stops a test that would hang (generous: machines get loaded). */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -221,7 +221,7 @@ main(int argc, char **argv)
 		path = vpc_wire_default_path(defpath, sizeof(defpath));
 	/*
 	 * Test-only knobs: every Nth TAP write or UDP send fails; a smaller bound
-	 * on TAPs still being removed.
+	 * on TAPs still being removed; a file whose existence holds them there.
 	 */
 	if (getenv("VPC_HOSTD_FAIL_TAP_WRITE_EVERY") != NULL)
 		host_fail_tap_write_every = strtoull(getenv("VPC_HOSTD_FAIL_TAP_WRITE_EVERY"), NULL, 10);
@@ -231,6 +231,7 @@ main(int argc, char **argv)
 		if (b >= 1 && b < host_tap_backlog_max)
 			host_tap_backlog_max = (unsigned)b;
 	}
+	host_tap_reap_hold = getenv("VPC_HOSTD_TAP_REAP_HOLD");
 	if (getenv("VPC_HOSTD_FAIL_UDP_SEND_EVERY") != NULL)
 		host_fail_udp_send_every = strtoull(getenv("VPC_HOSTD_FAIL_UDP_SEND_EVERY"), NULL, 10);
 	if (uppath == NULL)
