@@ -294,8 +294,12 @@ export class Installer {
         if (c.mapping) {
           sets.push({ dst: c.mac, vtep: c.mapping.vtep, ...(c.mapping.port ? { port: c.mapping.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(c.revision) });
         } else {
-          sw.camDel(c.mac);
-          this.metrics.pushed.inc({ action: 'drop' });
+          try {
+            sw.camDel(c.mac);
+            this.metrics.pushed.inc({ action: 'drop' });
+          } catch (e) {
+            if (!(e instanceof VpcNotFoundError)) throw e;    // expired meanwhile: gone anyway
+          }
         }
         if (few) this.log.info({ vni: c.vni, mac: c.mac, to: c.mapping?.vtep ?? null, sw: sw.id }, c.mapping ? 'mapping moved: entry updated' : 'mapping removed: entry dropped');
       }
