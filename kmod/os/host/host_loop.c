@@ -283,14 +283,15 @@ hloop_accept(struct hsrc *l, void (*refuse)(int fd))
 	close(reserve_fd);
 	reserve_fd = -1;
 	fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	e = fd < 0 ? errno : 0;
 	if (fd >= 0) {
 		refuse(fd);
 		close(fd);
 		host_conn_refused++;
 	}
 	reserve_take();
-	if (fd < 0 && errno != EAGAIN)
-		pause_listener(l);
+	if (fd < 0 && e != EAGAIN && e != EWOULDBLOCK)
+		pause_listener(l);      /* someone else took the reserve's place */
 	return (-1);
 }
 
