@@ -106,6 +106,7 @@ typedef struct {
 #define VPC_E2BIG         7
 #define VPC_EBADF         9
 #define VPC_ENOMEM       12
+#define VPC_EACCES       13
 #define VPC_EBUSY        16
 #define VPC_EEXIST       17
 #define VPC_EINVAL       22
@@ -150,6 +151,7 @@ typedef struct {
 #define VPC_CAM_NEG_TTL_MS   1000         /* negative answers without a TTL */
 #define VPC_UPCALL_BATCH_MAX 256          /* answers per SYS_UPCALL_ANSWER */
 #define VPC_UPCALL_TIMEOUT_MS 3000        /* an unanswered miss is dropped */
+#define VPC_UPCALL_ORPHAN_MS 30000        /* ... while no reader is attached */
 #define VPC_HOLD_PER_MISS    64           /* frames held for one pending miss */
 #define VPC_HOLD_MAX         8192         /* frames held for all misses */
 #define VPC_PENDING_MAX      4096         /* pending misses, all switches */
@@ -431,7 +433,9 @@ typedef struct {
 	uint64_t by_type[8];            /* indexed by VPC_TYPE_* */
 	uint64_t mem_bytes;             /* bytes the core has allocated now */
 	uint64_t mem_allocs;            /* allocations outstanding now */
-	uint64_t reserved[4];
+	uint64_t conn_refused;          /* host kernel: connections refused at
+	                                   its descriptor limit; FreeBSD: 0 */
+	uint64_t reserved[3];
 } vpc_sys_stats_t;
 
 /* NIC_SET_IFNAME key, NIC_GET_IFNAME value. */
@@ -590,7 +594,9 @@ typedef struct {
 #define VPC_VCCSTAT_L2_RX       5       /* raw frames in (VNI 0) */
 #define VPC_VCCSTAT_L2_TX       6       /* raw frames out (VNI 0) */
 #define VPC_VCCSTAT_L2_NO_SW    7       /* raw frames for no VNI 0 switch */
-#define VPC_VCCSTAT_COUNT       8
+#define VPC_VCCSTAT_RX_SOCK_DROPS 8     /* dropped by the OS before we saw
+                                           them: socket buffer full */
+#define VPC_VCCSTAT_COUNT       9
 typedef struct {
 	uint64_t c[16];
 } vpc_vcc_stats_t;

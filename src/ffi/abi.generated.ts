@@ -75,6 +75,7 @@ export const VPC_ENXIO = 6;
 export const VPC_E2BIG = 7;
 export const VPC_EBADF = 9;
 export const VPC_ENOMEM = 12;
+export const VPC_EACCES = 13;
 export const VPC_EBUSY = 16;
 export const VPC_EEXIST = 17;
 export const VPC_EINVAL = 22;
@@ -126,6 +127,8 @@ export const VPC_CAM_NEG_TTL_MS = 1000;
 export const VPC_UPCALL_BATCH_MAX = 256;
 /** an unanswered miss is dropped */
 export const VPC_UPCALL_TIMEOUT_MS = 3000;
+/** ... while no reader is attached */
+export const VPC_UPCALL_ORPHAN_MS = 30000;
 /** frames held for one pending miss */
 export const VPC_HOLD_PER_MISS = 64;
 /** frames held for all misses */
@@ -268,6 +271,7 @@ export const VPC_SWSTAT_ICMP_TOO_BIG = 28;
 export const VPC_SWSTAT_ICMP_RATELIMITED = 29;
 /** larger than the destination vmnic's MTU */
 export const VPC_SWSTAT_DROP_OVER_MTU = 30;
+/** from the underlay with a local vmnic's, a multicast or a zero source MAC */
 export const VPC_SWSTAT_DROP_UNDERLAY_SPOOF = 31;
 export const VPC_SWSTAT_COUNT = 32;
 /** a local port (out only) */
@@ -299,7 +303,9 @@ export const VPC_VCCSTAT_L2_RX = 5;
 export const VPC_VCCSTAT_L2_TX = 6;
 /** raw frames for no VNI 0 switch */
 export const VPC_VCCSTAT_L2_NO_SW = 7;
-export const VPC_VCCSTAT_COUNT = 8;
+/** dropped by the OS before we saw them: socket buffer full */
+export const VPC_VCCSTAT_RX_SOCK_DROPS = 8;
+export const VPC_VCCSTAT_COUNT = 9;
 /** "VPCU" */
 export const VPC_UPCALL_MAGIC = 1430474838;
 export const VPC_UPCALL_L2MISS = 1;
@@ -317,6 +323,7 @@ export const ABI_ERRNOS = {
   E2BIG: 7,
   EBADF: 9,
   ENOMEM: 12,
+  EACCES: 13,
   EBUSY: 16,
   EEXIST: 17,
   EINVAL: 22,
@@ -417,6 +424,7 @@ export interface SwitchStats {
   icmpRatelimited: number;
   /** larger than the destination vmnic's MTU */
   dropOverMtu: number;
+  /** from the underlay with a local vmnic's, a multicast or a zero source MAC */
   dropUnderlaySpoof: number;
 }
 /** The counters of SwitchStats in slot order. */
@@ -454,6 +462,41 @@ export const SWITCH_STATS: readonly (keyof SwitchStats)[] = [
   'dropOverMtu',
   'dropUnderlaySpoof',
 ];
+/** What each counter of SwitchStats means: the comment of its #define in vpc.h. */
+export const SWITCH_STATS_HELP: Readonly<Record<keyof SwitchStats, string>> = {
+  rxFrames: "frames in from local ports",
+  txLocal: "frames delivered to local ports",
+  txRemote: "frames encapsulated to the underlay",
+  rxRemote: "frames decapsulated from the underlay",
+  flooded: "broadcast/multicast frames flooded",
+  dropRunt: "shorter than an Ethernet header",
+  dropTagged: "802.1Q-tagged frame from a VM",
+  dropSpoof: "source MAC not the vmnic's",
+  dropNoRouter: "off-subnet with no router plugged",
+  dropNoUplink: "remote with no uplink/vcc",
+  dropNegative: "matched a negative entry",
+  dropUnknown: "from the underlay to no local MAC",
+  dropTx: "the OS refused to send",
+  misses: "frames that missed the CAM",
+  upcalls: "upcall requests raised",
+  dups: "misses folded into a pending request",
+  held: "frames put on a hold queue",
+  holdDrops: "misses dropped: hold queue full",
+  lost: "misses dropped: no room for a request",
+  answers: "answers applied (found or not)",
+  negative: "of which \"not found\"",
+  timeouts: "requests that expired unanswered",
+  stale: "answers refused: stale generation",
+  released: "held frames an answer released",
+  heldDropped: "held frames dropped: negative, timeout, gone",
+  dropHairpin: "destination is the ingress port",
+  dropRemiss: "released, but the entry was gone again",
+  dropTooBig: "from a VM, too big for the underlay",
+  icmpTooBig: "of which answered: ICMP frag needed / ICMPv6 too big",
+  icmpRatelimited: "of which not answered: the rate limit",
+  dropOverMtu: "larger than the destination vmnic's MTU",
+  dropUnderlaySpoof: "from the underlay with a local vmnic's, a multicast or a zero source MAC",
+};
 
 /** The counters VPC_VCCSTAT_* number, by name. */
 export interface VccStats {
@@ -473,6 +516,8 @@ export interface VccStats {
   l2Tx: number;
   /** raw frames for no VNI 0 switch */
   l2NoSw: number;
+  /** dropped by the OS before we saw them: socket buffer full */
+  rxSockDrops: number;
 }
 /** The counters of VccStats in slot order. */
 export const VCC_STATS: readonly (keyof VccStats)[] = [
@@ -484,4 +529,17 @@ export const VCC_STATS: readonly (keyof VccStats)[] = [
   'l2Rx',
   'l2Tx',
   'l2NoSw',
+  'rxSockDrops',
 ];
+/** What each counter of VccStats means: the comment of its #define in vpc.h. */
+export const VCC_STATS_HELP: Readonly<Record<keyof VccStats, string>> = {
+  rx: "VXLAN packets received",
+  tx: "VXLAN packets sent",
+  rxBad: "short, no I flag, inner runt",
+  rxNoVni: "no switch with that VNI here",
+  txErr: "the OS refused (oversize, no route)",
+  l2Rx: "raw frames in (VNI 0)",
+  l2Tx: "raw frames out (VNI 0)",
+  l2NoSw: "raw frames for no VNI 0 switch",
+  rxSockDrops: "dropped by the OS before we saw them: socket buffer full",
+};

@@ -64,7 +64,8 @@ const vpc_sys_stats_t = koffi.struct('vpc_sys_stats_t', {
   by_type: koffi.array('uint64_t', 8, 'Array'),
   mem_bytes: 'uint64_t',
   mem_allocs: 'uint64_t',
-  reserved: koffi.array('uint64_t', 4, 'Array'),
+  conn_refused: 'uint64_t',
+  reserved: koffi.array('uint64_t', 3, 'Array'),
 });
 const vpc_nic_ifname_t = koffi.struct('vpc_nic_ifname_t', {
   txn: 'int32_t',
@@ -252,7 +253,7 @@ export interface StructValues {
   vpc_sw_vni_t: { txn: number; vni: number };
   vpc_list_req_t: { obj_type: number; marker: number };
   vpc_obj_info_t: { id: number[]; parent_id: number[]; type: number; generation: number; flags: number; handles: number; serial: number };
-  vpc_sys_stats_t: { objects: number; handles: number; by_type: number[]; mem_bytes: number; mem_allocs: number; reserved: number[] };
+  vpc_sys_stats_t: { objects: number; handles: number; by_type: number[]; mem_bytes: number; mem_allocs: number; conn_refused: number; reserved: number[] };
   vpc_nic_ifname_t: { txn: number; name: number[] };
   vpc_nic_mtu_t: { txn: number; mtu: number; flags: number; fit: number };
   vpc_sw_subnet_t: { txn: number; af: number; prefixlen: number; addr: number[] };
