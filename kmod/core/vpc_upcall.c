@@ -270,6 +270,25 @@ fill_record(struct vpc_pend *pe, struct vpc_switch *sw, struct vpc_port *in,
 	r->time_ns = pe->created_ns;
 }
 
+/*
+ * May the VM behind this port raise another upcall?  Each vmnic has a token
+ * bucket at its switch's policy rate (ARP/ND and L2 misses together), so one
+ * VM cannot flood the agent.  Frames folded into a pending request cost
+ * nothing; only new requests take a token.
+ */
+static bool
+upcall_allowed(struct vpc_switch *sw, struct vpc_port *in)
+{
+	const struct vpc_policy *pol = &vpc_load(sw->cfg)->policy;
+	struct vpc_obj *peer;
+
+	if (in == NULL || in->kind != VPC_PORT_VMNIC ||
+	    (peer = vpc_load(in->peer)) == NULL || peer->type != VPC_TYPE_NIC)
+		return (true);
+	return (vpc_ratelim_take_at(&obj2nic(peer)->upcall_rl, pol->upcall_rate,
+	    pol->upcall_burst, os_now_ns()));
+}
+
 void
 vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
     const struct vpc_frame *f)
@@ -295,7 +314,11 @@ vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	 * hold() below.  "Lost" is a miss with no room for a request at all.
 	 */
 	pe = NULL;
-	if (q->npending < VPC_PENDING_MAX)
+	if (!upcall_allowed(sw, in)) {
+		/* Lost as any miss with no request is (the identity misses =
+		 * held + holdDrops + lost holds); this says why. */
+		sw_count(sw, VPC_SWSTAT_UPCALL_RATELIMITED);
+	} else if (q->npending < VPC_PENDING_MAX)
 		pe = vpc_alloc(sizeof(*pe), VPC_M_NOWAIT);
 	if (pe == NULL) {
 		os_mtx_unlock(q->mtx);

@@ -31,7 +31,7 @@ export const OPS: readonly OpInfo[] = [
   { op: 22, name: 'VPC_OP_SW_LIST_PORTS', types: 4, key: 'vpc_list_req_t', keysz: 16, value: 'vpc_swport_t', valsz: 88, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
   { op: 23, name: 'VPC_OP_SW_SET_SUBNET', types: 4, key: 'vpc_sw_subnet_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 24, name: 'VPC_OP_SW_GET_SUBNET', types: 4, key: 'vpc_sw_subnet_t', keysz: 24, value: 'vpc_sw_subnet_t', valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
-  { op: 25, name: 'VPC_OP_SW_GET_STATS', types: 4, key: null, keysz: 0, value: 'vpc_sw_stats_t', valsz: 256, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 25, name: 'VPC_OP_SW_GET_STATS', types: 4, key: null, keysz: 0, value: 'vpc_sw_stats_t', valsz: 1024, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 32, name: 'VPC_OP_SW_CAM_SET', types: 4, key: 'vpc_sw_cam_t', keysz: 88, value: 'vpc_cam_set_result_t', valsz: 8, keyArray: true, valArray: false, mutating: false, privileged: true, handleOff: -1 },
   { op: 33, name: 'VPC_OP_SW_CAM_GET', types: 4, key: 'vpc_cam_key_t', keysz: 16, value: 'vpc_sw_cam_t', valsz: 88, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 34, name: 'VPC_OP_SW_CAM_DEL', types: 4, key: 'vpc_cam_key_t', keysz: 16, value: null, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
@@ -42,10 +42,18 @@ export const OPS: readonly OpInfo[] = [
   { op: 50, name: 'VPC_OP_VCC_GET_STATS', types: 128, key: null, keysz: 0, value: 'vpc_vcc_stats_t', valsz: 128, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 64, name: 'VPC_OP_SYS_LIST', types: 1, key: 'vpc_list_req_t', keysz: 16, value: 'vpc_obj_info_t', valsz: 64, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
   { op: 65, name: 'VPC_OP_SYS_STATS', types: 1, key: null, keysz: 0, value: 'vpc_sys_stats_t', valsz: 128, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
-  { op: 66, name: 'VPC_OP_SYS_UPCALL_ANSWER', types: 1, key: 'vpc_upcall_ans_t', keysz: 56, value: 'int32_t', valsz: 4, keyArray: true, valArray: true, mutating: false, privileged: true, handleOff: -1 },
+  { op: 66, name: 'VPC_OP_SYS_UPCALL_ANSWER', types: 1, key: 'vpc_upcall_ans_t', keysz: 64, value: 'int32_t', valsz: 4, keyArray: true, valArray: true, mutating: false, privileged: true, handleOff: -1 },
   { op: 67, name: 'VPC_OP_SYS_UPCALL_STATS', types: 1, key: null, keysz: 0, value: 'vpc_upcall_stats_t', valsz: 64, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 68, name: 'VPC_OP_SYS_CHECK', types: 1, key: null, keysz: 0, value: 'vpc_check_result_t', valsz: 128, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 69, name: 'VPC_OP_SYS_AGENT_EVENT', types: 1, key: 'vpc_agent_event_t', keysz: 128, value: null, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
+  { op: 80, name: 'VPC_OP_NIC_SET_ADDR', types: 2, key: 'vpc_nic_addr_t', keysz: 32, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 81, name: 'VPC_OP_NIC_GET_ADDR', types: 2, key: null, keysz: 0, value: 'vpc_nic_addr_t', valsz: 32, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 82, name: 'VPC_OP_NIC_SET_DHCP', types: 2, key: 'vpc_nic_dhcp_t', keysz: 232, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 83, name: 'VPC_OP_NIC_GET_DHCP', types: 2, key: null, keysz: 0, value: 'vpc_nic_dhcp_t', valsz: 232, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 84, name: 'VPC_OP_SW_SET_GATEWAY', types: 4, key: 'vpc_sw_gateway_t', keysz: 56, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 85, name: 'VPC_OP_SW_GET_GATEWAY', types: 4, key: null, keysz: 0, value: 'vpc_sw_gateway_t', valsz: 56, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 86, name: 'VPC_OP_SW_SET_POLICY', types: 4, key: 'vpc_sw_policy_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 87, name: 'VPC_OP_SW_GET_POLICY', types: 4, key: null, keysz: 0, value: 'vpc_sw_policy_t', valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
 ];
 
 // ---- Constants
@@ -172,6 +180,14 @@ export const VPC_OP_SYS_UPCALL_ANSWER = 66;
 export const VPC_OP_SYS_UPCALL_STATS = 67;
 export const VPC_OP_SYS_CHECK = 68;
 export const VPC_OP_SYS_AGENT_EVENT = 69;
+export const VPC_OP_NIC_SET_ADDR = 80;
+export const VPC_OP_NIC_GET_ADDR = 81;
+export const VPC_OP_NIC_SET_DHCP = 82;
+export const VPC_OP_NIC_GET_DHCP = 83;
+export const VPC_OP_SW_SET_GATEWAY = 84;
+export const VPC_OP_SW_GET_GATEWAY = 85;
+export const VPC_OP_SW_SET_POLICY = 86;
+export const VPC_OP_SW_GET_POLICY = 87;
 /** the seed's "no options": ignored */
 export const VPC_FLAG_SWP_DEFAULT = 1;
 /** kind: uplink (to a vcc) */
@@ -273,7 +289,17 @@ export const VPC_SWSTAT_ICMP_RATELIMITED = 29;
 export const VPC_SWSTAT_DROP_OVER_MTU = 30;
 /** from the underlay with a local vmnic's, a multicast or a zero source MAC */
 export const VPC_SWSTAT_DROP_UNDERLAY_SPOOF = 31;
-export const VPC_SWSTAT_COUNT = 32;
+/** IP source not the vmnic's address */
+export const VPC_SWSTAT_DROP_IP_SPOOF = 32;
+/** broadcast/multicast the policy drops */
+export const VPC_SWSTAT_DROP_BUM = 33;
+/** misses over the vmnic's upcall rate (also counted in lost) */
+export const VPC_SWSTAT_UPCALL_RATELIMITED = 34;
+/** frames for the gateway itself, answered */
+export const VPC_SWSTAT_GW_TO_GATEWAY = 35;
+/** for the gateway, nothing it answers */
+export const VPC_SWSTAT_GW_DROP = 36;
+export const VPC_SWSTAT_COUNT = 37;
 /** a local port (out only) */
 export const VPC_CAM_LOCAL = 1;
 /** behind a VTEP on the underlay */
@@ -308,12 +334,52 @@ export const VPC_VCCSTAT_RX_SOCK_DROPS = 8;
 export const VPC_VCCSTAT_COUNT = 9;
 /** "VPCU" */
 export const VPC_UPCALL_MAGIC = 1430474838;
+/** where does dstmac live? */
 export const VPC_UPCALL_L2MISS = 1;
+/** which MAC has dst_ip (dst_af)? dstmac 0 */
+export const VPC_UPCALL_L3MISS = 2;
 export const VPC_UPCALL_FOUND = 0;
 export const VPC_UPCALL_NOT_FOUND = 1;
 export const VPC_AGENT_EV_DEGRADED = 1;
 export const VPC_AGENT_EV_RECOVERED = 2;
 export const VPC_AGENT_DETAIL_MAX = 120;
+/** addr4 is the VM's IPv4 address */
+export const VPC_NIC_ADDR_INET = 1;
+/** addr6 is the VM's IPv6 address */
+export const VPC_NIC_ADDR_INET6 = 2;
+export const VPC_DHCP_DNS_MAX = 4;
+export const VPC_DHCP_ROUTES_MAX = 8;
+/** domain and host names, NUL included */
+export const VPC_DHCP_NAME_MAX = 64;
+/** seconds, when lease_s is 0 */
+export const VPC_DHCP_LEASE_DEFAULT = 86400;
+/** answer this vmnic's DHCP at all */
+export const VPC_DHCP_ENABLE = 1;
+/** addr4 is set, not the default */
+export const VPC_GW_ADDR4 = 1;
+/** addr6 likewise */
+export const VPC_GW_ADDR6 = 2;
+/** mac likewise */
+export const VPC_GW_MAC = 4;
+/** broadcast/multicast: other local ports */
+export const VPC_BUM_LOCAL = 0;
+/** dropped and counted */
+export const VPC_BUM_DROP = 1;
+/** per vmnic, a second */
+export const VPC_UPCALL_RATE_DEFAULT = 1000;
+/** seconds between unsolicited RAs */
+export const VPC_RA_INTERVAL_DEFAULT = 600;
+export const VPC_RA_OFF = 4294967295;
+/** entries per SW_NBR_SET */
+export const VPC_NBR_BATCH_MAX = 256;
+/** a local vmnic's address (out only) */
+export const VPC_NBR_LOCAL = 1;
+/** the address has this MAC */
+export const VPC_NBR_FOUND = 2;
+/** known absent: not answered */
+export const VPC_NBR_NEGATIVE = 3;
+/** out: a request was answered from it */
+export const VPC_NBR_F_USED = 1;
 
 /** The ABI's errno numbers (FreeBSD's, on every platform) by name: VPC_E* of vpc.h. */
 export const ABI_ERRNOS = {
@@ -426,6 +492,16 @@ export interface SwitchStats {
   dropOverMtu: number;
   /** from the underlay with a local vmnic's, a multicast or a zero source MAC */
   dropUnderlaySpoof: number;
+  /** IP source not the vmnic's address */
+  dropIpSpoof: number;
+  /** broadcast/multicast the policy drops */
+  dropBum: number;
+  /** misses over the vmnic's upcall rate (also counted in lost) */
+  upcallRatelimited: number;
+  /** frames for the gateway itself, answered */
+  gwToGateway: number;
+  /** for the gateway, nothing it answers */
+  gwDrop: number;
 }
 /** The counters of SwitchStats in slot order. */
 export const SWITCH_STATS: readonly (keyof SwitchStats)[] = [
@@ -461,6 +537,11 @@ export const SWITCH_STATS: readonly (keyof SwitchStats)[] = [
   'icmpRatelimited',
   'dropOverMtu',
   'dropUnderlaySpoof',
+  'dropIpSpoof',
+  'dropBum',
+  'upcallRatelimited',
+  'gwToGateway',
+  'gwDrop',
 ];
 /** What each counter of SwitchStats means: the comment of its #define in vpc.h. */
 export const SWITCH_STATS_HELP: Readonly<Record<keyof SwitchStats, string>> = {
@@ -496,6 +577,11 @@ export const SWITCH_STATS_HELP: Readonly<Record<keyof SwitchStats, string>> = {
   icmpRatelimited: "of which not answered: the rate limit",
   dropOverMtu: "larger than the destination vmnic's MTU",
   dropUnderlaySpoof: "from the underlay with a local vmnic's, a multicast or a zero source MAC",
+  dropIpSpoof: "IP source not the vmnic's address",
+  dropBum: "broadcast/multicast the policy drops",
+  upcallRatelimited: "misses over the vmnic's upcall rate (also counted in lost)",
+  gwToGateway: "frames for the gateway itself, answered",
+  gwDrop: "for the gateway, nothing it answers",
 };
 
 /** The counters VPC_VCCSTAT_* number, by name. */
