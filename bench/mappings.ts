@@ -74,7 +74,7 @@ async function one(n: number, dir: string): Promise<Row> {
 
   // Baseline: JSON.parse of the same text, on this thread.
   settle();
-  let t = performance.now();
+  const t = performance.now();
   JSON.parse(text);
   const jsonParseMs = performance.now() - t;
   // Baseline: a plain Map of the same entries (built from the generator, so
