@@ -5,6 +5,7 @@
  */
 import { benchCtl } from './ctl.ts';
 import { benchForward } from './forward.ts';
+import { benchMappings } from './mappings.ts';
 import { benchPeer } from './peer.ts';
 import { benchProfile } from './profile.ts';
 import { benchUpcall } from './upcall.ts';
@@ -12,6 +13,7 @@ import { benchUpcall } from './upcall.ts';
 const all: Record<string, () => Promise<unknown>> = {
   ctl: benchCtl,
   forward: benchForward,
+  mappings: benchMappings,
   upcall: benchUpcall,
   peer: benchPeer,
 };

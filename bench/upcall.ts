@@ -41,7 +41,7 @@ interface Result {
 
 async function runOne(resolver: 'file' | 'etcd', probe: string): Promise<Result> {
   const ov = new Overlay(`bu${resolver[0]}`, VNI);
-  const etcd = resolver === 'etcd' ? new EtcdServer() : undefined;
+  const etcd = resolver === 'etcd' ? new EtcdServer({ members: 1 }) : undefined;
   let agent: AgentProc | undefined;
   try {
     await ov.addNode('cn1', ['--upcall-timeout-ms', '10000']);

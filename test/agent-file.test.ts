@@ -55,7 +55,7 @@ describe('vpc-agent with the mapping file', () => {
 
   test('a changed file is reloaded and the installed entry follows', async () => {
     writeMappings('198.51.100.3');
-    await until(async () => (await entry()).vtep === '198.51.100.3', 'the entry to follow the file', 5000);
+    await until(async () => (await entry()).vtep === '198.51.100.3', 'the entry to follow the file');
   });
 
   test('a broken file: a clear error with its line, and the previous mappings kept', async () => {
@@ -70,6 +70,33 @@ describe('vpc-agent with the mapping file', () => {
     await ov.node.cn1!.call('camFlush');
     sendFar();
     await until(async () => (await entry()).vtep === '198.51.100.3', 'an answer from the kept mappings');
+  });
+
+  test("the kernel's counters on /metrics, read at scrape time", async () => {
+    const { switch: sw, vcc } = ov.ids.cn1!;
+    sendFar();
+    const k = (await ov.node.cn1!.call('stats')) as { switch: Record<string, number>; upcalls: Record<string, number>; system: { byType: Record<string, number> } };
+    const m = (name: string, labels?: Record<string, string>) => agent.metric(name, labels);
+    assert.equal(await m('vpc_kernel_up'), 1);
+    // Counters only the test's frames move (the VM's own multicast moves rxFrames and flooded too).
+    for (const [name, key] of [['misses', 'misses'], ['tx_remote', 'txRemote'], ['upcalls', 'upcalls'],
+      ['hold_drops', 'holdDrops'], ['drop_spoof', 'dropSpoof'], ['timeouts', 'timeouts']] as const) {
+      assert.equal(await m(`vpc_switch_${name}_total`, { switch: sw, vni: String(VNI) }), k.switch[key], name);
+    }
+    assert.ok(await m('vpc_switch_rx_frames_total', { switch: sw }) >= k.switch.rxFrames!);
+    assert.ok(k.switch.misses! >= 1 && k.switch.txRemote! >= 1);
+    assert.equal(await m('vpc_vcc_tx_total', { vcc }), k.switch.txRemote, 'what the switch sent, the vcc sent');
+    assert.equal(await m('vpc_vcc_rx_sock_drops_total', { vcc }), 0);
+    assert.equal(await m('vpc_upcall_readers'), 1, 'the agent itself');
+    assert.equal(await m('vpc_upcall_pending'), k.upcalls.pending);
+    assert.equal(await m('vpc_kernel_objects', { type: 'switch' }), k.system.byType.switch);
+    // At scrape time: a frame more is seen at the next scrape, nobody asked the agent.
+    await ov.node.cn1!.call('camFlush');
+    sendFar();
+    await until(async () => (await m('vpc_switch_misses_total', { switch: sw })) === k.switch.misses! + 1, 'the next miss on /metrics');
+    const text = await (await fetch(`http://${agent.metricsAddr}/metrics`)).text();
+    assert.match(text, /^# TYPE vpc_switch_drop_runt_total counter$/m);
+    assert.match(text, /^# HELP vpc_vcc_rx_sock_drops_total vcc: dropped by the OS before we saw them: socket buffer full$/m, 'the help text is the comment in vpc.h');
   });
 
   test('SIGHUP reloads the file', async () => {

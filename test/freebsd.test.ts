@@ -168,7 +168,7 @@ describe('the real syscalls (FreeBSD, vpc.ko loaded)', () => {
     first.close();
     // The worker closes the device when it sees the flag; then it is free.
     let again;
-    for (let i = 0; i < 50 && again === undefined; i++) {
+    for (let i = 0; i < 600 && again === undefined; i++) {   // up to 60 s: a deadline, not a speed
       again = await backend().openUpcalls().catch(() => undefined);
       if (again === undefined) await new Promise((r) => setTimeout(r, 100));
     }

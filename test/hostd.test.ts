@@ -14,10 +14,9 @@ import { startHostd } from './helpers/hostd.ts';
 import { hostdBin, root, tsx } from './helpers/paths.ts';
 
 /** Run a snippet of TypeScript against the API in a fresh process. */
-function runTs(code: string, env: NodeJS.ProcessEnv): { status: number | null; out: string; ms: number } {
-  const t0 = Date.now();
-  const r = spawnSync(tsx, ['--eval', code], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
-  return { status: r.status, out: `${r.stdout}${r.stderr}`, ms: Date.now() - t0 };
+function runTs(code: string, env: NodeJS.ProcessEnv): { status: number | null; out: string } {
+  const r = spawnSync(tsx, ['--eval', code], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
 test('no daemon: VpcUnavailableError at once, naming the socket', () => {
@@ -27,8 +26,9 @@ test('no daemon: VpcUnavailableError at once, naming the socket', () => {
     try { Switch.create(); console.log('created?!'); }
     catch (e) { console.log(e instanceof VpcUnavailableError, e.code, kernelDescription()); }`,
   { VPC_HOSTD_SOCKET: socket });
+  // At once, not a hang: runTs kills a hung one (status null).
+  assert.equal(r.status, 0, r.out);
   assert.match(r.out, new RegExp(`true ECONNREFUSED host \\(${socket.replace(/[.]/g, '\\.')}\\)`));
-  assert.ok(r.ms < 10_000, `took ${r.ms} ms`);
 });
 
 test('the socket is 0600 in a 0700 directory; a second daemon on it refuses to start', async () => {
@@ -64,6 +64,9 @@ test('usage errors exit 2 with the usage', () => {
   const r2 = spawnSync(hostdBin, ['--bogus'], { encoding: 'utf8' });
   assert.equal(r2.status, 2);
   assert.match(r2.stderr, /usage: vpc-hostd/);
+  const r3 = spawnSync(hostdBin, ['--upcall-orphan-timeout-ms', '5'], { encoding: 'utf8' });
+  assert.equal(r3.status, 2);
+  assert.match(r3.stderr, /--upcall-orphan-timeout-ms: expected 100-3600000, got '5'/);
 });
 
 test('handles are close-on-exec descriptors, released when the process exits', async () => {

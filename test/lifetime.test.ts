@@ -15,7 +15,7 @@ let hostd: Hostd;
 before(async () => { hostd = await startHostd({ env: { ASAN_OPTIONS: 'quarantine_size_mb=0' } }); });
 after(async () => { await hostd.stop(); });
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+async function until(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -91,7 +91,8 @@ describe('every command, with --json', () => {
     await ok('switch', 'port', 'add', sw, '--uplink', '--vcc', vcc);
     assert.deepEqual((await json('switch', 'get', sw)).subnets, ['10.7.0.0/24']);
     await ok('cam', 'set', sw, '02:00:00:00:07:01', '--vtep', '198.51.100.9', '--ttl', '60000', '--revision', '3');
-    await ok('cam', 'set', sw, '02:00:00:00:07:02', '--negative', '--ttl', '5000');
+    // Far longer than the test runs, however slow the machine: the flush below must find it.
+    await ok('cam', 'set', sw, '02:00:00:00:07:02', '--negative', '--ttl', '3600000');
     const e = await json('cam', 'get', sw, '02:00:00:00:07:01');
     assert.deepEqual([e.kind, e.vtep, e.port, e.vni, e.revision, e.used], ['remote', '198.51.100.9', 4789, 700, 3, false]);
     assert.equal((await json<unknown[]>('cam', 'dump', sw)).length, 2);
@@ -152,6 +153,8 @@ describe('usage errors: exit 2, the message and the usage, nothing called', () =
     [['map', 'list', '--etcd-endpoints', 'localhost'], /--etcd-endpoints: expected URLs like http:\/\/127\.0\.0\.1:2379/],
     [['map', 'list', '--mappings', '/x', '--etcd-endpoints', 'http://127.0.0.1:1'], /give --mappings or --etcd-endpoints, not both/],
     [['upcall', 'watch', '--count', '0'], /--count: expected a count 1-/],
+    [['vmnic', 'get', '00000000-0000-0000-0000-000000000000'], /id: the nil UUID 00000000-0000-0000-0000-000000000000 is reserved/],
+    [['switch', 'create', '--id', '00000000-0000-0000-0000-000000000000'], /--id: the nil UUID .* is reserved/],
   ];
   test('each one, and nothing was created by any', async () => {
     const before = (await json('status')).objects;
@@ -201,6 +204,30 @@ describe('failed operations: exit 1, one line naming the errno, the op and the o
     }
   });
 
+  test('with --json, a failure is a JSON error object on stdout, with the same exit status', async () => {
+    const sw = await ok('switch', 'create', '--vni', '900');
+    const missing = '3f0c5e4a-9b1d-4c2e-8f6a-1b2c3d4e5f61';
+    const cases: Array<[string[], number, Record<string, unknown>]> = [
+      [['switch', 'create', '--id', sw], 1, { code: 'EEXIST', errno: 17, op: 'vpc_open', objectId: sw }],
+      [['vmnic', 'get', missing], 1, { code: 'ENOENT', errno: 2, op: 'vpc_open', objectId: missing }],
+      [['switch', 'port', 'add', sw, '--vmnic', '--nic', missing], 1, { code: 'ENOENT', errno: 2, op: 'VPC_OP_SW_ADD_PORT', objectId: sw }],
+      [['map', 'get', '100', '02:00:00:00:09:09'], 1, { code: 'ENOENT', errno: 2, op: 'map get' }],
+      [['vmnic', 'get', 'not-a-uuid'], 2, { code: 'EINVAL', errno: 22, op: 'usage' }],
+      [['vmnic', 'get', '00000000-0000-0000-0000-000000000000'], 2, { code: 'EINVAL', op: 'usage' }],
+      [['bogus'], 2, { code: 'EINVAL', op: 'usage' }],
+    ];
+    for (const [args, status, want] of cases) {
+      const r = await vpcctl(...args, '--json');
+      assert.equal(r.status, status, `${args.join(' ')}: ${r.stderr}`);
+      let out: { error: Record<string, unknown> };
+      assert.doesNotThrow(() => { out = JSON.parse(r.stdout); }, `stdout is one JSON document: ${r.stdout}`);
+      const e = out!.error;
+      for (const [k, v] of Object.entries(want)) assert.equal(e[k], v, `${args.join(' ')}: error.${k} in ${r.stdout}`);
+      assert.equal(typeof e.message, 'string');
+      assert.ok(r.stderr.startsWith(`vpcctl: ${String(e.message)}`), 'the same line for people on stderr');
+    }
+  });
+
   test('no daemon: status says so and exits 1', async () => {
     const r = await new Promise<Run>((res) => {
       const p = spawn(process.execPath, [resolve(root, 'bin/vpcctl.js'), 'status', '--json', '--socket', '/nonexistent/hostd.sock']);
@@ -211,7 +238,9 @@ describe('failed operations: exit 1, one line naming the errno, the op and the o
       p.on('exit', (status) => res({ status, stdout, stderr }));
     });
     assert.equal(r.status, 1);
-    assert.equal(JSON.parse(r.stdout).reachable, false);
+    const st = JSON.parse(r.stdout);
+    assert.equal(st.reachable, false);
+    assert.equal(st.error.code, 'ECONNREFUSED', 'one object: the status and the error');
     assert.match(r.stderr, /ECONNREFUSED: the vpc kernel is not reachable at host \(\/nonexistent\/hostd\.sock\)/);
   });
 });

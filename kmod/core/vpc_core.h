@@ -115,8 +115,11 @@ void   vpc_upcall_detach(struct vpc_sys *sys);
 /* Whole vpc_upcall_req_t records into buf; returns the bytes written. */
 size_t vpc_upcall_read(struct vpc_sys *sys, void *buf, size_t len);
 bool   vpc_upcall_readable(struct vpc_sys *sys);
-/* How long an unanswered request waits (default VPC_UPCALL_TIMEOUT_MS; >= 100). */
+/* How long an unanswered request waits while a reader is attached (default
+ * VPC_UPCALL_TIMEOUT_MS; >= 100), and while none is (default
+ * VPC_UPCALL_ORPHAN_MS; never less than the first). */
 void   vpc_upcall_set_timeout(struct vpc_sys *sys, uint32_t ms);
+void   vpc_upcall_set_orphan_timeout(struct vpc_sys *sys, uint32_t ms);
 
 /* The op table, for tools that generate the TypeScript layouts. */
 struct vpc_opinfo {

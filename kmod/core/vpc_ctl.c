@@ -116,6 +116,22 @@ static const struct vpc_opdesc optab[] = {
 	    OF(vpc_check_result_t), 0),
 	OP(VPC_OP_SYS_AGENT_EVENT, vpc_op_sys_agent_event, T_NONE,
 	    OF(vpc_agent_event_t), NONE, OPF_PRIV),
+	OP(VPC_OP_NIC_SET_ADDR, vpc_op_nic_set_addr, T(VPC_TYPE_NIC),
+	    OF(vpc_nic_addr_t), NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NIC_GET_ADDR, vpc_op_nic_get_addr, T(VPC_TYPE_NIC), NONE,
+	    OF(vpc_nic_addr_t), 0),
+	OP(VPC_OP_NIC_SET_DHCP, vpc_op_nic_set_dhcp, T(VPC_TYPE_NIC),
+	    OF(vpc_nic_dhcp_t), NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NIC_GET_DHCP, vpc_op_nic_get_dhcp, T(VPC_TYPE_NIC), NONE,
+	    OF(vpc_nic_dhcp_t), 0),
+	OP(VPC_OP_SW_SET_GATEWAY, vpc_op_sw_set_gateway, T(VPC_TYPE_SWITCH),
+	    OF(vpc_sw_gateway_t), NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_SW_GET_GATEWAY, vpc_op_sw_get_gateway, T(VPC_TYPE_SWITCH), NONE,
+	    OF(vpc_sw_gateway_t), 0),
+	OP(VPC_OP_SW_SET_POLICY, vpc_op_sw_set_policy, T(VPC_TYPE_SWITCH),
+	    OF(vpc_sw_policy_t), NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_SW_GET_POLICY, vpc_op_sw_get_policy, T(VPC_TYPE_SWITCH), NONE,
+	    OF(vpc_sw_policy_t), 0),
 };
 
 static const struct vpc_opdesc *

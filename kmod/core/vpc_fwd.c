@@ -376,6 +376,8 @@ vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
 		drop(sw, VPC_SWSTAT_DROP_SPOOF, p);     /* also: no MAC set yet */
 		return;
 	}
+	if (vpc_responder_input(sw, in, nic, p, &f))
+		return;
 	forward(sw, in, p, &f, false);
 }
 

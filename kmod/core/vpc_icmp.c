@@ -29,6 +29,24 @@ vpc_cksum_add(uint32_t sum, const void *data, size_t len)
 	return ((uint32_t)acc);
 }
 
+bool
+vpc_pkt_cksum_add(uint32_t *sum, const struct vpc_pkt *p, uint32_t off,
+    uint32_t len)
+{
+	uint8_t chunk[256];     /* even: every chunk but the last keeps the pairing */
+	uint32_t n;
+
+	while (len > 0) {
+		n = len < sizeof(chunk) ? len : sizeof(chunk);
+		if (!os_pkt_copyout(p, off, n, chunk))
+			return (false);
+		*sum = vpc_cksum_add(*sum, chunk, n);
+		off += n;
+		len -= n;
+	}
+	return (true);
+}
+
 uint16_t
 vpc_cksum_finish(uint32_t sum)
 {
@@ -142,7 +160,9 @@ vpc_ip_parse(const struct vpc_pkt *p, uint32_t l3off, struct vpc_ipinfo *ip)
 		error = parse6(p, l3off, ip);
 	else
 		error = VPC_ERR(VPC_EINVAL);
-	if (error == 0 && !ip->later_frag && ip->l4off + 2 <= l3off + ip->l3len)
+	if (error == 0 && !ip->later_frag && ip->l4off + 4 <= l3off + ip->l3len)
+		ip->ports_seen = ip->l4_seen = os_pkt_copyout(p, ip->l4off, 4, ip->l4);
+	else if (error == 0 && !ip->later_frag && ip->l4off + 2 <= l3off + ip->l3len)
 		ip->l4_seen = os_pkt_copyout(p, ip->l4off, 2, ip->l4);
 	return (error);
 }
@@ -276,24 +296,34 @@ vpc_ratelim_init(struct vpc_ratelim *rl, uint32_t rate, uint32_t burst,
 bool
 vpc_ratelim_take(struct vpc_ratelim *rl, uint64_t now_ns)
 {
+	return (vpc_ratelim_take_at(rl, rl->rate, rl->burst, now_ns));
+}
+
+bool
+vpc_ratelim_take_at(struct vpc_ratelim *rl, uint32_t rate, uint32_t burst,
+    uint64_t now_ns)
+{
 	uint64_t now_ms = (now_ns / 1000000) & MS_MASK;
 	uint64_t old = __atomic_load_n(&rl->state, __ATOMIC_RELAXED), nw, t, tok, add;
+
+	if (burst > 0xffff)
+		burst = 0xffff;         /* the token count's 16 bits */
 
 	do {
 		t = old & MS_MASK;
 		tok = old >> 48;
-		if (now_ms > t && rl->rate > 0) {
+		if (now_ms > t && rate > 0) {
 			add = now_ms - t;
 			/* No more than a full bucket's worth: no overflow below. */
-			if (add > (uint64_t)rl->burst * 1000 / rl->rate + 1000)
-				add = (uint64_t)rl->burst * 1000 / rl->rate + 1000;
-			add = add * rl->rate / 1000;
-			if (tok + add >= rl->burst) {
-				tok = rl->burst;
+			if (add > (uint64_t)burst * 1000 / rate + 1000)
+				add = (uint64_t)burst * 1000 / rate + 1000;
+			add = add * rate / 1000;
+			if (tok + add >= burst) {
+				tok = burst;
 				t = now_ms;
 			} else if (add > 0) {
 				tok += add;
-				t += add * 1000 / rl->rate;     /* keep the remainder */
+				t += add * 1000 / rate;     /* keep the remainder */
 			}
 		}
 		if (tok == 0)

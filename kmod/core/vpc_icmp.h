@@ -40,6 +40,9 @@
  * stored as such a word (vpc_put16).
  */
 uint32_t vpc_cksum_add(uint32_t sum, const void *data, size_t len);
+/* Add bytes [off, off + len) of a packet to *sum; false if it is shorter. */
+bool vpc_pkt_cksum_add(uint32_t *sum, const struct vpc_pkt *p, uint32_t off,
+    uint32_t len);
 /* Fold a sum and complement it: the value to store in a header. */
 uint16_t vpc_cksum_finish(uint32_t sum);
 /* RFC 1624 eq. 3: the checksum after one 16-bit word changed from old to new. */
@@ -75,8 +78,9 @@ struct vpc_ipinfo {
 	uint8_t  proto;         /* upper layer (IPv6: after extension headers) */
 	bool     df;            /* IPv4: don't fragment */
 	bool     later_frag;    /* a fragment other than the first */
-	bool     l4_seen;       /* the first upper-layer bytes are in l4[] */
-	uint8_t  l4[2];         /* ICMP(v6): type and code */
+	bool     l4_seen;       /* the first two upper-layer bytes are in l4[] */
+	bool     ports_seen;    /* and the next two (TCP/UDP: both ports) */
+	uint8_t  l4[4];         /* ICMP(v6): type, code; TCP/UDP: sport, dport */
 	uint8_t  src[16], dst[16];  /* IPv4 in the first 4 bytes */
 	uint32_t l3off;         /* where the IP header starts in the frame */
 	uint32_t l3len;         /* IP datagram length, from its header */
@@ -136,6 +140,10 @@ void vpc_ratelim_init(struct vpc_ratelim *rl, uint32_t rate, uint32_t burst,
     uint64_t now_ns);
 /* Take a token if there is one. */
 bool vpc_ratelim_take(struct vpc_ratelim *rl, uint64_t now_ns);
+/* The same with a rate and burst that live elsewhere (a policy that can
+ * change while the bucket is in use). */
+bool vpc_ratelim_take_at(struct vpc_ratelim *rl, uint32_t rate, uint32_t burst,
+    uint64_t now_ns);
 
 /* ICMP errors a switch sends: per switch, a second's worth in a burst. */
 #define VPC_ICMP_RATE   100

@@ -143,10 +143,26 @@ struct vpc_subnet {
 	uint8_t plen;                   /* 0: none */
 	uint8_t addr[16];
 };
+/* The gateway a switch answers as, derived from its subnets and settings. */
+struct vpc_gateway {
+	uint8_t mac[6];
+	bool    has4, has6;             /* a subnet of that family, so a gateway */
+	uint8_t addr4[4];
+	uint8_t addr6[16];
+	uint8_t ll6[16];                /* fe80::/64 + the MAC's EUI-64 */
+};
+/* Broadcast/multicast and upcall policy, defaults filled in. */
+struct vpc_policy {
+	uint8_t  bum;                   /* VPC_BUM_* */
+	uint32_t upcall_rate, upcall_burst;
+	uint32_t ra_interval_s;         /* VPC_RA_OFF: none unsolicited */
+};
 struct vpc_swcfg {
 	struct os_defer   defer;
 	uint32_t          vni;          /* VPC_VNI_NONE until set */
 	struct vpc_subnet sub4, sub6;
+	struct vpc_gateway gw;
+	struct vpc_policy policy;
 };
 
 /* VNI -> switch, for frames from the underlay; immutable. */
@@ -282,6 +298,8 @@ struct vpc_nic {
 	uint32_t         mtu_set;       /* ctl: set explicitly, 0: follow the default */
 	bool             mtu_forced;    /* ctl: set with VPC_NIC_MTU_FORCE */
 	char             ifname[VPC_IFNAMSIZ];  /* ctl: as set, or "" */
+	struct vpc_nic_l3 *l3;          /* published: addresses, DHCP; never NULL */
+	struct vpc_ratelim upcall_rl;   /* lock-free: misses it may raise */
 	void            *os;            /* the glue's ifnet / TAP (its locking) */
 };
 
@@ -301,6 +319,14 @@ enum vpc_port_kind {
 	VPC_PORT_ROUTER,
 	VPC_PORT_VMNIC,
 };
+
+/* A vmnic's L3 configuration, immutable once published (vpc_nic_l3.c). */
+struct vpc_nic_l3 {
+	struct os_defer defer;
+	vpc_nic_addr_t  addr;           /* txn 0 */
+	vpc_nic_dhcp_t  dhcp;           /* txn 0 */
+};
+extern const struct vpc_nic_l3 vpc_nic_l3_none;        /* no addresses, no DHCP */
 
 /* Fields the data path reads are set before the port is published. */
 struct vpc_port {
@@ -329,6 +355,8 @@ struct vpc_switch {
 	struct os_timer    *sweeper;    /* ctl */
 	struct os_counter  *ctr[VPC_SWSTAT_COUNT];      /* RO */
 	struct vpc_ratelim  icmp_rl;    /* lock-free: ICMP errors the switch sends */
+	vpc_sw_gateway_t    gw_conf;    /* ctl: what SW_SET_GATEWAY set (flags) */
+	vpc_sw_policy_t     policy_conf;/* ctl: what SW_SET_POLICY set */
 };
 
 static inline struct vpc_nic *
@@ -391,6 +419,17 @@ struct vpc_portset *vpc_flood_prepare(struct vpc_switch *sw, uint32_t extra);
 void vpc_flood_publish(struct vpc_switch *sw, struct vpc_portset *s);
 void vpc_flood_rebuild(struct vpc_switch *sw);
 struct vpc_swcfg *vpc_swcfg_prepare(void);
+/* Publish the switch's configuration anew from its control state (the
+ * gateway and policy are derived there); false without memory. */
+bool vpc_swcfg_republish(struct vpc_switch *sw);
+void vpc_gateway_derive(const struct vpc_switch *sw, const struct vpc_subnet *s4,
+         const struct vpc_subnet *s6, struct vpc_gateway *gw);
+void vpc_policy_derive(const vpc_sw_policy_t *conf, struct vpc_policy *p);
+void vpc_gateway_subnet_changed(struct vpc_switch *sw,
+         const struct vpc_subnet *s4, const struct vpc_subnet *s6);
+/* A vmnic's L3 snapshot (vpc_nic_l3.c). */
+void vpc_nic_l3_init(struct vpc_nic *nic);
+void vpc_nic_l3_fini(struct vpc_nic *nic);
 void vpc_swcfg_publish(struct vpc_switch *sw, struct vpc_swcfg *c, uint32_t vni,
          const struct vpc_subnet *s4, const struct vpc_subnet *s6);
 struct vpc_vnitab *vpc_vnitab_prepare(struct vpc_sys *sys);
@@ -459,6 +498,10 @@ void vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in,
 void vpc_upcall_forget_switch(struct vpc_switch *sw);
 void vpc_upcall_forget_port(struct vpc_port *p);
 
+/* What the switch answers itself (vpc_responder.c): true if it took the frame. */
+bool vpc_responder_input(struct vpc_switch *sw, struct vpc_port *port,
+         struct vpc_nic *nic, struct vpc_pkt *p, const struct vpc_frame *f);
+
 /* Forwarding (vpc_fwd.c), all in the epoch; every path consumes the packet. */
 void vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p);
 /* A held frame goes out after its answer (ingress port may be dead). */
@@ -495,6 +538,10 @@ vpc_opfn_t vpc_op_sys_check;                                        /* vpc_check
 vpc_opfn_t vpc_op_nic_set_mac, vpc_op_nic_get_mac;                  /* vpc_nic.c */
 vpc_opfn_t vpc_op_nic_set_ifname, vpc_op_nic_get_ifname;            /* vpc_nic.c */
 vpc_opfn_t vpc_op_nic_set_mtu, vpc_op_nic_get_mtu;                  /* vpc_nic.c */
+vpc_opfn_t vpc_op_nic_set_addr, vpc_op_nic_get_addr, vpc_op_nic_set_dhcp,
+    vpc_op_nic_get_dhcp;                                            /* vpc_nic_l3.c */
+vpc_opfn_t vpc_op_sw_set_gateway, vpc_op_sw_get_gateway, vpc_op_sw_set_policy,
+    vpc_op_sw_get_policy;                                           /* vpc_gwcfg.c */
 vpc_opfn_t vpc_op_sw_get_port_count, vpc_op_sw_set_vni, vpc_op_sw_get_vni,
     vpc_op_sw_set_subnet, vpc_op_sw_get_subnet, vpc_op_sw_get_stats; /* vpc_switch.c */
 vpc_opfn_t vpc_op_sw_add_port, vpc_op_sw_del_port, vpc_op_sw_get_port,

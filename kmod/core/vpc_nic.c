@@ -8,7 +8,15 @@ static int
 nic_init(struct vpc_obj *o)
 {
 	obj2nic(o)->mtu = VPC_NIC_MTU_DEFAULT;  /* the OS makes its side with it */
+	vpc_nic_l3_init(obj2nic(o));
 	return (os_nic_attach(obj2nic(o)));
+}
+
+/* After the epoch: what the data path could still see goes now. */
+static void
+nic_fini(struct vpc_obj *o)
+{
+	vpc_nic_l3_fini(obj2nic(o));
 }
 
 /*
@@ -36,6 +44,7 @@ const struct vpc_objops vpc_nic_ops = {
 	.size = sizeof(struct vpc_nic),
 	.init = nic_init,
 	.kill = nic_kill,
+	.fini = nic_fini,
 	.busy = nic_busy,
 };
 

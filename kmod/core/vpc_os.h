@@ -202,6 +202,13 @@ int os_vcc_output(struct vpc_vcc *vcc, struct vpc_pkt *p,
     const struct vpc_underlay *dst, uint16_t sport);
 /* VNI 0: send a raw Ethernet frame on the vcc's L2 device. */
 int os_vcc_output_l2(struct vpc_vcc *vcc, struct vpc_pkt *p);
+/* Datagrams for the vcc the OS dropped before the core saw them (its
+ * socket buffers were full), since the vcc was made: VCCSTAT_RX_SOCK_DROPS.
+ * Called from VCC_GET_STATS with the control lock held. */
+uint64_t os_vcc_rx_drops(struct vpc_vcc *vcc);
+/* Connections to the kernel refused for want of descriptors (the host
+ * kernel's listeners; 0 where there are none): SYS_STATS conn_refused. */
+uint64_t os_conn_refused(void);
 
 /* Upcall requests are waiting to be read: wake the reader.  Called with no
  * core lock held. */

@@ -30,6 +30,8 @@ vpc_swcfg_publish(struct vpc_switch *sw, struct vpc_swcfg *c, uint32_t vni,
 	c->vni = vni;
 	c->sub4 = *s4;
 	c->sub6 = *s6;
+	vpc_gateway_derive(sw, s4, s6, &c->gw);
+	vpc_policy_derive(&sw->policy_conf, &c->policy);
 	vpc_store(sw->cfg, c);
 	sw->vni = vni;
 	if (old != NULL)
@@ -87,6 +89,17 @@ vpc_flood_rebuild(struct vpc_switch *sw)
 		return;
 	}
 	vpc_flood_publish(sw, s);
+}
+
+bool
+vpc_swcfg_republish(struct vpc_switch *sw)
+{
+	struct vpc_swcfg *c = vpc_swcfg_prepare();
+
+	if (c == NULL)
+		return (false);
+	vpc_swcfg_publish(sw, c, sw->vni, &sw->cfg->sub4, &sw->cfg->sub6);
+	return (true);
 }
 
 /* ---- VNI -> switch ---------------------------------------------------------- */

@@ -240,6 +240,7 @@ vpc_op_sw_set_subnet(struct vpc_ctx *x)
 	dst = req.af == VPC_AF_INET ? &s4 : &s6;
 	dst->plen = req.prefixlen;
 	memcpy(dst->addr, req.addr, 16);
+	vpc_gateway_subnet_changed(sw, &s4, &s6);
 	vpc_swcfg_publish(sw, cfg, sw->vni, &s4, &s6);
 	vpc_obj_changed(x->obj, req.txn);
 	x->vallen = 0;

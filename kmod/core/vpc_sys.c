@@ -132,6 +132,7 @@ vpc_op_sys_stats(struct vpc_ctx *x)
 		st.by_type[i] = x->sys->by_type[i];
 	st.mem_bytes = vpc_mem_bytes();
 	st.mem_allocs = vpc_mem_allocs();
+	st.conn_refused = os_conn_refused();
 	memcpy(x->val, &st, sizeof(st));
 	return (0);
 }

@@ -15,6 +15,16 @@
  * generation changes each time a request is handed out: an answer must carry
  * the current one, so an answer meant for a previous delivery is refused.
  *
+ * Timeouts.  A request's clock starts when it is raised, and again for
+ * every request pending when a reader attaches: a new reader gets the full
+ * timeout for each request it is handed.  While a reader is attached, an
+ * unanswered request expires `timeout` after its clock started; while none
+ * is, after the longer `orphan` window (at least `timeout`), so that an
+ * agent that restarts within that window loses nothing.  However often
+ * readers come and go, no request outlives orphan + timeout after it was
+ * raised.  The clocks only grow along the creation-order list (an attach
+ * moves a prefix of it to "now"), so its head always expires first.
+ *
  * Everything here is under q->mtx, a non-sleeping mutex the data path takes;
  * frames are never sent while it is held.
  */
@@ -29,6 +39,7 @@ struct vpc_pend {
 	struct vpc_switch *sw;
 	struct vpc_port   *in;          /* NULL once that port is gone */
 	uint64_t           created_ns;
+	uint64_t           clock_ns;    /* created, or the last reader's attach */
 	vpc_upcall_req_t   rec;
 	struct vpc_pkt    *held, *held_tail;
 	uint32_t           nheld;
@@ -50,7 +61,8 @@ struct vpc_upq {
 	uint64_t           delivered, requeued;
 	bool               reader;
 	bool               armed;
-	uint64_t           timeout_ns;
+	uint64_t           timeout_ns;  /* a reader is attached */
+	uint64_t           orphan_ns;   /* no reader is (at least timeout_ns) */
 };
 
 /* ---- Lists ----------------------------------------------------------------- */
@@ -131,6 +143,17 @@ drop_held(struct vpc_pend *pe)
 
 /* ---- Timeouts ------------------------------------------------------------- */
 
+/* When pe expires (see the top); q->mtx held. */
+static uint64_t
+deadline(const struct vpc_upq *q, const struct vpc_pend *pe)
+{
+	uint64_t orphan = q->orphan_ns > q->timeout_ns ? q->orphan_ns : q->timeout_ns;
+	uint64_t due = pe->clock_ns + (q->reader ? q->timeout_ns : orphan);
+	uint64_t cap = pe->created_ns + orphan + q->timeout_ns;
+
+	return (due < cap ? due : cap);
+}
+
 static void
 arm(struct vpc_upq *q)
 {
@@ -141,7 +164,7 @@ arm(struct vpc_upq *q)
 		q->armed = false;
 		return;
 	}
-	due = VPC_LIST_FIRST(&q->all)->created_ns + q->timeout_ns;
+	due = deadline(q, VPC_LIST_FIRST(&q->all));
 	os_timer_arm(q->timer, due > now ? due - now : 0);
 	q->armed = true;
 }
@@ -154,8 +177,7 @@ expire(void *arg)
 	uint64_t now = os_now_ns();
 	struct vpc_pend *pe;
 
-	while ((pe = VPC_LIST_FIRST(&q->all)) != NULL &&
-	    pe->created_ns + q->timeout_ns <= now) {
+	while ((pe = VPC_LIST_FIRST(&q->all)) != NULL && deadline(q, pe) <= now) {
 		unlink_pend(q, pe);
 		sw_count(pe->sw, VPC_SWSTAT_TIMEOUTS);
 		drop_held(pe);
@@ -183,6 +205,7 @@ vpc_upq_create(struct vpc_sys *sys)
 	}
 	vpc_hashkey_init(&q->key);
 	q->timeout_ns = (uint64_t)VPC_UPCALL_TIMEOUT_MS * 1000000u;
+	q->orphan_ns = (uint64_t)VPC_UPCALL_ORPHAN_MS * 1000000u;
 	sys->upq = q;
 	return (0);
 }
@@ -247,6 +270,25 @@ fill_record(struct vpc_pend *pe, struct vpc_switch *sw, struct vpc_port *in,
 	r->time_ns = pe->created_ns;
 }
 
+/*
+ * May the VM behind this port raise another upcall?  Each vmnic has a token
+ * bucket at its switch's policy rate (ARP/ND and L2 misses together), so one
+ * VM cannot flood the agent.  Frames folded into a pending request cost
+ * nothing; only new requests take a token.
+ */
+static bool
+upcall_allowed(struct vpc_switch *sw, struct vpc_port *in)
+{
+	const struct vpc_policy *pol = &vpc_load(sw->cfg)->policy;
+	struct vpc_obj *peer;
+
+	if (in == NULL || in->kind != VPC_PORT_VMNIC ||
+	    (peer = vpc_load(in->peer)) == NULL || peer->type != VPC_TYPE_NIC)
+		return (true);
+	return (vpc_ratelim_take_at(&obj2nic(peer)->upcall_rl, pol->upcall_rate,
+	    pol->upcall_burst, os_now_ns()));
+}
+
 void
 vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
     const struct vpc_frame *f)
@@ -272,7 +314,11 @@ vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	 * hold() below.  "Lost" is a miss with no room for a request at all.
 	 */
 	pe = NULL;
-	if (q->npending < VPC_PENDING_MAX)
+	if (!upcall_allowed(sw, in)) {
+		/* Lost as any miss with no request is (the identity misses =
+		 * held + holdDrops + lost holds); this says why. */
+		sw_count(sw, VPC_SWSTAT_UPCALL_RATELIMITED);
+	} else if (q->npending < VPC_PENDING_MAX)
 		pe = vpc_alloc(sizeof(*pe), VPC_M_NOWAIT);
 	if (pe == NULL) {
 		os_mtx_unlock(q->mtx);
@@ -288,7 +334,7 @@ vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	pe->id = (++q->seq << SLOT_BITS) | slot;
 	pe->sw = sw;
 	pe->in = in;
-	pe->created_ns = os_now_ns();
+	pe->created_ns = pe->clock_ns = os_now_ns();
 	fill_record(pe, sw, in, f);
 	q->slot[slot] = pe;
 	pe->h_next = q->hash[hash_of(q, sw, f->dst)];
@@ -342,18 +388,27 @@ vpc_upcall_forget_port(struct vpc_port *p)
 
 /* ---- The reader ----------------------------------------------------------------------- */
 
+/* A new reader: every pending request's clock starts again (see the top). */
 int
 vpc_upcall_attach(struct vpc_sys *sys)
 {
 	struct vpc_upq *q = sys->upq;
-	int error = 0;
+	struct vpc_pend *pe;
+	uint64_t now;
 
 	os_mtx_lock(q->mtx);
-	if (q->reader)
-		error = VPC_ERR(VPC_EBUSY);
+	if (q->reader) {
+		os_mtx_unlock(q->mtx);
+		return (VPC_ERR(VPC_EBUSY));
+	}
 	q->reader = true;
+	now = os_now_ns();
+	VPC_LIST_FOREACH(pe, &q->all, all)
+		pe->clock_ns = now;
+	if (q->armed)
+		arm(q);
 	os_mtx_unlock(q->mtx);
-	return (error);
+	return (0);
 }
 
 /* The reader went away: what it was given goes back to the head, in order. */
@@ -372,6 +427,8 @@ vpc_upcall_detach(struct vpc_sys *sys)
 		q_push(q, pe, true);
 		q->requeued++;
 	}
+	if (q->armed)
+		arm(q);         /* the orphan window now applies */
 	os_mtx_unlock(q->mtx);
 }
 
@@ -384,6 +441,22 @@ vpc_upcall_set_timeout(struct vpc_sys *sys, uint32_t ms)
 		ms = 100;
 	os_mtx_lock(q->mtx);
 	q->timeout_ns = (uint64_t)ms * 1000000u;
+	if (q->armed)
+		arm(q);
+	os_mtx_unlock(q->mtx);
+}
+
+void
+vpc_upcall_set_orphan_timeout(struct vpc_sys *sys, uint32_t ms)
+{
+	struct vpc_upq *q = sys->upq;
+
+	if (ms < 100)
+		ms = 100;
+	os_mtx_lock(q->mtx);
+	q->orphan_ns = (uint64_t)ms * 1000000u;
+	if (q->armed)
+		arm(q);
 	os_mtx_unlock(q->mtx);
 }
 

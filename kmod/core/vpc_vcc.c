@@ -190,6 +190,8 @@ vpc_op_vcc_get_stats(struct vpc_ctx *x)
 	memset(&st, 0, sizeof(st));
 	for (i = 0; i < VPC_VCCSTAT_COUNT; i++)
 		st.c[i] = os_counter_fetch(vcc->ctr[i]);
+	/* Counted where the drops happen: in the OS, before the core. */
+	st.c[VPC_VCCSTAT_RX_SOCK_DROPS] = os_vcc_rx_drops(vcc);
 	memcpy(x->val, &st, sizeof(st));
 	return (0);
 }

@@ -106,6 +106,7 @@ typedef struct {
 #define VPC_E2BIG         7
 #define VPC_EBADF         9
 #define VPC_ENOMEM       12
+#define VPC_EACCES       13
 #define VPC_EBUSY        16
 #define VPC_EEXIST       17
 #define VPC_EINVAL       22
@@ -150,6 +151,7 @@ typedef struct {
 #define VPC_CAM_NEG_TTL_MS   1000         /* negative answers without a TTL */
 #define VPC_UPCALL_BATCH_MAX 256          /* answers per SYS_UPCALL_ANSWER */
 #define VPC_UPCALL_TIMEOUT_MS 3000        /* an unanswered miss is dropped */
+#define VPC_UPCALL_ORPHAN_MS 30000        /* ... while no reader is attached */
 #define VPC_HOLD_PER_MISS    64           /* frames held for one pending miss */
 #define VPC_HOLD_MAX         8192         /* frames held for all misses */
 #define VPC_PENDING_MAX      4096         /* pending misses, all switches */
@@ -323,6 +325,47 @@ typedef struct {
  * kernel logs it) so that devd(8) and operators hear of it. */
 #define VPC_OP_SYS_AGENT_EVENT   69
 
+/* ---- L3: what a guest needs to run with no hand-made configuration ------
+ * The VM's own addresses, the switch's gateway and broadcast policy, the
+ * neighbour table (IP -> MAC) the switch answers ARP and ND from, and DHCP.
+ */
+
+/* NIC, priv.  key: vpc_nic_addr_t.  val: none.  The VM's own IPv4 and IPv6
+ * addresses (a family whose flag is clear: none).  The switch answers ARP/ND
+ * for them from this node, DHCP offers addr4, and frames from the vmnic with
+ * another IP source are dropped (anti-spoofing; only where one is set).
+ * EINVAL: an address that is unspecified, multicast, loopback, link-local
+ * (IPv6) or limited broadcast, bytes of a family without its flag, flags
+ * beyond these two, nonzero padding. */
+#define VPC_OP_NIC_SET_ADDR     80
+/* NIC.  key: none.  val: vpc_nic_addr_t. */
+#define VPC_OP_NIC_GET_ADDR     81
+/* NIC, priv.  key: vpc_nic_dhcp_t.  val: none.  The vmnic's DHCPv4 service:
+ * the switch answers its DISCOVER/REQUEST/INFORM with NIC_SET_ADDR's addr4,
+ * the switch's subnet and gateway, and these options.  EINVAL: counts over
+ * their arrays, a DNS server or route gateway that is not a host address, a
+ * route with host bits set, a name that is not NUL-terminated printable
+ * text, bytes after the names' NUL or in unused entries, nonzero padding. */
+#define VPC_OP_NIC_SET_DHCP     82
+/* NIC.  key: none.  val: vpc_nic_dhcp_t. */
+#define VPC_OP_NIC_GET_DHCP     83
+/* SWITCH, priv.  key: vpc_sw_gateway_t.  val: none.  The switch's gateway:
+ * the addresses and the MAC it answers ARP/ND/echo/DHCP/RA with.  A family
+ * or the MAC whose flag is clear takes the default: the subnet's first host
+ * address, and a locally administered MAC derived from the switch's id.
+ * EINVAL: an address outside the switch's subnet (or with no subnet of that
+ * family), its network or broadcast address, a multicast or zero MAC. */
+#define VPC_OP_SW_SET_GATEWAY   84
+/* SWITCH.  key: none.  val: vpc_sw_gateway_t (flags: what is explicit;
+ * has_*: the family has a subnet, so a gateway). */
+#define VPC_OP_SW_GET_GATEWAY   85
+/* SWITCH, priv.  key: vpc_sw_policy_t.  val: none.  Broadcast, unknown
+ * unicast and multicast handling, the per-vmnic upcall rate limit, router
+ * advertisements.  EINVAL: an unknown mode, rates out of range. */
+#define VPC_OP_SW_SET_POLICY    86
+/* SWITCH.  key: none.  val: vpc_sw_policy_t (defaults filled in). */
+#define VPC_OP_SW_GET_POLICY    87
+
 /* ---- Switch port flags (the seed's values) ---------------------------- */
 
 #define VPC_FLAG_SWP_DEFAULT    (1 << 0)  /* the seed's "no options": ignored */
@@ -431,7 +474,9 @@ typedef struct {
 	uint64_t by_type[8];            /* indexed by VPC_TYPE_* */
 	uint64_t mem_bytes;             /* bytes the core has allocated now */
 	uint64_t mem_allocs;            /* allocations outstanding now */
-	uint64_t reserved[4];
+	uint64_t conn_refused;          /* host kernel: connections refused at
+	                                   its descriptor limit; FreeBSD: 0 */
+	uint64_t reserved[3];
 } vpc_sys_stats_t;
 
 /* NIC_SET_IFNAME key, NIC_GET_IFNAME value. */
@@ -519,10 +564,23 @@ typedef struct {
 #define VPC_SWSTAT_DROP_OVER_MTU 30     /* larger than the destination vmnic's MTU */
 #define VPC_SWSTAT_DROP_UNDERLAY_SPOOF 31 /* from the underlay with a local vmnic's,
                                          * a multicast or a zero source MAC */
-#define VPC_SWSTAT_COUNT         32
+/*
+ * 32-63: address resolution, the gateway, anti-spoofing, BUM policy and the
+ * upcall rate limit (vpc_gw.c, vpc_arp.c, vpc_nd.c, vpc_nbr.c).
+ */
+#define VPC_SWSTAT_DROP_IP_SPOOF 32     /* IP source not the vmnic's address */
+#define VPC_SWSTAT_DROP_BUM      33     /* broadcast/multicast the policy drops */
+#define VPC_SWSTAT_UPCALL_RATELIMITED 34 /* misses over the vmnic's upcall rate
+                                         * (also counted in lost) */
+#define VPC_SWSTAT_GW_TO_GATEWAY 35     /* frames for the gateway itself, answered */
+#define VPC_SWSTAT_GW_DROP       36     /* for the gateway, nothing it answers */
+/*
+ * 64-79: DHCP and router advertisements (vpc_dhcp.c, vpc_ra.c).
+ */
+#define VPC_SWSTAT_COUNT         37
 
 typedef struct {
-	uint64_t c[32];
+	uint64_t c[128];
 } vpc_sw_stats_t;
 
 #define VPC_CAM_LOCAL     1             /* a local port (out only) */
@@ -590,7 +648,9 @@ typedef struct {
 #define VPC_VCCSTAT_L2_RX       5       /* raw frames in (VNI 0) */
 #define VPC_VCCSTAT_L2_TX       6       /* raw frames out (VNI 0) */
 #define VPC_VCCSTAT_L2_NO_SW    7       /* raw frames for no VNI 0 switch */
-#define VPC_VCCSTAT_COUNT       8
+#define VPC_VCCSTAT_RX_SOCK_DROPS 8     /* dropped by the OS before we saw
+                                           them: socket buffer full */
+#define VPC_VCCSTAT_COUNT       9
 typedef struct {
 	uint64_t c[16];
 } vpc_vcc_stats_t;
@@ -601,11 +661,12 @@ typedef struct {
  * vpc_upcall_hello_t).  One pending request per (switch, destination MAC).
  */
 #define VPC_UPCALL_MAGIC     0x55435056u  /* "VPCU" */
-#define VPC_UPCALL_L2MISS    1
+#define VPC_UPCALL_L2MISS    1          /* where does dstmac live? */
+#define VPC_UPCALL_L3MISS    2          /* which MAC has dst_ip (dst_af)?  dstmac 0 */
 typedef struct {
 	uint32_t magic;
 	uint16_t size;                  /* sizeof(vpc_upcall_req_t) */
-	uint16_t kind;                  /* VPC_UPCALL_L2MISS */
+	uint16_t kind;                  /* VPC_UPCALL_L2MISS or _L3MISS */
 	vpc_exact64_t req_id;
 	vpc_exact64_t generation;       /* answer with this */
 	vpc_id_t switch_id;
@@ -634,6 +695,8 @@ typedef struct {
 	uint8_t  _pad1[4];
 	uint8_t  addr[16];
 	vpc_exact64_t revision;
+	uint8_t  mac[6];                /* L3MISS, FOUND: the address's MAC */
+	uint8_t  _pad2[2];
 } vpc_upcall_ans_t;
 
 /* Host kernel only: the first record on the upcall socket. */
@@ -674,6 +737,102 @@ typedef struct {
 	char     detail[VPC_AGENT_DETAIL_MAX];
 } vpc_agent_event_t;
 
+/* NIC_SET_ADDR key, NIC_GET_ADDR value. */
+#define VPC_NIC_ADDR_INET   0x1         /* addr4 is the VM's IPv4 address */
+#define VPC_NIC_ADDR_INET6  0x2         /* addr6 is the VM's IPv6 address */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint32_t flags;                 /* VPC_NIC_ADDR_* */
+	uint8_t  addr4[4];
+	uint8_t  _pad0[4];
+	uint8_t  addr6[16];
+} vpc_nic_addr_t;
+
+#define VPC_DHCP_DNS_MAX      4
+#define VPC_DHCP_ROUTES_MAX   8
+#define VPC_DHCP_NAME_MAX     64        /* domain and host names, NUL included */
+#define VPC_DHCP_LEASE_DEFAULT 86400    /* seconds, when lease_s is 0 */
+#define VPC_DHCP_ENABLE       0x1       /* answer this vmnic's DHCP at all */
+
+/*
+ * NIC_SET_DHCP key, NIC_GET_DHCP value.  Addresses are 4 bytes each, entry
+ * i at [4 * i]; the routes are classless static routes (option 121, RFC
+ * 3442): route i is route_dst[4i..]/route_plen[i] via route_gw[4i..].
+ */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint32_t flags;                 /* VPC_DHCP_ENABLE */
+	uint32_t lease_s;               /* 0: VPC_DHCP_LEASE_DEFAULT */
+	uint8_t  ndns;                  /* DNS servers in dns[] */
+	uint8_t  nroutes;               /* routes in route_* */
+	uint8_t  _pad0[2];
+	uint8_t  dns[VPC_DHCP_DNS_MAX * 4];
+	uint8_t  route_dst[VPC_DHCP_ROUTES_MAX * 4];
+	uint8_t  route_gw[VPC_DHCP_ROUTES_MAX * 4];
+	uint8_t  route_plen[VPC_DHCP_ROUTES_MAX];       /* 0-32 */
+	char     domain[VPC_DHCP_NAME_MAX];     /* option 15, "" = none */
+	char     hostname[VPC_DHCP_NAME_MAX];   /* option 12, "" = none */
+} vpc_nic_dhcp_t;
+
+/* SW_SET_GATEWAY key, SW_GET_GATEWAY value. */
+#define VPC_GW_ADDR4   0x1              /* addr4 is set, not the default */
+#define VPC_GW_ADDR6   0x2              /* addr6 likewise */
+#define VPC_GW_MAC     0x4              /* mac likewise */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint32_t flags;                 /* VPC_GW_* */
+	uint8_t  addr4[4];
+	uint8_t  mac[6];
+	uint8_t  has4;                  /* out: an IPv4 subnet, so a gateway */
+	uint8_t  has6;                  /* out: an IPv6 subnet, so a gateway */
+	uint8_t  addr6[16];
+	uint8_t  ll6[16];               /* out: its IPv6 link-local (RA source) */
+	uint8_t  _pad0[4];
+} vpc_sw_gateway_t;
+
+/* SW_SET_POLICY key, SW_GET_POLICY value. */
+#define VPC_BUM_LOCAL   0               /* broadcast/multicast: other local ports */
+#define VPC_BUM_DROP    1               /* dropped and counted */
+#define VPC_UPCALL_RATE_DEFAULT  1000   /* per vmnic, a second */
+#define VPC_RA_INTERVAL_DEFAULT  600    /* seconds between unsolicited RAs */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint8_t  bum;                   /* VPC_BUM_* (ARP/ND/DHCP never reach it) */
+	uint8_t  _pad0[3];
+	uint32_t upcall_rate;           /* misses a vmnic may raise a second; 0: default */
+	uint32_t upcall_burst;          /* 0: the rate */
+	uint32_t ra_interval_s;         /* 0: default; VPC_RA_OFF: none unsolicited */
+	uint32_t _pad1;
+} vpc_sw_policy_t;
+#define VPC_RA_OFF      0xffffffffu
+
+#define VPC_NBR_BATCH_MAX  256          /* entries per SW_NBR_SET */
+#define VPC_NBR_LOCAL      1            /* a local vmnic's address (out only) */
+#define VPC_NBR_FOUND      2            /* the address has this MAC */
+#define VPC_NBR_NEGATIVE   3            /* known absent: not answered */
+#define VPC_NBR_F_USED     0x1          /* out: a request was answered from it */
+
+/* A neighbour entry: SW_NBR_SET key, SW_NBR_GET/DUMP value. */
+typedef struct {
+	uint8_t  af;                    /* VPC_AF_INET or VPC_AF_INET6 */
+	uint8_t  kind;                  /* VPC_NBR_* */
+	uint8_t  mac[6];                /* FOUND, LOCAL */
+	uint32_t ttl_ms;                /* 0: static (FOUND); out: what is left */
+	uint32_t flags;                 /* in: 0; out: VPC_NBR_F_* */
+	uint8_t  addr[16];              /* IPv4 in the first 4 bytes */
+	vpc_id_t port_id;               /* LOCAL: the vmnic's port (out) */
+	uint64_t generation;            /* out: order of installation */
+	uint64_t revision;              /* directory revision of the mapping */
+	uint64_t cursor;                /* out: SW_NBR_DUMP marker after this */
+} vpc_sw_nbr_t;
+
+/* SW_NBR_GET / SW_NBR_DEL key. */
+typedef struct {
+	uint8_t  af;
+	uint8_t  _pad0[3];
+	uint8_t  addr[16];
+} vpc_nbr_key_t;
+
 /* ---- Layout checks ------------------------------------------------------ */
 
 #define VPC_ASSERT_SIZE(t, n) \
@@ -691,7 +850,7 @@ VPC_ASSERT_SIZE(vpc_sys_stats_t, 128);
 VPC_ASSERT_SIZE(vpc_nic_ifname_t, 24);
 VPC_ASSERT_SIZE(vpc_nic_mtu_t, 16);
 VPC_ASSERT_SIZE(vpc_sw_subnet_t, 24);
-VPC_ASSERT_SIZE(vpc_sw_stats_t, 256);
+VPC_ASSERT_SIZE(vpc_sw_stats_t, 1024);
 VPC_ASSERT_SIZE(vpc_sw_cam_t, 88);
 VPC_ASSERT_SIZE(vpc_cam_key_t, 16);
 VPC_ASSERT_SIZE(vpc_cam_set_result_t, 8);
@@ -699,11 +858,17 @@ VPC_ASSERT_SIZE(vpc_cam_flush_t, 8);
 VPC_ASSERT_SIZE(vpc_vcc_t, 48);
 VPC_ASSERT_SIZE(vpc_vcc_stats_t, 128);
 VPC_ASSERT_SIZE(vpc_upcall_req_t, 104);
-VPC_ASSERT_SIZE(vpc_upcall_ans_t, 56);
+VPC_ASSERT_SIZE(vpc_upcall_ans_t, 64);
 VPC_ASSERT_SIZE(vpc_upcall_hello_t, 16);
 VPC_ASSERT_SIZE(vpc_upcall_stats_t, 64);
 VPC_ASSERT_SIZE(vpc_check_result_t, 128);
 VPC_ASSERT_SIZE(vpc_agent_event_t, 128);
+VPC_ASSERT_SIZE(vpc_nic_addr_t, 32);
+VPC_ASSERT_SIZE(vpc_nic_dhcp_t, 232);
+VPC_ASSERT_SIZE(vpc_sw_gateway_t, 56);
+VPC_ASSERT_SIZE(vpc_sw_policy_t, 24);
+VPC_ASSERT_SIZE(vpc_sw_nbr_t, 72);
+VPC_ASSERT_SIZE(vpc_nbr_key_t, 20);
 _Static_assert(__builtin_offsetof(vpc_swport_t, flags) == 32, "swport.flags");
 _Static_assert(__builtin_offsetof(vpc_swport_t, descriptor) == 40, "swport.descriptor");
 

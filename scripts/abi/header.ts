@@ -194,9 +194,17 @@ function readDeclarations(path: string, includeDirs: string[]): Omit<HeaderModel
 function readConstants(path: string, includeDirs: string[]): HeaderConstant[] {
   const header = basename(path);
   const lines = readFileSync(path, 'utf8').split('\n');
+  /* The comment that starts on its #define line, also when it runs on over
+   * the next lines (each continuation joined with a space). */
   const commentOf = (name: string): string | undefined => {
-    const line = lines.find((l) => new RegExp(`^#\\s*define\\s+${name}\\b`).test(l));
-    return line === undefined ? undefined : /\/\*\s*(.*?)\s*\*\/\s*$/.exec(line)?.[1];
+    const at = lines.findIndex((l) => new RegExp(`^#\\s*define\\s+${name}\\b`).test(l));
+    if (at < 0) return undefined;
+    const open = /\/\*\s*(.*)$/.exec(lines[at]!);
+    if (open === null) return undefined;
+    let text = open[1]!;
+    for (let i = at + 1; !text.includes('*/') && i < lines.length; i++) text += ` ${lines[i]!.trim().replace(/^\*\s?/, '')}`;
+    const end = text.indexOf('*/');
+    return end < 0 ? undefined : text.slice(0, end).replace(/\s+/g, ' ').trim();
   };
   let file = '';
   const out: HeaderConstant[] = [];

@@ -67,6 +67,10 @@ function renderStats(g: StatsGroup): string[] {
     `export const ${list}: readonly (keyof ${g.record})[] = [`,
     ...g.counters.map((c) => `  '${c.name}',`),
     '];',
+    `/** What each counter of ${g.record} means: the comment of its #define in vpc.h. */`,
+    `export const ${list}_HELP: Readonly<Record<keyof ${g.record}, string>> = {`,
+    ...g.counters.map((c) => `  ${c.name}: ${JSON.stringify((c.comment ?? c.name).replace(/\s+/g, ' ').trim())},`),
+    '};',
     '',
   ];
 }

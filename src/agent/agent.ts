@@ -8,6 +8,7 @@ import type { AgentConfig } from './config.ts';
 import { EtcdResolver } from './etcd-resolver.ts';
 import { FileResolver } from './file-resolver.ts';
 import { Installer } from './installer.ts';
+import { KernelMetrics } from './kernel-metrics.ts';
 import { Metrics } from './metrics.ts';
 import type { Resolver } from './resolver.ts';
 
@@ -28,6 +29,7 @@ export class Agent {
     this.resolver = config.resolver === 'etcd'
       ? new EtcdResolver({ endpoints: config.etcdEndpoints, prefix: config.etcdPrefix }, this.log)
       : new FileResolver(config.mappings, this.log);
+    new KernelMetrics(this.metrics.registry, this.log);
     this.installer = new Installer(this.resolver, this.log, this.metrics,
       { ttlMs: config.ttlMs, negativeTtlMs: config.negativeTtlMs, concurrency: config.concurrency });
     this.resolver.on('degraded', (e) => {
@@ -84,8 +86,12 @@ export class Agent {
         if (!(e instanceof VpcUnavailableError)) throw e;
       }
       if (this.#stopping) break;
+      // vpc-hostd restarted, or the module was reloaded: what we held of
+      // the old kernel (switch handles) is gone with it.
       this.log.warn('the kernel closed the upcall channel; reattaching');
+      this.installer.forgetSwitches();
       this.#stream = await this.#attach();
+      this.log.info('attached as the upcall reader again');
     }
   }
 

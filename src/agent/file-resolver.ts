@@ -3,21 +3,40 @@
  * watch on its directory, so an editor's rename-into-place counts) and on
  * SIGHUP.  A bad file is reported with its line and what is wrong, and the
  * last good mappings stay in force.
+ *
+ * Loading never stops the agent: the file is read, checked and turned into
+ * a compact table in a worker thread (src/directory/load-worker.ts), which
+ * also works out what changed; meanwhile answers come from the table in
+ * force, which the new one replaces in one step once it is ready.  The
+ * changes are then reported a slice at a time, so a 200,000-entry file
+ * never holds the event loop for long.  One load at a time; changes that
+ * come in meanwhile make one more.
  */
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { DirectoryFileError, mappingKey, readMappingFile, type Mapping } from '../directory/index.ts';
+import { MappingTable, type Mapping } from '../directory/index.ts';
+import type { LoadRequest, LoadResult } from '../directory/load-worker.ts';
 import { Resolver, type Resolution } from './resolver.ts';
+
+/** Changes reported per turn of the event loop. */
+const CHANGES_PER_TURN = 4096;
+
+export class FileLoadError extends Error {}
 
 export class FileResolver extends Resolver {
   readonly kind = 'file' as const;
-  #map = new Map<string, Mapping>();
+  #table = MappingTable.empty();
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #hup = () => this.reload('SIGHUP');
+  #hup = () => void this.reload('SIGHUP');
+  #loading: Promise<boolean> | undefined;
+  #again: string | undefined;
+  #worker: Worker | undefined;
+  #closed = false;
   /** Last load's outcome, for tests and status. */
-  lastError: DirectoryFileError | Error | undefined;
+  lastError: Error | undefined;
   loads = 0;
 
   constructor(readonly where: string, private readonly log: Logger) {
@@ -25,7 +44,7 @@ export class FileResolver extends Resolver {
   }
 
   async start(): Promise<void> {
-    this.reload('start');
+    await this.reload('start');
     // The directory, not the file: editors and `vpcctl map` replace the file.
     this.#watcher = watch(dirname(this.where), (_event, name) => {
       if (name === null || name === basename(this.where)) this.#debounce();
@@ -35,47 +54,115 @@ export class FileResolver extends Resolver {
 
   #debounce(): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.reload('changed'), 50);
+    this.#timer = setTimeout(() => void this.reload('changed'), 50);
   }
 
-  /** Load the file; on error keep what we have.  Returns whether it loaded. */
-  reload(why: string): boolean {
-    let next: Mapping[];
+  /**
+   * Load the file (again); on error keep what we have.  Resolves with
+   * whether this load, or the one it was folded into, took.
+   */
+  reload(why: string): Promise<boolean> {
+    if (this.#loading) {
+      // One at a time: the file may have changed again since that one read it.
+      this.#again = why;
+      return this.#loading;
+    }
+    const run = async (): Promise<boolean> => {
+      let ok = await this.#loadOnce(why);
+      while (this.#again !== undefined && !this.#closed) {
+        const next = this.#again;
+        this.#again = undefined;
+        ok = await this.#loadOnce(next);
+      }
+      return ok;
+    };
+    this.#loading = run().finally(() => { this.#loading = undefined; });
+    return this.#loading;
+  }
+
+  async #loadOnce(why: string): Promise<boolean> {
+    const t0 = performance.now();
+    this.log.info({ file: this.where, why }, 'loading the mapping file (answering from the mappings in force meanwhile)');
+    let r: LoadResult;
     try {
-      next = existsSync(this.where) ? readMappingFile(this.where) : [];
+      r = await this.#inWorker({ path: this.where, previous: this.#table.size > 0 ? this.#table.data : null });
     } catch (e) {
-      this.lastError = e as Error;
-      this.log.error({ file: this.where, why, err: (e as Error).message },
+      r = { ok: false, error: { message: (e as Error).message, name: (e as Error).name } };
+    }
+    if (this.#closed) return false;
+    if (!r.ok) {
+      this.lastError = new FileLoadError(r.error.message);
+      this.log.error({ file: this.where, why, err: r.error.message },
         'mapping file rejected; keeping the last good mappings');
       return false;
     }
+    const old = this.#table;
+    const fresh = MappingTable.from(r.table);
+    this.#table = fresh;            // answers come from the new one from now on
     this.lastError = undefined;
     this.loads++;
-    const fresh = new Map(next.map((m) => [mappingKey(m.vni, m.mac), m]));
-    const revision = next[0]?.revision ?? BigInt(Date.now()) * 1000n;
-    for (const [key, m] of fresh) {
-      const old = this.#map.get(key);
-      if (!old || old.vtep !== m.vtep || old.port !== m.port) this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: m.revision });
-    }
-    for (const [key, m] of this.#map) {
-      if (!fresh.has(key)) this.emit('change', { vni: m.vni, mac: m.mac, mapping: undefined, revision });
-    }
-    this.#map = fresh;
-    this.log.info({ file: this.where, why, mappings: fresh.size }, 'mappings loaded');
+    this.log.info({ file: this.where, why, mappings: fresh.size, changed: r.changed.length, removed: r.removed.length,
+      ms: Math.round(performance.now() - t0), tableBytes: fresh.bytes }, 'mappings loaded');
+    await this.#report(old, fresh, r.changed, r.removed);
+    this.log.debug({ file: this.where, changed: r.changed.length, removed: r.removed.length }, 'mapping changes reported');
     return true;
   }
 
+  #inWorker(req: LoadRequest): Promise<LoadResult> {
+    return new Promise((resolve, reject) => {
+      const w = new Worker(new URL('../directory/load-worker.mjs', import.meta.url), { workerData: req });
+      this.#worker = w;
+      let settled = false;
+      w.once('message', (m: LoadResult) => {
+        settled = true;
+        resolve(m);
+      });
+      w.once('error', (e) => {
+        settled = true;
+        reject(e);
+      });
+      w.once('exit', (code) => {
+        this.#worker = undefined;
+        if (!settled) reject(new Error(`the mapping file loader stopped (exit ${code})`));
+      });
+    });
+  }
+
+  /** Tell the installer what moved or went, a slice per turn of the event loop. */
+  async #report(old: MappingTable, fresh: MappingTable, changed: Uint32Array, removed: Uint32Array): Promise<void> {
+    const turn = () => new Promise<void>((r) => setImmediate(r));
+    for (let i = 0; i < changed.length; i++) {
+      if (i > 0 && i % CHANGES_PER_TURN === 0) await turn();
+      if (this.#closed) return;
+      const m = fresh.entry(changed[i]!);
+      this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: fresh.revision });
+    }
+    for (let i = 0; i < removed.length; i++) {
+      if (i % CHANGES_PER_TURN === 0) await turn();
+      if (this.#closed) return;
+      const slot = removed[i]!;
+      this.emit('change', { vni: old.vniAt(slot), mac: old.macAt(slot), mapping: undefined, revision: fresh.revision });
+    }
+  }
+
   async resolve(vni: number, mac: string): Promise<Resolution> {
-    return this.#map.get(mappingKey(vni, mac)) ?? null;
+    return this.#table.get(vni, mac) ?? null;
   }
 
   cached(vni: number, mac: string): Mapping | undefined {
-    return this.#map.get(mappingKey(vni, mac));
+    return this.#table.get(vni, mac);
+  }
+
+  /** Mappings in force. */
+  get size(): number {
+    return this.#table.size;
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#watcher?.close();
     process.off('SIGHUP', this.#hup);
+    await this.#worker?.terminate();
   }
 }

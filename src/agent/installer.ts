@@ -11,8 +11,8 @@
  */
 import type { Logger } from 'pino';
 import {
-  answerUpcalls, Switch, VpcError, VpcRemovedError, VpcNotFoundError, listObjects,
-  type UpcallAnswer, type UpcallRequest, type UpcallStream,
+  answerUpcalls, Switch, VpcError, VpcRemovedError, VpcNotFoundError, VpcUnavailableError, listObjects,
+  type CamEntry, type CamSpec, type UpcallAnswer, type UpcallRequest, type UpcallStream,
 } from '../vpc/index.ts';
 import { mappingKey, type Mapping } from '../directory/index.ts';
 import type { Metrics } from './metrics.ts';
@@ -28,6 +28,11 @@ export interface InstallerOptions {
   /** How often entries in use are refreshed (default ttl/4). */
   refreshMs?: number;
 }
+
+/** Mapping changes applied per turn of the event loop. */
+const CHANGES_PER_BATCH = 8192;
+/** Up to this many changes for a switch are looked up one by one; more against a dump of its table. */
+const FEW_CHANGES = 16;
 
 interface Flight {
   requests: UpcallRequest[];
@@ -62,6 +67,8 @@ export class Installer {
   readonly #answers: Array<{ answer: UpcallAnswer; req: UpcallRequest }> = [];
   readonly #switches = new Map<string, { sw: Switch; vni: number }>();
   readonly #sem: Semaphore;
+  readonly #changes = new Map<string, MappingChange>();
+  #changesQueued = false;
   #flushQueued = false;
   #stopping = false;
   #refresh: NodeJS.Timeout | undefined;
@@ -188,9 +195,15 @@ export class Installer {
     }
   }
 
-  /** Switches carrying vni: the ones we answered for, and any other there is. */
-  #switchesFor(vni: number): Switch[] {
-    if (![...this.#switches.values()].some((s) => s.vni === vni)) {
+  /**
+   * Switches carrying vni: the ones we answered for, and any other there is.
+   * listed (per batch of changes) says whether the kernel's switches were
+   * listed already, so a VNI no switch here carries costs one listing per
+   * batch, not one per change.
+   */
+  #switchesFor(vni: number, listed?: { done: boolean }): Switch[] {
+    if ((!listed || !listed.done) && ![...this.#switches.values()].some((s) => s.vni === vni)) {
+      if (listed) listed.done = true;
       for (const o of listObjects('switch')) {
         if (this.#switches.has(o.id)) continue;
         try {
@@ -209,30 +222,95 @@ export class Installer {
     try { sw.close(); } catch { /* already closed */ }
   }
 
-  /** A mapping moved or went: installed entries follow now, not at their next miss. */
+  /** The kernel went away (vpc-hostd restarted): handles to its switches mean nothing now. */
+  forgetSwitches(): void {
+    for (const { sw } of [...this.#switches.values()]) this.#forget(sw);
+  }
+
+  /**
+   * A mapping moved or went: installed entries follow now, not at their next
+   * miss.  Changes are gathered (the last one per mapping wins) and applied
+   * a batch per turn of the event loop, so a reloaded directory with 200,000
+   * changes neither blocks the loop nor costs a kernel call per change.
+   */
   #push(c: MappingChange): void {
-    for (const sw of this.#switchesFor(c.vni)) {
-      try {
-        let cur;
-        try {
-          cur = sw.camGet(c.mac);
-        } catch (e) {
-          if (e instanceof VpcNotFoundError) continue;     // nothing installed here
-          throw e;
-        }
-        if (cur.kind === 'local') continue;
-        if (c.mapping) {
-          const r = sw.camSet([{ dst: c.mac, vtep: c.mapping.vtep, ...(c.mapping.port ? { port: c.mapping.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(c.revision) }]);
-          if (r.applied > 0) this.metrics.pushed.inc({ action: 'update' });
-        } else {
-          sw.camDel(c.mac);
-          this.metrics.pushed.inc({ action: 'drop' });
-        }
-        this.log.info({ vni: c.vni, mac: c.mac, to: c.mapping?.vtep ?? null, sw: sw.id }, c.mapping ? 'mapping moved: entry updated' : 'mapping removed: entry dropped');
-      } catch (e) {
-        if (e instanceof VpcRemovedError) this.#forget(sw);
-        else this.log.warn({ vni: c.vni, mac: c.mac, err: (e as Error).message }, 'could not follow a mapping change');
+    this.#changes.set(mappingKey(c.vni, c.mac), c);
+    if (!this.#changesQueued) {
+      this.#changesQueued = true;
+      setImmediate(() => this.#applyChanges());
+    }
+  }
+
+  #applyChanges(): void {
+    this.#changesQueued = false;
+    const batch: MappingChange[] = [];
+    for (const [key, c] of this.#changes) {
+      batch.push(c);
+      this.#changes.delete(key);
+      if (batch.length === CHANGES_PER_BATCH) break;
+    }
+    if (this.#changes.size > 0) {
+      this.#changesQueued = true;
+      setImmediate(() => this.#applyChanges());
+    }
+    const byVni = new Map<number, MappingChange[]>();
+    for (const c of batch) {
+      const l = byVni.get(c.vni);
+      if (l) l.push(c);
+      else byVni.set(c.vni, [c]);
+    }
+    const listed = { done: false };
+    for (const [vni, changes] of byVni) {
+      for (const sw of this.#switchesFor(vni, listed)) this.#follow(sw, changes);
+    }
+  }
+
+  /**
+   * Apply changes of one VNI to one switch's entries: few are looked up one
+   * by one; many against one dump of the table (what is installed is what
+   * the switch's frames needed, usually far less than the directory).
+   */
+  #follow(sw: Switch, changes: MappingChange[]): void {
+    try {
+      let installed: (mac: string) => CamEntry | undefined;
+      if (changes.length <= FEW_CHANGES) {
+        installed = (mac) => {
+          try {
+            return sw.camGet(mac);
+          } catch (e) {
+            if (e instanceof VpcNotFoundError) return undefined;     // nothing installed here
+            throw e;
+          }
+        };
+      } else {
+        const dump = new Map(sw.camDump().filter((e) => !e.src).map((e) => [e.dst, e]));
+        installed = (mac) => dump.get(mac);
       }
+      const sets: CamSpec[] = [];
+      const few = changes.length <= FEW_CHANGES;
+      for (const c of changes) {
+        const cur = installed(c.mac);
+        if (!cur || cur.kind === 'local') continue;
+        if (c.mapping) {
+          sets.push({ dst: c.mac, vtep: c.mapping.vtep, ...(c.mapping.port ? { port: c.mapping.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(c.revision) });
+        } else {
+          try {
+            sw.camDel(c.mac);
+            this.metrics.pushed.inc({ action: 'drop' });
+          } catch (e) {
+            if (!(e instanceof VpcNotFoundError)) throw e;    // expired meanwhile: gone anyway
+          }
+        }
+        if (few) this.log.info({ vni: c.vni, mac: c.mac, to: c.mapping?.vtep ?? null, sw: sw.id }, c.mapping ? 'mapping moved: entry updated' : 'mapping removed: entry dropped');
+      }
+      if (sets.length > 0) {
+        const r = sw.camSet(sets);
+        if (r.applied > 0) this.metrics.pushed.inc({ action: 'update' }, r.applied);
+      }
+      if (!few) this.log.info({ sw: sw.id, changes: changes.length, updated: sets.length }, 'mappings changed: installed entries follow');
+    } catch (e) {
+      if (e instanceof VpcRemovedError || e instanceof VpcUnavailableError) this.#forget(sw);
+      else this.log.warn({ sw: sw.id, changes: changes.length, err: (e as Error).message }, 'could not follow mapping changes');
     }
   }
 
@@ -250,7 +328,7 @@ export class Installer {
           this.metrics.refreshed.inc(fresh.length);
         }
       } catch (e) {
-        if (e instanceof VpcRemovedError) this.#forget(sw);
+        if (e instanceof VpcRemovedError || e instanceof VpcUnavailableError) this.#forget(sw);
         else if (e instanceof VpcError) this.log.warn({ sw: sw.id, err: e.message }, 'refresh failed');
         else throw e;
       }

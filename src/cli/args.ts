@@ -3,7 +3,7 @@
  * takes or throws a UsageError naming the argument and the accepted form,
  * before any call is made.
  */
-import { cidrParse, ipBytes, isId, VpcArgumentError } from '../vpc/index.ts';
+import { cidrParse, ipBytes, isId, isNilId, NIL_ID_REASON, VpcArgumentError } from '../vpc/index.ts';
 
 export class UsageError extends Error {}
 
@@ -16,6 +16,7 @@ export const MAC_RE = /^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$/i;
 
 export function id(name: string) {
   return (v: unknown): string => {
+    if (typeof v === 'string' && isNilId(v)) throw new UsageError(`${name}: ${NIL_ID_REASON}`);
     if (typeof v !== 'string' || !isId(v)) throw new UsageError(`${name}: expected a UUID like 3f0c5e4a-9b1d-4c2e-8f6a-1b2c3d4e5f60, got '${String(v)}'`);
     return v.toLowerCase();
   };

@@ -8,6 +8,10 @@ export function setJson(on: boolean): void {
   json = on;
 }
 
+export function isJson(): boolean {
+  return json;
+}
+
 function plain(v: unknown): unknown {
   if (typeof v === 'bigint') return v.toString();
   if (Array.isArray(v)) return v.map(plain);

@@ -12,6 +12,7 @@ import { switchCommand } from './commands/switch.ts';
 import { vccCommand } from './commands/vcc.ts';
 import { vmnicCommand } from './commands/vmnic.ts';
 import { setJson } from './output.ts';
+import { jsonError } from './run.ts';
 
 export function vpcctl(argv: string[]): Argv {
   return yargs(argv)
@@ -40,6 +41,10 @@ export function vpcctl(argv: string[]): Argv {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, err, y) => {
       if (err && !msg) throw err;
+      // --json may not have been parsed yet (the failure can come first).
+      if (argv.includes('--json')) {
+        process.stdout.write(`${JSON.stringify({ error: jsonError(msg ?? err?.message ?? 'usage error', { code: 'EINVAL', op: 'usage' }) }, null, 2)}\n`);
+      }
       process.stderr.write(`vpcctl: ${msg ?? err?.message}\n\n`);
       y.showHelp((s: string) => process.stderr.write(`${s}\n`));
       process.exit(2);

@@ -5,14 +5,17 @@
  *     "mappings": [ { "vni": 100, "mac": "02:00:00:00:02:02", "vtep": "198.51.100.2" } ] }
  *
  * A bad file is reported with its line and column and what is wrong; the
- * reader keeps the last good mappings.  Writers take a lock file and replace
+ * reader keeps the last good mappings.  Good files take a fast path
+ * (JSON.parse); only a bad one is parsed again to find where it is wrong.  Writers take a lock file and replace
  * the file atomically (write, fsync, rename), so a reader never sees half a
  * file.  Every mapping of one load carries the file's modification time in
  * microseconds as its revision.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { checkMapping, mappingKey, MappingError, type Mapping, type MappingInput } from './mapping.ts';
+import { ipBytes } from './parse.ts';
+import { DuplicateMappingError, MappingTable } from './table.ts';
 
 export class DirectoryFileError extends Error {
   constructor(readonly file: string, readonly line: number, readonly column: number, readonly detail: string) {
@@ -45,8 +48,110 @@ function value(n: Node | undefined): unknown {
   }
 }
 
-/** Parse a mapping file's text; throws DirectoryFileError with line and column. */
+/**
+ * The file's mappings, checked, by the fast path: JSON.parse, then each
+ * mapping checked in turn.  undefined when anything is wrong (then the slow
+ * path below finds where, for the message).  Duplicates are not looked for.
+ */
+export function checkedMappings(text: string): MappingInput[] | undefined {
+  let root: unknown;
+  try {
+    root = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (root === null || typeof root !== 'object' || Array.isArray(root)) return undefined;
+  const o = root as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (k !== 'version' && k !== 'mappings') return undefined;
+  if (o.version !== undefined && o.version !== 1) return undefined;
+  if (!Array.isArray(o.mappings)) return undefined;
+  const list = o.mappings as unknown[];
+  const out = new Array<MappingInput>(list.length);
+  const vteps = new Map<string, boolean>();     // a node hosts many MACs: check each VTEP once
+  for (let i = 0; i < list.length; i++) {
+    const m = quickCheck(list[i], vteps);
+    if (!m) return undefined;
+    out[i] = m;
+  }
+  return out;
+}
+
+const CANONICAL_MAC = /^[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$/;
+
+/**
+ * checkMapping()'s rules, minus its messages, for the common case (a
+ * canonical MAC, VTEPs that repeat); anything else goes through
+ * checkMapping itself.  undefined: not a valid mapping.
+ */
+function quickCheck(v: unknown, vteps: Map<string, boolean>): MappingInput | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const { vni, mac, vtep, port } = o;
+  let n = 3;
+  if (port !== undefined) n++;
+  if (typeof mac !== 'string' || typeof vtep !== 'string' || Object.keys(o).length !== n ||
+      !('vni' in o) || !('mac' in o) || !('vtep' in o)) {
+    return slowCheck(v);
+  }
+  if (typeof vni !== 'number' || !Number.isInteger(vni) || vni < 1 || vni > 0xffffff) return undefined;
+  if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)) return undefined;
+  if (!CANONICAL_MAC.test(mac)) return slowCheck(v);
+  if ((parseInt(mac.slice(0, 2), 16) & 1) !== 0 || mac === '00:00:00:00:00:00') return undefined;
+  let ok = vteps.get(vtep);
+  if (ok === undefined) {
+    ok = ipBytes(vtep) !== null;
+    vteps.set(vtep, ok);
+  }
+  if (!ok) return undefined;
+  return port === undefined ? { vni, mac, vtep } : { vni, mac, vtep, port };
+}
+
+function slowCheck(v: unknown): MappingInput | undefined {
+  try {
+    return checkMapping(v, 'mapping');
+  } catch (e) {
+    if (e instanceof MappingError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Parse a mapping file's text; throws DirectoryFileError with line and
+ * column.  A good file takes the fast path (JSON.parse: a 200,000-entry file
+ * in well under a second); only a bad one is parsed again with jsonc-parser,
+ * whose syntax tree says where the problem is (and costs ten times as much).
+ */
 export function parseMappingFile(text: string, file: string, revision: bigint): Mapping[] {
+  const fast = checkedMappings(text);
+  if (fast) {
+    const seen = new Set<string>();
+    let dup = false;
+    for (const m of fast) {
+      const key = mappingKey(m.vni, m.mac);
+      if (seen.has(key)) {
+        dup = true;
+        break;
+      }
+      seen.add(key);
+    }
+    if (!dup) return fast.map((m) => ({ ...m, revision }));
+  }
+  return parseWithPositions(text, file, revision);
+}
+
+/** The error of a bad file, with its line and column (the slow path). */
+export function mappingFileError(text: string, file: string): DirectoryFileError | undefined {
+  try {
+    parseWithPositions(text, file, 0n);
+  } catch (e) {
+    if (e instanceof DirectoryFileError) return e;
+    throw e;
+  }
+  return undefined;
+}
+
+/** The slow path: jsonc-parser's syntax tree, so every error has a position. */
+function parseWithPositions(text: string, file: string, revision: bigint): Mapping[] {
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
   const fail = (offset: number, detail: string): never => {
@@ -89,6 +194,40 @@ export function fileRevision(path: string): bigint {
 export function readMappingFile(path: string): Mapping[] {
   if (!existsSync(path)) return [];
   return parseMappingFile(readFileSync(path, 'utf8'), path, fileRevision(path));
+}
+
+/**
+ * A mapping file as a MappingTable (what the agent answers from; the file
+ * loader's worker runs this).  No file is an empty directory.  The revision
+ * is the mtime of the very file read: it is opened once, stat'ed and read
+ * through the same descriptor, so a replacement racing the read is either
+ * wholly in or wholly out.
+ */
+export function loadMappingTable(path: string): MappingTable {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return MappingTable.empty(BigInt(Date.now()) * 1000n);
+    throw e;
+  }
+  let text: string;
+  let revision: bigint;
+  try {
+    revision = BigInt(Math.floor(fstatSync(fd).mtimeMs * 1000));
+    text = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+  const fast = checkedMappings(text);
+  if (fast) {
+    try {
+      return MappingTable.build(fast, revision);
+    } catch (e) {
+      if (!(e instanceof DuplicateMappingError)) throw e;
+    }
+  }
+  throw mappingFileError(text, path) ?? new DirectoryFileError(path, 1, 1, 'not a mapping file');
 }
 
 /** Hold path.lock while fn runs; a lock left by a dead process is taken over. */

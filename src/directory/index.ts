@@ -8,7 +8,8 @@ import { readMappingFile, updateMappingFile } from './file.ts';
 import { EtcdClient, type EtcdOptions } from './etcd.ts';
 import { checkMapping, mappingKey, type Mapping, type MappingInput } from './mapping.ts';
 
-export { DirectoryFileError, parseMappingFile, readMappingFile, fileRevision } from './file.ts';
+export { DirectoryFileError, loadMappingTable, parseMappingFile, readMappingFile, fileRevision } from './file.ts';
+export { MappingTable, type TableData } from './table.ts';
 export { DEFAULT_PREFIX, EtcdClient, etcdKey, mappingFromKv, type EtcdOptions } from './etcd.ts';
 export { checkMapping, mappingKey, MappingError, type Mapping, type MappingInput } from './mapping.ts';
 

@@ -31,7 +31,7 @@ export const OPS: readonly OpInfo[] = [
   { op: 22, name: 'VPC_OP_SW_LIST_PORTS', types: 4, key: 'vpc_list_req_t', keysz: 16, value: 'vpc_swport_t', valsz: 88, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
   { op: 23, name: 'VPC_OP_SW_SET_SUBNET', types: 4, key: 'vpc_sw_subnet_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 24, name: 'VPC_OP_SW_GET_SUBNET', types: 4, key: 'vpc_sw_subnet_t', keysz: 24, value: 'vpc_sw_subnet_t', valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
-  { op: 25, name: 'VPC_OP_SW_GET_STATS', types: 4, key: null, keysz: 0, value: 'vpc_sw_stats_t', valsz: 256, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 25, name: 'VPC_OP_SW_GET_STATS', types: 4, key: null, keysz: 0, value: 'vpc_sw_stats_t', valsz: 1024, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 32, name: 'VPC_OP_SW_CAM_SET', types: 4, key: 'vpc_sw_cam_t', keysz: 88, value: 'vpc_cam_set_result_t', valsz: 8, keyArray: true, valArray: false, mutating: false, privileged: true, handleOff: -1 },
   { op: 33, name: 'VPC_OP_SW_CAM_GET', types: 4, key: 'vpc_cam_key_t', keysz: 16, value: 'vpc_sw_cam_t', valsz: 88, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 34, name: 'VPC_OP_SW_CAM_DEL', types: 4, key: 'vpc_cam_key_t', keysz: 16, value: null, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
@@ -42,10 +42,18 @@ export const OPS: readonly OpInfo[] = [
   { op: 50, name: 'VPC_OP_VCC_GET_STATS', types: 128, key: null, keysz: 0, value: 'vpc_vcc_stats_t', valsz: 128, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 64, name: 'VPC_OP_SYS_LIST', types: 1, key: 'vpc_list_req_t', keysz: 16, value: 'vpc_obj_info_t', valsz: 64, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
   { op: 65, name: 'VPC_OP_SYS_STATS', types: 1, key: null, keysz: 0, value: 'vpc_sys_stats_t', valsz: 128, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
-  { op: 66, name: 'VPC_OP_SYS_UPCALL_ANSWER', types: 1, key: 'vpc_upcall_ans_t', keysz: 56, value: 'int32_t', valsz: 4, keyArray: true, valArray: true, mutating: false, privileged: true, handleOff: -1 },
+  { op: 66, name: 'VPC_OP_SYS_UPCALL_ANSWER', types: 1, key: 'vpc_upcall_ans_t', keysz: 64, value: 'int32_t', valsz: 4, keyArray: true, valArray: true, mutating: false, privileged: true, handleOff: -1 },
   { op: 67, name: 'VPC_OP_SYS_UPCALL_STATS', types: 1, key: null, keysz: 0, value: 'vpc_upcall_stats_t', valsz: 64, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 68, name: 'VPC_OP_SYS_CHECK', types: 1, key: null, keysz: 0, value: 'vpc_check_result_t', valsz: 128, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 69, name: 'VPC_OP_SYS_AGENT_EVENT', types: 1, key: 'vpc_agent_event_t', keysz: 128, value: null, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
+  { op: 80, name: 'VPC_OP_NIC_SET_ADDR', types: 2, key: 'vpc_nic_addr_t', keysz: 32, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 81, name: 'VPC_OP_NIC_GET_ADDR', types: 2, key: null, keysz: 0, value: 'vpc_nic_addr_t', valsz: 32, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 82, name: 'VPC_OP_NIC_SET_DHCP', types: 2, key: 'vpc_nic_dhcp_t', keysz: 232, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 83, name: 'VPC_OP_NIC_GET_DHCP', types: 2, key: null, keysz: 0, value: 'vpc_nic_dhcp_t', valsz: 232, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 84, name: 'VPC_OP_SW_SET_GATEWAY', types: 4, key: 'vpc_sw_gateway_t', keysz: 56, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 85, name: 'VPC_OP_SW_GET_GATEWAY', types: 4, key: null, keysz: 0, value: 'vpc_sw_gateway_t', valsz: 56, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 86, name: 'VPC_OP_SW_SET_POLICY', types: 4, key: 'vpc_sw_policy_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 87, name: 'VPC_OP_SW_GET_POLICY', types: 4, key: null, keysz: 0, value: 'vpc_sw_policy_t', valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
 ];
 
 // ---- Constants
@@ -75,6 +83,7 @@ export const VPC_ENXIO = 6;
 export const VPC_E2BIG = 7;
 export const VPC_EBADF = 9;
 export const VPC_ENOMEM = 12;
+export const VPC_EACCES = 13;
 export const VPC_EBUSY = 16;
 export const VPC_EEXIST = 17;
 export const VPC_EINVAL = 22;
@@ -126,6 +135,8 @@ export const VPC_CAM_NEG_TTL_MS = 1000;
 export const VPC_UPCALL_BATCH_MAX = 256;
 /** an unanswered miss is dropped */
 export const VPC_UPCALL_TIMEOUT_MS = 3000;
+/** ... while no reader is attached */
+export const VPC_UPCALL_ORPHAN_MS = 30000;
 /** frames held for one pending miss */
 export const VPC_HOLD_PER_MISS = 64;
 /** frames held for all misses */
@@ -169,6 +180,14 @@ export const VPC_OP_SYS_UPCALL_ANSWER = 66;
 export const VPC_OP_SYS_UPCALL_STATS = 67;
 export const VPC_OP_SYS_CHECK = 68;
 export const VPC_OP_SYS_AGENT_EVENT = 69;
+export const VPC_OP_NIC_SET_ADDR = 80;
+export const VPC_OP_NIC_GET_ADDR = 81;
+export const VPC_OP_NIC_SET_DHCP = 82;
+export const VPC_OP_NIC_GET_DHCP = 83;
+export const VPC_OP_SW_SET_GATEWAY = 84;
+export const VPC_OP_SW_GET_GATEWAY = 85;
+export const VPC_OP_SW_SET_POLICY = 86;
+export const VPC_OP_SW_GET_POLICY = 87;
 /** the seed's "no options": ignored */
 export const VPC_FLAG_SWP_DEFAULT = 1;
 /** kind: uplink (to a vcc) */
@@ -268,8 +287,19 @@ export const VPC_SWSTAT_ICMP_TOO_BIG = 28;
 export const VPC_SWSTAT_ICMP_RATELIMITED = 29;
 /** larger than the destination vmnic's MTU */
 export const VPC_SWSTAT_DROP_OVER_MTU = 30;
+/** from the underlay with a local vmnic's, a multicast or a zero source MAC */
 export const VPC_SWSTAT_DROP_UNDERLAY_SPOOF = 31;
-export const VPC_SWSTAT_COUNT = 32;
+/** IP source not the vmnic's address */
+export const VPC_SWSTAT_DROP_IP_SPOOF = 32;
+/** broadcast/multicast the policy drops */
+export const VPC_SWSTAT_DROP_BUM = 33;
+/** misses over the vmnic's upcall rate (also counted in lost) */
+export const VPC_SWSTAT_UPCALL_RATELIMITED = 34;
+/** frames for the gateway itself, answered */
+export const VPC_SWSTAT_GW_TO_GATEWAY = 35;
+/** for the gateway, nothing it answers */
+export const VPC_SWSTAT_GW_DROP = 36;
+export const VPC_SWSTAT_COUNT = 37;
 /** a local port (out only) */
 export const VPC_CAM_LOCAL = 1;
 /** behind a VTEP on the underlay */
@@ -299,15 +329,57 @@ export const VPC_VCCSTAT_L2_RX = 5;
 export const VPC_VCCSTAT_L2_TX = 6;
 /** raw frames for no VNI 0 switch */
 export const VPC_VCCSTAT_L2_NO_SW = 7;
-export const VPC_VCCSTAT_COUNT = 8;
+/** dropped by the OS before we saw them: socket buffer full */
+export const VPC_VCCSTAT_RX_SOCK_DROPS = 8;
+export const VPC_VCCSTAT_COUNT = 9;
 /** "VPCU" */
 export const VPC_UPCALL_MAGIC = 1430474838;
+/** where does dstmac live? */
 export const VPC_UPCALL_L2MISS = 1;
+/** which MAC has dst_ip (dst_af)? dstmac 0 */
+export const VPC_UPCALL_L3MISS = 2;
 export const VPC_UPCALL_FOUND = 0;
 export const VPC_UPCALL_NOT_FOUND = 1;
 export const VPC_AGENT_EV_DEGRADED = 1;
 export const VPC_AGENT_EV_RECOVERED = 2;
 export const VPC_AGENT_DETAIL_MAX = 120;
+/** addr4 is the VM's IPv4 address */
+export const VPC_NIC_ADDR_INET = 1;
+/** addr6 is the VM's IPv6 address */
+export const VPC_NIC_ADDR_INET6 = 2;
+export const VPC_DHCP_DNS_MAX = 4;
+export const VPC_DHCP_ROUTES_MAX = 8;
+/** domain and host names, NUL included */
+export const VPC_DHCP_NAME_MAX = 64;
+/** seconds, when lease_s is 0 */
+export const VPC_DHCP_LEASE_DEFAULT = 86400;
+/** answer this vmnic's DHCP at all */
+export const VPC_DHCP_ENABLE = 1;
+/** addr4 is set, not the default */
+export const VPC_GW_ADDR4 = 1;
+/** addr6 likewise */
+export const VPC_GW_ADDR6 = 2;
+/** mac likewise */
+export const VPC_GW_MAC = 4;
+/** broadcast/multicast: other local ports */
+export const VPC_BUM_LOCAL = 0;
+/** dropped and counted */
+export const VPC_BUM_DROP = 1;
+/** per vmnic, a second */
+export const VPC_UPCALL_RATE_DEFAULT = 1000;
+/** seconds between unsolicited RAs */
+export const VPC_RA_INTERVAL_DEFAULT = 600;
+export const VPC_RA_OFF = 4294967295;
+/** entries per SW_NBR_SET */
+export const VPC_NBR_BATCH_MAX = 256;
+/** a local vmnic's address (out only) */
+export const VPC_NBR_LOCAL = 1;
+/** the address has this MAC */
+export const VPC_NBR_FOUND = 2;
+/** known absent: not answered */
+export const VPC_NBR_NEGATIVE = 3;
+/** out: a request was answered from it */
+export const VPC_NBR_F_USED = 1;
 
 /** The ABI's errno numbers (FreeBSD's, on every platform) by name: VPC_E* of vpc.h. */
 export const ABI_ERRNOS = {
@@ -317,6 +389,7 @@ export const ABI_ERRNOS = {
   E2BIG: 7,
   EBADF: 9,
   ENOMEM: 12,
+  EACCES: 13,
   EBUSY: 16,
   EEXIST: 17,
   EINVAL: 22,
@@ -417,7 +490,18 @@ export interface SwitchStats {
   icmpRatelimited: number;
   /** larger than the destination vmnic's MTU */
   dropOverMtu: number;
+  /** from the underlay with a local vmnic's, a multicast or a zero source MAC */
   dropUnderlaySpoof: number;
+  /** IP source not the vmnic's address */
+  dropIpSpoof: number;
+  /** broadcast/multicast the policy drops */
+  dropBum: number;
+  /** misses over the vmnic's upcall rate (also counted in lost) */
+  upcallRatelimited: number;
+  /** frames for the gateway itself, answered */
+  gwToGateway: number;
+  /** for the gateway, nothing it answers */
+  gwDrop: number;
 }
 /** The counters of SwitchStats in slot order. */
 export const SWITCH_STATS: readonly (keyof SwitchStats)[] = [
@@ -453,7 +537,52 @@ export const SWITCH_STATS: readonly (keyof SwitchStats)[] = [
   'icmpRatelimited',
   'dropOverMtu',
   'dropUnderlaySpoof',
+  'dropIpSpoof',
+  'dropBum',
+  'upcallRatelimited',
+  'gwToGateway',
+  'gwDrop',
 ];
+/** What each counter of SwitchStats means: the comment of its #define in vpc.h. */
+export const SWITCH_STATS_HELP: Readonly<Record<keyof SwitchStats, string>> = {
+  rxFrames: "frames in from local ports",
+  txLocal: "frames delivered to local ports",
+  txRemote: "frames encapsulated to the underlay",
+  rxRemote: "frames decapsulated from the underlay",
+  flooded: "broadcast/multicast frames flooded",
+  dropRunt: "shorter than an Ethernet header",
+  dropTagged: "802.1Q-tagged frame from a VM",
+  dropSpoof: "source MAC not the vmnic's",
+  dropNoRouter: "off-subnet with no router plugged",
+  dropNoUplink: "remote with no uplink/vcc",
+  dropNegative: "matched a negative entry",
+  dropUnknown: "from the underlay to no local MAC",
+  dropTx: "the OS refused to send",
+  misses: "frames that missed the CAM",
+  upcalls: "upcall requests raised",
+  dups: "misses folded into a pending request",
+  held: "frames put on a hold queue",
+  holdDrops: "misses dropped: hold queue full",
+  lost: "misses dropped: no room for a request",
+  answers: "answers applied (found or not)",
+  negative: "of which \"not found\"",
+  timeouts: "requests that expired unanswered",
+  stale: "answers refused: stale generation",
+  released: "held frames an answer released",
+  heldDropped: "held frames dropped: negative, timeout, gone",
+  dropHairpin: "destination is the ingress port",
+  dropRemiss: "released, but the entry was gone again",
+  dropTooBig: "from a VM, too big for the underlay",
+  icmpTooBig: "of which answered: ICMP frag needed / ICMPv6 too big",
+  icmpRatelimited: "of which not answered: the rate limit",
+  dropOverMtu: "larger than the destination vmnic's MTU",
+  dropUnderlaySpoof: "from the underlay with a local vmnic's, a multicast or a zero source MAC",
+  dropIpSpoof: "IP source not the vmnic's address",
+  dropBum: "broadcast/multicast the policy drops",
+  upcallRatelimited: "misses over the vmnic's upcall rate (also counted in lost)",
+  gwToGateway: "frames for the gateway itself, answered",
+  gwDrop: "for the gateway, nothing it answers",
+};
 
 /** The counters VPC_VCCSTAT_* number, by name. */
 export interface VccStats {
@@ -473,6 +602,8 @@ export interface VccStats {
   l2Tx: number;
   /** raw frames for no VNI 0 switch */
   l2NoSw: number;
+  /** dropped by the OS before we saw them: socket buffer full */
+  rxSockDrops: number;
 }
 /** The counters of VccStats in slot order. */
 export const VCC_STATS: readonly (keyof VccStats)[] = [
@@ -484,7 +615,20 @@ export const VCC_STATS: readonly (keyof VccStats)[] = [
   'l2Rx',
   'l2Tx',
   'l2NoSw',
+  'rxSockDrops',
 ];
+/** What each counter of VccStats means: the comment of its #define in vpc.h. */
+export const VCC_STATS_HELP: Readonly<Record<keyof VccStats, string>> = {
+  rx: "VXLAN packets received",
+  tx: "VXLAN packets sent",
+  rxBad: "short, no I flag, inner runt",
+  rxNoVni: "no switch with that VNI here",
+  txErr: "the OS refused (oversize, no route)",
+  l2Rx: "raw frames in (VNI 0)",
+  l2Tx: "raw frames out (VNI 0)",
+  l2NoSw: "raw frames for no VNI 0 switch",
+  rxSockDrops: "dropped by the OS before we saw them: socket buffer full",
+};
 
 // ---- FreeBSD constants userland copies (kmod/include/freebsd_layouts.h)
 

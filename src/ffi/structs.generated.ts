@@ -64,7 +64,8 @@ const vpc_sys_stats_t = koffi.struct('vpc_sys_stats_t', {
   by_type: koffi.array('uint64_t', 8, 'Array'),
   mem_bytes: 'uint64_t',
   mem_allocs: 'uint64_t',
-  reserved: koffi.array('uint64_t', 4, 'Array'),
+  conn_refused: 'uint64_t',
+  reserved: koffi.array('uint64_t', 3, 'Array'),
 });
 const vpc_nic_ifname_t = koffi.struct('vpc_nic_ifname_t', {
   txn: 'int32_t',
@@ -85,7 +86,7 @@ const vpc_sw_subnet_t = koffi.struct('vpc_sw_subnet_t', {
   addr: koffi.array('uint8_t', 16, 'Array'),
 });
 const vpc_sw_stats_t = koffi.struct('vpc_sw_stats_t', {
-  c: koffi.array('uint64_t', 32, 'Array'),
+  c: koffi.array('uint64_t', 128, 'Array'),
 });
 const vpc_sw_cam_t = koffi.struct('vpc_sw_cam_t', {
   srcmac: koffi.array('uint8_t', 6, 'Array'),
@@ -157,6 +158,8 @@ const vpc_upcall_ans_t = koffi.struct('vpc_upcall_ans_t', {
   _pad1: koffi.array('uint8_t', 4, 'Array'),
   addr: koffi.array('uint8_t', 16, 'Array'),
   revision: 'uint64_t',
+  mac: koffi.array('uint8_t', 6, 'Array'),
+  _pad2: koffi.array('uint8_t', 2, 'Array'),
 });
 const vpc_upcall_hello_t = koffi.struct('vpc_upcall_hello_t', {
   magic: 'uint32_t',
@@ -183,6 +186,64 @@ const vpc_agent_event_t = koffi.struct('vpc_agent_event_t', {
   event: 'uint32_t',
   _pad0: 'uint32_t',
   detail: koffi.array('uint8_t', 120, 'Array'),
+});
+const vpc_nic_addr_t = koffi.struct('vpc_nic_addr_t', {
+  txn: 'int32_t',
+  flags: 'uint32_t',
+  addr4: koffi.array('uint8_t', 4, 'Array'),
+  _pad0: koffi.array('uint8_t', 4, 'Array'),
+  addr6: koffi.array('uint8_t', 16, 'Array'),
+});
+const vpc_nic_dhcp_t = koffi.struct('vpc_nic_dhcp_t', {
+  txn: 'int32_t',
+  flags: 'uint32_t',
+  lease_s: 'uint32_t',
+  ndns: 'uint8_t',
+  nroutes: 'uint8_t',
+  _pad0: koffi.array('uint8_t', 2, 'Array'),
+  dns: koffi.array('uint8_t', 16, 'Array'),
+  route_dst: koffi.array('uint8_t', 32, 'Array'),
+  route_gw: koffi.array('uint8_t', 32, 'Array'),
+  route_plen: koffi.array('uint8_t', 8, 'Array'),
+  domain: koffi.array('uint8_t', 64, 'Array'),
+  hostname: koffi.array('uint8_t', 64, 'Array'),
+});
+const vpc_sw_gateway_t = koffi.struct('vpc_sw_gateway_t', {
+  txn: 'int32_t',
+  flags: 'uint32_t',
+  addr4: koffi.array('uint8_t', 4, 'Array'),
+  mac: koffi.array('uint8_t', 6, 'Array'),
+  has4: 'uint8_t',
+  has6: 'uint8_t',
+  addr6: koffi.array('uint8_t', 16, 'Array'),
+  ll6: koffi.array('uint8_t', 16, 'Array'),
+  _pad0: koffi.array('uint8_t', 4, 'Array'),
+});
+const vpc_sw_policy_t = koffi.struct('vpc_sw_policy_t', {
+  txn: 'int32_t',
+  bum: 'uint8_t',
+  _pad0: koffi.array('uint8_t', 3, 'Array'),
+  upcall_rate: 'uint32_t',
+  upcall_burst: 'uint32_t',
+  ra_interval_s: 'uint32_t',
+  _pad1: 'uint32_t',
+});
+const vpc_sw_nbr_t = koffi.struct('vpc_sw_nbr_t', {
+  af: 'uint8_t',
+  kind: 'uint8_t',
+  mac: koffi.array('uint8_t', 6, 'Array'),
+  ttl_ms: 'uint32_t',
+  flags: 'uint32_t',
+  addr: koffi.array('uint8_t', 16, 'Array'),
+  port_id: koffi.array('uint8_t', 16, 'Array'),
+  generation: 'uint64_t',
+  revision: 'uint64_t',
+  cursor: 'uint64_t',
+});
+const vpc_nbr_key_t = koffi.struct('vpc_nbr_key_t', {
+  af: 'uint8_t',
+  _pad0: koffi.array('uint8_t', 3, 'Array'),
+  addr: koffi.array('uint8_t', 16, 'Array'),
 });
 const modspecific_t = koffi.union('modspecific_t', {
   intval: 'int32_t',
@@ -230,6 +291,12 @@ export const abiTypes = {
   vpc_upcall_stats_t,
   vpc_check_result_t,
   vpc_agent_event_t,
+  vpc_nic_addr_t,
+  vpc_nic_dhcp_t,
+  vpc_sw_gateway_t,
+  vpc_sw_policy_t,
+  vpc_sw_nbr_t,
+  vpc_nbr_key_t,
   vpc_handle_t: 'int32_t',
   vpc_type_t: 'uint64_t',
   vpc_flags_t: 'uint64_t',
@@ -258,7 +325,7 @@ export interface StructValues {
   vpc_sw_vni_t: { txn: number; vni: number };
   vpc_list_req_t: { obj_type: number; marker: number };
   vpc_obj_info_t: { id: number[]; parent_id: number[]; type: number; generation: number; flags: number; handles: number; serial: number };
-  vpc_sys_stats_t: { objects: number; handles: number; by_type: number[]; mem_bytes: number; mem_allocs: number; reserved: number[] };
+  vpc_sys_stats_t: { objects: number; handles: number; by_type: number[]; mem_bytes: number; mem_allocs: number; conn_refused: number; reserved: number[] };
   vpc_nic_ifname_t: { txn: number; name: number[] };
   vpc_nic_mtu_t: { txn: number; mtu: number; flags: number; fit: number };
   vpc_sw_subnet_t: { txn: number; af: number; prefixlen: number; addr: number[] };
@@ -270,11 +337,17 @@ export interface StructValues {
   vpc_vcc_t: { txn: number; udp_port: number; flags: number; addr4: number[]; mtu: number; addr6: number[]; l2_ifname: number[] };
   vpc_vcc_stats_t: { c: number[] };
   vpc_upcall_req_t: { magic: number; size: number; kind: number; req_id: bigint; generation: bigint; switch_id: number[]; port_id: number[]; vni: number; vlan: number; ethertype: number; srcmac: number[]; dstmac: number[]; dst_af: number; dst_ip: number[]; time_ns: bigint };
-  vpc_upcall_ans_t: { req_id: bigint; generation: bigint; status: number; ttl_ms: number; af: number; udp_port: number; addr: number[]; revision: bigint };
+  vpc_upcall_ans_t: { req_id: bigint; generation: bigint; status: number; ttl_ms: number; af: number; udp_port: number; addr: number[]; revision: bigint; mac: number[] };
   vpc_upcall_hello_t: { magic: number; version: number; req_size: number; error: number };
   vpc_upcall_stats_t: { pending: number; undelivered: number; held: number; readers: number; delivered: number; requeued: number; reserved: number[] };
   vpc_check_result_t: { result: number; checks: number; why: number[] };
   vpc_agent_event_t: { event: number; detail: number[] };
+  vpc_nic_addr_t: { txn: number; flags: number; addr4: number[]; addr6: number[] };
+  vpc_nic_dhcp_t: { txn: number; flags: number; lease_s: number; ndns: number; nroutes: number; dns: number[]; route_dst: number[]; route_gw: number[]; route_plen: number[]; domain: number[]; hostname: number[] };
+  vpc_sw_gateway_t: { txn: number; flags: number; addr4: number[]; mac: number[]; has4: number; has6: number; addr6: number[]; ll6: number[] };
+  vpc_sw_policy_t: { txn: number; bum: number; upcall_rate: number; upcall_burst: number; ra_interval_s: number };
+  vpc_sw_nbr_t: { af: number; kind: number; mac: number[]; ttl_ms: number; flags: number; addr: number[]; port_id: number[]; generation: number; revision: number; cursor: number };
+  vpc_nbr_key_t: { af: number; addr: number[] };
   vpc_handle_t: number;
   vpc_type_t: number;
   vpc_flags_t: number;

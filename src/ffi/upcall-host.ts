@@ -57,7 +57,8 @@ export function openHostUpcalls(path = hostUpcallPath()): Promise<UpcallChannel>
       if (h.error !== 0) {
         sock.destroy();
         const code = abiErrnoName(h.error);
-        reject(new UpcallChannelError(code, `upcall socket ${path}: ${h.error === VPC_EBUSY ? 'another reader is attached' : 'refused'}`));
+        const why = h.error === VPC_EBUSY ? 'another reader is attached' : code === 'EMFILE' ? 'vpc-hostd is out of descriptors' : 'refused';
+        reject(new UpcallChannelError(code, `upcall socket ${path}: ${why}`));
         return;
       }
       resolve(channel);

@@ -20,7 +20,8 @@ const explain: Record<string, string> = {
   E2BIG: 'argument too large',
   EALREADY: 'already done',
   ENOMEM: 'out of memory',
-  EMFILE: 'too many open descriptors',
+  EMFILE: 'out of descriptors (the vpc kernel\'s, or this process\'s)',
+  EACCES: 'permission denied: the vpc kernel is not open to this user (run as root, or as vpc-hostd\'s user)',
   EAGAIN: 'the kernel is busy with earlier work (removing interfaces); try again shortly',
   ECONNREFUSED: 'the vpc kernel is not reachable',
   ECONNRESET: 'the vpc kernel went away',
@@ -72,6 +73,7 @@ export class VpcUnavailableError extends VpcError {}
 
 const byCode: Record<string, new (errno: number, ctx: VpcErrorContext, detail?: string) => VpcError> = {
   EPERM: VpcPermissionError,
+  EACCES: VpcPermissionError,
   ENOENT: VpcNotFoundError,
   EEXIST: VpcExistsError,
   EINVAL: VpcInvalidError,

@@ -17,11 +17,22 @@ export function newId(): Id {
   return uuidv4();
 }
 
+export const NIL_ID = '00000000-0000-0000-0000-000000000000';
+export const NIL_ID_REASON = `the nil UUID ${NIL_ID} is reserved (it stands for "no object" in the ABI): give any other UUID`;
+
+/** A UUID that can name an object: well formed, and not the nil UUID. */
 export function isId(s: string): boolean {
-  return uuidValidate(s) && s !== '00000000-0000-0000-0000-000000000000';
+  return uuidValidate(s) && s !== NIL_ID;
+}
+
+/** The nil UUID, however it is spelled. */
+export function isNilId(s: string | ArrayLike<number>): boolean {
+  if (typeof s === 'string') return s.toLowerCase() === NIL_ID || s === '00000000000000000000000000000000';
+  return Array.from(s).every((x) => x === 0);
 }
 
 export function idBytes(id: Id, argument = 'id'): Uint8Array {
+  if (typeof id === 'string' && isNilId(id)) throw new VpcArgumentError(argument, `${argument}: ${NIL_ID_REASON}`);
   if (typeof id !== 'string' || !isId(id)) {
     throw new VpcArgumentError(argument, `${argument}: expected a UUID like 3f0c5e4a-9b1d-4c2e-8f6a-1b2c3d4e5f60, got '${String(id)}'`);
   }
@@ -32,9 +43,6 @@ export function idFromBytes(b: ArrayLike<number>): Id {
   return uuidStringify(Uint8Array.from(b));
 }
 
-export function isNilId(b: ArrayLike<number>): boolean {
-  return Array.from(b).every((x) => x === 0);
-}
 
 const MAC_RE = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i;
 

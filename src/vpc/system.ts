@@ -13,6 +13,8 @@ export interface SystemStats {
   byType: Partial<Record<ObjectType, number>>;
   memBytes: number;
   memAllocs: number;
+  /** Host kernel: connections refused at its descriptor limit (FreeBSD: 0). */
+  connRefused: number;
 }
 
 /** Every object (or those of one type) in creation order: what a restarted orchestrator finds. */
@@ -29,7 +31,7 @@ export function systemStats(): SystemStats {
     const name = typeNames[i];
     if (name !== undefined) byType[name] = n;
   });
-  return { objects: v.objects, handles: v.handles, byType, memBytes: v.mem_bytes, memAllocs: v.mem_allocs };
+  return { objects: v.objects, handles: v.handles, byType, memBytes: v.mem_bytes, memAllocs: v.mem_allocs, connRefused: v.conn_refused };
 }
 
 /** Throws VpcUnavailableError when no kernel answers. */

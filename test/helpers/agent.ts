@@ -39,7 +39,7 @@ export async function startAgent(args: string[], env: NodeJS.ProcessEnv = {}, no
     }
   });
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
-  const waitLog = async (pred: (l: Record<string, unknown>) => boolean, what: string, ms = 15_000) => {
+  const waitLog = async (pred: (l: Record<string, unknown>) => boolean, what: string, ms = 60_000) => {
     const end = Date.now() + ms;
     for (;;) {
       const hit = logs.find(pred);
@@ -68,7 +68,7 @@ export async function startAgent(args: string[], env: NodeJS.ProcessEnv = {}, no
       const text = await (await fetch(`http://${metricsAddr}/metrics`)).text();
       let sum = 0;
       for (const line of text.split('\n')) {
-        const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+        const m = /^([a-z_0-9:]+)(\{[^}]*\})? (\S+)$/.exec(line);
         if (!m || m[1] !== name) continue;
         if (labels && !Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) continue;
         sum += Number(m[3]);

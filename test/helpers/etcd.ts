@@ -1,7 +1,11 @@
 /**
- * A real etcd server (Debian's etcd-server) on loopback, with a data
- * directory of its own, for the agent tests.  kill() stops it hard; start()
- * brings it back on the same ports and data.
+ * A real etcd (Debian's etcd-server) on loopback for the agent tests: by
+ * default a cluster of three members, each an `etcd` process with a data
+ * directory of its own, as a directory shared by many compute nodes would
+ * run.  kill() stops them all hard and start() brings them back on the same
+ * ports and data; killMember()/startMember() do it to one, and leader()
+ * says which one leads.  Everything it starts dies with the test process
+ * (reaper), and stop() removes the data.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,48 +25,119 @@ function freePort(): Promise<number> {
   });
 }
 
-export class EtcdServer {
+interface Member {
+  name: string;
+  client: string;
+  peer: string;
   proc: ChildProcess | undefined;
+  err: string;
+}
+
+export class EtcdServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'vpc-etcd-'));
   /** The data directory goes on ^C too (after the process is killed), not only in stop(). */
   readonly #atExit = onExit(() => rmSync(this.dir, { recursive: true, force: true }));
-  endpoint = '';
-  #client = 0;
-  #peer = 0;
+  readonly #n: number;
+  #members: Member[] = [];
 
-  async start(): Promise<void> {
-    if (this.#client === 0) {
-      this.#client = await freePort();
-      this.#peer = await freePort();
-      this.endpoint = `http://127.0.0.1:${this.#client}`;
+  constructor(opts: { members?: number } = {}) {
+    this.#n = opts.members ?? 3;
+  }
+
+  /** Every member's client URL. */
+  get endpoints(): string[] {
+    return this.#members.map((m) => m.client);
+  }
+
+  /** The first member's client URL (what a single-server caller wants). */
+  get endpoint(): string {
+    return this.#members[0]?.client ?? '';
+  }
+
+  async #setup(): Promise<void> {
+    if (this.#members.length > 0) return;
+    for (let i = 0; i < this.#n; i++) {
+      this.#members.push({
+        name: `m${i}`, client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}`, proc: undefined, err: '',
+      });
     }
-    const peer = `http://127.0.0.1:${this.#peer}`;
-    this.proc = killOnExit(spawn('etcd', [
-      '--name', 'vpc-test', '--data-dir', join(this.dir, 'data'),
-      '--listen-client-urls', this.endpoint, '--advertise-client-urls', this.endpoint,
-      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', `vpc-test=${peer}`, '--log-level', 'warn',
+  }
+
+  #spawn(m: Member): void {
+    const cluster = this.#members.map((x) => `${x.name}=${x.peer}`).join(',');
+    m.err = '';
+    m.proc = killOnExit(spawn('etcd', [
+      '--name', m.name, '--data-dir', join(this.dir, m.name),
+      '--listen-client-urls', m.client, '--advertise-client-urls', m.client,
+      '--listen-peer-urls', m.peer, '--initial-advertise-peer-urls', m.peer,
+      '--initial-cluster', cluster, '--initial-cluster-token', `vpc-test-${process.pid}`,
+      '--initial-cluster-state', 'new', '--log-level', 'warn',
+      // Loopback: elect a new leader within a second or so of losing one.
+      '--heartbeat-interval', '100', '--election-timeout', '1000',
     ], { stdio: ['ignore', 'ignore', 'pipe'] }));
-    let err = '';
-    this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
-    // Ready when it answers on the client port.
-    const end = Date.now() + 20_000;
+    m.proc.stderr!.setEncoding('utf8').on('data', (d: string) => { m.err += d; });
+  }
+
+  async #healthy(m: Member, ms = 30_000): Promise<void> {
+    const end = Date.now() + ms;
     for (;;) {
       try {
-        const r = await fetch(`${this.endpoint}/health`);
-        if (r.ok) return;
+        const r = await fetch(`${m.client}/health`);
+        if (r.ok && ((await r.json()) as { health?: string }).health === 'true') return;
       } catch { /* not yet */ }
-      if (this.proc.exitCode !== null) throw new Error(`etcd exited: ${err}`);
-      if (Date.now() > end) throw new Error(`etcd did not start: ${err}`);
+      if (m.proc?.exitCode !== null && m.proc?.exitCode !== undefined) throw new Error(`etcd ${m.name} exited: ${m.err}`);
+      if (Date.now() > end) throw new Error(`etcd ${m.name} did not become healthy: ${m.err}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
-  /** Stop it hard, as a crash would. */
-  async kill(): Promise<void> {
-    const p = this.proc;
+  /** Start every member that is not running; resolves when all are healthy (a leader is elected). */
+  async start(): Promise<void> {
+    await this.#setup();
+    for (const m of this.#members) if (!this.#running(m)) this.#spawn(m);
+    await Promise.all(this.#members.map((m) => this.#healthy(m)));
+  }
+
+  async startMember(i: number): Promise<void> {
+    const m = this.#members[i]!;
+    if (!this.#running(m)) this.#spawn(m);
+    await this.#healthy(m);
+  }
+
+  #running(m: Member): boolean {
+    return m.proc !== undefined && m.proc.exitCode === null && m.proc.signalCode === null;
+  }
+
+  /** Stop one member hard, as a crash would. */
+  async killMember(i: number): Promise<void> {
+    const p = this.#members[i]?.proc;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
     await new Promise((r) => { p.once('exit', r); p.kill('SIGKILL'); });
+  }
+
+  /** Stop them all hard. */
+  async kill(): Promise<void> {
+    await Promise.all(this.#members.map((_, i) => this.killMember(i)));
+  }
+
+  /** Which member leads now (asking the running ones), or -1. */
+  async leader(): Promise<number> {
+    for (const m of this.#members) {
+      if (!this.#running(m)) continue;
+      try {
+        const r = await fetch(`${m.client}/v3/maintenance/status`, { method: 'POST', body: '{}' });
+        const s = (await r.json()) as { header: { member_id: string }; leader: string };
+        if (!s.leader || s.leader === '0') continue;
+        // Ask each running member its own id to find the leader's index.
+        for (let i = 0; i < this.#members.length; i++) {
+          const x = this.#members[i]!;
+          if (!this.#running(x)) continue;
+          const rx = await fetch(`${x.client}/v3/maintenance/status`, { method: 'POST', body: '{}' });
+          if (((await rx.json()) as { header: { member_id: string } }).header.member_id === s.leader) return i;
+        }
+      } catch { /* that one is not answering */ }
+    }
+    return -1;
   }
 
   async stop(): Promise<void> {

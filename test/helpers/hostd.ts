@@ -1,5 +1,6 @@
 /**
- * A vpc-hostd of the test's own, on a private socket.  Starting one points
+ * A vpc-hostd of the test's own, on a private socket, in a network
+ * namespace of its own (the test's, or an anonymous one).  Starting one points
  * this process's libvpc at it (VPC_HOSTD_SOCKET); stop() sends SIGTERM and
  * returns what the daemon printed, and fails the test if it exited badly or
  * if a sanitizer reported anything.
@@ -21,6 +22,8 @@ export interface Hostd {
   stderr(): string;
   /** Resident memory of the daemon in KiB. */
   rssKiB(): number;
+  /** CPU time the daemon has used (user + system, all threads) in ms. */
+  cpuMs(): number;
   stop(): Promise<string>;
 }
 
@@ -34,15 +37,23 @@ export interface HostdOptions {
   args?: string[];
   /** Run it inside this network namespace (its full name). */
   netns?: string;
+  /** A command that execs the daemon (e.g. ['prlimit', '--nofile=64:64', '--']). */
+  prefix?: string[];
 }
 
 export async function startHostd(opts: HostdOptions = {}): Promise<Hostd> {
   const dir = mkdtempSync(join(tmpdir(), 'vpc-hostd-'));
   const socket = opts.socket ?? join(dir, 'hostd.sock');
   const args = ['--socket', socket, '--log-level', 'info', ...(opts.args ?? [])];
-  const proc = killOnExit(opts.netns
-    ? spawn('ip', ['netns', 'exec', opts.netns, hostdBin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env } })
-    : spawn(hostdBin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env } }));
+  // Without a namespace of the test's, the daemon gets an anonymous network
+  // namespace of its own (gone when it exits, however it ends): its TAP
+  // devices (vpc0, vpc1, ...) and sockets never meet those of another test
+  // run on the same machine.
+  const netns = opts.netns
+    ? ['ip', 'netns', 'exec', opts.netns]
+    : ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
+  const cmd = [...netns, ...(opts.prefix ?? []), hostdBin, ...args];
+  const proc = killOnExit(spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env } }));
   let err = '';
   proc.stderr!.setEncoding('utf8');
   const ready = new Promise<void>((resolveReady, reject) => {
@@ -78,6 +89,11 @@ export async function startHostd(opts: HostdOptions = {}): Promise<Hostd> {
     rssKiB() {
       const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
       return m ? Number(m[1]) : 0;
+    },
+    cpuMs() {
+      // Fields 14 and 15 of /proc/PID/stat, after the ")" that ends the name.
+      const f = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) * 10;     // clock ticks of 10 ms (USER_HZ 100)
     },
     stop() {
       stopped ??= new Promise<string>((resolveStop, reject) => {

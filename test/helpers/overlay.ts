@@ -24,7 +24,7 @@ export class Overlay {
   readonly lab: Lab;
   readonly hostd: Record<string, Hostd> = {};
   readonly node: Record<string, Client> = {};
-  readonly ids: Record<string, { switch: string; vcc: string }> = {};
+  readonly ids: Record<string, { switch: string; vcc: string; nics: string[] }> = {};
   readonly tmp = mkdtempSync(join(tmpdir(), 'vpc-overlay-'));
   readonly vms: VmSpec[] = [];
   /** The temporary directory goes on ^C too, not only in close(). */
@@ -78,17 +78,40 @@ export class Overlay {
 
   /** The node's vcc, switch and uplink, and its VMs' vmnics in their namespaces. */
   async setup(cn: string, vms: VmSpec[]): Promise<void> {
-    this.ids[cn] = (await this.node[cn]!.call('setup', { vni: this.vni, vtep: this.vtep(cn), vms: vms.map((v) => ({ mac: v.mac, ifname: v.name })) })) as { switch: string; vcc: string };
+    this.ids[cn] = (await this.node[cn]!.call('setup', { vni: this.vni, vtep: this.vtep(cn), vms: vms.map((v) => ({ mac: v.mac, ifname: v.name })) })) as { switch: string; vcc: string; nics: string[] };
     for (const vm of vms) this.plugVm(cn, vm);
   }
 
-  /** Move a vmnic's TAP into a namespace of its own; every VM knows every other's MAC. */
-  plugVm(cn: string, vm: VmSpec): void {
-    this.lab.addNs(vm.name);
+  /**
+   * The node's kernel dies (SIGKILL), as a FreeBSD panic would take the
+   * module: every object goes, every TAP with it.  Its orchestrator process
+   * goes too (what it held were handles of the dead kernel).
+   */
+  async crashNode(cn: string): Promise<void> {
+    const h = this.hostd[cn]!;
+    const exited = new Promise((r) => h.proc.once('exit', r));
+    h.proc.kill('SIGKILL');
+    await exited;
+    await h.stop().catch(() => { /* killed on purpose; this removes its directory */ });
+    await this.node[cn]!.kill('SIGKILL');
+  }
+
+  /** A new kernel on the same socket, and the orchestrator re-creating the same objects; the VMs plugged again. */
+  async recreateNode(cn: string, vms: VmSpec[], hostdArgs: string[] = []): Promise<void> {
+    this.hostd[cn] = await startHostd({ netns: this.lab.ns(cn), setEnv: false, socket: join(this.tmp, cn, 'hostd.sock'), args: hostdArgs });
+    this.node[cn] = await this.startNode(cn);
+    const ids = this.ids[cn]!;
+    this.ids[cn] = (await this.node[cn]!.call('setup', { vni: this.vni, vtep: this.vtep(cn), ids, vms: vms.map((v) => ({ mac: v.mac, ifname: v.name })) })) as { switch: string; vcc: string; nics: string[] };
+    for (const vm of vms) this.plugVm(cn, vm, { again: true });
+  }
+
+  /** Move a vmnic's TAP into a namespace of its own (again: the namespace is there already). */
+  plugVm(cn: string, vm: VmSpec, opts: { again?: boolean } = {}): void {
+    if (!opts.again) this.lab.addNs(vm.name);
     this.lab.ip(cn, 'link', 'set', vm.name, 'netns', this.lab.ns(vm.name));
     this.lab.ip(vm.name, 'addr', 'add', `${vm.ip}/24`, 'dev', vm.name);
     this.lab.ip(vm.name, 'link', 'set', vm.name, 'up');
-    this.vms.push(vm);
+    if (!opts.again) this.vms.push(vm);
   }
 
   /** Static neighbour entries: ARP does not cross the underlay (docs/datapath.md). */
@@ -137,7 +160,8 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+/** Wait for cond; the deadline only stops a test that would hang (generous: machines get loaded). */
+export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

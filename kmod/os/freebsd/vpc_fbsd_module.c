@@ -195,25 +195,34 @@ VPC_SYSCTL_STAT(_net_vpc_upcall, delivered, VPC_STAT_UP(delivered),
 VPC_SYSCTL_STAT(_net_vpc_upcall, requeued, VPC_STAT_UP(requeued),
     "Requests handed back when a reader went away");
 
-/* Also a loader tunable: the handler keeps the value for MOD_LOAD. */
+/*
+ * Also loader tunables: the handler keeps the value for MOD_LOAD.  arg2
+ * says which: 0 the timeout while a reader is attached, 1 the (longer)
+ * one while none is, so that an agent restarting within it loses nothing.
+ */
 static u_int vpc_upcall_timeout_ms = VPC_UPCALL_TIMEOUT_MS;
+static u_int vpc_upcall_orphan_ms = VPC_UPCALL_ORPHAN_MS;
 
 static int
 vpc_sysctl_upcall_timeout(SYSCTL_HANDLER_ARGS)
 {
+	u_int *where = arg2 == 0 ? &vpc_upcall_timeout_ms : &vpc_upcall_orphan_ms;
 	struct vpc_sys *sys;
 	u_int ms;
 	int error;
 
-	ms = atomic_load_int(&vpc_upcall_timeout_ms);
+	ms = atomic_load_int(where);
 	error = sysctl_handle_int(oidp, &ms, 0, req);
 	if (error != 0 || req->newptr == NULL)
 		return (error);
 	if (ms < 100 || ms > VPC_CAM_TTL_MAX_MS)
 		return (EINVAL);
-	atomic_store_int(&vpc_upcall_timeout_ms, ms);
+	atomic_store_int(where, ms);
 	if ((sys = vpc_fbsd_enter()) != NULL) {
-		vpc_upcall_set_timeout(sys, ms);
+		if (arg2 == 0)
+			vpc_upcall_set_timeout(sys, ms);
+		else
+			vpc_upcall_set_orphan_timeout(sys, ms);
 		vpc_fbsd_exit();
 	}
 	return (0);
@@ -221,7 +230,13 @@ vpc_sysctl_upcall_timeout(SYSCTL_HANDLER_ARGS)
 SYSCTL_PROC(_net_vpc_upcall, OID_AUTO, timeout_ms,
     CTLTYPE_UINT | CTLFLAG_RWTUN | CTLFLAG_MPSAFE, NULL, 0,
     vpc_sysctl_upcall_timeout, "IU",
-    "Milliseconds an unanswered request waits before its frames are dropped");
+    "Milliseconds an unanswered request a reader holds waits before its "
+    "frames are dropped");
+SYSCTL_PROC(_net_vpc_upcall, OID_AUTO, orphan_timeout_ms,
+    CTLTYPE_UINT | CTLFLAG_RWTUN | CTLFLAG_MPSAFE, NULL, 1,
+    vpc_sysctl_upcall_timeout, "IU",
+    "Milliseconds an unanswered request waits while no reader is attached "
+    "(at least timeout_ms): an agent restarting within it loses nothing");
 
 static int
 vpc_sysctl_slot(SYSCTL_HANDLER_ARGS)
@@ -291,6 +306,7 @@ vpc_load(void)
 	if ((error = vpc_fbsd_upcall_load(sys)) != 0)
 		goto fail_nic;
 	vpc_upcall_set_timeout(sys, atomic_load_int(&vpc_upcall_timeout_ms));
+	vpc_upcall_set_orphan_timeout(sys, atomic_load_int(&vpc_upcall_orphan_ms));
 	sx_xlock(&vpc_gate);
 	vpc_instance = sys;
 	sx_xunlock(&vpc_gate);

@@ -27,7 +27,7 @@
 /* The ABI's errno values are FreeBSD's own (vpc.h promises it). */
 _Static_assert(VPC_EPERM == EPERM && VPC_ENOENT == ENOENT &&
     VPC_ENXIO == ENXIO && VPC_E2BIG == E2BIG && VPC_EBADF == EBADF &&
-    VPC_ENOMEM == ENOMEM && VPC_EBUSY == EBUSY && VPC_EEXIST == EEXIST &&
+    VPC_ENOMEM == ENOMEM && VPC_EACCES == EACCES && VPC_EBUSY == EBUSY && VPC_EEXIST == EEXIST &&
     VPC_EINVAL == EINVAL && VPC_EMFILE == EMFILE && VPC_ENOTTY == ENOTTY &&
     VPC_EFBIG == EFBIG && VPC_ENOSPC == ENOSPC && VPC_ERANGE == ERANGE &&
     VPC_EAGAIN == EAGAIN && VPC_EALREADY == EALREADY &&
@@ -398,4 +398,12 @@ os_timer_destroy(struct os_timer *t)
 		return;
 	os_timer_drain(t);
 	free(t, M_VPC);
+}
+
+/* The host kernel's listeners refuse connections at their descriptor
+ * limit; here vpc_open is a syscall and there is nothing to refuse. */
+uint64_t
+os_conn_refused(void)
+{
+	return (0);
 }

@@ -486,6 +486,23 @@ os_vcc_output(struct vpc_vcc *vcc, struct vpc_pkt *p,
 	return (error);
 }
 
+/*
+ * Socket-buffer drops: there are none to count.  udp_append() (14.2,
+ * sys/netinet/udp_usrreq.c; udp6_append() likewise) hands the datagram to
+ * a kernel-tunneling socket's u_tun_func before it would sbappendaddr() it,
+ * and vcc_udp_input() always consumes it, so nothing is ever queued on
+ * these sockets and soroverflow() (which keeps no per-socket count anyway:
+ * only so_rerror with SO_RERROR, and the global udps_fullsock) cannot
+ * happen for them.  Whatever the core cannot take it counts itself; loss
+ * before UDP (NIC rings, the netisr queue) is the system's to report
+ * (netstat -Q, the driver's counters).
+ */
+uint64_t
+os_vcc_rx_drops(struct vpc_vcc *vcc __unused)
+{
+	return (0);
+}
+
 /* VNI 0 raw L2: not implemented (VCC_SET refuses an l2_ifname). */
 int
 os_vcc_output_l2(struct vpc_vcc *vcc __unused, struct vpc_pkt *p)

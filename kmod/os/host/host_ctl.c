@@ -258,6 +258,18 @@ conn_event(struct hsrc *src, uint32_t events)
 	conn_close(c);
 }
 
+/*
+ * A connection we will not serve is told why before it is closed: the reply
+ * to the request the client is about to send (libvpc reads it even when its
+ * send meets the closed socket), so it says EMFILE or EACCES rather than
+ * "connection reset".
+ */
+static void
+refuse_emfile(int fd)
+{
+	reply(fd, VPC_EMFILE, NULL, 0, -1, -1);
+}
+
 static void
 listener_event(struct hsrc *src, uint32_t events)
 {
@@ -267,17 +279,18 @@ listener_event(struct hsrc *src, uint32_t events)
 	int fd;
 
 	(void)events;
-	fd = accept4(src->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
+	if ((fd = hloop_accept(src, refuse_emfile)) < 0)
 		return;
 	/* The socket's mode keeps others out; this makes sure of it. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
 	    (cred.uid != 0 && cred.uid != geteuid())) {
+		reply(fd, VPC_EACCES, NULL, 0, -1, -1);
 		close(fd);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
+		refuse_emfile(fd);      /* what a client can do about it is the same */
 		close(fd);
 		return;
 	}

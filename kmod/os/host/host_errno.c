@@ -18,6 +18,7 @@ vpc_errno_from_wire(int e)
 	case VPC_E2BIG:         return (E2BIG);
 	case VPC_EBADF:         return (EBADF);
 	case VPC_ENOMEM:        return (ENOMEM);
+	case VPC_EACCES:        return (EACCES);
 	case VPC_EBUSY:         return (EBUSY);
 	case VPC_EEXIST:        return (EEXIST);
 	case VPC_EINVAL:        return (EINVAL);

@@ -9,10 +9,12 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "vpc_os.h"
@@ -199,13 +201,145 @@ timers_run(void)
 	return (next <= now ? 0 : (int)((next - now + 999999) / 1000000));
 }
 
+void
+hloop_run_timers(void)
+{
+	(void)timers_run();
+}
+
 /* ---- The loop ------------------------------------------------------------- */
+
+/* ---- Accepting at the descriptor limit ------------------------------------- */
+
+#define PAUSED_MAX 4
+#define PAUSE_NS   (100 * 1000 * 1000ull)
+
+uint64_t host_conn_refused;
+static int reserve_fd = -1;
+static bool at_limit;                   /* an episode is going on */
+static uint64_t refused_at_start;       /* host_conn_refused when it began */
+static struct os_timer *pause_timer;
+static struct hsrc *paused[PAUSED_MAX];
+
+static void
+reserve_take(void)
+{
+	if (reserve_fd < 0)
+		reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Listeners paused for want of a reserve listen again. */
+static void
+unpause(void *arg)
+{
+	int i;
+
+	(void)arg;
+	reserve_take();
+	for (i = 0; i < PAUSED_MAX; i++) {
+		if (paused[i] != NULL && !paused[i]->retired)
+			(void)hloop_mod(paused[i], EPOLLIN);
+		paused[i] = NULL;
+	}
+}
+
+static void
+pause_listener(struct hsrc *l)
+{
+	int i, free_slot = -1;
+
+	for (i = 0; i < PAUSED_MAX; i++) {
+		if (paused[i] == l)
+			return;
+		if (paused[i] == NULL && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0 || pause_timer == NULL)
+		return;         /* cannot happen: two listeners */
+	paused[free_slot] = l;
+	(void)hloop_mod(l, 0);
+	os_timer_arm(pause_timer, PAUSE_NS);
+}
+
+int
+hloop_accept(struct hsrc *l, void (*refuse)(int fd))
+{
+	int fd, e;
+
+	fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd >= 0) {
+		if (at_limit) {
+			at_limit = false;
+			os_log(VPC_LOG_INFO, "descriptors available again: %llu "
+			    "connection(s) refused at the limit (%llu in all)",
+			    (unsigned long long)(host_conn_refused - refused_at_start),
+			    (unsigned long long)host_conn_refused);
+		}
+		reserve_take();
+		return (fd);
+	}
+	e = errno;
+	if (e != EMFILE && e != ENFILE)
+		return (-1);    /* EAGAIN: nothing (more) to take */
+	if (!at_limit) {
+		at_limit = true;
+		refused_at_start = host_conn_refused;
+		os_log(VPC_LOG_WARN, "out of descriptors (%s): refusing new "
+		    "connections until some are closed", strerror(e));
+	}
+	if (reserve_fd < 0) {
+		pause_listener(l);
+		return (-1);
+	}
+	close(reserve_fd);
+	reserve_fd = -1;
+	fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	e = fd < 0 ? errno : 0;
+	if (fd >= 0) {
+		refuse(fd);
+		close(fd);
+		host_conn_refused++;
+	}
+	reserve_take();
+	if (fd < 0 && e != EAGAIN && e != EWOULDBLOCK)
+		pause_listener(l);      /* someone else took the reserve's place */
+	return (-1);
+}
+
+uint64_t
+os_conn_refused(void)
+{
+	return (host_conn_refused);
+}
+
+static void
+accept_init(void)
+{
+	reserve_take();
+	if (pause_timer == NULL)
+		pause_timer = os_timer_create(NULL, unpause, NULL);
+}
+
+static void
+accept_fini(void)
+{
+	if (reserve_fd >= 0)
+		close(reserve_fd);
+	reserve_fd = -1;
+	os_timer_destroy(pause_timer);
+	pause_timer = NULL;
+	memset(paused, 0, sizeof(paused));
+	at_limit = false;
+}
 
 int
 hloop_init(void)
 {
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	return (epfd < 0 ? -1 : 0);
+	if (epfd < 0)
+		return (-1);
+	accept_init();
+	return (0);
 }
 
 void
@@ -222,6 +356,7 @@ hloop_fini(void)
 	later = NULL;
 	later_cap = 0;
 	hloop_reclaim();
+	accept_fini();
 	if (epfd >= 0)
 		close(epfd);
 	epfd = -1;

@@ -34,9 +34,23 @@ void host_defer_free(void *p);
 int  hloop_mod(struct hsrc *src, uint32_t events);
 /* Stop watching src and free it (free_fn) once the current batch is done. */
 void hloop_retire(struct hsrc *src);
+/*
+ * accept4() for a level-triggered listener that stays idle at the descriptor
+ * limit.  Returns the new connection, or -1 when there was nothing to take
+ * or the connection was refused: at EMFILE/ENFILE a reserve descriptor is
+ * given up to accept it, refuse(fd) tells the client why, and it is closed.
+ * Without a reserve, the listener pauses for a moment instead of spinning.
+ * Logged once when the limit is hit and once when descriptors are free
+ * again; every refusal is counted in host_conn_refused.
+ */
+int  hloop_accept(struct hsrc *listener, void (*refuse)(int fd));
+extern uint64_t host_conn_refused;
 /* Run until hloop_stop(); returns 0, or -1 if epoll failed. */
 int  hloop_run(void);
 void hloop_stop(void);
+/* Run the timers that are due (the loop does; tests that drive the core
+ * directly call it after moving host_clock_skew_ns). */
+void hloop_run_timers(void);
 /* Free what os_epoch_defer queued; called between iterations and at exit. */
 void hloop_reclaim(void);
 

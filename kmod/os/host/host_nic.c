@@ -75,6 +75,7 @@ static unsigned reap_n;                 /* queued */
 static unsigned reap_closing;           /* being closed right now */
 static unsigned reapers;
 unsigned host_tap_backlog_max = REAP_BACKLOG_MAX;
+const char *host_tap_reap_hold;
 static bool reaper_stop;
 static pthread_t reaper[REAPERS];
 
@@ -93,6 +94,9 @@ reap_loop(void *arg)
 		fd = reap_fds[--reap_n];
 		reap_closing++;
 		pthread_mutex_unlock(&reap_mtx);
+		while (host_tap_reap_hold != NULL && access(host_tap_reap_hold, F_OK) == 0 &&
+		    !__atomic_load_n(&reaper_stop, __ATOMIC_RELAXED))
+			usleep(10000);  /* a test holds the backlog full */
 		close(fd);              /* the slow part: unregister_netdevice */
 		pthread_mutex_lock(&reap_mtx);
 		reap_closing--;

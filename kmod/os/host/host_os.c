@@ -161,13 +161,17 @@ os_sx_assert_xlocked(struct os_sx *s)
 		lock_violation("control lock not held");
 }
 
+/* Tests move the clock forward instead of waiting for it (host_os.h). */
+uint64_t host_clock_skew_ns;
+
 uint64_t
 os_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec +
+	    host_clock_skew_ns);
 }
 
 void

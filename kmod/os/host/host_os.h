@@ -20,4 +20,11 @@ extern uint64_t host_alloc_calls;
 /* Counts an allocation and says whether this one is to fail. */
 bool host_fault_alloc(void);
 
+/*
+ * Added to os_now_ns(): a test that drives the core directly moves time
+ * forward with it (then hloop_run_timers()) instead of sleeping, so what it
+ * checks never depends on how fast the machine is.  0 in the daemon.
+ */
+extern uint64_t host_clock_skew_ns;
+
 #endif

@@ -137,6 +137,17 @@ reader_event(struct hsrc *src, uint32_t events)
 		flush(r);
 }
 
+/* At the descriptor limit: the hello says why, and the reader tries later. */
+static void
+refuse_emfile(int fd)
+{
+	vpc_upcall_hello_t hello = { .magic = VPC_UPCALL_MAGIC,
+	    .version = VPC_ABI_VERSION, .req_size = sizeof(vpc_upcall_req_t),
+	    .error = VPC_EMFILE };
+
+	(void)send(fd, &hello, sizeof(hello), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 static void
 listen_event(struct hsrc *src, uint32_t events)
 {
@@ -146,8 +157,7 @@ listen_event(struct hsrc *src, uint32_t events)
 	int fd;
 
 	(void)events;
-	fd = accept4(src->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
+	if ((fd = hloop_accept(src, refuse_emfile)) < 0)
 		return;
 	if (vpc_upcall_attach(up_sys) != 0) {
 		hello.error = VPC_EBUSY;        /* one reader at a time */

@@ -12,11 +12,17 @@
  *    receive every UDP packet of the namespace: a filter drops them all.
  *  - VNI 0: an AF_PACKET socket on the l2_ifname device, with the VLAN tags
  *    Linux strips into auxdata put back.
+ *  - drops: what Linux drops because a receive socket's buffer is full
+ *    never reaches the core, so it is read from the socket: SO_RXQ_OVFL
+ *    gives the socket's drop count with every datagram, SO_MEMINFO when the
+ *    counters are read (so drops after the last datagram show too); the
+ *    count survives a reconfiguration (new sockets).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/if_packet.h>
+#include <linux/sock_diag.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -41,6 +47,8 @@ struct hvcc {
 	int             tx4, tx6;
 	int             l2_ifindex;
 	vpc_vcc_t       conf;
+	uint32_t        seen4, seen6;   /* the sockets' drop counts, last read */
+	uint64_t        drops;          /* every socket this vcc had */
 };
 
 uint64_t host_fail_udp_send_every;      /* fault injection: every Nth send fails */
@@ -70,20 +78,67 @@ vpc_errno(int e)
 
 /* ---- Receive ---------------------------------------------------------------------- */
 
+/*
+ * A socket's cumulative drop count (a u32 that wraps) as just read.  A value
+ * older than the last one seen (a datagram queued before the last
+ * SO_MEMINFO) is ignored.
+ */
+static void
+note_drops(struct hvcc *h, const struct hsrc *src, uint32_t now)
+{
+	uint32_t *seen = src == &h->rx4 ? &h->seen4 : &h->seen6;
+	uint32_t delta = now - *seen;
+
+	if (delta != 0 && delta < 0x80000000u) {
+		h->drops += delta;
+		*seen = now;
+	}
+}
+
+static void
+poll_drops(struct hvcc *h, const struct hsrc *src)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (src->fd >= 0 && getsockopt(src->fd, SOL_SOCKET, SO_MEMINFO, mem,
+	    &len) == 0 && len > SK_MEMINFO_DROPS * sizeof(uint32_t))
+		note_drops(h, src, mem[SK_MEMINFO_DROPS]);
+}
+
 static void
 rx_event(struct hsrc *src, uint32_t events)
 {
 	struct hvcc *h = src->arg;
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+	} cm;
+	struct iovec iov = { .iov_base = dgram, .iov_len = sizeof(dgram) };
+	struct msghdr msg;
+	struct cmsghdr *c;
 	struct os_epoch et;
 	struct vpc_pkt *p;
+	uint32_t dropped;
 	ssize_t n;
 	int i;
 
 	(void)events;
 	for (i = 0; i < RX_BATCH; i++) {
-		n = recv(src->fd, dgram, sizeof(dgram), MSG_DONTWAIT);
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		n = recvmsg(src->fd, &msg, MSG_DONTWAIT);
 		if (n < 0)
 			break;
+		for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+				memcpy(&dropped, CMSG_DATA(c), sizeof(dropped));
+				note_drops(h, src, dropped);
+			}
+		}
 		if ((p = host_pkt_new(dgram, (uint32_t)n)) == NULL)
 			continue;
 		os_epoch_enter(&et);
@@ -164,6 +219,8 @@ hvcc_close(struct hvcc *h)
 	struct hsrc *s[] = { &h->rx4, &h->rx6, &h->l2 };
 	size_t i;
 
+	poll_drops(h, &h->rx4);         /* the last word of these sockets */
+	poll_drops(h, &h->rx6);
 	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		if (s[i]->fd >= 0) {
 			(void)epoll_ctl(host_loop_fd(), EPOLL_CTL_DEL, s[i]->fd, NULL);
@@ -216,6 +273,7 @@ open_family(struct hvcc *h, int af, const uint8_t *addr, struct hsrc *rx, int *t
 		return (vpc_errno(errno));
 	if (af == AF_INET6)
 		(void)setsockopt(rx->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	(void)setsockopt(rx->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	if (bind(rx->fd, (struct sockaddr *)&ss, len) < 0)
 		return (vpc_errno(errno));
 	rx->fn = rx_event;
@@ -308,6 +366,8 @@ os_vcc_configure(struct vpc_vcc *vcc, const vpc_vcc_t *conf)
 	h = hvcc_open(vcc, conf, &error);
 	if (h == NULL && old != NULL)
 		h = hvcc_open(vcc, &old->conf, &ignored);
+	if (h != NULL && old != NULL)
+		h->drops = old->drops;  /* new sockets, the same vcc */
 	*vpc_vcc_osp(vcc) = h;
 	if (old != NULL)
 		host_defer_free(old);   /* its events may sit in this batch */
@@ -324,6 +384,18 @@ os_vcc_detach(struct vpc_vcc *vcc)
 	hvcc_close(h);
 	*vpc_vcc_osp(vcc) = NULL;
 	host_defer_free(h);     /* its events may sit in this batch */
+}
+
+uint64_t
+os_vcc_rx_drops(struct vpc_vcc *vcc)
+{
+	struct hvcc *h = *vpc_vcc_osp(vcc);
+
+	if (h == NULL)
+		return (0);
+	poll_drops(h, &h->rx4);
+	poll_drops(h, &h->rx6);
+	return (h->drops);
 }
 
 /* ---- Send ---------------------------------------------------------------------------- */

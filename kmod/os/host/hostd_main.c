@@ -31,6 +31,7 @@
 static const char usage[] =
 "usage: vpc-hostd [--socket PATH] [--upcall-socket PATH]\n"
 "                 [--log-level error|warn|info|debug] [--upcall-timeout-ms N]\n"
+"                 [--upcall-orphan-timeout-ms N]\n"
 "\n"
 "Runs the vpc core as a daemon serving vpc_open/vpc_ctl on a Unix socket.\n"
 "  --socket PATH         where to listen (default: $VPC_HOSTD_SOCKET, else\n"
@@ -39,8 +40,13 @@ static const char usage[] =
 "  --upcall-socket PATH  where the upcall reader connects (default:\n"
 "                        $VPC_UPCALL_SOCKET, else upcall.sock beside --socket)\n"
 "  --log-level L         error, warn, info (default) or debug\n"
-"  --upcall-timeout-ms N how long an unanswered upcall holds its frames\n"
-"                        (default 3000, at least 100)\n"
+"  --upcall-timeout-ms N how long an unanswered upcall holds its frames once\n"
+"                        a reader has it (default 3000, at least 100)\n"
+"  --upcall-orphan-timeout-ms N\n"
+"                        how long it waits while no reader is attached, so\n"
+"                        that an agent restarting within it loses nothing;\n"
+"                        a new reader gets the full timeout for each\n"
+"                        (default 30000, never less than the timeout)\n"
 "vmnics are TAP devices and vccs UDP sockets in the daemon's network\n"
 "namespace.  SIGTERM or SIGINT: close every handle, remove every object,\n"
 "exit 0.\n";
@@ -154,6 +160,7 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "upcall-socket", required_argument, NULL, 'u' },
 		{ "upcall-timeout-ms", required_argument, NULL, 't' },
+		{ "upcall-orphan-timeout-ms", required_argument, NULL, 'o' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -165,11 +172,11 @@ main(int argc, char **argv)
 	struct rlimit rl;
 	sigset_t mask;
 	int c, fd, upfd, error, status = 0;
-	long timeout_ms = 0;
+	long timeout_ms = 0, orphan_ms = 0;
 	char why[160];
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "s:u:t:l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:u:t:o:l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			path = optarg;
@@ -178,11 +185,14 @@ main(int argc, char **argv)
 			uppath = optarg;
 			break;
 		case 't':
-			timeout_ms = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || timeout_ms < 100 ||
-			    timeout_ms > 3600000) {
-				fprintf(stderr, "vpc-hostd: --upcall-timeout-ms: expected "
-				    "100-3600000, got '%s'\n%s", optarg, usage);
+		case 'o':
+			*(c == 't' ? &timeout_ms : &orphan_ms) = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' ||
+			    (c == 't' ? timeout_ms : orphan_ms) < 100 ||
+			    (c == 't' ? timeout_ms : orphan_ms) > 3600000) {
+				fprintf(stderr, "vpc-hostd: --upcall-%stimeout-ms: expected "
+				    "100-3600000, got '%s'\n%s", c == 't' ? "" : "orphan-",
+				    optarg, usage);
 				return (2);
 			}
 			break;
@@ -211,7 +221,7 @@ main(int argc, char **argv)
 		path = vpc_wire_default_path(defpath, sizeof(defpath));
 	/*
 	 * Test-only knobs: every Nth TAP write or UDP send fails; a smaller bound
-	 * on TAPs still being removed.
+	 * on TAPs still being removed; a file whose existence holds them there.
 	 */
 	if (getenv("VPC_HOSTD_FAIL_TAP_WRITE_EVERY") != NULL)
 		host_fail_tap_write_every = strtoull(getenv("VPC_HOSTD_FAIL_TAP_WRITE_EVERY"), NULL, 10);
@@ -221,6 +231,7 @@ main(int argc, char **argv)
 		if (b >= 1 && b < host_tap_backlog_max)
 			host_tap_backlog_max = (unsigned)b;
 	}
+	host_tap_reap_hold = getenv("VPC_HOSTD_TAP_REAP_HOLD");
 	if (getenv("VPC_HOSTD_FAIL_UDP_SEND_EVERY") != NULL)
 		host_fail_udp_send_every = strtoull(getenv("VPC_HOSTD_FAIL_UDP_SEND_EVERY"), NULL, 10);
 	if (uppath == NULL)
@@ -248,6 +259,8 @@ main(int argc, char **argv)
 	}
 	if (timeout_ms != 0)
 		vpc_upcall_set_timeout(sys, (uint32_t)timeout_ms);
+	if (orphan_ms != 0)
+		vpc_upcall_set_orphan_timeout(sys, (uint32_t)orphan_ms);
 	sigsrc.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	sigsrc.fn = signals_event;
 	sigsrc.free_fn = signals_free;

@@ -5,8 +5,12 @@
  * releases it, exec closes it, exit releases it.
  *
  * Errors of our own, beyond the core's:
- *  - ECONNREFUSED: no vpc-hostd serves the socket (none running, or a stale
- *    socket file): said at once, never a hang;
+ *  - ECONNREFUSED: no vpc-hostd serves the socket (none running, no socket
+ *    file, or a stale one): said at once, never a hang;
+ *  - whatever else connect(2) said, as it said it: EACCES above all (the
+ *    socket is 0600 in a 0700 directory: not for this user);
+ *  - EACCES or EMFILE from the daemon itself when it refuses the connection
+ *    (another user; out of descriptors);
  *  - ECONNRESET: the daemon went away while we talked to it;
  *  - EBADF: the descriptor is not a vpc handle;
  *  - EFAULT: a buffer that cannot be read (key) or written (*vallen and the
@@ -63,8 +67,11 @@ connection(void)
 		return (-1);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		int e = errno;
+
 		close(fd);
-		errno = ECONNREFUSED;   /* no socket file, or nobody behind it */
+		/* No socket file is "nobody serves it" too; the rest as is. */
+		errno = e == ENOENT || e == ENOTDIR ? ECONNREFUSED : e;
 		return (-1);
 	}
 	conn_fd = fd;
@@ -159,24 +166,32 @@ roundtrip(int fd, const struct vpc_wire_req *req, const void *key,
 	} cm;
 	struct cmsghdr *c;
 	ssize_t n;
+	bool sent;
 
 	*passfd = -1;
 	do
 		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
-			errno = ECONNRESET;
+	if (n < 0 && errno != EPIPE && errno != ECONNRESET && errno != ENOTCONN)
 		return (-1);
-	}
+	sent = n >= 0;
+	/*
+	 * When the send met a closed socket, a daemon that refused us may
+	 * have said why first (EACCES, EMFILE): read that, without waiting.
+	 */
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = in;
 	msg.msg_iovlen = val != NULL ? 2 : 1;
 	msg.msg_control = cm.buf;
 	msg.msg_controllen = sizeof(cm.buf);
 	do
-		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC |
+		    (sent ? 0 : MSG_DONTWAIT));
 	while (n < 0 && errno == EINTR);
+	/* A daemon that closed with our request unread leaves ECONNRESET to be
+	 * read first, then what it said before closing. */
+	if (n < 0 && errno == ECONNRESET)
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	for (c = CMSG_FIRSTHDR(&msg); n >= 0 && c != NULL;
 	    c = CMSG_NXTHDR(&msg, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
@@ -189,6 +204,17 @@ roundtrip(int fd, const struct vpc_wire_req *req, const void *key,
 		return (-1);
 	}
 	return (0);
+}
+
+/*
+ * What a daemon refusing the connection says (it closes it then): the next
+ * call connects afresh.  An op failing with EMFILE on a good connection
+ * costs only a reconnect.
+ */
+static bool
+refused(const struct vpc_wire_rep *rep)
+{
+	return (rep->error == VPC_EMFILE || rep->error == VPC_EACCES);
 }
 
 EXPORT vpc_handle_t
@@ -211,7 +237,7 @@ vpc_open(const vpc_id_t *id, vpc_type_t obj_type, vpc_flags_t flags)
 	pthread_mutex_lock(&lock);
 	fd = connection();
 	rc = fd < 0 ? -1 : roundtrip(fd, &req, NULL, &rep, NULL, 0, &passfd);
-	if (rc < 0 && fd >= 0)
+	if (fd >= 0 && (rc < 0 || refused(&rep)))
 		drop_connection();
 	if (rc == 0 && rep.error != 0) {
 		errno = vpc_errno_from_wire(rep.error);
@@ -269,7 +295,7 @@ vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
 	    cap > 0 ? buf : NULL, cap < VPC_CTL_MAX_VALLEN ? cap :
 	    VPC_CTL_MAX_VALLEN, &passfd);
 	saved = errno;
-	if (rc < 0 && fd >= 0 && fd == conn_fd)
+	if (fd >= 0 && fd == conn_fd && (rc < 0 || refused(&rep)))
 		drop_connection();
 	pthread_mutex_unlock(&lock);
 	if (rc < 0) {

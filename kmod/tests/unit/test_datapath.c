@@ -12,6 +12,7 @@
 
 #include "vpc_impl.h"            /* white-box: handles to objects */
 #include "host_loop.h"
+#include "host_os.h"
 #include "host_pkt.h"
 #include "test_datapath.h"
 #include "test_handles.h"
@@ -485,12 +486,19 @@ t_cam_ops(void)
 	return (0);
 }
 
+/* Time moves because the test says so: nothing here races the machine. */
+static void
+advance_ms(uint64_t ms)
+{
+	host_clock_skew_ns += ms * 1000000u;
+	hloop_run_timers();
+}
+
 static int
 t_expiry(void)
 {
 	vpc_sw_cam_t c;
 	vpc_cam_set_result_t res;
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	uint64_t before = swstat(dp.sw, VPC_SWSTAT_UPCALLS);
 
 	memset(&c, 0, sizeof(c));
@@ -498,15 +506,112 @@ t_expiry(void)
 	c.kind = VPC_CAM_REMOTE;
 	c.af = VPC_AF_INET;
 	memcpy(c.addr, vtep, 4);
-	c.ttl_ms = 5;
+	c.ttl_ms = 1000;
 	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_SET, &c, sizeof(c), &res, sizeof(res)), 0);
 	test_sent_reset();
 	in_nic(dp.nic_a, frame(mac_x, mac_a, NULL, 0));
 	EXPECT_EQ(sent_to(TEST_TO_VCC, NULL), 1);
-	nanosleep(&ts, NULL);
+	advance_ms(1001);
 	in_nic(dp.nic_a, frame(mac_x, mac_a, NULL, 0));     /* expired: a miss */
 	EXPECT_EQ(sent_to(TEST_TO_VCC, NULL), 1);
 	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_UPCALLS), before + 1);
+	return (0);
+}
+
+/* One miss for MAC m from port A; returns its request id (0: none made). */
+static uint64_t
+miss_once(const uint8_t m[6])
+{
+	uint64_t before = swstat(dp.sw, VPC_SWSTAT_UPCALLS);
+
+	in_nic(dp.nic_a, frame(m, mac_a, NULL, 0));
+	return (swstat(dp.sw, VPC_SWSTAT_UPCALLS) - before);
+}
+
+static uint64_t
+pending(void)
+{
+	vpc_upcall_stats_t st;
+
+	if (ctl(NULL, VPC_OP_SYS_UPCALL_STATS, NULL, 0, &st, sizeof(st)) != 0)
+		return (~0ull);
+	return (st.pending);
+}
+
+/*
+ * The timeout of a request a reader holds, the longer window while no
+ * reader is attached, the full timeout again for a new reader, and the cap
+ * that a crash-looping reader cannot push back.
+ */
+static int
+t_orphan(void)
+{
+	static const uint8_t m1[6] = { 2, 0, 0, 0, 0, 0x51 };
+	static const uint8_t m2[6] = { 2, 0, 0, 0, 0, 0x52 };
+	static const uint8_t m3[6] = { 2, 0, 0, 0, 0, 0x53 };
+	vpc_upcall_req_t r;
+	uint64_t t0, p0;
+	int i;
+
+	/* What earlier cases left pending (no reader) has expired by now. */
+	advance_ms(VPC_UPCALL_ORPHAN_MS + VPC_UPCALL_TIMEOUT_MS);
+	EXPECT_EQ(p0 = pending(), 0);
+	t0 = swstat(dp.sw, VPC_SWSTAT_TIMEOUTS);
+	vpc_upcall_set_timeout(dp.sys, 1000);
+	vpc_upcall_set_orphan_timeout(dp.sys, 10000);
+
+	/* A reader holds it: it expires 1 s after it was raised. */
+	EXPECT_EQ(vpc_upcall_attach(dp.sys), 0);
+	EXPECT_EQ(miss_once(m1), 1);
+	EXPECT_EQ(vpc_upcall_read(dp.sys, &r, sizeof(r)), sizeof(r));
+	advance_ms(999);
+	EXPECT_EQ(pending(), p0 + 1);
+	advance_ms(2);
+	EXPECT_EQ(pending(), p0);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_TIMEOUTS), t0 + 1);
+
+	/* The reader dies holding it: it waits the orphan window instead... */
+	EXPECT_EQ(miss_once(m2), 1);
+	EXPECT_EQ(vpc_upcall_read(dp.sys, &r, sizeof(r)), sizeof(r));
+	advance_ms(500);
+	vpc_upcall_detach(dp.sys);
+	advance_ms(9000);               /* 9.5 s after it was raised */
+	EXPECT_EQ(pending(), p0 + 1);
+	/* ...and a new reader gets the full timeout for it. */
+	EXPECT_EQ(vpc_upcall_attach(dp.sys), 0);
+	advance_ms(999);
+	EXPECT_EQ(pending(), p0 + 1);
+	EXPECT_EQ(vpc_upcall_read(dp.sys, &r, sizeof(r)), sizeof(r));
+	EXPECT(memcmp(r.dstmac, m2, 6) == 0);
+	advance_ms(2);
+	EXPECT_EQ(pending(), p0);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_TIMEOUTS), t0 + 2);
+	vpc_upcall_detach(dp.sys);
+
+	/* No reader at all: the orphan window. */
+	EXPECT_EQ(miss_once(m1), 1);
+	advance_ms(9999);
+	EXPECT_EQ(pending(), p0 + 1);
+	advance_ms(2);
+	EXPECT_EQ(pending(), p0);
+
+	/* Readers that come and go never keep one past orphan + timeout. */
+	EXPECT_EQ(miss_once(m3), 1);
+	for (i = 0; i < 10; i++) {
+		EXPECT_EQ(vpc_upcall_attach(dp.sys), 0);
+		advance_ms(900);
+		vpc_upcall_detach(dp.sys);
+		if (i < 9)
+			EXPECT_EQ(pending(), p0 + 1);
+	}
+	advance_ms(1999);               /* 10.999 s after it was raised */
+	EXPECT_EQ(pending(), p0 + 1);
+	advance_ms(2);                  /* past orphan + timeout */
+	EXPECT_EQ(pending(), p0);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_TIMEOUTS), t0 + 4);
+
+	vpc_upcall_set_timeout(dp.sys, VPC_UPCALL_TIMEOUT_MS);
+	vpc_upcall_set_orphan_timeout(dp.sys, VPC_UPCALL_ORPHAN_MS);
 	return (0);
 }
 
@@ -577,6 +682,7 @@ test_datapath(struct vpc_sys *sys, int *failed)
 		{ "subnet and router", t_router },
 		{ "CAM ops", t_cam_ops },
 		{ "expiry at lookup", t_expiry },
+		{ "upcall timeouts with and without a reader", t_orphan },
 		{ "VNI 0 on a raw L2 underlay", t_vni0 },
 	};
 	size_t i;

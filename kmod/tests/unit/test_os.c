@@ -128,6 +128,15 @@ os_vcc_output_l2(struct vpc_vcc *vcc, struct vpc_pkt *p)
 	return (record(TEST_TO_L2, vcc, p, NULL, 0));
 }
 
+uint64_t test_vcc_rx_drops;
+
+uint64_t
+os_vcc_rx_drops(struct vpc_vcc *vcc)
+{
+	(void)vcc;
+	return (test_vcc_rx_drops);
+}
+
 void
 os_upcall_notify(struct vpc_sys *sys)
 {

@@ -36,6 +36,7 @@ extern int      test_mtu_error;
 extern unsigned test_mtu_calls;
 extern uint32_t test_last_mtu;
 extern const void *test_last_mtu_nic;
+extern uint64_t test_vcc_rx_drops;  /* what os_vcc_rx_drops says */
 void test_sent_reset(void);
 
 #endif

@@ -68,12 +68,12 @@ export function mapCommand(y: Argv): Argv {
     .command('get <vni> <mac>', 'where (VNI, MAC) lives', (b) => key(b),
       run((a: Backend & { vni: number; mac: string }) => withDirectory(a, async (d) => {
         const m = await d.get(a.vni, a.mac);
-        if (!m) throw new OpFailed(`ENOENT: no mapping for VNI ${a.vni} MAC ${a.mac} in ${d.where}`);
+        if (!m) throw new OpFailed(`ENOENT: no mapping for VNI ${a.vni} MAC ${a.mac} in ${d.where}`, { code: 'ENOENT', op: 'map get' });
         showOne(view(m));
       })))
     .command('del <vni> <mac>', 'remove a mapping', (b) => key(b),
       run((a: Backend & { vni: number; mac: string }) => withDirectory(a, async (d) => {
-        if (!(await d.del(a.vni, a.mac))) throw new OpFailed(`ENOENT: no mapping for VNI ${a.vni} MAC ${a.mac} in ${d.where}`);
+        if (!(await d.del(a.vni, a.mac))) throw new OpFailed(`ENOENT: no mapping for VNI ${a.vni} MAC ${a.mac} in ${d.where}`, { code: 'ENOENT', op: 'map del' });
         showDone({ vni: a.vni, mac: a.mac });
       })))
     .command('list', 'every mapping (of one VNI with --vni)', (b) => b

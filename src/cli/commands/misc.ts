@@ -4,7 +4,7 @@ import {
   kernelDescription, ping, Switch, systemStats, upcallStats, UpcallChannelError, UpcallStream, VpcUnavailableError,
 } from '../../vpc/index.ts';
 import { count, id } from '../args.ts';
-import { showList, showOne, table } from '../output.ts';
+import { isJson, showList, showOne, table } from '../output.ts';
 import { OpFailed, run } from '../run.ts';
 
 export function statsCommand(y: Argv): Argv {
@@ -23,8 +23,10 @@ export const statusHandler = run(() => {
     ping();
   } catch (e) {
     if (e instanceof VpcUnavailableError) {
-      showOne({ kernel: where, reachable: false });
-      throw new OpFailed(`${e.code}: the vpc kernel is not reachable at ${where}`);
+      // --json: one object, {kernel, reachable: false, error}.
+      if (!isJson()) showOne({ kernel: where, reachable: false });
+      throw new OpFailed(`${e.code}: the vpc kernel is not reachable at ${where}`,
+        { code: e.code, op: e.op, extra: { kernel: where, reachable: false } });
     }
     throw e;
   }
@@ -33,6 +35,7 @@ export const statusHandler = run(() => {
   showOne({
     kernel: where, reachable: true, objects: s.objects, ...Object.fromEntries(Object.entries(s.byType).filter(([, n]) => n)),
     handles: s.handles, coreBytes: s.memBytes, agentAttached: u.readers > 0, upcallsPending: u.pending, framesHeld: u.held,
+    connRefused: s.connRefused,
   });
 });
 
@@ -47,7 +50,8 @@ export function upcallCommand(y: Argv): Argv {
         stream = await UpcallStream.open();
       } catch (e) {
         if (e instanceof UpcallChannelError) {
-          throw new OpFailed(e.code === 'EBUSY' ? 'EBUSY: another upcall reader is attached (is vpc-agent running? use `vpcctl upcall stats`)' : `${e.code}: ${e.message}`);
+          throw new OpFailed(e.code === 'EBUSY' ? 'EBUSY: another upcall reader is attached (is vpc-agent running? use `vpcctl upcall stats`)' : `${e.code}: ${e.message}`,
+            { code: e.code, op: 'upcall attach' });
         }
         throw e;
       }

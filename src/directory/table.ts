@@ -1,0 +1,203 @@
+/**
+ * A loaded directory as one flat hash table: (VNI, MAC) -> VTEP and port,
+ * 16 bytes a slot in a SharedArrayBuffer, open addressing at a load of at
+ * most 1/2, plus the distinct VTEP strings (a node hosts many MACs).  It is
+ * built off the event loop (in the file loader's worker) and handed over
+ * without a copy; a lookup makes the Mapping object it returns.  200,000
+ * mappings take 8 MiB here, where as a Map of Mapping objects they take
+ * ~45 MiB of heap (bench/mappings.ts measures both).
+ *
+ * Slot: [0] VNI + 1 (0: empty)  [1] MAC bytes 0-3  [2] MAC bytes 4-5 << 16 | port
+ *       [3] index into vteps.  The hash is keyed by a random seed: the MACs
+ *       looked up are chosen by VMs.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Mapping, MappingInput } from './mapping.ts';
+import { macString, parseMac } from './parse.ts';
+
+/** What crosses between threads: the slots are shared, not copied. */
+export interface TableData {
+  slots: SharedArrayBuffer;
+  vteps: string[];
+  count: number;
+  seed: number;
+  /** The directory revision every mapping of this load carries (decimal). */
+  revision: string;
+}
+
+const WORDS = 4;
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function hash(seed: number, vni: number, w1: number, w2: number): number {
+  let h = fmix(seed ^ vni);
+  h = fmix(h ^ w1);
+  return fmix(h ^ (w2 >>> 16));
+}
+
+const macWord1 = (b: ArrayLike<number>) => (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0);
+const macWord2 = (b: ArrayLike<number>) => (((b[4]! << 24) | (b[5]! << 16)) >>> 0);
+/** The MAC's last two bytes of a slot's third word (unsigned, as macWord2). */
+const hi16 = (x: number) => (x & 0xffff0000) >>> 0;
+
+export class DuplicateMappingError extends Error {}
+
+export class MappingTable {
+  readonly #slots: Uint32Array;
+  readonly #mask: number;
+  readonly vteps: readonly string[];
+  readonly size: number;
+  readonly seed: number;
+  readonly revision: bigint;
+
+  private constructor(readonly data: TableData) {
+    this.#slots = new Uint32Array(data.slots);
+    this.#mask = this.#slots.length / WORDS - 1;
+    this.vteps = data.vteps;
+    this.size = data.count;
+    this.seed = data.seed;
+    this.revision = BigInt(data.revision);
+  }
+
+  static empty(revision = 0n): MappingTable {
+    return MappingTable.build([], revision);
+  }
+
+  /** The table of these mappings; DuplicateMappingError names a (VNI, MAC) given twice. */
+  static build(mappings: readonly MappingInput[], revision: bigint): MappingTable {
+    let cap = 16;
+    while (cap < mappings.length * 2) cap *= 2;
+    const slots = new SharedArrayBuffer(cap * WORDS * 4);
+    const w = new Uint32Array(slots);
+    const seed = randomBytes(4).readUInt32LE(0);
+    const vteps: string[] = [];
+    const vtepIndex = new Map<string, number>();
+    const mask = cap - 1;
+    for (const m of mappings) {
+      const b = parseMac(m.mac);
+      if (!b) throw new Error(`not a MAC: ${m.mac}`);
+      const w1 = macWord1(b);
+      const w2 = macWord2(b);
+      let i = hash(seed, m.vni, w1, w2) & mask;
+      for (;;) {
+        const o = i * WORDS;
+        if (w[o] === 0) break;
+        if (w[o] === m.vni + 1 && w[o + 1] === w1 && hi16(w[o + 2]!) === w2) {
+          throw new DuplicateMappingError(`VNI ${m.vni} MAC ${m.mac} is mapped twice`);
+        }
+        i = (i + 1) & mask;
+      }
+      let v = vtepIndex.get(m.vtep);
+      if (v === undefined) {
+        v = vteps.length;
+        vteps.push(m.vtep);
+        vtepIndex.set(m.vtep, v);
+      }
+      const o = i * WORDS;
+      w[o] = m.vni + 1;
+      w[o + 1] = w1;
+      w[o + 2] = (w2 | (m.port ?? 0)) >>> 0;
+      w[o + 3] = v;
+    }
+    return new MappingTable({ slots, vteps, count: mappings.length, seed, revision: revision.toString() });
+  }
+
+  /** A table handed over from another thread. */
+  static from(data: TableData): MappingTable {
+    return new MappingTable(data);
+  }
+
+  /** The slot holding (vni, MAC bytes), or -1. */
+  find(vni: number, mac: ArrayLike<number>): number {
+    return this.#find(vni, macWord1(mac), macWord2(mac));
+  }
+
+  #find(vni: number, w1: number, w2: number): number {
+    const w = this.#slots;
+    let i = hash(this.seed, vni, w1, w2) & this.#mask;
+    for (;;) {
+      const o = i * WORDS;
+      if (w[o] === 0) return -1;
+      if (w[o] === vni + 1 && w[o + 1] === w1 && hi16(w[o + 2]!) === w2) return i;
+      i = (i + 1) & this.#mask;
+    }
+  }
+
+  get(vni: number, mac: string): Mapping | undefined {
+    const b = parseMac(mac);
+    if (!b) return undefined;
+    const i = this.find(vni, b);
+    return i < 0 ? undefined : this.entry(i);
+  }
+
+  /** The mapping in slot i. */
+  entry(i: number): Mapping {
+    const w = this.#slots;
+    const o = i * WORDS;
+    const port = w[o + 2]! & 0xffff;
+    const m: Mapping = { vni: w[o]! - 1, mac: this.macAt(i), vtep: this.vteps[w[o + 3]!]!, revision: this.revision };
+    if (port !== 0) m.port = port;
+    return m;
+  }
+
+  macAt(i: number): string {
+    const w = this.#slots;
+    const o = i * WORDS;
+    const a = w[o + 1]!;
+    const b = w[o + 2]!;
+    return macString([a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff, b >>> 24, (b >>> 16) & 0xff]);
+  }
+
+  vniAt(i: number): number {
+    return this.#slots[i * WORDS]! - 1;
+  }
+
+  /** Same VTEP and port in slot i of this table and slot j of other. */
+  sameTarget(i: number, other: MappingTable, j: number): boolean {
+    const a = this.#slots;
+    const b = other.#slots;
+    return (a[i * WORDS + 2]! & 0xffff) === (b[j * WORDS + 2]! & 0xffff) &&
+      this.vteps[a[i * WORDS + 3]!] === other.vteps[b[j * WORDS + 3]!];
+  }
+
+  /** Every occupied slot. */
+  *slots(): Generator<number> {
+    const w = this.#slots;
+    const n = w.length / WORDS;
+    for (let i = 0; i < n; i++) if (w[i * WORDS] !== 0) yield i;
+  }
+
+  /**
+   * What changed from old to fresh: slots of fresh whose mapping is new or
+   * moved (another VTEP or port), slots of old whose mapping went away.
+   */
+  static diff(old: MappingTable, fresh: MappingTable): { changed: Uint32Array; removed: Uint32Array } {
+    const changed: number[] = [];
+    const removed: number[] = [];
+    const [a, b] = [fresh.#slots, old.#slots];
+    for (const i of fresh.slots()) {
+      const o = i * WORDS;
+      const j = old.size === 0 ? -1 : old.#find(a[o]! - 1, a[o + 1]!, hi16(a[o + 2]!));
+      if (j < 0 || !fresh.sameTarget(i, old, j)) changed.push(i);
+    }
+    if (old.size > 0) {
+      for (const j of old.slots()) {
+        const o = j * WORDS;
+        if (fresh.#find(b[o]! - 1, b[o + 1]!, hi16(b[o + 2]!)) < 0) removed.push(j);
+      }
+    }
+    return { changed: Uint32Array.from(changed), removed: Uint32Array.from(removed) };
+  }
+
+  /** Bytes the table takes (its slots; the VTEP strings are few). */
+  get bytes(): number {
+    return this.#slots.byteLength;
+  }
+}
