@@ -15,6 +15,7 @@ struct race {
 	volatile uint32_t	gen;		/* a new vmnic to shoot at */
 	volatile uint32_t	stop;
 	char			name[16];
+	volatile uint32_t	attempts;	/* ioctls made, all told */
 	volatile uint32_t	busy, gone, won, other;
 	volatile int32_t	other_errno;
 };
@@ -35,6 +36,7 @@ racer(struct race *r, long sock)
 		memcpy(name, (const void *)r->name, sizeof(name));
 		while (r->gen == seen && !r->stop) {
 			e = if_destroy(sock, name);
+			r->attempts++;
 			if (e == -EBUSY)
 				r->busy++;
 			else if (e == -ENXIO)
@@ -50,6 +52,19 @@ racer(struct race *r, long sock)
 		}
 	}
 	sc3(SYS_exit, 0, 0, 0);
+}
+
+static void
+wait_attempt(struct race *r)
+{
+	uint32_t a0 = r->attempts;
+	int n;
+
+	for (n = 0; n < 2000 && r->attempts == a0; n++) {
+		sc3(SYS_sched_yield, 0, 0, 0);
+		if (n > 100)
+			msleep(1);
+	}
 }
 
 void
@@ -83,8 +98,13 @@ destroy_race(long sock)
 			memcpy(r->name, name, 16);
 			r->gen++;
 		}
-		if (i & 1)
-			sc3(SYS_sched_yield, 0, 0, 0);	/* the racer first */
+		/*
+		 * Even rounds: let the racer shoot at the live vmnic first (on
+		 * one CPU it may otherwise never run in time); odd rounds:
+		 * DESTROY at once, racing whatever it is doing.
+		 */
+		if ((i & 1) == 0)
+			wait_attempt(r);
 		if (destroy(h) == 0)
 			destroyed++;
 		sc3(SYS_close, h, 0, 0);
