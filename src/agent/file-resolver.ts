@@ -16,7 +16,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { MappingTable, type Mapping } from '../directory/index.ts';
+import { ipKey, mappingIps, MappingTable, type Mapping } from '../directory/index.ts';
 import type { LoadRequest, LoadResult } from '../directory/load-worker.ts';
 import { Resolver, type Resolution } from './resolver.ts';
 
@@ -128,20 +128,38 @@ export class FileResolver extends Resolver {
     });
   }
 
-  /** Tell the installer what moved or went, a slice per turn of the event loop. */
+  /**
+   * Tell the installer what moved or went, a slice per turn of the event
+   * loop: each changed mapping, then each address whose owner changed (an
+   * address is reported once, with its owner in the new table, so one that
+   * moved from one MAC to another in the same load is never dropped).
+   */
   async #report(old: MappingTable, fresh: MappingTable, changed: Uint32Array, removed: Uint32Array): Promise<void> {
     const turn = () => new Promise<void>((r) => setImmediate(r));
+    const ips = new Map<string, { vni: number; ip: string }>();
+    const touch = (vni: number, m: { ip?: string; ip6?: string } | undefined) => {
+      if (m) for (const ip of mappingIps(m)) ips.set(ipKey(vni, ip), { vni, ip });
+    };
     for (let i = 0; i < changed.length; i++) {
       if (i > 0 && i % CHANGES_PER_TURN === 0) await turn();
       if (this.#closed) return;
       const m = fresh.entry(changed[i]!);
       this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: fresh.revision });
+      touch(m.vni, m);
+      touch(m.vni, old.get(m.vni, m.mac));
     }
     for (let i = 0; i < removed.length; i++) {
       if (i % CHANGES_PER_TURN === 0) await turn();
       if (this.#closed) return;
       const slot = removed[i]!;
       this.emit('change', { vni: old.vniAt(slot), mac: old.macAt(slot), mapping: undefined, revision: fresh.revision });
+      touch(old.vniAt(slot), old.entry(slot));
+    }
+    let n = 0;
+    for (const { vni, ip } of ips.values()) {
+      if (++n % CHANGES_PER_TURN === 0) await turn();
+      if (this.#closed) return;
+      this.emit('ipChange', { vni, ip, mapping: fresh.getByIp(vni, ip), revision: fresh.revision });
     }
   }
 
@@ -151,6 +169,14 @@ export class FileResolver extends Resolver {
 
   cached(vni: number, mac: string): Mapping | undefined {
     return this.#table.get(vni, mac);
+  }
+
+  async resolveIp(vni: number, ip: string): Promise<Resolution> {
+    return this.#table.getByIp(vni, ip) ?? null;
+  }
+
+  cachedIp(vni: number, ip: string): Mapping | undefined {
+    return this.#table.getByIp(vni, ip);
   }
 
   /** Mappings in force. */
