@@ -18,6 +18,15 @@ export interface VmSpec {
   name: string;
   mac: string;
   ip: string;
+  /** An IPv6 address too (configured /64, no DAD). */
+  ip6?: string;
+}
+
+export interface SetupOptions {
+  /** The switch's subnets: with them the switch answers ARP/ND itself. */
+  subnets?: string[];
+  /** Give each vmnic its VM's addresses (NIC_SET_ADDR). */
+  addresses?: boolean;
 }
 
 export class Overlay {
@@ -77,8 +86,11 @@ export class Overlay {
   }
 
   /** The node's vcc, switch and uplink, and its VMs' vmnics in their namespaces. */
-  async setup(cn: string, vms: VmSpec[]): Promise<void> {
-    this.ids[cn] = (await this.node[cn]!.call('setup', { vni: this.vni, vtep: this.vtep(cn), vms: vms.map((v) => ({ mac: v.mac, ifname: v.name })) })) as { switch: string; vcc: string; nics: string[] };
+  async setup(cn: string, vms: VmSpec[], opts: SetupOptions = {}): Promise<void> {
+    this.ids[cn] = (await this.node[cn]!.call('setup', {
+      vni: this.vni, vtep: this.vtep(cn), subnets: opts.subnets ?? [],
+      vms: vms.map((v) => ({ mac: v.mac, ifname: v.name, ...(opts.addresses ? { ipv4: v.ip, ...(v.ip6 ? { ipv6: v.ip6 } : {}) } : {}) })),
+    })) as { switch: string; vcc: string; nics: string[] };
     for (const vm of vms) this.plugVm(cn, vm);
   }
 
@@ -110,17 +122,23 @@ export class Overlay {
     if (!opts.again) this.lab.addNs(vm.name);
     this.lab.ip(cn, 'link', 'set', vm.name, 'netns', this.lab.ns(vm.name));
     this.lab.ip(vm.name, 'addr', 'add', `${vm.ip}/24`, 'dev', vm.name);
+    if (vm.ip6) this.lab.ip(vm.name, 'addr', 'add', `${vm.ip6}/64`, 'dev', vm.name, 'nodad');
     this.lab.ip(vm.name, 'link', 'set', vm.name, 'up');
     if (!opts.again) this.vms.push(vm);
   }
 
-  /** Static neighbour entries: ARP does not cross the underlay (docs/datapath.md). */
+  /**
+   * Static neighbour entries.  Where the switch has a subnet it answers ARP
+   * and ND itself (from the directory); these are for what it does not
+   * answer (a switch without a subnet, a Linux vxlan peer).
+   */
   neighbours(vm: string, peers: Array<{ ip: string; mac: string }>): void {
     for (const p of peers) this.lab.ip(vm, 'neigh', 'replace', p.ip, 'lladdr', p.mac, 'dev', vm, 'nud', 'permanent');
   }
 
   ping(from: string, to: string, opts: { count?: number; wait?: number; interval?: number } = {}): boolean {
     const args = ['-n', '-q', '-c', String(opts.count ?? 1), '-W', String(opts.wait ?? 3)];
+    if (to.includes(':')) args.unshift('-6');
     if (opts.interval) args.push('-i', String(opts.interval));
     return this.lab.run('ping', [...args, to], { ns: from, allowFail: true }).status === 0;
   }
