@@ -213,6 +213,38 @@ describe('ARP and ND answered by the switch, two compute nodes', () => {
     assert.ok(await agents.cn1!.metric('vpc_agent_neighbours_pushed_total', { action: 'update' }) >= 1);
   });
 
+  test('BUM policy drop: broadcast other than ARP/ND is dropped and counted; ARP is still answered', async () => {
+    await ov.node.cn1!.call('setPolicy', { policy: { bum: 'drop' } });
+    try {
+      const before = await swstats('cn1');
+      ov.lab.run('/usr/bin/python3', [framesPy, 'send', 'vm11', 'ff:ff:ff:ff:ff:ff', vm(11).mac, '5'], { ns: 'vm11' });
+      await until(async () => (await swstats('cn1')).dropBum! - before.dropBum! === 5, 'five drops');
+      const s = await swstats('cn1');
+      assert.equal(s.flooded, before.flooded, 'nothing flooded');
+      ov.lab.run('ip', ['neigh', 'flush', 'dev', 'vm11'], { ns: 'vm11' });
+      assert.ok(ov.ping('vm11', vm(12).ip), 'ARP is answered by the switch, not flooded: unaffected');
+    } finally {
+      await ov.node.cn1!.call('setPolicy', { policy: {} });
+    }
+  });
+
+  test('the per-vmnic upcall rate: misses over it are not asked, and are counted', async () => {
+    await ov.node.cn1!.call('setPolicy', { policy: { upcallRate: 1, upcallBurst: 1 } });
+    try {
+      const before = await swstats('cn1');
+      const macs = Array.from({ length: 50 }, (_, i) => `02:00:00:04:02:${i.toString(16).padStart(2, '0')}`);
+      ov.lab.run('/usr/bin/python3', [framesPy, 'send', 'vm11', macs.join(','), vm(11).mac, '1'], { ns: 'vm11' });
+      await until(async () => (await swstats('cn1')).misses! - before.misses! === 50, 'fifty misses');
+      const s = await swstats('cn1');
+      const d = (k: string) => s[k]! - before[k]!;
+      assert.equal(d('upcalls') + d('upcallRatelimited'), 50, 'each miss asked, or held back by the rate');
+      assert.ok(d('upcallRatelimited') >= 1, 'the rate held some back');
+      assert.equal(d('lost'), d('upcallRatelimited'), 'counted as lost too: misses = held + holdDrops + lost');
+    } finally {
+      await ov.node.cn1!.call('setPolicy', { policy: {} });
+    }
+  });
+
   test('the agent killed while L3 upcalls are pending: the next agent answers them', async () => {
     const ghosts = Array.from({ length: 40 }, (_, i) => ({
       vni: VNI, mac: `02:00:00:04:01:${i.toString(16).padStart(2, '0')}`, vtep: ov.vtep('cn2'), ip: `203.0.113.${100 + i}`,
