@@ -1769,6 +1769,9 @@ config_loopback(long sock)
 
 int main(void);
 
+/* ARP, ND and the gateway answered by the switch (issue 12). */
+#include "vpc_init_l3.c"
+
 int
 main(void)
 {
@@ -1816,6 +1819,7 @@ main(void)
 		sc3(SYS_close, swd, 0, 0);
 	}
 	datapath(sock);
+	l3_checks(sock);
 	lifetime();
 	privilege();
 	invariants("check: the core's invariants hold after all that");
