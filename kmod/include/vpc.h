@@ -306,11 +306,17 @@ typedef struct {
  * val: one int32_t per answer: 0, or why that answer was refused: ENOENT
  * (no pending request with that id: answered, timed out, or never made),
  * ESTALE (the generation is not the request's current one), EINVAL /
- * EAFNOSUPPORT / ERANGE (bad status, family, address or TTL).  Each answer
- * stands alone: a refused one changes nothing, the others still apply.
- * A FOUND answer installs a REMOTE entry and sends the held frames; a
- * NOT_FOUND answer installs a NEGATIVE entry (ttl_ms, default
- * VPC_CAM_NEG_TTL_MS) and drops them. */
+ * EAFNOSUPPORT / ERANGE (bad status, family, address, MAC or TTL; an L2
+ * answer with a MAC, an L3 FOUND answer without a unicast one).  Each
+ * answer stands alone: a refused one changes nothing, the others still
+ * apply.  L2MISS: a FOUND answer installs a REMOTE entry and sends the held
+ * frames; a NOT_FOUND answer installs a NEGATIVE entry (ttl_ms, default
+ * VPC_CAM_NEG_TTL_MS) and drops them.  L3MISS: a FOUND answer installs the
+ * neighbour entry (address -> mac) and, with a VTEP (af not 0) on a VXLAN
+ * switch, the REMOTE CAM entry for mac (unless mac is a local vmnic's), then
+ * runs the held ARP requests / NSs through the responder again, which
+ * answers them; NOT_FOUND installs a NEGATIVE neighbour entry and drops
+ * them.  Frames go out after the control lock is dropped. */
 #define VPC_OP_SYS_UPCALL_ANSWER 66
 /* VPC_HANDLE_NONE.  key: none.  val: vpc_upcall_stats_t. */
 #define VPC_OP_SYS_UPCALL_STATS  67
@@ -726,7 +732,12 @@ typedef struct {
 /*
  * The upcall channel: fixed-size request records, read in batches (FreeBSD:
  * /dev/vpc_upcall; host: the daemon's upcall socket, after a
- * vpc_upcall_hello_t).  One pending request per (switch, destination MAC).
+ * vpc_upcall_hello_t).  One pending request per (switch, destination MAC)
+ * for L2MISS, per (switch, address) for L3MISS: an ARP request or NS that
+ * missed the neighbour table (dst_af/dst_ip the address asked for, srcmac
+ * the requester, ethertype ARP or IPv6, dstmac zero).  Both kinds share the
+ * queue, its bounds, timeouts, hand-off to the next reader and the
+ * per-vmnic rate limit.
  */
 #define VPC_UPCALL_MAGIC     0x55435056u  /* "VPCU" */
 #define VPC_UPCALL_L2MISS    1          /* where does dstmac live? */
@@ -757,14 +768,14 @@ typedef struct {
 	vpc_exact64_t generation;
 	uint32_t status;                /* VPC_UPCALL_FOUND / NOT_FOUND */
 	uint32_t ttl_ms;                /* 0 with FOUND: static */
-	uint8_t  af;                    /* FOUND: the VTEP */
+	uint8_t  af;                    /* FOUND: the VTEP (L3MISS: 0 = none) */
 	uint8_t  _pad0;
 	uint16_t udp_port;              /* 0 = VPC_VXLAN_PORT */
 	uint8_t  _pad1[4];
 	uint8_t  addr[16];
 	vpc_exact64_t revision;
-	uint8_t  mac[6];                /* L3MISS, FOUND: the address's MAC */
-	uint8_t  _pad2[2];
+	uint8_t  mac[6];                /* L3MISS, FOUND: the address's MAC; else 0 */
+	uint8_t  _pad2[2];              /* 0 */
 } vpc_upcall_ans_t;
 
 /* Host kernel only: the first record on the upcall socket. */
