@@ -44,13 +44,12 @@ before(async () => {
   dir = openDirectory({ kind: 'etcd', endpoints: etcd.endpoints });
   // The default upcall timeouts (3 s with a reader, 30 s without).
   for (const cn of ['cn1', 'cn2', 'cn3']) await ov.addNode(cn);
-  await ov.setup('cn1', [vm1]);
-  await ov.setup('cn2', [vm2]);
-  await ov.setup('cn3', []);
-  ov.neighbours('vm1', [vm2]);
-  ov.neighbours('vm2', [vm1]);
-  await dir.set({ vni: VNI, mac: vm1.mac, vtep: ov.vtep('cn1') });
-  await dir.set({ vni: VNI, mac: vm2.mac, vtep: ov.vtep('cn2') });
+  // The switches answer ARP from the directory: no static neighbour entries.
+  await ov.setup('cn1', [vm1], { subnets: ['203.0.113.0/24'], gateway: { ipv4: '203.0.113.254' } });
+  await ov.setup('cn2', [vm2], { subnets: ['203.0.113.0/24'], gateway: { ipv4: '203.0.113.254' } });
+  await ov.setup('cn3', [], { subnets: ['203.0.113.0/24'], gateway: { ipv4: '203.0.113.254' } });
+  await dir.set({ vni: VNI, mac: vm1.mac, vtep: ov.vtep('cn1'), ip: vm1.ip });
+  await dir.set({ vni: VNI, mac: vm2.mac, vtep: ov.vtep('cn2'), ip: vm2.ip });
   for (const cn of ['cn1', 'cn2', 'cn3']) agents[cn] = await startAgent(agentArgs(), ov.env(cn));
 });
 
@@ -73,10 +72,9 @@ describe('vpc-agent with etcd, three compute nodes', () => {
     // vm2 "migrates" to cn3: same MAC and IP, a new vmnic there, the old port gone.
     await ov.node.cn3!.call('addVm', { mac: vm2.mac, ifname: 'vm2b' });
     ov.plugVm('cn3', { name: 'vm2b', mac: vm2.mac, ip: vm2.ip });
-    ov.neighbours('vm2b', [vm1]);
     await ov.node.cn2!.call('delVm', { mac: vm2.mac });
     const upcalls = (await swstats('cn1')).upcalls;
-    await dir.set({ vni: VNI, mac: vm2.mac, vtep: ov.vtep('cn3') });
+    await dir.set({ vni: VNI, mac: vm2.mac, vtep: ov.vtep('cn3'), ip: vm2.ip });
     await until(async () => (await camGet('cn1', vm2.mac)).vtep === ov.vtep('cn3'), 'cn1 to follow the move');
     assert.ok(ov.ping('vm1', vm2.ip), 'ping reaches vm2 on cn3');
     // Pushed by the agent, not asked for again (the entry's 60 s TTL is far off).

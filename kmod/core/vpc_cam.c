@@ -119,6 +119,29 @@ vpc_cam_ent_free(struct vpc_cam_ent *e)
 	vpc_free(e, sizeof(*e));
 }
 
+/* The keyed table's callbacks take untyped entries: typed ones go through these. */
+struct cam_cb {
+	bool (*match)(const struct vpc_cam_ent *, void *);
+	bool (*walk)(const struct vpc_cam_ent *, uint64_t, void *);
+	void *arg;
+};
+
+static bool
+cam_match_cb(const void *e, void *arg)
+{
+	const struct cam_cb *cb = arg;
+
+	return (cb->match(e, cb->arg));
+}
+
+static bool
+cam_walk_cb(const void *e, uint64_t cursor, void *arg)
+{
+	const struct cam_cb *cb = arg;
+
+	return (cb->walk(e, cursor, cb->arg));
+}
+
 int
 vpc_cam_reserve(struct vpc_switch *sw, uint32_t n)
 {
@@ -153,9 +176,10 @@ uint64_t
 vpc_cam_remove_if(struct vpc_switch *sw,
     bool (*match)(const struct vpc_cam_ent *, void *), void *arg)
 {
+	struct cam_cb cb = { match, NULL, arg };
+
 	VPC_ASSERT_MTX(sw->mtx);
-	return (vpc_ktab_remove_if(&sw->cam->kt,
-	    (bool (*)(const void *, void *))match, arg));
+	return (vpc_ktab_remove_if(&sw->cam->kt, cam_match_cb, &cb));
 }
 
 uint32_t
@@ -179,11 +203,11 @@ int
 vpc_cam_walk(struct vpc_switch *sw, uint64_t marker,
     bool (*fn)(const struct vpc_cam_ent *, uint64_t cursor, void *), void *arg)
 {
+	struct cam_cb cb = { NULL, fn, arg };
 	int error;
 
 	os_mtx_lock(sw->mtx);
-	error = vpc_ktab_walk(&sw->cam->kt, marker,
-	    (bool (*)(const void *, uint64_t, void *))fn, arg);
+	error = vpc_ktab_walk(&sw->cam->kt, marker, cam_walk_cb, &cb);
 	os_mtx_unlock(sw->mtx);
 	return (error);
 }

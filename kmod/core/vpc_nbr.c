@@ -121,6 +121,29 @@ vpc_nbr_ent_free(struct vpc_nbr_ent *e)
 		vpc_free(e, sizeof(*e));
 }
 
+/* The keyed table's callbacks take untyped entries: typed ones go through these. */
+struct nbr_cb {
+	bool (*match)(const struct vpc_nbr_ent *, void *);
+	bool (*walk)(const struct vpc_nbr_ent *, uint64_t, void *);
+	void *arg;
+};
+
+static bool
+nbr_match_cb(const void *e, void *arg)
+{
+	const struct nbr_cb *cb = arg;
+
+	return (cb->match(e, cb->arg));
+}
+
+static bool
+nbr_walk_cb(const void *e, uint64_t cursor, void *arg)
+{
+	const struct nbr_cb *cb = arg;
+
+	return (cb->walk(e, cursor, cb->arg));
+}
+
 int
 vpc_nbr_reserve(struct vpc_switch *sw, uint32_t n)
 {
@@ -156,20 +179,21 @@ uint64_t
 vpc_nbr_remove_if(struct vpc_switch *sw,
     bool (*match)(const struct vpc_nbr_ent *, void *), void *arg)
 {
+	struct nbr_cb cb = { match, NULL, arg };
+
 	VPC_ASSERT_MTX(sw->mtx);
-	return (vpc_ktab_remove_if(&sw->nbr->kt,
-	    (bool (*)(const void *, void *))match, arg));
+	return (vpc_ktab_remove_if(&sw->nbr->kt, nbr_match_cb, &cb));
 }
 
 int
 vpc_nbr_walk(struct vpc_switch *sw, uint64_t marker,
     bool (*fn)(const struct vpc_nbr_ent *, uint64_t cursor, void *), void *arg)
 {
+	struct nbr_cb cb = { NULL, fn, arg };
 	int error;
 
 	os_mtx_lock(sw->mtx);
-	error = vpc_ktab_walk(&sw->nbr->kt, marker,
-	    (bool (*)(const void *, uint64_t, void *))fn, arg);
+	error = vpc_ktab_walk(&sw->nbr->kt, marker, nbr_walk_cb, &cb);
 	os_mtx_unlock(sw->mtx);
 	return (error);
 }

@@ -27,6 +27,8 @@ export interface SetupOptions {
   subnets?: string[];
   /** Give each vmnic its VM's addresses (NIC_SET_ADDR). */
   addresses?: boolean;
+  /** The gateway's addresses, where the default (the subnet's first host) is a VM's. */
+  gateway?: { ipv4?: string; ipv6?: string };
 }
 
 export class Overlay {
@@ -36,6 +38,7 @@ export class Overlay {
   readonly ids: Record<string, { switch: string; vcc: string; nics: string[] }> = {};
   readonly tmp = mkdtempSync(join(tmpdir(), 'vpc-overlay-'));
   readonly vms: VmSpec[] = [];
+  readonly #setupOpts: Record<string, SetupOptions> = {};
   /** The temporary directory goes on ^C too, not only in close(). */
   readonly #atExit = onExit(() => rmSync(this.tmp, { recursive: true, force: true }));
 
@@ -87,10 +90,8 @@ export class Overlay {
 
   /** The node's vcc, switch and uplink, and its VMs' vmnics in their namespaces. */
   async setup(cn: string, vms: VmSpec[], opts: SetupOptions = {}): Promise<void> {
-    this.ids[cn] = (await this.node[cn]!.call('setup', {
-      vni: this.vni, vtep: this.vtep(cn), subnets: opts.subnets ?? [],
-      vms: vms.map((v) => ({ mac: v.mac, ifname: v.name, ...(opts.addresses ? { ipv4: v.ip, ...(v.ip6 ? { ipv6: v.ip6 } : {}) } : {}) })),
-    })) as { switch: string; vcc: string; nics: string[] };
+    this.#setupOpts[cn] = opts;
+    this.ids[cn] = (await this.node[cn]!.call('setup', this.#setupArgs(cn, vms))) as { switch: string; vcc: string; nics: string[] };
     for (const vm of vms) this.plugVm(cn, vm);
   }
 
@@ -113,8 +114,16 @@ export class Overlay {
     this.hostd[cn] = await startHostd({ netns: this.lab.ns(cn), setEnv: false, socket: join(this.tmp, cn, 'hostd.sock'), args: hostdArgs });
     this.node[cn] = await this.startNode(cn);
     const ids = this.ids[cn]!;
-    this.ids[cn] = (await this.node[cn]!.call('setup', { vni: this.vni, vtep: this.vtep(cn), ids, vms: vms.map((v) => ({ mac: v.mac, ifname: v.name })) })) as { switch: string; vcc: string; nics: string[] };
+    this.ids[cn] = (await this.node[cn]!.call('setup', { ...this.#setupArgs(cn, vms), ids })) as { switch: string; vcc: string; nics: string[] };
     for (const vm of vms) this.plugVm(cn, vm, { again: true });
+  }
+
+  #setupArgs(cn: string, vms: VmSpec[]): Record<string, unknown> {
+    const opts = this.#setupOpts[cn] ?? {};
+    return {
+      vni: this.vni, vtep: this.vtep(cn), subnets: opts.subnets ?? [], ...(opts.gateway ? { gateway: opts.gateway } : {}),
+      vms: vms.map((v) => ({ mac: v.mac, ifname: v.name, ...(opts.addresses ? { ipv4: v.ip, ...(v.ip6 ? { ipv6: v.ip6 } : {}) } : {}) })),
+    };
   }
 
   /** Move a vmnic's TAP into a namespace of its own (again: the namespace is there already). */
