@@ -187,7 +187,9 @@ describe('ARP and ND answered by the switch, two compute nodes', () => {
       await until(async () => (await swstats('cn1'))[counter]! > before[counter]!, `${what}: ${counter}`);
       const s = await swstats('cn1');
       assert.equal(s[counter]! - before[counter]!, 1, `${what}: ${counter} once`);
-      for (const k of ['arpReplies', 'naReplies', 'upcalls', 'txLocal', 'txRemote', 'flooded']) {
+      // (txLocal and flooded are left out: the VMs' own multicast chatter,
+      // MLD reports and the like, moves them now and then.)
+      for (const k of ['arpReplies', 'naReplies', 'upcalls', 'txRemote']) {
         assert.equal(s[k], before[k], `${what}: ${k} unchanged`);
       }
     }
