@@ -82,6 +82,27 @@ describe('vpc-agent with etcd, three compute nodes', () => {
     assert.ok(await agents.cn1!.metric('vpc_agent_entries_pushed_total', { action: 'update' }) >= 1);
   });
 
+  test('etcd: an address has one MAC within a VNI (the index refuses a second, changes nothing); moving it goes through', async () => {
+    const a = '02:00:00:01:00:31';
+    const b = '02:00:00:01:00:32';
+    await dir.set({ vni: VNI, mac: a, vtep: ov.vtep('cn2'), ip: '203.0.113.31', ip6: '2001:db8:31::1' });
+    await assert.rejects(dir.set({ vni: VNI, mac: b, vtep: ov.vtep('cn2'), ip: '203.0.113.31' }),
+      /EADDRINUSE|VNI 200 IP 203.0.113.31 is already mapped to MAC 02:00:00:01:00:31/);
+    await assert.rejects(dir.set({ vni: VNI, mac: b, vtep: ov.vtep('cn2'), ip6: '2001:db8:31::1' }), /already mapped to MAC 02:00:00:01:00:31/);
+    assert.equal(await dir.get(VNI, b), undefined, 'nothing written');
+    assert.equal((await dir.getByIp(VNI, '203.0.113.31'))?.mac, a);
+    // The same address in another VNI is another address.
+    await dir.set({ vni: VNI + 1, mac: b, vtep: ov.vtep('cn2'), ip: '203.0.113.31' });
+    // Moving it: the old mapping lets go (its index key goes), the new one takes it.
+    await dir.set({ vni: VNI, mac: a, vtep: ov.vtep('cn2'), ip6: '2001:db8:31::1' });
+    await dir.set({ vni: VNI, mac: b, vtep: ov.vtep('cn2'), ip: '203.0.113.31' });
+    assert.equal((await dir.getByIp(VNI, '203.0.113.31'))?.mac, b);
+    assert.equal(await dir.del(VNI, b), true);
+    assert.equal(await dir.getByIp(VNI, '203.0.113.31'), undefined, 'del takes the index key too');
+    await dir.set({ vni: VNI, mac: '02:00:00:01:00:33', vtep: ov.vtep('cn2'), ip: '203.0.113.31' });
+    for (const [v, m] of [[VNI, a], [VNI, '02:00:00:01:00:33'], [VNI + 1, b]] as const) await dir.del(v, m);
+  });
+
   test('a mapping removed from etcd: the entry is dropped at once', async () => {
     const ghost = '02:00:00:01:00:09';
     await dir.set({ vni: VNI, mac: ghost, vtep: ov.vtep('cn2') });
