@@ -20,8 +20,10 @@ import { ipKey, mappingIps, MappingTable, type Mapping } from '../directory/inde
 import type { LoadRequest, LoadResult } from '../directory/load-worker.ts';
 import { Resolver, type Resolution } from './resolver.ts';
 
-/** Changes reported per turn of the event loop. */
+/** Changes reported per turn of the event loop, at most... */
 const CHANGES_PER_TURN = 4096;
+/** ...and for at most about this long. */
+const SLICE_MS = 8;
 
 export class FileLoadError extends Error {}
 
@@ -130,36 +132,56 @@ export class FileResolver extends Resolver {
 
   /**
    * Tell the installer what moved or went, a slice per turn of the event
-   * loop: each changed mapping, then each address whose owner changed (an
-   * address is reported once, with its owner in the new table, so one that
-   * moved from one MAC to another in the same load is never dropped).
+   * loop: each changed mapping, and each address that changed hands: one
+   * a changed mapping now has and did not have (its owner is that
+   * mapping), and one a changed or removed mapping had and has no more
+   * (its owner, if any, is looked up in the new table once all is known, so
+   * an address that moved from one MAC to another in the same load is
+   * reported once, with its new MAC).
    */
   async #report(old: MappingTable, fresh: MappingTable, changed: Uint32Array, removed: Uint32Array): Promise<void> {
-    const turn = () => new Promise<void>((r) => setImmediate(r));
-    const ips = new Map<string, { vni: number; ip: string }>();
-    const touch = (vni: number, m: { ip?: string; ip6?: string } | undefined) => {
-      if (m) for (const ip of mappingIps(m)) ips.set(ipKey(vni, ip), { vni, ip });
+    // A turn of the event loop every CHANGES_PER_TURN changes, or sooner
+    // when a slice has taken SLICE_MS (mappings with addresses cost more).
+    let sliceStart = performance.now();
+    const turn = async () => {
+      await new Promise<void>((r) => setImmediate(r));
+      sliceStart = performance.now();
     };
+    const due = (i: number) => i > 0 && (i % CHANGES_PER_TURN === 0 || (i % 256 === 0 && performance.now() - sliceStart > SLICE_MS));
+    const owned = new Map<string, { vni: number; ip: string; mapping: Mapping }>();
+    const lost = new Map<string, { vni: number; ip: string }>();
+    // A directory of MACs alone (no address in either table) costs what it did.
+    const addrs = fresh.hasAddresses || old.hasAddresses;
     for (let i = 0; i < changed.length; i++) {
-      if (i > 0 && i % CHANGES_PER_TURN === 0) await turn();
+      if (due(i)) await turn();
       if (this.#closed) return;
       const m = fresh.entry(changed[i]!);
       this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: fresh.revision });
-      touch(m.vni, m);
-      touch(m.vni, old.get(m.vni, m.mac));
+      if (!addrs) continue;
+      const o = old.hasAddresses ? old.get(m.vni, m.mac) : undefined;
+      if (m.ip !== undefined && m.ip !== o?.ip) owned.set(ipKey(m.vni, m.ip), { vni: m.vni, ip: m.ip, mapping: m });
+      if (m.ip6 !== undefined && m.ip6 !== o?.ip6) owned.set(ipKey(m.vni, m.ip6), { vni: m.vni, ip: m.ip6, mapping: m });
+      if (o) for (const ip of mappingIps(o)) if (ip !== m.ip && ip !== m.ip6) lost.set(ipKey(m.vni, ip), { vni: m.vni, ip });
     }
     for (let i = 0; i < removed.length; i++) {
-      if (i % CHANGES_PER_TURN === 0) await turn();
+      if (i === 0 || due(i)) await turn();
       if (this.#closed) return;
       const slot = removed[i]!;
       this.emit('change', { vni: old.vniAt(slot), mac: old.macAt(slot), mapping: undefined, revision: fresh.revision });
-      touch(old.vniAt(slot), old.entry(slot));
+      if (!old.hasAddresses) continue;
+      const o = old.entry(slot);
+      for (const ip of mappingIps(o)) lost.set(ipKey(o.vni, ip), { vni: o.vni, ip });
     }
     let n = 0;
-    for (const { vni, ip } of ips.values()) {
-      if (++n % CHANGES_PER_TURN === 0) await turn();
+    for (const { vni, ip, mapping } of owned.values()) {
+      if (due(++n)) await turn();
       if (this.#closed) return;
-      this.emit('ipChange', { vni, ip, mapping: fresh.getByIp(vni, ip), revision: fresh.revision });
+      this.emit('ipChange', { vni, ip, mapping, revision: fresh.revision });
+    }
+    for (const [k, { vni, ip }] of lost) {
+      if (due(++n)) await turn();
+      if (this.#closed) return;
+      if (!owned.has(k)) this.emit('ipChange', { vni, ip, mapping: fresh.getByIp(vni, ip), revision: fresh.revision });
     }
   }
 

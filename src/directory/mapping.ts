@@ -6,7 +6,8 @@
  * one.  File directories use the file's modification time in microseconds,
  * etcd its mod_revision; both only grow.
  */
-import { ipBytes, ipString, isUnicastMacString, macString, parseMac } from './parse.ts';
+import { addrWords, format4, format6, parse4 } from './addr.ts';
+import { ipBytes, isUnicastMacString, macString, parseMac } from './parse.ts';
 
 export interface Mapping {
   vni: number;
@@ -46,14 +47,20 @@ export class MappingConflictError extends Error {
  */
 export function canonicalIp(s: unknown, af: 4 | 6): string | undefined {
   if (typeof s !== 'string') return undefined;
-  const b = ipBytes(s);
-  if (!b || b.af !== af) return undefined;
-  const a = b.bytes;
-  if (af === 4) return a[0] === 0 || a[0] === 127 || a[0]! >= 224 ? undefined : ipString(4, a);
-  if (a.every((x) => x === 0) || a[0] === 0xff || (a[0] === 0xfe && (a[1]! & 0xc0) === 0x80)) return undefined;
-  if (a.slice(0, 15).every((x) => x === 0) && a[15] === 1) return undefined;
-  if (a.slice(0, 10).every((x) => x === 0) && a[10] === 0xff && a[11] === 0xff) return undefined;
-  return ipString(6, a);
+  if (af === 4) {
+    const n = parse4(s);
+    if (n < 0) return undefined;
+    const a0 = Math.floor(n / 16777216);
+    return a0 === 0 || a0 === 127 || a0 >= 224 ? undefined : format4(n);
+  }
+  const w = s.indexOf(':') >= 0 ? addrWords(s) : undefined;
+  if (!w || !w.af6) return undefined;
+  const [x0, x1, x2, x3] = w.w;
+  if ((x0 | x1 | x2 | x3) === 0 || x0 >>> 24 === 0xff || x0 >>> 22 === 0x3fa) return undefined;    // ::, multicast, fe80::/10
+  if ((x0 | x1 | x2) === 0 && x3 === 1) return undefined;                                          // ::1
+  if ((x0 | x1) === 0 && x2 === 0xffff) return undefined;                                           // ::ffff:0:0/96
+  const g = new Uint16Array([x0 >>> 16, x0 & 0xffff, x1 >>> 16, x1 & 0xffff, x2 >>> 16, x2 & 0xffff, x3 >>> 16, x3 & 0xffff]);
+  return format6(g);
 }
 
 /** The addresses a mapping gives its VNI: ['4/10.0.0.5', '6/2001:db8::5']. */

@@ -13,7 +13,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Mapping, MappingInput } from './mapping.ts';
-import { ipBytes, ipString, macString, parseMac } from './parse.ts';
+import { addrWords, format4, format6 } from './addr.ts';
+import { macString, parseMac } from './parse.ts';
+
+const g6 = new Uint16Array(8);
 
 /** What crosses between threads: the slots are shared, not copied. */
 export interface TableData {
@@ -40,12 +43,10 @@ const WORDS = 4;
 const IP_WORDS = 6;
 const V6 = 0x80000000;
 
-function addrWords(ip: string): { af6: boolean; w: number[] } {
-  const b = ipBytes(ip);
-  if (!b) throw new Error(`not an address: ${ip}`);
-  const a = b.bytes;
-  const w = [0, 1, 2, 3].map((i) => (((a[4 * i]! << 24) | (a[4 * i + 1]! << 16) | (a[4 * i + 2]! << 8) | a[4 * i + 3]!) >>> 0));
-  return { af6: b.af === 6, w };
+function wordsOf(ip: string): { af6: boolean; w: number[] } {
+  const a = addrWords(ip);
+  if (!a) throw new Error(`not an address: ${ip}`);
+  return a;
 }
 
 function ipHash(seed: number, head: number, w: number[]): number {
@@ -153,7 +154,7 @@ export class MappingTable {
       if (iw && rw) {
         for (const [k, ip] of [[0, m.ip], [1, m.ip6]] as const) {
           if (ip === undefined) continue;
-          const { af6, w: aw } = addrWords(ip);
+          const { af6, w: aw } = wordsOf(ip);
           const head = ((m.vni + 1) | (af6 ? V6 : 0)) >>> 0;
           let j = ipHash(seed, head, aw) & ipMask;
           for (;;) {
@@ -207,12 +208,8 @@ export class MappingTable {
   findIp(vni: number, ip: string): number {
     const iw = this.#ips;
     if (!iw) return -1;
-    let aw: { af6: boolean; w: number[] };
-    try {
-      aw = addrWords(ip);
-    } catch {
-      return -1;
-    }
+    const aw = addrWords(ip);
+    if (!aw) return -1;
     const head = ((vni + 1) | (aw.af6 ? V6 : 0)) >>> 0;
     let j = ipHash(this.seed, head, aw.w) & this.#ipMask;
     for (;;) {
@@ -235,9 +232,13 @@ export class MappingTable {
     if (r === 0) return undefined;
     const q = (r - 1) * IP_WORDS;
     const iw = this.#ips!;
-    const bytes: number[] = [];
-    for (let x = 1; x <= 4; x++) bytes.push(iw[q + x]! >>> 24, (iw[q + x]! >>> 16) & 0xff, (iw[q + x]! >>> 8) & 0xff, iw[q + x]! & 0xff);
-    return ipString(k === 0 ? 4 : 6, bytes);
+    if (k === 0) return format4(iw[q + 1]!);
+    const g = g6;
+    for (let x = 0; x < 4; x++) {
+      g[2 * x] = iw[q + 1 + x]! >>> 16;
+      g[2 * x + 1] = iw[q + 1 + x]! & 0xffff;
+    }
+    return format6(g);
   }
 
   /** Same addresses in slot i of this table and slot j of other. */
@@ -326,6 +327,11 @@ export class MappingTable {
       }
     }
     return { changed: Uint32Array.from(changed), removed: Uint32Array.from(removed) };
+  }
+
+  /** Does any mapping carry an address (is there an address index)? */
+  get hasAddresses(): boolean {
+    return this.#refs !== null;
   }
 
   /** Bytes the table takes (its slots and address index; the VTEP strings are few). */
