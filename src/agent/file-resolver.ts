@@ -158,7 +158,13 @@ export class FileResolver extends Resolver {
       const m = fresh.entry(changed[i]!);
       this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: fresh.revision });
       if (!addrs) continue;
-      const o = old.hasAddresses ? old.get(m.vni, m.mac) : undefined;
+      if (!old.hasAddresses) {
+        // Nothing had an address before: each one is new, and unique (the
+        // table says so); no need to gather them first.
+        for (const ip of mappingIps(m)) this.emit('ipChange', { vni: m.vni, ip, mapping: m, revision: fresh.revision });
+        continue;
+      }
+      const o = old.get(m.vni, m.mac);
       if (m.ip !== undefined && m.ip !== o?.ip) owned.set(ipKey(m.vni, m.ip), { vni: m.vni, ip: m.ip, mapping: m });
       if (m.ip6 !== undefined && m.ip6 !== o?.ip6) owned.set(ipKey(m.vni, m.ip6), { vni: m.vni, ip: m.ip6, mapping: m });
       if (o) for (const ip of mappingIps(o)) if (ip !== m.ip && ip !== m.ip6) lost.set(ipKey(m.vni, ip), { vni: m.vni, ip });
