@@ -14,7 +14,9 @@
  *    Map<key, Mapping> of the same entries takes (what the entries need).
  *
  * Then the same file again with every VTEP changed (a reload: diffed in the
- * worker, every change reported).  BENCH_MAPPINGS=10000,100000 picks sizes.
+ * worker, every change reported).  BENCH_MAPPINGS=10000,100000 picks sizes;
+ * BENCH_MAPPINGS_ADDRESSES=1 gives every mapping an IPv4 and an IPv6
+ * address (the address index is built too, and the Map baseline holds them).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +29,9 @@ import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { FileResolver } from '../src/agent/file-resolver.ts';
 import { mappingKey, type Mapping } from '../src/directory/index.ts';
-import { BIG_VNI_BASE, bigMac, bigMappingText, bigVtep } from '../test/helpers/big-mappings.ts';
+import { BIG_VNI_BASE, bigIp, bigIp6, bigMac, bigMappingText, bigVtep } from '../test/helpers/big-mappings.ts';
+
+const ADDRESSES = process.env.BENCH_MAPPINGS_ADDRESSES === '1';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -69,7 +73,7 @@ interface Row {
 
 async function one(n: number, dir: string): Promise<Row> {
   const file = join(dir, `mappings-${n}.json`);
-  const text = bigMappingText(n);
+  const text = bigMappingText(n, 0, ADDRESSES);
   writeFileSync(file, text);
 
   // Baseline: JSON.parse of the same text, on this thread.
@@ -83,7 +87,7 @@ async function one(n: number, dir: string): Promise<Row> {
   let heap0 = process.memoryUsage().heapUsed;
   let map: Map<string, Mapping> | undefined = new Map();
   for (let i = 0; i < n; i++) {
-    const m: Mapping = { vni: BIG_VNI_BASE + (i % 64), mac: bigMac(i), vtep: bigVtep(i), revision: 1n };
+    const m: Mapping = { vni: BIG_VNI_BASE + (i % 64), mac: bigMac(i), vtep: bigVtep(i), revision: 1n, ...(ADDRESSES ? { ip: bigIp(i), ip6: bigIp6(i) } : {}) };
     map.set(mappingKey(m.vni, m.mac), m);
   }
   settle();
@@ -113,7 +117,7 @@ async function one(n: number, dir: string): Promise<Row> {
   const rssAdded = process.memoryUsage().rss - rss0;
   if (r.size !== n || changes !== n) throw new Error(`loaded ${r.size} of ${n}, ${changes} changes`);
 
-  writeFileSync(file, bigMappingText(n, 1));           // every VTEP moves
+  writeFileSync(file, bigMappingText(n, 1, ADDRESSES));  // every VTEP moves
   const again = await longestStall(() => r.reload('bench'));
   await r.close();
   rmSync(file);
@@ -135,7 +139,7 @@ export async function benchMappings(): Promise<Row[]> {
     if (r.status !== 0) throw new Error(`bench mappings ${n}: ${r.stderr}`);
     rows.push(JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Row);
   }
-  console.log('\nmappings: the file resolver loading big files (baselines from the same run)');
+  console.log(`\nmappings: the file resolver loading big files${ADDRESSES ? ', every mapping with an IPv4 and an IPv6 address' : ''} (baselines from the same run)`);
   console.log('entries    file MB  JSON.parse ms  load ms (x)   reload ms  loop held ms: load, reload (JSON.parse)  Map heap MB  RSS added MB (x Map)  table MB');
   for (const r of rows) {
     console.log([

@@ -28,6 +28,11 @@
  *   seq N RATE PREFIX TIMEOUT_MS
  *       N new MACs PREFIX:hh:ll, one at a time at RATE/s: t0 before sendto(),
  *       the table polled until the entry is there.  JSON: install_us[], timeouts.
+ *   arpseq N RATE BASE_IP TIMEOUT_MS  (vpc)
+ *       N ARP requests for BASE_IP + i, one at a time at RATE/s: t0 before
+ *       send(), the neighbour table polled until the entry is there (the
+ *       same measure as seq's), and the ARP reply read on the VM's
+ *       interface.  JSON: install_us[], reply_us[], timeouts.
  *   burst COUNT NMACS PREFIX RATE BATCH
  *       NMACS 0: COUNT ICMP echoes to dst (its entry deleted first);
  *       else COUNT frames to the NMACS MACs PREFIX:hh:ll in turn (EtherType
@@ -545,6 +550,98 @@ mode_seq(unsigned n, unsigned rate, const uint8_t prefix[4], unsigned timeout_ms
 	return (0);
 }
 
+/* ---- arpseq ---------------------------------------------------------------------- */
+
+/*
+ * n ARP requests from the VM for new addresses base + i (host order), at
+ * rate a second, one at a time: for each, from the request handed to
+ * send() to the neighbour entry in the switch's table (polled with
+ * SW_NBR_GET every probe_us, as seq polls the CAM: the same measure as the
+ * L2 miss), and to the ARP reply read on the VM's interface (the guest's
+ * view: L3 upcall, agent, answer, reply).  vpc only.
+ */
+static int
+mode_arpseq(unsigned n, unsigned rate, uint32_t base, unsigned timeout_ms)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP) };
+	long *inst = calloc(n, sizeof(long)), *rep = calloc(n, sizeof(long));
+	unsigned timeouts = 0;
+	uint8_t f[60], r[128];
+	uint64_t start = now_ns();
+	int afd;
+
+	if (!o.vpc) {
+		fprintf(stderr, "arpseq: --sys vpc only\n");
+		exit(2);
+	}
+	sll.sll_ifindex = (int)if_nametoindex(o.ifname);
+	if ((afd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP))) < 0 ||
+	    bind(afd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		die("AF_PACKET (ARP)");
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t tpa = htonl(base + i);
+		vpc_nbr_key_t k;
+		vpc_sw_nbr_t e;
+		uint64_t t0, t, next;
+		ssize_t len;
+		size_t vl;
+
+		if (rate > 0)
+			sleep_until(start + (uint64_t)i * 1000000000u / rate);
+		memset(f, 0, sizeof(f));
+		memset(f, 0xff, 6);
+		memcpy(f + 6, o.src_mac, 6);
+		f[12] = 0x08;
+		f[13] = 0x06;
+		f[15] = 1;
+		f[16] = 0x08;
+		f[18] = 6;
+		f[19] = 4;
+		f[21] = 1;
+		memcpy(f + 22, o.src_mac, 6);
+		memcpy(f + 28, &o.src_ip, 4);
+		memcpy(f + 38, &tpa, 4);
+		memset(&k, 0, sizeof(k));
+		k.af = VPC_AF_INET;
+		memcpy(k.addr, &tpa, 4);
+		inst[i] = rep[i] = -1;
+		while (recv(afd, r, sizeof(r), MSG_DONTWAIT) > 0)
+			;
+		t0 = now_ns();
+		if (send(pktfd, f, sizeof(f), 0) != (ssize_t)sizeof(f))
+			die("send");
+		for (next = t0 + o.probe_us * 1000u; ; next += o.probe_us * 1000u) {
+			sleep_until(next);
+			t = now_ns();
+			while (rep[i] < 0 && (len = recv(afd, r, sizeof(r), MSG_DONTWAIT)) >= 42) {
+				if (r[21] == 2 && memcmp(r + 28, &tpa, 4) == 0)
+					rep[i] = (long)((now_ns() - t0) / 1000);
+			}
+			if (inst[i] < 0) {
+				vl = sizeof(e);
+				if (vpc_ctl(swh, VPC_OP_SW_NBR_GET, sizeof(k), &k, &vl, &e) == 0)
+					inst[i] = (long)((t - t0) / 1000);
+				else if (errno != ENOENT)
+					die("SW_NBR_GET");
+			}
+			if (inst[i] >= 0 && rep[i] >= 0)
+				break;
+			if (t - t0 > (uint64_t)timeout_ms * 1000000u) {
+				timeouts++;
+				break;
+			}
+			if (next < t)
+				next = t;
+		}
+	}
+	printf("{");
+	print_list("install_us", inst, n, false);
+	print_list("reply_us", rep, n, false);
+	printf("\"timeouts\":%u}\n", timeouts);
+	close(afd);
+	return (0);
+}
+
 /* ---- burst ----------------------------------------------------------------------- */
 
 static struct {
@@ -779,7 +876,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: peer_probe --sys linux|vpc --vm-ns NS --if IF --src-mac M --src-ip A "
 	    "--dst-mac M --dst-ip A [--node-ns NS --vxlan IF | --switch UUID] "
-	    "[--probe-us N] [--watch-us N] [--idle-ms N] lat|seq|burst ARGS (see the source)\n");
+	    "[--probe-us N] [--watch-us N] [--idle-ms N] lat|seq|arpseq|burst ARGS (see the source)\n");
 	exit(2);
 }
 
@@ -871,6 +968,14 @@ main(int argc, char **argv)
 		memcpy(prefix, m6, 4);
 		return (mode_seq((unsigned)atoi(argv[i + 1]), (unsigned)atoi(argv[i + 2]),
 		    prefix, (unsigned)atoi(argv[i + 4])));
+	}
+	if (strcmp(argv[i], "arpseq") == 0 && argc - i >= 5) {
+		struct in_addr a;
+
+		if (inet_pton(AF_INET, argv[i + 3], &a) != 1)
+			usage();
+		return (mode_arpseq((unsigned)atoi(argv[i + 1]), (unsigned)atoi(argv[i + 2]),
+		    ntohl(a.s_addr), (unsigned)atoi(argv[i + 4])));
 	}
 	if (strcmp(argv[i], "burst") == 0 && argc - i >= 6) {
 		parse_mac(argv[i + 3], m6);

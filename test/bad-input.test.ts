@@ -15,15 +15,19 @@ import {
   VPC_OP_COMMIT, VPC_OP_DESTROY, VPC_OP_SYS_AGENT_EVENT, VPC_OP_GET_TXN, VPC_OP_NIC_SET_MAC, VPC_OP_NIC_SET_MTU,
   VPC_OP_SW_ADD_PORT, VPC_OP_SW_DEL_PORT,
   VPC_OP_SW_GET_PORT, VPC_OP_SW_SET_VNI, VPC_OP_SYS_LIST, type CtlResult, type OpInfo,
+  VPC_CAM_TTL_MAX_MS, VPC_NBR_BATCH_MAX, VPC_NBR_FOUND, VPC_NBR_LOCAL, VPC_NBR_NEGATIVE, VPC_OP_NIC_SET_ADDR,
+  VPC_OP_SW_NBR_DEL, VPC_OP_SW_NBR_DUMP, VPC_OP_SW_NBR_FLUSH, VPC_OP_SW_NBR_GET, VPC_OP_SW_NBR_SET, VPC_OP_SW_SET_GATEWAY,
+  VPC_OP_SW_SET_POLICY, VPC_VNI_ANY,
 } from '../src/ffi/index.ts';
-import { newId, Nic, reportAgentState, Switch, Vcc, VpcArgumentError, type AgentState, type VpcObject } from '../src/vpc/index.ts';
+import { ipBytes, newId, Nic, reportAgentState, Switch, Vcc, VpcArgumentError, type AgentState, type VpcObject } from '../src/vpc/index.ts';
 import { startKernel, type Kernel } from './helpers/hostd.ts';
 import { snapshot } from './helpers/state.ts';
 
 let kernel: Kernel;
 let sw: Switch;          // committed, VNI 100: uplink, router, a vmnic port (owned vmnic)
 let sw2: Switch;         // committed, VNI 200
-let nic: Nic;            // committed standalone vmnic, plugged into sw
+let nic: Nic;            // committed standalone vmnic, plugged into sw: 10.0.0.2, 2001:db8:100::2
+let nic3: Nic;           // likewise: 10.0.0.3
 let loose: Nic;          // committed standalone vmnic, not plugged
 let vcc: Vcc;
 let portId: string;
@@ -41,14 +45,21 @@ before(async () => {
   loose = Nic.create(newId(), { mac: '02:00:00:00:00:03' });
   sw2 = Switch.create(newId(), { vni: 200 });
   vcc = Vcc.create();
-  for (const o of [sw, sw2, nic, loose, vcc]) o.commit();
+  // L3: subnets, the vmnics' addresses (local neighbour entries), one learned entry.
+  sw.setSubnet('10.0.0.0/24');
+  sw.setSubnet('2001:db8:100::/64');
+  nic.setAddresses({ ipv4: '10.0.0.2', ipv6: '2001:db8:100::2' });
+  nic3 = Nic.create(newId(), { mac: '02:00:00:00:00:33', addresses: { ipv4: '10.0.0.3' } });
+  sw.addPort({ kind: 'vmnic', nic: nic3.id });
+  sw.neighbours.set([{ ip: '10.0.0.50', mac: '02:00:00:00:00:50', revision: 10 }]);
+  for (const o of [sw, sw2, nic, nic3, loose, vcc]) o.commit();
   handles[1] = nic;
   handles[2] = sw;
   handles[7] = vcc;
 });
 
 after(async () => {
-  for (const o of [sw, sw2, nic, loose, vcc]) o.close();
+  for (const o of [sw, sw2, nic, nic3, loose, vcc]) o.close();
   await kernel.stop();
 });
 
@@ -258,6 +269,115 @@ describe('bad values', () => {
     assert.equal(ctl(-1, VPC_OP_SYS_AGENT_EVENT, ev(1, 'file:/etc/vpc/mappings.json'), 0).errno, 0);
     assert.throws(() => reportAgentState('sleepy' as AgentState), VpcArgumentError);
     reportAgentState('recovered', 'spaces and "quotes" are made safe');
+  });
+});
+
+const a16 = (ip: string) => ipBytes(ip).bytes;
+const nbr = (v: Record<string, unknown>) => encode('vpc_sw_nbr_t', { af: 4, kind: VPC_NBR_FOUND, mac: mac('02:00:00:00:00:60'), addr: a16('10.0.0.60'), ...v });
+const nbrSet = (...entries: Buffer[]) => () => ctl(sw.handle, VPC_OP_SW_NBR_SET, Buffer.concat(entries), sizeOf('vpc_cam_set_result_t'));
+const nbrKey = (af: number, ip: string, pad = 0) => {
+  const k = encode('vpc_nbr_key_t', { af, addr: a16(ip) });
+  k[1] = pad;
+  return k;
+};
+
+describe('bad values: L3 (addresses, gateway, policy, neighbours)', () => {
+  test('NIC_SET_ADDR: addresses that are no host\'s, bytes without their flag, unknown flags, padding are EINVAL', () => {
+    const addr = (v: Record<string, unknown>) => () => ctl(loose.handle, VPC_OP_NIC_SET_ADDR, encode('vpc_nic_addr_t', v), 0);
+    for (const ip of ['0.0.0.0', '127.0.0.1', '224.0.0.1', '255.255.255.255', '0.1.2.3']) {
+      refused('EINVAL', addr({ flags: 1, addr4: a16(ip).slice(0, 4) }));
+    }
+    for (const ip of ['::', '::1', 'ff02::1', 'fe80::1', '::ffff:10.0.0.1']) refused('EINVAL', addr({ flags: 2, addr6: a16(ip) }));
+    refused('EINVAL', addr({ flags: 0, addr4: [10, 0, 0, 9] }));
+    refused('EINVAL', addr({ flags: 0, addr6: a16('2001:db8::9') }));
+    refused('EINVAL', addr({ flags: 4 }));
+    const k = encode('vpc_nic_addr_t', { flags: 1, addr4: [10, 0, 0, 9] });
+    k[12] = 1;                               // _pad0
+    refused('EINVAL', () => ctl(loose.handle, VPC_OP_NIC_SET_ADDR, k, 0));
+  });
+  test('NIC_SET_ADDR: an address another vmnic of the switch has is EADDRINUSE; so is plugging such a vmnic', () => {
+    refused('EADDRINUSE', () => ctl(nic3.handle, VPC_OP_NIC_SET_ADDR, encode('vpc_nic_addr_t', { flags: 1, addr4: [10, 0, 0, 2] }), 0));
+    refused('EADDRINUSE', () => ctl(nic3.handle, VPC_OP_NIC_SET_ADDR, encode('vpc_nic_addr_t', { flags: 2, addr6: a16('2001:db8:100::2') }), 0));
+    const twin = Nic.create(newId(), { mac: '02:00:00:00:00:44', addresses: { ipv4: '10.0.0.3' } });
+    try {
+      twin.commit();
+      refused('EADDRINUSE', addPort({ flags: VPC_FLAG_SWP_VMNIC, peer_id: Array.from(parse(twin.id)) }));
+    } finally {
+      twin.destroy();
+      twin.close();
+    }
+  });
+  test('SW_SET_GATEWAY: outside the subnet, its network or broadcast address, no subnet, bad MACs, out-only fields are EINVAL', () => {
+    const gw = (h: number, v: Record<string, unknown>) => () => ctl(h, VPC_OP_SW_SET_GATEWAY, encode('vpc_sw_gateway_t', v), 0);
+    for (const ip of ['10.0.1.1', '10.0.0.0', '10.0.0.255', '0.0.0.0']) refused('EINVAL', gw(sw.handle, { flags: 1, addr4: a16(ip).slice(0, 4) }));
+    for (const ip of ['2001:db8:101::1', '2001:db8:100::']) refused('EINVAL', gw(sw.handle, { flags: 2, addr6: a16(ip) }));
+    refused('EINVAL', gw(sw2.handle, { flags: 1, addr4: [10, 0, 0, 1] }));      // sw2 has no subnet
+    refused('EINVAL', gw(sw.handle, { flags: 0, addr4: [10, 0, 0, 1] }));
+    refused('EINVAL', gw(sw.handle, { flags: 4, mac: mac('01:00:5e:00:00:01') }));
+    refused('EINVAL', gw(sw.handle, { flags: 4, mac: mac('00:00:00:00:00:00') }));
+    refused('EINVAL', gw(sw.handle, { flags: 0, mac: mac('02:00:00:00:00:01') }));
+    refused('EINVAL', gw(sw.handle, { flags: 8 }));
+    refused('EINVAL', gw(sw.handle, { has4: 1 }));
+    refused('EINVAL', gw(sw.handle, { ll6: a16('fe80::1') }));
+  });
+  test('SW_SET_POLICY: an unknown BUM mode, rates or RA interval out of range, padding are EINVAL', () => {
+    const pol = (v: Record<string, unknown>) => () => ctl(sw.handle, VPC_OP_SW_SET_POLICY, encode('vpc_sw_policy_t', v), 0);
+    for (const v of [{ bum: 2 }, { upcall_rate: 1_000_001 }, { upcall_burst: 1_000_001 }, { ra_interval_s: 3 }, { ra_interval_s: 1801 }]) {
+      refused('EINVAL', pol(v));
+    }
+    const k = encode('vpc_sw_policy_t', {});
+    k[5] = 1;                                // _pad0
+    refused('EINVAL', () => ctl(sw.handle, VPC_OP_SW_SET_POLICY, k, 0));
+  });
+  test('SW_NBR_SET: every entry is checked before any is applied', () => {
+    refused('EAFNOSUPPORT', nbrSet(nbr({ af: 5 })));
+    refused('EAFNOSUPPORT', nbrSet(nbr({}), nbr({ af: 0 })));
+    for (const kind of [0, VPC_NBR_LOCAL, 4]) refused('EINVAL', nbrSet(nbr({ kind })));
+    for (const m of ['00:00:00:00:00:00', '01:00:5e:00:00:01', 'ff:ff:ff:ff:ff:ff']) refused('EINVAL', nbrSet(nbr({ mac: mac(m) })));
+    refused('EINVAL', nbrSet(nbr({ kind: VPC_NBR_NEGATIVE })));             // a MAC with NEGATIVE
+    for (const ip of ['10.0.1.60', '0.0.0.0', '127.0.0.1', '224.0.0.5', '255.255.255.255']) refused('EINVAL', nbrSet(nbr({ addr: a16(ip) })));
+    for (const ip of ['2001:db8:101::60', '::', '::1', 'ff02::1', '::ffff:10.0.0.60']) refused('EINVAL', nbrSet(nbr({ af: 6, addr: a16(ip) })));
+    refused('EINVAL', nbrSet(nbr({ addr: [10, 0, 0, 60, 1, ...new Array<number>(11).fill(0)] })));   // bytes past IPv4
+    refused('EINVAL', nbrSet(nbr({ flags: 1 })));
+    refused('ERANGE', nbrSet(nbr({ ttl_ms: VPC_CAM_TTL_MAX_MS + 1 })));
+    refused('EBUSY', nbrSet(nbr({}), nbr({ addr: a16('10.0.0.2') })));      // a local vmnic's
+    refused('EBUSY', nbrSet(nbr({ af: 6, addr: a16('2001:db8:100::2') })));
+    refused('EINVAL', () => ctl(sw2.handle, VPC_OP_SW_NBR_SET, nbr({}), sizeOf('vpc_cam_set_result_t')));   // no subnet
+    const many = Array.from({ length: VPC_NBR_BATCH_MAX + 1 }, (_, i) => nbr({ addr: a16(`10.0.0.${100 + (i % 100)}`) }));
+    refused('E2BIG', nbrSet(...many));
+  });
+  test('SW_NBR_SET: an older revision than the stored entry\'s is skipped and counted, and changes nothing', () => {
+    const before = snapshot();
+    const buf = Buffer.alloc(sizeOf('vpc_cam_set_result_t'));
+    const r = backend().ctl(sw.handle, VPC_OP_SW_NBR_SET, nbr({ addr: a16('10.0.0.50'), revision: 9 }), buf);
+    assert.equal(r.errno, 0);
+    assert.deepEqual([buf.readUInt32LE(0), buf.readUInt32LE(4)], [0, 1]);
+    assert.deepEqual(snapshot(), before);
+  });
+  test('SW_NBR_GET / SW_NBR_DEL: bad family, padding, bytes past IPv4, none, a local entry', () => {
+    for (const op of [VPC_OP_SW_NBR_GET, VPC_OP_SW_NBR_DEL]) {
+      const vl = op === VPC_OP_SW_NBR_GET ? sizeOf('vpc_sw_nbr_t') : 0;
+      refused('EAFNOSUPPORT', () => ctl(sw.handle, op, nbrKey(0, '10.0.0.50'), vl));
+      refused('EAFNOSUPPORT', () => ctl(sw.handle, op, nbrKey(7, '10.0.0.50'), vl));
+      refused('EINVAL', () => ctl(sw.handle, op, nbrKey(4, '10.0.0.50', 1), vl));
+      const k = nbrKey(4, '10.0.0.50');
+      k[10] = 1;
+      refused('EINVAL', () => ctl(sw.handle, op, k, vl));
+      refused('ENOENT', () => ctl(sw.handle, op, nbrKey(4, '10.0.0.51'), vl));
+      refused('ENOENT', () => ctl(sw.handle, op, nbrKey(6, '2001:db8:100::51'), vl));
+    }
+    refused('EBUSY', () => ctl(sw.handle, VPC_OP_SW_NBR_DEL, nbrKey(4, '10.0.0.2'), 0));
+    refused('EBUSY', () => ctl(sw.handle, VPC_OP_SW_NBR_DEL, nbrKey(6, '2001:db8:100::2'), 0));
+  });
+  test('SW_NBR_FLUSH: flags, or a VNI not the switch\'s, are EINVAL; SW_NBR_DUMP: a bad request EINVAL, no room ERANGE', () => {
+    refused('EINVAL', () => ctl(sw.handle, VPC_OP_SW_NBR_FLUSH, encode('vpc_cam_flush_t', { vni: VPC_VNI_ANY, flags: 1 }), 8));
+    refused('EINVAL', () => ctl(sw.handle, VPC_OP_SW_NBR_FLUSH, encode('vpc_cam_flush_t', { vni: 101, flags: 0 }), 8));
+    refused('EINVAL', () => ctl(sw.handle, VPC_OP_SW_NBR_DUMP, encode('vpc_list_req_t', { obj_type: 1 }), 1024));
+    const before = snapshot();
+    const r = ctl(sw.handle, VPC_OP_SW_NBR_DUMP, encode('vpc_list_req_t', {}), 10);
+    assert.equal(errnoName(r.errno), 'ERANGE');
+    assert.equal(r.vallen, 4 * sizeOf('vpc_sw_nbr_t'), 'three local entries and the learned one');
+    assert.deepEqual(snapshot(), before);
   });
 });
 

@@ -19,6 +19,9 @@ before(async () => {
   await ov.addNode('cn2', [], { VPC_HOSTD_FAIL_TAP_WRITE_EVERY: '3' });
   await ov.setup('cn1', [vm1]);
   await ov.setup('cn2', [vm2]);
+  // Static entries on purpose: a failed TAP write every third could be an
+  // ARP reply, and then how many pings get through would hang on the
+  // guest's ARP retry timer; this test is about the data path's faults.
   ov.neighbours('vm1', [vm2]);
   ov.neighbours('vm2', [vm1]);
   const table = { [vm1.mac]: ov.vtep('cn1'), [vm2.mac]: ov.vtep('cn2') };

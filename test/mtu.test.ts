@@ -174,15 +174,18 @@ before(async () => {
   await ov.addNode('cn1');
   await ov.addNode('cn2');
   ov.addHost('cn3');
-  await ov.setup('cn1', [{ name: 'vm1', mac: MAC.vm1, ip: IP.vm1 }]);
-  await ov.setup('cn2', [{ name: 'vm2', mac: MAC.vm2, ip: IP.vm2 }]);
-  for (const [vm, peer] of [['vm1', 'vm2'], ['vm2', 'vm1']] as const) {
-    lab.ip(vm, 'addr', 'add', `${IP6[vm]}/64`, 'dev', vm, 'nodad');
-    ov.neighbours(vm, [{ ip: IP[peer], mac: MAC[peer] }, { ip: IP6[peer], mac: MAC[peer] }]);
-  }
+  // The switches answer ARP and ND (from the resolver's table): no static
+  // neighbour entries.  The gateway's default addresses are vm1's here.
+  const l3 = { subnets: ['203.0.113.0/24', 'fd00:100::/64'], gateway: { ipv4: '203.0.113.254', ipv6: 'fd00:100::fe' } };
+  await ov.setup('cn1', [{ name: 'vm1', mac: MAC.vm1, ip: IP.vm1, ip6: IP6.vm1 }], l3);
+  await ov.setup('cn2', [{ name: 'vm2', mac: MAC.vm2, ip: IP.vm2, ip6: IP6.vm2 }], l3);
   const table = { [MAC.vm1]: ov.vtep('cn1'), [MAC.vm2]: ov.vtep('cn2') };
-  await node.cn1!.call('resolve', { mode: 'auto', table });
-  await node.cn2!.call('resolve', { mode: 'auto', table });
+  const ips = {
+    [IP.vm1]: [MAC.vm1, ov.vtep('cn1')], [IP6.vm1]: [MAC.vm1, ov.vtep('cn1')],
+    [IP.vm2]: [MAC.vm2, ov.vtep('cn2')], [IP6.vm2]: [MAC.vm2, ov.vtep('cn2')],
+  };
+  await node.cn1!.call('resolve', { mode: 'auto', table, ips });
+  await node.cn2!.call('resolve', { mode: 'auto', table, ips });
 });
 
 after(async () => {

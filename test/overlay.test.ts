@@ -6,8 +6,13 @@
  * node's orchestrator and resolver is a process of its own
  * (test/fixtures/node.ts) answering upcalls from a table.
  *
- * VMs know each other's MACs from static neighbour entries: ARP does not
- * cross the underlay (see docs/datapath.md).
+ * The one test that keeps static neighbour entries, to show what they still
+ * do: these switches have no subnet, so they answer no ARP (a switch
+ * without a subnet behaves as before L3: ARP is broadcast to the local
+ * ports only and never crosses the underlay, docs/datapath.md), and cn3's
+ * Linux vxlan peer has no directory at all.  Given static entries, traffic
+ * flows as it always did; test/l3.test.ts shows the switch answering ARP
+ * and ND itself.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -122,6 +122,55 @@ describe('every command, with --json', () => {
     assert.equal((await json<unknown[]>('map', 'list')).length, 1);
     assert.match(readFileSync(mappings, 'utf8'), /"version": 1/);
   });
+
+  test('map set --ip/--ip6: the addresses are kept; a second MAC for one is EADDRINUSE and changes nothing', async () => {
+    const m = await json('map', 'set', '100', '02:00:00:00:02:05', '198.51.100.2', '--ip', '10.0.0.5', '--ip6', '2001:DB8::05');
+    assert.deepEqual([m.ip, m.ip6], ['10.0.0.5', '2001:db8::5']);
+    const before = readFileSync(mappings, 'utf8');
+    for (const extra of [['--ip', '10.0.0.5'], ['--ip6', '2001:db8::5']]) {
+      const r = await vpcctl('map', 'set', '100', '02:00:00:00:02:06', '198.51.100.3', ...extra, '--json');
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /EADDRINUSE: VNI 100 IP .* is already mapped to MAC 02:00:00:00:02:05/);
+      assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'EADDRINUSE');
+    }
+    assert.equal(readFileSync(mappings, 'utf8'), before, 'the file is as it was');
+    // The same address in another VNI is another address; moving it is del then set.
+    await ok('map', 'set', '101', '02:00:00:00:02:06', '198.51.100.3', '--ip', '10.0.0.5');
+    await ok('map', 'set', '100', '02:00:00:00:02:05', '198.51.100.2');
+    await ok('map', 'set', '100', '02:00:00:00:02:06', '198.51.100.3', '--ip', '10.0.0.5');
+    assert.equal((await json('map', 'get', '100', '02:00:00:00:02:06')).ip, '10.0.0.5');
+    assert.equal((await vpcctl('map', 'set', '100', '02:00:00:00:02:07', '198.51.100.3', '--ip', '127.0.0.1')).status, 2);
+  });
+
+  test('vmnic set-addr, switch set-gateway|set-policy, nbr set|get|dump|del|flush', async () => {
+    const sw = await ok('switch', 'create', '--vni', '702', '--subnet', '10.7.0.0/24', '--subnet', '2001:db8:7::/64');
+    const nic = await ok('vmnic', 'create', '--mac', '02:00:00:00:07:01', '--ip', '10.7.0.5');
+    await ok('switch', 'port', 'add', sw, '--vmnic', '--nic', nic);
+    assert.deepEqual(await json('vmnic', 'set-addr', nic, '--ip', '10.7.0.6', '--ip6', '2001:db8:7::6'),
+      { ok: true, id: nic, ipv4: '10.7.0.6', ipv6: '2001:db8:7::6' });
+    const gw = await json<{ mac: string; ipv4: string }>('switch', 'set-gateway', sw, '--ipv4', '10.7.0.254');
+    assert.equal(gw.ipv4, '10.7.0.254');
+    const pol = await json('switch', 'set-policy', sw, '--bum', 'drop', '--upcall-rate', '50');
+    assert.deepEqual([pol.bum, pol.upcallRate, pol.upcallBurst], ['drop', 50, 50]);
+    const g = await json<{ gateway: { ipv4: string; ipv6: string; mac: string }; policy: { bum: string } }>('switch', 'get', sw);
+    assert.deepEqual([g.gateway.ipv4, g.gateway.ipv6, g.policy.bum], ['10.7.0.254', '2001:db8:7::1', 'drop']);
+    assert.match(g.gateway.mac, /^02:76:/);
+    await ok('nbr', 'set', sw, '10.7.0.9', '--mac', '02:00:00:00:07:09', '--ttl', '600000', '--revision', '3');
+    await ok('nbr', 'set', sw, '2001:db8:7::9', '--negative');
+    const e = await json('nbr', 'get', sw, '10.7.0.9');
+    assert.deepEqual([e.kind, e.mac, e.revision], ['found', '02:00:00:00:07:09', 3]);
+    const dump = await json<Array<{ ip: string; kind: string }>>('nbr', 'dump', sw);
+    assert.deepEqual(dump.map((x) => `${x.ip} ${x.kind}`).sort(), ['10.7.0.6 local', '10.7.0.9 found', '2001:db8:7::6 local', '2001:db8:7::9 negative']);
+    const busy = await vpcctl('nbr', 'del', sw, '10.7.0.6');
+    assert.equal(busy.status, 1);
+    assert.match(busy.stderr, /EBUSY/);
+    assert.equal((await vpcctl('nbr', 'set', sw, '10.8.0.9', '--mac', '02:00:00:00:07:09')).status, 1, 'outside the subnet: EINVAL');
+    assert.equal((await vpcctl('nbr', 'set', sw, '10.7.0.9', '--mac', '02:00:00:00:07:09', '--negative')).status, 2);
+    await ok('nbr', 'del', sw, '10.7.0.9');
+    assert.deepEqual(await json('nbr', 'flush', sw), { flushed: 1 });
+    await ok('switch', 'destroy', sw);
+    await ok('vmnic', 'destroy', nic);
+  });
 });
 
 describe('usage errors: exit 2, the message and the usage, nothing called', () => {

@@ -52,7 +52,7 @@ entry_from(struct vpc_cam_ent *e, const vpc_sw_cam_t *c, uint64_t now)
 	e->udp_port = c->udp_port != 0 ? c->udp_port : VPC_VXLAN_PORT;
 	memcpy(e->addr, c->addr, 16);
 	e->ttl_ms = c->ttl_ms;
-	e->expire_ns = c->ttl_ms != 0 ? now + (uint64_t)c->ttl_ms * 1000000u : 0;
+	e->k.expire_ns = c->ttl_ms != 0 ? now + (uint64_t)c->ttl_ms * 1000000u : 0;
 	e->revision = c->revision;
 	e->port = NULL;
 }
@@ -69,12 +69,12 @@ entry_to(const struct vpc_switch *sw, const struct vpc_cam_ent *e,
 	c->udp_port = e->kind == VPC_CAM_REMOTE ? e->udp_port : 0;
 	memcpy(c->addr, e->addr, 16);
 	c->vni = sw->vni;
-	if (e->expire_ns != 0)
-		c->ttl_ms = e->expire_ns > now ?
-		    (uint32_t)((e->expire_ns - now + 999999) / 1000000) : 0;
+	if (e->k.expire_ns != 0)
+		c->ttl_ms = e->k.expire_ns > now ?
+		    (uint32_t)((e->k.expire_ns - now + 999999) / 1000000) : 0;
 	if (e->port != NULL)
 		c->port_id = e->port->obj.id;
-	c->generation = e->gen;
+	c->generation = e->k.gen;
 	c->revision = e->revision;
 	c->cursor = cursor;
 	if (__atomic_load_n(&e->used, __ATOMIC_RELAXED) != 0)
@@ -203,7 +203,7 @@ vpc_op_sw_cam_get(struct vpc_ctx *x)
 		return (error);
 	os_mtx_lock(sw->mtx);
 	e = vpc_cam_find(sw, k.dstmac, k.srcmac);
-	if (e == NULL || (e->expire_ns != 0 && now >= e->expire_ns))
+	if (e == NULL || (e->k.expire_ns != 0 && now >= e->k.expire_ns))
 		error = VPC_ERR(VPC_ENOENT);
 	else
 		entry_to(sw, e, now, 0, &out);
@@ -295,7 +295,7 @@ dump_one(const struct vpc_cam_ent *e, uint64_t cursor, void *arg)
 	struct dump_state *d = arg;
 	vpc_sw_cam_t c;
 
-	if (e->expire_ns != 0 && d->now >= e->expire_ns)
+	if (e->k.expire_ns != 0 && d->now >= e->k.expire_ns)
 		return (true);          /* expired: not there any more */
 	if (d->n < d->fit) {
 		entry_to(d->sw, e, d->now, cursor, &c);

@@ -137,6 +137,7 @@ check_switch(struct vpc_sys *sys, struct vpc_switch *sw, struct vpc_check *c)
 	if (sw->vni != 0 && sw->vni != VPC_VNI_NONE)
 		EXPECT(c, vpc_vnitab_lookup(sys, sw->vni) == sw, "VNI table: finds the switch");
 	vpc_cam_check(sw, c);
+	vpc_nbr_check(sw, c);
 }
 
 static void

@@ -132,6 +132,16 @@ static const struct vpc_opdesc optab[] = {
 	    OF(vpc_sw_policy_t), NONE, OPF_MUT | OPF_PRIV),
 	OP(VPC_OP_SW_GET_POLICY, vpc_op_sw_get_policy, T(VPC_TYPE_SWITCH), NONE,
 	    OF(vpc_sw_policy_t), 0),
+	OP(VPC_OP_SW_NBR_SET, vpc_op_sw_nbr_set, T(VPC_TYPE_SWITCH),
+	    OF(vpc_sw_nbr_t), OF(vpc_cam_set_result_t), OPF_PRIV | OPF_KEYARR),
+	OP(VPC_OP_SW_NBR_GET, vpc_op_sw_nbr_get, T(VPC_TYPE_SWITCH),
+	    OF(vpc_nbr_key_t), OF(vpc_sw_nbr_t), 0),
+	OP(VPC_OP_SW_NBR_DEL, vpc_op_sw_nbr_del, T(VPC_TYPE_SWITCH),
+	    OF(vpc_nbr_key_t), NONE, OPF_PRIV),
+	OP(VPC_OP_SW_NBR_FLUSH, vpc_op_sw_nbr_flush, T(VPC_TYPE_SWITCH),
+	    OF(vpc_cam_flush_t), OF(uint64_t), OPF_PRIV),
+	OP(VPC_OP_SW_NBR_DUMP, vpc_op_sw_nbr_dump, T(VPC_TYPE_SWITCH),
+	    OF(vpc_list_req_t), OF(vpc_sw_nbr_t), OPF_VALARR),
 };
 
 static const struct vpc_opdesc *
@@ -228,25 +238,61 @@ vpc_ctl_check(const struct vpc_hdl *h, vpc_op_t op, size_t keylen,
 }
 
 /*
- * Frames an op freed (held frames of answered upcalls) go out after the
- * control lock is dropped: never send while holding a core lock.  The epoch
- * is entered first, so the switches and ports they name cannot be freed
- * before we are done, even if another thread destroys them meanwhile.
+ * Room for n more deferred actions (held frames to send, announcements to
+ * make) once the control lock is dropped.  May sleep; ENOMEM changes nothing.
+ */
+int
+vpc_after_reserve(struct vpc_ctx *x, uint32_t n)
+{
+	struct vpc_after *na;
+	uint32_t cap = x->nafter + n;
+
+	if (cap <= x->nafter_cap)
+		return (0);
+	if ((na = vpc_alloc(cap * sizeof(*na), VPC_M_WAITOK)) == NULL)
+		return (VPC_ERR(VPC_ENOMEM));
+	if (x->after != NULL) {
+		memcpy(na, x->after, x->nafter * sizeof(*na));
+		vpc_free(x->after, x->nafter_cap * sizeof(*na));
+	}
+	x->after = na;
+	x->nafter_cap = cap;
+	return (0);
+}
+
+/*
+ * What an op left to send (held frames of answered upcalls, announcements of
+ * moved addresses) goes out after the control lock is dropped: never send
+ * while holding a core lock.  The epoch is entered first, so the switches
+ * and ports they name cannot be freed before we are done, even if another
+ * thread destroys them meanwhile.
  */
 static void
 send_after(struct vpc_sys *sys, struct vpc_ctx *x)
 {
 	struct os_epoch et;
 	struct vpc_pkt *p, *next;
+	struct vpc_after *a;
 	uint32_t i;
 
 	os_epoch_enter(&et);
 	os_sx_xunlock(sys->ctl);
 	for (i = 0; i < x->nafter; i++) {
-		for (p = x->after[i].pkts; p != NULL; p = next) {
+		a = &x->after[i];
+		if (a->what == VPC_AFTER_ANNOUNCE) {
+			if (a->af == VPC_AF_INET)
+				vpc_arp_announce(a->sw, a->addr, a->mac);
+			else
+				vpc_nd_announce(a->sw, a->addr, a->mac);
+			continue;
+		}
+		for (p = a->pkts; p != NULL; p = next) {
 			next = os_pkt_next(p);
 			os_pkt_set_next(p, NULL);
-			vpc_fwd_reinject(x->after[i].sw, x->after[i].in, p);
+			if (a->what == VPC_AFTER_RESPOND)
+				vpc_l3_reinject(a->sw, a->in, p);
+			else
+				vpc_fwd_reinject(a->sw, a->in, p);
 		}
 	}
 	os_epoch_exit(&et);

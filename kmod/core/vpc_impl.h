@@ -339,6 +339,7 @@ struct vpc_port {
 };
 
 struct vpc_cam;                         /* vpc_cam.c */
+struct vpc_nbr;                         /* vpc_nbr.c */
 
 struct vpc_switch {
 	struct vpc_obj      obj;
@@ -352,6 +353,7 @@ struct vpc_switch {
 	struct vpc_portset *flood;      /* published: local ports with a vmnic */
 	struct os_mtx      *mtx;        /* RO: CAM writers, the sweeper */
 	struct vpc_cam     *cam;        /* RO; its table published, the rest sw->mtx */
+	struct vpc_nbr     *nbr;        /* RO; likewise: the neighbour table */
 	struct os_timer    *sweeper;    /* ctl */
 	struct os_counter  *ctr[VPC_SWSTAT_COUNT];      /* RO */
 	struct vpc_ratelim  icmp_rl;    /* lock-free: ICMP errors the switch sends */
@@ -444,21 +446,27 @@ struct vpc_portset *vpc_uplinks_prepare(struct vpc_vcc *vcc, uint32_t extra);
 void vpc_vcc_plug(struct vpc_vcc *vcc, struct vpc_port *p, struct vpc_portset *s);
 void vpc_vcc_unplug(struct vpc_vcc *vcc, struct vpc_port *p);
 
+/* What the keyed table (vpc_ktab.h) needs of every entry of the CAM and
+ * the neighbour table. */
+struct vpc_kent {
+	uint64_t        expire_ns;      /* 0: never */
+	uint64_t        gen;            /* order of installation (set by put) */
+	struct os_defer defer;
+};
+
 /* CAM (vpc_cam.c).  Lookups run in the epoch; changes with sw->mtx held. */
 struct vpc_cam_ent {
-	uint8_t          dst[6];
+	uint8_t          dst[6];        /* the key: dst, src (vpc_ktab.h) */
 	uint8_t          src[6];
 	uint8_t          kind;          /* VPC_CAM_* */
 	uint8_t          af;
 	uint16_t         udp_port;
 	uint8_t          used;          /* the one mutable byte: see vpc_fwd.c */
 	uint32_t         ttl_ms;
-	uint64_t         expire_ns;     /* 0: static */
-	uint64_t         gen;
 	uint64_t         revision;
 	uint8_t          addr[16];
 	struct vpc_port *port;          /* LOCAL */
-	struct os_defer  defer;
+	struct vpc_kent  k;             /* expiry, generation, deferred free */
 };
 int  vpc_cam_create(struct vpc_switch *sw);
 void vpc_cam_destroy(struct vpc_switch *sw);
@@ -490,17 +498,101 @@ void vpc_cam_local_put(struct vpc_switch *sw, struct vpc_port *p,
 bool vpc_cam_install_answer(struct vpc_switch *sw, struct vpc_cam_ent *e,
          bool *stale);
 
+/*
+ * The neighbour table (vpc_nbr.c): (af, IP) -> MAC, the CAM's keyed table
+ * with another key.  Lookups in the epoch; changes with sw->mtx held.
+ */
+struct vpc_nbr_ent {
+	uint8_t          af;            /* the key: af, 3 zero bytes, addr */
+	uint8_t          _pad0[3];
+	uint8_t          addr[16];      /* IPv4 in the first 4 bytes */
+	uint8_t          kind;          /* VPC_NBR_* */
+	uint8_t          used;          /* the one mutable byte, as the CAM's */
+	uint8_t          mac[6];        /* FOUND, LOCAL */
+	uint32_t         ttl_ms;
+	uint64_t         revision;
+	struct vpc_port *port;          /* LOCAL: the vmnic's port */
+	struct vpc_kent  k;
+};
+#define VPC_NBR_KEYLEN 20
+int  vpc_nbr_create(struct vpc_switch *sw);
+void vpc_nbr_destroy(struct vpc_switch *sw);
+/* In the epoch: the live entry for (af, addr), or NULL (expired: NULL). */
+const struct vpc_nbr_ent *vpc_nbr_lookup(struct vpc_switch *sw, uint8_t af,
+         const uint8_t *addr);
+/* Mark an entry used (a request was answered from it). */
+void vpc_nbr_mark_used(const struct vpc_nbr_ent *e);
+struct vpc_nbr_ent *vpc_nbr_ent_new(void);            /* may sleep */
+void vpc_nbr_ent_free(struct vpc_nbr_ent *e);         /* never published */
+int  vpc_nbr_reserve(struct vpc_switch *sw, uint32_t n);
+/* With sw->mtx held. */
+struct vpc_nbr_ent *vpc_nbr_find(struct vpc_switch *sw, uint8_t af,
+         const uint8_t *addr);
+void vpc_nbr_put(struct vpc_switch *sw, struct vpc_nbr_ent *e);
+void vpc_nbr_remove(struct vpc_switch *sw, struct vpc_nbr_ent *e);
+uint64_t vpc_nbr_remove_if(struct vpc_switch *sw,
+         bool (*match)(const struct vpc_nbr_ent *, void *), void *arg);
+int  vpc_nbr_walk(struct vpc_switch *sw, uint64_t marker,
+         bool (*fn)(const struct vpc_nbr_ent *, uint64_t cursor, void *), void *arg);
+void vpc_nbr_sweep(struct vpc_switch *sw, uint64_t now);   /* sw->mtx held */
+uint32_t vpc_nbr_count(struct vpc_switch *sw);
+void vpc_nbr_check(struct vpc_switch *sw, struct vpc_check *c);
+/* Drop what the directory said (not the local entries) of af, or of both
+ * families (af 0): the VNI or the subnet changed (vpc_switch.c). */
+void vpc_nbr_forget(struct vpc_switch *sw, uint8_t af);
+/*
+ * Install an entry (sw->mtx taken here) unless a local vmnic owns the
+ * address or the stored entry has a newer revision (*stale).  True if e was
+ * used; *announce then says a used entry's MAC changed (local VMs should
+ * hear of the new one).
+ */
+bool vpc_nbr_install(struct vpc_switch *sw, struct vpc_nbr_ent *e, bool *stale,
+         bool *announce);
+/* Local entries: a plugged vmnic's own addresses (NIC_SET_ADDR), owned by
+ * its port.  prepare allocates and reserves (may fail); apply cannot. */
+struct vpc_nbr_local {
+	struct vpc_nbr_ent *e[2];
+};
+int  vpc_nbr_local_prepare(struct vpc_switch *sw, struct vpc_nbr_local *l);
+void vpc_nbr_local_discard(struct vpc_nbr_local *l);
+/* EADDRINUSE when another port of sw owns one of these addresses. */
+int  vpc_nbr_local_conflict(struct vpc_switch *sw, const struct vpc_port *p,
+         const vpc_nic_addr_t *a);
+/* Port p's local entries become these (mac zero or no address: none). */
+void vpc_nbr_local_apply(struct vpc_switch *sw, struct vpc_port *p,
+         const uint8_t mac[6], const vpc_nic_addr_t *a, struct vpc_nbr_local *l);
+void vpc_nbr_local_clear(struct vpc_switch *sw, struct vpc_port *p);
+/* Is this a host's unicast address (not unspecified, loopback, multicast,
+ * IPv4 limited broadcast, IPv6 v4-mapped)? */
+bool vpc_nbr_addr_ok(uint8_t af, const uint8_t addr[16]);
+
 /* Upcalls (vpc_upcall.c). */
 int  vpc_upq_create(struct vpc_sys *sys);
 void vpc_upq_destroy(struct vpc_sys *sys);
 void vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in,
          struct vpc_pkt *p, const struct vpc_frame *f);
+/* Which MAC has (af, ip)?  p, the ARP request or NS itself, is held and run
+ * through the responder again when the answer comes. */
+void vpc_upcall_l3miss(struct vpc_switch *sw, struct vpc_port *in,
+         struct vpc_pkt *p, const struct vpc_frame *f, uint8_t af,
+         const uint8_t ip[16]);
 void vpc_upcall_forget_switch(struct vpc_switch *sw);
 void vpc_upcall_forget_port(struct vpc_port *p);
 
 /* What the switch answers itself (vpc_responder.c): true if it took the frame. */
 bool vpc_responder_input(struct vpc_switch *sw, struct vpc_port *port,
          struct vpc_nic *nic, struct vpc_pkt *p, const struct vpc_frame *f);
+
+/* A held ARP/NS goes through the responder again after its answer
+ * (vpc_responder.c; the ingress port may be dead). */
+void vpc_l3_reinject(struct vpc_switch *sw, struct vpc_port *in,
+         struct vpc_pkt *p);
+/* Tell the local vmnics that (af, addr) now has mac (vpc_arp.c, vpc_nd.c):
+ * a gratuitous ARP or an unsolicited NA to each; in the epoch, no lock. */
+void vpc_arp_announce(struct vpc_switch *sw, const uint8_t addr[4],
+         const uint8_t mac[6]);
+void vpc_nd_announce(struct vpc_switch *sw, const uint8_t addr[16],
+         const uint8_t mac[6]);
 
 /* Forwarding (vpc_fwd.c), all in the epoch; every path consumes the packet. */
 void vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p);
@@ -523,10 +615,20 @@ struct vpc_ctx {
 	struct vpc_after {
 		struct vpc_switch *sw;
 		struct vpc_port   *in;
-		struct vpc_pkt    *pkts;
+		struct vpc_pkt    *pkts;        /* NULL: an announcement */
+		uint8_t            what;        /* VPC_AFTER_* */
+		uint8_t            af;          /* ANNOUNCE: the address... */
+		uint8_t            mac[6];      /* ...now has this MAC */
+		uint8_t            addr[16];
 	}                     *after;
 	uint32_t               nafter, nafter_cap;
 };
+
+#define VPC_AFTER_FORWARD   0   /* held frames of an L2 miss: forward them */
+#define VPC_AFTER_RESPOND   1   /* a held ARP/NS: through the responder again */
+#define VPC_AFTER_ANNOUNCE  2   /* tell local vmnics an address's new MAC */
+/* Room for n more deferred actions in x->after (may sleep). */
+int vpc_after_reserve(struct vpc_ctx *x, uint32_t n);
 
 typedef int vpc_opfn_t(struct vpc_ctx *x);
 
@@ -548,6 +650,8 @@ vpc_opfn_t vpc_op_sw_add_port, vpc_op_sw_del_port, vpc_op_sw_get_port,
     vpc_op_sw_list_ports;                                           /* vpc_port.c */
 vpc_opfn_t vpc_op_sw_cam_set, vpc_op_sw_cam_get, vpc_op_sw_cam_del, vpc_op_sw_cam_flush,
     vpc_op_sw_cam_dump;                                                /* vpc_cam_ops.c */
+vpc_opfn_t vpc_op_sw_nbr_set, vpc_op_sw_nbr_get, vpc_op_sw_nbr_del, vpc_op_sw_nbr_flush,
+    vpc_op_sw_nbr_dump;                                             /* vpc_nbr_ops.c */
 vpc_opfn_t vpc_op_vcc_set, vpc_op_vcc_get, vpc_op_vcc_get_stats;    /* vpc_vcc.c */
 vpc_opfn_t vpc_op_sys_upcall_answer, vpc_op_sys_upcall_stats;               /* vpc_upcall.c */
 vpc_opfn_t vpc_op_sys_agent_event;                                      /* vpc_agent_event.c */

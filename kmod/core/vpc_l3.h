@@ -38,6 +38,8 @@ struct vpc_l3in {
 	struct vpc_ipinfo         ip;           /* when ip_ok */
 	bool                      ip_ok;        /* a well-formed IPv4/IPv6 header */
 	bool                      to_gw_mac;    /* destination MAC is the gateway's */
+	bool                      reinjected;   /* a held ARP/NS after its answer:
+	                                         * a miss now is not asked again */
 };
 
 /*
@@ -55,6 +57,12 @@ void vpc_l3_reply(struct vpc_l3in *in, struct vpc_pkt *reply);
 
 /* Is the upper-layer checksum (with the pseudo-header where it has one) right? */
 bool vpc_l4_cksum_ok(const struct vpc_pkt *p, const struct vpc_ipinfo *ip);
+
+/* Is addr inside s (a subnet that is set)? */
+bool vpc_l3_in_subnet(const struct vpc_subnet *s, uint8_t af, const uint8_t *addr);
+
+/* Drop a frame the responder took, counting why; returns true (taken). */
+bool vpc_l3_drop(struct vpc_l3in *in, unsigned why, struct vpc_pkt *p);
 
 /* Is addr (af) the gateway's, or (IPv6) its link-local? */
 bool vpc_l3_is_gateway(const struct vpc_swcfg *cfg, uint8_t af,

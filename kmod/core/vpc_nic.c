@@ -54,6 +54,7 @@ vpc_op_nic_set_mac(struct vpc_ctx *x)
 	struct vpc_nic *nic = obj2nic(x->obj);
 	struct vpc_port *p = nic->port;
 	struct vpc_cam_ent *local = NULL;
+	struct vpc_nbr_local nbr = { { NULL, NULL } };
 	vpc_vmnic_t req;
 	int error;
 
@@ -72,7 +73,8 @@ vpc_op_nic_set_mac(struct vpc_ctx *x)
 			return (error);
 		if ((local = vpc_cam_ent_new()) == NULL)
 			return (VPC_ERR(VPC_ENOMEM));
-		if ((error = vpc_cam_reserve(p->sw, 1)) != 0) {
+		if ((error = vpc_cam_reserve(p->sw, 1)) != 0 ||
+		    (error = vpc_nbr_local_prepare(p->sw, &nbr)) != 0) {
 			vpc_cam_ent_free(local);
 			return (error);
 		}
@@ -80,12 +82,15 @@ vpc_op_nic_set_mac(struct vpc_ctx *x)
 	if ((error = os_nic_set_mac(nic, req.mac)) != 0) {
 		if (local != NULL)
 			vpc_cam_ent_free(local);
+		vpc_nbr_local_discard(&nbr);
 		return (error);
 	}
 	if (p != NULL) {
 		if (!vpc_mac_is_zero(nic->mac))
 			vpc_cam_local_clear(p->sw, p, nic->mac);
 		vpc_cam_local_put(p->sw, p, req.mac, local);
+		/* The vmnic's addresses now resolve to its new MAC. */
+		vpc_nbr_local_apply(p->sw, p, req.mac, &nic->l3->addr, &nbr);
 	}
 	memcpy(nic->mac, req.mac, sizeof(nic->mac));
 	__atomic_store_n(&nic->mac64, vpc_mac64(req.mac), __ATOMIC_RELAXED);

@@ -90,6 +90,8 @@ int
 vpc_op_nic_set_addr(struct vpc_ctx *x)
 {
 	struct vpc_nic *nic = obj2nic(x->obj);
+	struct vpc_port *p = nic->port;
+	struct vpc_nbr_local nbr = { { NULL, NULL } };
 	struct vpc_nic_l3 *l3;
 	vpc_nic_addr_t req;
 	int error;
@@ -106,11 +108,19 @@ vpc_op_nic_set_addr(struct vpc_ctx *x)
 	if ((req.flags & VPC_NIC_ADDR_INET6) != 0 ? !host_addr6_ok(req.addr6) :
 	    !vpc_all_zero(req.addr6, 16))
 		return (VPC_ERR(VPC_EINVAL));
-	if ((l3 = l3_prepare(nic)) == NULL)
+	/* Plugged in: its addresses are its port's local neighbour entries. */
+	if (p != NULL && ((error = vpc_nbr_local_conflict(p->sw, p, &req)) != 0 ||
+	    (error = vpc_nbr_local_prepare(p->sw, &nbr)) != 0))
+		return (error);
+	if ((l3 = l3_prepare(nic)) == NULL) {
+		vpc_nbr_local_discard(&nbr);
 		return (VPC_ERR(VPC_ENOMEM));
+	}
 	req.txn = 0;
 	l3->addr = req;
 	l3_publish(nic, l3);
+	if (p != NULL)
+		vpc_nbr_local_apply(p->sw, p, nic->mac, &req, &nbr);
 	vpc_obj_changed(x->obj, ((const vpc_nic_addr_t *)x->key)->txn);
 	x->vallen = 0;
 	return (0);

@@ -27,6 +27,7 @@ port_unplug_peer(struct vpc_port *p)
 		vpc_store(nic->port, NULL);
 		if (!vpc_mac_is_zero(nic->mac))
 			vpc_cam_local_clear(p->sw, p, nic->mac);
+		vpc_nbr_local_clear(p->sw, p);
 	} else if (peer->type == VPC_TYPE_VCC)
 		vpc_vcc_unplug(obj2vcc(peer), p);
 	vpc_store(p->peer, NULL);
@@ -236,6 +237,7 @@ struct add_port_prep {
 	struct vpc_hdl      *hdl;
 	struct vpc_portset  *flood, *uplinks;
 	struct vpc_cam_ent  *local;             /* the vmnic's MAC, if it has one */
+	struct vpc_nbr_local nbr;               /* its addresses, likewise */
 	struct vpc_swcfg    *cfg;               /* the port sets the VNI */
 	struct vpc_vnitab   *vnitab;
 	vpc_handle_t         fd;
@@ -256,6 +258,7 @@ add_port_unprepare(struct add_port_prep *a)
 	vpc_portset_free_now(a->uplinks);
 	if (a->local != NULL)
 		vpc_cam_ent_free(a->local);
+	vpc_nbr_local_discard(&a->nbr);
 	vpc_free(a->cfg, sizeof(*a->cfg));
 	vpc_vnitab_discard(a->vnitab);
 }
@@ -298,6 +301,13 @@ add_port_prepare(struct vpc_ctx *x, const vpc_swport_t *req,
 		if ((a->local = vpc_cam_ent_new()) == NULL)
 			return (VPC_ERR(VPC_ENOMEM));
 		if ((error = vpc_cam_reserve(sw, 1)) != 0)
+			return (error);
+	}
+	if (mac != NULL && a->nic == NULL &&
+	    (obj2nic(peer)->l3->addr.flags & (VPC_NIC_ADDR_INET | VPC_NIC_ADDR_INET6)) != 0) {
+		/* Its addresses become the port's local neighbour entries. */
+		if ((error = vpc_nbr_local_conflict(sw, NULL, &obj2nic(peer)->l3->addr)) != 0 ||
+		    (error = vpc_nbr_local_prepare(sw, &a->nbr)) != 0)
 			return (error);
 	}
 	if ((req->flags & VPC_FLAG_SWP_VNI) != 0 && sw->vni == VPC_VNI_NONE) {
@@ -364,6 +374,9 @@ vpc_op_sw_add_port(struct vpc_ctx *x)
 	}
 	if (a.local != NULL)
 		vpc_cam_local_put(sw, p, obj2nic(peer)->mac, a.local);
+	if (a.nbr.e[0] != NULL)
+		vpc_nbr_local_apply(sw, p, obj2nic(peer)->mac,
+		    &obj2nic(peer)->l3->addr, &a.nbr);
 	if (a.flood != NULL)
 		vpc_flood_publish(sw, a.flood);
 	if (peer != NULL && peer->type == VPC_TYPE_VCC)

@@ -22,6 +22,24 @@ drop(struct vpc_switch *sw, unsigned why, struct vpc_pkt *p)
 }
 
 bool
+vpc_l3_drop(struct vpc_l3in *in, unsigned why, struct vpc_pkt *p)
+{
+	return (drop(in->sw, why, p));
+}
+
+bool
+vpc_l3_in_subnet(const struct vpc_subnet *s, uint8_t af, const uint8_t *addr)
+{
+	uint8_t a[16];
+
+	if (s->plen == 0)
+		return (false);
+	memset(a, 0, sizeof(a));
+	memcpy(a, addr, af == VPC_AF_INET ? 4 : 16);
+	return (vpc_subnet_contains(s, a));
+}
+
+bool
 vpc_l3_is_gateway(const struct vpc_swcfg *cfg, uint8_t af, const uint8_t *addr)
 {
 	if (af == VPC_AF_INET)
@@ -91,13 +109,14 @@ icmp6_input(struct vpc_l3in *in, struct vpc_pkt *p)
  * The frame a vmnic sent, after its MAC was checked.  True when it was
  * taken here (answered, held for an upcall, or dropped and counted).
  */
-bool
-vpc_responder_input(struct vpc_switch *sw, struct vpc_port *port,
-    struct vpc_nic *nic, struct vpc_pkt *p, const struct vpc_frame *f)
+static bool
+respond(struct vpc_switch *sw, struct vpc_port *port, struct vpc_nic *nic,
+    struct vpc_pkt *p, const struct vpc_frame *f, bool reinjected)
 {
 	struct vpc_l3in in;
 
 	VPC_ASSERT_EPOCH();
+	in.reinjected = reinjected;
 	in.sw = sw;
 	in.port = port;
 	in.nic = nic;
@@ -130,6 +149,35 @@ vpc_responder_input(struct vpc_switch *sw, struct vpc_port *port,
 	if (vpc_mac_is_multicast(f->dst) && in.cfg->policy.bum == VPC_BUM_DROP)
 		return (drop(sw, VPC_SWSTAT_DROP_BUM, p));
 	return (false);
+}
+
+bool
+vpc_responder_input(struct vpc_switch *sw, struct vpc_port *port,
+    struct vpc_nic *nic, struct vpc_pkt *p, const struct vpc_frame *f)
+{
+	return (respond(sw, port, nic, p, f, false));
+}
+
+/*
+ * A held ARP request or NS, its L3 upcall answered: through the responder
+ * again, which now finds the neighbour entry (or a negative one).  Whatever
+ * changed meanwhile (the port gone, its vmnic's MAC, the switch's subnet)
+ * makes it a drop, counted.
+ */
+void
+vpc_l3_reinject(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p)
+{
+	struct vpc_obj *peer;
+	struct vpc_nic *nic;
+	struct vpc_frame f;
+
+	VPC_ASSERT_EPOCH();
+	peer = in != NULL && !in->obj.dead ? vpc_load(in->peer) : NULL;
+	nic = peer != NULL && peer->type == VPC_TYPE_NIC ? obj2nic(peer) : NULL;
+	if (sw->obj.dead || nic == NULL || vpc_frame_parse(p, &f) != 0 ||
+	    vpc_mac64(f.src) != __atomic_load_n(&nic->mac64, __ATOMIC_RELAXED) ||
+	    !respond(sw, in, nic, p, &f, true))
+		drop(sw, VPC_SWSTAT_L3_REMISS, p);
 }
 
 /*

@@ -18,7 +18,10 @@ sweep_tick(void *arg)
 {
 	struct vpc_switch *sw = arg;
 
-	vpc_cam_sweep(sw, os_now_ns());         /* sw->mtx held by the timer */
+	uint64_t now = os_now_ns();
+
+	vpc_cam_sweep(sw, now);                 /* sw->mtx held by the timer */
+	vpc_nbr_sweep(sw, now);
 	os_timer_arm(sw->sweeper, SWEEP_NS);
 }
 
@@ -37,6 +40,8 @@ switch_init(struct vpc_obj *o)
 	if ((error = vpc_counters_alloc(sw->ctr, VPC_SWSTAT_COUNT)) != 0)
 		return (error);
 	if ((error = vpc_cam_create(sw)) != 0)
+		return (error);
+	if ((error = vpc_nbr_create(sw)) != 0)
 		return (error);
 	if ((cfg = vpc_swcfg_prepare()) == NULL)
 		return (VPC_ERR(VPC_ENOMEM));
@@ -75,6 +80,7 @@ switch_fini(struct vpc_obj *o)
 	if (sw->sweeper != NULL)                /* init failed half-way */
 		os_timer_destroy(sw->sweeper);
 	vpc_cam_destroy(sw);
+	vpc_nbr_destroy(sw);
 	vpc_counters_free(sw->ctr, VPC_SWSTAT_COUNT);
 	if (sw->mtx != NULL)
 		os_mtx_destroy(sw->mtx);
@@ -156,6 +162,23 @@ not_local(const struct vpc_cam_ent *e, void *arg)
 	return (e->kind != VPC_CAM_LOCAL);
 }
 
+/* Neighbours the directory gave (not local vmnics'), of one family or all. */
+static bool
+nbr_learned(const struct vpc_nbr_ent *e, void *arg)
+{
+	const uint8_t *af = arg;
+
+	return (e->kind != VPC_NBR_LOCAL && (*af == 0 || e->af == *af));
+}
+
+void
+vpc_nbr_forget(struct vpc_switch *sw, uint8_t af)
+{
+	os_mtx_lock(sw->mtx);
+	(void)vpc_nbr_remove_if(sw, nbr_learned, &af);
+	os_mtx_unlock(sw->mtx);
+}
+
 int
 vpc_op_sw_set_vni(struct vpc_ctx *x)
 {
@@ -187,6 +210,7 @@ vpc_op_sw_set_vni(struct vpc_ctx *x)
 	os_mtx_lock(sw->mtx);
 	(void)vpc_cam_remove_if(sw, not_local, NULL);
 	os_mtx_unlock(sw->mtx);
+	vpc_nbr_forget(sw, 0);
 	vpc_upcall_forget_switch(sw);
 	vpc_obj_changed(x->obj, req.txn);
 	vpc_switch_mtu_refresh(sw);     /* VNI 0 carries frames raw: no overhead */
@@ -228,6 +252,7 @@ vpc_op_sw_set_subnet(struct vpc_ctx *x)
 	struct vpc_subnet s4 = sw->cfg->sub4, s6 = sw->cfg->sub6, *dst;
 	struct vpc_swcfg *cfg;
 	vpc_sw_subnet_t req;
+	bool changed;
 	int error;
 
 	memcpy(&req, x->key, sizeof(req));
@@ -238,10 +263,13 @@ vpc_op_sw_set_subnet(struct vpc_ctx *x)
 	if ((cfg = vpc_swcfg_prepare()) == NULL)
 		return (VPC_ERR(VPC_ENOMEM));
 	dst = req.af == VPC_AF_INET ? &s4 : &s6;
+	changed = dst->plen != req.prefixlen || memcmp(dst->addr, req.addr, 16) != 0;
 	dst->plen = req.prefixlen;
 	memcpy(dst->addr, req.addr, 16);
 	vpc_gateway_subnet_changed(sw, &s4, &s6);
 	vpc_swcfg_publish(sw, cfg, sw->vni, &s4, &s6);
+	if (changed)
+		vpc_nbr_forget(sw, req.af);     /* answers for the old subnet */
 	vpc_obj_changed(x->obj, req.txn);
 	x->vallen = 0;
 	return (0);

@@ -4,7 +4,14 @@
  * One pending request per (switch, destination MAC).  The first frame that
  * misses makes it; later frames to that MAC wait on its hold queue (bounded
  * per request and in total) and go out when the answer comes, or are dropped
- * and counted on a negative answer or a timeout.  Requests are fixed-size
+ * and counted on a negative answer or a timeout.
+ *
+ * L3 misses ("which MAC has this IP?", an ARP request or neighbour
+ * solicitation that missed the neighbour table) are requests of another kind
+ * in the same queue, one per (switch, address), with the same hold queue,
+ * hand-off, timeouts and counters; the frames held are the ARP requests and
+ * NSs themselves, which go through the responder again once the answer has
+ * installed the neighbour entry (and the CAM entry for its MAC).  Requests are fixed-size
  * records read in batches; the queue here, not any socket buffer, is the
  * queue of record: a request handed to a reader stays pending until it is
  * answered or expires, and goes back to the head of the queue when that
@@ -33,8 +40,16 @@
 #define SLOT_BITS 12
 _Static_assert((1u << SLOT_BITS) == VPC_PENDING_MAX, "slots");
 
+/* What a request is about: (kind, af, address); L2: the MAC in addr. */
+struct vpc_pkey {
+	uint8_t kind;                   /* VPC_UPCALL_L2MISS / L3MISS */
+	uint8_t af;                     /* L3MISS */
+	uint8_t addr[16];
+};
+
 struct vpc_pend {
 	uint64_t           id;
+	struct vpc_pkey    key;
 	uint64_t           gen;         /* 0: not handed out yet */
 	struct vpc_switch *sw;
 	struct vpc_port   *in;          /* NULL once that port is gone */
@@ -68,25 +83,34 @@ struct vpc_upq {
 /* ---- Lists ----------------------------------------------------------------- */
 
 static uint32_t
-hash_of(const struct vpc_upq *q, const struct vpc_switch *sw, const uint8_t mac[6])
+hash_of(const struct vpc_upq *q, const struct vpc_switch *sw,
+    const struct vpc_pkey *key)
 {
-	uint8_t k[sizeof(sw) + 6];
+	uint8_t k[sizeof(sw) + sizeof(*key)];
 
 	memcpy(k, &sw, sizeof(sw));
-	memcpy(k + sizeof(sw), mac, 6);
+	memcpy(k + sizeof(sw), key, sizeof(*key));
 	return ((uint32_t)vpc_hash(&q->key, k, sizeof(k)) & (VPC_PENDING_MAX - 1));
 }
 
 static struct vpc_pend *
-find(struct vpc_upq *q, const struct vpc_switch *sw, const uint8_t mac[6])
+find(struct vpc_upq *q, const struct vpc_switch *sw, const struct vpc_pkey *key)
 {
 	struct vpc_pend *pe;
 
 	VPC_ASSERT_MTX(q->mtx);
-	for (pe = q->hash[hash_of(q, sw, mac)]; pe != NULL; pe = pe->h_next)
-		if (pe->sw == sw && memcmp(pe->rec.dstmac, mac, 6) == 0)
+	for (pe = q->hash[hash_of(q, sw, key)]; pe != NULL; pe = pe->h_next)
+		if (pe->sw == sw && memcmp(&pe->key, key, sizeof(*key)) == 0)
 			return (pe);
 	return (NULL);
+}
+
+static void
+l2key(struct vpc_pkey *k, const uint8_t mac[6])
+{
+	memset(k, 0, sizeof(*k));
+	k->kind = VPC_UPCALL_L2MISS;
+	memcpy(k->addr, mac, 6);
 }
 
 static void
@@ -112,7 +136,7 @@ q_pull(struct vpc_upq *q, struct vpc_pend *pe)
 static void
 unlink_pend(struct vpc_upq *q, struct vpc_pend *pe)
 {
-	struct vpc_pend **pp = &q->hash[hash_of(q, pe->sw, pe->rec.dstmac)];
+	struct vpc_pend **pp = &q->hash[hash_of(q, pe->sw, &pe->key)];
 
 	VPC_ASSERT_MTX(q->mtx);
 	while (*pp != pe)
@@ -254,7 +278,7 @@ fill_record(struct vpc_pend *pe, struct vpc_switch *sw, struct vpc_port *in,
 
 	r->magic = VPC_UPCALL_MAGIC;
 	r->size = sizeof(*r);
-	r->kind = VPC_UPCALL_L2MISS;
+	r->kind = pe->key.kind;
 	r->req_id = pe->id;
 	r->switch_id = sw->obj.id;
 	if (in != NULL) {
@@ -264,9 +288,14 @@ fill_record(struct vpc_pend *pe, struct vpc_switch *sw, struct vpc_port *in,
 	r->vni = vpc_load(sw->cfg)->vni;
 	r->ethertype = f->ethertype;
 	memcpy(r->srcmac, f->src, 6);
-	memcpy(r->dstmac, f->dst, 6);
-	r->dst_af = f->ip_af;
-	memcpy(r->dst_ip, f->ip_dst, 16);
+	if (pe->key.kind == VPC_UPCALL_L3MISS) {
+		r->dst_af = pe->key.af;         /* the address asked for; dstmac 0 */
+		memcpy(r->dst_ip, pe->key.addr, 16);
+	} else {
+		memcpy(r->dstmac, f->dst, 6);
+		r->dst_af = f->ip_af;
+		memcpy(r->dst_ip, f->ip_dst, 16);
+	}
 	r->time_ns = pe->created_ns;
 }
 
@@ -289,20 +318,22 @@ upcall_allowed(struct vpc_switch *sw, struct vpc_port *in)
 	    pol->upcall_burst, os_now_ns()));
 }
 
-void
-vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
-    const struct vpc_frame *f)
+static void
+raise_request(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
+    const struct vpc_frame *f, const struct vpc_pkey *key)
 {
 	struct vpc_sys *sys = sw->obj.sys;
 	struct vpc_upq *q = sys->upq;
 	struct vpc_pend *pe;
-	uint32_t slot, n;
+	uint32_t slot, n, h;
 	bool notify = false;
 
 	VPC_ASSERT_EPOCH();
 	sw_count(sw, VPC_SWSTAT_MISSES);
+	if (key->kind == VPC_UPCALL_L3MISS)
+		sw_count(sw, VPC_SWSTAT_L3_MISSES);
 	os_mtx_lock(q->mtx);
-	if ((pe = find(q, sw, f->dst)) != NULL) {
+	if ((pe = find(q, sw, key)) != NULL) {
 		sw_count(sw, VPC_SWSTAT_DUPS);
 		hold(q, pe, p);
 		os_mtx_unlock(q->mtx);
@@ -332,17 +363,21 @@ vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 			break;
 	slot &= VPC_PENDING_MAX - 1;
 	pe->id = (++q->seq << SLOT_BITS) | slot;
+	pe->key = *key;
 	pe->sw = sw;
 	pe->in = in;
 	pe->created_ns = pe->clock_ns = os_now_ns();
 	fill_record(pe, sw, in, f);
 	q->slot[slot] = pe;
-	pe->h_next = q->hash[hash_of(q, sw, f->dst)];
-	q->hash[hash_of(q, sw, f->dst)] = pe;
+	h = hash_of(q, sw, key);
+	pe->h_next = q->hash[h];
+	q->hash[h] = pe;
 	VPC_LIST_INSERT_TAIL(&q->all, pe, all);
 	q_push(q, pe, false);
 	q->npending++;
 	sw_count(sw, VPC_SWSTAT_UPCALLS);
+	if (key->kind == VPC_UPCALL_L3MISS)
+		sw_count(sw, VPC_SWSTAT_L3_UPCALLS);
 	hold(q, pe, p);
 	if (!q->armed)
 		arm(q);
@@ -350,6 +385,30 @@ vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	os_mtx_unlock(q->mtx);
 	if (notify)
 		os_upcall_notify(sys);
+}
+
+void
+vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
+    const struct vpc_frame *f)
+{
+	struct vpc_pkey key;
+
+	l2key(&key, f->dst);
+	raise_request(sw, in, p, f, &key);
+}
+
+void
+vpc_upcall_l3miss(struct vpc_switch *sw, struct vpc_port *in,
+    struct vpc_pkt *p, const struct vpc_frame *f, uint8_t af,
+    const uint8_t ip[16])
+{
+	struct vpc_pkey key;
+
+	memset(&key, 0, sizeof(key));
+	key.kind = VPC_UPCALL_L3MISS;
+	key.af = af;
+	memcpy(key.addr, ip, af == VPC_AF_INET ? 4 : 16);
+	raise_request(sw, in, p, f, &key);
 }
 
 /* ---- Switches and ports going away ------------------------------------------------ */
@@ -492,25 +551,49 @@ vpc_upcall_read(struct vpc_sys *sys, void *buf, size_t len)
 
 /* ---- Answers (control context) -------------------------------------------------------- */
 
+/* What can be judged of an answer alone, before its request is looked at. */
 static int
 check_answer(const vpc_upcall_ans_t *a)
 {
-	if (!vpc_all_zero(&a->_pad0, 1) || !vpc_all_zero(a->_pad1, sizeof(a->_pad1)))
+	if (!vpc_all_zero(&a->_pad0, 1) || !vpc_all_zero(a->_pad1, sizeof(a->_pad1)) ||
+	    !vpc_all_zero(a->_pad2, sizeof(a->_pad2)))
 		return (VPC_ERR(VPC_EINVAL));
 	if (a->ttl_ms > VPC_CAM_TTL_MAX_MS)
 		return (VPC_ERR(VPC_ERANGE));
 	if (a->status == VPC_UPCALL_NOT_FOUND)
-		return (a->af == 0 && vpc_all_zero(a->addr, 16) && a->udp_port == 0 ?
-		    0 : VPC_EINVAL);
+		return (a->af == 0 && vpc_all_zero(a->addr, 16) && a->udp_port == 0 &&
+		    vpc_mac_is_zero(a->mac) ? 0 : VPC_ERR(VPC_EINVAL));
 	if (a->status != VPC_UPCALL_FOUND)
 		return (VPC_ERR(VPC_EINVAL));
+	if (a->af == 0)                 /* L3 only: the neighbour entry alone */
+		return (vpc_all_zero(a->addr, 16) && a->udp_port == 0 ? 0 :
+		    VPC_ERR(VPC_EINVAL));
 	if (a->af == VPC_AF_INET)
 		return (!vpc_all_zero(a->addr, 4) && vpc_all_zero(a->addr + 4, 12) &&
-		    a->addr[0] < 224 ? 0 : VPC_EINVAL);
+		    a->addr[0] < 224 ? 0 : VPC_ERR(VPC_EINVAL));
 	if (a->af == VPC_AF_INET6)
 		return (!vpc_all_zero(a->addr, 16) && a->addr[0] != 0xff ? 0 :
-		    VPC_EINVAL);
+		    VPC_ERR(VPC_EINVAL));
 	return (VPC_ERR(VPC_EAFNOSUPPORT));
+}
+
+/*
+ * What depends on the request's kind: an L2 answer names a VTEP and no MAC;
+ * an L3 one found names the address's MAC (unicast), and a VTEP for it
+ * unless af is 0.
+ */
+static int
+check_answer_kind(const vpc_upcall_ans_t *a, uint8_t kind)
+{
+	if (a->status == VPC_UPCALL_NOT_FOUND)
+		return (0);
+	if (kind == VPC_UPCALL_L2MISS) {
+		if (a->af == 0)
+			return (VPC_ERR(VPC_EAFNOSUPPORT));
+		return (vpc_mac_is_zero(a->mac) ? 0 : VPC_ERR(VPC_EINVAL));
+	}
+	return (!vpc_mac_is_zero(a->mac) && !vpc_mac_is_multicast(a->mac) ? 0 :
+	    VPC_ERR(VPC_EINVAL));
 }
 
 /* The request an answer is for, still handed out under that generation. */
@@ -519,6 +602,7 @@ claim(struct vpc_upq *q, const vpc_upcall_ans_t *a, struct vpc_pend **out)
 {
 	struct vpc_pend *pe = q->slot[a->req_id & (VPC_PENDING_MAX - 1)];
 
+	VPC_ASSERT_MTX(q->mtx);
 	if (pe == NULL || pe->id != a->req_id)
 		return (VPC_ERR(VPC_ENOENT));
 	if (pe->gen == 0 || pe->gen != a->generation) {
@@ -529,33 +613,162 @@ claim(struct vpc_upq *q, const vpc_upcall_ans_t *a, struct vpc_pend **out)
 	return (0);
 }
 
+static uint32_t
+answer_ttl(const vpc_upcall_ans_t *a)
+{
+	if (a->status != VPC_UPCALL_FOUND && a->ttl_ms == 0)
+		return (VPC_CAM_NEG_TTL_MS);    /* negatives never last */
+	return (a->ttl_ms);
+}
+
+/* The CAM entry an answer installs: for the MAC asked for (L2) or found (L3). */
 static void
-entry_from_answer(struct vpc_cam_ent *e, const struct vpc_pend *pe,
+entry_from_answer(struct vpc_cam_ent *e, const uint8_t mac[6],
     const vpc_upcall_ans_t *a, uint64_t now)
 {
-	uint32_t ttl = a->ttl_ms;
+	uint32_t ttl = answer_ttl(a);
 
 	memset(e, 0, sizeof(*e));
-	memcpy(e->dst, pe->rec.dstmac, 6);
+	memcpy(e->dst, mac, 6);
 	if (a->status == VPC_UPCALL_FOUND) {
 		e->kind = VPC_CAM_REMOTE;
 		e->af = a->af;
 		e->udp_port = a->udp_port != 0 ? a->udp_port : VPC_VXLAN_PORT;
 		memcpy(e->addr, a->addr, 16);
-	} else {
+	} else
 		e->kind = VPC_CAM_NEGATIVE;
-		if (ttl == 0)
-			ttl = VPC_CAM_NEG_TTL_MS;       /* negatives never last */
-	}
 	e->ttl_ms = ttl;
-	e->expire_ns = ttl != 0 ? now + (uint64_t)ttl * 1000000u : 0;
+	e->k.expire_ns = ttl != 0 ? now + (uint64_t)ttl * 1000000u : 0;
+	e->revision = a->revision;
+}
+
+static void
+nbr_from_answer(struct vpc_nbr_ent *e, const struct vpc_pkey *key,
+    const vpc_upcall_ans_t *a, uint64_t now)
+{
+	uint32_t ttl = answer_ttl(a);
+
+	memset(e, 0, sizeof(*e));
+	e->af = key->af;
+	memcpy(e->addr, key->addr, 16);
+	if (a->status == VPC_UPCALL_FOUND) {
+		e->kind = VPC_NBR_FOUND;
+		memcpy(e->mac, a->mac, 6);
+	} else
+		e->kind = VPC_NBR_NEGATIVE;
+	e->ttl_ms = ttl;
+	e->k.expire_ns = ttl != 0 ? now + (uint64_t)ttl * 1000000u : 0;
 	e->revision = a->revision;
 }
 
 /*
- * SYS_UPCALL_ANSWER.  Each answer stands alone.  A FOUND answer's held
- * frames are handed back to the caller (vpc_ctl.c) to send once the control
- * lock is dropped; a NOT_FOUND answer's are dropped here.
+ * Does this answer install a CAM entry?  L2: always (negative ones too).
+ * L3: when found with a VTEP, on a switch that sends VXLAN.
+ */
+static bool
+wants_cam(const struct vpc_switch *sw, const vpc_upcall_ans_t *a, uint8_t kind)
+{
+	if (kind == VPC_UPCALL_L2MISS)
+		return (true);
+	return (a->status == VPC_UPCALL_FOUND && a->af != 0 && sw->vni != 0 &&
+	    sw->vni != VPC_VNI_NONE);
+}
+
+/* What one answer needs before anything is taken: entries, room, after slots. */
+struct answer_prep {
+	struct vpc_cam_ent *cam;
+	struct vpc_nbr_ent *nbr;
+};
+
+static int
+answer_prepare(struct vpc_ctx *x, struct vpc_switch *sw,
+    const vpc_upcall_ans_t *a, uint8_t kind, struct answer_prep *ap)
+{
+	int error;
+
+	ap->cam = NULL;
+	ap->nbr = NULL;
+	if (wants_cam(sw, a, kind)) {
+		if ((ap->cam = vpc_cam_ent_new()) == NULL)
+			return (VPC_ERR(VPC_ENOMEM));
+		if ((error = vpc_cam_reserve(sw, 1)) != 0)
+			return (error);
+	}
+	if (kind == VPC_UPCALL_L3MISS) {
+		if ((ap->nbr = vpc_nbr_ent_new()) == NULL)
+			return (VPC_ERR(VPC_ENOMEM));
+		if ((error = vpc_nbr_reserve(sw, 1)) != 0)
+			return (error);
+	}
+	return (vpc_after_reserve(x, 2));
+}
+
+static void
+answer_unprepare(struct answer_prep *ap)
+{
+	if (ap->cam != NULL)
+		vpc_cam_ent_free(ap->cam);
+	vpc_nbr_ent_free(ap->nbr);
+	ap->cam = NULL;
+	ap->nbr = NULL;
+}
+
+/* Apply a claimed (and unlinked) request's answer; pe is consumed. */
+static void
+answer_apply(struct vpc_ctx *x, struct vpc_pend *pe, const vpc_upcall_ans_t *a,
+    struct answer_prep *ap, uint64_t now)
+{
+	struct vpc_switch *sw = pe->sw;
+	bool l3 = pe->key.kind == VPC_UPCALL_L3MISS, stale, announce = false;
+	struct vpc_after *af;
+
+	sw_count(sw, VPC_SWSTAT_ANSWERS);
+	if (l3)
+		sw_count(sw, VPC_SWSTAT_L3_ANSWERS);
+	if (ap->cam != NULL) {
+		entry_from_answer(ap->cam, l3 ? a->mac : pe->rec.dstmac, a, now);
+		if (vpc_cam_install_answer(sw, ap->cam, &stale))
+			ap->cam = NULL;         /* else a newer mapping, or a local MAC */
+	}
+	if (ap->nbr != NULL) {
+		nbr_from_answer(ap->nbr, &pe->key, a, now);
+		if (vpc_nbr_install(sw, ap->nbr, &stale, &announce))
+			ap->nbr = NULL;
+	}
+	answer_unprepare(ap);
+	if (announce) {
+		af = &x->after[x->nafter++];
+		memset(af, 0, sizeof(*af));
+		af->sw = sw;
+		af->what = VPC_AFTER_ANNOUNCE;
+		af->af = pe->key.af;
+		memcpy(af->addr, pe->key.addr, 16);
+		memcpy(af->mac, a->mac, 6);
+	}
+	if (a->status == VPC_UPCALL_NOT_FOUND) {
+		sw_count(sw, VPC_SWSTAT_NEGATIVE);
+		if (l3)
+			sw_count(sw, VPC_SWSTAT_L3_NEGATIVE);
+		drop_held(pe);
+	} else if (pe->held != NULL) {
+		/* Released to forwarding (or the responder), whose own counters
+		 * say the rest. */
+		os_counter_add(sw->ctr[VPC_SWSTAT_RELEASED], pe->nheld);
+		af = &x->after[x->nafter++];
+		memset(af, 0, sizeof(*af));
+		af->sw = sw;
+		af->in = pe->in;
+		af->pkts = pe->held;
+		af->what = l3 ? VPC_AFTER_RESPOND : VPC_AFTER_FORWARD;
+	}
+	vpc_free(pe, sizeof(*pe));
+}
+
+/*
+ * SYS_UPCALL_ANSWER.  Each answer stands alone: a refused one changes
+ * nothing.  A FOUND answer's held frames are handed back to the caller
+ * (vpc_ctl.c) to send once the control lock is dropped; a NOT_FOUND
+ * answer's are dropped here.
  */
 int
 vpc_op_sys_upcall_answer(struct vpc_ctx *x)
@@ -564,66 +777,50 @@ vpc_op_sys_upcall_answer(struct vpc_ctx *x)
 	size_t n = x->keylen / sizeof(vpc_upcall_ans_t), i;
 	int32_t *res = x->val;
 	uint64_t now = os_now_ns();
+	struct answer_prep ap;
 	vpc_upcall_ans_t a;
 	struct vpc_pend *pe;
 	struct vpc_switch *sw;
-	struct vpc_cam_ent *e;
-	bool stale;
+	uint8_t kind;
 	int error;
 
 	if (n > VPC_UPCALL_BATCH_MAX)
 		return (VPC_ERR(VPC_E2BIG));
 	if (x->vallen < n * sizeof(int32_t))
 		return (VPC_ERR(VPC_EINVAL));
-	x->after = vpc_alloc(n * sizeof(*x->after), VPC_M_WAITOK);
-	if (x->after == NULL)
-		return (VPC_ERR(VPC_ENOMEM));
-	x->nafter_cap = (uint32_t)n;
+	if ((error = vpc_after_reserve(x, 2 * (uint32_t)n)) != 0)
+		return (error);
 	for (i = 0; i < n; i++) {
 		memcpy(&a, (const char *)x->key + i * sizeof(a), sizeof(a));
 		if ((res[i] = check_answer(&a)) != 0)
 			continue;
-		e = NULL;
-		/* Find it, make room in its switch's CAM, then take it. */
+		/* Find it and judge the answer against it... */
 		os_mtx_lock(q->mtx);
 		error = claim(q, &a, &pe);
 		sw = error == 0 ? pe->sw : NULL;
+		kind = error == 0 ? pe->key.kind : 0;
 		os_mtx_unlock(q->mtx);
-		if (error == 0 && ((e = vpc_cam_ent_new()) == NULL ||
-		    (error = vpc_cam_reserve(sw, 1)) != 0)) {
-			if (e != NULL)
-				vpc_cam_ent_free(e);
-			else
-				error = VPC_ERR(VPC_ENOMEM);
-		}
+		if (error == 0)
+			error = check_answer_kind(&a, kind);
+		/* ...make room for what it installs, then take it. */
+		ap.cam = NULL;
+		ap.nbr = NULL;
+		if (error == 0)
+			error = answer_prepare(x, sw, &a, kind, &ap);
 		if (error == 0) {
 			os_mtx_lock(q->mtx);
-			if ((error = claim(q, &a, &pe)) == 0 && pe->sw == sw)
+			if ((error = claim(q, &a, &pe)) == 0 && pe->sw == sw &&
+			    pe->key.kind == kind)
 				unlink_pend(q, pe);
 			else if (error == 0)
 				error = VPC_ERR(VPC_ENOENT);     /* timed out and reused */
 			os_mtx_unlock(q->mtx);
-			if (error != 0)
-				vpc_cam_ent_free(e);
 		}
-		if ((res[i] = error) != 0)
+		if ((res[i] = error) != 0) {
+			answer_unprepare(&ap);
 			continue;
-		entry_from_answer(e, pe, &a, now);
-		sw_count(sw, VPC_SWSTAT_ANSWERS);
-		if (!vpc_cam_install_answer(sw, e, &stale))
-			vpc_cam_ent_free(e);    /* a newer mapping, or a local MAC */
-		if (a.status == VPC_UPCALL_NOT_FOUND) {
-			sw_count(sw, VPC_SWSTAT_NEGATIVE);
-			drop_held(pe);
-		} else if (pe->held != NULL) {
-			/* Released to forwarding, whose own counters say the rest. */
-			os_counter_add(sw->ctr[VPC_SWSTAT_RELEASED], pe->nheld);
-			x->after[x->nafter].sw = sw;
-			x->after[x->nafter].in = pe->in;
-			x->after[x->nafter].pkts = pe->held;
-			x->nafter++;
 		}
-		vpc_free(pe, sizeof(*pe));
+		answer_apply(x, pe, &a, &ap, now);
 	}
 	x->vallen = n * sizeof(int32_t);
 	return (0);
@@ -663,7 +860,7 @@ vpc_upq_check(struct vpc_sys *sys, struct vpc_check *c)
 		c->checked += 4;
 		if (q->slot[pe->id & (VPC_PENDING_MAX - 1)] != pe)
 			vpc_check_fail(c, "upcalls: a request is in its slot", 0, 1);
-		if (find(q, pe->sw, pe->rec.dstmac) != pe)
+		if (find(q, pe->sw, &pe->key) != pe)
 			vpc_check_fail(c, "upcalls: a request is found by (switch, MAC)", 0, 1);
 		if (pe->sw->obj.dead || (pe->in != NULL && pe->in->obj.dead))
 			vpc_check_fail(c, "upcalls: a request for a dead switch or port", 0, 1);

@@ -306,11 +306,17 @@ typedef struct {
  * val: one int32_t per answer: 0, or why that answer was refused: ENOENT
  * (no pending request with that id: answered, timed out, or never made),
  * ESTALE (the generation is not the request's current one), EINVAL /
- * EAFNOSUPPORT / ERANGE (bad status, family, address or TTL).  Each answer
- * stands alone: a refused one changes nothing, the others still apply.
- * A FOUND answer installs a REMOTE entry and sends the held frames; a
- * NOT_FOUND answer installs a NEGATIVE entry (ttl_ms, default
- * VPC_CAM_NEG_TTL_MS) and drops them. */
+ * EAFNOSUPPORT / ERANGE (bad status, family, address, MAC or TTL; an L2
+ * answer with a MAC, an L3 FOUND answer without a unicast one).  Each
+ * answer stands alone: a refused one changes nothing, the others still
+ * apply.  L2MISS: a FOUND answer installs a REMOTE entry and sends the held
+ * frames; a NOT_FOUND answer installs a NEGATIVE entry (ttl_ms, default
+ * VPC_CAM_NEG_TTL_MS) and drops them.  L3MISS: a FOUND answer installs the
+ * neighbour entry (address -> mac) and, with a VTEP (af not 0) on a VXLAN
+ * switch, the REMOTE CAM entry for mac (unless mac is a local vmnic's), then
+ * runs the held ARP requests / NSs through the responder again, which
+ * answers them; NOT_FOUND installs a NEGATIVE neighbour entry and drops
+ * them.  Frames go out after the control lock is dropped. */
 #define VPC_OP_SYS_UPCALL_ANSWER 66
 /* VPC_HANDLE_NONE.  key: none.  val: vpc_upcall_stats_t. */
 #define VPC_OP_SYS_UPCALL_STATS  67
@@ -365,6 +371,33 @@ typedef struct {
 #define VPC_OP_SW_SET_POLICY    86
 /* SWITCH.  key: none.  val: vpc_sw_policy_t (defaults filled in). */
 #define VPC_OP_SW_GET_POLICY    87
+
+/* The neighbour table: (af, IP) -> MAC per switch, beside the CAM; what the
+ * switch answers ARP and neighbour solicitations from.  Like CAM changes,
+ * these carry no transaction token. */
+/* SWITCH, priv.  key: 1..VPC_NBR_BATCH_MAX vpc_sw_nbr_t.  val:
+ * vpc_cam_set_result_t.  Neighbour entries (IP -> MAC), checked as CAM_SET
+ * checks its own: all before any is applied; EINVAL for a kind other than
+ * FOUND or NEGATIVE, a multicast/zero MAC with FOUND, a MAC with NEGATIVE,
+ * an address outside the switch's subnet (or of a family it has no subnet
+ * of), an address that is no host's (unspecified, multicast, loopback,
+ * IPv4 broadcast, IPv6 v4-mapped), bytes past an IPv4 address, nonzero
+ * flags or padding; EAFNOSUPPORT; ERANGE for ttl_ms; EBUSY for an address
+ * a local vmnic owns.  Older revisions are skipped and counted in `stale`.
+ * An entry that gives an address another MAC than the one local VMs asked
+ * for (VPC_NBR_F_USED) makes the switch announce the new MAC to its local
+ * vmnics (gratuitous ARP, unsolicited NA). */
+#define VPC_OP_SW_NBR_SET       88
+/* SWITCH.  key: vpc_nbr_key_t.  val: vpc_sw_nbr_t.  ENOENT: none, or expired;
+ * EAFNOSUPPORT; EINVAL: padding, bytes past an IPv4 address. */
+#define VPC_OP_SW_NBR_GET       89
+/* SWITCH, priv.  key: vpc_nbr_key_t.  val: none.  ENOENT; EBUSY: a local one. */
+#define VPC_OP_SW_NBR_DEL       90
+/* SWITCH, priv.  key: vpc_cam_flush_t.  val: uint64_t, the entries removed
+ * (local vmnics' stay). */
+#define VPC_OP_SW_NBR_FLUSH     91
+/* SWITCH.  key: vpc_list_req_t.  val: array of vpc_sw_nbr_t, as CAM_DUMP. */
+#define VPC_OP_SW_NBR_DUMP      92
 
 /* ---- Switch port flags (the seed's values) ---------------------------- */
 
@@ -574,10 +607,51 @@ typedef struct {
                                          * (also counted in lost) */
 #define VPC_SWSTAT_GW_TO_GATEWAY 35     /* frames for the gateway itself, answered */
 #define VPC_SWSTAT_GW_DROP       36     /* for the gateway, nothing it answers */
+#define VPC_SWSTAT_ARP_REPLIES   37     /* ARP requests the switch answered */
+#define VPC_SWSTAT_ARP_DROP_BAD  38     /* ARP not Ethernet/IPv4 (htype, ptype,
+                                         * hlen, plen), truncated, or an unknown op */
+#define VPC_SWSTAT_ARP_DROP_SPOOF 39    /* sender MAC not the vmnic's, or sender IP
+                                         * not its address */
+#define VPC_SWSTAT_ARP_GRATUITOUS 40    /* gratuitous ARP (sender IP = target IP)
+                                         * from a VM: not answered, dropped */
+#define VPC_SWSTAT_ARP_DROP_REPLY 41    /* ARP replies from a VM for the subnet:
+                                         * dropped (the directory answers) */
+#define VPC_SWSTAT_ARP_DROP_TARGET 42   /* target no host's: zero, loopback,
+                                         * multicast, broadcast */
+#define VPC_SWSTAT_ARP_PROBE_QUIET 43   /* probes (sender IP 0) for an address that
+                                         * is free or the prober's: no reply */
+#define VPC_SWSTAT_NA_REPLIES    44     /* neighbour solicitations answered */
+#define VPC_SWSTAT_ND_DROP_BAD   45     /* NS/NA malformed: hop limit, code, length,
+                                         * checksum, an option of length 0, a missing
+                                         * or bad source link-layer option, a
+                                         * destination that is not the target's */
+#define VPC_SWSTAT_ND_DROP_SPOOF 46     /* source link-layer option not the vmnic's
+                                         * MAC, or an IP source not its own */
+#define VPC_SWSTAT_ND_DROP_TARGET 47    /* target multicast, loopback, v4-mapped,
+                                         * unspecified */
+#define VPC_SWSTAT_ND_DROP_NA    48     /* advertisements from a VM for the subnet:
+                                         * dropped (the directory answers) */
+#define VPC_SWSTAT_ND_DAD_QUIET  49     /* duplicate address detection for an address
+                                         * that is free or the VM's: no reply */
+#define VPC_SWSTAT_NBR_NEGATIVE  50     /* ARP/NS for an address known absent (a
+                                         * negative entry): no reply */
+#define VPC_SWSTAT_GW_OUTSIDE    51     /* ARP/NS for the gateway from a requester
+                                         * outside the subnet: dropped */
+#define VPC_SWSTAT_L3_MISSES     52     /* ARP/NS that missed the neighbour table
+                                         * (also counted in misses) */
+#define VPC_SWSTAT_L3_UPCALLS    53     /* L3 upcall requests raised (also in upcalls) */
+#define VPC_SWSTAT_L3_ANSWERS    54     /* L3 answers applied (also in answers) */
+#define VPC_SWSTAT_L3_NEGATIVE   55     /* of which "not found" (also in negative) */
+#define VPC_SWSTAT_NBR_STALE     56     /* neighbour entries not installed: an older
+                                         * revision than the stored one */
+#define VPC_SWSTAT_NBR_ANNOUNCED 57     /* gratuitous ARPs / unsolicited NAs sent to
+                                         * local vmnics: an address moved to another MAC */
+#define VPC_SWSTAT_L3_REMISS     58     /* a held ARP/NS released, but its entry
+                                         * was gone again: dropped */
 /*
  * 64-79: DHCP and router advertisements (vpc_dhcp.c, vpc_ra.c).
  */
-#define VPC_SWSTAT_COUNT         37
+#define VPC_SWSTAT_COUNT         59
 
 typedef struct {
 	uint64_t c[128];
@@ -658,7 +732,12 @@ typedef struct {
 /*
  * The upcall channel: fixed-size request records, read in batches (FreeBSD:
  * /dev/vpc_upcall; host: the daemon's upcall socket, after a
- * vpc_upcall_hello_t).  One pending request per (switch, destination MAC).
+ * vpc_upcall_hello_t).  One pending request per (switch, destination MAC)
+ * for L2MISS, per (switch, address) for L3MISS: an ARP request or NS that
+ * missed the neighbour table (dst_af/dst_ip the address asked for, srcmac
+ * the requester, ethertype ARP or IPv6, dstmac zero).  Both kinds share the
+ * queue, its bounds, timeouts, hand-off to the next reader and the
+ * per-vmnic rate limit.
  */
 #define VPC_UPCALL_MAGIC     0x55435056u  /* "VPCU" */
 #define VPC_UPCALL_L2MISS    1          /* where does dstmac live? */
@@ -689,14 +768,14 @@ typedef struct {
 	vpc_exact64_t generation;
 	uint32_t status;                /* VPC_UPCALL_FOUND / NOT_FOUND */
 	uint32_t ttl_ms;                /* 0 with FOUND: static */
-	uint8_t  af;                    /* FOUND: the VTEP */
+	uint8_t  af;                    /* FOUND: the VTEP (L3MISS: 0 = none) */
 	uint8_t  _pad0;
 	uint16_t udp_port;              /* 0 = VPC_VXLAN_PORT */
 	uint8_t  _pad1[4];
 	uint8_t  addr[16];
 	vpc_exact64_t revision;
-	uint8_t  mac[6];                /* L3MISS, FOUND: the address's MAC */
-	uint8_t  _pad2[2];
+	uint8_t  mac[6];                /* L3MISS, FOUND: the address's MAC; else 0 */
+	uint8_t  _pad2[2];              /* 0 */
 } vpc_upcall_ans_t;
 
 /* Host kernel only: the first record on the upcall socket. */

@@ -8,7 +8,9 @@
  */
 import type { Watcher } from 'etcd3';
 import type { Logger } from 'pino';
-import { EtcdClient, mappingFromKv, mappingKey, MappingError, type EtcdOptions, type Mapping } from '../directory/index.ts';
+import {
+  EtcdClient, ipKey, mappingFromKv, mappingIps, mappingKey, MappingError, type EtcdOptions, type Mapping,
+} from '../directory/index.ts';
 import { Resolver, type Resolution } from './resolver.ts';
 
 export class EtcdResolver extends Resolver {
@@ -16,6 +18,8 @@ export class EtcdResolver extends Resolver {
   readonly where: string;
   readonly #etcd: EtcdClient;
   #map = new Map<string, Mapping>();
+  /** (VNI, IP) -> mapping key: built from the mappings, not from etcd's index. */
+  #byIp = new Map<string, string>();
   #loaded = false;
   #revision = 0n;
   #watcher: Watcher | undefined;
@@ -62,16 +66,35 @@ export class EtcdResolver extends Resolver {
   /** A fresh full load: report what changed against what we had. */
   #apply(mappings: Mapping[], revision: bigint): void {
     const fresh = new Map(mappings.map((m) => [mappingKey(m.vni, m.mac), m]));
+    const byIp = new Map<string, string>();
+    for (const [key, m] of fresh) for (const ip of mappingIps(m)) byIp.set(ipKey(m.vni, ip), key);
+    const ips = new Map<string, { vni: number; ip: string }>();
+    const touch = (m: Mapping | undefined) => {
+      if (m) for (const ip of mappingIps(m)) ips.set(ipKey(m.vni, ip), { vni: m.vni, ip });
+    };
     if (this.#loaded) {
       for (const [key, m] of fresh) {
         const old = this.#map.get(key);
-        if (!old || old.revision !== m.revision) this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: m.revision });
+        if (!old || old.revision !== m.revision) {
+          this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: m.revision });
+          touch(m);
+          touch(old);
+        }
       }
       for (const [key, m] of this.#map) {
-        if (!fresh.has(key)) this.emit('change', { vni: m.vni, mac: m.mac, mapping: undefined, revision });
+        if (!fresh.has(key)) {
+          this.emit('change', { vni: m.vni, mac: m.mac, mapping: undefined, revision });
+          touch(m);
+        }
       }
     }
     this.#map = fresh;
+    this.#byIp = byIp;
+    for (const [k, { vni, ip }] of ips) {
+      const owner = byIp.get(k);
+      const m = owner === undefined ? undefined : fresh.get(owner);
+      this.emit('ipChange', { vni, ip, mapping: m, revision: m?.revision ?? revision });
+    }
     this.#loaded = true;
     this.#revision = revision;
     this.log.info({ etcd: this.where, mappings: fresh.size, revision: revision.toString() }, 'mappings loaded');
@@ -87,8 +110,11 @@ export class EtcdResolver extends Resolver {
         return;
       }
       this.#revision = m.revision;
-      this.#map.set(mappingKey(m.vni, m.mac), m);
+      const key = mappingKey(m.vni, m.mac);
+      const old = this.#map.get(key);
+      this.#map.set(key, m);
       this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: m.revision });
+      this.#ipsChanged(key, old, m, m.revision);
     });
     w.on('delete', (kv) => {
       const key = kv.key.toString().slice(this.#etcd.prefix.length + 1);
@@ -96,8 +122,11 @@ export class EtcdResolver extends Resolver {
       const revision = BigInt(kv.mod_revision);
       this.#revision = revision;
       if (vni === undefined || mac === undefined) return;
-      this.#map.delete(mappingKey(Number(vni), mac));
+      const mk = mappingKey(Number(vni), mac);
+      const old = this.#map.get(mk);
+      this.#map.delete(mk);
       this.emit('change', { vni: Number(vni), mac, mapping: undefined, revision });
+      this.#ipsChanged(mk, old, undefined, revision);
     });
     // The library reconnects watches itself; we are degraded meanwhile, and
     // reload on reconnection in case history we needed was compacted.
@@ -106,6 +135,33 @@ export class EtcdResolver extends Resolver {
     w.on('connected', () => {
       if (this.degraded) void this.#connect();
     });
+  }
+
+  /** A mapping changed from old to m (or went): update the address view, report the addresses. */
+  #ipsChanged(key: string, old: Mapping | undefined, m: Mapping | undefined, revision: bigint): void {
+    const vni = (m ?? old)?.vni;
+    if (vni === undefined) return;
+    const gone = old ? mappingIps(old).filter((ip) => !m || !mappingIps(m).includes(ip)) : [];
+    for (const ip of gone) if (this.#byIp.get(ipKey(vni, ip)) === key) this.#byIp.delete(ipKey(vni, ip));
+    for (const ip of m ? mappingIps(m) : []) this.#byIp.set(ipKey(vni, ip), key);
+    for (const ip of [...gone, ...(m ? mappingIps(m) : [])]) {
+      if (old && m && mappingIps(old).includes(ip) && mappingIps(m).includes(ip) && old.mac === m.mac) continue;
+      const owner = this.#byIp.get(ipKey(vni, ip));
+      const cur = owner === undefined ? undefined : this.#map.get(owner);
+      this.emit('ipChange', { vni, ip, mapping: cur, revision: cur?.revision ?? revision });
+    }
+  }
+
+  async resolveIp(vni: number, ip: string): Promise<Resolution> {
+    const owner = this.#byIp.get(ipKey(vni, ip));
+    const m = owner === undefined ? undefined : this.#map.get(owner);
+    if (m) return m;
+    return this.#loaded && !this.degraded ? null : undefined;
+  }
+
+  cachedIp(vni: number, ip: string): Mapping | undefined {
+    const owner = this.#byIp.get(ipKey(vni, ip));
+    return owner === undefined ? undefined : this.#map.get(owner);
   }
 
   async resolve(vni: number, mac: string): Promise<Resolution> {

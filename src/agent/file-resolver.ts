@@ -16,12 +16,14 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { MappingTable, type Mapping } from '../directory/index.ts';
+import { ipKey, mappingIps, MappingTable, type Mapping } from '../directory/index.ts';
 import type { LoadRequest, LoadResult } from '../directory/load-worker.ts';
 import { Resolver, type Resolution } from './resolver.ts';
 
-/** Changes reported per turn of the event loop. */
+/** Changes reported per turn of the event loop, at most... */
 const CHANGES_PER_TURN = 4096;
+/** ...and for at most about this long. */
+const SLICE_MS = 8;
 
 export class FileLoadError extends Error {}
 
@@ -128,20 +130,64 @@ export class FileResolver extends Resolver {
     });
   }
 
-  /** Tell the installer what moved or went, a slice per turn of the event loop. */
+  /**
+   * Tell the installer what moved or went, a slice per turn of the event
+   * loop: each changed mapping, and each address that changed hands: one
+   * a changed mapping now has and did not have (its owner is that
+   * mapping), and one a changed or removed mapping had and has no more
+   * (its owner, if any, is looked up in the new table once all is known, so
+   * an address that moved from one MAC to another in the same load is
+   * reported once, with its new MAC).
+   */
   async #report(old: MappingTable, fresh: MappingTable, changed: Uint32Array, removed: Uint32Array): Promise<void> {
-    const turn = () => new Promise<void>((r) => setImmediate(r));
+    // A turn of the event loop every CHANGES_PER_TURN changes, or sooner
+    // when a slice has taken SLICE_MS (mappings with addresses cost more).
+    let sliceStart = performance.now();
+    const turn = async () => {
+      await new Promise<void>((r) => setImmediate(r));
+      sliceStart = performance.now();
+    };
+    const due = (i: number) => i > 0 && (i % CHANGES_PER_TURN === 0 || (i % 256 === 0 && performance.now() - sliceStart > SLICE_MS));
+    const owned = new Map<string, { vni: number; ip: string; mapping: Mapping }>();
+    const lost = new Map<string, { vni: number; ip: string }>();
+    // A directory of MACs alone (no address in either table) costs what it did.
+    const addrs = fresh.hasAddresses || old.hasAddresses;
     for (let i = 0; i < changed.length; i++) {
-      if (i > 0 && i % CHANGES_PER_TURN === 0) await turn();
+      if (due(i)) await turn();
       if (this.#closed) return;
       const m = fresh.entry(changed[i]!);
       this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: fresh.revision });
+      if (!addrs) continue;
+      if (!old.hasAddresses) {
+        // Nothing had an address before: each one is new, and unique (the
+        // table says so); no need to gather them first.
+        for (const ip of mappingIps(m)) this.emit('ipChange', { vni: m.vni, ip, mapping: m, revision: fresh.revision });
+        continue;
+      }
+      const o = old.get(m.vni, m.mac);
+      if (m.ip !== undefined && m.ip !== o?.ip) owned.set(ipKey(m.vni, m.ip), { vni: m.vni, ip: m.ip, mapping: m });
+      if (m.ip6 !== undefined && m.ip6 !== o?.ip6) owned.set(ipKey(m.vni, m.ip6), { vni: m.vni, ip: m.ip6, mapping: m });
+      if (o) for (const ip of mappingIps(o)) if (ip !== m.ip && ip !== m.ip6) lost.set(ipKey(m.vni, ip), { vni: m.vni, ip });
     }
     for (let i = 0; i < removed.length; i++) {
-      if (i % CHANGES_PER_TURN === 0) await turn();
+      if (i === 0 || due(i)) await turn();
       if (this.#closed) return;
       const slot = removed[i]!;
       this.emit('change', { vni: old.vniAt(slot), mac: old.macAt(slot), mapping: undefined, revision: fresh.revision });
+      if (!old.hasAddresses) continue;
+      const o = old.entry(slot);
+      for (const ip of mappingIps(o)) lost.set(ipKey(o.vni, ip), { vni: o.vni, ip });
+    }
+    let n = 0;
+    for (const { vni, ip, mapping } of owned.values()) {
+      if (due(++n)) await turn();
+      if (this.#closed) return;
+      this.emit('ipChange', { vni, ip, mapping, revision: fresh.revision });
+    }
+    for (const [k, { vni, ip }] of lost) {
+      if (due(++n)) await turn();
+      if (this.#closed) return;
+      if (!owned.has(k)) this.emit('ipChange', { vni, ip, mapping: fresh.getByIp(vni, ip), revision: fresh.revision });
     }
   }
 
@@ -151,6 +197,14 @@ export class FileResolver extends Resolver {
 
   cached(vni: number, mac: string): Mapping | undefined {
     return this.#table.get(vni, mac);
+  }
+
+  async resolveIp(vni: number, ip: string): Promise<Resolution> {
+    return this.#table.getByIp(vni, ip) ?? null;
+  }
+
+  cachedIp(vni: number, ip: string): Mapping | undefined {
+    return this.#table.getByIp(vni, ip);
   }
 
   /** Mappings in force. */

@@ -1,10 +1,13 @@
 /**
  * The agent's core loop: read upcall requests in batches, resolve each
- * (VNI, MAC) once however many requests ask for it, with a bound on
- * resolutions in flight, answer in batches (which installs the forwarding
- * entries and releases the held frames), then keep those entries true:
- * refresh the ones still in use before they expire, and update or drop them
- * the moment their mapping moves or goes.
+ * (VNI, MAC) (an L2 miss) or (VNI, IP) (an L3 miss: an ARP request or
+ * neighbour solicitation the switch could not answer) once however many
+ * requests ask for it, with a bound on resolutions in flight, answer in
+ * batches (which installs the forwarding entries, for an L3 miss the
+ * neighbour entry and the CAM entry of its MAC, and releases the held
+ * frames), then keep those entries true: refresh the ones still in use
+ * before they expire, and update or drop them the moment their mapping
+ * moves or goes (or an address changes hands).
  *
  * Memory stays bounded under a miss storm: the kernel holds at most
  * VPC_PENDING_MAX requests, and everything here is keyed by them.
@@ -12,11 +15,11 @@
 import type { Logger } from 'pino';
 import {
   answerUpcalls, Switch, VpcError, VpcRemovedError, VpcNotFoundError, VpcUnavailableError, listObjects,
-  type CamEntry, type CamSpec, type UpcallAnswer, type UpcallRequest, type UpcallStream,
+  type CamEntry, type CamSpec, type NeighbourEntry, type NeighbourSpec, type UpcallAnswer, type UpcallRequest, type UpcallStream,
 } from '../vpc/index.ts';
-import { mappingKey, type Mapping } from '../directory/index.ts';
+import { ipKey, mappingKey, type Mapping } from '../directory/index.ts';
 import type { Metrics } from './metrics.ts';
-import type { MappingChange, Resolution, Resolver } from './resolver.ts';
+import type { IpChange, MappingChange, Resolution, Resolver } from './resolver.ts';
 
 export interface InstallerOptions {
   /** TTL of installed entries in ms (0: static). */
@@ -68,6 +71,7 @@ export class Installer {
   readonly #switches = new Map<string, { sw: Switch; vni: number }>();
   readonly #sem: Semaphore;
   readonly #changes = new Map<string, MappingChange>();
+  readonly #ipChanges = new Map<string, IpChange>();
   #changesQueued = false;
   #flushQueued = false;
   #stopping = false;
@@ -82,6 +86,7 @@ export class Installer {
   ) {
     this.#sem = new Semaphore(opts.concurrency);
     resolver.on('change', (c) => this.#push(c));
+    resolver.on('ipChange', (c) => this.#pushIp(c));
     const every = opts.refreshMs ?? (opts.ttlMs > 0 ? Math.max(250, Math.floor(opts.ttlMs / 4)) : 0);
     if (every > 0) {
       this.#refresh = setInterval(() => this.#refreshInUse(), every);
@@ -100,8 +105,10 @@ export class Installer {
 
   #take(r: UpcallRequest): void {
     this.metrics.upcalls.inc();
-    this.log.debug({ req: r.id.toString(), gen: r.generation.toString(), vni: r.vni, mac: r.dstMac, sw: r.switchId }, 'upcall');
-    const key = mappingKey(r.vni, r.dstMac);
+    const l3 = r.kind === 'l3';
+    if (l3) this.metrics.l3Upcalls.inc();
+    this.log.debug({ req: r.id.toString(), gen: r.generation.toString(), kind: r.kind, vni: r.vni, ...(l3 ? { ip: r.dstIp } : { mac: r.dstMac }), sw: r.switchId }, 'upcall');
+    const key = l3 ? `ip:${ipKey(r.vni, r.dstIp ?? '')}` : mappingKey(r.vni, r.dstMac);
     const f = this.#flights.get(key);
     if (f) {
       // The same (VNI, MAC): one resolution answers every request for it.
@@ -113,17 +120,17 @@ export class Installer {
     const flight: Flight = { requests: [r] };
     this.#flights.set(key, flight);
     this.metrics.inflight.set(this.#flights.size);
-    void this.#resolve(key, flight, r.vni, r.dstMac);
+    void this.#resolve(key, flight, r.vni, l3 ? { ip: r.dstIp ?? '' } : { mac: r.dstMac });
   }
 
-  async #resolve(key: string, flight: Flight, vni: number, mac: string): Promise<void> {
+  async #resolve(key: string, flight: Flight, vni: number, what: { mac: string } | { ip: string }): Promise<void> {
     await this.#sem.take();
     let res: Resolution;
     try {
-      res = await this.resolver.resolve(vni, mac);
+      res = 'ip' in what ? await this.resolver.resolveIp(vni, what.ip) : await this.resolver.resolve(vni, what.mac);
     } catch (e) {
       this.metrics.resolverErrors.inc();
-      this.log.warn({ vni, mac, err: (e as Error).message }, 'resolver failed');
+      this.log.warn({ vni, ...what, err: (e as Error).message }, 'resolver failed');
       res = undefined;
     } finally {
       this.#sem.give();
@@ -135,7 +142,7 @@ export class Installer {
       // wrong negative one.  The kernel times the request out; the next
       // frame asks again.
       this.metrics.unresolved.inc(flight.requests.length);
-      this.log.warn({ vni, mac }, 'no answer: directory unreachable and nothing cached');
+      this.log.warn({ vni, ...what }, 'no answer: directory unreachable and nothing cached');
     } else {
       for (const r of flight.requests) this.#queueAnswer(r, res);
     }
@@ -143,8 +150,13 @@ export class Installer {
   }
 
   #queueAnswer(r: UpcallRequest, m: Mapping | null): void {
+    // An L3 answer carries the MAC that has the address and that MAC's VTEP:
+    // the kernel installs the neighbour entry and the CAM entry in one step.
     const answer: UpcallAnswer = m
-      ? { id: r.id, generation: r.generation, found: true, vtep: m.vtep, ...(m.port ? { port: m.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(m.revision) }
+      ? {
+        id: r.id, generation: r.generation, found: true, vtep: m.vtep, ...(m.port ? { port: m.port } : {}), ttlMs: this.opts.ttlMs,
+        revision: Number(m.revision), ...(r.kind === 'l3' ? { mac: m.mac } : {}),
+      }
       : { id: r.id, generation: r.generation, found: false, ttlMs: this.opts.negativeTtlMs };
     this.#answers.push({ answer, req: r });
     if (!this.#flushQueued) {
@@ -170,6 +182,7 @@ export class Installer {
       const { answer, req } = batch[i]!;
       if (err === null) {
         this.metrics.answers.inc({ result: answer.found ? 'found' : 'not_found' });
+        if (req.kind === 'l3') this.metrics.l3Answers.inc({ result: answer.found ? 'found' : 'not_found' });
         const latencyMs = Number(now - req.timeNs) / 1e6;
         if (answer.found) {
           this.metrics.installed.inc();
@@ -241,6 +254,14 @@ export class Installer {
     }
   }
 
+  #pushIp(c: IpChange): void {
+    this.#ipChanges.set(ipKey(c.vni, c.ip), c);
+    if (!this.#changesQueued) {
+      this.#changesQueued = true;
+      setImmediate(() => this.#applyChanges());
+    }
+  }
+
   #applyChanges(): void {
     this.#changesQueued = false;
     const batch: MappingChange[] = [];
@@ -249,9 +270,24 @@ export class Installer {
       this.#changes.delete(key);
       if (batch.length === CHANGES_PER_BATCH) break;
     }
-    if (this.#changes.size > 0) {
+    // Addresses after the mappings: an address's new MAC then has its CAM entry right.
+    const ipBatch: IpChange[] = [];
+    if (batch.length < CHANGES_PER_BATCH) {
+      for (const [key, c] of this.#ipChanges) {
+        ipBatch.push(c);
+        this.#ipChanges.delete(key);
+        if (batch.length + ipBatch.length === CHANGES_PER_BATCH) break;
+      }
+    }
+    if (this.#changes.size > 0 || this.#ipChanges.size > 0) {
       this.#changesQueued = true;
       setImmediate(() => this.#applyChanges());
+    }
+    const ipByVni = new Map<number, IpChange[]>();
+    for (const c of ipBatch) {
+      const l = ipByVni.get(c.vni);
+      if (l) l.push(c);
+      else ipByVni.set(c.vni, [c]);
     }
     const byVni = new Map<number, MappingChange[]>();
     for (const c of batch) {
@@ -262,6 +298,74 @@ export class Installer {
     const listed = { done: false };
     for (const [vni, changes] of byVni) {
       for (const sw of this.#switchesFor(vni, listed)) this.#follow(sw, changes);
+    }
+    for (const [vni, changes] of ipByVni) {
+      for (const sw of this.#switchesFor(vni, listed)) this.#followIps(sw, changes);
+    }
+  }
+
+  /**
+   * Apply address changes of one VNI to one switch's neighbour entries:
+   * an installed entry whose address moved gets the new MAC (the kernel then
+   * tells local VMs that asked for it: gratuitous ARP, unsolicited NA) and
+   * the new MAC its CAM entry; one whose address went is dropped.  Local
+   * entries (the switch's own vmnics) are the kernel's.
+   */
+  #followIps(sw: Switch, changes: IpChange[]): void {
+    try {
+      let installed: (ip: string) => NeighbourEntry | undefined;
+      const few = changes.length <= FEW_CHANGES;
+      if (few) {
+        installed = (ip) => {
+          try {
+            return sw.neighbours.get(ip);
+          } catch (e) {
+            if (e instanceof VpcNotFoundError) return undefined;
+            throw e;
+          }
+        };
+      } else {
+        const dump = new Map(sw.neighbours.dump().map((e) => [e.ip, e]));
+        installed = (ip) => dump.get(ip);
+      }
+      const sets: NeighbourSpec[] = [];
+      const cams: CamSpec[] = [];
+      for (const c of changes) {
+        const cur = installed(c.ip);
+        if (!cur || cur.kind === 'local') continue;
+        if (c.mapping) {
+          if (cur.kind === 'found' && cur.mac === c.mapping.mac && cur.revision >= Number(c.revision)) continue;
+          sets.push({ ip: c.ip, mac: c.mapping.mac, ttlMs: this.opts.ttlMs, revision: Number(c.revision) });
+          if (!this.#isLocalMac(sw, c.mapping.mac)) {
+            cams.push({ dst: c.mapping.mac, vtep: c.mapping.vtep, ...(c.mapping.port ? { port: c.mapping.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(c.mapping.revision) });
+          }
+        } else {
+          try {
+            sw.neighbours.del(c.ip);
+            this.metrics.nbrPushed.inc({ action: 'drop' });
+          } catch (e) {
+            if (!(e instanceof VpcNotFoundError)) throw e;
+          }
+        }
+        if (few) this.log.info({ vni: c.vni, ip: c.ip, to: c.mapping?.mac ?? null, sw: sw.id }, c.mapping ? 'address moved: neighbour entry updated' : 'address removed: neighbour entry dropped');
+      }
+      if (cams.length > 0) sw.camSet(cams);
+      if (sets.length > 0) {
+        const r = sw.neighbours.set(sets);
+        if (r.applied > 0) this.metrics.nbrPushed.inc({ action: 'update' }, r.applied);
+      }
+    } catch (e) {
+      if (e instanceof VpcRemovedError || e instanceof VpcUnavailableError) this.#forget(sw);
+      else this.log.warn({ sw: sw.id, changes: changes.length, err: (e as Error).message }, 'could not follow address changes');
+    }
+  }
+
+  #isLocalMac(sw: Switch, mac: string): boolean {
+    try {
+      return sw.camGet(mac).kind === 'local';
+    } catch (e) {
+      if (e instanceof VpcNotFoundError) return false;
+      throw e;
     }
   }
 
@@ -314,7 +418,7 @@ export class Installer {
     }
   }
 
-  /** Entries a frame used and that are past half their life get a fresh TTL. */
+  /** Entries a frame (or a request) used and that are past half their life get a fresh TTL. */
   #refreshInUse(): void {
     for (const { sw, vni } of [...this.#switches.values()]) {
       try {
@@ -326,6 +430,15 @@ export class Installer {
         if (fresh.length > 0) {
           sw.camSet(fresh);
           this.metrics.refreshed.inc(fresh.length);
+        }
+        const nstale = sw.neighbours.dump().filter((e) => e.kind === 'found' && e.used && e.ttlMs > 0 && e.ttlMs < this.opts.ttlMs / 2);
+        const nfresh = nstale.flatMap((e) => {
+          const m = this.resolver.cachedIp(vni, e.ip);
+          return m ? [{ ip: e.ip, mac: m.mac, ttlMs: this.opts.ttlMs, revision: Number(m.revision) }] : [];
+        });
+        if (nfresh.length > 0) {
+          sw.neighbours.set(nfresh);
+          this.metrics.refreshed.inc(nfresh.length);
         }
       } catch (e) {
         if (e instanceof VpcRemovedError || e instanceof VpcUnavailableError) this.#forget(sw);

@@ -8,12 +8,15 @@ export class Metrics {
   readonly registry = new Registry();
   readonly upcalls = new Counter({ name: 'vpc_agent_upcalls_total', help: 'Upcall requests read from the kernel', registers: [this.registry] });
   readonly answers = new Counter({ name: 'vpc_agent_answers_total', help: 'Answers the kernel applied', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly l3Upcalls = new Counter({ name: 'vpc_agent_l3_upcalls_total', help: 'L3 upcall requests read (which MAC has this IP?), also counted in vpc_agent_upcalls_total', registers: [this.registry] });
+  readonly l3Answers = new Counter({ name: 'vpc_agent_l3_answers_total', help: 'Answers to L3 upcalls the kernel applied, also counted in vpc_agent_answers_total', labelNames: ['result'] as const, registers: [this.registry] });
   readonly refused = new Counter({ name: 'vpc_agent_answers_refused_total', help: 'Answers the kernel refused (stale generation, request gone)', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly unresolved = new Counter({ name: 'vpc_agent_unresolved_total', help: 'Requests left unanswered: directory unreachable and nothing cached', registers: [this.registry] });
   readonly resolverErrors = new Counter({ name: 'vpc_agent_resolver_errors_total', help: 'Directory failures seen by the resolver', registers: [this.registry] });
   readonly installed = new Counter({ name: 'vpc_agent_entries_installed_total', help: 'Forwarding entries installed from answers', registers: [this.registry] });
   readonly refreshed = new Counter({ name: 'vpc_agent_entries_refreshed_total', help: 'Entries in use refreshed before they expired', registers: [this.registry] });
   readonly pushed = new Counter({ name: 'vpc_agent_entries_pushed_total', help: 'Entries updated or dropped because their mapping moved or went', labelNames: ['action'] as const, registers: [this.registry] });
+  readonly nbrPushed = new Counter({ name: 'vpc_agent_neighbours_pushed_total', help: 'Neighbour entries updated or dropped because their address moved or went', labelNames: ['action'] as const, registers: [this.registry] });
   readonly degraded = new Gauge({ name: 'vpc_agent_degraded', help: '1 while the directory is unreachable', registers: [this.registry] });
   readonly inflight = new Gauge({ name: 'vpc_agent_inflight', help: 'Resolutions in flight', registers: [this.registry] });
   readonly latency = new Histogram({

@@ -1,7 +1,8 @@
 /**
- * A resolver answers "where does (VNI, MAC) live?" from the mapping
- * directory, and says when a mapping moves or goes, so installed entries can
- * follow at once rather than at their next miss.
+ * A resolver answers "where does (VNI, MAC) live?" and "which MAC has (VNI,
+ * IP)?" from the mapping directory, and says when a mapping moves or goes
+ * (and when an address changes hands), so installed entries can follow at
+ * once rather than at their next miss.
  */
 import { EventEmitter } from 'node:events';
 import type { Mapping } from '../directory/index.ts';
@@ -14,8 +15,17 @@ export interface MappingChange {
   revision: bigint;
 }
 
+/** An address of a VNI now belongs to mapping (its MAC), or to none. */
+export interface IpChange {
+  vni: number;
+  ip: string;
+  mapping: Mapping | undefined;
+  revision: bigint;
+}
+
 export interface ResolverEvents {
   change: [MappingChange];
+  ipChange: [IpChange];
   degraded: [Error];
   recovered: [];
 }
@@ -49,7 +59,10 @@ export abstract class Resolver extends EventEmitter<ResolverEvents> {
   /** Load the directory and start following it. */
   abstract start(): Promise<void>;
   abstract resolve(vni: number, mac: string): Promise<Resolution>;
+  /** Which mapping (so which MAC) has (vni, ip)? ip in canonical form. */
+  abstract resolveIp(vni: number, ip: string): Promise<Resolution>;
   /** The mapping as last seen (no I/O). */
   abstract cached(vni: number, mac: string): Mapping | undefined;
+  abstract cachedIp(vni: number, ip: string): Mapping | undefined;
   abstract close(): Promise<void>;
 }

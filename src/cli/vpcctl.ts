@@ -7,6 +7,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { camCommand } from './commands/cam.ts';
 import { mapCommand } from './commands/map.ts';
+import { nbrCommand } from './commands/nbr.ts';
 import { statsCommand, statsHandler, statusHandler, upcallCommand } from './commands/misc.ts';
 import { switchCommand } from './commands/switch.ts';
 import { vccCommand } from './commands/vcc.ts';
@@ -24,9 +25,10 @@ export function vpcctl(argv: string[]): Argv {
       setJson(Boolean(a.json));
       if (a.socket) process.env.VPC_HOSTD_SOCKET = a.socket as string;
     })
-    .command('vmnic', 'VM NICs: create, get, set-mac, list, destroy', vmnicCommand)
-    .command('switch', 'switches and their ports: create, get, list, destroy, set-vni, set-subnet, port ...', switchCommand)
+    .command('vmnic', 'VM NICs: create, get, set, set-mac, set-addr, list, destroy', vmnicCommand)
+    .command('switch', 'switches and their ports: create, get, list, destroy, set-vni, set-subnet, set-gateway, set-policy, port ...', switchCommand)
     .command('cam', 'forwarding entries: set, get, del, flush, dump', camCommand)
+    .command('nbr', 'neighbour entries (IP -> MAC, what ARP/ND are answered from): set, get, del, flush, dump', nbrCommand)
     .command('vcc', 'the underlay endpoint: create, get, set', vccCommand)
     .command('stats <switch>', "a switch's data-path and miss counters", statsCommand, statsHandler)
     .command('map', 'the mapping directory (file or etcd): set, get, del, list', mapCommand)

@@ -1,15 +1,23 @@
 /**
  * The etcd directory: many compute nodes share one.  Key layout (docs/agent.md):
  *
- *   <prefix>/<vni>/<mac>  ->  {"vtep": "198.51.100.2", "port": 4789}
+ *   <prefix>/<vni>/<mac>     ->  {"vtep": "198.51.100.2", "port": 4789,
+ *                                 "ip": "10.0.0.2", "ip6": "2001:db8::2"}
+ *   <prefix>-ip/<vni>/<ip>   ->  "<mac>"        (the address index)
  *
- * with <prefix> "/vpc/mappings" by default and the MAC in lower case with
- * colons.  A mapping's revision is its key's mod_revision, so revisions are
- * ordered cluster-wide and a watch can resume exactly where a load ended.
+ * with <prefix> "/vpc/mappings" by default, the MAC in lower case with
+ * colons and the address in canonical form.  A mapping's revision is its
+ * key's mod_revision, so revisions are ordered cluster-wide and a watch can
+ * resume exactly where a load ended.  The index makes an address unique
+ * within a VNI: a writer changes a mapping and its index keys in one
+ * transaction that requires each new address's index key to be absent or
+ * to name the same MAC, and the mapping to be as it read it (else it reads
+ * again).  Readers (the agent) build their (VNI, IP) -> MAC view from the
+ * mappings themselves; the index is for writers.
  */
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
-import { Etcd3, isRecoverableError, type IKeyValue, type Watcher } from 'etcd3';
-import { checkMapping, MappingError, type Mapping, type MappingInput } from './mapping.ts';
+import { Etcd3, isRecoverableError, type IKeyValue, type IOperation, type Watcher } from 'etcd3';
+import { checkMapping, MappingConflictError, mappingIps, MappingError, type Mapping, type MappingInput } from './mapping.ts';
 
 export const DEFAULT_PREFIX = '/vpc/mappings';
 
@@ -23,6 +31,14 @@ export interface EtcdOptions {
 export function etcdKey(prefix: string, vni: number, mac: string): string {
   return `${prefix}/${vni}/${mac.toLowerCase()}`;
 }
+
+/** The address index's key for (vni, ip): <prefix>-ip/<vni>/<ip>. */
+export function etcdIpKey(prefix: string, vni: number, ip: string): string {
+  return `${prefix}-ip/${vni}/${ip}`;
+}
+
+/** How often a writer reads again when another changed the same keys meanwhile. */
+const TXN_ATTEMPTS = 10;
 
 /** A key/value from etcd as a mapping, or null (with why) if it is not one. */
 export function mappingFromKv(prefix: string, kv: IKeyValue): Mapping | MappingError {
@@ -68,10 +84,46 @@ export class EtcdClient {
     });
   }
 
+  /**
+   * Add or move a mapping, with its address index, in one transaction;
+   * MappingConflictError when another MAC of the VNI has one of its
+   * addresses.
+   */
   async put(m: MappingInput): Promise<bigint> {
-    const body = m.port === undefined ? { vtep: m.vtep } : { vtep: m.vtep, port: m.port };
-    const r = await this.client.put(etcdKey(this.prefix, m.vni, m.mac)).value(JSON.stringify(body)).exec();
-    return BigInt(r.header.revision);
+    const body = { vtep: m.vtep, ...(m.port === undefined ? {} : { port: m.port }), ...(m.ip === undefined ? {} : { ip: m.ip }), ...(m.ip6 === undefined ? {} : { ip6: m.ip6 }) };
+    const key = etcdKey(this.prefix, m.vni, m.mac);
+    const mac = m.mac.toLowerCase();
+    for (let attempt = 0; attempt < TXN_ATTEMPTS; attempt++) {
+      const cur = (await this.client.get(key).exec()).kvs[0];
+      const old = cur ? mappingFromKv(this.prefix, cur) : undefined;
+      const oldIps = old && !(old instanceof MappingError) ? mappingIps(old) : [];
+      const newIps = mappingIps(m);
+      let txn = cur ? this.client.if(key, 'Mod', '==', cur.mod_revision) : this.client.if(key, 'Version', '==', 0);
+      const ops: IOperation[] = [this.client.put(key).value(JSON.stringify(body))];
+      for (const ip of newIps) {
+        const ik = etcdIpKey(this.prefix, m.vni, ip);
+        const owner = (await this.client.get(ik).exec()).kvs[0];
+        if (owner && owner.value.toString() !== mac) {
+          // Another MAC's, if that mapping still says so (else a stale index key).
+          const other = await this.get(m.vni, owner.value.toString());
+          if (other && mappingIps(other).includes(ip)) throw new MappingConflictError(m.vni, ip, other.mac, 'etcd');
+        }
+        txn = owner ? txn.and(ik, 'Mod', '==', owner.mod_revision) : txn.and(ik, 'Version', '==', 0);
+        if (!owner || owner.value.toString() !== mac) ops.push(this.client.put(ik).value(mac));
+      }
+      for (const ip of oldIps) {
+        if (newIps.includes(ip)) continue;
+        const ik = etcdIpKey(this.prefix, m.vni, ip);
+        const owner = (await this.client.get(ik).exec()).kvs[0];
+        if (owner && owner.value.toString() === mac) {
+          txn = txn.and(ik, 'Mod', '==', owner.mod_revision);
+          ops.push(this.client.delete().key(ik));
+        }
+      }
+      const r = await txn.then(...ops).commit();
+      if (r.succeeded) return BigInt(r.header.revision);
+    }
+    throw new Error(`${key}: changed by others ${TXN_ATTEMPTS} times while it was written; try again`);
   }
 
   async get(vni: number, mac: string): Promise<Mapping | undefined> {
@@ -82,9 +134,35 @@ export class EtcdClient {
     return m instanceof MappingError ? undefined : m;
   }
 
+  /** The mapping that has (vni, ip), through the address index. */
+  async getByIp(vni: number, ip: string): Promise<Mapping | undefined> {
+    const owner = (await this.client.get(etcdIpKey(this.prefix, vni, ip)).exec()).kvs[0];
+    if (!owner) return undefined;
+    const m = await this.get(vni, owner.value.toString());
+    return m && mappingIps(m).includes(ip) ? m : undefined;
+  }
+
+  /** Remove a mapping and the index keys that name it, in one transaction. */
   async del(vni: number, mac: string): Promise<boolean> {
-    const r = await this.client.delete().key(etcdKey(this.prefix, vni, mac)).exec();
-    return Number(r.deleted) > 0;
+    const key = etcdKey(this.prefix, vni, mac);
+    for (let attempt = 0; attempt < TXN_ATTEMPTS; attempt++) {
+      const cur = (await this.client.get(key).exec()).kvs[0];
+      if (!cur) return false;
+      const old = mappingFromKv(this.prefix, cur);
+      let txn = this.client.if(key, 'Mod', '==', cur.mod_revision);
+      const ops: IOperation[] = [this.client.delete().key(key)];
+      for (const ip of old instanceof MappingError ? [] : mappingIps(old)) {
+        const ik = etcdIpKey(this.prefix, vni, ip);
+        const owner = (await this.client.get(ik).exec()).kvs[0];
+        if (owner && owner.value.toString() === mac.toLowerCase()) {
+          txn = txn.and(ik, 'Mod', '==', owner.mod_revision);
+          ops.push(this.client.delete().key(ik));
+        }
+      }
+      const r = await txn.then(...ops).commit();
+      if (r.succeeded) return true;
+    }
+    throw new Error(`${key}: changed by others ${TXN_ATTEMPTS} times while it was removed; try again`);
   }
 
   /** Every mapping under the prefix (one VNI if given), the bad ones apart, and the revision read at. */

@@ -2,7 +2,10 @@
  * The file directory, the embedded default: one JSON file
  *
  *   { "version": 1,
- *     "mappings": [ { "vni": 100, "mac": "02:00:00:00:02:02", "vtep": "198.51.100.2" } ] }
+ *     "mappings": [ { "vni": 100, "mac": "02:00:00:00:02:02", "vtep": "198.51.100.2",
+ *                     "ip": "10.0.0.2", "ip6": "2001:db8::2" } ] }
+ *
+ * (ip and ip6 are optional; an address has one MAC within a VNI.)
  *
  * A bad file is reported with its line and column and what is wrong; the
  * reader keeps the last good mappings.  Good files take a fast path
@@ -13,7 +16,9 @@
  */
 import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import { checkMapping, mappingKey, MappingError, type Mapping, type MappingInput } from './mapping.ts';
+import {
+  canonicalIp, checkMapping, ipKey, MappingConflictError, mappingIps, mappingKey, MappingError, type Mapping, type MappingInput,
+} from './mapping.ts';
 import { ipBytes } from './parse.ts';
 import { DuplicateMappingError, MappingTable } from './table.ts';
 
@@ -86,9 +91,11 @@ const CANONICAL_MAC = /^[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]
 function quickCheck(v: unknown, vteps: Map<string, boolean>): MappingInput | undefined {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
   const o = v as Record<string, unknown>;
-  const { vni, mac, vtep, port } = o;
+  const { vni, mac, vtep, port, ip, ip6 } = o;
   let n = 3;
   if (port !== undefined) n++;
+  if (ip !== undefined) n++;
+  if (ip6 !== undefined) n++;
   if (typeof mac !== 'string' || typeof vtep !== 'string' || Object.keys(o).length !== n ||
       !('vni' in o) || !('mac' in o) || !('vtep' in o)) {
     return slowCheck(v);
@@ -103,7 +110,18 @@ function quickCheck(v: unknown, vteps: Map<string, boolean>): MappingInput | und
     vteps.set(vtep, ok);
   }
   if (!ok) return undefined;
-  return port === undefined ? { vni, mac, vtep } : { vni, mac, vtep, port };
+  const out: MappingInput = port === undefined ? { vni, mac, vtep } : { vni, mac, vtep, port };
+  if (ip !== undefined) {
+    const c = canonicalIp(ip, 4);
+    if (c === undefined) return undefined;
+    out.ip = c;
+  }
+  if (ip6 !== undefined) {
+    const c = canonicalIp(ip6, 6);
+    if (c === undefined) return undefined;
+    out.ip6 = c;
+  }
+  return out;
 }
 
 function slowCheck(v: unknown): MappingInput | undefined {
@@ -127,12 +145,12 @@ export function parseMappingFile(text: string, file: string, revision: bigint): 
     const seen = new Set<string>();
     let dup = false;
     for (const m of fast) {
-      const key = mappingKey(m.vni, m.mac);
-      if (seen.has(key)) {
+      const keys = [mappingKey(m.vni, m.mac), ...mappingIps(m).map((ip) => `ip:${ipKey(m.vni, ip)}`)];
+      if (keys.some((k) => seen.has(k))) {
         dup = true;
         break;
       }
-      seen.add(key);
+      for (const k of keys) seen.add(k);
     }
     if (!dup) return fast.map((m) => ({ ...m, revision }));
   }
@@ -167,8 +185,9 @@ function parseWithPositions(text: string, file: string, revision: bigint): Mappi
   const version = props.get('version')?.children?.[1];
   if (version && version.value !== 1) fail(version.offset, `version: expected 1, got ${JSON.stringify(version.value)}`);
   const list = props.get('mappings')?.children?.[1];
-  if (!list || list.type !== 'array') fail(list?.offset ?? root!.offset, 'mappings: expected an array of {vni, mac, vtep[, port]}');
+  if (!list || list.type !== 'array') fail(list?.offset ?? root!.offset, 'mappings: expected an array of {vni, mac, vtep[, port, ip, ip6]}');
   const seen = new Map<string, number>();
+  const seenIp = new Map<string, number>();
   return (list!.children ?? []).map((n, i) => {
     let m: MappingInput;
     try {
@@ -182,6 +201,12 @@ function parseWithPositions(text: string, file: string, revision: bigint): Mappi
     const key = mappingKey(m.vni, m.mac);
     if (seen.has(key)) fail(n.offset, `mappings[${i}]: VNI ${m.vni} MAC ${m.mac} is already mapped by mappings[${seen.get(key)}]`);
     seen.set(key, i);
+    for (const ip of mappingIps(m)) {
+      const k = ipKey(m.vni, ip);
+      const at = (n.children ?? []).find((p) => p.children?.[0]?.value === (ip.includes(':') ? 'ip6' : 'ip'));
+      if (seenIp.has(k)) fail((at ?? n).offset, `mappings[${i}]: VNI ${m.vni} IP ${ip} is already mapped by mappings[${seenIp.get(k)}]: an IP has one MAC within a VNI`);
+      seenIp.set(k, i);
+    }
     return { ...m, revision };
   });
 }
@@ -280,18 +305,37 @@ function render(mappings: MappingInput[]): string {
   const rows = mappings
     .slice()
     .sort((a, b) => a.vni - b.vni || a.mac.localeCompare(b.mac))
-    .map(({ vni, mac, vtep, port }) => `    ${JSON.stringify(port === undefined ? { vni, mac, vtep } : { vni, mac, vtep, port })}`);
+    .map(({ vni, mac, vtep, port, ip, ip6 }) => `    ${JSON.stringify({ vni, mac, vtep, ...(port === undefined ? {} : { port }), ...(ip === undefined ? {} : { ip }), ...(ip6 === undefined ? {} : { ip6 }) })}`);
   return `{\n  "version": 1,\n  "mappings": [\n${rows.join(',\n')}\n  ]\n}\n`;
 }
 
-/** Read-modify-write under the lock. */
+/**
+ * Read-modify-write under the lock.  A change that would give an address
+ * of a VNI to two MACs is refused (MappingConflictError) and nothing is
+ * written.
+ */
 export function updateMappingFile(path: string, change: (current: Map<string, MappingInput>) => void): void {
   withLock(path, () => {
     const current = new Map(readMappingFile(path).map((m) => {
       const { revision: _revision, ...rest } = m;
       return [mappingKey(m.vni, m.mac), rest as MappingInput];
     }));
+    const before = new Map<string, string>();
+    for (const m of current.values()) for (const ip of mappingIps(m)) before.set(ipKey(m.vni, ip), m.mac);
     change(current);
+    const owner = new Map<string, string>();
+    for (const m of current.values()) {
+      for (const ip of mappingIps(m)) {
+        const k = ipKey(m.vni, ip);
+        const other = owner.get(k);
+        if (other !== undefined) {
+          // Name the mapping that was there first.
+          const first = before.get(k) === m.mac ? m.mac : other;
+          throw new MappingConflictError(m.vni, ip, first, path);
+        }
+        owner.set(k, m.mac);
+      }
+    }
     writeAtomically(path, render([...current.values()]));
   });
 }

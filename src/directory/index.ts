@@ -6,19 +6,26 @@
  */
 import { readMappingFile, updateMappingFile } from './file.ts';
 import { EtcdClient, type EtcdOptions } from './etcd.ts';
-import { checkMapping, mappingKey, type Mapping, type MappingInput } from './mapping.ts';
+import { canonicalIp, checkMapping, mappingKey, type Mapping, type MappingInput } from './mapping.ts';
 
 export { DirectoryFileError, loadMappingTable, parseMappingFile, readMappingFile, fileRevision } from './file.ts';
 export { MappingTable, type TableData } from './table.ts';
-export { DEFAULT_PREFIX, EtcdClient, etcdKey, mappingFromKv, type EtcdOptions } from './etcd.ts';
-export { checkMapping, mappingKey, MappingError, type Mapping, type MappingInput } from './mapping.ts';
+export { DEFAULT_PREFIX, EtcdClient, etcdIpKey, etcdKey, mappingFromKv, type EtcdOptions } from './etcd.ts';
+export {
+  canonicalIp, checkMapping, ipKey, MappingConflictError, mappingIps, mappingKey, MappingError, type Mapping, type MappingInput,
+} from './mapping.ts';
 
 export interface Directory {
   readonly kind: 'file' | 'etcd';
   readonly where: string;
-  /** Add or move a mapping; returns it with its revision. */
+  /**
+   * Add or move a mapping; returns it with its revision.  A mapping whose
+   * address another MAC of the VNI has is refused (MappingConflictError).
+   */
   set(m: MappingInput): Promise<Mapping>;
   get(vni: number, mac: string): Promise<Mapping | undefined>;
+  /** The mapping that has this IPv4 or IPv6 address in the VNI. */
+  getByIp(vni: number, ip: string): Promise<Mapping | undefined>;
   /** false when there was no such mapping. */
   del(vni: number, mac: string): Promise<boolean>;
   list(vni?: number): Promise<Mapping[]>;
@@ -40,6 +47,11 @@ class FileDirectory implements Directory {
   async get(vni: number, mac: string): Promise<Mapping | undefined> {
     const key = mappingKey(vni, mac);
     return readMappingFile(this.where).find((m) => mappingKey(m.vni, m.mac) === key);
+  }
+
+  async getByIp(vni: number, ip: string): Promise<Mapping | undefined> {
+    const c = canonicalIp(ip, ip.includes(':') ? 6 : 4);
+    return c === undefined ? undefined : readMappingFile(this.where).find((m) => m.vni === vni && (m.ip === c || m.ip6 === c));
   }
 
   async del(vni: number, mac: string): Promise<boolean> {
@@ -73,6 +85,11 @@ class EtcdDirectory implements Directory {
 
   get(vni: number, mac: string): Promise<Mapping | undefined> {
     return this.#etcd.get(vni, mac);
+  }
+
+  async getByIp(vni: number, ip: string): Promise<Mapping | undefined> {
+    const c = canonicalIp(ip, ip.includes(':') ? 6 : 4);
+    return c === undefined ? undefined : this.#etcd.getByIp(vni, c);
   }
 
   del(vni: number, mac: string): Promise<boolean> {

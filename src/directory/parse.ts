@@ -2,7 +2,7 @@
  * Parsing shared by the directory and its users, without the kernel: the
  * directory is also written from machines that run no vpc kernel at all.
  */
-import { ipBytes as vpcIpBytes, macString as vpcMacString } from '../vpc/ids.ts';
+import { ipBytes as vpcIpBytes, ipString as vpcIpString, macString as vpcMacString } from '../vpc/ids.ts';
 
 const MAC_RE = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i;
 
@@ -17,6 +17,7 @@ export function isUnicastMacString(s: string): boolean {
 }
 
 export const macString = vpcMacString;
+export const ipString = vpcIpString;
 
 export function ipBytes(s: string): { af: 4 | 6; bytes: number[] } | null {
   try {

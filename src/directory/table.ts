@@ -13,7 +13,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Mapping, MappingInput } from './mapping.ts';
+import { addrWords, format4, format6 } from './addr.ts';
 import { macString, parseMac } from './parse.ts';
+
+const g6 = new Uint16Array(8);
 
 /** What crosses between threads: the slots are shared, not copied. */
 export interface TableData {
@@ -23,9 +26,34 @@ export interface TableData {
   seed: number;
   /** The directory revision every mapping of this load carries (decimal). */
   revision: string;
+  /** The address index, when any mapping has an address (see IP_WORDS). */
+  ips: SharedArrayBuffer | null;
+  /** Per slot: [v4, v6] indexes into ips, plus one (0: none). */
+  ipRefs: SharedArrayBuffer | null;
 }
 
 const WORDS = 4;
+/*
+ * The address index, (VNI, IP) -> slot: open addressing like the slots,
+ * 6 words an address: [0] VNI + 1, | 1 << 31 for IPv6 (0: empty), [1-4] the
+ * address (IPv4 in [1]), [5] the slot of its mapping.  Only a directory
+ * whose mappings carry addresses has one (an empty directory of 16 slots
+ * otherwise), so a MAC-only directory costs what it did.
+ */
+const IP_WORDS = 6;
+const V6 = 0x80000000;
+
+function wordsOf(ip: string): { af6: boolean; w: number[] } {
+  const a = addrWords(ip);
+  if (!a) throw new Error(`not an address: ${ip}`);
+  return a;
+}
+
+function ipHash(seed: number, head: number, w: number[]): number {
+  let h = fmix(seed ^ head);
+  for (const x of w) h = fmix(h ^ x);
+  return h;
+}
 
 function fmix(h: number): number {
   h ^= h >>> 16;
@@ -52,6 +80,9 @@ export class DuplicateMappingError extends Error {}
 export class MappingTable {
   readonly #slots: Uint32Array;
   readonly #mask: number;
+  readonly #ips: Uint32Array | null;
+  readonly #ipMask: number;
+  readonly #refs: Uint32Array | null;
   readonly vteps: readonly string[];
   readonly size: number;
   readonly seed: number;
@@ -60,6 +91,9 @@ export class MappingTable {
   private constructor(readonly data: TableData) {
     this.#slots = new Uint32Array(data.slots);
     this.#mask = this.#slots.length / WORDS - 1;
+    this.#ips = data.ips ? new Uint32Array(data.ips) : null;
+    this.#ipMask = this.#ips ? this.#ips.length / IP_WORDS - 1 : 0;
+    this.#refs = data.ipRefs ? new Uint32Array(data.ipRefs) : null;
     this.vteps = data.vteps;
     this.size = data.count;
     this.seed = data.seed;
@@ -70,10 +104,22 @@ export class MappingTable {
     return MappingTable.build([], revision);
   }
 
-  /** The table of these mappings; DuplicateMappingError names a (VNI, MAC) given twice. */
+  /**
+   * The table of these mappings; DuplicateMappingError names a (VNI, MAC)
+   * given twice, or an address of a VNI given to two MACs.
+   */
   static build(mappings: readonly MappingInput[], revision: bigint): MappingTable {
     let cap = 16;
     while (cap < mappings.length * 2) cap *= 2;
+    let naddr = 0;
+    for (const m of mappings) naddr += (m.ip !== undefined ? 1 : 0) + (m.ip6 !== undefined ? 1 : 0);
+    let ipCap = 16;
+    while (ipCap < naddr * 2) ipCap *= 2;
+    const ips = naddr > 0 ? new SharedArrayBuffer(ipCap * IP_WORDS * 4) : null;
+    const ipRefs = naddr > 0 ? new SharedArrayBuffer(cap * 2 * 4) : null;
+    const iw = ips ? new Uint32Array(ips) : null;
+    const rw = ipRefs ? new Uint32Array(ipRefs) : null;
+    const ipMask = ipCap - 1;
     const slots = new SharedArrayBuffer(cap * WORDS * 4);
     const w = new Uint32Array(slots);
     const seed = randomBytes(4).readUInt32LE(0);
@@ -105,8 +151,36 @@ export class MappingTable {
       w[o + 1] = w1;
       w[o + 2] = (w2 | (m.port ?? 0)) >>> 0;
       w[o + 3] = v;
+      if (iw && rw) {
+        for (const [k, ip] of [[0, m.ip], [1, m.ip6]] as const) {
+          if (ip === undefined) continue;
+          const { af6, w: aw } = wordsOf(ip);
+          const head = ((m.vni + 1) | (af6 ? V6 : 0)) >>> 0;
+          let j = ipHash(seed, head, aw) & ipMask;
+          for (;;) {
+            const q = j * IP_WORDS;
+            if (iw[q] === 0) break;
+            if (iw[q] === head && iw[q + 1] === aw[0] && iw[q + 2] === aw[1] && iw[q + 3] === aw[2] && iw[q + 4] === aw[3]) {
+              const other = MappingTable.#macOf(w, iw[q + 5]!);
+              throw new DuplicateMappingError(`VNI ${m.vni} IP ${ip} is mapped to two MACs: ${other} and ${m.mac}`);
+            }
+            j = (j + 1) & ipMask;
+          }
+          const q = j * IP_WORDS;
+          iw[q] = head;
+          iw.set(aw, q + 1);
+          iw[q + 5] = i;
+          rw[i * 2 + k] = j + 1;
+        }
+      }
     }
-    return new MappingTable({ slots, vteps, count: mappings.length, seed, revision: revision.toString() });
+    return new MappingTable({ slots, vteps, count: mappings.length, seed, revision: revision.toString(), ips, ipRefs });
+  }
+
+  static #macOf(w: Uint32Array, i: number): string {
+    const a = w[i * WORDS + 1]!;
+    const b = w[i * WORDS + 2]!;
+    return macString([a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff, b >>> 24, (b >>> 16) & 0xff]);
   }
 
   /** A table handed over from another thread. */
@@ -130,6 +204,58 @@ export class MappingTable {
     }
   }
 
+  /** The slot of the mapping that has (vni, ip), or -1. */
+  findIp(vni: number, ip: string): number {
+    const iw = this.#ips;
+    if (!iw) return -1;
+    const aw = addrWords(ip);
+    if (!aw) return -1;
+    const head = ((vni + 1) | (aw.af6 ? V6 : 0)) >>> 0;
+    let j = ipHash(this.seed, head, aw.w) & this.#ipMask;
+    for (;;) {
+      const q = j * IP_WORDS;
+      if (iw[q] === 0) return -1;
+      if (iw[q] === head && iw[q + 1] === aw.w[0] && iw[q + 2] === aw.w[1] && iw[q + 3] === aw.w[2] && iw[q + 4] === aw.w[3]) return iw[q + 5]!;
+      j = (j + 1) & this.#ipMask;
+    }
+  }
+
+  /** The mapping that has (vni, ip). */
+  getByIp(vni: number, ip: string): Mapping | undefined {
+    const i = this.findIp(vni, ip);
+    return i < 0 ? undefined : this.entry(i);
+  }
+
+  /** Slot i's address of family k (0: IPv4, 1: IPv6), as written in the index. */
+  #addrAt(i: number, k: 0 | 1): string | undefined {
+    const r = this.#refs ? this.#refs[i * 2 + k]! : 0;
+    if (r === 0) return undefined;
+    const q = (r - 1) * IP_WORDS;
+    const iw = this.#ips!;
+    if (k === 0) return format4(iw[q + 1]!);
+    const g = g6;
+    for (let x = 0; x < 4; x++) {
+      g[2 * x] = iw[q + 1 + x]! >>> 16;
+      g[2 * x + 1] = iw[q + 1 + x]! & 0xffff;
+    }
+    return format6(g);
+  }
+
+  /** Same addresses in slot i of this table and slot j of other. */
+  #sameAddrs(i: number, other: MappingTable, j: number): boolean {
+    if (!this.#refs && !other.#refs) return true;
+    for (const k of [0, 1] as const) {
+      const ra = this.#refs ? this.#refs[i * 2 + k]! : 0;
+      const rb = other.#refs ? other.#refs[j * 2 + k]! : 0;
+      if ((ra === 0) !== (rb === 0)) return false;
+      if (ra === 0) continue;
+      const qa = (ra - 1) * IP_WORDS;
+      const qb = (rb - 1) * IP_WORDS;
+      for (let x = 1; x <= 4; x++) if (this.#ips![qa + x] !== other.#ips![qb + x]) return false;
+    }
+    return true;
+  }
+
   get(vni: number, mac: string): Mapping | undefined {
     const b = parseMac(mac);
     if (!b) return undefined;
@@ -144,6 +270,12 @@ export class MappingTable {
     const port = w[o + 2]! & 0xffff;
     const m: Mapping = { vni: w[o]! - 1, mac: this.macAt(i), vtep: this.vteps[w[o + 3]!]!, revision: this.revision };
     if (port !== 0) m.port = port;
+    if (this.#refs) {
+      const ip = this.#addrAt(i, 0);
+      const ip6 = this.#addrAt(i, 1);
+      if (ip !== undefined) m.ip = ip;
+      if (ip6 !== undefined) m.ip6 = ip6;
+    }
     return m;
   }
 
@@ -159,12 +291,12 @@ export class MappingTable {
     return this.#slots[i * WORDS]! - 1;
   }
 
-  /** Same VTEP and port in slot i of this table and slot j of other. */
+  /** Same VTEP, port and addresses in slot i of this table and slot j of other. */
   sameTarget(i: number, other: MappingTable, j: number): boolean {
     const a = this.#slots;
     const b = other.#slots;
     return (a[i * WORDS + 2]! & 0xffff) === (b[j * WORDS + 2]! & 0xffff) &&
-      this.vteps[a[i * WORDS + 3]!] === other.vteps[b[j * WORDS + 3]!];
+      this.vteps[a[i * WORDS + 3]!] === other.vteps[b[j * WORDS + 3]!] && this.#sameAddrs(i, other, j);
   }
 
   /** Every occupied slot. */
@@ -176,7 +308,8 @@ export class MappingTable {
 
   /**
    * What changed from old to fresh: slots of fresh whose mapping is new or
-   * moved (another VTEP or port), slots of old whose mapping went away.
+   * moved (another VTEP, port or address), slots of old whose mapping went
+   * away.
    */
   static diff(old: MappingTable, fresh: MappingTable): { changed: Uint32Array; removed: Uint32Array } {
     const changed: number[] = [];
@@ -196,8 +329,13 @@ export class MappingTable {
     return { changed: Uint32Array.from(changed), removed: Uint32Array.from(removed) };
   }
 
-  /** Bytes the table takes (its slots; the VTEP strings are few). */
+  /** Does any mapping carry an address (is there an address index)? */
+  get hasAddresses(): boolean {
+    return this.#refs !== null;
+  }
+
+  /** Bytes the table takes (its slots and address index; the VTEP strings are few). */
   get bytes(): number {
-    return this.#slots.byteLength;
+    return this.#slots.byteLength + (this.#ips?.byteLength ?? 0) + (this.#refs?.byteLength ?? 0);
   }
 }

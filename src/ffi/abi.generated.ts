@@ -54,6 +54,11 @@ export const OPS: readonly OpInfo[] = [
   { op: 85, name: 'VPC_OP_SW_GET_GATEWAY', types: 4, key: null, keysz: 0, value: 'vpc_sw_gateway_t', valsz: 56, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 86, name: 'VPC_OP_SW_SET_POLICY', types: 4, key: 'vpc_sw_policy_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 87, name: 'VPC_OP_SW_GET_POLICY', types: 4, key: null, keysz: 0, value: 'vpc_sw_policy_t', valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 88, name: 'VPC_OP_SW_NBR_SET', types: 4, key: 'vpc_sw_nbr_t', keysz: 72, value: 'vpc_cam_set_result_t', valsz: 8, keyArray: true, valArray: false, mutating: false, privileged: true, handleOff: -1 },
+  { op: 89, name: 'VPC_OP_SW_NBR_GET', types: 4, key: 'vpc_nbr_key_t', keysz: 20, value: 'vpc_sw_nbr_t', valsz: 72, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 90, name: 'VPC_OP_SW_NBR_DEL', types: 4, key: 'vpc_nbr_key_t', keysz: 20, value: null, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
+  { op: 91, name: 'VPC_OP_SW_NBR_FLUSH', types: 4, key: 'vpc_cam_flush_t', keysz: 8, value: 'uint64_t', valsz: 8, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
+  { op: 92, name: 'VPC_OP_SW_NBR_DUMP', types: 4, key: 'vpc_list_req_t', keysz: 16, value: 'vpc_sw_nbr_t', valsz: 72, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
 ];
 
 // ---- Constants
@@ -188,6 +193,11 @@ export const VPC_OP_SW_SET_GATEWAY = 84;
 export const VPC_OP_SW_GET_GATEWAY = 85;
 export const VPC_OP_SW_SET_POLICY = 86;
 export const VPC_OP_SW_GET_POLICY = 87;
+export const VPC_OP_SW_NBR_SET = 88;
+export const VPC_OP_SW_NBR_GET = 89;
+export const VPC_OP_SW_NBR_DEL = 90;
+export const VPC_OP_SW_NBR_FLUSH = 91;
+export const VPC_OP_SW_NBR_DUMP = 92;
 /** the seed's "no options": ignored */
 export const VPC_FLAG_SWP_DEFAULT = 1;
 /** kind: uplink (to a vcc) */
@@ -299,7 +309,51 @@ export const VPC_SWSTAT_UPCALL_RATELIMITED = 34;
 export const VPC_SWSTAT_GW_TO_GATEWAY = 35;
 /** for the gateway, nothing it answers */
 export const VPC_SWSTAT_GW_DROP = 36;
-export const VPC_SWSTAT_COUNT = 37;
+/** ARP requests the switch answered */
+export const VPC_SWSTAT_ARP_REPLIES = 37;
+/** ARP not Ethernet/IPv4 (htype, ptype, hlen, plen), truncated, or an unknown op */
+export const VPC_SWSTAT_ARP_DROP_BAD = 38;
+/** sender MAC not the vmnic's, or sender IP not its address */
+export const VPC_SWSTAT_ARP_DROP_SPOOF = 39;
+/** gratuitous ARP (sender IP = target IP) from a VM: not answered, dropped */
+export const VPC_SWSTAT_ARP_GRATUITOUS = 40;
+/** ARP replies from a VM for the subnet: dropped (the directory answers) */
+export const VPC_SWSTAT_ARP_DROP_REPLY = 41;
+/** target no host's: zero, loopback, multicast, broadcast */
+export const VPC_SWSTAT_ARP_DROP_TARGET = 42;
+/** probes (sender IP 0) for an address that is free or the prober's: no reply */
+export const VPC_SWSTAT_ARP_PROBE_QUIET = 43;
+/** neighbour solicitations answered */
+export const VPC_SWSTAT_NA_REPLIES = 44;
+/** NS/NA malformed: hop limit, code, length, checksum, an option of length 0, a missing or bad source link-layer option, a destination that is not the target's */
+export const VPC_SWSTAT_ND_DROP_BAD = 45;
+/** source link-layer option not the vmnic's MAC, or an IP source not its own */
+export const VPC_SWSTAT_ND_DROP_SPOOF = 46;
+/** target multicast, loopback, v4-mapped, unspecified */
+export const VPC_SWSTAT_ND_DROP_TARGET = 47;
+/** advertisements from a VM for the subnet: dropped (the directory answers) */
+export const VPC_SWSTAT_ND_DROP_NA = 48;
+/** duplicate address detection for an address that is free or the VM's: no reply */
+export const VPC_SWSTAT_ND_DAD_QUIET = 49;
+/** ARP/NS for an address known absent (a negative entry): no reply */
+export const VPC_SWSTAT_NBR_NEGATIVE = 50;
+/** ARP/NS for the gateway from a requester outside the subnet: dropped */
+export const VPC_SWSTAT_GW_OUTSIDE = 51;
+/** ARP/NS that missed the neighbour table (also counted in misses) */
+export const VPC_SWSTAT_L3_MISSES = 52;
+/** L3 upcall requests raised (also in upcalls) */
+export const VPC_SWSTAT_L3_UPCALLS = 53;
+/** L3 answers applied (also in answers) */
+export const VPC_SWSTAT_L3_ANSWERS = 54;
+/** of which "not found" (also in negative) */
+export const VPC_SWSTAT_L3_NEGATIVE = 55;
+/** neighbour entries not installed: an older revision than the stored one */
+export const VPC_SWSTAT_NBR_STALE = 56;
+/** gratuitous ARPs / unsolicited NAs sent to local vmnics: an address moved to another MAC */
+export const VPC_SWSTAT_NBR_ANNOUNCED = 57;
+/** a held ARP/NS released, but its entry was gone again: dropped */
+export const VPC_SWSTAT_L3_REMISS = 58;
+export const VPC_SWSTAT_COUNT = 59;
 /** a local port (out only) */
 export const VPC_CAM_LOCAL = 1;
 /** behind a VTEP on the underlay */
@@ -502,6 +556,50 @@ export interface SwitchStats {
   gwToGateway: number;
   /** for the gateway, nothing it answers */
   gwDrop: number;
+  /** ARP requests the switch answered */
+  arpReplies: number;
+  /** ARP not Ethernet/IPv4 (htype, ptype, hlen, plen), truncated, or an unknown op */
+  arpDropBad: number;
+  /** sender MAC not the vmnic's, or sender IP not its address */
+  arpDropSpoof: number;
+  /** gratuitous ARP (sender IP = target IP) from a VM: not answered, dropped */
+  arpGratuitous: number;
+  /** ARP replies from a VM for the subnet: dropped (the directory answers) */
+  arpDropReply: number;
+  /** target no host's: zero, loopback, multicast, broadcast */
+  arpDropTarget: number;
+  /** probes (sender IP 0) for an address that is free or the prober's: no reply */
+  arpProbeQuiet: number;
+  /** neighbour solicitations answered */
+  naReplies: number;
+  /** NS/NA malformed: hop limit, code, length, checksum, an option of length 0, a missing or bad source link-layer option, a destination that is not the target's */
+  ndDropBad: number;
+  /** source link-layer option not the vmnic's MAC, or an IP source not its own */
+  ndDropSpoof: number;
+  /** target multicast, loopback, v4-mapped, unspecified */
+  ndDropTarget: number;
+  /** advertisements from a VM for the subnet: dropped (the directory answers) */
+  ndDropNa: number;
+  /** duplicate address detection for an address that is free or the VM's: no reply */
+  ndDadQuiet: number;
+  /** ARP/NS for an address known absent (a negative entry): no reply */
+  nbrNegative: number;
+  /** ARP/NS for the gateway from a requester outside the subnet: dropped */
+  gwOutside: number;
+  /** ARP/NS that missed the neighbour table (also counted in misses) */
+  l3Misses: number;
+  /** L3 upcall requests raised (also in upcalls) */
+  l3Upcalls: number;
+  /** L3 answers applied (also in answers) */
+  l3Answers: number;
+  /** of which "not found" (also in negative) */
+  l3Negative: number;
+  /** neighbour entries not installed: an older revision than the stored one */
+  nbrStale: number;
+  /** gratuitous ARPs / unsolicited NAs sent to local vmnics: an address moved to another MAC */
+  nbrAnnounced: number;
+  /** a held ARP/NS released, but its entry was gone again: dropped */
+  l3Remiss: number;
 }
 /** The counters of SwitchStats in slot order. */
 export const SWITCH_STATS: readonly (keyof SwitchStats)[] = [
@@ -542,6 +640,28 @@ export const SWITCH_STATS: readonly (keyof SwitchStats)[] = [
   'upcallRatelimited',
   'gwToGateway',
   'gwDrop',
+  'arpReplies',
+  'arpDropBad',
+  'arpDropSpoof',
+  'arpGratuitous',
+  'arpDropReply',
+  'arpDropTarget',
+  'arpProbeQuiet',
+  'naReplies',
+  'ndDropBad',
+  'ndDropSpoof',
+  'ndDropTarget',
+  'ndDropNa',
+  'ndDadQuiet',
+  'nbrNegative',
+  'gwOutside',
+  'l3Misses',
+  'l3Upcalls',
+  'l3Answers',
+  'l3Negative',
+  'nbrStale',
+  'nbrAnnounced',
+  'l3Remiss',
 ];
 /** What each counter of SwitchStats means: the comment of its #define in vpc.h. */
 export const SWITCH_STATS_HELP: Readonly<Record<keyof SwitchStats, string>> = {
@@ -582,6 +702,28 @@ export const SWITCH_STATS_HELP: Readonly<Record<keyof SwitchStats, string>> = {
   upcallRatelimited: "misses over the vmnic's upcall rate (also counted in lost)",
   gwToGateway: "frames for the gateway itself, answered",
   gwDrop: "for the gateway, nothing it answers",
+  arpReplies: "ARP requests the switch answered",
+  arpDropBad: "ARP not Ethernet/IPv4 (htype, ptype, hlen, plen), truncated, or an unknown op",
+  arpDropSpoof: "sender MAC not the vmnic's, or sender IP not its address",
+  arpGratuitous: "gratuitous ARP (sender IP = target IP) from a VM: not answered, dropped",
+  arpDropReply: "ARP replies from a VM for the subnet: dropped (the directory answers)",
+  arpDropTarget: "target no host's: zero, loopback, multicast, broadcast",
+  arpProbeQuiet: "probes (sender IP 0) for an address that is free or the prober's: no reply",
+  naReplies: "neighbour solicitations answered",
+  ndDropBad: "NS/NA malformed: hop limit, code, length, checksum, an option of length 0, a missing or bad source link-layer option, a destination that is not the target's",
+  ndDropSpoof: "source link-layer option not the vmnic's MAC, or an IP source not its own",
+  ndDropTarget: "target multicast, loopback, v4-mapped, unspecified",
+  ndDropNa: "advertisements from a VM for the subnet: dropped (the directory answers)",
+  ndDadQuiet: "duplicate address detection for an address that is free or the VM's: no reply",
+  nbrNegative: "ARP/NS for an address known absent (a negative entry): no reply",
+  gwOutside: "ARP/NS for the gateway from a requester outside the subnet: dropped",
+  l3Misses: "ARP/NS that missed the neighbour table (also counted in misses)",
+  l3Upcalls: "L3 upcall requests raised (also in upcalls)",
+  l3Answers: "L3 answers applied (also in answers)",
+  l3Negative: "of which \"not found\" (also in negative)",
+  nbrStale: "neighbour entries not installed: an older revision than the stored one",
+  nbrAnnounced: "gratuitous ARPs / unsolicited NAs sent to local vmnics: an address moved to another MAC",
+  l3Remiss: "a held ARP/NS released, but its entry was gone again: dropped",
 };
 
 /** The counters VPC_VCCSTAT_* number, by name. */

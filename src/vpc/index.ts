@@ -6,11 +6,15 @@ export * from './errors.ts';
 export { type CamEntry, type CamKind, type CamSpec } from './cam.ts';
 export { SWITCH_COUNTERS, VCC_COUNTERS, type SwitchStats, type VccStats } from './counters.ts';
 export { cidrParse, ipBytes, ipString, isId, isNilId, macString, newId, NIL_ID, NIL_ID_REASON, VpcArgumentError, type Id } from './ids.ts';
-export { Nic, type NicOptions } from './nic.ts';
+export { Nic, type NicAddresses, type NicOptions } from './nic.ts';
+export {
+  type BumMode, type GatewayInfo, type GatewaySpec, type NeighbourEntry, type NeighbourKind, type NeighbourSpec,
+  type SwitchPolicy, type SwitchPolicySpec,
+} from './neighbour.ts';
 export { VpcObject, type ObjectInfo, type ObjectType, type OpenMode, type TxnOption } from './object.ts';
 export { Port } from './port.ts';
 export {
-  Switch, type AddedPort, type PortCount, type PortInfo, type PortKind, type PortSpec, type SwitchOptions,
+  Switch, type AddedPort, type Neighbours, type PortCount, type PortInfo, type PortKind, type PortSpec, type SwitchOptions,
 } from './switch.ts';
 export { camFlushVni, checkInvariants, kernelDescription, listObjects, ping, systemStats, type SystemStats } from './system.ts';
 export { withTxn, withTxnAsync, type RetryOptions } from './txn.ts';

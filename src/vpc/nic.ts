@@ -2,8 +2,9 @@
 import {
   VPC_NIC_MTU_AUTO, VPC_NIC_MTU_FORCE, VPC_NIC_MTU_MAX, VPC_NIC_MTU_MIN, VPC_OP_NIC_GET_IFNAME, VPC_OP_NIC_GET_MAC,
   VPC_OP_NIC_GET_MTU, VPC_OP_NIC_SET_IFNAME, VPC_OP_NIC_SET_MAC, VPC_OP_NIC_SET_MTU,
+  VPC_NIC_ADDR_INET, VPC_NIC_ADDR_INET6, VPC_OP_NIC_GET_ADDR, VPC_OP_NIC_SET_ADDR,
 } from '../ffi/index.ts';
-import { macBytes, macString, newId, VpcArgumentError, type Id } from './ids.ts';
+import { ipBytes, ipString, macBytes, macString, newId, VpcArgumentError, type Id } from './ids.ts';
 import { ctlGet, ctlSet } from './kernel.ts';
 import { openHandle, VpcObject, type OpenMode, type TxnOption } from './object.ts';
 
@@ -15,6 +16,34 @@ export interface NicOptions {
   mtu?: number;
   /** Accept an MTU larger than the underlay carries (frames over it then get ICMP or are dropped). */
   forceMtu?: boolean;
+  /** The VM's own addresses (see Nic.setAddresses). */
+  addresses?: NicAddresses;
+}
+
+/**
+ * The VM's own addresses.  The switch answers ARP/ND for them from this
+ * node, and drops frames from the vmnic with another IP source.
+ */
+export interface NicAddresses {
+  ipv4?: string;
+  ipv6?: string;
+}
+
+function addrStruct(a: NicAddresses, txn: number) {
+  const v = { txn, flags: 0, addr4: [0, 0, 0, 0], addr6: new Array<number>(16).fill(0) };
+  if (a.ipv4 !== undefined) {
+    const b = ipBytes(a.ipv4, 'ipv4');
+    if (b.af !== 4) throw new VpcArgumentError('ipv4', `ipv4: expected an IPv4 address, got '${a.ipv4}'`);
+    v.addr4 = b.bytes.slice(0, 4);
+    v.flags |= VPC_NIC_ADDR_INET;
+  }
+  if (a.ipv6 !== undefined) {
+    const b = ipBytes(a.ipv6, 'ipv6');
+    if (b.af !== 6) throw new VpcArgumentError('ipv6', `ipv6: expected an IPv6 address, got '${a.ipv6}'`);
+    v.addr6 = b.bytes;
+    v.flags |= VPC_NIC_ADDR_INET6;
+  }
+  return v;
 }
 
 export interface MtuOptions extends TxnOption {
@@ -66,11 +95,13 @@ export class Nic extends VpcObject {
     const mac = opts.mac === undefined ? undefined : macBytes(opts.mac);
     const ifname = opts.ifname === undefined ? undefined : ifnameBytes(opts.ifname);
     const mtu = opts.mtu === undefined ? undefined : mtuValue(opts.mtu);
+    const addrs = opts.addresses === undefined ? undefined : addrStruct(opts.addresses, 0);
     const nic = new Nic(openHandle(id, 'vmnic', 'create'), id);
     try {
       if (ifname) nic.setIfnameBytes(ifname, {});
       if (mtu !== undefined) nic.setMtu(mtu, { force: opts.forceMtu ?? false });
       if (mac) nic.setMacBytes(mac, {});
+      if (addrs) ctlSet(nic.target('VPC_OP_NIC_SET_ADDR'), VPC_OP_NIC_SET_ADDR, { struct: 'vpc_nic_addr_t', value: addrs });
     } catch (e) {
       nic.close();      // uncommitted: the half-made vmnic goes with it
       throw e;
@@ -129,6 +160,23 @@ export class Nic extends VpcObject {
     const v = ctlGet(this.target('VPC_OP_NIC_GET_MTU'), VPC_OP_NIC_GET_MTU, 'vpc_nic_mtu_t');
     const out: MtuInfo = { mtu: v.mtu, isDefault: (v.flags & VPC_NIC_MTU_AUTO) !== 0, forced: (v.flags & VPC_NIC_MTU_FORCE) !== 0 };
     if (v.fit !== 0) out.fit = v.fit;
+    return out;
+  }
+
+  /**
+   * The VM's own addresses (a family left out: none).  While the vmnic is
+   * plugged into a switch they are its local neighbour entries: EADDRINUSE
+   * when another vmnic of that switch has one of them.
+   */
+  setAddresses(a: NicAddresses, opts: TxnOption = {}): void {
+    ctlSet(this.target('VPC_OP_NIC_SET_ADDR'), VPC_OP_NIC_SET_ADDR, { struct: 'vpc_nic_addr_t', value: addrStruct(a, opts.txn ?? 0) });
+  }
+
+  addresses(): NicAddresses {
+    const v = ctlGet(this.target('VPC_OP_NIC_GET_ADDR'), VPC_OP_NIC_GET_ADDR, 'vpc_nic_addr_t');
+    const out: NicAddresses = {};
+    if (v.flags & VPC_NIC_ADDR_INET) out.ipv4 = ipString(4, v.addr4);
+    if (v.flags & VPC_NIC_ADDR_INET6) out.ipv6 = ipString(6, v.addr6);
     return out;
   }
 

@@ -9,8 +9,14 @@ import {
   VPC_OP_SW_DEL_PORT, VPC_OP_SW_GET_PORT, VPC_OP_SW_GET_PORT_COUNT, VPC_OP_SW_GET_STATS,
   VPC_OP_SW_GET_SUBNET, VPC_OP_SW_GET_VNI, VPC_OP_SW_LIST_PORTS, VPC_OP_SW_SET_SUBNET,
   VPC_OP_SW_SET_VNI, VPC_VNI_ANY, VPC_VNI_NONE, decode, type StructValues,
+  VPC_NBR_BATCH_MAX, VPC_OP_SW_GET_GATEWAY, VPC_OP_SW_GET_POLICY, VPC_OP_SW_NBR_DEL, VPC_OP_SW_NBR_DUMP,
+  VPC_OP_SW_NBR_FLUSH, VPC_OP_SW_NBR_GET, VPC_OP_SW_NBR_SET, VPC_OP_SW_SET_GATEWAY, VPC_OP_SW_SET_POLICY,
 } from '../ffi/index.ts';
 import { camEntryFrom, camStruct, type CamEntry, type CamSpec } from './cam.ts';
+import {
+  gatewayFrom, gatewayStruct, neighbourFrom, neighbourKey, neighbourStruct, policyFrom, policyStruct,
+  type GatewayInfo, type GatewaySpec, type NeighbourEntry, type NeighbourSpec, type SwitchPolicy, type SwitchPolicySpec,
+} from './neighbour.ts';
 import { switchStatsFrom, type SwitchStats } from './counters.ts';
 import { VpcStaleError } from './errors.ts';
 import {
@@ -98,8 +104,28 @@ function portRequest(spec: PortSpec, txn: number): StructValues['vpc_swport_t'] 
   return req;
 }
 
+/** A switch's neighbour table: which MAC has an IP (what ARP and NS are answered from). */
+export interface Neighbours {
+  /** Install entries (batched); entries older than the stored revision lose (counted in stale). */
+  set(entries: NeighbourSpec[]): { applied: number; stale: number };
+  get(ip: string): NeighbourEntry;
+  del(ip: string): void;
+  /** Remove every entry but the local vmnics'; returns how many went. */
+  flush(): number;
+  dump(): NeighbourEntry[];
+}
+
 export class Switch extends VpcObject {
   readonly type = 'switch' as const;
+  readonly neighbours: Neighbours = {
+    set: (entries) => this.#nbrSet(entries),
+    get: (ip) => neighbourFrom(ctlGet(this.target('VPC_OP_SW_NBR_GET'), VPC_OP_SW_NBR_GET, 'vpc_sw_nbr_t',
+      { struct: 'vpc_nbr_key_t', value: neighbourKey(ip) })),
+    del: (ip) => ctlSet(this.target('VPC_OP_SW_NBR_DEL'), VPC_OP_SW_NBR_DEL, { struct: 'vpc_nbr_key_t', value: neighbourKey(ip) }),
+    flush: () => Number(ctlRaw(this.target('VPC_OP_SW_NBR_FLUSH'), VPC_OP_SW_NBR_FLUSH,
+      { struct: 'vpc_cam_flush_t', value: { vni: VPC_VNI_ANY, flags: 0 } }, 8).readBigUInt64LE(0)),
+    dump: () => this.#dump(VPC_OP_SW_NBR_DUMP, 'vpc_sw_nbr_t', neighbourFrom),
+  };
 
   /** Create a switch, with its VNI if given; EEXIST if the id is taken. */
   static create(id: Id = newId(), opts: SwitchOptions = {}): Switch {
@@ -220,18 +246,22 @@ export class Switch extends VpcObject {
 
   /** Every entry; a dump interrupted by the table growing starts over. */
   camDump(): CamEntry[] {
-    const size = sizeOf('vpc_sw_cam_t');
+    return this.#dump(VPC_OP_SW_CAM_DUMP, 'vpc_sw_cam_t', camEntryFrom);
+  }
+
+  #dump<S extends 'vpc_sw_cam_t' | 'vpc_sw_nbr_t', T>(op: number, struct: S, from: (v: StructValues[S]) => T): T[] {
+    const size = sizeOf(struct);
+    const name = op === VPC_OP_SW_CAM_DUMP ? 'VPC_OP_SW_CAM_DUMP' : 'VPC_OP_SW_NBR_DUMP';
     for (let attempt = 0; ; attempt++) {
       try {
-        const out: CamEntry[] = [];
+        const out: T[] = [];
         let marker = 0;
         for (;;) {
-          const buf = ctlRaw(this.target('VPC_OP_SW_CAM_DUMP'), VPC_OP_SW_CAM_DUMP,
-            encode('vpc_list_req_t', { obj_type: 0, marker }), size * 512);
+          const buf = ctlRaw(this.target(name), op, encode('vpc_list_req_t', { obj_type: 0, marker }), size * 512);
           if (buf.length === 0) return out;
           for (let off = 0; off + size <= buf.length; off += size) {
-            const v = decode('vpc_sw_cam_t', buf, off);
-            out.push(camEntryFrom(v));
+            const v = decode(struct, buf, off);
+            out.push(from(v));
             marker = v.cursor;
           }
         }
@@ -239,6 +269,44 @@ export class Switch extends VpcObject {
         if (!(e instanceof VpcStaleError) || attempt >= 5) throw e;
       }
     }
+  }
+
+  #nbrSet(entries: NeighbourSpec[]): { applied: number; stale: number } {
+    const structs = entries.map(neighbourStruct);
+    let applied = 0;
+    let stale = 0;
+    for (let i = 0; i < structs.length; i += VPC_NBR_BATCH_MAX) {
+      const key = Buffer.concat(structs.slice(i, i + VPC_NBR_BATCH_MAX).map((v) => encode('vpc_sw_nbr_t', v)));
+      const r = ctlGet(this.target('VPC_OP_SW_NBR_SET'), VPC_OP_SW_NBR_SET, 'vpc_cam_set_result_t', key);
+      applied += r.applied;
+      stale += r.stale;
+    }
+    return { applied, stale };
+  }
+
+  /**
+   * The gateway's addresses and MAC: each one given is set, each absent
+   * (or 'default') goes back to the default (the subnet's first host; a
+   * MAC derived from the switch's id, the same on every node).
+   */
+  setGateway(spec: GatewaySpec, opts: TxnOption = {}): void {
+    ctlSet(this.target('VPC_OP_SW_SET_GATEWAY'), VPC_OP_SW_SET_GATEWAY,
+      { struct: 'vpc_sw_gateway_t', value: gatewayStruct(spec, opts.txn ?? 0) });
+  }
+
+  gateway(): GatewayInfo {
+    return gatewayFrom(ctlGet(this.target('VPC_OP_SW_GET_GATEWAY'), VPC_OP_SW_GET_GATEWAY, 'vpc_sw_gateway_t'));
+  }
+
+  /** Broadcast/multicast handling, the per-vmnic upcall rate, router advertisements; absent fields take the defaults. */
+  setPolicy(spec: SwitchPolicySpec, opts: TxnOption = {}): void {
+    ctlSet(this.target('VPC_OP_SW_SET_POLICY'), VPC_OP_SW_SET_POLICY,
+      { struct: 'vpc_sw_policy_t', value: policyStruct(spec, opts.txn ?? 0) });
+  }
+
+  /** The policy in force, defaults filled in. */
+  policy(): SwitchPolicy {
+    return policyFrom(ctlGet(this.target('VPC_OP_SW_GET_POLICY'), VPC_OP_SW_GET_POLICY, 'vpc_sw_policy_t'));
   }
 }
 

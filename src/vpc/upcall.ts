@@ -7,11 +7,14 @@
 import {
   abiErrnoName, backend, decode, encode, VPC_AGENT_DETAIL_MAX, VPC_AGENT_EV_DEGRADED, VPC_AGENT_EV_RECOVERED,
   VPC_OP_SYS_AGENT_EVENT, VPC_OP_SYS_UPCALL_ANSWER, VPC_OP_SYS_UPCALL_STATS, VPC_UPCALL_BATCH_MAX, VPC_UPCALL_FOUND, VPC_UPCALL_NOT_FOUND, type UpcallChannel,
+  VPC_UPCALL_L3MISS,
 } from '../ffi/index.ts';
-import { idFromBytes, ipBytes, ipString, isNilId, macString, VpcArgumentError, type Id } from './ids.ts';
+import { idFromBytes, ipBytes, ipString, isNilId, macBytes, macString, VpcArgumentError, type Id } from './ids.ts';
 import { ctlGet, ctlRaw, ctlSet, SYSTEM } from './kernel.ts';
 
 export interface UpcallRequest {
+  /** l2: where does dstMac live?  l3: which MAC has dstIp (an ARP request or NS missed)? */
+  kind: 'l2' | 'l3';
   id: bigint;
   /** Answer with this: it changes each time the request is handed out. */
   generation: bigint;
@@ -22,15 +25,21 @@ export interface UpcallRequest {
   vlan: number | undefined;
   ethertype: number;
   srcMac: string;
+  /** l2: the MAC asked about; l3: 00:00:00:00:00:00. */
   dstMac: string;
-  /** The IP destination, when the frame showed one. */
+  /** l3: the address asked about; l2: the IP destination, when the frame showed one. */
   dstIp: string | undefined;
   /** Monotonic nanoseconds of the first miss. */
   timeNs: bigint;
 }
 
+/**
+ * An answer.  To an l2 request: the VTEP.  To an l3 request: the MAC that
+ * has the address, and its VTEP (which installs the CAM entry for that MAC
+ * in the same answer; without one only the neighbour entry is installed).
+ */
 export type UpcallAnswer =
-  | { id: bigint; generation: bigint; found: true; vtep: string; port?: number; ttlMs?: number; revision?: number }
+  | { id: bigint; generation: bigint; found: true; vtep?: string; mac?: string; port?: number; ttlMs?: number; revision?: number }
   | { id: bigint; generation: bigint; found: false; ttlMs?: number };
 
 /** Per answer: null when applied, else why it was refused (an errno name). */
@@ -48,6 +57,7 @@ export interface UpcallStats {
 function requestFrom(buf: Buffer, off: number): UpcallRequest {
   const r = decode('vpc_upcall_req_t', buf, off);
   return {
+    kind: r.kind === VPC_UPCALL_L3MISS ? 'l3' : 'l2',
     id: r.req_id,
     generation: r.generation,
     switchId: idFromBytes(r.switch_id),
@@ -104,10 +114,11 @@ function answerStruct(a: UpcallAnswer): Buffer {
   if (!a.found) {
     return encode('vpc_upcall_ans_t', { req_id: a.id, generation: a.generation, status: VPC_UPCALL_NOT_FOUND, ttl_ms: ttl });
   }
-  const ip = ipBytes(a.vtep, 'vtep');
+  const ip = a.vtep === undefined ? { af: 0, bytes: new Array<number>(16).fill(0) } : ipBytes(a.vtep, 'vtep');
   return encode('vpc_upcall_ans_t', {
     req_id: a.id, generation: a.generation, status: VPC_UPCALL_FOUND, ttl_ms: ttl, af: ip.af,
     udp_port: a.port ?? 0, addr: ip.bytes, revision: BigInt(a.revision ?? 0),
+    mac: a.mac === undefined ? [0, 0, 0, 0, 0, 0] : macBytes(a.mac, 'mac'),
   });
 }
 

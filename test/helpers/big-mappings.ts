@@ -17,10 +17,21 @@ export function bigVtep(i: number, salt = 0): string {
   return `10.${(n >> 8) + 1}.${n & 0xff}.${1 + (salt % 200)}`;
 }
 
-export function bigMappingText(n: number, salt = 0): string {
+/** The i-th mapping's addresses (unique within its VNI, and overall). */
+export function bigIp(i: number): string {
+  return `100.${64 + ((i >>> 16) & 63)}.${(i >>> 8) & 0xff}.${i & 0xff}`;
+}
+
+export function bigIp6(i: number): string {
+  return `fd00:${((i >>> 16) & 0xffff).toString(16)}::${(i & 0xffff).toString(16)}`;
+}
+
+/** addresses: each mapping carries an IPv4 and an IPv6 address too. */
+export function bigMappingText(n: number, salt = 0, addresses = false): string {
   const rows = new Array<string>(n);
   for (let i = 0; i < n; i++) {
-    rows[i] = `    ${JSON.stringify({ vni: BIG_VNI_BASE + (i % 64), mac: bigMac(i), vtep: bigVtep(i, salt) })}`;
+    const m = { vni: BIG_VNI_BASE + (i % 64), mac: bigMac(i), vtep: bigVtep(i, salt) };
+    rows[i] = `    ${JSON.stringify(addresses ? { ...m, ip: bigIp(i), ip6: bigIp6(i) } : m)}`;
   }
   return `{\n  "version": 1,\n  "mappings": [\n${rows.join(',\n')}\n  ]\n}\n`;
 }

@@ -18,6 +18,17 @@ export interface VmSpec {
   name: string;
   mac: string;
   ip: string;
+  /** An IPv6 address too (configured /64, no DAD). */
+  ip6?: string;
+}
+
+export interface SetupOptions {
+  /** The switch's subnets: with them the switch answers ARP/ND itself. */
+  subnets?: string[];
+  /** Give each vmnic its VM's addresses (NIC_SET_ADDR). */
+  addresses?: boolean;
+  /** The gateway's addresses, where the default (the subnet's first host) is a VM's. */
+  gateway?: { ipv4?: string; ipv6?: string };
 }
 
 export class Overlay {
@@ -27,6 +38,7 @@ export class Overlay {
   readonly ids: Record<string, { switch: string; vcc: string; nics: string[] }> = {};
   readonly tmp = mkdtempSync(join(tmpdir(), 'vpc-overlay-'));
   readonly vms: VmSpec[] = [];
+  readonly #setupOpts: Record<string, SetupOptions> = {};
   /** The temporary directory goes on ^C too, not only in close(). */
   readonly #atExit = onExit(() => rmSync(this.tmp, { recursive: true, force: true }));
 
@@ -77,8 +89,9 @@ export class Overlay {
   }
 
   /** The node's vcc, switch and uplink, and its VMs' vmnics in their namespaces. */
-  async setup(cn: string, vms: VmSpec[]): Promise<void> {
-    this.ids[cn] = (await this.node[cn]!.call('setup', { vni: this.vni, vtep: this.vtep(cn), vms: vms.map((v) => ({ mac: v.mac, ifname: v.name })) })) as { switch: string; vcc: string; nics: string[] };
+  async setup(cn: string, vms: VmSpec[], opts: SetupOptions = {}): Promise<void> {
+    this.#setupOpts[cn] = opts;
+    this.ids[cn] = (await this.node[cn]!.call('setup', this.#setupArgs(cn, vms))) as { switch: string; vcc: string; nics: string[] };
     for (const vm of vms) this.plugVm(cn, vm);
   }
 
@@ -101,8 +114,16 @@ export class Overlay {
     this.hostd[cn] = await startHostd({ netns: this.lab.ns(cn), setEnv: false, socket: join(this.tmp, cn, 'hostd.sock'), args: hostdArgs });
     this.node[cn] = await this.startNode(cn);
     const ids = this.ids[cn]!;
-    this.ids[cn] = (await this.node[cn]!.call('setup', { vni: this.vni, vtep: this.vtep(cn), ids, vms: vms.map((v) => ({ mac: v.mac, ifname: v.name })) })) as { switch: string; vcc: string; nics: string[] };
+    this.ids[cn] = (await this.node[cn]!.call('setup', { ...this.#setupArgs(cn, vms), ids })) as { switch: string; vcc: string; nics: string[] };
     for (const vm of vms) this.plugVm(cn, vm, { again: true });
+  }
+
+  #setupArgs(cn: string, vms: VmSpec[]): Record<string, unknown> {
+    const opts = this.#setupOpts[cn] ?? {};
+    return {
+      vni: this.vni, vtep: this.vtep(cn), subnets: opts.subnets ?? [], ...(opts.gateway ? { gateway: opts.gateway } : {}),
+      vms: vms.map((v) => ({ mac: v.mac, ifname: v.name, ...(opts.addresses ? { ipv4: v.ip, ...(v.ip6 ? { ipv6: v.ip6 } : {}) } : {}) })),
+    };
   }
 
   /** Move a vmnic's TAP into a namespace of its own (again: the namespace is there already). */
@@ -110,17 +131,23 @@ export class Overlay {
     if (!opts.again) this.lab.addNs(vm.name);
     this.lab.ip(cn, 'link', 'set', vm.name, 'netns', this.lab.ns(vm.name));
     this.lab.ip(vm.name, 'addr', 'add', `${vm.ip}/24`, 'dev', vm.name);
+    if (vm.ip6) this.lab.ip(vm.name, 'addr', 'add', `${vm.ip6}/64`, 'dev', vm.name, 'nodad');
     this.lab.ip(vm.name, 'link', 'set', vm.name, 'up');
     if (!opts.again) this.vms.push(vm);
   }
 
-  /** Static neighbour entries: ARP does not cross the underlay (docs/datapath.md). */
+  /**
+   * Static neighbour entries.  Where the switch has a subnet it answers ARP
+   * and ND itself (from the directory); these are for what it does not
+   * answer (a switch without a subnet, a Linux vxlan peer).
+   */
   neighbours(vm: string, peers: Array<{ ip: string; mac: string }>): void {
     for (const p of peers) this.lab.ip(vm, 'neigh', 'replace', p.ip, 'lladdr', p.mac, 'dev', vm, 'nud', 'permanent');
   }
 
   ping(from: string, to: string, opts: { count?: number; wait?: number; interval?: number } = {}): boolean {
     const args = ['-n', '-q', '-c', String(opts.count ?? 1), '-W', String(opts.wait ?? 3)];
+    if (to.includes(':')) args.unshift('-6');
     if (opts.interval) args.push('-i', String(opts.interval));
     return this.lab.run('ping', [...args, to], { ns: from, allowFail: true }).status === 0;
   }

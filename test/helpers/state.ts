@@ -1,7 +1,9 @@
 /**
  * A snapshot of everything the kernel holds, to show that a refused call
  * changed nothing: every object with its generation and handles, every
- * switch's VNI and ports, every vmnic's MAC and MTU, and the core's memory.
+ * switch's VNI, ports, subnets, gateway, policy, CAM and neighbour table
+ * (less the TTLs left, which run down by themselves), every vmnic's MAC,
+ * MTU and addresses, and the core's memory.
  */
 import { checkInvariants, listObjects, Nic, Switch, systemStats } from '../../src/vpc/index.ts';
 
@@ -12,11 +14,17 @@ export function snapshot(): unknown {
       const sw = Switch.open(o.id);
       detail.vni = sw.vni();
       detail.ports = sw.ports();
+      detail.subnets = sw.subnets();
+      detail.gateway = sw.gateway();
+      detail.policy = sw.policy();
+      detail.cam = sw.camDump().map(({ ttlMs: _t, ...e }) => e);
+      detail.neighbours = sw.neighbours.dump().map(({ ttlMs: _t, ...e }) => e);
       sw.close();
     } else if (o.type === 'vmnic') {
       const nic = Nic.open(o.id);
       detail.mac = nic.mac();
       detail.mtu = nic.mtuInfo();
+      detail.addresses = nic.addresses();
       nic.close();
     }
     return detail;

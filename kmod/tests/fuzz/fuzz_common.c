@@ -116,6 +116,33 @@ fuzz_graph_build(struct fuzz_graph *g)
 	ctl(g, sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res));
 	add_vmnic(g, sw, 0x0a, &g->nic_a);
 	add_vmnic(g, sw, 0x0b, &g->nic_b);
+	/* L3: an IPv6 subnet too, vmnic B's addresses (a local neighbour),
+	 * and a learned neighbour of each family, so ARP and ND have answers. */
+	memset(&sub, 0, sizeof(sub));
+	sub.af = VPC_AF_INET6;
+	sub.prefixlen = 64;
+	memcpy(sub.addr, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
+	ctl(g, sw, VPC_OP_SW_SET_SUBNET, &sub, sizeof(sub), NULL, 0);
+	{
+		vpc_nic_addr_t ad;
+		vpc_sw_nbr_t nb[2];
+		vpc_cam_set_result_t nr_res;
+
+		memset(&ad, 0, sizeof(ad));
+		ad.flags = VPC_NIC_ADDR_INET | VPC_NIC_ADDR_INET6;
+		memcpy(ad.addr4, (uint8_t[]){ 10, 0, 0, 11 }, 4);
+		memcpy(ad.addr6, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, [15] = 0x0b }, 16);
+		ctl(g, g->h[g->nh - 1], VPC_OP_NIC_SET_ADDR, &ad, sizeof(ad), NULL, 0);
+		memset(nb, 0, sizeof(nb));
+		nb[0].af = VPC_AF_INET;
+		nb[0].kind = VPC_NBR_FOUND;
+		memcpy(nb[0].mac, (uint8_t[]){ 2, 0, 0, 0, 0, 0x42 }, 6);
+		memcpy(nb[0].addr, (uint8_t[]){ 10, 0, 0, 7 }, 4);
+		nb[1] = nb[0];
+		nb[1].af = VPC_AF_INET6;
+		memcpy(nb[1].addr, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, [15] = 7 }, 16);
+		ctl(g, sw, VPC_OP_SW_NBR_SET, nb, sizeof(nb), &nr_res, sizeof(nr_res));
+	}
 	nr = make(g, VPC_TYPE_NIC, 3);
 	memset(&m, 0, sizeof(m));
 	m.mac[0] = 0x02;

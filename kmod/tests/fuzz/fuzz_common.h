@@ -23,7 +23,8 @@ struct fuzz_graph {
 extern const struct vpc_call fuzz_call;
 
 /*
- * A fresh graph: a VXLAN switch (VNI 100, subnet 10.0.0.0/24) with an uplink
+ * A fresh graph: a VXLAN switch (VNI 100, subnets 10.0.0.0/24 and
+ * 2001:db8::/64, a neighbour of each family, vmnic B with addresses) with an uplink
  * to a vcc, two vmnic ports, a router port with the router's vmnic, some
  * remote and negative CAM entries; a VNI 0 switch whose uplink (VLAN 7) uses
  * the vcc's L2 device, with one vmnic port.

@@ -84,6 +84,30 @@ write("frames", "vxlan-over-mtu", vx + mac(0x0A) + mac(0x42) + b"\x88\xb5" + byt
 write("frames", "vxlan-local-source", vx + mac(0x0A) + mac(0x0B) + b"\x88\xb5" + bytes(50))
 write("frames", "l2-in-vlan7", bytes([4]) + mac(0x0c) + mac(0x99) + b"\x81\x00\x00\x07\x08\x00" + bytes(46))
 
+# ARP and ND from vmnic A (02:..:0a, 10.0.0.10): for the learned neighbour
+# (10.0.0.7 / 2001:db8::7), for B (a local one), the gateway, and a miss.
+def arp(tpa, spa=(10, 0, 0, 10), op=1):
+    return struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) + mac(0x0A) + bytes(spa) + bytes(6) + bytes(tpa) + bytes(18)
+
+
+def ns(target_last, src_last=0x0A):
+    src = bytes([0x20, 0x01, 0x0D, 0xB8] + [0] * 11 + [src_last])
+    target = bytes([0x20, 0x01, 0x0D, 0xB8] + [0] * 11 + [target_last])
+    dst = bytes([0xFF, 0x02] + [0] * 9 + [1, 0xFF]) + target[13:]
+    icmp = bytearray([135, 0, 0, 0, 0, 0, 0, 0]) + target + bytes([1, 1]) + mac(0x0A)
+    pseudo = src + dst + len(icmp).to_bytes(4, "big") + bytes([0, 0, 0, 58])
+    icmp[2:4] = cksum(pseudo + bytes(icmp)).to_bytes(2, "big")
+    return bytes([0x60, 0, 0, 0]) + len(icmp).to_bytes(2, "big") + bytes([58, 255]) + src + dst + bytes(icmp)
+
+
+write("frames", "arp-found", bytes([0x80]) + eth(b"\xff" * 6, 0x0806) + arp((10, 0, 0, 7)))
+write("frames", "arp-local", bytes([0x80]) + eth(b"\xff" * 6, 0x0806) + arp((10, 0, 0, 11)))
+write("frames", "arp-miss", bytes([0x80]) + eth(b"\xff" * 6, 0x0806) + arp((10, 0, 0, 99)))
+write("frames", "arp-gateway", bytes([0x80]) + eth(b"\xff" * 6, 0x0806) + arp((10, 0, 0, 1)))
+write("frames", "ns-found", bytes([0x80]) + eth(bytes([0x33, 0x33, 0xFF, 0, 0, 7]), 0x86DD) + ns(7))
+write("frames", "ns-local", bytes([0x80]) + eth(bytes([0x33, 0x33, 0xFF, 0, 0, 0x0B]), 0x86DD) + ns(0x0B))
+write("frames", "ns-miss", bytes([0x80]) + eth(bytes([0x33, 0x33, 0xFF, 0, 0, 0x63]), 0x86DD) + ns(0x63))
+
 # fuzz_answers: 56-byte answers; an odd first byte aims at a pending request
 def ans(target, status, af, addr, ttl=0):
     a = struct.pack("<QQIIBBH4s16sQ", 0, 0, status, ttl, af, 0, 0, bytes(4), addr, 7)

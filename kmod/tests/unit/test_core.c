@@ -13,6 +13,7 @@
 #include "host_loop.h"
 #include "test_datapath.h"
 #include "test_mtu.h"
+#include "test_l3.h"
 #include "test_handles.h"
 #include "test_os.h"
 
@@ -458,6 +459,7 @@ main(void)
 	}
 	passed += test_datapath(sys, &failed);
 	passed += test_mtu(sys, &failed);
+	passed += test_l3(sys, &failed);
 	vpc_sys_teardown(sys);
 	hloop_reclaim();
 	current = "no leaks";

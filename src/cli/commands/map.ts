@@ -48,7 +48,7 @@ async function withDirectory<T>(a: Backend, fn: (d: Directory) => Promise<T>): P
 }
 
 function view(m: Mapping): Record<string, unknown> {
-  return { vni: m.vni, mac: m.mac, vtep: m.vtep, port: m.port, revision: m.revision };
+  return { vni: m.vni, mac: m.mac, vtep: m.vtep, port: m.port, ip: m.ip, ip6: m.ip6, revision: m.revision };
 }
 
 const key = (b: Argv) => b
@@ -57,12 +57,14 @@ const key = (b: Argv) => b
 
 export function mapCommand(y: Argv): Argv {
   return backendOptions(y)
-    .command('set <vni> <mac> <vtep>', 'map (VNI, MAC) to the VTEP of the node that hosts it (adds or moves)', (b) => key(b)
+    .command('set <vni> <mac> <vtep>', 'map (VNI, MAC) to the VTEP of the node that hosts it, with the VM\'s addresses (adds or moves; an address has one MAC within a VNI)', (b) => key(b)
       .positional('vtep', { type: 'string', coerce: ip('vtep'), describe: 'the underlay address of its node\'s vcc' })
       .option('port', { type: 'number', coerce: port('--port'), describe: 'the VTEP\'s UDP port if not 4789' })
-      .example('$0 map set 100 02:00:00:00:02:02 198.51.100.2', ''),
-    run((a: Backend & { vni: number; mac: string; vtep: string; port?: number }) => withDirectory(a, async (d) => {
-      const m = await d.set({ vni: a.vni, mac: a.mac, vtep: a.vtep, ...(a.port ? { port: a.port } : {}) });
+      .option('ip', { type: 'string', coerce: ip('--ip', 4), describe: 'the VM\'s IPv4 address: ARP for it is answered with this MAC' })
+      .option('ip6', { type: 'string', coerce: ip('--ip6', 6), describe: 'the VM\'s IPv6 address: neighbour solicitations likewise' })
+      .example('$0 map set 100 02:00:00:00:02:02 198.51.100.2 --ip 10.0.0.2', ''),
+    run((a: Backend & { vni: number; mac: string; vtep: string; port?: number; ip?: string; ip6?: string }) => withDirectory(a, async (d) => {
+      const m = await d.set({ vni: a.vni, mac: a.mac, vtep: a.vtep, ...(a.port ? { port: a.port } : {}), ...(a.ip ? { ip: a.ip } : {}), ...(a.ip6 ? { ip6: a.ip6 } : {}) });
       showDone(view(m));
     })))
     .command('get <vni> <mac>', 'where (VNI, MAC) lives', (b) => key(b),
@@ -79,7 +81,7 @@ export function mapCommand(y: Argv): Argv {
     .command('list', 'every mapping (of one VNI with --vni)', (b) => b
       .option('vni', { type: 'number', coerce: vni('--vni'), describe: 'only this VNI' }),
     run((a: Backend & { vni?: number }) => withDirectory(a, async (d) => {
-      showList((await d.list(a.vni)).map(view), ['vni', 'mac', 'vtep', 'port', 'revision']);
+      showList((await d.list(a.vni)).map(view), ['vni', 'mac', 'vtep', 'port', 'ip', 'ip6', 'revision']);
     })))
     .demandCommand(1, 'name a map command');
 }

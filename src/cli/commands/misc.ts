@@ -57,10 +57,10 @@ export function upcallCommand(y: Argv): Argv {
       }
       let seen = 0;
       const timer = a.timeout ? setTimeout(() => stream.close(), a.timeout * 1000) : undefined;
-      if (!a.json) process.stdout.write(`${table([], ['id', 'gen', 'switch', 'vni', 'vlan', 'src', 'dst', 'dstIp'])}\n`);
+      if (!a.json) process.stdout.write(`${table([], ['kind', 'id', 'gen', 'switch', 'vni', 'vlan', 'src', 'dst', 'dstIp'])}\n`);
       for await (const batch of stream) {
         for (const r of batch) {
-          const row = { id: r.id, gen: r.generation, switch: r.switchId, vni: r.vni, vlan: r.vlan, src: r.srcMac, dst: r.dstMac, dstIp: r.dstIp };
+          const row = { kind: r.kind, id: r.id, gen: r.generation, switch: r.switchId, vni: r.vni, vlan: r.vlan, src: r.srcMac, dst: r.dstMac, dstIp: r.dstIp };
           process.stdout.write(a.json ? `${JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`
             : `${table([row], Object.keys(row)).split('\n')[1]}\n`);
           if (a.count && ++seen >= a.count) stream.close();

@@ -1,16 +1,29 @@
-/** vpcctl switch create|get|list|destroy|set-vni|set-subnet and switch port ... */
+/** vpcctl switch create|get|list|destroy|set-vni|set-subnet|set-gateway|set-policy and switch port ... */
 import type { Argv } from 'yargs';
 import { listObjects, newId, Switch, withTxn, type PortInfo, type PortSpec } from '../../vpc/index.ts';
-import { cidr, id, unicastMac, UsageError, vlan, vni } from '../args.ts';
+import { cidr, id, ip, unicastMac, UsageError, vlan, vni } from '../args.ts';
 import { showDone, showId, showList, showOne } from '../output.ts';
 import { run } from '../run.ts';
 
 function switchView(sw: Switch): Record<string, unknown> {
   const info = sw.info();
   const c = sw.portCount();
+  const gw = sw.gateway();
+  const pol = sw.policy();
   return {
     id: sw.id, vni: c.vni, subnets: sw.subnets(), ports: c.ports, uplink: c.hasUplink, router: c.hasRouter,
     committed: info.committed, generation: info.generation,
+    gateway: { mac: gw.mac, ipv4: gw.ipv4, ipv6: gw.ipv6, linkLocal: gw.linkLocal },
+    policy: { bum: pol.bum, upcallRate: pol.upcallRate, upcallBurst: pol.upcallBurst, raIntervalS: pol.raIntervalS },
+  };
+}
+
+function rate(name: string) {
+  return (v: unknown): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new UsageError(`${name}: expected a whole number 1-1000000, got '${String(v)}'`);
+    return n;
   };
 }
 
@@ -137,6 +150,46 @@ export function switchCommand(y: Argv): Argv {
       sw.setSubnet(a.cidr);
       showDone({ id: a.id, subnet: a.cidr });
       sw.close();
+    }))
+    .command('set-gateway <id>', "set the gateway's addresses and MAC (each one not given goes back to its default)", (b) => b
+      .positional('id', { type: 'string', coerce: id('id'), describe: 'the switch' })
+      .option('ipv4', { type: 'string', coerce: ip('--ipv4', 4), describe: 'its IPv4 address, inside the subnet (default: the first host, e.g. 10.0.0.1)' })
+      .option('ipv6', { type: 'string', coerce: ip('--ipv6', 6), describe: 'its IPv6 address, inside the subnet (default: the first host)' })
+      .option('mac', { type: 'string', coerce: unicastMac('--mac'), describe: 'its MAC (default: 02:76 and four bytes of the switch\'s id)' })
+      .example('$0 switch set-gateway $SW --ipv4 10.0.0.254', ''),
+    run((a: { id: string; ipv4?: string; ipv6?: string; mac?: string }) => {
+      const sw = Switch.open(a.id);
+      try {
+        withTxn(sw, (txn) => sw.setGateway({ ...(a.ipv4 ? { ipv4: a.ipv4 } : {}), ...(a.ipv6 ? { ipv6: a.ipv6 } : {}), ...(a.mac ? { mac: a.mac } : {}) }, { txn }));
+        const gw = sw.gateway();
+        showDone({ id: a.id, mac: gw.mac, ipv4: gw.ipv4, ipv6: gw.ipv6 });
+      } finally {
+        sw.close();
+      }
+    }))
+    .command('set-policy <id>', 'broadcast/multicast handling and the per-vmnic upcall rate (each one not given goes back to its default)', (b) => b
+      .positional('id', { type: 'string', coerce: id('id'), describe: 'the switch' })
+      .option('bum', { type: 'string', choices: ['local', 'drop'], describe: 'broadcast and multicast (other than ARP/ND/DHCP, which the switch answers): to the other local ports (default), or dropped and counted' })
+      .option('upcall-rate', { type: 'number', coerce: rate('--upcall-rate'), describe: 'upcalls (L2 and L3 misses) one vmnic may raise a second (default 1000)' })
+      .option('upcall-burst', { type: 'number', coerce: rate('--upcall-burst'), describe: 'how many at once (default: the rate)' })
+      .option('ra-interval', { type: 'string', describe: "seconds between unsolicited router advertisements, 4-1800, or 'off' (default 600)" })
+      .example('$0 switch set-policy $SW --bum drop --upcall-rate 100', ''),
+    run((a: { id: string; bum?: 'local' | 'drop'; 'upcall-rate'?: number; 'upcall-burst'?: number; 'ra-interval'?: string }) => {
+      let ra: number | 'off' | undefined;
+      if (a['ra-interval'] !== undefined) {
+        ra = a['ra-interval'] === 'off' ? 'off' : Number(a['ra-interval']);
+        if (ra !== 'off' && (!Number.isInteger(ra) || ra < 4 || ra > 1800)) throw new UsageError(`--ra-interval: expected 4-1800 or 'off', got '${a['ra-interval']}'`);
+      }
+      const sw = Switch.open(a.id);
+      try {
+        withTxn(sw, (txn) => sw.setPolicy({
+          ...(a.bum ? { bum: a.bum } : {}), ...(a['upcall-rate'] ? { upcallRate: a['upcall-rate'] } : {}),
+          ...(a['upcall-burst'] ? { upcallBurst: a['upcall-burst'] } : {}), ...(ra !== undefined ? { raIntervalS: ra } : {}),
+        }, { txn }));
+        showDone({ id: a.id, ...sw.policy() });
+      } finally {
+        sw.close();
+      }
     }))
     .command('port', 'switch ports: add, list, del, count', portCommand)
     .demandCommand(1, 'name a switch command');

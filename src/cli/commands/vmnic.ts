@@ -1,7 +1,7 @@
-/** vpcctl vmnic create|get|set|set-mac|list|destroy */
+/** vpcctl vmnic create|get|set|set-mac|set-addr|list|destroy */
 import type { Argv } from 'yargs';
-import { listObjects, Nic, newId } from '../../vpc/index.ts';
-import { id, ifname, nicMtu, unicastMac, UsageError } from '../args.ts';
+import { listObjects, Nic, newId, withTxn } from '../../vpc/index.ts';
+import { id, ifname, ip, nicMtu, unicastMac, UsageError } from '../args.ts';
 import { showDone, showId, showList, showOne } from '../output.ts';
 import { run } from '../run.ts';
 
@@ -10,7 +10,7 @@ export function nicView(nic: Nic): Record<string, unknown> {
   const m = nic.mtuInfo();
   return {
     id: nic.id, mac: nic.mac(), ifname: nic.ifname() || undefined, mtu: m.mtu, mtuDefault: m.isDefault,
-    mtuForced: m.forced || undefined, mtuFit: m.fit, committed: info.committed,
+    mtuForced: m.forced || undefined, mtuFit: m.fit, ...nic.addresses(), committed: info.committed,
     plugged: info.plugged, port: info.owned ? info.parentId : undefined, handles: info.handles - 1,
     generation: info.generation,
   };
@@ -24,13 +24,16 @@ export function vmnicCommand(y: Argv): Argv {
       .option('ifname', { type: 'string', coerce: ifname('--ifname'), describe: 'its interface name (host kernel: the TAP device), e.g. vm1' })
       .option('mtu', { type: 'string', coerce: nicMtu('--mtu'), describe: "its MTU, 1280-9000 (default: what the underlay carries, e.g. 1450 behind a 1500 IPv4 underlay)" })
       .option('force', { type: 'boolean', describe: 'accept an --mtu larger than the underlay carries (frames over it are answered with ICMP or dropped)' })
-      .example('$0 vmnic create --mac 02:00:00:00:00:01 --ifname vm1', '')
+      .option('ip', { type: 'string', coerce: ip('--ip', 4), describe: "the VM's IPv4 address (the switch answers ARP for it; other IP sources are dropped)" })
+      .option('ip6', { type: 'string', coerce: ip('--ip6', 6), describe: "the VM's IPv6 address (likewise for ND)" })
+      .example('$0 vmnic create --mac 02:00:00:00:00:01 --ifname vm1 --ip 10.0.0.5', '')
       .example('$0 vmnic create --mac 02:00:00:00:00:01 --mtu 1400', ''),
-    run((a: { id?: string; mac?: string; ifname?: string; mtu?: number | 'default'; force?: boolean }) => {
+    run((a: { id?: string; mac?: string; ifname?: string; mtu?: number | 'default'; force?: boolean; ip?: string; ip6?: string }) => {
       if (a.force && a.mtu === undefined) throw new UsageError('--force: only with --mtu');
       const nic = Nic.create(a.id ?? newId(), {
         ...(a.mac ? { mac: a.mac } : {}), ...(a.ifname ? { ifname: a.ifname } : {}),
         ...(typeof a.mtu === 'number' ? { mtu: a.mtu, forceMtu: a.force ?? false } : {}),
+        ...(a.ip || a.ip6 ? { addresses: { ...(a.ip ? { ipv4: a.ip } : {}), ...(a.ip6 ? { ipv6: a.ip6 } : {}) } } : {}),
       });
       nic.commit();
       showId(nic.id);
@@ -68,6 +71,26 @@ export function vmnicCommand(y: Argv): Argv {
       showDone({ id: a.id, mac: a.mac });
       nic.close();
     }))
+    .command('set-addr <id>', "set the VM's own addresses (a family not given: none)", (b) => b
+      .positional('id', { type: 'string', coerce: id('id'), describe: 'the vmnic' })
+      .option('ip', { type: 'string', coerce: ip('--ip', 4), describe: 'its IPv4 address' })
+      .option('ip6', { type: 'string', coerce: ip('--ip6', 6), describe: 'its IPv6 address' })
+      .option('none', { type: 'boolean', describe: 'no address at all' })
+      .check((a) => {
+        if (!a.ip && !a.ip6 && !a.none) throw new UsageError('give --ip and/or --ip6, or --none');
+        if (a.none && (a.ip || a.ip6)) throw new UsageError('--none: not with --ip or --ip6');
+        return true;
+      })
+      .example('$0 vmnic set-addr $NIC --ip 10.0.0.5 --ip6 2001:db8::5', ''),
+    run((a: { id: string; ip?: string; ip6?: string }) => {
+      const nic = Nic.open(a.id);
+      try {
+        withTxn(nic, (txn) => nic.setAddresses({ ...(a.ip ? { ipv4: a.ip } : {}), ...(a.ip6 ? { ipv6: a.ip6 } : {}) }, { txn }));
+        showDone({ id: a.id, ...nic.addresses() });
+      } finally {
+        nic.close();
+      }
+    }))
     .command('list', 'list vmnics', (b) => b,
       run(() => {
         showList(listObjects('vmnic').map((o) => {
@@ -75,7 +98,7 @@ export function vmnicCommand(y: Argv): Argv {
           const v = nicView(nic);
           nic.close();
           return v;
-        }), ['id', 'mac', 'ifname', 'mtu', 'committed', 'plugged', 'port']);
+        }), ['id', 'mac', 'ipv4', 'ipv6', 'ifname', 'mtu', 'committed', 'plugged', 'port']);
       }))
     .command('destroy <id>', 'remove a vmnic (EBUSY while plugged into a port: delete the port first)', (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the vmnic' }),

@@ -124,6 +124,7 @@ main(void)
 	if (load() == 0) {
 		abi_area(sock);
 		datapath_area(sock);
+		l3_checks(sock);
 		nesting_guard(sock);
 		vnet_jail(sock);
 		destroy_race(sock);

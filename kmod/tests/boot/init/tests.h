@@ -48,6 +48,9 @@ void	dp_local(struct dp *d);
 void	dp_remote(struct dp *d);
 void	dp_teardown(struct dp *d);
 
+/* t_l3.c: ARP, ND and the gateway answered by the switch. */
+void	l3_checks(long sock);
+
 /* t_mtu.c: MTUs follow the underlay; too big gets ICMP. */
 void	mtu_rules(struct dp *d);
 void	too_big_rules(struct dp *d);

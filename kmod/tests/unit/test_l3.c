@@ -1,0 +1,576 @@
+/*
+ * test_l3.c: ARP and neighbour discovery answered by the switch, the
+ * neighbour table and its ops, L3 upcalls, announcements of moved
+ * addresses, driven directly (no daemon).  Part of test_core.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "vpc_impl.h"            /* white-box: handles to objects */
+#include "vpc_l3.h"
+#include "host_loop.h"
+#include "host_pkt.h"
+#include "test_handles.h"
+#include "test_l3.h"
+#include "test_os.h"
+
+static struct l3 {
+	struct vpc_sys *sys;
+	struct vpc_hdl *sw, *vcc, *nic_a, *nic_b;
+	const char     *name;
+	int            *failed;
+} t;
+
+static const struct vpc_call call = { NULL, true };
+static const uint8_t mac_a[6] = { 2, 0, 0, 0, 3, 0xa };
+static const uint8_t mac_b[6] = { 2, 0, 0, 0, 3, 0xb };
+static const uint8_t mac_x[6] = { 2, 0, 0, 0, 3, 0x42 };     /* remote */
+static const uint8_t mac_y[6] = { 2, 0, 0, 0, 3, 0x43 };     /* remote */
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t ip_a[4] = { 10, 0, 0, 10 }, ip_b[4] = { 10, 0, 0, 11 };
+static const uint8_t ip_gw[4] = { 10, 0, 0, 1 }, ip_x[4] = { 10, 0, 0, 50 };
+static const uint8_t ip_n[4] = { 10, 0, 0, 51 };
+static const uint8_t ip6_a[16] = { 0x20, 1, 0xd, 0xb8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xa };
+static const uint8_t ip6_b[16] = { 0x20, 1, 0xd, 0xb8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xb };
+static const uint8_t ip6_x[16] = { 0x20, 1, 0xd, 0xb8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x50 };
+
+#define FAIL(...) do {                                                  \
+	printf("not ok - l3 %s: %s:%d: ", t.name, __FILE__, __LINE__);  \
+	printf(__VA_ARGS__);                                            \
+	printf("\n");                                                   \
+	(*t.failed)++;                                                  \
+	return (-1);                                                    \
+} while (0)
+#define EXPECT(c) do { if (!(c)) FAIL("%s", #c); } while (0)
+#define EXPECT_EQ(a, b) do {                                            \
+	long long a_ = (long long)(a), b_ = (long long)(b);             \
+	if (a_ != b_) FAIL("%s = %lld, want %lld", #a, a_, b_);         \
+} while (0)
+
+static int
+ctl(struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen, void *val,
+    size_t vallen)
+{
+	size_t vl = vallen;
+
+	return (vpc_core_ctl(t.sys, &call, h, op, key, keylen, val, &vl));
+}
+
+static struct vpc_hdl *
+open_new(unsigned type, uint8_t n)
+{
+	vpc_id_t id;
+	struct vpc_hdl *h = NULL;
+
+	memset(&id, 0, sizeof(id));
+	id.bytes[0] = 0xd3;
+	id.bytes[15] = n;
+	(void)vpc_core_open(t.sys, &call, &id, VPC_TYPE_WORD(type),
+	    VPC_FLAG_CREATE, &h);
+	return (h);
+}
+
+static void
+in_nic(struct vpc_hdl *h, struct vpc_pkt *p)
+{
+	struct os_epoch et;
+
+	os_epoch_enter(&et);
+	vpc_nic_input(obj2nic(h->obj), p);
+	os_epoch_exit(&et);
+}
+
+static uint64_t
+swstat(unsigned which)
+{
+	vpc_sw_stats_t st;
+
+	if (ctl(t.sw, VPC_OP_SW_GET_STATS, NULL, 0, &st, sizeof(st)) != 0)
+		return (~0ull);
+	return (st.c[which]);
+}
+
+/* An ARP message from a vmnic; fields as given. */
+static struct vpc_pkt *
+arp(const uint8_t src[6], uint16_t htype, uint16_t op, const uint8_t sha[6],
+    const uint8_t spa[4], const uint8_t tpa[4])
+{
+	uint8_t b[60];
+
+	memset(b, 0, sizeof(b));
+	memcpy(b, bcast, 6);
+	memcpy(b + 6, src, 6);
+	b[12] = 0x08;
+	b[13] = 0x06;
+	vpc_put16(b + 14, htype);
+	vpc_put16(b + 16, 0x0800);
+	b[18] = 6;
+	b[19] = 4;
+	vpc_put16(b + 20, op);
+	memcpy(b + 22, sha, 6);
+	memcpy(b + 28, spa, 4);
+	memcpy(b + 38, tpa, 4);
+	return (host_pkt_new(b, sizeof(b)));
+}
+
+static struct vpc_pkt *
+arp_req(const uint8_t src[6], const uint8_t spa[4], const uint8_t tpa[4])
+{
+	return (arp(src, 1, 1, src, spa, tpa));
+}
+
+/* A neighbour solicitation: src (:: for DAD) asking for target; opt: the
+ * options' bytes (SLLA and such), hlim, and whether to spoil the checksum. */
+static struct vpc_pkt *
+ns(const uint8_t smac[6], const uint8_t src[16], const uint8_t target[16],
+    const uint8_t *opt, uint32_t optlen, uint8_t hlim, bool bad_sum)
+{
+	uint8_t b[200], *ip, *icmp, dst[16] = { 0xff, 2, [11] = 1, [12] = 0xff }, pseudo[8];
+	uint32_t len = 24 + optlen, sum;
+
+	memcpy(dst + 13, target + 13, 3);
+	memset(b, 0, sizeof(b));
+	memcpy(b, (uint8_t[]){ 0x33, 0x33, 0xff, target[13], target[14], target[15] }, 6);
+	memcpy(b + 6, smac, 6);
+	b[12] = 0x86;
+	b[13] = 0xdd;
+	ip = b + 14;
+	ip[0] = 0x60;
+	vpc_put16(ip + 4, (uint16_t)len);
+	ip[6] = 58;
+	ip[7] = hlim;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	icmp = ip + 40;
+	icmp[0] = 135;
+	memcpy(icmp + 8, target, 16);
+	if (optlen > 0)
+		memcpy(icmp + 24, opt, optlen);
+	sum = vpc_cksum_add(vpc_cksum_add(0, src, 16), dst, 16);
+	vpc_put32(pseudo, len);
+	vpc_put32(pseudo + 4, 58);
+	sum = vpc_cksum_add(vpc_cksum_add(sum, pseudo, 8), icmp, len);
+	vpc_put16(icmp + 2, (uint16_t)(vpc_cksum_finish(sum) ^ (bad_sum ? 1 : 0)));
+	return (host_pkt_new(b, 14 + 40 + len));
+}
+
+static int
+answer(const vpc_upcall_ans_t *a, int32_t *res)
+{
+	return (ctl(NULL, VPC_OP_SYS_UPCALL_ANSWER, a, sizeof(*a), res,
+	    sizeof(*res)));
+}
+
+/* The one reply sent, to nic: an ARP reply saying ip is at mac. */
+static int
+check_arp_reply(const struct test_sent *s, struct vpc_hdl *to,
+    const uint8_t mac[6], const uint8_t ip[4])
+{
+	EXPECT(s->kind == TEST_TO_NIC && s->to == (const void *)to->obj);
+	EXPECT_EQ(s->len, 60);
+	EXPECT(memcmp(s->data + 6, mac, 6) == 0);
+	EXPECT(s->data[12] == 0x08 && s->data[13] == 0x06);
+	EXPECT_EQ(vpc_get16(s->data + 20), 2);
+	EXPECT(memcmp(s->data + 22, mac, 6) == 0);
+	EXPECT(memcmp(s->data + 28, ip, 4) == 0);
+	return (0);
+}
+
+/* ---- Setup ---------------------------------------------------------------------- */
+
+static int
+setup(void)
+{
+	vpc_sw_vni_t v = { .vni = 300 };
+	vpc_sw_subnet_t sn;
+	vpc_nic_addr_t ad;
+	vpc_vcc_t vc;
+	vpc_swport_t req, res;
+
+	t.sw = open_new(VPC_TYPE_SWITCH, 1);
+	t.vcc = open_new(VPC_TYPE_VCC, 2);
+	EXPECT(t.sw != NULL && t.vcc != NULL);
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_SET_VNI, &v, sizeof(v), NULL, 0), 0);
+	memset(&sn, 0, sizeof(sn));
+	sn.af = VPC_AF_INET;
+	sn.prefixlen = 24;
+	memcpy(sn.addr, (uint8_t[]){ 10, 0, 0, 0 }, 4);
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_SET_SUBNET, &sn, sizeof(sn), NULL, 0), 0);
+	memset(&sn, 0, sizeof(sn));
+	sn.af = VPC_AF_INET6;
+	sn.prefixlen = 64;
+	memcpy(sn.addr, ip6_a, 8);
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_SET_SUBNET, &sn, sizeof(sn), NULL, 0), 0);
+	memset(&vc, 0, sizeof(vc));
+	vc.flags = VPC_VCC_INET;
+	memcpy(vc.addr4, (uint8_t[]){ 192, 0, 2, 1 }, 4);
+	EXPECT_EQ(ctl(t.vcc, VPC_OP_VCC_SET, &vc, sizeof(vc), NULL, 0), 0);
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_UPLINK;
+	memcpy(&req.peer_id, &(vpc_id_t){ .bytes = { 0xd3, [15] = 2 } }, 16);
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), 0);
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_DESCRIPTOR;
+	memcpy(req.smac, mac_a, 6);
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), 0);
+	t.nic_a = test_handles[res.descriptor];
+	memcpy(req.smac, mac_b, 6);
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), 0);
+	t.nic_b = test_handles[res.descriptor];
+	memset(&ad, 0, sizeof(ad));
+	ad.flags = VPC_NIC_ADDR_INET | VPC_NIC_ADDR_INET6;
+	memcpy(ad.addr4, ip_a, 4);
+	memcpy(ad.addr6, ip6_a, 16);
+	EXPECT_EQ(ctl(t.nic_a, VPC_OP_NIC_SET_ADDR, &ad, sizeof(ad), NULL, 0), 0);
+	memcpy(ad.addr4, ip_b, 4);
+	memcpy(ad.addr6, ip6_b, 16);
+	EXPECT_EQ(ctl(t.nic_b, VPC_OP_NIC_SET_ADDR, &ad, sizeof(ad), NULL, 0), 0);
+	/* B's address on A is refused: B's port owns it. */
+	EXPECT_EQ(ctl(t.nic_a, VPC_OP_NIC_SET_ADDR, &ad, sizeof(ad), NULL, 0),
+	    VPC_EADDRINUSE);
+	EXPECT_EQ(vpc_nbr_count(obj2sw(t.sw->obj)), 4);
+	return (0);
+}
+
+/* ---- Cases ---------------------------------------------------------------------- */
+
+static int
+t_local_and_gateway(void)
+{
+	vpc_sw_gateway_t gw;
+
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_GET_GATEWAY, NULL, 0, &gw, sizeof(gw)), 0);
+	test_sent_reset();
+	in_nic(t.nic_a, arp_req(mac_a, ip_a, ip_b));
+	EXPECT_EQ(test_nsent, 1);
+	if (check_arp_reply(&test_sent[0], t.nic_a, mac_b, ip_b) != 0)
+		return (-1);
+	EXPECT(memcmp(test_sent[0].data, mac_a, 6) == 0);
+	test_sent_reset();
+	in_nic(t.nic_a, arp_req(mac_a, ip_a, ip_gw));
+	EXPECT_EQ(test_nsent, 1);
+	if (check_arp_reply(&test_sent[0], t.nic_a, gw.mac, ip_gw) != 0)
+		return (-1);
+	EXPECT_EQ(swstat(VPC_SWSTAT_ARP_REPLIES), 2);
+	EXPECT_EQ(swstat(VPC_SWSTAT_FLOODED), 0);
+	/* Outside the subnet: not the switch's business, flooded as before. */
+	test_sent_reset();
+	in_nic(t.nic_a, arp_req(mac_a, ip_a, (uint8_t[]){ 192, 168, 0, 1 }));
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT(test_sent[0].to == (const void *)t.nic_b->obj);
+	EXPECT_EQ(swstat(VPC_SWSTAT_FLOODED), 1);
+	return (0);
+}
+
+static int
+t_bad_arp(void)
+{
+	uint8_t ip_bc[4] = { 10, 0, 0, 255 }, lo[4] = { 127, 0, 0, 1 };
+	uint64_t before[VPC_SWSTAT_COUNT];
+	unsigned i;
+	struct { struct vpc_pkt *p; unsigned ctr; } cases[] = {
+		{ arp(mac_a, 6, 1, mac_a, ip_a, ip_b), VPC_SWSTAT_ARP_DROP_BAD },
+		{ arp(mac_a, 1, 3, mac_a, ip_a, ip_b), VPC_SWSTAT_ARP_DROP_BAD },
+		{ arp(mac_a, 1, 1, mac_b, ip_a, ip_b), VPC_SWSTAT_ARP_DROP_SPOOF },
+		{ arp(mac_a, 1, 1, mac_a, ip_x, ip_b), VPC_SWSTAT_ARP_DROP_SPOOF },
+		{ arp(mac_a, 1, 1, mac_a, ip_a, ip_a), VPC_SWSTAT_ARP_GRATUITOUS },
+		{ arp(mac_a, 1, 2, mac_a, ip_a, ip_b), VPC_SWSTAT_ARP_DROP_REPLY },
+		{ arp_req(mac_a, ip_a, ip_bc), VPC_SWSTAT_ARP_DROP_TARGET },
+		{ arp_req(mac_a, (uint8_t[4]){ 0 }, ip_a), VPC_SWSTAT_ARP_PROBE_QUIET },
+	};
+
+	(void)lo;
+	for (i = 0; i < nitems(cases); i++) {
+		unsigned j;
+
+		for (j = 0; j < VPC_SWSTAT_COUNT; j++)
+			before[j] = swstat(j);
+		test_sent_reset();
+		in_nic(t.nic_a, cases[i].p);
+		if (test_nsent != 0)
+			FAIL("case %u answered", i);
+		if (swstat(cases[i].ctr) != before[cases[i].ctr] + 1)
+			FAIL("case %u: counter %u", i, cases[i].ctr);
+		if (swstat(VPC_SWSTAT_UPCALLS) != before[VPC_SWSTAT_UPCALLS])
+			FAIL("case %u raised an upcall", i);
+	}
+	/* A probe for another VM's address finds it taken. */
+	test_sent_reset();
+	in_nic(t.nic_a, arp_req(mac_a, (uint8_t[4]){ 0 }, ip_b));
+	EXPECT_EQ(test_nsent, 1);
+	return (0);
+}
+
+static int
+t_miss(void)
+{
+	vpc_upcall_req_t r;
+	vpc_upcall_ans_t a;
+	vpc_cam_key_t ck;
+	vpc_sw_cam_t cam;
+	vpc_nbr_key_t nk;
+	vpc_sw_nbr_t nb;
+	int32_t res;
+
+	EXPECT_EQ(vpc_upcall_attach(t.sys), 0);
+	test_sent_reset();
+	in_nic(t.nic_a, arp_req(mac_a, ip_a, ip_x));
+	in_nic(t.nic_a, arp_req(mac_a, ip_a, ip_x));
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(swstat(VPC_SWSTAT_L3_UPCALLS), 1);
+	EXPECT_EQ(swstat(VPC_SWSTAT_L3_MISSES), 2);
+	EXPECT_EQ(vpc_upcall_read(t.sys, &r, sizeof(r)), sizeof(r));
+	EXPECT_EQ(r.kind, VPC_UPCALL_L3MISS);
+	EXPECT_EQ(r.dst_af, VPC_AF_INET);
+	EXPECT(memcmp(r.dst_ip, ip_x, 4) == 0);
+	EXPECT(vpc_mac_is_zero(r.dstmac));
+	EXPECT(memcmp(r.srcmac, mac_a, 6) == 0);
+	/* An answer without the MAC, or an L2-style one, is refused. */
+	memset(&a, 0, sizeof(a));
+	a.req_id = r.req_id;
+	a.generation = r.generation;
+	a.status = VPC_UPCALL_FOUND;
+	a.af = VPC_AF_INET;
+	memcpy(a.addr, (uint8_t[]){ 192, 0, 2, 9 }, 4);
+	a.ttl_ms = 600000;
+	a.revision = 5;
+	EXPECT_EQ(answer(&a, &res), 0);
+	EXPECT_EQ(res, VPC_EINVAL);
+	memcpy(a.mac, mac_x, 6);
+	EXPECT_EQ(answer(&a, &res), 0);
+	EXPECT_EQ(res, 0);
+	/* Both held requests answered, from the table now filled. */
+	EXPECT_EQ(test_nsent, 2);
+	if (check_arp_reply(&test_sent[0], t.nic_a, mac_x, ip_x) != 0)
+		return (-1);
+	memset(&ck, 0, sizeof(ck));
+	memcpy(ck.dstmac, mac_x, 6);
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_CAM_GET, &ck, sizeof(ck), &cam, sizeof(cam)), 0);
+	EXPECT_EQ(cam.kind, VPC_CAM_REMOTE);
+	EXPECT_EQ(cam.revision, 5);
+	memset(&nk, 0, sizeof(nk));
+	nk.af = VPC_AF_INET;
+	memcpy(nk.addr, ip_x, 4);
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_NBR_GET, &nk, sizeof(nk), &nb, sizeof(nb)), 0);
+	EXPECT_EQ(nb.kind, VPC_NBR_FOUND);
+	EXPECT(memcmp(nb.mac, mac_x, 6) == 0);
+	EXPECT_EQ(nb.flags, VPC_NBR_F_USED);
+	/* The next one needs no upcall. */
+	test_sent_reset();
+	in_nic(t.nic_b, arp_req(mac_b, ip_b, ip_x));
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT_EQ(swstat(VPC_SWSTAT_L3_UPCALLS), 1);
+
+	/* Not found: no reply, counted, cached. */
+	test_sent_reset();
+	in_nic(t.nic_a, arp_req(mac_a, ip_a, ip_n));
+	EXPECT_EQ(vpc_upcall_read(t.sys, &r, sizeof(r)), sizeof(r));
+	memset(&a, 0, sizeof(a));
+	a.req_id = r.req_id;
+	a.generation = r.generation;
+	a.status = VPC_UPCALL_NOT_FOUND;
+	a.ttl_ms = 600000;
+	EXPECT_EQ(answer(&a, &res), 0);
+	EXPECT_EQ(res, 0);
+	in_nic(t.nic_a, arp_req(mac_a, ip_a, ip_n));
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(swstat(VPC_SWSTAT_L3_NEGATIVE), 1);
+	EXPECT_EQ(swstat(VPC_SWSTAT_NBR_NEGATIVE), 1);
+	EXPECT_EQ(swstat(VPC_SWSTAT_L3_UPCALLS), 2);
+	return (0);
+}
+
+static int
+t_move(void)
+{
+	vpc_sw_nbr_t n;
+	vpc_cam_set_result_t res;
+
+	/* ip_x was used: moving it to mac_y tells both local VMs. */
+	memset(&n, 0, sizeof(n));
+	n.af = VPC_AF_INET;
+	n.kind = VPC_NBR_FOUND;
+	memcpy(n.mac, mac_y, 6);
+	memcpy(n.addr, ip_x, 4);
+	n.revision = 4;                 /* older than the answer's 5: stale */
+	test_sent_reset();
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_NBR_SET, &n, sizeof(n), &res, sizeof(res)), 0);
+	EXPECT_EQ(res.applied, 0);
+	EXPECT_EQ(res.stale, 1);
+	EXPECT_EQ(test_nsent, 0);
+	n.revision = 6;
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_NBR_SET, &n, sizeof(n), &res, sizeof(res)), 0);
+	EXPECT_EQ(res.applied, 1);
+	EXPECT_EQ(test_nsent, 2);
+	EXPECT_EQ(swstat(VPC_SWSTAT_NBR_ANNOUNCED), 2);
+	EXPECT(memcmp(test_sent[0].data, bcast, 6) == 0);
+	EXPECT(memcmp(test_sent[0].data + 6, mac_y, 6) == 0);
+	EXPECT(memcmp(test_sent[0].data + 28, ip_x, 4) == 0);
+	EXPECT(memcmp(test_sent[0].data + 38, ip_x, 4) == 0);
+	/* Set again with the same MAC: nothing to announce. */
+	test_sent_reset();
+	n.revision = 7;
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_NBR_SET, &n, sizeof(n), &res, sizeof(res)), 0);
+	EXPECT_EQ(test_nsent, 0);
+	return (0);
+}
+
+static int
+t_nd(void)
+{
+	uint8_t slla[8] = { 1, 1 }, zero_opt[8] = { 1, 0 }, bad_slla[8] = { 1, 1 };
+	uint8_t any[16] = { 0 };
+	struct vpc_ipinfo ip;
+	struct vpc_pkt *p;
+	unsigned i;
+
+	memcpy(slla + 2, mac_a, 6);
+	memcpy(bad_slla + 2, mac_b, 6);
+	test_sent_reset();
+	in_nic(t.nic_a, ns(mac_a, ip6_a, ip6_b, slla, 8, 255, false));
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT_EQ(swstat(VPC_SWSTAT_NA_REPLIES), 1);
+	EXPECT(memcmp(test_sent[0].data, mac_a, 6) == 0);
+	EXPECT(memcmp(test_sent[0].data + 6, mac_b, 6) == 0);
+	p = host_pkt_new(test_sent[0].data, test_sent[0].len);
+	EXPECT_EQ(vpc_ip_parse(p, 14, &ip), 0);
+	EXPECT(vpc_l4_cksum_ok(p, &ip));
+	os_pkt_free(p);
+	EXPECT_EQ(test_sent[0].data[14 + 40], 136);
+	EXPECT_EQ(test_sent[0].data[14 + 40 + 4], 0x60);       /* S, O */
+	EXPECT(memcmp(test_sent[0].data + 14 + 40 + 8, ip6_b, 16) == 0);
+	EXPECT(memcmp(test_sent[0].data + 14 + 40 + 26, mac_b, 6) == 0);
+	EXPECT(memcmp(test_sent[0].data + 14 + 24, ip6_a, 16) == 0);
+	/* Bad ones: counted, not answered. */
+	{
+		struct { struct vpc_pkt *p; unsigned ctr; } cases[] = {
+			{ ns(mac_a, ip6_a, ip6_b, slla, 8, 64, false), VPC_SWSTAT_ND_DROP_BAD },
+			{ ns(mac_a, ip6_a, ip6_b, slla, 8, 255, true), VPC_SWSTAT_ND_DROP_BAD },
+			{ ns(mac_a, ip6_a, ip6_b, zero_opt, 8, 255, false), VPC_SWSTAT_ND_DROP_BAD },
+			{ ns(mac_a, ip6_a, ip6_b, NULL, 0, 255, false), VPC_SWSTAT_ND_DROP_BAD },
+			{ ns(mac_a, ip6_a, ip6_b, bad_slla, 8, 255, false), VPC_SWSTAT_ND_DROP_SPOOF },
+			{ ns(mac_a, any, ip6_b, slla, 8, 255, false), VPC_SWSTAT_ND_DROP_BAD },
+			{ ns(mac_a, any, ip6_a, NULL, 0, 255, false), VPC_SWSTAT_ND_DAD_QUIET },
+		};
+
+		for (i = 0; i < nitems(cases); i++) {
+			uint64_t c = swstat(cases[i].ctr);
+
+			test_sent_reset();
+			in_nic(t.nic_a, cases[i].p);
+			if (test_nsent != 0)
+				FAIL("ND case %u answered", i);
+			if (swstat(cases[i].ctr) != c + 1)
+				FAIL("ND case %u: counter %u", i, cases[i].ctr);
+		}
+	}
+	/* DAD for a taken address: an NA to all-nodes, S clear. */
+	test_sent_reset();
+	in_nic(t.nic_a, ns(mac_a, any, ip6_b, NULL, 0, 255, false));
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT_EQ(test_sent[0].data[14 + 40 + 4], 0x20);
+	EXPECT_EQ(test_sent[0].data[14 + 24], 0xff);
+	/* A miss: an L3 upcall for the IPv6 address. */
+	{
+		vpc_upcall_req_t r;
+
+		test_sent_reset();
+		in_nic(t.nic_a, ns(mac_a, ip6_a, ip6_x, slla, 8, 255, false));
+		EXPECT_EQ(test_nsent, 0);
+		EXPECT_EQ(vpc_upcall_read(t.sys, &r, sizeof(r)), sizeof(r));
+		EXPECT_EQ(r.kind, VPC_UPCALL_L3MISS);
+		EXPECT_EQ(r.dst_af, VPC_AF_INET6);
+		EXPECT(memcmp(r.dst_ip, ip6_x, 16) == 0);
+	}
+	vpc_upcall_detach(t.sys);
+	return (0);
+}
+
+static int
+t_ops(void)
+{
+	vpc_sw_nbr_t n[2], out[16];
+	vpc_cam_set_result_t res;
+	vpc_nbr_key_t k;
+	vpc_list_req_t lr;
+	vpc_cam_flush_t f = { VPC_VNI_ANY, 0 };
+	uint64_t flushed;
+	size_t vl;
+
+	memset(n, 0, sizeof(n));
+	n[0].af = VPC_AF_INET;
+	n[0].kind = VPC_NBR_FOUND;
+	memcpy(n[0].mac, mac_x, 6);
+	memcpy(n[0].addr, (uint8_t[]){ 10, 0, 0, 77 }, 4);
+	n[1] = n[0];
+	/* Bad input: nothing applied. */
+	memcpy(n[1].addr, (uint8_t[]){ 10, 0, 1, 77 }, 4);       /* outside */
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_NBR_SET, n, sizeof(n), &res, sizeof(res)), VPC_EINVAL);
+	memcpy(n[1].addr, ip_a, 4);                             /* local */
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_NBR_SET, n, sizeof(n), &res, sizeof(res)), VPC_EBUSY);
+	memset(&k, 0, sizeof(k));
+	k.af = VPC_AF_INET;
+	memcpy(k.addr, (uint8_t[]){ 10, 0, 0, 77 }, 4);
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_NBR_GET, &k, sizeof(k), out, sizeof(out[0])), VPC_ENOENT);
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_NBR_SET, n, sizeof(n[0]), &res, sizeof(res)), 0);
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_NBR_GET, &k, sizeof(k), out, sizeof(out[0])), 0);
+	memcpy(k.addr, ip_a, 4);
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_NBR_DEL, &k, sizeof(k), NULL, 0), VPC_EBUSY);
+	memset(&lr, 0, sizeof(lr));
+	vl = sizeof(out);
+	EXPECT_EQ(vpc_core_ctl(t.sys, &call, t.sw, VPC_OP_SW_NBR_DUMP, &lr, sizeof(lr), out, &vl), 0);
+	EXPECT_EQ(vl, 7 * sizeof(vpc_sw_nbr_t));      /* 4 local, x, n, .77, x6? */
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_NBR_FLUSH, &f, sizeof(f), &flushed, sizeof(flushed)), 0);
+	EXPECT_EQ(flushed, 3);
+	EXPECT_EQ(vpc_nbr_count(obj2sw(t.sw->obj)), 4);
+	return (0);
+}
+
+int
+test_l3(struct vpc_sys *sys, int *failed)
+{
+	static const struct { const char *name; int (*fn)(void); } cases[] = {
+		{ "setup", setup },
+		{ "ARP for local VMs and the gateway", t_local_and_gateway },
+		{ "bad ARP", t_bad_arp },
+		{ "ARP miss, L3 upcall, answer", t_miss },
+		{ "an address moves", t_move },
+		{ "neighbour discovery", t_nd },
+		{ "neighbour ops", t_ops },
+	};
+	size_t i;
+	int passed = 0, handles;
+
+	t.sys = sys;
+	t.failed = failed;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[160];
+		int ok;
+
+		t.name = cases[i].name;
+		ok = cases[i].fn() == 0;
+		if (ok && vpc_sys_check(sys, why, sizeof(why)) != 0) {
+			printf("not ok - l3 %s: invariant violated: %s\n", t.name, why);
+			(*failed)++;
+			ok = 0;
+		}
+		if (ok) {
+			printf("ok - l3 %s\n", t.name);
+			passed++;
+		} else if (i == 0)
+			break;
+		hloop_reclaim();
+	}
+	for (handles = 0; handles < TEST_MAX_HANDLES; handles++) {
+		if (test_handles[handles] != NULL) {
+			vpc_core_close(sys, test_handles[handles]);
+			test_handles[handles] = NULL;
+		}
+	}
+	if (t.sw != NULL)
+		vpc_core_close(sys, t.sw);
+	if (t.vcc != NULL)
+		vpc_core_close(sys, t.vcc);
+	hloop_reclaim();
+	return (passed);
+}

@@ -1,0 +1,79 @@
+/** vpcctl nbr set|get|del|flush|dump: a switch's neighbour table (IP -> MAC). */
+import type { Argv } from 'yargs';
+import { Switch, type NeighbourEntry } from '../../vpc/index.ts';
+import { count, id, ip, ms, unicastMac, UsageError } from '../args.ts';
+import { showDone, showList, showOne } from '../output.ts';
+import { run } from '../run.ts';
+
+const COLUMNS = ['ip', 'kind', 'mac', 'ttlMs', 'used', 'revision', 'localPort'];
+
+function view(e: NeighbourEntry): Record<string, unknown> {
+  return { ...e };
+}
+
+const sw = (b: Argv) => b.positional('switch', { type: 'string', coerce: id('switch'), describe: 'the switch' });
+const addr = (b: Argv) => sw(b).positional('ip', { type: 'string', coerce: ip('ip'), describe: 'an IPv4 or IPv6 address in the switch\'s subnet' });
+
+export function nbrCommand(y: Argv): Argv {
+  return y
+    .command('set <switch> <ip>', 'install a neighbour entry: the MAC that has an address, or a negative one', (b) => addr(b)
+      .option('mac', { type: 'string', coerce: unicastMac('--mac'), describe: 'the MAC that has the address' })
+      .option('negative', { type: 'boolean', describe: 'the address is known absent: ARP/NS for it are not answered' })
+      .option('ttl', { type: 'number', coerce: ms('--ttl'), describe: 'milliseconds it lives (default 0: static)' })
+      .option('revision', { type: 'number', coerce: count('--revision'), describe: 'the directory revision: an older one than stored is skipped' })
+      .check((a) => {
+        if (!a.mac === !a.negative) throw new UsageError('give exactly one of --mac and --negative');
+        return true;
+      })
+      .example('$0 nbr set $SW 10.0.0.7 --mac 02:00:00:00:02:02 --ttl 60000', ''),
+    run((a: { switch: string; ip: string; mac?: string; negative?: boolean; ttl?: number; revision?: number }) => {
+      const s = Switch.open(a.switch);
+      try {
+        const r = s.neighbours.set([{
+          ip: a.ip, kind: a.negative ? 'negative' : 'found', ...(a.mac ? { mac: a.mac } : {}), ttlMs: a.ttl ?? 0, revision: a.revision ?? 0,
+        }]);
+        if (r.applied === 0) throw new UsageError('not applied: the stored entry has a newer revision');
+      } finally {
+        s.close();
+      }
+      showDone({ switch: a.switch, ip: a.ip });
+    }))
+    .command('get <switch> <ip>', 'show one entry', (b) => addr(b),
+      run((a: { switch: string; ip: string }) => {
+        const s = Switch.open(a.switch);
+        try {
+          showOne(view(s.neighbours.get(a.ip)));
+        } finally {
+          s.close();
+        }
+      }))
+    .command('del <switch> <ip>', 'remove one entry (not a local vmnic\'s)', (b) => addr(b),
+      run((a: { switch: string; ip: string }) => {
+        const s = Switch.open(a.switch);
+        try {
+          s.neighbours.del(a.ip);
+        } finally {
+          s.close();
+        }
+        showDone({ switch: a.switch, ip: a.ip });
+      }))
+    .command('flush <switch>', 'remove every entry but the local vmnics\'', (b) => sw(b),
+      run((a: { switch: string }) => {
+        const s = Switch.open(a.switch);
+        try {
+          showOne({ flushed: s.neighbours.flush() });
+        } finally {
+          s.close();
+        }
+      }))
+    .command('dump <switch>', 'every entry of a switch', (b) => sw(b),
+      run((a: { switch: string }) => {
+        const s = Switch.open(a.switch);
+        try {
+          showList(s.neighbours.dump().map(view), COLUMNS);
+        } finally {
+          s.close();
+        }
+      }))
+    .demandCommand(1, 'name an nbr command');
+}
