@@ -24,7 +24,7 @@ export function vpcctl(argv: string[]): Argv {
       setJson(Boolean(a.json));
       if (a.socket) process.env.VPC_HOSTD_SOCKET = a.socket as string;
     })
-    .command('vmnic', 'VM NICs: create, get, set-mac, list, destroy', vmnicCommand)
+    .command('vmnic', 'VM NICs: create, get, set, set-mac, set-dhcp, list, destroy', vmnicCommand)
     .command('switch', 'switches and their ports: create, get, list, destroy, set-vni, set-subnet, port ...', switchCommand)
     .command('cam', 'forwarding entries: set, get, del, flush, dump', camCommand)
     .command('vcc', 'the underlay endpoint: create, get, set', vccCommand)

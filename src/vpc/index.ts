@@ -7,6 +7,7 @@ export { type CamEntry, type CamKind, type CamSpec } from './cam.ts';
 export { SWITCH_COUNTERS, VCC_COUNTERS, type SwitchStats, type VccStats } from './counters.ts';
 export { cidrParse, ipBytes, ipString, isId, isNilId, macString, newId, NIL_ID, NIL_ID_REASON, VpcArgumentError, type Id } from './ids.ts';
 export { Nic, type NicOptions } from './nic.ts';
+export { type DhcpConfig, type DhcpOptions, type DhcpRoute } from './dhcp.ts';
 export { VpcObject, type ObjectInfo, type ObjectType, type OpenMode, type TxnOption } from './object.ts';
 export { Port } from './port.ts';
 export {

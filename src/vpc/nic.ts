@@ -2,7 +2,9 @@
 import {
   VPC_NIC_MTU_AUTO, VPC_NIC_MTU_FORCE, VPC_NIC_MTU_MAX, VPC_NIC_MTU_MIN, VPC_OP_NIC_GET_IFNAME, VPC_OP_NIC_GET_MAC,
   VPC_OP_NIC_GET_MTU, VPC_OP_NIC_SET_IFNAME, VPC_OP_NIC_SET_MAC, VPC_OP_NIC_SET_MTU,
+  VPC_OP_NIC_GET_DHCP, VPC_OP_NIC_SET_DHCP,
 } from '../ffi/index.ts';
+import { dhcpDecode, dhcpEncode, type DhcpConfig, type DhcpOptions } from './dhcp.ts';
 import { macBytes, macString, newId, VpcArgumentError, type Id } from './ids.ts';
 import { ctlGet, ctlSet } from './kernel.ts';
 import { openHandle, VpcObject, type OpenMode, type TxnOption } from './object.ts';
@@ -15,6 +17,8 @@ export interface NicOptions {
   mtu?: number;
   /** Accept an MTU larger than the underlay carries (frames over it then get ICMP or are dropped). */
   forceMtu?: boolean;
+  /** Its DHCP service (see Nic.setDhcp). */
+  dhcp?: DhcpOptions;
 }
 
 export interface MtuOptions extends TxnOption {
@@ -66,10 +70,12 @@ export class Nic extends VpcObject {
     const mac = opts.mac === undefined ? undefined : macBytes(opts.mac);
     const ifname = opts.ifname === undefined ? undefined : ifnameBytes(opts.ifname);
     const mtu = opts.mtu === undefined ? undefined : mtuValue(opts.mtu);
+    const dhcp = opts.dhcp === undefined ? undefined : dhcpEncode(opts.dhcp, 0);
     const nic = new Nic(openHandle(id, 'vmnic', 'create'), id);
     try {
       if (ifname) nic.setIfnameBytes(ifname, {});
       if (mtu !== undefined) nic.setMtu(mtu, { force: opts.forceMtu ?? false });
+      if (dhcp) ctlSet(nic.target('VPC_OP_NIC_SET_DHCP'), VPC_OP_NIC_SET_DHCP, { struct: 'vpc_nic_dhcp_t', value: dhcp });
       if (mac) nic.setMacBytes(mac, {});
     } catch (e) {
       nic.close();      // uncommitted: the half-made vmnic goes with it
@@ -130,6 +136,23 @@ export class Nic extends VpcObject {
     const out: MtuInfo = { mtu: v.mtu, isDefault: (v.flags & VPC_NIC_MTU_AUTO) !== 0, forced: (v.flags & VPC_NIC_MTU_FORCE) !== 0 };
     if (v.fit !== 0) out.fit = v.fit;
     return out;
+  }
+
+  /**
+   * The vmnic's DHCPv4 service, replaced whole: the switch answers the VM's
+   * DISCOVER/REQUEST/INFORM with the vmnic's IPv4 address (set with its
+   * addresses), the switch's subnet mask and gateway (router and server
+   * id), its MTU, and these options.  Nothing is answered while it is not
+   * enabled, the vmnic has no IPv4 address, or its switch no IPv4 subnet.
+   */
+  setDhcp(o: DhcpOptions, opts: TxnOption = {}): void {
+    ctlSet(this.target('VPC_OP_NIC_SET_DHCP'), VPC_OP_NIC_SET_DHCP,
+      { struct: 'vpc_nic_dhcp_t', value: dhcpEncode(o, opts.txn ?? 0) });
+  }
+
+  /** The DHCP service as set (defaults filled in; disabled until set). */
+  dhcp(): DhcpConfig {
+    return dhcpDecode(ctlGet(this.target('VPC_OP_NIC_GET_DHCP'), VPC_OP_NIC_GET_DHCP, 'vpc_nic_dhcp_t'));
   }
 
   /** The MAC, or undefined while none is set. */
