@@ -1,7 +1,7 @@
 /**
  * A snapshot of everything the kernel holds, to show that a refused call
  * changed nothing: every object with its generation and handles, every
- * switch's VNI and ports, every vmnic's MAC and MTU, and the core's memory.
+ * switch's VNI and ports, every vmnic's MAC, MTU and DHCP, and the core's memory.
  */
 import { checkInvariants, listObjects, Nic, Switch, systemStats } from '../../src/vpc/index.ts';
 
@@ -17,6 +17,7 @@ export function snapshot(): unknown {
       const nic = Nic.open(o.id);
       detail.mac = nic.mac();
       detail.mtu = nic.mtuInfo();
+      detail.dhcp = nic.dhcp();
       nic.close();
     }
     return detail;
