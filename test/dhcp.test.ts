@@ -170,6 +170,9 @@ describe('DHCPv4 from the switch, to a real client', () => {
     } catch (e) {
       throw new Error(`${(e as Error).message}: ${err.join('')} ${JSON.stringify(records('vm1').slice(-2))} hostd: ${ov.hostd.cn1!.stderr().slice(-3000)}`);
     }
+    // The client runs our script with RELEASE after it sent the message.
+    await until(() => reasons('vm1').includes('RELEASE'), 'the script to see the release');
+    if (rel.exitCode === null && rel.signalCode === null) await new Promise((res) => rel.once('exit', res));
     if (dhclient && dhclient.exitCode === null && dhclient.signalCode === null) await new Promise((res) => dhclient!.once('exit', res));
     assert.equal(lab.ip('vm1', '-4', '-o', 'addr', 'show', 'dev', 'vm1').stdout.trim(), '', 'the address is gone');
   });

@@ -109,3 +109,13 @@ export const leaseSeconds = (name: string) => int(name, 1, 0xffffffff, 'seconds'
 export function each<T>(f: (v: unknown) => T) {
   return (v: unknown): T[] => (Array.isArray(v) ? v : [v]).map(f);
 }
+
+/** A DHCP domain or host name: 1-63 printable characters, no spaces. */
+export function dhcpName(name: string) {
+  return (v: unknown): string => {
+    if (typeof v !== 'string' || !/^[\x21-\x7e]{1,63}$/.test(v)) {
+      throw new UsageError(`${name}: expected 1-63 printable characters without spaces, got '${String(v)}'`);
+    }
+    return v;
+  };
+}

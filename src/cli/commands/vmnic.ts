@@ -1,7 +1,7 @@
 /** vpcctl vmnic create|get|set|set-mac|set-dhcp|list|destroy */
 import type { Argv } from 'yargs';
 import { listObjects, Nic, newId, type DhcpConfig, type DhcpOptions, type DhcpRoute } from '../../vpc/index.ts';
-import { dhcpRoute, each, id, ifname, ip, leaseSeconds, nicMtu, unicastMac, UsageError } from '../args.ts';
+import { dhcpName, dhcpRoute, each, id, ifname, ip, leaseSeconds, nicMtu, unicastMac, UsageError } from '../args.ts';
 import { showDone, showId, showList, showOne } from '../output.ts';
 import { run } from '../run.ts';
 
@@ -39,8 +39,8 @@ interface DhcpArgs {
 function dhcpOptions<T>(b: Argv<T>): Argv<T> {
   return b
     .option('dns', { type: 'string', coerce: each(ip('--dns', 4)), describe: 'a DNS server (option 6), IPv4; repeat for up to 4' })
-    .option('domain', { type: 'string', describe: 'the domain name (option 15)' })
-    .option('hostname', { type: 'string', describe: 'the host name (option 12)' })
+    .option('domain', { type: 'string', coerce: dhcpName('--domain'), describe: 'the domain name (option 15)' })
+    .option('hostname', { type: 'string', coerce: dhcpName('--hostname'), describe: 'the host name (option 12)' })
     .option('lease', { type: 'string', coerce: leaseSeconds('--lease'), describe: 'the lease time in seconds (default 86400)' })
     .option('route', {
       type: 'string', coerce: each(dhcpRoute('--route')),
