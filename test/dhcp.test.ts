@@ -216,6 +216,11 @@ describe('DHCPv4 corners, crafted', () => {
     assert.equal(delta(s0, await swstats(), 'dhcpOffer').dhcpOffer, 1);
   });
 
+  test('option overload (52): options in the file and sname fields are read (RFC 2131 4.1)', () => {
+    const [o] = dhcpReplies(send('vm3', 'overload-ok', { xid: 0x2010 }));
+    assert.equal(o?.dhcp?.['message-type'], 'offer', 'the DISCOVER in the file field was read');
+  });
+
   test('the broadcast flag: the OFFER goes to the broadcast MAC and address', () => {
     const [o] = dhcpReplies(send('vm3', 'discover', { xid: 0x2002, flags: 0x8000 }));
     assert.deepEqual({ dst: o!.eth_dst, ipDst: o!.ip_dst, flags: o!.flags }, { dst: 'ff:ff:ff:ff:ff:ff', ipDst: '255.255.255.255', flags: 0x8000 });
