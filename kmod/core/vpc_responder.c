@@ -135,9 +135,11 @@ respond(struct vpc_switch *sw, struct vpc_port *port, struct vpc_nic *nic,
 		if (in.ip.af == VPC_AF_INET6 && in.ip.proto == VPC_IPPROTO_ICMPV6 &&
 		    in.ip.l4_seen && icmp6_input(&in, p))
 			return (true);
+		/* DHCP to a server (67), or from a server in a VM (68). */
 		if (in.ip.af == VPC_AF_INET && in.ip.proto == VPC_IPPROTO_UDP &&
 		    in.ip.ports_seen &&
-		    vpc_get16(in.ip.l4 + 2) == VPC_DHCP_SERVER_PORT &&
+		    (vpc_get16(in.ip.l4 + 2) == VPC_DHCP_SERVER_PORT ||
+		    vpc_get16(in.ip.l4 + 2) == VPC_DHCP_CLIENT_PORT) &&
 		    vpc_dhcp_input(&in, p))
 			return (true);
 		if (in.to_gw_mac && vpc_l3_is_gateway(in.cfg, in.ip.af, in.ip.dst)) {
