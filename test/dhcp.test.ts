@@ -14,9 +14,10 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { DhcpClients } from './helpers/dhcp-client.ts';
 import { Overlay, until } from './helpers/overlay.ts';
 
 const fixtures = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'fixtures');
@@ -66,19 +67,10 @@ const dhcpReplies = (rs: Reply[]) => rs.filter((r) => r.dhcp !== undefined);
 const ras = (rs: Reply[], to = 'fe80::3:3') => rs.filter((r) => r.ra !== undefined && r.ip6_dst === to);
 
 /** The records our dhclient script wrote: one object per call. */
-function records(vm: string): Array<Record<string, string>> {
-  const f = join(ov.tmp, `${vm}.record`);
-  if (!existsSync(f)) return [];
-  // Only whole records: the script may be writing the last one.
-  return readFileSync(f, 'utf8').split('--\n').slice(0, -1).filter((b) => b.trim() !== '').map((b) =>
-    Object.fromEntries(b.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])));
-}
+let clients: DhcpClients;
+const records = (vm: string) => clients.records(vm);
 const reasons = (vm: string) => records(vm).map((r) => r.reason);
-
-function dhclientArgs(vm: string): string[] {
-  return ['-sf', join(ov.tmp, 'dhclient-script.sh'), '-cf', join(ov.tmp, 'dhclient.conf'),
-    '-lf', join(ov.tmp, `${vm}.leases`), '-pf', join(ov.tmp, `${vm}.pid`), vm];
-}
+const dhclientArgs = (vm: string) => clients.args(vm);
 
 before(async () => {
   await ov.addNode('cn1');
@@ -97,13 +89,7 @@ before(async () => {
   // dhclient renews and releases by unicast through the kernel's UDP socket,
   // which ARPs for the server (the gateway): the switch answers that ARP.
   // The client's files live in the test's directory: nothing of the host's is read or written.
-  copyFileSync(join(fixtures, 'dhclient-script.sh'), join(ov.tmp, 'dhclient-script.sh'));
-  writeFileSync(join(ov.tmp, 'dhclient.conf'), [
-    'option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;',
-    'request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers, host-name,',
-    '  interface-mtu, rfc3442-classless-static-routes;',
-    '',
-  ].join('\n'));
+  clients = new DhcpClients(lab, ov.tmp);
 });
 
 after(async () => {
