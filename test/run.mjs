@@ -14,5 +14,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const files = args.length > 0 ? args.map((f) => (f.startsWith('-') ? f : resolve(f))) : readdirSync(here).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join(here, f));
 const tsx = import.meta.resolve('tsx');
-const r = spawnSync(process.execPath, ['--import', tsx, '--test', '--test-concurrency=1', ...files], { stdio: 'inherit', cwd: dirname(here) });
+// A test that hangs fails after 10 minutes instead of holding the run (and
+// CI) until its own deadline; no test here comes near that when it works.
+const timeout = '--test-timeout=600000';
+const r = spawnSync(process.execPath, ['--import', tsx, '--test', '--test-concurrency=1', timeout, ...files], { stdio: 'inherit', cwd: dirname(here) });
 process.exit(r.status ?? 1);

@@ -12,11 +12,12 @@
  *     and, for a /64, autonomous (A) so that SLAAC forms an address.  A
  *     prefix of another length is on-link only: SLAAC needs a 64-bit
  *     interface identifier (RFC 4862 5.5.3 (d)), such a VM needs its
- *     address configured statically.  Nor is A set for a vmnic whose IPv6
- *     address the operator set (NIC_SET_ADDR) to anything but what SLAAC
- *     would form from its MAC (the prefix and the MAC's EUI-64): such a VM
- *     is configured statically, and a second address SLAAC gave it would
- *     only be dropped as spoofed.
+ *     address configured statically.  And A is set for a vmnic only when
+ *     its IPv6 address (NIC_SET_ADDR) is what SLAAC forms from its MAC
+ *     (the prefix and the MAC's EUI-64): the directory knows a VM's
+ *     addresses, and an address SLAAC made up beside them (a VM with
+ *     another address, or none) could be neither resolved by its peers nor
+ *     let through anti-spoofing.
  *
  * When:
  *   - a router solicitation from a vmnic is answered, to that vmnic only:
@@ -76,10 +77,8 @@ slaac_for(const struct vpc_swcfg *cfg, const struct vpc_nic *nic)
 	uint8_t eui[16], mac[6];
 	int i;
 
-	if (cfg->sub6.plen != 64)
+	if (cfg->sub6.plen != 64 || (a->flags & VPC_NIC_ADDR_INET6) == 0)
 		return (false);
-	if ((a->flags & VPC_NIC_ADDR_INET6) == 0)
-		return (true);
 	for (i = 5; i >= 0; i--, m >>= 8)
 		mac[i] = (uint8_t)m;
 	memcpy(eui, cfg->sub6.addr, 8);         /* RFC 4291 appendix A */

@@ -93,9 +93,13 @@ dhcp_ra(long sock)
 	if (a < 0 || nic_ifname(a, na) != 0)
 		goto out;
 	memset(&ad, 0, sizeof(ad));
-	ad.flags = VPC_NIC_ADDR_INET;
+	ad.flags = VPC_NIC_ADDR_INET | VPC_NIC_ADDR_INET6;
 	memcpy(ad.addr4, me4, 4);
-	expect("dhcp: NIC_SET_ADDR 10.77.0.10", vctl_n(a, VPC_OP_NIC_SET_ADDR,
+	/* fd77::ff:fe00:a01, what SLAAC forms from mac_a: the RA says A. */
+	memcpy(ad.addr6, (uint8_t[]){ 0xfd, 0x77, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0, 0xff, 0xfe, 0, 0x0a, 0x01 }, 16);
+	expect("dhcp: NIC_SET_ADDR 10.77.0.10, fd77::ff:fe00:a01",
+	    vctl_n(a, VPC_OP_NIC_SET_ADDR,
 	    &ad, sizeof(ad), 0, 0), 0);
 	memset(&dh, 0, sizeof(dh));
 	dh.flags = VPC_DHCP_ENABLE;
