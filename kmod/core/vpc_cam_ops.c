@@ -54,7 +54,6 @@ entry_from(struct vpc_cam_ent *e, const vpc_sw_cam_t *c, uint64_t now)
 	e->ttl_ms = c->ttl_ms;
 	e->expire_ns = c->ttl_ms != 0 ? now + (uint64_t)c->ttl_ms * 1000000u : 0;
 	e->revision = c->revision;
-	e->port = NULL;
 }
 
 static void
@@ -67,12 +66,13 @@ entry_to(const struct vpc_switch *sw, const struct vpc_cam_ent *e,
 	c->kind = e->kind;
 	c->af = e->af;
 	c->udp_port = e->kind == VPC_CAM_REMOTE ? e->udp_port : 0;
-	memcpy(c->addr, e->addr, 16);
+	if (e->kind != VPC_CAM_LOCAL)
+		memcpy(c->addr, e->addr, 16);   /* a local entry's is its port */
 	c->vni = sw->vni;
 	if (e->expire_ns != 0)
 		c->ttl_ms = e->expire_ns > now ?
 		    (uint32_t)((e->expire_ns - now + 999999) / 1000000) : 0;
-	if (e->port != NULL)
+	if (e->kind == VPC_CAM_LOCAL && e->port != NULL)
 		c->port_id = e->port->obj.id;
 	c->generation = e->gen;
 	c->revision = e->revision;

@@ -444,7 +444,15 @@ struct vpc_portset *vpc_uplinks_prepare(struct vpc_vcc *vcc, uint32_t extra);
 void vpc_vcc_plug(struct vpc_vcc *vcc, struct vpc_port *p, struct vpc_portset *s);
 void vpc_vcc_unplug(struct vpc_vcc *vcc, struct vpc_port *p);
 
-/* CAM (vpc_cam.c).  Lookups run in the epoch; changes with sw->mtx held. */
+/*
+ * CAM (vpc_cam.c).  Lookups run in the epoch; changes with sw->mtx held.
+ *
+ * 72 bytes.  The first 48 are what the data path reads (a reader inside the
+ * epoch may still read them after the entry was replaced); the last 24 are
+ * read only by control code with sw->mtx held, while the entry is in the
+ * table, so once it is retired they hold the deferred free instead.  A LOCAL
+ * entry has a port and no address, the others an address and no port.
+ */
 struct vpc_cam_ent {
 	uint8_t          dst[6];
 	uint8_t          src[6];
@@ -452,18 +460,28 @@ struct vpc_cam_ent {
 	uint8_t          af;
 	uint16_t         udp_port;
 	uint8_t          used;          /* the one mutable byte: see vpc_fwd.c */
-	uint32_t         ttl_ms;
 	uint64_t         expire_ns;     /* 0: static */
-	uint64_t         gen;
-	uint64_t         revision;
-	uint8_t          addr[16];
-	struct vpc_port *port;          /* LOCAL */
-	struct os_defer  defer;
+	union {
+		uint8_t          addr[16];      /* REMOTE (NEGATIVE: zero) */
+		struct vpc_port *port;          /* LOCAL */
+	};
+	union {
+		struct {                        /* while in the table */
+			uint64_t gen;
+			uint64_t revision;
+			uint32_t ttl_ms;
+		};
+		struct os_defer  defer;         /* once retired */
+	};
 };
 int  vpc_cam_create(struct vpc_switch *sw);
 void vpc_cam_destroy(struct vpc_switch *sw);
 const struct vpc_cam_ent *vpc_cam_lookup(struct vpc_switch *sw,
          const uint8_t dst[6], const uint8_t src[6]);
+/* Prefetch hints for lookups of dst coming up (the table line, then the
+ * entries its tags point at); they change nothing. */
+void vpc_cam_prefetch(struct vpc_switch *sw, const uint8_t dst[6]);
+void vpc_cam_prefetch_entry(struct vpc_switch *sw, const uint8_t dst[6]);
 struct vpc_cam_ent *vpc_cam_ent_new(void);           /* may sleep */
 void vpc_cam_ent_free(struct vpc_cam_ent *e);        /* never published */
 /* Make room for n more entries (may sleep; no mutex held). */
