@@ -88,6 +88,28 @@ icmp6_input(struct vpc_l3in *in, struct vpc_pkt *p)
 }
 
 /*
+ * Is the IP header worth parsing?  Only when something below may act on it:
+ * the source check (the vmnic has an address of the frame's family), ICMPv6
+ * (neighbour discovery and router messages, maybe behind extension headers:
+ * so any next header but TCP and UDP), UDP over IPv4 (DHCP), or the
+ * gateway's MAC (echo, and the drop of whatever else is sent to it).  The
+ * bulk of a VM's traffic is none of these, and parsing it would change
+ * nothing below; it costs as much as the rest of forwarding.  A branch added
+ * below that reads in->ip must be covered here.
+ */
+static bool
+ip_wanted(const struct vpc_l3in *in, const struct vpc_frame *f)
+{
+	if (in->to_gw_mac)
+		return (true);
+	if (f->ip_af == VPC_AF_INET)
+		return ((in->l3->addr.flags & VPC_NIC_ADDR_INET) != 0 ||
+		    f->ip_proto == VPC_IPPROTO_UDP);
+	return ((in->l3->addr.flags & VPC_NIC_ADDR_INET6) != 0 ||
+	    (f->ip_proto != VPC_IPPROTO_TCP && f->ip_proto != VPC_IPPROTO_UDP));
+}
+
+/*
  * The frame a vmnic sent, after its MAC was checked.  True when it was
  * taken here (answered, held for an upcall, or dropped and counted).
  */
@@ -108,7 +130,8 @@ vpc_responder_input(struct vpc_switch *sw, struct vpc_port *port,
 	in.ip_ok = false;
 	if (f->ethertype == ETHERTYPE_ARP)
 		return (vpc_arp_input(&in, p));
-	if (f->ip_af != 0 && vpc_ip_parse(p, f->l2len, &in.ip) == 0)
+	if (f->ip_af != 0 && ip_wanted(&in, f) &&
+	    vpc_ip_parse(p, f->l2len, &in.ip) == 0)
 		in.ip_ok = true;
 	if (in.ip_ok) {
 		if (!source_ok(&in))
