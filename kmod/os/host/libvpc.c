@@ -17,6 +17,10 @@
  *    value): checked before the request is sent, because the daemon applies
  *    the op before the reply lands in them, and an error must mean nothing
  *    happened (the FreeBSD syscall promises the same).
+ *
+ * Besides handles, a process using libvpc holds two descriptors of
+ * libvpc's own, both close-on-exec: its connection to the daemon and the
+ * pipe buffers are checked through.  A child after fork() makes its own.
  */
 #include <errno.h>
 #include <fcntl.h>
