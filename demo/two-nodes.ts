@@ -3,9 +3,12 @@
  * directory.  Each node is a network namespace running vpc-hostd and
  * vpc-agent; each has one VM (a namespace holding its vmnic's TAP); the
  * nodes share an underlay bridge.  The operator's steps are vpcctl commands,
- * printed as they run.  vm1 pings vm2: the first frame misses on node 1,
- * the switch asks the agent, the agent answers from the mapping file, the
- * entry is installed and the held frame goes out over VXLAN.  Everything is
+ * printed as they run.  Each VM is configured as a real guest is: a DHCP
+ * client (dhclient) gets its address, MTU and default route from the
+ * switch, and no neighbour entry is written by hand.  vm1 pings vm2: its
+ * ARP for vm2 misses on node 1, the switch asks the agent, the agent
+ * answers from the mapping file (vm2's MAC and where it lives), the switch
+ * answers the ARP itself and the ping goes out over VXLAN.  Everything is
  * removed at the end, also on failure or Ctrl-C.  Needs root.
  */
 import { spawnSync } from 'node:child_process';
@@ -13,14 +16,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startAgent, type AgentProc } from '../test/helpers/agent.ts';
+import { DhcpClients } from '../test/helpers/dhcp-client.ts';
 import { startHostd, type Hostd } from '../test/helpers/hostd.ts';
 import { Lab } from '../test/helpers/lab.ts';
+import { until } from '../test/helpers/overlay.ts';
 import { root } from '../test/helpers/paths.ts';
 
 const VNI = 100;
+const SUBNET = '203.0.113.0/24';       /* the gateway: 203.0.113.1 */
+const GATEWAY = '203.0.113.1';
 const nodes = {
-  cn1: { vtep: '198.51.100.1', vm: { name: 'vm1', mac: '02:00:00:00:01:01', ip: '203.0.113.1' } },
-  cn2: { vtep: '198.51.100.2', vm: { name: 'vm2', mac: '02:00:00:00:02:02', ip: '203.0.113.2' } },
+  cn1: { vtep: '198.51.100.1', vm: { name: 'vm1', mac: '02:00:00:00:01:01', ip: '203.0.113.11' } },
+  cn2: { vtep: '198.51.100.2', vm: { name: 'vm2', mac: '02:00:00:00:02:02', ip: '203.0.113.12' } },
 };
 type Cn = keyof typeof nodes;
 
@@ -75,51 +82,61 @@ try {
     console.log(`  ${cn}: underlay address ${nodes[cn].vtep}`);
   }
 
-  say('the mapping directory (a file both agents read): where each VM lives');
+  say('the mapping directory (a file both agents read): where each VM lives, and its address');
   for (const cn of ['cn1', 'cn2'] as Cn[]) {
     hostd[cn] = await startHostd({ netns: lab.ns(cn), setEnv: false, socket: join(tmp, cn, 'hostd.sock') });
   }
-  for (const cn of ['cn1', 'cn2'] as Cn[]) vpcctl(cn, 'map', 'set', String(VNI), nodes[cn].vm.mac, nodes[cn].vtep);
+  for (const cn of ['cn1', 'cn2'] as Cn[]) vpcctl(cn, 'map', 'set', String(VNI), nodes[cn].vm.mac, nodes[cn].vtep, '--ip', nodes[cn].vm.ip);
 
+  const dhcp = new DhcpClients(lab, tmp);
   for (const cn of ['cn1', 'cn2'] as Cn[]) {
     const { vm, vtep } = nodes[cn];
     say(`${cn}: vpc-hostd is running; build its VPC with vpcctl`);
     const vcc = vpcctl(cn, 'vcc', 'create', '--ipv4', vtep);
-    const sw = vpcctl(cn, 'switch', 'create', '--vni', String(VNI), '--subnet', '203.0.113.0/24');
+    const sw = vpcctl(cn, 'switch', 'create', '--vni', String(VNI), '--subnet', SUBNET);
     vpcctl(cn, 'switch', 'port', 'add', sw, '--uplink', '--vcc', vcc);
-    const nic = vpcctl(cn, 'vmnic', 'create', '--mac', vm.mac, '--ifname', vm.name);
+    // The VM's address is the vmnic's: the switch answers ARP for it and serves it by DHCP.
+    const nic = vpcctl(cn, 'vmnic', 'create', '--mac', vm.mac, '--ifname', vm.name, '--ip', vm.ip, '--dhcp');
     vpcctl(cn, 'switch', 'port', 'add', sw, '--vmnic', '--nic', nic);
-    // The vmnic is a TAP device in the node's namespace: hand it to the VM.
-    lab.addNs(vm.name);
-    lab.ip(cn, 'link', 'set', vm.name, 'netns', lab.ns(vm.name));
-    lab.ip(vm.name, 'addr', 'add', `${vm.ip}/24`, 'dev', vm.name);
-    lab.ip(vm.name, 'link', 'set', vm.name, 'up');
-    console.log(`  ${vm.name}: ${vm.ip} on ${cn}, MAC ${vm.mac}`);
     agents[cn] = await startAgent(['--resolver', 'file', '--mappings', mappings, '--log-level', 'debug'], {
       VPC_HOSTD_SOCKET: hostd[cn]!.socket, VPC_UPCALL_SOCKET: hostd[cn]!.upcallSocket,
     });
     console.log(`  vpc-agent on ${cn}: attached as the upcall reader, metrics on http://${agents[cn]!.metricsAddr}/metrics`);
+    // The vmnic is a TAP device in the node's namespace: hand it to the VM,
+    // which configures itself as a guest does, with a DHCP client.
+    lab.addNs(vm.name);
+    lab.ip(cn, 'link', 'set', vm.name, 'netns', lab.ns(vm.name));
+    console.log(`  [${vm.name}] $ dhclient ${vm.name}`);
+    dhcp.start(vm.name);
+    await until(() => dhcp.bound(vm.name) !== undefined, `${vm.name}'s DHCP lease`, 60_000);
+    const lease = dhcp.bound(vm.name)!;
+    console.log(`  ${vm.name} on ${cn}: leased ${lease.new_ip_address}/${lease.new_subnet_mask}, router ${lease.new_routers}, MTU ${lease.new_interface_mtu}; MAC ${vm.mac}`);
   }
-  // ARP does not cross the underlay (docs/datapath.md): the VMs know each other.
-  lab.ip('vm1', 'neigh', 'replace', nodes.cn2.vm.ip, 'lladdr', nodes.cn2.vm.mac, 'dev', 'vm1', 'nud', 'permanent');
-  lab.ip('vm2', 'neigh', 'replace', nodes.cn1.vm.ip, 'lladdr', nodes.cn1.vm.mac, 'dev', 'vm2', 'nud', 'permanent');
+
+  say(`vm1 pings its gateway (${GATEWAY}), answered by the switch on cn1`);
+  const gwPing = lab.run('ping', ['-n', '-c', '2', '-i', '0.3', '-W', '3', GATEWAY], { ns: 'vm1', allowFail: true });
+  console.log(gwPing.stdout.trim().split('\n').map((l) => `  ${l}`).join('\n'));
 
   say(`vm1 pings vm2 (${nodes.cn2.vm.ip}) across the overlay`);
   const ping = lab.run('ping', ['-n', '-c', '3', '-i', '0.3', '-W', '3', nodes.cn2.vm.ip], { ns: 'vm1', allowFail: true });
   console.log(ping.stdout.trim().split('\n').map((l) => `  ${l}`).join('\n'));
-  ok = ping.status === 0;
+  ok = ping.status === 0 && gwPing.status === 0;
 
   say('the upcall on cn1, as vpc-agent logged it');
   await agents.cn1!.waitLog((l) => l.msg === 'answered', 'the agent\'s answer', 3000).catch(() => {});
   for (const l of agents.cn1!.logs.filter((x) => x.msg === 'upcall' || x.msg === 'answered')) {
-    console.log(`  ${l.msg === 'upcall' ? 'asked   ' : 'answered'}  request ${String(l.req)}${l.mac ? `: where does ${String(l.mac)} (VNI ${String(l.vni)}) live?` : `: found=${String(l.found)}`}`);
+    const what = l.msg !== 'upcall' ? `: found=${String(l.found)}`
+      : l.ip ? `: which MAC has ${String(l.ip)} (VNI ${String(l.vni)}), and where does it live?`
+        : `: where does ${String(l.mac)} (VNI ${String(l.vni)}) live?`;
+    console.log(`  ${l.msg === 'upcall' ? 'asked   ' : 'answered'}  request ${String(l.req)}${what}`);
   }
   say('what cn1 installed, and its counters');
   const cn1sw = JSON.parse(vpcctl('cn1', 'switch', 'list', '--json')) as Array<{ id: string }>;
+  vpcctl('cn1', 'nbr', 'dump', cn1sw[0]!.id);
   vpcctl('cn1', 'cam', 'dump', cn1sw[0]!.id);
   const stats = JSON.parse(spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), 'stats', cn1sw[0]!.id, '--json'],
     { encoding: 'utf8', env: { ...process.env, VPC_HOSTD_SOCKET: hostd.cn1!.socket } }).stdout) as Record<string, number>;
-  console.log(`  misses ${stats.misses}, upcalls ${stats.upcalls}, answers ${stats.answers}, held frames released ${stats.released}, VXLAN out ${stats.txRemote}, in ${stats.rxRemote}`);
+  console.log(`  ARP answered by the switch ${stats.arpReplies}, DHCP offers ${stats.dhcpOffer}, acks ${stats.dhcpAck}; misses ${stats.misses}, upcalls ${stats.upcalls}, answers ${stats.answers}, held frames released ${stats.released}, VXLAN out ${stats.txRemote}, in ${stats.rxRemote}`);
 } catch (e) {
   console.error(`\ndemo failed: ${(e as Error).message}`);
 } finally {

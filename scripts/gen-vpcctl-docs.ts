@@ -14,9 +14,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const COMMANDS: Array<[string, string]> = [
   ['status', '`{kernel, reachable, objects, vmnic?, switch?, port?, vcc?, handles, coreBytes, agentAttached, upcallsPending, framesHeld, connRefused}`'],
   ['vmnic create', '`{id}`'],
-  ['vmnic get', '`{id, mac?, ifname?, mtu, mtuDefault, mtuForced?, mtuFit?, ipv4?, ipv6?, committed, plugged, port?, handles, generation}`'],
+  ['vmnic get', '`{id, mac?, ifname?, mtu, mtuDefault, mtuForced?, mtuFit?, ipv4?, ipv6?, committed, plugged, port?, handles, generation, dhcp?: {enabled, leaseSeconds, dns, domain?, hostname?, routes}}` (routes as `DESTINATION/PREFIX,GATEWAY`)'],
   ['vmnic set-mac', '`{ok, id, mac}`'],
   ['vmnic set-addr', '`{ok, id, ipv4?, ipv6?}`'],
+  ['vmnic set-dhcp', '`{ok, id, dhcp}` (`dhcp` as `vmnic get` shows it)'],
   ['vmnic list', 'an array of what `vmnic get` prints'],
   ['vmnic destroy', '`{ok, id}`'],
   ['switch create', '`{id}`'],

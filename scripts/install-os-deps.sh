@@ -7,6 +7,8 @@ packages=(
   iproute2          # ip netns / link / tuntap for the multi-node tests and the demo
   iputils-ping      # ping between VM namespaces
   tshark            # decodes our VXLAN in the interoperability test
+  isc-dhcp-client   # dhclient: a real DHCP client in the VM namespaces (test/dhcp.test.ts)
+  python3-scapy     # crafted DHCP, RS/RA frames for the bad-input tables
   etcd-server       # the shared mapping directory (agent tests)
   clang-19          # the fuzzers (libFuzzer), and the FreeBSD compile check
   lld-19

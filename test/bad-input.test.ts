@@ -13,6 +13,7 @@ import {
   VPC_FLAG_OPEN, VPC_FLAG_SWP_DESCRIPTOR, VPC_FLAG_SWP_FW_EGRESS, VPC_FLAG_SWP_FW_INGRESS,
   VPC_FLAG_SWP_ROUTER, VPC_FLAG_SWP_UPLINK, VPC_FLAG_SWP_VLAN_ID, VPC_FLAG_SWP_VMNIC, VPC_FLAG_SWP_VNI,
   VPC_OP_COMMIT, VPC_OP_DESTROY, VPC_OP_SYS_AGENT_EVENT, VPC_OP_GET_TXN, VPC_OP_NIC_SET_MAC, VPC_OP_NIC_SET_MTU,
+  VPC_OP_NIC_SET_DHCP, VPC_RA_OFF,
   VPC_OP_SW_ADD_PORT, VPC_OP_SW_DEL_PORT,
   VPC_OP_SW_GET_PORT, VPC_OP_SW_SET_VNI, VPC_OP_SYS_LIST, type CtlResult, type OpInfo,
   VPC_CAM_TTL_MAX_MS, VPC_NBR_BATCH_MAX, VPC_NBR_FOUND, VPC_NBR_LOCAL, VPC_NBR_NEGATIVE, VPC_OP_NIC_SET_ADDR,
@@ -246,6 +247,69 @@ describe('bad values', () => {
     } finally {
       s.destroy();
       for (const o of [n, s, v]) o.close();
+    }
+  });
+  test('NIC_SET_DHCP: counts, addresses, routes, names, flags and padding are checked', () => {
+    // A vmnic with DHCP configured, so that "unchanged" means something.
+    nic.setDhcp({ dns: ['203.0.113.53'], domain: 'example.internal', routes: [{ destination: '198.51.100.0/24', gateway: '203.0.113.254' }] });
+    const good = { flags: 1, ndns: 1, dns: [203, 0, 113, 53, ...new Array<number>(12).fill(0)] };
+    const name = (s: string, rest: number[] = []) => {
+      const b = new Array<number>(64).fill(0);
+      [...s].forEach((ch, i) => { b[i] = ch.charCodeAt(0); });
+      rest.forEach((x, i) => { b[s.length + 1 + i] = x; });
+      return b;
+    };
+    const route = (dst: number[], plen: number, gw: number[]) => ({
+      nroutes: 1, route_dst: [...dst, ...new Array<number>(28).fill(0)], route_gw: [...gw, ...new Array<number>(28).fill(0)],
+      route_plen: [plen, 0, 0, 0, 0, 0, 0, 0],
+    });
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['unknown flag', { ...good, flags: 3 }],
+      ['ndns over 4', { ...good, ndns: 5 }],
+      ['nroutes over 8', { nroutes: 9 }],
+      ['DNS 0.0.0.0', { ndns: 1, dns: new Array<number>(16).fill(0) }],
+      ['DNS multicast', { ndns: 1, dns: [224, 0, 0, 1, ...new Array<number>(12).fill(0)] }],
+      ['DNS loopback', { ndns: 1, dns: [127, 0, 0, 1, ...new Array<number>(12).fill(0)] }],
+      ['DNS in an unused slot', { ...good, dns: [203, 0, 113, 53, 203, 0, 113, 54, ...new Array<number>(8).fill(0)] }],
+      ['route with host bits', route([198, 51, 100, 1], 24, [203, 0, 113, 254])],
+      ['route prefix 33', route([198, 51, 100, 0], 33, [203, 0, 113, 254])],
+      ['route via 0.0.0.0', route([198, 51, 100, 0], 24, [0, 0, 0, 0])],
+      ['route via broadcast', route([198, 51, 100, 0], 24, [255, 255, 255, 255])],
+      ['route in an unused slot', { route_plen: [0, 24, 0, 0, 0, 0, 0, 0] }],
+      ['domain not NUL-terminated', { domain: new Array<number>(64).fill(0x61) }],
+      ['domain with a space', { domain: name('a b') }],
+      ['domain with a control character', { domain: name('a\tb') }],
+      ['bytes after the domain\'s NUL', { domain: name('ab', [0x63]) }],
+      ['host name not NUL-terminated', { hostname: new Array<number>(64).fill(0x61) }],
+      ['nonzero padding', { ...good }],
+    ];
+    for (const [what, v] of cases) {
+      const k = encode('vpc_nic_dhcp_t', v as never);
+      if (what === 'nonzero padding') k[14] = 1;       // _pad0, after ndns and nroutes
+      assert.doesNotThrow(() => refused('EINVAL', () => ctl(nic.handle, VPC_OP_NIC_SET_DHCP, k, 0)), what);
+    }
+    const t = nic.txn();
+    nic.setDhcp({ enabled: false });        // an unconditional change: t is stale now
+    refused('ESTALE', () => ctl(nic.handle, VPC_OP_NIC_SET_DHCP, encode('vpc_nic_dhcp_t', { ...good, txn: t } as never), 0));
+    refused('EINVAL', () => ctl(nic.handle, VPC_OP_NIC_SET_DHCP, encode('vpc_nic_dhcp_t', { txn: -1 }), 0));   // a negative token
+  });
+  test('Nic.setDhcp: bad arguments are refused before any call', () => {
+    for (const o of [{ dns: ['203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4', '203.0.113.5'] }, { dns: ['2001:db8::1'] },
+      { dns: ['0.0.0.0'] }, { domain: 'a b' }, { hostname: 'x'.repeat(64) }, { leaseSeconds: -1 }, { leaseSeconds: 2 ** 32 },
+      { leaseSeconds: 1.5 }, { routes: [{ destination: '198.51.100.1/24', gateway: '203.0.113.254' }] },
+      { routes: [{ destination: '2001:db8::/64', gateway: '203.0.113.254' }] }, { routes: [{ destination: '198.51.100.0/24', gateway: '224.0.0.1' }] },
+      { routes: new Array(9).fill({ destination: '198.51.100.0/24', gateway: '203.0.113.254' }) }]) {
+      const before = snapshot();
+      assert.throws(() => nic.setDhcp(o as never), VpcArgumentError, JSON.stringify(o));
+      assert.deepEqual(snapshot(), before);
+    }
+  });
+  test('SW_SET_POLICY: an RA interval below 4 s or over 1800 s (but VPC_RA_OFF) is EINVAL', () => {
+    for (const ra of [1, 3, 1801, 86400, VPC_RA_OFF - 1]) {
+      refused('EINVAL', () => ctl(sw.handle, VPC_OP_SW_SET_POLICY, encode('vpc_sw_policy_t', { ra_interval_s: ra }), 0));
+    }
+    for (const ra of [0, 4, 1800, VPC_RA_OFF]) {
+      assert.equal(ctl(sw.handle, VPC_OP_SW_SET_POLICY, encode('vpc_sw_policy_t', { ra_interval_s: ra }), 0).errno, 0);
     }
   });
   test('SYS_LIST: an unknown type is EINVAL; a buffer too small is ERANGE with the size needed', () => {

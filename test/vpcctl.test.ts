@@ -83,6 +83,28 @@ describe('the seed examples from the shell', () => {
   });
 });
 
+describe('DHCP on a vmnic', () => {
+  test('vmnic create with DHCP options, vmnic get shows them, set-dhcp replaces them, --disable keeps them', async () => {
+    const id = await ok('vmnic', 'create', '--mac', '02:00:00:00:0d:01', '--dns', '203.0.113.53', '--dns', '198.51.100.53',
+      '--domain', 'example.internal', '--hostname', 'vm-d', '--lease', '3600', '--route', '198.51.100.0/24,203.0.113.254');
+    let nic = await json('vmnic', 'get', id);
+    assert.deepEqual(nic.dhcp, {
+      enabled: true, leaseSeconds: 3600, dns: ['203.0.113.53', '198.51.100.53'], domain: 'example.internal', hostname: 'vm-d',
+      routes: ['198.51.100.0/24,203.0.113.254'],
+    });
+    const r = await json('vmnic', 'set-dhcp', id, '--dns', '192.0.2.53');
+    assert.deepEqual(r, { ok: true, id, dhcp: { enabled: true, leaseSeconds: 86400, dns: ['192.0.2.53'], routes: [] } });
+    await ok('vmnic', 'set-dhcp', id, '--disable');
+    nic = await json('vmnic', 'get', id);
+    assert.deepEqual(nic.dhcp, { enabled: false, leaseSeconds: 86400, dns: ['192.0.2.53'], routes: [] });
+    assert.match(await ok('vmnic', 'get', id), /^dhcp +\{"enabled":false/m, 'the key/value view shows it too');
+    const plain = await json('vmnic', 'get', await ok('vmnic', 'create'));
+    assert.equal(plain.dhcp, undefined, 'off and never configured: not shown');
+    assert.deepEqual((await json('vmnic', 'get', await ok('vmnic', 'create', '--dhcp'))).dhcp,
+      { enabled: true, leaseSeconds: 86400, dns: [], routes: [] });
+  });
+});
+
 describe('every command, with --json', () => {
   test('vcc, cam, stats, status, lists, destroy', async () => {
     const vcc = (await json('vcc', 'create', '--ipv4', '127.0.0.1', '--port', '47890')).id as string;
@@ -184,6 +206,11 @@ describe('usage errors: exit 2, the message and the usage, nothing called', () =
     [['vmnic', 'create', '--mac', '01:00:5e:00:00:01'], /--mac: expected a unicast MAC/],
     [['vmnic', 'create', '--ifname', 'this-name-is-too-long'], /--ifname: expected an interface name/],
     [['vmnic', 'set-mac', UUID], /Not enough non-option arguments/],
+    [['vmnic', 'set-dhcp', UUID, '--dns', '2001:db8::53'], /--dns: expected an IPv4 address/],
+    [['vmnic', 'set-dhcp', UUID, '--route', '198.51.100.0/24'], /--route: expected DESTINATION\/PREFIX,GATEWAY/],
+    [['vmnic', 'set-dhcp', UUID, '--route', '198.51.100.0/33,203.0.113.1'], /prefix \/33 is too long/],
+    [['vmnic', 'set-dhcp', UUID, '--lease', '0'], /--lease: expected seconds 1-4294967295/],
+    [['vmnic', 'create', '--domain', 'two words'], /--domain: expected 1-63 printable characters/],
     [['switch', 'create', '--vni', '16777216'], /--vni: expected a VNI \(24 bits\) 0-16777215/],
     [['switch', 'create', '--subnet', '10.0.0.0/33'], /prefix \/33 is too long for IPv4/],
     [['switch', 'port', 'add', UUID], /give exactly one of --uplink, --router, --vmnic \(got none\)/],

@@ -300,6 +300,7 @@ struct vpc_nic {
 	char             ifname[VPC_IFNAMSIZ];  /* ctl: as set, or "" */
 	struct vpc_nic_l3 *l3;          /* published: addresses, DHCP; never NULL */
 	struct vpc_ratelim upcall_rl;   /* lock-free: misses it may raise */
+	struct vpc_ratelim rs_rl;       /* lock-free: router solicitations answered */
 	void            *os;            /* the glue's ifnet / TAP (its locking) */
 };
 
@@ -355,6 +356,7 @@ struct vpc_switch {
 	struct vpc_cam     *cam;        /* RO; its table published, the rest sw->mtx */
 	struct vpc_nbr     *nbr;        /* RO; likewise: the neighbour table */
 	struct os_timer    *sweeper;    /* ctl */
+	struct os_timer    *ra_timer;   /* ctl: unsolicited RAs; no mutex (vpc_ra.c) */
 	struct os_counter  *ctr[VPC_SWSTAT_COUNT];      /* RO */
 	struct vpc_ratelim  icmp_rl;    /* lock-free: ICMP errors the switch sends */
 	vpc_sw_gateway_t    gw_conf;    /* ctl: what SW_SET_GATEWAY set (flags) */
@@ -429,6 +431,13 @@ void vpc_gateway_derive(const struct vpc_switch *sw, const struct vpc_subnet *s4
 void vpc_policy_derive(const vpc_sw_policy_t *conf, struct vpc_policy *p);
 void vpc_gateway_subnet_changed(struct vpc_switch *sw,
          const struct vpc_subnet *s4, const struct vpc_subnet *s6);
+/* Router advertisements (vpc_ra.c): the switch's timer, which runs with no
+ * lock; a new configuration re-arms it; a vmnic's solicitation bucket. */
+int  vpc_ra_timer_create(struct vpc_switch *sw);
+void vpc_ra_timer_destroy(struct vpc_switch *sw);
+void vpc_ra_config_changed(struct vpc_switch *sw, const struct vpc_swcfg *old,
+         const struct vpc_swcfg *cfg);
+void vpc_ra_nic_init(struct vpc_nic *nic);
 /* A vmnic's L3 snapshot (vpc_nic_l3.c). */
 void vpc_nic_l3_init(struct vpc_nic *nic);
 void vpc_nic_l3_fini(struct vpc_nic *nic);

@@ -30,6 +30,7 @@ vpc_nic_l3_init(struct vpc_nic *nic)
 	nic->l3 = (struct vpc_nic_l3 *)(uintptr_t)&vpc_nic_l3_none;
 	vpc_ratelim_init(&nic->upcall_rl, VPC_UPCALL_RATE_DEFAULT,
 	    VPC_UPCALL_RATE_DEFAULT, os_now_ns());
+	vpc_ra_nic_init(nic);
 }
 
 /* After the epoch (fini): nothing can see it any more. */

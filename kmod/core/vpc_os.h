@@ -107,9 +107,12 @@ int os_error_trace(const char *file, int line, int error);
 
 /* ---- Timers --------------------------------------------------------------
  * A timer fires once after os_timer_arm; the callback runs with the mutex
- * given at creation held (callout_init_mtx), so it must not sleep.
- * os_timer_drain waits until a running callback has returned; call it
- * without that mutex held, from a context that may sleep.
+ * given at creation held (callout_init_mtx), so it must not sleep.  Given
+ * NULL, the callback runs with no lock held (FreeBSD: callout_init(, 1)),
+ * and os_timer_arm/stop need none (the callback may arm it again itself;
+ * a stop may then lose to it).  os_timer_drain waits until a running
+ * callback has returned and keeps it from arming again; call it without
+ * that mutex held, from a context that may sleep.
  */
 struct os_timer;
 struct os_timer *os_timer_create(struct os_mtx *m, void (*fn)(void *), void *arg);

@@ -34,6 +34,7 @@ vpc_swcfg_publish(struct vpc_switch *sw, struct vpc_swcfg *c, uint32_t vni,
 	vpc_policy_derive(&sw->policy_conf, &c->policy);
 	vpc_store(sw->cfg, c);
 	sw->vni = vni;
+	vpc_ra_config_changed(sw, old, c);
 	if (old != NULL)
 		os_epoch_defer(&old->defer, swcfg_free);
 }

@@ -116,8 +116,8 @@ icmp6_input(struct vpc_l3in *in, struct vpc_pkt *p)
  *     (vpc_nd.c), router solicitations, advertisements and redirects
  *     (vpc_ra.c), maybe behind extension headers: so any IPv6 next header
  *     but TCP and UDP;
- *   - DHCP, vpc_dhcp_input(): UDP over IPv4 (to port 67; the port is read
- *     by the parse);
+ *   - DHCP, vpc_dhcp_input(): UDP over IPv4 (to port 67, or from a server
+ *     in a VM to 68; the port is read by the parse);
  *   - the gateway, vpc_gw_echo_input() and the drop of whatever else is
  *     sent to it: the frame is sent to the gateway's MAC.
  *
@@ -128,11 +128,11 @@ icmp6_input(struct vpc_l3in *in, struct vpc_pkt *p)
  * WHOEVER ADDS A BRANCH BELOW THAT READS in->ip MUST EXTEND THIS TEST, or
  * the branch never sees the frames it is for; and add a frame for it to
  * t_lazy in kmod/tests/unit/test_l3.c, which sends one per branch that
- * reaches it only through its own clause.  Coming with the DHCP and RA work
- * (branch l3b): router solicitations and advertisements are ICMPv6 and pass
- * already, DHCPv4 is UDP over IPv4 and passes already; DHCPv6 (UDP over
- * IPv6, to port 547) does NOT: add f->ip_proto == VPC_IPPROTO_UDP to the
- * IPv6 case then (or narrower, once frame parsing records the port).
+ * reaches it only through its own clause.  DHCPv4 and router solicitations
+ * and advertisements (branch l3b) pass already (UDP over IPv4; ICMPv6).
+ * DHCPv6 (UDP over IPv6, to port 547), when it comes, does NOT: add
+ * f->ip_proto == VPC_IPPROTO_UDP to the IPv6 case then (or narrower, once
+ * frame parsing records the port).
  */
 static bool
 ip_wanted(const struct vpc_l3in *in, const struct vpc_frame *f)
@@ -178,9 +178,11 @@ respond(struct vpc_switch *sw, struct vpc_port *port, struct vpc_nic *nic,
 		if (in.ip.af == VPC_AF_INET6 && in.ip.proto == VPC_IPPROTO_ICMPV6 &&
 		    in.ip.l4_seen && icmp6_input(&in, p))
 			return (true);
+		/* DHCP to a server (67), or from a server in a VM (68). */
 		if (in.ip.af == VPC_AF_INET && in.ip.proto == VPC_IPPROTO_UDP &&
 		    in.ip.ports_seen &&
-		    vpc_get16(in.ip.l4 + 2) == VPC_DHCP_SERVER_PORT &&
+		    (vpc_get16(in.ip.l4 + 2) == VPC_DHCP_SERVER_PORT ||
+		    vpc_get16(in.ip.l4 + 2) == VPC_DHCP_CLIENT_PORT) &&
 		    vpc_dhcp_input(&in, p))
 			return (true);
 		if (in.to_gw_mac && vpc_l3_is_gateway(in.cfg, in.ip.af, in.ip.dst)) {

@@ -53,7 +53,7 @@ switch_init(struct vpc_obj *o)
 	os_mtx_lock(sw->mtx);
 	os_timer_arm(sw->sweeper, SWEEP_NS);
 	os_mtx_unlock(sw->mtx);
-	return (0);
+	return (vpc_ra_timer_create(sw));
 }
 
 static void
@@ -64,6 +64,7 @@ switch_kill(struct vpc_obj *o)
 	VPC_ASSERT_CTL(o->sys);
 	os_timer_destroy(sw->sweeper);          /* drains a running sweep */
 	sw->sweeper = NULL;
+	vpc_ra_timer_destroy(sw);               /* and a running advertisement */
 	while (sw->nports > 0)
 		vpc_obj_kill(&sw->ports[sw->nports - 1]->obj);
 	vpc_upcall_forget_switch(sw);
@@ -79,6 +80,8 @@ switch_fini(struct vpc_obj *o)
 
 	if (sw->sweeper != NULL)                /* init failed half-way */
 		os_timer_destroy(sw->sweeper);
+	if (sw->ra_timer != NULL)
+		vpc_ra_timer_destroy(sw);
 	vpc_cam_destroy(sw);
 	vpc_nbr_destroy(sw);
 	vpc_counters_free(sw->ctr, VPC_SWSTAT_COUNT);

@@ -651,7 +651,34 @@ typedef struct {
 /*
  * 64-79: DHCP and router advertisements (vpc_dhcp.c, vpc_ra.c).
  */
-#define VPC_SWSTAT_COUNT         59
+#define VPC_SWSTAT_DHCP_OFFER    64     /* DHCPDISCOVERs answered with an OFFER */
+#define VPC_SWSTAT_DHCP_ACK      65     /* DHCPREQUESTs and INFORMs answered with an ACK */
+#define VPC_SWSTAT_DHCP_NAK      66     /* DHCPREQUESTs answered with a NAK (not the
+                                         * vmnic's address) */
+#define VPC_SWSTAT_DHCP_DECLINE  67     /* DHCPDECLINEs (the VM found its address in
+                                         * use): counted, not answered */
+#define VPC_SWSTAT_DHCP_RELEASE  68     /* DHCPRELEASEs: counted, not answered */
+#define VPC_SWSTAT_DHCP_NOT_SERVED 69   /* DHCP from a vmnic with no DHCP service (not
+                                         * enabled, no IPv4 address, a switch with no
+                                         * IPv4 subnet): dropped, never flooded */
+#define VPC_SWSTAT_DHCP_MALFORMED 70    /* malformed DHCP (header, magic cookie, options,
+                                         * checksums, chaddr): dropped, not answered */
+#define VPC_SWSTAT_DHCP_IGNORED  71     /* DHCP for another server or address, BOOTP,
+                                         * server messages from a client: dropped */
+#define VPC_SWSTAT_DHCP_SNOOPED  72     /* from a VM to UDP port 68 (a DHCP server in
+                                         * a VM): dropped */
+#define VPC_SWSTAT_RA_SENT       73     /* router advertisements sent (solicited and
+                                         * periodic) */
+#define VPC_SWSTAT_RA_PERIODIC   74     /* of which unsolicited, from the timer */
+#define VPC_SWSTAT_RS_RATELIMITED 75    /* router solicitations over the vmnic's rate:
+                                         * not answered */
+#define VPC_SWSTAT_RS_MALFORMED  76     /* router solicitations that fail RFC 4861
+                                         * 6.1.1's checks: dropped */
+#define VPC_SWSTAT_RS_NO_PREFIX  77     /* router solicitations on a switch with no IPv6
+                                         * subnet: dropped */
+#define VPC_SWSTAT_RA_GUARD      78     /* router advertisements and redirects from a
+                                         * VM: dropped (RA guard, RFC 6105) */
+#define VPC_SWSTAT_COUNT         79
 
 typedef struct {
 	uint64_t c[128];

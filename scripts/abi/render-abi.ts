@@ -33,6 +33,8 @@ interface StatsGroup {
   group: string;
   record: string;
   counters: Array<{ name: string; slot: number; comment: string | undefined }>;
+  /** VPC_<G>STAT_COUNT: slots without a name (a range reserved for another file's counters) are null. */
+  count: number;
 }
 
 function statsGroups(dump: AbiDump, constants: HeaderConstant[]): StatsGroup[] {
@@ -49,10 +51,11 @@ function statsGroups(dump: AbiDump, constants: HeaderConstant[]): StatsGroup[] {
     if (record === undefined) throw new Error(`VPC_${g}STAT_*: name its TypeScript record in scripts/abi/render-abi.ts`);
     const count = Number(dump.constants[`VPC_${g}STAT_COUNT`]);
     counters.sort((a, b) => a.slot - b.slot);
-    if (counters.length !== count || counters.some((c, i) => c.slot !== i)) {
-      throw new Error(`VPC_${g}STAT_*: the slots are not 0..VPC_${g}STAT_COUNT-1, each once`);
+    if (counters.some((c, i) => c.slot >= count || (i > 0 && c.slot === counters[i - 1]!.slot)) ||
+      counters[counters.length - 1]?.slot !== count - 1) {
+      throw new Error(`VPC_${g}STAT_*: the slots are not distinct and below VPC_${g}STAT_COUNT, the last COUNT-1`);
     }
-    return { group: g, record, counters };
+    return { group: g, record, counters, count };
   });
 }
 
@@ -63,9 +66,12 @@ function renderStats(g: StatsGroup): string[] {
     `export interface ${g.record} {`,
     ...g.counters.flatMap((c) => [...doc(c.comment, '  '), `  ${c.name}: number;`]),
     '}',
-    `/** The counters of ${g.record} in slot order. */`,
-    `export const ${list}: readonly (keyof ${g.record})[] = [`,
-    ...g.counters.map((c) => `  '${c.name}',`),
+    `/** The counters of ${g.record} in slot order (null: a slot not in use). */`,
+    `export const ${list}: readonly (keyof ${g.record} | null)[] = [`,
+    ...Array.from({ length: g.count }, (_, i) => {
+      const c = g.counters.find((x) => x.slot === i);
+      return c === undefined ? '  null,' : `  '${c.name}',`;
+    }),
     '];',
     `/** What each counter of ${g.record} means: the comment of its #define in vpc.h. */`,
     `export const ${list}_HELP: Readonly<Record<keyof ${g.record}, string>> = {`,

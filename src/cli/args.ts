@@ -90,3 +90,32 @@ export function ifname(name: string) {
     return v;
   };
 }
+
+/** A DHCP classless static route: "CIDR,GATEWAY", e.g. 10.1.0.0/16,203.0.113.254. */
+export function dhcpRoute(name: string) {
+  return (v: unknown): { destination: string; gateway: string } => {
+    const m = typeof v === 'string' ? /^([^,]+),([^,]+)$/.exec(v) : null;
+    if (!m) throw new UsageError(`${name}: expected DESTINATION/PREFIX,GATEWAY like 10.1.0.0/16,203.0.113.254, got '${String(v)}'`);
+    cidr(name)(m[1]);
+    ip(name, 4)(m[2]);
+    return { destination: m[1]!, gateway: m[2]! };
+  };
+}
+
+/** A DHCP lease: seconds, 1 to 2^32-1. */
+export const leaseSeconds = (name: string) => int(name, 1, 0xffffffff, 'seconds');
+
+/** Repeatable options come as a string or an array of them. */
+export function each<T>(f: (v: unknown) => T) {
+  return (v: unknown): T[] => (Array.isArray(v) ? v : [v]).map(f);
+}
+
+/** A DHCP domain or host name: 1-63 printable characters, no spaces. */
+export function dhcpName(name: string) {
+  return (v: unknown): string => {
+    if (typeof v !== 'string' || !/^[\x21-\x7e]{1,63}$/.test(v)) {
+      throw new UsageError(`${name}: expected 1-63 printable characters without spaces, got '${String(v)}'`);
+    }
+    return v;
+  };
+}

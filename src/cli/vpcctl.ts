@@ -25,7 +25,7 @@ export function vpcctl(argv: string[]): Argv {
       setJson(Boolean(a.json));
       if (a.socket) process.env.VPC_HOSTD_SOCKET = a.socket as string;
     })
-    .command('vmnic', 'VM NICs: create, get, set, set-mac, set-addr, list, destroy', vmnicCommand)
+    .command('vmnic', 'VM NICs: create, get, set, set-mac, set-addr, set-dhcp, list, destroy', vmnicCommand)
     .command('switch', 'switches and their ports: create, get, list, destroy, set-vni, set-subnet, set-gateway, set-policy, port ...', switchCommand)
     .command('cam', 'forwarding entries: set, get, del, flush, dump', camCommand)
     .command('nbr', 'neighbour entries (IP -> MAC, what ARP/ND are answered from): set, get, del, flush, dump', nbrCommand)

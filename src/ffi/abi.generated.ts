@@ -353,7 +353,37 @@ export const VPC_SWSTAT_NBR_STALE = 56;
 export const VPC_SWSTAT_NBR_ANNOUNCED = 57;
 /** a held ARP/NS released, but its entry was gone again: dropped */
 export const VPC_SWSTAT_L3_REMISS = 58;
-export const VPC_SWSTAT_COUNT = 59;
+/** DHCPDISCOVERs answered with an OFFER */
+export const VPC_SWSTAT_DHCP_OFFER = 64;
+/** DHCPREQUESTs and INFORMs answered with an ACK */
+export const VPC_SWSTAT_DHCP_ACK = 65;
+/** DHCPREQUESTs answered with a NAK (not the vmnic's address) */
+export const VPC_SWSTAT_DHCP_NAK = 66;
+/** DHCPDECLINEs (the VM found its address in use): counted, not answered */
+export const VPC_SWSTAT_DHCP_DECLINE = 67;
+/** DHCPRELEASEs: counted, not answered */
+export const VPC_SWSTAT_DHCP_RELEASE = 68;
+/** DHCP from a vmnic with no DHCP service (not enabled, no IPv4 address, a switch with no IPv4 subnet): dropped, never flooded */
+export const VPC_SWSTAT_DHCP_NOT_SERVED = 69;
+/** malformed DHCP (header, magic cookie, options, checksums, chaddr): dropped, not answered */
+export const VPC_SWSTAT_DHCP_MALFORMED = 70;
+/** DHCP for another server or address, BOOTP, server messages from a client: dropped */
+export const VPC_SWSTAT_DHCP_IGNORED = 71;
+/** from a VM to UDP port 68 (a DHCP server in a VM): dropped */
+export const VPC_SWSTAT_DHCP_SNOOPED = 72;
+/** router advertisements sent (solicited and periodic) */
+export const VPC_SWSTAT_RA_SENT = 73;
+/** of which unsolicited, from the timer */
+export const VPC_SWSTAT_RA_PERIODIC = 74;
+/** router solicitations over the vmnic's rate: not answered */
+export const VPC_SWSTAT_RS_RATELIMITED = 75;
+/** router solicitations that fail RFC 4861 6.1.1's checks: dropped */
+export const VPC_SWSTAT_RS_MALFORMED = 76;
+/** router solicitations on a switch with no IPv6 subnet: dropped */
+export const VPC_SWSTAT_RS_NO_PREFIX = 77;
+/** router advertisements and redirects from a VM: dropped (RA guard, RFC 6105) */
+export const VPC_SWSTAT_RA_GUARD = 78;
+export const VPC_SWSTAT_COUNT = 79;
 /** a local port (out only) */
 export const VPC_CAM_LOCAL = 1;
 /** behind a VTEP on the underlay */
@@ -600,9 +630,39 @@ export interface SwitchStats {
   nbrAnnounced: number;
   /** a held ARP/NS released, but its entry was gone again: dropped */
   l3Remiss: number;
+  /** DHCPDISCOVERs answered with an OFFER */
+  dhcpOffer: number;
+  /** DHCPREQUESTs and INFORMs answered with an ACK */
+  dhcpAck: number;
+  /** DHCPREQUESTs answered with a NAK (not the vmnic's address) */
+  dhcpNak: number;
+  /** DHCPDECLINEs (the VM found its address in use): counted, not answered */
+  dhcpDecline: number;
+  /** DHCPRELEASEs: counted, not answered */
+  dhcpRelease: number;
+  /** DHCP from a vmnic with no DHCP service (not enabled, no IPv4 address, a switch with no IPv4 subnet): dropped, never flooded */
+  dhcpNotServed: number;
+  /** malformed DHCP (header, magic cookie, options, checksums, chaddr): dropped, not answered */
+  dhcpMalformed: number;
+  /** DHCP for another server or address, BOOTP, server messages from a client: dropped */
+  dhcpIgnored: number;
+  /** from a VM to UDP port 68 (a DHCP server in a VM): dropped */
+  dhcpSnooped: number;
+  /** router advertisements sent (solicited and periodic) */
+  raSent: number;
+  /** of which unsolicited, from the timer */
+  raPeriodic: number;
+  /** router solicitations over the vmnic's rate: not answered */
+  rsRatelimited: number;
+  /** router solicitations that fail RFC 4861 6.1.1's checks: dropped */
+  rsMalformed: number;
+  /** router solicitations on a switch with no IPv6 subnet: dropped */
+  rsNoPrefix: number;
+  /** router advertisements and redirects from a VM: dropped (RA guard, RFC 6105) */
+  raGuard: number;
 }
-/** The counters of SwitchStats in slot order. */
-export const SWITCH_STATS: readonly (keyof SwitchStats)[] = [
+/** The counters of SwitchStats in slot order (null: a slot not in use). */
+export const SWITCH_STATS: readonly (keyof SwitchStats | null)[] = [
   'rxFrames',
   'txLocal',
   'txRemote',
@@ -662,6 +722,26 @@ export const SWITCH_STATS: readonly (keyof SwitchStats)[] = [
   'nbrStale',
   'nbrAnnounced',
   'l3Remiss',
+  null,
+  null,
+  null,
+  null,
+  null,
+  'dhcpOffer',
+  'dhcpAck',
+  'dhcpNak',
+  'dhcpDecline',
+  'dhcpRelease',
+  'dhcpNotServed',
+  'dhcpMalformed',
+  'dhcpIgnored',
+  'dhcpSnooped',
+  'raSent',
+  'raPeriodic',
+  'rsRatelimited',
+  'rsMalformed',
+  'rsNoPrefix',
+  'raGuard',
 ];
 /** What each counter of SwitchStats means: the comment of its #define in vpc.h. */
 export const SWITCH_STATS_HELP: Readonly<Record<keyof SwitchStats, string>> = {
@@ -724,6 +804,21 @@ export const SWITCH_STATS_HELP: Readonly<Record<keyof SwitchStats, string>> = {
   nbrStale: "neighbour entries not installed: an older revision than the stored one",
   nbrAnnounced: "gratuitous ARPs / unsolicited NAs sent to local vmnics: an address moved to another MAC",
   l3Remiss: "a held ARP/NS released, but its entry was gone again: dropped",
+  dhcpOffer: "DHCPDISCOVERs answered with an OFFER",
+  dhcpAck: "DHCPREQUESTs and INFORMs answered with an ACK",
+  dhcpNak: "DHCPREQUESTs answered with a NAK (not the vmnic's address)",
+  dhcpDecline: "DHCPDECLINEs (the VM found its address in use): counted, not answered",
+  dhcpRelease: "DHCPRELEASEs: counted, not answered",
+  dhcpNotServed: "DHCP from a vmnic with no DHCP service (not enabled, no IPv4 address, a switch with no IPv4 subnet): dropped, never flooded",
+  dhcpMalformed: "malformed DHCP (header, magic cookie, options, checksums, chaddr): dropped, not answered",
+  dhcpIgnored: "DHCP for another server or address, BOOTP, server messages from a client: dropped",
+  dhcpSnooped: "from a VM to UDP port 68 (a DHCP server in a VM): dropped",
+  raSent: "router advertisements sent (solicited and periodic)",
+  raPeriodic: "of which unsolicited, from the timer",
+  rsRatelimited: "router solicitations over the vmnic's rate: not answered",
+  rsMalformed: "router solicitations that fail RFC 4861 6.1.1's checks: dropped",
+  rsNoPrefix: "router solicitations on a switch with no IPv6 subnet: dropped",
+  raGuard: "router advertisements and redirects from a VM: dropped (RA guard, RFC 6105)",
 };
 
 /** The counters VPC_VCCSTAT_* number, by name. */
@@ -747,8 +842,8 @@ export interface VccStats {
   /** dropped by the OS before we saw them: socket buffer full */
   rxSockDrops: number;
 }
-/** The counters of VccStats in slot order. */
-export const VCC_STATS: readonly (keyof VccStats)[] = [
+/** The counters of VccStats in slot order (null: a slot not in use). */
+export const VCC_STATS: readonly (keyof VccStats | null)[] = [
   'rx',
   'tx',
   'rxBad',

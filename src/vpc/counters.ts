@@ -13,9 +13,9 @@ export type { SwitchStats, VccStats } from '../ffi/index.ts';
 export const SWITCH_COUNTERS: Readonly<Record<keyof SwitchStats, string>> = SWITCH_STATS_HELP;
 export const VCC_COUNTERS: Readonly<Record<keyof VccStats, string>> = VCC_STATS_HELP;
 
-function named<T>(slots: readonly (keyof T)[], c: number[]): T {
+function named<T>(slots: readonly (keyof T | null)[], c: number[]): T {
   const out = {} as Record<keyof T, number>;
-  slots.forEach((name, i) => { out[name] = c[i] ?? 0; });
+  slots.forEach((name, i) => { if (name !== null) out[name] = c[i] ?? 0; });
   return out as T;
 }
 

@@ -11,6 +11,7 @@ export {
   type BumMode, type GatewayInfo, type GatewaySpec, type NeighbourEntry, type NeighbourKind, type NeighbourSpec,
   type SwitchPolicy, type SwitchPolicySpec,
 } from './neighbour.ts';
+export { type DhcpConfig, type DhcpOptions, type DhcpRoute } from './dhcp.ts';
 export { VpcObject, type ObjectInfo, type ObjectType, type OpenMode, type TxnOption } from './object.ts';
 export { Port } from './port.ts';
 export {

@@ -2,8 +2,10 @@
 import {
   VPC_NIC_MTU_AUTO, VPC_NIC_MTU_FORCE, VPC_NIC_MTU_MAX, VPC_NIC_MTU_MIN, VPC_OP_NIC_GET_IFNAME, VPC_OP_NIC_GET_MAC,
   VPC_OP_NIC_GET_MTU, VPC_OP_NIC_SET_IFNAME, VPC_OP_NIC_SET_MAC, VPC_OP_NIC_SET_MTU,
-  VPC_NIC_ADDR_INET, VPC_NIC_ADDR_INET6, VPC_OP_NIC_GET_ADDR, VPC_OP_NIC_SET_ADDR,
+  VPC_NIC_ADDR_INET, VPC_NIC_ADDR_INET6, VPC_OP_NIC_GET_ADDR, VPC_OP_NIC_GET_DHCP, VPC_OP_NIC_SET_ADDR,
+  VPC_OP_NIC_SET_DHCP,
 } from '../ffi/index.ts';
+import { dhcpDecode, dhcpEncode, type DhcpConfig, type DhcpOptions } from './dhcp.ts';
 import { ipBytes, ipString, macBytes, macString, newId, VpcArgumentError, type Id } from './ids.ts';
 import { ctlGet, ctlSet } from './kernel.ts';
 import { openHandle, VpcObject, type OpenMode, type TxnOption } from './object.ts';
@@ -18,6 +20,8 @@ export interface NicOptions {
   forceMtu?: boolean;
   /** The VM's own addresses (see Nic.setAddresses). */
   addresses?: NicAddresses;
+  /** Its DHCP service (see Nic.setDhcp). */
+  dhcp?: DhcpOptions;
 }
 
 /**
@@ -96,10 +100,12 @@ export class Nic extends VpcObject {
     const ifname = opts.ifname === undefined ? undefined : ifnameBytes(opts.ifname);
     const mtu = opts.mtu === undefined ? undefined : mtuValue(opts.mtu);
     const addrs = opts.addresses === undefined ? undefined : addrStruct(opts.addresses, 0);
+    const dhcp = opts.dhcp === undefined ? undefined : dhcpEncode(opts.dhcp, 0);
     const nic = new Nic(openHandle(id, 'vmnic', 'create'), id);
     try {
       if (ifname) nic.setIfnameBytes(ifname, {});
       if (mtu !== undefined) nic.setMtu(mtu, { force: opts.forceMtu ?? false });
+      if (dhcp) ctlSet(nic.target('VPC_OP_NIC_SET_DHCP'), VPC_OP_NIC_SET_DHCP, { struct: 'vpc_nic_dhcp_t', value: dhcp });
       if (mac) nic.setMacBytes(mac, {});
       if (addrs) ctlSet(nic.target('VPC_OP_NIC_SET_ADDR'), VPC_OP_NIC_SET_ADDR, { struct: 'vpc_nic_addr_t', value: addrs });
     } catch (e) {
@@ -178,6 +184,23 @@ export class Nic extends VpcObject {
     if (v.flags & VPC_NIC_ADDR_INET) out.ipv4 = ipString(4, v.addr4);
     if (v.flags & VPC_NIC_ADDR_INET6) out.ipv6 = ipString(6, v.addr6);
     return out;
+  }
+
+  /**
+   * The vmnic's DHCPv4 service, replaced whole: the switch answers the VM's
+   * DISCOVER/REQUEST/INFORM with the vmnic's IPv4 address (set with its
+   * addresses), the switch's subnet mask and gateway (router and server
+   * id), its MTU, and these options.  Nothing is answered while it is not
+   * enabled, the vmnic has no IPv4 address, or its switch no IPv4 subnet.
+   */
+  setDhcp(o: DhcpOptions, opts: TxnOption = {}): void {
+    ctlSet(this.target('VPC_OP_NIC_SET_DHCP'), VPC_OP_NIC_SET_DHCP,
+      { struct: 'vpc_nic_dhcp_t', value: dhcpEncode(o, opts.txn ?? 0) });
+  }
+
+  /** The DHCP service as set (defaults filled in; disabled until set). */
+  dhcp(): DhcpConfig {
+    return dhcpDecode(ctlGet(this.target('VPC_OP_NIC_GET_DHCP'), VPC_OP_NIC_GET_DHCP, 'vpc_nic_dhcp_t'));
   }
 
   /** The MAC, or undefined while none is set. */

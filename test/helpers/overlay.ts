@@ -17,6 +17,7 @@ import { onExit } from './reaper.ts';
 export interface VmSpec {
   name: string;
   mac: string;
+  /** Configured statically in the VM's namespace; '' for none (a DHCP client gets it). */
   ip: string;
   /** An IPv6 address too (configured /64, no DAD). */
   ip6?: string;
@@ -130,7 +131,7 @@ export class Overlay {
   plugVm(cn: string, vm: VmSpec, opts: { again?: boolean } = {}): void {
     if (!opts.again) this.lab.addNs(vm.name);
     this.lab.ip(cn, 'link', 'set', vm.name, 'netns', this.lab.ns(vm.name));
-    this.lab.ip(vm.name, 'addr', 'add', `${vm.ip}/24`, 'dev', vm.name);
+    if (vm.ip !== '') this.lab.ip(vm.name, 'addr', 'add', `${vm.ip}/24`, 'dev', vm.name);
     if (vm.ip6) this.lab.ip(vm.name, 'addr', 'add', `${vm.ip6}/64`, 'dev', vm.name, 'nodad');
     this.lab.ip(vm.name, 'link', 'set', vm.name, 'up');
     if (!opts.again) this.vms.push(vm);

@@ -3,7 +3,7 @@
  * changed nothing: every object with its generation and handles, every
  * switch's VNI, ports, subnets, gateway, policy, CAM and neighbour table
  * (less the TTLs left, which run down by themselves), every vmnic's MAC,
- * MTU and addresses, and the core's memory.
+ * MTU, addresses and DHCP, and the core's memory.
  */
 import { checkInvariants, listObjects, Nic, Switch, systemStats } from '../../src/vpc/index.ts';
 
@@ -25,6 +25,7 @@ export function snapshot(): unknown {
       detail.mac = nic.mac();
       detail.mtu = nic.mtuInfo();
       detail.addresses = nic.addresses();
+      detail.dhcp = nic.dhcp();
       nic.close();
     }
     return detail;

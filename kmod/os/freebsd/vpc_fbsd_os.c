@@ -345,7 +345,8 @@ vpc_timer_fire(void *arg)
 {
 	struct os_timer *t = arg;
 
-	/* callout_init_mtx(): the callout system holds the mutex for us. */
+	/* callout_init_mtx(): the callout system holds the mutex for us;
+	 * callout_init(, 1) (no mutex): nothing is held. */
 	t->fn(t->arg);
 }
 
@@ -357,11 +358,15 @@ os_timer_create(struct os_mtx *m, void (*fn)(void *), void *arg)
 	t = malloc(sizeof(*t), M_VPC, M_WAITOK | M_ZERO);
 	t->fn = fn;
 	t->arg = arg;
-	callout_init_mtx(&t->co, &m->m, 0);
+	if (m != NULL)
+		callout_init_mtx(&t->co, &m->m, 0);
+	else
+		callout_init(&t->co, 1);        /* MPSAFE, runs with no lock */
 	return (t);
 }
 
-/* Called with the timer's mutex held (callout_reset asserts it). */
+/* Called with the timer's mutex held (callout_reset asserts it); a timer
+ * without one may be armed from anywhere, its own callback included. */
 void
 os_timer_arm(struct os_timer *t, uint64_t delay_ns)
 {

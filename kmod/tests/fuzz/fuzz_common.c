@@ -74,6 +74,35 @@ add_vmnic(struct fuzz_graph *g, struct vpc_hdl *sw, uint8_t last,
 	*out = nic_of(g->h[g->nh - 1]);
 }
 
+/* The first vmnic's L3: 10.0.0.10 and fd00::10, DHCP with every option
+ * (frames from it reach vpc_dhcp.c's parser and builder). */
+static void
+l3_vmnic(struct fuzz_graph *g, struct vpc_hdl *h)
+{
+	vpc_nic_addr_t a;
+	vpc_nic_dhcp_t d;
+
+	memset(&a, 0, sizeof(a));
+	a.flags = VPC_NIC_ADDR_INET | VPC_NIC_ADDR_INET6;
+	memcpy(a.addr4, (uint8_t[]){ 10, 0, 0, 10 }, 4);
+	a.addr6[0] = 0xfd;
+	a.addr6[15] = 0x10;
+	ctl(g, h, VPC_OP_NIC_SET_ADDR, &a, sizeof(a), NULL, 0);
+	memset(&d, 0, sizeof(d));
+	d.flags = VPC_DHCP_ENABLE;
+	d.lease_s = 3600;
+	d.ndns = 2;
+	memcpy(d.dns, (uint8_t[]){ 10, 0, 0, 53, 192, 0, 2, 53 }, 8);
+	d.nroutes = 2;
+	memcpy(d.route_dst, (uint8_t[]){ 198, 51, 100, 0, 192, 0, 2, 128 }, 8);
+	memcpy(d.route_gw, (uint8_t[]){ 10, 0, 0, 254, 10, 0, 0, 253 }, 8);
+	d.route_plen[0] = 24;
+	d.route_plen[1] = 25;
+	memcpy(d.domain, "example.internal", 17);
+	memcpy(d.hostname, "vm-a", 5);
+	ctl(g, h, VPC_OP_NIC_SET_DHCP, &d, sizeof(d), NULL, 0);
+}
+
 void
 fuzz_graph_build(struct fuzz_graph *g)
 {
@@ -104,6 +133,11 @@ fuzz_graph_build(struct fuzz_graph *g)
 	sub.prefixlen = 24;
 	sub.addr[0] = 10;
 	ctl(g, sw, VPC_OP_SW_SET_SUBNET, &sub, sizeof(sub), NULL, 0);
+	memset(&sub, 0, sizeof(sub));
+	sub.af = VPC_AF_INET6;
+	sub.prefixlen = 64;
+	sub.addr[0] = 0xfd;
+	ctl(g, sw, VPC_OP_SW_SET_SUBNET, &sub, sizeof(sub), NULL, 0);
 	memset(&vc, 0, sizeof(vc));
 	vc.flags = VPC_VCC_INET;
 	vc.addr4[0] = 198;
@@ -115,6 +149,7 @@ fuzz_graph_build(struct fuzz_graph *g)
 	req.peer_id = vcc->obj->id;
 	ctl(g, sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res));
 	add_vmnic(g, sw, 0x0a, &g->nic_a);
+	l3_vmnic(g, g->h[g->nh - 1]);
 	add_vmnic(g, sw, 0x0b, &g->nic_b);
 	/* L3: an IPv6 subnet too, vmnic B's addresses (a local neighbour),
 	 * and a learned neighbour of each family, so ARP and ND have answers. */

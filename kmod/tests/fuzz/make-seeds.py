@@ -24,8 +24,8 @@ def mac(last):
 # in src/ffi/abi.generated.ts), not its number.
 def op_index(name):
     import re
-    with open(os.path.join(HERE, "..", "..", "src", "ffi", "abi.generated.ts")) as f:
-        names = re.findall(r'\{ op: \d+, name: "(VPC_OP_[A-Z0-9_]+)"', f.read())
+    with open(os.path.join(HERE, "..", "..", "..", "src", "ffi", "abi.generated.ts")) as f:
+        names = re.findall(r"\{ op: \d+, name: ['\"](VPC_OP_[A-Z0-9_]+)['\"]", f.read())
     return names.index(name)
 
 
@@ -107,6 +107,49 @@ write("frames", "arp-gateway", bytes([0x80]) + eth(b"\xff" * 6, 0x0806) + arp((1
 write("frames", "ns-found", bytes([0x80]) + eth(bytes([0x33, 0x33, 0xFF, 0, 0, 7]), 0x86DD) + ns(7))
 write("frames", "ns-local", bytes([0x80]) + eth(bytes([0x33, 0x33, 0xFF, 0, 0, 0x0B]), 0x86DD) + ns(0x0B))
 write("frames", "ns-miss", bytes([0x80]) + eth(bytes([0x33, 0x33, 0xFF, 0, 0, 0x63]), 0x86DD) + ns(0x63))
+
+
+# DHCP and router solicitations from the first vmnic (10.0.0.10, fd00::10,
+# DHCP enabled; the switch's gateways 10.0.0.1 and fd00::1): the UDP
+# checksum is 0 (none), so mutations reach the options.
+def dhcp(mtype, opts=b"", ciaddr=bytes(4), flags=0, src=bytes(4), dst=b"\xff" * 4, file=bytes(128)):
+    chaddr = mac(0x0a) + bytes(10)
+    bootp = (bytes([1, 1, 6, 0]) + b"\x12\x34\x56\x78" + struct.pack(">HH", 0, flags) + ciaddr + bytes(12) +
+             chaddr + bytes(64) + file + b"\x63\x82\x53\x63" + bytes([53, 1, mtype]) + opts + b"\xff")
+    udp = struct.pack(">HHHH", 68, 67, 8 + len(bootp), 0) + bootp
+    h = bytearray([0x45, 0, (20 + len(udp)) >> 8, (20 + len(udp)) & 0xFF, 0, 0, 0, 0, 64, 17, 0, 0]) + src + dst
+    h[10:12] = cksum(bytes(h)).to_bytes(2, "big")
+    return bytes([0x80]) + eth(b"\xff" * 6, 0x0800) + bytes(h) + udp
+
+
+gw4 = bytes([10, 0, 0, 1])
+me4 = bytes([10, 0, 0, 10])
+write("frames", "dhcp-discover", dhcp(1, bytes([55, 4, 1, 3, 6, 121])))
+write("frames", "dhcp-request-selecting", dhcp(3, bytes([50, 4]) + me4 + bytes([54, 4]) + gw4))
+write("frames", "dhcp-request-init-reboot", dhcp(3, bytes([50, 4]) + me4, flags=0x8000))
+write("frames", "dhcp-request-renewing", dhcp(3, ciaddr=me4, src=me4, dst=gw4))
+write("frames", "dhcp-inform", dhcp(8, ciaddr=me4, src=me4, dst=gw4))
+write("frames", "dhcp-decline", dhcp(4, bytes([50, 4]) + me4 + bytes([54, 4]) + gw4))
+write("frames", "dhcp-release", dhcp(7, bytes([54, 4]) + gw4, ciaddr=me4, src=me4, dst=gw4))
+write("frames", "dhcp-overload", dhcp(1, bytes([52, 1, 1]), file=bytes([12, 3]) + b"abc\xff" + bytes(123)))
+
+
+def icmp6(src, dst, body, hlim=255):
+    pseudo = src + dst + struct.pack(">IxxxB", len(body), 58)
+    body = bytearray(body)
+    body[2:4] = cksum(pseudo + bytes(body)).to_bytes(2, "big")
+    return bytes([0x60, 0, 0, 0]) + len(body).to_bytes(2, "big") + bytes([58, hlim]) + src + dst + bytes(body)
+
+
+ll = bytes([0xfe, 0x80] + [0] * 13 + [0x0a])
+allr = bytes([0xff, 2] + [0] * 13 + [2])
+alln = bytes([0xff, 2] + [0] * 13 + [1])
+write("frames", "rs", bytes([0x80]) + eth(b"\x33\x33\x00\x00\x00\x02", 0x86DD) +
+      icmp6(ll, allr, bytes([133, 0, 0, 0, 0, 0, 0, 0, 1, 1]) + mac(0x0a)))
+write("frames", "rs-unspecified", bytes([0x80]) + eth(b"\x33\x33\x00\x00\x00\x02", 0x86DD) +
+      icmp6(bytes(16), allr, bytes([133, 0, 0, 0, 0, 0, 0, 0])))
+write("frames", "ra-from-vm", bytes([0x80]) + eth(b"\x33\x33\x00\x00\x00\x01", 0x86DD) +
+      icmp6(ll, alln, bytes([134, 0, 0, 0, 64, 0, 7, 8]) + bytes(8) + bytes([1, 1]) + mac(0x0a)))
 
 # fuzz_answers: 56-byte answers; an odd first byte aims at a pending request
 def ans(target, status, af, addr, ttl=0):

@@ -559,9 +559,10 @@ ip4(const uint8_t dmac[6], const uint8_t smac[6], uint8_t proto,
  * (ip_wanted() in vpc_responder.c).  Each branch, with frames that reach it
  * only through its own clause: from a vmnic without an address, echo and
  * anything else to the gateway, and neighbour solicitations; from one with
- * an address, the source check.  And what no branch wants (TCP between
- * VMs, no address) is forwarded, not taken.  (DHCP comes with its
- * implementation: vpc_dhcp.c passes everything for now.)
+ * an address, the source check.  DHCP from a vmnic without an address (or a
+ * DHCP service): to the server port, and a server's reply from a VM.  And
+ * what no branch wants (TCP between VMs, no address) is forwarded, not
+ * taken.
  */
 static int
 t_lazy(void)
@@ -605,6 +606,23 @@ t_lazy(void)
 	EXPECT_EQ(swstat(VPC_SWSTAT_NA_REPLIES), c + 1);
 	EXPECT_EQ(test_nsent, 1);
 	EXPECT(test_sent[0].to == (const void *)t.nic_c->obj);
+	/* DHCP, no address: taken by vpc_dhcp.c, whatever it makes of it. */
+	c = swstat(VPC_SWSTAT_DHCP_NOT_SERVED);
+	test_sent_reset();
+	udp[0] = 0;
+	udp[1] = 68;                    /* from the client port to the server's */
+	udp[3] = 67;
+	in_nic(t.nic_c, ip4(bcast, mac_c, VPC_IPPROTO_UDP, (uint8_t[]){ 0, 0, 0, 0 },
+	    (uint8_t[]){ 255, 255, 255, 255 }, udp, sizeof(udp)));
+	EXPECT_EQ(swstat(VPC_SWSTAT_DHCP_NOT_SERVED), c + 1);
+	EXPECT_EQ(test_nsent, 0);
+	c = swstat(VPC_SWSTAT_DHCP_SNOOPED);
+	udp[1] = 67;                    /* a server's reply, from a VM */
+	udp[3] = 68;
+	in_nic(t.nic_c, ip4(bcast, mac_c, VPC_IPPROTO_UDP, (uint8_t[]){ 10, 0, 0, 12 },
+	    (uint8_t[]){ 255, 255, 255, 255 }, udp, sizeof(udp)));
+	EXPECT_EQ(swstat(VPC_SWSTAT_DHCP_SNOOPED), c + 1);
+	EXPECT_EQ(test_nsent, 0);
 	/* TCP to a VM, no address: nobody's business here, forwarded. */
 	c = swstat(VPC_SWSTAT_DROP_IP_SPOOF);
 	test_sent_reset();

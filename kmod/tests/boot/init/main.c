@@ -125,6 +125,7 @@ main(void)
 		abi_area(sock);
 		datapath_area(sock);
 		l3_checks(sock);
+		dhcp_ra(sock);
 		nesting_guard(sock);
 		vnet_jail(sock);
 		destroy_race(sock);

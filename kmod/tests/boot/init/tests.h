@@ -48,6 +48,9 @@ void	dp_local(struct dp *d);
 void	dp_remote(struct dp *d);
 void	dp_teardown(struct dp *d);
 
+/* t_dhcp.c: DHCP and router advertisements from the switch. */
+void	dhcp_ra(long sock);
+
 /* t_l3.c: ARP, ND and the gateway answered by the switch. */
 void	l3_checks(long sock);
 
