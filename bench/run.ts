@@ -3,6 +3,7 @@
  * against a baseline measured in the same run (machines here are noisy).
  * `profile` (where the miss path's time goes) runs only when named.
  */
+import { benchCli } from './cli.ts';
 import { benchCtl } from './ctl.ts';
 import { benchForward } from './forward.ts';
 import { benchMappings } from './mappings.ts';
@@ -11,6 +12,7 @@ import { benchProfile } from './profile.ts';
 import { benchUpcall } from './upcall.ts';
 
 const all: Record<string, () => Promise<unknown>> = {
+  cli: benchCli,
   ctl: benchCtl,
   forward: benchForward,
   mappings: benchMappings,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// vpcctl: run the TypeScript entry point through tsx.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/vpcctl.ts');
+// vpcctl: the compiled build, or the TypeScript source (see entry.js).
+'use strict';
+
+require('./entry.js').run('vpcctl');

@@ -6,7 +6,7 @@
  * (FreeBSD's priv_check paths are covered by the boot test.)
  *
  * The other user runs vpcctl from a copy of what it needs (bin, src, the
- * dependencies, libvpc.so) made readable to everyone: the checkout itself
+ * build, the dependencies, libvpc.so) made readable to everyone: the checkout itself
  * may not be (a clone under root's 0700 home, or in a `mktemp -d`).
  */
 import assert from 'node:assert/strict';
@@ -33,7 +33,7 @@ function readableCopy(): string {
     const r = spawnSync('cp', ['-R', from, to], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
   };
-  for (const p of ['bin', 'src', 'package.json']) cp(join(root, p), join(dir, p));
+  for (const p of ['bin', 'src', 'dist', 'package.json']) cp(join(root, p), join(dir, p));
   mkdirSync(join(dir, 'node_modules'));
   for (const m of readdirSync(join(root, 'node_modules'))) {
     if (m !== 'typescript' && m !== '@types') cp(join(root, 'node_modules', m), join(dir, 'node_modules', m));

@@ -1,10 +1,15 @@
 /*
  * vpc_cam.c: a switch's forwarding entries, keyed by (destination MAC,
- * source MAC), on the keyed table of vpc_ktab.h: an open-addressing table
- * of pointers to immutable entries that the data path reads in the epoch
- * without a lock, writers replacing entries whole under the switch's mutex
- * and retiring the old ones through the epoch.  The neighbour table
+ * source MAC), on the keyed table of vpc_ktab.h: 64-byte buckets of seven
+ * entry pointers and their one-byte tags, a keyed multiply hash of the two
+ * MACs as 48-bit words, immutable entries that the data path reads in the
+ * epoch without a lock, writers replacing entries whole under the switch's
+ * mutex and retiring the old ones through the epoch.  The neighbour table
  * (vpc_nbr.c) is the same table with another key.
+ *
+ * Entries are 72 bytes (vpc_impl.h): a LOCAL entry's port shares room with
+ * the others' address, and the control fields (generation, revision, TTL)
+ * hold the deferred free once the entry is retired.
  *
  * Expiry is checked at lookup: an entry past its time stops matching at
  * once; the sweeper only reclaims memory.
@@ -44,6 +49,7 @@ vpc_cam_create(struct vpc_switch *sw)
 
 	_Static_assert(__builtin_offsetof(struct vpc_cam_ent, src) == 6 &&
 	    __builtin_offsetof(struct vpc_cam, kt) == 0, "CAM key layout");
+	_Static_assert(sizeof(struct vpc_cam_ent) <= 72, "a CAM entry fits 72 bytes");
 	cam = vpc_alloc(sizeof(*cam), VPC_M_WAITOK | VPC_M_ZERO);
 	if (cam == NULL)
 		return (VPC_ERR(VPC_ENOMEM));
@@ -74,35 +80,62 @@ vpc_cam_destroy(struct vpc_switch *sw)
 
 /* ---- The data path -------------------------------------------------------- */
 
-static const struct vpc_cam_ent *
-probe(const struct vpc_cam *cam, const struct vpc_kslots *t,
-    const uint8_t dst[6], const uint8_t src[6])
+/* A MAC as a key word (vpc_ktab.h): the key (dst, src) is two of them. */
+static inline uint64_t
+mac_word(const uint8_t m[6])
 {
-	uint8_t k[CAM_KEYLEN];
+	return (vpc_ktab_word(m, 6));
+}
 
-	memcpy(k, dst, 6);
-	memcpy(k + 6, src, 6);
-	return (vpc_ktab_probe(&cam->kt, t, k, CAM_KEYLEN));
+static const struct vpc_cam_ent *
+probe_words(const struct vpc_cam *cam, const struct vpc_kslots *t,
+    uint64_t d, uint64_t s)
+{
+	const uint64_t w[2] = { d, s };
+
+	return (vpc_ktab_probe_words(&cam->kt, t, w, CAM_KEYLEN));
 }
 
 const struct vpc_cam_ent *
 vpc_cam_lookup(struct vpc_switch *sw, const uint8_t dst[6],
     const uint8_t src[6])
 {
-	static const uint8_t any[6];
 	const struct vpc_cam *cam = sw->cam;
 	const struct vpc_kslots *t = vpc_load(cam->kt.tab);
 	const struct vpc_cam_ent *e = NULL;
+	uint64_t d = mac_word(dst);
 
 	VPC_ASSERT_EPOCH();
 	if (vpc_load(cam->nspecific) != 0)
-		e = probe(cam, t, dst, src);
+		e = probe_words(cam, t, d, mac_word(src));
 	if (e == NULL)
-		e = probe(cam, t, dst, any);
+		e = probe_words(cam, t, d, 0);
 	/* Expired: it stops matching at once.  Static entries need no clock. */
 	if (e != NULL && e->k.expire_ns != 0 && os_now_ns() >= e->k.expire_ns)
 		return (NULL);
 	return (e);
+}
+
+/*
+ * Hints for a caller that knows its next lookups ahead (a batch of frames):
+ * the bucket a (dst, any) lookup starts at, then, once that line is in,
+ * the entries its tags point at.  Prefetches only: they change nothing and
+ * promise nothing.
+ */
+void
+vpc_cam_prefetch(struct vpc_switch *sw, const uint8_t dst[6])
+{
+	const uint64_t w[2] = { mac_word(dst), 0 };
+
+	vpc_ktab_prefetch(&sw->cam->kt, w, CAM_KEYLEN);
+}
+
+void
+vpc_cam_prefetch_entry(struct vpc_switch *sw, const uint8_t dst[6])
+{
+	const uint64_t w[2] = { mac_word(dst), 0 };
+
+	vpc_ktab_prefetch_entry(&sw->cam->kt, w, CAM_KEYLEN);
 }
 
 /* ---- Writers -------------------------------------------------------------- */
@@ -152,9 +185,12 @@ vpc_cam_reserve(struct vpc_switch *sw, uint32_t n)
 struct vpc_cam_ent *
 vpc_cam_find(struct vpc_switch *sw, const uint8_t dst[6], const uint8_t src[6])
 {
+	uint8_t k[CAM_KEYLEN];
+
 	VPC_ASSERT_MTX(sw->mtx);
-	return ((struct vpc_cam_ent *)(uintptr_t)probe(sw->cam, sw->cam->kt.tab,
-	    dst, src));
+	memcpy(k, dst, 6);
+	memcpy(k + 6, src, 6);
+	return (vpc_ktab_find(&sw->cam->kt, k));
 }
 
 void
@@ -188,7 +224,7 @@ vpc_cam_count(struct vpc_switch *sw)
 	return (sw->cam->kt.used);
 }
 
-/* What the table costs now: entries, slots and the table header. */
+/* What the table costs now: entries, buckets and the table header. */
 uint64_t
 vpc_cam_bytes(struct vpc_switch *sw)
 {

@@ -51,10 +51,9 @@ entry_from(struct vpc_cam_ent *e, const vpc_sw_cam_t *c, uint64_t now)
 	e->af = c->af;
 	e->udp_port = c->udp_port != 0 ? c->udp_port : VPC_VXLAN_PORT;
 	memcpy(e->addr, c->addr, 16);
-	e->ttl_ms = c->ttl_ms;
+	e->k.ttl_ms = c->ttl_ms;
 	e->k.expire_ns = c->ttl_ms != 0 ? now + (uint64_t)c->ttl_ms * 1000000u : 0;
-	e->revision = c->revision;
-	e->port = NULL;
+	e->k.revision = c->revision;
 }
 
 static void
@@ -67,15 +66,16 @@ entry_to(const struct vpc_switch *sw, const struct vpc_cam_ent *e,
 	c->kind = e->kind;
 	c->af = e->af;
 	c->udp_port = e->kind == VPC_CAM_REMOTE ? e->udp_port : 0;
-	memcpy(c->addr, e->addr, 16);
+	if (e->kind != VPC_CAM_LOCAL)
+		memcpy(c->addr, e->addr, 16);   /* a local entry's is its port */
 	c->vni = sw->vni;
 	if (e->k.expire_ns != 0)
 		c->ttl_ms = e->k.expire_ns > now ?
 		    (uint32_t)((e->k.expire_ns - now + 999999) / 1000000) : 0;
-	if (e->port != NULL)
+	if (e->kind == VPC_CAM_LOCAL && e->port != NULL)
 		c->port_id = e->port->obj.id;
 	c->generation = e->k.gen;
-	c->revision = e->revision;
+	c->revision = e->k.revision;
 	c->cursor = cursor;
 	if (__atomic_load_n(&e->used, __ATOMIC_RELAXED) != 0)
 		c->flags = VPC_CAM_F_USED;
@@ -94,7 +94,7 @@ install(struct vpc_switch *sw, struct vpc_cam_ent *e, bool *stale)
 	*stale = false;
 	if (cur != NULL && cur->kind == VPC_CAM_LOCAL)
 		return (false);
-	if (cur != NULL && cur->revision > e->revision) {
+	if (cur != NULL && cur->k.revision > e->k.revision) {
 		*stale = true;
 		return (false);
 	}

@@ -15,32 +15,45 @@ be16(const uint8_t *b)
 int
 vpc_frame_parse(const struct vpc_pkt *p, struct vpc_frame *f)
 {
-	uint8_t eh[ETHER_HDR_LEN + ETHER_VLAN_LEN];
-	uint8_t ip[1];
+	/* Everything read here is in the first 58 bytes: one copy. */
+	uint8_t h[ETHER_HDR_LEN + ETHER_VLAN_LEN + 40];
+	uint32_t len = os_pkt_len(p), n = len < sizeof(h) ? len : sizeof(h);
+	const uint8_t *ip;
 
-	memset(f, 0, sizeof(*f));
-	if (!os_pkt_copyout(p, 0, ETHER_HDR_LEN, eh))
+	/* Every field set (no memset of the whole: this runs per frame). */
+	f->vlan = 0;
+	f->tagged = false;
+	f->ip_af = 0;
+	f->ip_proto = 0;
+	memset(f->ip_dst, 0, sizeof(f->ip_dst));
+	if (n < ETHER_HDR_LEN || !os_pkt_copyout(p, 0, n, h)) {
+		memset(f, 0, sizeof(*f));
 		return (VPC_ERR(VPC_EINVAL));
-	memcpy(f->dst, eh, 6);
-	memcpy(f->src, eh + 6, 6);
-	f->ethertype = be16(eh + 12);
+	}
+	memcpy(f->dst, h, 6);
+	memcpy(f->src, h + 6, 6);
+	f->ethertype = be16(h + 12);
 	f->l2len = ETHER_HDR_LEN;
 	if (f->ethertype == ETHERTYPE_VLAN || f->ethertype == ETHERTYPE_QINQ) {
-		if (!os_pkt_copyout(p, 0, sizeof(eh), eh))
+		if (n < ETHER_HDR_LEN + ETHER_VLAN_LEN)
 			return (VPC_ERR(VPC_EINVAL));
 		f->tagged = true;
-		f->vlan = be16(eh + 14) & 0x0fff;
-		f->ethertype = be16(eh + 16);
+		f->vlan = be16(h + 14) & 0x0fff;
+		f->ethertype = be16(h + 16);
 		f->l2len += ETHER_VLAN_LEN;
 	}
 	/* The IP destination, when the frame is long enough to show it. */
-	if (f->ethertype == ETHERTYPE_IP &&
-	    os_pkt_copyout(p, f->l2len, 1, ip) && (ip[0] >> 4) == 4 &&
-	    os_pkt_copyout(p, f->l2len + 16, 4, f->ip_dst))
+	ip = h + f->l2len;
+	if (f->ethertype == ETHERTYPE_IP && n >= f->l2len + 20 &&
+	    (ip[0] >> 4) == 4) {
+		memcpy(f->ip_dst, ip + 16, 4);
 		f->ip_af = VPC_AF_INET;
-	else if (f->ethertype == ETHERTYPE_IPV6 &&
-	    os_pkt_copyout(p, f->l2len, 1, ip) && (ip[0] >> 4) == 6 &&
-	    os_pkt_copyout(p, f->l2len + 24, 16, f->ip_dst))
+		f->ip_proto = ip[9];
+	} else if (f->ethertype == ETHERTYPE_IPV6 && n >= f->l2len + 40 &&
+	    (ip[0] >> 4) == 6) {
+		memcpy(f->ip_dst, ip + 24, 16);
 		f->ip_af = VPC_AF_INET6;
+		f->ip_proto = ip[6];
+	}
 	return (0);
 }

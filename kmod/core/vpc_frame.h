@@ -24,6 +24,7 @@ struct vpc_frame {
 	uint16_t vlan;                  /* the tag's VLAN id, when tagged */
 	bool     tagged;
 	uint8_t  ip_af;                 /* 0, VPC_AF_INET or VPC_AF_INET6 */
+	uint8_t  ip_proto;              /* protocol (IPv6: the first next header) */
 	uint8_t  ip_dst[16];
 	uint32_t l2len;                 /* Ethernet header, with its tag */
 };

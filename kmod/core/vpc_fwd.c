@@ -150,7 +150,7 @@ too_big(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	deliver(sw, in, icmp);
 }
 
-static struct vpc_vcc *
+static inline struct vpc_vcc *
 uplink_vcc(struct vpc_switch *sw, struct vpc_port **upp)
 {
 	struct vpc_port *up = vpc_load(sw->uplink);
@@ -279,10 +279,11 @@ send_l2(struct vpc_switch *sw, struct vpc_port *in, const struct vpc_frame *f,
 static bool
 off_subnet(const struct vpc_swcfg *cfg, const struct vpc_frame *f)
 {
+	/* A switch without a subnet contains everything (and most have none). */
 	if (f->ip_af == VPC_AF_INET)
-		return (!vpc_subnet_contains(&cfg->sub4, f->ip_dst));
+		return (cfg->sub4.plen != 0 && !vpc_subnet_contains(&cfg->sub4, f->ip_dst));
 	if (f->ip_af == VPC_AF_INET6)
-		return (!vpc_subnet_contains(&cfg->sub6, f->ip_dst));
+		return (cfg->sub6.plen != 0 && !vpc_subnet_contains(&cfg->sub6, f->ip_dst));
 	return (false);
 }
 
@@ -294,7 +295,7 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	const struct vpc_cam_ent *e;
 	struct vpc_port *router;
 
-	VPC_ASSERT_EPOCH();
+	/* In the epoch: both callers assert it. */
 	if (vpc_mac_is_multicast(f->dst)) {
 		struct vpc_pkt *c = NULL;
 

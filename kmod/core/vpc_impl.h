@@ -455,15 +455,35 @@ struct vpc_portset *vpc_uplinks_prepare(struct vpc_vcc *vcc, uint32_t extra);
 void vpc_vcc_plug(struct vpc_vcc *vcc, struct vpc_port *p, struct vpc_portset *s);
 void vpc_vcc_unplug(struct vpc_vcc *vcc, struct vpc_port *p);
 
-/* What the keyed table (vpc_ktab.h) needs of every entry of the CAM and
- * the neighbour table. */
+/*
+ * What the keyed table (vpc_ktab.h) needs of every entry of the CAM and the
+ * neighbour table, and what both keep for control code.  The data path reads
+ * expire_ns; gen, revision and ttl_ms are read only by control code with
+ * sw->mtx held while the entry is in the table, so once it is retired (a
+ * reader inside the epoch may still read the rest of it) they hold its
+ * deferred free instead.  32 bytes.
+ */
 struct vpc_kent {
 	uint64_t        expire_ns;      /* 0: never */
-	uint64_t        gen;            /* order of installation (set by put) */
-	struct os_defer defer;
+	union {
+		struct {                        /* while in the table */
+			uint64_t gen;           /* order of installation (set by put) */
+			uint64_t revision;      /* the directory's */
+			uint32_t ttl_ms;        /* as given */
+		};
+		struct os_defer defer;          /* once retired */
+	};
 };
 
-/* CAM (vpc_cam.c).  Lookups run in the epoch; changes with sw->mtx held. */
+/*
+ * CAM (vpc_cam.c).  Lookups run in the epoch; changes with sw->mtx held.
+ *
+ * 72 bytes.  The first 48 are what the data path reads (a reader inside the
+ * epoch may still read them after the entry was replaced: the key, kind,
+ * address or port, k.expire_ns); the last 24 are k's control fields, the
+ * deferred free once retired.  A LOCAL entry has a port and no address, the
+ * others an address and no port.
+ */
 struct vpc_cam_ent {
 	uint8_t          dst[6];        /* the key: dst, src (vpc_ktab.h) */
 	uint8_t          src[6];
@@ -471,16 +491,21 @@ struct vpc_cam_ent {
 	uint8_t          af;
 	uint16_t         udp_port;
 	uint8_t          used;          /* the one mutable byte: see vpc_fwd.c */
-	uint32_t         ttl_ms;
-	uint64_t         revision;
-	uint8_t          addr[16];
-	struct vpc_port *port;          /* LOCAL */
-	struct vpc_kent  k;             /* expiry, generation, deferred free */
+	union {
+		uint8_t          addr[16];      /* REMOTE (NEGATIVE: zero) */
+		struct vpc_port *port;          /* LOCAL */
+	};
+	struct vpc_kent  k;             /* expiry; generation, revision, TTL or
+	                                 * the deferred free */
 };
 int  vpc_cam_create(struct vpc_switch *sw);
 void vpc_cam_destroy(struct vpc_switch *sw);
 const struct vpc_cam_ent *vpc_cam_lookup(struct vpc_switch *sw,
          const uint8_t dst[6], const uint8_t src[6]);
+/* Prefetch hints for lookups of dst coming up (the table line, then the
+ * entries its tags point at); they change nothing. */
+void vpc_cam_prefetch(struct vpc_switch *sw, const uint8_t dst[6]);
+void vpc_cam_prefetch_entry(struct vpc_switch *sw, const uint8_t dst[6]);
 struct vpc_cam_ent *vpc_cam_ent_new(void);           /* may sleep */
 void vpc_cam_ent_free(struct vpc_cam_ent *e);        /* never published */
 /* Make room for n more entries (may sleep; no mutex held). */
@@ -518,10 +543,8 @@ struct vpc_nbr_ent {
 	uint8_t          kind;          /* VPC_NBR_* */
 	uint8_t          used;          /* the one mutable byte, as the CAM's */
 	uint8_t          mac[6];        /* FOUND, LOCAL */
-	uint32_t         ttl_ms;
-	uint64_t         revision;
 	struct vpc_port *port;          /* LOCAL: the vmnic's port */
-	struct vpc_kent  k;
+	struct vpc_kent  k;             /* as the CAM's (72 bytes in all) */
 };
 #define VPC_NBR_KEYLEN 20
 int  vpc_nbr_create(struct vpc_switch *sw);

@@ -57,9 +57,9 @@ entry_from(struct vpc_nbr_ent *e, const vpc_sw_nbr_t *n, uint64_t now)
 	memcpy(e->addr, n->addr, n->af == VPC_AF_INET ? 4 : 16);
 	e->kind = n->kind;
 	memcpy(e->mac, n->mac, 6);
-	e->ttl_ms = n->ttl_ms;
+	e->k.ttl_ms = n->ttl_ms;
 	e->k.expire_ns = n->ttl_ms != 0 ? now + (uint64_t)n->ttl_ms * 1000000u : 0;
-	e->revision = n->revision;
+	e->k.revision = n->revision;
 }
 
 static void
@@ -79,7 +79,7 @@ entry_to(const struct vpc_nbr_ent *e, uint64_t now, uint64_t cursor,
 	if (e->port != NULL)
 		n->port_id = e->port->obj.id;
 	n->generation = e->k.gen;
-	n->revision = e->revision;
+	n->revision = e->k.revision;
 	n->cursor = cursor;
 }
 

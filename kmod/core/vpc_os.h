@@ -48,7 +48,7 @@ void  os_free(void *p, size_t size);
  * struct epoch_context is two pointers).
  */
 struct os_defer {
-	void *os_storage[4];
+	void *os_storage[2];
 	void (*fn)(struct os_defer *);
 };
 void os_epoch_defer(struct os_defer *d, void (*fn)(struct os_defer *));

@@ -637,9 +637,9 @@ entry_from_answer(struct vpc_cam_ent *e, const uint8_t mac[6],
 		memcpy(e->addr, a->addr, 16);
 	} else
 		e->kind = VPC_CAM_NEGATIVE;
-	e->ttl_ms = ttl;
+	e->k.ttl_ms = ttl;
 	e->k.expire_ns = ttl != 0 ? now + (uint64_t)ttl * 1000000u : 0;
-	e->revision = a->revision;
+	e->k.revision = a->revision;
 }
 
 static void
@@ -656,9 +656,9 @@ nbr_from_answer(struct vpc_nbr_ent *e, const struct vpc_pkey *key,
 		memcpy(e->mac, a->mac, 6);
 	} else
 		e->kind = VPC_NBR_NEGATIVE;
-	e->ttl_ms = ttl;
+	e->k.ttl_ms = ttl;
 	e->k.expire_ns = ttl != 0 ? now + (uint64_t)ttl * 1000000u : 0;
-	e->revision = a->revision;
+	e->k.revision = a->revision;
 }
 
 /*

@@ -53,6 +53,8 @@ export function vpcctl(argv: string[]): Argv {
     });
 }
 
+// Run as the program (bin/vpcctl.js), not when imported (the docs generator).
+// No top-level await: the build is CommonJS (scripts/build.mjs).
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('vpcctl.js')) {
-  await vpcctl(hideBin(process.argv)).parseAsync();
+  void vpcctl(hideBin(process.argv)).parseAsync();
 }

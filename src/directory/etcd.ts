@@ -15,9 +15,25 @@
  * again).  Readers (the agent) build their (VNI, IP) -> MAC view from the
  * mappings themselves; the index is for writers.
  */
-import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
-import { Etcd3, isRecoverableError, type IKeyValue, type IOperation, type Watcher } from 'etcd3';
+import { createRequire } from 'node:module';
+import type * as CockatielModule from 'cockatiel';
+import type { IBackoff } from 'cockatiel';
+import type * as Etcd3Module from 'etcd3';
+import type { Etcd3, IKeyValue, IOperation, Watcher } from 'etcd3';
 import { checkMapping, MappingConflictError, mappingIps, MappingError, type Mapping, type MappingInput } from './mapping.ts';
+
+/*
+ * etcd3 (gRPC and its protobufs) and cockatiel take a fifth of a second to
+ * load: only a program that makes an etcd client pays for them, when it
+ * makes the first one.  (Both are CommonJS packages: require gives the
+ * same module an import would.)
+ */
+let libs: { etcd3: typeof Etcd3Module; cockatiel: typeof CockatielModule } | undefined;
+function etcdLibs(): { etcd3: typeof Etcd3Module; cockatiel: typeof CockatielModule } {
+  const require = createRequire(import.meta.url);
+  libs ??= { etcd3: require('etcd3') as typeof Etcd3Module, cockatiel: require('cockatiel') as typeof CockatielModule };
+  return libs;
+}
 
 export const DEFAULT_PREFIX = '/vpc/mappings';
 
@@ -67,6 +83,7 @@ export class EtcdClient {
   constructor(opts: EtcdOptions) {
     this.prefix = (opts.prefix ?? DEFAULT_PREFIX).replace(/\/+$/, '');
     const timeout = opts.timeoutMs ?? 2000;
+    const { etcd3: { Etcd3, isRecoverableError }, cockatiel: { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry } } = etcdLibs();
     this.client = new Etcd3({
       hosts: opts.endpoints,
       dialTimeout: timeout,

@@ -9,7 +9,7 @@ import { loadFreeBSDBackend } from './freebsd.ts';
 import { loadHostBackend } from './host.ts';
 
 export type { Backend, CtlResult } from './backend.ts';
-export { decode, encode, koffiLayouts, offsetOf, sizeOf, structNames } from './structs.ts';
+export { decode, encode, encodeTransient, koffiLayouts, offsetOf, sizeOf, structNames } from './structs.ts';
 export type { KoffiLayout, StructName, StructValues } from './structs.ts';
 export { abiErrnoName, errnoName, errnoNumber } from './errno.ts';
 export { hostSocketPath, libvpcPath } from './host.ts';

@@ -6,7 +6,8 @@
  * a wake pipe, reads whole records in batches without blocking, and posts
  * each batch (its ArrayBuffer transferred, not copied) to this thread.
  */
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type * as WorkerThreads from 'node:worker_threads';
 import koffi from 'koffi';
 import { RecordBatcher, UpcallChannelError, type UpcallChannel } from './upcall-channel.ts';
 import { sizeOf } from './structs.ts';
@@ -22,7 +23,11 @@ type FromWorker =
 export function openDeviceUpcalls(path = UPCALL_DEVICE): Promise<UpcallChannel> {
   const recordSize = sizeOf('vpc_upcall_req_t');
   const stop = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(new URL('./upcall-device-worker.ts', import.meta.url), {
+  // node:worker_threads is loaded by the reader only, not by every vpcctl
+  // command.  The worker is beside this module: the source (.ts, through
+  // tsx) or the build (.js, dist/cli).
+  const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof WorkerThreads;
+  const worker = new Worker(new URL(import.meta.url.endsWith('.ts') ? './upcall-device-worker.ts' : './upcall-device-worker.js', import.meta.url), {
     workerData: { path, recordSize, stop },
   });
   const cWrite = koffi.load('libc.so.7').func('intptr_t write(int fd, const uint8_t *buf, size_t n)');

@@ -4,7 +4,8 @@
  * a vpc_upcall_hello_t (EBUSY when another reader is attached), then whole
  * records as requests become pending.
  */
-import { createConnection } from 'node:net';
+import { createRequire } from 'node:module';
+import type * as Net from 'node:net';
 import { dirname, join } from 'node:path';
 import { abiErrnoName } from './errno.ts';
 import { decode, sizeOf } from './structs.ts';
@@ -20,6 +21,8 @@ export function hostUpcallPath(): string {
 export function openHostUpcalls(path = hostUpcallPath()): Promise<UpcallChannel> {
   const helloSize = sizeOf('vpc_upcall_hello_t');
   const recordSize = sizeOf('vpc_upcall_req_t');
+  // node:net is loaded by the reader only, not by every vpcctl command.
+  const { createConnection } = createRequire(import.meta.url)('node:net') as typeof Net;
   return new Promise((resolve, reject) => {
     const sock = createConnection({ path });
     const batcher = new RecordBatcher(recordSize);

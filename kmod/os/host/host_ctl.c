@@ -5,7 +5,6 @@
  * core and sends the replies, passing new descriptors along.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,11 +90,16 @@ os_handle_install(struct vpc_caller *c, struct vpc_hdl *h, vpc_handle_t *out)
 		return (errno == EMFILE || errno == ENFILE ? VPC_EMFILE :
 		    VPC_ENOMEM);
 	}
-	(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	/*
+	 * sv[0] stays blocking: the daemon reads and writes it only with
+	 * MSG_DONTWAIT (serve, reply), which saves an fcntl per handle.  It is
+	 * never dup'ed or passed (sv[1] is), so closing it leaves the epoll set.
+	 */
 	hh->src.fd = sv[0];
 	hh->src.fn = handle_event;
 	hh->src.arg = hh;
 	hh->src.hup_first = true;
+	hh->src.sole_ref = true;
 	hh->src.free_fn = hhandle_free;
 	hh->h = h;
 	hh->priv = c->priv;

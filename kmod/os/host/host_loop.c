@@ -391,7 +391,8 @@ hloop_retire(struct hsrc *src)
 		return;
 	src->retired = true;
 	if (src->fd >= 0) {
-		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, NULL);
+		if (!src->sole_ref)
+			(void)epoll_ctl(epfd, EPOLL_CTL_DEL, src->fd, NULL);
 		close(src->fd);
 		src->fd = -1;
 	}

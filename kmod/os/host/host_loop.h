@@ -21,6 +21,9 @@ struct hsrc {
 	void        *arg;
 	bool         hup_first;     /* hangups of these run before other events */
 	bool         retired;       /* closed: ignore its pending events */
+	/* fd is the only reference to its file (never dup'ed, passed or
+	 * shared), so close(2) alone takes it out of the epoll set. */
+	bool         sole_ref;
 	void       (*free_fn)(struct hsrc *);
 	struct hsrc *retired_next;
 };

@@ -174,8 +174,33 @@ os_now_ns(void)
 	    host_clock_skew_ns);
 }
 
-void
-os_random(void *buf, size_t len)
+/*
+ * getrandom(2) is a system call, and keys and ids are asked for a few bytes
+ * at a time (a switch's CAM key, every port's id): bytes come from a pool
+ * per thread, refilled 256 at a time, each handed out once and then wiped.
+ * A child after fork() starts with an empty pool, never its parent's bytes.
+ */
+#define RANDOM_POOL 256
+
+static __thread unsigned char rpool[RANDOM_POOL];
+static __thread size_t rpool_left;
+static pthread_once_t rpool_once = PTHREAD_ONCE_INIT;
+
+static void
+rpool_forked(void)
+{
+	memset(rpool, 0, sizeof(rpool));
+	rpool_left = 0;
+}
+
+static void
+rpool_init(void)
+{
+	(void)pthread_atfork(NULL, NULL, rpool_forked);
+}
+
+static void
+random_fill(void *buf, size_t len)
 {
 	char *p = buf;
 	ssize_t n;
@@ -189,6 +214,32 @@ os_random(void *buf, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+	}
+}
+
+void
+os_random(void *buf, size_t len)
+{
+	unsigned char *p = buf, *from;
+	size_t n;
+
+	(void)pthread_once(&rpool_once, rpool_init);
+	if (len >= RANDOM_POOL) {
+		random_fill(buf, len);
+		return;
+	}
+	while (len > 0) {
+		if (rpool_left == 0) {
+			random_fill(rpool, sizeof(rpool));
+			rpool_left = sizeof(rpool);
+		}
+		n = len < rpool_left ? len : rpool_left;
+		from = rpool + sizeof(rpool) - rpool_left;
+		memcpy(p, from, n);
+		memset(from, 0, n);
+		rpool_left -= n;
+		p += n;
+		len -= n;
 	}
 }
 

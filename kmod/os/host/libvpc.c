@@ -17,13 +17,20 @@
  *    value): checked before the request is sent, because the daemon applies
  *    the op before the reply lands in them, and an error must mean nothing
  *    happened (the FreeBSD syscall promises the same).
+ *
+ * Besides handles, a process using libvpc holds two descriptors of
+ * libvpc's own, both close-on-exec: its connection to the daemon and the
+ * pipe buffers are checked through.  A child after fork() makes its own.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -40,6 +47,44 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int conn_fd = -1;
 static pid_t conn_pid;          /* the process that made conn_fd */
 static pid_t daemon_pid;
+static uint64_t conn_gen;               /* bumped by every new connection */
+
+/*
+ * This process's pid, without a getpid(2) per call: glibc no longer caches
+ * it, and a vpc_ctl needs it for the buffer probes and to tell a child's
+ * connection from its parent's.  A fork handler clears it in the child
+ * (fork() runs it; a vfork child may only exec or _exit, so never gets
+ * here; a raw clone(2) without exec is not supported, as with most
+ * libraries that keep per-process state).
+ */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pid_t self_pid;
+static int probe_fd = -1;               /* see "Probing the caller's buffers" */
+static bool probe_broken;
+
+static void
+forked_child(void)
+{
+	self_pid = 0;
+	/* The probe pipe is shared with the parent now: never use it here. */
+	if (probe_fd >= 0)
+		close(probe_fd);
+	probe_fd = -1;
+}
+
+static void
+init_once(void)
+{
+	(void)pthread_atfork(NULL, NULL, forked_child);
+}
+
+static pid_t
+self(void)
+{
+	if (self_pid == 0)
+		self_pid = getpid();
+	return (self_pid);
+}
 
 /* One connection per process; a child after fork() makes its own. */
 static int
@@ -51,7 +96,7 @@ connection(void)
 	socklen_t len = sizeof(cred);
 	int fd;
 
-	if (conn_fd >= 0 && conn_pid == getpid())
+	if (conn_fd >= 0 && conn_pid == self())
 		return (conn_fd);
 	if (conn_fd >= 0)
 		close(conn_fd);         /* the parent's, inherited */
@@ -75,8 +120,9 @@ connection(void)
 		return (-1);
 	}
 	conn_fd = fd;
-	conn_pid = getpid();
+	conn_pid = self();
 	daemon_pid = cred.pid;
+	conn_gen++;
 	return (fd);
 }
 
@@ -95,52 +141,227 @@ drop_connection(void)
 /*
  * Is fd one of our handles?  It must be a SEQPACKET socket whose peer is
  * the daemon; anything else must never see a request written to it.
+ *
+ * The full check costs two getsockopt(2)s; a vpc_ctl pays one fstat(2)
+ * instead once a descriptor has passed it (or came from the daemon): the
+ * cache remembers which socket the number stood for, by its inode.  A
+ * descriptor number is reused after close(2), but a socket's inode number
+ * (sockfs, get_next_ino()) is not while 2^32 newer inodes have not been
+ * made, so a number that now names anything else misses the cache and gets
+ * the full check.  An entry is only good for the connection it was made
+ * under (conn_gen): a handle from before a daemon restart, or the parent's
+ * after fork(), is checked afresh, and says what it said before.
  */
+#define HCACHE 1024
+
+static struct {
+	int      fd;                    /* the descriptor + 1; 0: empty */
+	uint64_t gen;
+	ino_t    ino;
+} hcache[HCACHE];
+
+static void
+hcache_put(int fd, const struct stat *st)
+{
+	if (fd < 0)
+		return;
+	hcache[fd % HCACHE].fd = fd + 1;
+	hcache[fd % HCACHE].gen = conn_gen;
+	hcache[fd % HCACHE].ino = st->st_ino;
+}
+
+/* A descriptor the daemon just passed us: a handle of this connection. */
+static void
+hcache_learn(int fd)
+{
+	struct stat st;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+		hcache_put(fd, &st);
+}
+
 static bool
 is_handle(int fd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	struct stat st;
 	int type;
 	socklen_t tlen = sizeof(type);
 
-	if (fd < 0)
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
 		return (false);
+	if (hcache[fd % HCACHE].fd == fd + 1 &&
+	    hcache[fd % HCACHE].gen == conn_gen &&
+	    hcache[fd % HCACHE].ino == st.st_ino)
+		return (true);
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 ||
 	    type != SOCK_SEQPACKET)
 		return (false);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    cred.pid != daemon_pid)
 		return (false);
-	return (cred.pid == daemon_pid);
+	hcache_put(fd, &st);
+	return (true);
 }
 
+/* ---- Probing the caller's buffers ----------------------------------------- */
+
 /*
- * Can len bytes at p be read and written?  process_vm_readv/writev on our
- * own process answer EFAULT for a bad address where touching it would be
- * SIGSEGV; the bytes are written back as they were read.  Where those
- * calls are not allowed (a seccomp filter), the check is skipped.
+ * The daemon applies an op before its reply lands in the caller's buffers,
+ * so *vallen and the value buffer (its first *vallen bytes, up to the cap)
+ * must be known writable before anything is sent, and must be left as they
+ * were.
+ *
+ * The fast way: copy them into a pipe of our own and back out again.
+ * write(2) reads the caller's memory and readv(2) writes the same bytes back,
+ * each failing with EFAULT where touching the memory would be SIGSEGV: three
+ * calls (*vallen, then the buffer it sizes, then both back), each about a
+ * third of what a process_vm_readv/writev costs (those pin the pages).  The
+ * pipe is one descriptor, opened O_RDWR through /proc/self/fd so that the
+ * same descriptor writes and reads it, and it is checked by its inode before
+ * each use: a program that closed it and got the number back for a file of
+ * its own must never see our bytes written there.  Values up to a page (all
+ * but dumps and lists) go this way; whatever the pipe does not settle (a
+ * short count, a larger value, no /proc) goes the slow way, which has the
+ * last word: process_vm_readv/writev on our own process, reading and writing
+ * back the same bytes.  Where those calls are not allowed (a seccomp filter),
+ * the check is skipped.
  */
+#define PROBE_FAST_MAX (4096 - sizeof(size_t))
+
+enum probe { PROBE_OK, PROBE_FAULT, PROBE_UNSURE };
+
+static ino_t probe_ino;
+
 static bool
-user_rw(void *p, size_t len)
+probe_fd_ready(void)
+{
+	struct stat st;
+	char path[64];
+	int p[2], fd;
+
+	if (probe_fd >= 0) {
+		if (fstat(probe_fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+		    st.st_ino == probe_ino)
+			return (true);
+		probe_fd = -1;          /* not ours any more: forget, never close */
+	}
+	if (probe_broken || pipe2(p, O_CLOEXEC) < 0)
+		return (false);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	close(p[0]);
+	close(p[1]);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		probe_fd = fd;
+		probe_ino = st.st_ino;
+		return (true);
+	}
+	if (fd >= 0)
+		close(fd);
+	probe_broken = true;            /* no /proc: the slow way from now on */
+	return (false);
+}
+
+static enum probe
+probe_fast(size_t *vallen, void *buf, size_t *cap)
+{
+	char junk[4096];
+	struct iovec io[2];
+	enum probe res = PROBE_UNSURE;
+	ssize_t r;
+	size_t c;
+
+	if (!probe_fd_ready())
+		return (PROBE_UNSURE);
+	r = write(probe_fd, vallen, sizeof(*vallen));
+	if (r != (ssize_t)sizeof(*vallen)) {
+		if (r < 0 && errno == EFAULT)
+			res = PROBE_FAULT;
+		goto drain;
+	}
+	c = *vallen;                    /* write(2) just read it */
+	if (c > 0 && buf == NULL) {
+		res = PROBE_FAULT;
+		goto drain;
+	}
+	if (c > PROBE_FAST_MAX)
+		goto drain;
+	if (c > 0 && (r = write(probe_fd, buf, c)) != (ssize_t)c) {
+		if (r < 0 && errno == EFAULT)
+			res = PROBE_FAULT;
+		goto drain;
+	}
+	io[0].iov_base = vallen;
+	io[0].iov_len = sizeof(*vallen);
+	io[1].iov_base = buf;
+	io[1].iov_len = c;
+	r = readv(probe_fd, io, c > 0 ? 2 : 1);
+	if (r == (ssize_t)(sizeof(*vallen) + c)) {
+		*cap = c;
+		return (PROBE_OK);
+	}
+	if (r < 0 && errno == EFAULT)
+		res = PROBE_FAULT;
+drain:
+	while (read(probe_fd, junk, sizeof(junk)) > 0)
+		;
+	return (res);
+}
+
+static bool
+probe_slow(size_t *vallen, void *buf, size_t *cap)
 {
 	static char bounce[VPC_CTL_MAX_VALLEN];   /* under the lock */
-	struct iovec local, remote;
-	pid_t self = getpid();
-	size_t n;
+	struct iovec local[2], remote[2];
+	pid_t pid = self();
+	size_t c, n;
+	ssize_t r;
 
-	while (len > 0) {
-		n = len < sizeof(bounce) ? len : sizeof(bounce);
-		local.iov_base = bounce;
-		local.iov_len = n;
-		remote.iov_base = p;
-		remote.iov_len = n;
-		if (process_vm_readv(self, &local, 1, &remote, 1, 0) != (ssize_t)n ||
-		    process_vm_writev(self, &local, 1, &remote, 1, 0) != (ssize_t)n)
-			return (errno != EFAULT);       /* EPERM/ENOSYS: can't tell */
-		p = (char *)p + n;
-		len -= n;
+	local[0].iov_base = &c;
+	local[0].iov_len = sizeof(c);
+	remote[0].iov_base = vallen;
+	remote[0].iov_len = sizeof(*vallen);
+	if (process_vm_readv(pid, local, 1, remote, 1, 0) != (ssize_t)sizeof(c)) {
+		if (errno == EFAULT)
+			return (false);
+		*cap = *vallen;                 /* EPERM/ENOSYS: can't tell */
+		return (*cap == 0 || buf != NULL);
 	}
-	return (true);
+	*cap = c;
+	n = c < sizeof(bounce) ? c : sizeof(bounce);
+	if (n > 0 && buf == NULL)
+		return (false);
+	local[1].iov_base = bounce;
+	local[1].iov_len = n;
+	remote[1].iov_base = buf;
+	remote[1].iov_len = n;
+	if (n > 0 && (r = process_vm_readv(pid, &local[1], 1, &remote[1], 1, 0)) !=
+	    (ssize_t)n)
+		return (r < 0 && errno != EFAULT);
+	/* A short count is a fault in the second iovec (no errno then). */
+	r = process_vm_writev(pid, local, n > 0 ? 2 : 1, remote, n > 0 ? 2 : 1, 0);
+	if (r == (ssize_t)(sizeof(c) + n))
+		return (true);
+	return (r < 0 && errno != EFAULT);
+}
+
+/* May the call go ahead?  *cap is *vallen (0 without one). */
+static bool
+user_val_ok(size_t *vallen, void *buf, size_t *cap)
+{
+	*cap = 0;
+	if (vallen == NULL)
+		return (true);
+	switch (probe_fast(vallen, buf, cap)) {
+	case PROBE_OK:
+		return (true);
+	case PROBE_FAULT:
+		return (false);
+	default:
+		return (probe_slow(vallen, buf, cap));
+	}
 }
 
 /*
@@ -234,6 +455,7 @@ vpc_open(const vpc_id_t *id, vpc_type_t obj_type, vpc_flags_t flags)
 	req.id = *id;
 	req.type = obj_type;
 	req.flags = flags;
+	(void)pthread_once(&once, init_once);
 	pthread_mutex_lock(&lock);
 	fd = connection();
 	rc = fd < 0 ? -1 : roundtrip(fd, &req, NULL, &rep, NULL, 0, &passfd);
@@ -245,7 +467,8 @@ vpc_open(const vpc_id_t *id, vpc_type_t obj_type, vpc_flags_t flags)
 	} else if (rc == 0 && passfd < 0) {
 		errno = ECONNRESET;
 		rc = -1;
-	}
+	} else if (rc == 0)
+		hcache_learn(passfd);
 	pthread_mutex_unlock(&lock);
 	return (rc < 0 ? -1 : passfd);
 }
@@ -263,15 +486,9 @@ vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
 		errno = E2BIG;
 		return (-1);
 	}
+	(void)pthread_once(&once, init_once);
 	pthread_mutex_lock(&lock);
-	if (vallen != NULL && !user_rw(vallen, sizeof(*vallen))) {
-		pthread_mutex_unlock(&lock);
-		errno = EFAULT;
-		return (-1);
-	}
-	cap = vallen != NULL ? *vallen : 0;
-	if ((keylen > 0 && key == NULL) || (cap > 0 && (buf == NULL ||
-	    !user_rw(buf, cap < VPC_CTL_MAX_VALLEN ? cap : VPC_CTL_MAX_VALLEN)))) {
+	if (!user_val_ok(vallen, buf, &cap) || (keylen > 0 && key == NULL)) {
 		pthread_mutex_unlock(&lock);
 		errno = EFAULT;
 		return (-1);
@@ -297,6 +514,8 @@ vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
 	saved = errno;
 	if (fd >= 0 && fd == conn_fd && (rc < 0 || refused(&rep)))
 		drop_connection();
+	if (rc == 0 && rep.error == 0 && passfd >= 0)
+		hcache_learn(passfd);
 	pthread_mutex_unlock(&lock);
 	if (rc < 0) {
 		errno = saved;

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "vpc_impl.h"            /* white-box: handles to objects */
 #include "vpc_l3.h"
@@ -17,6 +18,8 @@
 static struct l3 {
 	struct vpc_sys *sys;
 	struct vpc_hdl *sw, *vcc, *nic_a, *nic_b;
+	struct vpc_hdl *nic_c;          /* no address: t_lazy */
+	struct vpc_hdl *tab;            /* t_table's switch */
 	const char     *name;
 	int            *failed;
 } t;
@@ -24,6 +27,7 @@ static struct l3 {
 static const struct vpc_call call = { NULL, true };
 static const uint8_t mac_a[6] = { 2, 0, 0, 0, 3, 0xa };
 static const uint8_t mac_b[6] = { 2, 0, 0, 0, 3, 0xb };
+static const uint8_t mac_c[6] = { 2, 0, 0, 0, 3, 0xc };
 static const uint8_t mac_x[6] = { 2, 0, 0, 0, 3, 0x42 };     /* remote */
 static const uint8_t mac_y[6] = { 2, 0, 0, 0, 3, 0x43 };     /* remote */
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -526,6 +530,279 @@ t_ops(void)
 	return (0);
 }
 
+/* ---- What the responder parses ---------------------------------------------- */
+
+/* An IPv4 datagram from a vmnic, its header checksum right. */
+static struct vpc_pkt *
+ip4(const uint8_t dmac[6], const uint8_t smac[6], uint8_t proto,
+    const uint8_t src[4], const uint8_t dst[4], const uint8_t *l4, uint32_t l4len)
+{
+	uint8_t b[200], *ip = b + 14;
+
+	memset(b, 0, sizeof(b));
+	memcpy(b, dmac, 6);
+	memcpy(b + 6, smac, 6);
+	b[12] = 0x08;
+	ip[0] = 0x45;
+	vpc_put16(ip + 2, (uint16_t)(20 + l4len));
+	ip[8] = 64;
+	ip[9] = proto;
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	vpc_put16(ip + 10, (uint16_t)vpc_cksum_finish(vpc_cksum_add(0, ip, 20)));
+	memcpy(ip + 20, l4, l4len);
+	return (host_pkt_new(b, 14 + 20 + l4len));
+}
+
+/*
+ * The responder parses the IP header only when a branch may act on it
+ * (ip_wanted() in vpc_responder.c).  Each branch, with frames that reach it
+ * only through its own clause: from a vmnic without an address, echo and
+ * anything else to the gateway, and neighbour solicitations; from one with
+ * an address, the source check.  DHCP from a vmnic without an address (or a
+ * DHCP service): to the server port, and a server's reply from a VM.  And
+ * what no branch wants (TCP between VMs, no address) is forwarded, not
+ * taken.
+ */
+static int
+t_lazy(void)
+{
+	uint8_t echo[16] = { 8, 0, 0, 0, 0x12, 0x34, 0, 1, 'v', 'p', 'c' };
+	uint8_t tcp[20] = { 0x30, 0x39, 0, 80, [12] = 0x50 };
+	uint8_t udp[8] = { 0x30, 0x39, 0, 9, 0, 8 };
+	uint8_t ll_c[16] = { 0xfe, 0x80, [15] = 0xc }, slla[8] = { 1, 1 };
+	vpc_sw_gateway_t gw;
+	vpc_swport_t req, res;
+	uint64_t c;
+
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_DESCRIPTOR;
+	memcpy(req.smac, mac_c, 6);
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), 0);
+	t.nic_c = test_handles[res.descriptor];
+	EXPECT_EQ(ctl(t.sw, VPC_OP_SW_GET_GATEWAY, NULL, 0, &gw, sizeof(gw)), 0);
+	vpc_put16(echo + 2, (uint16_t)vpc_cksum_finish(vpc_cksum_add(0, echo, sizeof(echo))));
+
+	/* Echo to the gateway, from a vmnic without an address: answered. */
+	c = swstat(VPC_SWSTAT_GW_TO_GATEWAY);
+	test_sent_reset();
+	in_nic(t.nic_c, ip4(gw.mac, mac_c, VPC_IPPROTO_ICMP, (uint8_t[]){ 10, 0, 0, 12 },
+	    ip_gw, echo, sizeof(echo)));
+	EXPECT_EQ(swstat(VPC_SWSTAT_GW_TO_GATEWAY), c + 1);
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT(test_sent[0].to == (const void *)t.nic_c->obj);
+	/* Anything else to the gateway: dropped and counted. */
+	c = swstat(VPC_SWSTAT_GW_DROP);
+	test_sent_reset();
+	in_nic(t.nic_c, ip4(gw.mac, mac_c, VPC_IPPROTO_UDP, (uint8_t[]){ 10, 0, 0, 12 },
+	    ip_gw, udp, sizeof(udp)));
+	EXPECT_EQ(swstat(VPC_SWSTAT_GW_DROP), c + 1);
+	EXPECT_EQ(test_nsent, 0);
+	/* A neighbour solicitation, from a vmnic without an address: answered. */
+	memcpy(slla + 2, mac_c, 6);
+	c = swstat(VPC_SWSTAT_NA_REPLIES);
+	test_sent_reset();
+	in_nic(t.nic_c, ns(mac_c, ll_c, ip6_b, slla, 8, 255, false));
+	EXPECT_EQ(swstat(VPC_SWSTAT_NA_REPLIES), c + 1);
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT(test_sent[0].to == (const void *)t.nic_c->obj);
+	/* DHCP, no address: taken by vpc_dhcp.c, whatever it makes of it. */
+	c = swstat(VPC_SWSTAT_DHCP_NOT_SERVED);
+	test_sent_reset();
+	udp[0] = 0;
+	udp[1] = 68;                    /* from the client port to the server's */
+	udp[3] = 67;
+	in_nic(t.nic_c, ip4(bcast, mac_c, VPC_IPPROTO_UDP, (uint8_t[]){ 0, 0, 0, 0 },
+	    (uint8_t[]){ 255, 255, 255, 255 }, udp, sizeof(udp)));
+	EXPECT_EQ(swstat(VPC_SWSTAT_DHCP_NOT_SERVED), c + 1);
+	EXPECT_EQ(test_nsent, 0);
+	c = swstat(VPC_SWSTAT_DHCP_SNOOPED);
+	udp[1] = 67;                    /* a server's reply, from a VM */
+	udp[3] = 68;
+	in_nic(t.nic_c, ip4(bcast, mac_c, VPC_IPPROTO_UDP, (uint8_t[]){ 10, 0, 0, 12 },
+	    (uint8_t[]){ 255, 255, 255, 255 }, udp, sizeof(udp)));
+	EXPECT_EQ(swstat(VPC_SWSTAT_DHCP_SNOOPED), c + 1);
+	EXPECT_EQ(test_nsent, 0);
+	/* TCP to a VM, no address: nobody's business here, forwarded. */
+	c = swstat(VPC_SWSTAT_DROP_IP_SPOOF);
+	test_sent_reset();
+	in_nic(t.nic_c, ip4(mac_b, mac_c, VPC_IPPROTO_TCP, (uint8_t[]){ 10, 0, 0, 99 },
+	    ip_b, tcp, sizeof(tcp)));
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT(test_sent[0].to == (const void *)t.nic_b->obj);
+	EXPECT_EQ(swstat(VPC_SWSTAT_DROP_IP_SPOOF), c);
+	/* The same from a vmnic with an address, from another one: a spoof. */
+	test_sent_reset();
+	in_nic(t.nic_a, ip4(mac_b, mac_a, VPC_IPPROTO_TCP, (uint8_t[]){ 10, 0, 0, 99 },
+	    ip_b, tcp, sizeof(tcp)));
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(swstat(VPC_SWSTAT_DROP_IP_SPOOF), c + 1);
+	/* From its own: forwarded. */
+	test_sent_reset();
+	in_nic(t.nic_a, ip4(mac_b, mac_a, VPC_IPPROTO_TCP, ip_a, ip_b, tcp, sizeof(tcp)));
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT(test_sent[0].to == (const void *)t.nic_b->obj);
+	return (0);
+}
+
+/* ---- The table itself ----------------------------------------------------------- */
+
+#define NTAB 3000                       /* per family: several resizes */
+
+/* Entry i of family af in t_table's switch (10.1.0.0/16, 2001:db8:2::/64),
+ * with the IPv6 address varying in every key word. */
+static void
+tab_addr(uint8_t af, uint32_t i, uint8_t a[16])
+{
+	memset(a, 0, 16);
+	if (af == VPC_AF_INET) {
+		memcpy(a, (uint8_t[]){ 10, 1, (uint8_t)((i + 1) >> 8), (uint8_t)(i + 1) }, 4);
+		return;
+	}
+	memcpy(a, (uint8_t[]){ 0x20, 1, 0xd, 0xb8, 0, 2 }, 6);
+	a[9] = (uint8_t)(i * 7);
+	a[13] = (uint8_t)(i >> 4);
+	a[14] = (uint8_t)((i + 1) >> 8);
+	a[15] = (uint8_t)(i + 1);
+}
+
+static int
+tab_set(struct vpc_hdl *h, uint8_t af, uint32_t from, uint32_t to, uint32_t ttl_ms)
+{
+	static vpc_sw_nbr_t batch[VPC_NBR_BATCH_MAX];
+	vpc_cam_set_result_t res;
+	uint32_t i, n = 0;
+
+	for (i = from; i < to; i++) {
+		vpc_sw_nbr_t *e = &batch[n++];
+
+		memset(e, 0, sizeof(*e));
+		e->af = af;
+		e->kind = VPC_NBR_FOUND;
+		e->ttl_ms = ttl_ms;
+		memcpy(e->mac, (uint8_t[]){ 2, 1, 0, af, (uint8_t)(i >> 8), (uint8_t)i }, 6);
+		tab_addr(af, i, e->addr);
+		if (n == VPC_NBR_BATCH_MAX || i + 1 == to) {
+			EXPECT_EQ(ctl(h, VPC_OP_SW_NBR_SET, batch, n * sizeof(batch[0]),
+			    &res, sizeof(res)), 0);
+			EXPECT_EQ(res.applied, n);
+			n = 0;
+		}
+	}
+	return (0);
+}
+
+/* How many of entries [from, to) of af the data path finds (with their MAC). */
+static uint32_t
+tab_found(struct vpc_switch *sw, uint8_t af, uint32_t from, uint32_t to)
+{
+	const struct vpc_nbr_ent *e;
+	struct os_epoch et;
+	uint8_t a[16];
+	uint32_t i, n = 0;
+
+	os_epoch_enter(&et);
+	for (i = from; i < to; i++) {
+		tab_addr(af, i, a);
+		e = vpc_nbr_lookup(sw, af, a);
+		n += e != NULL && e->kind == VPC_NBR_FOUND && e->af == af &&
+		    e->mac[4] == (uint8_t)(i >> 8) && e->mac[5] == (uint8_t)i &&
+		    memcmp(e->addr, a, af == VPC_AF_INET ? 4 : 16) == 0;
+	}
+	os_epoch_exit(&et);
+	return (n);
+}
+
+/*
+ * The neighbour table on the keyed table (vpc_ktab.h: tagged 64-byte
+ * buckets, the keyed multiply hash over the key's words): thousands of IPv4
+ * and IPv6 entries through several resizes, each found by its address and
+ * nothing else found; a dump's cursor from before a resize is ESTALE; expiry
+ * at lookup; the sweeper reclaims.  On a switch of its own.
+ */
+static int
+t_table(void)
+{
+	vpc_sw_vni_t v = { .vni = 301 };
+	vpc_sw_subnet_t sn;
+	vpc_list_req_t lr;
+	vpc_sw_nbr_t out[4];
+	struct vpc_hdl *h;
+	struct vpc_switch *sw;
+	struct timespec ts = { 0, 5000000 };
+	uint64_t cursor;
+	size_t vl;
+	int i;
+
+	h = t.tab = open_new(VPC_TYPE_SWITCH, 9);   /* closed at the end: the
+	                                         * invariants are checked first */
+	EXPECT(h != NULL);
+	sw = obj2sw(h->obj);
+	EXPECT_EQ(ctl(h, VPC_OP_SW_SET_VNI, &v, sizeof(v), NULL, 0), 0);
+	memset(&sn, 0, sizeof(sn));
+	sn.af = VPC_AF_INET;
+	sn.prefixlen = 16;
+	memcpy(sn.addr, (uint8_t[]){ 10, 1 }, 2);
+	EXPECT_EQ(ctl(h, VPC_OP_SW_SET_SUBNET, &sn, sizeof(sn), NULL, 0), 0);
+	sn.af = VPC_AF_INET6;
+	sn.prefixlen = 64;
+	memcpy(sn.addr, (uint8_t[]){ 0x20, 1, 0xd, 0xb8, 0, 2 }, 6);
+	EXPECT_EQ(ctl(h, VPC_OP_SW_SET_SUBNET, &sn, sizeof(sn), NULL, 0), 0);
+
+	/* A dump's first page, then enough entries to resize the table. */
+	if (tab_set(h, VPC_AF_INET, 0, 100, 0) != 0)
+		return (-1);
+	memset(&lr, 0, sizeof(lr));
+	vl = sizeof(out);
+	EXPECT_EQ(vpc_core_ctl(t.sys, &call, h, VPC_OP_SW_NBR_DUMP, &lr,
+	    sizeof(lr), out, &vl), 0);
+	EXPECT_EQ(vl, sizeof(out));
+	cursor = out[3].cursor;
+	if (tab_set(h, VPC_AF_INET, 100, NTAB, 0) != 0 ||
+	    tab_set(h, VPC_AF_INET6, 0, NTAB, 0) != 0)
+		return (-1);
+	EXPECT_EQ(vpc_nbr_count(sw), 2 * NTAB);
+	lr.marker = cursor;
+	vl = sizeof(out);
+	EXPECT_EQ(vpc_core_ctl(t.sys, &call, h, VPC_OP_SW_NBR_DUMP, &lr,
+	    sizeof(lr), out, &vl), VPC_ESTALE);
+
+	/* Every entry found by its address, in both families; none else. */
+	EXPECT_EQ(tab_found(sw, VPC_AF_INET, 0, NTAB), NTAB);
+	EXPECT_EQ(tab_found(sw, VPC_AF_INET6, 0, NTAB), NTAB);
+	EXPECT_EQ(tab_found(sw, VPC_AF_INET, NTAB, 2 * NTAB), 0);
+	EXPECT_EQ(tab_found(sw, VPC_AF_INET6, NTAB, 2 * NTAB), 0);
+
+	/* Replaced by entries of 1 ms: gone at lookup once it passed (the
+	 * table still holds them), then reclaimed by the sweeper. */
+	if (tab_set(h, VPC_AF_INET6, 0, 1000, 1) != 0)
+		return (-1);
+	nanosleep(&ts, NULL);
+	EXPECT_EQ(tab_found(sw, VPC_AF_INET6, 0, NTAB), NTAB - 1000);
+	EXPECT_EQ(vpc_nbr_count(sw), 2 * NTAB);
+	os_mtx_lock(sw->mtx);
+	for (i = 0; i < 9; i++)         /* an eighth of the table per sweep */
+		vpc_nbr_sweep(sw, os_now_ns());
+	os_mtx_unlock(sw->mtx);
+	EXPECT_EQ(vpc_nbr_count(sw), 2 * NTAB - 1000);
+	EXPECT_EQ(tab_found(sw, VPC_AF_INET, 0, NTAB), NTAB);
+
+	/* Removed (a flush): tombstones; found again once set again. */
+	{
+		vpc_cam_flush_t f = { VPC_VNI_ANY, 0 };
+		uint64_t flushed;
+
+		EXPECT_EQ(ctl(h, VPC_OP_SW_NBR_FLUSH, &f, sizeof(f), &flushed,
+		    sizeof(flushed)), 0);
+		EXPECT_EQ(flushed, 2 * NTAB - 1000);
+	}
+	EXPECT_EQ(tab_found(sw, VPC_AF_INET, 0, NTAB), 0);
+	if (tab_set(h, VPC_AF_INET, 0, NTAB, 0) != 0)
+		return (-1);
+	EXPECT_EQ(tab_found(sw, VPC_AF_INET, 0, NTAB), NTAB);
+	return (0);
+}
+
 int
 test_l3(struct vpc_sys *sys, int *failed)
 {
@@ -537,6 +814,8 @@ test_l3(struct vpc_sys *sys, int *failed)
 		{ "an address moves", t_move },
 		{ "neighbour discovery", t_nd },
 		{ "neighbour ops", t_ops },
+		{ "what the responder parses, from vmnics with and without addresses", t_lazy },
+		{ "the neighbour table through resizes, expiry, sweeps", t_table },
 	};
 	size_t i;
 	int passed = 0, handles;
@@ -571,6 +850,8 @@ test_l3(struct vpc_sys *sys, int *failed)
 		vpc_core_close(sys, t.sw);
 	if (t.vcc != NULL)
 		vpc_core_close(sys, t.vcc);
+	if (t.tab != NULL)
+		vpc_core_close(sys, t.tab);
 	hloop_reclaim();
 	return (passed);
 }

@@ -6,13 +6,21 @@
  * it sends anything.  The same rows as the FreeBSD boot test's: a NULL value
  * buffer, *vallen in read-only memory, a read-only value buffer, a buffer
  * that runs into an unmapped page; each checks errno and that the switch
- * kept its port count.  Prints "ok - ..." / "not ok - ..." lines and a
- * summary; exits nonzero on a failure.
+ * kept its port count.  Then what libvpc's own checks rest on: a value over
+ * a page (checked the slow way), a program that closes libvpc's probe pipe
+ * and gets the number back for a pipe of its own (never written to), and a
+ * child after fork() (its own pipe and connection).  Prints "ok - ..." /
+ * "not ok - ..." lines and a summary; exits nonzero on a failure.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vpc.h"
@@ -125,6 +133,82 @@ main(void)
 		check("a good SW_ADD_PORT adds the port", r == 0 &&
 		    port_count(swd) == 1, port_count(swd), 1);
 	}
+
+	/* A value buffer over a page: the slow check decides. */
+	{
+		char *three = mmap(NULL, 3 * (size_t)pg, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		size_t big = 3 * (size_t)pg;
+		vpc_list_req_t lreq;
+
+		if (three == MAP_FAILED)
+			return (1);
+		munmap(three + 2 * pg, (size_t)pg);
+		add_port_row(swd, "a value buffer of three pages, the last "
+		    "unmapped", three, &big);
+		memset(&lreq, 0, sizeof(lreq));
+		big = 2 * (size_t)pg;
+		r = vpc_ctl(swd, VPC_OP_SW_LIST_PORTS, sizeof(lreq), &lreq, &big,
+		    three);
+		check("a good two-page value buffer works (SW_LIST_PORTS)",
+		    r == 0 && big == sizeof(vpc_swport_t), (long)big,
+		    (long)sizeof(vpc_swport_t));
+		munmap(three, 2 * (size_t)pg);
+	}
+
+	/*
+	 * The program closes libvpc's probe pipe and gets the number back
+	 * for the writing end of a pipe of its own: libvpc must notice and
+	 * never write there.
+	 */
+	{
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *de;
+		struct stat st;
+		int p[2], fifos[16], nfifo = 0, i;
+		long before;
+		char junk[64];
+
+		if (pipe2(p, O_NONBLOCK) < 0)
+			return (1);
+		while (d != NULL && (de = readdir(d)) != NULL && nfifo < 16) {
+			int fd = atoi(de->d_name);
+
+			if (fd > 2 && fd != dirfd(d) && fd != p[0] && fd != p[1] &&
+			    fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
+				fifos[nfifo++] = fd;
+		}
+		if (d != NULL)
+			closedir(d);
+		check("libvpc keeps a probe pipe", nfifo >= 1, nfifo, 1);
+		for (i = 0; i < nfifo; i++)
+			dup2(p[1], fifos[i]);   /* closes it, the number is ours */
+		before = port_count(swd);
+		check("calls go on after its pipe was taken over",
+		    before >= 0, before, 0);
+		check("and nothing was written to the program's pipe",
+		    read(p[0], junk, sizeof(junk)) < 0 && errno == EAGAIN, 0, 0);
+		for (i = 0; i < nfifo; i++)
+			close(fifos[i]);
+		close(p[0]);
+		close(p[1]);
+	}
+
+	/* A child after fork() checks with its own pipe, talks on its own
+	 * connection; the parent's go on working. */
+	{
+		pid_t pid = fork();
+		int status = 0;
+
+		if (pid == 0)
+			_exit(port_count(swd) >= 0 && port_count(swd) >= 0 ? 0 : 1);
+		waitpid(pid, &status, 0);
+		check("a forked child makes calls", pid > 0 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0, status, 0);
+		check("and so does its parent after it", port_count(swd) >= 0,
+		    port_count(swd), 0);
+	}
+
 	close(swd);
 	printf("%d passed, %d failed\n", passed, failed);
 	return (failed != 0);
