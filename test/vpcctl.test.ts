@@ -117,6 +117,12 @@ describe('every command, with --json', () => {
     await ok('cam', 'set', sw, '02:00:00:00:07:02', '--negative', '--ttl', '3600000');
     const e = await json('cam', 'get', sw, '02:00:00:00:07:01');
     assert.deepEqual([e.kind, e.vtep, e.port, e.vni, e.revision, e.used], ['remote', '198.51.100.9', 4789, 700, 3, false]);
+    // An older revision is an outcome of the operation (exit 1, ESTALE), not a usage error, and nothing changes.
+    const stale = await vpcctl('cam', 'set', sw, '02:00:00:00:07:01', '--vtep', '198.51.100.10', '--revision', '2', '--json');
+    assert.equal(stale.status, 1, stale.stderr);
+    assert.equal((JSON.parse(stale.stdout) as { error: { code: string } }).error.code, 'ESTALE');
+    assert.match(stale.stderr, /^vpcctl: ESTALE: not applied/);
+    assert.equal((await json('cam', 'get', sw, '02:00:00:00:07:01')).vtep, '198.51.100.9');
     assert.equal((await json<unknown[]>('cam', 'dump', sw)).length, 2);
     await ok('cam', 'del', sw, '02:00:00:00:07:01');
     assert.deepEqual(await json('cam', 'flush', sw), { flushed: 1 });

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { camFlushVni, Switch, type CamEntry } from '../../vpc/index.ts';
 import { count, id, ip, mac, ms, port, unicastMac, UsageError, vni } from '../args.ts';
 import { showDone, showList, showOne } from '../output.ts';
-import { run } from '../run.ts';
+import { OpFailed, run } from '../run.ts';
 
 const COLUMNS = ['dst', 'src', 'kind', 'vtep', 'port', 'ttlMs', 'used', 'revision', 'localPort'];
 
@@ -22,7 +22,7 @@ export function camCommand(y: Argv): Argv {
       .option('negative', { type: 'boolean', describe: 'the MAC is known absent: drop frames to it' })
       .option('ttl', { type: 'number', coerce: ms('--ttl'), describe: 'milliseconds it lives (default 0: static)' })
       .option('src', { type: 'string', coerce: unicastMac('--src'), describe: 'only for frames from this source MAC' })
-      .option('revision', { type: 'number', coerce: count('--revision'), describe: 'the directory revision: an older one than stored is skipped' })
+      .option('revision', { type: 'number', coerce: count('--revision'), describe: 'the directory revision: an older one than stored is skipped (exit 1, ESTALE)' })
       .check((a) => {
         if (!a.vtep === !a.negative) throw new UsageError('give exactly one of --vtep and --negative');
         if (a.negative && a.port) throw new UsageError('--port goes with --vtep');
@@ -36,7 +36,8 @@ export function camCommand(y: Argv): Argv {
         ttlMs: a.ttl ?? 0, ...(a.src ? { src: a.src } : {}), revision: a.revision ?? 0,
       }]);
       s.close();
-      if (r.applied === 0) throw new UsageError('not applied: the stored entry has a newer revision');
+      // An outcome of the operation, not a usage error: exit 1, code ESTALE.
+      if (r.applied === 0) throw new OpFailed('ESTALE: not applied: the stored entry has a newer revision', { code: 'ESTALE', op: 'cam set' });
       showDone({ switch: a.switch, mac: a.mac });
     }))
     .command('get <switch> <mac>', 'show one entry', (b) => sw(b)

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { Switch, type NeighbourEntry } from '../../vpc/index.ts';
 import { count, id, ip, ms, unicastMac, UsageError } from '../args.ts';
 import { showDone, showList, showOne } from '../output.ts';
-import { run } from '../run.ts';
+import { OpFailed, run } from '../run.ts';
 
 const COLUMNS = ['ip', 'kind', 'mac', 'ttlMs', 'used', 'revision', 'localPort'];
 
@@ -20,7 +20,7 @@ export function nbrCommand(y: Argv): Argv {
       .option('mac', { type: 'string', coerce: unicastMac('--mac'), describe: 'the MAC that has the address' })
       .option('negative', { type: 'boolean', describe: 'the address is known absent: ARP/NS for it are not answered' })
       .option('ttl', { type: 'number', coerce: ms('--ttl'), describe: 'milliseconds it lives (default 0: static)' })
-      .option('revision', { type: 'number', coerce: count('--revision'), describe: 'the directory revision: an older one than stored is skipped' })
+      .option('revision', { type: 'number', coerce: count('--revision'), describe: 'the directory revision: an older one than stored is skipped (exit 1, ESTALE)' })
       .check((a) => {
         if (!a.mac === !a.negative) throw new UsageError('give exactly one of --mac and --negative');
         return true;
@@ -32,7 +32,7 @@ export function nbrCommand(y: Argv): Argv {
         const r = s.neighbours.set([{
           ip: a.ip, kind: a.negative ? 'negative' : 'found', ...(a.mac ? { mac: a.mac } : {}), ttlMs: a.ttl ?? 0, revision: a.revision ?? 0,
         }]);
-        if (r.applied === 0) throw new UsageError('not applied: the stored entry has a newer revision');
+        if (r.applied === 0) throw new OpFailed('ESTALE: not applied: the stored entry has a newer revision', { code: 'ESTALE', op: 'nbr set' });
       } finally {
         s.close();
       }
