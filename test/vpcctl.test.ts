@@ -11,6 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { renderDocs } from '../scripts/gen-vpcctl-docs.ts';
+import { using } from '../src/cli/run.ts';
 import { startHostd, type Hostd } from './helpers/hostd.ts';
 import { root } from './helpers/paths.ts';
 
@@ -332,4 +333,24 @@ test('docs/vpcctl.md matches the definitions (npm run gen:docs)', async () => {
   const fresh = await renderDocs();
   if (current !== fresh && process.env.UPDATE_DOCS) writeFileSync(resolve(root, 'docs/vpcctl.md'), fresh);
   assert.equal(current, fresh, 'regenerate with `npm run gen:docs`');
+});
+
+describe('using(): every command closes what it opened, however it ends', () => {
+  const handle = () => ({ closed: 0, close() { this.closed++; } });
+  test('a value, a throw, a promise that resolves or rejects: closed once, after the work', async () => {
+    const a = handle();
+    assert.equal(using(a, (o) => o.closed), 0, 'still open while fn runs');
+    assert.equal(a.closed, 1);
+    const b = handle();
+    assert.throws(() => using(b, () => { throw new Error('EINVAL: no'); }), /EINVAL/);
+    assert.equal(b.closed, 1);
+    const c = handle();
+    const p = using(c, async (o) => { await new Promise((r) => setImmediate(r)); return o.closed; });
+    assert.equal(c.closed, 0, 'not before the promise settles');
+    assert.equal(await p, 0);
+    assert.equal(c.closed, 1);
+    const d = handle();
+    await assert.rejects(using(d, async () => { throw new Error('ENOENT: gone'); }), /ENOENT/);
+    assert.equal(d.closed, 1);
+  });
 });

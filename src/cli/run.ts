@@ -91,3 +91,23 @@ export function run<A>(fn: (argv: A) => void | Promise<void>): (argv: any) => Pr
     }
   };
 }
+
+/**
+ * Run fn on an object a command opened (or created) and close it however fn
+ * ends: a value, a throw, or a promise that settles.  A command holds no
+ * handle past its work, and an uncommitted object it created goes with the
+ * handle when fn fails (the kernel's rule for uncommitted objects).
+ */
+export function using<T extends { close(): void }, R>(obj: T, fn: (obj: T) => R): R {
+  let settlesLater = false;
+  try {
+    const r = fn(obj);
+    if (r instanceof Promise) {
+      settlesLater = true;
+      return r.finally(() => obj.close()) as R;
+    }
+    return r;
+  } finally {
+    if (!settlesLater) obj.close();
+  }
+}

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { camFlushVni, Switch, type CamEntry } from '../../vpc/index.ts';
 import { count, id, ip, mac, ms, port, unicastMac, UsageError, vni } from '../args.ts';
 import { showDone, showList, showOne } from '../output.ts';
-import { OpFailed, run } from '../run.ts';
+import { OpFailed, run, using } from '../run.ts';
 
 const COLUMNS = ['dst', 'src', 'kind', 'vtep', 'port', 'ttlMs', 'used', 'revision', 'localPort'];
 
@@ -30,12 +30,10 @@ export function camCommand(y: Argv): Argv {
       })
       .example('$0 cam set $SW 02:00:00:00:02:02 --vtep 198.51.100.2 --ttl 60000', ''),
     run((a: { switch: string; mac: string; vtep?: string; port?: number; negative?: boolean; ttl?: number; src?: string; revision?: number }) => {
-      const s = Switch.open(a.switch);
-      const r = s.camSet([{
+      const r = using(Switch.open(a.switch), (s) => s.camSet([{
         dst: a.mac, kind: a.negative ? 'negative' : 'remote', ...(a.vtep ? { vtep: a.vtep } : {}), ...(a.port ? { port: a.port } : {}),
         ttlMs: a.ttl ?? 0, ...(a.src ? { src: a.src } : {}), revision: a.revision ?? 0,
-      }]);
-      s.close();
+      }]));
       // An outcome of the operation, not a usage error: exit 1, code ESTALE.
       if (r.applied === 0) throw new OpFailed('ESTALE: not applied: the stored entry has a newer revision', { code: 'ESTALE', op: 'cam set' });
       showDone({ switch: a.switch, mac: a.mac });
@@ -44,17 +42,13 @@ export function camCommand(y: Argv): Argv {
       .positional('mac', { type: 'string', coerce: mac('mac'), describe: 'the destination MAC' })
       .option('src', { type: 'string', coerce: mac('--src'), describe: 'the source MAC of a source-specific entry' }),
     run((a: { switch: string; mac: string; src?: string }) => {
-      const s = Switch.open(a.switch);
-      showOne(view(s.camGet(a.mac, a.src)));
-      s.close();
+      using(Switch.open(a.switch), (s) => showOne(view(s.camGet(a.mac, a.src))));
     }))
     .command('del <switch> <mac>', 'remove one entry (not a local port\'s)', (b) => sw(b)
       .positional('mac', { type: 'string', coerce: mac('mac'), describe: 'the destination MAC' })
       .option('src', { type: 'string', coerce: mac('--src'), describe: 'the source MAC of a source-specific entry' }),
     run((a: { switch: string; mac: string; src?: string }) => {
-      const s = Switch.open(a.switch);
-      s.camDel(a.mac, a.src);
-      s.close();
+      using(Switch.open(a.switch), (s) => s.camDel(a.mac, a.src));
       showDone({ switch: a.switch, mac: a.mac });
     }))
     .command('flush [switch]', 'remove every entry but the local ports\': of one switch, one VNI (--vni) or all (--all)', (b) => b
@@ -66,19 +60,12 @@ export function camCommand(y: Argv): Argv {
         return true;
       }),
     run((a: { switch?: string; vni?: number; all?: boolean }) => {
-      let flushed: number;
-      if (a.switch) {
-        const s = Switch.open(a.switch);
-        flushed = s.camFlush();
-        s.close();
-      } else flushed = camFlushVni(a.vni);
+      const flushed = a.switch ? using(Switch.open(a.switch), (s) => s.camFlush()) : camFlushVni(a.vni);
       showOne({ flushed });
     }))
     .command('dump <switch>', 'every entry of a switch', (b) => sw(b),
       run((a: { switch: string }) => {
-        const s = Switch.open(a.switch);
-        showList(s.camDump().map(view), COLUMNS);
-        s.close();
+        using(Switch.open(a.switch), (s) => showList(s.camDump().map(view), COLUMNS));
       }))
     .demandCommand(1, 'name a cam command');
 }

@@ -5,7 +5,7 @@ import type { Argv } from 'yargs';
 import type { Directory, Mapping } from '../../directory/index.ts';
 import { ip, port, unicastMac, UsageError, vni } from '../args.ts';
 import { showDone, showList, showOne } from '../output.ts';
-import { OpFailed, run } from '../run.ts';
+import { OpFailed, run, using } from '../run.ts';
 
 const DEFAULT_FILE = process.env.VPC_MAPPINGS ?? '/etc/vpc/mappings.json';
 
@@ -39,12 +39,7 @@ async function open(a: Backend): Promise<Directory> {
 }
 
 async function withDirectory<T>(a: Backend, fn: (d: Directory) => Promise<T>): Promise<T> {
-  const d = await open(a);
-  try {
-    return await fn(d);
-  } finally {
-    d.close();
-  }
+  return using(await open(a), fn);
 }
 
 function view(m: Mapping): Record<string, unknown> {

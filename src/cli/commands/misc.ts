@@ -5,16 +5,14 @@ import {
 } from '../../vpc/index.ts';
 import { count, id } from '../args.ts';
 import { isJson, showList, showOne, table } from '../output.ts';
-import { OpFailed, run } from '../run.ts';
+import { OpFailed, run, using } from '../run.ts';
 
 export function statsCommand(y: Argv): Argv {
   return y.positional('switch', { type: 'string', coerce: id('switch'), describe: 'the switch' });
 }
 
 export const statsHandler = run((a: { switch: string }) => {
-  const sw = Switch.open(a.switch);
-  showOne({ switch: a.switch, ...sw.stats() });
-  sw.close();
+  using(Switch.open(a.switch), (sw) => showOne({ switch: a.switch, ...sw.stats() }));
 });
 
 export const statusHandler = run(() => {

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { Switch, type NeighbourEntry } from '../../vpc/index.ts';
 import { count, id, ip, ms, unicastMac, UsageError } from '../args.ts';
 import { showDone, showList, showOne } from '../output.ts';
-import { OpFailed, run } from '../run.ts';
+import { OpFailed, run, using } from '../run.ts';
 
 const COLUMNS = ['ip', 'kind', 'mac', 'ttlMs', 'used', 'revision', 'localPort'];
 
@@ -27,53 +27,30 @@ export function nbrCommand(y: Argv): Argv {
       })
       .example('$0 nbr set $SW 10.0.0.7 --mac 02:00:00:00:02:02 --ttl 60000', ''),
     run((a: { switch: string; ip: string; mac?: string; negative?: boolean; ttl?: number; revision?: number }) => {
-      const s = Switch.open(a.switch);
-      try {
+      using(Switch.open(a.switch), (s) => {
         const r = s.neighbours.set([{
           ip: a.ip, kind: a.negative ? 'negative' : 'found', ...(a.mac ? { mac: a.mac } : {}), ttlMs: a.ttl ?? 0, revision: a.revision ?? 0,
         }]);
         if (r.applied === 0) throw new OpFailed('ESTALE: not applied: the stored entry has a newer revision', { code: 'ESTALE', op: 'nbr set' });
-      } finally {
-        s.close();
-      }
+      });
       showDone({ switch: a.switch, ip: a.ip });
     }))
     .command('get <switch> <ip>', 'show one entry', (b) => addr(b),
       run((a: { switch: string; ip: string }) => {
-        const s = Switch.open(a.switch);
-        try {
-          showOne(view(s.neighbours.get(a.ip)));
-        } finally {
-          s.close();
-        }
+        using(Switch.open(a.switch), (s) => showOne(view(s.neighbours.get(a.ip))));
       }))
     .command('del <switch> <ip>', 'remove one entry (not a local vmnic\'s)', (b) => addr(b),
       run((a: { switch: string; ip: string }) => {
-        const s = Switch.open(a.switch);
-        try {
-          s.neighbours.del(a.ip);
-        } finally {
-          s.close();
-        }
+        using(Switch.open(a.switch), (s) => s.neighbours.del(a.ip));
         showDone({ switch: a.switch, ip: a.ip });
       }))
     .command('flush <switch>', 'remove every entry but the local vmnics\'', (b) => sw(b),
       run((a: { switch: string }) => {
-        const s = Switch.open(a.switch);
-        try {
-          showOne({ flushed: s.neighbours.flush() });
-        } finally {
-          s.close();
-        }
+        using(Switch.open(a.switch), (s) => showOne({ flushed: s.neighbours.flush() }));
       }))
     .command('dump <switch>', 'every entry of a switch', (b) => sw(b),
       run((a: { switch: string }) => {
-        const s = Switch.open(a.switch);
-        try {
-          showList(s.neighbours.dump().map(view), COLUMNS);
-        } finally {
-          s.close();
-        }
+        using(Switch.open(a.switch), (s) => showList(s.neighbours.dump().map(view), COLUMNS));
       }))
     .demandCommand(1, 'name an nbr command');
 }

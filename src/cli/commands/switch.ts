@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { listObjects, newId, Switch, withTxn, type PortInfo, type PortSpec } from '../../vpc/index.ts';
 import { cidr, id, ip, unicastMac, UsageError, vlan, vni } from '../args.ts';
 import { showDone, showId, showList, showOne } from '../output.ts';
-import { run } from '../run.ts';
+import { run, using } from '../run.ts';
 
 function switchView(sw: Switch): Record<string, unknown> {
   const info = sw.info();
@@ -61,33 +61,29 @@ function portCommand(y: Argv): Argv {
       const spec: PortSpec = a.uplink ? { kind: 'uplink', ...common, ...(a.vcc ? { vcc: a.vcc } : {}) }
         : a.router ? { kind: 'router', ...common, ...(a.nic ? { nic: a.nic } : {}) }
           : { kind: 'vmnic', ...common, ...(a.nic ? { nic: a.nic } : {}), ...(a.mac ? { mac: a.mac } : {}) };
-      const sw = Switch.open(a.switch);
-      const p = withTxn(sw, (txn) => sw.addPort(spec, { txn }));
-      showOne(portView(p));
-      sw.close();
+      using(Switch.open(a.switch), (sw) => {
+        const p = withTxn(sw, (txn) => sw.addPort(spec, { txn }));
+        showOne(portView(p));
+      });
     }))
     .command('list <switch>', "list a switch's ports", (b) => b
       .positional('switch', { type: 'string', coerce: id('switch'), describe: 'the switch' }),
     run((a: { switch: string }) => {
-      const sw = Switch.open(a.switch);
-      showList(sw.ports().map(portView), PORT_COLUMNS);
-      sw.close();
+      using(Switch.open(a.switch), (sw) => showList(sw.ports().map(portView), PORT_COLUMNS));
     }))
     .command('del <switch> <port>', 'delete a port (a vmnic it made goes too)', (b) => b
       .positional('switch', { type: 'string', coerce: id('switch'), describe: 'the switch' })
       .positional('port', { type: 'string', coerce: id('port'), describe: 'the port' }),
     run((a: { switch: string; port: string }) => {
-      const sw = Switch.open(a.switch);
-      sw.delPort(a.port);
-      showDone({ switch: a.switch, port: a.port });
-      sw.close();
+      using(Switch.open(a.switch), (sw) => {
+        sw.delPort(a.port);
+        showDone({ switch: a.switch, port: a.port });
+      });
     }))
     .command('count <switch>', 'how many ports, and whether there is an uplink and a router', (b) => b
       .positional('switch', { type: 'string', coerce: id('switch'), describe: 'the switch' }),
     run((a: { switch: string }) => {
-      const sw = Switch.open(a.switch);
-      showOne({ ...sw.portCount() });
-      sw.close();
+      using(Switch.open(a.switch), (sw) => showOne({ ...sw.portCount() }));
     }))
     .demandCommand(1, 'name a port command');
 }
@@ -100,56 +96,45 @@ export function switchCommand(y: Argv): Argv {
       .option('id', { type: 'string', coerce: id('--id'), describe: 'its UUID (default: a new random one)' })
       .example('$0 switch create --vni 456 --subnet 10.0.0.0/24', ''),
     run((a: { vni?: number; subnet?: string[]; id?: string }) => {
-      const sw = Switch.create(a.id ?? newId(), a.vni !== undefined ? { vni: a.vni } : {});
-      try {
+      const created = using(Switch.create(a.id ?? newId(), a.vni !== undefined ? { vni: a.vni } : {}), (sw) => {
         for (const s of a.subnet ?? []) sw.setSubnet(s);
         sw.commit();
-      } finally {
-        sw.close();
-      }
-      showId(sw.id);
+        return sw.id;
+      });
+      showId(created);
     }))
     .command('get <id>', 'show a switch', (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the switch' }),
     run((a: { id: string }) => {
-      const sw = Switch.open(a.id);
-      showOne(switchView(sw));
-      sw.close();
+      using(Switch.open(a.id), (sw) => showOne(switchView(sw)));
     }))
     .command('list', 'list switches', (b) => b,
       run(() => {
-        showList(listObjects('switch').map((o) => {
-          const sw = Switch.open(o.id);
-          const v = switchView(sw);
-          sw.close();
-          return v;
-        }), ['id', 'vni', 'ports', 'uplink', 'router', 'subnets', 'committed']);
+        showList(listObjects('switch').map((o) => using(Switch.open(o.id), switchView)), ['id', 'vni', 'ports', 'uplink', 'router', 'subnets', 'committed']);
       }))
     .command('destroy <id>', 'remove a switch and its ports', (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the switch' }),
     run((a: { id: string }) => {
-      const sw = Switch.open(a.id);
-      sw.destroy();
-      sw.close();
+      using(Switch.open(a.id), (sw) => sw.destroy());
       showDone({ id: a.id });
     }))
     .command('set-vni <id> <vni>', "change a switch's VNI (its learned entries are flushed)", (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the switch' })
       .positional('vni', { type: 'string', coerce: vni('vni'), describe: 'the VNI, 0-16777215' }),
     run((a: { id: string; vni: number }) => {
-      const sw = Switch.open(a.id);
-      sw.setVni(a.vni);
-      showDone({ id: a.id, vni: a.vni });
-      sw.close();
+      using(Switch.open(a.id), (sw) => {
+        sw.setVni(a.vni);
+        showDone({ id: a.id, vni: a.vni });
+      });
     }))
     .command('set-subnet <id> <cidr>', "set a switch's IPv4 or IPv6 subnet (a /0 clears that family)", (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the switch' })
       .positional('cidr', { type: 'string', coerce: cidr('cidr'), describe: 'e.g. 10.0.0.0/24 or 2001:db8::/64' }),
     run((a: { id: string; cidr: string }) => {
-      const sw = Switch.open(a.id);
-      sw.setSubnet(a.cidr);
-      showDone({ id: a.id, subnet: a.cidr });
-      sw.close();
+      using(Switch.open(a.id), (sw) => {
+        sw.setSubnet(a.cidr);
+        showDone({ id: a.id, subnet: a.cidr });
+      });
     }))
     .command('set-gateway <id>', "set the gateway's addresses and MAC (each one not given goes back to its default)", (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the switch' })
@@ -158,14 +143,11 @@ export function switchCommand(y: Argv): Argv {
       .option('mac', { type: 'string', coerce: unicastMac('--mac'), describe: 'its MAC (default: 02:76 and four bytes of the switch\'s id)' })
       .example('$0 switch set-gateway $SW --ipv4 10.0.0.254', ''),
     run((a: { id: string; ipv4?: string; ipv6?: string; mac?: string }) => {
-      const sw = Switch.open(a.id);
-      try {
+      using(Switch.open(a.id), (sw) => {
         withTxn(sw, (txn) => sw.setGateway({ ...(a.ipv4 ? { ipv4: a.ipv4 } : {}), ...(a.ipv6 ? { ipv6: a.ipv6 } : {}), ...(a.mac ? { mac: a.mac } : {}) }, { txn }));
         const gw = sw.gateway();
         showDone({ id: a.id, mac: gw.mac, ipv4: gw.ipv4, ipv6: gw.ipv6 });
-      } finally {
-        sw.close();
-      }
+      });
     }))
     .command('set-policy <id>', 'broadcast/multicast handling and the per-vmnic upcall rate (each one not given goes back to its default)', (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the switch' })
@@ -180,16 +162,13 @@ export function switchCommand(y: Argv): Argv {
         ra = a['ra-interval'] === 'off' ? 'off' : Number(a['ra-interval']);
         if (ra !== 'off' && (!Number.isInteger(ra) || ra < 4 || ra > 1800)) throw new UsageError(`--ra-interval: expected 4-1800 or 'off', got '${a['ra-interval']}'`);
       }
-      const sw = Switch.open(a.id);
-      try {
+      using(Switch.open(a.id), (sw) => {
         withTxn(sw, (txn) => sw.setPolicy({
           ...(a.bum ? { bum: a.bum } : {}), ...(a['upcall-rate'] ? { upcallRate: a['upcall-rate'] } : {}),
           ...(a['upcall-burst'] ? { upcallBurst: a['upcall-burst'] } : {}), ...(ra !== undefined ? { raIntervalS: ra } : {}),
         }, { txn }));
         showDone({ id: a.id, ...sw.policy() });
-      } finally {
-        sw.close();
-      }
+      });
     }))
     .command('port', 'switch ports: add, list, del, count', portCommand)
     .demandCommand(1, 'name a switch command');

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { newId, Vcc, type VccConfig } from '../../vpc/index.ts';
 import { id, ifname, ip, mtu, port, UsageError } from '../args.ts';
 import { showDone, showId, showOne } from '../output.ts';
-import { run } from '../run.ts';
+import { run, using } from '../run.ts';
 
 function options(b: Argv): Argv {
   return b
@@ -31,25 +31,23 @@ export function vccCommand(y: Argv): Argv {
       .option('id', { type: 'string', coerce: id('--id'), describe: 'its UUID (default: a new random one)' })
       .example('$0 vcc create --ipv4 198.51.100.1', ''),
     run((a: { id?: string; ipv4?: string; ipv6?: string; port?: number; mtu?: number; l2?: string }) => {
-      const vcc = Vcc.create(a.id ?? newId(), config(a));
-      vcc.commit();
-      showId(vcc.id);
-      vcc.close();
+      showId(using(Vcc.create(a.id ?? newId(), config(a)), (vcc) => {
+        vcc.commit();
+        return vcc.id;
+      }));
     }))
     .command('get <id>', 'show a vcc: its configuration and counters', (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the vcc' }),
     run((a: { id: string }) => {
-      const vcc = Vcc.open(a.id);
-      const info = vcc.info();
-      showOne({ id: vcc.id, ...vcc.config(), uplinks: info.plugged, committed: info.committed, stats: vcc.stats() });
-      vcc.close();
+      using(Vcc.open(a.id), (vcc) => {
+        const info = vcc.info();
+        showOne({ id: vcc.id, ...vcc.config(), uplinks: info.plugged, committed: info.committed, stats: vcc.stats() });
+      });
     }))
     .command('set <id>', "change a vcc's addresses, port, MTU or L2 device", (b) => options(b)
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the vcc' }),
     run((a: { id: string; ipv4?: string; ipv6?: string; port?: number; mtu?: number; l2?: string }) => {
-      const vcc = Vcc.open(a.id);
-      vcc.configure(config(a));
-      vcc.close();
+      using(Vcc.open(a.id), (vcc) => vcc.configure(config(a)));
       showDone({ id: a.id });
     }))
     .demandCommand(1, 'name a vcc command');

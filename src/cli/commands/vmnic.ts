@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { listObjects, Nic, newId, withTxn, type DhcpConfig, type DhcpOptions, type DhcpRoute } from '../../vpc/index.ts';
 import { dhcpName, dhcpRoute, each, id, ifname, ip, leaseSeconds, nicMtu, unicastMac, UsageError } from '../args.ts';
 import { showDone, showId, showList, showOne } from '../output.ts';
-import { run } from '../run.ts';
+import { run, using } from '../run.ts';
 
 export function nicView(nic: Nic): Record<string, unknown> {
   const info = nic.info();
@@ -76,22 +76,21 @@ export function vmnicCommand(y: Argv): Argv {
     run((a: { id?: string; mac?: string; ifname?: string; mtu?: number | 'default'; force?: boolean; ip?: string; ip6?: string } & DhcpArgs) => {
       if (a.force && a.mtu === undefined) throw new UsageError('--force: only with --mtu');
       if (a.dhcp === false && anyDhcp(a)) throw new UsageError('--no-dhcp: not with DHCP options');
-      const nic = Nic.create(a.id ?? newId(), {
+      const created = using(Nic.create(a.id ?? newId(), {
         ...(a.mac ? { mac: a.mac } : {}), ...(a.ifname ? { ifname: a.ifname } : {}),
         ...(typeof a.mtu === 'number' ? { mtu: a.mtu, forceMtu: a.force ?? false } : {}),
         ...(a.ip || a.ip6 ? { addresses: { ...(a.ip ? { ipv4: a.ip } : {}), ...(a.ip6 ? { ipv6: a.ip6 } : {}) } } : {}),
         ...(a.dhcp || anyDhcp(a) ? { dhcp: dhcpFrom(a, true) } : {}),
+      }), (nic) => {
+        nic.commit();
+        return nic.id;
       });
-      nic.commit();
-      showId(nic.id);
-      nic.close();
+      showId(created);
     }))
     .command('get <id>', 'show a vmnic', (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the vmnic' }),
     run((a: { id: string }) => {
-      const nic = Nic.open(a.id);
-      showOne(nicView(nic));
-      nic.close();
+      using(Nic.open(a.id), (nic) => showOne(nicView(nic)));
     }))
     .command('set <id>', "change a vmnic's attributes", (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the vmnic' })
@@ -102,21 +101,22 @@ export function vmnicCommand(y: Argv): Argv {
     run((a: { id: string; mtu?: number | 'default'; force?: boolean }) => {
       if (a.mtu === undefined) throw new UsageError('vmnic set: name something to change (--mtu)');
       if (a.force && a.mtu === 'default') throw new UsageError("--force: not with --mtu default");
-      const nic = Nic.open(a.id);
-      nic.setMtu(a.mtu, { force: a.force ?? false });
-      const m = nic.mtuInfo();
-      showDone({ id: a.id, mtu: m.mtu, mtuDefault: m.isDefault });
-      nic.close();
+      const mtu = a.mtu;
+      using(Nic.open(a.id), (nic) => {
+        nic.setMtu(mtu, { force: a.force ?? false });
+        const m = nic.mtuInfo();
+        showDone({ id: a.id, mtu: m.mtu, mtuDefault: m.isDefault });
+      });
     }))
     .command('set-mac <id> <mac>', "set a vmnic's MAC (unique on its switch)", (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the vmnic' })
       .positional('mac', { type: 'string', coerce: unicastMac('mac'), describe: 'a unicast MAC, e.g. 02:00:00:00:00:01' })
       .example('$0 vmnic set-mac 3f0c5e4a-9b1d-4c2e-8f6a-1b2c3d4e5f60 02:00:00:00:00:01', ''),
     run((a: { id: string; mac: string }) => {
-      const nic = Nic.open(a.id);
-      nic.setMac(a.mac);
-      showDone({ id: a.id, mac: a.mac });
-      nic.close();
+      using(Nic.open(a.id), (nic) => {
+        nic.setMac(a.mac);
+        showDone({ id: a.id, mac: a.mac });
+      });
     }))
     .command('set-addr <id>', "set the VM's own addresses (a family not given: none)", (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the vmnic' })
@@ -130,13 +130,10 @@ export function vmnicCommand(y: Argv): Argv {
       })
       .example('$0 vmnic set-addr $NIC --ip 10.0.0.5 --ip6 2001:db8::5', ''),
     run((a: { id: string; ip?: string; ip6?: string }) => {
-      const nic = Nic.open(a.id);
-      try {
+      using(Nic.open(a.id), (nic) => {
         withTxn(nic, (txn) => nic.setAddresses({ ...(a.ip ? { ipv4: a.ip } : {}), ...(a.ip6 ? { ipv6: a.ip6 } : {}) }, { txn }));
         showDone({ id: a.id, ...nic.addresses() });
-      } finally {
-        nic.close();
-      }
+      });
     }))
     .command('set-dhcp <id>', "serve the VM DHCP with these options (replaces its whole DHCP configuration)", (b) => dhcpOptions(b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the vmnic' })
@@ -145,30 +142,20 @@ export function vmnicCommand(y: Argv): Argv {
       .example('$0 vmnic set-dhcp 3f0c5e4a-9b1d-4c2e-8f6a-1b2c3d4e5f60 --route 198.51.100.0/24,203.0.113.254 --lease 3600', '')
       .example('$0 vmnic set-dhcp 3f0c5e4a-9b1d-4c2e-8f6a-1b2c3d4e5f60 --disable', '')),
     run((a: { id: string; disable?: boolean } & DhcpArgs) => {
-      const nic = Nic.open(a.id);
-      try {
+      using(Nic.open(a.id), (nic) => {
         const o = a.disable && !anyDhcp(a) ? { ...nic.dhcp(), enabled: false } : dhcpFrom(a, !a.disable);
         nic.setDhcp(o);
         showDone({ id: a.id, dhcp: dhcpView(nic.dhcp()) });
-      } finally {
-        nic.close();
-      }
+      });
     }))
     .command('list', 'list vmnics', (b) => b,
       run(() => {
-        showList(listObjects('vmnic').map((o) => {
-          const nic = Nic.open(o.id);
-          const v = nicView(nic);
-          nic.close();
-          return v;
-        }), ['id', 'mac', 'ipv4', 'ipv6', 'ifname', 'mtu', 'committed', 'plugged', 'port']);
+        showList(listObjects('vmnic').map((o) => using(Nic.open(o.id), nicView)), ['id', 'mac', 'ipv4', 'ipv6', 'ifname', 'mtu', 'committed', 'plugged', 'port']);
       }))
     .command('destroy <id>', 'remove a vmnic (EBUSY while plugged into a port: delete the port first)', (b) => b
       .positional('id', { type: 'string', coerce: id('id'), describe: 'the vmnic' }),
     run((a: { id: string }) => {
-      const nic = Nic.open(a.id);
-      nic.destroy();
-      nic.close();
+      using(Nic.open(a.id), (nic) => nic.destroy());
       showDone({ id: a.id });
     }))
     .demandCommand(1, 'name a vmnic command');
