@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // ESLint, flat config: typescript-eslint's recommended type-aware rules and
 // a few of our own, zero warnings allowed (npm run lint).
 import js from '@eslint/js';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * bench/cli: how fast the commands start, against `node -e 0` in the same
  * run.  What ships is measured: the build is made first (scripts/build.mjs),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * bench/ctl: control-op throughput from TypeScript through koffi, against
  * the same mix from C (kmod/bench/ctl_bench.c) on the same vpc-hostd in the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * bench/forward: the core's forwarding of prebuilt frames (CAM lookup and
  * VXLAN encapsulation, no I/O) beside a baseline loop doing a hash lookup

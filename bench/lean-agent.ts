@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * bench/lean-agent: a measuring stick for bench/profile, not a product.  An
  * upcall reader in TypeScript that does only what answering needs, the way

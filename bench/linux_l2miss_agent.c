@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * linux_l2miss_agent: the baseline agent of bench/peer.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * bench/mappings: loading big mapping files into the file resolver, as
  * vpc-agent does, for 10k, 100k and 1M entries (~13 MB per 200k), each

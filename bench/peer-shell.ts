@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * bench/peer-shell: build the bench/peer systems and keep them up, printing
  * how to point bench/peer_probe at each, until SIGINT/SIGTERM (then clean up).

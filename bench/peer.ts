@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * bench/peer: the miss path against its Linux peer, in the same run, on the
  * same topology, measured from outside by the same definitions.

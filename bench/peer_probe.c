@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * peer_probe: measures the miss path of a VXLAN switch from outside, by the
  * same definitions for Linux (a vxlan device under a bridge, with an l2miss

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * What bench/peer and bench/upcall share: the C helpers (bench/peer_probe.c,
  * bench/linux_l2miss_agent.c), built here on demand, running the probe, and

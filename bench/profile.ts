@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * bench/profile: where the time goes on vpc's miss path, measured before
  * anything is changed (issue 16, item 2).  Not part of the default

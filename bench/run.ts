@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * npm run bench [-- name ...]: every benchmark, each printing ratios
  * against a baseline measured in the same run (machines here are noisy).

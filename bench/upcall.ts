@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * bench/upcall: the miss path end to end, one compute node in network
  * namespaces with vpc-agent answering from a directory of 10,000 mappings,

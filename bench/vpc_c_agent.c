@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_c_agent: a measuring stick for bench/profile, not a product.  The
  * least an upcall reader of vpc-hostd can do: read the requests from the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // What bin/vpcctl.js and bin/vpc-agent.js run: the compiled build in dist/
 // (npm install and npm run build make it) when it is newer than every file
 // in src/; otherwise the TypeScript source through tsx, so a checkout being

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: BSD-2-Clause
 // vpc-agent: the compiled build, or the TypeScript source (see entry.js).
 'use strict';
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * npm run demo: two compute nodes on the host kernel with the file
  * directory.  Each node is a network namespace running vpc-hostd and

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: BSD-2-Clause
 // npm run build (and npm install, postinstall): compile vpcctl and
 // vpc-agent to JavaScript in dist/, so that a command starts like a
 // command-line tool instead of compiling TypeScript first (tsx stays for

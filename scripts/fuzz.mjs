@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: BSD-2-Clause
 // npm run fuzz -- [--seconds N] [target ...]: build the libFuzzer targets and
 // run each for N seconds (default 60) from a copy of its seed corpus (the
 // repo's corpus is not touched), with its dictionary if it has one.  Prints

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Generates the TypeScript side of the ABI from the headers (npm run gen:abi):
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Writes docs/vpcctl.md from vpcctl's own yargs definitions: the --help of
  * every command, and the --json shape each prints.  `npm run gen:docs`;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # OS packages vpc needs on Debian 12, for the build, the demo and the tests.
 # Idempotent; run as root (CI does; a developer uses sudo).
 set -euo pipefail

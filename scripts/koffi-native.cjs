@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // What `koffi` is in the build (scripts/build.mjs aliases it here): koffi's
 // native module, required directly.  koffi's own index.js first loads its
 // installer's helpers (https, tls, zlib, crypto: 15 ms at every start) to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * npm run soak -- --minutes N: two compute nodes in namespaces with their
  * agents; traffic between the VMs the whole time, miss storms over 1,000

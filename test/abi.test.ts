@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The ABI as the C compiler lays it out (kmod/build/abi_dump, from vpc.h,
  * freebsd_layouts.h and the core's op table) against the TypeScript side:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * A big mapping file must not stop the agent.  A 200,000-entry (13 MB) file
  * replaces a one-entry one while the agent serves a node: the load happens

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * vpc-agent's command line and its FreeBSD service files: every setting is
  * documented in --help and can come from a config file; a bad setting is

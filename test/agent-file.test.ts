@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * vpc-agent with the file resolver (the embedded default): answers from the
  * JSON mapping file; a changed file is reloaded (on change and on SIGHUP)

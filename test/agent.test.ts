@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * vpc-agent with the etcd resolver, against a real 3-member etcd cluster
  * (Debian's etcd-server: three processes on loopback, a data directory

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Bad input gets a clear error and loses nothing.  For every op in the op
  * table: wrong key and value sizes, a handle of the wrong type, a closed

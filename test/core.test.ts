@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The C unit tests of the portable core (kmod/tests/unit/test_core.c), driving the
  * core directly with no daemon, and the check that the core builds as a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * DHCPv4 and router advertisements served by the switch (host kernel, real
  * namespaces): one node cn1 with a switch on 203.0.113.0/24 and

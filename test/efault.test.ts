@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * An error must mean nothing happened, EFAULT included: libvpc refuses a
  * call whose *vallen or value buffer cannot be written before the daemon

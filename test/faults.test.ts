@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Faults in a running host kernel: TAP writes and UDP sends that fail
  * (VPC_HOSTD_FAIL_*_EVERY, test-only knobs of vpc-hostd) are dropped and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The FreeBSD kernel module (kmod/os/freebsd), checked three ways, each
  * when what it needs is at hand (otherwise it says plainly why it skipped):

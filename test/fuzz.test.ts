@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The fuzz targets as regression tests: every seed and every input that once
  * crashed (kmod/tests/fuzz/regressions/) runs once through its fuzzer, which checks

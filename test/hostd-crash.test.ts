@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The host kernel crashing (docs/runbook.md): two compute nodes with an
  * agent each, VMs pinging across them.  cn1's vpc-hostd is SIGKILLed: every

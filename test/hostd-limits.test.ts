@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * vpc-hostd at its descriptor limit (RLIMIT_NOFILE lowered to 64 for this
  * daemon): every handle is a descriptor in the daemon, so a client can use

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * vpc-hostd as an operator meets it: a clear error (not a hang) when it is
  * not running, a socket only its user can use, one daemon per socket, a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * src/vpc/ids.ts parses and prints UUIDs itself, in one pass; the uuid
  * package is the definition of what is valid and what comes out.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * ARP and neighbour discovery answered by the switch from the directory, on
  * the host kernel with real namespaces: two compute nodes, two VMs on each,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The layers, fenced: what may import or include what.  The graph is the
  * one README.md and docs/hacking.md describe:

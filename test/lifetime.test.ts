@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Object lifetime across processes: what a crashed orchestrator leaves
  * behind (nothing uncommitted), and that handles cost nothing once closed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * MTUs on a real two-node overlay (host kernel, namespaces as in
  * overlay.test.ts): cn1 and cn2 run vpc-hostd with the defaults, vm1 on cn1

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * A real two-node overlay on the host kernel.  Namespaces: cn1 and cn2 are
  * compute nodes, each running its own vpc-hostd, joined by an underlay

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Privilege on the host kernel: a non-root user (made for this test and
  * removed after it, also on failure) cannot reach vpc-hostd.  First the

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: BSD-2-Clause
 // npm test: every test/*.test.ts under node:test (through tsx), the C unit
 // tests included (test/core.test.ts runs them), after building dist/.
 // Node 20's --test takes no globs, so the files are listed here.  Pass file

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The seed's two examples (shared/seed-vpc-architecture.md), run from
  * TypeScript through koffi into vpc-hostd: once with the raw ABI exactly as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The static checks, part of every full run: the TypeScript type check of
  * the whole tree (tsc, strict) and ESLint with typescript-eslint's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * encode()/decode() take fast paths generated from each struct's layout
  * (src/ffi/structs.ts); koffi's generic encode/decode is the definition.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Linux removes a TAP in ~16 ms but makes one in ~0.2 ms, so a client
  * churning vmnics can outrun the removal.  The daemon bounds the TAPs still

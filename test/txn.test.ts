@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Transactions across processes: two clients, each its own process and its
  * own connection to vpc-hostd, on one switch.  A token goes stale when the

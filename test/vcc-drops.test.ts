@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Every drop visible in a counter: datagrams Linux drops because the vcc's
  * receive socket is full never reach the core, yet `vpcctl vcc get` counts

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * vpcctl as an operator runs it: a subprocess against a real vpc-hostd.
  * The seed's two examples from the shell; every usage error (exit 2, the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # provision.sh: inside the FreeBSD VM (as root).  Installs what the suite
 # needs, fetches the kernel sources the module builds against, builds and
 # kldloads vpc.ko, and runs the TypeScript tests on the real syscalls.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ctl_bench: the control-op mix of bench/ctl from C through libvpc, the
  * baseline the TypeScript/koffi figure is divided by.  One cycle: open

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * echo_bench: the floor under bench/ctl.  A vpc_ctl is one request and one
  * reply on a SOCK_SEQPACKET socket pair between two processes; this is that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fwd_bench: the switch's forwarding cost without I/O, for bench/forward.
  *

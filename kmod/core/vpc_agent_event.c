@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_agent_event.c: SYS_AGENT_EVENT, the upcall agent telling the kernel
  * that it is degraded (its directory unreachable) or has recovered.  The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_arp.c: ARP requests from a VM (RFC 826), answered by the switch from
  * its neighbour table, never flooded, never across the underlay.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_cam.c: a switch's forwarding entries, keyed by (destination MAC,
  * source MAC), on the keyed table of vpc_ktab.h: 64-byte buckets of seven

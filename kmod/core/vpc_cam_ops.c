@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_cam_ops.c: the CAM ops (set, get, delete, flush, dump) and the local
  * entries that ports own.

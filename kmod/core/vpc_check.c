@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_check.c: the invariant checker.  Walks the whole object graph and
  * checks what the rest of the core promises: reference counts equal what

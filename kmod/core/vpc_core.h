@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_core.h: the portable core's API, as the OS glue calls it.
  *

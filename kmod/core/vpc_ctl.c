@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_ctl.c: vpc_open, close and the op dispatcher.
  *

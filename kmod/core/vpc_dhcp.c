@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_dhcp.c: DHCPv4 (RFC 2131, options RFC 2132) served by the switch to
  * each vmnic from its own configuration: the address NIC_SET_ADDR gave it,

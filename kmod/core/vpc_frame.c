@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_frame.c: parsing Ethernet, 802.1Q and the IPv4/IPv6 destination.
  * Every read is bounds-checked by os_pkt_copyout: a short frame is refused,

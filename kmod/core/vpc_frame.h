@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_frame.h: what the switch needs to know about an Ethernet frame, read
  * without modifying it (so an mbuf chain stays as it came).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_fwd.c: the switch's data path.  Runs inside the epoch, never sleeps,
  * takes no control lock and never sends while holding a core lock (the only

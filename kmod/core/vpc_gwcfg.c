@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_gwcfg.c: a switch's gateway and its broadcast/upcall policy.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_hash.c: SipHash-1-3 with a per-instance random key.  Object ids and MAC
  * addresses are chosen by callers and by VMs, so an unkeyed hash would let

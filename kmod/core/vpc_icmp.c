@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_icmp.c: checksums, IP header parsing, ICMP/ICMPv6 answers and a token
  * bucket (see vpc_icmp.h).  Every read of a packet goes through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_icmp.h: the core's packet builder for answers it sends itself: the
  * Internet checksum (RFC 1071) with incremental update (RFC 1624), a parser

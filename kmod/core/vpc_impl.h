@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_impl.h: structures shared by the core's own files.  The OS glue never
  * includes it (it has vpc_core.h); the C tests, fuzzers and fwd_bench in

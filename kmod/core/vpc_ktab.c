@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_ktab.c: the keyed table's writers, walker, sweeper and checker (see
  * vpc_ktab.h; the lookup is inline there).  Every function but init, fini,

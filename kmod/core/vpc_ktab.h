@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_ktab.h: the keyed table a switch's CAM (vpc_cam.c) and neighbour table
  * (vpc_nbr.c) are both built on.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_l3.h: the switch's own L3 answers, shared by the responder
  * (vpc_responder.c) and the protocols it hands frames to: ARP (vpc_arp.c),

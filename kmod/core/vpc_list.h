@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_list.h: one doubly linked list with head and tail, as macros (the
  * shape of sys/queue.h's TAILQ, which the core cannot include: it includes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_mem.c: the core's allocator, a thin layer over os_alloc that keeps
  * count of what is outstanding, so that SYS_STATS (and the tests that open

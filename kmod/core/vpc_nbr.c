@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_nbr.c: a switch's neighbour table, (af, IP) -> MAC, what the switch
  * answers ARP requests and neighbour solicitations from (vpc_arp.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_nbr_ops.c: the neighbour table's ops (set, get, delete, flush, dump),
  * with the CAM ops' discipline: every entry is checked, and everything

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_nd.c: neighbour solicitations and advertisements from a VM (RFC
  * 4861), answered by the switch from its neighbour table as ARP is

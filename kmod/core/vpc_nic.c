@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_nic.c: the vmnic.  A unicast MAC, the switch port it is plugged into,
  * and the OS's side of it (an ifnet on FreeBSD, a TAP device on the host).

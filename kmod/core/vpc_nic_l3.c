@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_nic_l3.c: what a vmnic knows of its VM at L3: the VM's own IPv4 and
  * IPv6 addresses (NIC_SET_ADDR) and the DHCP service the switch gives it

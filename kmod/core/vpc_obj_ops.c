@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_obj_ops.c: the ops every object answers (NOP, GET_TXN, COMMIT, DESTROY,
  * GET_TYPE, GET_ID, GET_INFO).  Sizes and applicability were checked by the

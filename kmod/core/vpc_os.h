@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_os.h: everything the portable core asks of the operating system.
  *

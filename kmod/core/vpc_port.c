@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_port.c: switch ports (vpcp) and the switch's port ops.
  *

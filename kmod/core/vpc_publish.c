@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_publish.c: what the data path reads of the switches, published as
  * immutable snapshots that control code replaces whole: a switch's

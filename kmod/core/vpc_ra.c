@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_ra.c: the gateway's router advertisements (RFC 4861 6.2), and RA
  * guard (RFC 6105) against a VM that poses as a router.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_registry.c: every live object by id (a keyed hash table that doubles
  * when it fills up) and in creation order (a list, for SYS_LIST and its

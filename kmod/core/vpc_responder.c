@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_responder.c: what the switch answers itself, before a VM's frame is
  * filtered or forwarded.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_sys.c: one instance of the object graph, and the ops that look at it
  * as a whole (SYS_LIST, SYS_STATS).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_txn.c: transaction tokens, compare-and-swap style.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_upcall.c: "where does this MAC live?" asked of userland.
  *

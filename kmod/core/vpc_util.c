@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_util.c: counter arrays and published port sets, shared by the
  * switch and the vcc.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_vcc.c: the vcc, this node's VXLAN underlay endpoint.  Uplink ports of
  * any number of switches plug into it.  It decapsulates what the underlay

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * freebsd_layouts.h: the few FreeBSD userland structures and constants
  * vpc's own userland needs, copied here because the places that use them

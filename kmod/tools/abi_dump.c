@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * abi_dump: prints the ABI as this C compiler lays it out, as JSON: every
  * struct and union of vpc.h and freebsd_layouts.h with every field (offset,

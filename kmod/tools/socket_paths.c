@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * socket_paths: prints the host kernel's default control socket and upcall
  * socket, one a line, as libvpc and vpc-hostd compute them

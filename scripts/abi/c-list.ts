@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Renders kmod/tools/abi_list.generated.h: what kmod/tools/abi_dump prints,
  * one macro per struct, field, type and constant the headers declare.  The

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The ABI as the C compiler lays it out: the JSON kmod/build/abi_dump prints
  * (kmod/tools/abi_dump.c), typed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * What an ABI header declares, as clang-19 parses it: every struct and union
  * with its fields in order (names and declared types only: sizes and offsets

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Renders src/ffi/abi.generated.ts: vpc.h's constants (with the comment of
  * their #define line), the core's op table with each op's key and value

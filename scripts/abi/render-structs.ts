@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Renders src/ffi/structs.generated.ts: every record of the headers as a
  * koffi type, in header order (C defines a type before using it, so koffi

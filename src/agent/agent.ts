@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * vpc-agent: attach as the kernel's upcall reader, answer from the mapping
  * directory, keep installed entries true, report health.

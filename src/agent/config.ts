@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * vpc-agent's settings: defaults, a JSON config file, command-line flags (in
  * that order of precedence, last wins).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The etcd resolver: loads every mapping under the prefix, then follows a
  * watch from the revision the load was read at, so no change falls between

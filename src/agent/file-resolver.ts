@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The file resolver: the JSON mapping file, reloaded when it changes (a
  * watch on its directory, so an editor's rename-into-place counts) and on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The agent's core loop: read upcall requests in batches, resolve each
  * (VNI, MAC) (an L2 miss) or (VNI, IP) (an L3 miss: an ARP request or

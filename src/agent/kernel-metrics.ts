@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The kernel's own counters on the agent's /metrics, read when Prometheus
  * scrapes (prom-client collect()), so an operator's Prometheus sees every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The agent's Prometheus metrics (prom-client), served on a local address.
  */

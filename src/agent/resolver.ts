@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * A resolver answers "where does (VNI, MAC) live?" and "which MAC has (VNI,
  * IP)?" from the mapping directory, and says when a mapping moves or goes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Argument checks for vpcctl: each turns a string into the value the API
  * takes or throws a UsageError naming the argument and the accepted form,

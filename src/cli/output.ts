@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * vpcctl's output: --json prints a stable JSON shape (documented per command
  * in docs/vpcctl.md), otherwise a readable table or key/value list.

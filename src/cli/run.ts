@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * How a vpcctl command ends: 0 when it did what was asked; 1 with one line
  * (errno name, op, object) when the kernel refused; 2 for usage errors.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * vpcctl: the operator's command line for every vpc object (see
  * docs/vpcctl.md, generated from these definitions).  Over src/vpc and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Fast IPv4/IPv6 address parsing and formatting for the directory's hot
  * paths (a 1,000,000-mapping file has 2,000,000 addresses to check and

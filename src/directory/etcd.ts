@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The etcd directory: many compute nodes share one.  Key layout (docs/agent.md):
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The mapping directory that host orchestration writes and vpc-agent reads:
  * where each (VNI, MAC) lives on the underlay.  Two backends behind one

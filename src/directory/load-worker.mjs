@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 // The mapping file loader's worker (see load-worker.ts), run through tsx as
 // bin/*.js run everything else: a worker does not inherit the main
 // thread's loader when that was registered programmatically.

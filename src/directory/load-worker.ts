@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Loads a mapping file off the main thread: reads and checks it, builds the
  * MappingTable (shared memory, handed over without a copy) and works out

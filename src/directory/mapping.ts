@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * A mapping: where a (VNI, MAC) lives on the underlay, and the VM's IPv4
  * and IPv6 addresses, so the directory answers (VNI, IP) -> MAC as well

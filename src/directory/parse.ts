@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Parsing shared by the directory and its users, without the kernel: the
  * directory is also written from machines that run no vpc kernel at all.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * A loaded directory as one flat hash table: (VNI, MAC) -> VTEP and port,
  * 16 bytes a slot in a SharedArrayBuffer, open addressing at a load of at

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The two entry points of the ABI as a backend offers them to TypeScript.
  * Implementations: host.ts (libvpc.so talking to vpc-hostd) and freebsd.ts

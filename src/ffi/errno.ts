@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * errno numbers are the platform's own (Linux on the host kernel, FreeBSD on
  * the module); Node knows the local table.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The FreeBSD backend: the module's two syscalls, called through libc's
  * syscall(2) with the slot numbers the kernel gave them at load time.

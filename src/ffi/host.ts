@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The host-kernel backend: libvpc.so (kmod/os/host/libvpc.c) exports the
  * FreeBSD prototypes of vpc_open and vpc_ctl and talks to vpc-hostd.

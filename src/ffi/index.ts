@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * src/ffi: the only place in TypeScript that knows koffi.  It offers the
  * ABI's two calls through a Backend, the struct layouts as encode/decode of

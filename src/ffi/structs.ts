@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Encoding and decoding the ABI's structs.  Their koffi layouts and value
  * types are generated from vpc.h (structs.generated.ts, by scripts/gen-abi.ts);

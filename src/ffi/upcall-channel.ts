@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The upcall channel as TypeScript sees it, whatever carries it: batches of
  * whole vpc_upcall_req_t records.  The host kernel's is a stream socket

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The worker behind upcall-device.ts (FreeBSD only): open the device
  * non-blocking, poll it together with a wake pipe, read whole records until

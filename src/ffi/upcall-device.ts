@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * FreeBSD's upcall channel: the module's character device.  Never read on
  * the main thread: an fs.read on a character device would hold one of

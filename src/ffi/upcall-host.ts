@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The host kernel's upcall channel: a SOCK_STREAM Unix socket read through
  * net.Socket, so the event loop never blocks on it.  The daemon first sends

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** Forwarding entries (CAM) between the ABI and plain objects. */
 import {
   VPC_CAM_F_USED, VPC_CAM_LOCAL, VPC_CAM_NEGATIVE, VPC_CAM_REMOTE, VPC_CAM_TTL_MAX_MS, type StructValues,

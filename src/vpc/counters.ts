@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The switch's and the vcc's counter arrays as records with camelCase names
  * (VPC_SWSTAT_DROP_SPOOF is dropSpoof): the names, their order and the

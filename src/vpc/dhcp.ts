@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * A vmnic's DHCPv4 service (NIC_SET_DHCP / NIC_GET_DHCP): what the switch
  * tells the VM besides its address (NIC_SET_ADDR), its subnet and gateway

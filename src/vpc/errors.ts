@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Errors of the vpc API: one class per errno a caller may want to catch, all
  * carrying the errno's number and name, the op and the object it concerned.

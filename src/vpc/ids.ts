@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Object ids (UUIDs, 16 bytes in RFC 4122 order on the wire) and MAC
  * addresses, parsed strictly: a malformed one never reaches the kernel.

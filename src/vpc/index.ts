@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The typed vpc API that host orchestration calls.  It knows nothing of
  * koffi: every call goes through src/ffi's Backend.

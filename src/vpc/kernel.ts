@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * One call into the kernel: encode the key, size the value, raise the right
  * VpcError.  Everything in src/vpc goes through here.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The switch's neighbour table (IP -> MAC, what it answers ARP and neighbour
  * solicitations from), its gateway and its broadcast/upcall policy, between

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** The vmnic: a VM's NIC, with one unicast MAC. */
 import {
   VPC_NIC_MTU_AUTO, VPC_NIC_MTU_FORCE, VPC_NIC_MTU_MAX, VPC_NIC_MTU_MIN, VPC_OP_NIC_GET_IFNAME, VPC_OP_NIC_GET_MAC,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * What every vpc object has: a handle (a descriptor in this process), an id,
  * a type; transactions, commit, destroy, info.  A handle closed here is never

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** A switch port opened by its own id (ports are made by Switch.addPort). */
 import { type Id } from './ids.ts';
 import { openHandle, VpcObject } from './object.ts';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The vpcsw: a virtual switch carrying one VNI, and its ports (an uplink to
  * the vcc, a router, vmnics).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** Questions about the whole kernel: what exists, how much, is it there. */
 import {
   backend, encode, VPC_OP_NOP, VPC_OP_SW_CAM_FLUSH, VPC_OP_SYS_CHECK, VPC_OP_SYS_LIST, VPC_OP_SYS_STATS,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * The seed's retry loop: take a token, make changes under it, and start
  * over from a fresh token when someone else changed the object meanwhile

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Upcalls: the switch asking "where does this MAC live?".  Read them as an
  * async iterator of batches; answer in batches.  Only one reader may be

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** Range checks done before a call, so the caller hears which argument is wrong. */
 import { VPC_VLAN_MAX, VPC_VLAN_MIN, VPC_VNI_MAX } from '../ffi/index.ts';
 import { VpcArgumentError } from './ids.ts';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** The vcc: this compute node's VXLAN underlay endpoint. */
 import {
   VPC_OP_VCC_GET, VPC_OP_VCC_GET_STATS, VPC_OP_VCC_SET, VPC_VCC_INET, VPC_VCC_INET6, VPC_VXLAN_PORT,

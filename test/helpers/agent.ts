@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * vpc-agent as a process of its own (bin/vpc-agent.js), its JSON log lines
  * collected, its metrics scraped.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Mapping files of any size, as `vpcctl map` writes them (one mapping a
  * line): n distinct MACs over 64 VNIs, behind 1,000 VTEPs (many VMs per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** Start test/fixtures/client.ts in a child process and talk to it. */
 import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * A real DHCP client in a VM's namespace: Debian's isc-dhcp-client
  * `dhclient`, with a script of our own (test/fixtures/dhclient-script.sh)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * A real etcd (Debian's etcd-server) on loopback for the agent tests: by
  * default a cluster of three members, each an `etcd` process with a data

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * A vpc-hostd of the test's own, on a private socket, in a network
  * namespace of its own (the test's, or an anonymous one).  Starting one points

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Crafted ARP and neighbour solicitation frames for the L3 tests (sent
  * with test/fixtures/frames.py raw), each field settable so a test can

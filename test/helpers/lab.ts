@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * A lab of network namespaces: compute nodes, VMs, an underlay.  Everything
  * a Lab creates is removed by cleanup(), which tests call from after(); an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Compute nodes joined by an underlay, as network namespaces: an underlay
  * bridge (ul), a namespace per node running its own vpc-hostd with an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** Where the built C parts are; VPC_BUILD=build-san selects the sanitizer build. */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

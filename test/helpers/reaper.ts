@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Child processes a test started (daemons, agents, fixtures) must not
  * outlive it, however it ends: on exit, and on a signal (a timeout, ^C), each

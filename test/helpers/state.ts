@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * A snapshot of everything the kernel holds, to show that a refused call
  * changed nothing: every object with its generation and handles, every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /**
  * Type tests of src/vpc's public API, in the manner of pino's test/types:
  * never run, only type-checked (tsc -p tsconfig.json in test/static.test.ts

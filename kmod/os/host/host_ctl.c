@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_ctl.c: vpc-hostd's control plane.  Accepts connections on the
  * listening socket (one per client process: vpc_open and global ops), keeps

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* host_ctl.h: vpc-hostd's control plane (host_ctl.c). */
 #ifndef _HOST_CTL_H_
 #define _HOST_CTL_H_

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_errno.c: the host kernel's wire carries FreeBSD's errno numbers (the
  * ABI's own); libvpc hands callers the local ones.

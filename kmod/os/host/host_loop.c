@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_loop.c: epoll, timers and deferred frees for vpc-hostd.
  *

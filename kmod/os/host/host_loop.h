@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_loop.h: the host kernel's one event loop (epoll), its timers and the
  * deferred-free queue that stands in for FreeBSD's network epoch.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_nic.c: a vmnic on the host kernel is a Linux TAP device.  What the VM
  * (a process or namespace on the TAP's network side) sends, we read from the

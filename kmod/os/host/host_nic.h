@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* host_nic.h: the host kernel's TAP-backed vmnics (host_nic.c). */
 #ifndef _HOST_NIC_H_
 #define _HOST_NIC_H_

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_os.c: the core's OS interface on Linux userland: malloc, pthread
  * mutexes, CLOCK_MONOTONIC, getrandom(2), plain counters (one thread), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_os.h: what the host kernel's OS layer offers the rest of vpc-hostd
  * beyond the core's os_* interface.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_pkt.c: packets on the host are flat buffers with headroom, so
  * prepending a VXLAN header is a pointer move.

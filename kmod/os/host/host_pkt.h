@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* host_pkt.h: making and reading the host's flat packets. */
 #ifndef _HOST_PKT_H_
 #define _HOST_PKT_H_

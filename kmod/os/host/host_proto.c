@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_proto.c: decoding what arrives on the daemon's sockets.  Everything
  * in a message is checked here, before the core sees any of it.

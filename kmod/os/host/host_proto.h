@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_proto.h: the wire between libvpc and vpc-hostd.
  *

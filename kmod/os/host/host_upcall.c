@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * host_upcall.c: the host kernel's upcall channel, a SOCK_STREAM Unix socket
  * that a reader (vpc-agent, through net.Socket) connects to.  The daemon

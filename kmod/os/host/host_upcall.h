@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* host_upcall.h: the host kernel's upcall socket (host_upcall.c). */
 #ifndef _HOST_UPCALL_H_
 #define _HOST_UPCALL_H_

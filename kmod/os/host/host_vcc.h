@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* host_vcc.h: the host kernel's vcc sockets (host_vcc.c). */
 #ifndef _HOST_VCC_H_
 #define _HOST_VCC_H_

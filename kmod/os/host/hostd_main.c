@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc-hostd: the vpc core run as a Linux daemon, "the host kernel".
  *

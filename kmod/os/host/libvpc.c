@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libvpc: vpc_open() and vpc_ctl() for the host kernel, with the FreeBSD
  * prototypes and semantics: a handle >= 0 or -1 with errno; 0 or -1 with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # boot-test.sh: boot a FreeBSD 14 kernel under qemu with our own tiny test
 # init (kmod/tests/boot/init/*.c) and vpc.ko on a UFS1 root image, let the
 # init drive the module through the real syscalls, and judge the console.

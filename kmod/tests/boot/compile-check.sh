@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # compile-check.sh: build vpc.ko on Linux with FreeBSD's own bsd.kmod.mk,
 # the kernel's own flags and -Werror, then check that every symbol vpc.ko
 # needs is one the kernel defines.  Nothing of FreeBSD is built here: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_answers: upcall answers.  Eight misses make eight pending requests
  * (read by a reader, so they have generations); the input is then answers,

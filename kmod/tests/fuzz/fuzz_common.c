@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_common.c: see fuzz_common.h.  Any broken invariant or leaked byte is
  * turned into an abort(), which libFuzzer reports as a crash with the input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_common.h: the object graph every fuzz target starts each input from,
  * and the checks every input ends with (invariants hold, nothing leaked).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_ctl: vpc_open and vpc_ctl dispatch with fuzzed ops, handles, key and
  * value bytes and sizes, against a live object graph.  Each record of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_frames: frames into the data path.  The first byte picks the entry
  * point: a vmnic (0), another vmnic (1), the router's vmnic (2), the vcc's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_wire: what arrives on vpc-hostd's sockets, decoded as the daemon
  * decodes it (vpc_wire_decode_req) and, when it is a request, run in the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Writes the fuzzers' seed corpora (kmod/tests/fuzz/corpus/<target>/): a handful of
 well-formed inputs per target, so fuzzing starts past the front doors.
 Re-run after changing an input format; the output is committed."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_core: unit tests that drive the portable core directly, with no
  * daemon and no sockets (run under ASan/UBSan by `make SAN=1 check`).

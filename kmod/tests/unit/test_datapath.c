@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_datapath.c: the switch's data path driven directly (no daemon, no
  * sockets): local delivery, flooding, anti-spoofing, VXLAN encapsulation and

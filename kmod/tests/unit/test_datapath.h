@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_datapath.h: the data-path cases of test_core (test_datapath.c). */
 #ifndef _TEST_DATAPATH_H_
 #define _TEST_DATAPATH_H_

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_faults: allocation failure at every call site, op by op.  For each
  * scenario: build its starting state, then fail the 1st allocation the op

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_handles.c: os_handle_install for programs that drive the core
  * directly (C tests, fuzzers, abi_dump): a plain table stands in for the

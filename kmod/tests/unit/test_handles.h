@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_handles.h: a descriptor table for programs that drive the core. */
 #ifndef _TEST_HANDLES_H_
 #define _TEST_HANDLES_H_

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_l3.c: ARP and neighbour discovery answered by the switch, the
  * neighbour table and its ops, L3 upcalls, announcements of moved

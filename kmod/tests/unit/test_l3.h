@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_l3.h: ARP/ND, the neighbour table and L3 upcalls (test_l3.c). */
 #ifndef _TEST_L3_H_
 #define _TEST_L3_H_

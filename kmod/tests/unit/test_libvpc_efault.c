@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_libvpc_efault: an error must mean nothing happened, EFAULT included,
  * through libvpc and a running vpc-hostd (VPC_HOSTD_SOCKET).  The daemon

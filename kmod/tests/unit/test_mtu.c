@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_mtu.c: MTUs and the ICMP builder, driven directly (part of
  * test_core): the checksum helpers against RFC 1071/1624's own examples and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_mtu.h: the MTU and ICMP cases of test_core (test_mtu.c). */
 #ifndef _TEST_MTU_H_
 #define _TEST_MTU_H_

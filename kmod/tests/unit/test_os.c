@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_os.c: see test_os.h.  Packets are the host's flat buffers
  * (os/host/host_pkt.c); everything else is recorded here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * test_os.h: the OS side of vmnics, vccs and upcall wakeups for programs that
  * drive the core directly.  Frames the core sends are recorded, not sent.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** vpcctl cam set|get|del|flush|dump */
 import type { Argv } from 'yargs';
 import { camFlushVni, Switch, type CamEntry } from '../../vpc/index.ts';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** vpcctl map set|get|del|list: the mapping directory, file or etcd. */
 import type { Argv } from 'yargs';
 // The directory (and with it etcd's gRPC client) loads only when a map

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** vpcctl stats, status, and upcall watch|stats */
 import type { Argv } from 'yargs';
 import {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** vpcctl nbr set|get|del|flush|dump: a switch's neighbour table (IP -> MAC). */
 import type { Argv } from 'yargs';
 import { Switch, type NeighbourEntry } from '../../vpc/index.ts';

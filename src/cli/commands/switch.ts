@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** vpcctl switch create|get|list|destroy|set-vni|set-subnet|set-gateway|set-policy and switch port ... */
 import type { Argv } from 'yargs';
 import { listObjects, newId, Switch, withTxn, type PortInfo, type PortSpec } from '../../vpc/index.ts';

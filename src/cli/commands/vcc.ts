@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** vpcctl vcc create|get|set */
 import type { Argv } from 'yargs';
 import { newId, Vcc, type VccConfig } from '../../vpc/index.ts';

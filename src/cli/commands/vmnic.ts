@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /** vpcctl vmnic create|get|set|set-mac|set-addr|set-dhcp|list|destroy */
 import type { Argv } from 'yargs';
 import { listObjects, Nic, newId, withTxn, type DhcpConfig, type DhcpOptions, type DhcpRoute } from '../../vpc/index.ts';

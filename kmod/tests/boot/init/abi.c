@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * abi.c: vpc_open(2) and vpc_ctl(2) as userland calls them: the slots from
  * modfind(2)/modstat(2), never hard-coded.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * helpers.h: what the test areas share: the ABI through the real system
  * calls (abi.c), interfaces, bpf(4) and sysctl(3) (net.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * main.c: the boot test's /sbin/init, a tiny static FreeBSD/amd64 program
  * with no libc (raw system calls only, sys.h) that exercises vpc.ko

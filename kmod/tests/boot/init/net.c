@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * net.c: interfaces (ifconfig's ioctls), a static ARP entry (a routing
  * socket message, as arp -s writes it), sysctl(3), devctl(4), and frames

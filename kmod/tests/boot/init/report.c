@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * report.c: VPC-CHECK lines, the summary, and checks made in a child.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * report.h: how the init reports.  One line per check, written with one
  * write(2) so that kernel messages do not land inside it:

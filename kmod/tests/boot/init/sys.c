@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sys.c: the init's system call stubs, the few libc functions it (and the
  * compiler) needs, its entry point and its ELF note.  See sys.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * sys.h: the boot test init's stand-in for libc.  The init is a static
  * FreeBSD/amd64 program with no libc at all (no crt, no headers of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_badinput.c: bad input, each with its errno, and an error means nothing
  * happened, EFAULT included.

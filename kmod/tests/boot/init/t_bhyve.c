@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_bhyve.c: a VM on a vmnic, attached the way stock bhyve 14.2 attaches
  * one with

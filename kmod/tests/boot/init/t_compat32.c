@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_compat32.c: a 32-bit process and the two system calls.  vpc.ko has no
  * freebsd32 entries (docs/freebsd.md says why): a 32-bit program finds the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_datapath.c: the data path, step by step (as kmod/tests/unit/
  * test_datapath.c cuts it): a vcc on 127.0.0.1 (a kernel UDP socket), a

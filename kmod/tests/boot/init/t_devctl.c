@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_devctl.c: devctl(4) carries lifecycle events only: the upcall reader's
  * ATTACH and DETACH, the agent's DEGRADED and RECOVERED.

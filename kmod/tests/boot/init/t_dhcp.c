@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_dhcp.c: DHCP and router advertisements from the switch (vpc_dhcp.c,
  * vpc_ra.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_ifnet.c: the vmnic ifnet belongs to its object: "ifconfig vmnicN
  * destroy" and "ifconfig vmnic create" are refused.

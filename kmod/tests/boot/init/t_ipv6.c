@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_ipv6.c: the IPv6 underlay.  The data-path vcc gets 2001:db8:77::1 (an
  * address on lo0) beside 127.0.0.1:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_l3.c: what the switch answers itself (issue 12): an ARP request written
  * with bpf(4) on a vmnic gets its reply from the kernel (a local VM's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_lifetime.c: a handle is a file: released when its process exits; a
  * committed object outlives it; renames; EIDRM and POLLHUP after DESTROY.

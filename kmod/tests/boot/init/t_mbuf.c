@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_mbuf.c: mbuf pressure.  With net.vpc.debug.mbuf_headroom (INVARIANTS
  * kernels) the mbuf zone is limited to what is in use plus a few, and

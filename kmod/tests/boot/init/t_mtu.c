@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_mtu.c: a vmnic's MTU follows the underlay (vmnic A behind the vcc,
  * IPv4, MTU 1500: 1450); its ifnet's if_mtu follows NIC_SET_MTU, the

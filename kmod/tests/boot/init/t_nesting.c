@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_nesting.c: the underlay nesting guard.  A misconfigured node: the vcc's
  * address 10.77.0.1 sits on a vmnic (B2) of the very switch whose uplink

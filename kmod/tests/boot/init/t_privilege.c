@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_privilege.c: a child at uid 1000 cannot create, open or read global
  * state (EPERM), cannot open the device (EACCES), can still use a

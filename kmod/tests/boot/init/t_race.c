@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_race.c: "ifconfig vmnicN destroy" from one process racing vpc_ctl
  * DESTROY of the same vmnic from another, 1,000 times.  The ioctl may see

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_seed.c: the seed's two examples through the raw ABI, as written there:
  * a vmnic (GET_TXN, NIC_SET_MAC, NIC_GET_MAC), and a switch built by the

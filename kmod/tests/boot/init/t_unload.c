@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_unload.c: unloading is refused (EBUSY) while a handle, the device or a
  * committed object exists, kldunload -f included (it skips only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_upcall.c: /dev/vpc_upcall: one reader (EBUSY), EAGAIN when empty, whole
  * records, poll, kqueue, a blocking read woken by a miss, a request handed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_vnet.c: a vmnic in a VNET jail.  The policy (docs/freebsd.md): vpc's
  * objects are global, one table per kernel, and belong to the host (vnet0);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tests.h: the test areas, one file each, in the order main.c runs them.
  * Most areas after the seed's run on one data-path fixture: a vcc on

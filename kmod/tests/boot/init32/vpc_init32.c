@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * vpc_init32.c: a 32-bit (i386, freebsd32 ABI) program the boot test's
  * init runs, to show what a 32-bit process meets: vpc.ko registers its two
