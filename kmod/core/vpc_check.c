@@ -99,8 +99,9 @@ check_switch(struct vpc_sys *sys, struct vpc_switch *sw, struct vpc_check *c)
 				nrouters++;
 				EXPECT(c, sw->router == p, "switch: router pointer");
 			}
-			EXPECT(c, p->peer == NULL || p->peer->type == VPC_TYPE_NIC,
-			    "vmnic/router port: plugged into a vmnic");
+			EXPECT(c, p->peer == NULL || p->peer->type == VPC_TYPE_NIC ||
+			    (p->kind == VPC_PORT_ROUTER && p->peer->type == VPC_TYPE_ROUTER),
+			    "vmnic/router port: plugged into a vmnic (router port: or a router)");
 		}
 		if (p->peer != NULL && p->peer->type == VPC_TYPE_NIC) {
 			struct vpc_nic *nic = obj2nic(p->peer);
@@ -139,6 +140,42 @@ check_switch(struct vpc_sys *sys, struct vpc_switch *sw, struct vpc_check *c)
 		EXPECT(c, vpc_vnitab_lookup(sys, sw->vni) == sw, "VNI table: finds the switch");
 	vpc_cam_check(sw, c);
 	vpc_nbr_check(sw, c);
+}
+
+static void
+check_router(struct vpc_sys *sys, struct vpc_router *rtr, struct vpc_check *c)
+{
+	const struct vpc_rtable *t = rtr->table;
+	struct vpc_obj *o;
+	uint32_t i, n = 0;
+
+	EXPECT(c, rtr->natt <= VPC_RTR_MAX_ATTACH, "router: attachments within the cap");
+	for (i = 0; i < rtr->natt; i++) {
+		const struct vpc_rtr_att *a = &rtr->att[i];
+
+		EXPECT(c, !a->sw->obj.dead && a->sw->router == a->port &&
+		    a->port->peer == &rtr->obj, "router: attached through a switch's router port");
+	}
+	VPC_LIST_FOREACH(o, &sys->objs, link)
+		if (o->type == VPC_TYPE_SWPORT && obj2port(o)->peer == &rtr->obj)
+			n++;
+	EXPECT_EQ(c, n, rtr->natt, "router: one port per attachment");
+	EXPECT(c, rtr->ncustom <= rtr->capcustom && rtr->ncustom <= VPC_RTR_MAX_ROUTES,
+	    "router: custom routes within their array");
+	for (i = 1; i < rtr->ncustom; i++)
+		EXPECT(c, rtr->custom[i - 1].serial < rtr->custom[i].serial,
+		    "router: custom routes in serial order");
+	EXPECT(c, t != NULL, "router: a published table");
+	if (t == NULL)
+		return;
+	for (i = 1; i < t->n; i++)
+		EXPECT(c, t->r[i - 1].serial < t->r[i].serial, "router: table in serial order");
+	for (i = 0, n = 0; i < t->n; i++) {
+		n += t->r[i].cls == VPC_RT_CUSTOM;
+		EXPECT(c, t->r[i].sw == NULL || !t->r[i].sw->obj.dead,
+		    "router: the table names live switches");
+	}
+	EXPECT_EQ(c, n, rtr->ncustom, "router: the table holds every custom route");
 }
 
 static void
@@ -209,6 +246,9 @@ check_locked(struct vpc_sys *sys, char *why, size_t len)
 			break;
 		case VPC_TYPE_VCC:
 			check_vcc(sys, obj2vcc(o), &c);
+			break;
+		case VPC_TYPE_ROUTER:
+			check_router(sys, obj2rtr(o), &c);
 			break;
 		case VPC_TYPE_NIC:
 			EXPECT(&c, obj2nic(o)->port == NULL ||

@@ -19,8 +19,10 @@
 #define T(t)    (1u << (t))
 #define T_NONE  T(VPC_TYPE_UNSET)       /* VPC_HANDLE_NONE */
 #define T_ANY   (T(VPC_TYPE_NIC) | T(VPC_TYPE_SWITCH) | T(VPC_TYPE_SWPORT) | \
-                 T(VPC_TYPE_VCC))
-#define T_ROOTS (T(VPC_TYPE_NIC) | T(VPC_TYPE_SWITCH) | T(VPC_TYPE_VCC))
+                 T(VPC_TYPE_VCC) | T(VPC_TYPE_ROUTER))
+#define T_ROOTS (T(VPC_TYPE_NIC) | T(VPC_TYPE_SWITCH) | T(VPC_TYPE_VCC) | \
+                 T(VPC_TYPE_ROUTER))
+#define T_RTR   T(VPC_TYPE_ROUTER)
 
 struct vpc_opdesc {
 	const char *name;
@@ -143,6 +145,26 @@ static const struct vpc_opdesc optab[] = {
 	    OF(vpc_cam_flush_t), OF(uint64_t), OPF_PRIV),
 	OP(VPC_OP_SW_NBR_DUMP, vpc_op_sw_nbr_dump, T(VPC_TYPE_SWITCH),
 	    OF(vpc_list_req_t), OF(vpc_sw_nbr_t), OPF_VALARR),
+	OP(VPC_OP_RTR_ATTACH, vpc_op_rtr_attach, T_RTR, OF(vpc_rtr_attach_t),
+	    NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_RTR_DETACH, vpc_op_rtr_detach, T_RTR, OF(vpc_rtr_attach_t),
+	    NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_RTR_LIST_ATTACH, vpc_op_rtr_list_attach, T_RTR, NONE,
+	    OF(vpc_rtr_attach_t), OPF_VALARR),
+	OP(VPC_OP_RTR_ROUTE_SET, vpc_op_rtr_route_set, T_RTR, OF(vpc_rt_route_t),
+	    NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_RTR_ROUTE_DEL, vpc_op_rtr_route_del, T_RTR, OF(vpc_rt_route_t),
+	    NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_RTR_ROUTE_GET, vpc_op_rtr_route_get, T_RTR, OF(vpc_rt_route_t),
+	    OF(vpc_rt_route_t), 0),
+	OP(VPC_OP_RTR_ROUTE_LOOKUP, vpc_op_rtr_route_lookup, T_RTR,
+	    OF(vpc_rt_route_t), OF(vpc_rt_route_t), 0),
+	OP(VPC_OP_RTR_ROUTE_DUMP, vpc_op_rtr_route_dump, T_RTR, OF(vpc_list_req_t),
+	    OF(vpc_rt_route_t), OPF_VALARR),
+	OP(VPC_OP_RTR_ROUTE_REPLACE, vpc_op_rtr_route_replace, T_RTR,
+	    OF(vpc_rt_route_t), NONE, OPF_MUT | OPF_PRIV | OPF_KEYARR),
+	OP(VPC_OP_RTR_GET_STATS, vpc_op_rtr_get_stats, T_RTR, NONE,
+	    OF(vpc_rtr_stats_t), 0),
 };
 
 static const struct vpc_opdesc *
@@ -364,7 +386,7 @@ vpc_core_open(struct vpc_sys *sys, const struct vpc_call *call,
 	    type == VPC_TYPE_UNSET || type > VPC_TYPE_MAX)
 		return (VPC_ERR(VPC_EINVAL));
 	if (vpc_objops_of(type) == NULL)
-		return (VPC_ERR(VPC_EOPNOTSUPP));        /* router, NAT, link: not yet */
+		return (VPC_ERR(VPC_EOPNOTSUPP));        /* NAT, link: not yet */
 	if (vpc_id_is_nil(id))
 		return (VPC_ERR(VPC_EINVAL));
 	if (type == VPC_TYPE_SWPORT && flags == VPC_FLAG_CREATE)

@@ -306,11 +306,16 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 		return;
 	}
 	if (in != NULL && in->kind == VPC_PORT_VMNIC && off_subnet(cfg, f)) {
+		struct vpc_obj *peer;
+
 		router = vpc_load(sw->router);
-		if (router == NULL || port_nic(router) == NULL)
+		peer = router != NULL && !router->obj.dead ? vpc_load(router->peer) : NULL;
+		if (peer != NULL && peer->type == VPC_TYPE_ROUTER)
+			vpc_router_input(obj2rtr(peer), sw, in, p, f);  /* vpcr */
+		else if (peer == NULL || port_nic(router) == NULL)
 			drop(sw, VPC_SWSTAT_DROP_NO_ROUTER, p);
 		else
-			deliver(sw, router, p);
+			deliver(sw, router, p);         /* a router VM's vmnic */
 		return;
 	}
 	e = vpc_cam_lookup(sw, f->dst, f->src);
@@ -381,6 +386,26 @@ vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
 	if (vpc_responder_input(sw, in, nic, p, &f))
 		return;
 	forward(sw, in, p, &f, false);
+}
+
+/* For the router (vpc_router_fwd.c): a frame to a local port. */
+void
+vpc_fwd_deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p)
+{
+	deliver(sw, to, p);
+}
+
+/*
+ * For the router: a routed frame (MACs rewritten, TTL decremented) enters
+ * the egress switch through its router port: to a local vmnic, VXLAN with
+ * this switch's VNI to the VTEP of its MAC, or an L2 miss as any other.
+ */
+void
+vpc_fwd_routed(struct vpc_switch *sw, struct vpc_port *rport, struct vpc_pkt *p,
+    const struct vpc_frame *f)
+{
+	VPC_ASSERT_EPOCH();
+	forward(sw, rport, p, f, false);
 }
 
 void

@@ -106,13 +106,33 @@ int
 vpc_op_sw_set_gateway(struct vpc_ctx *x)
 {
 	struct vpc_switch *sw = obj2sw(x->obj);
-	const struct vpc_swcfg *cfg = sw->cfg;
 	vpc_sw_gateway_t req, old;
 	int error;
 
 	memcpy(&req, x->key, sizeof(req));
 	if ((error = vpc_txn_check(x->obj, req.txn)) != 0)
 		return (error);
+	if ((error = vpc_gateway_check(sw, &req)) != 0)
+		return (error);
+	old = sw->gw_conf;
+	req.txn = 0;
+	sw->gw_conf = req;
+	if (!vpc_swcfg_republish(sw)) {
+		sw->gw_conf = old;
+		return (VPC_ERR(VPC_ENOMEM));
+	}
+	vpc_obj_changed(x->obj, ((const vpc_sw_gateway_t *)x->key)->txn);
+	x->vallen = 0;
+	return (0);
+}
+
+/* Is req a gateway setting sw can take (SW_SET_GATEWAY, RTR_ATTACH)? */
+int
+vpc_gateway_check(const struct vpc_switch *sw, const vpc_sw_gateway_t *req_)
+{
+	const struct vpc_swcfg *cfg = sw->cfg;
+	vpc_sw_gateway_t req = *req_;
+
 	if ((req.flags & ~(uint32_t)(VPC_GW_ADDR4 | VPC_GW_ADDR6 | VPC_GW_MAC)) != 0 ||
 	    req.has4 != 0 || req.has6 != 0 || !vpc_all_zero(req.ll6, 16) ||
 	    !vpc_all_zero(req._pad0, sizeof(req._pad0)))
@@ -126,15 +146,6 @@ vpc_op_sw_set_gateway(struct vpc_ctx *x)
 	if ((req.flags & VPC_GW_MAC) != 0 ? vpc_mac_is_zero(req.mac) ||
 	    vpc_mac_is_multicast(req.mac) : !vpc_mac_is_zero(req.mac))
 		return (VPC_ERR(VPC_EINVAL));
-	old = sw->gw_conf;
-	req.txn = 0;
-	sw->gw_conf = req;
-	if (!vpc_swcfg_republish(sw)) {
-		sw->gw_conf = old;
-		return (VPC_ERR(VPC_ENOMEM));
-	}
-	vpc_obj_changed(x->obj, ((const vpc_sw_gateway_t *)x->key)->txn);
-	x->vallen = 0;
 	return (0);
 }
 

@@ -364,6 +364,61 @@ struct vpc_switch {
 	vpc_sw_policy_t     policy_conf;/* ctl: what SW_SET_POLICY set */
 };
 
+/*
+ * The router (vpc_router.c, vpc_router_fwd.c).  Control state under ctl; the
+ * data path reads only the published route table (and the switches it
+ * names, which the epoch keeps alive).
+ */
+struct vpc_rtr_att {                    /* an attachment, ctl */
+	struct vpc_switch *sw;
+	struct vpc_port   *port;        /* sw's router port; its peer is the router */
+	uint64_t           serial;      /* of its connected routes: IPv4 this,
+	                                 * IPv6 this + 1 */
+};
+struct vpc_rt {                         /* a route in a published table */
+	uint8_t            af, plen, cls, target;
+	uint8_t            prefix[16];
+	uint8_t            nexthop[16];
+	vpc_id_t           swid;        /* SUBNET: the switch named */
+	struct vpc_switch *sw;          /* egress, NULL: unusable */
+	struct vpc_port   *port;        /* its router port */
+	uint64_t           serial;
+};
+struct vpc_rtable {
+	struct os_defer    defer;
+	size_t             bytes;       /* of this allocation */
+	uint32_t           n;           /* routes, serial order */
+	uint32_t           mask;        /* hash slots - 1 */
+	uint64_t           seed;
+	uint8_t            nlens[2];    /* distinct prefix lengths, v4 and v6 */
+	uint8_t            lens[2][129];/* longest first */
+	uint32_t          *slot;        /* index + 1 of a prefix's best route */
+	struct vpc_rt      r[];
+};
+struct vpc_router {
+	struct vpc_obj      obj;
+	struct vpc_rtr_att  att[VPC_RTR_MAX_ATTACH];    /* ctl, attach order */
+	uint32_t            natt;       /* ctl */
+	vpc_rt_route_t     *custom;     /* ctl: custom routes, serial order */
+	uint32_t            ncustom, capcustom;         /* ctl */
+	uint64_t            next_serial;/* ctl */
+	uint64_t            seed;       /* RO: the table's hash */
+	struct vpc_rtable  *table;      /* published */
+	struct os_counter  *ctr[VPC_RTRSTAT_COUNT];     /* RO */
+	struct vpc_ratelim  icmp_rl;    /* lock-free: ICMP errors it sends */
+};
+
+static inline struct vpc_router *
+obj2rtr(struct vpc_obj *o)
+{
+	return ((struct vpc_router *)o);
+}
+static inline void
+rtr_count(struct vpc_router *r, unsigned which)
+{
+	os_counter_add(r->ctr[which], 1);
+}
+
 static inline struct vpc_nic *
 obj2nic(struct vpc_obj *o)
 {
@@ -400,6 +455,7 @@ extern const struct vpc_objops vpc_nic_ops;
 extern const struct vpc_objops vpc_switch_ops;
 extern const struct vpc_objops vpc_port_ops;
 extern const struct vpc_objops vpc_vcc_ops;
+extern const struct vpc_objops vpc_router_ops;
 
 /* Counters (vpc_util.c). */
 int  vpc_counters_alloc(struct os_counter **c, unsigned n);
@@ -429,6 +485,7 @@ struct vpc_swcfg *vpc_swcfg_prepare(void);
 bool vpc_swcfg_republish(struct vpc_switch *sw);
 void vpc_gateway_derive(const struct vpc_switch *sw, const struct vpc_subnet *s4,
          const struct vpc_subnet *s6, struct vpc_gateway *gw);
+int  vpc_gateway_check(const struct vpc_switch *sw, const vpc_sw_gateway_t *req);
 void vpc_policy_derive(const vpc_sw_policy_t *conf, struct vpc_policy *p);
 void vpc_gateway_subnet_changed(struct vpc_switch *sw,
          const struct vpc_subnet *s4, const struct vpc_subnet *s6);
@@ -609,6 +666,11 @@ void vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in,
 void vpc_upcall_l3miss(struct vpc_switch *sw, struct vpc_port *in,
          struct vpc_pkt *p, const struct vpc_frame *f, uint8_t af,
          const uint8_t ip[16]);
+/* The same for frames the router holds (rport: the egress switch's router
+ * port): a request of its own, its frames back to vpc_router_reinject. */
+void vpc_upcall_l3miss_routed(struct vpc_switch *sw, struct vpc_port *rport,
+         struct vpc_pkt *p, const struct vpc_frame *f, uint8_t af,
+         const uint8_t ip[16]);
 void vpc_upcall_forget_switch(struct vpc_switch *sw);
 void vpc_upcall_forget_port(struct vpc_port *p);
 
@@ -626,6 +688,25 @@ void vpc_arp_announce(struct vpc_switch *sw, const uint8_t addr[4],
          const uint8_t mac[6]);
 void vpc_nd_announce(struct vpc_switch *sw, const uint8_t addr[16],
          const uint8_t mac[6]);
+
+/* The router (vpc_router.c): a switch's subnet or VNI changed (its
+ * connected routes follow); its router port goes away (detached). */
+void vpc_router_switch_changed(struct vpc_switch *sw);
+void vpc_router_port_gone(struct vpc_port *p);
+/* Route lookup in the epoch: the best route for (af, addr), or NULL. */
+const struct vpc_rt *vpc_rtable_lookup(const struct vpc_rtable *t, uint8_t af,
+         const uint8_t addr[16]);
+/* The data path (vpc_router_fwd.c): a frame off sw's subnet, from the vmnic
+ * behind port in, to the router plugged into sw's router port. */
+void vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
+         struct vpc_port *in, struct vpc_pkt *p, const struct vpc_frame *f);
+/* A routed frame held for sw's L3 upcall: routed again after the answer. */
+void vpc_router_reinject(struct vpc_switch *sw, struct vpc_port *rport,
+         struct vpc_pkt *p);
+/* What the router needs of the switch's data path (vpc_fwd.c). */
+void vpc_fwd_deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p);
+void vpc_fwd_routed(struct vpc_switch *sw, struct vpc_port *rport,
+         struct vpc_pkt *p, const struct vpc_frame *f);
 
 /* Forwarding (vpc_fwd.c), all in the epoch; every path consumes the packet. */
 void vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p);
@@ -687,6 +768,10 @@ vpc_opfn_t vpc_op_sw_nbr_set, vpc_op_sw_nbr_get, vpc_op_sw_nbr_del, vpc_op_sw_nb
     vpc_op_sw_nbr_dump;                                             /* vpc_nbr_ops.c */
 vpc_opfn_t vpc_op_vcc_set, vpc_op_vcc_get, vpc_op_vcc_get_stats;    /* vpc_vcc.c */
 vpc_opfn_t vpc_op_sys_upcall_answer, vpc_op_sys_upcall_stats;               /* vpc_upcall.c */
-vpc_opfn_t vpc_op_sys_agent_event;                                      /* vpc_agent_event.c */
+vpc_opfn_t vpc_op_sys_agent_event;
+vpc_opfn_t vpc_op_rtr_attach, vpc_op_rtr_detach, vpc_op_rtr_list_attach,
+    vpc_op_rtr_route_set, vpc_op_rtr_route_del, vpc_op_rtr_route_get,
+    vpc_op_rtr_route_lookup, vpc_op_rtr_route_dump, vpc_op_rtr_route_replace,
+    vpc_op_rtr_get_stats;                                           /* vpc_router.c */                                      /* vpc_agent_event.c */
 
 #endif /* _VPC_IMPL_H_ */

@@ -24,6 +24,8 @@ vpc_objops_of(unsigned type)
 		return (&vpc_port_ops);
 	case VPC_TYPE_VCC:
 		return (&vpc_vcc_ops);
+	case VPC_TYPE_ROUTER:
+		return (&vpc_router_ops);
 	default:
 		return (NULL);
 	}

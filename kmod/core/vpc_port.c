@@ -22,6 +22,10 @@ port_unplug_peer(struct vpc_port *p)
 
 	if (peer == NULL)
 		return;
+	if (peer->type == VPC_TYPE_ROUTER) {
+		vpc_router_port_gone(p);        /* detached; its reference dropped */
+		return;
+	}
 	if (peer->type == VPC_TYPE_NIC) {
 		struct vpc_nic *nic = obj2nic(peer);
 

@@ -218,6 +218,10 @@ vpc_l3_reinject(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p)
 	struct vpc_frame f;
 
 	VPC_ASSERT_EPOCH();
+	if (in != NULL && in->kind == VPC_PORT_ROUTER) {
+		vpc_router_reinject(sw, in, p);         /* a routed frame */
+		return;
+	}
 	peer = in != NULL && !in->obj.dead ? vpc_load(in->peer) : NULL;
 	nic = peer != NULL && peer->type == VPC_TYPE_NIC ? obj2nic(peer) : NULL;
 	if (sw->obj.dead || nic == NULL || vpc_frame_parse(p, &f) != 0 ||

@@ -272,8 +272,10 @@ vpc_op_sw_set_subnet(struct vpc_ctx *x)
 	memcpy(dst->addr, req.addr, 16);
 	vpc_gateway_subnet_changed(sw, &s4, &s6);
 	vpc_swcfg_publish(sw, cfg, sw->vni, &s4, &s6);
-	if (changed)
+	if (changed) {
 		vpc_nbr_forget(sw, req.af);     /* answers for the old subnet */
+		vpc_router_switch_changed(sw);  /* its connected routes */
+	}
 	vpc_obj_changed(x->obj, req.txn);
 	x->vallen = 0;
 	return (0);

@@ -46,6 +46,8 @@ struct vpc_pkey {
 	uint8_t kind;                   /* VPC_UPCALL_L2MISS / L3MISS */
 	uint8_t af;                     /* L3MISS */
 	uint8_t addr[16];
+	uint8_t routed;                 /* L3MISS: frames the router holds (they
+	                                 * go back to it, not to the responder) */
 };
 
 struct vpc_pend {
@@ -410,6 +412,21 @@ vpc_upcall_l3miss(struct vpc_switch *sw, struct vpc_port *in,
 	key.af = af;
 	memcpy(key.addr, ip, af == VPC_AF_INET ? 4 : 16);
 	raise_request(sw, in, p, f, &key);
+}
+
+void
+vpc_upcall_l3miss_routed(struct vpc_switch *sw, struct vpc_port *rport,
+    struct vpc_pkt *p, const struct vpc_frame *f, uint8_t af,
+    const uint8_t ip[16])
+{
+	struct vpc_pkey key;
+
+	memset(&key, 0, sizeof(key));
+	key.kind = VPC_UPCALL_L3MISS;
+	key.af = af;
+	key.routed = 1;
+	memcpy(key.addr, ip, af == VPC_AF_INET ? 4 : 16);
+	raise_request(sw, rport, p, f, &key);
 }
 
 /* ---- Switches and ports going away ------------------------------------------------ */

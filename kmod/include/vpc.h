@@ -74,7 +74,7 @@ typedef struct {
 #define VPC_TYPE_NIC    1       /* vmnic: a VM's NIC */
 #define VPC_TYPE_SWITCH 2       /* vpcsw: a virtual switch carrying one VNI */
 #define VPC_TYPE_SWPORT 3       /* vpcp: a switch port (made by SW_ADD_PORT) */
-#define VPC_TYPE_ROUTER 4       /* vpcr: reserved, EOPNOTSUPP for now */
+#define VPC_TYPE_ROUTER 4       /* vpcr: the distributed router (docs/router.md) */
 #define VPC_TYPE_NAT    5       /* vpcnat: reserved, EOPNOTSUPP for now */
 #define VPC_TYPE_LINK   6       /* vpclink: reserved, EOPNOTSUPP for now */
 #define VPC_TYPE_VCC    7       /* vcc: the node's VXLAN underlay endpoint */
@@ -180,11 +180,12 @@ typedef struct {
 #define VPC_OP_NIC_SET_MAC      2
 /* NIC.  key: none.  val: vpc_vmnic_t (out; txn is 0). */
 #define VPC_OP_NIC_GET_MAC      3
-/* NIC, SWITCH or VCC, priv.  key: vpc_txn_t.  val: none.  The object now
+/* NIC, SWITCH, ROUTER or VCC, priv.  key: vpc_txn_t.  val: none.  The object now
  * outlives its handles.  EALREADY: already committed. */
 #define VPC_OP_COMMIT           4
-/* NIC, SWITCH, SWPORT or VCC, priv.  key: vpc_txn_t.  val: none.  Removes the
- * object (a switch takes its ports along; a port takes a vmnic it created).
+/* NIC, SWITCH, SWPORT, ROUTER or VCC, priv.  key: vpc_txn_t.  val: none.
+ * Removes the object (a switch takes its ports along; a port takes a vmnic
+ * it created; a router is detached from every switch first).
  * Other handles to it then get EIDRM.  EBUSY: a vmnic or vcc still plugged
  * into a switch port. */
 #define VPC_OP_DESTROY          5
@@ -399,6 +400,71 @@ typedef struct {
 #define VPC_OP_SW_NBR_FLUSH     91
 /* SWITCH.  key: vpc_list_req_t.  val: array of vpc_sw_nbr_t, as CAM_DUMP. */
 #define VPC_OP_SW_NBR_DUMP      92
+
+
+/* ---- The router (vpcr): docs/router.md ----------------------------------
+ * A router attaches to the router ports of up to VPC_RTR_MAX_ATTACH
+ * switches (one router per switch); each attachment's interface is that
+ * switch's gateway (addresses and MAC).  Its route table holds the
+ * connected routes of its attachments (they come and go with them) and up
+ * to VPC_RTR_MAX_ROUTES custom routes.  Every change bumps the router's
+ * generation and publishes a whole new table: the data path sees the old
+ * table or the new one, never a mix.
+ */
+/* ROUTER, priv.  key: vpc_rtr_attach_t.  val: none.  Attach the switch
+ * switch_id through its router port (which must exist and be empty); the
+ * flags VPC_GW_ADDR4/ADDR6/MAC set that switch's gateway first, checked as
+ * SW_SET_GATEWAY checks them.  ENOENT: no such switch; ENXIO: the switch
+ * has no router port; EEXIST: a router is attached to it already (this one
+ * or another); EBUSY: a vmnic is plugged into its router port; ENOSPC:
+ * VPC_RTR_MAX_ATTACH attachments; EINVAL: a bad gateway, nonzero padding,
+ * unknown flags.  Overlapping subnets are allowed (ties as for any two
+ * routes of one prefix: the older wins). */
+#define VPC_OP_RTR_ATTACH       96
+/* ROUTER, priv.  key: vpc_rtr_attach_t (switch_id only).  val: none.
+ * ENOENT: that switch is not attached to this router.  Custom routes
+ * through it stay, unusable (their frames get ICMP unreachable), until
+ * deleted or it is attached again. */
+#define VPC_OP_RTR_DETACH       97
+/* ROUTER.  key: none.  val: array of vpc_rtr_attach_t (out: the
+ * attachments in attach order, each with its gateway: flags say which
+ * families it has, VPC_GW_MAC always). */
+#define VPC_OP_RTR_LIST_ATTACH  98
+/* ROUTER, priv.  key: vpc_rt_route_t.  val: none.  Add a custom route.
+ * EAFNOSUPPORT: af not 4 or 6; EINVAL: prefixlen over 32/128, host bits
+ * set, a multicast or unspecified (0.0.0.0/8, ::/8 but for the default
+ * route) destination, a target other than SUBNET, NEXTHOP, INTERNET, DROP,
+ * class not 0 or CUSTOM, fields the target does not use not zero, a next
+ * hop that is no host address or a gateway's, nonzero padding; ENXIO:
+ * SUBNET's switch not attached; EADDRNOTAVAIL: the next hop is in no
+ * attached subnet; EOPNOTSUPP: INTERNET (no NAT yet); EEXIST: the same
+ * route (prefix, target, class) is there; ENOSPC: VPC_RTR_MAX_ROUTES. */
+#define VPC_OP_RTR_ROUTE_SET    99
+/* ROUTER, priv.  key: vpc_rt_route_t.  val: none.  Delete the custom route
+ * with exactly this prefix and target; ENOENT otherwise (connected routes
+ * go only with their attachment).  EAFNOSUPPORT, EINVAL as ROUTE_SET. */
+#define VPC_OP_RTR_ROUTE_DEL    100
+/* ROUTER.  key: vpc_rt_route_t (af, prefixlen, prefix; the rest 0).  val:
+ * vpc_rt_route_t: the route of that exact prefix the router would use.
+ * ENOENT: none. */
+#define VPC_OP_RTR_ROUTE_GET    101
+/* ROUTER.  key: vpc_rt_route_t (af, prefix = an address, prefixlen 0, the
+ * rest 0).  val: vpc_rt_route_t: the route the address matches (longest
+ * prefix, then custom over connected, then the oldest).  ENOENT: none. */
+#define VPC_OP_RTR_ROUTE_LOOKUP 102
+/* ROUTER.  key: vpc_list_req_t {marker: 0 or the last route's serial}.
+ * val: array of vpc_rt_route_t in serial order, as many as fit; empty when
+ * done.  ERANGE (with *vallen) when not even one fits. */
+#define VPC_OP_RTR_ROUTE_DUMP   103
+/* ROUTER, priv.  key: 1..VPC_RTR_MAX_ROUTES vpc_rt_route_t.  val: none.
+ * Replace every custom route with these, atomically: every entry is
+ * checked as ROUTE_SET checks one (and duplicates within: EEXIST) before
+ * anything changes.  The first entry's txn is the token; the others' must
+ * be 0 or the same.  An entry with target VPC_RT_NONE (and nothing else
+ * set) stands for "no routes": alone, it clears the custom routes. */
+#define VPC_OP_RTR_ROUTE_REPLACE 104
+/* ROUTER.  key: none.  val: vpc_rtr_stats_t. */
+#define VPC_OP_RTR_GET_STATS    105
 
 /* ---- Switch port flags (the seed's values) ---------------------------- */
 
@@ -940,6 +1006,80 @@ typedef struct {
 	uint8_t  addr[16];
 } vpc_nbr_key_t;
 
+/* ---- The router's structs -------------------------------------------------- */
+
+#define VPC_RTR_MAX_ATTACH  64          /* switches per router; ENOSPC beyond */
+#define VPC_RTR_MAX_ROUTES  131072      /* custom routes per router; ENOSPC beyond */
+
+/* RTR_ATTACH / RTR_DETACH key, RTR_LIST_ATTACH value. */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint32_t flags;                 /* VPC_GW_*: gateway set on attach */
+	vpc_id_t switch_id;
+	uint8_t  addr4[4];
+	uint8_t  mac[6];
+	uint8_t  _pad0[6];
+	uint8_t  addr6[16];
+	uint32_t vni;                   /* out: the switch's VNI */
+	uint8_t  plen4;                 /* out: its IPv4 subnet's length, 0: none */
+	uint8_t  plen6;                 /* out: its IPv6 subnet's length, 0: none */
+	uint8_t  _pad1[2];
+} vpc_rtr_attach_t;
+
+#define VPC_RT_NONE      0              /* ROUTE_REPLACE: "no routes" */
+#define VPC_RT_SUBNET    1              /* an attached switch (its subnet) */
+#define VPC_RT_NEXTHOP   2              /* a next hop in an attached subnet */
+#define VPC_RT_INTERNET  3              /* the NAT gateway: EOPNOTSUPP for now */
+#define VPC_RT_DROP      4              /* blackhole: ICMP unreachable */
+#define VPC_RT_CUSTOM    1              /* class: set by an operator */
+#define VPC_RT_CONNECTED 2              /* class: an attachment's subnet (out) */
+#define VPC_RT_F_UNUSABLE 0x1           /* out: its switch is not attached, or
+                                         * no attached subnet has its next hop */
+
+/* A route: RTR_ROUTE_SET/DEL/GET/LOOKUP key, GET/LOOKUP/DUMP value. */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint8_t  af;                    /* VPC_AF_INET or VPC_AF_INET6 */
+	uint8_t  prefixlen;
+	uint8_t  target;                /* VPC_RT_* */
+	uint8_t  cls;                   /* in: 0 or VPC_RT_CUSTOM; out: the class */
+	uint8_t  prefix[16];            /* IPv4 in the first 4 bytes */
+	uint8_t  nexthop[16];           /* NEXTHOP: same family as the prefix */
+	vpc_id_t switch_id;             /* SUBNET: the switch; out: where it goes */
+	uint32_t flags;                 /* in: 0; out: VPC_RT_F_* */
+	uint8_t  _pad0[4];
+	uint64_t serial;                /* in: 0; out: order (the dump marker) */
+} vpc_rt_route_t;
+
+/* Router counters: vpc_rtr_stats_t.c[VPC_RTRSTAT_*]. */
+#define VPC_RTRSTAT_RX           0      /* frames the router was handed */
+#define VPC_RTRSTAT_ROUTED       1      /* forwarded to the egress switch */
+#define VPC_RTRSTAT_NO_ROUTE     2      /* no usable route: ICMP unreachable */
+#define VPC_RTRSTAT_BLACKHOLE    3      /* matched a drop route: ICMP unreachable */
+#define VPC_RTRSTAT_TTL_EXCEEDED 4      /* TTL / hop limit <= 1: ICMP time exceeded */
+#define VPC_RTRSTAT_ICMP_SENT    5      /* ICMP errors sent */
+#define VPC_RTRSTAT_ICMP_RATELIMITED 6  /* ICMP errors not sent: the rate limit */
+#define VPC_RTRSTAT_DROP_NOT_GW  7      /* off-subnet, not sent to the gateway MAC */
+#define VPC_RTRSTAT_DROP_BAD_IP  8      /* malformed IP header */
+#define VPC_RTRSTAT_DROP_BCAST   9      /* broadcast or multicast IP destination */
+#define VPC_RTRSTAT_DROP_SRC_GW  10     /* source is the gateway's address */
+#define VPC_RTRSTAT_DROP_MARTIAN 11     /* martian source or destination (0/8,
+                                         * 127/8, link-local, ::, ::1) */
+#define VPC_RTRSTAT_NBR_MISS     12     /* destination's neighbour unknown: L3
+                                         * upcall, frame held */
+#define VPC_RTRSTAT_NBR_NEGATIVE 13     /* neighbour known absent: ICMP unreachable */
+#define VPC_RTRSTAT_TO_GATEWAY   14     /* echo to another subnet's gateway, answered */
+#define VPC_RTRSTAT_DROP_GATEWAY 15     /* to another subnet's gateway, not echo */
+#define VPC_RTRSTAT_REINJECTED   16     /* held frames routed after the answer */
+#define VPC_RTRSTAT_DROP_REMISS  17     /* held frames whose route or neighbour
+                                         * was gone again */
+#define VPC_RTRSTAT_DROP_NO_GW   18     /* the ingress switch has no gateway of the
+                                         * frame's family */
+#define VPC_RTRSTAT_COUNT        19
+typedef struct {
+	uint64_t c[32];
+} vpc_rtr_stats_t;
+
 /* ---- Layout checks ------------------------------------------------------ */
 
 #define VPC_ASSERT_SIZE(t, n) \
@@ -976,6 +1116,9 @@ VPC_ASSERT_SIZE(vpc_sw_gateway_t, 56);
 VPC_ASSERT_SIZE(vpc_sw_policy_t, 24);
 VPC_ASSERT_SIZE(vpc_sw_nbr_t, 72);
 VPC_ASSERT_SIZE(vpc_nbr_key_t, 20);
+VPC_ASSERT_SIZE(vpc_rtr_attach_t, 64);
+VPC_ASSERT_SIZE(vpc_rt_route_t, 72);
+VPC_ASSERT_SIZE(vpc_rtr_stats_t, 256);
 _Static_assert(__builtin_offsetof(vpc_swport_t, flags) == 32, "swport.flags");
 _Static_assert(__builtin_offsetof(vpc_swport_t, descriptor) == 40, "swport.descriptor");
 

@@ -10,15 +10,15 @@ export interface OpInfo {
 }
 
 export const OPS: readonly OpInfo[] = [
-  { op: 0, name: 'VPC_OP_NOP', types: 143, key: null, keysz: 0, value: null, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
-  { op: 1, name: 'VPC_OP_GET_TXN', types: 142, key: null, keysz: 0, value: 'vpc_txn_t', valsz: 4, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 0, name: 'VPC_OP_NOP', types: 159, key: null, keysz: 0, value: null, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 1, name: 'VPC_OP_GET_TXN', types: 158, key: null, keysz: 0, value: 'vpc_txn_t', valsz: 4, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 2, name: 'VPC_OP_NIC_SET_MAC', types: 2, key: 'vpc_vmnic_t', keysz: 12, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 3, name: 'VPC_OP_NIC_GET_MAC', types: 2, key: null, keysz: 0, value: 'vpc_vmnic_t', valsz: 12, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
-  { op: 4, name: 'VPC_OP_COMMIT', types: 134, key: 'vpc_txn_t', keysz: 4, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
-  { op: 5, name: 'VPC_OP_DESTROY', types: 142, key: 'vpc_txn_t', keysz: 4, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
-  { op: 6, name: 'VPC_OP_GET_TYPE', types: 142, key: null, keysz: 0, value: 'vpc_type_t', valsz: 8, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
-  { op: 7, name: 'VPC_OP_GET_ID', types: 142, key: null, keysz: 0, value: 'vpc_id_t', valsz: 16, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
-  { op: 8, name: 'VPC_OP_GET_INFO', types: 142, key: null, keysz: 0, value: 'vpc_obj_info_t', valsz: 64, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 4, name: 'VPC_OP_COMMIT', types: 150, key: 'vpc_txn_t', keysz: 4, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 5, name: 'VPC_OP_DESTROY', types: 158, key: 'vpc_txn_t', keysz: 4, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 6, name: 'VPC_OP_GET_TYPE', types: 158, key: null, keysz: 0, value: 'vpc_type_t', valsz: 8, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 7, name: 'VPC_OP_GET_ID', types: 158, key: null, keysz: 0, value: 'vpc_id_t', valsz: 16, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 8, name: 'VPC_OP_GET_INFO', types: 158, key: null, keysz: 0, value: 'vpc_obj_info_t', valsz: 64, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 9, name: 'VPC_OP_NIC_SET_IFNAME', types: 2, key: 'vpc_nic_ifname_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 10, name: 'VPC_OP_NIC_GET_IFNAME', types: 2, key: null, keysz: 0, value: 'vpc_nic_ifname_t', valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 11, name: 'VPC_OP_NIC_SET_MTU', types: 2, key: 'vpc_nic_mtu_t', keysz: 16, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
@@ -60,6 +60,16 @@ export const OPS: readonly OpInfo[] = [
   { op: 90, name: 'VPC_OP_SW_NBR_DEL', types: 4, key: 'vpc_nbr_key_t', keysz: 20, value: null, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
   { op: 91, name: 'VPC_OP_SW_NBR_FLUSH', types: 4, key: 'vpc_cam_flush_t', keysz: 8, value: 'uint64_t', valsz: 8, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
   { op: 92, name: 'VPC_OP_SW_NBR_DUMP', types: 4, key: 'vpc_list_req_t', keysz: 16, value: 'vpc_sw_nbr_t', valsz: 72, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
+  { op: 96, name: 'VPC_OP_RTR_ATTACH', types: 16, key: 'vpc_rtr_attach_t', keysz: 64, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 97, name: 'VPC_OP_RTR_DETACH', types: 16, key: 'vpc_rtr_attach_t', keysz: 64, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 98, name: 'VPC_OP_RTR_LIST_ATTACH', types: 16, key: null, keysz: 0, value: 'vpc_rtr_attach_t', valsz: 64, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
+  { op: 99, name: 'VPC_OP_RTR_ROUTE_SET', types: 16, key: 'vpc_rt_route_t', keysz: 72, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 100, name: 'VPC_OP_RTR_ROUTE_DEL', types: 16, key: 'vpc_rt_route_t', keysz: 72, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 101, name: 'VPC_OP_RTR_ROUTE_GET', types: 16, key: 'vpc_rt_route_t', keysz: 72, value: 'vpc_rt_route_t', valsz: 72, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 102, name: 'VPC_OP_RTR_ROUTE_LOOKUP', types: 16, key: 'vpc_rt_route_t', keysz: 72, value: 'vpc_rt_route_t', valsz: 72, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 103, name: 'VPC_OP_RTR_ROUTE_DUMP', types: 16, key: 'vpc_list_req_t', keysz: 16, value: 'vpc_rt_route_t', valsz: 72, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
+  { op: 104, name: 'VPC_OP_RTR_ROUTE_REPLACE', types: 16, key: 'vpc_rt_route_t', keysz: 72, value: null, valsz: 0, keyArray: true, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 105, name: 'VPC_OP_RTR_GET_STATS', types: 16, key: null, keysz: 0, value: 'vpc_rtr_stats_t', valsz: 256, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
 ];
 
 // ---- Constants
@@ -73,7 +83,7 @@ export const VPC_TYPE_NIC = 1;
 export const VPC_TYPE_SWITCH = 2;
 /** vpcp: a switch port (made by SW_ADD_PORT) */
 export const VPC_TYPE_SWPORT = 3;
-/** vpcr: reserved, EOPNOTSUPP for now */
+/** vpcr: the distributed router (docs/router.md) */
 export const VPC_TYPE_ROUTER = 4;
 /** vpcnat: reserved, EOPNOTSUPP for now */
 export const VPC_TYPE_NAT = 5;
@@ -199,6 +209,16 @@ export const VPC_OP_SW_NBR_GET = 89;
 export const VPC_OP_SW_NBR_DEL = 90;
 export const VPC_OP_SW_NBR_FLUSH = 91;
 export const VPC_OP_SW_NBR_DUMP = 92;
+export const VPC_OP_RTR_ATTACH = 96;
+export const VPC_OP_RTR_DETACH = 97;
+export const VPC_OP_RTR_LIST_ATTACH = 98;
+export const VPC_OP_RTR_ROUTE_SET = 99;
+export const VPC_OP_RTR_ROUTE_DEL = 100;
+export const VPC_OP_RTR_ROUTE_GET = 101;
+export const VPC_OP_RTR_ROUTE_LOOKUP = 102;
+export const VPC_OP_RTR_ROUTE_DUMP = 103;
+export const VPC_OP_RTR_ROUTE_REPLACE = 104;
+export const VPC_OP_RTR_GET_STATS = 105;
 /** the seed's "no options": ignored */
 export const VPC_FLAG_SWP_DEFAULT = 1;
 /** kind: uplink (to a vcc) */
@@ -465,6 +485,65 @@ export const VPC_NBR_FOUND = 2;
 export const VPC_NBR_NEGATIVE = 3;
 /** out: a request was answered from it */
 export const VPC_NBR_F_USED = 1;
+/** switches per router; ENOSPC beyond */
+export const VPC_RTR_MAX_ATTACH = 64;
+/** custom routes per router; ENOSPC beyond */
+export const VPC_RTR_MAX_ROUTES = 131072;
+/** ROUTE_REPLACE: "no routes" */
+export const VPC_RT_NONE = 0;
+/** an attached switch (its subnet) */
+export const VPC_RT_SUBNET = 1;
+/** a next hop in an attached subnet */
+export const VPC_RT_NEXTHOP = 2;
+/** the NAT gateway: EOPNOTSUPP for now */
+export const VPC_RT_INTERNET = 3;
+/** blackhole: ICMP unreachable */
+export const VPC_RT_DROP = 4;
+/** class: set by an operator */
+export const VPC_RT_CUSTOM = 1;
+/** class: an attachment's subnet (out) */
+export const VPC_RT_CONNECTED = 2;
+/** out: its switch is not attached, or no attached subnet has its next hop */
+export const VPC_RT_F_UNUSABLE = 1;
+/** frames the router was handed */
+export const VPC_RTRSTAT_RX = 0;
+/** forwarded to the egress switch */
+export const VPC_RTRSTAT_ROUTED = 1;
+/** no usable route: ICMP unreachable */
+export const VPC_RTRSTAT_NO_ROUTE = 2;
+/** matched a drop route: ICMP unreachable */
+export const VPC_RTRSTAT_BLACKHOLE = 3;
+/** TTL / hop limit <= 1: ICMP time exceeded */
+export const VPC_RTRSTAT_TTL_EXCEEDED = 4;
+/** ICMP errors sent */
+export const VPC_RTRSTAT_ICMP_SENT = 5;
+/** ICMP errors not sent: the rate limit */
+export const VPC_RTRSTAT_ICMP_RATELIMITED = 6;
+/** off-subnet, not sent to the gateway MAC */
+export const VPC_RTRSTAT_DROP_NOT_GW = 7;
+/** malformed IP header */
+export const VPC_RTRSTAT_DROP_BAD_IP = 8;
+/** broadcast or multicast IP destination */
+export const VPC_RTRSTAT_DROP_BCAST = 9;
+/** source is the gateway's address */
+export const VPC_RTRSTAT_DROP_SRC_GW = 10;
+/** martian source or destination (0/8, 127/8, link-local, ::, ::1) */
+export const VPC_RTRSTAT_DROP_MARTIAN = 11;
+/** destination's neighbour unknown: L3 upcall, frame held */
+export const VPC_RTRSTAT_NBR_MISS = 12;
+/** neighbour known absent: ICMP unreachable */
+export const VPC_RTRSTAT_NBR_NEGATIVE = 13;
+/** echo to another subnet's gateway, answered */
+export const VPC_RTRSTAT_TO_GATEWAY = 14;
+/** to another subnet's gateway, not echo */
+export const VPC_RTRSTAT_DROP_GATEWAY = 15;
+/** held frames routed after the answer */
+export const VPC_RTRSTAT_REINJECTED = 16;
+/** held frames whose route or neighbour was gone again */
+export const VPC_RTRSTAT_DROP_REMISS = 17;
+/** the ingress switch has no gateway of the frame's family */
+export const VPC_RTRSTAT_DROP_NO_GW = 18;
+export const VPC_RTRSTAT_COUNT = 19;
 
 /** The ABI's errno numbers (FreeBSD's, on every platform) by name: VPC_E* of vpc.h. */
 export const ABI_ERRNOS = {
@@ -866,6 +945,92 @@ export const VCC_STATS_HELP: Readonly<Record<keyof VccStats, string>> = {
   l2Tx: "raw frames out (VNI 0)",
   l2NoSw: "raw frames for no VNI 0 switch",
   rxSockDrops: "dropped by the OS before we saw them: socket buffer full",
+};
+
+/** The counters VPC_RTRSTAT_* number, by name. */
+export interface RouterStats {
+  /** frames the router was handed */
+  rx: number;
+  /** forwarded to the egress switch */
+  routed: number;
+  /** no usable route: ICMP unreachable */
+  noRoute: number;
+  /** matched a drop route: ICMP unreachable */
+  blackhole: number;
+  /** TTL / hop limit <= 1: ICMP time exceeded */
+  ttlExceeded: number;
+  /** ICMP errors sent */
+  icmpSent: number;
+  /** ICMP errors not sent: the rate limit */
+  icmpRatelimited: number;
+  /** off-subnet, not sent to the gateway MAC */
+  dropNotGw: number;
+  /** malformed IP header */
+  dropBadIp: number;
+  /** broadcast or multicast IP destination */
+  dropBcast: number;
+  /** source is the gateway's address */
+  dropSrcGw: number;
+  /** martian source or destination (0/8, 127/8, link-local, ::, ::1) */
+  dropMartian: number;
+  /** destination's neighbour unknown: L3 upcall, frame held */
+  nbrMiss: number;
+  /** neighbour known absent: ICMP unreachable */
+  nbrNegative: number;
+  /** echo to another subnet's gateway, answered */
+  toGateway: number;
+  /** to another subnet's gateway, not echo */
+  dropGateway: number;
+  /** held frames routed after the answer */
+  reinjected: number;
+  /** held frames whose route or neighbour was gone again */
+  dropRemiss: number;
+  /** the ingress switch has no gateway of the frame's family */
+  dropNoGw: number;
+}
+/** The counters of RouterStats in slot order (null: a slot not in use). */
+export const ROUTER_STATS: readonly (keyof RouterStats | null)[] = [
+  'rx',
+  'routed',
+  'noRoute',
+  'blackhole',
+  'ttlExceeded',
+  'icmpSent',
+  'icmpRatelimited',
+  'dropNotGw',
+  'dropBadIp',
+  'dropBcast',
+  'dropSrcGw',
+  'dropMartian',
+  'nbrMiss',
+  'nbrNegative',
+  'toGateway',
+  'dropGateway',
+  'reinjected',
+  'dropRemiss',
+  'dropNoGw',
+];
+/** What each counter of RouterStats means: the comment of its #define in vpc.h. */
+export const ROUTER_STATS_HELP: Readonly<Record<keyof RouterStats, string>> = {
+  rx: "frames the router was handed",
+  routed: "forwarded to the egress switch",
+  noRoute: "no usable route: ICMP unreachable",
+  blackhole: "matched a drop route: ICMP unreachable",
+  ttlExceeded: "TTL / hop limit <= 1: ICMP time exceeded",
+  icmpSent: "ICMP errors sent",
+  icmpRatelimited: "ICMP errors not sent: the rate limit",
+  dropNotGw: "off-subnet, not sent to the gateway MAC",
+  dropBadIp: "malformed IP header",
+  dropBcast: "broadcast or multicast IP destination",
+  dropSrcGw: "source is the gateway's address",
+  dropMartian: "martian source or destination (0/8, 127/8, link-local, ::, ::1)",
+  nbrMiss: "destination's neighbour unknown: L3 upcall, frame held",
+  nbrNegative: "neighbour known absent: ICMP unreachable",
+  toGateway: "echo to another subnet's gateway, answered",
+  dropGateway: "to another subnet's gateway, not echo",
+  reinjected: "held frames routed after the answer",
+  dropRemiss: "held frames whose route or neighbour was gone again",
+  dropNoGw: "the ingress switch has no gateway of the frame's family",
 };
 
 // ---- FreeBSD constants userland copies (kmod/include/freebsd_layouts.h)

@@ -246,6 +246,35 @@ const vpc_nbr_key_t = koffi.struct('vpc_nbr_key_t', {
   _pad0: koffi.array('uint8_t', 3, 'Array'),
   addr: koffi.array('uint8_t', 16, 'Array'),
 });
+const vpc_rtr_attach_t = koffi.struct('vpc_rtr_attach_t', {
+  txn: 'int32_t',
+  flags: 'uint32_t',
+  switch_id: koffi.array('uint8_t', 16, 'Array'),
+  addr4: koffi.array('uint8_t', 4, 'Array'),
+  mac: koffi.array('uint8_t', 6, 'Array'),
+  _pad0: koffi.array('uint8_t', 6, 'Array'),
+  addr6: koffi.array('uint8_t', 16, 'Array'),
+  vni: 'uint32_t',
+  plen4: 'uint8_t',
+  plen6: 'uint8_t',
+  _pad1: koffi.array('uint8_t', 2, 'Array'),
+});
+const vpc_rt_route_t = koffi.struct('vpc_rt_route_t', {
+  txn: 'int32_t',
+  af: 'uint8_t',
+  prefixlen: 'uint8_t',
+  target: 'uint8_t',
+  cls: 'uint8_t',
+  prefix: koffi.array('uint8_t', 16, 'Array'),
+  nexthop: koffi.array('uint8_t', 16, 'Array'),
+  switch_id: koffi.array('uint8_t', 16, 'Array'),
+  flags: 'uint32_t',
+  _pad0: koffi.array('uint8_t', 4, 'Array'),
+  serial: 'uint64_t',
+});
+const vpc_rtr_stats_t = koffi.struct('vpc_rtr_stats_t', {
+  c: koffi.array('uint64_t', 32, 'Array'),
+});
 const modspecific_t = koffi.union('modspecific_t', {
   intval: 'int32_t',
   uintval: 'uint32_t',
@@ -298,6 +327,9 @@ export const abiTypes = {
   vpc_sw_policy_t,
   vpc_sw_nbr_t,
   vpc_nbr_key_t,
+  vpc_rtr_attach_t,
+  vpc_rt_route_t,
+  vpc_rtr_stats_t,
   vpc_handle_t: 'int32_t',
   vpc_type_t: 'uint64_t',
   vpc_flags_t: 'uint64_t',
@@ -349,6 +381,9 @@ export interface StructValues {
   vpc_sw_policy_t: { txn: number; bum: number; upcall_rate: number; upcall_burst: number; ra_interval_s: number };
   vpc_sw_nbr_t: { af: number; kind: number; mac: number[]; ttl_ms: number; flags: number; addr: number[]; port_id: number[]; generation: number; revision: number; cursor: number };
   vpc_nbr_key_t: { af: number; addr: number[] };
+  vpc_rtr_attach_t: { txn: number; flags: number; switch_id: number[]; addr4: number[]; mac: number[]; addr6: number[]; vni: number; plen4: number; plen6: number };
+  vpc_rt_route_t: { txn: number; af: number; prefixlen: number; target: number; cls: number; prefix: number[]; nexthop: number[]; switch_id: number[]; flags: number; serial: number };
+  vpc_rtr_stats_t: { c: number[] };
   vpc_handle_t: number;
   vpc_type_t: number;
   vpc_flags_t: number;

@@ -15,6 +15,7 @@
 #include "test_datapath.h"
 #include "test_mtu.h"
 #include "test_l3.h"
+#include "test_router.h"
 #include "test_handles.h"
 #include "test_os.h"
 
@@ -137,7 +138,7 @@ test_open_rules(void)
 	CHECK_ERR(vpc_core_open(sys, &priv_call, &id, VPC_TYPE_WORD(9),
 	    VPC_FLAG_OPEN, &junk), VPC_EINVAL);
 	CHECK_ERR(vpc_core_open(sys, &priv_call, &id,
-	    VPC_TYPE_WORD(VPC_TYPE_ROUTER), VPC_FLAG_CREATE, &junk), VPC_EOPNOTSUPP);
+	    VPC_TYPE_WORD(VPC_TYPE_NAT), VPC_FLAG_CREATE, &junk), VPC_EOPNOTSUPP);
 	CHECK_ERR(vpc_core_open(sys, &priv_call, &id,
 	    VPC_TYPE_WORD(VPC_TYPE_NIC), VPC_FLAG_OPEN | VPC_FLAG_CREATE, &junk),
 	    VPC_EINVAL);
@@ -461,6 +462,7 @@ main(void)
 	passed += test_datapath(sys, &failed);
 	passed += test_mtu(sys, &failed);
 	passed += test_l3(sys, &failed);
+	passed += test_router(sys, &failed);
 	vpc_sys_teardown(sys);
 	hloop_reclaim();
 	current = "no leaks";

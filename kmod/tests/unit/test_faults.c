@@ -353,6 +353,130 @@ op_answer(struct world *w)
 	return (error != 0 ? error : res);
 }
 
+/* ---- The router ------------------------------------------------------------------ */
+
+/* base, with a subnet and a router port on w->sw, and a router (extra[0]). */
+static void
+setup_router(struct world *w)
+{
+	vpc_sw_subnet_t sn;
+	vpc_swport_t req, res;
+
+	base(w);
+	memset(&sn, 0, sizeof(sn));
+	sn.af = VPC_AF_INET;
+	sn.prefixlen = 24;
+	sn.addr[0] = 10;
+	must(ctl(w, w->sw, VPC_OP_SW_SET_SUBNET, &sn, sizeof(sn), NULL, 0));
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_ROUTER;
+	must(ctl(w, w->sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)));
+	w->extra[w->nextra++] = mk(w, VPC_TYPE_ROUTER, 11);
+}
+
+static int
+op_open_router(struct world *w)
+{
+	vpc_id_t id;
+	struct vpc_hdl *h = NULL;
+	int error;
+
+	memset(&id, 0, sizeof(id));
+	id.bytes[0] = 0xfb;
+	id.bytes[15] = 12;
+	error = vpc_core_open(w->sys, &call, &id, VPC_TYPE_WORD(VPC_TYPE_ROUTER),
+	    VPC_FLAG_CREATE, &h);
+	if (error == 0)
+		w->extra[w->nextra++] = h;
+	return (error);
+}
+
+static int
+op_rtr_attach(struct world *w)
+{
+	vpc_rtr_attach_t a;
+
+	memset(&a, 0, sizeof(a));
+	a.switch_id = w->sw->obj->id;
+	a.flags = VPC_GW_MAC;                   /* the gateway set on the way */
+	a.mac[0] = 2;
+	a.mac[5] = 0x99;
+	return (ctl(w, w->extra[0], VPC_OP_RTR_ATTACH, &a, sizeof(a), NULL, 0));
+}
+
+static void
+setup_attached(struct world *w)
+{
+	vpc_rt_route_t r;
+
+	setup_router(w);
+	must(op_rtr_attach(w));
+	memset(&r, 0, sizeof(r));
+	r.af = VPC_AF_INET;
+	r.prefixlen = 16;
+	r.prefix[0] = 172;
+	r.prefix[1] = 16;
+	r.target = VPC_RT_DROP;
+	must(ctl(w, w->extra[0], VPC_OP_RTR_ROUTE_SET, &r, sizeof(r), NULL, 0));
+}
+
+static int
+op_rtr_route_set(struct world *w)
+{
+	vpc_rt_route_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.af = VPC_AF_INET;
+	r.prefixlen = 16;
+	r.prefix[0] = 10;
+	r.prefix[1] = 9;
+	r.target = VPC_RT_NEXTHOP;
+	r.nexthop[0] = 10;
+	r.nexthop[3] = 7;
+	return (ctl(w, w->extra[0], VPC_OP_RTR_ROUTE_SET, &r, sizeof(r), NULL, 0));
+}
+
+static int
+op_rtr_route_replace(struct world *w)
+{
+	vpc_rt_route_t r[3];
+	int i;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 3; i++) {
+		r[i].af = VPC_AF_INET;
+		r[i].prefixlen = 16;
+		r[i].prefix[0] = 192;
+		r[i].prefix[1] = (uint8_t)(168 + i);
+		r[i].target = VPC_RT_DROP;
+	}
+	return (ctl(w, w->extra[0], VPC_OP_RTR_ROUTE_REPLACE, r, sizeof(r), NULL, 0));
+}
+
+static int
+op_rtr_route_del(struct world *w)
+{
+	vpc_rt_route_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.af = VPC_AF_INET;
+	r.prefixlen = 16;
+	r.prefix[0] = 172;
+	r.prefix[1] = 16;
+	r.target = VPC_RT_DROP;
+	return (ctl(w, w->extra[0], VPC_OP_RTR_ROUTE_DEL, &r, sizeof(r), NULL, 0));
+}
+
+static int
+op_rtr_detach(struct world *w)
+{
+	vpc_rtr_attach_t a;
+
+	memset(&a, 0, sizeof(a));
+	a.switch_id = w->sw->obj->id;
+	return (ctl(w, w->extra[0], VPC_OP_RTR_DETACH, &a, sizeof(a), NULL, 0));
+}
+
 static const struct scenario scenarios[] = {
 	{ "vpc_open CREATE switch", no_setup, op_open_switch },
 	{ "vpc_open CREATE vmnic", base, op_open_nic },
@@ -365,6 +489,12 @@ static const struct scenario scenarios[] = {
 	{ "SW_CAM_SET of 200 entries (the table grows)", base, op_cam_set_batch },
 	{ "VCC_SET", base, op_vcc_set },
 	{ "SYS_UPCALL_ANSWER", setup_misses, op_answer },
+	{ "vpc_open CREATE router", base, op_open_router },
+	{ "RTR_ATTACH with a gateway", setup_router, op_rtr_attach },
+	{ "RTR_ROUTE_SET", setup_attached, op_rtr_route_set },
+	{ "RTR_ROUTE_REPLACE of 3", setup_attached, op_rtr_route_replace },
+	{ "RTR_ROUTE_DEL", setup_attached, op_rtr_route_del },
+	{ "RTR_DETACH", setup_attached, op_rtr_detach },
 };
 
 static bool

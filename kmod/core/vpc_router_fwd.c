@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * vpc_router_fwd.c: the router's data path.  Runs in the epoch, takes no
+ * lock, consumes every packet it is given; counts everything per router.
+ *
+ * A frame a VM sent to its gateway's MAC for an address outside its subnet
+ * (vpc_fwd.c hands it over when the switch's router port holds a router):
+ *
+ *   admission   not to the gateway MAC, malformed IP, broadcast/multicast
+ *               destination, source = the gateway, martian source or
+ *               destination: dropped and counted
+ *   lookup      the published table (longest prefix, custom over connected,
+ *               older first); none, a drop route or an unusable one: ICMP
+ *               destination unreachable from the ingress gateway
+ *   TTL         <= 1: ICMP time exceeded from the ingress gateway
+ *   egress      the route's switch; the neighbour is the next hop (or the
+ *               destination) in that switch's neighbour table: a miss holds
+ *               the frame (already rewritten but for its destination MAC)
+ *               on that switch's L3 upcall, a negative entry gets ICMP host
+ *               unreachable
+ *   rewrite     source MAC = the egress gateway's, destination MAC = the
+ *               neighbour's, TTL / hop limit - 1 (IPv4 checksum updated
+ *               incrementally, RFC 1624)
+ *   out         the egress switch as from its router port: a local vmnic,
+ *               or VXLAN with the egress switch's VNI to the VTEP of the MAC
+ *
+ * ICMP errors are rate-limited per router and quote the offending datagram.
+ * A held frame comes back through vpc_router_reinject after the answer: it
+ * is parsed again from its bytes (nothing of the first pass is kept) and
+ * looked up again in the table of now.
+ */
+#include "vpc_l3.h"
+
+static void
+rdrop(struct vpc_router *rtr, unsigned why, struct vpc_pkt *p)
+{
+	rtr_count(rtr, why);
+	os_pkt_free(p);
+}
+
+static struct vpc_nic *
+vmnic_of(const struct vpc_port *p)
+{
+	struct vpc_obj *peer = p != NULL && !p->obj.dead ? vpc_load(p->peer) : NULL;
+
+	return (peer != NULL && peer->type == VPC_TYPE_NIC ? obj2nic(peer) : NULL);
+}
+
+/* An ICMP error about p (its IP header parsed in ip) back to the VM. */
+static void
+icmp_error(struct vpc_router *rtr, struct vpc_switch *sw, struct vpc_port *in,
+    struct vpc_pkt *p, const struct vpc_frame *f, const struct vpc_ipinfo *ip,
+    uint8_t type, uint8_t code)
+{
+	const struct vpc_gateway *gw = &vpc_load(sw->cfg)->gw;
+	struct vpc_icmp_reply r;
+	struct vpc_pkt *icmp;
+
+	if (!vpc_icmp_error_allowed(ip, false) || vmnic_of(in) == NULL) {
+		os_pkt_free(p);
+		return;
+	}
+	if (!vpc_ratelim_take(&rtr->icmp_rl, os_now_ns())) {
+		rdrop(rtr, VPC_RTRSTAT_ICMP_RATELIMITED, p);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.af = ip->af;
+	r.type = type;
+	r.code = code;
+	memcpy(r.eth_src, gw->mac, 6);
+	memcpy(r.eth_dst, f->src, 6);
+	if (ip->af == VPC_AF_INET)
+		memcpy(r.ip_src, gw->addr4, 4);
+	else
+		memcpy(r.ip_src, gw->addr6, 16);
+	memcpy(r.ip_dst, ip->src, 16);
+	r.body_off = ip->l3off;
+	r.body_max = vpc_icmp_quote_max(ip->af);
+	icmp = vpc_icmp_build(&r, p);
+	os_pkt_free(p);
+	if (icmp == NULL)
+		return;
+	rtr_count(rtr, VPC_RTRSTAT_ICMP_SENT);
+	vpc_fwd_deliver(sw, in, icmp);
+}
+
+#define ICMP6_DST_UNREACH       1
+#define ICMP6_UNREACH_NOROUTE   0
+#define ICMP6_UNREACH_ADDR      3
+#define ICMP_UNREACH_NET        0
+#define ICMP_UNREACH_HOST       1
+
+static void
+unreachable(struct vpc_router *rtr, struct vpc_switch *sw, struct vpc_port *in,
+    struct vpc_pkt *p, const struct vpc_frame *f, const struct vpc_ipinfo *ip,
+    bool host)
+{
+	if (ip->af == VPC_AF_INET)
+		icmp_error(rtr, sw, in, p, f, ip, VPC_ICMP_UNREACH,
+		    host ? ICMP_UNREACH_HOST : ICMP_UNREACH_NET);
+	else
+		icmp_error(rtr, sw, in, p, f, ip, ICMP6_DST_UNREACH,
+		    host ? ICMP6_UNREACH_ADDR : ICMP6_UNREACH_NOROUTE);
+}
+
+/* Not one host's source: unspecified, 0/8, loopback, link-local, multicast. */
+static bool
+martian_src(const struct vpc_ipinfo *ip)
+{
+	const uint8_t *a = ip->src;
+
+	if (ip->af == VPC_AF_INET)
+		return (a[0] == 0 || a[0] == 127 || (a[0] == 169 && a[1] == 254) ||
+		    a[0] >= 224);
+	return (vpc_all_zero(a, 16) || a[0] == 0xff ||
+	    (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+	    (vpc_all_zero(a, 15) && a[15] == 1));
+}
+
+static bool
+martian_dst(const struct vpc_ipinfo *ip)
+{
+	const uint8_t *a = ip->dst;
+
+	if (ip->af == VPC_AF_INET)
+		return (a[0] == 0 || a[0] == 127 || (a[0] == 169 && a[1] == 254));
+	return (vpc_all_zero(a, 16) || (vpc_all_zero(a, 15) && a[15] == 1) ||
+	    (a[0] == 0xfe && (a[1] & 0xc0) == 0x80));
+}
+
+static bool
+bcast_dst(const struct vpc_ipinfo *ip)
+{
+	const uint8_t *a = ip->dst;
+
+	if (ip->af == VPC_AF_INET)
+		return (a[0] >= 224);           /* multicast, class E, 255.255.255.255 */
+	return (a[0] == 0xff);
+}
+
+/* The gateway's own address of the family (none: NULL). */
+static const uint8_t *
+gw_addr(const struct vpc_gateway *gw, uint8_t af)
+{
+	if (af == VPC_AF_INET)
+		return (gw->has4 ? gw->addr4 : NULL);
+	return (gw->has6 ? gw->addr6 : NULL);
+}
+
+/*
+ * Decrement the TTL / hop limit and set the source MAC (and the destination
+ * MAC when known).  False if the packet could not be made writable (freed).
+ */
+static bool
+rewrite(struct vpc_pkt **pp, const struct vpc_ipinfo *ip, const uint8_t src[6],
+    const uint8_t *dst)
+{
+	uint32_t need = ip->l3off + (ip->af == VPC_AF_INET ? VPC_IPV4_HDR_LEN :
+	    VPC_IPV6_HDR_LEN);
+	uint8_t *h, *iph;
+	uint16_t oldw, neww;
+
+	if ((h = os_pkt_pullup(pp, need)) == NULL)
+		return (false);
+	memcpy(h + 6, src, 6);
+	if (dst != NULL)
+		memcpy(h, dst, 6);
+	iph = h + ip->l3off;
+	if (ip->af == VPC_AF_INET) {
+		oldw = vpc_get16(iph + 8);              /* TTL, protocol */
+		iph[8]--;
+		neww = vpc_get16(iph + 8);
+		vpc_put16(iph + 10, vpc_cksum_update16(vpc_get16(iph + 10), oldw, neww));
+	} else
+		iph[7]--;                               /* hop limit: no checksum */
+	return (true);
+}
+
+static uint8_t
+ttl_of(const struct vpc_pkt *p, const struct vpc_ipinfo *ip)
+{
+	uint8_t b = 0;
+
+	(void)os_pkt_copyout(p, ip->l3off + (ip->af == VPC_AF_INET ? 8 : 7), 1, &b);
+	return (b);
+}
+
+/*
+ * To the neighbour nh on egress switch out (port rport): found, the frame
+ * goes out; unknown, it is held on out's L3 upcall; known absent, ICMP.
+ * f describes the frame as it is now (rewritten but for the destination).
+ */
+static void
+to_neighbour(struct vpc_router *rtr, struct vpc_switch *out,
+    struct vpc_port *rport, struct vpc_pkt *p, struct vpc_frame *f,
+    const uint8_t nh[16], const struct vpc_nbr_ent *e, bool reinjected)
+{
+	uint8_t *h;
+
+	if (e == NULL) {
+		if (reinjected) {
+			rdrop(rtr, VPC_RTRSTAT_DROP_REMISS, p);
+			return;
+		}
+		rtr_count(rtr, VPC_RTRSTAT_NBR_MISS);
+		vpc_upcall_l3miss_routed(out, rport, p, f, f->ip_af, nh);
+		return;
+	}
+	if (e->kind == VPC_NBR_NEGATIVE) {
+		/* A held frame whose answer was "not found": dropped. */
+		rdrop(rtr, VPC_RTRSTAT_NBR_NEGATIVE, p);
+		return;
+	}
+	if ((h = os_pkt_pullup(&p, ETHER_HDR_LEN)) == NULL)
+		return;
+	memcpy(h, e->mac, 6);
+	memcpy(f->dst, e->mac, 6);
+	rtr_count(rtr, VPC_RTRSTAT_ROUTED);
+	if (reinjected)
+		rtr_count(rtr, VPC_RTRSTAT_REINJECTED);
+	vpc_fwd_routed(out, rport, p, f);
+}
+
+/* The neighbour a route leads to: its next hop, or the destination. */
+static const uint8_t *
+next_hop(const struct vpc_rt *rt, const struct vpc_ipinfo *ip)
+{
+	return (rt->target == VPC_RT_NEXTHOP ? rt->nexthop : ip->dst);
+}
+
+void
+vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
+    struct vpc_port *in, struct vpc_pkt *p, const struct vpc_frame *f)
+{
+	const struct vpc_swcfg *cfg = vpc_load(sw->cfg);
+	const struct vpc_rtable *t = vpc_load(rtr->table);
+	const struct vpc_swcfg *ocfg;
+	const struct vpc_nbr_ent *e;
+	const struct vpc_rt *rt;
+	const uint8_t *gwa, *nh;
+	struct vpc_ipinfo ip;
+	struct vpc_frame g;
+
+	VPC_ASSERT_EPOCH();
+	rtr_count(rtr, VPC_RTRSTAT_RX);
+	if (memcmp(f->dst, cfg->gw.mac, 6) != 0) {
+		rdrop(rtr, VPC_RTRSTAT_DROP_NOT_GW, p);
+		return;
+	}
+	if (vpc_ip_parse(p, f->l2len, &ip) != 0 || ip.af != f->ip_af) {
+		rdrop(rtr, VPC_RTRSTAT_DROP_BAD_IP, p);
+		return;
+	}
+	if ((gwa = gw_addr(&cfg->gw, ip.af)) == NULL) {
+		rdrop(rtr, VPC_RTRSTAT_DROP_NO_GW, p);
+		return;
+	}
+	if (bcast_dst(&ip)) {
+		rdrop(rtr, VPC_RTRSTAT_DROP_BCAST, p);
+		return;
+	}
+	if (memcmp(ip.src, gwa, ip.af == VPC_AF_INET ? 4 : 16) == 0) {
+		rdrop(rtr, VPC_RTRSTAT_DROP_SRC_GW, p);
+		return;
+	}
+	if (martian_src(&ip) || martian_dst(&ip)) {
+		rdrop(rtr, VPC_RTRSTAT_DROP_MARTIAN, p);
+		return;
+	}
+	rt = vpc_rtable_lookup(t, ip.af, ip.dst);
+	if (rt == NULL || rt->target == VPC_RT_DROP || rt->sw == NULL ||
+	    rt->sw->obj.dead || rt->target == VPC_RT_INTERNET) {
+		rtr_count(rtr, rt != NULL && rt->target == VPC_RT_DROP ?
+		    VPC_RTRSTAT_BLACKHOLE : VPC_RTRSTAT_NO_ROUTE);
+		unreachable(rtr, sw, in, p, f, &ip, false);
+		return;
+	}
+	ocfg = vpc_load(rt->sw->cfg);
+	/* For another subnet's gateway (the router's own address there). */
+	if (vpc_l3_is_gateway(ocfg, ip.af, ip.dst)) {
+		struct vpc_l3in l3;
+
+		memset(&l3, 0, sizeof(l3));
+		l3.sw = sw;
+		l3.port = in;
+		l3.nic = vmnic_of(in);
+		l3.cfg = cfg;
+		l3.l3 = l3.nic != NULL ? vpc_load(l3.nic->l3) : NULL;
+		l3.f = f;
+		l3.ip = ip;
+		l3.ip_ok = true;
+		l3.to_gw_mac = true;
+		if (l3.nic != NULL && vpc_gw_echo_input(&l3, p)) {
+			rtr_count(rtr, VPC_RTRSTAT_TO_GATEWAY);
+			return;
+		}
+		rdrop(rtr, VPC_RTRSTAT_DROP_GATEWAY, p);
+		return;
+	}
+	if (ttl_of(p, &ip) <= 1) {
+		rtr_count(rtr, VPC_RTRSTAT_TTL_EXCEEDED);
+		if (ip.af == VPC_AF_INET)
+			icmp_error(rtr, sw, in, p, f, &ip, VPC_ICMP_TIMXCEED, 0);
+		else
+			icmp_error(rtr, sw, in, p, f, &ip, VPC_ICMP6_TIME_EXCEEDED, 0);
+		return;
+	}
+	nh = next_hop(rt, &ip);
+	e = vpc_nbr_lookup(rt->sw, ip.af, nh);
+	if (e != NULL && e->kind == VPC_NBR_NEGATIVE) {
+		rtr_count(rtr, VPC_RTRSTAT_NBR_NEGATIVE);
+		unreachable(rtr, sw, in, p, f, &ip, true);
+		return;
+	}
+	if (!rewrite(&p, &ip, ocfg->gw.mac, e != NULL ? e->mac : NULL))
+		return;
+	g = *f;
+	memcpy(g.src, ocfg->gw.mac, 6);
+	to_neighbour(rtr, rt->sw, rt->port, p, &g, nh, e, false);
+}
+
+/*
+ * A routed frame held on sw's L3 upcall (sw's router port rport), its answer
+ * in: everything parsed again from the frame itself; the route looked up in
+ * the table of now, which must still lead out of sw.  Its TTL was taken
+ * already.
+ */
+void
+vpc_router_reinject(struct vpc_switch *sw, struct vpc_port *rport,
+    struct vpc_pkt *p)
+{
+	struct vpc_obj *peer = !rport->obj.dead ? vpc_load(rport->peer) : NULL;
+	const struct vpc_rt *rt;
+	struct vpc_router *rtr;
+	struct vpc_ipinfo ip;
+	struct vpc_frame f;
+	const uint8_t *nh;
+
+	VPC_ASSERT_EPOCH();
+	if (peer == NULL || peer->type != VPC_TYPE_ROUTER || sw->obj.dead) {
+		sw_count(sw, VPC_SWSTAT_L3_REMISS);
+		os_pkt_free(p);
+		return;
+	}
+	rtr = obj2rtr(peer);
+	if (vpc_frame_parse(p, &f) != 0 || f.ip_af == 0 ||
+	    vpc_ip_parse(p, f.l2len, &ip) != 0 || ip.af != f.ip_af) {
+		rdrop(rtr, VPC_RTRSTAT_DROP_REMISS, p);
+		return;
+	}
+	rt = vpc_rtable_lookup(vpc_load(rtr->table), ip.af, ip.dst);
+	if (rt == NULL || rt->sw != sw || rt->target == VPC_RT_DROP) {
+		rdrop(rtr, VPC_RTRSTAT_DROP_REMISS, p);
+		return;
+	}
+	nh = next_hop(rt, &ip);
+	to_neighbour(rtr, sw, rport, p, &f, nh, vpc_nbr_lookup(sw, ip.af, nh), true);
+}

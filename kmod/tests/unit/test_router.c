@@ -1,0 +1,794 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * test_router.c: the router (vpcr) driven directly, no daemon: attachments,
+ * the route table and its ops (every bad input with its errno and the
+ * state unchanged), longest-prefix match and its ties, atomic replace,
+ * dump with a marker, and the data path: rewrite, TTL, ICMP errors, the
+ * neighbour miss and its held frame, admission drops.  Part of test_core.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "vpc_impl.h"
+#include "vpc_l3.h"
+#include "host_loop.h"
+#include "host_pkt.h"
+#include "test_handles.h"
+#include "test_os.h"
+#include "test_router.h"
+
+static struct rt {
+	struct vpc_sys *sys;
+	struct vpc_hdl *sw1, *sw2, *sw3, *vcc, *nic_a, *nic_b, *rtr;
+	vpc_sw_gateway_t gw1, gw2;
+	const char     *name;
+	int            *failed;
+} t;
+
+static const struct vpc_call call = { NULL, true };
+static const uint8_t mac_a[6] = { 2, 0, 0, 0, 4, 0xa };
+static const uint8_t mac_b[6] = { 2, 0, 0, 0, 4, 0xb };
+static const uint8_t mac_x[6] = { 2, 0, 0, 0, 4, 0x42 };
+static const uint8_t ip_a[4] = { 10, 1, 0, 10 }, ip_b[4] = { 10, 2, 0, 10 };
+static const uint8_t ip_x[4] = { 10, 2, 0, 50 };
+static const uint8_t ip6_a[16] = { 0x20, 1, 0xd, 0xb8, 0, 1, [15] = 0xa };
+static const uint8_t ip6_b[16] = { 0x20, 1, 0xd, 0xb8, 0, 2, [15] = 0xb };
+
+#define FAIL(...) do {                                                  \
+	printf("not ok - router %s: %s:%d: ", t.name, __FILE__, __LINE__); \
+	printf(__VA_ARGS__);                                            \
+	printf("\n");                                                   \
+	(*t.failed)++;                                                  \
+	return (-1);                                                    \
+} while (0)
+#define EXPECT(c) do { if (!(c)) FAIL("%s", #c); } while (0)
+#define EXPECT_EQ(a, b) do {                                            \
+	long long a_ = (long long)(a), b_ = (long long)(b);             \
+	if (a_ != b_) FAIL("%s = %lld, want %lld", #a, a_, b_);         \
+} while (0)
+
+static int
+ctl(struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen, void *val,
+    size_t vallen)
+{
+	size_t vl = vallen;
+
+	return (vpc_core_ctl(t.sys, &call, h, op, key, keylen, val, &vl));
+}
+
+static struct vpc_hdl *
+open_new(unsigned type, uint8_t n)
+{
+	vpc_id_t id;
+	struct vpc_hdl *h = NULL;
+
+	memset(&id, 0, sizeof(id));
+	id.bytes[0] = 0xe4;
+	id.bytes[15] = n;
+	(void)vpc_core_open(t.sys, &call, &id, VPC_TYPE_WORD(type),
+	    VPC_FLAG_CREATE, &h);
+	return (h);
+}
+
+static void
+in_nic(struct vpc_hdl *h, struct vpc_pkt *p)
+{
+	struct os_epoch et;
+
+	os_epoch_enter(&et);
+	vpc_nic_input(obj2nic(h->obj), p);
+	os_epoch_exit(&et);
+}
+
+static uint64_t
+rstat(unsigned which)
+{
+	vpc_rtr_stats_t st;
+
+	if (ctl(t.rtr, VPC_OP_RTR_GET_STATS, NULL, 0, &st, sizeof(st)) != 0)
+		return (~0ull);
+	return (st.c[which]);
+}
+
+static uint64_t
+gen(struct vpc_hdl *h)
+{
+	vpc_obj_info_t info;
+
+	if (ctl(h, VPC_OP_GET_INFO, NULL, 0, &info, sizeof(info)) != 0)
+		return (0);
+	return (info.generation);
+}
+
+/* Ethernet + IPv4 (checksum right) + 8 bytes of UDP, to dmac. */
+static struct vpc_pkt *
+udp4(const uint8_t smac[6], const uint8_t dmac[6], const uint8_t src[4],
+    const uint8_t dst[4], uint8_t ttl)
+{
+	uint8_t b[14 + 20 + 8 + 4], *ip = b + 14;
+
+	memset(b, 0, sizeof(b));
+	memcpy(b, dmac, 6);
+	memcpy(b + 6, smac, 6);
+	b[12] = 0x08;
+	ip[0] = 0x45;
+	vpc_put16(ip + 2, 20 + 8 + 4);
+	ip[8] = ttl;
+	ip[9] = VPC_IPPROTO_UDP;
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	vpc_put16(ip + 10, vpc_cksum_finish(vpc_cksum_add(0, ip, 20)));
+	vpc_put16(ip + 20, 1234);
+	vpc_put16(ip + 22, 5678);
+	vpc_put16(ip + 24, 12);
+	memcpy(ip + 28, "data", 4);
+	return (host_pkt_new(b, sizeof(b)));
+}
+
+static struct vpc_pkt *
+udp6(const uint8_t smac[6], const uint8_t dmac[6], const uint8_t src[16],
+    const uint8_t dst[16], uint8_t hlim)
+{
+	uint8_t b[14 + 40 + 8], *ip = b + 14;
+
+	memset(b, 0, sizeof(b));
+	memcpy(b, dmac, 6);
+	memcpy(b + 6, smac, 6);
+	b[12] = 0x86;
+	b[13] = 0xdd;
+	ip[0] = 0x60;
+	vpc_put16(ip + 4, 8);
+	ip[6] = VPC_IPPROTO_UDP;
+	ip[7] = hlim;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	vpc_put16(ip + 40, 1234);
+	vpc_put16(ip + 42, 5678);
+	vpc_put16(ip + 44, 8);
+	return (host_pkt_new(b, sizeof(b)));
+}
+
+static void __attribute__((noinline))
+route(vpc_rt_route_t *r, uint8_t af, const uint8_t *prefix, uint8_t plen,
+    uint8_t target)
+{
+	memset(r, 0, sizeof(*r));
+	r->af = af;
+	r->prefixlen = plen;
+	r->target = target;
+	memcpy(r->prefix, prefix, af == VPC_AF_INET ? 4 : 16);
+}
+
+static int __attribute__((noinline))
+lookup(uint8_t af, const uint8_t *addr, vpc_rt_route_t *out)
+{
+	vpc_rt_route_t k;
+
+	memset(&k, 0, sizeof(k));
+	k.af = af;
+	memcpy(k.prefix, addr, af == VPC_AF_INET ? 4 : 16);
+	return (ctl(t.rtr, VPC_OP_RTR_ROUTE_LOOKUP, &k, sizeof(k), out, sizeof(*out)));
+}
+
+static int
+nroutes(void)
+{
+	vpc_rt_route_t buf[64];
+	vpc_list_req_t lr;
+	size_t vl = sizeof(buf);
+
+	memset(&lr, 0, sizeof(lr));
+	if (vpc_core_ctl(t.sys, &call, t.rtr, VPC_OP_RTR_ROUTE_DUMP, &lr, sizeof(lr),
+	    buf, &vl) != 0)
+		return (-1);
+	return ((int)(vl / sizeof(buf[0])));
+}
+
+/* ---- Setup ---------------------------------------------------------------------- */
+
+static int
+mk_switch(struct vpc_hdl *sw, uint32_t vni, uint8_t net, bool router_port)
+{
+	vpc_sw_vni_t v = { .vni = vni };
+	vpc_sw_subnet_t sn;
+	vpc_swport_t req, res;
+
+	EXPECT(sw != NULL);
+	EXPECT_EQ(ctl(sw, VPC_OP_SW_SET_VNI, &v, sizeof(v), NULL, 0), 0);
+	memset(&sn, 0, sizeof(sn));
+	sn.af = VPC_AF_INET;
+	sn.prefixlen = 24;
+	memcpy(sn.addr, (uint8_t[]){ 10, net, 0, 0 }, 4);
+	EXPECT_EQ(ctl(sw, VPC_OP_SW_SET_SUBNET, &sn, sizeof(sn), NULL, 0), 0);
+	memset(&sn, 0, sizeof(sn));
+	sn.af = VPC_AF_INET6;
+	sn.prefixlen = 64;
+	memcpy(sn.addr, (uint8_t[]){ 0x20, 1, 0xd, 0xb8, 0, net }, 6);
+	EXPECT_EQ(ctl(sw, VPC_OP_SW_SET_SUBNET, &sn, sizeof(sn), NULL, 0), 0);
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_UPLINK;
+	req.peer_id = t.vcc->obj->id;
+	EXPECT_EQ(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), 0);
+	if (router_port) {
+		memset(&req, 0, sizeof(req));
+		req.flags = VPC_FLAG_SWP_ROUTER;
+		EXPECT_EQ(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), 0);
+	}
+	return (0);
+}
+
+static int
+mk_vm(struct vpc_hdl *sw, const uint8_t mac[6], const uint8_t ip4[4],
+    const uint8_t ip6[16], struct vpc_hdl **out)
+{
+	vpc_swport_t req, res;
+	vpc_nic_addr_t ad;
+
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_DESCRIPTOR;
+	memcpy(req.smac, mac, 6);
+	EXPECT_EQ(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), 0);
+	*out = test_handles[res.descriptor];
+	memset(&ad, 0, sizeof(ad));
+	ad.flags = VPC_NIC_ADDR_INET | VPC_NIC_ADDR_INET6;
+	memcpy(ad.addr4, ip4, 4);
+	memcpy(ad.addr6, ip6, 16);
+	EXPECT_EQ(ctl(*out, VPC_OP_NIC_SET_ADDR, &ad, sizeof(ad), NULL, 0), 0);
+	return (0);
+}
+
+static int
+setup(void)
+{
+	vpc_vcc_t vc;
+
+	t.vcc = open_new(VPC_TYPE_VCC, 1);
+	t.sw1 = open_new(VPC_TYPE_SWITCH, 2);
+	t.sw2 = open_new(VPC_TYPE_SWITCH, 3);
+	t.sw3 = open_new(VPC_TYPE_SWITCH, 4);
+	t.rtr = open_new(VPC_TYPE_ROUTER, 5);
+	EXPECT(t.vcc != NULL && t.rtr != NULL);
+	memset(&vc, 0, sizeof(vc));
+	vc.flags = VPC_VCC_INET;
+	memcpy(vc.addr4, (uint8_t[]){ 192, 0, 2, 1 }, 4);
+	EXPECT_EQ(ctl(t.vcc, VPC_OP_VCC_SET, &vc, sizeof(vc), NULL, 0), 0);
+	if (mk_switch(t.sw1, 501, 1, true) || mk_switch(t.sw2, 502, 2, true) ||
+	    mk_switch(t.sw3, 503, 3, false))
+		return (-1);
+	if (mk_vm(t.sw1, mac_a, ip_a, ip6_a, &t.nic_a) ||
+	    mk_vm(t.sw2, mac_b, ip_b, ip6_b, &t.nic_b))
+		return (-1);
+	EXPECT_EQ(ctl(t.sw1, VPC_OP_SW_GET_GATEWAY, NULL, 0, &t.gw1, sizeof(t.gw1)), 0);
+	EXPECT_EQ(ctl(t.sw2, VPC_OP_SW_GET_GATEWAY, NULL, 0, &t.gw2, sizeof(t.gw2)), 0);
+	return (0);
+}
+
+/* ---- Cases ---------------------------------------------------------------------- */
+
+static int
+t_attach(void)
+{
+	vpc_rtr_attach_t a, list[4];
+	vpc_sw_gateway_t gw;
+	vpc_id_t nowhere;
+	uint64_t g0;
+	size_t vl;
+	unsigned i;
+	struct { vpc_rtr_attach_t a; int error; } bad[6];
+
+	memset(bad, 0, sizeof(bad));
+	memset(&nowhere, 0x77, sizeof(nowhere));
+	bad[0].a.switch_id = nowhere;                   bad[0].error = VPC_ENOENT;
+	bad[1].a.switch_id = t.sw3->obj->id;            bad[1].error = VPC_ENXIO;
+	bad[2].a.switch_id = t.sw1->obj->id;            bad[2].a._pad0[1] = 1;
+	bad[2].error = VPC_EINVAL;
+	bad[3].a.switch_id = t.sw1->obj->id;            bad[3].a.flags = VPC_GW_ADDR4;
+	memcpy(bad[3].a.addr4, (uint8_t[]){ 10, 9, 0, 1 }, 4);
+	bad[3].error = VPC_EINVAL;                      /* outside the subnet */
+	bad[4].a.switch_id = t.sw1->obj->id;            bad[4].a.flags = 0x80;
+	bad[4].error = VPC_EINVAL;
+	bad[5].a.switch_id = t.sw1->obj->id;            bad[5].a.vni = 3;
+	bad[5].error = VPC_EINVAL;
+	g0 = gen(t.rtr);
+	for (i = 0; i < nitems(bad); i++) {
+		if (ctl(t.rtr, VPC_OP_RTR_ATTACH, &bad[i].a, sizeof(bad[i].a), NULL, 0) !=
+		    bad[i].error)
+			FAIL("bad attach %u: not errno %d", i, bad[i].error);
+	}
+	EXPECT_EQ(gen(t.rtr), g0);
+	EXPECT_EQ(obj2rtr(t.rtr->obj)->natt, 0);
+	EXPECT_EQ(nroutes(), 0);
+	/* sw1 with its default gateway, sw2 with one set on attach. */
+	memset(&a, 0, sizeof(a));
+	a.switch_id = t.sw1->obj->id;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ATTACH, &a, sizeof(a), NULL, 0), 0);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ATTACH, &a, sizeof(a), NULL, 0), VPC_EEXIST);
+	a.switch_id = t.sw2->obj->id;
+	a.flags = VPC_GW_ADDR4;
+	memcpy(a.addr4, (uint8_t[]){ 10, 2, 0, 254 }, 4);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ATTACH, &a, sizeof(a), NULL, 0), 0);
+	EXPECT(gen(t.rtr) > g0);
+	EXPECT_EQ(ctl(t.sw2, VPC_OP_SW_GET_GATEWAY, NULL, 0, &gw, sizeof(gw)), 0);
+	EXPECT(memcmp(gw.addr4, a.addr4, 4) == 0);
+	t.gw2 = gw;
+	vl = sizeof(list);
+	EXPECT_EQ(vpc_core_ctl(t.sys, &call, t.rtr, VPC_OP_RTR_LIST_ATTACH, NULL, 0,
+	    list, &vl), 0);
+	EXPECT_EQ(vl, 2 * sizeof(list[0]));
+	EXPECT(memcmp(&list[1].switch_id, &t.sw2->obj->id, 16) == 0);
+	EXPECT_EQ(list[1].vni, 502);
+	EXPECT(memcmp(list[1].addr4, a.addr4, 4) == 0);
+	EXPECT(memcmp(list[0].mac, t.gw1.mac, 6) == 0);
+	/* Connected routes: two subnets each. */
+	EXPECT_EQ(nroutes(), 4);
+	/* The switch's router port now names the router. */
+	EXPECT(obj2sw(t.sw1->obj)->router->peer == t.rtr->obj);
+	return (0);
+}
+
+static int
+t_routes(void)
+{
+	static const uint8_t p10[4] = { 10, 0, 0, 0 }, p9[4] = { 10, 9, 0, 0 };
+	vpc_rt_route_t r, out;
+	uint64_t g0;
+	unsigned i;
+	struct { vpc_rt_route_t r; int error; } bad[16];
+	int n0;
+
+	memset(bad, 0, sizeof(bad));
+	route(&bad[0].r, 5, p10, 8, VPC_RT_DROP);          bad[0].error = VPC_EAFNOSUPPORT;
+	route(&bad[1].r, VPC_AF_INET, p10, 33, VPC_RT_DROP); bad[1].error = VPC_EINVAL;
+	route(&bad[2].r, VPC_AF_INET, ip_a, 24, VPC_RT_DROP); bad[2].error = VPC_EINVAL;
+	route(&bad[3].r, VPC_AF_INET, (uint8_t[]){ 224, 0, 0, 0 }, 4, VPC_RT_DROP);
+	bad[3].error = VPC_EINVAL;                          /* multicast */
+	route(&bad[4].r, VPC_AF_INET, (uint8_t[]){ 0, 0, 0, 0 }, 8, VPC_RT_DROP);
+	bad[4].error = VPC_EINVAL;                          /* unspecified */
+	route(&bad[5].r, VPC_AF_INET, p9, 16, VPC_RT_NEXTHOP);
+	memcpy(bad[5].r.nexthop, ip6_b, 16);                /* family mismatch */
+	bad[5].error = VPC_EINVAL;
+	route(&bad[6].r, VPC_AF_INET, p9, 16, VPC_RT_NEXTHOP);
+	memcpy(bad[6].r.nexthop, (uint8_t[]){ 10, 3, 0, 5 }, 4);
+	bad[6].error = VPC_EADDRNOTAVAIL;                   /* in no attached subnet */
+	route(&bad[7].r, VPC_AF_INET, p9, 16, VPC_RT_SUBNET);
+	bad[7].r.switch_id = t.sw3->obj->id;                /* not attached */
+	bad[7].error = VPC_ENXIO;
+	route(&bad[8].r, VPC_AF_INET, p9, 16, VPC_RT_INTERNET);
+	bad[8].error = VPC_EOPNOTSUPP;
+	route(&bad[9].r, VPC_AF_INET, p9, 16, VPC_RT_DROP);
+	bad[9].r._pad0[2] = 1;                              /* padding */
+	bad[9].error = VPC_EINVAL;
+	route(&bad[10].r, VPC_AF_INET, p9, 16, 9);          bad[10].error = VPC_EINVAL;
+	route(&bad[11].r, VPC_AF_INET, p9, 16, VPC_RT_DROP);
+	bad[11].r.cls = VPC_RT_CONNECTED;                   bad[11].error = VPC_EINVAL;
+	route(&bad[12].r, VPC_AF_INET6, ip6_a, 129, VPC_RT_DROP); bad[12].error = VPC_EINVAL;
+	route(&bad[13].r, VPC_AF_INET6, (uint8_t[16]){ 0xff, 2 }, 16, VPC_RT_DROP);
+	bad[13].error = VPC_EINVAL;
+	route(&bad[14].r, VPC_AF_INET, p9, 16, VPC_RT_NEXTHOP);
+	memcpy(bad[14].r.nexthop, t.gw2.addr4, 4);          /* the router itself */
+	bad[14].error = VPC_EINVAL;
+	route(&bad[15].r, VPC_AF_INET, p9, 16, VPC_RT_DROP);
+	bad[15].r.prefix[5] = 1;                            /* past an IPv4 prefix */
+	bad[15].error = VPC_EINVAL;
+	g0 = gen(t.rtr);
+	n0 = nroutes();
+	for (i = 0; i < nitems(bad); i++) {
+		if (ctl(t.rtr, VPC_OP_RTR_ROUTE_SET, &bad[i].r, sizeof(bad[i].r), NULL, 0) !=
+		    bad[i].error)
+			FAIL("bad route %u: not errno %d", i, bad[i].error);
+		if (ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, &bad[i].r, sizeof(bad[i].r),
+		    NULL, 0) != bad[i].error)
+			FAIL("bad route %u in a replace: not errno %d", i, bad[i].error);
+	}
+	EXPECT_EQ(gen(t.rtr), g0);
+	EXPECT_EQ(nroutes(), n0);
+
+	/* Longest prefix: 10/8 drop, 10.2.0.0/24 connected. */
+	route(&r, VPC_AF_INET, p10, 8, VPC_RT_DROP);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_SET, &r, sizeof(r), NULL, 0), 0);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_SET, &r, sizeof(r), NULL, 0), VPC_EEXIST);
+	EXPECT(gen(t.rtr) > g0);
+	EXPECT_EQ(lookup(VPC_AF_INET, ip_x, &out), 0);
+	EXPECT_EQ(out.cls, VPC_RT_CONNECTED);
+	EXPECT(memcmp(&out.switch_id, &t.sw2->obj->id, 16) == 0);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 10, 7, 1, 1 }, &out), 0);
+	EXPECT_EQ(out.target, VPC_RT_DROP);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 11, 7, 1, 1 }, &out), VPC_ENOENT);
+	/* Custom over connected for the same prefix; deleted, connected again. */
+	route(&r, VPC_AF_INET, (uint8_t[]){ 10, 2, 0, 0 }, 24, VPC_RT_NEXTHOP);
+	memcpy(r.nexthop, ip_b, 4);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_SET, &r, sizeof(r), NULL, 0), 0);
+	EXPECT_EQ(lookup(VPC_AF_INET, ip_x, &out), 0);
+	EXPECT_EQ(out.cls, VPC_RT_CUSTOM);
+	EXPECT_EQ(out.target, VPC_RT_NEXTHOP);
+	EXPECT(memcmp(&out.switch_id, &t.sw2->obj->id, 16) == 0);
+	/* Two custom routes of one prefix: the older wins. */
+	route(&out, VPC_AF_INET, (uint8_t[]){ 10, 2, 0, 0 }, 24, VPC_RT_DROP);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_SET, &out, sizeof(out), NULL, 0), 0);
+	EXPECT_EQ(lookup(VPC_AF_INET, ip_x, &out), 0);
+	EXPECT_EQ(out.target, VPC_RT_NEXTHOP);
+	/* Delete: exact match only. */
+	g0 = gen(t.rtr);
+	memcpy(r.nexthop, (uint8_t[]){ 10, 2, 0, 11 }, 4);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_DEL, &r, sizeof(r), NULL, 0), VPC_ENOENT);
+	r.cls = VPC_RT_CONNECTED;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_DEL, &r, sizeof(r), NULL, 0), VPC_ENOENT);
+	r.cls = 0;
+	r.prefixlen = 40;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_DEL, &r, sizeof(r), NULL, 0), VPC_EINVAL);
+	EXPECT_EQ(gen(t.rtr), g0);
+	r.prefixlen = 24;
+	memcpy(r.nexthop, ip_b, 4);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_DEL, &r, sizeof(r), NULL, 0), 0);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_DEL, &r, sizeof(r), NULL, 0), VPC_ENOENT);
+	EXPECT_EQ(lookup(VPC_AF_INET, ip_x, &out), 0);
+	EXPECT_EQ(out.target, VPC_RT_DROP);             /* the custom drop is left */
+	route(&out, VPC_AF_INET, (uint8_t[]){ 10, 2, 0, 0 }, 24, VPC_RT_DROP);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_DEL, &out, sizeof(out), NULL, 0), 0);
+	EXPECT_EQ(lookup(VPC_AF_INET, ip_x, &out), 0);
+	EXPECT_EQ(out.cls, VPC_RT_CONNECTED);
+	/* GET: that exact prefix. */
+	route(&r, VPC_AF_INET, p10, 8, 0);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_GET, &r, sizeof(r), &out, sizeof(out)), 0);
+	EXPECT_EQ(out.target, VPC_RT_DROP);
+	r.prefixlen = 9;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_GET, &r, sizeof(r), &out, sizeof(out)), VPC_ENOENT);
+	/* IPv6: a default route. */
+	route(&r, VPC_AF_INET6, (uint8_t[16]){ 0 }, 0, VPC_RT_DROP);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_SET, &r, sizeof(r), NULL, 0), 0);
+	EXPECT_EQ(lookup(VPC_AF_INET6, (uint8_t[16]){ 0x20, 1, 5 }, &out), 0);
+	EXPECT_EQ(out.prefixlen, 0);
+	EXPECT_EQ(lookup(VPC_AF_INET6, ip6_b, &out), 0);
+	EXPECT_EQ(out.prefixlen, 64);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_DEL, &r, sizeof(r), NULL, 0), 0);
+	return (0);
+}
+
+static int
+t_replace_dump(void)
+{
+	vpc_rt_route_t rs[3], none, one, out;
+	vpc_list_req_t lr;
+	uint64_t g0, seen = 0;
+	size_t vl;
+	int n0 = nroutes(), got = 0;
+
+	/* Now: connected (4) + 10/8 drop. */
+	EXPECT_EQ(n0, 5);
+	route(&rs[0], VPC_AF_INET, (uint8_t[]){ 10, 9, 0, 0 }, 16, VPC_RT_NEXTHOP);
+	memcpy(rs[0].nexthop, ip_b, 4);
+	route(&rs[1], VPC_AF_INET, (uint8_t[]){ 172, 16, 0, 0 }, 12, VPC_RT_DROP);
+	route(&rs[2], VPC_AF_INET, (uint8_t[]){ 10, 9, 0, 0 }, 16, VPC_RT_NEXTHOP);
+	memcpy(rs[2].nexthop, ip_b, 4);
+	/* A duplicate inside: nothing changes. */
+	g0 = gen(t.rtr);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, rs, sizeof(rs), NULL, 0), VPC_EEXIST);
+	EXPECT_EQ(gen(t.rtr), g0);
+	EXPECT_EQ(nroutes(), 5);
+	/* A stale token: ESTALE, nothing changes. */
+	rs[0].txn = 12345;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, rs, 2 * sizeof(rs[0]), NULL, 0),
+	    VPC_ESTALE);
+	rs[0].txn = 0;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, rs, 2 * sizeof(rs[0]), NULL, 0), 0);
+	EXPECT_EQ(nroutes(), 6);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 10, 7, 0, 1 }, &out), VPC_ENOENT);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 10, 9, 3, 1 }, &out), 0);
+	EXPECT_EQ(out.target, VPC_RT_NEXTHOP);
+	/* Dump one at a time with the marker: every route, in serial order. */
+	memset(&lr, 0, sizeof(lr));
+	for (;;) {
+		vl = sizeof(one);
+		EXPECT_EQ(vpc_core_ctl(t.sys, &call, t.rtr, VPC_OP_RTR_ROUTE_DUMP, &lr,
+		    sizeof(lr), &one, &vl), 0);
+		if (vl == 0)
+			break;
+		EXPECT(one.serial > seen);
+		seen = lr.marker = one.serial;
+		got++;
+	}
+	EXPECT_EQ(got, 6);
+	vl = 0;
+	lr.marker = 0;
+	EXPECT_EQ(vpc_core_ctl(t.sys, &call, t.rtr, VPC_OP_RTR_ROUTE_DUMP, &lr,
+	    sizeof(lr), NULL, &vl), VPC_ERANGE);
+	EXPECT_EQ(vl, 6 * sizeof(one));
+	/* NONE clears the custom routes; with anything else set: EINVAL. */
+	memset(&none, 0, sizeof(none));
+	none.af = 4;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, &none, sizeof(none), NULL, 0), VPC_EINVAL);
+	none.af = 0;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, &none, sizeof(none), NULL, 0), 0);
+	EXPECT_EQ(nroutes(), 4);
+	return (0);
+}
+
+static const struct test_sent *
+sent_to(const void *to)
+{
+	unsigned i;
+
+	for (i = 0; i < test_nsent; i++)
+		if (test_sent[i].to == to)
+			return (&test_sent[i]);
+	return (NULL);
+}
+
+static int
+t_forward(void)
+{
+	const struct test_sent *s;
+	const uint8_t *ip;
+	uint64_t r0 = rstat(VPC_RTRSTAT_ROUTED);
+
+	/* A to B across the router: rewritten MACs, TTL - 1, checksum right. */
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, ip_b, 64));
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT((s = sent_to(t.nic_b->obj)) != NULL);
+	EXPECT(memcmp(s->data, mac_b, 6) == 0);
+	EXPECT(memcmp(s->data + 6, t.gw2.mac, 6) == 0);
+	ip = s->data + 14;
+	EXPECT_EQ(ip[8], 63);
+	EXPECT_EQ(vpc_cksum_finish(vpc_cksum_add(0, ip, 20)), 0);
+	EXPECT(memcmp(ip + 28, "data", 4) == 0);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_ROUTED), r0 + 1);
+	/* IPv6: hop limit - 1. */
+	test_sent_reset();
+	in_nic(t.nic_a, udp6(mac_a, t.gw1.mac, ip6_a, ip6_b, 2));
+	EXPECT((s = sent_to(t.nic_b->obj)) != NULL);
+	EXPECT_EQ(s->data[14 + 7], 1);
+	EXPECT(memcmp(s->data + 6, t.gw2.mac, 6) == 0);
+	/* Not to the gateway MAC: dropped, counted. */
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, mac_x, ip_a, ip_b, 64));
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_DROP_NOT_GW), 1);
+	return (0);
+}
+
+/* The one ICMP error sent to A: type, code, from the gateway, quoting. */
+static int
+check_icmp4(uint8_t type, uint8_t code)
+{
+	const struct test_sent *s = sent_to(t.nic_a->obj);
+	const uint8_t *ip;
+
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT(s != NULL);
+	EXPECT(memcmp(s->data, mac_a, 6) == 0);
+	EXPECT(memcmp(s->data + 6, t.gw1.mac, 6) == 0);
+	ip = s->data + 14;
+	EXPECT_EQ(ip[9], VPC_IPPROTO_ICMP);
+	EXPECT(memcmp(ip + 12, t.gw1.addr4, 4) == 0);
+	EXPECT(memcmp(ip + 16, ip_a, 4) == 0);
+	EXPECT_EQ(ip[20], type);
+	EXPECT_EQ(ip[21], code);
+	EXPECT_EQ(vpc_cksum_finish(vpc_cksum_add(0, ip, 20)), 0);
+	EXPECT_EQ(vpc_cksum_finish(vpc_cksum_add(0, ip + 20, vpc_get16(ip + 2) - 20)), 0);
+	EXPECT(memcmp(ip + 28 + 12, ip_a, 4) == 0);      /* the quoted header */
+	return (0);
+}
+
+static int
+t_icmp(void)
+{
+	vpc_rt_route_t r;
+	const struct test_sent *s;
+
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, ip_b, 1));
+	if (check_icmp4(VPC_ICMP_TIMXCEED, 0) != 0)
+		return (-1);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_TTL_EXCEEDED), 1);
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, (uint8_t[]){ 192, 168, 7, 7 }, 64));
+	if (check_icmp4(VPC_ICMP_UNREACH, 0) != 0)
+		return (-1);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_NO_ROUTE), 1);
+	route(&r, VPC_AF_INET, (uint8_t[]){ 192, 168, 0, 0 }, 16, VPC_RT_DROP);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_SET, &r, sizeof(r), NULL, 0), 0);
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, (uint8_t[]){ 192, 168, 7, 7 }, 64));
+	if (check_icmp4(VPC_ICMP_UNREACH, 0) != 0)
+		return (-1);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_BLACKHOLE), 1);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_DEL, &r, sizeof(r), NULL, 0), 0);
+	/* IPv6, hop limit 1: time exceeded from the gateway. */
+	test_sent_reset();
+	in_nic(t.nic_a, udp6(mac_a, t.gw1.mac, ip6_a, ip6_b, 1));
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT((s = sent_to(t.nic_a->obj)) != NULL);
+	EXPECT_EQ(s->data[14 + 6], VPC_IPPROTO_ICMPV6);
+	EXPECT(memcmp(s->data + 14 + 8, t.gw1.addr6, 16) == 0);
+	EXPECT_EQ(s->data[14 + 40], VPC_ICMP6_TIME_EXCEEDED);
+	/* Echo to the other subnet's gateway: answered from it. */
+	return (0);
+}
+
+static int
+t_admission(void)
+{
+	struct { struct vpc_pkt *p; unsigned ctr; } cases[] = {
+		{ udp4(mac_a, t.gw1.mac, ip_a, (uint8_t[]){ 224, 1, 1, 1 }, 64),
+		    VPC_RTRSTAT_DROP_BCAST },
+		{ udp4(mac_a, t.gw1.mac, ip_a, (uint8_t[]){ 255, 255, 255, 255 }, 64),
+		    VPC_RTRSTAT_DROP_BCAST },
+		{ udp4(mac_a, t.gw1.mac, ip_a, (uint8_t[]){ 127, 0, 0, 1 }, 64),
+		    VPC_RTRSTAT_DROP_MARTIAN },
+		{ udp4(mac_a, t.gw1.mac, ip_a, (uint8_t[]){ 169, 254, 1, 1 }, 64),
+		    VPC_RTRSTAT_DROP_MARTIAN },
+		{ udp6(mac_a, t.gw1.mac, ip6_a, (uint8_t[16]){ 0xff, 0x0e, [15] = 1 }, 64),
+		    VPC_RTRSTAT_DROP_BCAST },
+	};
+	unsigned i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		uint64_t before = rstat(cases[i].ctr);
+
+		test_sent_reset();
+		in_nic(t.nic_a, cases[i].p);
+		if (test_nsent != 0)
+			FAIL("case %u sent something", i);
+		if (rstat(cases[i].ctr) != before + 1)
+			FAIL("case %u: counter %u", i, cases[i].ctr);
+	}
+	return (0);
+}
+
+static int
+t_miss(void)
+{
+	vpc_upcall_req_t rq;
+	vpc_upcall_ans_t a;
+	const struct test_sent *s;
+	int32_t res;
+
+	EXPECT_EQ(vpc_upcall_attach(t.sys), 0);
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, ip_x, 9));
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, ip_x, 9));
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_NBR_MISS), 2);
+	EXPECT_EQ(vpc_upcall_read(t.sys, &rq, sizeof(rq)), sizeof(rq));
+	EXPECT_EQ(rq.kind, VPC_UPCALL_L3MISS);
+	EXPECT_EQ(rq.vni, 502);                          /* the destination's */
+	EXPECT(memcmp(rq.dst_ip, ip_x, 4) == 0);
+	EXPECT(memcmp(&rq.switch_id, &t.sw2->obj->id, 16) == 0);
+	memset(&a, 0, sizeof(a));
+	a.req_id = rq.req_id;
+	a.generation = rq.generation;
+	a.status = VPC_UPCALL_FOUND;
+	a.af = VPC_AF_INET;
+	memcpy(a.addr, (uint8_t[]){ 192, 0, 2, 9 }, 4);
+	a.ttl_ms = 600000;
+	a.revision = 1;
+	memcpy(a.mac, mac_x, 6);
+	EXPECT_EQ(ctl(NULL, VPC_OP_SYS_UPCALL_ANSWER, &a, sizeof(a), &res, sizeof(res)), 0);
+	EXPECT_EQ(res, 0);
+	/* Both held frames, parsed again, out over VXLAN with VNI 502. */
+	EXPECT_EQ(test_nsent, 2);
+	s = &test_sent[0];
+	EXPECT_EQ(s->kind, TEST_TO_VCC);
+	EXPECT_EQ(s->data[4], 0);
+	EXPECT_EQ((s->data[4] << 16) | (s->data[5] << 8) | s->data[6], 502);
+	EXPECT(memcmp(s->data + 8, mac_x, 6) == 0);
+	EXPECT(memcmp(s->data + 8 + 6, t.gw2.mac, 6) == 0);
+	EXPECT_EQ(s->data[8 + 14 + 8], 8);               /* TTL 9 - 1, once */
+	EXPECT_EQ(vpc_cksum_finish(vpc_cksum_add(0, s->data + 8 + 14, 20)), 0);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_REINJECTED), 2);
+	/* The next one needs no upcall. */
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, ip_x, 9));
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT_EQ(test_sent[0].kind, TEST_TO_VCC);
+	vpc_upcall_detach(t.sys);
+	return (0);
+}
+
+static int
+t_detach_destroy(void)
+{
+	vpc_rtr_attach_t a;
+	vpc_rt_route_t r, out;
+	vpc_txn_t txn = 0;
+	size_t vl = sizeof(txn);
+
+	/* A route through sw2, then sw2 detached: it stays, unusable. */
+	route(&r, VPC_AF_INET, (uint8_t[]){ 10, 9, 0, 0 }, 16, VPC_RT_SUBNET);
+	r.switch_id = t.sw2->obj->id;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_SET, &r, sizeof(r), NULL, 0), 0);
+	memset(&a, 0, sizeof(a));
+	a.switch_id = t.sw2->obj->id;
+	a.flags = 1;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_DETACH, &a, sizeof(a), NULL, 0), VPC_EINVAL);
+	a.flags = 0;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_DETACH, &a, sizeof(a), NULL, 0), 0);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_DETACH, &a, sizeof(a), NULL, 0), VPC_ENOENT);
+	EXPECT(obj2sw(t.sw2->obj)->router->peer == NULL);
+	EXPECT_EQ(nroutes(), 3);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 10, 9, 1, 1 }, &out), 0);
+	EXPECT_EQ(out.flags, VPC_RT_F_UNUSABLE);
+	EXPECT_EQ(lookup(VPC_AF_INET, ip_b, &out), VPC_ENOENT);
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, ip_b, 64));
+	if (check_icmp4(VPC_ICMP_UNREACH, 0) != 0)
+		return (-1);
+	/* Attached again: it works again. */
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ATTACH, &a, sizeof(a), NULL, 0), 0);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 10, 9, 1, 1 }, &out), 0);
+	EXPECT_EQ(out.flags, 0);
+	/* The router port deleted: detached. */
+	EXPECT_EQ(ctl(t.sw1, VPC_OP_GET_TXN, NULL, 0, &txn, vl), 0);
+	{
+		vpc_swport_ref_t ref;
+
+		memset(&ref, 0, sizeof(ref));
+		ref.port_id = obj2sw(t.sw1->obj)->router->obj.id;
+		EXPECT_EQ(ctl(t.sw1, VPC_OP_SW_DEL_PORT, &ref, sizeof(ref), NULL, 0), 0);
+	}
+	EXPECT_EQ(obj2rtr(t.rtr->obj)->natt, 1);
+	/* Destroyed (a token of another object: ESTALE): detached from the rest. */
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_DESTROY, &txn, sizeof(txn), NULL, 0), VPC_ESTALE);
+	txn = 0;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_DESTROY, &txn, sizeof(txn), NULL, 0), 0);
+	EXPECT(obj2sw(t.sw2->obj)->router->peer == NULL);
+	test_sent_reset();
+	in_nic(t.nic_b, udp4(mac_b, t.gw2.mac, ip_b, ip_a, 64));
+	EXPECT_EQ(test_nsent, 0);
+	return (0);
+}
+
+int
+test_router(struct vpc_sys *sys, int *failed)
+{
+	static const struct { const char *name; int (*fn)(void); } cases[] = {
+		{ "setup", setup },
+		{ "attach: bad input, two switches, gateways", t_attach },
+		{ "routes: bad input, longest prefix, ties, delete", t_routes },
+		{ "replace, dump with a marker", t_replace_dump },
+		{ "forwarding: rewrite, TTL, checksum", t_forward },
+		{ "ICMP errors from the gateway", t_icmp },
+		{ "admission drops", t_admission },
+		{ "neighbour miss: held, answered, routed", t_miss },
+		{ "detach, port deleted, destroy", t_detach_destroy },
+	};
+	size_t i;
+	int passed = 0, handles;
+
+	t.sys = sys;
+	t.failed = failed;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char why[160];
+		int ok;
+
+		t.name = cases[i].name;
+		ok = cases[i].fn() == 0;
+		if (ok && vpc_sys_check(sys, why, sizeof(why)) != 0) {
+			printf("not ok - router %s: invariant violated: %s\n", t.name, why);
+			(*failed)++;
+			ok = 0;
+		}
+		if (ok) {
+			printf("ok - router %s\n", t.name);
+			passed++;
+		} else if (i == 0)
+			break;
+		hloop_reclaim();
+	}
+	for (handles = 0; handles < TEST_MAX_HANDLES; handles++) {
+		if (test_handles[handles] != NULL) {
+			vpc_core_close(sys, test_handles[handles]);
+			test_handles[handles] = NULL;
+		}
+	}
+	{
+		struct vpc_hdl *hs[] = { t.rtr, t.sw1, t.sw2, t.sw3, t.vcc };
+
+		for (i = 0; i < nitems(hs); i++)
+			if (hs[i] != NULL)
+				vpc_core_close(sys, hs[i]);
+	}
+	hloop_reclaim();
+	return (passed);
+}
