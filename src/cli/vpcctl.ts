@@ -11,6 +11,7 @@ import { mapCommand } from './commands/map.ts';
 import { nbrCommand } from './commands/nbr.ts';
 import { statsCommand, statsHandler, statusHandler, upcallCommand } from './commands/misc.ts';
 import { switchCommand } from './commands/switch.ts';
+import { routeCommand, routerCommand } from './commands/router.ts';
 import { vccCommand } from './commands/vcc.ts';
 import { vmnicCommand } from './commands/vmnic.ts';
 import { setJson } from './output.ts';
@@ -31,6 +32,8 @@ export function vpcctl(argv: string[]): Argv {
     .command('cam', 'forwarding entries: set, get, del, flush, dump', camCommand)
     .command('nbr', 'neighbour entries (IP -> MAC, what ARP/ND are answered from): set, get, del, flush, dump', nbrCommand)
     .command('vcc', 'the underlay endpoint: create, get, set', vccCommand)
+    .command('router', 'routers between subnets: create, get, list, attach, detach, destroy', routerCommand)
+    .command('route', "a router's routes: add, del, list, get, replace", routeCommand)
     .command('stats <switch>', "a switch's data-path and miss counters", statsCommand, statsHandler)
     .command('map', 'the mapping directory (file or etcd): set, get, del, list', mapCommand)
     .command('upcall', 'upcalls: watch, stats', upcallCommand)

@@ -16,6 +16,9 @@ export { type DhcpConfig, type DhcpOptions, type DhcpRoute } from './dhcp.ts';
 export { VpcObject, type ObjectInfo, type ObjectType, type OpenMode, type TxnOption } from './object.ts';
 export { Port } from './port.ts';
 export {
+  Router, Routes, type AttachGateway, type Attachment, type Route, type RouteSpec, type RouteTarget, type RouterStats,
+} from './router.ts';
+export {
   Switch, type AddedPort, type Neighbours, type PortCount, type PortInfo, type PortKind, type PortSpec, type SwitchOptions,
 } from './switch.ts';
 export { camFlushVni, checkInvariants, kernelDescription, listObjects, ping, systemStats, type SystemStats } from './system.ts';

@@ -43,6 +43,14 @@ write("ctl", "nic-set-mtu", rec("VPC_OP_NIC_SET_MTU", 0x80, struct.pack("<iIII",
 write("ctl", "nic-set-mtu-force", rec("VPC_OP_NIC_SET_MTU", 0x80, struct.pack("<iIII", 0, 9000, 1, 0)))
 write("ctl", "open-then-close", rec(0xf2, 0x01, bytes(16)) + bytes([0xf8, 0, 0, 0, 0, 0]))
 write("ctl", "e2big", bytes([2, 0, 0, 0xff, 0, 0]))
+# A router (vpc_open CREATE of type 4), then its route ops on the handles there
+# are (the new one is the last): a drop route, a replace, a lookup, a dump.
+rtr_open = bytes([0xf2, 0x01]) + struct.pack("<HH", 16, 4) + bytes([0xf1] + [0] * 14 + [9])
+drop_route = struct.pack("<iBBBB", 0, 4, 16, 4, 0) + bytes([172, 16]) + bytes(14 + 16 + 16 + 8 + 8)
+write("ctl", "router-routes", rtr_open + b"".join(
+    rec("VPC_OP_RTR_ROUTE_SET", 0x80 | h, drop_route) + rec("VPC_OP_RTR_ROUTE_REPLACE", 0x80 | h, drop_route)
+    + rec("VPC_OP_RTR_ROUTE_LOOKUP", 0x80 | h, bytes(72)) + rec("VPC_OP_RTR_ROUTE_DUMP", 0x80 | h, bytes(16), 720)
+    for h in range(6)))
 
 # fuzz_frames: [entry point (0x80: real source MAC)] + frame
 eth = lambda dst, et: dst + mac(0x0a) + struct.pack(">H", et)
