@@ -182,6 +182,8 @@ VPC_SYSCTL_STAT(_net_vpc, ports, VPC_STAT_SYS(by_type[VPC_TYPE_SWPORT]),
     "Switch port objects");
 VPC_SYSCTL_STAT(_net_vpc, vccs, VPC_STAT_SYS(by_type[VPC_TYPE_VCC]),
     "VXLAN endpoint objects");
+VPC_SYSCTL_STAT(_net_vpc, routers, VPC_STAT_SYS(by_type[VPC_TYPE_ROUTER]),
+    "Router objects");
 VPC_SYSCTL_STAT(_net_vpc_upcall, pending, VPC_STAT_UP(pending),
     "Requests not yet answered");
 VPC_SYSCTL_STAT(_net_vpc_upcall, undelivered, VPC_STAT_UP(undelivered),
