@@ -456,7 +456,8 @@ typedef struct {
  * val: array of vpc_rt_route_t in serial order, as many as fit; empty when
  * done.  ERANGE (with *vallen) when not even one fits. */
 #define VPC_OP_RTR_ROUTE_DUMP   103
-/* ROUTER, priv.  key: 1..VPC_RTR_MAX_ROUTES vpc_rt_route_t.  val: none.
+/* ROUTER, priv.  key: 1..n vpc_rt_route_t, n at most what fits in
+ * VPC_CTL_MAX_KEYLEN (910 routes; larger keys: E2BIG).  val: none.
  * Replace every custom route with these, atomically: every entry is
  * checked as ROUTE_SET checks one (and duplicates within: EEXIST) before
  * anything changes.  The first entry's txn is the token; the others' must
