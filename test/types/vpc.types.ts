@@ -12,6 +12,7 @@ import {
   VpcNotFoundError, withTxn, withTxnAsync, type VpcError,
   type AddedPort, type CamEntry, type DhcpConfig, type GatewayInfo, type Id, type NeighbourEntry, type ObjectInfo,
   type ObjectType, type PortInfo, type SwitchStats, type UpcallRequest, type VccConfig, type VccStats,
+  Router, type Attachment, type Route, type RouterStats,
 } from '../../src/vpc/index.ts';
 
 /** Exact type equality: T and U each assignable to the other, any not let through. */
@@ -98,4 +99,19 @@ export function errors(e: unknown): void {
     expectType<number>(e.errno);
     expectType<string | undefined>(e.objectId);
   }
+}
+
+export function router(sw: Switch): void {
+  const r = Router.create();
+  r.attach(sw, { gateway: { ipv4: '10.0.0.1' } });
+  expectType<Attachment[]>(r.attachments());
+  r.routes.set({ destination: '10.9.0.0/16', nextHop: '10.0.0.5' });
+  r.routes.set({ destination: '0.0.0.0/0', drop: true });
+  r.routes.replace([{ destination: '10.8.0.0/16', subnet: sw.id }]);
+  expectType<Route[]>(r.routes.list());
+  expectType<Route>(r.routes.lookup('10.9.1.1'));
+  expectType<number>(r.stats().routed);
+  expectExact<keyof RouterStats extends string ? true : false, true>(true);
+  // @ts-expect-error a route needs its destination
+  r.routes.set({ drop: true });
 }
