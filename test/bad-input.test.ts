@@ -21,7 +21,7 @@ import {
   VPC_OP_SW_NBR_DEL, VPC_OP_SW_NBR_DUMP, VPC_OP_SW_NBR_FLUSH, VPC_OP_SW_NBR_GET, VPC_OP_SW_NBR_SET, VPC_OP_SW_SET_GATEWAY,
   VPC_OP_SW_SET_POLICY, VPC_VNI_ANY,
 } from '../src/ffi/index.ts';
-import { ipBytes, newId, Nic, reportAgentState, Switch, Vcc, VpcArgumentError, type AgentState, type VpcObject } from '../src/vpc/index.ts';
+import { ipBytes, newId, Nic, reportAgentState, Router, Switch, Vcc, VpcArgumentError, type AgentState, type VpcObject } from '../src/vpc/index.ts';
 import { startKernel, type Kernel } from './helpers/hostd.ts';
 import { snapshot } from './helpers/state.ts';
 
@@ -32,6 +32,7 @@ let nic: Nic;            // committed standalone vmnic, plugged into sw: 10.0.0.
 let nic3: Nic;           // likewise: 10.0.0.3
 let loose: Nic;          // committed standalone vmnic, not plugged
 let vcc: Vcc;
+let rtr: Router;
 let portId: string;
 const handles: Record<number, VpcObject> = {};
 
@@ -54,14 +55,16 @@ before(async () => {
   nic3 = Nic.create(newId(), { mac: '02:00:00:00:00:33', addresses: { ipv4: '10.0.0.3' } });
   sw.addPort({ kind: 'vmnic', nic: nic3.id });
   sw.neighbours.set([{ ip: '10.0.0.50', mac: '02:00:00:00:00:50', revision: 10 }]);
-  for (const o of [sw, sw2, nic, nic3, loose, vcc]) o.commit();
+  rtr = Router.create();
+  for (const o of [sw, sw2, nic, nic3, loose, vcc, rtr]) o.commit();
   handles[1] = nic;
   handles[2] = sw;
   handles[7] = vcc;
+  handles[4] = rtr;
 });
 
 after(async () => {
-  for (const o of [sw, sw2, nic, nic3, loose, vcc]) o.close();
+  for (const o of [sw, sw2, nic, nic3, loose, vcc, rtr]) o.close();
   await kernel.stop();
 });
 
@@ -80,12 +83,12 @@ const ctl = (h: number, op: number, key: Uint8Array | null, vallen: number) =>
 
 /** A handle the op applies to, if there is one (type bits: 1 << VPC_TYPE_*). */
 function handleFor(o: OpInfo): number | undefined {
-  for (const t of [1, 2, 7]) if (o.types & (1 << t)) return handles[t]!.handle;
+  for (const t of [1, 2, 7, 4]) if (o.types & (1 << t)) return handles[t]!.handle;
   return o.types & 1 ? -1 : undefined;
 }
 
 function wrongTypeHandle(o: OpInfo): number | undefined {
-  for (const t of [1, 2, 7]) if (!(o.types & (1 << t))) return handles[t]!.handle;
+  for (const t of [1, 2, 7, 4]) if (!(o.types & (1 << t))) return handles[t]!.handle;
   return undefined;
 }
 
@@ -467,8 +470,8 @@ describe('vpc_open arguments', () => {
   test('the nil UUID is EINVAL', () => {
     refused('EINVAL', open(new Uint8Array(16), word(1), VPC_FLAG_CREATE));
   });
-  test('router, NAT and link are EOPNOTSUPP (not yet); ports cannot be created by open', () => {
-    for (const t of [4, 5, 6, 3]) refused('EOPNOTSUPP', open(parse(newId()), word(t), VPC_FLAG_CREATE));
+  test('NAT and link are EOPNOTSUPP (not yet); ports cannot be created by open', () => {
+    for (const t of [5, 6, 3]) refused('EOPNOTSUPP', open(parse(newId()), word(t), VPC_FLAG_CREATE));
   });
   test('CREATE of an id in use is EEXIST; OPEN of none ENOENT; OPEN as another type ENOENT', () => {
     refused('EEXIST', open(parse(sw.id), word(2), VPC_FLAG_CREATE));
