@@ -269,9 +269,14 @@ test_ports(void)
 	req.vlan_id = 0;
 	CHECK_ERR(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)),
 	    VPC_EINVAL);
+	/* A firewall flag without its set id, an id naming no set. */
 	req.flags = VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_FW_EGRESS;
 	CHECK_ERR(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)),
-	    VPC_EOPNOTSUPP);
+	    VPC_EINVAL);
+	req.fw_egress_ruleset = 77;
+	CHECK_ERR(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)),
+	    VPC_ENOENT);
+	req.fw_egress_ruleset = 0;
 	/* The seed's vmnic port, with a descriptor for the new vmnic. */
 	req.flags = VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_VLAN_ID | VPC_FLAG_SWP_VNI |
 	    VPC_FLAG_SWP_DESCRIPTOR;
