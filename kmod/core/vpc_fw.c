@@ -1298,16 +1298,6 @@ vpc_fw_port_prepare(struct vpc_sys *sys, uint64_t flags, uint32_t in_id,
 		return (VPC_ERR(VPC_ENOENT));
 	if (in == NULL && eg == NULL)
 		return (0);
-	if (sys->fw->tab == NULL) {
-		/* The first firewalled port: the table, sized for the limit. */
-		struct vpc_fwtab *t = tab_new(tab_size_for(sys->fw->max_total));
-
-		if (t == NULL)
-			return (VPC_ERR(VPC_ENOMEM));
-		os_mtx_lock(sys->fw->mtx);
-		vpc_store(sys->fw->tab, t);
-		os_mtx_unlock(sys->fw->mtx);
-	}
 	if ((pf = vpc_alloc(sizeof(*pf), VPC_M_WAITOK)) == NULL)
 		return (VPC_ERR(VPC_ENOMEM));
 	pf->in = in;
@@ -1475,6 +1465,19 @@ vpc_op_fw_set_create(struct vpc_ctx *x)
 	if ((rs = rules_alloc(0)) == NULL) {
 		vpc_free(s, sizeof(*s));
 		return (VPC_ERR(VPC_ENOMEM));
+	}
+	if (fw->tab == NULL) {
+		/* The first set: the flow table, sized for the limit. */
+		struct vpc_fwtab *t = tab_new(tab_size_for(fw->max_total));
+
+		if (t == NULL) {
+			vpc_free(rs, sizeof(*rs));
+			vpc_free(s, sizeof(*s));
+			return (VPC_ERR(VPC_ENOMEM));
+		}
+		os_mtx_lock(fw->mtx);
+		vpc_store(fw->tab, t);
+		os_mtx_unlock(fw->mtx);
 	}
 	rs->gen = ++fw->next_gen;
 	s->id = req.id;

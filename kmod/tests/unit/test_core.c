@@ -15,6 +15,7 @@
 #include "test_datapath.h"
 #include "test_mtu.h"
 #include "test_l3.h"
+#include "test_fw.h"
 #include "test_handles.h"
 #include "test_os.h"
 
@@ -466,6 +467,7 @@ main(void)
 	passed += test_datapath(sys, &failed);
 	passed += test_mtu(sys, &failed);
 	passed += test_l3(sys, &failed);
+	passed += test_fw(sys, &failed);
 	vpc_sys_teardown(sys);
 	hloop_reclaim();
 	current = "no leaks";
