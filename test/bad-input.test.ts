@@ -187,11 +187,14 @@ describe('bad values', () => {
   test('SW_ADD_PORT: a descriptor for a non-vmnic port is EINVAL', () => {
     refused('EINVAL', () => ctl(sw2.handle, VPC_OP_SW_ADD_PORT, swport({ flags: VPC_FLAG_SWP_UPLINK | VPC_FLAG_SWP_DESCRIPTOR }), sizeOf('vpc_swport_t')));
   });
-  test('SW_ADD_PORT: firewall flags and ids are EOPNOTSUPP', () => {
-    refused('EOPNOTSUPP', addPort({ flags: VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_FW_EGRESS }));
-    refused('EOPNOTSUPP', addPort({ flags: VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_FW_INGRESS }));
-    refused('EOPNOTSUPP', addPort({ flags: VPC_FLAG_SWP_VMNIC, fw_state_table: 7 }));
-    refused('EOPNOTSUPP', addPort({ flags: VPC_FLAG_SWP_VMNIC, fw_egress_ruleset: 7 }));
+  test('SW_ADD_PORT: a firewall flag without its set id, or an id without its flag, is EINVAL; a set that does not exist ENOENT', () => {
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_FW_EGRESS }));
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_FW_INGRESS }));
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC, fw_state_table: 7 }));
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_VMNIC, fw_egress_ruleset: 7 }));
+    refused('ENOENT', addPort({ flags: VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_FW_INGRESS, fw_state_table: 7 }));
+    refused('ENOENT', addPort({ flags: VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_FW_EGRESS, fw_egress_ruleset: 7 }));
+    refused('EINVAL', addPort({ flags: VPC_FLAG_SWP_UPLINK | VPC_FLAG_SWP_FW_EGRESS, fw_egress_ruleset: 7 }));
   });
   test('SW_ADD_PORT: peers that do not exist, are of the wrong type, or are taken', () => {
     refused('ENOENT', addPort({ flags: VPC_FLAG_SWP_VMNIC, peer_id: Array.from(parse(newId())) }));

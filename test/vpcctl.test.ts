@@ -81,7 +81,7 @@ describe('the seed examples from the shell', () => {
     const s = await json('switch', 'get', sw);
     assert.deepEqual([s.vni, s.ports, s.uplink, s.router], [456, 3, true, true]);
     const table = await ok('switch', 'port', 'list', sw);
-    assert.match(table.split('\n')[0]!, /^ID\s+KIND\s+VLAN\s+VNI\s+MAC\s+PEER$/);
+    assert.match(table.split('\n')[0]!, /^ID\s+KIND\s+VLAN\s+VNI\s+MAC\s+PEER\s+INGRESS\s+EGRESS$/);
   });
 });
 
@@ -353,5 +353,49 @@ describe('using(): every command closes what it opened, however it ends', () => 
     const d = handle();
     await assert.rejects(using(d, async () => { throw new Error('ENOENT: gone'); }), /ENOENT/);
     assert.equal(d.closed, 1);
+  });
+});
+
+describe('vpcctl fw: rule sets, the grammar, JSON, attach, errors', () => {
+  test('create, rules, show in evaluation order, export/import, attach by port add and fw attach, EBUSY, bad rules exit 2', async () => {
+    await ok('fw', 'create', '4242');
+    await ok('fw', 'rules', '4242', 'in allow tcp from 10.0.0.0/8 port 22,443 priority 100', 'in deny udp priority 100', 'out allow any');
+    const rules = await json<Array<{ text: string; hits: number }>>('fw', 'show', '4242');
+    assert.deepEqual(rules.map((r) => r.text), [
+      'in deny udp priority 100', 'in allow tcp from 10.0.0.0/8 port 22,443 priority 100', 'out allow priority 1000',
+    ]);
+    const exp = await json<{ id: number; rules: string[] }>('fw', 'export', '4242');
+    assert.equal(exp.id, 4242);
+    assert.equal(exp.rules.length, 3);
+    const file = join(hostd.dir, 'fw.json');
+    writeFileSync(file, JSON.stringify({ ...exp, id: 4243, keepEstablished: true }));
+    await ok('fw', 'import', file);
+    const s = await json<{ keepEstablished: boolean; rules: unknown[] }>('fw', 'get', '4243');
+    assert.equal(s.keepEstablished, true);
+    assert.equal(s.rules.length, 3);
+    const sw = await ok('switch', 'create', '--vni', '4242');
+    const port = await json<{ id: string; ingress: number }>('switch', 'port', 'add', sw, '--vmnic', '--ingress', '4242');
+    assert.equal(port.ingress, 4242);
+    let r = await vpcctl('fw', 'destroy', '4242', '--json');
+    assert.equal(r.status, 1);
+    assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'EBUSY');
+    await ok('fw', 'attach', sw, port.id, '--egress', '4243');
+    const ports = await json<Array<{ ingress?: number; egress?: number }>>('switch', 'port', 'list', sw);
+    assert.deepEqual([ports[0]!.ingress, ports[0]!.egress], [undefined, 4243]);
+    assert.deepEqual(await json<unknown[]>('fw', 'flows', sw, port.id), []);
+    await ok('fw', 'destroy', '4242');
+    r = await vpcctl('fw', 'rules', '4243', 'in allow tcp port 0');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /port/);
+    r = await vpcctl('fw', 'rules', '4243', 'in allow tcp from 10.0.0.1/8', '--json');
+    assert.equal(r.status, 2);
+    assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'EINVAL');
+    assert.equal((await json<{ rules: unknown[] }>('fw', 'get', '4243')).rules.length, 3, 'a refused replace changes nothing');
+    const c = await json<{ udpSeconds: number }>('fw', 'config', '--udp', '30');
+    assert.equal(c.udpSeconds, 30);
+    await ok('fw', 'config', '--udp', '0');
+    await ok('fw', 'attach', sw, port.id);
+    await ok('fw', 'destroy', '4243');
+    await ok('switch', 'destroy', sw);
   });
 });

@@ -216,6 +216,7 @@ count_refs(struct vpc_sys *sys)
 		if (obj2port(o)->peer != NULL)
 			obj2port(o)->peer->check_refs++;
 	}
+	vpc_fw_count_refs(sys);         /* rules naming a switch */
 }
 
 static int
@@ -273,6 +274,7 @@ check_locked(struct vpc_sys *sys, char *why, size_t len)
 	for (t = 0; t <= VPC_TYPE_MAX; t++)
 		EXPECT_EQ(&c, by_type[t], sys->by_type[t], "registry: count by type");
 	vpc_upq_check(sys, &c);
+	vpc_fw_check(sys, &c);
 	sys->last_checks = c.checked;
 	return (c.failed == 0 ? 0 : VPC_ERR(VPC_EPROTO));
 }

@@ -53,6 +53,7 @@ static void
 deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p)
 {
 	struct vpc_nic *nic = port_nic(to);
+	const struct vpc_portfw *pf;
 
 	if (nic == NULL) {
 		drop(sw, VPC_SWSTAT_DROP_TX, p);
@@ -62,6 +63,17 @@ deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p)
 	    ETHER_HDR_LEN) {
 		drop(sw, VPC_SWSTAT_DROP_OVER_MTU, p);
 		return;
+	}
+	/* The destination port's ingress rule set (DESIGN.md section 8). */
+	if ((pf = vpc_load(to->fw)) != NULL) {
+		struct vpc_frame f;
+
+		if (vpc_frame_parse(p, &f) != 0) {
+			drop(sw, VPC_SWSTAT_DROP_RUNT, p);
+			return;
+		}
+		if (!vpc_fw_filter(sw, to, pf, VPC_FW_DIR_IN, p, &f))
+			return;
 	}
 	if (os_nic_output(nic, p) == 0)
 		sw_count(sw, VPC_SWSTAT_TX_LOCAL);
@@ -358,6 +370,7 @@ void
 vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
 {
 	struct vpc_port *in = vpc_load(nic->port);
+	const struct vpc_portfw *pf;
 	struct vpc_switch *sw;
 	struct vpc_frame f;
 	uint64_t mac;
@@ -384,6 +397,11 @@ vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
 		return;
 	}
 	if (vpc_responder_input(sw, in, nic, p, &f))
+		return;
+	/* The port's egress rule set: after the responder, before the switch
+	 * (DESIGN.md section 8).  It parses the IP header itself. */
+	if ((pf = vpc_load(in->fw)) != NULL &&
+	    !vpc_fw_filter(sw, in, pf, VPC_FW_DIR_OUT, p, &f))
 		return;
 	forward(sw, in, p, &f, false);
 }

@@ -194,6 +194,7 @@ struct vpc_sys {
 	struct vpc_vnitab  *vnitab;         /* published (ctl writes) */
 	struct vpc_upq     *upq;            /* RO; its insides: q->mtx */
 	struct os_counter  *drop_unplugged; /* RO: frames from a vmnic in no switch */
+	struct vpc_fw      *fw;             /* RO: rule sets and flows (vpc_fw.c) */
 	uint32_t            last_checks;    /* ctl: invariants the last check tested */
 	bool                tearing_down;   /* ctl: vpc_sys_teardown: nothing to refresh */
 };
@@ -338,6 +339,8 @@ struct vpc_port {
 	uint16_t           vlan;        /* RO: 0 = none */
 	bool               has_vni;     /* RO */
 	struct vpc_obj    *peer;        /* published: NIC or VCC, referenced; or NULL */
+	struct vpc_portfw *fw;          /* published: its rule sets; NULL: none */
+	uint32_t           fw_flows;    /* fw->mtx: its flows (vpc_fw.c) */
 };
 
 struct vpc_cam;                         /* vpc_cam.c */
@@ -714,6 +717,30 @@ void vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p);
 void vpc_fwd_reinject(struct vpc_switch *sw, struct vpc_port *in,
          struct vpc_pkt *p);
 
+/*
+ * The port firewall (vpc_fw.c).  vpc_fw_filter runs in the epoch with no
+ * lock: true if the frame passes, else it was dropped, counted and freed.
+ */
+struct vpc_fw;
+struct vpc_portfw;
+struct vpc_fwrules;
+int  vpc_fw_create(struct vpc_sys *sys);
+void vpc_fw_destroy(struct vpc_sys *sys);
+bool vpc_fw_filter(struct vpc_switch *sw, struct vpc_port *port,
+         const struct vpc_portfw *pf, uint8_t dir, struct vpc_pkt *p,
+         const struct vpc_frame *f);
+int  vpc_fw_port_prepare(struct vpc_sys *sys, uint64_t flags, uint32_t in_id,
+         uint32_t out_id, struct vpc_portfw **out);
+void vpc_fw_port_discard(struct vpc_portfw *pf);
+void vpc_fw_port_apply(struct vpc_port *p, struct vpc_portfw *pf);
+void vpc_fw_port_describe(const struct vpc_port *p, vpc_swport_t *out);
+void vpc_fw_count_refs(struct vpc_sys *sys);
+void vpc_fw_check(struct vpc_sys *sys, struct vpc_check *c);
+void vpc_fw_sweep_all(struct vpc_sys *sys);
+int  vpc_fw_compile(struct vpc_sys *sys, const vpc_fw_rule_t *rules, uint32_t n,
+         struct vpc_fwrules **out);
+struct vpc_port *vpc_port_lookup(struct vpc_switch *sw, const vpc_id_t *id);
+
 /* ---- Ops ------------------------------------------------------------------ */
 
 struct vpc_ctx {
@@ -768,10 +795,14 @@ vpc_opfn_t vpc_op_sw_nbr_set, vpc_op_sw_nbr_get, vpc_op_sw_nbr_del, vpc_op_sw_nb
     vpc_op_sw_nbr_dump;                                             /* vpc_nbr_ops.c */
 vpc_opfn_t vpc_op_vcc_set, vpc_op_vcc_get, vpc_op_vcc_get_stats;    /* vpc_vcc.c */
 vpc_opfn_t vpc_op_sys_upcall_answer, vpc_op_sys_upcall_stats;               /* vpc_upcall.c */
-vpc_opfn_t vpc_op_sys_agent_event;
+vpc_opfn_t vpc_op_sys_agent_event;                                      /* vpc_agent_event.c */
 vpc_opfn_t vpc_op_rtr_attach, vpc_op_rtr_detach, vpc_op_rtr_list_attach,
     vpc_op_rtr_route_set, vpc_op_rtr_route_del, vpc_op_rtr_route_get,
     vpc_op_rtr_route_lookup, vpc_op_rtr_route_dump, vpc_op_rtr_route_replace,
-    vpc_op_rtr_get_stats;                                           /* vpc_router.c */                                      /* vpc_agent_event.c */
+    vpc_op_rtr_get_stats;                                           /* vpc_router.c */
+vpc_opfn_t vpc_op_fw_set_create, vpc_op_fw_set_destroy, vpc_op_fw_set_rules,
+    vpc_op_fw_set_flush, vpc_op_fw_set_get, vpc_op_fw_set_modify,
+    vpc_op_fw_set_list, vpc_op_fw_rule_dump, vpc_op_fw_set_config,
+    vpc_op_fw_get_config, vpc_op_sw_port_set_fw, vpc_op_sw_fw_flows;   /* vpc_fw.c */
 
 #endif /* _VPC_IMPL_H_ */

@@ -54,6 +54,7 @@ port_kill(struct vpc_obj *o)
 	if (sw == NULL)
 		return;                 /* never linked: a failed add */
 	port_unplug_peer(p);
+	vpc_fw_port_apply(p, NULL);     /* its flows go, its sets are free */
 	vpc_upcall_forget_port(p);
 	for (i = 0; i < sw->nports && sw->ports[i] != p; i++)
 		;
@@ -94,6 +95,12 @@ port_find(struct vpc_switch *sw, const vpc_id_t *id)
 	return (obj2port(o));
 }
 
+struct vpc_port *
+vpc_port_lookup(struct vpc_switch *sw, const vpc_id_t *id)
+{
+	return (port_find(sw, id));
+}
+
 static void
 port_describe(const struct vpc_port *p, vpc_swport_t *out)
 {
@@ -125,6 +132,7 @@ port_describe(const struct vpc_port *p, vpc_swport_t *out)
 		if (p->peer->type == VPC_TYPE_NIC)
 			memcpy(out->smac, obj2nic(p->peer)->mac, 6);
 	}
+	vpc_fw_port_describe(p, out);
 }
 /* ---- SW_ADD_PORT ------------------------------------------------------- */
 
@@ -169,9 +177,12 @@ add_port_validate(struct vpc_switch *sw, const vpc_swport_t *req,
 	    !vpc_id_is_nil(&req->peer_id) || vpc_mac_is_multicast(req->smac)))
 		return (VPC_ERR(VPC_EINVAL));
 
-	if ((f & (VPC_FLAG_SWP_FW_EGRESS | VPC_FLAG_SWP_FW_INGRESS)) != 0 ||
-	    req->fw_state_table != 0 || req->fw_egress_ruleset != 0)
-		return (VPC_ERR(VPC_EOPNOTSUPP));        /* no firewall yet */
+	/* Rule sets: vmnic ports only; each id with its flag (checked, and
+	 * the sets found, in add_port_prepare). */
+	if (((f & (VPC_FLAG_SWP_FW_EGRESS | VPC_FLAG_SWP_FW_INGRESS)) != 0 ||
+	    req->fw_state_table != 0 || req->fw_egress_ruleset != 0) &&
+	    *kind != VPC_PORT_VMNIC)
+		return (VPC_ERR(VPC_EINVAL));
 
 	if (*kind == VPC_PORT_UPLINK && sw->uplink != NULL)
 		return (VPC_ERR(VPC_EEXIST));
@@ -245,6 +256,7 @@ struct add_port_prep {
 	struct vpc_nbr_local nbr;               /* its addresses, likewise */
 	struct vpc_swcfg    *cfg;               /* the port sets the VNI */
 	struct vpc_vnitab   *vnitab;
+	struct vpc_portfw   *fw;                /* its rule sets, or NULL */
 	vpc_handle_t         fd;
 };
 
@@ -266,6 +278,7 @@ add_port_unprepare(struct add_port_prep *a)
 	vpc_nbr_local_discard(&a->nbr);
 	vpc_free(a->cfg, sizeof(*a->cfg));
 	vpc_vnitab_discard(a->vnitab);
+	vpc_fw_port_discard(a->fw);
 }
 
 static int
@@ -277,6 +290,10 @@ add_port_prepare(struct vpc_ctx *x, const vpc_swport_t *req,
 	vpc_id_t id;
 	int error;
 
+	if ((error = vpc_fw_port_prepare(x->sys, req->flags &
+	    (VPC_FLAG_SWP_FW_INGRESS | VPC_FLAG_SWP_FW_EGRESS),
+	    req->fw_state_table, req->fw_egress_ruleset, &a->fw)) != 0)
+		return (error);
 	if ((error = ports_prepare(sw, &a->ports, &a->cap)) != 0)
 		return (error);
 	id = req->port_id;
@@ -370,6 +387,8 @@ vpc_op_sw_add_port(struct vpc_ctx *x)
 	if (peer != NULL)
 		vpc_obj_ref(peer);      /* the port's link */
 	p->peer = peer;
+	vpc_fw_port_apply(p, a.fw);     /* before frames can flow */
+	a.fw = NULL;
 	ports_install(sw, a.ports, a.cap);
 	a.ports = NULL;
 	sw->ports[sw->nports++] = p;

@@ -28,6 +28,10 @@ vpc_sys_create(struct vpc_sys **out)
 		error = VPC_ERR(VPC_ENOMEM);
 		goto fail;
 	}
+	if ((error = vpc_fw_create(sys)) != 0) {
+		os_counter_free(sys->drop_unplugged);
+		goto fail;
+	}
 	*out = sys;
 	return (0);
 fail:
@@ -70,6 +74,7 @@ vpc_sys_destroy(struct vpc_sys *sys)
 {
 	if (vpc_sys_busy(sys))
 		return (VPC_ERR(VPC_EBUSY));
+	vpc_fw_destroy(sys);
 	vpc_vnitab_free(sys);
 	vpc_upq_destroy(sys);
 	os_counter_free(sys->drop_unplugged);

@@ -466,6 +466,71 @@ typedef struct {
 #define VPC_OP_RTR_ROUTE_REPLACE 104
 /* ROUTER.  key: none.  val: vpc_rtr_stats_t. */
 #define VPC_OP_RTR_GET_STATS    105
+/* ---- Firewall: stateful per-port rule sets (docs/firewall.md) ----------
+ * Rule sets are system-level objects named by a uint32_t id (1..2^32-1),
+ * not vpc_open objects: they are configuration the ports refer to, like
+ * an ipfw ruleset number.  A vmnic port attaches an ingress and an egress
+ * set (SW_ADD_PORT with VPC_FLAG_SWP_FW_INGRESS/EGRESS and the ids in
+ * fw_state_table (ingress) and fw_egress_ruleset (egress); or
+ * SW_PORT_SET_FW).  Several ports may share a set.  All of these ops take
+ * VPC_HANDLE_NONE unless said otherwise, and carry no transaction token.
+ */
+/* VPC_HANDLE_NONE, priv.  key: vpc_fw_set_t {id, flags}.  val: none.
+ * EINVAL: id 0, unknown flags, nonzero out fields or padding; EEXIST: the
+ * id is in use; ENOSPC: VPC_FW_SETS_MAX sets exist. */
+#define VPC_OP_FW_SET_CREATE    112
+/* VPC_HANDLE_NONE, priv.  key: vpc_fw_set_ref_t.  val: none.
+ * ENOENT: no such set; EBUSY: a port uses it. */
+#define VPC_OP_FW_SET_DESTROY   113
+/* VPC_HANDLE_NONE, priv.  key: 1..VPC_FW_RULES_MAX vpc_fw_rule_t, every
+ * one naming the same set.  val: none.  Replaces the set's rules at once
+ * (the generation moves: existing flows are re-evaluated on their next
+ * packet).  Every rule is checked before anything changes: EINVAL for a
+ * priority over VPC_FW_PRIO_MAX, a direction or action not one of the
+ * constants, an unknown protocol kind, ports with a protocol other than
+ * TCP/UDP, a port 0 or over 65535, a range whose low end is above its high
+ * end, more than VPC_FW_PORTS_MAX ranges, an ICMP code without a type, ICMP
+ * fields with another protocol, a CIDR with host bits or a prefix too long
+ * for its family, bytes of an unused field, rules naming different sets;
+ * ENOENT: no such set, or a REMOTE_SWITCH naming no switch (EINVAL: not a
+ * switch). */
+#define VPC_OP_FW_SET_RULES     114
+/* VPC_HANDLE_NONE, priv.  key: vpc_fw_set_ref_t.  val: none.  The set has
+ * no rules now (the generation moves).  ENOENT. */
+#define VPC_OP_FW_SET_FLUSH     115
+/* VPC_HANDLE_NONE.  key: vpc_fw_set_ref_t.  val: vpc_fw_set_t.  ENOENT. */
+#define VPC_OP_FW_SET_GET       116
+/* VPC_HANDLE_NONE, priv.  key: vpc_fw_set_t {id, flags}.  val: none.  The
+ * set's options (VPC_FW_SET_KEEP_ESTABLISHED).  ENOENT, EINVAL. */
+#define VPC_OP_FW_SET_MODIFY    117
+/* VPC_HANDLE_NONE.  key: vpc_list_req_t {obj_type 0, marker: 0 or the
+ * last id seen}.  val: array of vpc_fw_set_t in id order, as many as fit;
+ * ERANGE when not even one fits. */
+#define VPC_OP_FW_SET_LIST      118
+/* VPC_HANDLE_NONE.  key: vpc_fw_dump_req_t {id, marker: 0 or the last
+ * rule's cursor}.  val: array of vpc_fw_rule_t in evaluation order with
+ * their hit counters, as many as fit; ERANGE when not even one fits;
+ * ESTALE when the rules were replaced since the marker was handed out
+ * (the marker carries the generation). */
+#define VPC_OP_FW_RULE_DUMP     119
+/* VPC_HANDLE_NONE, priv.  key: vpc_fw_config_t.  val: none.  Timeouts and
+ * flow limits for every port (0: the default).  EINVAL: a timeout over
+ * VPC_FW_TIMEOUT_MAX_S, a limit over VPC_FW_FLOWS_LIMIT, the per-port
+ * limit over the total, nonzero out fields. */
+#define VPC_OP_FW_SET_CONFIG    120
+/* VPC_HANDLE_NONE.  key: none.  val: vpc_fw_config_t (defaults filled in,
+ * flows: how many exist now). */
+#define VPC_OP_FW_GET_CONFIG    121
+/* SWITCH, priv.  key: vpc_sw_port_fw_t.  val: none.  Attach (or detach, a
+ * flag clear) a vmnic port's ingress and egress sets.  Flows stay and are
+ * re-evaluated on their next packet; a port left with no set loses its
+ * flows.  ENOENT: no such port or set; EINVAL: not a vmnic port, an id
+ * without its flag or a flag with id 0, other flags, padding. */
+#define VPC_OP_SW_PORT_SET_FW   122
+/* SWITCH.  key: vpc_fw_flow_req_t {port_id, marker: 0 or the last flow's
+ * cursor}.  val: array of vpc_fw_flow_t, as many as fit; empty when done.
+ * ENOENT: no such port on this switch; ERANGE: not even one fits. */
+#define VPC_OP_SW_FW_FLOWS      123
 
 /* ---- Switch port flags (the seed's values) ---------------------------- */
 
@@ -475,8 +540,8 @@ typedef struct {
 #define VPC_FLAG_SWP_VMNIC      (1 << 3)  /* kind: vmnic */
 #define VPC_FLAG_SWP_VLAN_ID    (1 << 4)  /* vlan_id is set */
 #define VPC_FLAG_SWP_VNI        (1 << 5)  /* vni is set */
-#define VPC_FLAG_SWP_FW_EGRESS  (1 << 6)  /* reserved: EOPNOTSUPP */
-#define VPC_FLAG_SWP_FW_INGRESS (1 << 7)  /* reserved: EOPNOTSUPP */
+#define VPC_FLAG_SWP_FW_EGRESS  (1 << 6)  /* vmnic: fw_egress_ruleset is a set id */
+#define VPC_FLAG_SWP_FW_INGRESS (1 << 7)  /* vmnic: fw_state_table is the ingress set id */
 #define VPC_FLAG_SWP_DESCRIPTOR (1 << 8)  /* return a descriptor for the vmnic */
 #define VPC_FLAG_SWP_KINDS \
 	(VPC_FLAG_SWP_UPLINK | VPC_FLAG_SWP_ROUTER | VPC_FLAG_SWP_VMNIC)
@@ -522,8 +587,10 @@ typedef struct {
 	uint32_t vni;                   /* with VPC_FLAG_SWP_VNI */
 	uint16_t vlan_id;               /* with VPC_FLAG_SWP_VLAN_ID: 1-4094 */
 	uint8_t  _pad1[2];
-	uint32_t fw_state_table;        /* seed: void *; ipfw table id, 0 */
-	uint32_t fw_egress_ruleset;     /* seed: void *; ipfw ruleset id, 0 */
+	uint32_t fw_state_table;        /* seed: void *; with VPC_FLAG_SWP_FW_INGRESS:
+	                                 * the ingress rule set's id, else 0 */
+	uint32_t fw_egress_ruleset;     /* seed: void *; with VPC_FLAG_SWP_FW_EGRESS:
+	                                 * the egress rule set's id, else 0 */
 	uint8_t  _pad2[4];
 	vpc_swp_flags_t flags;
 	vpc_handle_t descriptor;        /* out: with VPC_FLAG_SWP_DESCRIPTOR */
@@ -746,7 +813,19 @@ typedef struct {
                                          * subnet: dropped */
 #define VPC_SWSTAT_RA_GUARD      78     /* router advertisements and redirects from a
                                          * VM: dropped (RA guard, RFC 6105) */
-#define VPC_SWSTAT_COUNT         79
+/*
+ * 79-: the port firewall (vpc_fw.c).
+ */
+#define VPC_SWSTAT_FW_DENY       79     /* firewall: a new flow a rule (or the default:
+                                         * inbound deny) refused, or a flow the new
+                                         * rules refuse on re-evaluation */
+#define VPC_SWSTAT_FW_INVALID    80     /* firewall: fits no state and cannot start a
+                                         * flow (TCP without SYN, bad flags, an IP
+                                         * header that does not parse, a later fragment) */
+#define VPC_SWSTAT_FW_TABLE_FULL 81     /* firewall: a new flow allowed but the port's
+                                         * or the total flow limit was reached */
+#define VPC_SWSTAT_FW_FLOWS_NEW  82     /* firewall: flows created */
+#define VPC_SWSTAT_COUNT         83
 
 typedef struct {
 	uint64_t c[128];
@@ -1081,6 +1160,151 @@ typedef struct {
 	uint64_t c[32];
 } vpc_rtr_stats_t;
 
+/* ---- Firewall structs ---------------------------------------------------- */
+
+#define VPC_FW_SETS_MAX       4096
+#define VPC_FW_RULES_MAX      480       /* per set: what fits in VPC_CTL_MAX_KEYLEN */
+#define VPC_FW_PORTS_MAX      8         /* port ranges per rule */
+#define VPC_FW_PRIO_MAX       65535
+#define VPC_FW_SET_KEEP_ESTABLISHED 0x1 /* rule changes spare established flows */
+
+/* FW_SET_CREATE / FW_SET_MODIFY key, FW_SET_GET / FW_SET_LIST value. */
+typedef struct {
+	uint32_t id;
+	uint32_t flags;                 /* VPC_FW_SET_* */
+	uint32_t nrules;                /* out */
+	uint32_t nports;                /* out: ports that attach it */
+	uint64_t generation;            /* out: moves on every rule change */
+} vpc_fw_set_t;
+
+/* FW_SET_DESTROY / FLUSH / GET key. */
+typedef struct {
+	uint32_t id;
+	uint32_t _pad0;
+} vpc_fw_set_ref_t;
+
+#define VPC_FW_DIR_IN         1         /* to the VM (the port's ingress set) */
+#define VPC_FW_DIR_OUT        2         /* from the VM (egress) */
+#define VPC_FW_ALLOW          1
+#define VPC_FW_DENY           2
+#define VPC_FW_PROTO_ANY      0
+#define VPC_FW_PROTO_TCP      1
+#define VPC_FW_PROTO_UDP      2
+#define VPC_FW_PROTO_ICMP     3
+#define VPC_FW_PROTO_ICMP6    4
+#define VPC_FW_PROTO_NUMBER   5         /* proto_num */
+#define VPC_FW_REMOTE_ANY     0
+#define VPC_FW_REMOTE_CIDR    1         /* af, plen, addr */
+#define VPC_FW_REMOTE_SWITCH  2         /* the subnets of switch_id */
+#define VPC_FW_REMOTE_VNI     3         /* the subnets of the switch carrying vni */
+#define VPC_FW_R_ICMP_TYPE    0x1       /* icmp_type is set */
+#define VPC_FW_R_ICMP_CODE    0x2       /* icmp_code is set (needs the type) */
+
+/*
+ * A rule: FW_SET_RULES key, FW_RULE_DUMP value.  Lower priority first;
+ * equal priorities: deny before allow, then the order given.  The ports
+ * are the destination port of the flow's first packet (the service port:
+ * the VM's own for `in`, the remote's for `out`); nports 0 is any.
+ */
+typedef struct {
+	uint32_t set_id;
+	uint32_t priority;              /* 0-VPC_FW_PRIO_MAX */
+	uint8_t  dir;                   /* VPC_FW_DIR_* */
+	uint8_t  action;                /* VPC_FW_ALLOW / DENY */
+	uint8_t  proto;                 /* VPC_FW_PROTO_* */
+	uint8_t  proto_num;             /* PROTO_NUMBER: the IP protocol */
+	uint8_t  flags;                 /* VPC_FW_R_* */
+	uint8_t  icmp_type;
+	uint8_t  icmp_code;
+	uint8_t  remote;                /* VPC_FW_REMOTE_* */
+	uint8_t  af;                    /* REMOTE_CIDR: VPC_AF_INET(6) */
+	uint8_t  plen;                  /* REMOTE_CIDR */
+	uint8_t  nports;                /* ranges used in port_lo/hi */
+	uint8_t  _pad0;
+	uint32_t vni;                   /* REMOTE_VNI */
+	uint8_t  addr[16];              /* REMOTE_CIDR; IPv4 in 4 bytes */
+	vpc_id_t switch_id;             /* REMOTE_SWITCH */
+	uint32_t port_lo[VPC_FW_PORTS_MAX];     /* 1-65535 */
+	uint32_t port_hi[VPC_FW_PORTS_MAX];     /* port_lo[i]-65535 */
+	uint64_t hits;                  /* in: 0; out: flows it decided */
+	uint64_t cursor;                /* in: 0; out: FW_RULE_DUMP marker */
+} vpc_fw_rule_t;
+
+/* FW_RULE_DUMP key. */
+typedef struct {
+	uint32_t id;
+	uint32_t _pad0;
+	uint64_t marker;
+} vpc_fw_dump_req_t;
+
+/* Defaults of vpc_fw_config_t (seconds, flows). */
+#define VPC_FW_TCP_SYN_S        5       /* incipient: SYN seen, not established */
+#define VPC_FW_TCP_EST_S        86400   /* established, idle */
+#define VPC_FW_TCP_FIN_S        120     /* one side closed */
+#define VPC_FW_TCP_TIMEWAIT_S   30      /* both closed */
+#define VPC_FW_TCP_CLOSED_S     5       /* after a RST */
+#define VPC_FW_UDP_S            60
+#define VPC_FW_ICMP_S           30
+#define VPC_FW_OTHER_S          60
+#define VPC_FW_FLOWS_PORT       65536
+#define VPC_FW_FLOWS_TOTAL      262144
+#define VPC_FW_TIMEOUT_MAX_S    (7u * 86400u)
+#define VPC_FW_FLOWS_LIMIT      (4u << 20)
+
+/* FW_SET_CONFIG key, FW_GET_CONFIG value; 0 in a field: its default. */
+typedef struct {
+	uint32_t tcp_syn_s;
+	uint32_t tcp_est_s;
+	uint32_t tcp_fin_s;
+	uint32_t tcp_timewait_s;
+	uint32_t tcp_closed_s;
+	uint32_t udp_s;
+	uint32_t icmp_s;
+	uint32_t other_s;
+	uint32_t max_flows_port;
+	uint32_t max_flows;
+	uint64_t flows;                 /* out: flows now, all ports */
+} vpc_fw_config_t;
+
+/* SW_PORT_SET_FW key. */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint32_t flags;                 /* VPC_FLAG_SWP_FW_INGRESS | _EGRESS */
+	vpc_id_t port_id;
+	uint32_t ingress;               /* set id with FW_INGRESS, else 0 */
+	uint32_t egress;                /* set id with FW_EGRESS, else 0 */
+} vpc_sw_port_fw_t;
+
+/* SW_FW_FLOWS key. */
+typedef struct {
+	vpc_id_t port_id;
+	uint64_t marker;
+} vpc_fw_flow_req_t;
+
+#define VPC_FW_TCP_SYN_SENT     1       /* flow states (TCP); others: 0 */
+#define VPC_FW_TCP_SYN_RCVD     2
+#define VPC_FW_TCP_ESTABLISHED  3
+#define VPC_FW_TCP_FIN_WAIT     4
+#define VPC_FW_TCP_TIME_WAIT    5
+#define VPC_FW_TCP_CLOSED       6
+
+/* SW_FW_FLOWS value: one flow, from the VM's side. */
+typedef struct {
+	uint8_t  af;
+	uint8_t  proto;                 /* IP protocol */
+	uint8_t  dir;                   /* who started it: VPC_FW_DIR_IN / OUT */
+	uint8_t  state;                 /* VPC_FW_TCP_*, 0 for others */
+	uint16_t lport;                 /* the VM's port (ICMP: echo id) */
+	uint16_t rport;                 /* the remote's */
+	uint32_t vni;
+	uint32_t expire_ms;             /* left before it expires */
+	uint8_t  laddr[16];             /* the VM's address */
+	uint8_t  raddr[16];
+	uint64_t pkts_out;              /* from the VM */
+	uint64_t pkts_in;               /* to the VM */
+	uint64_t cursor;
+} vpc_fw_flow_t;
+
 /* ---- Layout checks ------------------------------------------------------ */
 
 #define VPC_ASSERT_SIZE(t, n) \
@@ -1120,6 +1344,13 @@ VPC_ASSERT_SIZE(vpc_nbr_key_t, 20);
 VPC_ASSERT_SIZE(vpc_rtr_attach_t, 64);
 VPC_ASSERT_SIZE(vpc_rt_route_t, 72);
 VPC_ASSERT_SIZE(vpc_rtr_stats_t, 256);
+VPC_ASSERT_SIZE(vpc_fw_set_t, 24);
+VPC_ASSERT_SIZE(vpc_fw_set_ref_t, 8);
+VPC_ASSERT_SIZE(vpc_fw_rule_t, 136);
+VPC_ASSERT_SIZE(vpc_fw_dump_req_t, 16);
+VPC_ASSERT_SIZE(vpc_fw_config_t, 48);
+VPC_ASSERT_SIZE(vpc_sw_port_fw_t, 32);
+VPC_ASSERT_SIZE(vpc_fw_flow_t, 72);
 _Static_assert(__builtin_offsetof(vpc_swport_t, flags) == 32, "swport.flags");
 _Static_assert(__builtin_offsetof(vpc_swport_t, descriptor) == 40, "swport.descriptor");
 

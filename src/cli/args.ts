@@ -59,6 +59,7 @@ export function nicMtu(name = '--mtu') {
 }
 export const ms = (name: string) => int(name, 0, 86_400_000, 'milliseconds');
 export const count = (name: string) => int(name, 1, 1_000_000_000, 'a count');
+export const fwSetId = (name: string) => int(name, 1, 0xffffffff, 'a rule set id');
 
 export function ip(name: string, family?: 4 | 6) {
   return (v: unknown): string => {

@@ -7,6 +7,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { camCommand } from './commands/cam.ts';
+import { fwCommand } from './commands/fw.ts';
 import { mapCommand } from './commands/map.ts';
 import { nbrCommand } from './commands/nbr.ts';
 import { statsCommand, statsHandler, statusHandler, upcallCommand } from './commands/misc.ts';
@@ -34,6 +35,7 @@ export function vpcctl(argv: string[]): Argv {
     .command('vcc', 'the underlay endpoint: create, get, set', vccCommand)
     .command('router', 'routers between subnets: create, get, list, attach, detach, destroy', routerCommand)
     .command('route', "a router's routes: add, del, list, get, replace", routeCommand)
+    .command('fw', 'port firewall (security groups): create, destroy, list, get, rules, show, set, export, import, attach, flows, config', fwCommand)
     .command('stats <switch>', "a switch's data-path and miss counters", statsCommand, statsHandler)
     .command('map', 'the mapping directory (file or etcd): set, get, del, list', mapCommand)
     .command('upcall', 'upcalls: watch, stats', upcallCommand)

@@ -70,6 +70,18 @@ export const OPS: readonly OpInfo[] = [
   { op: 103, name: 'VPC_OP_RTR_ROUTE_DUMP', types: 16, key: 'vpc_list_req_t', keysz: 16, value: 'vpc_rt_route_t', valsz: 72, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
   { op: 104, name: 'VPC_OP_RTR_ROUTE_REPLACE', types: 16, key: 'vpc_rt_route_t', keysz: 72, value: null, valsz: 0, keyArray: true, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 105, name: 'VPC_OP_RTR_GET_STATS', types: 16, key: null, keysz: 0, value: 'vpc_rtr_stats_t', valsz: 256, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 112, name: 'VPC_OP_FW_SET_CREATE', types: 1, key: 'vpc_fw_set_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 113, name: 'VPC_OP_FW_SET_DESTROY', types: 1, key: 'vpc_fw_set_ref_t', keysz: 8, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 114, name: 'VPC_OP_FW_SET_RULES', types: 1, key: 'vpc_fw_rule_t', keysz: 136, value: null, valsz: 0, keyArray: true, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 115, name: 'VPC_OP_FW_SET_FLUSH', types: 1, key: 'vpc_fw_set_ref_t', keysz: 8, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 116, name: 'VPC_OP_FW_SET_GET', types: 1, key: 'vpc_fw_set_ref_t', keysz: 8, value: 'vpc_fw_set_t', valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 117, name: 'VPC_OP_FW_SET_MODIFY', types: 1, key: 'vpc_fw_set_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 118, name: 'VPC_OP_FW_SET_LIST', types: 1, key: 'vpc_list_req_t', keysz: 16, value: 'vpc_fw_set_t', valsz: 24, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
+  { op: 119, name: 'VPC_OP_FW_RULE_DUMP', types: 1, key: 'vpc_fw_dump_req_t', keysz: 16, value: 'vpc_fw_rule_t', valsz: 136, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
+  { op: 120, name: 'VPC_OP_FW_SET_CONFIG', types: 1, key: 'vpc_fw_config_t', keysz: 48, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 121, name: 'VPC_OP_FW_GET_CONFIG', types: 1, key: null, keysz: 0, value: 'vpc_fw_config_t', valsz: 48, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 122, name: 'VPC_OP_SW_PORT_SET_FW', types: 4, key: 'vpc_sw_port_fw_t', keysz: 32, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 123, name: 'VPC_OP_SW_FW_FLOWS', types: 4, key: 'vpc_fw_flow_req_t', keysz: 24, value: 'vpc_fw_flow_t', valsz: 72, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
 ];
 
 // ---- Constants
@@ -219,6 +231,18 @@ export const VPC_OP_RTR_ROUTE_LOOKUP = 102;
 export const VPC_OP_RTR_ROUTE_DUMP = 103;
 export const VPC_OP_RTR_ROUTE_REPLACE = 104;
 export const VPC_OP_RTR_GET_STATS = 105;
+export const VPC_OP_FW_SET_CREATE = 112;
+export const VPC_OP_FW_SET_DESTROY = 113;
+export const VPC_OP_FW_SET_RULES = 114;
+export const VPC_OP_FW_SET_FLUSH = 115;
+export const VPC_OP_FW_SET_GET = 116;
+export const VPC_OP_FW_SET_MODIFY = 117;
+export const VPC_OP_FW_SET_LIST = 118;
+export const VPC_OP_FW_RULE_DUMP = 119;
+export const VPC_OP_FW_SET_CONFIG = 120;
+export const VPC_OP_FW_GET_CONFIG = 121;
+export const VPC_OP_SW_PORT_SET_FW = 122;
+export const VPC_OP_SW_FW_FLOWS = 123;
 /** the seed's "no options": ignored */
 export const VPC_FLAG_SWP_DEFAULT = 1;
 /** kind: uplink (to a vcc) */
@@ -231,9 +255,9 @@ export const VPC_FLAG_SWP_VMNIC = 8;
 export const VPC_FLAG_SWP_VLAN_ID = 16;
 /** vni is set */
 export const VPC_FLAG_SWP_VNI = 32;
-/** reserved: EOPNOTSUPP */
+/** vmnic: fw_egress_ruleset is a set id */
 export const VPC_FLAG_SWP_FW_EGRESS = 64;
-/** reserved: EOPNOTSUPP */
+/** vmnic: fw_state_table is the ingress set id */
 export const VPC_FLAG_SWP_FW_INGRESS = 128;
 /** return a descriptor for the vmnic */
 export const VPC_FLAG_SWP_DESCRIPTOR = 256;
@@ -404,7 +428,15 @@ export const VPC_SWSTAT_RS_MALFORMED = 76;
 export const VPC_SWSTAT_RS_NO_PREFIX = 77;
 /** router advertisements and redirects from a VM: dropped (RA guard, RFC 6105) */
 export const VPC_SWSTAT_RA_GUARD = 78;
-export const VPC_SWSTAT_COUNT = 79;
+/** firewall: a new flow a rule (or the default: inbound deny) refused, or a flow the new rules refuse on re-evaluation */
+export const VPC_SWSTAT_FW_DENY = 79;
+/** firewall: fits no state and cannot start a flow (TCP without SYN, bad flags, an IP header that does not parse, a later fragment) */
+export const VPC_SWSTAT_FW_INVALID = 80;
+/** firewall: a new flow allowed but the port's or the total flow limit was reached */
+export const VPC_SWSTAT_FW_TABLE_FULL = 81;
+/** firewall: flows created */
+export const VPC_SWSTAT_FW_FLOWS_NEW = 82;
+export const VPC_SWSTAT_COUNT = 83;
 /** a local port (out only) */
 export const VPC_CAM_LOCAL = 1;
 /** behind a VTEP on the underlay */
@@ -544,6 +576,62 @@ export const VPC_RTRSTAT_DROP_REMISS = 17;
 /** the ingress switch has no gateway of the frame's family */
 export const VPC_RTRSTAT_DROP_NO_GW = 18;
 export const VPC_RTRSTAT_COUNT = 19;
+export const VPC_FW_SETS_MAX = 4096;
+/** per set: what fits in VPC_CTL_MAX_KEYLEN */
+export const VPC_FW_RULES_MAX = 480;
+/** port ranges per rule */
+export const VPC_FW_PORTS_MAX = 8;
+export const VPC_FW_PRIO_MAX = 65535;
+/** rule changes spare established flows */
+export const VPC_FW_SET_KEEP_ESTABLISHED = 1;
+/** to the VM (the port's ingress set) */
+export const VPC_FW_DIR_IN = 1;
+/** from the VM (egress) */
+export const VPC_FW_DIR_OUT = 2;
+export const VPC_FW_ALLOW = 1;
+export const VPC_FW_DENY = 2;
+export const VPC_FW_PROTO_ANY = 0;
+export const VPC_FW_PROTO_TCP = 1;
+export const VPC_FW_PROTO_UDP = 2;
+export const VPC_FW_PROTO_ICMP = 3;
+export const VPC_FW_PROTO_ICMP6 = 4;
+/** proto_num */
+export const VPC_FW_PROTO_NUMBER = 5;
+export const VPC_FW_REMOTE_ANY = 0;
+/** af, plen, addr */
+export const VPC_FW_REMOTE_CIDR = 1;
+/** the subnets of switch_id */
+export const VPC_FW_REMOTE_SWITCH = 2;
+/** the subnets of the switch carrying vni */
+export const VPC_FW_REMOTE_VNI = 3;
+/** icmp_type is set */
+export const VPC_FW_R_ICMP_TYPE = 1;
+/** icmp_code is set (needs the type) */
+export const VPC_FW_R_ICMP_CODE = 2;
+/** incipient: SYN seen, not established */
+export const VPC_FW_TCP_SYN_S = 5;
+/** established, idle */
+export const VPC_FW_TCP_EST_S = 86400;
+/** one side closed */
+export const VPC_FW_TCP_FIN_S = 120;
+/** both closed */
+export const VPC_FW_TCP_TIMEWAIT_S = 30;
+/** after a RST */
+export const VPC_FW_TCP_CLOSED_S = 5;
+export const VPC_FW_UDP_S = 60;
+export const VPC_FW_ICMP_S = 30;
+export const VPC_FW_OTHER_S = 60;
+export const VPC_FW_FLOWS_PORT = 65536;
+export const VPC_FW_FLOWS_TOTAL = 262144;
+export const VPC_FW_TIMEOUT_MAX_S = 604800;
+export const VPC_FW_FLOWS_LIMIT = 4194304;
+/** flow states (TCP); others: 0 */
+export const VPC_FW_TCP_SYN_SENT = 1;
+export const VPC_FW_TCP_SYN_RCVD = 2;
+export const VPC_FW_TCP_ESTABLISHED = 3;
+export const VPC_FW_TCP_FIN_WAIT = 4;
+export const VPC_FW_TCP_TIME_WAIT = 5;
+export const VPC_FW_TCP_CLOSED = 6;
 
 /** The ABI's errno numbers (FreeBSD's, on every platform) by name: VPC_E* of vpc.h. */
 export const ABI_ERRNOS = {
@@ -740,6 +828,14 @@ export interface SwitchStats {
   rsNoPrefix: number;
   /** router advertisements and redirects from a VM: dropped (RA guard, RFC 6105) */
   raGuard: number;
+  /** firewall: a new flow a rule (or the default: inbound deny) refused, or a flow the new rules refuse on re-evaluation */
+  fwDeny: number;
+  /** firewall: fits no state and cannot start a flow (TCP without SYN, bad flags, an IP header that does not parse, a later fragment) */
+  fwInvalid: number;
+  /** firewall: a new flow allowed but the port's or the total flow limit was reached */
+  fwTableFull: number;
+  /** firewall: flows created */
+  fwFlowsNew: number;
 }
 /** The counters of SwitchStats in slot order (null: a slot not in use). */
 export const SWITCH_STATS: readonly (keyof SwitchStats | null)[] = [
@@ -822,6 +918,10 @@ export const SWITCH_STATS: readonly (keyof SwitchStats | null)[] = [
   'rsMalformed',
   'rsNoPrefix',
   'raGuard',
+  'fwDeny',
+  'fwInvalid',
+  'fwTableFull',
+  'fwFlowsNew',
 ];
 /** What each counter of SwitchStats means: the comment of its #define in vpc.h. */
 export const SWITCH_STATS_HELP: Readonly<Record<keyof SwitchStats, string>> = {
@@ -899,6 +999,10 @@ export const SWITCH_STATS_HELP: Readonly<Record<keyof SwitchStats, string>> = {
   rsMalformed: "router solicitations that fail RFC 4861 6.1.1's checks: dropped",
   rsNoPrefix: "router solicitations on a switch with no IPv6 subnet: dropped",
   raGuard: "router advertisements and redirects from a VM: dropped (RA guard, RFC 6105)",
+  fwDeny: "firewall: a new flow a rule (or the default: inbound deny) refused, or a flow the new rules refuse on re-evaluation",
+  fwInvalid: "firewall: fits no state and cannot start a flow (TCP without SYN, bad flags, an IP header that does not parse, a later fragment)",
+  fwTableFull: "firewall: a new flow allowed but the port's or the total flow limit was reached",
+  fwFlowsNew: "firewall: flows created",
 };
 
 /** The counters VPC_VCCSTAT_* number, by name. */

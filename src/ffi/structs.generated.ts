@@ -275,6 +275,84 @@ const vpc_rt_route_t = koffi.struct('vpc_rt_route_t', {
 const vpc_rtr_stats_t = koffi.struct('vpc_rtr_stats_t', {
   c: koffi.array('uint64_t', 32, 'Array'),
 });
+const vpc_fw_set_t = koffi.struct('vpc_fw_set_t', {
+  id: 'uint32_t',
+  flags: 'uint32_t',
+  nrules: 'uint32_t',
+  nports: 'uint32_t',
+  generation: 'uint64_t',
+});
+const vpc_fw_set_ref_t = koffi.struct('vpc_fw_set_ref_t', {
+  id: 'uint32_t',
+  _pad0: 'uint32_t',
+});
+const vpc_fw_rule_t = koffi.struct('vpc_fw_rule_t', {
+  set_id: 'uint32_t',
+  priority: 'uint32_t',
+  dir: 'uint8_t',
+  action: 'uint8_t',
+  proto: 'uint8_t',
+  proto_num: 'uint8_t',
+  flags: 'uint8_t',
+  icmp_type: 'uint8_t',
+  icmp_code: 'uint8_t',
+  remote: 'uint8_t',
+  af: 'uint8_t',
+  plen: 'uint8_t',
+  nports: 'uint8_t',
+  _pad0: 'uint8_t',
+  vni: 'uint32_t',
+  addr: koffi.array('uint8_t', 16, 'Array'),
+  switch_id: koffi.array('uint8_t', 16, 'Array'),
+  port_lo: koffi.array('uint32_t', 8, 'Array'),
+  port_hi: koffi.array('uint32_t', 8, 'Array'),
+  hits: 'uint64_t',
+  cursor: 'uint64_t',
+});
+const vpc_fw_dump_req_t = koffi.struct('vpc_fw_dump_req_t', {
+  id: 'uint32_t',
+  _pad0: 'uint32_t',
+  marker: 'uint64_t',
+});
+const vpc_fw_config_t = koffi.struct('vpc_fw_config_t', {
+  tcp_syn_s: 'uint32_t',
+  tcp_est_s: 'uint32_t',
+  tcp_fin_s: 'uint32_t',
+  tcp_timewait_s: 'uint32_t',
+  tcp_closed_s: 'uint32_t',
+  udp_s: 'uint32_t',
+  icmp_s: 'uint32_t',
+  other_s: 'uint32_t',
+  max_flows_port: 'uint32_t',
+  max_flows: 'uint32_t',
+  flows: 'uint64_t',
+});
+const vpc_sw_port_fw_t = koffi.struct('vpc_sw_port_fw_t', {
+  txn: 'int32_t',
+  flags: 'uint32_t',
+  port_id: koffi.array('uint8_t', 16, 'Array'),
+  ingress: 'uint32_t',
+  egress: 'uint32_t',
+});
+const vpc_fw_flow_req_t = koffi.struct('vpc_fw_flow_req_t', {
+  port_id: koffi.array('uint8_t', 16, 'Array'),
+  marker: 'uint64_t',
+});
+const vpc_fw_flow_t = koffi.struct('vpc_fw_flow_t', {
+  af: 'uint8_t',
+  proto: 'uint8_t',
+  dir: 'uint8_t',
+  state: 'uint8_t',
+  lport: 'uint16_t',
+  rport: 'uint16_t',
+  vni: 'uint32_t',
+  expire_ms: 'uint32_t',
+  laddr: koffi.array('uint8_t', 16, 'Array'),
+  raddr: koffi.array('uint8_t', 16, 'Array'),
+  pkts_out: 'uint64_t',
+  pkts_in: 'uint64_t',
+  cursor: 'uint64_t',
+});
 const modspecific_t = koffi.union('modspecific_t', {
   intval: 'int32_t',
   uintval: 'uint32_t',
@@ -330,6 +408,14 @@ export const abiTypes = {
   vpc_rtr_attach_t,
   vpc_rt_route_t,
   vpc_rtr_stats_t,
+  vpc_fw_set_t,
+  vpc_fw_set_ref_t,
+  vpc_fw_rule_t,
+  vpc_fw_dump_req_t,
+  vpc_fw_config_t,
+  vpc_sw_port_fw_t,
+  vpc_fw_flow_req_t,
+  vpc_fw_flow_t,
   vpc_handle_t: 'int32_t',
   vpc_type_t: 'uint64_t',
   vpc_flags_t: 'uint64_t',
@@ -384,6 +470,14 @@ export interface StructValues {
   vpc_rtr_attach_t: { txn: number; flags: number; switch_id: number[]; addr4: number[]; mac: number[]; addr6: number[]; vni: number; plen4: number; plen6: number };
   vpc_rt_route_t: { txn: number; af: number; prefixlen: number; target: number; cls: number; prefix: number[]; nexthop: number[]; switch_id: number[]; flags: number; serial: number };
   vpc_rtr_stats_t: { c: number[] };
+  vpc_fw_set_t: { id: number; flags: number; nrules: number; nports: number; generation: number };
+  vpc_fw_set_ref_t: { id: number };
+  vpc_fw_rule_t: { set_id: number; priority: number; dir: number; action: number; proto: number; proto_num: number; flags: number; icmp_type: number; icmp_code: number; remote: number; af: number; plen: number; nports: number; vni: number; addr: number[]; switch_id: number[]; port_lo: number[]; port_hi: number[]; hits: number; cursor: number };
+  vpc_fw_dump_req_t: { id: number; marker: number };
+  vpc_fw_config_t: { tcp_syn_s: number; tcp_est_s: number; tcp_fin_s: number; tcp_timewait_s: number; tcp_closed_s: number; udp_s: number; icmp_s: number; other_s: number; max_flows_port: number; max_flows: number; flows: number };
+  vpc_sw_port_fw_t: { txn: number; flags: number; port_id: number[]; ingress: number; egress: number };
+  vpc_fw_flow_req_t: { port_id: number[]; marker: number };
+  vpc_fw_flow_t: { af: number; proto: number; dir: number; state: number; lport: number; rport: number; vni: number; expire_ms: number; laddr: number[]; raddr: number[]; pkts_out: number; pkts_in: number; cursor: number };
   vpc_handle_t: number;
   vpc_type_t: number;
   vpc_flags_t: number;

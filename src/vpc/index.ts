@@ -19,7 +19,13 @@ export {
   Router, Routes, type AttachGateway, type Attachment, type Route, type RouteSpec, type RouteTarget, type RouterStats,
 } from './router.ts';
 export {
-  Switch, type AddedPort, type Neighbours, type PortCount, type PortInfo, type PortKind, type PortSpec, type SwitchOptions,
+  fwConfig, fwCreateSet, fwDestroySet, fwExport, fwGetSet, fwImport, fwListSets, fwReplaceRules, fwRules, fwSetConfig,
+  fwSetOptions, formatRule, parseRule, FW_DEFAULT_PRIORITY, type FwAction, type FwConfig, type FwDirection, type FwFlow,
+  type FwProto, type FwRemote, type FwRule, type FwRuleInfo, type FwSetInfo, type FwSetJson,
+} from './firewall.ts';
+export {
+  Switch, type AddedPort, type Neighbours, type PortCount, type PortFirewall, type PortInfo, type PortKind, type PortSpec,
+  type SwitchOptions,
 } from './switch.ts';
 export { camFlushVni, checkInvariants, kernelDescription, listObjects, ping, systemStats, type SystemStats } from './system.ts';
 export { withTxn, withTxnAsync, type RetryOptions } from './txn.ts';

@@ -12,7 +12,9 @@ import {
   VPC_OP_SW_SET_VNI, VPC_VNI_ANY, VPC_VNI_NONE, decode, type StructValues,
   VPC_NBR_BATCH_MAX, VPC_OP_SW_GET_GATEWAY, VPC_OP_SW_GET_POLICY, VPC_OP_SW_NBR_DEL, VPC_OP_SW_NBR_DUMP,
   VPC_OP_SW_NBR_FLUSH, VPC_OP_SW_NBR_GET, VPC_OP_SW_NBR_SET, VPC_OP_SW_SET_GATEWAY, VPC_OP_SW_SET_POLICY,
+  VPC_FLAG_SWP_FW_EGRESS, VPC_FLAG_SWP_FW_INGRESS, VPC_OP_SW_FW_FLOWS, VPC_OP_SW_PORT_SET_FW,
 } from '../ffi/index.ts';
+import { flowFrom, fwIdsFrom, type FwFlow } from './firewall.ts';
 import { camEntryFrom, camStruct, type CamEntry, type CamSpec } from './cam.ts';
 import {
   gatewayFrom, gatewayStruct, neighbourFrom, neighbourKey, neighbourStruct, policyFrom, policyStruct,
@@ -39,7 +41,17 @@ interface PortCommon {
 export type PortSpec =
   | (PortCommon & { kind: 'uplink'; vcc?: Id })
   | (PortCommon & { kind: 'router'; /** the router's vmnic (until vpcr exists) */ nic?: Id })
-  | (PortCommon & { kind: 'vmnic'; nic?: Id; mac?: string; descriptor?: boolean });
+  | (PortCommon & {
+    kind: 'vmnic'; nic?: Id; mac?: string; descriptor?: boolean;
+    /** Rule sets (src/vpc/firewall.ts): the ingress and egress set ids. */
+    ingress?: number; egress?: number;
+  });
+
+/** A vmnic port's rule sets: an id, or none (left out). */
+export interface PortFirewall {
+  ingress?: number;
+  egress?: number;
+}
 
 export interface PortInfo {
   id: Id;
@@ -51,6 +63,8 @@ export interface PortInfo {
   /** What is plugged in: the vmnic or the vcc. */
   peer: Id | undefined;
   serial: number;
+  /** vmnic ports: the rule sets attached (ids), when any. */
+  firewall?: PortFirewall;
 }
 
 export interface AddedPort extends PortInfo {
@@ -80,6 +94,7 @@ function portInfoFrom(v: StructValues['vpc_swport_t']): PortInfo {
     mac: kind === 'vmnic' && v.smac.some((b) => b !== 0) ? macString(v.smac) : undefined,
     peer: isNilId(v.peer_id) ? undefined : idFromBytes(v.peer_id),
     serial: v.serial,
+    ...(v.flags & (VPC_FLAG_SWP_FW_INGRESS | VPC_FLAG_SWP_FW_EGRESS) ? { firewall: fwIdsFrom(v.fw_state_table, v.fw_egress_ruleset) } : {}),
   };
 }
 
@@ -100,6 +115,8 @@ function portRequest(spec: PortSpec, txn: number): StructValues['vpc_swport_t'] 
     if (spec.nic !== undefined) req.peer_id = Array.from(idBytes(spec.nic, 'nic'));
     if (spec.mac !== undefined) req.smac = macBytes(spec.mac);
     if (spec.descriptor) flags |= VPC_FLAG_SWP_DESCRIPTOR;
+    if (spec.ingress !== undefined) { req.fw_state_table = spec.ingress; flags |= VPC_FLAG_SWP_FW_INGRESS; }
+    if (spec.egress !== undefined) { req.fw_egress_ruleset = spec.egress; flags |= VPC_FLAG_SWP_FW_EGRESS; }
   }
   req.flags = flags;
   return req;
@@ -209,6 +226,22 @@ export class Switch extends VpcObject {
         { struct: 'vpc_sw_subnet_t', value: { af } });
       return v.prefixlen === 0 ? [] : [`${ipString(af, v.addr)}/${v.prefixlen}`];
     });
+  }
+
+  /** Attach a vmnic port's rule sets (a set left out: none; neither: no firewall). */
+  setPortFirewall(portId: Id, fw: PortFirewall, opts: TxnOption = {}): void {
+    const flags = (fw.ingress !== undefined ? VPC_FLAG_SWP_FW_INGRESS : 0) | (fw.egress !== undefined ? VPC_FLAG_SWP_FW_EGRESS : 0);
+    ctlSet(this.target('VPC_OP_SW_PORT_SET_FW'), VPC_OP_SW_PORT_SET_FW, {
+      struct: 'vpc_sw_port_fw_t',
+      value: { txn: opts.txn ?? 0, flags, port_id: Array.from(idBytes(portId, 'port id')), ingress: fw.ingress ?? 0, egress: fw.egress ?? 0 },
+    });
+  }
+
+  /** A vmnic port's firewall flows (resumed page by page). */
+  portFlows(portId: Id): FwFlow[] {
+    const pid = Array.from(idBytes(portId, 'port id'));
+    return ctlList(this.target('VPC_OP_SW_FW_FLOWS'), VPC_OP_SW_FW_FLOWS, 'vpc_fw_flow_t',
+      (marker) => encode('vpc_fw_flow_req_t', { port_id: pid, marker }), (v) => v.cursor, 1024).map(flowFrom);
   }
 
   stats(): SwitchStats {

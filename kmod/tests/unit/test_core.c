@@ -16,6 +16,7 @@
 #include "test_mtu.h"
 #include "test_l3.h"
 #include "test_router.h"
+#include "test_fw.h"
 #include "test_handles.h"
 #include "test_os.h"
 
@@ -270,9 +271,14 @@ test_ports(void)
 	req.vlan_id = 0;
 	CHECK_ERR(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)),
 	    VPC_EINVAL);
+	/* A firewall flag without its set id, an id naming no set. */
 	req.flags = VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_FW_EGRESS;
 	CHECK_ERR(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)),
-	    VPC_EOPNOTSUPP);
+	    VPC_EINVAL);
+	req.fw_egress_ruleset = 77;
+	CHECK_ERR(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)),
+	    VPC_ENOENT);
+	req.fw_egress_ruleset = 0;
 	/* The seed's vmnic port, with a descriptor for the new vmnic. */
 	req.flags = VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_VLAN_ID | VPC_FLAG_SWP_VNI |
 	    VPC_FLAG_SWP_DESCRIPTOR;
@@ -463,6 +469,7 @@ main(void)
 	passed += test_mtu(sys, &failed);
 	passed += test_l3(sys, &failed);
 	passed += test_router(sys, &failed);
+	passed += test_fw(sys, &failed);
 	vpc_sys_teardown(sys);
 	hloop_reclaim();
 	current = "no leaks";

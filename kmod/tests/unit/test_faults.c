@@ -477,7 +477,82 @@ op_rtr_detach(struct world *w)
 	return (ctl(w, w->extra[0], VPC_OP_RTR_DETACH, &a, sizeof(a), NULL, 0));
 }
 
+/* ---- The firewall ------------------------------------------------------------ */
+
+static int
+op_fw_create(struct world *w)
+{
+	vpc_fw_set_t s = { .id = 7 };
+
+	return (ctl(w, NULL, VPC_OP_FW_SET_CREATE, &s, sizeof(s), NULL, 0));
+}
+
+static void
+setup_fw(struct world *w)
+{
+	base(w);
+	must(op_fw_create(w));
+}
+
+static int
+op_fw_rules(struct world *w)
+{
+	vpc_fw_rule_t r[3];
+	int i;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 3; i++) {
+		r[i].set_id = 7;
+		r[i].dir = VPC_FW_DIR_IN;
+		r[i].action = VPC_FW_ALLOW;
+		r[i].priority = (uint32_t)(3 - i);
+	}
+	r[1].remote = VPC_FW_REMOTE_SWITCH;
+	r[1].switch_id = w->sw->obj->id;
+	r[2].proto = VPC_FW_PROTO_TCP;
+	r[2].nports = 1;
+	r[2].port_lo[0] = r[2].port_hi[0] = 22;
+	return (ctl(w, NULL, VPC_OP_FW_SET_RULES, r, sizeof(r), NULL, 0));
+}
+
+static int
+op_fw_attach(struct world *w)
+{
+	vpc_swport_t lst[4];
+	vpc_list_req_t lr;
+	vpc_sw_port_fw_t a;
+	size_t vl = sizeof(lst), i;
+
+	memset(&lr, 0, sizeof(lr));
+	must(vpc_core_ctl(w->sys, &call, w->sw, VPC_OP_SW_LIST_PORTS, &lr,
+	    sizeof(lr), lst, &vl));
+	memset(&a, 0, sizeof(a));
+	for (i = 0; i < vl / sizeof(lst[0]); i++)
+		if ((lst[i].flags & VPC_FLAG_SWP_VMNIC) != 0)
+			a.port_id = lst[i].port_id;
+	a.flags = VPC_FLAG_SWP_FW_INGRESS | VPC_FLAG_SWP_FW_EGRESS;
+	a.ingress = a.egress = 7;
+	return (ctl(w, w->sw, VPC_OP_SW_PORT_SET_FW, &a, sizeof(a), NULL, 0));
+}
+
+static int
+op_fw_add_port(struct world *w)
+{
+	vpc_swport_t req, res;
+
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_FW_INGRESS;
+	req.fw_state_table = 7;
+	req.smac[0] = 2;
+	req.smac[5] = 0x3c;
+	return (ctl(w, w->sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)));
+}
+
 static const struct scenario scenarios[] = {
+	{ "FW_SET_CREATE (the first: the flow table too)", no_setup, op_fw_create },
+	{ "FW_SET_RULES (one naming a switch)", setup_fw, op_fw_rules },
+	{ "SW_PORT_SET_FW", setup_fw, op_fw_attach },
+	{ "SW_ADD_PORT with an ingress set", setup_fw, op_fw_add_port },
 	{ "vpc_open CREATE switch", no_setup, op_open_switch },
 	{ "vpc_open CREATE vmnic", base, op_open_nic },
 	{ "SW_ADD_PORT vmnic with MAC and descriptor", base, op_add_vmnic_port },

@@ -2,7 +2,7 @@
 /** vpcctl switch create|get|list|destroy|set-vni|set-subnet|set-gateway|set-policy and switch port ... */
 import type { Argv } from 'yargs';
 import { listObjects, newId, Switch, withTxn, type PortInfo, type PortSpec } from '../../vpc/index.ts';
-import { cidr, id, ip, unicastMac, UsageError, vlan, vni } from '../args.ts';
+import { cidr, fwSetId, id, ip, unicastMac, UsageError, vlan, vni } from '../args.ts';
 import { showDone, showId, showList, showOne } from '../output.ts';
 import { run, using } from '../run.ts';
 
@@ -29,10 +29,13 @@ function rate(name: string) {
 }
 
 function portView(p: PortInfo): Record<string, unknown> {
-  return { id: p.id, kind: p.kind, vlan: p.vlan, vni: p.vni, mac: p.mac, peer: p.peer };
+  return {
+    id: p.id, kind: p.kind, vlan: p.vlan, vni: p.vni, mac: p.mac, peer: p.peer,
+    ingress: p.firewall?.ingress, egress: p.firewall?.egress,
+  };
 }
 
-const PORT_COLUMNS = ['id', 'kind', 'vlan', 'vni', 'mac', 'peer'];
+const PORT_COLUMNS = ['id', 'kind', 'vlan', 'vni', 'mac', 'peer', 'ingress', 'egress'];
 
 function portCommand(y: Argv): Argv {
   return y
@@ -47,21 +50,27 @@ function portCommand(y: Argv): Argv {
       .option('vlan', { type: 'number', coerce: vlan('--vlan'), describe: 'VLAN id, 1-4094' })
       .option('vni', { type: 'number', coerce: vni('--vni'), describe: "VNI (must be the switch's; sets it if unset)" })
       .option('id', { type: 'string', coerce: id('--id'), describe: 'the port\'s UUID (a retried add then meets EEXIST)' })
+      .option('ingress', { type: 'number', coerce: fwSetId('--ingress'), describe: 'vmnic: the rule set for traffic to the VM (vpcctl fw)' })
+      .option('egress', { type: 'number', coerce: fwSetId('--egress'), describe: 'vmnic: the rule set for traffic from the VM (vpcctl fw)' })
       .check((a) => {
         const kinds = ['uplink', 'router', 'vmnic'].filter((k) => a[k]);
         if (kinds.length !== 1) throw new UsageError(`give exactly one of --uplink, --router, --vmnic (got ${kinds.length ? kinds.map((k) => `--${k}`).join(' ') : 'none'})`);
         if (a.vcc && !a.uplink) throw new UsageError('--vcc goes with --uplink');
         if (a.nic && a.uplink) throw new UsageError('--nic goes with --vmnic or --router');
         if (a.mac && (!a.vmnic || a.nic)) throw new UsageError('--mac goes with --vmnic without --nic');
+        if ((a.ingress !== undefined || a.egress !== undefined) && !a.vmnic) throw new UsageError('--ingress and --egress go with --vmnic');
         return true;
       })
       .example('$0 switch port add $SW --uplink --vcc $VCC', 'the uplink to the vcc')
       .example('$0 switch port add $SW --vmnic --vlan 123 --vni 456', 'the seed\'s vmnic port'),
-    run((a: { switch: string; uplink?: boolean; router?: boolean; vcc?: string; nic?: string; mac?: string; vlan?: number; vni?: number; id?: string }) => {
+    run((a: { switch: string; uplink?: boolean; router?: boolean; vcc?: string; nic?: string; mac?: string; vlan?: number; vni?: number; id?: string; ingress?: number; egress?: number }) => {
       const common = { ...(a.vlan !== undefined ? { vlan: a.vlan } : {}), ...(a.vni !== undefined ? { vni: a.vni } : {}), ...(a.id ? { id: a.id } : {}) };
       const spec: PortSpec = a.uplink ? { kind: 'uplink', ...common, ...(a.vcc ? { vcc: a.vcc } : {}) }
         : a.router ? { kind: 'router', ...common, ...(a.nic ? { nic: a.nic } : {}) }
-          : { kind: 'vmnic', ...common, ...(a.nic ? { nic: a.nic } : {}), ...(a.mac ? { mac: a.mac } : {}) };
+          : {
+            kind: 'vmnic', ...common, ...(a.nic ? { nic: a.nic } : {}), ...(a.mac ? { mac: a.mac } : {}),
+            ...(a.ingress !== undefined ? { ingress: a.ingress } : {}), ...(a.egress !== undefined ? { egress: a.egress } : {}),
+          };
       using(Switch.open(a.switch), (sw) => {
         const p = withTxn(sw, (txn) => sw.addPort(spec, { txn }));
         showOne(portView(p));
