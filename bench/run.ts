@@ -6,6 +6,7 @@
  */
 import { benchCli } from './cli.ts';
 import { benchCtl } from './ctl.ts';
+import { benchFirewall } from './firewall.ts';
 import { benchForward } from './forward.ts';
 import { benchMappings } from './mappings.ts';
 import { benchPeer } from './peer.ts';
@@ -17,6 +18,7 @@ const all: Record<string, () => Promise<unknown>> = {
   cli: benchCli,
   ctl: benchCtl,
   forward: benchForward,
+  fw: benchFirewall,
   mappings: benchMappings,
   upcall: benchUpcall,
   peer: benchPeer,

@@ -113,6 +113,7 @@ struct vpc_fwflow {
 	struct os_defer        defer;
 };
 _Static_assert(sizeof(struct vpc_fwflow) <= 128, "a flow is at most 128 bytes");
+const size_t vpc_fw_flow_size = sizeof(struct vpc_fwflow);
 
 struct vpc_fwtab {
 	struct os_defer     defer;
