@@ -10,6 +10,7 @@ import { benchForward } from './forward.ts';
 import { benchMappings } from './mappings.ts';
 import { benchPeer } from './peer.ts';
 import { benchProfile } from './profile.ts';
+import { benchPush } from './push.ts';
 import { benchUpcall } from './upcall.ts';
 
 const all: Record<string, () => Promise<unknown>> = {
@@ -19,6 +20,7 @@ const all: Record<string, () => Promise<unknown>> = {
   mappings: benchMappings,
   upcall: benchUpcall,
   peer: benchPeer,
+  push: benchPush,
 };
 const onRequest: Record<string, () => Promise<unknown>> = {
   profile: benchProfile,
