@@ -218,13 +218,14 @@ export async function linuxSystem(bins: { probe: string; linuxAgent: string }, t
 /* ---- vpc ------------------------------------------------------------------------------- */
 
 export interface VpcSystem extends System {
-  /** Start the agent again with these node flags (--cpu-prof, ...), after SIGTERM to the old one. */
-  restartAgent(nodeArgs: string[]): Promise<AgentProc>;
+  /** Start the agent again with these node flags (--cpu-prof, ...), after SIGTERM to the old one; agentFlags replace the system's. */
+  restartAgent(nodeArgs: string[], agentFlags?: string[]): Promise<AgentProc>;
   agent(): AgentProc;
   overlay: Overlay;
 }
 
-export async function vpcSystem(name: 'vpc' | 'vpc-etcd', tmp: string, nodeArgs: string[] = []): Promise<VpcSystem> {
+/** agentFlags: more vpc-agent flags; the miss path is what bench/peer measures, so push mode is off unless they say --push. */
+export async function vpcSystem(name: 'vpc' | 'vpc-etcd', tmp: string, nodeArgs: string[] = [], agentFlags: string[] = ['--no-push']): Promise<VpcSystem> {
   const ov = new Overlay(name === 'vpc' ? 'pv' : 'pe', VNI);
   const etcd = name === 'vpc-etcd' ? new EtcdServer() : undefined;
   let agent: AgentProc | undefined;
@@ -253,15 +254,16 @@ export async function vpcSystem(name: 'vpc' | 'vpc-etcd', tmp: string, nodeArgs:
       args = ['--resolver', 'file', '--mappings', file];
     }
     // info: the agent as it runs in production, not logging every upcall.
-    const agentArgs = [...args, '--log-level', 'info', '--ttl', '600000'];
+    let agentArgs = [...args, '--log-level', 'info', '--ttl', '600000', ...agentFlags];
     agent = await startAgent(agentArgs, ov.env('cn1'), nodeArgs);
     let a = agent;
     return {
       name,
       overlay: ov,
       agent: () => a,
-      async restartAgent(flags: string[]) {
+      async restartAgent(flags: string[], newAgentFlags?: string[]) {
         await a.stop('SIGTERM');
+        if (newAgentFlags) agentArgs = [...args, '--log-level', 'info', '--ttl', '600000', ...newAgentFlags];
         a = await startAgent(agentArgs, ov.env('cn1'), flags);
         return a;
       },

@@ -20,8 +20,9 @@
  *   --watch-us N (1000)           how often counts are read in burst mode
  *   --idle-ms N (1000)            burst mode: stop after this long with no change
  *
- *   lat N GAP_MS RESEND_US TIMEOUT_MS [NOPROBE]
- *       N times: delete dst-mac's entry, wait GAP_MS, hand an ICMP echo to
+ *   lat N GAP_MS RESEND_US TIMEOUT_MS [NOPROBE] [KEEP]
+ *       N times: delete dst-mac's entry (not with KEEP=1: the entry stays,
+ *       so the frame is switched, not missed), wait GAP_MS, hand an ICMP echo to
  *       dst-ip to sendto() (t0), poll the table every probe-us until the entry
  *       is there (not with NOPROBE=1), resend every RESEND_US until a reply
  *       comes.  JSON: install_us[], reply_us[], first[] (1: the reply answers
@@ -423,7 +424,8 @@ drain_pkts(void)
 }
 
 static int
-mode_lat(unsigned n, unsigned gap_ms, unsigned resend_us, unsigned timeout_ms, bool probe)
+mode_lat(unsigned n, unsigned gap_ms, unsigned resend_us, unsigned timeout_ms, bool probe,
+    bool keep)
 {
 	long *inst = calloc(n, sizeof(long)), *rep = calloc(n, sizeof(long)),
 	    *first = calloc(n, sizeof(long)), *resends = calloc(n, sizeof(long));
@@ -438,7 +440,8 @@ mode_lat(unsigned n, unsigned gap_ms, unsigned resend_us, unsigned timeout_ms, b
 		bool installed = !probe, replied = false;
 		int seq;
 
-		tbl_del(o.dst_mac);
+		if (!keep)
+			tbl_del(o.dst_mac);
 		usleep(gap_ms * 1000);
 		drain_pkts();
 		inst[it] = rep[it] = -1;
@@ -963,7 +966,8 @@ main(int argc, char **argv)
 	if (strcmp(argv[i], "lat") == 0 && argc - i >= 5)
 		return (mode_lat((unsigned)atoi(argv[i + 1]), (unsigned)atoi(argv[i + 2]),
 		    (unsigned)atoi(argv[i + 3]), (unsigned)atoi(argv[i + 4]),
-		    !(argc - i >= 6 && atoi(argv[i + 5]) != 0)));
+		    !(argc - i >= 6 && atoi(argv[i + 5]) != 0),
+		    argc - i >= 7 && atoi(argv[i + 6]) != 0));
 	if (strcmp(argv[i], "seq") == 0 && argc - i >= 5) {
 		parse_mac(argv[i + 3], m6);     /* PREFIX given as aa:bb:cc:dd:00:00 */
 		memcpy(prefix, m6, 4);

@@ -11,6 +11,7 @@ import { benchForward } from './forward.ts';
 import { benchMappings } from './mappings.ts';
 import { benchPeer } from './peer.ts';
 import { benchProfile } from './profile.ts';
+import { benchPush } from './push.ts';
 import { benchRouter } from './router.ts';
 import { benchUpcall } from './upcall.ts';
 
@@ -22,6 +23,7 @@ const all: Record<string, () => Promise<unknown>> = {
   mappings: benchMappings,
   upcall: benchUpcall,
   peer: benchPeer,
+  push: benchPush,
   router: benchRouter,
 };
 const onRequest: Record<string, () => Promise<unknown>> = {

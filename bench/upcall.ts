@@ -73,7 +73,8 @@ async function runOne(resolver: 'file' | 'etcd', probe: string): Promise<Result>
       writeFileSync(file, JSON.stringify({ version: 1, mappings }));
       args = ['--resolver', 'file', '--mappings', file];
     }
-    agent = await startAgent([...args, '--log-level', 'info', '--ttl', '600000'], ov.env('cn1'));
+    // The miss path is what is measured: push mode off.
+    agent = await startAgent([...args, '--log-level', 'info', '--ttl', '600000', '--no-push'], ov.env('cn1'));
     const stats = async () => ((await ov.node.cn1!.call('stats')) as { switch: Record<string, number> }).switch;
     // Asynchronous, so this process keeps reading the agent's log meanwhile
     // (a full pipe would stall the agent and the measurement with it).

@@ -29,7 +29,8 @@ const agents: Record<string, AgentProc> = {};
 let dir: Directory;
 
 function agentArgs(): string[] {
-  return ['--resolver', 'etcd', '--etcd-endpoints', etcd.endpoints.join(','), '--ttl', '60000', '--log-level', 'info'];
+  // The miss path (upcalls) is what this tests: push mode off (test/agent-push.test.ts tests it).
+  return ['--resolver', 'etcd', '--etcd-endpoints', etcd.endpoints.join(','), '--ttl', '60000', '--log-level', 'info', '--no-push'];
 }
 
 async function camGet(cn: string, mac: string): Promise<{ vtep?: string; error?: string }> {

@@ -51,7 +51,8 @@ function writeMappings(vms: VmSpec[]): void {
 }
 
 function agentArgs(): string[] {
-  return ['--resolver', 'file', '--mappings', file, '--ttl', '600000', '--negative-ttl', '600000', '--log-level', 'info'];
+  // The miss path (upcalls) is what this tests: push mode off (test/agent-push.test.ts tests it).
+  return ['--resolver', 'file', '--mappings', file, '--ttl', '600000', '--negative-ttl', '600000', '--log-level', 'info', '--no-push'];
 }
 
 async function swstats(cn: string): Promise<Record<string, number>> {

@@ -11,6 +11,7 @@ import { FileResolver } from './file-resolver.ts';
 import { Installer } from './installer.ts';
 import { KernelMetrics } from './kernel-metrics.ts';
 import { Metrics } from './metrics.ts';
+import { Pusher } from './pusher.ts';
 import type { Resolver } from './resolver.ts';
 
 export class AgentBusyError extends Error {}
@@ -20,6 +21,8 @@ export class Agent {
   readonly metrics = new Metrics();
   readonly resolver: Resolver;
   readonly installer: Installer;
+  /** Push mode: entries installed ahead of traffic (undefined with --no-push). */
+  readonly pusher: Pusher | undefined;
   metricsAddr: string | undefined;
   #stream: UpcallStream | undefined;
   #stopping = false;
@@ -32,7 +35,12 @@ export class Agent {
       : new FileResolver(config.mappings, this.log);
     new KernelMetrics(this.metrics.registry, this.log);
     this.installer = new Installer(this.resolver, this.log, this.metrics,
-      { ttlMs: config.ttlMs, negativeTtlMs: config.negativeTtlMs, concurrency: config.concurrency });
+      {
+        ttlMs: config.ttlMs, negativeTtlMs: config.negativeTtlMs, concurrency: config.concurrency,
+        // A switch first met through a miss is pushed to at once, not at the next resync.
+        onSwitch: (id) => { if (this.pusher && !this.pusher.knows(id)) this.pusher.sync('new switch'); },
+      });
+    this.pusher = config.push ? new Pusher(this.resolver, this.log, this.metrics, { ttlMs: config.ttlMs, cap: config.pushCap }) : undefined;
     this.resolver.on('degraded', (e) => {
       this.metrics.degraded.set(1);
       this.metrics.resolverErrors.inc();
@@ -59,7 +67,8 @@ export class Agent {
     if (this.config.metricsAddr !== 'off') this.metricsAddr = await this.metrics.listen(this.config.metricsAddr);
     await this.resolver.start();
     this.#stream = await this.#attach();
-    this.log.info({ resolver: this.resolver.kind, directory: this.resolver.where, metrics: this.metricsAddr ?? 'off' }, 'attached as the upcall reader');
+    this.pusher?.sync('start');
+    this.log.info({ resolver: this.resolver.kind, directory: this.resolver.where, push: this.config.push, metrics: this.metricsAddr ?? 'off' }, 'attached as the upcall reader');
     this.#done = this.#serve();
   }
 
@@ -91,8 +100,10 @@ export class Agent {
       // the old kernel (switch handles) is gone with it.
       this.log.warn('the kernel closed the upcall channel; reattaching');
       this.installer.forgetSwitches();
+      this.pusher?.forgetSwitches();
       this.#stream = await this.#attach();
       this.log.info('attached as the upcall reader again');
+      this.pusher?.sync('reattached');
     }
   }
 
@@ -100,6 +111,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.pusher?.stop();
     await this.installer.stop();
     this.#stream?.close();     // what is still unanswered goes to the next reader
     await this.#done?.catch(() => {});

@@ -19,6 +19,10 @@ export interface AgentConfig {
   ttlMs: number;
   negativeTtlMs: number;
   concurrency: number;
+  /** Install every mapping of the node's VNIs ahead of traffic (push mode). */
+  push: boolean;
+  /** Push mode: pushed entries per switch at most. */
+  pushCap: number;
 }
 
 export const defaults: AgentConfig = {
@@ -33,6 +37,8 @@ export const defaults: AgentConfig = {
   ttlMs: 300_000,
   negativeTtlMs: 1_000,
   concurrency: 64,
+  push: true,
+  pushCap: 65_536,
 };
 
 export class ConfigError extends Error {}
@@ -52,6 +58,10 @@ export function checkConfig(c: AgentConfig): AgentConfig {
   if (!LEVELS.includes(c.logLevel)) bad('log-level', `expected one of ${LEVELS.join(', ')}, got '${String(c.logLevel)}'`);
   for (const [k, v, min] of [['ttl', c.ttlMs, 0], ['negative-ttl', c.negativeTtlMs, 1], ['concurrency', c.concurrency, 1]] as const) {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) bad(k, `expected a whole number >= ${min}, got ${JSON.stringify(v)}`);
+  }
+  if (typeof c.push !== 'boolean') bad('push', `expected true or false, got ${JSON.stringify(c.push)}`);
+  if (typeof c.pushCap !== 'number' || !Number.isInteger(c.pushCap) || c.pushCap < 0 || c.pushCap > 4_194_304) {
+    bad('push-cap', `expected a whole number from 0 to 4194304, got ${JSON.stringify(c.pushCap)}`);
   }
   if (c.ttlMs > 86_400_000 || c.negativeTtlMs > 86_400_000) bad('ttl', 'at most one day (86400000 ms)');
   return c;

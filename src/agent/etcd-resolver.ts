@@ -175,6 +175,10 @@ export class EtcdResolver extends Resolver {
     return this.#map.get(mappingKey(vni, mac));
   }
 
+  mappingsOf(vni: number): Mapping[] {
+    return [...this.#map.values()].filter((m) => m.vni === vni);
+  }
+
   get revision(): bigint {
     return this.#revision;
   }

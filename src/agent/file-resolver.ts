@@ -208,6 +208,10 @@ export class FileResolver extends Resolver {
     return this.#table.getByIp(vni, ip);
   }
 
+  mappingsOf(vni: number): Mapping[] {
+    return this.#table.ofVni(vni);
+  }
+
   /** Mappings in force. */
   get size(): number {
     return this.#table.size;

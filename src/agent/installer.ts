@@ -31,6 +31,8 @@ export interface InstallerOptions {
   concurrency: number;
   /** How often entries in use are refreshed (default ttl/4). */
   refreshMs?: number;
+  /** Called when an answer makes a switch known here for the first time. */
+  onSwitch?: (switchId: string) => void;
 }
 
 /** Mapping changes applied per turn of the event loop. */
@@ -204,6 +206,7 @@ export class Installer {
     if (this.#switches.has(r.switchId)) return;
     try {
       this.#switches.set(r.switchId, { sw: Switch.open(r.switchId), vni: r.vni });
+      this.opts.onSwitch?.(r.switchId);
     } catch (e) {
       if (!(e instanceof VpcNotFoundError)) this.log.warn({ sw: r.switchId, err: (e as Error).message }, 'cannot follow switch');
     }

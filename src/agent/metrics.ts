@@ -18,6 +18,9 @@ export class Metrics {
   readonly refreshed = new Counter({ name: 'vpc_agent_entries_refreshed_total', help: 'Entries in use refreshed before they expired', registers: [this.registry] });
   readonly pushed = new Counter({ name: 'vpc_agent_entries_pushed_total', help: 'Entries updated or dropped because their mapping moved or went', labelNames: ['action'] as const, registers: [this.registry] });
   readonly nbrPushed = new Counter({ name: 'vpc_agent_neighbours_pushed_total', help: 'Neighbour entries updated or dropped because their address moved or went', labelNames: ['action'] as const, registers: [this.registry] });
+  readonly pushInstalled = new Counter({ name: 'vpc_agent_push_installed_total', help: 'Entries installed or renewed ahead of traffic (push mode), by table', labelNames: ['table'] as const, registers: [this.registry] });
+  readonly pushEntries = new Gauge({ name: 'vpc_agent_push_entries', help: 'Forwarding entries pushed to the switches at the last sync (push mode)', registers: [this.registry] });
+  readonly pushOverCap = new Counter({ name: 'vpc_agent_push_over_cap_total', help: 'Syncs that found a VNI with more mappings than the per-switch cap (the rest wait for their miss)', registers: [this.registry] });
   readonly degraded = new Gauge({ name: 'vpc_agent_degraded', help: '1 while the directory is unreachable', registers: [this.registry] });
   readonly inflight = new Gauge({ name: 'vpc_agent_inflight', help: 'Resolutions in flight', registers: [this.registry] });
   readonly latency = new Histogram({

@@ -65,5 +65,7 @@ export abstract class Resolver extends EventEmitter<ResolverEvents> {
   /** The mapping as last seen (no I/O). */
   abstract cached(vni: number, mac: string): Mapping | undefined;
   abstract cachedIp(vni: number, ip: string): Mapping | undefined;
+  /** Every mapping of a VNI as last seen (no I/O): what push mode installs ahead of traffic. */
+  abstract mappingsOf(vni: number): Mapping[];
   abstract close(): Promise<void>;
 }

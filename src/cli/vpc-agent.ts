@@ -22,6 +22,8 @@ const argv = yargs(hideBin(process.argv))
   .option('ttl', { type: 'number', describe: `ms an installed entry lives unless refreshed in use, 0 for static (default ${defaults.ttlMs})` })
   .option('negative-ttl', { type: 'number', describe: `ms a "not found" answer is cached (default ${defaults.negativeTtlMs})` })
   .option('concurrency', { type: 'number', describe: `resolutions in flight at most (default ${defaults.concurrency})` })
+  .option('push', { type: 'boolean', describe: `install every mapping of the VNIs with a switch here ahead of traffic, not only on a miss; --no-push: on a miss only (default ${defaults.push})` })
+  .option('push-cap', { type: 'number', describe: `push mode: entries pushed per switch at most, the most recently used kept (default ${defaults.pushCap})` })
   .example('$0 --resolver file --mappings /etc/vpc/mappings.json', 'one compute node, mappings in a file')
   .example('$0 --resolver etcd --etcd-endpoints http://10.0.0.5:2379', 'many compute nodes sharing etcd')
   .strict()
@@ -52,6 +54,8 @@ try {
   if (argv.ttl !== undefined) flags.ttlMs = argv.ttl;
   if (argv['negative-ttl'] !== undefined) flags.negativeTtlMs = argv['negative-ttl'];
   if (argv.concurrency !== undefined) flags.concurrency = argv.concurrency;
+  if (argv.push !== undefined) flags.push = argv.push;
+  if (argv['push-cap'] !== undefined) flags.pushCap = argv['push-cap'];
   config = checkConfig({ ...defaults, ...file, ...flags });
 } catch (e) {
   if (e instanceof ConfigError) fail(e.message);

@@ -264,6 +264,14 @@ export class MappingTable {
     return i < 0 ? undefined : this.entry(i);
   }
 
+  /** Every mapping of one VNI (a scan of the slots: what push mode preloads). */
+  ofVni(vni: number): Mapping[] {
+    const w = this.#slots;
+    const out: Mapping[] = [];
+    for (let i = 0, n = w.length / WORDS; i < n; i++) if (w[i * WORDS] === vni + 1) out.push(this.entry(i));
+    return out;
+  }
+
   /** The mapping in slot i. */
   entry(i: number): Mapping {
     const w = this.#slots;
