@@ -104,7 +104,7 @@ async function preload(out: Record<string, number>): Promise<void> {
     const base = await start(['--no-push']);
     await base.a.stop('SIGTERM');
     const rss0 = hostd.rssKiB();
-    const push = await start(['--push']);
+    const push = await start(['--push', '--push-cap', String(NMAPPINGS)]);
     const rss1 = hostd.rssKiB();
     const line = push.a.logs.find((l) => l.msg === 'mappings pushed to the switches') ?? {};
     await push.a.stop('SIGTERM');

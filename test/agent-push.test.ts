@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /**
- * Push mode (the agent's default): every mapping of a VNI with a switch on
+ * Push mode (--push): every mapping of a VNI with a switch on
  * the node is installed ahead of traffic, CAM and neighbour entries both, so
  * the first frame to a known VM never misses.  Two compute nodes, a VM on
  * each, one mapping file; the agent on cn1 pushes, cn2's agent runs with
@@ -59,7 +59,7 @@ before(async () => {
   await ov.setup('cn2', [vm2], { subnets: SUBNETS, addresses: true });
   writeMappings();
   const args = ['--resolver', 'file', '--mappings', file, '--ttl', '600000', '--log-level', 'info'];
-  agents.cn1 = await startAgent(args, ov.env('cn1'));
+  agents.cn1 = await startAgent([...args, '--push'], ov.env('cn1'));
   agents.cn2 = await startAgent([...args, '--no-push'], ov.env('cn2'));
 });
 
@@ -123,7 +123,7 @@ describe('push mode: mappings installed ahead of traffic', () => {
     // Nothing left of the first agent: its neighbour entries would bring their CAM entries back.
     await ov.node.cn1!.call('nbrFlush');
     await ov.node.cn1!.call('camFlush');
-    agents.cn1 = await startAgent(['--resolver', 'file', '--mappings', file, '--ttl', '600000', '--log-level', 'info', '--push-cap', '3'], ov.env('cn1'));
+    agents.cn1 = await startAgent(['--resolver', 'file', '--mappings', file, '--ttl', '600000', '--log-level', 'info', '--push', '--push-cap', '3'], ov.env('cn1'));
     assert.equal(await agents.cn1.metric('vpc_agent_push_entries'), 3);
     assert.equal(await agents.cn1.metric('vpc_agent_push_over_cap_total'), 1);
     const cams = await Promise.all([vm2.mac, ...ghosts.map((g) => g.mac)].map((m) => camGet('cn1', m)));

@@ -37,7 +37,9 @@ export const defaults: AgentConfig = {
   ttlMs: 300_000,
   negativeTtlMs: 1_000,
   concurrency: 64,
-  push: true,
+  // Off until a sync yields to the event loop: pushing a big VNI (65,536
+  // entries: ~0.6 s) or a 200,000-mapping reload holds up answers meanwhile.
+  push: false,
   pushCap: 65_536,
 };
 
