@@ -123,7 +123,10 @@ describe('DHCPv4 from the switch, to a real client', () => {
     // What the script applied, as the VM sees it.
     assert.match(lab.ip('vm1', '-4', '-o', 'addr', 'show', 'dev', 'vm1').stdout, /inet 203\.0\.113\.11\/24 brd 203\.0\.113\.255/);
     assert.match(lab.ip('vm1', '-o', 'link', 'show', 'vm1').stdout, / mtu 1450 /);
-    const routes = lab.ip('vm1', '-4', 'route', 'show').stdout;
+    // The hook that reports BOUND runs as dhclient-script applies the lease:
+    // its routes may still be on their way in.
+    let routes = '';
+    await until(() => /^default /m.test(routes = lab.ip('vm1', '-4', 'route', 'show').stdout), 'the default route applied');
     assert.match(routes, /^default via 203\.0\.113\.1 dev vm1/m);
     assert.match(routes, /^198\.51\.100\.0\/24 via 203\.0\.113\.254 dev vm1/m);
     assert.match(routes, /^192\.0\.2\.128\/25 via 203\.0\.113\.253 dev vm1/m);
