@@ -99,6 +99,13 @@ function tshark(pcap: string, display: string, fields: string[]): string[][] {
   return out.trim().split('\n').filter(Boolean).map((l) => l.split('|'));
 }
 
+/** The VM's interface at 1500 for IPv4 and IPv6, the RAs' MTU option ignored: only PMTUD can save it. */
+function forceMtu1500(vm: string): void {
+  lab.run('sysctl', ['-qw', `net.ipv6.conf.${vm}.accept_ra_mtu=0`], { ns: vm });
+  lab.ip(vm, 'link', 'set', vm, 'mtu', '1500');
+  lab.run('sysctl', ['-qw', `net.ipv6.conf.${vm}.mtu=1500`], { ns: vm });
+}
+
 /** Every frame on the underlay fits its MTU (1500 of IP: 1514 on the wire). */
 function assertUnderlayFits(pcap: string, what: string): number {
   const all = tshark(pcap, 'frame', ['frame.len']);
@@ -234,7 +241,9 @@ describe('MTU on the host kernel, two nodes with the defaults', () => {
   });
 
   test('VMs forced to 1500 inside: PMTUD converges on ICMP fragmentation needed (1450)', async (t) => {
-    for (const vm of ['vm1', 'vm2']) lab.ip(vm, 'link', 'set', vm, 'mtu', '1500');
+    // Forced: the switch's periodic RAs carry the MTU (1450), which would
+    // lower the VMs' IPv6 MTU whenever one arrives; these VMs ignore it.
+    for (const vm of ['vm1', 'vm2']) forceMtu1500(vm);
     let d: Awaited<ReturnType<typeof bothWays>> | undefined;
     let vmPcap = '';
     const ulPcap = await capture('ul', 'br0', 'udp port 4789', async () => {
@@ -305,7 +314,9 @@ describe('MTU on the host kernel, two nodes with the defaults', () => {
     }
     let d = await bothWays(t, 'IPv6 underlay, defaults (1430)', IP.vm1, IP.vm2);
     assert.equal(d.tooBig, 0);
-    for (const vm of ['vm1', 'vm2']) lab.ip(vm, 'link', 'set', vm, 'mtu', '1500');
+    // Forced: the switch's periodic RAs carry the MTU (1450), which would
+    // lower the VMs' IPv6 MTU whenever one arrives; these VMs ignore it.
+    for (const vm of ['vm1', 'vm2']) forceMtu1500(vm);
     let vmPcap = '';
     let d6: typeof d | undefined;
     const ulPcap = await capture('ul', 'br0', 'ip6 and udp port 4789', async () => {
