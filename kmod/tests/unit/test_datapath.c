@@ -38,7 +38,10 @@ static struct dp {
 	int            *failed;
 } dp;
 
-static const struct vpc_call call = { NULL, true };
+#define TEST_AREA "datapath"
+#define TEST_STATE dp
+#include "test_area.h"
+
 static const uint8_t mac_a[6] = { 2, 0, 0, 0, 0, 0xa };
 static const uint8_t mac_b[6] = { 2, 0, 0, 0, 0, 0xb };
 static const uint8_t mac_r[6] = { 2, 0, 0, 0, 0, 0x1 };
@@ -46,42 +49,13 @@ static const uint8_t mac_x[6] = { 2, 0, 0, 0, 0, 0x42 };     /* remote */
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const uint8_t vtep[4] = { 192, 0, 2, 7 };
 
-#define FAIL(...) do {                                                  \
-	printf("not ok - datapath %s: %s:%d: ", dp.name, __FILE__, __LINE__); \
-	printf(__VA_ARGS__);                                            \
-	printf("\n");                                                   \
-	(*dp.failed)++;                                                 \
-	return (-1);                                                    \
-} while (0)
-#define EXPECT(c) do { if (!(c)) FAIL("%s", #c); } while (0)
-#define EXPECT_EQ(a, b) do {                                            \
-	long long a_ = (long long)(a), b_ = (long long)(b);             \
-	if (a_ != b_) FAIL("%s = %lld, want %lld", #a, a_, b_);         \
-} while (0)
 
 /* ---- Helpers ----------------------------------------------------------------- */
-
-static int
-ctl(struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen, void *val,
-    size_t vallen)
-{
-	size_t vl = vallen;
-
-	return (vpc_core_ctl(dp.sys, &call, h, op, key, keylen, val, &vl));
-}
 
 static struct vpc_hdl *
 open_new(unsigned type, uint8_t n)
 {
-	vpc_id_t id;
-	struct vpc_hdl *h = NULL;
-
-	memset(&id, 0, sizeof(id));
-	id.bytes[0] = 0xd0;
-	id.bytes[15] = n;
-	(void)vpc_core_open(dp.sys, &call, &id, VPC_TYPE_WORD(type),
-	    VPC_FLAG_CREATE, &h);
-	return (h);
+	return (open_tagged(0xd0, type, n));
 }
 
 /* An Ethernet frame; with an IPv4 header to ipdst when ipdst is set. */
@@ -106,24 +80,10 @@ frame(const uint8_t dst[6], const uint8_t src[6], const uint8_t *ipdst,
 	return (host_pkt_new(b, len));
 }
 
-static void
-in_nic(struct vpc_hdl *h, struct vpc_pkt *p)
-{
-	struct os_epoch et;
-
-	os_epoch_enter(&et);
-	vpc_nic_input(test_hdl_nic(h), p);
-	os_epoch_exit(&et);
-}
-
 static uint64_t
 swstat(struct vpc_hdl *sw, unsigned which)
 {
-	vpc_sw_stats_t st;
-
-	if (ctl(sw, VPC_OP_SW_GET_STATS, NULL, 0, &st, sizeof(st)) != 0)
-		return (~0ull);
-	return (st.c[which]);
+	return (sw_counter(sw, which));
 }
 
 static unsigned

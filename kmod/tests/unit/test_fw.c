@@ -25,56 +25,26 @@ static struct fwt {
 	int            *failed;
 } T;
 
-static const struct vpc_call call = { NULL, true };
+#define TEST_AREA "fw"
+#define TEST_STATE T
+#include "test_area.h"
+
 static const uint8_t mac_a[6] = { 2, 0, 0, 0, 0xf, 0xa };
 static const uint8_t mac_b[6] = { 2, 0, 0, 0, 0xf, 0xb };
 static const uint8_t ip_a[4] = { 10, 9, 0, 10 };
 static const uint8_t ip_b[4] = { 10, 9, 0, 11 };
 
-#define FAIL(...) do {                                                  \
-	printf("not ok - fw %s: %s:%d: ", T.name, __FILE__, __LINE__);  \
-	printf(__VA_ARGS__);                                            \
-	printf("\n");                                                   \
-	(*T.failed)++;                                                  \
-	return (-1);                                                    \
-} while (0)
-#define EXPECT(c) do { if (!(c)) FAIL("%s", #c); } while (0)
-#define EXPECT_EQ(a, b) do {                                            \
-	long long a_ = (long long)(a), b_ = (long long)(b);             \
-	if (a_ != b_) FAIL("%s = %lld, want %lld", #a, a_, b_);         \
-} while (0)
-
-static int
-ctl(struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen, void *val,
-    size_t vallen)
-{
-	size_t vl = vallen;
-
-	return (vpc_core_ctl(T.sys, &call, h, op, key, keylen, val, &vl));
-}
 
 static struct vpc_hdl *
 open_new(unsigned type, uint8_t n)
 {
-	vpc_id_t id;
-	struct vpc_hdl *h = NULL;
-
-	memset(&id, 0, sizeof(id));
-	id.bytes[0] = 0xf1;
-	id.bytes[15] = n;
-	(void)vpc_core_open(T.sys, &call, &id, VPC_TYPE_WORD(type),
-	    VPC_FLAG_CREATE, &h);
-	return (h);
+	return (open_tagged(0xf1, type, n));
 }
 
 static uint64_t
 swstat(unsigned which)
 {
-	vpc_sw_stats_t st;
-
-	if (ctl(T.sw, VPC_OP_SW_GET_STATS, NULL, 0, &st, sizeof(st)) != 0)
-		return (~0ull);
-	return (st.c[which]);
+	return (sw_counter(T.sw, which));
 }
 
 #define F_TCP 6

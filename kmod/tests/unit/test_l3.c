@@ -25,7 +25,10 @@ static struct l3 {
 	int            *failed;
 } t;
 
-static const struct vpc_call call = { NULL, true };
+#define TEST_AREA "l3"
+#define TEST_STATE t
+#include "test_area.h"
+
 static const uint8_t mac_a[6] = { 2, 0, 0, 0, 3, 0xa };
 static const uint8_t mac_b[6] = { 2, 0, 0, 0, 3, 0xb };
 static const uint8_t mac_c[6] = { 2, 0, 0, 0, 3, 0xc };
@@ -39,60 +42,17 @@ static const uint8_t ip6_a[16] = { 0x20, 1, 0xd, 0xb8, 1, 0, 0, 0, 0, 0, 0, 0, 0
 static const uint8_t ip6_b[16] = { 0x20, 1, 0xd, 0xb8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xb };
 static const uint8_t ip6_x[16] = { 0x20, 1, 0xd, 0xb8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x50 };
 
-#define FAIL(...) do {                                                  \
-	printf("not ok - l3 %s: %s:%d: ", t.name, __FILE__, __LINE__);  \
-	printf(__VA_ARGS__);                                            \
-	printf("\n");                                                   \
-	(*t.failed)++;                                                  \
-	return (-1);                                                    \
-} while (0)
-#define EXPECT(c) do { if (!(c)) FAIL("%s", #c); } while (0)
-#define EXPECT_EQ(a, b) do {                                            \
-	long long a_ = (long long)(a), b_ = (long long)(b);             \
-	if (a_ != b_) FAIL("%s = %lld, want %lld", #a, a_, b_);         \
-} while (0)
-
-static int
-ctl(struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen, void *val,
-    size_t vallen)
-{
-	size_t vl = vallen;
-
-	return (vpc_core_ctl(t.sys, &call, h, op, key, keylen, val, &vl));
-}
 
 static struct vpc_hdl *
 open_new(unsigned type, uint8_t n)
 {
-	vpc_id_t id;
-	struct vpc_hdl *h = NULL;
-
-	memset(&id, 0, sizeof(id));
-	id.bytes[0] = 0xd3;
-	id.bytes[15] = n;
-	(void)vpc_core_open(t.sys, &call, &id, VPC_TYPE_WORD(type),
-	    VPC_FLAG_CREATE, &h);
-	return (h);
-}
-
-static void
-in_nic(struct vpc_hdl *h, struct vpc_pkt *p)
-{
-	struct os_epoch et;
-
-	os_epoch_enter(&et);
-	vpc_nic_input(obj2nic(h->obj), p);
-	os_epoch_exit(&et);
+	return (open_tagged(0xd3, type, n));
 }
 
 static uint64_t
 swstat(unsigned which)
 {
-	vpc_sw_stats_t st;
-
-	if (ctl(t.sw, VPC_OP_SW_GET_STATS, NULL, 0, &st, sizeof(st)) != 0)
-		return (~0ull);
-	return (st.c[which]);
+	return (sw_counter(t.sw, which));
 }
 
 /* An ARP message from a vmnic; fields as given. */

@@ -26,7 +26,10 @@ static struct mt {
 	int            *failed;
 } mt;
 
-static const struct vpc_call call = { NULL, true };
+#define TEST_AREA "mtu"
+#define TEST_STATE mt
+#include "test_area.h"
+
 static const uint8_t mac_a[6] = { 2, 0, 0, 0, 3, 0xa };
 static const uint8_t mac_b[6] = { 2, 0, 0, 0, 3, 0xb };
 static const uint8_t mac_r4[6] = { 2, 0, 0, 0, 3, 0x44 };    /* behind an IPv4 VTEP */
@@ -35,52 +38,19 @@ static const uint8_t ip_a[4] = { 10, 3, 0, 10 }, ip_r[4] = { 10, 3, 0, 44 };
 static const uint8_t ip6_a[16] = { 0xfd, 0, [15] = 0x0a };
 static const uint8_t ip6_r[16] = { 0xfd, 0, [15] = 0x44 };
 
-#define FAIL(...) do {                                                  \
-	printf("not ok - mtu %s: %s:%d: ", mt.name, __FILE__, __LINE__); \
-	printf(__VA_ARGS__);                                            \
-	printf("\n");                                                   \
-	(*mt.failed)++;                                                 \
-	return (-1);                                                    \
-} while (0)
-#define EXPECT(c) do { if (!(c)) FAIL("%s", #c); } while (0)
-#define EXPECT_EQ(a, b) do {                                            \
-	long long a_ = (long long)(a), b_ = (long long)(b);             \
-	if (a_ != b_) FAIL("%s = %lld, want %lld", #a, a_, b_);         \
-} while (0)
 
 /* ---- Helpers --------------------------------------------------------------------- */
-
-static int
-ctl(struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen, void *val,
-    size_t vallen)
-{
-	size_t vl = vallen;
-
-	return (vpc_core_ctl(mt.sys, &call, h, op, key, keylen, val, &vl));
-}
 
 static struct vpc_hdl *
 open_new(unsigned type, uint8_t n)
 {
-	vpc_id_t id;
-	struct vpc_hdl *h = NULL;
-
-	memset(&id, 0, sizeof(id));
-	id.bytes[0] = 0xd3;
-	id.bytes[15] = n;
-	(void)vpc_core_open(mt.sys, &call, &id, VPC_TYPE_WORD(type),
-	    VPC_FLAG_CREATE, &h);
-	return (h);
+	return (open_tagged(0xd3, type, n));
 }
 
 static uint64_t
 swstat(unsigned which)
 {
-	vpc_sw_stats_t st;
-
-	if (ctl(mt.sw, VPC_OP_SW_GET_STATS, NULL, 0, &st, sizeof(st)) != 0)
-		return (~0ull);
-	return (st.c[which]);
+	return (sw_counter(mt.sw, which));
 }
 
 static vpc_nic_mtu_t

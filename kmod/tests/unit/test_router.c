@@ -25,7 +25,10 @@ static struct rt {
 	int            *failed;
 } t;
 
-static const struct vpc_call call = { NULL, true };
+#define TEST_AREA "router"
+#define TEST_STATE t
+#include "test_area.h"
+
 static const uint8_t mac_a[6] = { 2, 0, 0, 0, 4, 0xa };
 static const uint8_t mac_b[6] = { 2, 0, 0, 0, 4, 0xb };
 static const uint8_t mac_x[6] = { 2, 0, 0, 0, 4, 0x42 };
@@ -34,50 +37,11 @@ static const uint8_t ip_x[4] = { 10, 2, 0, 50 };
 static const uint8_t ip6_a[16] = { 0x20, 1, 0xd, 0xb8, 0, 1, [15] = 0xa };
 static const uint8_t ip6_b[16] = { 0x20, 1, 0xd, 0xb8, 0, 2, [15] = 0xb };
 
-#define FAIL(...) do {                                                  \
-	printf("not ok - router %s: %s:%d: ", t.name, __FILE__, __LINE__); \
-	printf(__VA_ARGS__);                                            \
-	printf("\n");                                                   \
-	(*t.failed)++;                                                  \
-	return (-1);                                                    \
-} while (0)
-#define EXPECT(c) do { if (!(c)) FAIL("%s", #c); } while (0)
-#define EXPECT_EQ(a, b) do {                                            \
-	long long a_ = (long long)(a), b_ = (long long)(b);             \
-	if (a_ != b_) FAIL("%s = %lld, want %lld", #a, a_, b_);         \
-} while (0)
-
-static int
-ctl(struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen, void *val,
-    size_t vallen)
-{
-	size_t vl = vallen;
-
-	return (vpc_core_ctl(t.sys, &call, h, op, key, keylen, val, &vl));
-}
 
 static struct vpc_hdl *
 open_new(unsigned type, uint8_t n)
 {
-	vpc_id_t id;
-	struct vpc_hdl *h = NULL;
-
-	memset(&id, 0, sizeof(id));
-	id.bytes[0] = 0xe4;
-	id.bytes[15] = n;
-	(void)vpc_core_open(t.sys, &call, &id, VPC_TYPE_WORD(type),
-	    VPC_FLAG_CREATE, &h);
-	return (h);
-}
-
-static void
-in_nic(struct vpc_hdl *h, struct vpc_pkt *p)
-{
-	struct os_epoch et;
-
-	os_epoch_enter(&et);
-	vpc_nic_input(obj2nic(h->obj), p);
-	os_epoch_exit(&et);
+	return (open_tagged(0xe4, type, n));
 }
 
 static uint64_t
@@ -156,7 +120,7 @@ route(vpc_rt_route_t *r, uint8_t af, const uint8_t *prefix, uint8_t plen,
 	r->af = af;
 	r->prefixlen = plen;
 	r->target = target;
-	memcpy(r->prefix, prefix, af == VPC_AF_INET ? 4 : 16);
+	memcpy(r->prefix, prefix, af == VPC_AF_INET6 ? 16 : 4);  /* a bad af: an IPv4-sized prefix */
 }
 
 static int __attribute__((noinline))
