@@ -55,6 +55,12 @@ void	dhcp_ra(long sock);
 /* t_l3.c: ARP, ND and the gateway answered by the switch. */
 void	l3_checks(long sock);
 
+/* t_router.c: two switches routed through a router (issue 13). */
+void	router_checks(long sock);
+
+/* t_fw.c: a port's ingress rule set on the data path (issue 14). */
+void	fw_checks(long sock);
+
 /* t_mtu.c: MTUs follow the underlay; too big gets ICMP. */
 void	mtu_rules(struct dp *d);
 void	too_big_rules(struct dp *d);
