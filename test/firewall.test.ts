@@ -11,7 +11,11 @@
  *    own connections out work (the replies pass by state), connections in
  *    get nothing;
  *  - a rule replace takes effect on the next connection; detaching the sets
- *    gives today's behaviour back.
+ *    gives today's behaviour back;
+ *  - UDP request/response through an egress-only set (the answer comes in
+ *    by state, a datagram nobody asked for does not);
+ *  - 1,000 connections one after another from 20 source ports, each port
+ *    reused while its last flow is still closing (TIME_WAIT, opte#436).
  *
  * A denied connection is silence, so "denied" is "no answer within a few
  * seconds"; an allowed one waits as long as it needs.
@@ -52,8 +56,8 @@ function portOf(cn: string, vm: VmSpec): string {
 }
 
 /** TCP servers on these ports inside the VM, until the test ends. */
-async function serve(vm: VmSpec, ports: number[]): Promise<void> {
-  const p = killOnExit(spawn('ip', ['netns', 'exec', ov.lab.ns(vm.name), 'python3', portsPy, 'serve', ...ports.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] }));
+async function serve(vm: VmSpec, ports: number[], mode = 'serve'): Promise<void> {
+  const p = killOnExit(spawn('ip', ['netns', 'exec', ov.lab.ns(vm.name), 'python3', portsPy, mode, ...ports.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] }));
   servers.push(p);
   await new Promise<void>((res, rej) => {
     p.stdout!.setEncoding('utf8').on('data', (d: string) => { if (d.includes('ready')) res(); });
@@ -81,6 +85,8 @@ before(async () => {
   for (const cn of ['cn1', 'cn2']) agents.push(await startAgent(['--resolver', 'file', '--mappings', file], ov.env(cn)));
   await serve(vm1, [80]);
   await serve(vm2, [22, 23]);
+  await serve(vm1, [5353], 'udpserve');
+  await serve(vm2, [5353], 'udpserve');
 });
 
 after(async () => {
@@ -123,6 +129,25 @@ describe('port firewall, real TCP across two nodes', () => {
     vpcctl('cn1', 'fw', 'attach', ov.ids.cn1!.switch, portOf('cn1', vm1), '--ingress', '20');
     assert.equal(tryPort(vm1, vm2, 23), 'open', 'out, and its replies in');
     assert.equal(tryPort(vm2, vm1, 80, DENIED_S), 'silent', 'in');
+  });
+
+  test('1,000 connections from 20 source ports, each reused while its last flow closes: all served', async () => {
+    // vm1 -> vm2:23 through vm2's ingress set 10 (allow tcp 23 since the replace).
+    const s0 = await swstats('cn2');
+    const r = ov.lab.run('python3', [portsPy, 'many', vm2.ip!, '23', '1000', '41000', '41019'], { ns: 'vm1', timeoutMs: 600_000 });
+    assert.equal(r.stdout.trim(), '1000', r.stderr);
+    const s1 = await swstats('cn2');
+    assert.equal(s1.fwInvalid, s0.fwInvalid, 'no SYN taken for an invalid packet of the closing flow');
+    assert.equal(s1.fwTableFull, s0.fwTableFull);
+  });
+
+  test('UDP through an egress-only set: the answer comes back by state, an unasked datagram does not', () => {
+    vpcctl('cn2', 'fw', 'attach', ov.ids.cn2!.switch, portOf('cn2', vm2));    // vm2 unfiltered: only vm1's set decides
+    vpcctl('cn1', 'fw', 'attach', ov.ids.cn1!.switch, portOf('cn1', vm1));
+    vpcctl('cn1', 'fw', 'rules', '20', 'out allow udp port 5353');
+    vpcctl('cn1', 'fw', 'attach', ov.ids.cn1!.switch, portOf('cn1', vm1), '--egress', '20');
+    assert.equal(ov.lab.run('python3', [portsPy, 'udptry', vm2.ip!, '5353', '60'], { ns: 'vm1', timeoutMs: 120_000 }).stdout.trim(), 'answered');
+    assert.equal(ov.lab.run('python3', [portsPy, 'udptry', vm1.ip!, '5353', DENIED_S], { ns: 'vm2' }).stdout.trim(), 'silent');
   });
 
   test('detached, the ports answer again', () => {
