@@ -400,6 +400,18 @@ vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	raise_request(sw, in, p, f, &key);
 }
 
+/* An L3 miss's key: routed ones apart, so held ARP/NS of the subnet and a
+ * routed frame for the same address are answered each their own way. */
+static void
+l3key(struct vpc_pkey *key, uint8_t af, const uint8_t ip[16], bool routed)
+{
+	memset(key, 0, sizeof(*key));
+	key->kind = VPC_UPCALL_L3MISS;
+	key->af = af;
+	key->routed = routed;
+	memcpy(key->addr, ip, af == VPC_AF_INET ? 4 : 16);
+}
+
 void
 vpc_upcall_l3miss(struct vpc_switch *sw, struct vpc_port *in,
     struct vpc_pkt *p, const struct vpc_frame *f, uint8_t af,
@@ -407,10 +419,7 @@ vpc_upcall_l3miss(struct vpc_switch *sw, struct vpc_port *in,
 {
 	struct vpc_pkey key;
 
-	memset(&key, 0, sizeof(key));
-	key.kind = VPC_UPCALL_L3MISS;
-	key.af = af;
-	memcpy(key.addr, ip, af == VPC_AF_INET ? 4 : 16);
+	l3key(&key, af, ip, false);
 	raise_request(sw, in, p, f, &key);
 }
 
@@ -421,11 +430,7 @@ vpc_upcall_l3miss_routed(struct vpc_switch *sw, struct vpc_port *rport,
 {
 	struct vpc_pkey key;
 
-	memset(&key, 0, sizeof(key));
-	key.kind = VPC_UPCALL_L3MISS;
-	key.af = af;
-	key.routed = 1;
-	memcpy(key.addr, ip, af == VPC_AF_INET ? 4 : 16);
+	l3key(&key, af, ip, true);
 	raise_request(sw, rport, p, f, &key);
 }
 
