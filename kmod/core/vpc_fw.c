@@ -426,23 +426,46 @@ set_free_deferred(struct os_defer *d)
 	vpc_free(s, sizeof(*s));
 }
 
-/* Host teardown / unload: every object is gone, so no port holds a set. */
+/*
+ * Rule sets are configuration an operator made, like a committed object:
+ * while one exists the FreeBSD module refuses to unload (vpc_sys_busy).
+ */
+bool
+vpc_fw_has_sets(struct vpc_sys *sys)
+{
+	VPC_ASSERT_CTL(sys);
+	return (sys->fw != NULL && sys->fw->nsets != 0);
+}
+
+/* Host teardown: every object is gone, so no port holds a set. */
+void
+vpc_fw_drop_sets(struct vpc_sys *sys)
+{
+	struct vpc_fw *fw = sys->fw;
+	struct vpc_fwset *s;
+
+	VPC_ASSERT_CTL(sys);
+	if (fw == NULL)
+		return;
+	while ((s = fw->sets) != NULL) {
+		fw->sets = s->next;
+		fw->nsets--;
+		rules_release(s->rules);
+		os_epoch_defer(&s->rules->defer, rules_free_deferred);
+		os_epoch_defer(&s->defer, set_free_deferred);
+	}
+}
+
 void
 vpc_fw_destroy(struct vpc_sys *sys)
 {
 	struct vpc_fw *fw = sys->fw;
-	struct vpc_fwset *s;
 
 	if (fw == NULL)
 		return;
 	os_timer_destroy(fw->sweeper);
 	os_sx_xlock(sys->ctl);
-	while ((s = fw->sets) != NULL) {
-		fw->sets = s->next;
-		rules_release(s->rules);
-		os_epoch_defer(&s->rules->defer, rules_free_deferred);
-		os_epoch_defer(&s->defer, set_free_deferred);
-	}
+	vpc_fw_drop_sets(sys);
 	os_sx_xunlock(sys->ctl);
 	if (fw->tab != NULL)
 		os_epoch_defer(&fw->tab->defer, tab_free_deferred);

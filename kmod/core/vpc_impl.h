@@ -726,6 +726,8 @@ struct vpc_portfw;
 struct vpc_fwrules;
 int  vpc_fw_create(struct vpc_sys *sys);
 void vpc_fw_destroy(struct vpc_sys *sys);
+bool vpc_fw_has_sets(struct vpc_sys *sys);
+void vpc_fw_drop_sets(struct vpc_sys *sys);
 bool vpc_fw_filter(struct vpc_switch *sw, struct vpc_port *port,
          const struct vpc_portfw *pf, uint8_t dir, struct vpc_pkt *p,
          const struct vpc_frame *f);

@@ -49,14 +49,15 @@ vpc_sys_busy(struct vpc_sys *sys)
 	bool busy;
 
 	os_sx_xlock(sys->ctl);
-	busy = sys->nobjs != 0 || sys->nhandles != 0;
+	busy = sys->nobjs != 0 || sys->nhandles != 0 || vpc_fw_has_sets(sys);
 	os_sx_xunlock(sys->ctl);
 	return (busy);
 }
 
 /*
- * Kill every object, committed or not (host kernel shutdown; the FreeBSD
- * module refuses to unload instead).  Handles must be closed already.
+ * Kill every object, committed or not, and drop every firewall rule set
+ * (host kernel shutdown; the FreeBSD module refuses to unload instead).
+ * Handles must be closed already.
  */
 void
 vpc_sys_teardown(struct vpc_sys *sys)
@@ -66,6 +67,7 @@ vpc_sys_teardown(struct vpc_sys *sys)
 	/* A kill can take other objects along, so start over each time. */
 	while (!VPC_LIST_EMPTY(&sys->objs))
 		vpc_obj_kill(VPC_LIST_FIRST(&sys->objs));
+	vpc_fw_drop_sets(sys);          /* no port is left to hold one */
 	os_sx_xunlock(sys->ctl);
 }
 

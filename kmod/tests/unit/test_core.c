@@ -434,6 +434,36 @@ test_agent_event(void)
 	CHECK(strcmp(test_last_event, "RECOVERED ") == 0);
 }
 
+/*
+ * A firewall rule set is configuration an operator made: while one exists
+ * the system is busy (the FreeBSD module refuses to unload, as it does for
+ * a committed object); the host kernel's teardown drops it.  On a system
+ * of its own, so the other tests' open handles do not make it busy.
+ */
+static void
+test_sets_hold_unload(void)
+{
+	vpc_fw_set_t set = { .id = 77 };
+	vpc_fw_set_ref_t ref = { .id = 77 };
+	struct vpc_sys *s2;
+	size_t vl = 0;
+
+	CHECK(vpc_sys_create(&s2) == 0);
+	CHECK(!vpc_sys_busy(s2));
+	CHECK_ERR(vpc_core_ctl(s2, &priv_call, NULL, VPC_OP_FW_SET_CREATE, &set,
+	    sizeof(set), NULL, &vl), 0);
+	CHECK(vpc_sys_busy(s2));
+	CHECK_ERR(vpc_sys_destroy(s2), VPC_EBUSY);
+	CHECK_ERR(vpc_core_ctl(s2, &priv_call, NULL, VPC_OP_FW_SET_DESTROY, &ref,
+	    sizeof(ref), NULL, &vl), 0);
+	CHECK(!vpc_sys_busy(s2));
+	CHECK_ERR(vpc_core_ctl(s2, &priv_call, NULL, VPC_OP_FW_SET_CREATE, &set,
+	    sizeof(set), NULL, &vl), 0);
+	vpc_sys_teardown(s2);
+	CHECK(!vpc_sys_busy(s2));
+	CHECK_ERR(vpc_sys_destroy(s2), 0);
+}
+
 int
 main(void)
 {
@@ -445,6 +475,7 @@ main(void)
 		{ "sizes and types", test_sizes },
 		{ "listing", test_list },
 		{ "agent events", test_agent_event },
+		{ "rule sets hold the system busy", test_sets_hold_unload },
 	};
 	uint64_t allocs0;
 	size_t i;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * t_unload.c: unloading is refused (EBUSY) while a handle, the device or a
- * committed object exists, kldunload -f included (it skips only
- * MOD_QUIESCE; MOD_UNLOAD refuses too), and succeeds once all are gone;
+ * t_unload.c: unloading is refused (EBUSY) while a handle, the device, a
+ * committed object or a firewall rule set exists, kldunload -f included
+ * (it skips only MOD_QUIESCE; MOD_UNLOAD refuses too), and succeeds once
+ * all are gone;
  * the module loads and unloads again, with a loader tunable set.
  */
 #include "tests.h"
@@ -20,6 +21,8 @@ unload_rules(long fileid)
 	vpc_id_t id = mkid(20), swid = mkid(21);
 	vpc_swport_t req, res;
 	vpc_vmnic_t mac;
+	vpc_fw_set_t set;
+	vpc_fw_set_ref_t ref;
 	long h, r;
 
 	h = vopen(&id, WORD(VPC_TYPE_NIC), VPC_FLAG_CREATE);
@@ -59,6 +62,24 @@ unload_rules(long fileid)
 	    sysctl_u64("net.vpc.objects") == 0 &&
 	    sysctl_u64("net.vpc.handles") == 0,
 	    (long)sysctl_u64("net.vpc.objects"), 0);
+
+	/*
+	 * A firewall rule set is configuration too, though not an object:
+	 * it holds the module as a committed object does.
+	 */
+	memset(&set, 0, sizeof(set));
+	set.id = 20;
+	expect("unload: a firewall rule set alone", vctl_n(VPC_HANDLE_NONE,
+	    VPC_OP_FW_SET_CREATE, &set, sizeof(set), 0, 0), 0);
+	expect("unload: refused (EBUSY) while a rule set exists",
+	    sc3(SYS_kldunload, fileid, 0, 0), -EBUSY);
+	expect("unload: kldunload -f: EBUSY while a rule set exists",
+	    kldunload_force(fileid), -EBUSY);
+	memset(&ref, 0, sizeof(ref));
+	ref.id = 20;
+	expect("unload: the rule set kept, then destroyed",
+	    vctl_n(VPC_HANDLE_NONE, VPC_OP_FW_SET_DESTROY, &ref, sizeof(ref),
+	    0, 0), 0);
 
 	/*
 	 * A switch that dies just before the unload (nothing in between):
