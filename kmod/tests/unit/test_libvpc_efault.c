@@ -11,8 +11,9 @@
  * a page (checked the slow way), a program that closes libvpc's probe pipe
  * and gets the number back for a pipe of its own (never written to), and a
  * child after fork() (its own pipe and connection).  Last, every router
- * and firewall op that copies in or out (router_rows, fw_rows).  Prints "ok - ..." /
- * "not ok - ..." lines and a summary; exits nonzero on a failure.
+ * and firewall op that copies in or out (router_rows, fw_rows).  Prints
+ * "ok - ..." / "not ok - ..." lines and a summary; exits nonzero on a
+ * failure.
  */
 #include <dirent.h>
 #include <errno.h>
