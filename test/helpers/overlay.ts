@@ -154,20 +154,49 @@ export class Overlay {
     return this.lab.run('ping', [...args, to], { ns: from, allowFail: true }).status === 0;
   }
 
-  /** Capture on the underlay bridge while fn runs; the VXLAN rows tshark decodes. */
-  async capture(filter: string, fn: () => Promise<void>): Promise<string[][]> {
-    const pcap = join(this.tmp, `ul-${Date.now()}.pcap`);
-    const cap = this.lab.spawnIn('ul', 'tshark', ['-n', '-i', 'br0', '-f', filter, '-w', pcap]);
+  /**
+   * Capture on an interface of one of the lab's namespaces while fn runs
+   * (tshark, capture filter filter); the pcap file's path.  With prime (a
+   * call that puts one packet the filter takes on the interface), the
+   * capture is known to be live before fn runs, and to hold everything fn
+   * caused when it stops: prime is called (again, until tshark reports a
+   * packet) before fn and after it; the packet socket keeps the order.
+   */
+  async pcap(ns: string, iface: string, filter: string, fn: () => Promise<void>, prime?: () => void): Promise<string> {
+    const pcap = join(this.tmp, `${ns}-${iface}-${Date.now()}.pcap`);
+    const cap = this.lab.spawnIn(ns, 'tshark', ['-n', '-i', iface, '-f', filter, '-w', pcap, ...(prime ? ['-P', '-l'] : [])]);
     const err: string[] = [];
+    let seen = 0;
     cap.stderr!.setEncoding('utf8').on('data', (d: string) => err.push(d));
+    cap.stdout!.setEncoding('utf8').on('data', (d: string) => { seen += d.split('\n').length - 1; });
+    const barrier = async (what: string) => {
+      const was = seen;
+      let next = 0;
+      await until(() => {
+        if (seen > was) return true;
+        if (Date.now() >= next) {
+          prime!();
+          next = Date.now() + 1000;
+        }
+        return false;
+      }, what, 30_000);
+    };
     await until(() => err.join('').includes('Capturing on'), 'tshark to start', 20_000);
     try {
+      if (prime) await barrier('the capture to see a first packet');
       await fn();
-      await sleep(300);
+      if (prime) await barrier('the capture to see a last packet');
+      else await sleep(300);
     } finally {
       cap.kill('SIGINT');
       await new Promise((r) => cap.once('exit', r));
     }
+    return pcap;
+  }
+
+  /** Capture on the underlay bridge while fn runs; the VXLAN rows tshark decodes. */
+  async capture(filter: string, fn: () => Promise<void>): Promise<string[][]> {
+    const pcap = await this.pcap('ul', 'br0', filter, fn);
     const fields = this.lab.run('tshark', ['-n', '-r', pcap, '-Y', 'vxlan', '-T', 'fields', '-E', 'separator=|',
       '-e', 'ip.src', '-e', 'ip.dst', '-e', 'udp.srcport', '-e', 'vxlan.flags', '-e', 'vxlan.vni',
       '-e', 'eth.src', '-e', 'eth.dst', '-e', 'ipv6.src']).stdout;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_badinput.c: bad input, each with its errno, and an error means nothing
- * happened, EFAULT included.
+ * happened, EFAULT included (the switch's ops, then every router and
+ * firewall op that copies in or out).
  */
 #include "tests.h"
 #include "report.h"
@@ -35,6 +36,360 @@ efault_row(long swd, const char *name, void *val, size_t *vallen)
 	checkp(name, "no descriptor used up", fd == free_fd, fd, free_fd);
 	if (fd >= 0)
 		sc3(SYS_close, fd, 0, 0);
+}
+
+/*
+ * The router's and the firewall's ops (96-105, 112-123): every copy-in
+ * with a key that runs into an unmapped page (edge: the first unmapped
+ * byte), every copy-out into read-only memory (ro).  Each row is EFAULT
+ * and the state read back is as before (test/efault.test.ts runs the same
+ * rows through libvpc).  The objects are uncommitted (they go with their
+ * last handle); the rule set is destroyed at the end.
+ */
+#define	EF_FW_SET	1496
+
+static char *ef_edge;
+
+/* A copy of key whose second half lies in the unmapped page. */
+static void *
+ef_key(const void *key, size_t len)
+{
+	char *at = ef_edge - len / 2;
+
+	memcpy(at, key, len / 2);
+	return (at);
+}
+
+static void
+ef_row(const char *name, long h, vpc_op_t op, const void *key,
+    size_t keylen, void *val, size_t vallen)
+{
+	size_t vl = vallen;
+
+	expectp(name, "EFAULT", vctl(h, op, key, keylen, val,
+	    val != 0 || vallen > 0 ? &vl : 0), -EFAULT);
+}
+
+static long
+ef_nattach(long rtr)
+{
+	vpc_rtr_attach_t a[8];
+	size_t vl = sizeof(a);
+	long r;
+
+	r = vctl(rtr, VPC_OP_RTR_LIST_ATTACH, 0, 0, a, &vl);
+	return (r != 0 ? r : (long)(vl / sizeof(a[0])));
+}
+
+/* The routes, and the serial of the last one. */
+static long
+ef_nroutes(long rtr, uint64_t *last)
+{
+	vpc_rt_route_t buf[16];
+	vpc_list_req_t lr;
+	size_t vl = sizeof(buf);
+	long r;
+
+	memset(&lr, 0, sizeof(lr));
+	r = vctl(rtr, VPC_OP_RTR_ROUTE_DUMP, &lr, sizeof(lr), buf, &vl);
+	if (r != 0)
+		return (r);
+	if (last != 0)
+		*last = vl >= sizeof(buf[0]) ?
+		    buf[vl / sizeof(buf[0]) - 1].serial : 0;
+	return ((long)(vl / sizeof(buf[0])));
+}
+
+/* A switch with the IPv4 subnet 10.net.0.0/24 and a router port. */
+static long
+ef_switch(unsigned idn, uint8_t net)
+{
+	vpc_id_t id = mkid(idn);
+	vpc_sw_subnet_t sn;
+	vpc_swport_t req, res;
+	long swd, r;
+
+	swd = vopen(&id, WORD(VPC_TYPE_SWITCH), VPC_FLAG_CREATE);
+	if (swd < 0)
+		return (swd);
+	memset(&sn, 0, sizeof(sn));
+	sn.af = VPC_AF_INET;
+	sn.prefixlen = 24;
+	memcpy(sn.addr, (uint8_t[]){ 10, net, 0, 0 }, 4);
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_ROUTER;
+	if ((r = vctl_n(swd, VPC_OP_SW_SET_SUBNET, &sn, sizeof(sn), 0, 0)) != 0 ||
+	    (r = vctl_n(swd, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res,
+	    sizeof(res))) != 0) {
+		sc3(SYS_close, swd, 0, 0);
+		return (r);
+	}
+	return (swd);
+}
+
+static void
+ef_route(vpc_rt_route_t *rt, uint8_t a, uint8_t b, uint8_t plen)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->af = VPC_AF_INET;
+	rt->prefixlen = plen;
+	rt->target = VPC_RT_DROP;
+	rt->prefix[0] = a;
+	rt->prefix[1] = b;
+}
+
+static void
+efault_router(char *ro)
+{
+	vpc_id_t rid = mkid(96);
+	vpc_rtr_attach_t at;
+	vpc_rt_route_t rt, got, many[40];
+	vpc_list_req_t lr;
+	uint64_t last, last2;
+	long rtr, sw1, sw2, nr, r;
+	int i;
+
+	sw1 = ef_switch(97, 81);
+	sw2 = ef_switch(98, 82);
+	rtr = vopen(&rid, WORD(VPC_TYPE_ROUTER), VPC_FLAG_CREATE);
+	check("efault: a router and two switches with router ports",
+	    rtr >= 0 && sw1 >= 0 && sw2 >= 0, rtr < 0 ? rtr : sw1 < 0 ? sw1 :
+	    sw2, 3);
+	if (rtr < 0 || sw1 < 0 || sw2 < 0)
+		goto out;
+	memset(&at, 0, sizeof(at));
+	at.switch_id = mkid(97);
+	r = vctl_n(rtr, VPC_OP_RTR_ATTACH, &at, sizeof(at), 0, 0);
+	check("efault: switch 97 attached", r == 0 && ef_nattach(rtr) == 1,
+	    r != 0 ? r : ef_nattach(rtr), 1);
+
+	at.switch_id = mkid(98);
+	ef_row("efault: RTR_ATTACH, key into an unmapped page", rtr,
+	    VPC_OP_RTR_ATTACH, ef_key(&at, sizeof(at)), sizeof(at), 0, 0);
+	check("efault: RTR_ATTACH: still one attachment",
+	    ef_nattach(rtr) == 1, ef_nattach(rtr), 1);
+	at.switch_id = mkid(97);
+	ef_row("efault: RTR_DETACH, key into an unmapped page", rtr,
+	    VPC_OP_RTR_DETACH, ef_key(&at, sizeof(at)), sizeof(at), 0, 0);
+	check("efault: RTR_DETACH: still attached", ef_nattach(rtr) == 1,
+	    ef_nattach(rtr), 1);
+	ef_row("efault: RTR_LIST_ATTACH, value read-only", rtr,
+	    VPC_OP_RTR_LIST_ATTACH, 0, 0, ro, 4 * sizeof(at));
+
+	nr = ef_nroutes(rtr, &last);
+	check("efault: one connected route", nr == 1, nr, 1);
+	ef_route(&rt, 10, 99, 16);
+	ef_row("efault: RTR_ROUTE_SET, key into an unmapped page", rtr,
+	    VPC_OP_RTR_ROUTE_SET, ef_key(&rt, sizeof(rt)), sizeof(rt), 0, 0);
+	check("efault: RTR_ROUTE_SET: no route added",
+	    ef_nroutes(rtr, 0) == nr, ef_nroutes(rtr, 0), nr);
+	r = vctl_n(rtr, VPC_OP_RTR_ROUTE_SET, &rt, sizeof(rt), 0, 0);
+	nr = ef_nroutes(rtr, &last);
+	check("efault: a good ROUTE_SET adds 10.99.0.0/16", r == 0 && nr == 2,
+	    r != 0 ? r : nr, 2);
+	ef_row("efault: RTR_ROUTE_DEL, key into an unmapped page", rtr,
+	    VPC_OP_RTR_ROUTE_DEL, ef_key(&rt, sizeof(rt)), sizeof(rt), 0, 0);
+	check("efault: RTR_ROUTE_DEL: the route stays",
+	    ef_nroutes(rtr, 0) == nr, ef_nroutes(rtr, 0), nr);
+	rt.target = 0;
+	ef_row("efault: RTR_ROUTE_GET, key into an unmapped page", rtr,
+	    VPC_OP_RTR_ROUTE_GET, ef_key(&rt, sizeof(rt)), sizeof(rt), &got,
+	    sizeof(got));
+	ef_row("efault: RTR_ROUTE_GET, value read-only", rtr,
+	    VPC_OP_RTR_ROUTE_GET, &rt, sizeof(rt), ro, sizeof(got));
+	ef_route(&rt, 10, 99, 0);
+	rt.target = 0;
+	rt.prefix[3] = 7;
+	ef_row("efault: RTR_ROUTE_LOOKUP, key into an unmapped page", rtr,
+	    VPC_OP_RTR_ROUTE_LOOKUP, ef_key(&rt, sizeof(rt)), sizeof(rt), &got,
+	    sizeof(got));
+	ef_row("efault: RTR_ROUTE_LOOKUP, value read-only", rtr,
+	    VPC_OP_RTR_ROUTE_LOOKUP, &rt, sizeof(rt), ro, sizeof(got));
+	memset(&lr, 0, sizeof(lr));
+	ef_row("efault: RTR_ROUTE_DUMP, key into an unmapped page", rtr,
+	    VPC_OP_RTR_ROUTE_DUMP, ef_key(&lr, sizeof(lr)), sizeof(lr), many,
+	    sizeof(many));
+	ef_row("efault: RTR_ROUTE_DUMP, value read-only", rtr,
+	    VPC_OP_RTR_ROUTE_DUMP, &lr, sizeof(lr), ro, 4 * sizeof(rt));
+	for (i = 0; i < 40; i++)
+		ef_route(&many[i], 172, (uint8_t)(16 + i), 16);
+	ef_row("efault: RTR_ROUTE_REPLACE, 40 routes into an unmapped page",
+	    rtr, VPC_OP_RTR_ROUTE_REPLACE, ef_key(many, sizeof(many)),
+	    sizeof(many), 0, 0);
+	check("efault: RTR_ROUTE_REPLACE: the routes as they were",
+	    ef_nroutes(rtr, &last2) == nr && last2 == last, (long)last2,
+	    (long)last);
+	ef_row("efault: RTR_GET_STATS, value read-only", rtr,
+	    VPC_OP_RTR_GET_STATS, 0, 0, ro, sizeof(vpc_rtr_stats_t));
+out:
+	if (rtr >= 0)
+		sc3(SYS_close, rtr, 0, 0);
+	if (sw1 >= 0)
+		sc3(SYS_close, sw1, 0, 0);
+	if (sw2 >= 0)
+		sc3(SYS_close, sw2, 0, 0);
+}
+
+/* The set's rule count (generation, flags, ports); -errno without it. */
+static long
+ef_set(vpc_fw_set_t *set)
+{
+	vpc_fw_set_ref_t ref;
+	long r;
+
+	memset(&ref, 0, sizeof(ref));
+	ref.id = set->id;
+	r = vctl_n(VPC_HANDLE_NONE, VPC_OP_FW_SET_GET, &ref, sizeof(ref), set,
+	    sizeof(*set));
+	return (r != 0 ? r : (long)set->nrules);
+}
+
+static void
+ef_rule(vpc_fw_rule_t *ru, uint32_t prio)
+{
+	memset(ru, 0, sizeof(*ru));
+	ru->set_id = EF_FW_SET;
+	ru->priority = prio;
+	ru->dir = VPC_FW_DIR_IN;
+	ru->action = VPC_FW_ALLOW;
+	ru->proto = VPC_FW_PROTO_ANY;
+}
+
+static void
+efault_fw(long swd, char *ro)
+{
+	static const uint8_t mac_p[6] = { 0x02, 0, 0, 0, 0xe, 0x20 };
+	vpc_fw_set_t set, now;
+	vpc_fw_set_ref_t ref;
+	vpc_fw_rule_t rules[8];
+	vpc_fw_config_t cfg, cfg2;
+	vpc_fw_dump_req_t dr;
+	vpc_fw_flow_req_t fr;
+	vpc_list_req_t lr;
+	vpc_sw_port_fw_t pf;
+	vpc_swport_ref_t pref;
+	vpc_swport_t port;
+	vpc_id_t port_id;
+	long r, nicd;
+	int i;
+
+	memset(&set, 0, sizeof(set));
+	set.id = EF_FW_SET;
+	r = vctl_n(VPC_HANDLE_NONE, VPC_OP_FW_SET_CREATE, &set, sizeof(set),
+	    0, 0);
+	expect("efault: FW_SET_CREATE 1496", r, 0);
+	if (r != 0)
+		return;
+	ef_rule(&rules[0], 10);
+	r = vctl_n(VPC_HANDLE_NONE, VPC_OP_FW_SET_RULES, rules,
+	    sizeof(rules[0]), 0, 0);
+	check("efault: the set has one rule", r == 0 && ef_set(&set) == 1,
+	    r != 0 ? r : ef_set(&set), 1);
+
+	memset(&now, 0, sizeof(now));
+	now.id = EF_FW_SET + 1;
+	ef_row("efault: FW_SET_CREATE, key into an unmapped page",
+	    VPC_HANDLE_NONE, VPC_OP_FW_SET_CREATE, ef_key(&now, sizeof(now)),
+	    sizeof(now), 0, 0);
+	expect("efault: FW_SET_CREATE: no set made", ef_set(&now), -ENOENT);
+	memset(&ref, 0, sizeof(ref));
+	ref.id = EF_FW_SET;
+	ef_row("efault: FW_SET_DESTROY, key into an unmapped page",
+	    VPC_HANDLE_NONE, VPC_OP_FW_SET_DESTROY, ef_key(&ref, sizeof(ref)),
+	    sizeof(ref), 0, 0);
+	now.id = EF_FW_SET;
+	check("efault: FW_SET_DESTROY: the set stays", ef_set(&now) == 1,
+	    ef_set(&now), 1);
+	for (i = 0; i < 8; i++)
+		ef_rule(&rules[i], (uint32_t)(100 + i));
+	ef_row("efault: FW_SET_RULES, 8 rules into an unmapped page",
+	    VPC_HANDLE_NONE, VPC_OP_FW_SET_RULES, ef_key(rules, sizeof(rules)),
+	    sizeof(rules), 0, 0);
+	check("efault: FW_SET_RULES: one rule, the same generation",
+	    ef_set(&now) == 1 && now.generation == set.generation,
+	    (long)now.generation, (long)set.generation);
+	ef_row("efault: FW_SET_FLUSH, key into an unmapped page",
+	    VPC_HANDLE_NONE, VPC_OP_FW_SET_FLUSH, ef_key(&ref, sizeof(ref)),
+	    sizeof(ref), 0, 0);
+	check("efault: FW_SET_FLUSH: one rule, the same generation",
+	    ef_set(&now) == 1 && now.generation == set.generation,
+	    (long)now.generation, (long)set.generation);
+	ef_row("efault: FW_SET_GET, key into an unmapped page",
+	    VPC_HANDLE_NONE, VPC_OP_FW_SET_GET, ef_key(&ref, sizeof(ref)),
+	    sizeof(ref), &now, sizeof(now));
+	ef_row("efault: FW_SET_GET, value read-only", VPC_HANDLE_NONE,
+	    VPC_OP_FW_SET_GET, &ref, sizeof(ref), ro, sizeof(now));
+	memset(&now, 0, sizeof(now));
+	now.id = EF_FW_SET;
+	now.flags = set.flags ^ VPC_FW_SET_KEEP_ESTABLISHED;
+	ef_row("efault: FW_SET_MODIFY, key into an unmapped page",
+	    VPC_HANDLE_NONE, VPC_OP_FW_SET_MODIFY, ef_key(&now, sizeof(now)),
+	    sizeof(now), 0, 0);
+	ef_set(&now);
+	check("efault: FW_SET_MODIFY: the flags as they were",
+	    now.flags == set.flags, (long)now.flags, (long)set.flags);
+	memset(&lr, 0, sizeof(lr));
+	ef_row("efault: FW_SET_LIST, key into an unmapped page",
+	    VPC_HANDLE_NONE, VPC_OP_FW_SET_LIST, ef_key(&lr, sizeof(lr)),
+	    sizeof(lr), rules, sizeof(rules));
+	ef_row("efault: FW_SET_LIST, value read-only", VPC_HANDLE_NONE,
+	    VPC_OP_FW_SET_LIST, &lr, sizeof(lr), ro, 4 * sizeof(set));
+	memset(&dr, 0, sizeof(dr));
+	dr.id = EF_FW_SET;
+	ef_row("efault: FW_RULE_DUMP, key into an unmapped page",
+	    VPC_HANDLE_NONE, VPC_OP_FW_RULE_DUMP, ef_key(&dr, sizeof(dr)),
+	    sizeof(dr), rules, sizeof(rules));
+	ef_row("efault: FW_RULE_DUMP, value read-only", VPC_HANDLE_NONE,
+	    VPC_OP_FW_RULE_DUMP, &dr, sizeof(dr), ro, 2 * sizeof(rules[0]));
+	r = vctl_n(VPC_HANDLE_NONE, VPC_OP_FW_GET_CONFIG, 0, 0, &cfg,
+	    sizeof(cfg));
+	expect("efault: FW_GET_CONFIG", r, 0);
+	memset(&cfg2, 0, sizeof(cfg2));
+	cfg2.udp_s = cfg.udp_s + 7;
+	ef_row("efault: FW_SET_CONFIG, key into an unmapped page",
+	    VPC_HANDLE_NONE, VPC_OP_FW_SET_CONFIG, ef_key(&cfg2, sizeof(cfg2)),
+	    sizeof(cfg2), 0, 0);
+	r = vctl_n(VPC_HANDLE_NONE, VPC_OP_FW_GET_CONFIG, 0, 0, &cfg2,
+	    sizeof(cfg2));
+	check("efault: FW_SET_CONFIG: the UDP timeout as it was", r == 0 &&
+	    cfg2.udp_s == cfg.udp_s, r != 0 ? r : (long)cfg2.udp_s,
+	    (long)cfg.udp_s);
+	ef_row("efault: FW_GET_CONFIG, value read-only", VPC_HANDLE_NONE,
+	    VPC_OP_FW_GET_CONFIG, 0, 0, ro, sizeof(cfg));
+
+	/* SW_PORT_SET_FW and SW_FW_FLOWS: a vmnic port of the switch. */
+	nicd = add_vmnic_port(swd, mac_p, &port_id);
+	check("efault: a vmnic port", nicd >= 0, nicd, 3);
+	if (nicd < 0)
+		goto out;
+	memset(&pf, 0, sizeof(pf));
+	pf.port_id = port_id;
+	pf.flags = VPC_FLAG_SWP_FW_INGRESS;
+	pf.ingress = EF_FW_SET;
+	ef_row("efault: SW_PORT_SET_FW, key into an unmapped page", swd,
+	    VPC_OP_SW_PORT_SET_FW, ef_key(&pf, sizeof(pf)), sizeof(pf), 0, 0);
+	memset(&pref, 0, sizeof(pref));
+	pref.port_id = port_id;
+	r = vctl_n(swd, VPC_OP_SW_GET_PORT, &pref, sizeof(pref), &port,
+	    sizeof(port));
+	check("efault: SW_PORT_SET_FW: the port has no set", r == 0 &&
+	    port.fw_state_table == 0, r != 0 ? r : (long)port.fw_state_table,
+	    0);
+	ef_set(&now);
+	check("efault: SW_PORT_SET_FW: and the set no port", now.nports == 0,
+	    (long)now.nports, 0);
+	memset(&fr, 0, sizeof(fr));
+	fr.port_id = port_id;
+	ef_row("efault: SW_FW_FLOWS, key into an unmapped page", swd,
+	    VPC_OP_SW_FW_FLOWS, ef_key(&fr, sizeof(fr)), sizeof(fr), rules,
+	    sizeof(rules));
+	ef_row("efault: SW_FW_FLOWS, value read-only", swd, VPC_OP_SW_FW_FLOWS,
+	    &fr, sizeof(fr), ro, sizeof(vpc_fw_flow_t));
+	expect("efault: the vmnic port removed", del_port(swd, &port_id), 0);
+	sc3(SYS_close, nicd, 0, 0);
+out:
+	expect("efault: FW_SET_DESTROY 1496", vctl_n(VPC_HANDLE_NONE,
+	    VPC_OP_FW_SET_DESTROY, &ref, sizeof(ref), 0, 0), 0);
 }
 
 void
@@ -87,6 +442,11 @@ efault_rows(long swd)
 	r = vctl(swd, VPC_OP_SW_GET_PORT_COUNT, 0, 0, page, &vallen);
 	expect("efault: GET_PORT_COUNT into read-only memory: EFAULT", r,
 	    -EFAULT);
+
+	/* The router's and the firewall's ops. */
+	ef_edge = two + PAGE_SIZE;
+	efault_router(page + 64);
+	efault_fw(swd, page + 64);
 	sc3(SYS_munmap, (long)page, PAGE_SIZE, 0);
 	sc3(SYS_munmap, (long)two, PAGE_SIZE, 0);
 	invariants("efault: the core's invariants after the EFAULT rows");
