@@ -229,7 +229,7 @@ describe('port firewall, real TCP across two nodes', () => {
   });
 });
 
-/** The number of flows on vm2's port now (expired ones are not listed). */
+/** A vmnic port's flows now (expired ones are not listed). */
 function flowsOf(cn: string, vm: VmSpec): Array<{ proto: number; state?: string; localPort: number; remoteIp: string }> {
   return JSON.parse(vpcctl(cn, 'fw', 'flows', ov.ids[cn]!.switch, portOf(cn, vm), '--json')) as Array<{ proto: number; state?: string; localPort: number; remoteIp: string }>;
 }
@@ -255,7 +255,7 @@ const FW = ['fwDeny', 'fwInvalid', 'fwTableFull', 'fwFlowsNew'];
 /** Until no socket in the VM that could still send uses the port (LISTEN and TIME-WAIT send nothing). */
 async function socketsGone(vm: VmSpec, port: number): Promise<void> {
   await until(() => ov.lab.run('ss', ['-Htan'], { ns: vm.name }).stdout.split('\n')
-    .filter((l) => l.trim() !== '' && !/^(LISTEN|TIME-WAIT)/.test(l) && l.includes(`:${port} `)).length === 0, `${vm.name}'s sockets on ${port} closed`);
+    .filter((l) => !/^(LISTEN|TIME-WAIT)/.test(l) && new RegExp(`:${port}(\\s|$)`).test(l)).length === 0, `${vm.name}'s sockets on ${port} closed`);
 }
 
 describe('port firewall under load and change', () => {
