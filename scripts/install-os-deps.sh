@@ -9,7 +9,8 @@ packages=(
   iputils-ping      # ping between VM namespaces
   tshark            # decodes our VXLAN in the interoperability test
   isc-dhcp-client   # dhclient: a real DHCP client in the VM namespaces (test/dhcp.test.ts)
-  python3-scapy     # crafted DHCP, RS/RA frames for the bad-input tables
+  python3-scapy     # crafted DHCP, RS/RA frames for the bad-input tables; the firewall's SYN flood
+  traceroute        # the router's and the firewall's traceroute tests
   etcd-server       # the shared mapping directory (agent tests)
   clang-19          # the fuzzers (libFuzzer), and the FreeBSD compile check
   lld-19

@@ -20,8 +20,12 @@ import {
   VPC_CAM_TTL_MAX_MS, VPC_NBR_BATCH_MAX, VPC_NBR_FOUND, VPC_NBR_LOCAL, VPC_NBR_NEGATIVE, VPC_OP_NIC_SET_ADDR,
   VPC_OP_SW_NBR_DEL, VPC_OP_SW_NBR_DUMP, VPC_OP_SW_NBR_FLUSH, VPC_OP_SW_NBR_GET, VPC_OP_SW_NBR_SET, VPC_OP_SW_SET_GATEWAY,
   VPC_OP_SW_SET_POLICY, VPC_VNI_ANY,
+  VPC_AF_INET, VPC_AF_INET6, VPC_FW_R_ICMP_CODE, VPC_FW_REMOTE_CIDR, VPC_FW_SET_KEEP_ESTABLISHED, VPC_HANDLE_NONE,
+  VPC_OP_FW_RULE_DUMP, VPC_OP_FW_SET_DESTROY, VPC_OP_FW_SET_FLUSH, VPC_OP_FW_SET_GET, VPC_OP_FW_SET_MODIFY, VPC_OP_FW_SET_RULES,
+  VPC_OP_SW_PORT_SET_FW, type StructValues,
 } from '../src/ffi/index.ts';
-import { ipBytes, newId, Nic, reportAgentState, Router, Switch, Vcc, VpcArgumentError, type AgentState, type VpcObject } from '../src/vpc/index.ts';
+import { fwConfig, fwCreateSet, fwDestroySet, fwListSets, fwReplaceRules, fwRules, ipBytes, newId, Nic, reportAgentState, Router, Switch, Vcc, VpcArgumentError, type AgentState, type VpcObject } from '../src/vpc/index.ts';
+import { ruleStruct } from '../src/vpc/firewall.ts';
 import { startKernel, type Kernel } from './helpers/hostd.ts';
 import { snapshot } from './helpers/state.ts';
 
@@ -482,5 +486,100 @@ describe('vpc_open arguments', () => {
     refused('ENOENT', open(parse(newId()), word(2), VPC_FLAG_OPEN));
     refused('ENOENT', open(parse(sw.id), word(1), VPC_FLAG_OPEN));
     refused('ENOENT', open(parse(newId()), word(3), VPC_FLAG_DEFAULT));
+  });
+});
+
+describe('bad values: the port firewall (rule sets, issue 14)', () => {
+  // Set 77: one rule, attached to a vmnic port of sw as its ingress set;
+  // set 78: no rule, attached nowhere.  Every refusal reads both back.
+  const SET = 77;
+  const good = ruleStruct(SET, 'in allow tcp from 10.0.0.0/8 port 22 priority 100');
+  const rule = (over: Partial<StructValues['vpc_fw_rule_t']>): Uint8Array =>
+    encode('vpc_fw_rule_t', { ...good, ...over } as StructValues['vpc_fw_rule_t']);
+  const ref = (id: number): Uint8Array => encode('vpc_fw_set_ref_t', { id } as StructValues['vpc_fw_set_ref_t']);
+  const fwState = (): unknown => ({
+    sets: fwListSets(), rules: fwListSets().map((s) => fwRules(s.id)), config: fwConfig(), port: sw.ports().find((p) => p.id === portId),
+  });
+  /** Refused with want, and neither the kernel nor the sets changed. */
+  const refusedFw = (want: string, call: () => CtlResult): void => {
+    const before = fwState();
+    refused(want, call);
+    assert.deepEqual(fwState(), before, 'the rule sets changed by a refused call');
+  };
+  const setRules = (...rules: Uint8Array[]) => () => ctl(VPC_HANDLE_NONE, VPC_OP_FW_SET_RULES, Buffer.concat(rules), 0);
+  const cidr = (c: string): Partial<StructValues['vpc_fw_rule_t']> => {
+    const [a, p] = c.split('/');
+    const ip = ipBytes(a!);
+    return { remote: VPC_FW_REMOTE_CIDR, af: ip.af === 6 ? VPC_AF_INET6 : VPC_AF_INET, plen: Number(p), addr: ip.bytes };
+  };
+
+  before(() => {
+    fwCreateSet(SET);
+    fwCreateSet(SET + 1);
+    fwReplaceRules(SET, ['in allow tcp from 10.0.0.0/8 port 22 priority 100']);
+    sw.setPortFirewall(portId, { ingress: SET });
+  });
+  after(() => {
+    sw.setPortFirewall(portId, {});
+    fwDestroySet(SET);
+    fwDestroySet(SET + 1);
+  });
+
+  test('the good rule is taken (the rows below differ from it in one field); a replace moves the generation', () => {
+    const g0 = fwListSets().find((s) => s.id === SET)!.generation;
+    assert.equal(setRules(rule({}))().errno, 0);
+    assert.ok(fwListSets().find((s) => s.id === SET)!.generation > g0, 'so an unchanged generation shows no replace happened');
+    assert.deepEqual(fwRules(SET).map((r) => r.text), ['in allow tcp from 10.0.0.0/8 port 22 priority 100']);
+  });
+  test('priority over 65535, port 0, a port over 65535, a reversed range are EINVAL', () => {
+    refusedFw('EINVAL', setRules(rule({ priority: 65536 })));
+    refusedFw('EINVAL', setRules(rule({ port_lo: [0, 0, 0, 0, 0, 0, 0, 0], port_hi: [22, 0, 0, 0, 0, 0, 0, 0] })));
+    refusedFw('EINVAL', setRules(rule({ port_lo: [22, 0, 0, 0, 0, 0, 0, 0], port_hi: [65536, 0, 0, 0, 0, 0, 0, 0] })));
+    refusedFw('EINVAL', setRules(rule({ port_lo: [100, 0, 0, 0, 0, 0, 0, 0], port_hi: [99, 0, 0, 0, 0, 0, 0, 0] })));
+    refusedFw('EINVAL', setRules(rule({}), rule({ priority: 70000 })));     // a good rule then a bad one: neither
+  });
+  test('a CIDR with host bits or too long a prefix is EINVAL', () => {
+    refusedFw('EINVAL', setRules(rule(cidr('10.0.0.1/8'))));
+    refusedFw('EINVAL', setRules(rule(cidr('2001:db8::1/64'))));
+    refusedFw('EINVAL', setRules(rule({ ...cidr('10.0.0.0/8'), plen: 33 })));
+    refusedFw('EINVAL', setRules(rule({ ...cidr('2001:db8::/64'), plen: 129 })));
+  });
+  test('an unknown protocol kind, an ICMP code without its type are EINVAL', () => {
+    refusedFw('EINVAL', setRules(rule({ proto: 9 })));
+    const icmp = ruleStruct(SET, 'in allow icmp type 3 code 1');
+    refusedFw('EINVAL', setRules(encode('vpc_fw_rule_t', { ...icmp, flags: VPC_FW_R_ICMP_CODE } as StructValues['vpc_fw_rule_t'])));
+  });
+  test('a set that does not exist is ENOENT for every op that names one, and for a port', () => {
+    refusedFw('ENOENT', setRules(rule({ set_id: 99 })));
+    refusedFw('ENOENT', () => ctl(VPC_HANDLE_NONE, VPC_OP_FW_SET_DESTROY, ref(99), 0));
+    refusedFw('ENOENT', () => ctl(VPC_HANDLE_NONE, VPC_OP_FW_SET_FLUSH, ref(99), 0));
+    refusedFw('ENOENT', () => ctl(VPC_HANDLE_NONE, VPC_OP_FW_SET_GET, ref(99), sizeOf('vpc_fw_set_t')));
+    refusedFw('ENOENT', () => ctl(VPC_HANDLE_NONE, VPC_OP_FW_SET_MODIFY, encode('vpc_fw_set_t', { id: 99, flags: VPC_FW_SET_KEEP_ESTABLISHED } as StructValues['vpc_fw_set_t']), 0));
+    refusedFw('ENOENT', () => ctl(VPC_HANDLE_NONE, VPC_OP_FW_RULE_DUMP, encode('vpc_fw_dump_req_t', { id: 99 } as StructValues['vpc_fw_dump_req_t']), sizeOf('vpc_fw_rule_t')));
+    const attach = (ingress: number, egress: number) => () => ctl(sw.handle, VPC_OP_SW_PORT_SET_FW, encode('vpc_sw_port_fw_t', {
+      flags: (ingress ? VPC_FLAG_SWP_FW_INGRESS : 0) | (egress ? VPC_FLAG_SWP_FW_EGRESS : 0), port_id: Array.from(parse(portId)), ingress, egress,
+    } as StructValues['vpc_sw_port_fw_t']), 0);
+    refusedFw('ENOENT', attach(99, 0));
+    refusedFw('ENOENT', attach(SET, 99));
+  });
+  test('a set in use is EBUSY to destroy (ingress or egress); unused, it goes', () => {
+    refusedFw('EBUSY', () => ctl(VPC_HANDLE_NONE, VPC_OP_FW_SET_DESTROY, ref(SET), 0));
+    sw.setPortFirewall(portId, { egress: SET + 1 });
+    try {
+      refusedFw('EBUSY', () => ctl(VPC_HANDLE_NONE, VPC_OP_FW_SET_DESTROY, ref(SET + 1), 0));
+    } finally {
+      sw.setPortFirewall(portId, { ingress: SET });
+    }
+  });
+  test('the API and the grammar refuse the same before any call (VpcArgumentError), nothing changes', () => {
+    const before = fwState();
+    for (const text of ['in allow tcp port 0', 'in allow tcp port 65536', 'in allow tcp port 100-99', 'in allow tcp from 10.0.0.1/8',
+      'in allow tcp from 2001:db8::1/64', 'in allow tcp priority 65536', 'in allow icmp code 3', 'in allow sctp', 'in allow proto 255']) {
+      assert.throws(() => fwReplaceRules(SET, [text]), VpcArgumentError, text);
+    }
+    assert.throws(() => fwReplaceRules(SET, [{ dir: 'in', action: 'allow', proto: 'icmp', icmpCode: 3 }]), VpcArgumentError);
+    assert.throws(() => fwReplaceRules(SET, [{ dir: 'in', action: 'allow', proto: 'tcp', ports: [[100, 99]] }]), VpcArgumentError);
+    assert.throws(() => fwReplaceRules(0, ['in allow tcp']), VpcArgumentError);
+    assert.deepEqual(fwState(), before);
   });
 });

@@ -328,6 +328,18 @@ t_bad_input(void)
 	r[0].plen = 8;
 	r[0].af = 5;
 	REFUSED(VPC_EINVAL, set_rules(r, 1));
+	r[0].af = VPC_AF_INET6;                         /* 2001:db8::1/64 */
+	memset(r[0].addr, 0, 16);
+	memcpy(r[0].addr, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
+	r[0].addr[15] = 1;
+	r[0].plen = 64;
+	REFUSED(VPC_EINVAL, set_rules(r, 1));           /* IPv6 host bits */
+	r[0].addr[15] = 0;
+	r[0].plen = 129;
+	REFUSED(VPC_EINVAL, set_rules(r, 1));
+	r[0].plen = 64;                                 /* the same, right: taken */
+	EXPECT_EQ(set_rules(r, 1), 0);
+	EXPECT_EQ(set_rules(&g, 1), 0);
 	r[0] = g;
 	r[0].proto = 9;
 	REFUSED(VPC_EINVAL, set_rules(r, 1));           /* unknown protocol */
@@ -351,6 +363,21 @@ t_bad_input(void)
 	r[0] = g;
 	r[0].set_id = 99;
 	REFUSED(VPC_ENOENT, set_rules(r, 1));           /* no such set */
+	{
+		vpc_fw_set_t gs, ms;
+		vpc_fw_dump_req_t dq;
+		vpc_fw_rule_t dv[2];
+
+		ref.id = 99;
+		REFUSED(VPC_ENOENT, ctl(NULL, VPC_OP_FW_SET_GET, &ref, sizeof(ref), &gs, sizeof(gs)));
+		memset(&ms, 0, sizeof(ms));
+		ms.id = 99;
+		ms.flags = VPC_FW_SET_KEEP_ESTABLISHED;
+		REFUSED(VPC_ENOENT, ctl(NULL, VPC_OP_FW_SET_MODIFY, &ms, sizeof(ms), NULL, 0));
+		memset(&dq, 0, sizeof(dq));
+		dq.id = 99;
+		REFUSED(VPC_ENOENT, ctl(NULL, VPC_OP_FW_RULE_DUMP, &dq, sizeof(dq), dv, sizeof(dv)));
+	}
 	r[0] = g;
 	r[1] = g;
 	r[1].set_id = 2;
@@ -411,6 +438,8 @@ t_bad_input(void)
 	/* In use: EBUSY, and then free again. */
 	EXPECT_EQ(attach_b(1, 0), 0);
 	ref.id = 1;
+	REFUSED(VPC_EBUSY, ctl(NULL, VPC_OP_FW_SET_DESTROY, &ref, sizeof(ref), NULL, 0));
+	EXPECT_EQ(attach_b(0, 1), 0);                  /* as the egress set too */
 	REFUSED(VPC_EBUSY, ctl(NULL, VPC_OP_FW_SET_DESTROY, &ref, sizeof(ref), NULL, 0));
 	EXPECT_EQ(attach_b(0, 0), 0);
 	EXPECT_EQ(ctl(NULL, VPC_OP_FW_SET_DESTROY, &ref, sizeof(ref), NULL, 0), 0);
