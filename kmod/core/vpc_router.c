@@ -151,7 +151,6 @@ vpc_rtable_lookup(const struct vpc_rtable *t, uint8_t af, const uint8_t addr[16]
 	const struct vpc_ptrie *pt = &t->trie[af == VPC_AF_INET6];
 	const struct vpc_pnode *n = pt->node;
 	uint64_t hi, lo, bit, below;
-	unsigned d = 0;
 	uint32_t l;
 
 	if (af == VPC_AF_INET) {
@@ -162,13 +161,15 @@ vpc_rtable_lookup(const struct vpc_rtable *t, uint8_t af, const uint8_t addr[16]
 		hi = be64_at(addr);
 		lo = be64_at(addr + 8);
 	}
+	/* hi:lo shifts by a stride per node: its top bits are the next slot. */
 	for (;;) {
-		bit = 1ULL << pt_bits(hi, lo, d);
+		bit = 1ULL << (hi >> (64 - VPC_PT_STRIDE));
 		below = bit | (bit - 1);
 		if ((n->vec & bit) == 0)
 			break;
 		n = &pt->node[n->base1 + popc64(n->vec & below) - 1];
-		d += VPC_PT_STRIDE;
+		hi = hi << VPC_PT_STRIDE | lo >> (64 - VPC_PT_STRIDE);
+		lo <<= VPC_PT_STRIDE;
 	}
 	l = pt->leaf[n->base0 + popc64(n->lvec & below) - 1];
 	return (l != 0 ? &t->r[l - 1] : NULL);
