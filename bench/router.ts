@@ -20,6 +20,8 @@ interface RtrResult {
   bytes_per_route6: number;
   bytes_per_attachment: number;
   router_object_bytes: number;
+  replace4_ms: number;
+  replace6_ms: number;
 }
 
 export async function benchRouter(): Promise<Record<string, number>> {
@@ -34,11 +36,13 @@ export async function benchRouter(): Promise<Record<string, number>> {
   console.log(`  IPv4 route lookup: ${Object.entries(l4).map(([k, v]) => `${k} routes ${v.toFixed(1)} ns`).join(', ')}   100k/10 ${ratio(l4)}x (target <= 2)`);
   console.log(`  IPv6 route lookup: ${Object.entries(l6).map(([k, v]) => `${k} routes ${v.toFixed(1)} ns`).join(', ')}   100k/10 ${ratio(l6)}x (target <= 2)`);
   console.log(`  memory: ${r.bytes_per_route4.toFixed(0)} bytes per IPv4 route, ${r.bytes_per_route6.toFixed(0)} per IPv6 route (100k), ${r.bytes_per_attachment.toFixed(0)} per attachment; the router object ${r.router_object_bytes} bytes`);
+  console.log(`  build: a 100,000-route replace ${r.replace4_ms.toFixed(0)} ms (IPv4), ${r.replace6_ms.toFixed(0)} ms (IPv6)`);
   return {
     router_ratio: r.ratio, routed_mpps: r.routed_mpps, switched_mpps: r.switched_mpps,
     ...Object.fromEntries(Object.entries(l4).map(([k, v]) => [`lookup4_ns_${k}`, v])),
     ...Object.fromEntries(Object.entries(l6).map(([k, v]) => [`lookup6_ns_${k}`, v])),
     bytes_per_route4: r.bytes_per_route4, bytes_per_route6: r.bytes_per_route6, bytes_per_attachment: r.bytes_per_attachment,
+    replace4_ms: r.replace4_ms, replace6_ms: r.replace6_ms,
   };
 }
 

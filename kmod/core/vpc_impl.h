@@ -387,14 +387,31 @@ struct vpc_rt {                         /* a route in a published table */
 	struct vpc_port   *port;        /* its router port */
 	uint64_t           serial;
 };
+/*
+ * A node of the lookup trie (vpc_router.c): 64 children, one per value of
+ * the next 6 address bits.  vec marks the children that are nodes (in
+ * order from node[base1]); lvec marks where a run of equal leaves starts
+ * among the others (in order from leaf[base0]): a popcount finds either.
+ */
+#define VPC_PT_STRIDE   6
+struct vpc_pnode {
+	uint64_t           vec, lvec;
+	uint32_t           base0, base1;
+};
+struct vpc_ptrie {                      /* one family's trie, node[0] the root */
+	struct vpc_pnode  *node;
+	uint32_t          *leaf;        /* index + 1 of the best route, 0: none */
+	uint32_t           nnodes, nleaves;
+};
 struct vpc_rtable {
 	struct os_defer    defer;
 	size_t             bytes;       /* of this allocation */
+	size_t             tbytes;      /* of trie_mem */
+	void              *trie_mem;    /* both tries' nodes and leaves */
 	uint32_t           n;           /* routes, serial order */
 	uint32_t           mask;        /* hash slots - 1 */
 	uint64_t           seed;
-	uint8_t            nlens[2];    /* distinct prefix lengths, v4 and v6 */
-	uint8_t            lens[2][129];/* longest first */
+	struct vpc_ptrie   trie[2];     /* IPv4, IPv6 */
 	uint32_t          *slot;        /* index + 1 of a prefix's best route */
 	struct vpc_rt      r[];
 };

@@ -15,11 +15,15 @@
  * checks everything and allocates the new table before it changes a byte:
  * an error means nothing happened.
  *
- * Lookup: one open-addressing hash of (af, prefix length, prefix) over all
- * routes, probed once per distinct prefix length present, longest first;
- * each key maps to its best route (custom over connected, then the lower
- * serial).  The cost follows the number of distinct lengths, not of
- * routes (bench/router.ts measures it).
+ * Lookup: each table holds an open-addressing hash of (af, prefix length,
+ * prefix) mapping each prefix to its best route (custom over connected,
+ * then the lower serial): the exact-match side (ROUTE_GET, duplicates).
+ * Longest-prefix match walks a multibit trie per family built from that
+ * hash with the table (poptrie-like: 6 bits per node, bitmaps and popcount
+ * instead of 64 pointers): one node per 6 bits of the destination down to
+ * the longest prefix on its path, then one leaf.  Its cost follows prefix
+ * lengths, not the number of routes; its memory is bounded by a chain of
+ * at most 22 nodes per route (docs/router.md has the figures).
  */
 #include "vpc_impl.h"
 
@@ -35,19 +39,6 @@ static bool
 bit_at(const uint8_t *a, unsigned i)
 {
 	return ((a[i / 8] & (0x80 >> (i % 8))) != 0);
-}
-
-/* a masked to plen bits into out (16 bytes). */
-static void
-mask_to(const uint8_t *a, unsigned plen, uint8_t out[16])
-{
-	unsigned i;
-
-	memset(out, 0, 16);
-	for (i = 0; i < plen / 8; i++)
-		out[i] = a[i];
-	if (plen % 8 != 0)
-		out[i] = a[i] & (uint8_t)(0xff << (8 - plen % 8));
 }
 
 static bool
@@ -104,28 +95,294 @@ find_prefix(const struct vpc_rtable *t, uint8_t af, uint8_t plen,
 	return (NULL);
 }
 
+/* ---- The lookup trie ------------------------------------------------------------ */
+
+/*
+ * The 6 bits of a (big-endian, hi:lo) at bit d.  Bits past the address are
+ * zero: a node near its end spreads a route over the slots it covers.
+ */
+static inline unsigned
+pt_bits(uint64_t hi, uint64_t lo, unsigned d)
+{
+	uint64_t v;
+
+	if (d == 0)
+		v = hi;
+	else if (d < 64)
+		v = hi << d | lo >> (64 - d);
+	else
+		v = lo << (d - 64);
+	return ((unsigned)(v >> (64 - VPC_PT_STRIDE)));
+}
+
+static inline uint64_t
+be64_at(const uint8_t *a)
+{
+	uint64_t v = 0;
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | a[i];
+	return (v);
+}
+
+/* Portable (no libgcc call in a kernel); the popcnt instruction when allowed. */
+static inline unsigned
+popc64(uint64_t x)
+{
+#if defined(__POPCNT__)
+	return ((unsigned)__builtin_popcountll(x));
+#else
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return ((unsigned)((x * 0x0101010101010101ULL) >> 56));
+#endif
+}
+
+/*
+ * Longest-prefix match: one node per 6 bits of the address down to the
+ * longest prefix under it, then one leaf.  The work follows the prefix
+ * lengths on the address's path, never the number of routes.
+ */
 const struct vpc_rt *
 vpc_rtable_lookup(const struct vpc_rtable *t, uint8_t af, const uint8_t addr[16])
 {
-	const uint8_t *lens = t->lens[af == VPC_AF_INET6];
-	const struct vpc_rt *r;
-	uint8_t m[16];
-	unsigned i, n = t->nlens[af == VPC_AF_INET6];
+	const struct vpc_ptrie *pt = &t->trie[af == VPC_AF_INET6];
+	const struct vpc_pnode *n = pt->node;
+	uint64_t hi, lo, bit, below;
+	uint32_t l;
 
-	for (i = 0; i < n; i++) {
-		mask_to(addr, lens[i], m);
-		if ((r = find_prefix(t, af, lens[i], m)) != NULL)
-			return (r);
+	if (af == VPC_AF_INET) {
+		hi = (uint64_t)addr[0] << 56 | (uint64_t)addr[1] << 48 |
+		    (uint64_t)addr[2] << 40 | (uint64_t)addr[3] << 32;
+		lo = 0;
+	} else {
+		hi = be64_at(addr);
+		lo = be64_at(addr + 8);
 	}
-	return (NULL);
+	/* hi:lo shifts by a stride per node: its top bits are the next slot. */
+	for (;;) {
+		bit = 1ULL << (hi >> (64 - VPC_PT_STRIDE));
+		below = bit | (bit - 1);
+		if ((n->vec & bit) == 0)
+			break;
+		n = &pt->node[n->base1 + popc64(n->vec & below) - 1];
+		hi = hi << VPC_PT_STRIDE | lo >> (64 - VPC_PT_STRIDE);
+		lo <<= VPC_PT_STRIDE;
+	}
+	l = pt->leaf[n->base0 + popc64(n->lvec & below) - 1];
+	return (l != 0 ? &t->r[l - 1] : NULL);
+}
+
+/*
+ * Building a trie: routes ix[] (the best of each prefix of one family),
+ * sorted by prefix then length, so that a node's routes are a run of ix[]
+ * and, in each child's run, the routes that end in the node come first.
+ * Two passes, counting then filling, number the nodes alike: each node's
+ * children are one block, allocated before the children's own (depth
+ * first), so a lone route's chain of nodes is contiguous in memory.
+ */
+#define PT_LEVELS       (128 / VPC_PT_STRIDE + 1)
+struct ptbuild {
+	const struct vpc_rtable *t;
+	const uint32_t *ix;
+	struct vpc_pnode *node;         /* NULL: counting */
+	uint32_t       *leaf;
+	uint32_t        nnodes, nleaves;
+	uint32_t        val[PT_LEVELS][64];     /* per depth: the node's slots */
+	uint8_t         vlen[PT_LEVELS][64];
+};
+
+static unsigned
+prefix_bits(const uint8_t *prefix, unsigned d)
+{
+	return (pt_bits(be64_at(prefix), be64_at(prefix + 8), d));
+}
+
+/* Node self at depth d: routes ix[lo..hi) (longer than d), def above. */
+static void
+pt_node(struct ptbuild *b, uint32_t self, unsigned d, uint32_t def,
+    uint32_t lo, uint32_t hi)
+{
+	const struct vpc_rtable *t = b->t;
+	unsigned lvl = d / VPC_PT_STRIDE, end = d + VPC_PT_STRIDE, i, s;
+	uint32_t *val = b->val[lvl], k, a, base0, base1, c;
+	uint8_t *vlen = b->vlen[lvl];
+	uint64_t vec = 0, lvec = 0;
+
+	for (i = 0; i < 64; i++) {
+		val[i] = def;
+		vlen[i] = 0;
+	}
+	/* Routes that end here cover 2^(end - plen) slots; the longest wins. */
+	for (k = lo; k < hi; k++) {
+		const struct vpc_rt *r = &t->r[b->ix[k]];
+
+		s = prefix_bits(r->prefix, d);
+		if (r->plen > end) {
+			vec |= 1ULL << s;
+			continue;
+		}
+		for (i = s; i < s + (1U << (end - r->plen)); i++)
+			if (r->plen > vlen[i]) {
+				val[i] = b->ix[k] + 1;
+				vlen[i] = r->plen;
+			}
+	}
+	for (i = 0; i < 64; i++)
+		if ((vec >> i & 1) == 0 && (i == 0 || (vec >> (i - 1) & 1) != 0 ||
+		    val[i] != val[i - 1]))
+			lvec |= 1ULL << i;
+	base1 = b->nnodes;
+	base0 = b->nleaves;
+	b->nnodes += popc64(vec);
+	b->nleaves += popc64(lvec);
+	if (b->node != NULL) {
+		b->node[self].vec = vec;
+		b->node[self].lvec = lvec;
+		b->node[self].base0 = base0;
+		b->node[self].base1 = base1;
+		for (i = 0, c = 0; i < 64; i++)
+			if (lvec >> i & 1)
+				b->leaf[base0 + c++] = val[i];
+	}
+	/* Each child: its slot's routes longer than this node. */
+	for (k = lo, c = 0; k < hi; ) {
+		s = prefix_bits(t->r[b->ix[k]].prefix, d);
+		for (; k < hi && t->r[b->ix[k]].plen <= end &&
+		    prefix_bits(t->r[b->ix[k]].prefix, d) == s; k++)
+			;
+		for (a = k; k < hi && prefix_bits(t->r[b->ix[k]].prefix, d) == s; k++)
+			;
+		if (a < k)
+			pt_node(b, base1 + c++, end, val[s], a, k);
+	}
+}
+
+/* Sort order of the build: prefix, then length. */
+static int
+pt_cmp(const struct vpc_rtable *t, uint32_t a, uint32_t b)
+{
+	int c = memcmp(t->r[a].prefix, t->r[b].prefix, 16);
+
+	if (c != 0)
+		return (c);
+	return ((int)t->r[a].plen - (int)t->r[b].plen);
+}
+
+/* Heapsort: in place, no recursion, no allocation. */
+static void
+pt_sort(const struct vpc_rtable *t, uint32_t *ix, uint32_t n)
+{
+	uint32_t start = n / 2, end = n, root, child, tmp;
+
+	while (end > 1) {
+		if (start > 0)
+			start--;
+		else {
+			end--;
+			tmp = ix[end];
+			ix[end] = ix[0];
+			ix[0] = tmp;
+		}
+		for (root = start; (child = 2 * root + 1) < end; root = child) {
+			if (child + 1 < end && pt_cmp(t, ix[child], ix[child + 1]) < 0)
+				child++;
+			if (pt_cmp(t, ix[root], ix[child]) >= 0)
+				break;
+			tmp = ix[root];
+			ix[root] = ix[child];
+			ix[child] = tmp;
+		}
+	}
+}
+
+/* Both tries of t from its hash (each prefix's best); false without memory. */
+static bool
+pt_build(struct vpc_rtable *t)
+{
+	struct ptbuild *b;
+	uint32_t *ix, n[2] = { 0, 0 }, off[2], i, f, lo;
+	uint32_t def[2] = { 0, 0 };
+	size_t bytes;
+	char *m;
+
+	b = vpc_alloc(sizeof(*b), VPC_M_WAITOK);
+	ix = vpc_alloc(((size_t)t->n + 1) * sizeof(*ix), VPC_M_WAITOK);
+	if (b == NULL || ix == NULL) {
+		if (b != NULL)
+			vpc_free(b, sizeof(*b));
+		if (ix != NULL)
+			vpc_free(ix, ((size_t)t->n + 1) * sizeof(*ix));
+		return (false);
+	}
+	for (i = 0; i <= t->mask; i++)
+		if (t->slot[i] != 0)
+			n[t->r[t->slot[i] - 1].af == VPC_AF_INET6]++;
+	off[0] = 0;
+	off[1] = n[0];
+	for (i = 0; i <= t->mask; i++)
+		if (t->slot[i] != 0) {
+			f = t->r[t->slot[i] - 1].af == VPC_AF_INET6;
+			ix[off[f]++] = t->slot[i] - 1;
+		}
+	pt_sort(t, ix, n[0]);
+	pt_sort(t, ix + n[0], n[1]);
+	memset(b, 0, sizeof(*b));
+	b->t = t;
+	/* Count both, then one allocation for both. */
+	for (f = 0; f < 2; f++) {
+		uint32_t *fx = ix + (f == 0 ? 0 : n[0]);
+
+		lo = 0;
+		if (n[f] > 0 && t->r[fx[0]].plen == 0)
+			def[f] = fx[lo++] + 1;           /* the default route */
+		b->ix = fx;
+		b->nnodes = 1;
+		b->nleaves = 0;
+		pt_node(b, 0, 0, def[f], lo, n[f]);
+		t->trie[f].nnodes = b->nnodes;
+		t->trie[f].nleaves = b->nleaves;
+	}
+	bytes = (size_t)(t->trie[0].nnodes + t->trie[1].nnodes) * sizeof(struct vpc_pnode) +
+	    (size_t)(t->trie[0].nleaves + t->trie[1].nleaves) * sizeof(uint32_t);
+	if ((m = vpc_alloc(bytes, VPC_M_WAITOK)) == NULL) {
+		vpc_free(b, sizeof(*b));
+		vpc_free(ix, ((size_t)t->n + 1) * sizeof(*ix));
+		return (false);
+	}
+	t->trie_mem = m;
+	t->tbytes = bytes;
+	t->trie[0].node = (struct vpc_pnode *)(void *)m;
+	t->trie[1].node = t->trie[0].node + t->trie[0].nnodes;
+	t->trie[0].leaf = (uint32_t *)(void *)(t->trie[1].node + t->trie[1].nnodes);
+	t->trie[1].leaf = t->trie[0].leaf + t->trie[0].nleaves;
+	for (f = 0; f < 2; f++) {
+		b->ix = ix + (f == 0 ? 0 : n[0]);
+		b->node = t->trie[f].node;
+		b->leaf = t->trie[f].leaf;
+		b->nnodes = 1;
+		b->nleaves = 0;
+		pt_node(b, 0, 0, def[f], def[f] != 0 ? 1 : 0, n[f]);
+	}
+	vpc_free(b, sizeof(*b));
+	vpc_free(ix, ((size_t)t->n + 1) * sizeof(*ix));
+	return (true);
+}
+
+static void
+rtable_free(struct vpc_rtable *t)
+{
+	if (t->trie_mem != NULL)
+		vpc_free(t->trie_mem, t->tbytes);
+	vpc_free(t, t->bytes);
 }
 
 static void
 rtable_free_cb(struct os_defer *d)
 {
-	struct vpc_rtable *t = (struct vpc_rtable *)(void *)d;
-
-	vpc_free(t, t->bytes);
+	rtable_free((struct vpc_rtable *)(void *)d);
 }
 
 static void
@@ -195,7 +452,6 @@ rtable_build(const struct vpc_router *rtr, const vpc_rt_route_t *c, uint32_t nc)
 	struct vpc_rt *conn;
 	struct vpc_rtable *t;
 	uint32_t nconn = 0, n, nslots, i, j, k, h;
-	bool seen[2][129];
 	size_t bytes;
 
 	/* The connected routes: each attachment's subnets. */
@@ -248,12 +504,10 @@ rtable_build(const struct vpc_router *rtr, const vpc_rt_route_t *c, uint32_t nc)
 			fill_custom(rtr, &t->r[k], &c[j++]);
 	}
 	vpc_free(conn, 2 * VPC_RTR_MAX_ATTACH * sizeof(*conn));
-	/* Index each prefix's best route; note the lengths present. */
-	memset(seen, 0, sizeof(seen));
+	/* Index each prefix's best route. */
 	for (k = 0; k < n; k++) {
 		const struct vpc_rt *r = &t->r[k];
 
-		seen[r->af == VPC_AF_INET6][r->plen] = true;
 		h = key_hash(t->seed, r->af, r->plen, r->prefix) & t->mask;
 		for (;;) {
 			uint32_t s = t->slot[h];
@@ -271,12 +525,9 @@ rtable_build(const struct vpc_router *rtr, const vpc_rt_route_t *c, uint32_t nc)
 			h = (h + 1) & t->mask;
 		}
 	}
-	for (k = 0; k < 2; k++) {
-		int l;
-
-		for (l = 128; l >= 0; l--)
-			if (seen[k][l])
-				t->lens[k][t->nlens[k]++] = (uint8_t)l;
+	if (!pt_build(t)) {
+		vpc_free(t, t->bytes);
+		return (NULL);
 	}
 	return (t);
 }
@@ -359,7 +610,7 @@ router_fini(struct vpc_obj *o)
 	struct vpc_router *rtr = obj2rtr(o);
 
 	if (rtr->table != NULL)
-		vpc_free(rtr->table, rtr->table->bytes);
+		rtable_free(rtr->table);
 	vpc_free(rtr->custom, rtr->capcustom * sizeof(*rtr->custom));
 	vpc_counters_free(rtr->ctr, VPC_RTRSTAT_COUNT);
 }
@@ -480,7 +731,7 @@ vpc_op_rtr_attach(struct vpc_ctx *x)
 		sw->gw_conf = gw;
 		if (!vpc_swcfg_republish(sw)) {
 			sw->gw_conf = oldgw;
-			vpc_free(t, t->bytes);
+			rtable_free(t);
 			return (VPC_ERR(VPC_ENOMEM));
 		}
 	}

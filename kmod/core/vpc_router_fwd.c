@@ -149,41 +149,76 @@ gw_addr(const struct vpc_gateway *gw, uint8_t af)
 }
 
 /*
- * Decrement the TTL / hop limit and set the source MAC (and the destination
- * MAC when known).  False if the packet could not be made writable (freed).
+ * The fast parse: what forwarding needs (family, addresses, length), read
+ * in place from the headers made contiguous once, which the rewrite then
+ * writes through the same pointer: no copy, no second pass.  Only for the
+ * headers whose full parse (vpc_ip_parse) could tell forwarding nothing
+ * more: IPv4 without options, IPv6 not followed by an extension header;
+ * it rejects what the full parse rejects for them (version, lengths,
+ * checksum) by leaving them to it.  1: parsed, the header at *hp; 0: parse
+ * in full; -1: the packet is gone (no memory to make it contiguous).
  */
-static bool
-rewrite(struct vpc_pkt **pp, const struct vpc_ipinfo *ip, const uint8_t src[6],
-    const uint8_t *dst)
+static int
+fast_parse(struct vpc_pkt **pp, uint32_t l3off, uint8_t af, struct vpc_ipinfo *ip,
+    uint8_t **hp)
 {
-	uint32_t need = ip->l3off + (ip->af == VPC_AF_INET ? VPC_IPV4_HDR_LEN :
-	    VPC_IPV6_HDR_LEN);
+	uint32_t len = os_pkt_len(*pp), need, sum, i;
 	uint8_t *h, *iph;
-	uint16_t oldw, neww;
 
+	need = l3off + (af == VPC_AF_INET ? VPC_IPV4_HDR_LEN : VPC_IPV6_HDR_LEN);
+	if (len < need)
+		return (0);
 	if ((h = os_pkt_pullup(pp, need)) == NULL)
-		return (false);
-	memcpy(h + 6, src, 6);
-	if (dst != NULL)
-		memcpy(h, dst, 6);
-	iph = h + ip->l3off;
-	if (ip->af == VPC_AF_INET) {
-		oldw = vpc_get16(iph + 8);              /* TTL, protocol */
-		iph[8]--;
-		neww = vpc_get16(iph + 8);
-		vpc_put16(iph + 10, vpc_cksum_update16(vpc_get16(iph + 10), oldw, neww));
-	} else
-		iph[7]--;                               /* hop limit: no checksum */
-	return (true);
+		return (-1);
+	iph = h + l3off;
+	ip->l3off = l3off;
+	if (af == VPC_AF_INET) {
+		if (iph[0] != 0x45)
+			return (0);
+		ip->l3len = vpc_get16(iph + 2);
+		if (ip->l3len < VPC_IPV4_HDR_LEN || ip->l3len > len - l3off)
+			return (0);
+		for (i = 0, sum = 0; i < VPC_IPV4_HDR_LEN; i += 2)
+			sum += vpc_get16(iph + i);
+		sum = (sum & 0xffff) + (sum >> 16);
+		if (((sum & 0xffff) + (sum >> 16)) != 0xffff)
+			return (0);
+		ip->af = VPC_AF_INET;
+		memcpy(ip->src, iph + 12, 4);
+		memcpy(ip->dst, iph + 16, 4);
+		ip->l4off = l3off + VPC_IPV4_HDR_LEN;
+	} else {
+		if ((iph[0] >> 4) != 6)
+			return (0);
+		ip->l3len = VPC_IPV6_HDR_LEN + vpc_get16(iph + 4);
+		if (ip->l3len > len - l3off || iph[6] == 0 || iph[6] == 43 ||
+		    iph[6] == 44 || iph[6] == 51 || iph[6] == 60)
+			return (0);
+		ip->af = VPC_AF_INET6;
+		memcpy(ip->src, iph + 8, 16);
+		memcpy(ip->dst, iph + 24, 16);
+		ip->l4off = l3off + VPC_IPV6_HDR_LEN;
+	}
+	*hp = h;
+	return (1);
 }
 
-static uint8_t
-ttl_of(const struct vpc_pkt *p, const struct vpc_ipinfo *ip)
+/*
+ * The whole parse (upper layer, fragment) for an ICMP error or the gateway:
+ * the rare paths; false (freed, counted) if the header says otherwise.
+ */
+static bool
+full_parse(struct vpc_router *rtr, struct vpc_pkt *p, const struct vpc_frame *f,
+    struct vpc_ipinfo *ip, bool *full)
 {
-	uint8_t b = 0;
-
-	(void)os_pkt_copyout(p, ip->l3off + (ip->af == VPC_AF_INET ? 8 : 7), 1, &b);
-	return (b);
+	if (*full)
+		return (true);
+	if (vpc_ip_parse(p, f->l2len, ip) != 0 || ip->af != f->ip_af) {
+		rdrop(rtr, VPC_RTRSTAT_DROP_BAD_IP, p);
+		return (false);
+	}
+	*full = true;
+	return (true);
 }
 
 /*
@@ -241,6 +276,9 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 	const uint8_t *gwa, *nh;
 	struct vpc_ipinfo ip;
 	struct vpc_frame g;
+	uint8_t *h = NULL, *iph;
+	bool full = false;
+	int fast;
 
 	VPC_ASSERT_EPOCH();
 	rtr_count(rtr, VPC_RTRSTAT_RX);
@@ -248,10 +286,11 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 		rdrop(rtr, VPC_RTRSTAT_DROP_NOT_GW, p);
 		return;
 	}
-	if (vpc_ip_parse(p, f->l2len, &ip) != 0 || ip.af != f->ip_af) {
-		rdrop(rtr, VPC_RTRSTAT_DROP_BAD_IP, p);
+	memset(&ip, 0, sizeof(ip));
+	if ((fast = fast_parse(&p, f->l2len, f->ip_af, &ip, &h)) < 0)
 		return;
-	}
+	if (fast == 0 && !full_parse(rtr, p, f, &ip, &full))
+		return;
 	if ((gwa = gw_addr(&cfg->gw, ip.af)) == NULL) {
 		rdrop(rtr, VPC_RTRSTAT_DROP_NO_GW, p);
 		return;
@@ -273,7 +312,8 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 	    rt->sw->obj.dead || rt->target == VPC_RT_INTERNET) {
 		rtr_count(rtr, rt != NULL && rt->target == VPC_RT_DROP ?
 		    VPC_RTRSTAT_BLACKHOLE : VPC_RTRSTAT_NO_ROUTE);
-		unreachable(rtr, sw, in, p, f, &ip, false);
+		if (full_parse(rtr, p, f, &ip, &full))
+			unreachable(rtr, sw, in, p, f, &ip, false);
 		return;
 	}
 	ocfg = vpc_load(rt->sw->cfg);
@@ -281,6 +321,8 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 	if (vpc_l3_is_gateway(ocfg, ip.af, ip.dst)) {
 		struct vpc_l3in l3;
 
+		if (!full_parse(rtr, p, f, &ip, &full))
+			return;
 		memset(&l3, 0, sizeof(l3));
 		l3.sw = sw;
 		l3.port = in;
@@ -298,8 +340,15 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 		rdrop(rtr, VPC_RTRSTAT_DROP_GATEWAY, p);
 		return;
 	}
-	if (ttl_of(p, &ip) <= 1) {
+	/* The headers in place, writable (the full parse copied them out). */
+	if (h == NULL && (h = os_pkt_pullup(&p, ip.l3off + (ip.af == VPC_AF_INET ?
+	    VPC_IPV4_HDR_LEN : VPC_IPV6_HDR_LEN))) == NULL)
+		return;
+	iph = h + ip.l3off;
+	if (iph[ip.af == VPC_AF_INET ? 8 : 7] <= 1) {
 		rtr_count(rtr, VPC_RTRSTAT_TTL_EXCEEDED);
+		if (!full_parse(rtr, p, f, &ip, &full))
+			return;
 		if (ip.af == VPC_AF_INET)
 			icmp_error(rtr, sw, in, p, f, &ip, VPC_ICMP_TIMXCEED, 0);
 		else
@@ -310,11 +359,26 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 	e = vpc_nbr_lookup(rt->sw, ip.af, nh);
 	if (e != NULL && e->kind == VPC_NBR_NEGATIVE) {
 		rtr_count(rtr, VPC_RTRSTAT_NBR_NEGATIVE);
-		unreachable(rtr, sw, in, p, f, &ip, true);
+		if (full_parse(rtr, p, f, &ip, &full))
+			unreachable(rtr, sw, in, p, f, &ip, true);
 		return;
 	}
-	if (!rewrite(&p, &ip, ocfg->gw.mac, e != NULL ? e->mac : NULL))
-		return;
+	/*
+	 * The rewrite: source MAC, the destination MAC when known (else when
+	 * the answer comes), TTL / hop limit - 1 with the IPv4 checksum updated
+	 * incrementally (RFC 1624: TTL is the high byte of its word).
+	 */
+	memcpy(h + 6, ocfg->gw.mac, 6);
+	if (e != NULL)
+		memcpy(h, e->mac, 6);
+	if (ip.af == VPC_AF_INET) {
+		uint16_t oldw = vpc_get16(iph + 8);
+
+		iph[8]--;
+		vpc_put16(iph + 10, vpc_cksum_update16(vpc_get16(iph + 10), oldw,
+		    vpc_get16(iph + 8)));
+	} else
+		iph[7]--;                               /* hop limit: no checksum */
 	g = *f;
 	memcpy(g.src, ocfg->gw.mac, 6);
 	to_neighbour(rtr, rt->sw, rt->port, p, &g, nh, e, false);

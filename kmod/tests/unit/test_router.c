@@ -7,6 +7,7 @@
  * neighbour miss and its held frame, admission drops.  Part of test_core.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vpc_impl.h"
@@ -650,6 +651,146 @@ t_miss(void)
 	return (0);
 }
 
+/*
+ * The lookup trie against a linear scan of the same table: random routes
+ * of every length, nested in a few crowded prefixes so that most lookups
+ * cross several of them, on top of the connected routes (ties included:
+ * a custom copy of a connected prefix).  The routes there before come back.
+ */
+static uint64_t lpm_rng = 0x2545f4914f6cdd1dULL;
+
+static uint64_t
+lpm_rnd(void)
+{
+	lpm_rng ^= lpm_rng << 13;
+	lpm_rng ^= lpm_rng >> 7;
+	lpm_rng ^= lpm_rng << 17;
+	return (lpm_rng);
+}
+
+static bool
+lpm_match(const uint8_t *prefix, unsigned plen, const uint8_t *a)
+{
+	unsigned i;
+
+	for (i = 0; i < plen; i++)
+		if (((prefix[i / 8] ^ a[i / 8]) & (0x80 >> (i % 8))) != 0)
+			return (false);
+	return (true);
+}
+
+static const struct vpc_rt *
+lpm_linear(const struct vpc_rtable *tb, uint8_t af, const uint8_t *a)
+{
+	const struct vpc_rt *best = NULL;
+	uint32_t i;
+
+	for (i = 0; i < tb->n; i++) {
+		const struct vpc_rt *r = &tb->r[i];
+
+		if (r->af != af || !lpm_match(r->prefix, r->plen, a))
+			continue;
+		if (best == NULL || r->plen > best->plen || (r->plen == best->plen &&
+		    (r->cls != best->cls ? r->cls == VPC_RT_CUSTOM : r->serial < best->serial)))
+			best = r;
+	}
+	return (best);
+}
+
+/* A random address of family af: inside the crowded prefixes, or anywhere. */
+static void
+lpm_addr(uint8_t af, uint8_t a[16], bool crowded)
+{
+	uint64_t x = lpm_rnd(), y = lpm_rnd();
+
+	memcpy(a, &x, 8);
+	memcpy(a + 8, &y, 8);
+	if (af == VPC_AF_INET)
+		memset(a + 4, 0, 12);
+	if (!crowded)
+		return;
+	if (af == VPC_AF_INET) {
+		a[0] = (uint8_t)(10 + x % 2);
+		a[1] = (uint8_t)(y % 3);
+	} else {
+		a[0] = 0x20;
+		a[1] = 0x01;
+		a[2] = 0x0d;
+		a[3] = 0xb8;
+		a[4] = 0;
+		a[5] = (uint8_t)(y % 3);
+	}
+}
+
+static int
+t_lpm_random(void)
+{
+	struct vpc_router *rtr = obj2rtr(t.rtr->obj);
+	uint32_t nsaved = rtr->ncustom, n = 0, i, tries;
+	vpc_rt_route_t *saved, *rs;
+	const struct vpc_rtable *tb;
+	struct os_epoch et;
+	int bad = 0;
+
+	saved = calloc(nsaved + 1, sizeof(*saved));
+	rs = calloc(900, sizeof(*rs));
+	if (saved == NULL || rs == NULL)
+		return (-1);
+	memcpy(saved, rtr->custom, nsaved * sizeof(*saved));
+	for (i = 0; i < nsaved; i++) {
+		saved[i].serial = 0;
+		saved[i].cls = 0;
+	}
+	/* A custom copy of sw1's connected route: custom wins the tie. */
+	route(&rs[n++], VPC_AF_INET, (uint8_t[]){ 10, 1, 0, 0 }, 24, VPC_RT_DROP);
+	route(&rs[n++], VPC_AF_INET, (uint8_t[]){ 0, 0, 0, 0 }, 0, VPC_RT_DROP);
+	for (tries = 0; n < 900 && tries < 100000; tries++) {
+		uint8_t af = tries % 2 == 0 ? VPC_AF_INET : VPC_AF_INET6;
+		unsigned bits = af == VPC_AF_INET ? 32 : 128, plen, j;
+		vpc_rt_route_t r;
+
+		/* Mostly long prefixes in the crowd, some short ones anywhere. */
+		plen = lpm_rnd() % 8 == 0 ? 1 + lpm_rnd() % 16 : 1 + lpm_rnd() % bits;
+		route(&r, af, (uint8_t[16]){ 0 }, (uint8_t)plen, VPC_RT_DROP);
+		lpm_addr(af, r.prefix, plen > 16);
+		for (j = plen; j < 128; j++)
+			r.prefix[j / 8] &= (uint8_t)~(0x80 >> (j % 8));
+		if (r.prefix[0] == 0 || (af == VPC_AF_INET ? r.prefix[0] >= 224 : r.prefix[0] == 0xff))
+			continue;       /* unspecified, multicast: not a route */
+		for (j = 0; j < n; j++)
+			if (rs[j].af == af && rs[j].prefixlen == plen &&
+			    memcmp(rs[j].prefix, r.prefix, 16) == 0)
+				break;
+		if (j == n)
+			rs[n++] = r;
+	}
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, rs, n * sizeof(*rs), NULL, 0), 0);
+	os_epoch_enter(&et);
+	tb = vpc_load(rtr->table);
+	for (i = 0; i < 200000 && bad < 5; i++) {
+		uint8_t af = i % 2 == 0 ? VPC_AF_INET : VPC_AF_INET6, a[16];
+		const struct vpc_rt *want, *got;
+
+		lpm_addr(af, a, i % 5 != 0);
+		want = lpm_linear(tb, af, a);
+		got = vpc_rtable_lookup(tb, af, a);
+		if (want != got) {
+			printf("# lpm: af %u address %02x%02x%02x%02x%02x%02x: want /%d, got /%d\n",
+			    af, a[0], a[1], a[2], a[3], a[4], a[5],
+			    want != NULL ? want->plen : -1, got != NULL ? got->plen : -1);
+			bad++;
+		}
+	}
+	os_epoch_exit(&et);
+	EXPECT_EQ(bad, 0);
+	/* None before: the one empty entry that means "no routes". */
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, saved,
+	    (nsaved > 0 ? nsaved : 1) * sizeof(*saved), NULL, 0), 0);
+	free(saved);
+	free(rs);
+	return (0);
+}
+
 static int
 t_detach_destroy(void)
 {
@@ -715,6 +856,7 @@ test_router(struct vpc_sys *sys, int *failed)
 		{ "ICMP errors from the gateway", t_icmp },
 		{ "admission drops", t_admission },
 		{ "neighbour miss: held, answered, routed", t_miss },
+		{ "lookup: the trie agrees with a linear scan", t_lpm_random },
 		{ "detach, port deleted, destroy", t_detach_destroy },
 	};
 	size_t i;
