@@ -737,6 +737,7 @@ void vpc_fw_port_describe(const struct vpc_port *p, vpc_swport_t *out);
 void vpc_fw_count_refs(struct vpc_sys *sys);
 void vpc_fw_check(struct vpc_sys *sys, struct vpc_check *c);
 void vpc_fw_sweep_all(struct vpc_sys *sys);
+uint32_t vpc_fw_buckets(struct vpc_sys *sys);    /* the bench */
 extern const size_t vpc_fw_flow_size;   /* bytes of one flow entry */
 int  vpc_fw_compile(struct vpc_sys *sys, const vpc_fw_rule_t *rules, uint32_t n,
          struct vpc_fwrules **out);
