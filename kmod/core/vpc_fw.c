@@ -923,7 +923,8 @@ static int
 fw_parse(const struct vpc_pkt *p, const struct vpc_frame *f, uint8_t dir,
     uint32_t vni, struct fwpkt *fp)
 {
-	struct vpc_ipinfo ip;
+	struct vpc_ipinfo own;
+	const struct vpc_ipinfo *ip = f->ip;
 	uint8_t b[8];
 	int res;
 
@@ -932,52 +933,59 @@ fw_parse(const struct vpc_pkt *p, const struct vpc_frame *f, uint8_t dir,
 	fp->key.vni = vni;
 	if (f->ethertype != ETHERTYPE_IP && f->ethertype != ETHERTYPE_IPV6)
 		return (FW_PARSE_PASS);         /* ARP and the rest: not IP */
-	if (f->ethertype == ETHERTYPE_IP &&
-	    fw_parse4_fast(p, f->l2len, dir, fp, &res))
-		return (res);
-	/* Parsed here whatever the responder did or did not need. */
-	if (vpc_ip_parse(p, f->l2len, &ip) != 0)
-		return (FW_PARSE_INVALID);
-	if (ip.later_frag)
+	/*
+	 * The switch's parse of these bytes when there is one (the
+	 * responder's, on the way out of the sending VM: vpc_frame.h), else
+	 * our own: the same function or the fast path's same checks.
+	 */
+	if (ip == NULL) {
+		if (f->ethertype == ETHERTYPE_IP &&
+		    fw_parse4_fast(p, f->l2len, dir, fp, &res))
+			return (res);
+		if (vpc_ip_parse(p, f->l2len, &own) != 0)
+			return (FW_PARSE_INVALID);
+		ip = &own;
+	}
+	if (ip->later_frag)
 		return (FW_PARSE_INVALID);      /* no ports to match: docs */
-	fp->key.proto = ip.proto;
-	switch (ip.proto) {
+	fp->key.proto = ip->proto;
+	switch (ip->proto) {
 	case IPPROTO_TCP_:
-		if (!ip.ports_seen || !os_pkt_copyout(p, ip.l4off + 13, 1, b))
+		if (!ip->ports_seen || !os_pkt_copyout(p, ip->l4off + 13, 1, b))
 			return (FW_PARSE_INVALID);
 		fp->tcpflags = b[0];
 		/* FALLTHROUGH */
 	case IPPROTO_UDP_:
-		if (!ip.ports_seen)
+		if (!ip->ports_seen)
 			return (FW_PARSE_INVALID);
-		fp->dport = vpc_get16(ip.l4 + 2);
-		key_orient(&fp->key, dir, ip.af, ip.src, ip.dst,
-		    vpc_get16(ip.l4), fp->dport);
+		fp->dport = vpc_get16(ip->l4 + 2);
+		key_orient(&fp->key, dir, ip->af, ip->src, ip->dst,
+		    vpc_get16(ip->l4), fp->dport);
 		return (FW_PARSE_OK);
 	case VPC_IPPROTO_ICMP:
 	case VPC_IPPROTO_ICMPV6:
-		if (!ip.l4_seen || (ip.proto == VPC_IPPROTO_ICMP) !=
-		    (ip.af == VPC_AF_INET))
+		if (!ip->l4_seen || (ip->proto == VPC_IPPROTO_ICMP) !=
+		    (ip->af == VPC_AF_INET))
 			return (FW_PARSE_INVALID);
-		fp->icmp_type = ip.l4[0];
-		fp->icmp_code = ip.l4[1];
-		if (ip.af == VPC_AF_INET6 && ((fp->icmp_type >= 130 &&
+		fp->icmp_type = ip->l4[0];
+		fp->icmp_code = ip->l4[1];
+		if (ip->af == VPC_AF_INET6 && ((fp->icmp_type >= 130 &&
 		    fp->icmp_type <= 137) || fp->icmp_type == 143))
 			return (FW_PARSE_PASS);  /* MLD and ND: always */
-		if (icmp_is_error(ip.af, fp->icmp_type)) {
+		if (icmp_is_error(ip->af, fp->icmp_type)) {
 			fp->key.vni = vni;
-			return (parse_quoted(p, ip.l4off + 8, ip.af, dir, fp));
+			return (parse_quoted(p, ip->l4off + 8, ip->af, dir, fp));
 		}
-		if (!os_pkt_copyout(p, ip.l4off + 4, 2, b))
+		if (!os_pkt_copyout(p, ip->l4off + 4, 2, b))
 			return (FW_PARSE_INVALID);
-		key_orient(&fp->key, dir, ip.af, ip.src, ip.dst, 0, 0);
+		key_orient(&fp->key, dir, ip->af, ip->src, ip->dst, 0, 0);
 		/* Echo: the flow is (the id, 0) whichever side asked. */
 		fp->key.lport = vpc_get16(b);
 		fp->key.rport = 0;
-		fp->echo_reply = fp->icmp_type == (ip.af == VPC_AF_INET ? 0 : 129);
+		fp->echo_reply = fp->icmp_type == (ip->af == VPC_AF_INET ? 0 : 129);
 		return (FW_PARSE_OK);
 	default:
-		key_orient(&fp->key, dir, ip.af, ip.src, ip.dst, 0, 0);
+		key_orient(&fp->key, dir, ip->af, ip->src, ip->dst, 0, 0);
 		return (FW_PARSE_OK);
 	}
 }

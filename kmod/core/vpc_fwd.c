@@ -29,6 +29,7 @@
  * MTU is dropped and counted, never handed to the VM.
  */
 #include "vpc_impl.h"
+#include "vpc_l3.h"
 
 #define SPORT_MIN 49152u
 #define SPORT_RANGE 16384u
@@ -386,6 +387,7 @@ vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
 	const struct vpc_portfw *pf;
 	struct vpc_switch *sw;
 	struct vpc_frame f;
+	struct vpc_l3in l3;
 	uint64_t mac;
 
 	VPC_ASSERT_EPOCH();
@@ -409,10 +411,15 @@ vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
 		drop(sw, VPC_SWSTAT_DROP_SPOOF, p);     /* also: no MAC set yet */
 		return;
 	}
-	if (vpc_responder_input(sw, in, nic, p, &f))
+	if (vpc_responder_input(sw, in, nic, p, &f, &l3))
 		return;
+	/* Its parse of the IP header goes on with the frame (vpc_frame.h):
+	 * the firewalls on the way need not parse it again. */
+	if (l3.ip_ok)
+		f.ip = &l3.ip;
 	/* The port's egress rule set: after the responder, before the switch
-	 * (DESIGN.md section 8).  It parses the IP header itself. */
+	 * (DESIGN.md section 8).  It parses the IP header itself unless the
+	 * responder did. */
 	if ((pf = vpc_load(in->fw)) != NULL &&
 	    !vpc_fw_filter(sw, in, pf, VPC_FW_DIR_OUT, p, &f))
 		return;
@@ -435,8 +442,11 @@ void
 vpc_fwd_routed(struct vpc_switch *sw, struct vpc_port *rport, struct vpc_pkt *p,
     const struct vpc_frame *f)
 {
+	struct vpc_frame g = *f;
+
 	VPC_ASSERT_EPOCH();
-	forward(sw, rport, p, f, false);
+	g.ip = NULL;            /* the frame was rewritten: parsed again */
+	forward(sw, rport, p, &g, false);
 }
 
 void

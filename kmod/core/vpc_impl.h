@@ -677,9 +677,16 @@ void vpc_upcall_l3miss_routed(struct vpc_switch *sw, struct vpc_port *rport,
 void vpc_upcall_forget_switch(struct vpc_switch *sw);
 void vpc_upcall_forget_port(struct vpc_port *p);
 
-/* What the switch answers itself (vpc_responder.c): true if it took the frame. */
+/*
+ * What the switch answers itself (vpc_responder.c): true if it took the
+ * frame.  in: the caller's storage for the responder's view of it (vpc_l3.h);
+ * when the frame is not taken, in->ip_ok says in->ip holds a well-formed
+ * parse of its IP header, which the caller may pass on (vpc_frame.h).
+ */
+struct vpc_l3in;
 bool vpc_responder_input(struct vpc_switch *sw, struct vpc_port *port,
-         struct vpc_nic *nic, struct vpc_pkt *p, const struct vpc_frame *f);
+         struct vpc_nic *nic, struct vpc_pkt *p, const struct vpc_frame *f,
+         struct vpc_l3in *in);
 
 /* A held ARP/NS goes through the responder again after its answer
  * (vpc_responder.c; the ingress port may be dead). */
