@@ -27,6 +27,7 @@ vpc_frame_parse(const struct vpc_pkt *p, struct vpc_frame *f)
 	f->ip_af = 0;
 	f->ip_proto = 0;
 	memset(f->ip_dst, 0, sizeof(f->ip_dst));
+	f->ip = NULL;
 	if (n < ETHER_HDR_LEN || !os_pkt_copyout(p, 0, n, h)) {
 		memset(f, 0, sizeof(*f));
 		return (VPC_ERR(VPC_EINVAL));

@@ -18,6 +18,8 @@
 #define VXLAN_HDR_LEN      8
 #define VXLAN_FLAG_I       0x08
 
+struct vpc_ipinfo;
+
 struct vpc_frame {
 	uint8_t  dst[6];
 	uint8_t  src[6];
@@ -28,6 +30,15 @@ struct vpc_frame {
 	uint8_t  ip_proto;              /* protocol (IPv6: the first next header) */
 	uint8_t  ip_dst[16];
 	uint32_t l2len;                 /* Ethernet header, with its tag */
+	/*
+	 * The IP header's parse (vpc_ip_parse) of these very bytes, when one
+	 * was made and was well formed, so that a later reader (the port
+	 * firewall at delivery) need not parse it again; NULL otherwise
+	 * (vpc_frame_parse sets NULL).  Set by vpc_nic_input from the
+	 * responder's parse; it lives on that caller's stack, so a frame
+	 * kept beyond it (held for an upcall) is parsed again anyway.
+	 */
+	const struct vpc_ipinfo *ip;
 };
 
 /* 0, or VPC_EINVAL for a frame too short for its headers. */

@@ -20,7 +20,8 @@
  * epoch without a lock; writers (a new flow, a removal, the sweeper) take
  * fw->mtx; entries are unlinked and freed after the epoch.  A flow's
  * mutable fields (its state byte, last-seen time, generation and packet
- * counts) are single atomic words.  The table is bounded (per port and in
+ * counts) are single words, read and written atomically (the counts are
+ * plain increments: see flow_touch).  The table is bounded (per port and in
  * total): a flow that does not fit is dropped and counted, never an
  * allocation that grows without bound.  Expiry is checked at lookup; the
  * sweeper (a timer of its own, every second, with fw->mtx) reclaims.
@@ -199,32 +200,76 @@ flow_expired(const struct vpc_fw *fw, const struct vpc_fwflow *e, uint64_t now)
 	    fw_timeout_ns(fw, e->key.proto, ld8(&e->st)));
 }
 
-static uint32_t
+static inline uint32_t
+ld32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return (v);
+}
+
+/*
+ * Keyed (k0, k1: a remote cannot aim its flows at one chain) and cheap: two
+ * lanes whose multiplies overlap, then one finishing mix.  An IPv4 key's
+ * address bytes past the first four are zero (key_orient, the memset in
+ * fw_parse), so they are skipped: four multiplies where IPv6 needs six.
+ *
+ * The key is read field by field, each at the width it was written with,
+ * not as 64-bit words: the packet's key was just built by small stores (a
+ * byte, two, four), and a wide load over several stores still in the store
+ * buffer cannot be forwarded from them but waits for them to reach the
+ * cache, which cost an established flow's packet more than everything else
+ * the firewall does to it.  Nothing needs the hash to follow the layout.
+ */
+static inline uint32_t
 fw_hash(const struct vpc_fw *fw, const struct vpc_port *port,
     const struct vpc_fwkey *k)
 {
-	uint64_t w[6], h;
+	uint64_t a, b;
 
-	memcpy(w, k, 40);
-	w[5] = (uint64_t)(uintptr_t)port ^ ((uint64_t)k->raddr[12] << 56 |
-	    (uint64_t)k->raddr[13] << 48 | (uint64_t)k->raddr[14] << 40 |
-	    (uint64_t)k->raddr[15] << 32);
-	h = (w[0] ^ fw->k0) * 0x9e3779b97f4a7c15ULL;
-	h ^= (w[1] ^ fw->k1) * 0xc2b2ae3d27d4eb4fULL;
-	h = (h ^ (h >> 29)) + (w[2] ^ fw->k0) * 0x165667b19e3779f9ULL;
-	h ^= (w[3] ^ fw->k1) * 0xbf58476d1ce4e5b9ULL;
-	h = (h ^ (h >> 31)) + (w[4] ^ fw->k0) * 0x94d049bb133111ebULL;
-	h ^= (w[5] ^ fw->k1) * 0x9e3779b97f4a7c15ULL;
-	h ^= h >> 32;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 29;
-	return ((uint32_t)h);
+	a = ((uint64_t)k->vni << 32 | (uint32_t)k->af << 24 |
+	    (uint32_t)k->proto << 16 | k->lport) ^ fw->k0;
+	b = ((uint64_t)k->rport << 32 | ld32(k->laddr)) ^ fw->k1;
+	a *= 0x9e3779b97f4a7c15ULL;
+	b *= 0xc2b2ae3d27d4eb4fULL;
+	a += (((uint64_t)(uintptr_t)port ^ ld32(k->raddr)) ^ fw->k1) *
+	    0xbf58476d1ce4e5b9ULL;
+	if (k->af != VPC_AF_INET) {
+		a += (((uint64_t)ld32(k->laddr + 4) << 32 | ld32(k->laddr + 8)) ^
+		    fw->k0) * 0x165667b19e3779f9ULL;
+		b += (((uint64_t)ld32(k->laddr + 12) << 32 | ld32(k->raddr + 4)) ^
+		    fw->k1) * 0x94d049bb133111ebULL;
+		a += (((uint64_t)ld32(k->raddr + 8) << 32 | ld32(k->raddr + 12)) ^
+		    fw->k0) * 0x9e3779b97f4a7c15ULL;
+	}
+	a ^= (b >> 29) ^ (b << 35);
+	a ^= a >> 32;
+	a *= 0xbf58476d1ce4e5b9ULL;
+	a ^= a >> 29;
+	return ((uint32_t)a);
 }
 
-static bool
-key_eq(const struct vpc_fwkey *a, const struct vpc_fwkey *b)
+/*
+ * A stored flow's key (old) against a packet's (new, just built: read as
+ * fw_hash does, no load over several of its stores).  No early exit and
+ * no memcmp call: both cost more than the comparison.  The pad is zero in
+ * both (fw_parse's memset, and the copy of it a flow keeps).
+ */
+static inline bool
+key_eq(const struct vpc_fwkey *old, const struct vpc_fwkey *k)
 {
-	return (memcmp(a, b, sizeof(*a)) == 0);
+	uint32_t d;
+	unsigned i;
+
+	d = (old->vni ^ k->vni) | (uint32_t)(old->af ^ k->af) |
+	    (uint32_t)(old->proto ^ k->proto) |
+	    (uint32_t)(old->lport ^ k->lport) |
+	    (uint32_t)(old->rport ^ k->rport);
+	for (i = 0; i < 16; i += 4)
+		d |= (ld32(old->laddr + i) ^ ld32(k->laddr + i)) |
+		    (ld32(old->raddr + i) ^ ld32(k->raddr + i));
+	return (d == 0);
 }
 
 static void
@@ -291,7 +336,7 @@ sweep_tick(void *arg)
 {
 	struct vpc_fw *fw = arg;
 	struct vpc_fwtab *t = fw->tab;
-	uint64_t now = os_now_ns();
+	uint64_t now = os_now_coarse_ns();
 	uint32_t n, i, total;
 
 	VPC_ASSERT_MTX(fw->mtx);
@@ -307,13 +352,22 @@ sweep_tick(void *arg)
 	os_timer_arm(fw->sweeper, SWEEP_NS);
 }
 
+/* Buckets in the flow table (the bench's memory per flow). */
+uint32_t
+vpc_fw_buckets(struct vpc_sys *sys)
+{
+	const struct vpc_fwtab *t = vpc_load(sys->fw->tab);
+
+	return (t != NULL ? t->mask + 1 : 0);
+}
+
 /* Reclaim every expired flow now (tests, benches, a full table). */
 void
 vpc_fw_sweep_all(struct vpc_sys *sys)
 {
 	struct vpc_fw *fw = sys->fw;
 	struct vpc_fwtab *t;
-	uint64_t now = os_now_ns();
+	uint64_t now = os_now_coarse_ns();
 	uint32_t i;
 
 	os_mtx_lock(fw->mtx);
@@ -830,61 +884,131 @@ parse_quoted(const struct vpc_pkt *p, uint32_t off, uint8_t af, uint8_t dir,
 	return (FW_PARSE_OK);
 }
 
+/*
+ * The common case, TCP or UDP in IPv4 without options, read with one copy
+ * (the IP header and the TCP header up to its flags) and checked as
+ * vpc_ip_parse would (version, header length, total length within the
+ * frame, header checksum, fragment offset, both ports inside the datagram),
+ * with the same result.  vpc_ip_parse's copies, its memset and its byte-wise
+ * checksum were the largest part of what the firewall added to a packet of
+ * an established flow.  False: not that case, the general parse decides.
+ */
+static bool
+fw_parse4_fast(const struct vpc_pkt *p, uint32_t l3off, uint8_t dir,
+    struct fwpkt *fp, int *res)
+{
+	uint8_t h[20 + 14];
+	uint32_t len = os_pkt_len(p), l3len, w32;
+	uint64_t sum;
+	uint16_t w16;
+	unsigned i;
+
+	if (len < l3off + sizeof(h) || !os_pkt_copyout(p, l3off, sizeof(h), h) ||
+	    h[0] != 0x45 || (h[9] != IPPROTO_TCP_ && h[9] != IPPROTO_UDP_))
+		return (false);
+	/*
+	 * In host order (RFC 1071: the one's complement sum is at most
+	 * byte-swapped by that, and all-ones either way when the header is
+	 * right), the first word as two halves and the rest as 32-bit words,
+	 * folded after.  Not the first as one 32-bit load: it would span the
+	 * two overlapping stores a copy of 34 bytes is made of and wait for
+	 * them (see fw_hash).
+	 */
+	memcpy(&w16, h, 2);
+	sum = w16;
+	memcpy(&w16, h + 2, 2);
+	sum += w16;
+	for (i = 4; i < 20; i += 4) {
+		memcpy(&w32, h + i, 4);
+		sum += w32;
+	}
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	l3len = vpc_get16(h + 2);
+	/* A later fragment (offset != 0) has no ports to match: docs. */
+	if (l3len < 20 + 4 || l3len > len - l3off ||
+	    vpc_cksum_finish((uint32_t)sum) != 0 ||
+	    (vpc_get16(h + 6) & 0x1fff) != 0) {
+		*res = FW_PARSE_INVALID;
+		return (true);
+	}
+	fp->key.proto = h[9];
+	if (h[9] == IPPROTO_TCP_)
+		fp->tcpflags = h[20 + 13];      /* in the frame (len above) */
+	fp->dport = vpc_get16(h + 22);
+	key_orient(&fp->key, dir, VPC_AF_INET, h + 12, h + 16,
+	    vpc_get16(h + 20), fp->dport);
+	*res = FW_PARSE_OK;
+	return (true);
+}
+
 static int
 fw_parse(const struct vpc_pkt *p, const struct vpc_frame *f, uint8_t dir,
     uint32_t vni, struct fwpkt *fp)
 {
-	struct vpc_ipinfo ip;
+	struct vpc_ipinfo own;
+	const struct vpc_ipinfo *ip = f->ip;
 	uint8_t b[8];
+	int res;
 
 	memset(fp, 0, sizeof(*fp));
 	fp->dir = dir;
 	fp->key.vni = vni;
 	if (f->ethertype != ETHERTYPE_IP && f->ethertype != ETHERTYPE_IPV6)
 		return (FW_PARSE_PASS);         /* ARP and the rest: not IP */
-	/* Parsed here whatever the responder did or did not need. */
-	if (vpc_ip_parse(p, f->l2len, &ip) != 0)
-		return (FW_PARSE_INVALID);
-	if (ip.later_frag)
+	/*
+	 * The switch's parse of these bytes when there is one (the
+	 * responder's, on the way out of the sending VM: vpc_frame.h), else
+	 * our own: the same function or the fast path's same checks.
+	 */
+	if (ip == NULL) {
+		if (f->ethertype == ETHERTYPE_IP &&
+		    fw_parse4_fast(p, f->l2len, dir, fp, &res))
+			return (res);
+		if (vpc_ip_parse(p, f->l2len, &own) != 0)
+			return (FW_PARSE_INVALID);
+		ip = &own;
+	}
+	if (ip->later_frag)
 		return (FW_PARSE_INVALID);      /* no ports to match: docs */
-	fp->key.proto = ip.proto;
-	switch (ip.proto) {
+	fp->key.proto = ip->proto;
+	switch (ip->proto) {
 	case IPPROTO_TCP_:
-		if (!ip.ports_seen || !os_pkt_copyout(p, ip.l4off + 13, 1, b))
+		if (!ip->ports_seen || !os_pkt_copyout(p, ip->l4off + 13, 1, b))
 			return (FW_PARSE_INVALID);
 		fp->tcpflags = b[0];
 		/* FALLTHROUGH */
 	case IPPROTO_UDP_:
-		if (!ip.ports_seen)
+		if (!ip->ports_seen)
 			return (FW_PARSE_INVALID);
-		fp->dport = vpc_get16(ip.l4 + 2);
-		key_orient(&fp->key, dir, ip.af, ip.src, ip.dst,
-		    vpc_get16(ip.l4), fp->dport);
+		fp->dport = vpc_get16(ip->l4 + 2);
+		key_orient(&fp->key, dir, ip->af, ip->src, ip->dst,
+		    vpc_get16(ip->l4), fp->dport);
 		return (FW_PARSE_OK);
 	case VPC_IPPROTO_ICMP:
 	case VPC_IPPROTO_ICMPV6:
-		if (!ip.l4_seen || (ip.proto == VPC_IPPROTO_ICMP) !=
-		    (ip.af == VPC_AF_INET))
+		if (!ip->l4_seen || (ip->proto == VPC_IPPROTO_ICMP) !=
+		    (ip->af == VPC_AF_INET))
 			return (FW_PARSE_INVALID);
-		fp->icmp_type = ip.l4[0];
-		fp->icmp_code = ip.l4[1];
-		if (ip.af == VPC_AF_INET6 && ((fp->icmp_type >= 130 &&
+		fp->icmp_type = ip->l4[0];
+		fp->icmp_code = ip->l4[1];
+		if (ip->af == VPC_AF_INET6 && ((fp->icmp_type >= 130 &&
 		    fp->icmp_type <= 137) || fp->icmp_type == 143))
 			return (FW_PARSE_PASS);  /* MLD and ND: always */
-		if (icmp_is_error(ip.af, fp->icmp_type)) {
+		if (icmp_is_error(ip->af, fp->icmp_type)) {
 			fp->key.vni = vni;
-			return (parse_quoted(p, ip.l4off + 8, ip.af, dir, fp));
+			return (parse_quoted(p, ip->l4off + 8, ip->af, dir, fp));
 		}
-		if (!os_pkt_copyout(p, ip.l4off + 4, 2, b))
+		if (!os_pkt_copyout(p, ip->l4off + 4, 2, b))
 			return (FW_PARSE_INVALID);
-		key_orient(&fp->key, dir, ip.af, ip.src, ip.dst, 0, 0);
+		key_orient(&fp->key, dir, ip->af, ip->src, ip->dst, 0, 0);
 		/* Echo: the flow is (the id, 0) whichever side asked. */
 		fp->key.lport = vpc_get16(b);
 		fp->key.rport = 0;
-		fp->echo_reply = fp->icmp_type == (ip.af == VPC_AF_INET ? 0 : 129);
+		fp->echo_reply = fp->icmp_type == (ip->af == VPC_AF_INET ? 0 : 129);
 		return (FW_PARSE_OK);
 	default:
-		key_orient(&fp->key, dir, ip.af, ip.src, ip.dst, 0, 0);
+		key_orient(&fp->key, dir, ip->af, ip->src, ip->dst, 0, 0);
 		return (FW_PARSE_OK);
 	}
 }
@@ -1164,15 +1288,28 @@ fw_drop(struct vpc_switch *sw, unsigned why, struct vpc_pkt *p)
 	os_pkt_free(p);
 }
 
+/*
+ * A packet of e went dir at now.  The last-seen time is written only when
+ * it moved by TOUCH_NS or more: expiry (timeouts are whole seconds) comes
+ * at most that much early, and a busy flow's line is not written with a new
+ * nanosecond on every packet.  The packet counts are statistics (the dump):
+ * a plain increment, not a locked one, which costs a packet several times
+ * less; two CPUs counting the same flow the same way at the same instant
+ * may lose one (a direction's packets come from one interface queue, so
+ * one CPU, nearly always).
+ */
+#define TOUCH_NS        (1ULL << 24)    /* ~16.8 ms */
+
 static void
 flow_touch(struct vpc_fwflow *e, uint8_t dir, uint64_t now)
 {
-	if (__atomic_load_n(&e->last_ns, __ATOMIC_RELAXED) != now)
+	uint32_t *c = dir == VPC_FW_DIR_OUT ? &e->pkts_out : &e->pkts_in;
+	uint64_t last = __atomic_load_n(&e->last_ns, __ATOMIC_RELAXED);
+
+	if (now > last && now - last >= TOUCH_NS)
 		__atomic_store_n(&e->last_ns, now, __ATOMIC_RELAXED);
-	if (dir == VPC_FW_DIR_OUT)
-		__atomic_add_fetch(&e->pkts_out, 1, __ATOMIC_RELAXED);
-	else
-		__atomic_add_fetch(&e->pkts_in, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
+	    __ATOMIC_RELAXED);
 }
 
 /*
@@ -1204,7 +1341,7 @@ vpc_fw_filter(struct vpc_switch *sw, struct vpc_port *port,
 		fw_drop(sw, VPC_SWSTAT_FW_INVALID, p);
 		return (false);
 	}
-	now = os_now_ns();
+	now = os_now_coarse_ns();
 	h = fw_hash(fw, port, &fp.key);
 	e = flow_lookup(fw, port, &fp.key, h);
 	if (e != NULL && flow_expired(fw, e, now))
@@ -1760,7 +1897,7 @@ vpc_op_sw_fw_flows(struct vpc_ctx *x)
 	size_t fit = x->vallen / sizeof(*out), n = 0, k;
 	struct vpc_fwflow *e;
 	struct vpc_port *p;
-	uint64_t now = os_now_ns(), tmo, last;
+	uint64_t now = os_now_coarse_ns(), tmo, last;
 	uint32_t i;
 
 	memcpy(&req, x->key, sizeof(req));

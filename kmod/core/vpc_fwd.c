@@ -29,6 +29,7 @@
  * MTU is dropped and counted, never handed to the VM.
  */
 #include "vpc_impl.h"
+#include "vpc_l3.h"
 
 #define SPORT_MIN 49152u
 #define SPORT_RANGE 16384u
@@ -49,8 +50,16 @@ port_nic(const struct vpc_port *p)
 	    obj2nic(peer) : NULL);
 }
 
+/*
+ * f: what the caller already parsed of these very bytes (the frame is not
+ * changed between the switch's parse and here), or NULL when the frame was
+ * made or rewritten since (an ICMP answer, a routed frame): the port's
+ * ingress set then parses it itself.  Parsing it again would cost an
+ * established flow's frame a good part of what the firewall adds.
+ */
 static void
-deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p)
+deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p,
+    const struct vpc_frame *f)
 {
 	struct vpc_nic *nic = port_nic(to);
 	const struct vpc_portfw *pf;
@@ -66,13 +75,16 @@ deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p)
 	}
 	/* The destination port's ingress rule set (DESIGN.md section 8). */
 	if ((pf = vpc_load(to->fw)) != NULL) {
-		struct vpc_frame f;
+		struct vpc_frame own;
 
-		if (vpc_frame_parse(p, &f) != 0) {
-			drop(sw, VPC_SWSTAT_DROP_RUNT, p);
-			return;
+		if (f == NULL) {
+			if (vpc_frame_parse(p, &own) != 0) {
+				drop(sw, VPC_SWSTAT_DROP_RUNT, p);
+				return;
+			}
+			f = &own;
 		}
-		if (!vpc_fw_filter(sw, to, pf, VPC_FW_DIR_IN, p, &f))
+		if (!vpc_fw_filter(sw, to, pf, VPC_FW_DIR_IN, p, f))
 			return;
 	}
 	if (os_nic_output(nic, p) == 0)
@@ -81,9 +93,11 @@ deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p)
 		sw_count(sw, VPC_SWSTAT_DROP_TX);
 }
 
-/* Every local port but the one the frame came in on gets a copy. */
+/* Every local port but the one the frame came in on gets a copy (each
+ * copy has f's bytes). */
 static void
-flood(struct vpc_switch *sw, const struct vpc_port *in, struct vpc_pkt *p)
+flood(struct vpc_switch *sw, const struct vpc_port *in, struct vpc_pkt *p,
+    const struct vpc_frame *f)
 {
 	const struct vpc_portset *s = vpc_load(sw->flood);
 	struct vpc_port *last = NULL;
@@ -98,12 +112,12 @@ flood(struct vpc_switch *sw, const struct vpc_port *in, struct vpc_pkt *p)
 			if ((c = os_pkt_dup(p)) == NULL)
 				sw_count(sw, VPC_SWSTAT_DROP_TX);
 			else
-				deliver(sw, last, c);
+				deliver(sw, last, c, f);
 		}
 		last = s->p[i];
 	}
 	if (last != NULL)
-		deliver(sw, last, p);
+		deliver(sw, last, p, f);
 	else
 		os_pkt_free(p);
 }
@@ -160,7 +174,7 @@ too_big(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 		return;
 	}
 	sw_count(sw, VPC_SWSTAT_ICMP_TOO_BIG);
-	deliver(sw, in, icmp);
+	deliver(sw, in, icmp, NULL);
 }
 
 static inline struct vpc_vcc *
@@ -314,7 +328,7 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 
 		if (cfg->vni == 0 && (c = os_pkt_dup(p)) != NULL)
 			send_l2(sw, in, f, c);
-		flood(sw, in, p);
+		flood(sw, in, p, f);
 		return;
 	}
 	if (in != NULL && in->kind == VPC_PORT_VMNIC && off_subnet(cfg, f)) {
@@ -327,7 +341,7 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 		else if (peer == NULL || port_nic(router) == NULL)
 			drop(sw, VPC_SWSTAT_DROP_NO_ROUTER, p);
 		else
-			deliver(sw, router, p);         /* a router VM's vmnic */
+			deliver(sw, router, p, f);         /* a router VM's vmnic */
 		return;
 	}
 	e = vpc_cam_lookup(sw, f->dst, f->src);
@@ -345,7 +359,7 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 		if (e->port == in)
 			drop(sw, VPC_SWSTAT_DROP_HAIRPIN, p);
 		else
-			deliver(sw, e->port, p);
+			deliver(sw, e->port, p, f);
 		break;
 	case VPC_CAM_REMOTE:
 		/*
@@ -373,6 +387,7 @@ vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
 	const struct vpc_portfw *pf;
 	struct vpc_switch *sw;
 	struct vpc_frame f;
+	struct vpc_l3in l3;
 	uint64_t mac;
 
 	VPC_ASSERT_EPOCH();
@@ -396,10 +411,15 @@ vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
 		drop(sw, VPC_SWSTAT_DROP_SPOOF, p);     /* also: no MAC set yet */
 		return;
 	}
-	if (vpc_responder_input(sw, in, nic, p, &f))
+	if (vpc_responder_input(sw, in, nic, p, &f, &l3))
 		return;
+	/* Its parse of the IP header goes on with the frame (vpc_frame.h):
+	 * the firewalls on the way need not parse it again. */
+	if (l3.ip_ok)
+		f.ip = &l3.ip;
 	/* The port's egress rule set: after the responder, before the switch
-	 * (DESIGN.md section 8).  It parses the IP header itself. */
+	 * (DESIGN.md section 8).  It parses the IP header itself unless the
+	 * responder did. */
 	if ((pf = vpc_load(in->fw)) != NULL &&
 	    !vpc_fw_filter(sw, in, pf, VPC_FW_DIR_OUT, p, &f))
 		return;
@@ -410,7 +430,7 @@ vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
 void
 vpc_fwd_deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p)
 {
-	deliver(sw, to, p);
+	deliver(sw, to, p, NULL);        /* rewritten: parsed again */
 }
 
 /*
@@ -422,8 +442,11 @@ void
 vpc_fwd_routed(struct vpc_switch *sw, struct vpc_port *rport, struct vpc_pkt *p,
     const struct vpc_frame *f)
 {
+	struct vpc_frame g = *f;
+
 	VPC_ASSERT_EPOCH();
-	forward(sw, rport, p, f, false);
+	g.ip = NULL;            /* the frame was rewritten: parsed again */
+	forward(sw, rport, p, &g, false);
 }
 
 void
@@ -473,12 +496,12 @@ vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p)
 		return;
 	}
 	if (vpc_mac_is_multicast(f.dst)) {
-		flood(sw, NULL, p);
+		flood(sw, NULL, p, &f);
 		return;
 	}
 	e = vpc_cam_lookup(sw, f.dst, f.src);
 	if (e == NULL || e->kind != VPC_CAM_LOCAL)
 		drop(sw, VPC_SWSTAT_DROP_UNKNOWN, p);
 	else
-		deliver(sw, e->port, p);
+		deliver(sw, e->port, p, &f);
 }

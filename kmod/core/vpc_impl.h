@@ -694,9 +694,16 @@ void vpc_upcall_l3miss_routed(struct vpc_switch *sw, struct vpc_port *rport,
 void vpc_upcall_forget_switch(struct vpc_switch *sw);
 void vpc_upcall_forget_port(struct vpc_port *p);
 
-/* What the switch answers itself (vpc_responder.c): true if it took the frame. */
+/*
+ * What the switch answers itself (vpc_responder.c): true if it took the
+ * frame.  in: the caller's storage for the responder's view of it (vpc_l3.h);
+ * when the frame is not taken, in->ip_ok says in->ip holds a well-formed
+ * parse of its IP header, which the caller may pass on (vpc_frame.h).
+ */
+struct vpc_l3in;
 bool vpc_responder_input(struct vpc_switch *sw, struct vpc_port *port,
-         struct vpc_nic *nic, struct vpc_pkt *p, const struct vpc_frame *f);
+         struct vpc_nic *nic, struct vpc_pkt *p, const struct vpc_frame *f,
+         struct vpc_l3in *in);
 
 /* A held ARP/NS goes through the responder again after its answer
  * (vpc_responder.c; the ingress port may be dead). */
@@ -756,6 +763,7 @@ void vpc_fw_port_describe(const struct vpc_port *p, vpc_swport_t *out);
 void vpc_fw_count_refs(struct vpc_sys *sys);
 void vpc_fw_check(struct vpc_sys *sys, struct vpc_check *c);
 void vpc_fw_sweep_all(struct vpc_sys *sys);
+uint32_t vpc_fw_buckets(struct vpc_sys *sys);    /* the bench */
 extern const size_t vpc_fw_flow_size;   /* bytes of one flow entry */
 int  vpc_fw_compile(struct vpc_sys *sys, const vpc_fw_rule_t *rules, uint32_t n,
          struct vpc_fwrules **out);

@@ -84,6 +84,13 @@ void os_sx_assert_xlocked(struct os_sx *s);
 /* ---- Time, randomness, counters, logging --------------------------------- */
 
 uint64_t os_now_ns(void);                   /* monotonic */
+/*
+ * Monotonic at the OS's tick (a few ms; never ahead of os_now_ns): for a
+ * per-packet expiry check that a few ms do not matter to and that a
+ * precise clock read would make a large part of (the firewall's flows).
+ * FreeBSD: os_now_ns itself, which is already getsbinuptime().
+ */
+uint64_t os_now_coarse_ns(void);
 void     os_random(void *buf, size_t len);  /* non-blocking, good enough for keys */
 
 struct os_counter;      /* per-CPU on FreeBSD (counter(9)) */

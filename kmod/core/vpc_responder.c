@@ -153,55 +153,55 @@ ip_wanted(const struct vpc_l3in *in, const struct vpc_frame *f)
  */
 static bool
 respond(struct vpc_switch *sw, struct vpc_port *port, struct vpc_nic *nic,
-    struct vpc_pkt *p, const struct vpc_frame *f, bool reinjected)
+    struct vpc_pkt *p, const struct vpc_frame *f, bool reinjected,
+    struct vpc_l3in *in)
 {
-	struct vpc_l3in in;
-
 	/* In the epoch: both callers assert it (vpc_nic_input, through
 	 * vpc_responder_input, and vpc_l3_reinject). */
-	in.reinjected = reinjected;
-	in.sw = sw;
-	in.port = port;
-	in.nic = nic;
-	in.cfg = vpc_load(sw->cfg);
-	in.l3 = vpc_load(nic->l3);
-	in.f = f;
-	in.to_gw_mac = memcmp(f->dst, in.cfg->gw.mac, 6) == 0;
-	in.ip_ok = false;
+	in->reinjected = reinjected;
+	in->sw = sw;
+	in->port = port;
+	in->nic = nic;
+	in->cfg = vpc_load(sw->cfg);
+	in->l3 = vpc_load(nic->l3);
+	in->f = f;
+	in->to_gw_mac = memcmp(f->dst, in->cfg->gw.mac, 6) == 0;
+	in->ip_ok = false;
 	if (f->ethertype == ETHERTYPE_ARP)
-		return (vpc_arp_input(&in, p));
-	if (f->ip_af != 0 && ip_wanted(&in, f) &&
-	    vpc_ip_parse(p, f->l2len, &in.ip) == 0)
-		in.ip_ok = true;
-	if (in.ip_ok) {
-		if (!source_ok(&in))
+		return (vpc_arp_input(in, p));
+	if (f->ip_af != 0 && ip_wanted(in, f) &&
+	    vpc_ip_parse(p, f->l2len, &in->ip) == 0)
+		in->ip_ok = true;
+	if (in->ip_ok) {
+		if (!source_ok(in))
 			return (drop(sw, VPC_SWSTAT_DROP_IP_SPOOF, p));
-		if (in.ip.af == VPC_AF_INET6 && in.ip.proto == VPC_IPPROTO_ICMPV6 &&
-		    in.ip.l4_seen && icmp6_input(&in, p))
+		if (in->ip.af == VPC_AF_INET6 && in->ip.proto == VPC_IPPROTO_ICMPV6 &&
+		    in->ip.l4_seen && icmp6_input(in, p))
 			return (true);
 		/* DHCP to a server (67), or from a server in a VM (68). */
-		if (in.ip.af == VPC_AF_INET && in.ip.proto == VPC_IPPROTO_UDP &&
-		    in.ip.ports_seen &&
-		    (vpc_get16(in.ip.l4 + 2) == VPC_DHCP_SERVER_PORT ||
-		    vpc_get16(in.ip.l4 + 2) == VPC_DHCP_CLIENT_PORT) &&
-		    vpc_dhcp_input(&in, p))
+		if (in->ip.af == VPC_AF_INET && in->ip.proto == VPC_IPPROTO_UDP &&
+		    in->ip.ports_seen &&
+		    (vpc_get16(in->ip.l4 + 2) == VPC_DHCP_SERVER_PORT ||
+		    vpc_get16(in->ip.l4 + 2) == VPC_DHCP_CLIENT_PORT) &&
+		    vpc_dhcp_input(in, p))
 			return (true);
-		if (in.to_gw_mac && vpc_l3_is_gateway(in.cfg, in.ip.af, in.ip.dst)) {
-			if (vpc_gw_echo_input(&in, p))
+		if (in->to_gw_mac && vpc_l3_is_gateway(in->cfg, in->ip.af, in->ip.dst)) {
+			if (vpc_gw_echo_input(in, p))
 				return (true);
 			return (drop(sw, VPC_SWSTAT_GW_DROP, p));  /* nothing else listens */
 		}
 	}
-	if (vpc_mac_is_multicast(f->dst) && in.cfg->policy.bum == VPC_BUM_DROP)
+	if (vpc_mac_is_multicast(f->dst) && in->cfg->policy.bum == VPC_BUM_DROP)
 		return (drop(sw, VPC_SWSTAT_DROP_BUM, p));
 	return (false);
 }
 
 bool
 vpc_responder_input(struct vpc_switch *sw, struct vpc_port *port,
-    struct vpc_nic *nic, struct vpc_pkt *p, const struct vpc_frame *f)
+    struct vpc_nic *nic, struct vpc_pkt *p, const struct vpc_frame *f,
+    struct vpc_l3in *in)
 {
-	return (respond(sw, port, nic, p, f, false));
+	return (respond(sw, port, nic, p, f, false, in));
 }
 
 /*
@@ -216,6 +216,7 @@ vpc_l3_reinject(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p)
 	struct vpc_obj *peer;
 	struct vpc_nic *nic;
 	struct vpc_frame f;
+	struct vpc_l3in l3;
 
 	VPC_ASSERT_EPOCH();
 	if (in != NULL && in->kind == VPC_PORT_ROUTER) {
@@ -226,7 +227,7 @@ vpc_l3_reinject(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p)
 	nic = peer != NULL && peer->type == VPC_TYPE_NIC ? obj2nic(peer) : NULL;
 	if (sw->obj.dead || nic == NULL || vpc_frame_parse(p, &f) != 0 ||
 	    vpc_mac64(f.src) != __atomic_load_n(&nic->mac64, __ATOMIC_RELAXED) ||
-	    !respond(sw, in, nic, p, &f, true))
+	    !respond(sw, in, nic, p, &f, true, &l3))
 		drop(sw, VPC_SWSTAT_L3_REMISS, p);
 }
 

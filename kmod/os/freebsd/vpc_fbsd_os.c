@@ -239,6 +239,13 @@ os_now_ns(void)
 	return ((uint64_t)sbttons(getsbinuptime()));
 }
 
+/* Already at tick resolution: the same clock. */
+uint64_t
+os_now_coarse_ns(void)
+{
+	return (os_now_ns());
+}
+
 void
 os_random(void *buf, size_t len)
 {

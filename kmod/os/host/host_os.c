@@ -175,6 +175,18 @@ os_now_ns(void)
 	    host_clock_skew_ns);
 }
 
+/* CLOCK_MONOTONIC_COARSE: the vDSO reads the last tick's time, no TSC
+ * (about a quarter of CLOCK_MONOTONIC's cost); the same skew. */
+uint64_t
+os_now_coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec +
+	    host_clock_skew_ns);
+}
+
 /*
  * getrandom(2) is a system call, and keys and ids are asked for a few bytes
  * at a time (a switch's CAM key, every port's id): bytes come from a pool
