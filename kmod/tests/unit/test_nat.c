@@ -12,6 +12,7 @@
 
 #include "vpc_nat_impl.h"
 #include "host_loop.h"
+#include "host_os.h"
 #include "host_pkt.h"
 #include "test_nat.h"
 
@@ -1210,6 +1211,105 @@ t_config(void)
 	return (0);
 }
 
+/*
+ * Allocation failure at every call site of every configuration call: the
+ * Nth allocation fails (N = 1, 2, ... until the call completes), the call
+ * says ENOMEM and leaves nothing behind; then a flow that cannot be
+ * allocated is a counted drop.
+ */
+enum { F_CREATE, F_POOL, F_EIP, F_SNAT, F_EIP_DEL, F_SNAT_DEL, F_POOL_DEL,
+    F_N };
+
+static int
+fault_call(int which)
+{
+	struct vpc_nat *m = NULL;
+	uint8_t a[4];
+	int e;
+
+	switch (which) {
+	case F_CREATE:
+		e = vpc_nat_create(64, &m);
+		if (e == 0)
+			vpc_nat_destroy(m);
+		return (e);
+	case F_POOL:
+		return (pool(IP(198, 51, 100, 2), 0, 0, 0));
+	case F_EIP:
+		return (eip(PRIV_B, IP(203, 0, 113, 11)));
+	case F_SNAT:
+		return (snat(PRIV_C, EXT_S));
+	case F_EIP_DEL:
+		b4(a, PRIV_B);
+		return (vpc_nat_eip_unbind(T.n, a));
+	case F_SNAT_DEL:
+		b4(a, PRIV_C);
+		return (vpc_nat_snat_unbind(T.n, a));
+	default:
+		b4(a, IP(198, 51, 100, 2));
+		return (vpc_nat_pool_del(T.n, a));
+	}
+}
+
+static int
+t_faults(void)
+{
+	struct vpc_nat_snat_info si;
+	struct pk p;
+	uint64_t allocs;
+	int which, k, e;
+
+	if (fresh(0) == NULL)
+		FAIL("create");
+	EXPECT_EQ(pool(EXT_S, 0, 0, 0), 0);
+	EXPECT_EQ(snat(PRIV_A, EXT_S), 0);
+	for (which = 0; which < F_N; which++) {
+		for (k = 1; k < 100; k++) {
+			hloop_reclaim();
+			allocs = vpc_mem_allocs();
+			host_fail_alloc_at = (uint64_t)k;
+			e = fault_call(which);
+			host_fail_alloc_at = 0;
+			if (e == 0)
+				break;
+			if (e != VPC_ENOMEM)
+				FAIL("call %d, allocation %d failed: %d", which, k, e);
+			hloop_reclaim();
+			if (vpc_mem_allocs() != allocs)
+				FAIL("call %d, allocation %d failed: %lld left behind",
+				    which, k, (long long)(vpc_mem_allocs() - allocs));
+		}
+		if (e != 0)
+			FAIL("call %d never completed", which);
+	}
+	/* What failed first changed nothing: C got the next block after A. */
+	EXPECT_EQ(snat(PRIV_C, EXT_S), 0);
+	EXPECT_EQ(snat_info(PRIV_C, &si), 0);
+	EXPECT_EQ(si.lo[VPC_NAT_TCP], VPC_NAT_PORT_LO + VPC_NAT_BLOCK);
+	/* A flow with no memory: dropped, counted, no flow. */
+	mk_udp(&p, PRIV_A, 1000, REMOTE, 53, 10);
+	{
+		struct vpc_pkt *pkt = host_pkt_new(p.b, p.len);
+		struct os_epoch et;
+
+		EXPECT(pkt != NULL);
+		host_fail_alloc_at = 1;
+		os_epoch_enter(&et);
+		e = vpc_nat_xlate(T.n, &pkt, L3, VPC_NAT_OUT);
+		os_epoch_exit(&et);
+		host_fail_alloc_at = 0;
+		os_pkt_free(pkt);
+		EXPECT_EQ(e, VPC_NAT_DROP);
+	}
+	EXPECT_EQ(cnt(VPC_NATC_DROP_NOMEM), 1);
+	EXPECT_EQ(vpc_nat_nflows(T.n), 0);
+	EXPECT_EQ(snat_info(PRIV_A, &si), 0);
+	EXPECT_EQ(si.flows[VPC_NAT_UDP], 0);
+	mk_udp(&p, PRIV_A, 1000, REMOTE, 53, 10);
+	EXPECT_EQ(xl(T.n, &p, VPC_NAT_OUT), VPC_NAT_XLATED);
+	return (0);
+}
+
 /* Flow memory and the walk. */
 struct walkc {
 	unsigned n, tcp_est;
@@ -1267,6 +1367,7 @@ test_nat(struct vpc_sys *sys, int *failed)
 		{ "drops: no config, IPv6, fragments, protocols", t_drops },
 		{ "configuration errors", t_config },
 		{ "flow walk and size", t_walk },
+		{ "allocation failure at every call site", t_faults },
 	};
 	size_t i;
 	int passed = 0, before;
