@@ -32,7 +32,8 @@ static size_t
 cfg_size(uint32_t neip, uint32_t nbind)
 {
 	return (sizeof(struct vpc_nat_cfg) + 2 * (size_t)neip *
-	    sizeof(struct vpc_nat_eip) + (size_t)nbind * sizeof(void *));
+	    sizeof(struct vpc_nat_eip) + (size_t)nbind *
+	    sizeof(struct vpc_nat_bref));
 }
 
 static struct vpc_nat_cfg *
@@ -48,8 +49,8 @@ cfg_new(uint32_t neip, uint32_t nbind)
 	c->neip = neip;
 	c->nbind = nbind;
 	m = (char *)(c + 1);
-	c->bind = (struct vpc_nat_bind **)(void *)m;
-	m += (size_t)nbind * sizeof(void *);
+	c->bind = (struct vpc_nat_bref *)(void *)m;
+	m += (size_t)nbind * sizeof(struct vpc_nat_bref);
 	c->eip_priv = (struct vpc_nat_eip *)(void *)m;
 	c->eip_ext = c->eip_priv + neip;
 	return (c);
@@ -115,9 +116,9 @@ vpc_nat_eip_by_ext(const struct vpc_nat_cfg *c, uint32_t ext)
 struct vpc_nat_bind *
 vpc_nat_bind_by_priv(const struct vpc_nat_cfg *c, uint32_t priv)
 {
-	uint32_t i = LOWER_BOUND(c->bind, c->nbind, ->priv, priv);
+	uint32_t i = LOWER_BOUND(c->bind, c->nbind, .priv, priv);
 
-	return (i < c->nbind && c->bind[i]->priv == priv ? c->bind[i] : NULL);
+	return (i < c->nbind && c->bind[i].priv == priv ? c->bind[i].b : NULL);
 }
 
 bool
@@ -240,7 +241,7 @@ vpc_nat_destroy(struct vpc_nat *n)
 	vpc_nat_flows_fini(n);
 	if (c != NULL) {
 		for (i = 0; i < c->nbind; i++)
-			vpc_free(c->bind[i], sizeof(*c->bind[i]));
+			vpc_free(c->bind[i].b, sizeof(*c->bind[i].b));
 		vpc_free(c, c->size);
 	}
 	for (i = 0; i < n->npools; i++)
@@ -463,6 +464,7 @@ vpc_nat_snat_bind(struct vpc_nat *n, const uint8_t priv_[4], const uint8_t ext_[
 	struct vpc_nat_cfg *nc;
 	struct vpc_nat_pool *p;
 	struct vpc_nat_bind *b;
+	struct vpc_nat_bref ref;
 	uint32_t priv = vpc_nat_get32(priv_), at;
 	int64_t blk[VPC_NAT_NPROTO];
 	unsigned i;
@@ -493,8 +495,10 @@ vpc_nat_snat_bind(struct vpc_nat *n, const uint8_t priv_[4], const uint8_t ext_[
 		block_set(p, i, (uint32_t)blk[i], true);
 	}
 	p->nbinds++;
-	at = LOWER_BOUND(c->bind, c->nbind, ->priv, priv);
-	arr_insert(nc->bind, c->bind, c->nbind, at, &b, sizeof(b));
+	at = LOWER_BOUND(c->bind, c->nbind, .priv, priv);
+	ref.priv = priv;
+	ref.b = b;
+	arr_insert(nc->bind, c->bind, c->nbind, at, &ref, sizeof(ref));
 	cfg_publish(n, nc);
 	return (0);
 }
@@ -522,8 +526,8 @@ vpc_nat_snat_unbind(struct vpc_nat *n, const uint8_t priv_[4])
 		return (VPC_ERR(VPC_ENOENT));
 	if ((nc = cfg_copy(c, 0, -1)) == NULL)
 		return (VPC_ERR(VPC_ENOMEM));
-	at = LOWER_BOUND(c->bind, c->nbind, ->priv, priv);
-	arr_remove(nc->bind, c->bind, c->nbind, at, sizeof(b));
+	at = LOWER_BOUND(c->bind, c->nbind, .priv, priv);
+	arr_remove(nc->bind, c->bind, c->nbind, at, sizeof(c->bind[0]));
 	cfg_publish(n, nc);
 	/* A reader that still sees the old snapshot makes no flow for b now. */
 	os_mtx_lock(n->mtx);

@@ -53,12 +53,18 @@ struct vpc_nat_bind {
 	struct os_defer      defer;
 };
 
+/* A binding in the snapshot: its key beside it, so a search reads one array. */
+struct vpc_nat_bref {
+	uint32_t             priv;
+	struct vpc_nat_bind *b;
+};
+
 struct vpc_nat_cfg {
 	struct os_defer       defer;
 	uint32_t              neip, nbind, npool;
 	struct vpc_nat_eip   *eip_priv;     /* sorted by priv */
 	struct vpc_nat_eip   *eip_ext;      /* sorted by ext */
-	struct vpc_nat_bind **bind;         /* sorted by priv */
+	struct vpc_nat_bref  *bind;         /* sorted by priv */
 	uint32_t              pool_ext[VPC_NAT_POOLS_MAX];  /* sorted */
 	size_t                size;         /* of the allocation */
 };
