@@ -21,7 +21,7 @@ before(() => {
   assert.equal(r.status, 0, r.stderr);
 });
 
-for (const t of ['ctl', 'frames', 'answers', 'wire']) {
+for (const t of ['ctl', 'frames', 'answers', 'wire', 'nat']) {
   test(`fuzz_${t}: the seeds and every past crash run clean`, (c) => {
     if (!haveClang) {
       c.skip('clang-19 (and libFuzzer) not installed: scripts/install-os-deps.sh installs them');

@@ -179,3 +179,65 @@ def req(kind, op=0, key=b"", vallen=0, idb=bytes(16), typ=0, flags=0):
 write("wire", "open-switch", req(1, idb=bytes([0xf0]) + bytes(14) + b"\x09", typ=0x201, flags=2))
 write("wire", "ctl-get-txn", req(2, op=1, vallen=4) + b"\x00")
 write("wire", "ctl-add-port", req(2, op=17, key=bytes(32) + struct.pack("<Q", 8) + bytes(48), vallen=88) + b"\x00")
+
+# fuzz_nat: records [flags (1: inbound, 2: Ethernet header), clock step (8 s),
+# length (2 bytes)] + IPv4 packet.  EIP 10.0.0.5 <-> 203.0.113.10; SNAT for
+# 10.0.0.6 and 10.0.0.7 on 198.51.100.1 (ports 1024-1035, blocks of 4).
+def ip4(src, dst, proto, l4, frag=0x4000):
+    h = bytearray([0x45, 0, 0, 0, 0, 1, frag >> 8, frag & 0xFF, 64, proto, 0, 0]) + bytes(src) + bytes(dst)
+    h[2:4] = (20 + len(l4)).to_bytes(2, "big")
+    h[10:12] = cksum(bytes(h)).to_bytes(2, "big")
+    return bytes(h), l4
+
+
+def l4sum(src, dst, proto, l4, at):
+    ph = bytes(src) + bytes(dst) + bytes([0, proto]) + len(l4).to_bytes(2, "big") if proto != 1 else b""
+    b = bytearray(l4)
+    b[at:at + 2] = b"\0\0"
+    s = cksum(ph + bytes(b))
+    if proto == 17 and s == 0:
+        s = 0xFFFF
+    b[at:at + 2] = s.to_bytes(2, "big")
+    return bytes(b)
+
+
+def pkt(src, dst, proto, l4, frag=0x4000):
+    at = {6: 16, 17: 6, 1: 2}.get(proto)
+    if at is not None and len(l4) >= at + 2:
+        l4 = l4sum(src, dst, proto, l4, at)
+    h, l4 = ip4(src, dst, proto, l4, frag)
+    return h + l4
+
+
+def tcp(sp, dp, flags):
+    return struct.pack(">HHIIBBHHH", sp, dp, 1, 0, 0x50, flags, 65535, 0, 0) + b"data!"
+
+
+def udp(sp, dp, body=b"hello"):
+    return struct.pack(">HHHH", sp, dp, 8 + len(body), 0) + body
+
+
+def echo(t, ident):
+    return struct.pack(">BBHHH", t, 0, 0, ident, 1) + b"ping" * 3
+
+
+def rec(flags, step, p):
+    return bytes([flags, step]) + len(p).to_bytes(2, "big") + p
+
+
+A, B, E, S, R, RTR = [10, 0, 0, 5], [10, 0, 0, 6], [203, 0, 113, 10], [198, 51, 100, 1], [192, 0, 2, 80], [192, 0, 2, 254]
+out_udp = pkt(B, R, 17, udp(5000, 53))
+write("nat", "eip-out-tcp", rec(0, 0, pkt(A, R, 6, tcp(1000, 80, 2))))
+write("nat", "eip-in-udp", rec(1, 0, pkt(R, E, 17, udp(53, 5000))))
+write("nat", "snat-udp-reply", rec(0, 0, out_udp) + rec(1, 0, pkt(R, S, 17, udp(53, 1024))))
+write("nat", "snat-echo", rec(0, 0, pkt(B, R, 1, echo(8, 7))) + rec(1, 0, pkt(R, S, 1, echo(0, 1024))))
+write("nat", "snat-tcp-expire", rec(0, 0, pkt(B, R, 6, tcp(1000, 80, 2))) + rec(1, 40, pkt(R, S, 6, tcp(80, 1024, 0x12))))
+write("nat", "snat-exhaust", b"".join(rec(2 if i % 2 else 0, 0, (bytes(14) if i % 2 else b"") + pkt(B, R, 6, tcp(2000 + i, 80, 2))) for i in range(6)))
+# Time exceeded from a router about the translated UDP datagram (as it left:
+# 198.51.100.1:1024 -> 192.0.2.80:53), and a VM's port unreachable going out.
+quoted = pkt(S, R, 17, udp(1024, 53))
+write("nat", "snat-icmp-error-in", rec(0, 0, out_udp) + rec(1, 0, pkt(RTR, S, 1, struct.pack(">BBHI", 11, 0, 0, 0) + quoted)))
+write("nat", "eip-icmp-error-in", rec(1, 0, pkt(RTR, E, 1, struct.pack(">BBHHH", 3, 4, 0, 0, 1400) + pkt(E, R, 6, tcp(22, 443, 0x18)))))
+write("nat", "eip-icmp-error-out", rec(0, 0, pkt(A, R, 1, struct.pack(">BBHI", 3, 3, 0, 0) + pkt(R, A, 17, udp(53, 9)))))
+write("nat", "no-config", rec(0, 0, pkt([10, 0, 0, 99], R, 17, udp(1, 2))))
+write("nat", "fragment", rec(0, 0, pkt(B, R, 17, udp(5000, 53), frag=0x2000)) + rec(0, 0, pkt(A, R, 17, b"later fragment", frag=0x0003)))
