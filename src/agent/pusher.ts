@@ -161,6 +161,8 @@ export class Pusher {
         await this.#plan();
         continue;
       }
+      // Changes alone (no sync asked): a round of their own, for the log.
+      this.#round ??= { why: ['changes'], t0: performance.now(), cam: 0, nbr: 0, steps: 0, waiters: [] };
       if (!(await this.#drainSlice())) break;
     }
     if (this.#round && !this.#stopped) this.#finish(this.#round, true);
