@@ -38,7 +38,7 @@ export class Agent {
       {
         ttlMs: config.ttlMs, negativeTtlMs: config.negativeTtlMs, concurrency: config.concurrency,
         // A switch first met through a miss is pushed to at once, not at the next resync.
-        onSwitch: (id) => { if (this.pusher && !this.pusher.knows(id)) this.pusher.sync('new switch'); },
+        onSwitch: (id) => { if (this.pusher && !this.pusher.knows(id)) void this.pusher.sync('new switch'); },
       });
     this.pusher = config.push ? new Pusher(this.resolver, this.log, this.metrics, { ttlMs: config.ttlMs, cap: config.pushCap }) : undefined;
     this.resolver.on('degraded', (e) => {
@@ -67,9 +67,12 @@ export class Agent {
     if (this.config.metricsAddr !== 'off') this.metricsAddr = await this.metrics.listen(this.config.metricsAddr);
     await this.resolver.start();
     this.#stream = await this.#attach();
-    this.pusher?.sync('start');
-    this.log.info({ resolver: this.resolver.kind, directory: this.resolver.where, push: this.config.push, metrics: this.metricsAddr ?? 'off' }, 'attached as the upcall reader');
+    // Answer upcalls from now on, while the first sync installs (it yields
+    // between batches); say so in the log once it is done, so a frame sent
+    // after that line meets a pushed entry.
     this.#done = this.#serve();
+    await this.pusher?.sync('start');
+    this.log.info({ resolver: this.resolver.kind, directory: this.resolver.where, push: this.config.push, metrics: this.metricsAddr ?? 'off' }, 'attached as the upcall reader');
   }
 
   /** Attach as the reader; wait for the kernel if it is not there yet. */
@@ -103,7 +106,7 @@ export class Agent {
       this.pusher?.forgetSwitches();
       this.#stream = await this.#attach();
       this.log.info('attached as the upcall reader again');
-      this.pusher?.sync('reattached');
+      void this.pusher?.sync('reattached');
     }
   }
 
