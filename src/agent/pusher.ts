@@ -241,7 +241,8 @@ export class Pusher {
   #changed(c: MappingChange): void {
     let marked = false;
     for (const p of this.#switches.values()) {
-      if (p.vni !== c.vni) continue;
+      // The switch's own MAC (a directory entry for a VM plugged in here) is never pushed, so it takes no place under the cap.
+      if (p.vni !== c.vni || p.localMacs.has(c.mac)) continue;
       if (!c.mapping) {
         // Its entry is the installer's to drop; it no longer counts against the cap.
         p.macs.delete(c.mac);

@@ -40,6 +40,8 @@ export function bigfileSuite(push: boolean): void {
   /** The big file plus the far MAC (on this node's VNI) behind vtep. */
   function bigText(farVtep: string, n = N): string {
     // Push mode: every big mapping on this node's VNI, so the reload also pushes --push-cap (65,536) entries.
+    // One of them (bigMac(0x300)) is vm1's own MAC, as a directory lists a node's own VMs: never pushed, and
+    // no place taken under the cap, wherever it falls in the order of the changes.
     const text = push ? bigMappingText(n).replace(/"vni":\d+/g, `"vni":${VNI}`) : bigMappingText(n);
     return text.replace('"mappings": [\n', `"mappings": [\n    {"vni": ${VNI}, "mac": "${far}", "vtep": "${farVtep}"},\n`);
   }
