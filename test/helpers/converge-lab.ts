@@ -55,7 +55,7 @@ export interface ConvergeLabOptions {
   /** Extra vpc-agent flags. */
   agentArgs?: string[];
   /** node's own flags for one agent (e.g. --cpu-prof), by node index. */
-  nodeArgs?: (i: number) => string[];
+  nodeArgs?: ((i: number) => string[]) | undefined;
   /** Give up on a move after this long (a hang, not a measure). */
   moveTimeoutMs?: number;
   /** Between two rounds of polling the nodes that have not converged yet. */
