@@ -15,9 +15,12 @@
  *     CAM entry polled through the typed API (every 2 ms, a node once it has
  *     it no more), and the moment the kernel set it, from the entry's TTL
  *     (independent of the polling interval, ±1 ms).  Printed from the
- *     write's acknowledgement: the first node, every node; the baseline is
- *     the same write's watch event reaching a bare etcd watcher in this
- *     process (what etcd itself takes to tell anyone); ratio every/baseline.
+ *     write's acknowledgement (the target's reference): the first node,
+ *     every node; and from the directory call's start.  The baseline is the
+ *     same write's watch event reaching a bare etcd watcher in this process
+ *     (what etcd itself takes to tell anyone); the ratio every/baseline is
+ *     taken from the call's start, as from the acknowledgement the baseline
+ *     is often negative (watchers hear of a write before its writer does).
  *  b. Load: CONVERGE_MAPPINGS (100,000) mappings written to etcd (bulk
  *     transactions, mapping keys only: agents read those; the address index
  *     is for writers), CONVERGE_ON_VNI (5,000) of them on the nodes' VNI
@@ -29,8 +32,11 @@
  *     RSS with only the movers in the directory.
  *  c. Moves again with the big directory loaded (CONVERGE_MOVES / 2).
  *
- * CONVERGE_PROF=DIR: node --cpu-prof on cn1's agent during a.; its top
- * self time is printed and the profile kept in DIR.  Needs root.
+ * Also printed: what the 8 daemons and agents use while idle (whether 8
+ * of each fit on this 2-core machine).  CONVERGE_PROF=DIR: node --cpu-prof
+ * on cn1's agent during a., and on one more start of it with the big
+ * directory (not a measured one); their top self time is printed and the
+ * profiles kept in DIR.  Needs root.
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
