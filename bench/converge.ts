@@ -246,7 +246,7 @@ async function load(lab: ConvergeLab, c: EtcdClient, out: Record<string, number>
     });
   }
   // Every switch holds the pushed entries (one read: the last of them).
-  await lab.waitAll(mac6(0xd1, ON_VNI - 1), `198.51.100.${200 + ((ON_VNI - 1) % 50)}`);
+  if (ON_VNI > 0) await lab.waitAll(mac6(0xd1, ON_VNI - 1), `198.51.100.${200 + ((ON_VNI - 1) % 50)}`);
   console.log(`    each agent restarted in turn (the others running): start -> mappings loaded (its log), -> attached (after pushing ${rows[0]?.pushed ?? 0} entries), its memory`);
   console.log(`    ${'node'.padEnd(6)}${'loaded ms'.padStart(11)}${'attached ms'.padStart(13)}${'push ms'.padStart(9)}${'RSS MiB'.padStart(9)}${'peak MiB'.padStart(10)}`);
   for (const r of rows) {
@@ -308,6 +308,7 @@ export async function benchConverge(): Promise<Record<string, number>> {
     console.log('bench/converge: skipped (needs root for namespaces)');
     return {};
   }
+  if (!(NODES >= 2) || !(MOVES >= 1) || !(NMAPPINGS >= 1)) throw new Error('bench/converge: CONVERGE_NODES >= 2, CONVERGE_MOVES >= 1 and CONVERGE_MAPPINGS >= 1');
   if (PROF) mkdirSync(PROF, { recursive: true });
   const lab = new ConvergeLab({
     nodes: NODES,
