@@ -123,6 +123,7 @@ describe('vpc-agent with etcd, three compute nodes', () => {
       } finally {
         fives.close();
       }
+      assert.throws(() => new EtcdClient({ endpoints: etcd.endpoints, loadPageKeys: 0 }), /loadPageKeys: expected a whole number >= 1, got 0/);
       const [a, b] = [await paged.load(), await whole.load()];
       assert.deepEqual(a, b, 'every VNI: the same mappings and revision in pages as in one read');
     } finally {

@@ -100,6 +100,8 @@ export class EtcdClient {
 
   constructor(opts: EtcdOptions) {
     this.#page = opts.loadPageKeys ?? LOAD_PAGE;
+    // etcd reads a limit of 0 as none: the one big reply paging is here to avoid.
+    if (!Number.isInteger(this.#page) || this.#page < 1) throw new RangeError(`loadPageKeys: expected a whole number >= 1, got ${String(opts.loadPageKeys)}`);
     this.prefix = (opts.prefix ?? DEFAULT_PREFIX).replace(/\/+$/, '');
     const timeout = opts.timeoutMs ?? 2000;
     const { etcd3: { Etcd3, isRecoverableError }, cockatiel: { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry } } = etcdLibs();
