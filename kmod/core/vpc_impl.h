@@ -687,10 +687,14 @@ void vpc_upcall_l3miss(struct vpc_switch *sw, struct vpc_port *in,
          struct vpc_pkt *p, const struct vpc_frame *f, uint8_t af,
          const uint8_t ip[16]);
 /* The same for frames the router holds (rport: the egress switch's router
- * port): a request of its own, its frames back to vpc_router_reinject. */
-void vpc_upcall_l3miss_routed(struct vpc_switch *sw, struct vpc_port *rport,
-         struct vpc_pkt *p, const struct vpc_frame *f, uint8_t af,
-         const uint8_t ip[16]);
+ * port): a request of its own, its frames back to vpc_router_reinject.  A
+ * new request is charged to from, the vmnic port the frame came in by on
+ * its own switch, at that switch's policy rate, as its switched misses are;
+ * false: refused by that rate (p dropped, counted on sw as any refused
+ * miss). */
+bool vpc_upcall_l3miss_routed(struct vpc_switch *sw, struct vpc_port *rport,
+         struct vpc_port *from, struct vpc_pkt *p, const struct vpc_frame *f,
+         uint8_t af, const uint8_t ip[16]);
 void vpc_upcall_forget_switch(struct vpc_switch *sw);
 void vpc_upcall_forget_port(struct vpc_port *p);
 

@@ -223,13 +223,17 @@ full_parse(struct vpc_router *rtr, struct vpc_pkt *p, const struct vpc_frame *f,
 
 /*
  * To the neighbour nh on egress switch out (port rport): found, the frame
- * goes out; unknown, it is held on out's L3 upcall; known absent, ICMP.
+ * goes out; unknown, it is held on out's L3 upcall, a new request charged
+ * to the ingress vmnic's upcall rate (from: its port; a VM must not raise
+ * upcalls without limit by sending off-subnet); known absent, ICMP.
  * f describes the frame as it is now (rewritten but for the destination).
+ * A reinjected frame (from: NULL) never raises another request.
  */
 static void
 to_neighbour(struct vpc_router *rtr, struct vpc_switch *out,
-    struct vpc_port *rport, struct vpc_pkt *p, struct vpc_frame *f,
-    const uint8_t nh[16], const struct vpc_nbr_ent *e, bool reinjected)
+    struct vpc_port *rport, struct vpc_port *from, struct vpc_pkt *p,
+    struct vpc_frame *f, const uint8_t nh[16], const struct vpc_nbr_ent *e,
+    bool reinjected)
 {
 	uint8_t *h;
 
@@ -239,7 +243,8 @@ to_neighbour(struct vpc_router *rtr, struct vpc_switch *out,
 			return;
 		}
 		rtr_count(rtr, VPC_RTRSTAT_NBR_MISS);
-		vpc_upcall_l3miss_routed(out, rport, p, f, f->ip_af, nh);
+		if (!vpc_upcall_l3miss_routed(out, rport, from, p, f, f->ip_af, nh))
+			rtr_count(rtr, VPC_RTRSTAT_UPCALL_RATELIMITED);
 		return;
 	}
 	if (e->kind == VPC_NBR_NEGATIVE) {
@@ -381,7 +386,7 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 		iph[7]--;                               /* hop limit: no checksum */
 	g = *f;
 	memcpy(g.src, ocfg->gw.mac, 6);
-	to_neighbour(rtr, rt->sw, rt->port, p, &g, nh, e, false);
+	to_neighbour(rtr, rt->sw, rt->port, in, p, &g, nh, e, false);
 }
 
 /*
@@ -419,5 +424,6 @@ vpc_router_reinject(struct vpc_switch *sw, struct vpc_port *rport,
 		return;
 	}
 	nh = next_hop(rt, &ip);
-	to_neighbour(rtr, sw, rport, p, &f, nh, vpc_nbr_lookup(sw, ip.af, nh), true);
+	to_neighbour(rtr, sw, rport, NULL, p, &f, nh, vpc_nbr_lookup(sw, ip.af, nh),
+	    true);
 }

@@ -1155,7 +1155,10 @@ typedef struct {
                                          * was gone again */
 #define VPC_RTRSTAT_DROP_NO_GW   18     /* the ingress switch has no gateway of the
                                          * frame's family */
-#define VPC_RTRSTAT_COUNT        19
+#define VPC_RTRSTAT_UPCALL_RATELIMITED 19 /* of NBR_MISS: dropped, the sending
+                                         * vmnic over its upcall rate (the egress
+                                         * switch counts it as upcallRatelimited) */
+#define VPC_RTRSTAT_COUNT        20
 typedef struct {
 	uint64_t c[32];
 } vpc_rtr_stats_t;

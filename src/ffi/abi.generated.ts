@@ -575,7 +575,9 @@ export const VPC_RTRSTAT_REINJECTED = 16;
 export const VPC_RTRSTAT_DROP_REMISS = 17;
 /** the ingress switch has no gateway of the frame's family */
 export const VPC_RTRSTAT_DROP_NO_GW = 18;
-export const VPC_RTRSTAT_COUNT = 19;
+/** of NBR_MISS: dropped, the sending vmnic over its upcall rate (the egress switch counts it as upcallRatelimited) */
+export const VPC_RTRSTAT_UPCALL_RATELIMITED = 19;
+export const VPC_RTRSTAT_COUNT = 20;
 export const VPC_FW_SETS_MAX = 4096;
 /** per set: what fits in VPC_CTL_MAX_KEYLEN */
 export const VPC_FW_RULES_MAX = 480;
@@ -1091,6 +1093,8 @@ export interface RouterStats {
   dropRemiss: number;
   /** the ingress switch has no gateway of the frame's family */
   dropNoGw: number;
+  /** of NBR_MISS: dropped, the sending vmnic over its upcall rate (the egress switch counts it as upcallRatelimited) */
+  upcallRatelimited: number;
 }
 /** The counters of RouterStats in slot order (null: a slot not in use). */
 export const ROUTER_STATS: readonly (keyof RouterStats | null)[] = [
@@ -1113,6 +1117,7 @@ export const ROUTER_STATS: readonly (keyof RouterStats | null)[] = [
   'reinjected',
   'dropRemiss',
   'dropNoGw',
+  'upcallRatelimited',
 ];
 /** What each counter of RouterStats means: the comment of its #define in vpc.h. */
 export const ROUTER_STATS_HELP: Readonly<Record<keyof RouterStats, string>> = {
@@ -1135,6 +1140,7 @@ export const ROUTER_STATS_HELP: Readonly<Record<keyof RouterStats, string>> = {
   reinjected: "held frames routed after the answer",
   dropRemiss: "held frames whose route or neighbour was gone again",
   dropNoGw: "the ingress switch has no gateway of the frame's family",
+  upcallRatelimited: "of NBR_MISS: dropped, the sending vmnic over its upcall rate (the egress switch counts it as upcallRatelimited)",
 };
 
 // ---- FreeBSD constants userland copies (kmod/include/freebsd_layouts.h)

@@ -4,7 +4,8 @@
  * the route table and its ops (every bad input with its errno and the
  * state unchanged), longest-prefix match and its ties, atomic replace,
  * dump with a marker, and the data path: rewrite, TTL, ICMP errors, the
- * neighbour miss and its held frame, admission drops.  Part of test_core.
+ * neighbour miss and its held frame, admission drops, routed misses
+ * charged to the sending vmnic's upcall rate.  Part of test_core.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -651,6 +652,119 @@ t_miss(void)
 	return (0);
 }
 
+/* An address in sw2's IPv6 subnet no neighbour entry has: a routed miss. */
+static void
+unknown6(uint8_t a[16], unsigned i)
+{
+	memcpy(a, ip6_b, 16);
+	a[13] = 0x77;
+	vpc_put16(a + 14, (uint16_t)i);
+}
+
+/* Answer every pending request "not found", so that none is left behind. */
+static int
+drain_upcalls(void)
+{
+	vpc_upcall_req_t rq[16];
+	vpc_upcall_ans_t a;
+	size_t n, i;
+	int32_t res;
+
+	EXPECT_EQ(vpc_upcall_attach(t.sys), 0);
+	while ((n = vpc_upcall_read(t.sys, rq, sizeof(rq)) / sizeof(rq[0])) > 0) {
+		for (i = 0; i < n; i++) {
+			memset(&a, 0, sizeof(a));
+			a.req_id = rq[i].req_id;
+			a.generation = rq[i].generation;
+			a.status = VPC_UPCALL_NOT_FOUND;
+			EXPECT_EQ(ctl(NULL, VPC_OP_SYS_UPCALL_ANSWER, &a, sizeof(a), &res,
+			    sizeof(res)), 0);
+			EXPECT_EQ(res, 0);
+		}
+	}
+	vpc_upcall_detach(t.sys);
+	return (0);
+}
+
+/*
+ * Routed misses are charged to the sending vmnic's upcall rate, at its own
+ * switch's policy (sw1: 1 a second, burst 3), as its switched misses are;
+ * the egress switch (sw2) keeps the default rate, which would let them all
+ * through.  Each frame goes to a new address of sw2, so each would be a new
+ * request.  A's bucket starts with exactly the burst; whatever the machine's
+ * speed, each frame is either asked or refused, no more are asked than the
+ * burst plus what the elapsed time added, and the refused ones are counted
+ * (sw2's upcallRatelimited and lost, the router's UPCALL_RATELIMITED).
+ * Another VM of the same switch (C) still raises its own; a frame of A's for
+ * an address already asked is held, at no cost.
+ */
+static int
+t_routed_ratelimit(void)
+{
+	static const uint8_t mac_c[6] = { 2, 0, 0, 0, 4, 0xc };
+	static const uint8_t ip_c[4] = { 10, 1, 0, 12 };
+	static const uint8_t ip6_c[16] = { 0x20, 1, 0xd, 0xb8, 0, 1, [15] = 0xc };
+	const unsigned n = 50, rate = 1, burst = 3;
+	uint64_t up0, rl0, lost0, rrl0, miss0, up1, rl1, dups0, sw1rl0, t0, secs;
+	struct vpc_hdl *nic_c;
+	vpc_sw_policy_t pol, saved;
+	uint8_t dst[16];
+	unsigned i;
+
+	EXPECT_EQ(ctl(t.sw1, VPC_OP_SW_GET_POLICY, NULL, 0, &saved, sizeof(saved)), 0);
+	pol = saved;
+	pol.upcall_rate = rate;
+	pol.upcall_burst = burst;
+	EXPECT_EQ(ctl(t.sw1, VPC_OP_SW_SET_POLICY, &pol, sizeof(pol), NULL, 0), 0);
+	if (mk_vm(t.sw1, mac_c, ip_c, ip6_c, &nic_c) != 0)
+		return (-1);
+	up0 = sw_counter(t.sw2, VPC_SWSTAT_L3_UPCALLS);
+	rl0 = sw_counter(t.sw2, VPC_SWSTAT_UPCALL_RATELIMITED);
+	lost0 = sw_counter(t.sw2, VPC_SWSTAT_LOST);
+	sw1rl0 = sw_counter(t.sw1, VPC_SWSTAT_UPCALL_RATELIMITED);
+	rrl0 = rstat(VPC_RTRSTAT_UPCALL_RATELIMITED);
+	miss0 = rstat(VPC_RTRSTAT_NBR_MISS);
+	/* A's bucket: exactly the burst, now (it may hold more from before). */
+	t0 = os_now_ns();
+	vpc_ratelim_init(&obj2nic(t.nic_a->obj)->upcall_rl, rate, burst, t0);
+	test_sent_reset();
+	for (i = 0; i < n; i++) {
+		unknown6(dst, i);
+		in_nic(t.nic_a, udp6(mac_a, t.gw1.mac, ip6_a, dst, 64));
+	}
+	secs = (os_now_ns() - t0) / 1000000000u + 1;
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_NBR_MISS), miss0 + n);
+	up1 = sw_counter(t.sw2, VPC_SWSTAT_L3_UPCALLS) - up0;
+	rl1 = sw_counter(t.sw2, VPC_SWSTAT_UPCALL_RATELIMITED) - rl0;
+	EXPECT_EQ(up1 + rl1, n);
+	EXPECT(up1 >= 1);
+	EXPECT(up1 <= burst + secs * rate);
+	EXPECT(rl1 >= n - burst - secs * rate);
+	EXPECT_EQ(sw_counter(t.sw2, VPC_SWSTAT_LOST) - lost0, rl1);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_UPCALL_RATELIMITED) - rrl0, rl1);
+	EXPECT_EQ(sw_counter(t.sw1, VPC_SWSTAT_UPCALL_RATELIMITED), sw1rl0);
+	/* The first address was asked: another frame for it is held, free. */
+	dups0 = sw_counter(t.sw2, VPC_SWSTAT_DUPS);
+	unknown6(dst, 0);
+	in_nic(t.nic_a, udp6(mac_a, t.gw1.mac, ip6_a, dst, 64));
+	EXPECT_EQ(sw_counter(t.sw2, VPC_SWSTAT_DUPS), dups0 + 1);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_UPCALL_RATELIMITED) - rrl0, rl1);
+	/* C, behind the same switch, has its own bucket: both asked. */
+	up0 = sw_counter(t.sw2, VPC_SWSTAT_L3_UPCALLS);
+	for (i = 0; i < 2; i++) {
+		unknown6(dst, 1000 + i);
+		in_nic(nic_c, udp6(mac_c, t.gw1.mac, ip6_c, dst, 64));
+	}
+	EXPECT_EQ(sw_counter(t.sw2, VPC_SWSTAT_L3_UPCALLS), up0 + 2);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_UPCALL_RATELIMITED) - rrl0, rl1);
+	if (drain_upcalls() != 0)
+		return (-1);
+	saved.txn = 0;
+	EXPECT_EQ(ctl(t.sw1, VPC_OP_SW_SET_POLICY, &saved, sizeof(saved), NULL, 0), 0);
+	return (0);
+}
+
 /*
  * The lookup trie against a linear scan of the same table: random routes
  * of every length, nested in a few crowded prefixes so that most lookups
@@ -856,6 +970,7 @@ test_router(struct vpc_sys *sys, int *failed)
 		{ "ICMP errors from the gateway", t_icmp },
 		{ "admission drops", t_admission },
 		{ "neighbour miss: held, answered, routed", t_miss },
+		{ "routed misses: the sending vmnic's upcall rate", t_routed_ratelimit },
 		{ "lookup: the trie agrees with a linear scan", t_lpm_random },
 		{ "detach, port deleted, destroy", t_detach_destroy },
 	};
