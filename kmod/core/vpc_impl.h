@@ -112,6 +112,8 @@ struct vpc_objops {
 	void (*kill)(struct vpc_obj *o);
 	void (*fini)(struct vpc_obj *o);
 	bool (*busy)(const struct vpc_obj *o);  /* refuse DESTROY (EBUSY) */
+	/* A handle on it is being closed (optional): what it owns goes. */
+	void (*closed)(struct vpc_obj *o, const struct vpc_hdl *h);
 };
 
 struct vpc_hdl {
@@ -424,6 +426,8 @@ struct vpc_router {
 	uint64_t            next_serial;/* ctl */
 	uint64_t            seed;       /* RO: the table's hash */
 	struct vpc_rtable  *table;      /* published */
+	struct vpc_rt_stage *stage;     /* ctl: a staged replace, or NULL */
+	uint64_t            stage_seq;  /* ctl: the last stage's token */
 	struct os_counter  *ctr[VPC_RTRSTAT_COUNT];     /* RO */
 	struct vpc_ratelim  icmp_rl;    /* lock-free: ICMP errors it sends */
 };
@@ -724,6 +728,19 @@ void vpc_nd_announce(struct vpc_switch *sw, const uint8_t addr[16],
  * connected routes follow); its router port goes away (detached). */
 void vpc_router_switch_changed(struct vpc_switch *sw);
 void vpc_router_port_gone(struct vpc_port *p);
+/* Custom routes (vpc_router.c) as the staged replace needs them: the check
+ * ROUTE_SET makes (set: against the attachments of now), route equality and
+ * its hash, and installing a whole checked set (0, or ENOMEM: unchanged). */
+int  vpc_rt_check(const struct vpc_router *rtr, const vpc_rt_route_t *r, bool set);
+bool vpc_rt_same(const vpc_rt_route_t *a, const vpc_rt_route_t *b);
+uint32_t vpc_rt_hash(const struct vpc_router *rtr, const vpc_rt_route_t *r);
+int  vpc_rtr_install_custom(struct vpc_router *rtr, vpc_rt_route_t *c,
+         uint32_t n, uint32_t cap);
+/* The staged replace (vpc_router_stage.c): free the router's stage (if
+ * any); the handle that owns it. */
+void vpc_rt_stage_free(struct vpc_router *rtr);
+const struct vpc_hdl *vpc_rt_stage_owner(const struct vpc_router *rtr);
+void vpc_rt_stage_check(const struct vpc_router *rtr, struct vpc_check *c);
 /* Route lookup in the epoch: the best route for (af, addr), or NULL. */
 const struct vpc_rt *vpc_rtable_lookup(const struct vpc_rtable *t, uint8_t af,
          const uint8_t addr[16]);
@@ -832,6 +849,8 @@ vpc_opfn_t vpc_op_rtr_attach, vpc_op_rtr_detach, vpc_op_rtr_list_attach,
     vpc_op_rtr_route_set, vpc_op_rtr_route_del, vpc_op_rtr_route_get,
     vpc_op_rtr_route_lookup, vpc_op_rtr_route_dump, vpc_op_rtr_route_replace,
     vpc_op_rtr_get_stats;                                           /* vpc_router.c */
+vpc_opfn_t vpc_op_rtr_stage_begin, vpc_op_rtr_stage_append,
+    vpc_op_rtr_stage_commit, vpc_op_rtr_stage_abort;           /* vpc_router_stage.c */
 vpc_opfn_t vpc_op_fw_set_create, vpc_op_fw_set_destroy, vpc_op_fw_set_rules,
     vpc_op_fw_set_flush, vpc_op_fw_set_get, vpc_op_fw_set_modify,
     vpc_op_fw_set_list, vpc_op_fw_rule_dump, vpc_op_fw_set_config,

@@ -596,6 +596,7 @@ router_kill(struct vpc_obj *o)
 
 	VPC_ASSERT_CTL(o->sys);
 	vpc_obj_ref(o);                 /* the ports' releases must not free it */
+	vpc_rt_stage_free(rtr);
 	while (rtr->natt > 0)
 		unplug(rtr, rtr->natt - 1);
 	/* An empty table: nothing reaches a switch through it any more. */
@@ -609,10 +610,21 @@ router_fini(struct vpc_obj *o)
 {
 	struct vpc_router *rtr = obj2rtr(o);
 
+	vpc_rt_stage_free(rtr);         /* init failed: never killed */
 	if (rtr->table != NULL)
 		rtable_free(rtr->table);
 	vpc_free(rtr->custom, rtr->capcustom * sizeof(*rtr->custom));
 	vpc_counters_free(rtr->ctr, VPC_RTRSTAT_COUNT);
+}
+
+/* A handle on it closed: a stage it began goes with it. */
+static void
+router_closed(struct vpc_obj *o, const struct vpc_hdl *h)
+{
+	struct vpc_router *rtr = obj2rtr(o);
+
+	if (rtr->stage != NULL && vpc_rt_stage_owner(rtr) == h)
+		vpc_rt_stage_free(rtr);
 }
 
 const struct vpc_objops vpc_router_ops = {
@@ -620,6 +632,7 @@ const struct vpc_objops vpc_router_ops = {
 	.init = router_init,
 	.kill = router_kill,
 	.fini = router_fini,
+	.closed = router_closed,
 };
 
 /* The router port p is going away (its switch or itself is killed). */
@@ -837,8 +850,8 @@ check_prefix(const vpc_rt_route_t *r)
  * A custom route as ROUTE_SET takes it (ROUTE_DEL: only its shape; the
  * switch and next hop need not be usable to be deleted).
  */
-static int
-check_route(const struct vpc_router *rtr, const vpc_rt_route_t *r, bool set)
+int
+vpc_rt_check(const struct vpc_router *rtr, const vpc_rt_route_t *r, bool set)
 {
 	unsigned alen;
 	uint32_t i;
@@ -897,8 +910,8 @@ check_route(const struct vpc_router *rtr, const vpc_rt_route_t *r, bool set)
 }
 
 /* Same prefix, target and class (the class is always custom here). */
-static bool
-same_route(const vpc_rt_route_t *a, const vpc_rt_route_t *b)
+bool
+vpc_rt_same(const vpc_rt_route_t *a, const vpc_rt_route_t *b)
 {
 	return (a->af == b->af && a->prefixlen == b->prefixlen &&
 	    a->target == b->target && memcmp(a->prefix, b->prefix, 16) == 0 &&
@@ -912,7 +925,7 @@ find_custom(const struct vpc_router *rtr, const vpc_rt_route_t *r)
 	uint32_t i;
 
 	for (i = 0; i < rtr->ncustom; i++)
-		if (same_route(&rtr->custom[i], r))
+		if (vpc_rt_same(&rtr->custom[i], r))
 			return ((int)i);
 	return (-1);
 }
@@ -950,7 +963,7 @@ vpc_op_rtr_route_set(struct vpc_ctx *x)
 	memcpy(&req, x->key, sizeof(req));
 	if ((error = vpc_txn_check(x->obj, req.txn)) != 0)
 		return (error);
-	if ((error = check_route(rtr, &req, true)) != 0)
+	if ((error = vpc_rt_check(rtr, &req, true)) != 0)
 		return (error);
 	if (find_custom(rtr, &req) >= 0)
 		return (VPC_ERR(VPC_EEXIST));
@@ -993,7 +1006,7 @@ vpc_op_rtr_route_del(struct vpc_ctx *x)
 	memcpy(&req, x->key, sizeof(req));
 	if ((error = vpc_txn_check(x->obj, req.txn)) != 0)
 		return (error);
-	if ((error = check_route(rtr, &req, false)) != 0)
+	if ((error = vpc_rt_check(rtr, &req, false)) != 0)
 		return (error);
 	/* Connected routes go only with their attachment. */
 	if (req.cls == VPC_RT_CONNECTED || (i = find_custom(rtr, &req)) < 0)
@@ -1116,12 +1129,24 @@ vpc_op_rtr_route_dump(struct vpc_ctx *x)
 	return (0);
 }
 
+/* A hash of what vpc_rt_same compares (duplicate checks). */
+uint32_t
+vpc_rt_hash(const struct vpc_router *rtr, const vpc_rt_route_t *r)
+{
+	uint64_t hv;
+
+	hv = key_hash(rtr->seed, r->af, r->prefixlen, r->prefix) ^
+	    (uint64_t)r->target * 0x9e3779b97f4a7c15ULL;
+	hv ^= key_hash(rtr->seed, r->target, 0, r->nexthop);
+	hv ^= key_hash(rtr->seed, 0, 1, r->switch_id.bytes);
+	return ((uint32_t)hv);
+}
+
 /* EEXIST if two of c[0..n) are the same route (a hash of their keys). */
 static int
 no_duplicates(const struct vpc_router *rtr, const vpc_rt_route_t *c, uint32_t n)
 {
 	uint32_t nslots, *slot, i, h, s;
-	uint64_t hv;
 	int error = 0;
 
 	for (nslots = 16; nslots < 2 * n; nslots *= 2)
@@ -1130,13 +1155,9 @@ no_duplicates(const struct vpc_router *rtr, const vpc_rt_route_t *c, uint32_t n)
 		return (VPC_ERR(VPC_ENOMEM));
 	memset(slot, 0, nslots * sizeof(*slot));
 	for (i = 0; i < n && error == 0; i++) {
-		hv = key_hash(rtr->seed, c[i].af, c[i].prefixlen, c[i].prefix) ^
-		    (uint64_t)c[i].target * 0x9e3779b97f4a7c15ULL;
-		hv ^= key_hash(rtr->seed, c[i].target, 0, c[i].nexthop);
-		hv ^= key_hash(rtr->seed, 0, 1, c[i].switch_id.bytes);
-		for (h = (uint32_t)hv & (nslots - 1); (s = slot[h]) != 0;
+		for (h = vpc_rt_hash(rtr, &c[i]) & (nslots - 1); (s = slot[h]) != 0;
 		    h = (h + 1) & (nslots - 1)) {
-			if (same_route(&c[s - 1], &c[i])) {
+			if (vpc_rt_same(&c[s - 1], &c[i])) {
 				error = VPC_ERR(VPC_EEXIST);
 				break;
 			}
@@ -1180,7 +1201,7 @@ vpc_op_rtr_route_replace(struct vpc_ctx *x)
 			error = VPC_ERR(VPC_EINVAL);
 		else {
 			r.txn = 0;
-			error = check_route(rtr, &r, true);
+			error = vpc_rt_check(rtr, &r, true);
 		}
 		if (error != 0) {
 			vpc_free(c, cap * sizeof(*c));
@@ -1202,6 +1223,31 @@ vpc_op_rtr_route_replace(struct vpc_ctx *x)
 	commit_routes(rtr, c, (uint32_t)n, (uint32_t)cap, t);
 	vpc_obj_changed(x->obj, txn);
 	x->vallen = 0;
+	return (0);
+}
+
+/*
+ * Make c[0..n) (each checked by vpc_rt_check, no two the same; cap entries
+ * allocated) the custom routes, numbered from the next serial, and publish
+ * their table.  0: c is the router's now.  ENOMEM: nothing changed, c is
+ * still the caller's and as it was.
+ */
+int
+vpc_rtr_install_custom(struct vpc_router *rtr, vpc_rt_route_t *c, uint32_t n,
+    uint32_t cap)
+{
+	struct vpc_rtable *t;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		normalize(&c[i], rtr->next_serial + i);
+	if ((t = rtable_build(rtr, c, n)) == NULL) {
+		for (i = 0; i < n; i++)
+			c[i].cls = 0, c[i].serial = 0;
+		return (VPC_ERR(VPC_ENOMEM));
+	}
+	rtr->next_serial += n;
+	commit_routes(rtr, c, n, cap, t);
 	return (0);
 }
 

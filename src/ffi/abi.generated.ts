@@ -70,6 +70,10 @@ export const OPS: readonly OpInfo[] = [
   { op: 103, name: 'VPC_OP_RTR_ROUTE_DUMP', types: 16, key: 'vpc_list_req_t', keysz: 16, value: 'vpc_rt_route_t', valsz: 72, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
   { op: 104, name: 'VPC_OP_RTR_ROUTE_REPLACE', types: 16, key: 'vpc_rt_route_t', keysz: 72, value: null, valsz: 0, keyArray: true, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 105, name: 'VPC_OP_RTR_GET_STATS', types: 16, key: null, keysz: 0, value: 'vpc_rtr_stats_t', valsz: 256, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 106, name: 'VPC_OP_RTR_STAGE_BEGIN', types: 16, key: 'vpc_rt_stage_t', keysz: 16, value: 'vpc_rt_stage_t', valsz: 16, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
+  { op: 107, name: 'VPC_OP_RTR_STAGE_APPEND', types: 16, key: 'vpc_rt_route_t', keysz: 72, value: 'vpc_rt_stage_t', valsz: 16, keyArray: true, valArray: false, mutating: false, privileged: true, handleOff: -1 },
+  { op: 108, name: 'VPC_OP_RTR_STAGE_COMMIT', types: 16, key: 'vpc_rt_stage_t', keysz: 16, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 109, name: 'VPC_OP_RTR_STAGE_ABORT', types: 16, key: 'vpc_rt_stage_t', keysz: 16, value: null, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
   { op: 112, name: 'VPC_OP_FW_SET_CREATE', types: 1, key: 'vpc_fw_set_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 113, name: 'VPC_OP_FW_SET_DESTROY', types: 1, key: 'vpc_fw_set_ref_t', keysz: 8, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 114, name: 'VPC_OP_FW_SET_RULES', types: 1, key: 'vpc_fw_rule_t', keysz: 136, value: null, valsz: 0, keyArray: true, valArray: false, mutating: true, privileged: true, handleOff: -1 },
@@ -231,6 +235,10 @@ export const VPC_OP_RTR_ROUTE_LOOKUP = 102;
 export const VPC_OP_RTR_ROUTE_DUMP = 103;
 export const VPC_OP_RTR_ROUTE_REPLACE = 104;
 export const VPC_OP_RTR_GET_STATS = 105;
+export const VPC_OP_RTR_STAGE_BEGIN = 106;
+export const VPC_OP_RTR_STAGE_APPEND = 107;
+export const VPC_OP_RTR_STAGE_COMMIT = 108;
+export const VPC_OP_RTR_STAGE_ABORT = 109;
 export const VPC_OP_FW_SET_CREATE = 112;
 export const VPC_OP_FW_SET_DESTROY = 113;
 export const VPC_OP_FW_SET_RULES = 114;

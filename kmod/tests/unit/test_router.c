@@ -2,8 +2,8 @@
 /*
  * test_router.c: the router (vpcr) driven directly, no daemon: attachments,
  * the route table and its ops (every bad input with its errno and the
- * state unchanged), longest-prefix match and its ties, atomic replace,
- * dump with a marker, and the data path: rewrite, TTL, ICMP errors, the
+ * state unchanged), longest-prefix match and its ties, atomic replace and
+ * the staged replace, dump with a marker, and the data path: rewrite, TTL, ICMP errors, the
  * neighbour miss and its held frame, admission drops, routed misses
  * charged to the sending vmnic's upcall rate.  Part of test_core.
  */
@@ -465,6 +465,245 @@ t_replace_dump(void)
 	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, &none, sizeof(none), NULL, 0), VPC_EINVAL);
 	none.af = 0;
 	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, &none, sizeof(none), NULL, 0), 0);
+	EXPECT_EQ(nroutes(), 4);
+	return (0);
+}
+
+/* ---- The staged replace ------------------------------------------------------------ */
+
+/* A /32 drop route to 100.64.0.0 + i: as many distinct routes as wanted. */
+static void
+drop32(vpc_rt_route_t *r, uint32_t i)
+{
+	uint8_t a[4] = { 100, (uint8_t)(64 + (i >> 16)), (uint8_t)(i >> 8), (uint8_t)i };
+
+	route(r, VPC_AF_INET, a, 32, VPC_RT_DROP);
+}
+
+static int
+stage_begin(struct vpc_hdl *h, uint64_t *token)
+{
+	vpc_rt_stage_t k, v;
+	int error;
+
+	memset(&k, 0, sizeof(k));
+	error = ctl(h, VPC_OP_RTR_STAGE_BEGIN, &k, sizeof(k), &v, sizeof(v));
+	if (error == 0)
+		*token = v.token;
+	return (error);
+}
+
+/* Append rs[0..n) to the stage token, which the first entry names. */
+static int
+stage_append(struct vpc_hdl *h, uint64_t token, vpc_rt_route_t *rs, size_t n,
+    uint32_t *staged)
+{
+	vpc_rt_stage_t v;
+	int error;
+
+	rs[0].serial = token;
+	memset(&v, 0, sizeof(v));
+	error = ctl(h, VPC_OP_RTR_STAGE_APPEND, rs, n * sizeof(*rs), &v, sizeof(v));
+	rs[0].serial = 0;
+	if (error == 0 && staged != NULL)
+		*staged = v.nroutes;
+	return (error);
+}
+
+static int
+stage_end(struct vpc_hdl *h, vpc_op_t op, uint64_t token, vpc_txn_t txn)
+{
+	vpc_rt_stage_t k;
+
+	memset(&k, 0, sizeof(k));
+	k.token = token;
+	k.txn = txn;
+	return (ctl(h, op, &k, sizeof(k), NULL, 0));
+}
+
+/* Batches of drop32 routes first..first+n into the stage. */
+static int
+stage_fill(uint64_t token, uint32_t first, uint32_t n, uint32_t *staged)
+{
+	vpc_rt_route_t *rs = calloc(900, sizeof(*rs));
+	uint32_t done, k, i;
+	int error = 0;
+
+	if (rs == NULL)
+		return (VPC_ENOMEM);
+	for (done = 0; done < n && error == 0; done += k) {
+		k = n - done < 900 ? n - done : 900;
+		for (i = 0; i < k; i++)
+			drop32(&rs[i], first + done + i);
+		error = stage_append(t.rtr, token, rs, k, staged);
+	}
+	free(rs);
+	return (error);
+}
+
+/*
+ * The staged replace: a table of any size up to the cap, loaded in
+ * batches, swapped in whole.  Every refusal: its errno, the stage as it
+ * was (the next good append counts on from there) and the live table
+ * untouched (generation, custom routes); a commit after a bad append takes
+ * the good batches only.  One stage per router, the owner's alone; it goes
+ * with ABORT, COMMIT and its handle.
+ */
+static int
+t_stage(void)
+{
+	struct vpc_router *rtr = obj2rtr(t.rtr->obj);
+	vpc_rt_route_t bad[3], out;
+	struct vpc_hdl *other = NULL;
+	uint64_t token, tok2, g0;
+	uint32_t staged = 0, live0 = rtr->ncustom;
+	vpc_rtr_attach_t a;
+	vpc_rt_stage_t k, v;
+	unsigned i;
+	struct { int nbad; int error; } cases[6];
+
+	EXPECT_EQ(live0, 0);
+	EXPECT_EQ(vpc_core_open(t.sys, &call, &t.rtr->obj->id,
+	    VPC_TYPE_WORD(VPC_TYPE_ROUTER), VPC_FLAG_OPEN, &other), 0);
+	g0 = gen(t.rtr);
+	/* BEGIN: a token; a second stage, from either handle: EBUSY. */
+	memset(&k, 0, sizeof(k));
+	k.token = 5;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_STAGE_BEGIN, &k, sizeof(k), &v, sizeof(v)), VPC_EINVAL);
+	EXPECT_EQ(stage_begin(t.rtr, &token), 0);
+	EXPECT(token != 0);
+	EXPECT_EQ(stage_begin(t.rtr, &tok2), VPC_EBUSY);
+	EXPECT_EQ(stage_begin(other, &tok2), VPC_EBUSY);
+	/* Two good batches: 1800 staged, nothing live. */
+	EXPECT_EQ(stage_fill(token, 0, 1800, &staged), 0);
+	EXPECT_EQ(staged, 1800);
+	EXPECT_EQ(rtr->ncustom, live0);
+	EXPECT_EQ(gen(t.rtr), g0);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 64, 0, 5 }, &out), VPC_ENOENT);
+	/* Another handle, or another token: not this stage. */
+	drop32(&bad[0], 5000);
+	EXPECT_EQ(stage_append(other, token, bad, 1, NULL), VPC_ENOENT);
+	EXPECT_EQ(stage_append(t.rtr, token + 1, bad, 1, NULL), VPC_ENOENT);
+	EXPECT_EQ(stage_end(other, VPC_OP_RTR_STAGE_COMMIT, token, 0), VPC_ENOENT);
+	EXPECT_EQ(stage_end(other, VPC_OP_RTR_STAGE_ABORT, token, 0), VPC_ENOENT);
+	/* Bad batches, the bad entry last after good ones: nothing staged. */
+	memset(cases, 0, sizeof(cases));
+	for (i = 0; i < nitems(cases); i++) {
+		drop32(&bad[0], 6000 + 3 * i);
+		drop32(&bad[1], 6001 + 3 * i);
+		drop32(&bad[2], 6002 + 3 * i);
+		switch (i) {
+		case 0:                 /* host bits */
+			bad[2].prefixlen = 16;
+			cases[i].error = VPC_EINVAL;
+			break;
+		case 1:                 /* staged already */
+			drop32(&bad[2], 17);
+			cases[i].error = VPC_EEXIST;
+			break;
+		case 2:                 /* twice in the batch */
+			drop32(&bad[2], 6001 + 3 * i);
+			cases[i].error = VPC_EEXIST;
+			break;
+		case 3:                 /* a next hop in no attached subnet */
+			route(&bad[2], VPC_AF_INET, (uint8_t[]){ 10, 77, 0, 0 }, 16,
+			    VPC_RT_NEXTHOP);
+			memcpy(bad[2].nexthop, (uint8_t[]){ 10, 3, 0, 5 }, 4);
+			cases[i].error = VPC_EADDRNOTAVAIL;
+			break;
+		case 4:                 /* a token in a later entry: not this one's */
+			bad[2].serial = token + 7;
+			cases[i].error = VPC_EINVAL;
+			break;
+		case 5:                 /* a transaction token: COMMIT's, not here */
+			bad[2].txn = 1;
+			cases[i].error = VPC_EINVAL;
+			break;
+		}
+		if (stage_append(t.rtr, token, bad, 3, NULL) != cases[i].error)
+			FAIL("bad batch %u: not errno %d", i, cases[i].error);
+	}
+	EXPECT_EQ(gen(t.rtr), g0);
+	EXPECT_EQ(rtr->ncustom, live0);
+	/* The good entries of the refused batches were not kept either. */
+	drop32(&bad[0], 6000);
+	EXPECT_EQ(stage_append(t.rtr, token, bad, 1, &staged), 0);
+	EXPECT_EQ(staged, 1801);
+	/* COMMIT refused: a stale txn, garbage; nothing changes. */
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_COMMIT, token, 12345), VPC_ESTALE);
+	memset(&k, 0, sizeof(k));
+	k.token = token;
+	k.nroutes = 1;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_STAGE_COMMIT, &k, sizeof(k), NULL, 0), VPC_EINVAL);
+	EXPECT_EQ(gen(t.rtr), g0);
+	EXPECT_EQ(rtr->ncustom, live0);
+	/* COMMIT after the bad appends: the good routes, all at once. */
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_COMMIT, token, 0), 0);
+	EXPECT(gen(t.rtr) > g0);
+	EXPECT_EQ(rtr->ncustom, 1801);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 64, 7, 7 }, &out), 0);  /* 1799 */
+	EXPECT_EQ(out.target, VPC_RT_DROP);
+	EXPECT_EQ(out.cls, VPC_RT_CUSTOM);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 64, 7, 8 }, &out), VPC_ENOENT);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 64, 23, 112 }, &out), 0);  /* 6000 */
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 64, 23, 113 }, &out), VPC_ENOENT);
+	/* The stage is gone with it. */
+	EXPECT_EQ(stage_append(t.rtr, token, bad, 1, NULL), VPC_ENOENT);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_ABORT, token, 0), VPC_ENOENT);
+
+	/* ABORT: the live table as it was; a new stage may begin. */
+	g0 = gen(t.rtr);
+	EXPECT_EQ(stage_begin(t.rtr, &token), 0);
+	EXPECT_EQ(stage_fill(token, 50000, 10, NULL), 0);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_ABORT, token, 1), VPC_EINVAL);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_ABORT, token, 0), 0);
+	EXPECT_EQ(gen(t.rtr), g0);
+	EXPECT_EQ(rtr->ncustom, 1801);
+	EXPECT(rtr->stage == NULL);
+
+	/* A stage whose handle is closed is freed: the router may stage again. */
+	EXPECT_EQ(stage_begin(other, &tok2), 0);
+	drop32(&bad[0], 70000);
+	EXPECT_EQ(stage_append(other, tok2, bad, 1, NULL), 0);
+	vpc_core_close(t.sys, other);
+	other = NULL;
+	EXPECT(rtr->stage == NULL);
+	EXPECT_EQ(gen(t.rtr), g0);
+
+	/* Checked again at COMMIT: a next hop whose subnet went since. */
+	EXPECT_EQ(stage_begin(t.rtr, &token), 0);
+	route(&bad[0], VPC_AF_INET, (uint8_t[]){ 10, 77, 0, 0 }, 16, VPC_RT_NEXTHOP);
+	memcpy(bad[0].nexthop, ip_b, 4);
+	EXPECT_EQ(stage_append(t.rtr, token, bad, 1, NULL), 0);
+	memset(&a, 0, sizeof(a));
+	a.switch_id = t.sw2->obj->id;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_DETACH, &a, sizeof(a), NULL, 0), 0);
+	g0 = gen(t.rtr);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_COMMIT, token, 0), VPC_EADDRNOTAVAIL);
+	EXPECT_EQ(gen(t.rtr), g0);
+	EXPECT_EQ(rtr->ncustom, 1801);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ATTACH, &a, sizeof(a), NULL, 0), 0);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_COMMIT, token, 0), 0);
+	EXPECT_EQ(rtr->ncustom, 1);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 10, 77, 1, 1 }, &out), 0);
+	EXPECT_EQ(out.target, VPC_RT_NEXTHOP);
+
+	/* The cap: exactly VPC_RTR_MAX_ROUTES stage and commit; one more is
+	 * ENOSPC, nothing of it kept. */
+	EXPECT_EQ(stage_begin(t.rtr, &token), 0);
+	EXPECT_EQ(stage_fill(token, 0, VPC_RTR_MAX_ROUTES, &staged), 0);
+	EXPECT_EQ(staged, VPC_RTR_MAX_ROUTES);
+	drop32(&bad[0], VPC_RTR_MAX_ROUTES);
+	EXPECT_EQ(stage_append(t.rtr, token, bad, 1, NULL), VPC_ENOSPC);
+	EXPECT_EQ(rtr->ncustom, 1);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_COMMIT, token, 0), 0);
+	EXPECT_EQ(rtr->ncustom, VPC_RTR_MAX_ROUTES);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 65, 255, 255 }, &out), 0);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 66, 0, 0 }, &out), VPC_ENOENT);
+	/* An empty stage committed: no custom routes. */
+	EXPECT_EQ(stage_begin(t.rtr, &token), 0);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_COMMIT, token, 0), 0);
+	EXPECT_EQ(rtr->ncustom, 0);
 	EXPECT_EQ(nroutes(), 4);
 	return (0);
 }
@@ -966,6 +1205,7 @@ test_router(struct vpc_sys *sys, int *failed)
 		{ "attach: bad input, two switches, gateways", t_attach },
 		{ "routes: bad input, longest prefix, ties, delete", t_routes },
 		{ "replace, dump with a marker", t_replace_dump },
+		{ "staged replace: batches, errors change nothing, the cap", t_stage },
 		{ "forwarding: rewrite, TTL, checksum", t_forward },
 		{ "ICMP errors from the gateway", t_icmp },
 		{ "admission drops", t_admission },
