@@ -16,7 +16,8 @@
  *     routes and the batch itself for duplicates (a hash of the staged
  *     routes, kept with the stage); a refused batch's entries are taken out
  *     of the hash again (they were the last in, so no probe chain of an
- *     earlier route runs through them) and the stage's count is unchanged.
+ *     earlier route runs through them) and the stage's count is unchanged;
+ *     if the stage had to grow for it, its old storage is put back.
  *   - COMMIT checks every staged route again, against the attachments of
  *     now (a switch may have been detached since the append), then hands
  *     the stage's array to the router: no copy of up to 131,072 routes.
@@ -124,45 +125,80 @@ probe(const struct vpc_router *rtr, const struct vpc_rt_stage *st,
 	return (h);
 }
 
+/* A stage's storage: its routes and their hash. */
+struct stage_room {
+	vpc_rt_route_t *r;
+	uint32_t        cap;
+	uint32_t       *slot;
+	uint32_t        nslots;
+};
+
+static void
+room_of(const struct vpc_rt_stage *st, struct stage_room *rm)
+{
+	rm->r = st->r;
+	rm->cap = st->cap;
+	rm->slot = st->slot;
+	rm->nslots = st->nslots;
+}
+
+static void
+room_set(struct vpc_rt_stage *st, const struct stage_room *rm)
+{
+	st->r = rm->r;
+	st->cap = rm->cap;
+	st->slot = rm->slot;
+	st->nslots = rm->nslots;
+}
+
+static void
+room_free(const struct stage_room *rm)
+{
+	vpc_free(rm->r, rm->cap * sizeof(*rm->r));
+	vpc_free(rm->slot, rm->nslots * sizeof(*rm->slot));
+}
+
 /*
- * Room for want routes: a larger array and hash when needed, the routes
- * staged so far carried over.  Only capacity changes; ENOMEM: none.
+ * Room for want routes.  When the stage must grow, it gets new storage with
+ * the routes staged so far copied and hashed, and *old is what it had: the
+ * caller frees *old once the batch is in, or puts it back (room_set, then
+ * room_free of the new) if the batch is refused, so that a refusal leaves
+ * even the stage's memory as it was.  ENOMEM: nothing changed.
  */
 static int
-stage_reserve(const struct vpc_router *rtr, struct vpc_rt_stage *st, uint32_t want)
+stage_reserve(const struct vpc_router *rtr, struct vpc_rt_stage *st, uint32_t want,
+    struct stage_room *old, bool *grown)
 {
-	uint32_t cap, nslots, *slot, i, h;
-	vpc_rt_route_t *r;
+	struct stage_room rm;
+	uint32_t i, h;
 	bool dup;
 
+	*grown = false;
 	if (want <= st->cap)
 		return (0);
-	cap = st->cap < 64 ? 64 : st->cap;
-	while (cap < want)
-		cap *= 2;
-	if (cap > VPC_RTR_MAX_ROUTES)
-		cap = VPC_RTR_MAX_ROUTES;
-	for (nslots = STAGE_MIN_SLOTS; nslots < 2 * cap; nslots *= 2)
+	rm.cap = st->cap < 64 ? 64 : st->cap;
+	while (rm.cap < want)
+		rm.cap *= 2;
+	if (rm.cap > VPC_RTR_MAX_ROUTES)
+		rm.cap = VPC_RTR_MAX_ROUTES;
+	for (rm.nslots = STAGE_MIN_SLOTS; rm.nslots < 2 * rm.cap; rm.nslots *= 2)
 		;
-	if ((r = vpc_alloc(cap * sizeof(*r), VPC_M_WAITOK)) == NULL)
+	if ((rm.r = vpc_alloc(rm.cap * sizeof(*rm.r), VPC_M_WAITOK)) == NULL)
 		return (VPC_ERR(VPC_ENOMEM));
-	if ((slot = vpc_alloc(nslots * sizeof(*slot), VPC_M_WAITOK)) == NULL) {
-		vpc_free(r, cap * sizeof(*r));
+	if ((rm.slot = vpc_alloc(rm.nslots * sizeof(*rm.slot), VPC_M_WAITOK)) == NULL) {
+		vpc_free(rm.r, rm.cap * sizeof(*rm.r));
 		return (VPC_ERR(VPC_ENOMEM));
 	}
 	if (st->n > 0)
-		memcpy(r, st->r, st->n * sizeof(*r));
-	memset(slot, 0, nslots * sizeof(*slot));
-	vpc_free(st->r, st->cap * sizeof(*st->r));
-	vpc_free(st->slot, st->nslots * sizeof(*st->slot));
-	st->r = r;
-	st->cap = cap;
-	st->slot = slot;
-	st->nslots = nslots;
+		memcpy(rm.r, st->r, st->n * sizeof(*rm.r));
+	memset(rm.slot, 0, rm.nslots * sizeof(*rm.slot));
+	room_of(st, old);
+	room_set(st, &rm);
 	for (i = 0; i < st->n; i++) {
 		h = probe(rtr, st, &st->r[i], &dup);
 		st->slot[h] = i + 1;
 	}
+	*grown = true;
 	return (0);
 }
 
@@ -181,27 +217,16 @@ unhash_batch(const struct vpc_router *rtr, struct vpc_rt_stage *st,
 	}
 }
 
-int
-vpc_op_rtr_stage_append(struct vpc_ctx *x)
+/* Check and hash in[0..n) after the staged routes; n not yet counted. */
+static int
+stage_batch(const struct vpc_router *rtr, struct vpc_rt_stage *st,
+    const vpc_rt_route_t *in, uint32_t n, uint64_t token)
 {
-	struct vpc_router *rtr = obj2rtr(x->obj);
-	const vpc_rt_route_t *in = x->key;
-	size_t n = x->keylen / sizeof(vpc_rt_route_t), i;
-	struct vpc_rt_stage *st;
 	vpc_rt_route_t r;
-	uint64_t token;
-	uint32_t h;
+	uint32_t i, h = 0;
 	bool dup;
 	int error;
 
-	memcpy(&r, &in[0], sizeof(r));
-	token = r.serial;
-	if ((error = stage_of(x, token, &st)) != 0)
-		return (error);
-	if (n > VPC_RTR_MAX_ROUTES - st->n)
-		return (VPC_ERR(VPC_ENOSPC));
-	if ((error = stage_reserve(rtr, st, st->n + (uint32_t)n)) != 0)
-		return (error);
 	for (i = 0; i < n; i++) {
 		memcpy(&r, &in[i], sizeof(r));
 		if (r.txn != 0 || (r.serial != 0 && r.serial != token))
@@ -217,12 +242,44 @@ vpc_op_rtr_stage_append(struct vpc_ctx *x)
 				error = VPC_ERR(VPC_EEXIST);
 		}
 		if (error != 0) {
-			unhash_batch(rtr, st, st->n, st->n + (uint32_t)i);
+			unhash_batch(rtr, st, st->n, st->n + i);
 			return (error);
 		}
 		st->r[st->n + i] = r;
-		st->slot[h] = st->n + (uint32_t)i + 1;
+		st->slot[h] = st->n + i + 1;
 	}
+	return (0);
+}
+
+int
+vpc_op_rtr_stage_append(struct vpc_ctx *x)
+{
+	struct vpc_router *rtr = obj2rtr(x->obj);
+	const vpc_rt_route_t *in = x->key;
+	size_t n = x->keylen / sizeof(vpc_rt_route_t);
+	struct stage_room old, grownto;
+	struct vpc_rt_stage *st;
+	vpc_rt_route_t first;
+	bool grown;
+	int error;
+
+	memcpy(&first, &in[0], sizeof(first));
+	if ((error = stage_of(x, first.serial, &st)) != 0)
+		return (error);
+	if (n > VPC_RTR_MAX_ROUTES - st->n)
+		return (VPC_ERR(VPC_ENOSPC));
+	if ((error = stage_reserve(rtr, st, st->n + (uint32_t)n, &old, &grown)) != 0)
+		return (error);
+	if ((error = stage_batch(rtr, st, in, (uint32_t)n, first.serial)) != 0) {
+		if (grown) {
+			room_of(st, &grownto);
+			room_set(st, &old);
+			room_free(&grownto);
+		}
+		return (error);
+	}
+	if (grown)
+		room_free(&old);
 	st->n += (uint32_t)n;
 	stage_out(x, st);
 	return (0);

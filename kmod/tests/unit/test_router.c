@@ -560,7 +560,9 @@ t_stage(void)
 	vpc_rtr_attach_t a;
 	vpc_rt_stage_t k, v;
 	unsigned i;
-	struct { int nbad; int error; } cases[6];
+	struct { int error; } cases[6];
+	static vpc_rt_route_t big[300];
+	uint64_t mem0;
 
 	EXPECT_EQ(live0, 0);
 	EXPECT_EQ(vpc_core_open(t.sys, &call, &t.rtr->obj->id,
@@ -586,7 +588,9 @@ t_stage(void)
 	EXPECT_EQ(stage_append(t.rtr, token + 1, bad, 1, NULL), VPC_ENOENT);
 	EXPECT_EQ(stage_end(other, VPC_OP_RTR_STAGE_COMMIT, token, 0), VPC_ENOENT);
 	EXPECT_EQ(stage_end(other, VPC_OP_RTR_STAGE_ABORT, token, 0), VPC_ENOENT);
-	/* Bad batches, the bad entry last after good ones: nothing staged. */
+	/* Bad batches, the bad entry last after good ones: nothing staged, not
+	 * even the room the stage grew for one (1800 + 300 > its 2048). */
+	mem0 = vpc_mem_bytes();
 	memset(cases, 0, sizeof(cases));
 	for (i = 0; i < nitems(cases); i++) {
 		drop32(&bad[0], 6000 + 3 * i);
@@ -623,8 +627,13 @@ t_stage(void)
 		if (stage_append(t.rtr, token, bad, 3, NULL) != cases[i].error)
 			FAIL("bad batch %u: not errno %d", i, cases[i].error);
 	}
+	for (i = 0; i < nitems(big); i++)
+		drop32(&big[i], 8000 + i);
+	big[nitems(big) - 1].prefixlen = 16;            /* host bits */
+	EXPECT_EQ(stage_append(t.rtr, token, big, nitems(big), NULL), VPC_EINVAL);
 	EXPECT_EQ(gen(t.rtr), g0);
 	EXPECT_EQ(rtr->ncustom, live0);
+	EXPECT_EQ(vpc_mem_bytes(), mem0);
 	/* The good entries of the refused batches were not kept either. */
 	drop32(&bad[0], 6000);
 	EXPECT_EQ(stage_append(t.rtr, token, bad, 1, &staged), 0);
