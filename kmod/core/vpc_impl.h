@@ -400,9 +400,18 @@ struct vpc_pnode {
 	uint64_t           vec, lvec;
 	uint32_t           base0, base1;
 };
+/*
+ * The first two levels (12 bits) of a walk, done ahead: direct[top 12 bits
+ * of the address] is the node the walk reaches at depth 2, or
+ * (VPC_PT_DIRECT_LEAF | the leaf) when it ends above.  NULL when the root
+ * has no child (nothing to skip).
+ */
+#define VPC_PT_DIRECT_BITS 12
+#define VPC_PT_DIRECT_LEAF 0x80000000u
 struct vpc_ptrie {                      /* one family's trie, node[0] the root */
 	struct vpc_pnode  *node;
 	uint32_t          *leaf;        /* index + 1 of the best route, 0: none */
+	uint32_t          *direct;      /* 2^VPC_PT_DIRECT_BITS entries, or NULL */
 	uint32_t           nnodes, nleaves;
 };
 struct vpc_rtable {

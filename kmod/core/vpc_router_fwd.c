@@ -291,11 +291,18 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 		rdrop(rtr, VPC_RTRSTAT_DROP_NOT_GW, p);
 		return;
 	}
-	memset(&ip, 0, sizeof(ip));
-	if ((fast = fast_parse(&p, f->l2len, f->ip_af, &ip, &h)) < 0)
-		return;
-	if (fast == 0 && !full_parse(rtr, p, f, &ip, &full))
-		return;
+	if (f->ip != NULL && f->ip->af == f->ip_af) {
+		/* The responder's full parse of this frame (vpc_nic_input hands
+		 * it on): no second pass over the header. */
+		ip = *f->ip;
+		full = true;
+	} else {
+		memset(&ip, 0, sizeof(ip));
+		if ((fast = fast_parse(&p, f->l2len, f->ip_af, &ip, &h)) < 0)
+			return;
+		if (fast == 0 && !full_parse(rtr, p, f, &ip, &full))
+			return;
+	}
 	if ((gwa = gw_addr(&cfg->gw, ip.af)) == NULL) {
 		rdrop(rtr, VPC_RTRSTAT_DROP_NO_GW, p);
 		return;
