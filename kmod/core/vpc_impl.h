@@ -762,8 +762,10 @@ void vpc_router_reinject(struct vpc_switch *sw, struct vpc_port *rport,
          struct vpc_pkt *p);
 /* What the router needs of the switch's data path (vpc_fwd.c). */
 void vpc_fwd_deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p);
+/* f is the caller's own copy, rewritten as the frame is: taken as is (its
+ * parse of the IP header dropped, the frame having changed). */
 void vpc_fwd_routed(struct vpc_switch *sw, struct vpc_port *rport,
-         struct vpc_pkt *p, const struct vpc_frame *f);
+         struct vpc_pkt *p, struct vpc_frame *f);
 
 /* Forwarding (vpc_fwd.c), all in the epoch; every path consumes the packet. */
 void vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p);
