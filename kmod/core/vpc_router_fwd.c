@@ -252,9 +252,13 @@ to_neighbour(struct vpc_router *rtr, struct vpc_switch *out,
 		rdrop(rtr, VPC_RTRSTAT_NBR_NEGATIVE, p);
 		return;
 	}
-	if ((h = os_pkt_pullup(&p, ETHER_HDR_LEN)) == NULL)
-		return;
-	memcpy(h, e->mac, 6);
+	/* vpc_router_input wrote the destination MAC with the rest of the
+	 * rewrite; a held frame gets it now. */
+	if (reinjected) {
+		if ((h = os_pkt_pullup(&p, ETHER_HDR_LEN)) == NULL)
+			return;
+		memcpy(h, e->mac, 6);
+	}
 	memcpy(f->dst, e->mac, 6);
 	rtr_count(rtr, VPC_RTRSTAT_ROUTED);
 	if (reinjected)
