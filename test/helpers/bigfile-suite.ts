@@ -129,6 +129,8 @@ export function bigfileSuite(push: boolean): void {
       // (Waiting on the log, not /metrics: a scrape resets the longest stall.)
       const pushed = () => agent.logs.filter((l) => l.msg === 'mappings pushed to the switches' && l.why === 'changes').reduce((n, l) => n + Number(l.cam), 0);
       await until(async () => pushed() >= 65_536, 'the cap pushed', 120_000);
+      const rounds = agent.logs.filter((l) => l.msg === 'mappings pushed to the switches' && l.why === 'changes');
+      t.diagnostic(`pushed in ${rounds.length} round(s): ${rounds.map((l) => `${String(l.cam)} entries in ${String(l.ms)} ms`).join(', ')}`);
     }
     const lagMs = (await agent.metric('vpc_agent_nodejs_eventloop_lag_max_seconds')) * 1e3;
     t.diagnostic(`longest event-loop stall while the file was applied${push ? ' and 65,536 entries pushed' : ''}: ${lagMs.toFixed(0)} ms`);
