@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /**
- * Push mode (--push): every mapping of a VNI with a switch on
+ * Push mode (the default; --no-push turns it off): every mapping of a VNI with a switch on
  * the node is installed ahead of traffic, CAM and neighbour entries both, so
  * the first frame to a known VM never misses.  Two compute nodes, a VM on
  * each, one mapping file; the agent on cn1 pushes, cn2's agent runs with
@@ -59,7 +59,7 @@ before(async () => {
   await ov.setup('cn2', [vm2], { subnets: SUBNETS, addresses: true });
   writeMappings();
   const args = ['--resolver', 'file', '--mappings', file, '--ttl', '600000', '--log-level', 'info'];
-  agents.cn1 = await startAgent([...args, '--push'], ov.env('cn1'));
+  agents.cn1 = await startAgent(args, ov.env('cn1'));     // push mode is the default
   agents.cn2 = await startAgent([...args, '--no-push'], ov.env('cn2'));
 });
 
