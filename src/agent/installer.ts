@@ -104,6 +104,7 @@ export class Installer {
   #flushQueued = false;
   #stopping = false;
   #refresh: NodeJS.Timeout | undefined;
+  #refreshing = false;
   #settled: Array<() => void> = [];
 
   constructor(
@@ -259,6 +260,11 @@ export class Installer {
     return [...this.#switches.values()].filter((s) => s.vni === vni).map((s) => s.sw);
   }
 
+  /** Is this handle still the one followed for its switch? */
+  #holds(sw: Switch): boolean {
+    return this.#switches.get(sw.id)?.sw === sw;
+  }
+
   #forget(sw: Switch): void {
     this.#switches.delete(sw.id);
     this.#camViews.delete(sw.id);
@@ -344,7 +350,7 @@ export class Installer {
     await readPaged((m) => sw.camDumpPage(m), () => sw.camDump(), (e) => {
       if (!e.src && e.kind !== 'local') view.installed.add(e.dst);
     }, () => view.installed.clear());
-    this.#camViews.set(sw.id, view);
+    if (this.#holds(sw)) this.#camViews.set(sw.id, view);
     return view;
   }
 
@@ -355,7 +361,7 @@ export class Installer {
     await readPaged((m) => sw.neighbours.dumpPage(m), () => sw.neighbours.dump(), (e) => {
       if (e.kind !== 'local') view.installed.set(e.ip, e);
     }, () => view.installed.clear());
-    this.#nbrViews.set(sw.id, view);
+    if (this.#holds(sw)) this.#nbrViews.set(sw.id, view);
     return view;
   }
 
@@ -384,6 +390,7 @@ export class Installer {
         };
       } else {
         const view = await this.#neighbourView(sw, need);
+        if (!this.#holds(sw)) return;
         installed = (ip) => view.installed.get(ip);
       }
       const view = this.#nbrViews.get(sw.id);
@@ -454,6 +461,7 @@ export class Installer {
         };
       } else {
         const view = await this.#camView(sw, need);
+        if (!this.#holds(sw)) return;       // forgotten while its table was read (the kernel went away)
         installed = (mac) => view.installed.has(mac);
       }
       const view = this.#camViews.get(sw.id);
@@ -486,22 +494,37 @@ export class Installer {
 
   /** Entries a frame (or a request) used and that are past half their life get a fresh TTL. */
   #refreshInUse(): void {
+    if (this.#refreshing) return;      // the last round still reads a big table
+    this.#refreshing = true;
+    this.#refreshAll()
+      .catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'refresh failed'))
+      .finally(() => { this.#refreshing = false; });
+  }
+
+  /** Each switch's tables read a page per turn of the event loop (65,536 pushed entries take a while). */
+  async #refreshAll(): Promise<void> {
     for (const { sw, vni } of [...this.#switches.values()]) {
+      if (this.#stopping) return;
       try {
-        const stale = sw.camDump().filter((e) => e.kind === 'remote' && e.used && e.ttlMs > 0 && e.ttlMs < this.opts.ttlMs / 2);
-        const fresh = stale.flatMap((e) => {
+        const half = this.opts.ttlMs / 2;
+        const fresh: CamSpec[] = [];
+        await readPaged((m) => sw.camDumpPage(m), () => sw.camDump(), (e) => {
+          if (e.kind !== 'remote' || !e.used || e.ttlMs <= 0 || e.ttlMs >= half) return;
           const m = this.resolver.cached(vni, e.dst);
-          return m ? [{ dst: e.dst, vtep: m.vtep, ...(m.port ? { port: m.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(m.revision) }] : [];
-        });
+          if (m) fresh.push({ dst: e.dst, vtep: m.vtep, ...(m.port ? { port: m.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(m.revision) });
+        }, () => { fresh.length = 0; });
+        if (!this.#holds(sw)) continue;      // forgotten meanwhile (the kernel went away)
         if (fresh.length > 0) {
           sw.camSet(fresh);
           this.metrics.refreshed.inc(fresh.length);
         }
-        const nstale = sw.neighbours.dump().filter((e) => e.kind === 'found' && e.used && e.ttlMs > 0 && e.ttlMs < this.opts.ttlMs / 2);
-        const nfresh = nstale.flatMap((e) => {
+        const nfresh: NeighbourSpec[] = [];
+        await readPaged((m) => sw.neighbours.dumpPage(m), () => sw.neighbours.dump(), (e) => {
+          if (e.kind !== 'found' || !e.used || e.ttlMs <= 0 || e.ttlMs >= half) return;
           const m = this.resolver.cachedIp(vni, e.ip);
-          return m ? [{ ip: e.ip, mac: m.mac, ttlMs: this.opts.ttlMs, revision: Number(m.revision) }] : [];
-        });
+          if (m) nfresh.push({ ip: e.ip, mac: m.mac, ttlMs: this.opts.ttlMs, revision: Number(m.revision) });
+        }, () => { nfresh.length = 0; });
+        if (!this.#holds(sw)) continue;
         if (nfresh.length > 0) {
           sw.neighbours.set(nfresh);
           this.metrics.refreshed.inc(nfresh.length);
