@@ -21,6 +21,7 @@ import {
 import { ipKey, mappingKey, type Mapping } from '../directory/index.ts';
 import type { Metrics } from './metrics.ts';
 import { readPaged } from './paged-read.ts';
+import { PendingChanges } from './pending-changes.ts';
 import type { IpChange, MappingChange, Resolution, Resolver } from './resolver.ts';
 
 export interface InstallerOptions {
@@ -93,8 +94,8 @@ export class Installer {
   readonly #answers: Array<{ answer: UpcallAnswer; req: UpcallRequest }> = [];
   readonly #switches = new Map<string, { sw: Switch; vni: number }>();
   readonly #sem: Semaphore;
-  readonly #changes = new Map<string, MappingChange>();
-  readonly #ipChanges = new Map<string, IpChange>();
+  readonly #changes = new PendingChanges<MappingChange>();
+  readonly #ipChanges = new PendingChanges<IpChange>();
   /** The resolver's epoch when the last change was reported: no pending change is newer (see Resolver.epoch). */
   #changesEpoch = 0;
   #following = false;
@@ -284,13 +285,13 @@ export class Installer {
    * changes neither blocks the loop nor costs a kernel call per change.
    */
   #push(c: MappingChange): void {
-    this.#changes.set(mappingKey(c.vni, c.mac), c);
+    this.#changes.set(c.mac.toLowerCase(), c);
     this.#changesEpoch = this.resolver.epoch;
     this.#follow();
   }
 
   #pushIp(c: IpChange): void {
-    this.#ipChanges.set(ipKey(c.vni, c.ip), c);
+    this.#ipChanges.set(c.ip, c);
     this.#changesEpoch = this.resolver.epoch;
     this.#follow();
   }
@@ -316,26 +317,15 @@ export class Installer {
     while (!this.#stopping && (this.#changes.size > 0 || this.#ipChanges.size > 0)) {
       // No change in the batch is newer than this: a view read from it on is valid for them all.
       const epoch = this.#changesEpoch;
-      const batch: MappingChange[] = [];
-      for (const [key, c] of this.#changes) {
-        batch.push(c);
-        this.#changes.delete(key);
-        if (batch.length === CHANGES_PER_BATCH) break;
-      }
+      const before = this.#changes.size;
+      const batch = this.#changes.take(CHANGES_PER_BATCH);
       // Addresses after the mappings: an address's new MAC then has its CAM entry right.
-      const ipBatch: IpChange[] = [];
-      if (batch.length < CHANGES_PER_BATCH) {
-        for (const [key, c] of this.#ipChanges) {
-          ipBatch.push(c);
-          this.#ipChanges.delete(key);
-          if (batch.length + ipBatch.length === CHANGES_PER_BATCH) break;
-        }
-      }
+      const ipBatch = this.#ipChanges.take(CHANGES_PER_BATCH - (before - this.#changes.size));
       const listed = { done: false };
-      for (const [vni, changes] of byVni(batch)) {
+      for (const [vni, changes] of batch) {
         for (const sw of this.#switchesFor(vni, listed)) await this.#followMacs(sw, changes, epoch);
       }
-      for (const [vni, changes] of byVni(ipBatch)) {
+      for (const [vni, changes] of ipBatch) {
         for (const sw of this.#switchesFor(vni, listed)) await this.#followIps(sw, changes, epoch);
       }
       await new Promise<void>((r) => setImmediate(r));
@@ -553,15 +543,4 @@ export class Installer {
     }
     this.#switches.clear();
   }
-}
-
-/** Changes grouped by VNI. */
-function byVni<C extends { vni: number }>(batch: C[]): Map<number, C[]> {
-  const out = new Map<number, C[]>();
-  for (const c of batch) {
-    const l = out.get(c.vni);
-    if (l) l.push(c);
-    else out.set(c.vni, [c]);
-  }
-  return out;
 }
