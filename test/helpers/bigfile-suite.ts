@@ -139,7 +139,7 @@ export function bigfileSuite(push: boolean): void {
     t.diagnostic(`agent RSS ${rss0} KiB -> +${grewKiB} KiB; a Map of the entries needs ${Math.round(needKiB)} KiB`);
     // Push mode holds more: the pushed MACs (65,536 here), and the garbage of
     // pushing them: half as much again (measured on a loaded 2-core machine:
-    // +85-101 MB push, +62-91 MB without, 43 MB need; GC timing moves it).
+    // +59-63 MB push, +48-50 MB without, 43 MB need; GC timing moves it).
     const factor = push ? 2.5 : 2;
     assert.ok(grewKiB <= factor * needKiB, `RSS grew by ${grewKiB} KiB, more than ${factor}x the ${Math.round(needKiB)} KiB the entries need`);
   });
