@@ -401,7 +401,8 @@ export async function benchProfile(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'vpc-profile-'));
   const systems: System[] = [];
   try {
-    const vpc = await vpcSystem('vpc', dir, ['--trace-gc']);
+    // The miss path is what is profiled: push mode off (also for every restartAgent below, which keeps these flags).
+    const vpc = await vpcSystem('vpc', dir, ['--trace-gc'], ['--no-push']);
     systems.push(vpc);
     const linux = env.PROFILE_LINUX === '0' ? undefined : await linuxSystem(bins, dir);
     if (linux) systems.push(linux);

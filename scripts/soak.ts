@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /**
  * npm run soak -- --minutes N: two compute nodes in namespaces with their
- * agents; traffic between the VMs the whole time, miss storms over 1,000
- * mapped MACs every few seconds; three client processes churning the control
+ * agents (node 1's answering misses, node 2's pushing, the default); traffic
+ * between the VMs the whole time, miss storms over 1,000 mapped MACs every
+ * few seconds on node 1; three client processes churning the control
  * plane on node 1 (one of them SIGKILLed half way and replaced, its
  * committed objects then found and removed as an orchestrator would).  At
  * the end: nothing crashed, no object or handle is left over, the
@@ -52,7 +53,11 @@ try {
   const storm = Array.from({ length: 1000 }, (_, i) => ({ vni: VNI, mac: `02:55:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`, vtep: ov.vtep('cn2') }));
   const file = join(ov.tmp, 'mappings.json');
   writeFileSync(file, JSON.stringify({ mappings: [{ vni: VNI, mac: vm1.mac, vtep: ov.vtep('cn1') }, { vni: VNI, mac: vm2.mac, vtep: ov.vtep('cn2') }, ...storm] }));
-  for (const cn of ['cn1', 'cn2']) agents.push(await startAgent(['--mappings', file, '--ttl', '5000'], ov.env(cn)));
+  // cn1 answers the miss storms (push mode off: pushed entries would leave nothing to miss, and
+  // cn1's miss counters are checked below); cn2 runs the default, push, renewing its 1,002
+  // entries every 1.25 s (a quarter of the TTL) the whole time.
+  agents.push(await startAgent(['--mappings', file, '--ttl', '5000', '--no-push'], ov.env('cn1')));
+  agents.push(await startAgent(['--mappings', file, '--ttl', '5000'], ov.env('cn2')));
   const base = (await ov.node.cn1!.call('stats')) as { system: { objects: number; handles: number } };
   await sleep(3000);
   const rss0 = [ov.hostd.cn1!.pid, ov.hostd.cn2!.pid, agents[0]!.proc.pid!, agents[1]!.proc.pid!].map(rssKiB);

@@ -40,7 +40,8 @@ before(async () => {
   await ov.setup('cn1', [vm1]);
   file = join(ov.tmp, 'mappings.json');
   writeMappings('198.51.100.2');
-  agent = await startAgent(['--resolver', 'file', '--mappings', file, '--ttl', '60000'], ov.env('cn1'));
+  // The miss path (an upcall answered from the file, the miss counters) is what this tests: push mode off.
+  agent = await startAgent(['--resolver', 'file', '--mappings', file, '--ttl', '60000', '--no-push'], ov.env('cn1'));
 });
 
 after(async () => {

@@ -56,10 +56,15 @@ test('vpc-hostd killed: objects and TAPs gone, the agent waits; the same objects
 
   await ov.recreateNode('cn1', [vm1]);
   assert.deepEqual(ov.ids.cn1, ids, 'the same objects: same ids');
-  await agents.cn1!.waitLog((l) => l.msg === 'attached as the upcall reader again', 'the agent to re-attach by itself', 30_000);
-  // The new kernel's first miss for vm2 is answered by the same agent.
+  const again = await agents.cn1!.waitLog((l) => l.msg === 'attached as the upcall reader again', 'the agent to re-attach by itself', 30_000);
   await until(() => ov.ping('vm1', vm2.ip), 'traffic again', 30_000);
+  // vm2's entries in the new kernel came from the same agent (push mode, the
+  // default): pushed once it re-attached (or once it met the new switch, if
+  // it re-attached before the switch was made again), or answered on a miss.
   const s = await swstats('cn1');
-  assert.ok(s.answers! >= 1 && s.txRemote! >= 1, JSON.stringify(s));
+  const pushed = agents.cn1!.logs.slice(agents.cn1!.logs.indexOf(again))
+    .filter((l) => l.msg === 'mappings pushed to the switches').reduce((n, l) => n + Number(l.cam), 0);
+  assert.ok(pushed + s.answers! >= 1 && s.txRemote! >= 1, `pushed ${pushed}, ${JSON.stringify(s)}`);
+  assert.equal((await ov.node.cn1!.call('camGet', { mac: vm2.mac }) as { vtep?: string }).vtep, ov.vtep('cn2'));
   assert.equal(agents.cn1!.proc.exitCode, null);
 });

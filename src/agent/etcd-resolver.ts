@@ -73,6 +73,8 @@ export class EtcdResolver extends Resolver {
     const touch = (m: Mapping | undefined) => {
       if (m) for (const ip of mappingIps(m)) ips.set(ipKey(m.vni, ip), { vni: m.vni, ip });
     };
+    // The changes are reported before the new map is in place, in the same synchronous step.
+    this.nextEpoch();
     if (this.#loaded) {
       for (const [key, m] of fresh) {
         const old = this.#map.get(key);
@@ -111,6 +113,7 @@ export class EtcdResolver extends Resolver {
         return;
       }
       this.#revision = m.revision;
+      this.nextEpoch();
       const key = mappingKey(m.vni, m.mac);
       const old = this.#map.get(key);
       this.#map.set(key, m);
@@ -123,6 +126,7 @@ export class EtcdResolver extends Resolver {
       const revision = BigInt(kv.mod_revision);
       this.#revision = revision;
       if (vni === undefined || mac === undefined) return;
+      this.nextEpoch();
       const mk = mappingKey(Number(vni), mac);
       const old = this.#map.get(mk);
       this.#map.delete(mk);

@@ -102,6 +102,7 @@ export class FileResolver extends Resolver {
     const old = this.#table;
     const fresh = MappingTable.from(r.table);
     this.#table = fresh;            // answers come from the new one from now on
+    this.nextEpoch();
     this.lastError = undefined;
     this.loads++;
     this.log.info({ file: this.where, why, mappings: fresh.size, changed: r.changed.length, removed: r.removed.length,

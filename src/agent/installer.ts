@@ -16,10 +16,12 @@
 import type { Logger } from 'pino';
 import {
   answerUpcalls, Switch, VpcError, VpcRemovedError, VpcNotFoundError, VpcUnavailableError, listObjects,
-  type CamEntry, type CamSpec, type NeighbourEntry, type NeighbourSpec, type UpcallAnswer, type UpcallRequest, type UpcallStream,
+  type CamSpec, type NeighbourEntry, type NeighbourSpec, type UpcallAnswer, type UpcallRequest, type UpcallStream,
 } from '../vpc/index.ts';
 import { ipKey, mappingKey, type Mapping } from '../directory/index.ts';
 import type { Metrics } from './metrics.ts';
+import { readPaged } from './paged-read.ts';
+import { PendingChanges } from './pending-changes.ts';
 import type { IpChange, MappingChange, Resolution, Resolver } from './resolver.ts';
 
 export interface InstallerOptions {
@@ -37,8 +39,27 @@ export interface InstallerOptions {
 
 /** Mapping changes applied per turn of the event loop. */
 const CHANGES_PER_BATCH = 8192;
-/** Up to this many changes for a switch are looked up one by one; more against a dump of its table. */
+/** Up to this many changes for a switch are looked up one by one; more against a view of its table. */
 const FEW_CHANGES = 16;
+
+/**
+ * What a switch's table held, read once from epoch `epoch` on: valid for
+ * every change reported at that epoch or before (an entry installed since,
+ * by an answer, a push or this installer, came from a directory that had
+ * the change already).  A 200,000-mapping reload is one epoch: one read of
+ * the table, not one per batch of changes.
+ */
+interface CamView {
+  epoch: number;
+  /** Destination MACs with an entry that is not a local port's (remote or negative). */
+  installed: Set<string>;
+}
+
+interface NeighbourView {
+  epoch: number;
+  /** Entries by address, the local vmnics' left out. */
+  installed: Map<string, NeighbourEntry>;
+}
 
 interface Flight {
   requests: UpcallRequest[];
@@ -73,12 +94,18 @@ export class Installer {
   readonly #answers: Array<{ answer: UpcallAnswer; req: UpcallRequest }> = [];
   readonly #switches = new Map<string, { sw: Switch; vni: number }>();
   readonly #sem: Semaphore;
-  readonly #changes = new Map<string, MappingChange>();
-  readonly #ipChanges = new Map<string, IpChange>();
-  #changesQueued = false;
+  readonly #changes = new PendingChanges<MappingChange>();
+  readonly #ipChanges = new PendingChanges<IpChange>();
+  /** The resolver's epoch when the last change was reported: no pending change is newer (see Resolver.epoch). */
+  #changesEpoch = 0;
+  #following = false;
+  /** Views of the tables, by switch id, while changes are being followed. */
+  readonly #camViews = new Map<string, CamView>();
+  readonly #nbrViews = new Map<string, NeighbourView>();
   #flushQueued = false;
   #stopping = false;
   #refresh: NodeJS.Timeout | undefined;
+  #refreshing = false;
   #settled: Array<() => void> = [];
 
   constructor(
@@ -234,8 +261,15 @@ export class Installer {
     return [...this.#switches.values()].filter((s) => s.vni === vni).map((s) => s.sw);
   }
 
+  /** Is this handle still the one followed for its switch? */
+  #holds(sw: Switch): boolean {
+    return this.#switches.get(sw.id)?.sw === sw;
+  }
+
   #forget(sw: Switch): void {
     this.#switches.delete(sw.id);
+    this.#camViews.delete(sw.id);
+    this.#nbrViews.delete(sw.id);
     try { sw.close(); } catch { /* already closed */ }
   }
 
@@ -251,61 +285,74 @@ export class Installer {
    * changes neither blocks the loop nor costs a kernel call per change.
    */
   #push(c: MappingChange): void {
-    this.#changes.set(mappingKey(c.vni, c.mac), c);
-    if (!this.#changesQueued) {
-      this.#changesQueued = true;
-      setImmediate(() => this.#applyChanges());
-    }
+    this.#changes.set(c.mac.toLowerCase(), c);
+    this.#changesEpoch = this.resolver.epoch;
+    this.#follow();
   }
 
   #pushIp(c: IpChange): void {
-    this.#ipChanges.set(ipKey(c.vni, c.ip), c);
-    if (!this.#changesQueued) {
-      this.#changesQueued = true;
-      setImmediate(() => this.#applyChanges());
+    this.#ipChanges.set(c.ip, c);
+    this.#changesEpoch = this.resolver.epoch;
+    this.#follow();
+  }
+
+  #follow(): void {
+    if (this.#following) return;
+    this.#following = true;
+    setImmediate(() => {
+      this.#applyChanges()
+        .catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not follow mapping changes'))
+        .finally(() => {
+          this.#following = false;
+          // Done (or failed): the views go; the next changes read the tables again.
+          this.#camViews.clear();
+          this.#nbrViews.clear();
+          if (!this.#stopping && (this.#changes.size > 0 || this.#ipChanges.size > 0)) this.#follow();
+        });
+    });
+  }
+
+  /** Apply what is pending, a batch per turn of the event loop, until nothing is. */
+  async #applyChanges(): Promise<void> {
+    while (!this.#stopping && (this.#changes.size > 0 || this.#ipChanges.size > 0)) {
+      // No change in the batch is newer than this: a view read from it on is valid for them all.
+      const epoch = this.#changesEpoch;
+      const before = this.#changes.size;
+      const batch = this.#changes.take(CHANGES_PER_BATCH);
+      // Addresses after the mappings: an address's new MAC then has its CAM entry right.
+      const ipBatch = this.#ipChanges.take(CHANGES_PER_BATCH - (before - this.#changes.size));
+      const listed = { done: false };
+      for (const [vni, changes] of batch) {
+        for (const sw of this.#switchesFor(vni, listed)) await this.#followMacs(sw, changes, epoch);
+      }
+      for (const [vni, changes] of ipBatch) {
+        for (const sw of this.#switchesFor(vni, listed)) await this.#followIps(sw, changes, epoch);
+      }
+      await new Promise<void>((r) => setImmediate(r));
     }
   }
 
-  #applyChanges(): void {
-    this.#changesQueued = false;
-    const batch: MappingChange[] = [];
-    for (const [key, c] of this.#changes) {
-      batch.push(c);
-      this.#changes.delete(key);
-      if (batch.length === CHANGES_PER_BATCH) break;
-    }
-    // Addresses after the mappings: an address's new MAC then has its CAM entry right.
-    const ipBatch: IpChange[] = [];
-    if (batch.length < CHANGES_PER_BATCH) {
-      for (const [key, c] of this.#ipChanges) {
-        ipBatch.push(c);
-        this.#ipChanges.delete(key);
-        if (batch.length + ipBatch.length === CHANGES_PER_BATCH) break;
-      }
-    }
-    if (this.#changes.size > 0 || this.#ipChanges.size > 0) {
-      this.#changesQueued = true;
-      setImmediate(() => this.#applyChanges());
-    }
-    const ipByVni = new Map<number, IpChange[]>();
-    for (const c of ipBatch) {
-      const l = ipByVni.get(c.vni);
-      if (l) l.push(c);
-      else ipByVni.set(c.vni, [c]);
-    }
-    const byVni = new Map<number, MappingChange[]>();
-    for (const c of batch) {
-      const l = byVni.get(c.vni);
-      if (l) l.push(c);
-      else byVni.set(c.vni, [c]);
-    }
-    const listed = { done: false };
-    for (const [vni, changes] of byVni) {
-      for (const sw of this.#switchesFor(vni, listed)) this.#follow(sw, changes);
-    }
-    for (const [vni, changes] of ipByVni) {
-      for (const sw of this.#switchesFor(vni, listed)) this.#followIps(sw, changes);
-    }
+  /** The switch's CAM as a view valid for changes reported at epoch `need` or before: the one read already, or a new read. */
+  async #camView(sw: Switch, need: number): Promise<CamView> {
+    const had = this.#camViews.get(sw.id);
+    if (had && had.epoch >= need) return had;
+    const view: CamView = { epoch: this.resolver.epoch, installed: new Set() };
+    await readPaged((m) => sw.camDumpPage(m), () => sw.camDump(), (e) => {
+      if (!e.src && e.kind !== 'local') view.installed.add(e.dst);
+    }, () => view.installed.clear());
+    if (this.#holds(sw)) this.#camViews.set(sw.id, view);
+    return view;
+  }
+
+  async #neighbourView(sw: Switch, need: number): Promise<NeighbourView> {
+    const had = this.#nbrViews.get(sw.id);
+    if (had && had.epoch >= need) return had;
+    const view: NeighbourView = { epoch: this.resolver.epoch, installed: new Map() };
+    await readPaged((m) => sw.neighbours.dumpPage(m), () => sw.neighbours.dump(), (e) => {
+      if (e.kind !== 'local') view.installed.set(e.ip, e);
+    }, () => view.installed.clear());
+    if (this.#holds(sw)) this.#nbrViews.set(sw.id, view);
+    return view;
   }
 
   /**
@@ -315,11 +362,14 @@ export class Installer {
    * the new MAC its CAM entry; one whose address went is dropped.  Local
    * entries (the switch's own vmnics) are the kernel's.
    */
-  #followIps(sw: Switch, changes: IpChange[]): void {
+  async #followIps(sw: Switch, changes: IpChange[], need: number): Promise<void> {
     try {
       let installed: (ip: string) => NeighbourEntry | undefined;
       const few = changes.length <= FEW_CHANGES;
-      if (few) {
+      const had = this.#nbrViews.get(sw.id);
+      if (had && had.epoch >= need) {
+        installed = (ip) => had.installed.get(ip);
+      } else if (few) {
         installed = (ip) => {
           try {
             return sw.neighbours.get(ip);
@@ -329,9 +379,11 @@ export class Installer {
           }
         };
       } else {
-        const dump = new Map(sw.neighbours.dump().map((e) => [e.ip, e]));
-        installed = (ip) => dump.get(ip);
+        const view = await this.#neighbourView(sw, need);
+        if (!this.#holds(sw)) return;
+        installed = (ip) => view.installed.get(ip);
       }
+      const view = this.#nbrViews.get(sw.id);
       const sets: NeighbourSpec[] = [];
       const cams: CamSpec[] = [];
       for (const c of changes) {
@@ -344,6 +396,7 @@ export class Installer {
             cams.push({ dst: c.mapping.mac, vtep: c.mapping.vtep, ...(c.mapping.port ? { port: c.mapping.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(c.mapping.revision) });
           }
         } else {
+          view?.installed.delete(c.ip);
           try {
             sw.neighbours.del(c.ip);
             this.metrics.nbrPushed.inc({ action: 'drop' });
@@ -375,33 +428,40 @@ export class Installer {
 
   /**
    * Apply changes of one VNI to one switch's entries: few are looked up one
-   * by one; many against one dump of the table (what is installed is what
-   * the switch's frames needed, usually far less than the directory).
+   * by one; many against a view of the table, read once per epoch (what is
+   * installed is what the switch's frames needed, or what was pushed).
+   * An entry in the view that expired before its change is applied is set
+   * again, from the directory as it is now.
    */
-  #follow(sw: Switch, changes: MappingChange[]): void {
+  async #followMacs(sw: Switch, changes: MappingChange[], need: number): Promise<void> {
     try {
-      let installed: (mac: string) => CamEntry | undefined;
-      if (changes.length <= FEW_CHANGES) {
+      let installed: (mac: string) => boolean;
+      const few = changes.length <= FEW_CHANGES;
+      const had = this.#camViews.get(sw.id);
+      if (had && had.epoch >= need) {
+        installed = (mac) => had.installed.has(mac);
+      } else if (few) {
         installed = (mac) => {
           try {
-            return sw.camGet(mac);
+            return sw.camGet(mac).kind !== 'local';
           } catch (e) {
-            if (e instanceof VpcNotFoundError) return undefined;     // nothing installed here
+            if (e instanceof VpcNotFoundError) return false;     // nothing installed here
             throw e;
           }
         };
       } else {
-        const dump = new Map(sw.camDump().filter((e) => !e.src).map((e) => [e.dst, e]));
-        installed = (mac) => dump.get(mac);
+        const view = await this.#camView(sw, need);
+        if (!this.#holds(sw)) return;       // forgotten while its table was read (the kernel went away)
+        installed = (mac) => view.installed.has(mac);
       }
+      const view = this.#camViews.get(sw.id);
       const sets: CamSpec[] = [];
-      const few = changes.length <= FEW_CHANGES;
       for (const c of changes) {
-        const cur = installed(c.mac);
-        if (!cur || cur.kind === 'local') continue;
+        if (!installed(c.mac)) continue;
         if (c.mapping) {
           sets.push({ dst: c.mac, vtep: c.mapping.vtep, ...(c.mapping.port ? { port: c.mapping.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(c.revision) });
         } else {
+          view?.installed.delete(c.mac);
           try {
             sw.camDel(c.mac);
             this.metrics.pushed.inc({ action: 'drop' });
@@ -424,22 +484,37 @@ export class Installer {
 
   /** Entries a frame (or a request) used and that are past half their life get a fresh TTL. */
   #refreshInUse(): void {
+    if (this.#refreshing) return;      // the last round still reads a big table
+    this.#refreshing = true;
+    this.#refreshAll()
+      .catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'refresh failed'))
+      .finally(() => { this.#refreshing = false; });
+  }
+
+  /** Each switch's tables read a page per turn of the event loop (65,536 pushed entries take a while). */
+  async #refreshAll(): Promise<void> {
     for (const { sw, vni } of [...this.#switches.values()]) {
+      if (this.#stopping) return;
       try {
-        const stale = sw.camDump().filter((e) => e.kind === 'remote' && e.used && e.ttlMs > 0 && e.ttlMs < this.opts.ttlMs / 2);
-        const fresh = stale.flatMap((e) => {
+        const half = this.opts.ttlMs / 2;
+        const fresh: CamSpec[] = [];
+        await readPaged((m) => sw.camDumpPage(m), () => sw.camDump(), (e) => {
+          if (e.kind !== 'remote' || !e.used || e.ttlMs <= 0 || e.ttlMs >= half) return;
           const m = this.resolver.cached(vni, e.dst);
-          return m ? [{ dst: e.dst, vtep: m.vtep, ...(m.port ? { port: m.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(m.revision) }] : [];
-        });
+          if (m) fresh.push({ dst: e.dst, vtep: m.vtep, ...(m.port ? { port: m.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(m.revision) });
+        }, () => { fresh.length = 0; });
+        if (!this.#holds(sw)) continue;      // forgotten meanwhile (the kernel went away)
         if (fresh.length > 0) {
           sw.camSet(fresh);
           this.metrics.refreshed.inc(fresh.length);
         }
-        const nstale = sw.neighbours.dump().filter((e) => e.kind === 'found' && e.used && e.ttlMs > 0 && e.ttlMs < this.opts.ttlMs / 2);
-        const nfresh = nstale.flatMap((e) => {
+        const nfresh: NeighbourSpec[] = [];
+        await readPaged((m) => sw.neighbours.dumpPage(m), () => sw.neighbours.dump(), (e) => {
+          if (e.kind !== 'found' || !e.used || e.ttlMs <= 0 || e.ttlMs >= half) return;
           const m = this.resolver.cachedIp(vni, e.ip);
-          return m ? [{ ip: e.ip, mac: m.mac, ttlMs: this.opts.ttlMs, revision: Number(m.revision) }] : [];
-        });
+          if (m) nfresh.push({ ip: e.ip, mac: m.mac, ttlMs: this.opts.ttlMs, revision: Number(m.revision) });
+        }, () => { nfresh.length = 0; });
+        if (!this.#holds(sw)) continue;
         if (nfresh.length > 0) {
           sw.neighbours.set(nfresh);
           this.metrics.refreshed.inc(nfresh.length);

@@ -33,6 +33,7 @@ import {
 } from '../vpc/index.ts';
 import type { Mapping } from '../directory/index.ts';
 import type { Metrics } from './metrics.ts';
+import { readPaged } from './paged-read.ts';
 import type { MappingChange, Resolver } from './resolver.ts';
 
 export interface PushOptions {
@@ -200,7 +201,7 @@ export class Pusher {
           continue;     // gone meanwhile
         }
       }
-      this.#choose(p);
+      await this.#choose(p);
       await turn();     // a switch's tables were read: let answers through
       if (this.#stopped) return;
     }
@@ -208,13 +209,12 @@ export class Pusher {
   }
 
   /** One switch: what is its own, and up to cap mappings of its VNI, marked dirty. */
-  #choose(p: Pushed): void {
+  async #choose(p: Pushed): Promise<void> {
     try {
-      const installed = this.#readLocal(p);
+      const used = await this.#readLocal(p);
       let chosen = this.resolver.mappingsOf(p.vni).filter((m) => !p.localMacs.has(m.mac));
       if (chosen.length > this.opts.cap) {
         // Used ones first (a stable sort keeps directory order within each).
-        const used = new Set((installed ?? p.sw.camDump()).filter((e) => e.kind === 'remote' && e.used).map((e) => e.dst));
         chosen = chosen.sort((a, b) => Number(used.has(b.mac)) - Number(used.has(a.mac))).slice(0, this.opts.cap);
         this.metrics.pushOverCap.inc();
       }
@@ -226,15 +226,32 @@ export class Pusher {
     }
   }
 
-  /** The switch's own MACs and addresses, and its subnets; returns the CAM dump it read. */
-  #readLocal(p: Pushed): ReturnType<Switch['camDump']> {
-    const cam = p.sw.camDump();
-    p.localMacs = new Set(cam.filter((e) => e.kind === 'local').map((e) => e.dst));
-    p.subnets = p.sw.subnets().map((c) => cidrParse(c));
-    p.localIps = p.subnets.length > 0
-      ? new Set(p.sw.neighbours.dump().filter((e) => e.kind === 'local').map((e) => e.ip))
-      : new Set();
-    return cam;
+  /**
+   * The switch's own MACs and addresses, and its subnets, its tables read a
+   * page per turn of the event loop (65,536 pushed entries take a while);
+   * returns the remote MACs a frame used since they were set.
+   */
+  async #readLocal(p: Pushed): Promise<Set<string>> {
+    const localMacs = new Set<string>();
+    const used = new Set<string>();
+    await readPaged((m) => p.sw.camDumpPage(m), () => p.sw.camDump(), (e) => {
+      if (e.kind === 'local') localMacs.add(e.dst);
+      else if (e.kind === 'remote' && e.used) used.add(e.dst);
+    }, () => {
+      localMacs.clear();
+      used.clear();
+    });
+    const subnets = p.sw.subnets().map((c) => cidrParse(c));
+    const localIps = new Set<string>();
+    if (subnets.length > 0) {
+      await readPaged((m) => p.sw.neighbours.dumpPage(m), () => p.sw.neighbours.dump(), (e) => {
+        if (e.kind === 'local') localIps.add(e.ip);
+      }, () => localIps.clear());
+    }
+    p.localMacs = localMacs;
+    p.subnets = subnets;
+    p.localIps = localIps;
+    return used;
   }
 
   /** A mapping appeared, moved or went: mark it on the switches of its VNI. */
@@ -266,7 +283,7 @@ export class Pusher {
     for (const p of [...this.#switches.values()]) {
       while (p.dirty.size > 0 && this.#switches.get(p.sw.id) === p) {
         any = true;
-        this.#step(p);
+        await this.#step(p);
         if (performance.now() - t0 >= SLICE_MS) {
           await turn();
           return true;
@@ -278,7 +295,7 @@ export class Pusher {
   }
 
   /** Up to STEP dirty entries of one switch, as the directory has them now. */
-  #step(p: Pushed): void {
+  async #step(p: Pushed): Promise<void> {
     const ms: Mapping[] = [];
     for (const mac of p.dirty) {
       p.dirty.delete(mac);
@@ -296,7 +313,7 @@ export class Pusher {
       }
       // A VM was plugged in since its switch was read: read it again, once.
       try {
-        this.#readLocal(p);
+        await this.#readLocal(p);
         this.#install(p, ms.filter((m) => !p.localMacs.has(m.mac)));
       } catch (e2) {
         this.#failed(p, e2);

@@ -42,9 +42,28 @@ export abstract class Resolver extends EventEmitter<ResolverEvents> {
   abstract readonly kind: 'file' | 'etcd';
   abstract readonly where: string;
   #degraded = false;
+  #epoch = 0;
 
   get degraded(): boolean {
     return this.#degraded;
+  }
+
+  /**
+   * Moves on each time the mappings held here change, before (or in the
+   * same synchronous step as) the changes are reported.  So whatever
+   * looks a mapping up once the epoch is e sees every change reported at
+   * an epoch <= e: a view of the switches' tables read from epoch e on
+   * holds, for each such change, either the entry as it was before it or
+   * one installed from the directory after it.  The installer reads one
+   * such view per epoch rather than one per batch of changes.
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** The mappings are about to change (or just did, with nothing reported yet). */
+  protected nextEpoch(): void {
+    this.#epoch++;
   }
 
   protected setDegraded(error: Error | undefined): void {

@@ -25,7 +25,7 @@ export {
 } from './firewall.ts';
 export {
   Switch, type AddedPort, type Neighbours, type PortCount, type PortFirewall, type PortInfo, type PortKind, type PortSpec,
-  type SwitchOptions,
+  type DumpPage, type SwitchOptions,
 } from './switch.ts';
 export { camFlushVni, checkInvariants, kernelDescription, listObjects, ping, systemStats, type SystemStats } from './system.ts';
 export { withTxn, withTxnAsync, type RetryOptions } from './txn.ts';

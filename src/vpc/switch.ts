@@ -131,7 +131,18 @@ export interface Neighbours {
   /** Remove every entry but the local vmnics'; returns how many went. */
   flush(): number;
   dump(): NeighbourEntry[];
+  /** One page from marker, as Switch.camDumpPage. */
+  dumpPage(marker?: number): DumpPage<NeighbourEntry>;
 }
+
+/** A page of a table dump: its entries, and the marker of the next page (undefined: this was the last). */
+export interface DumpPage<T> {
+  entries: T[];
+  next: number | undefined;
+}
+
+/** Entries asked for per dump call. */
+const DUMP_PAGE = 512;
 
 export class Switch extends VpcObject {
   readonly type = 'switch' as const;
@@ -143,6 +154,7 @@ export class Switch extends VpcObject {
     flush: () => Number(ctlRaw(this.target('VPC_OP_SW_NBR_FLUSH'), VPC_OP_SW_NBR_FLUSH,
       { struct: 'vpc_cam_flush_t', value: { vni: VPC_VNI_ANY, flags: 0 } }, 8).readBigUInt64LE(0)),
     dump: () => this.#dump(VPC_OP_SW_NBR_DUMP, 'vpc_sw_nbr_t', neighbourFrom),
+    dumpPage: (marker = 0) => this.#page(VPC_OP_SW_NBR_DUMP, 'vpc_sw_nbr_t', neighbourFrom, marker),
   };
 
   /** Create a switch, with its VNI if given; EEXIST if the id is taken. */
@@ -283,26 +295,46 @@ export class Switch extends VpcObject {
     return this.#dump(VPC_OP_SW_CAM_DUMP, 'vpc_sw_cam_t', camEntryFrom);
   }
 
+  /**
+   * One page of the table, from marker (0: the start); next is the marker
+   * of the page after it, or undefined when this was the last.  For a
+   * caller that reads a big table a page per turn of its event loop:
+   * VpcStaleError when the table was resized since the marker was handed
+   * out (start again from 0).
+   */
+  camDumpPage(marker = 0): DumpPage<CamEntry> {
+    return this.#page(VPC_OP_SW_CAM_DUMP, 'vpc_sw_cam_t', camEntryFrom, marker);
+  }
+
   #dump<S extends 'vpc_sw_cam_t' | 'vpc_sw_nbr_t', T>(op: number, struct: S, from: (v: StructValues[S]) => T): T[] {
-    const size = sizeOf(struct);
-    const name = op === VPC_OP_SW_CAM_DUMP ? 'VPC_OP_SW_CAM_DUMP' : 'VPC_OP_SW_NBR_DUMP';
     for (let attempt = 0; ; attempt++) {
       try {
         const out: T[] = [];
-        let marker = 0;
-        for (;;) {
-          const buf = ctlRaw(this.target(name), op, encode('vpc_list_req_t', { obj_type: 0, marker }), size * 512);
-          if (buf.length === 0) return out;
-          for (let off = 0; off + size <= buf.length; off += size) {
-            const v = decode(struct, buf, off);
-            out.push(from(v));
-            marker = v.cursor;
-          }
+        let marker: number | undefined = 0;
+        while (marker !== undefined) {
+          const page: DumpPage<T> = this.#page(op, struct, from, marker);
+          for (const e of page.entries) out.push(e);
+          marker = page.next;
         }
+        return out;
       } catch (e) {
         if (!(e instanceof VpcStaleError) || attempt >= 5) throw e;
       }
     }
+  }
+
+  #page<S extends 'vpc_sw_cam_t' | 'vpc_sw_nbr_t', T>(op: number, struct: S, from: (v: StructValues[S]) => T, marker: number): DumpPage<T> {
+    const size = sizeOf(struct);
+    const name = op === VPC_OP_SW_CAM_DUMP ? 'VPC_OP_SW_CAM_DUMP' : 'VPC_OP_SW_NBR_DUMP';
+    const buf = ctlRaw(this.target(name), op, encode('vpc_list_req_t', { obj_type: 0, marker }), size * DUMP_PAGE);
+    const entries: T[] = [];
+    let next = marker;
+    for (let off = 0; off + size <= buf.length; off += size) {
+      const v = decode(struct, buf, off);
+      entries.push(from(v));
+      next = v.cursor;
+    }
+    return { entries, next: buf.length === 0 ? undefined : next };
   }
 
   #nbrSet(entries: NeighbourSpec[]): { applied: number; stale: number } {
