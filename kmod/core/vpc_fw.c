@@ -105,22 +105,24 @@ struct vpc_fwkey {
 
 /*
  * 104 bytes (112 allocated on the host; the limit is 128).  What a lookup
- * reads comes first: the port and the key, then the times.  No chain link:
- * the bucket holds the pointer; home and tag say where it is.
+ * reads comes first: the port and the key, the state, then the times.  No
+ * chain link: the bucket holds the pointer; its home bucket is its hash's
+ * (flow_home, recomputed by writers, not stored: 4 bytes would make the
+ * entry 112).
  */
 struct vpc_fwflow {
 	const struct vpc_port *port;    /* RO */
 	struct vpc_fwkey       key;     /* RO */
+	uint8_t                dir;     /* RO: who started it */
+	uint8_t                st;      /* atomic: state byte */
+	uint16_t               tag;     /* RO: its slot's (fw_tag of its hash) */
 	uint64_t               last_ns; /* atomic: last packet */
 	uint64_t               gen;     /* atomic: generation that allowed it */
 	uint32_t               pkts_out, pkts_in;  /* atomic */
-	uint32_t               home;    /* RO: the hash's low bits (its bucket) */
-	uint16_t               tag;     /* RO: its high bits (its slot's tag) */
-	uint8_t                dir;     /* RO: who started it */
-	uint8_t                st;      /* atomic: state byte */
 	struct os_defer        defer;
 };
 _Static_assert(sizeof(struct vpc_fwflow) <= 128, "a flow is at most 128 bytes");
+_Static_assert(sizeof(struct vpc_fwflow) <= 104, "a flow fits a 112-byte malloc chunk");
 const size_t vpc_fw_flow_size = sizeof(struct vpc_fwflow);
 
 /*
@@ -300,6 +302,13 @@ fw_tag(uint64_t h)
 	return (t != 0 ? t : 1);
 }
 
+/* A stored flow's home bucket (before the mask): its hash's low bits. */
+static uint32_t
+flow_home(const struct vpc_fw *fw, const struct vpc_fwflow *e)
+{
+	return ((uint32_t)fw_hash(fw, e->port, &e->key));
+}
+
 /*
  * A stored flow's key (old) against a packet's (new, just built: read as
  * fw_hash does, no load over several of its stores).  No early exit and
@@ -365,10 +374,10 @@ flow_probe(const struct vpc_fwtab *t, const struct vpc_port *port,
 
 /* With fw->mtx: where e is (false: not in t any more). */
 static bool
-flow_slot(const struct vpc_fwtab *t, const struct vpc_fwflow *e, uint32_t *bp,
-    unsigned *ip)
+flow_slot(const struct vpc_fw *fw, const struct vpc_fwtab *t,
+    const struct vpc_fwflow *e, uint32_t *bp, unsigned *ip)
 {
-	uint32_t b = e->home & t->mask, n;
+	uint32_t b = flow_home(fw, e) & t->mask, n;
 	unsigned i;
 
 	for (n = 0; n <= t->mask; n++, b = (b + 1) & t->mask) {
@@ -384,14 +393,13 @@ flow_slot(const struct vpc_fwtab *t, const struct vpc_fwflow *e, uint32_t *bp,
 	return (false);
 }
 
-/* With fw->mtx: the buckets from e's home up to b (not b) count it or not. */
+/* With fw->mtx: the buckets from home up to b (not b) count a flow or not. */
 static void
-flow_pass_over(struct vpc_fwtab *t, const struct vpc_fwflow *e, uint32_t b,
-    int by)
+flow_pass_over(struct vpc_fwtab *t, uint32_t home, uint32_t b, int by)
 {
 	uint32_t x;
 
-	for (x = e->home & t->mask; x != b; x = (x + 1) & t->mask)
+	for (x = home & t->mask; x != b; x = (x + 1) & t->mask)
 		__atomic_store_n(&t->b[x].over, t->b[x].over + (uint32_t)by,
 		    __ATOMIC_RELAXED);
 }
@@ -406,7 +414,7 @@ flow_unlink(struct vpc_fw *fw, struct vpc_fwtab *t, uint32_t b, unsigned i,
 	VPC_ASSERT_MTX(fw->mtx);
 	__atomic_store_n(&t->b[b].tag[i], 0, __ATOMIC_RELEASE);
 	vpc_store(t->b[b].ent[i], NULL);
-	flow_pass_over(t, e, b, -1);
+	flow_pass_over(t, flow_home(fw, e), b, -1);
 	p->fw_flows--;
 	__atomic_store_n(&fw->nflows, fw->nflows - 1, __ATOMIC_RELAXED);
 	os_epoch_defer(&e->defer, flow_free_deferred);
@@ -1320,13 +1328,12 @@ found:
 	}
 	n->port = port;
 	n->key = fp->key;
-	n->home = home;
 	n->tag = tag;
 	n->last_ns = now;
 	n->gen = gen;
 	n->dir = fp->dir;
 	n->st = fp->key.proto == IPPROTO_TCP_ ? VPC_FW_TCP_SYN_SENT : 0;
-	flow_pass_over(t, n, b, 1);
+	flow_pass_over(t, home, b, 1);
 	vpc_store(t->b[b].ent[i], n);
 	__atomic_store_n(&t->b[b].tag[i], tag, __ATOMIC_RELEASE);
 	port->fw_flows++;
@@ -1346,7 +1353,7 @@ flow_remove(struct vpc_fw *fw, struct vpc_fwflow *e)
 
 	os_mtx_lock(fw->mtx);
 	t = fw->tab;
-	if (flow_slot(t, e, &b, &i))
+	if (flow_slot(fw, t, e, &b, &i))
 		flow_unlink(fw, t, b, i, e);
 	os_mtx_unlock(fw->mtx);
 }
@@ -1687,7 +1694,7 @@ vpc_fw_check(struct vpc_sys *sys, struct vpc_check *c)
 	struct vpc_fwflow *e, *f;
 	uint64_t users = 0, nports = 0, flows = 0, pflows = 0, passed = 0,
 	    over = 0;
-	uint32_t b, x, fb;
+	uint32_t b, x, fb, home;
 	unsigned i, fi;
 
 	c->checked++;
@@ -1725,10 +1732,10 @@ vpc_fw_check(struct vpc_sys *sys, struct vpc_check *c)
 			if (t->b[b].tag[i] != e->tag)
 				vpc_check_fail(c, "fw: slot tag", e->tag,
 				    t->b[b].tag[i]);
-			for (x = e->home & t->mask; x != b; x = (x + 1) & t->mask)
+			home = flow_home(fw, e);
+			for (x = home & t->mask; x != b; x = (x + 1) & t->mask)
 				passed++;
-			f = flow_probe(t, e->port, &e->key, e->home, e->tag, &fb,
-			    &fi);
+			f = flow_probe(t, e->port, &e->key, home, e->tag, &fb, &fi);
 			if (f != e)
 				vpc_check_fail(c, "fw: flow not found by its key",
 				    b, i);
