@@ -130,10 +130,9 @@ const size_t vpc_fw_flow_size = sizeof(struct vpc_fwflow);
  * cache line each.  A slot is empty when its pointer is NULL (its tag is 0
  * then).  A flow goes in the first free slot from its home bucket (the
  * hash's low bits) on; every bucket it passes over on the way counts it in
- * `over` (what F14 and Swiss tables call the overflow count), so a lookup
- * reads its home bucket, compares the 16-bit tags (one in 65,535 of the
- * other flows there has ours), follows the pointers whose tag matches, and
- * goes on to the next bucket only while `over` says some flow that passed
+ * `over` (the overflow count of Folly's F14 tables), so a lookup reads its
+ * home bucket, compares the 16-bit tags (one in 65,535 of the other flows
+ * there has ours), follows the pointers whose tag matches, and goes on to the next bucket only while `over` says some flow that passed
  * through is further on.  A removal empties its slot at once and takes its
  * count back from the buckets it passed: no tombstones, so churn (a SYN
  * flood, short flows) never lengthens the probes.  Sized for the total
