@@ -353,7 +353,11 @@ flow_probe(const struct vpc_fwtab *t, const struct vpc_port *port,
 	uint32_t b = home & t->mask, n;
 	unsigned i;
 
-	for (n = 0; n <= t->mask; n++, b = (b + 1) & t->mask) {
+	/* No flow is further than FW_PROBE_MAX - 1 buckets from its home: a
+	 * crowded table (a limit raised past its slots) never makes a probe
+	 * of the data path walk it all. */
+	for (n = 0; n < FW_PROBE_MAX && n <= t->mask; n++,
+	    b = (b + 1) & t->mask) {
 		bk = &t->b[b];
 		for (i = 0; i < FW_BSLOTS; i++) {
 			if (__atomic_load_n(&bk->tag[i], __ATOMIC_ACQUIRE) != tag)
@@ -379,7 +383,8 @@ flow_slot(const struct vpc_fw *fw, const struct vpc_fwtab *t,
 	uint32_t b = flow_home(fw, e) & t->mask, n;
 	unsigned i;
 
-	for (n = 0; n <= t->mask; n++, b = (b + 1) & t->mask) {
+	for (n = 0; n < FW_PROBE_MAX && n <= t->mask; n++,
+	    b = (b + 1) & t->mask) {
 		for (i = 0; i < FW_BSLOTS; i++)
 			if (t->b[b].ent[i] == e) {
 				*bp = b;
