@@ -13,12 +13,16 @@
  * first match, run only when a flow is created or re-evaluated, never for
  * a packet of a known flow.
  *
- * Flows live in one chained hash table for all ports, keyed by (port,
- * VNI, family, protocol, the VM's address and port, the remote's address
- * and port): a flow is stored from the VM's side, so a packet in either
- * direction finds it with one lookup.  Readers walk the chains inside the
- * epoch without a lock; writers (a new flow, a removal, the sweeper) take
- * fw->mtx; entries are unlinked and freed after the epoch.  A flow's
+ * Flows live in one hash table for all ports, keyed by (port, VNI,
+ * family, protocol, the VM's address and port, the remote's address and
+ * port): a flow is stored from the VM's side, so a packet in either
+ * direction finds it with one lookup.  The table is open addressing over
+ * 64-byte buckets (one cache line: six 16-bit tags, an overflow count and
+ * six flow pointers; see "The flow table" below), so a lookup reads one
+ * bucket line and the one flow its tag names, never a chain of entries.
+ * Readers probe inside the epoch without a lock; writers (a new flow, a
+ * removal, the sweeper) take fw->mtx; entries are removed from their slot
+ * and freed after the epoch.  A flow's
  * mutable fields (its state byte, last-seen time, generation and packet
  * counts) are single words, read and written atomically (the counts are
  * plain increments: see flow_touch).  The table is bounded (per port and in
@@ -99,27 +103,65 @@ struct vpc_fwkey {
 	uint8_t  laddr[16], raddr[16];
 };
 
-/* 120 bytes (the limit is 128). */
+/*
+ * 104 bytes (112 allocated on the host; the limit is 128).  What a lookup
+ * reads comes first: the port and the key, the state, then the times.  No
+ * chain link: the bucket holds the pointer; its home bucket is its hash's
+ * (flow_home, recomputed by writers, not stored: 4 bytes would make the
+ * entry 112).
+ */
 struct vpc_fwflow {
-	struct vpc_fwflow     *next;    /* published chain */
 	const struct vpc_port *port;    /* RO */
 	struct vpc_fwkey       key;     /* RO */
-	uint32_t               hash;    /* RO */
+	uint8_t                dir;     /* RO: who started it */
+	uint8_t                st;      /* atomic: state byte */
+	uint16_t               tag;     /* RO: its slot's (fw_tag of its hash) */
 	uint64_t               last_ns; /* atomic: last packet */
 	uint64_t               gen;     /* atomic: generation that allowed it */
 	uint32_t               pkts_out, pkts_in;  /* atomic */
-	uint8_t                dir;     /* RO: who started it */
-	uint8_t                st;      /* atomic: state byte */
-	uint8_t                unlinked;/* fw->mtx */
 	struct os_defer        defer;
 };
 _Static_assert(sizeof(struct vpc_fwflow) <= 128, "a flow is at most 128 bytes");
+_Static_assert(sizeof(struct vpc_fwflow) <= 104, "a flow fits a 112-byte malloc chunk");
 const size_t vpc_fw_flow_size = sizeof(struct vpc_fwflow);
 
+/*
+ * The flow table.  Open addressing with linear probing over buckets of one
+ * cache line each.  A slot is empty when its pointer is NULL (its tag is 0
+ * then).  A flow goes in the first free slot from its home bucket (the
+ * hash's low bits) on; every bucket it passes over on the way counts it in
+ * `over` (the overflow count of Folly's F14 tables), so a lookup reads its
+ * home bucket, compares the 16-bit tags (one in 65,535 of the other flows
+ * there has ours), follows the pointers whose tag matches, and goes on to the next bucket only while `over` says some flow that passed
+ * through is further on.  A removal empties its slot at once and takes its
+ * count back from the buckets it passed: no tombstones, so churn (a SYN
+ * flood, short flows) never lengthens the probes.  Sized for the total
+ * limit at 2/3 of the slots at most (tab_size_for); an insert looks at most
+ * FW_PROBE_MAX buckets on (beyond that, or with no free slot: the table is
+ * full, fwTableFull).
+ *
+ * Readers (the data path, in the epoch, no lock) load a tag with acquire
+ * and then the pointer; a writer (fw->mtx) stores the pointer, then the tag,
+ * both with release, and empties a slot tag first.  A reader racing a
+ * writer may see the pointer of the slot's next flow, or NULL: it compares
+ * the key, so it finds the flow it looks for or nothing, as with a chain.
+ * Flows are never moved, and freed after the epoch.
+ */
+#define FW_BSLOTS       6
+#define FW_PROBE_MAX    64u
+
+struct vpc_fwbucket {
+	uint16_t           tag[FW_BSLOTS];  /* atomic: 0 (empty) or the hash's top */
+	uint32_t           over;            /* atomic: flows that passed over it */
+	struct vpc_fwflow *ent[FW_BSLOTS];  /* published */
+};
+_Static_assert(sizeof(struct vpc_fwbucket) == 64, "a bucket is a cache line");
+
 struct vpc_fwtab {
-	struct os_defer     defer;
-	uint32_t            mask;
-	struct vpc_fwflow  *b[];
+	struct os_defer      defer;
+	uint32_t             mask;      /* buckets - 1 */
+	struct vpc_fwbucket *b;         /* 64-byte aligned, in mem[] */
+	char                 mem[];
 };
 
 struct vpc_fw {
@@ -222,7 +264,7 @@ ld32(const uint8_t *p)
  * cache, which cost an established flow's packet more than everything else
  * the firewall does to it.  Nothing needs the hash to follow the layout.
  */
-static inline uint32_t
+static inline uint64_t
 fw_hash(const struct vpc_fw *fw, const struct vpc_port *port,
     const struct vpc_fwkey *k)
 {
@@ -247,7 +289,23 @@ fw_hash(const struct vpc_fw *fw, const struct vpc_port *port,
 	a ^= a >> 32;
 	a *= 0xbf58476d1ce4e5b9ULL;
 	a ^= a >> 29;
-	return ((uint32_t)a);
+	return (a);
+}
+
+/* A hash's tag: its top 16 bits, never 0 (an empty slot's). */
+static inline uint16_t
+fw_tag(uint64_t h)
+{
+	uint16_t t = (uint16_t)(h >> 48);
+
+	return (t != 0 ? t : 1);
+}
+
+/* A stored flow's home bucket (before the mask): its hash's low bits. */
+static uint32_t
+flow_home(const struct vpc_fw *fw, const struct vpc_fwflow *e)
+{
+	return ((uint32_t)fw_hash(fw, e->port, &e->key));
 }
 
 /*
@@ -281,36 +339,106 @@ flow_free_deferred(struct os_defer *d)
 	vpc_free(e, sizeof(*e));
 }
 
-/* With fw->mtx: unlink e (prev: the link that points at it). */
+/*
+ * The flow with this key in t, or NULL: the data path's probe (in the
+ * epoch, no lock) and the writers' (fw->mtx).  home and tag: its hash's.
+ */
+static inline struct vpc_fwflow *
+flow_probe(const struct vpc_fwtab *t, const struct vpc_port *port,
+    const struct vpc_fwkey *k, uint32_t home, uint16_t tag, uint32_t *bp,
+    unsigned *ip)
+{
+	const struct vpc_fwbucket *bk;
+	struct vpc_fwflow *e;
+	uint32_t b = home & t->mask, n;
+	unsigned i;
+
+	/* No flow is further than FW_PROBE_MAX - 1 buckets from its home: a
+	 * crowded table (a limit raised past its slots) never makes a probe
+	 * of the data path walk it all. */
+	for (n = 0; n < FW_PROBE_MAX && n <= t->mask; n++,
+	    b = (b + 1) & t->mask) {
+		bk = &t->b[b];
+		for (i = 0; i < FW_BSLOTS; i++) {
+			if (__atomic_load_n(&bk->tag[i], __ATOMIC_ACQUIRE) != tag)
+				continue;
+			e = vpc_load(((struct vpc_fwbucket *)(uintptr_t)bk)->ent[i]);
+			if (e != NULL && e->port == port && key_eq(&e->key, k)) {
+				*bp = b;
+				*ip = i;
+				return (e);
+			}
+		}
+		if (__atomic_load_n(&bk->over, __ATOMIC_RELAXED) == 0)
+			break;
+	}
+	return (NULL);
+}
+
+/* With fw->mtx: where e is (false: not in t any more). */
+static bool
+flow_slot(const struct vpc_fw *fw, const struct vpc_fwtab *t,
+    const struct vpc_fwflow *e, uint32_t *bp, unsigned *ip)
+{
+	uint32_t b = flow_home(fw, e) & t->mask, n;
+	unsigned i;
+
+	for (n = 0; n < FW_PROBE_MAX && n <= t->mask; n++,
+	    b = (b + 1) & t->mask) {
+		for (i = 0; i < FW_BSLOTS; i++)
+			if (t->b[b].ent[i] == e) {
+				*bp = b;
+				*ip = i;
+				return (true);
+			}
+		if (t->b[b].over == 0)
+			break;
+	}
+	return (false);
+}
+
+/* With fw->mtx: the buckets from home up to b (not b) count a flow or not. */
 static void
-flow_unlink(struct vpc_fw *fw, struct vpc_fwflow **prev, struct vpc_fwflow *e)
+flow_pass_over(struct vpc_fwtab *t, uint32_t home, uint32_t b, int by)
+{
+	uint32_t x;
+
+	for (x = home & t->mask; x != b; x = (x + 1) & t->mask)
+		__atomic_store_n(&t->b[x].over, t->b[x].over + (uint32_t)by,
+		    __ATOMIC_RELAXED);
+}
+
+/* With fw->mtx: take e out of slot i of bucket b; freed after the epoch. */
+static void
+flow_unlink(struct vpc_fw *fw, struct vpc_fwtab *t, uint32_t b, unsigned i,
+    struct vpc_fwflow *e)
 {
 	struct vpc_port *p = (struct vpc_port *)(uintptr_t)e->port;
 
 	VPC_ASSERT_MTX(fw->mtx);
-	vpc_store(*prev, e->next);
-	e->unlinked = 1;
+	__atomic_store_n(&t->b[b].tag[i], 0, __ATOMIC_RELEASE);
+	vpc_store(t->b[b].ent[i], NULL);
+	flow_pass_over(t, flow_home(fw, e), b, -1);
 	p->fw_flows--;
 	__atomic_store_n(&fw->nflows, fw->nflows - 1, __ATOMIC_RELAXED);
 	os_epoch_defer(&e->defer, flow_free_deferred);
 }
 
-/* With fw->mtx: remove what match says from bucket i. */
+/* With fw->mtx: remove what match says from bucket b. */
 static uint32_t
-bucket_remove_if(struct vpc_fw *fw, struct vpc_fwtab *t, uint32_t i,
+bucket_remove_if(struct vpc_fw *fw, struct vpc_fwtab *t, uint32_t b,
     bool (*match)(struct vpc_fw *, const struct vpc_fwflow *, const void *,
     uint64_t), const void *arg, uint64_t now)
 {
-	struct vpc_fwflow **prev = &t->b[i], *e;
+	struct vpc_fwflow *e;
 	uint32_t n = 0;
+	unsigned i;
 
-	while ((e = *prev) != NULL) {
-		if (match(fw, e, arg, now)) {
-			flow_unlink(fw, prev, e);
+	for (i = 0; i < FW_BSLOTS; i++)
+		if ((e = t->b[b].ent[i]) != NULL && match(fw, e, arg, now)) {
+			flow_unlink(fw, t, b, i, e);
 			n++;
-		} else
-			prev = &e->next;
-	}
+		}
 	return (n);
 }
 
@@ -404,15 +532,26 @@ conf_apply(struct vpc_fw *fw, const vpc_fw_config_t *c)
 #undef DEF
 }
 
-/* Buckets for the total limit: half as many as flows, a power of two. */
+/*
+ * Buckets for the total limit: a power of two, at least a quarter as many
+ * as flows, so a full table fills at most 2/3 of its slots (16 bytes of
+ * bucket a flow at the limit; VPC_FW_FLOWS_LIMIT, 4M: 1M buckets, 64 MB).
+ */
 static uint32_t
 tab_size_for(uint32_t max_total)
 {
-	uint32_t n = 1024;
+	uint32_t n = 256;
 
-	while (n < max_total / 2 && n < (1u << 21))
+	while (n < max_total / 4 && n < (1u << 20))
 		n <<= 1;
 	return (n);
+}
+
+static size_t
+tab_bytes(uint32_t nb)
+{
+	return (sizeof(struct vpc_fwtab) + (size_t)nb *
+	    sizeof(struct vpc_fwbucket) + 63);
 }
 
 static struct vpc_fwtab *
@@ -420,9 +559,12 @@ tab_new(uint32_t nb)
 {
 	struct vpc_fwtab *t;
 
-	t = vpc_alloc(sizeof(*t) + (size_t)nb * sizeof(t->b[0]), VPC_M_WAITOK);
-	if (t != NULL)
+	t = vpc_alloc(tab_bytes(nb), VPC_M_WAITOK);
+	if (t != NULL) {
 		t->mask = nb - 1;
+		t->b = (struct vpc_fwbucket *)(((uintptr_t)t->mem + 63) &
+		    ~(uintptr_t)63);    /* vpc_alloc zeroed it: all empty */
+	}
 	return (t);
 }
 
@@ -431,7 +573,7 @@ tab_free_deferred(struct os_defer *d)
 {
 	struct vpc_fwtab *t = (struct vpc_fwtab *)(void *)d;
 
-	vpc_free(t, sizeof(*t) + ((size_t)t->mask + 1) * sizeof(t->b[0]));
+	vpc_free(t, tab_bytes(t->mask + 1));
 }
 
 int
@@ -1135,19 +1277,15 @@ match_of_flow(const struct vpc_fwflow *e, struct fwmatch *m)
 }
 
 static struct vpc_fwflow *
-flow_lookup(struct vpc_fw *fw, const struct vpc_port *port,
-    const struct vpc_fwkey *k, uint32_t h)
+flow_lookup(const struct vpc_fwtab *t, const struct vpc_port *port,
+    const struct vpc_fwkey *k, uint64_t h)
 {
-	const struct vpc_fwtab *t = vpc_load(fw->tab);
-	struct vpc_fwflow *e;
+	uint32_t b;
+	unsigned i;
 
 	if (t == NULL)
 		return (NULL);
-	for (e = vpc_load(((struct vpc_fwtab *)(uintptr_t)t)->b[h & t->mask]);
-	    e != NULL; e = vpc_load(e->next))
-		if (e->hash == h && e->port == port && key_eq(&e->key, k))
-			return (e);
-	return (NULL);
+	return (flow_probe(t, port, k, (uint32_t)h, fw_tag(h), &b, &i));
 }
 
 enum { INS_OK, INS_FULL };
@@ -1158,16 +1296,17 @@ enum { INS_OK, INS_FULL };
  */
 static int
 flow_insert(struct vpc_fw *fw, struct vpc_port *port, const struct fwpkt *fp,
-    uint32_t h, uint64_t gen, uint64_t now, struct vpc_fwflow **out)
+    uint64_t h, uint64_t gen, uint64_t now, struct vpc_fwflow **out)
 {
 	struct vpc_fwtab *t;
-	struct vpc_fwflow **prev, *e, *n;
+	struct vpc_fwflow *e, *n;
+	uint32_t home = (uint32_t)h, b, k;
+	uint16_t tag = fw_tag(h);
+	unsigned i;
 
 	os_mtx_lock(fw->mtx);
 	t = fw->tab;
-	for (prev = &t->b[h & t->mask]; (e = *prev) != NULL; prev = &e->next) {
-		if (e->hash != h || e->port != port || !key_eq(&e->key, &fp->key))
-			continue;
+	if ((e = flow_probe(t, port, &fp->key, home, tag, &b, &i)) != NULL) {
 		if (!flow_expired(fw, e, now) &&
 		    (ld8(&e->st) & ST_MASK) != VPC_FW_TCP_TIME_WAIT &&
 		    (ld8(&e->st) & ST_MASK) != VPC_FW_TCP_CLOSED) {
@@ -1175,10 +1314,17 @@ flow_insert(struct vpc_fw *fw, struct vpc_port *port, const struct fwpkt *fp,
 			*out = e;
 			return (INS_OK);
 		}
-		flow_unlink(fw, prev, e);
-		break;
+		flow_unlink(fw, t, b, i, e);
 	}
-	if (port->fw_flows >= __atomic_load_n(&fw->max_port, __ATOMIC_RELAXED) ||
+	/* The first free slot from home on, FW_PROBE_MAX buckets at most. */
+	for (k = 0, b = home & t->mask; k < FW_PROBE_MAX && k <= t->mask;
+	    k++, b = (b + 1) & t->mask)
+		for (i = 0; i < FW_BSLOTS; i++)
+			if (t->b[b].ent[i] == NULL)
+				goto found;
+found:
+	if (k == FW_PROBE_MAX || k > t->mask ||
+	    port->fw_flows >= __atomic_load_n(&fw->max_port, __ATOMIC_RELAXED) ||
 	    fw->nflows >= __atomic_load_n(&fw->max_total, __ATOMIC_RELAXED) ||
 	    (n = vpc_alloc(sizeof(*n), VPC_M_NOWAIT)) == NULL) {
 		os_mtx_unlock(fw->mtx);
@@ -1186,35 +1332,33 @@ flow_insert(struct vpc_fw *fw, struct vpc_port *port, const struct fwpkt *fp,
 	}
 	n->port = port;
 	n->key = fp->key;
-	n->hash = h;
+	n->tag = tag;
 	n->last_ns = now;
 	n->gen = gen;
 	n->dir = fp->dir;
 	n->st = fp->key.proto == IPPROTO_TCP_ ? VPC_FW_TCP_SYN_SENT : 0;
-	n->next = t->b[h & t->mask];
+	flow_pass_over(t, home, b, 1);
+	vpc_store(t->b[b].ent[i], n);
+	__atomic_store_n(&t->b[b].tag[i], tag, __ATOMIC_RELEASE);
 	port->fw_flows++;
 	__atomic_store_n(&fw->nflows, fw->nflows + 1, __ATOMIC_RELAXED);
-	vpc_store(t->b[h & t->mask], n);
 	os_mtx_unlock(fw->mtx);
 	*out = n;
 	return (INS_OK);
 }
 
+/* Remove e unless it went already (the sweeper, a flush, another CPU). */
 static void
 flow_remove(struct vpc_fw *fw, struct vpc_fwflow *e)
 {
 	struct vpc_fwtab *t;
-	struct vpc_fwflow **prev, *c;
+	uint32_t b;
+	unsigned i;
 
 	os_mtx_lock(fw->mtx);
 	t = fw->tab;
-	if (!e->unlinked)
-		for (prev = &t->b[e->hash & t->mask]; (c = *prev) != NULL;
-		    prev = &c->next)
-			if (c == e) {
-				flow_unlink(fw, prev, e);
-				break;
-			}
+	if (flow_slot(fw, t, e, &b, &i))
+		flow_unlink(fw, t, b, i, e);
 	os_mtx_unlock(fw->mtx);
 }
 
@@ -1326,11 +1470,11 @@ vpc_fw_filter(struct vpc_switch *sw, struct vpc_port *port,
 	struct vpc_fw *fw = sys->fw;
 	const struct vpc_fwset *s;
 	const struct vpc_swcfg *cfg = vpc_load(sw->cfg);
+	const struct vpc_fwtab *t;
 	struct vpc_fwflow *e;
 	struct fwmatch m;
 	struct fwpkt fp;
-	uint64_t now, gen, cur;
-	uint32_t h;
+	uint64_t now, gen, cur, h;
 	bool from_init;
 
 	VPC_ASSERT_EPOCH();
@@ -1341,9 +1485,12 @@ vpc_fw_filter(struct vpc_switch *sw, struct vpc_port *port,
 		fw_drop(sw, VPC_SWSTAT_FW_INVALID, p);
 		return (false);
 	}
-	now = os_now_coarse_ns();
+	/* The bucket's line is asked for as soon as its place is known. */
 	h = fw_hash(fw, port, &fp.key);
-	e = flow_lookup(fw, port, &fp.key, h);
+	if ((t = vpc_load(fw->tab)) != NULL)
+		__builtin_prefetch(&t->b[(uint32_t)h & t->mask]);
+	now = os_now_coarse_ns();
+	e = flow_lookup(t, port, &fp.key, h);
 	if (e != NULL && flow_expired(fw, e, now))
 		e = NULL;
 	if (fp.related) {
@@ -1547,9 +1694,12 @@ vpc_fw_check(struct vpc_sys *sys, struct vpc_check *c)
 	struct vpc_fw *fw = sys->fw;
 	struct vpc_fwset *s;
 	struct vpc_obj *o;
-	struct vpc_fwflow *e;
-	uint64_t users = 0, nports = 0, flows = 0, pflows = 0;
-	uint32_t i;
+	struct vpc_fwtab *t;
+	struct vpc_fwflow *e, *f;
+	uint64_t users = 0, nports = 0, flows = 0, pflows = 0, passed = 0,
+	    over = 0;
+	uint32_t b, x, fb, home;
+	unsigned i, fi;
 
 	c->checked++;
 	for (s = fw->sets; s != NULL; s = s->next) {
@@ -1568,10 +1718,35 @@ vpc_fw_check(struct vpc_sys *sys, struct vpc_check *c)
 	if (users != nports)
 		vpc_check_fail(c, "fw: set users", nports, users);
 	os_mtx_lock(fw->mtx);
-	if (fw->tab != NULL)
-		for (i = 0; i <= fw->tab->mask; i++)
-			for (e = fw->tab->b[i]; e != NULL; e = e->next)
-				flows++;
+	/*
+	 * Every slot: a tag exactly when a flow, the flow's own; each flow
+	 * found by a probe for its key; the overflow counts the sum of the
+	 * buckets each flow passed over from its home.
+	 */
+	for (b = 0; (t = fw->tab) != NULL && b <= t->mask; b++) {
+		over += t->b[b].over;
+		for (i = 0; i < FW_BSLOTS; i++) {
+			if ((e = t->b[b].ent[i]) == NULL) {
+				if (t->b[b].tag[i] != 0)
+					vpc_check_fail(c, "fw: tag of an empty slot",
+					    b, t->b[b].tag[i]);
+				continue;
+			}
+			flows++;
+			if (t->b[b].tag[i] != e->tag)
+				vpc_check_fail(c, "fw: slot tag", e->tag,
+				    t->b[b].tag[i]);
+			home = flow_home(fw, e);
+			for (x = home & t->mask; x != b; x = (x + 1) & t->mask)
+				passed++;
+			f = flow_probe(t, e->port, &e->key, home, e->tag, &fb, &fi);
+			if (f != e)
+				vpc_check_fail(c, "fw: flow not found by its key",
+				    b, i);
+		}
+	}
+	if (passed != over)
+		vpc_check_fail(c, "fw: overflow counts", passed, over);
 	if (flows != fw->nflows)
 		vpc_check_fail(c, "fw: flow count", flows, fw->nflows);
 	if (pflows != fw->nflows)
@@ -1887,7 +2062,7 @@ vpc_op_sw_port_set_fw(struct vpc_ctx *x)
 	return (0);
 }
 
-/* The marker is the bucket to go on from: whole buckets only. */
+/* The marker is the bucket to go on from: whole buckets (6 slots) only. */
 int
 vpc_op_sw_fw_flows(struct vpc_ctx *x)
 {
@@ -1896,19 +2071,23 @@ vpc_op_sw_fw_flows(struct vpc_ctx *x)
 	vpc_fw_flow_t *out = x->val, *o;
 	size_t fit = x->vallen / sizeof(*out), n = 0, k;
 	struct vpc_fwflow *e;
+	struct vpc_fwtab *t;
 	struct vpc_port *p;
 	uint64_t now = os_now_coarse_ns(), tmo, last;
 	uint32_t i;
+	unsigned j;
 
 	memcpy(&req, x->key, sizeof(req));
 	if ((p = vpc_port_lookup(obj2sw(x->obj), &req.port_id)) == NULL)
 		return (VPC_ERR(VPC_ENOENT));
 	os_mtx_lock(fw->mtx);
-	for (i = (uint32_t)req.marker; fw->tab != NULL && i <= fw->tab->mask &&
-	    req.marker <= fw->tab->mask; i++) {
+	t = fw->tab;
+	for (i = (uint32_t)req.marker; t != NULL && i <= t->mask &&
+	    req.marker <= t->mask; i++) {
 		k = 0;
-		for (e = fw->tab->b[i]; e != NULL; e = e->next)
-			if (e->port == p && !flow_expired(fw, e, now))
+		for (j = 0; j < FW_BSLOTS; j++)
+			if ((e = t->b[i].ent[j]) != NULL && e->port == p &&
+			    !flow_expired(fw, e, now))
 				k++;
 		if (k == 0)
 			continue;
@@ -1920,8 +2099,9 @@ vpc_op_sw_fw_flows(struct vpc_ctx *x)
 			}
 			break;
 		}
-		for (e = fw->tab->b[i]; e != NULL; e = e->next) {
-			if (e->port != p || flow_expired(fw, e, now))
+		for (j = 0; j < FW_BSLOTS; j++) {
+			e = t->b[i].ent[j];
+			if (e == NULL || e->port != p || flow_expired(fw, e, now))
 				continue;
 			o = &out[n++];
 			memset(o, 0, sizeof(*o));

@@ -440,6 +440,7 @@ hloop_run(void)
 	int n, timeout;
 
 	while (!stopping) {
+		host_clock_refresh();   /* the coarse clock of this wakeup */
 		timeout = timers_run();
 		hloop_reclaim();
 		if (stopping)
@@ -448,10 +449,13 @@ hloop_run(void)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			host_clock_forget();
 			return (-1);
 		}
+		host_clock_refresh();
 		dispatch(evs, n);
 		hloop_reclaim();
 	}
+	host_clock_forget();
 	return (0);
 }

@@ -175,16 +175,48 @@ os_now_ns(void)
 	    host_clock_skew_ns);
 }
 
-/* CLOCK_MONOTONIC_COARSE: the vDSO reads the last tick's time, no TSC
- * (about a quarter of CLOCK_MONOTONIC's cost); the same skew. */
-uint64_t
-os_now_coarse_ns(void)
+/*
+ * CLOCK_MONOTONIC_COARSE: the vDSO reads the last tick's time, no TSC
+ * (about a quarter of CLOCK_MONOTONIC's cost); the same skew.
+ *
+ * It is still a call of ~5 ns in a KVM guest, read for every packet of a
+ * firewalled port (a quarter of what the firewall adds to an established
+ * flow's packet), where FreeBSD's getsbinuptime() is a memory read.  So
+ * vpc-hostd's loop reads it once a wakeup (host_clock_refresh) and the data
+ * path reads that copy: the frames of one wakeup see the time it began, a
+ * few ms behind at most, as the clock's own tick is.  Without the loop
+ * (tests and benches that drive the core directly) there is no copy and
+ * every read is a clock read, unless they refresh it themselves.
+ */
+static uint64_t coarse_copy;    /* 0: no copy, read the clock */
+
+static uint64_t
+coarse_read(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec +
-	    host_clock_skew_ns);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
+void
+host_clock_refresh(void)
+{
+	__atomic_store_n(&coarse_copy, coarse_read(), __ATOMIC_RELAXED);
+}
+
+void
+host_clock_forget(void)
+{
+	__atomic_store_n(&coarse_copy, 0, __ATOMIC_RELAXED);
+}
+
+uint64_t
+os_now_coarse_ns(void)
+{
+	uint64_t c = __atomic_load_n(&coarse_copy, __ATOMIC_RELAXED);
+
+	return ((c != 0 ? c : coarse_read()) + host_clock_skew_ns);
 }
 
 /*

@@ -28,4 +28,11 @@ bool host_fault_alloc(void);
  */
 extern uint64_t host_clock_skew_ns;
 
+/*
+ * os_now_coarse_ns() reads a copy of the coarse clock taken here (the
+ * loop does, once a wakeup) instead of the clock, until host_clock_forget().
+ */
+void host_clock_refresh(void);
+void host_clock_forget(void);
+
 #endif

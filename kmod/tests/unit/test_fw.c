@@ -701,6 +701,97 @@ t_limits(void)
 	return (check_invariants());
 }
 
+/* Flows of B in the dump, read 8 at a time from marker to marker. */
+static uint32_t
+dump_count_b(void)
+{
+	vpc_fw_flow_req_t q;
+	vpc_fw_flow_t out[8];
+	size_t vl;
+	uint32_t n = 0;
+
+	memset(&q, 0, sizeof(q));
+	q.port_id = T.port_b;
+	for (;;) {
+		vl = sizeof(out);
+		if (vpc_core_ctl(T.sys, &call, T.sw, VPC_OP_SW_FW_FLOWS, &q,
+		    sizeof(q), out, &vl) != 0)
+			return (~0u);
+		if (vl == 0)
+			return (n);
+		n += (uint32_t)(vl / sizeof(out[0]));
+		q.marker = out[vl / sizeof(out[0]) - 1].cursor;
+	}
+}
+
+#define CROWD 1600u
+
+/*
+ * The flow table crowded: sized for a limit of 100 (256 buckets, 1,536
+ * slots), then the limit raised while it holds a flow (no resize), and
+ * 1,600 flows tried.  Buckets overflow into their neighbours: every flow
+ * made is found both ways, those that found no slot (within FW_PROBE_MAX
+ * buckets, and at least the 65 past 1,536) are fwTableFull, the overflow counts stay right (the invariants)
+ * through a removal of every other flow by expiry, and the freed slots take
+ * new flows.  The dump walks them all from marker to marker.
+ */
+static int
+t_crowded(void)
+{
+	static bool made[CROWD];
+	vpc_fw_config_t c;
+	uint64_t full0 = swstat(VPC_SWSTAT_FW_TABLE_FULL);
+	uint32_t i, nmade = 0, nfull;
+	uint64_t half = (uint64_t)(VPC_FW_UDP_S / 2 + 1) * 1000000000ULL;
+
+	memset(&c, 0, sizeof(c));
+	c.max_flows = c.max_flows_port = 100;
+	EXPECT_EQ(ctl(NULL, VPC_OP_FW_SET_CONFIG, &c, sizeof(c), NULL, 0), 0);
+	EXPECT_EQ(vpc_fw_buckets(T.sys), 256);
+	EXPECT_EQ(set_create(50, 0), 0);
+	EXPECT_EQ(attach_b(50, 0), 0);          /* in: deny; out: allow */
+	EXPECT(send_ab(false, F_UDP, 3000, 53, 0));
+	c.max_flows = c.max_flows_port = 8192;
+	EXPECT_EQ(ctl(NULL, VPC_OP_FW_SET_CONFIG, &c, sizeof(c), NULL, 0), 0);
+	EXPECT_EQ(vpc_fw_buckets(T.sys), 256);  /* not empty: kept */
+	for (i = 0; i < CROWD; i++)
+		nmade += (made[i] = send_ab(false, F_UDP, (uint16_t)(3001 + i),
+		    53, 0));
+	nfull = (uint32_t)(swstat(VPC_SWSTAT_FW_TABLE_FULL) - full0);
+	EXPECT_EQ(nmade + nfull, CROWD);
+	EXPECT(nmade > 1300);
+	EXPECT(nfull >= CROWD + 1 - 256 * 6);  /* 1,536 slots */
+	EXPECT(check_invariants() == 0);
+	/* Every flow found from the other side too; no other passes in. */
+	for (i = 0; i < CROWD; i++)
+		EXPECT_EQ(send_ab(true, F_UDP, 53, (uint16_t)(3001 + i), 0),
+		    made[i]);
+	EXPECT_EQ(dump_count_b(), nmade + 1);
+	/* Every other flow expires: the rest are seen again half-way. */
+	host_clock_skew_ns += half;
+	EXPECT(send_ab(false, F_UDP, 3000, 53, 0));
+	for (i = 0; i < CROWD; i += 2)
+		if (made[i])
+			EXPECT(send_ab(false, F_UDP, (uint16_t)(3001 + i), 53, 0));
+	host_clock_skew_ns += half;
+	vpc_fw_sweep_all(T.sys);
+	EXPECT(check_invariants() == 0);
+	for (i = 0; i < CROWD; i++)
+		EXPECT_EQ(send_ab(true, F_UDP, 53, (uint16_t)(3001 + i), 0),
+		    made[i] && i % 2 == 0);
+	/* The freed slots take new flows. */
+	for (i = 1; i < CROWD; i += 2)
+		if (made[i])
+			EXPECT(send_ab(false, F_UDP, (uint16_t)(3001 + i), 53, 0));
+	EXPECT_EQ(dump_count_b(), nmade + 1);
+	EXPECT(check_invariants() == 0);
+	EXPECT_EQ(attach_b(0, 0), 0);
+	EXPECT_EQ(dump_count_b(), 0);
+	memset(&c, 0, sizeof(c));
+	EXPECT_EQ(ctl(NULL, VPC_OP_FW_SET_CONFIG, &c, sizeof(c), NULL, 0), 0);
+	return (check_invariants());
+}
+
 /* Non-IP and neighbour discovery pass whatever the rules. */
 static int
 t_always(void)
@@ -721,7 +812,7 @@ t_always(void)
 
 static int (*const cases[])(void) = {
 	t_bad_input, t_order_dump, t_tcp, t_udp_icmp, t_replace, t_limits,
-	t_always,
+	t_always, t_crowded,
 };
 static const char *const names[] = {
 	"the bad-input table of the rule-set ops (errno, state unchanged)",
@@ -731,6 +822,7 @@ static const char *const names[] = {
 	"rule replace: re-evaluated, or kept when established",
 	"limits: per port, and no memory: dropped and counted",
 	"non-IP passes",
+	"a crowded flow table: overflow, full, expiry, reuse, dump",
 };
 
 int
