@@ -140,8 +140,6 @@ test_open_rules(void)
 	CHECK_ERR(vpc_core_open(sys, &priv_call, &id, VPC_TYPE_WORD(9),
 	    VPC_FLAG_OPEN, &junk), VPC_EINVAL);
 	CHECK_ERR(vpc_core_open(sys, &priv_call, &id,
-	    VPC_TYPE_WORD(VPC_TYPE_NAT), VPC_FLAG_CREATE, &junk), VPC_EOPNOTSUPP);
-	CHECK_ERR(vpc_core_open(sys, &priv_call, &id,
 	    VPC_TYPE_WORD(VPC_TYPE_NIC), VPC_FLAG_OPEN | VPC_FLAG_CREATE, &junk),
 	    VPC_EINVAL);
 	CHECK_ERR(vpc_core_open(sys, &priv_call, &id,
