@@ -24,7 +24,7 @@ import {
   VPC_OP_FW_RULE_DUMP, VPC_OP_FW_SET_DESTROY, VPC_OP_FW_SET_FLUSH, VPC_OP_FW_SET_GET, VPC_OP_FW_SET_MODIFY, VPC_OP_FW_SET_RULES,
   VPC_OP_SW_PORT_SET_FW, type StructValues,
 } from '../src/ffi/index.ts';
-import { fwConfig, fwCreateSet, fwDestroySet, fwListSets, fwReplaceRules, fwRules, ipBytes, newId, Nic, reportAgentState, Router, Switch, Vcc, VpcArgumentError, type AgentState, type VpcObject } from '../src/vpc/index.ts';
+import { fwConfig, fwCreateSet, fwDestroySet, fwListSets, fwReplaceRules, fwRules, ipBytes, Link, Nat, newId, Nic, reportAgentState, Router, Switch, Vcc, VpcArgumentError, type AgentState, type VpcObject } from '../src/vpc/index.ts';
 import { ruleStruct } from '../src/vpc/firewall.ts';
 import { startKernel, type Kernel } from './helpers/hostd.ts';
 import { snapshot } from './helpers/state.ts';
@@ -60,11 +60,15 @@ before(async () => {
   sw.addPort({ kind: 'vmnic', nic: nic3.id });
   sw.neighbours.set([{ ip: '10.0.0.50', mac: '02:00:00:00:00:50', revision: 10 }]);
   rtr = Router.create();
-  for (const o of [sw, sw2, nic, nic3, loose, vcc, rtr]) o.commit();
+  const nat = Nat.create();
+  const link = Link.create();
+  for (const o of [sw, sw2, nic, nic3, loose, vcc, rtr, nat, link]) o.commit();
   handles[1] = nic;
   handles[2] = sw;
   handles[7] = vcc;
   handles[4] = rtr;
+  handles[5] = nat;
+  handles[6] = link;
 });
 
 after(async () => {
@@ -87,12 +91,12 @@ const ctl = (h: number, op: number, key: Uint8Array | null, vallen: number) =>
 
 /** A handle the op applies to, if there is one (type bits: 1 << VPC_TYPE_*). */
 function handleFor(o: OpInfo): number | undefined {
-  for (const t of [1, 2, 7, 4]) if (o.types & (1 << t)) return handles[t]!.handle;
+  for (const t of [1, 2, 7, 4, 5, 6]) if (o.types & (1 << t)) return handles[t]!.handle;
   return o.types & 1 ? -1 : undefined;
 }
 
 function wrongTypeHandle(o: OpInfo): number | undefined {
-  for (const t of [1, 2, 7, 4]) if (!(o.types & (1 << t))) return handles[t]!.handle;
+  for (const t of [1, 2, 7, 4, 5, 6]) if (!(o.types & (1 << t))) return handles[t]!.handle;
   return undefined;
 }
 
@@ -477,8 +481,8 @@ describe('vpc_open arguments', () => {
   test('the nil UUID is EINVAL', () => {
     refused('EINVAL', open(new Uint8Array(16), word(1), VPC_FLAG_CREATE));
   });
-  test('NAT and link are EOPNOTSUPP (not yet); ports cannot be created by open', () => {
-    for (const t of [5, 6, 3]) refused('EOPNOTSUPP', open(parse(newId()), word(t), VPC_FLAG_CREATE));
+  test('ports cannot be created by open (SW_ADD_PORT makes them)', () => {
+    refused('EOPNOTSUPP', open(parse(newId()), word(3), VPC_FLAG_CREATE));
   });
   test('CREATE of an id in use is EEXIST; OPEN of none ENOENT; OPEN as another type ENOENT', () => {
     refused('EEXIST', open(parse(sw.id), word(2), VPC_FLAG_CREATE));
