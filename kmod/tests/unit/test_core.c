@@ -18,6 +18,7 @@
 #include "test_router.h"
 #include "test_fw.h"
 #include "test_nat.h"
+#include "test_natgw.h"
 #include "test_handles.h"
 #include "test_os.h"
 
@@ -501,6 +502,7 @@ main(void)
 	passed += test_router(sys, &failed);
 	passed += test_fw(sys, &failed);
 	passed += test_nat(sys, &failed);
+	passed += test_natgw(sys, &failed);
 	vpc_sys_teardown(sys);
 	hloop_reclaim();
 	current = "no leaks";
