@@ -14,10 +14,21 @@
  * PACKET_OUTGOING and are skipped.  Nothing of the interface is changed
  * (no promiscuous mode: frames for the link come to the interface's own
  * MAC), so unbinding has nothing to restore.
+ *
+ * Checksum offload: a frame the sender left to "the hardware" (a veth's
+ * peer does, by default) arrives with only the pseudo-header sum in its
+ * TCP/UDP checksum.  The receive socket asks for a virtio_net_hdr
+ * (PACKET_VNET_HDR) in front of every frame, which says so, and the sum is
+ * finished here before the core sees the frame.  A GSO super-frame (a
+ * sender's TSO: larger than the MTU) is not segmented here: it is left to
+ * the node's stack and not translated (docs/nat.md, "not done").  Sends go
+ * through a second, plain socket (a VNET_HDR socket wants the header on
+ * send too).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -36,11 +47,50 @@
 
 struct hlink {
 	struct vpc_link *link;
-	struct hsrc      src;
+	struct hsrc      src;           /* receive, with a virtio_net_hdr */
+	int              tx;            /* send */
 	int              ifindex;
 };
 
+#define VHDR_LEN ((ssize_t)sizeof(struct virtio_net_hdr))
+
 static uint8_t frame[FRAME_MAX];
+
+/*
+ * b: a virtio_net_hdr, then the frame (n bytes in all).  Finish a checksum
+ * the sender left undone; false for a GSO super-frame.
+ */
+static bool
+finish_frame(uint8_t *b, ssize_t n)
+{
+	struct virtio_net_hdr vh;
+	uint8_t *f = b + VHDR_LEN;
+	size_t len = (size_t)(n - VHDR_LEN), i, start, at;
+	uint32_t sum = 0;
+
+	memcpy(&vh, b, sizeof(vh));
+	if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		return (false);
+	if ((vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) == 0)
+		return (true);
+	start = vh.csum_start;
+	at = start + vh.csum_offset;
+	if (start >= len || at + 2 > len)
+		return (true);          /* nonsense: the core drops what is wrong */
+	for (i = start; i + 1 < len; i += 2)
+		sum += (uint32_t)f[i] << 8 | f[i + 1];
+	if (i < len)
+		sum += (uint32_t)f[i] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	/* UDP: a computed zero is sent as all ones (zero means "none"). */
+	if (sum == 0 && vh.csum_offset == 6)
+		sum = 0xffff;
+	f[at] = (uint8_t)(sum >> 8);
+	f[at + 1] = (uint8_t)sum;
+	return (true);
+}
 
 static void
 link_event(struct hsrc *src, uint32_t events)
@@ -69,9 +119,11 @@ link_event(struct hsrc *src, uint32_t events)
 			}
 			break;
 		}
-		if (sll.sll_pkttype == PACKET_OUTGOING || n < 14)
+		if (sll.sll_pkttype == PACKET_OUTGOING || n < VHDR_LEN + 14)
 			continue;
-		if ((p = host_pkt_new(frame, (uint32_t)n)) == NULL)
+		if (!finish_frame(frame, n))
+			continue;       /* a GSO super-frame: the stack's alone */
+		if ((p = host_pkt_new(frame + VHDR_LEN, (uint32_t)(n - VHDR_LEN))) == NULL)
 			continue;
 		os_epoch_enter(&et);
 		vpc_link_input(h->link, p);
@@ -129,12 +181,12 @@ os_link_bind(struct vpc_link *link, const char *ifname, uint8_t mac[6])
 {
 	struct sockaddr_ll sll;
 	struct hlink *h;
-	int error;
+	int error, one = 1;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return (VPC_ENOMEM);
 	h->link = link;
-	h->src.fd = -1;
+	h->src.fd = h->tx = -1;
 	if ((h->ifindex = (int)if_nametoindex(ifname)) == 0) {
 		error = VPC_ENODEV;
 		goto fail;
@@ -151,7 +203,15 @@ os_link_bind(struct vpc_link *link, const char *ifname, uint8_t mac[6])
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = h->ifindex;
-	if (bind(h->src.fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+	if (setsockopt(h->src.fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0 ||
+	    bind(h->src.fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		error = errno_vpc(errno);
+		goto fail;
+	}
+	/* Protocol 0: it sends, and receives nothing. */
+	h->tx = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	sll.sll_protocol = 0;
+	if (h->tx < 0 || bind(h->tx, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		error = errno_vpc(errno);
 		goto fail;
 	}
@@ -167,6 +227,8 @@ os_link_bind(struct vpc_link *link, const char *ifname, uint8_t mac[6])
 fail:
 	if (h->src.fd >= 0)
 		close(h->src.fd);
+	if (h->tx >= 0)
+		close(h->tx);
 	free(h);
 	return (error);
 }
@@ -180,7 +242,8 @@ os_link_unbind(struct vpc_link *link)
 		return;
 	(void)epoll_ctl(host_loop_fd(), EPOLL_CTL_DEL, h->src.fd, NULL);
 	close(h->src.fd);
-	h->src.fd = -1;
+	close(h->tx);
+	h->src.fd = h->tx = -1;
 	h->src.retired = true;          /* its events may sit in this batch */
 	*vpc_link_osp(link) = NULL;
 	host_defer_free(h);
@@ -193,9 +256,9 @@ os_link_output(struct vpc_link *link, struct vpc_pkt *p)
 	uint32_t len = os_pkt_len(p);
 	int error = 0;
 
-	if (h == NULL || h->src.fd < 0)
+	if (h == NULL || h->tx < 0)
 		error = VPC_ENXIO;
-	else if (send(h->src.fd, host_pkt_data(p), len, MSG_DONTWAIT) != (ssize_t)len)
+	else if (send(h->tx, host_pkt_data(p), len, MSG_DONTWAIT) != (ssize_t)len)
 		error = VPC_ENOBUFS;
 	os_pkt_free(p);
 	return (error);

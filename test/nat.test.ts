@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/**
+ * vpcnat and vpclink on the host kernel with real namespaces: a compute
+ * node (vpc-hostd in its namespace, cn1) whose interface up0 is a veth to a
+ * "provider" namespace (pv, the outside world: 203.0.113.1/24, a real TCP
+ * server).  The node keeps its own address on up0 (203.0.113.2) while a
+ * vpclink is bound to it.  Three VMs in one subnet behind a router whose
+ * default route is the internet (the NAT):
+ *  - vma has SNAT on 203.0.113.20: real TCP out to the provider's server
+ *    (which sees the SNAT address) and ping (ICMP echo through SNAT);
+ *  - vmb has the EIP 203.0.113.10: the provider pings it and reaches its
+ *    TCP server (which sees the provider's own address);
+ *  - vmc has neither: nothing gets out, and the drop is counted;
+ *  - the node's own traffic on up0 keeps working while the link is bound;
+ * everything goes when the test ends (the namespaces and the daemon).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Link, Nat, Router, type NatStats } from '../src/vpc/index.ts';
+import { Overlay, until } from './helpers/overlay.ts';
+import { root } from './helpers/paths.ts';
+
+const PY = '/usr/bin/python3';
+const ROUTER = '7e5a1c40-0000-4000-8000-000000000815';
+const SW = '7e5a1c40-0000-4000-8000-000000000816';
+const SUBNET = { cidr: '10.80.0.0/24', gw: '10.80.0.1', vni: 800 };
+const PROVIDER = { ip: '203.0.113.1', node: '203.0.113.2', eip: '203.0.113.10', snat: '203.0.113.20' };
+const VMS = [
+  { name: 'vma', ip: '10.80.0.11', mac: '02:00:00:80:00:11' },
+  { name: 'vmb', ip: '10.80.0.12', mac: '02:00:00:80:00:12' },
+  { name: 'vmc', ip: '10.80.0.13', mac: '02:00:00:80:00:13' },
+];
+
+/* Serve TCP on addr:port: answer every connection with the peer's address. */
+const SERVER = `
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(8)
+print("ready", flush=True)
+while True:
+    c, a = s.accept()
+    c.sendall(("peer=%s\\n" % a[0]).encode()); c.close()
+`;
+const CLIENT = `
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+print(c.recv(100).decode().strip())
+`;
+
+const ov = new Overlay('nt');
+let nat: Nat;
+let link: Link;
+let rtr: Router;
+
+function vpcctl(...args: string[]): string {
+  const r = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), ...args], {
+    encoding: 'utf8', env: { ...process.env, ...ov.env('cn1') },
+  });
+  if (r.status !== 0) throw new Error(`vpcctl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function ping(from: string, to: string): boolean {
+  return ov.lab.run('ping', ['-n', '-c', '1', '-W', '3', to], { ns: from, allowFail: true }).status === 0;
+}
+
+function connect(from: string, host: string, port: number): string {
+  const r = ov.lab.run(PY, ['-c', CLIENT, host, String(port)], { ns: from, allowFail: true, timeoutMs: 15_000 });
+  return r.status === 0 ? r.stdout.trim() : `failed: ${r.stderr.trim().split('\n').pop() ?? ''}`;
+}
+
+async function serve(ns: string, addr: string, port: number): Promise<ChildProcess> {
+  const p = ov.lab.spawnIn(ns, PY, ['-c', SERVER, addr, String(port)]);
+  let out = '';
+  p.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  await until(() => out.includes('ready'), `the server in ${ns}`);
+  return p;
+}
+
+const natStats = (): NatStats => nat.stats();
+
+before(async () => {
+  await ov.addNode('cn1');
+  // The provider: a veth from the node's namespace, addresses on both ends.
+  ov.lab.addNs('pv');
+  ov.lab.veth('cn1', 'up0', 'pv', 'p0');
+  ov.lab.ip('cn1', 'addr', 'add', `${PROVIDER.node}/24`, 'dev', 'up0');
+  ov.lab.ip('pv', 'addr', 'add', `${PROVIDER.ip}/24`, 'dev', 'p0');
+  const upstreamMac = (JSON.parse(ov.lab.ip('pv', '-j', 'link', 'show', 'p0').stdout) as Array<{ address: string }>)[0]!.address;
+  // The VPC: one subnet, its VMs, a router, built as an operator would.
+  vpcctl('router', 'create', '--id', ROUTER);
+  vpcctl('switch', 'create', '--id', SW, '--vni', String(SUBNET.vni), '--subnet', SUBNET.cidr);
+  vpcctl('router', 'attach', ROUTER, SW);
+  for (const v of VMS) {
+    const nic = vpcctl('vmnic', 'create', '--mac', v.mac, '--ifname', v.name, '--ip', v.ip);
+    vpcctl('switch', 'port', 'add', SW, '--vmnic', '--nic', nic);
+    ov.lab.addNs(v.name);
+    ov.lab.ip('cn1', 'link', 'set', v.name, 'netns', ov.lab.ns(v.name));
+    ov.lab.ip(v.name, 'addr', 'add', `${v.ip}/24`, 'dev', v.name);
+    ov.lab.ip(v.name, 'link', 'set', v.name, 'up');
+    ov.lab.ip(v.name, 'route', 'add', 'default', 'via', SUBNET.gw);
+  }
+  // The link, the NAT and the router's default route to it: the typed API,
+  // in this process, talking to the node's kernel.
+  Object.assign(process.env, ov.env('cn1'));
+  link = Link.create();
+  link.bind('up0');
+  link.commit();
+  nat = Nat.create();
+  nat.configure({ upstreamMac });
+  nat.setLink(link);
+  nat.commit();
+  rtr = Router.open(ROUTER);
+  rtr.setNat(nat);
+  rtr.routes.set({ destination: '0.0.0.0/0', internet: true });
+  nat.addPool(PROVIDER.snat);
+  nat.bindSnat(VMS[0]!.ip, PROVIDER.snat);
+  nat.bindEip(VMS[1]!.ip, PROVIDER.eip);
+});
+
+after(async () => {
+  for (const o of [rtr, nat, link]) o?.close();
+  assert.deepEqual(await ov.close(), [], 'the daemon stopped cleanly');
+});
+
+describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
+  test('the link is bound to up0 with its MAC, the NAT uses it', () => {
+    const mac = (JSON.parse(ov.lab.ip('cn1', '-j', 'link', 'show', 'up0').stdout) as Array<{ address: string }>)[0]!.address;
+    assert.deepEqual(link.get(), { ifname: 'up0', mac, users: 1 });
+    assert.deepEqual(nat.attachments(), { linkId: link.id, routerId: ROUTER });
+    assert.equal(rtr.natId(), nat.id);
+  });
+
+  test('a VM with SNAT connects out over TCP: the server sees the SNAT address', async () => {
+    await serve('pv', PROVIDER.ip, 7000);
+    const before = natStats();
+    assert.equal(connect('vma', PROVIDER.ip, 7000), `peer=${PROVIDER.snat}`);
+    const s = natStats();
+    assert.ok(s.outSnat > before.outSnat && s.inSnat > before.inSnat, JSON.stringify(s));
+    const flows = nat.flows().filter((f) => f.proto === 6 && f.private === VMS[0]!.ip);
+    assert.ok(flows.length >= 1, 'the TCP flow is in the dump');
+    const b = nat.snat(VMS[0]!.ip);
+    assert.ok(flows.every((f) => f.external === PROVIDER.snat &&
+      f.externalPort >= b.blocks.tcp && f.externalPort < b.blocks.tcp + b.blockSize), JSON.stringify(flows));
+  });
+
+  test('a VM with SNAT pings the provider (ICMP echo through SNAT)', () => {
+    assert.ok(ping('vma', PROVIDER.ip), 'vma pings the provider');
+    assert.ok(nat.flows().some((f) => f.proto === 1 && f.private === VMS[0]!.ip && f.remote === PROVIDER.ip));
+  });
+
+  test('the provider reaches a VM by its EIP: ping and TCP in', async () => {
+    assert.ok(ping('pv', PROVIDER.eip), 'the provider pings the EIP');
+    await serve('vmb', '0.0.0.0', 8080);
+    assert.equal(connect('pv', PROVIDER.eip, 8080), `peer=${PROVIDER.ip}`);
+    // ...and the EIP VM's own connections out leave from its EIP.
+    assert.equal(connect('vmb', PROVIDER.ip, 7000), `peer=${PROVIDER.eip}`);
+    assert.ok(natStats().inEip > 0 && link.stats().arpReplies > 0);
+  });
+
+  test('a VM with neither EIP nor SNAT gets nothing out, and the drop is counted', () => {
+    const before = natStats().dropNocfg;
+    assert.equal(ping('vmc', PROVIDER.ip), false);
+    assert.ok(natStats().dropNocfg > before, 'counted as dropNocfg');
+    assert.match(connect('vmc', PROVIDER.ip, 7000), /^failed/);
+  });
+
+  test("the node's own traffic on up0 keeps working while the link is bound", () => {
+    const before = link.stats().rxPassed;
+    assert.ok(ping('cn1', PROVIDER.ip), 'the node pings the provider');
+    assert.ok(ping('pv', PROVIDER.node), 'the provider pings the node');
+    assert.ok(link.stats().rxPassed > before, "the node's frames were left to its stack");
+  });
+});
