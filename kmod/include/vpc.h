@@ -181,14 +181,15 @@ typedef struct {
 #define VPC_OP_NIC_SET_MAC      2
 /* NIC.  key: none.  val: vpc_vmnic_t (out; txn is 0). */
 #define VPC_OP_NIC_GET_MAC      3
-/* NIC, SWITCH, ROUTER or VCC, priv.  key: vpc_txn_t.  val: none.  The object now
- * outlives its handles.  EALREADY: already committed. */
+/* NIC, SWITCH, ROUTER, VCC, NAT or LINK, priv.  key: vpc_txn_t.  val: none.
+ * The object now outlives its handles.  EALREADY: already committed. */
 #define VPC_OP_COMMIT           4
-/* NIC, SWITCH, SWPORT, ROUTER or VCC, priv.  key: vpc_txn_t.  val: none.
+/* Any object, priv.  key: vpc_txn_t.  val: none.
  * Removes the object (a switch takes its ports along; a port takes a vmnic
- * it created; a router is detached from every switch first).
- * Other handles to it then get EIDRM.  EBUSY: a vmnic or vcc still plugged
- * into a switch port. */
+ * it created; a router is detached from every switch and lets go of its
+ * NAT first; a NAT lets go of its link).  Other handles to it then get
+ * EIDRM.  EBUSY: a vmnic or vcc still plugged into a switch port, a NAT
+ * attached to a router (RTR_SET_NAT), a link a NAT uses (NAT_SET_LINK). */
 #define VPC_OP_DESTROY          5
 /* Any object.  key: none.  val: vpc_type_t (out): the type word. */
 #define VPC_OP_GET_TYPE         6
