@@ -102,22 +102,21 @@ before(async () => {
     ov.lab.ip(v.name, 'link', 'set', v.name, 'up');
     ov.lab.ip(v.name, 'route', 'add', 'default', 'via', SUBNET.gw);
   }
-  // The link, the NAT and the router's default route to it: the typed API,
-  // in this process, talking to the node's kernel.
+  // The link, the NAT and the router's default route to it, with vpcctl.
+  const linkId = vpcctl('link', 'create', '--ifname', 'up0');
+  const natId = vpcctl('nat', 'create');
+  vpcctl('nat', 'config', natId, '--upstream-mac', upstreamMac);
+  vpcctl('nat', 'set-link', natId, linkId);
+  vpcctl('nat', 'attach', natId, ROUTER);
+  vpcctl('route', 'add', ROUTER, '0.0.0.0/0', '--internet');
+  vpcctl('nat', 'pool', 'add', natId, PROVIDER.snat);
+  vpcctl('nat', 'snat', 'bind', natId, VMS[0]!.ip, PROVIDER.snat);
+  vpcctl('nat', 'eip', 'bind', natId, VMS[1]!.ip, PROVIDER.eip);
+  // The checks read them through the typed API, in this process.
   Object.assign(process.env, ov.env('cn1'));
-  link = Link.create();
-  link.bind('up0');
-  link.commit();
-  nat = Nat.create();
-  nat.configure({ upstreamMac });
-  nat.setLink(link);
-  nat.commit();
+  link = Link.open(linkId);
+  nat = Nat.open(natId);
   rtr = Router.open(ROUTER);
-  rtr.setNat(nat);
-  rtr.routes.set({ destination: '0.0.0.0/0', internet: true });
-  nat.addPool(PROVIDER.snat);
-  nat.bindSnat(VMS[0]!.ip, PROVIDER.snat);
-  nat.bindEip(VMS[1]!.ip, PROVIDER.eip);
 });
 
 after(async () => {
@@ -126,6 +125,18 @@ after(async () => {
 });
 
 describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
+  test('vpcctl shows the NAT and the link (--json)', () => {
+    const n = JSON.parse(vpcctl('nat', 'get', nat.id, '--json')) as { link: string; router: string; eips: unknown[]; config: { upstreamMac: string } };
+    assert.equal(n.link, link.id);
+    assert.equal(n.router, ROUTER);
+    assert.deepEqual(n.eips, [{ private: VMS[1]!.ip, external: PROVIDER.eip }]);
+    const l = JSON.parse(vpcctl('link', 'get', link.id, '--json')) as { ifname: string; users: number };
+    assert.equal(l.ifname, 'up0');
+    assert.equal(l.users, 1);
+    const snat = JSON.parse(vpcctl('nat', 'snat', 'get', nat.id, VMS[0]!.ip, '--json')) as { external: string; blockSize: number };
+    assert.deepEqual([snat.external, snat.blockSize], [PROVIDER.snat, 1024]);
+  });
+
   test('the link is bound to up0 with its MAC, the NAT uses it', () => {
     const mac = (JSON.parse(ov.lab.ip('cn1', '-j', 'link', 'show', 'up0').stdout) as Array<{ address: string }>)[0]!.address;
     assert.deepEqual(link.get(), { ifname: 'up0', mac, users: 1 });
