@@ -4,13 +4,20 @@
  * node (vpc-hostd in its namespace, cn1) whose interface up0 is a veth to a
  * "provider" namespace (pv, the outside world: 203.0.113.1/24, a real TCP
  * server).  The node keeps its own address on up0 (203.0.113.2) while a
- * vpclink is bound to it.  Three VMs in one subnet behind a router whose
- * default route is the internet (the NAT):
+ * vpclink is bound to it; the provider routes to a "far" namespace one hop
+ * further.  Four VMs in one subnet behind a router whose default route is
+ * the internet (the NAT), all built with vpcctl:
  *  - vma has SNAT on 203.0.113.20: real TCP out to the provider's server
- *    (which sees the SNAT address) and ping (ICMP echo through SNAT);
+ *    (which sees the SNAT address), a 10 MB download checked byte for byte
+ *    (the provider's TSO super-frames cut into segments by the link), ping
+ *    (ICMP echo through SNAT), and a TTL that runs out at the provider
+ *    (time exceeded translated back through SNAT);
  *  - vmb has the EIP 203.0.113.10: the provider pings it and reaches its
  *    TCP server (which sees the provider's own address);
  *  - vmc has neither: nothing gets out, and the drop is counted;
+ *  - vmd has SNAT on a pool of two ports in blocks of one: it pings at the
+ *    same time as vma (both answered), and a second flow to one remote
+ *    exhausts its block (counted for vmd; vma unaffected);
  *  - the node's own traffic on up0 keeps working while the link is bound;
  * everything goes when the test ends (the namespaces and the daemon).
  */
@@ -31,7 +38,12 @@ const VMS = [
   { name: 'vma', ip: '10.80.0.11', mac: '02:00:00:80:00:11' },
   { name: 'vmb', ip: '10.80.0.12', mac: '02:00:00:80:00:12' },
   { name: 'vmc', ip: '10.80.0.13', mac: '02:00:00:80:00:13' },
+  { name: 'vmd', ip: '10.80.0.14', mac: '02:00:00:80:00:14' },
 ];
+/* Behind the provider, one router hop further: for TTL-exceeded through NAT. */
+const FAR = { net: '198.18.0.0/24', pv: '198.18.0.1', ip: '198.18.0.2' };
+/* vmd's pool: two ports in blocks of one, so a second flow to one remote exhausts it. */
+const TINY = { ext: '203.0.113.30', lo: 3000, hi: 3001 };
 
 /* Serve TCP on addr:port: answer every connection with the peer's address. */
 const SERVER = `
@@ -42,6 +54,33 @@ print("ready", flush=True)
 while True:
     c, a = s.accept()
     c.sendall(("peer=%s\\n" % a[0]).encode()); c.close()
+`;
+/* Send BYTES pseudo-random bytes (seeded) to every connection; print their sha256 once. */
+const DOWNLOAD_SERVER = `
+import hashlib, random, socket, sys
+n = int(sys.argv[3]); data = random.Random(7).randbytes(n)
+print("ready", hashlib.sha256(data).hexdigest(), flush=True)
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(4)
+while True:
+    c, a = s.accept(); c.sendall(data); c.close()
+`;
+const DOWNLOAD = `
+import hashlib, socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    h.update(b); n += len(b)
+print(n, h.hexdigest())
+`;
+/* UDP datagrams from each source port given to addr:port. */
+const UDP_SEND = `
+import socket, sys
+for p in sys.argv[3:]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("", int(p)))
+    s.sendto(b"x", (sys.argv[1], int(sys.argv[2]))); s.close()
 `;
 const CLIENT = `
 import socket, sys
@@ -71,12 +110,12 @@ function connect(from: string, host: string, port: number): string {
   return r.status === 0 ? r.stdout.trim() : `failed: ${r.stderr.trim().split('\n').pop() ?? ''}`;
 }
 
-async function serve(ns: string, addr: string, port: number): Promise<ChildProcess> {
-  const p = ov.lab.spawnIn(ns, PY, ['-c', SERVER, addr, String(port)]);
+async function serve(ns: string, addr: string, port: number, script = SERVER, extra: string[] = []): Promise<string> {
+  const p: ChildProcess = ov.lab.spawnIn(ns, PY, ['-c', script, addr, String(port), ...extra]);
   let out = '';
   p.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  await until(() => out.includes('ready'), `the server in ${ns}`);
-  return p;
+  await until(() => out.includes('\n'), `the server in ${ns}`);
+  return out.trim();
 }
 
 const natStats = (): NatStats => nat.stats();
@@ -88,6 +127,12 @@ before(async () => {
   ov.lab.veth('cn1', 'up0', 'pv', 'p0');
   ov.lab.ip('cn1', 'addr', 'add', `${PROVIDER.node}/24`, 'dev', 'up0');
   ov.lab.ip('pv', 'addr', 'add', `${PROVIDER.ip}/24`, 'dev', 'p0');
+  ov.lab.addNs('far');
+  ov.lab.veth('pv', 'f0', 'far', 'eth0');
+  ov.lab.ip('pv', 'addr', 'add', `${FAR.pv}/24`, 'dev', 'f0');
+  ov.lab.ip('far', 'addr', 'add', `${FAR.ip}/24`, 'dev', 'eth0');
+  ov.lab.ip('far', 'route', 'add', 'default', 'via', FAR.pv);
+  ov.lab.run('sysctl', ['-qw', 'net.ipv4.ip_forward=1'], { ns: 'pv' });
   const upstreamMac = (JSON.parse(ov.lab.ip('pv', '-j', 'link', 'show', 'p0').stdout) as Array<{ address: string }>)[0]!.address;
   // The VPC: one subnet, its VMs, a router, built as an operator would.
   vpcctl('router', 'create', '--id', ROUTER);
@@ -112,6 +157,8 @@ before(async () => {
   vpcctl('nat', 'pool', 'add', natId, PROVIDER.snat);
   vpcctl('nat', 'snat', 'bind', natId, VMS[0]!.ip, PROVIDER.snat);
   vpcctl('nat', 'eip', 'bind', natId, VMS[1]!.ip, PROVIDER.eip);
+  vpcctl('nat', 'pool', 'add', natId, TINY.ext, '--lo', String(TINY.lo), '--hi', String(TINY.hi), '--block', '1');
+  vpcctl('nat', 'snat', 'bind', natId, VMS[3]!.ip, TINY.ext);
   // The checks read them through the typed API, in this process.
   Object.assign(process.env, ov.env('cn1'));
   link = Link.open(linkId);
@@ -176,6 +223,38 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     assert.equal(ping('vmc', PROVIDER.ip), false);
     assert.ok(natStats().dropNocfg > before, 'counted as dropNocfg');
     assert.match(connect('vmc', PROVIDER.ip, 7000), /^failed/);
+  });
+
+  test("a VM with SNAT downloads 10 MB byte for byte (bulk TCP in: the sender's TSO super-frames cut into segments)", async () => {
+    const ready = await serve('pv', PROVIDER.ip, 7100, DOWNLOAD_SERVER, [String(10 << 20)]);
+    const sha = ready.split(' ')[1]!;
+    const r = ov.lab.run(PY, ['-c', DOWNLOAD, PROVIDER.ip, '7100'], { ns: 'vma', allowFail: true, timeoutMs: 120_000 });
+    assert.equal(r.stdout.trim(), `${10 << 20} ${sha}`, r.stderr);
+  });
+
+  test('ping with a TTL that runs out past the provider: time exceeded comes back through SNAT', () => {
+    assert.ok(ping('vma', FAR.ip), 'vma reaches the far network');
+    const r = ov.lab.run('ping', ['-n', '-c', '1', '-W', '3', '-t', '2', FAR.ip], { ns: 'vma', allowFail: true });
+    assert.match(r.stdout, new RegExp(`From ${PROVIDER.ip.replace(/\./g, '\\.')}.*Time to live exceeded`), r.stdout + r.stderr);
+    assert.ok(natStats().icmperrIn > 0, 'an ICMP error translated in');
+  });
+
+  test('two VMs with SNAT ping at once: both answered', async () => {
+    const run = (ns: string): Promise<number | null> => new Promise((res) => {
+      ov.lab.spawnIn(ns, 'ping', ['-n', '-c', '3', '-i', '0.2', '-W', '3', PROVIDER.ip]).once('exit', (code) => res(code));
+    });
+    assert.deepEqual(await Promise.all([run('vma'), run('vmd')]), [0, 0]);
+  });
+
+  test('port exhaustion with a tiny block: counted for that VM, the others unaffected', () => {
+    const before = nat.snat(VMS[3]!.ip).exhausted.udp;
+    // Two flows from vmd to one remote port, one port in its block.
+    ov.lab.run(PY, ['-c', UDP_SEND, PROVIDER.ip, '9999', '5001', '5002'], { ns: 'vmd' });
+    const b = nat.snat(VMS[3]!.ip);
+    assert.equal(b.blockSize, 1);
+    assert.ok(b.exhausted.udp > before, JSON.stringify(b));
+    assert.ok(natStats().dropExhausted > 0);
+    assert.ok(ping('vma', PROVIDER.ip), 'vma still gets out');
   });
 
   test("the node's own traffic on up0 keeps working while the link is bound", () => {

@@ -20,10 +20,12 @@
  * TCP/UDP checksum.  The receive socket asks for a virtio_net_hdr
  * (PACKET_VNET_HDR) in front of every frame, which says so, and the sum is
  * finished here before the core sees the frame.  A GSO super-frame (a
- * sender's TSO: larger than the MTU) is not segmented here: it is left to
- * the node's stack and not translated (docs/nat.md, "not done").  Sends go
- * through a second, plain socket (a VNET_HDR socket wants the header on
- * send too).
+ * sender's TSO: one TCP segment larger than the MTU) is cut here into the
+ * segments a NIC would have sent (IPv4 TCP only, as software GSO does:
+ * IP length, id and checksum, TCP sequence, FIN/PSH on the last only, CWR
+ * on the first only, each checksum whole); other GSO kinds are left to the
+ * node's stack, not translated.  Sends go through a second, plain socket
+ * (a VNET_HDR socket wants the header on send too).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -92,13 +94,119 @@ finish_frame(uint8_t *b, ssize_t n)
 	return (true);
 }
 
+static uint8_t seg[FRAME_MAX];
+
+static void
+deliver(struct hlink *h, const uint8_t *data, size_t len)
+{
+	struct os_epoch et;
+	struct vpc_pkt *p;
+
+	if ((p = host_pkt_new(data, (uint32_t)len)) == NULL)
+		return;
+	os_epoch_enter(&et);
+	vpc_link_input(h->link, p);
+	os_epoch_exit(&et);
+}
+
+static uint32_t
+sum16(uint32_t sum, const uint8_t *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (i < len)
+		sum += (uint32_t)b[i] << 8;
+	return (sum);
+}
+
+static uint16_t
+fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ((uint16_t)~sum);
+}
+
+/*
+ * Cut an IPv4 TCP super-frame f (len bytes, untagged Ethernet) into
+ * segments of mss payload bytes each and deliver them; false if it is not
+ * one we can cut (the node's stack keeps it).
+ */
+static bool
+segment_tcp4(struct hlink *h, const uint8_t *f, size_t len, uint16_t mss)
+{
+	size_t ihl, thl, hdrs, off, chunk;
+	uint32_t seq;
+	uint16_t id;
+	uint8_t *ip, *tcp, flags;
+	uint8_t ph[12];
+	bool first = true;
+
+	if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || (f[14] >> 4) != 4)
+		return (false);
+	ihl = (size_t)(f[14] & 0xf) * 4;
+	if (ihl < 20 || len < 14 + ihl + 20 || f[14 + 9] != 6)
+		return (false);
+	thl = (size_t)(f[14 + ihl + 12] >> 4) * 4;
+	hdrs = 14 + ihl + thl;
+	if (thl < 20 || len <= hdrs || mss == 0 || hdrs + mss > sizeof(seg))
+		return (false);
+	seq = (uint32_t)f[14 + ihl + 4] << 24 | (uint32_t)f[14 + ihl + 5] << 16 |
+	    (uint32_t)f[14 + ihl + 6] << 8 | f[14 + ihl + 7];
+	id = (uint16_t)(f[14 + 4] << 8 | f[14 + 5]);
+	flags = f[14 + ihl + 13];
+	for (off = hdrs; off < len; off += chunk, first = false) {
+		chunk = len - off < mss ? len - off : mss;
+		memcpy(seg, f, hdrs);
+		memcpy(seg + hdrs, f + off, chunk);
+		ip = seg + 14;
+		tcp = ip + ihl;
+		ip[2] = (uint8_t)((ihl + thl + chunk) >> 8);
+		ip[3] = (uint8_t)(ihl + thl + chunk);
+		ip[4] = (uint8_t)(id >> 8);
+		ip[5] = (uint8_t)id;
+		id++;
+		ip[10] = ip[11] = 0;
+		{
+			uint16_t c = fold(sum16(0, ip, ihl));
+
+			ip[10] = (uint8_t)(c >> 8);
+			ip[11] = (uint8_t)c;
+		}
+		tcp[4] = (uint8_t)(seq >> 24);
+		tcp[5] = (uint8_t)(seq >> 16);
+		tcp[6] = (uint8_t)(seq >> 8);
+		tcp[7] = (uint8_t)seq;
+		seq += (uint32_t)chunk;
+		tcp[13] = flags;
+		if (off + chunk < len)
+			tcp[13] &= (uint8_t)~0x09;      /* FIN, PSH: the last only */
+		if (!first)
+			tcp[13] &= (uint8_t)~0x80;      /* CWR: the first only */
+		tcp[16] = tcp[17] = 0;
+		memcpy(ph, ip + 12, 8);
+		ph[8] = 0;
+		ph[9] = 6;
+		ph[10] = (uint8_t)((thl + chunk) >> 8);
+		ph[11] = (uint8_t)(thl + chunk);
+		{
+			uint16_t c = fold(sum16(sum16(0, ph, 12), tcp, thl + chunk));
+
+			tcp[16] = (uint8_t)(c >> 8);
+			tcp[17] = (uint8_t)c;
+		}
+		deliver(h, seg, hdrs + chunk);
+	}
+	return (true);
+}
+
 static void
 link_event(struct hsrc *src, uint32_t events)
 {
 	struct hlink *h = src->arg;
 	struct sockaddr_ll sll;
-	struct os_epoch et;
-	struct vpc_pkt *p;
 	socklen_t slen;
 	ssize_t n;
 	int i;
@@ -121,13 +229,16 @@ link_event(struct hsrc *src, uint32_t events)
 		}
 		if (sll.sll_pkttype == PACKET_OUTGOING || n < VHDR_LEN + 14)
 			continue;
-		if (!finish_frame(frame, n))
-			continue;       /* a GSO super-frame: the stack's alone */
-		if ((p = host_pkt_new(frame + VHDR_LEN, (uint32_t)(n - VHDR_LEN))) == NULL)
-			continue;
-		os_epoch_enter(&et);
-		vpc_link_input(h->link, p);
-		os_epoch_exit(&et);
+		if (!finish_frame(frame, n)) {
+			struct virtio_net_hdr vh;
+
+			memcpy(&vh, frame, sizeof(vh));
+			if ((vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) == VIRTIO_NET_HDR_GSO_TCPV4)
+				(void)segment_tcp4(h, frame + VHDR_LEN,
+				    (size_t)(n - VHDR_LEN), vh.gso_size);
+			continue;       /* other GSO kinds: the stack's alone */
+		}
+		deliver(h, frame + VHDR_LEN, (size_t)(n - VHDR_LEN));
 	}
 }
 
