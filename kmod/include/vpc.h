@@ -594,7 +594,7 @@ typedef struct {
  * (all three 0: 1024-65535 in blocks of 1024).  EINVAL: ext no host's,
  * lo 0, lo > hi, block 0 or larger than the range, padding or out fields;
  * EEXIST: that pool exists; EADDRINUSE: ext is an EIP; ENOSPC:
- * VPC_NAT_POOLS_MAX pools. */
+ * VPC_NAT_POOLS_MAX pools.  A gratuitous ARP for ext goes out of the link. */
 #define VPC_OP_NAT_POOL_ADD     135
 /* NAT, priv.  key: vpc_nat_pool_t {txn, ext; the rest 0}.  val: none.
  * ENOENT: no pool at ext; EBUSY: private addresses are bound to it. */
