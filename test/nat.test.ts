@@ -19,6 +19,8 @@
  *    same time as vma (both answered), and a second flow to one remote
  *    exhausts its block (counted for vmd; vma unaffected);
  *  - the node's own traffic on up0 keeps working while the link is bound;
+ *  - the link unbound: the VMs' traffic is dropped and counted, the node's
+ *    goes on; bound again, the VMs get out again;
  * everything goes when the test ends (the namespaces and the daemon).
  */
 import assert from 'node:assert/strict';
@@ -262,5 +264,16 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     assert.ok(ping('cn1', PROVIDER.ip), 'the node pings the provider');
     assert.ok(ping('pv', PROVIDER.node), 'the provider pings the node');
     assert.ok(link.stats().rxPassed > before, "the node's frames were left to its stack");
+  });
+
+  test('unbinding the link stops what is translated (counted), the node keeps its traffic; binding again restores it', () => {
+    const before = natStats().dropNoLink;
+    vpcctl('link', 'unbind', link.id);
+    assert.equal(link.get().ifname, undefined);
+    assert.equal(ping('vma', PROVIDER.ip), false);
+    assert.ok(natStats().dropNoLink > before, 'counted as dropNoLink');
+    assert.ok(ping('cn1', PROVIDER.ip), 'the node still reaches the provider');
+    vpcctl('link', 'bind', link.id, 'up0');
+    assert.ok(ping('vma', PROVIDER.ip), 'vma gets out again');
   });
 });
