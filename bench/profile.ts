@@ -193,7 +193,7 @@ interface ProfNode {
  * does, so a function blocked in a synchronous native call (koffi's vpc_ctl
  * waiting for vpc-hostd's reply) is charged that wait as self time.
  */
-function cpuProfileTop(file: string, n: number, from: number, to: number): { top: Array<[string, number, number]>; totalMs: number; idleMs: number } {
+export function cpuProfileTop(file: string, n: number, from: number, to: number): { top: Array<[string, number, number]>; totalMs: number; idleMs: number } {
   const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfNode[]; samples: number[]; timeDeltas: number[]; startTime: number };
   const byId = new Map(p.nodes.map((x) => [x.id, x]));
   const self = new Map<string, number>();

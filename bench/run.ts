@@ -5,6 +5,7 @@
  * `profile` (where the miss path's time goes) runs only when named.
  */
 import { benchCli } from './cli.ts';
+import { benchConverge } from './converge.ts';
 import { benchCtl } from './ctl.ts';
 import { benchFirewall } from './firewall.ts';
 import { benchForward } from './forward.ts';
@@ -19,6 +20,7 @@ import { benchUpcall } from './upcall.ts';
 const all: Record<string, () => Promise<unknown>> = {
   cli: benchCli,
   ctl: benchCtl,
+  converge: benchConverge,
   forward: benchForward,
   fw: benchFirewall,
   mappings: benchMappings,

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openDirectory, type Directory } from '../src/directory/index.ts';
+import { EtcdClient, openDirectory, type Directory } from '../src/directory/index.ts';
 import { startAgent, type AgentProc } from './helpers/agent.ts';
 import { EtcdServer } from './helpers/etcd.ts';
 import { Overlay, sleep, until } from './helpers/overlay.ts';
@@ -103,6 +103,34 @@ describe('vpc-agent with etcd, three compute nodes', () => {
     assert.equal(await dir.getByIp(VNI, '203.0.113.31'), undefined, 'del takes the index key too');
     await dir.set({ vni: VNI, mac: '02:00:00:01:00:33', vtep: ov.vtep('cn2'), ip: '203.0.113.31' });
     for (const [v, m] of [[VNI, a], [VNI, '02:00:00:01:00:33'], [VNI + 1, b]] as const) await dir.del(v, m);
+  });
+
+  test('a load reads the directory in pages (here of 3 keys), in key order, as one read of it all does', async () => {
+    const vni = 297;
+    const macs = Array.from({ length: 10 }, (_, i) => `02:00:00:29:00:${(i + 1).toString(16).padStart(2, '0')}`);
+    let last = 0n;
+    for (const mac of macs) last = (await dir.set({ vni, mac, vtep: ov.vtep('cn2') })).revision;
+    const paged = new EtcdClient({ endpoints: etcd.endpoints, loadPageKeys: 3 });
+    const whole = new EtcdClient({ endpoints: etcd.endpoints, loadPageKeys: 100_000 });
+    try {
+      const r = await paged.load(vni);
+      assert.deepEqual(r.mappings.map((m) => m.mac), macs, 'all ten, in key order, none twice');
+      assert.deepEqual(r.bad, []);
+      assert.ok(r.revision >= last, 'read at a revision that has every write');
+      const fives = new EtcdClient({ endpoints: etcd.endpoints, loadPageKeys: 5 });
+      try {
+        assert.equal((await fives.load(vni)).mappings.length, 10, 'pages of 5: the last one full');
+      } finally {
+        fives.close();
+      }
+      assert.throws(() => new EtcdClient({ endpoints: etcd.endpoints, loadPageKeys: 0 }), /loadPageKeys: expected a whole number >= 1, got 0/);
+      const [a, b] = [await paged.load(), await whole.load()];
+      assert.deepEqual(a, b, 'every VNI: the same mappings and revision in pages as in one read');
+    } finally {
+      paged.close();
+      whole.close();
+      for (const mac of macs) await dir.del(vni, mac);
+    }
   });
 
   test('a mapping removed from etcd: the entry is dropped at once', async () => {

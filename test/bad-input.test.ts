@@ -26,9 +26,11 @@ import {
   VPC_OP_LINK_SET, VPC_OP_NAT_EIP_BIND, VPC_OP_NAT_EIP_UNBIND, VPC_OP_NAT_FLOW_DUMP, VPC_OP_NAT_POOL_ADD,
   VPC_OP_NAT_POOL_DEL, VPC_OP_NAT_SET_CONFIG, VPC_OP_NAT_SET_LINK, VPC_OP_NAT_SNAT_BIND, VPC_OP_NAT_SNAT_UNBIND,
   VPC_OP_RTR_ROUTE_SET, VPC_OP_RTR_SET_NAT, VPC_RT_INTERNET,
+  decode, VPC_OP_RTR_STAGE_ABORT, VPC_OP_RTR_STAGE_APPEND, VPC_OP_RTR_STAGE_BEGIN, VPC_OP_RTR_STAGE_COMMIT,
 } from '../src/ffi/index.ts';
 import { fwConfig, fwCreateSet, fwDestroySet, fwListSets, fwReplaceRules, fwRules, ipBytes, Link, Nat, newId, Nic, reportAgentState, Router, Switch, Vcc, VpcArgumentError, type AgentState, type VpcObject } from '../src/vpc/index.ts';
 import { ruleStruct } from '../src/vpc/firewall.ts';
+import { ROUTES_PER_CALL, routeStruct } from '../src/vpc/router.ts';
 import { startKernel, type Kernel } from './helpers/hostd.ts';
 import { snapshot } from './helpers/state.ts';
 
@@ -696,5 +698,71 @@ describe('bad values: NAT and link (issue 15)', () => {
   test('DESTROY: a NAT attached to a router, a link a NAT uses: EBUSY', () => {
     refused('EBUSY', () => ctl(nat1.handle, VPC_OP_DESTROY, encode('vpc_txn_t', 0), 0));
     refused('EBUSY', () => ctl(link1.handle, VPC_OP_DESTROY, encode('vpc_txn_t', 0), 0));
+  });
+});
+
+describe('the staged route replace (RTR_STAGE_BEGIN/APPEND/COMMIT/ABORT)', () => {
+  const stageKey = (v: Partial<StructValues['vpc_rt_stage_t']>) =>
+    encode('vpc_rt_stage_t', { txn: 0, nroutes: 0, token: 0, ...v } as StructValues['vpc_rt_stage_t']);
+  const route = (destination: string, serial: number, edit: Partial<StructValues['vpc_rt_route_t']> = {}) =>
+    encode('vpc_rt_route_t', { ...routeStruct({ destination, drop: true }), serial, ...edit });
+  /* Refused, the kernel as it was, and the router's routes too (the snapshot has its generation only). */
+  const refusedRtr = (want: string, call: () => CtlResult) => {
+    const routes = rtr.routes.list();
+    refused(want, call);
+    assert.deepEqual(rtr.routes.list(), routes);
+  };
+  const begin = (h: number): number => {
+    const val = Buffer.alloc(sizeOf('vpc_rt_stage_t'));
+    const r = backend().ctl(h, VPC_OP_RTR_STAGE_BEGIN, stageKey({}), val);
+    assert.equal(r.errno, 0);
+    return decode('vpc_rt_stage_t', val).token;
+  };
+
+  test('each refusal: its errno, nothing changed; the stage goes with its handle', () => {
+    refusedRtr('EINVAL', () => ctl(rtr.handle, VPC_OP_RTR_STAGE_BEGIN, stageKey({ token: 3 }), 16));
+    refusedRtr('EINVAL', () => ctl(rtr.handle, VPC_OP_RTR_STAGE_BEGIN, stageKey({ nroutes: 1 }), 16));
+    const other = Router.open(rtr.id);
+    let token = 0;
+    try {
+      token = begin(other.handle);
+      refusedRtr('EBUSY', () => ctl(rtr.handle, VPC_OP_RTR_STAGE_BEGIN, stageKey({}), 16));
+      refusedRtr('EBUSY', () => ctl(other.handle, VPC_OP_RTR_STAGE_BEGIN, stageKey({}), 16));
+      // Another handle's stage is not this handle's.
+      refusedRtr('ENOENT', () => ctl(rtr.handle, VPC_OP_RTR_STAGE_APPEND, route('172.16.0.0/16', token), 16));
+      refusedRtr('ENOENT', () => ctl(rtr.handle, VPC_OP_RTR_STAGE_COMMIT, stageKey({ token }), 0));
+      refusedRtr('ENOENT', () => ctl(rtr.handle, VPC_OP_RTR_STAGE_ABORT, stageKey({ token }), 0));
+      // Its own, with bad values.
+      refusedRtr('ENOENT', () => ctl(other.handle, VPC_OP_RTR_STAGE_APPEND, route('172.16.0.0/16', token + 1), 16));
+      refusedRtr('EINVAL', () => ctl(other.handle, VPC_OP_RTR_STAGE_APPEND, route('172.16.0.0/16', token, { prefixlen: 8 }), 16));
+      refusedRtr('EINVAL', () => ctl(other.handle, VPC_OP_RTR_STAGE_APPEND, route('172.16.0.0/16', token, { txn: 1 }), 16));
+      refusedRtr('EEXIST', () => ctl(other.handle, VPC_OP_RTR_STAGE_APPEND,
+        Buffer.concat([route('172.16.0.0/16', token), route('172.16.0.0/16', 0)]), 16));
+      refusedRtr('EINVAL', () => ctl(other.handle, VPC_OP_RTR_STAGE_COMMIT, stageKey({ token, nroutes: 1 }), 0));
+      refusedRtr('ESTALE', () => ctl(other.handle, VPC_OP_RTR_STAGE_COMMIT, stageKey({ token, txn: 0x7fffff00 }), 0));
+      refusedRtr('EINVAL', () => ctl(other.handle, VPC_OP_RTR_STAGE_ABORT, stageKey({ token, txn: 1 }), 0));
+    } finally {
+      other.close();
+    }
+    // Closed with its stage open: the stage went with it.
+    refusedRtr('ENOENT', () => ctl(rtr.handle, VPC_OP_RTR_STAGE_COMMIT, stageKey({ token }), 0));
+    const mine = begin(rtr.handle);
+    assert.equal(ctl(rtr.handle, VPC_OP_RTR_STAGE_ABORT, stageKey({ token: mine }), 0).errno, 0);
+  });
+
+  test('routes.replace of more than one call holds goes through a stage; one bad route: refused, nothing changed', () => {
+    const many = Array.from({ length: 2000 }, (_, i) => ({ destination: `100.64.${i >> 8}.${i & 255}/32`, drop: true as const }));
+    assert.ok(many.length > ROUTES_PER_CALL);
+    const before = snapshot();
+    const routes = rtr.routes.list();
+    const bad = [...many.slice(0, 1500), { destination: '10.9.0.0/16', nextHop: '10.77.0.5' }, ...many.slice(1500)];
+    assert.throws(() => rtr.routes.replace(bad), (e: { code?: string }) => e.code === 'EADDRNOTAVAIL');
+    assert.deepEqual(snapshot(), before, 'a refused staged replace changed the kernel');
+    assert.deepEqual(rtr.routes.list(), routes);
+    rtr.routes.replace(many);
+    assert.equal(rtr.routes.list().filter((r) => r.class === 'custom').length, 2000);
+    assert.equal(rtr.routes.lookup('100.64.7.207').destination, '100.64.7.207/32');
+    rtr.routes.replace([]);
+    assert.deepEqual(rtr.routes.list(), routes);
   });
 });

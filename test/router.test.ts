@@ -24,7 +24,9 @@
  *    probes, captured in the prober's namespace and decoded by tshark:
  *    not malformed, no expert warning, checksums good, the quoted header
  *    and ports the probe's;
- *  - route replace under a continuous ping: no loss on the unchanged route.
+ *  - route replace under a continuous ping: no loss on the unchanged route;
+ *  - route replace from a file of 100,000 routes (staged), and a file with a
+ *    bad route deep in it refused whole.
  */
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
@@ -386,5 +388,28 @@ describe('the distributed router: three subnets on two nodes', () => {
     assert.equal(await p.done, 0, p.out.join('') + p.err.join(''));
     assert.match(p.out.join(''), /300 packets transmitted, 300 received, 0% packet loss/);
     assert.equal((JSON.parse(vpcctl('cn1', 'route', 'list', ROUTER, '--json')) as unknown[]).length, 2 * SUBNETS.length, 'connected routes only');
+  });
+
+  test('route replace from a file of 100,000 routes (a staged replace); one bad route in it: refused, nothing changed', () => {
+    const file = join(ov.tmp, 'routes-100k.json');
+    const many = Array.from({ length: 100_000 }, (_, i) => ({ destination: `100.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`, drop: true }));
+    const routes = () => (JSON.parse(vpcctl('cn1', 'router', 'get', ROUTER, '--json')) as { routes: number }).routes;
+    const connected = 2 * SUBNETS.length;
+    // The bad route deep in the file (a later batch): nothing of the rest goes in.
+    writeFileSync(file, JSON.stringify([...many.slice(0, 60_000), { destination: '10.9.0.0/16', nextHop: '10.77.0.5' }, ...many.slice(60_000)]));
+    const bad = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), 'route', 'replace', ROUTER, '--file', file], {
+      encoding: 'utf8', env: { ...process.env, ...ov.env('cn1') },
+    });
+    assert.notEqual(bad.status, 0, 'a next hop in no attached subnet is refused');
+    assert.match(bad.stderr, /EADDRNOTAVAIL/);
+    assert.equal(routes(), connected, 'nothing of the refused file went in');
+    writeFileSync(file, JSON.stringify(many));
+    assert.equal((JSON.parse(vpcctl('cn1', 'route', 'replace', ROUTER, '--file', file, '--json')) as { routes: number }).routes, 100_000);
+    assert.equal(routes(), connected + 100_000);
+    const hit = JSON.parse(vpcctl('cn1', 'route', 'get', ROUTER, '100.65.134.159', '--json')) as { destination: string; target: string };
+    assert.deepEqual([hit.destination, hit.target], ['100.65.134.159/32', 'drop']);   // the last one: 99,999
+    writeFileSync(file, '[]');
+    vpcctl('cn1', 'route', 'replace', ROUTER, '--file', file);
+    assert.equal(routes(), connected);
   });
 });

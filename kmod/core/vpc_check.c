@@ -165,6 +165,7 @@ check_router(struct vpc_sys *sys, struct vpc_router *rtr, struct vpc_check *c)
 	for (i = 1; i < rtr->ncustom; i++)
 		EXPECT(c, rtr->custom[i - 1].serial < rtr->custom[i].serial,
 		    "router: custom routes in serial order");
+	vpc_rt_stage_check(rtr, c);
 	EXPECT(c, t != NULL, "router: a published table");
 	if (t == NULL)
 		return;

@@ -440,13 +440,11 @@ vpc_fwd_deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p)
  */
 void
 vpc_fwd_routed(struct vpc_switch *sw, struct vpc_port *rport, struct vpc_pkt *p,
-    const struct vpc_frame *f)
+    struct vpc_frame *f)
 {
-	struct vpc_frame g = *f;
-
 	VPC_ASSERT_EPOCH();
-	g.ip = NULL;            /* the frame was rewritten: parsed again */
-	forward(sw, rport, p, &g, false);
+	f->ip = NULL;           /* the frame was rewritten: parsed again */
+	forward(sw, rport, p, f, false);
 }
 
 void

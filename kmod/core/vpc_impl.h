@@ -112,6 +112,8 @@ struct vpc_objops {
 	void (*kill)(struct vpc_obj *o);
 	void (*fini)(struct vpc_obj *o);
 	bool (*busy)(const struct vpc_obj *o);  /* refuse DESTROY (EBUSY) */
+	/* A handle on it is being closed (optional): what it owns goes. */
+	void (*closed)(struct vpc_obj *o, const struct vpc_hdl *h);
 };
 
 struct vpc_hdl {
@@ -398,9 +400,18 @@ struct vpc_pnode {
 	uint64_t           vec, lvec;
 	uint32_t           base0, base1;
 };
+/*
+ * The first two levels (12 bits) of a walk, done ahead: direct[top 12 bits
+ * of the address] is the node the walk reaches at depth 2, or
+ * (VPC_PT_DIRECT_LEAF | the leaf) when it ends above.  NULL when the root
+ * has no child (nothing to skip).
+ */
+#define VPC_PT_DIRECT_BITS 12
+#define VPC_PT_DIRECT_LEAF 0x80000000u
 struct vpc_ptrie {                      /* one family's trie, node[0] the root */
 	struct vpc_pnode  *node;
 	uint32_t          *leaf;        /* index + 1 of the best route, 0: none */
+	uint32_t          *direct;      /* 2^VPC_PT_DIRECT_BITS entries, or NULL */
 	uint32_t           nnodes, nleaves;
 };
 struct vpc_rtable {
@@ -424,6 +435,8 @@ struct vpc_router {
 	uint64_t            next_serial;/* ctl */
 	uint64_t            seed;       /* RO: the table's hash */
 	struct vpc_rtable  *table;      /* published */
+	struct vpc_rt_stage *stage;     /* ctl: a staged replace, or NULL */
+	uint64_t            stage_seq;  /* ctl: the last stage's token */
 	struct os_counter  *ctr[VPC_RTRSTAT_COUNT];     /* RO */
 	struct vpc_ratelim  icmp_rl;    /* lock-free: ICMP errors it sends */
 	struct vpc_natgw   *nat;        /* published, referenced: INTERNET routes' NAT */
@@ -742,10 +755,14 @@ void vpc_upcall_l3miss(struct vpc_switch *sw, struct vpc_port *in,
          struct vpc_pkt *p, const struct vpc_frame *f, uint8_t af,
          const uint8_t ip[16]);
 /* The same for frames the router holds (rport: the egress switch's router
- * port): a request of its own, its frames back to vpc_router_reinject. */
-void vpc_upcall_l3miss_routed(struct vpc_switch *sw, struct vpc_port *rport,
-         struct vpc_pkt *p, const struct vpc_frame *f, uint8_t af,
-         const uint8_t ip[16]);
+ * port): a request of its own, its frames back to vpc_router_reinject.  A
+ * new request is charged to from, the vmnic port the frame came in by on
+ * its own switch, at that switch's policy rate, as its switched misses are;
+ * false: refused by that rate (p dropped, counted on sw as any refused
+ * miss). */
+bool vpc_upcall_l3miss_routed(struct vpc_switch *sw, struct vpc_port *rport,
+         struct vpc_port *from, struct vpc_pkt *p, const struct vpc_frame *f,
+         uint8_t af, const uint8_t ip[16]);
 void vpc_upcall_forget_switch(struct vpc_switch *sw);
 void vpc_upcall_forget_port(struct vpc_port *p);
 
@@ -797,6 +814,19 @@ void vpc_natgw_announce(struct vpc_natgw *ng, const uint8_t ext[4]);
 struct vpc_pkt *vpc_arp_build(const uint8_t eth_dst[6], uint16_t op,
          const uint8_t sha[6], const uint8_t spa[4], const uint8_t tha[6],
          const uint8_t tpa[4]);
+/* Custom routes (vpc_router.c) as the staged replace needs them: the check
+ * ROUTE_SET makes (set: against the attachments of now), route equality and
+ * its hash, and installing a whole checked set (0, or ENOMEM: unchanged). */
+int  vpc_rt_check(const struct vpc_router *rtr, const vpc_rt_route_t *r, bool set);
+bool vpc_rt_same(const vpc_rt_route_t *a, const vpc_rt_route_t *b);
+uint32_t vpc_rt_hash(const struct vpc_router *rtr, const vpc_rt_route_t *r);
+int  vpc_rtr_install_custom(struct vpc_router *rtr, vpc_rt_route_t *c,
+         uint32_t n, uint32_t cap);
+/* The staged replace (vpc_router_stage.c): free the router's stage (if
+ * any); the handle that owns it. */
+void vpc_rt_stage_free(struct vpc_router *rtr);
+const struct vpc_hdl *vpc_rt_stage_owner(const struct vpc_router *rtr);
+void vpc_rt_stage_check(const struct vpc_router *rtr, struct vpc_check *c);
 /* Route lookup in the epoch: the best route for (af, addr), or NULL. */
 const struct vpc_rt *vpc_rtable_lookup(const struct vpc_rtable *t, uint8_t af,
          const uint8_t addr[16]);
@@ -809,8 +839,10 @@ void vpc_router_reinject(struct vpc_switch *sw, struct vpc_port *rport,
          struct vpc_pkt *p);
 /* What the router needs of the switch's data path (vpc_fwd.c). */
 void vpc_fwd_deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p);
+/* f is the caller's own copy, rewritten as the frame is: taken as is (its
+ * parse of the IP header dropped, the frame having changed). */
 void vpc_fwd_routed(struct vpc_switch *sw, struct vpc_port *rport,
-         struct vpc_pkt *p, const struct vpc_frame *f);
+         struct vpc_pkt *p, struct vpc_frame *f);
 
 /* Forwarding (vpc_fwd.c), all in the epoch; every path consumes the packet. */
 void vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p);
@@ -905,6 +937,8 @@ vpc_opfn_t vpc_op_rtr_attach, vpc_op_rtr_detach, vpc_op_rtr_list_attach,
     vpc_op_rtr_route_set, vpc_op_rtr_route_del, vpc_op_rtr_route_get,
     vpc_op_rtr_route_lookup, vpc_op_rtr_route_dump, vpc_op_rtr_route_replace,
     vpc_op_rtr_get_stats, vpc_op_rtr_set_nat, vpc_op_rtr_get_nat;   /* vpc_router.c */
+vpc_opfn_t vpc_op_rtr_stage_begin, vpc_op_rtr_stage_append,
+    vpc_op_rtr_stage_commit, vpc_op_rtr_stage_abort;           /* vpc_router_stage.c */
 vpc_opfn_t vpc_op_link_set, vpc_op_link_get, vpc_op_link_get_stats; /* vpc_link.c */
 vpc_opfn_t vpc_op_nat_set_config, vpc_op_nat_get_config, vpc_op_nat_set_link,
     vpc_op_nat_get_link, vpc_op_nat_get_stats;                      /* vpc_natgw.c */

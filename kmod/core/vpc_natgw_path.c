@@ -139,7 +139,10 @@ vpc_natgw_input(struct vpc_natgw *ng, struct vpc_pkt **pp,
 		return (true);
 	}
 	if (e == NULL)
-		vpc_upcall_l3miss_routed(rt->sw, rt->port, *pp, &g, VPC_AF_INET, nh);
+		/* Charged to no vmnic (the outside sent it): not rate-limited
+		 * per VM; the pending-miss caps still hold. */
+		(void)vpc_upcall_l3miss_routed(rt->sw, rt->port, NULL, *pp, &g,
+		    VPC_AF_INET, nh);
 	else {
 		ng_count(ng, VPC_NATSTAT_RX_DELIVERED);
 		vpc_fwd_routed(rt->sw, rt->port, *pp, &g);

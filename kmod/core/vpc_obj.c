@@ -168,6 +168,8 @@ vpc_hdl_free(struct vpc_hdl *h)
 	struct vpc_obj *o = h->obj;
 
 	VPC_ASSERT_CTL(h->obj->sys);
+	if (o->ops->closed != NULL)
+		o->ops->closed(o, h);
 	o->handles--;
 	o->sys->nhandles--;
 	if (o->dead)

@@ -223,13 +223,17 @@ full_parse(struct vpc_router *rtr, struct vpc_pkt *p, const struct vpc_frame *f,
 
 /*
  * To the neighbour nh on egress switch out (port rport): found, the frame
- * goes out; unknown, it is held on out's L3 upcall; known absent, ICMP.
+ * goes out; unknown, it is held on out's L3 upcall, a new request charged
+ * to the ingress vmnic's upcall rate (from: its port; a VM must not raise
+ * upcalls without limit by sending off-subnet); known absent, ICMP.
  * f describes the frame as it is now (rewritten but for the destination).
+ * A reinjected frame (from: NULL) never raises another request.
  */
 static void
 to_neighbour(struct vpc_router *rtr, struct vpc_switch *out,
-    struct vpc_port *rport, struct vpc_pkt *p, struct vpc_frame *f,
-    const uint8_t nh[16], const struct vpc_nbr_ent *e, bool reinjected)
+    struct vpc_port *rport, struct vpc_port *from, struct vpc_pkt *p,
+    struct vpc_frame *f, const uint8_t nh[16], const struct vpc_nbr_ent *e,
+    bool reinjected)
 {
 	uint8_t *h;
 
@@ -239,7 +243,8 @@ to_neighbour(struct vpc_router *rtr, struct vpc_switch *out,
 			return;
 		}
 		rtr_count(rtr, VPC_RTRSTAT_NBR_MISS);
-		vpc_upcall_l3miss_routed(out, rport, p, f, f->ip_af, nh);
+		if (!vpc_upcall_l3miss_routed(out, rport, from, p, f, f->ip_af, nh))
+			rtr_count(rtr, VPC_RTRSTAT_UPCALL_RATELIMITED);
 		return;
 	}
 	if (e->kind == VPC_NBR_NEGATIVE) {
@@ -247,9 +252,13 @@ to_neighbour(struct vpc_router *rtr, struct vpc_switch *out,
 		rdrop(rtr, VPC_RTRSTAT_NBR_NEGATIVE, p);
 		return;
 	}
-	if ((h = os_pkt_pullup(&p, ETHER_HDR_LEN)) == NULL)
-		return;
-	memcpy(h, e->mac, 6);
+	/* vpc_router_input wrote the destination MAC with the rest of the
+	 * rewrite; a held frame gets it now. */
+	if (reinjected) {
+		if ((h = os_pkt_pullup(&p, ETHER_HDR_LEN)) == NULL)
+			return;
+		memcpy(h, e->mac, 6);
+	}
 	memcpy(f->dst, e->mac, 6);
 	rtr_count(rtr, VPC_RTRSTAT_ROUTED);
 	if (reinjected)
@@ -273,7 +282,7 @@ next_hop(const struct vpc_rt *rt, const struct vpc_ipinfo *ip)
 static void
 to_nat(struct vpc_router *rtr, struct vpc_natgw *ng, struct vpc_switch *sw,
     struct vpc_port *in, struct vpc_pkt *p, const struct vpc_frame *f,
-    struct vpc_ipinfo *ip, uint8_t *h, bool full)
+    const struct vpc_ipinfo *ip, struct vpc_ipinfo *own, uint8_t *h, bool full)
 {
 	uint8_t *iph;
 
@@ -283,7 +292,7 @@ to_nat(struct vpc_router *rtr, struct vpc_natgw *ng, struct vpc_switch *sw,
 	iph = h + ip->l3off;
 	if (iph[ip->af == VPC_AF_INET ? 8 : 7] <= 1) {
 		rtr_count(rtr, VPC_RTRSTAT_TTL_EXCEEDED);
-		if (!full_parse(rtr, p, f, ip, &full))
+		if (!full_parse(rtr, p, f, own, &full))
 			return;
 		if (ip->af == VPC_AF_INET)
 			icmp_error(rtr, sw, in, p, f, ip, VPC_ICMP_TIMXCEED, 0);
@@ -314,7 +323,8 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 	const struct vpc_rt *rt;
 	struct vpc_natgw *ng;
 	const uint8_t *gwa, *nh;
-	struct vpc_ipinfo ip;
+	const struct vpc_ipinfo *ip;
+	struct vpc_ipinfo own;
 	struct vpc_frame g;
 	uint8_t *h = NULL, *iph;
 	bool full = false;
@@ -326,47 +336,55 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 		rdrop(rtr, VPC_RTRSTAT_DROP_NOT_GW, p);
 		return;
 	}
-	memset(&ip, 0, sizeof(ip));
-	if ((fast = fast_parse(&p, f->l2len, f->ip_af, &ip, &h)) < 0)
-		return;
-	if (fast == 0 && !full_parse(rtr, p, f, &ip, &full))
-		return;
-	if ((gwa = gw_addr(&cfg->gw, ip.af)) == NULL) {
+	if (f->ip != NULL && f->ip->af == f->ip_af) {
+		/* The responder's full parse of this frame (vpc_nic_input hands
+		 * it on): no second pass over the header, no copy of it. */
+		ip = f->ip;
+		full = true;
+	} else {
+		ip = &own;
+		memset(&own, 0, sizeof(own));
+		if ((fast = fast_parse(&p, f->l2len, f->ip_af, &own, &h)) < 0)
+			return;
+		if (fast == 0 && !full_parse(rtr, p, f, &own, &full))
+			return;
+	}
+	if ((gwa = gw_addr(&cfg->gw, ip->af)) == NULL) {
 		rdrop(rtr, VPC_RTRSTAT_DROP_NO_GW, p);
 		return;
 	}
-	if (bcast_dst(&ip)) {
+	if (bcast_dst(ip)) {
 		rdrop(rtr, VPC_RTRSTAT_DROP_BCAST, p);
 		return;
 	}
-	if (memcmp(ip.src, gwa, ip.af == VPC_AF_INET ? 4 : 16) == 0) {
+	if (memcmp(ip->src, gwa, ip->af == VPC_AF_INET ? 4 : 16) == 0) {
 		rdrop(rtr, VPC_RTRSTAT_DROP_SRC_GW, p);
 		return;
 	}
-	if (martian_src(&ip) || martian_dst(&ip)) {
+	if (martian_src(ip) || martian_dst(ip)) {
 		rdrop(rtr, VPC_RTRSTAT_DROP_MARTIAN, p);
 		return;
 	}
-	rt = vpc_rtable_lookup(t, ip.af, ip.dst);
+	rt = vpc_rtable_lookup(t, ip->af, ip->dst);
 	if (rt != NULL && rt->target == VPC_RT_INTERNET &&
 	    (ng = vpc_load(rtr->nat)) != NULL) {
-		to_nat(rtr, ng, sw, in, p, f, &ip, h, full);
+		to_nat(rtr, ng, sw, in, p, f, ip, &own, h, full);
 		return;
 	}
 	if (rt == NULL || rt->target == VPC_RT_DROP || rt->sw == NULL ||
 	    rt->sw->obj.dead || rt->target == VPC_RT_INTERNET) {
 		rtr_count(rtr, rt != NULL && rt->target == VPC_RT_DROP ?
 		    VPC_RTRSTAT_BLACKHOLE : VPC_RTRSTAT_NO_ROUTE);
-		if (full_parse(rtr, p, f, &ip, &full))
-			unreachable(rtr, sw, in, p, f, &ip, false);
+		if (full_parse(rtr, p, f, &own, &full))
+			unreachable(rtr, sw, in, p, f, ip, false);
 		return;
 	}
 	ocfg = vpc_load(rt->sw->cfg);
 	/* For another subnet's gateway (the router's own address there). */
-	if (vpc_l3_is_gateway(ocfg, ip.af, ip.dst)) {
+	if (vpc_l3_is_gateway(ocfg, ip->af, ip->dst)) {
 		struct vpc_l3in l3;
 
-		if (!full_parse(rtr, p, f, &ip, &full))
+		if (!full_parse(rtr, p, f, &own, &full))
 			return;
 		memset(&l3, 0, sizeof(l3));
 		l3.sw = sw;
@@ -375,7 +393,7 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 		l3.cfg = cfg;
 		l3.l3 = l3.nic != NULL ? vpc_load(l3.nic->l3) : NULL;
 		l3.f = f;
-		l3.ip = ip;
+		l3.ip = *ip;
 		l3.ip_ok = true;
 		l3.to_gw_mac = true;
 		if (l3.nic != NULL && vpc_gw_echo_input(&l3, p)) {
@@ -386,26 +404,26 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 		return;
 	}
 	/* The headers in place, writable (the full parse copied them out). */
-	if (h == NULL && (h = os_pkt_pullup(&p, ip.l3off + (ip.af == VPC_AF_INET ?
+	if (h == NULL && (h = os_pkt_pullup(&p, ip->l3off + (ip->af == VPC_AF_INET ?
 	    VPC_IPV4_HDR_LEN : VPC_IPV6_HDR_LEN))) == NULL)
 		return;
-	iph = h + ip.l3off;
-	if (iph[ip.af == VPC_AF_INET ? 8 : 7] <= 1) {
+	iph = h + ip->l3off;
+	if (iph[ip->af == VPC_AF_INET ? 8 : 7] <= 1) {
 		rtr_count(rtr, VPC_RTRSTAT_TTL_EXCEEDED);
-		if (!full_parse(rtr, p, f, &ip, &full))
+		if (!full_parse(rtr, p, f, &own, &full))
 			return;
-		if (ip.af == VPC_AF_INET)
-			icmp_error(rtr, sw, in, p, f, &ip, VPC_ICMP_TIMXCEED, 0);
+		if (ip->af == VPC_AF_INET)
+			icmp_error(rtr, sw, in, p, f, ip, VPC_ICMP_TIMXCEED, 0);
 		else
-			icmp_error(rtr, sw, in, p, f, &ip, VPC_ICMP6_TIME_EXCEEDED, 0);
+			icmp_error(rtr, sw, in, p, f, ip, VPC_ICMP6_TIME_EXCEEDED, 0);
 		return;
 	}
-	nh = next_hop(rt, &ip);
-	e = vpc_nbr_lookup(rt->sw, ip.af, nh);
+	nh = next_hop(rt, ip);
+	e = vpc_nbr_lookup(rt->sw, ip->af, nh);
 	if (e != NULL && e->kind == VPC_NBR_NEGATIVE) {
 		rtr_count(rtr, VPC_RTRSTAT_NBR_NEGATIVE);
-		if (full_parse(rtr, p, f, &ip, &full))
-			unreachable(rtr, sw, in, p, f, &ip, true);
+		if (full_parse(rtr, p, f, &own, &full))
+			unreachable(rtr, sw, in, p, f, ip, true);
 		return;
 	}
 	/*
@@ -416,7 +434,7 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 	memcpy(h + 6, ocfg->gw.mac, 6);
 	if (e != NULL)
 		memcpy(h, e->mac, 6);
-	if (ip.af == VPC_AF_INET) {
+	if (ip->af == VPC_AF_INET) {
 		uint16_t oldw = vpc_get16(iph + 8);
 
 		iph[8]--;
@@ -426,7 +444,7 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 		iph[7]--;                               /* hop limit: no checksum */
 	g = *f;
 	memcpy(g.src, ocfg->gw.mac, 6);
-	to_neighbour(rtr, rt->sw, rt->port, p, &g, nh, e, false);
+	to_neighbour(rtr, rt->sw, rt->port, in, p, &g, nh, e, false);
 }
 
 /*
@@ -464,5 +482,6 @@ vpc_router_reinject(struct vpc_switch *sw, struct vpc_port *rport,
 		return;
 	}
 	nh = next_hop(rt, &ip);
-	to_neighbour(rtr, sw, rport, p, &f, nh, vpc_nbr_lookup(sw, ip.af, nh), true);
+	to_neighbour(rtr, sw, rport, NULL, p, &f, nh, vpc_nbr_lookup(sw, ip.af, nh),
+	    true);
 }

@@ -304,32 +304,42 @@ fill_record(struct vpc_pend *pe, struct vpc_switch *sw, struct vpc_port *in,
 
 /*
  * May the VM behind this port raise another upcall?  Each vmnic has a token
- * bucket at its switch's policy rate (ARP/ND and L2 misses together), so one
- * VM cannot flood the agent.  Frames folded into a pending request cost
- * nothing; only new requests take a token.
+ * bucket at its own switch's policy rate (ARP/ND, L2 misses and the routed
+ * misses its frames cause on other switches, all together), so one VM
+ * cannot flood the agent.  Frames folded into a pending request cost
+ * nothing; only new requests take a token.  Anything but a vmnic's port
+ * (the uplink, a router port, none) is not limited.
  */
 static bool
-upcall_allowed(struct vpc_switch *sw, struct vpc_port *in)
+upcall_allowed(struct vpc_port *from)
 {
-	const struct vpc_policy *pol = &vpc_load(sw->cfg)->policy;
+	const struct vpc_policy *pol;
 	struct vpc_obj *peer;
 
-	if (in == NULL || in->kind != VPC_PORT_VMNIC ||
-	    (peer = vpc_load(in->peer)) == NULL || peer->type != VPC_TYPE_NIC)
+	if (from == NULL || from->kind != VPC_PORT_VMNIC ||
+	    (peer = vpc_load(from->peer)) == NULL || peer->type != VPC_TYPE_NIC)
 		return (true);
+	pol = &vpc_load(from->sw->cfg)->policy;
 	return (vpc_ratelim_take_at(&obj2nic(peer)->upcall_rl, pol->upcall_rate,
 	    pol->upcall_burst, os_now_ns()));
 }
 
-static void
-raise_request(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
-    const struct vpc_frame *f, const struct vpc_pkey *key)
+/*
+ * A miss on sw: a new request, or p held on the pending one.  in: where the
+ * held frames go back in (the ingress port; a routed miss: sw's router
+ * port); from: the port whose VM is charged for a new request (the same
+ * port, but for a routed miss the vmnic the frame came in by, on another
+ * switch).  False: refused by that VM's upcall rate (p dropped, counted).
+ */
+static bool
+raise_request(struct vpc_switch *sw, struct vpc_port *in, struct vpc_port *from,
+    struct vpc_pkt *p, const struct vpc_frame *f, const struct vpc_pkey *key)
 {
 	struct vpc_sys *sys = sw->obj.sys;
 	struct vpc_upq *q = sys->upq;
 	struct vpc_pend *pe;
 	uint32_t slot, n, h;
-	bool notify = false;
+	bool notify = false, limited;
 
 	VPC_ASSERT_EPOCH();
 	sw_count(sw, VPC_SWSTAT_MISSES);
@@ -340,7 +350,7 @@ raise_request(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 		sw_count(sw, VPC_SWSTAT_DUPS);
 		hold(q, pe, p);
 		os_mtx_unlock(q->mtx);
-		return;
+		return (true);
 	}
 	/*
 	 * With every hold slot taken, the request is still worth raising (the
@@ -348,7 +358,8 @@ raise_request(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	 * hold() below.  "Lost" is a miss with no room for a request at all.
 	 */
 	pe = NULL;
-	if (!upcall_allowed(sw, in)) {
+	limited = !upcall_allowed(from);
+	if (limited) {
 		/* Lost as any miss with no request is (the identity misses =
 		 * held + holdDrops + lost holds); this says why. */
 		sw_count(sw, VPC_SWSTAT_UPCALL_RATELIMITED);
@@ -358,7 +369,7 @@ raise_request(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 		os_mtx_unlock(q->mtx);
 		sw_count(sw, VPC_SWSTAT_LOST);
 		os_pkt_free(p);
-		return;
+		return (!limited);
 	}
 	/* A free slot exists: fewer requests than slots. */
 	for (n = 0, slot = (uint32_t)q->seq; n < VPC_PENDING_MAX; n++, slot++)
@@ -388,6 +399,7 @@ raise_request(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	os_mtx_unlock(q->mtx);
 	if (notify)
 		os_upcall_notify(sys);
+	return (true);
 }
 
 void
@@ -397,7 +409,7 @@ vpc_upcall_miss(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	struct vpc_pkey key;
 
 	l2key(&key, f->dst);
-	raise_request(sw, in, p, f, &key);
+	(void)raise_request(sw, in, in, p, f, &key);
 }
 
 /* An L3 miss's key: routed ones apart, so held ARP/NS of the subnet and a
@@ -420,18 +432,18 @@ vpc_upcall_l3miss(struct vpc_switch *sw, struct vpc_port *in,
 	struct vpc_pkey key;
 
 	l3key(&key, af, ip, false);
-	raise_request(sw, in, p, f, &key);
+	(void)raise_request(sw, in, in, p, f, &key);
 }
 
-void
+bool
 vpc_upcall_l3miss_routed(struct vpc_switch *sw, struct vpc_port *rport,
-    struct vpc_pkt *p, const struct vpc_frame *f, uint8_t af,
-    const uint8_t ip[16])
+    struct vpc_port *from, struct vpc_pkt *p, const struct vpc_frame *f,
+    uint8_t af, const uint8_t ip[16])
 {
 	struct vpc_pkey key;
 
 	l3key(&key, af, ip, true);
-	raise_request(sw, rport, p, f, &key);
+	return (raise_request(sw, rport, from, p, f, &key));
 }
 
 /* ---- Switches and ports going away ------------------------------------------------ */

@@ -459,7 +459,8 @@ typedef struct {
  * done.  ERANGE (with *vallen) when not even one fits. */
 #define VPC_OP_RTR_ROUTE_DUMP   103
 /* ROUTER, priv.  key: 1..n vpc_rt_route_t, n at most what fits in
- * VPC_CTL_MAX_KEYLEN (910 routes; larger keys: E2BIG).  val: none.
+ * VPC_CTL_MAX_KEYLEN (910 routes; larger keys: E2BIG; a larger table:
+ * the staged replace below).  val: none.
  * Replace every custom route with these, atomically: every entry is
  * checked as ROUTE_SET checks one (and duplicates within: EEXIST) before
  * anything changes.  The first entry's txn is the token; the others' must
@@ -468,6 +469,44 @@ typedef struct {
 #define VPC_OP_RTR_ROUTE_REPLACE 104
 /* ROUTER.  key: none.  val: vpc_rtr_stats_t. */
 #define VPC_OP_RTR_GET_STATS    105
+/*
+ * Staged replace: a custom route table of any size up to
+ * VPC_RTR_MAX_ROUTES, loaded in batches (each a ctl call) and swapped in
+ * whole by COMMIT, as ROUTE_REPLACE swaps one: readers see the old table or
+ * the new one, never a mix; the live table is untouched until then.  One
+ * stage per router at a time, owned by the handle that began it (another
+ * handle's token is ENOENT); it is freed by ABORT, by COMMIT, when that
+ * handle is closed and when the router is destroyed.  The staged routes
+ * count against VPC_RTR_MAX_ROUTES as the table they will become.  Every
+ * error leaves the stage and the live table as they were.  106-111 are the
+ * router's; 110 and 111 are free.
+ */
+/* ROUTER, priv.  key: vpc_rt_stage_t (txn: 0 or a token, checked now; the
+ * rest 0).  val: vpc_rt_stage_t (out: token, the stage's name; nroutes 0).
+ * EBUSY: a stage is open on this router (any handle's); ESTALE: txn;
+ * EINVAL: nonzero fields. */
+#define VPC_OP_RTR_STAGE_BEGIN  106
+/* ROUTER, priv.  key: 1..n vpc_rt_route_t (n at most what fits in
+ * VPC_CTL_MAX_KEYLEN: 910; larger keys E2BIG), the first entry's serial
+ * the stage's token, the others' 0 or the same; txn 0.  val:
+ * vpc_rt_stage_t (out: token, nroutes staged in all).  Each entry is
+ * checked as ROUTE_SET checks one; EEXIST: the same route twice in the
+ * batch or staged already; ENOSPC: the stage would hold more than
+ * VPC_RTR_MAX_ROUTES; ENOENT: this handle has no stage of that token.  A
+ * refused batch adds nothing. */
+#define VPC_OP_RTR_STAGE_APPEND 107
+/* ROUTER, priv.  key: vpc_rt_stage_t (txn: checked as ROUTE_REPLACE's;
+ * token; nroutes 0).  val: none.  Every custom route becomes the staged
+ * ones (none staged: no custom routes), atomically, and the stage is gone.
+ * Each is checked again against the attachments of now (the errnos of
+ * ROUTE_SET: a switch detached since the append is ENXIO); ESTALE: txn;
+ * ENOENT: as APPEND; ENOMEM.  On any error nothing changed, the stage
+ * included (commit again, or abort). */
+#define VPC_OP_RTR_STAGE_COMMIT 108
+/* ROUTER, priv.  key: vpc_rt_stage_t (token; txn and nroutes 0).  val:
+ * none.  The stage is dropped; the live table is as it was.  ENOENT: as
+ * APPEND. */
+#define VPC_OP_RTR_STAGE_ABORT  109
 /* ---- Firewall: stateful per-port rule sets (docs/firewall.md) ----------
  * Rule sets are system-level objects named by a uint32_t id (1..2^32-1),
  * not vpc_open objects: they are configuration the ports refer to, like
@@ -1230,6 +1269,13 @@ typedef struct {
 	uint64_t serial;                /* in: 0; out: order (the dump marker) */
 } vpc_rt_route_t;
 
+/* RTR_STAGE_BEGIN/COMMIT/ABORT key, RTR_STAGE_BEGIN/APPEND value. */
+typedef struct {
+	VPC_TXN_FIELD;                  /* COMMIT (BEGIN: checked if set) */
+	uint32_t nroutes;               /* in: 0; out: routes staged */
+	uint64_t token;                 /* BEGIN: 0 in, the stage out; else in */
+} vpc_rt_stage_t;
+
 /* Router counters: vpc_rtr_stats_t.c[VPC_RTRSTAT_*]. */
 #define VPC_RTRSTAT_RX           0      /* frames the router was handed */
 #define VPC_RTRSTAT_ROUTED       1      /* forwarded to the egress switch */
@@ -1254,8 +1300,11 @@ typedef struct {
                                          * was gone again */
 #define VPC_RTRSTAT_DROP_NO_GW   18     /* the ingress switch has no gateway of the
                                          * frame's family */
-#define VPC_RTRSTAT_TO_NAT       19     /* handed to the NAT (an INTERNET route) */
-#define VPC_RTRSTAT_COUNT        20
+#define VPC_RTRSTAT_UPCALL_RATELIMITED 19 /* of NBR_MISS: dropped, the sending
+                                         * vmnic over its upcall rate (the egress
+                                         * switch counts it as upcallRatelimited) */
+#define VPC_RTRSTAT_TO_NAT       20     /* handed to the NAT (an INTERNET route) */
+#define VPC_RTRSTAT_COUNT        21
 typedef struct {
 	uint64_t c[32];
 } vpc_rtr_stats_t;
@@ -1594,6 +1643,7 @@ VPC_ASSERT_SIZE(vpc_nbr_key_t, 20);
 VPC_ASSERT_SIZE(vpc_rtr_attach_t, 64);
 VPC_ASSERT_SIZE(vpc_rt_route_t, 72);
 VPC_ASSERT_SIZE(vpc_rtr_stats_t, 256);
+VPC_ASSERT_SIZE(vpc_rt_stage_t, 16);
 VPC_ASSERT_SIZE(vpc_fw_set_t, 24);
 VPC_ASSERT_SIZE(vpc_fw_set_ref_t, 8);
 VPC_ASSERT_SIZE(vpc_fw_rule_t, 136);

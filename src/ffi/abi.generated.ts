@@ -70,6 +70,10 @@ export const OPS: readonly OpInfo[] = [
   { op: 103, name: 'VPC_OP_RTR_ROUTE_DUMP', types: 16, key: 'vpc_list_req_t', keysz: 16, value: 'vpc_rt_route_t', valsz: 72, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
   { op: 104, name: 'VPC_OP_RTR_ROUTE_REPLACE', types: 16, key: 'vpc_rt_route_t', keysz: 72, value: null, valsz: 0, keyArray: true, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 105, name: 'VPC_OP_RTR_GET_STATS', types: 16, key: null, keysz: 0, value: 'vpc_rtr_stats_t', valsz: 256, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 106, name: 'VPC_OP_RTR_STAGE_BEGIN', types: 16, key: 'vpc_rt_stage_t', keysz: 16, value: 'vpc_rt_stage_t', valsz: 16, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
+  { op: 107, name: 'VPC_OP_RTR_STAGE_APPEND', types: 16, key: 'vpc_rt_route_t', keysz: 72, value: 'vpc_rt_stage_t', valsz: 16, keyArray: true, valArray: false, mutating: false, privileged: true, handleOff: -1 },
+  { op: 108, name: 'VPC_OP_RTR_STAGE_COMMIT', types: 16, key: 'vpc_rt_stage_t', keysz: 16, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 109, name: 'VPC_OP_RTR_STAGE_ABORT', types: 16, key: 'vpc_rt_stage_t', keysz: 16, value: null, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: true, handleOff: -1 },
   { op: 112, name: 'VPC_OP_FW_SET_CREATE', types: 1, key: 'vpc_fw_set_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 113, name: 'VPC_OP_FW_SET_DESTROY', types: 1, key: 'vpc_fw_set_ref_t', keysz: 8, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 114, name: 'VPC_OP_FW_SET_RULES', types: 1, key: 'vpc_fw_rule_t', keysz: 136, value: null, valsz: 0, keyArray: true, valArray: false, mutating: true, privileged: true, handleOff: -1 },
@@ -251,6 +255,10 @@ export const VPC_OP_RTR_ROUTE_LOOKUP = 102;
 export const VPC_OP_RTR_ROUTE_DUMP = 103;
 export const VPC_OP_RTR_ROUTE_REPLACE = 104;
 export const VPC_OP_RTR_GET_STATS = 105;
+export const VPC_OP_RTR_STAGE_BEGIN = 106;
+export const VPC_OP_RTR_STAGE_APPEND = 107;
+export const VPC_OP_RTR_STAGE_COMMIT = 108;
+export const VPC_OP_RTR_STAGE_ABORT = 109;
 export const VPC_OP_FW_SET_CREATE = 112;
 export const VPC_OP_FW_SET_DESTROY = 113;
 export const VPC_OP_FW_SET_RULES = 114;
@@ -614,9 +622,11 @@ export const VPC_RTRSTAT_REINJECTED = 16;
 export const VPC_RTRSTAT_DROP_REMISS = 17;
 /** the ingress switch has no gateway of the frame's family */
 export const VPC_RTRSTAT_DROP_NO_GW = 18;
+/** of NBR_MISS: dropped, the sending vmnic over its upcall rate (the egress switch counts it as upcallRatelimited) */
+export const VPC_RTRSTAT_UPCALL_RATELIMITED = 19;
 /** handed to the NAT (an INTERNET route) */
-export const VPC_RTRSTAT_TO_NAT = 19;
-export const VPC_RTRSTAT_COUNT = 20;
+export const VPC_RTRSTAT_TO_NAT = 20;
+export const VPC_RTRSTAT_COUNT = 21;
 export const VPC_FW_SETS_MAX = 4096;
 /** per set: what fits in VPC_CTL_MAX_KEYLEN */
 export const VPC_FW_RULES_MAX = 480;
@@ -1210,6 +1220,8 @@ export interface RouterStats {
   dropRemiss: number;
   /** the ingress switch has no gateway of the frame's family */
   dropNoGw: number;
+  /** of NBR_MISS: dropped, the sending vmnic over its upcall rate (the egress switch counts it as upcallRatelimited) */
+  upcallRatelimited: number;
   /** handed to the NAT (an INTERNET route) */
   toNat: number;
 }
@@ -1234,6 +1246,7 @@ export const ROUTER_STATS: readonly (keyof RouterStats | null)[] = [
   'reinjected',
   'dropRemiss',
   'dropNoGw',
+  'upcallRatelimited',
   'toNat',
 ];
 /** What each counter of RouterStats means: the comment of its #define in vpc.h. */
@@ -1257,6 +1270,7 @@ export const ROUTER_STATS_HELP: Readonly<Record<keyof RouterStats, string>> = {
   reinjected: "held frames routed after the answer",
   dropRemiss: "held frames whose route or neighbour was gone again",
   dropNoGw: "the ingress switch has no gateway of the frame's family",
+  upcallRatelimited: "of NBR_MISS: dropped, the sending vmnic over its upcall rate (the egress switch counts it as upcallRatelimited)",
   toNat: "handed to the NAT (an INTERNET route)",
 };
 

@@ -272,6 +272,11 @@ const vpc_rt_route_t = koffi.struct('vpc_rt_route_t', {
   _pad0: koffi.array('uint8_t', 4, 'Array'),
   serial: 'uint64_t',
 });
+const vpc_rt_stage_t = koffi.struct('vpc_rt_stage_t', {
+  txn: 'int32_t',
+  nroutes: 'uint32_t',
+  token: 'uint64_t',
+});
 const vpc_rtr_stats_t = koffi.struct('vpc_rtr_stats_t', {
   c: koffi.array('uint64_t', 32, 'Array'),
 });
@@ -491,6 +496,7 @@ export const abiTypes = {
   vpc_nbr_key_t,
   vpc_rtr_attach_t,
   vpc_rt_route_t,
+  vpc_rt_stage_t,
   vpc_rtr_stats_t,
   vpc_fw_set_t,
   vpc_fw_set_ref_t,
@@ -564,6 +570,7 @@ export interface StructValues {
   vpc_nbr_key_t: { af: number; addr: number[] };
   vpc_rtr_attach_t: { txn: number; flags: number; switch_id: number[]; addr4: number[]; mac: number[]; addr6: number[]; vni: number; plen4: number; plen6: number };
   vpc_rt_route_t: { txn: number; af: number; prefixlen: number; target: number; cls: number; prefix: number[]; nexthop: number[]; switch_id: number[]; flags: number; serial: number };
+  vpc_rt_stage_t: { txn: number; nroutes: number; token: number };
   vpc_rtr_stats_t: { c: number[] };
   vpc_fw_set_t: { id: number; flags: number; nrules: number; nports: number; generation: number };
   vpc_fw_set_ref_t: { id: number };

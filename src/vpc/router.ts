@@ -7,8 +7,10 @@
  */
 import {
   encode, ROUTER_STATS, VPC_GW_ADDR4, VPC_GW_ADDR6, VPC_GW_MAC, VPC_OP_RTR_ATTACH, VPC_OP_RTR_DETACH,
-  VPC_OP_RTR_GET_NAT, VPC_OP_RTR_GET_STATS, VPC_OP_RTR_LIST_ATTACH, VPC_OP_RTR_SET_NAT, VPC_OP_RTR_ROUTE_DEL, VPC_OP_RTR_ROUTE_DUMP,
+  VPC_CTL_MAX_KEYLEN, VPC_OP_RTR_GET_NAT, VPC_OP_RTR_GET_STATS, VPC_OP_RTR_LIST_ATTACH, VPC_OP_RTR_SET_NAT,
+  VPC_OP_RTR_ROUTE_DEL, VPC_OP_RTR_ROUTE_DUMP,
   VPC_OP_RTR_ROUTE_GET, VPC_OP_RTR_ROUTE_LOOKUP, VPC_OP_RTR_ROUTE_REPLACE, VPC_OP_RTR_ROUTE_SET,
+  VPC_OP_RTR_STAGE_ABORT, VPC_OP_RTR_STAGE_APPEND, VPC_OP_RTR_STAGE_BEGIN, VPC_OP_RTR_STAGE_COMMIT,
   VPC_RT_CONNECTED, VPC_RT_DROP, VPC_RT_F_UNUSABLE, VPC_RT_INTERNET, VPC_RT_NEXTHOP,
   VPC_RT_SUBNET, VPC_RTR_MAX_ATTACH, sizeOf, decode, type RouterStats, type StructValues,
 } from '../ffi/index.ts';
@@ -67,6 +69,9 @@ const targets: Record<number, Route['target']> = {
 };
 
 const zero16 = (): number[] => new Array<number>(16).fill(0);
+
+/** Routes one ROUTE_REPLACE (or one batch of a staged replace) carries: 910. */
+export const ROUTES_PER_CALL = Math.floor(VPC_CTL_MAX_KEYLEN / sizeOf('vpc_rt_route_t'));
 
 export function routeStruct(spec: RouteSpec, txn = 0): StructValues['vpc_rt_route_t'] {
   if (typeof spec !== 'object' || spec === null) throw new VpcArgumentError('route', 'route: expected an object');
@@ -145,15 +150,50 @@ export class Routes {
       { struct: 'vpc_rt_route_t', value: routeStruct(spec, opts.txn ?? 0) });
   }
 
-  /** Every custom route becomes these, atomically (an empty list: none). */
+  /**
+   * Every custom route becomes these, atomically (an empty list: none):
+   * readers see the old table or the new one.  Up to ROUTES_PER_CALL in one
+   * ROUTE_REPLACE; more (up to VPC_RTR_MAX_ROUTES) through a staged replace
+   * (begin, batches, commit), aborted on any error so that nothing changes.
+   * EBUSY: another caller is staging a replace of this router.
+   */
   replace(specs: RouteSpec[], opts: TxnOption = {}): void {
-    const structs = specs.map((s, i) => routeStruct(s, i === 0 ? opts.txn ?? 0 : 0));
-    const key = structs.length > 0 ? Buffer.concat(structs.map((s) => encode('vpc_rt_route_t', s)))
-      : encode('vpc_rt_route_t', {
-        txn: opts.txn ?? 0, af: 0, prefixlen: 0, target: 0, cls: 0, prefix: zero16(), nexthop: zero16(),
-        switch_id: zero16(), flags: 0, serial: 0,
-      });
-    ctlRaw(this.#router.opTarget('VPC_OP_RTR_ROUTE_REPLACE'), VPC_OP_RTR_ROUTE_REPLACE, key, 0);
+    const txn = opts.txn ?? 0;
+    const structs = specs.map((s) => routeStruct(s));
+    if (structs.length <= ROUTES_PER_CALL) {
+      if (structs[0] !== undefined) structs[0].txn = txn;
+      const key = structs.length > 0 ? Buffer.concat(structs.map((s) => encode('vpc_rt_route_t', s)))
+        : encode('vpc_rt_route_t', {
+          txn, af: 0, prefixlen: 0, target: 0, cls: 0, prefix: zero16(), nexthop: zero16(),
+          switch_id: zero16(), flags: 0, serial: 0,
+        });
+      ctlRaw(this.#router.opTarget('VPC_OP_RTR_ROUTE_REPLACE'), VPC_OP_RTR_ROUTE_REPLACE, key, 0);
+      return;
+    }
+    this.#staged(structs, txn);
+  }
+
+  /* The staged replace: batches of ROUTES_PER_CALL, the first of each naming the stage. */
+  #staged(structs: StructValues['vpc_rt_route_t'][], txn: number): void {
+    const target = this.#router.opTarget('VPC_OP_RTR_STAGE_BEGIN');
+    const { token } = ctlGet(target, VPC_OP_RTR_STAGE_BEGIN, 'vpc_rt_stage_t',
+      { struct: 'vpc_rt_stage_t', value: { txn, nroutes: 0, token: 0 } });
+    try {
+      for (let at = 0; at < structs.length; at += ROUTES_PER_CALL) {
+        const batch = structs.slice(at, at + ROUTES_PER_CALL);
+        batch[0]!.serial = token;
+        ctlGet(target, VPC_OP_RTR_STAGE_APPEND, 'vpc_rt_stage_t',
+          Buffer.concat(batch.map((s) => encode('vpc_rt_route_t', s))));
+      }
+      ctlSet(target, VPC_OP_RTR_STAGE_COMMIT, { struct: 'vpc_rt_stage_t', value: { txn, nroutes: 0, token } });
+    } catch (e) {
+      try {
+        ctlSet(target, VPC_OP_RTR_STAGE_ABORT, { struct: 'vpc_rt_stage_t', value: { txn: 0, nroutes: 0, token } });
+      } catch {
+        /* nothing left to abort; closing the handle frees a stage anyway */
+      }
+      throw e;
+    }
   }
 
   /** Every route, connected and custom, in serial order. */

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { hostdBin } from './paths.ts';
-import { killOnExit } from './reaper.ts';
+import { killOnExit, onExit } from './reaper.ts';
 
 export interface Hostd {
   pid: number;
@@ -44,6 +44,8 @@ export interface HostdOptions {
 
 export async function startHostd(opts: HostdOptions = {}): Promise<Hostd> {
   const dir = mkdtempSync(join(tmpdir(), 'vpc-hostd-'));
+  // The directory goes on ^C too (after the daemon is killed), not only in stop().
+  const atExit = onExit(() => rmSync(dir, { recursive: true, force: true }));
   const socket = opts.socket ?? join(dir, 'hostd.sock');
   const args = ['--socket', socket, '--log-level', 'info', ...(opts.args ?? [])];
   // Without a namespace of the test's, the daemon gets an anonymous network
@@ -76,6 +78,7 @@ export async function startHostd(opts: HostdOptions = {}): Promise<Hostd> {
   } catch (e) {
     proc.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+    atExit.forget();
     throw e;
   }
   if (opts.setEnv !== false) process.env.VPC_HOSTD_SOCKET = socket;
@@ -100,6 +103,7 @@ export async function startHostd(opts: HostdOptions = {}): Promise<Hostd> {
       stopped ??= new Promise<string>((resolveStop, reject) => {
         const done = (code: number | null, signal: NodeJS.Signals | null) => {
           rmSync(dir, { recursive: true, force: true });
+          atExit.forget();
           if (SANITIZER_REPORT.test(err)) reject(new Error(`vpc-hostd sanitizer report:\n${err}`));
           else if (code !== 0) reject(new Error(`vpc-hostd exited with ${code ?? signal}:\n${err}`));
           else resolveStop(err);

@@ -51,6 +51,15 @@ write("ctl", "router-routes", rtr_open + b"".join(
     rec("VPC_OP_RTR_ROUTE_SET", 0x80 | h, drop_route) + rec("VPC_OP_RTR_ROUTE_REPLACE", 0x80 | h, drop_route)
     + rec("VPC_OP_RTR_ROUTE_LOOKUP", 0x80 | h, bytes(72)) + rec("VPC_OP_RTR_ROUTE_DUMP", 0x80 | h, bytes(16), 720)
     for h in range(6)))
+# The staged replace on the same handles: begin (token 1 on a new router), a
+# batch naming it (the first route's serial), commit.
+staged_route = drop_route[:64] + struct.pack("<Q", 1)
+stage_token = lambda tok: struct.pack("<iIQ", 0, 0, tok)
+write("ctl", "router-stage", rtr_open + b"".join(
+    rec("VPC_OP_RTR_STAGE_BEGIN", 0x80 | h, stage_token(0), 16)
+    + rec("VPC_OP_RTR_STAGE_APPEND", 0x80 | h, staged_route, 16)
+    + rec("VPC_OP_RTR_STAGE_COMMIT", 0x80 | h, stage_token(1))
+    for h in range(6)))
 
 # A NAT and a link (vpc_open CREATE of types 5 and 6), then their ops on the
 # handles there are: bind the link, configure the NAT, set its link, add a

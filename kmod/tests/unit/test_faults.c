@@ -453,6 +453,67 @@ op_rtr_route_replace(struct world *w)
 	return (ctl(w, w->extra[0], VPC_OP_RTR_ROUTE_REPLACE, r, sizeof(r), NULL, 0));
 }
 
+/* The staged replace: the router's stage (its token: the last one issued). */
+static int
+op_rtr_stage_begin(struct world *w)
+{
+	vpc_rt_stage_t k, v;
+
+	memset(&k, 0, sizeof(k));
+	return (ctl(w, w->extra[0], VPC_OP_RTR_STAGE_BEGIN, &k, sizeof(k), &v, sizeof(v)));
+}
+
+/* n distinct /24 drop routes into the stage (each call: new ones). */
+static int
+stage_append_n(struct world *w, int n)
+{
+	static unsigned calls;
+	vpc_rt_route_t r[100];
+	vpc_rt_stage_t v;
+	unsigned x;
+	int i;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < n; i++) {
+		x = calls * 100 + (unsigned)i;
+		r[i].af = VPC_AF_INET;
+		r[i].prefixlen = 24;
+		r[i].prefix[0] = 100;
+		r[i].prefix[1] = (uint8_t)(64 + (x >> 8) % 64);
+		r[i].prefix[2] = (uint8_t)x;
+		r[i].target = VPC_RT_DROP;
+	}
+	calls++;
+	r[0].serial = obj2rtr(w->extra[0]->obj)->stage_seq;
+	return (ctl(w, w->extra[0], VPC_OP_RTR_STAGE_APPEND, r, (size_t)n * sizeof(r[0]),
+	    &v, sizeof(v)));
+}
+
+/* 62 to a stage of 3: past its first room of 64, so it grows. */
+static int
+op_rtr_stage_append(struct world *w)
+{
+	return (stage_append_n(w, 62));
+}
+
+static void
+setup_staged(struct world *w)
+{
+	setup_attached(w);
+	must(op_rtr_stage_begin(w));
+	must(stage_append_n(w, 3));
+}
+
+static int
+op_rtr_stage_commit(struct world *w)
+{
+	vpc_rt_stage_t k;
+
+	memset(&k, 0, sizeof(k));
+	k.token = obj2rtr(w->extra[0]->obj)->stage_seq;
+	return (ctl(w, w->extra[0], VPC_OP_RTR_STAGE_COMMIT, &k, sizeof(k), NULL, 0));
+}
+
 static int
 op_rtr_route_del(struct world *w)
 {
@@ -568,6 +629,9 @@ static const struct scenario scenarios[] = {
 	{ "RTR_ATTACH with a gateway", setup_router, op_rtr_attach },
 	{ "RTR_ROUTE_SET", setup_attached, op_rtr_route_set },
 	{ "RTR_ROUTE_REPLACE of 3", setup_attached, op_rtr_route_replace },
+	{ "RTR_STAGE_BEGIN", setup_attached, op_rtr_stage_begin },
+	{ "RTR_STAGE_APPEND of 62 to a stage of 3", setup_staged, op_rtr_stage_append },
+	{ "RTR_STAGE_COMMIT of 3", setup_staged, op_rtr_stage_commit },
 	{ "RTR_ROUTE_DEL", setup_attached, op_rtr_route_del },
 	{ "RTR_DETACH", setup_attached, op_rtr_detach },
 };

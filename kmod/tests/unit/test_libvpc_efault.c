@@ -11,7 +11,8 @@
  * a page (checked the slow way), a program that closes libvpc's probe pipe
  * and gets the number back for a pipe of its own (never written to), and a
  * child after fork() (its own pipe and connection).  Last, every router
- * and firewall op that copies in or out (router_rows, fw_rows).  Prints
+ * op (the staged replace included) and firewall op that copies in or out
+ * (router_rows, fw_rows).  Prints
  * "ok - ..." / "not ok - ..." lines and a summary; exits nonzero on a
  * failure.
  */
@@ -289,6 +290,51 @@ router_rows(void)
 	/* 105 GET_STATS: out. */
 	fault_row("RTR_GET_STATS, value read-only", rtr, VPC_OP_RTR_GET_STATS,
 	    0, NULL, sizeof(vpc_rtr_stats_t), g_ro);
+	/* 106-109: the staged replace.  A refused BEGIN leaves no stage, a
+	 * refused APPEND stages nothing, a refused COMMIT or ABORT leaves the
+	 * live routes as they were. */
+	{
+		vpc_rt_stage_t sk, sv;
+		uint64_t token;
+
+		memset(&sk, 0, sizeof(sk));
+		fault_row("RTR_STAGE_BEGIN, key into an unmapped page", rtr,
+		    VPC_OP_RTR_STAGE_BEGIN, sizeof(sk), bad_key(&sk, sizeof(sk)),
+		    sizeof(sv), &sv);
+		fault_row("RTR_STAGE_BEGIN, value read-only", rtr,
+		    VPC_OP_RTR_STAGE_BEGIN, sizeof(sk), &sk, sizeof(sv), g_ro);
+		vl = sizeof(sv);
+		r = vpc_ctl(rtr, VPC_OP_RTR_STAGE_BEGIN, sizeof(sk), &sk, &vl, &sv);
+		check("router: no stage left by the refused BEGINs: BEGIN works",
+		    r == 0 && sv.token != 0, r == 0 ? (long)sv.token : errno, 1);
+		token = sv.token;
+		route_v4(&rt, 10, 98, 16);
+		rt.serial = token;
+		fault_row("RTR_STAGE_APPEND, key into an unmapped page", rtr,
+		    VPC_OP_RTR_STAGE_APPEND, sizeof(rt), bad_key(&rt, sizeof(rt)),
+		    sizeof(sv), &sv);
+		fault_row("RTR_STAGE_APPEND, value read-only", rtr,
+		    VPC_OP_RTR_STAGE_APPEND, sizeof(rt), &rt, sizeof(sv), g_ro);
+		vl = sizeof(sv);
+		r = vpc_ctl(rtr, VPC_OP_RTR_STAGE_APPEND, sizeof(rt), &rt, &vl, &sv);
+		check("router: the refused APPENDs staged nothing: one staged now",
+		    r == 0 && sv.nroutes == 1, r == 0 ? (long)sv.nroutes : errno, 1);
+		sk.token = token;
+		fault_row("RTR_STAGE_COMMIT, key into an unmapped page", rtr,
+		    VPC_OP_RTR_STAGE_COMMIT, sizeof(sk), bad_key(&sk, sizeof(sk)),
+		    0, NULL);
+		fault_row("RTR_STAGE_ABORT, key into an unmapped page", rtr,
+		    VPC_OP_RTR_STAGE_ABORT, sizeof(sk), bad_key(&sk, sizeof(sk)),
+		    0, NULL);
+		STATE("RTR_STAGE_COMMIT/ABORT: the routes as they were",
+		    rtr_nroutes(rtr, &last2), nr);
+		STATE("RTR_STAGE_COMMIT/ABORT: the same custom route (serial)",
+		    (long)last2, (long)last);
+		r = vpc_ctl(rtr, VPC_OP_RTR_STAGE_COMMIT, sizeof(sk), &sk, NULL, NULL);
+		check("router: the stage committed: 10.98.0.0/16 replaces the rest",
+		    r == 0 && rtr_nroutes(rtr, &last2) == nr && last2 > last,
+		    r == 0 ? rtr_nroutes(rtr, NULL) : errno, nr);
+	}
 	STATE("router: still one attachment after every row",
 	    rtr_nattach(rtr), 1);
 	close(rtr);

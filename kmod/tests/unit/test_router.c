@@ -2,9 +2,10 @@
 /*
  * test_router.c: the router (vpcr) driven directly, no daemon: attachments,
  * the route table and its ops (every bad input with its errno and the
- * state unchanged), longest-prefix match and its ties, atomic replace,
- * dump with a marker, and the data path: rewrite, TTL, ICMP errors, the
- * neighbour miss and its held frame, admission drops.  Part of test_core.
+ * state unchanged), longest-prefix match and its ties, atomic replace and
+ * the staged replace, dump with a marker, and the data path: rewrite, TTL, ICMP errors, the
+ * neighbour miss and its held frame, admission drops, routed misses
+ * charged to the sending vmnic's upcall rate.  Part of test_core.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -468,6 +469,254 @@ t_replace_dump(void)
 	return (0);
 }
 
+/* ---- The staged replace ------------------------------------------------------------ */
+
+/* A /32 drop route to 100.64.0.0 + i: as many distinct routes as wanted. */
+static void
+drop32(vpc_rt_route_t *r, uint32_t i)
+{
+	uint8_t a[4] = { 100, (uint8_t)(64 + (i >> 16)), (uint8_t)(i >> 8), (uint8_t)i };
+
+	route(r, VPC_AF_INET, a, 32, VPC_RT_DROP);
+}
+
+static int
+stage_begin(struct vpc_hdl *h, uint64_t *token)
+{
+	vpc_rt_stage_t k, v;
+	int error;
+
+	memset(&k, 0, sizeof(k));
+	error = ctl(h, VPC_OP_RTR_STAGE_BEGIN, &k, sizeof(k), &v, sizeof(v));
+	if (error == 0)
+		*token = v.token;
+	return (error);
+}
+
+/* Append rs[0..n) to the stage token, which the first entry names. */
+static int
+stage_append(struct vpc_hdl *h, uint64_t token, vpc_rt_route_t *rs, size_t n,
+    uint32_t *staged)
+{
+	vpc_rt_stage_t v;
+	int error;
+
+	rs[0].serial = token;
+	memset(&v, 0, sizeof(v));
+	error = ctl(h, VPC_OP_RTR_STAGE_APPEND, rs, n * sizeof(*rs), &v, sizeof(v));
+	rs[0].serial = 0;
+	if (error == 0 && staged != NULL)
+		*staged = v.nroutes;
+	return (error);
+}
+
+static int
+stage_end(struct vpc_hdl *h, vpc_op_t op, uint64_t token, vpc_txn_t txn)
+{
+	vpc_rt_stage_t k;
+
+	memset(&k, 0, sizeof(k));
+	k.token = token;
+	k.txn = txn;
+	return (ctl(h, op, &k, sizeof(k), NULL, 0));
+}
+
+/* Batches of drop32 routes first..first+n into the stage. */
+static int
+stage_fill(uint64_t token, uint32_t first, uint32_t n, uint32_t *staged)
+{
+	vpc_rt_route_t *rs = calloc(900, sizeof(*rs));
+	uint32_t done, k, i;
+	int error = 0;
+
+	if (rs == NULL)
+		return (VPC_ENOMEM);
+	for (done = 0; done < n && error == 0; done += k) {
+		k = n - done < 900 ? n - done : 900;
+		for (i = 0; i < k; i++)
+			drop32(&rs[i], first + done + i);
+		error = stage_append(t.rtr, token, rs, k, staged);
+	}
+	free(rs);
+	return (error);
+}
+
+/*
+ * The staged replace: a table of any size up to the cap, loaded in
+ * batches, swapped in whole.  Every refusal: its errno, the stage as it
+ * was (the next good append counts on from there) and the live table
+ * untouched (generation, custom routes); a commit after a bad append takes
+ * the good batches only.  One stage per router, the owner's alone; it goes
+ * with ABORT, COMMIT and its handle.
+ */
+static int
+t_stage(void)
+{
+	struct vpc_router *rtr = obj2rtr(t.rtr->obj);
+	vpc_rt_route_t bad[3], out;
+	struct vpc_hdl *other = NULL;
+	uint64_t token, tok2, g0;
+	uint32_t staged = 0, live0 = rtr->ncustom;
+	vpc_rtr_attach_t a;
+	vpc_rt_stage_t k, v;
+	unsigned i;
+	struct { int error; } cases[6];
+	static vpc_rt_route_t big[300];
+	uint64_t mem0;
+
+	EXPECT_EQ(live0, 0);
+	EXPECT_EQ(vpc_core_open(t.sys, &call, &t.rtr->obj->id,
+	    VPC_TYPE_WORD(VPC_TYPE_ROUTER), VPC_FLAG_OPEN, &other), 0);
+	g0 = gen(t.rtr);
+	/* BEGIN: a token; a second stage, from either handle: EBUSY. */
+	memset(&k, 0, sizeof(k));
+	k.token = 5;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_STAGE_BEGIN, &k, sizeof(k), &v, sizeof(v)), VPC_EINVAL);
+	EXPECT_EQ(stage_begin(t.rtr, &token), 0);
+	EXPECT(token != 0);
+	EXPECT_EQ(stage_begin(t.rtr, &tok2), VPC_EBUSY);
+	EXPECT_EQ(stage_begin(other, &tok2), VPC_EBUSY);
+	/* Two good batches: 1800 staged, nothing live. */
+	EXPECT_EQ(stage_fill(token, 0, 1800, &staged), 0);
+	EXPECT_EQ(staged, 1800);
+	EXPECT_EQ(rtr->ncustom, live0);
+	EXPECT_EQ(gen(t.rtr), g0);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 64, 0, 5 }, &out), VPC_ENOENT);
+	/* Another handle, or another token: not this stage. */
+	drop32(&bad[0], 5000);
+	EXPECT_EQ(stage_append(other, token, bad, 1, NULL), VPC_ENOENT);
+	EXPECT_EQ(stage_append(t.rtr, token + 1, bad, 1, NULL), VPC_ENOENT);
+	EXPECT_EQ(stage_end(other, VPC_OP_RTR_STAGE_COMMIT, token, 0), VPC_ENOENT);
+	EXPECT_EQ(stage_end(other, VPC_OP_RTR_STAGE_ABORT, token, 0), VPC_ENOENT);
+	/* Bad batches, the bad entry last after good ones: nothing staged, not
+	 * even the room the stage grew for one (1800 + 300 > its 2048). */
+	mem0 = vpc_mem_bytes();
+	memset(cases, 0, sizeof(cases));
+	for (i = 0; i < nitems(cases); i++) {
+		drop32(&bad[0], 6000 + 3 * i);
+		drop32(&bad[1], 6001 + 3 * i);
+		drop32(&bad[2], 6002 + 3 * i);
+		switch (i) {
+		case 0:                 /* host bits */
+			bad[2].prefixlen = 16;
+			cases[i].error = VPC_EINVAL;
+			break;
+		case 1:                 /* staged already */
+			drop32(&bad[2], 17);
+			cases[i].error = VPC_EEXIST;
+			break;
+		case 2:                 /* twice in the batch */
+			drop32(&bad[2], 6001 + 3 * i);
+			cases[i].error = VPC_EEXIST;
+			break;
+		case 3:                 /* a next hop in no attached subnet */
+			route(&bad[2], VPC_AF_INET, (uint8_t[]){ 10, 77, 0, 0 }, 16,
+			    VPC_RT_NEXTHOP);
+			memcpy(bad[2].nexthop, (uint8_t[]){ 10, 3, 0, 5 }, 4);
+			cases[i].error = VPC_EADDRNOTAVAIL;
+			break;
+		case 4:                 /* a token in a later entry: not this one's */
+			bad[2].serial = token + 7;
+			cases[i].error = VPC_EINVAL;
+			break;
+		case 5:                 /* a transaction token: COMMIT's, not here */
+			bad[2].txn = 1;
+			cases[i].error = VPC_EINVAL;
+			break;
+		}
+		if (stage_append(t.rtr, token, bad, 3, NULL) != cases[i].error)
+			FAIL("bad batch %u: not errno %d", i, cases[i].error);
+	}
+	for (i = 0; i < nitems(big); i++)
+		drop32(&big[i], 8000 + i);
+	big[nitems(big) - 1].prefixlen = 16;            /* host bits */
+	EXPECT_EQ(stage_append(t.rtr, token, big, nitems(big), NULL), VPC_EINVAL);
+	EXPECT_EQ(gen(t.rtr), g0);
+	EXPECT_EQ(rtr->ncustom, live0);
+	EXPECT_EQ(vpc_mem_bytes(), mem0);
+	/* The good entries of the refused batches were not kept either. */
+	drop32(&bad[0], 6000);
+	EXPECT_EQ(stage_append(t.rtr, token, bad, 1, &staged), 0);
+	EXPECT_EQ(staged, 1801);
+	/* COMMIT refused: a stale txn, garbage; nothing changes. */
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_COMMIT, token, 12345), VPC_ESTALE);
+	memset(&k, 0, sizeof(k));
+	k.token = token;
+	k.nroutes = 1;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_STAGE_COMMIT, &k, sizeof(k), NULL, 0), VPC_EINVAL);
+	EXPECT_EQ(gen(t.rtr), g0);
+	EXPECT_EQ(rtr->ncustom, live0);
+	/* COMMIT after the bad appends: the good routes, all at once. */
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_COMMIT, token, 0), 0);
+	EXPECT(gen(t.rtr) > g0);
+	EXPECT_EQ(rtr->ncustom, 1801);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 64, 7, 7 }, &out), 0);  /* 1799 */
+	EXPECT_EQ(out.target, VPC_RT_DROP);
+	EXPECT_EQ(out.cls, VPC_RT_CUSTOM);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 64, 7, 8 }, &out), VPC_ENOENT);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 64, 23, 112 }, &out), 0);  /* 6000 */
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 64, 23, 113 }, &out), VPC_ENOENT);
+	/* The stage is gone with it. */
+	EXPECT_EQ(stage_append(t.rtr, token, bad, 1, NULL), VPC_ENOENT);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_ABORT, token, 0), VPC_ENOENT);
+
+	/* ABORT: the live table as it was; a new stage may begin. */
+	g0 = gen(t.rtr);
+	EXPECT_EQ(stage_begin(t.rtr, &token), 0);
+	EXPECT_EQ(stage_fill(token, 50000, 10, NULL), 0);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_ABORT, token, 1), VPC_EINVAL);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_ABORT, token, 0), 0);
+	EXPECT_EQ(gen(t.rtr), g0);
+	EXPECT_EQ(rtr->ncustom, 1801);
+	EXPECT(rtr->stage == NULL);
+
+	/* A stage whose handle is closed is freed: the router may stage again. */
+	EXPECT_EQ(stage_begin(other, &tok2), 0);
+	drop32(&bad[0], 70000);
+	EXPECT_EQ(stage_append(other, tok2, bad, 1, NULL), 0);
+	vpc_core_close(t.sys, other);
+	other = NULL;
+	EXPECT(rtr->stage == NULL);
+	EXPECT_EQ(gen(t.rtr), g0);
+
+	/* Checked again at COMMIT: a next hop whose subnet went since. */
+	EXPECT_EQ(stage_begin(t.rtr, &token), 0);
+	route(&bad[0], VPC_AF_INET, (uint8_t[]){ 10, 77, 0, 0 }, 16, VPC_RT_NEXTHOP);
+	memcpy(bad[0].nexthop, ip_b, 4);
+	EXPECT_EQ(stage_append(t.rtr, token, bad, 1, NULL), 0);
+	memset(&a, 0, sizeof(a));
+	a.switch_id = t.sw2->obj->id;
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_DETACH, &a, sizeof(a), NULL, 0), 0);
+	g0 = gen(t.rtr);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_COMMIT, token, 0), VPC_EADDRNOTAVAIL);
+	EXPECT_EQ(gen(t.rtr), g0);
+	EXPECT_EQ(rtr->ncustom, 1801);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ATTACH, &a, sizeof(a), NULL, 0), 0);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_COMMIT, token, 0), 0);
+	EXPECT_EQ(rtr->ncustom, 1);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 10, 77, 1, 1 }, &out), 0);
+	EXPECT_EQ(out.target, VPC_RT_NEXTHOP);
+
+	/* The cap: exactly VPC_RTR_MAX_ROUTES stage and commit; one more is
+	 * ENOSPC, nothing of it kept. */
+	EXPECT_EQ(stage_begin(t.rtr, &token), 0);
+	EXPECT_EQ(stage_fill(token, 0, VPC_RTR_MAX_ROUTES, &staged), 0);
+	EXPECT_EQ(staged, VPC_RTR_MAX_ROUTES);
+	drop32(&bad[0], VPC_RTR_MAX_ROUTES);
+	EXPECT_EQ(stage_append(t.rtr, token, bad, 1, NULL), VPC_ENOSPC);
+	EXPECT_EQ(rtr->ncustom, 1);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_COMMIT, token, 0), 0);
+	EXPECT_EQ(rtr->ncustom, VPC_RTR_MAX_ROUTES);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 65, 255, 255 }, &out), 0);
+	EXPECT_EQ(lookup(VPC_AF_INET, (uint8_t[]){ 100, 66, 0, 0 }, &out), VPC_ENOENT);
+	/* An empty stage committed: no custom routes. */
+	EXPECT_EQ(stage_begin(t.rtr, &token), 0);
+	EXPECT_EQ(stage_end(t.rtr, VPC_OP_RTR_STAGE_COMMIT, token, 0), 0);
+	EXPECT_EQ(rtr->ncustom, 0);
+	EXPECT_EQ(nroutes(), 4);
+	return (0);
+}
+
 static const struct test_sent *
 sent_to(const void *to)
 {
@@ -648,6 +897,119 @@ t_miss(void)
 	EXPECT_EQ(test_nsent, 1);
 	EXPECT_EQ(test_sent[0].kind, TEST_TO_VCC);
 	vpc_upcall_detach(t.sys);
+	return (0);
+}
+
+/* An address in sw2's IPv6 subnet no neighbour entry has: a routed miss. */
+static void
+unknown6(uint8_t a[16], unsigned i)
+{
+	memcpy(a, ip6_b, 16);
+	a[13] = 0x77;
+	vpc_put16(a + 14, (uint16_t)i);
+}
+
+/* Answer every pending request "not found", so that none is left behind. */
+static int
+drain_upcalls(void)
+{
+	vpc_upcall_req_t rq[16];
+	vpc_upcall_ans_t a;
+	size_t n, i;
+	int32_t res;
+
+	EXPECT_EQ(vpc_upcall_attach(t.sys), 0);
+	while ((n = vpc_upcall_read(t.sys, rq, sizeof(rq)) / sizeof(rq[0])) > 0) {
+		for (i = 0; i < n; i++) {
+			memset(&a, 0, sizeof(a));
+			a.req_id = rq[i].req_id;
+			a.generation = rq[i].generation;
+			a.status = VPC_UPCALL_NOT_FOUND;
+			EXPECT_EQ(ctl(NULL, VPC_OP_SYS_UPCALL_ANSWER, &a, sizeof(a), &res,
+			    sizeof(res)), 0);
+			EXPECT_EQ(res, 0);
+		}
+	}
+	vpc_upcall_detach(t.sys);
+	return (0);
+}
+
+/*
+ * Routed misses are charged to the sending vmnic's upcall rate, at its own
+ * switch's policy (sw1: 1 a second, burst 3), as its switched misses are;
+ * the egress switch (sw2) keeps the default rate, which would let them all
+ * through.  Each frame goes to a new address of sw2, so each would be a new
+ * request.  A's bucket starts with exactly the burst; whatever the machine's
+ * speed, each frame is either asked or refused, no more are asked than the
+ * burst plus what the elapsed time added, and the refused ones are counted
+ * (sw2's upcallRatelimited and lost, the router's UPCALL_RATELIMITED).
+ * Another VM of the same switch (C) still raises its own; a frame of A's for
+ * an address already asked is held, at no cost.
+ */
+static int
+t_routed_ratelimit(void)
+{
+	static const uint8_t mac_c[6] = { 2, 0, 0, 0, 4, 0xc };
+	static const uint8_t ip_c[4] = { 10, 1, 0, 12 };
+	static const uint8_t ip6_c[16] = { 0x20, 1, 0xd, 0xb8, 0, 1, [15] = 0xc };
+	const unsigned n = 50, rate = 1, burst = 3;
+	uint64_t up0, rl0, lost0, rrl0, miss0, up1, rl1, dups0, sw1rl0, t0, secs;
+	struct vpc_hdl *nic_c;
+	vpc_sw_policy_t pol, saved;
+	uint8_t dst[16];
+	unsigned i;
+
+	EXPECT_EQ(ctl(t.sw1, VPC_OP_SW_GET_POLICY, NULL, 0, &saved, sizeof(saved)), 0);
+	pol = saved;
+	pol.upcall_rate = rate;
+	pol.upcall_burst = burst;
+	EXPECT_EQ(ctl(t.sw1, VPC_OP_SW_SET_POLICY, &pol, sizeof(pol), NULL, 0), 0);
+	if (mk_vm(t.sw1, mac_c, ip_c, ip6_c, &nic_c) != 0)
+		return (-1);
+	up0 = sw_counter(t.sw2, VPC_SWSTAT_L3_UPCALLS);
+	rl0 = sw_counter(t.sw2, VPC_SWSTAT_UPCALL_RATELIMITED);
+	lost0 = sw_counter(t.sw2, VPC_SWSTAT_LOST);
+	sw1rl0 = sw_counter(t.sw1, VPC_SWSTAT_UPCALL_RATELIMITED);
+	rrl0 = rstat(VPC_RTRSTAT_UPCALL_RATELIMITED);
+	miss0 = rstat(VPC_RTRSTAT_NBR_MISS);
+	/* A's bucket: exactly the burst, now (it may hold more from before). */
+	t0 = os_now_ns();
+	vpc_ratelim_init(&obj2nic(t.nic_a->obj)->upcall_rl, rate, burst, t0);
+	test_sent_reset();
+	for (i = 0; i < n; i++) {
+		unknown6(dst, i);
+		in_nic(t.nic_a, udp6(mac_a, t.gw1.mac, ip6_a, dst, 64));
+	}
+	secs = (os_now_ns() - t0) / 1000000000u + 1;
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_NBR_MISS), miss0 + n);
+	up1 = sw_counter(t.sw2, VPC_SWSTAT_L3_UPCALLS) - up0;
+	rl1 = sw_counter(t.sw2, VPC_SWSTAT_UPCALL_RATELIMITED) - rl0;
+	EXPECT_EQ(up1 + rl1, n);
+	EXPECT(up1 >= 1);
+	EXPECT(up1 <= burst + secs * rate);
+	EXPECT(rl1 >= n - burst - secs * rate);
+	EXPECT_EQ(sw_counter(t.sw2, VPC_SWSTAT_LOST) - lost0, rl1);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_UPCALL_RATELIMITED) - rrl0, rl1);
+	EXPECT_EQ(sw_counter(t.sw1, VPC_SWSTAT_UPCALL_RATELIMITED), sw1rl0);
+	/* The first address was asked: another frame for it is held, free. */
+	dups0 = sw_counter(t.sw2, VPC_SWSTAT_DUPS);
+	unknown6(dst, 0);
+	in_nic(t.nic_a, udp6(mac_a, t.gw1.mac, ip6_a, dst, 64));
+	EXPECT_EQ(sw_counter(t.sw2, VPC_SWSTAT_DUPS), dups0 + 1);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_UPCALL_RATELIMITED) - rrl0, rl1);
+	/* C, behind the same switch, has its own bucket: both asked. */
+	up0 = sw_counter(t.sw2, VPC_SWSTAT_L3_UPCALLS);
+	for (i = 0; i < 2; i++) {
+		unknown6(dst, 1000 + i);
+		in_nic(nic_c, udp6(mac_c, t.gw1.mac, ip6_c, dst, 64));
+	}
+	EXPECT_EQ(sw_counter(t.sw2, VPC_SWSTAT_L3_UPCALLS), up0 + 2);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_UPCALL_RATELIMITED) - rrl0, rl1);
+	if (drain_upcalls() != 0)
+		return (-1);
+	saved.txn = 0;
+	EXPECT_EQ(ctl(t.sw1, VPC_OP_SW_SET_POLICY, &saved, sizeof(saved), NULL, 0), 0);
 	return (0);
 }
 
@@ -852,10 +1214,12 @@ test_router(struct vpc_sys *sys, int *failed)
 		{ "attach: bad input, two switches, gateways", t_attach },
 		{ "routes: bad input, longest prefix, ties, delete", t_routes },
 		{ "replace, dump with a marker", t_replace_dump },
+		{ "staged replace: batches, errors change nothing, the cap", t_stage },
 		{ "forwarding: rewrite, TTL, checksum", t_forward },
 		{ "ICMP errors from the gateway", t_icmp },
 		{ "admission drops", t_admission },
 		{ "neighbour miss: held, answered, routed", t_miss },
+		{ "routed misses: the sending vmnic's upcall rate", t_routed_ratelimit },
 		{ "lookup: the trie agrees with a linear scan", t_lpm_random },
 		{ "detach, port deleted, destroy", t_detach_destroy },
 	};

@@ -139,7 +139,7 @@ export function routeCommand(y: Argv): Argv {
     run((a: { router: string; address: string }) => {
       showOne(routeRow(using(Router.open(a.router), (r) => r.routes.lookup(a.address))));
     }))
-    .command('replace <router>', 'replace every custom route at once (readers see the old table or the new)', (b) => b
+    .command('replace <router>', 'replace every custom route at once, any number up to the cap (readers see the old table or the new)', (b) => b
       .positional('router', { type: 'string', coerce: id('router'), describe: 'the router' })
       .option('file', { type: 'string', demandOption: true, describe: 'a JSON array of {"destination", and "subnet" | "nextHop" | "internet" | "drop"}; - for stdin' }),
     run((a: { router: string; file: string }) => {

@@ -39,7 +39,7 @@ efault_row(long swd, const char *name, void *val, size_t *vallen)
 }
 
 /*
- * The router's and the firewall's ops (96-105, 112-123): every copy-in
+ * The router's and the firewall's ops (96-109, 112-123): every copy-in
  * with a key that runs into an unmapped page (edge: the first unmapped
  * byte), every copy-out into read-only memory (ro).  Each row is EFAULT
  * and the state read back is as before (test/efault.test.ts runs the same
@@ -138,6 +138,87 @@ ef_route(vpc_rt_route_t *rt, uint8_t a, uint8_t b, uint8_t plen)
 	rt->prefix[1] = b;
 }
 
+/* BEGIN on rtr: the token, or 0. */
+static uint64_t
+ef_stage_begin(long rtr)
+{
+	vpc_rt_stage_t k, v;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	return (vctl_n(rtr, VPC_OP_RTR_STAGE_BEGIN, &k, sizeof(k), &v,
+	    sizeof(v)) == 0 ? v.token : 0);
+}
+
+/*
+ * The staged replace (106-109; unbooted when written): sizes, a handle of
+ * the wrong type, then EFAULT on every copy-in and copy-out.  A refused
+ * BEGIN leaves no stage (a good BEGIN follows), a refused APPEND adds
+ * nothing (the next good one counts 1), a refused COMMIT or ABORT leaves
+ * the live routes (nr of them, the last of serial last) as they were.
+ */
+static void
+efault_stage(char *ro, long rtr, long swd, long nr, uint64_t last)
+{
+	vpc_rt_stage_t k, v;
+	vpc_rt_route_t rt;
+	uint64_t token, last2;
+	size_t vl;
+	long r;
+
+	memset(&k, 0, sizeof(k));
+	expect("stage: BEGIN with a 15-byte key is EINVAL", vctl_n(rtr,
+	    VPC_OP_RTR_STAGE_BEGIN, &k, sizeof(k) - 1, &v, sizeof(v)), -EINVAL);
+	expect("stage: BEGIN with a 17-byte value is EINVAL", vctl_n(rtr,
+	    VPC_OP_RTR_STAGE_BEGIN, &k, sizeof(k), &v, sizeof(v) + 1), -EINVAL);
+	expect("stage: BEGIN on a switch is ENOTTY", vctl_n(swd,
+	    VPC_OP_RTR_STAGE_BEGIN, &k, sizeof(k), &v, sizeof(v)), -ENOTTY);
+	ef_row("efault: RTR_STAGE_BEGIN, key into an unmapped page", rtr,
+	    VPC_OP_RTR_STAGE_BEGIN, ef_key(&k, sizeof(k)), sizeof(k), &v,
+	    sizeof(v));
+	ef_row("efault: RTR_STAGE_BEGIN, value read-only", rtr,
+	    VPC_OP_RTR_STAGE_BEGIN, &k, sizeof(k), ro, sizeof(v));
+	token = ef_stage_begin(rtr);
+	check("stage: the refused BEGINs left no stage: BEGIN works",
+	    token != 0, (long)token, 1);
+	if (token == 0)
+		return;
+	ef_route(&rt, 10, 98, 16);
+	rt.serial = token;
+	expect("stage: APPEND with a 71-byte key is EINVAL", vctl_n(rtr,
+	    VPC_OP_RTR_STAGE_APPEND, &rt, sizeof(rt) - 1, &v, sizeof(v)),
+	    -EINVAL);
+	expect("stage: APPEND on a switch is ENOTTY", vctl_n(swd,
+	    VPC_OP_RTR_STAGE_APPEND, &rt, sizeof(rt), &v, sizeof(v)), -ENOTTY);
+	ef_row("efault: RTR_STAGE_APPEND, key into an unmapped page", rtr,
+	    VPC_OP_RTR_STAGE_APPEND, ef_key(&rt, sizeof(rt)), sizeof(rt), &v,
+	    sizeof(v));
+	ef_row("efault: RTR_STAGE_APPEND, value read-only", rtr,
+	    VPC_OP_RTR_STAGE_APPEND, &rt, sizeof(rt), ro, sizeof(v));
+	memset(&v, 0, sizeof(v));
+	vl = sizeof(v);
+	r = vctl(rtr, VPC_OP_RTR_STAGE_APPEND, &rt, sizeof(rt), &v, &vl);
+	check("stage: the refused APPENDs added nothing: one staged now",
+	    r == 0 && v.nroutes == 1 && v.token == token, r != 0 ? r :
+	    (long)v.nroutes, 1);
+	k.token = token;
+	expect("stage: COMMIT with a value is EINVAL", vctl_n(rtr,
+	    VPC_OP_RTR_STAGE_COMMIT, &k, sizeof(k), &v, sizeof(v)), -EINVAL);
+	ef_row("efault: RTR_STAGE_COMMIT, key into an unmapped page", rtr,
+	    VPC_OP_RTR_STAGE_COMMIT, ef_key(&k, sizeof(k)), sizeof(k), 0, 0);
+	ef_row("efault: RTR_STAGE_ABORT, key into an unmapped page", rtr,
+	    VPC_OP_RTR_STAGE_ABORT, ef_key(&k, sizeof(k)), sizeof(k), 0, 0);
+	check("efault: RTR_STAGE_COMMIT/ABORT: the routes as they were",
+	    ef_nroutes(rtr, &last2) == nr && last2 == last, (long)last2,
+	    (long)last);
+	expect("stage: COMMIT of the stage", vctl_n(rtr,
+	    VPC_OP_RTR_STAGE_COMMIT, &k, sizeof(k), 0, 0), 0);
+	check("stage: committed: one custom route, 10.98.0.0/16, replaces the rest",
+	    ef_nroutes(rtr, &last2) == 2 && last2 > last, ef_nroutes(rtr, 0), 2);
+	expect("stage: ABORT of a committed stage is ENOENT", vctl_n(rtr,
+	    VPC_OP_RTR_STAGE_ABORT, &k, sizeof(k), 0, 0), -VPC_ENOENT);
+}
+
 static void
 efault_router(char *ro)
 {
@@ -221,6 +302,7 @@ efault_router(char *ro)
 	    (long)last);
 	ef_row("efault: RTR_GET_STATS, value read-only", rtr,
 	    VPC_OP_RTR_GET_STATS, 0, 0, ro, sizeof(vpc_rtr_stats_t));
+	efault_stage(ro, rtr, sw1, nr, last);
 out:
 	if (rtr >= 0)
 		sc3(SYS_close, rtr, 0, 0);
