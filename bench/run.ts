@@ -10,6 +10,7 @@ import { benchCtl } from './ctl.ts';
 import { benchFirewall } from './firewall.ts';
 import { benchForward } from './forward.ts';
 import { benchMappings } from './mappings.ts';
+import { benchNat } from './nat.ts';
 import { benchPeer } from './peer.ts';
 import { benchProfile } from './profile.ts';
 import { benchPush } from './push.ts';
@@ -23,6 +24,7 @@ const all: Record<string, () => Promise<unknown>> = {
   forward: benchForward,
   fw: benchFirewall,
   mappings: benchMappings,
+  nat: benchNat,
   upcall: benchUpcall,
   peer: benchPeer,
   push: benchPush,

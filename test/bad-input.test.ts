@@ -23,9 +23,12 @@ import {
   VPC_AF_INET, VPC_AF_INET6, VPC_FW_R_ICMP_CODE, VPC_FW_REMOTE_CIDR, VPC_FW_SET_KEEP_ESTABLISHED, VPC_HANDLE_NONE,
   VPC_OP_FW_RULE_DUMP, VPC_OP_FW_SET_DESTROY, VPC_OP_FW_SET_FLUSH, VPC_OP_FW_SET_GET, VPC_OP_FW_SET_MODIFY, VPC_OP_FW_SET_RULES,
   VPC_OP_SW_PORT_SET_FW, type StructValues,
+  VPC_OP_LINK_SET, VPC_OP_NAT_EIP_BIND, VPC_OP_NAT_EIP_UNBIND, VPC_OP_NAT_FLOW_DUMP, VPC_OP_NAT_POOL_ADD,
+  VPC_OP_NAT_POOL_DEL, VPC_OP_NAT_SET_CONFIG, VPC_OP_NAT_SET_LINK, VPC_OP_NAT_SNAT_BIND, VPC_OP_NAT_SNAT_UNBIND,
+  VPC_OP_RTR_ROUTE_SET, VPC_OP_RTR_SET_NAT, VPC_RT_INTERNET,
   decode, VPC_OP_RTR_STAGE_ABORT, VPC_OP_RTR_STAGE_APPEND, VPC_OP_RTR_STAGE_BEGIN, VPC_OP_RTR_STAGE_COMMIT,
 } from '../src/ffi/index.ts';
-import { fwConfig, fwCreateSet, fwDestroySet, fwListSets, fwReplaceRules, fwRules, ipBytes, newId, Nic, reportAgentState, Router, Switch, Vcc, VpcArgumentError, type AgentState, type VpcObject } from '../src/vpc/index.ts';
+import { fwConfig, fwCreateSet, fwDestroySet, fwListSets, fwReplaceRules, fwRules, ipBytes, Link, Nat, newId, Nic, reportAgentState, Router, Switch, Vcc, VpcArgumentError, type AgentState, type VpcObject } from '../src/vpc/index.ts';
 import { ruleStruct } from '../src/vpc/firewall.ts';
 import { ROUTES_PER_CALL, routeStruct } from '../src/vpc/router.ts';
 import { startKernel, type Kernel } from './helpers/hostd.ts';
@@ -62,11 +65,15 @@ before(async () => {
   sw.addPort({ kind: 'vmnic', nic: nic3.id });
   sw.neighbours.set([{ ip: '10.0.0.50', mac: '02:00:00:00:00:50', revision: 10 }]);
   rtr = Router.create();
-  for (const o of [sw, sw2, nic, nic3, loose, vcc, rtr]) o.commit();
+  const nat = Nat.create();
+  const link = Link.create();
+  for (const o of [sw, sw2, nic, nic3, loose, vcc, rtr, nat, link]) o.commit();
   handles[1] = nic;
   handles[2] = sw;
   handles[7] = vcc;
   handles[4] = rtr;
+  handles[5] = nat;
+  handles[6] = link;
 });
 
 after(async () => {
@@ -89,12 +96,12 @@ const ctl = (h: number, op: number, key: Uint8Array | null, vallen: number) =>
 
 /** A handle the op applies to, if there is one (type bits: 1 << VPC_TYPE_*). */
 function handleFor(o: OpInfo): number | undefined {
-  for (const t of [1, 2, 7, 4]) if (o.types & (1 << t)) return handles[t]!.handle;
+  for (const t of [1, 2, 7, 4, 5, 6]) if (o.types & (1 << t)) return handles[t]!.handle;
   return o.types & 1 ? -1 : undefined;
 }
 
 function wrongTypeHandle(o: OpInfo): number | undefined {
-  for (const t of [1, 2, 7, 4]) if (!(o.types & (1 << t))) return handles[t]!.handle;
+  for (const t of [1, 2, 7, 4, 5, 6]) if (!(o.types & (1 << t))) return handles[t]!.handle;
   return undefined;
 }
 
@@ -479,8 +486,8 @@ describe('vpc_open arguments', () => {
   test('the nil UUID is EINVAL', () => {
     refused('EINVAL', open(new Uint8Array(16), word(1), VPC_FLAG_CREATE));
   });
-  test('NAT and link are EOPNOTSUPP (not yet); ports cannot be created by open', () => {
-    for (const t of [5, 6, 3]) refused('EOPNOTSUPP', open(parse(newId()), word(t), VPC_FLAG_CREATE));
+  test('ports cannot be created by open (SW_ADD_PORT makes them)', () => {
+    refused('EOPNOTSUPP', open(parse(newId()), word(3), VPC_FLAG_CREATE));
   });
   test('CREATE of an id in use is EEXIST; OPEN of none ENOENT; OPEN as another type ENOENT', () => {
     refused('EEXIST', open(parse(sw.id), word(2), VPC_FLAG_CREATE));
@@ -583,6 +590,114 @@ describe('bad values: the port firewall (rule sets, issue 14)', () => {
     assert.throws(() => fwReplaceRules(SET, [{ dir: 'in', action: 'allow', proto: 'tcp', ports: [[100, 99]] }]), VpcArgumentError);
     assert.throws(() => fwReplaceRules(0, ['in allow tcp']), VpcArgumentError);
     assert.deepEqual(fwState(), before);
+  });
+});
+
+describe('bad values: NAT and link (issue 15)', () => {
+  // A router of its own with one subnet, a NAT attached to it holding an
+  // EIP and a pool; a second NAT attached nowhere; a link bound nowhere
+  // (this kernel runs in the test's own namespace: no interface is bound).
+  let r2: Router;
+  let sw5: Switch;
+  let nat1: Nat;
+  let nat2: Nat;
+  let link1: Link;
+  const id16 = (id: string): number[] => Array.from(parse(id));
+  const v4 = (a: string): number[] => a.split('.').map(Number);
+  const nilId = (): number[] => new Array<number>(16).fill(0);
+  before(() => {
+    sw5 = Switch.create(newId(), { vni: 500 });
+    sw5.setSubnet('10.5.0.0/24');
+    r2 = Router.create();
+    r2.attach(sw5);
+    nat1 = Nat.create();
+    nat2 = Nat.create();
+    link1 = Link.create();
+    nat1.setLink(link1);
+    r2.setNat(nat1);
+    nat1.bindEip('10.5.0.10', '203.0.113.10');
+    nat1.addPool('203.0.113.20', { lo: 2000, hi: 2999, block: 100 });
+    nat1.bindSnat('10.5.0.11', '203.0.113.20');
+    for (const o of [sw5, r2, nat1, nat2, link1]) o.commit();
+  });
+  after(() => {
+    for (const o of [sw5, r2, nat1, nat2, link1]) o.close();
+  });
+  const eip = (h: number, op: number, priv: string, ext: string, padByte = 0) => () => {
+    const k = encode('vpc_nat_eip_t', { priv: v4(priv), ext: v4(ext) });
+    k[13] = padByte;                        /* _pad0[1] */
+    return ctl(h, op, k, 0);
+  };
+  const pool = (ext: string, lo: number, hi: number, block: number) =>
+    () => ctl(nat1.handle, VPC_OP_NAT_POOL_ADD, encode('vpc_nat_pool_t', { ext: v4(ext), lo, hi, block }), 0);
+  const snat = (h: number, op: number, priv: string, ext: string) =>
+    () => ctl(h, op, encode('vpc_nat_snat_t', { priv: v4(priv), ext: v4(ext) }), 0);
+
+  test('LINK_SET: no such interface, not Ethernet (lo), a bad name, padding', () => {
+    const name = (n: string): number[] => Array.from({ length: 16 }, (_, i) => n.charCodeAt(i) || 0);
+    refused('ENODEV', () => ctl(link1.handle, VPC_OP_LINK_SET, encode('vpc_link_t', { ifname: name('nxnat0') }), 0));
+    refused('ENODEV', () => ctl(link1.handle, VPC_OP_LINK_SET, encode('vpc_link_t', { ifname: name('lo') }), 0));
+    refused('EINVAL', () => ctl(link1.handle, VPC_OP_LINK_SET, encode('vpc_link_t', { ifname: name('bad name') }), 0));
+    refused('EINVAL', () => ctl(link1.handle, VPC_OP_LINK_SET, encode('vpc_link_t', { ifname: name('nxnat0'), users: 1 }), 0));
+  });
+  test('EIP_BIND: bound twice by either address, a pool address, outside every subnet, no host address, no router', () => {
+    refused('EEXIST', eip(nat1.handle, VPC_OP_NAT_EIP_BIND, '10.5.0.10', '203.0.113.11'));
+    refused('EEXIST', eip(nat1.handle, VPC_OP_NAT_EIP_BIND, '10.5.0.12', '203.0.113.10'));
+    refused('EEXIST', eip(nat1.handle, VPC_OP_NAT_EIP_BIND, '10.5.0.11', '203.0.113.12'));   /* has SNAT */
+    refused('EADDRINUSE', eip(nat1.handle, VPC_OP_NAT_EIP_BIND, '10.5.0.12', '203.0.113.20'));
+    refused('EADDRNOTAVAIL', eip(nat1.handle, VPC_OP_NAT_EIP_BIND, '10.6.0.12', '203.0.113.12'));
+    refused('EINVAL', eip(nat1.handle, VPC_OP_NAT_EIP_BIND, '10.5.0.12', '127.0.0.1'));
+    refused('EINVAL', eip(nat1.handle, VPC_OP_NAT_EIP_BIND, '10.5.0.12', '224.0.0.1'));
+    refused('EINVAL', eip(nat1.handle, VPC_OP_NAT_EIP_BIND, '10.5.0.12', '203.0.113.12', 1));
+    refused('EADDRNOTAVAIL', eip(nat2.handle, VPC_OP_NAT_EIP_BIND, '10.5.0.12', '203.0.113.12'));   /* no router */
+    refused('ENOENT', eip(nat1.handle, VPC_OP_NAT_EIP_UNBIND, '10.5.0.12', '0.0.0.0'));
+    refused('ENOENT', eip(nat1.handle, VPC_OP_NAT_EIP_UNBIND, '10.5.0.10', '203.0.113.99'));
+  });
+  test('POOL_ADD / POOL_DEL: overlapping (the same address twice), an EIP, bad ranges; none to delete, in use', () => {
+    refused('EEXIST', pool('203.0.113.20', 3000, 3999, 100));
+    refused('EADDRINUSE', pool('203.0.113.10', 0, 0, 0));
+    refused('EINVAL', pool('203.0.113.21', 3000, 2000, 100));
+    refused('EINVAL', pool('203.0.113.21', 0, 100, 10));
+    refused('EINVAL', pool('203.0.113.21', 3000, 3009, 20));        /* not one block */
+    refused('EINVAL', pool('0.1.2.3', 0, 0, 0));
+    refused('ENOENT', () => ctl(nat1.handle, VPC_OP_NAT_POOL_DEL, encode('vpc_nat_pool_t', { ext: v4('203.0.113.21') }), 0));
+    refused('EBUSY', () => ctl(nat1.handle, VPC_OP_NAT_POOL_DEL, encode('vpc_nat_pool_t', { ext: v4('203.0.113.20') }), 0));
+  });
+  test('SNAT_BIND / UNBIND: bound twice, has an EIP, no such pool, outside every subnet, not bound', () => {
+    refused('EEXIST', snat(nat1.handle, VPC_OP_NAT_SNAT_BIND, '10.5.0.11', '203.0.113.20'));
+    refused('EEXIST', snat(nat1.handle, VPC_OP_NAT_SNAT_BIND, '10.5.0.10', '203.0.113.20'));
+    refused('ENOENT', snat(nat1.handle, VPC_OP_NAT_SNAT_BIND, '10.5.0.12', '203.0.113.21'));
+    refused('EADDRNOTAVAIL', snat(nat1.handle, VPC_OP_NAT_SNAT_BIND, '10.7.0.12', '203.0.113.20'));
+    refused('ENOENT', snat(nat1.handle, VPC_OP_NAT_SNAT_UNBIND, '10.5.0.12', '0.0.0.0'));
+    refused('EINVAL', snat(nat1.handle, VPC_OP_NAT_SNAT_UNBIND, '10.5.0.11', '203.0.113.20'));   /* ext must be 0 */
+  });
+  test('wrong families: the NAT is IPv4 only (the API refuses IPv6 before the kernel)', () => {
+    assert.throws(() => nat1.bindEip('2001:db8::5', '203.0.113.12'), VpcArgumentError);
+    assert.throws(() => nat1.addPool('2001:db8::20'), VpcArgumentError);
+  });
+  test('SET_CONFIG, SET_LINK, FLOW_DUMP: bad values', () => {
+    refused('EINVAL', () => ctl(nat1.handle, VPC_OP_NAT_SET_CONFIG, encode('vpc_nat_config_t', { upstream_mac: [1, 0, 0, 0, 0, 1] }), 0));
+    refused('EINVAL', () => ctl(nat1.handle, VPC_OP_NAT_SET_CONFIG, encode('vpc_nat_config_t', { udp_s: 366 * 86400 + 1 }), 0));
+    refused('EBUSY', () => ctl(nat1.handle, VPC_OP_NAT_SET_CONFIG, encode('vpc_nat_config_t', { max_flows: 1000 }), 0));
+    refused('ENOENT', () => ctl(nat2.handle, VPC_OP_NAT_SET_LINK, encode('vpc_nat_link_t', { link_id: id16(newId()) }), 0));
+    refused('EINVAL', () => ctl(nat2.handle, VPC_OP_NAT_SET_LINK, encode('vpc_nat_link_t', { link_id: id16(r2.id) }), 0));
+    refused('EBUSY', () => ctl(nat2.handle, VPC_OP_NAT_SET_LINK, encode('vpc_nat_link_t', { link_id: id16(link1.id) }), 0));
+    refused('EINVAL', () => ctl(nat1.handle, VPC_OP_NAT_FLOW_DUMP, encode('vpc_nat_flow_req_t', { resume: 2 }), 32 * 4));
+  });
+  test('RTR_SET_NAT and INTERNET routes: no such NAT, not a NAT, one per router, one router per NAT, detach under routes', () => {
+    refused('ENOENT', () => ctl(r2.handle, VPC_OP_RTR_SET_NAT, encode('vpc_rtr_nat_t', { nat_id: id16(newId()) }), 0));
+    refused('EINVAL', () => ctl(r2.handle, VPC_OP_RTR_SET_NAT, encode('vpc_rtr_nat_t', { nat_id: id16(link1.id) }), 0));
+    refused('EEXIST', () => ctl(r2.handle, VPC_OP_RTR_SET_NAT, encode('vpc_rtr_nat_t', { nat_id: id16(nat2.id) }), 0));
+    refused('EBUSY', () => ctl(rtr.handle, VPC_OP_RTR_SET_NAT, encode('vpc_rtr_nat_t', { nat_id: id16(nat1.id) }), 0));
+    const internet = encode('vpc_rt_route_t', { af: VPC_AF_INET, target: VPC_RT_INTERNET });
+    refused('EOPNOTSUPP', () => ctl(rtr.handle, VPC_OP_RTR_ROUTE_SET, internet, 0));   /* rtr has no NAT */
+    r2.routes.set({ destination: '0.0.0.0/0', internet: true });
+    refused('EBUSY', () => ctl(r2.handle, VPC_OP_RTR_SET_NAT, encode('vpc_rtr_nat_t', { nat_id: nilId() }), 0));
+    r2.routes.del({ destination: '0.0.0.0/0', internet: true });
+  });
+  test('DESTROY: a NAT attached to a router, a link a NAT uses: EBUSY', () => {
+    refused('EBUSY', () => ctl(nat1.handle, VPC_OP_DESTROY, encode('vpc_txn_t', 0), 0));
+    refused('EBUSY', () => ctl(link1.handle, VPC_OP_DESTROY, encode('vpc_txn_t', 0), 0));
   });
 });
 

@@ -4,7 +4,8 @@
  * no I/O): new SNAT flows a second, the cost of translating a packet of an
  * established flow with 1k and with 1M flows in the table (and the ratio,
  * issue 15 asks <= 2), against an EIP's stateless rewrite, and the bytes a
- * flow costs.  One CPU.  Usage: nat_bench [flows (default 1048576)].
+ * flow costs.  One CPU.  Usage: nat_bench [flows (default 1000000: 2^20 would
+ * need more private addresses than 16 pools of 63 blocks hold)].
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +84,7 @@ run(struct vpc_nat *n, struct vpc_pkt *p, uint32_t nflows, bool eip)
 int
 main(int argc, char **argv)
 {
-	uint32_t nflows = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1u << 20;
+	uint32_t nflows = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
 	uint32_t i, npriv = (nflows + 999) / 1000;
 	struct vpc_nat *n;
 	struct vpc_pkt *p;

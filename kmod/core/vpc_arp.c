@@ -37,8 +37,8 @@
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 /* An ARP frame: Ethernet dst, src, then the ARP message. */
-static struct vpc_pkt *
-arp_build(const uint8_t eth_dst[6], uint16_t op, const uint8_t sha[6],
+struct vpc_pkt *
+vpc_arp_build(const uint8_t eth_dst[6], uint16_t op, const uint8_t sha[6],
     const uint8_t spa[4], const uint8_t tha[6], const uint8_t tpa[4])
 {
 	struct vpc_pkt *p;
@@ -89,7 +89,7 @@ reply(struct vpc_l3in *in, struct vpc_pkt *req, const uint8_t mac[6],
 	struct vpc_pkt *r;
 
 	/* To the requester: from the answer's MAC, "tpa is at mac". */
-	r = arp_build(in->f->src, ARPOP_REPLY, mac, tpa, in->f->src, spa);
+	r = vpc_arp_build(in->f->src, ARPOP_REPLY, mac, tpa, in->f->src, spa);
 	os_pkt_free(req);
 	if (r == NULL) {
 		sw_count(in->sw, VPC_SWSTAT_DROP_TX);
@@ -183,7 +183,7 @@ vpc_arp_announce(struct vpc_switch *sw, const uint8_t addr[4],
 		    __atomic_load_n(&obj2nic(peer)->mac64, __ATOMIC_RELAXED) ==
 		    vpc_mac64(mac))
 			continue;
-		if ((p = arp_build(bcast, ARPOP_REQUEST, mac, addr, zero, addr)) == NULL) {
+		if ((p = vpc_arp_build(bcast, ARPOP_REQUEST, mac, addr, zero, addr)) == NULL) {
 			sw_count(sw, VPC_SWSTAT_DROP_TX);
 			continue;
 		}

@@ -217,6 +217,12 @@ count_refs(struct vpc_sys *sys)
 		if (obj2port(o)->peer != NULL)
 			obj2port(o)->peer->check_refs++;
 	}
+	VPC_LIST_FOREACH(o, &sys->objs, link) {
+		if (o->type == VPC_TYPE_NAT && obj2natgw(o)->link != NULL)
+			obj2natgw(o)->link->obj.check_refs++;   /* its link */
+		if (o->type == VPC_TYPE_ROUTER && obj2rtr(o)->nat != NULL)
+			obj2rtr(o)->nat->obj.check_refs++;      /* its NAT */
+	}
 	vpc_fw_count_refs(sys);         /* rules naming a switch */
 }
 
@@ -263,6 +269,21 @@ check_locked(struct vpc_sys *sys, char *why, size_t len)
 			break;
 		case VPC_TYPE_SWPORT:
 			EXPECT(&c, obj2port(o)->sw != NULL, "port: has a switch");
+			break;
+		case VPC_TYPE_NAT:
+			EXPECT(&c, obj2natgw(o)->link == NULL ||
+			    obj2natgw(o)->link->nat == obj2natgw(o),
+			    "nat: its link points back at it");
+			EXPECT(&c, obj2natgw(o)->rtr == NULL ||
+			    obj2natgw(o)->rtr->nat == obj2natgw(o),
+			    "nat: its router points back at it");
+			break;
+		case VPC_TYPE_LINK:
+			EXPECT(&c, obj2link(o)->nat == NULL ||
+			    obj2link(o)->nat->link == obj2link(o),
+			    "link: its NAT points back at it");
+			EXPECT_EQ(&c, obj2link(o)->bound, obj2link(o)->ifname[0] != '\0',
+			    "link: bound iff it has a name");
 			break;
 		}
 	}

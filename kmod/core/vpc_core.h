@@ -87,6 +87,12 @@ void vpc_vcc_input(struct vpc_vcc *vcc, struct vpc_pkt *p);
 /* VNI 0: a frame from the vcc's raw L2 device. */
 void vpc_vcc_l2_input(struct vpc_vcc *vcc, struct vpc_pkt *p);
 
+/* A frame a bound vpclink's interface brought (vpc_link.c): taken, or
+ * handed back through os_link_pass. */
+struct vpc_link;
+void vpc_link_input(struct vpc_link *link, struct vpc_pkt *p);
+void **vpc_link_osp(struct vpc_link *link);
+
 /* What the glue may know of a vmnic and a vcc. */
 void **vpc_nic_osp(struct vpc_nic *nic);        /* the glue's own pointer */
 void   vpc_nic_mac(const struct vpc_nic *nic, uint8_t mac[6]);

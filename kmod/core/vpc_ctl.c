@@ -19,10 +19,13 @@
 #define T(t)    (1u << (t))
 #define T_NONE  T(VPC_TYPE_UNSET)       /* VPC_HANDLE_NONE */
 #define T_ANY   (T(VPC_TYPE_NIC) | T(VPC_TYPE_SWITCH) | T(VPC_TYPE_SWPORT) | \
-                 T(VPC_TYPE_VCC) | T(VPC_TYPE_ROUTER))
+                 T(VPC_TYPE_VCC) | T(VPC_TYPE_ROUTER) | T(VPC_TYPE_NAT) | \
+                 T(VPC_TYPE_LINK))
 #define T_ROOTS (T(VPC_TYPE_NIC) | T(VPC_TYPE_SWITCH) | T(VPC_TYPE_VCC) | \
-                 T(VPC_TYPE_ROUTER))
+                 T(VPC_TYPE_ROUTER) | T(VPC_TYPE_NAT) | T(VPC_TYPE_LINK))
 #define T_RTR   T(VPC_TYPE_ROUTER)
+#define T_NAT   T(VPC_TYPE_NAT)
+#define T_LINK  T(VPC_TYPE_LINK)
 
 struct vpc_opdesc {
 	const char *name;
@@ -197,6 +200,43 @@ static const struct vpc_opdesc optab[] = {
 	    OF(vpc_sw_port_fw_t), NONE, OPF_MUT | OPF_PRIV),
 	OP(VPC_OP_SW_FW_FLOWS, vpc_op_sw_fw_flows, T(VPC_TYPE_SWITCH),
 	    OF(vpc_fw_flow_req_t), OF(vpc_fw_flow_t), OPF_VALARR),
+	OP(VPC_OP_LINK_SET, vpc_op_link_set, T_LINK, OF(vpc_link_t), NONE,
+	    OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_LINK_GET, vpc_op_link_get, T_LINK, NONE, OF(vpc_link_t), 0),
+	OP(VPC_OP_LINK_GET_STATS, vpc_op_link_get_stats, T_LINK, NONE,
+	    OF(vpc_link_stats_t), 0),
+	OP(VPC_OP_NAT_SET_CONFIG, vpc_op_nat_set_config, T_NAT,
+	    OF(vpc_nat_config_t), NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NAT_GET_CONFIG, vpc_op_nat_get_config, T_NAT, NONE,
+	    OF(vpc_nat_config_t), 0),
+	OP(VPC_OP_NAT_SET_LINK, vpc_op_nat_set_link, T_NAT, OF(vpc_nat_link_t),
+	    NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NAT_GET_LINK, vpc_op_nat_get_link, T_NAT, NONE,
+	    OF(vpc_nat_link_t), 0),
+	OP(VPC_OP_NAT_EIP_BIND, vpc_op_nat_eip_bind, T_NAT, OF(vpc_nat_eip_t),
+	    NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NAT_EIP_UNBIND, vpc_op_nat_eip_unbind, T_NAT, OF(vpc_nat_eip_t),
+	    NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NAT_EIP_LIST, vpc_op_nat_eip_list, T_NAT, OF(vpc_list_req_t),
+	    OF(vpc_nat_eip_t), OPF_VALARR),
+	OP(VPC_OP_NAT_POOL_ADD, vpc_op_nat_pool_add, T_NAT, OF(vpc_nat_pool_t),
+	    NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NAT_POOL_DEL, vpc_op_nat_pool_del, T_NAT, OF(vpc_nat_pool_t),
+	    NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NAT_SNAT_BIND, vpc_op_nat_snat_bind, T_NAT, OF(vpc_nat_snat_t),
+	    NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NAT_SNAT_UNBIND, vpc_op_nat_snat_unbind, T_NAT,
+	    OF(vpc_nat_snat_t), NONE, OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_NAT_SNAT_GET, vpc_op_nat_snat_get, T_NAT, OF(vpc_nat_snat_t),
+	    OF(vpc_nat_snat_t), 0),
+	OP(VPC_OP_NAT_FLOW_DUMP, vpc_op_nat_flow_dump, T_NAT,
+	    OF(vpc_nat_flow_req_t), OF(vpc_nat_flow_t), OPF_VALARR),
+	OP(VPC_OP_NAT_GET_STATS, vpc_op_nat_get_stats, T_NAT, NONE,
+	    OF(vpc_nat_stats_t), 0),
+	OP(VPC_OP_RTR_SET_NAT, vpc_op_rtr_set_nat, T_RTR, OF(vpc_rtr_nat_t), NONE,
+	    OPF_MUT | OPF_PRIV),
+	OP(VPC_OP_RTR_GET_NAT, vpc_op_rtr_get_nat, T_RTR, NONE, OF(vpc_rtr_nat_t),
+	    0),
 };
 
 static const struct vpc_opdesc *
@@ -418,7 +458,7 @@ vpc_core_open(struct vpc_sys *sys, const struct vpc_call *call,
 	    type == VPC_TYPE_UNSET || type > VPC_TYPE_MAX)
 		return (VPC_ERR(VPC_EINVAL));
 	if (vpc_objops_of(type) == NULL)
-		return (VPC_ERR(VPC_EOPNOTSUPP));        /* NAT, link: not yet */
+		return (VPC_ERR(VPC_EOPNOTSUPP));        /* a type with no objects */
 	if (vpc_id_is_nil(id))
 		return (VPC_ERR(VPC_EINVAL));
 	if (type == VPC_TYPE_SWPORT && flags == VPC_FLAG_CREATE)

@@ -439,7 +439,60 @@ struct vpc_router {
 	uint64_t            stage_seq;  /* ctl: the last stage's token */
 	struct os_counter  *ctr[VPC_RTRSTAT_COUNT];     /* RO */
 	struct vpc_ratelim  icmp_rl;    /* lock-free: ICMP errors it sends */
+	struct vpc_natgw   *nat;        /* published, referenced: INTERNET routes' NAT */
 };
+
+/*
+ * vpclink (vpc_link.c): an Ethernet interface of the node.  Its MAC is the
+ * interface's, read at bind; frames it brings go to its NAT (vpc_natgw_path.c)
+ * or back to the node's stack.
+ */
+struct vpc_natgw;
+struct vpc_link {
+	struct vpc_obj      obj;
+	char                ifname[VPC_IFNAMSIZ];  /* ctl: "" = not bound */
+	uint64_t            mac64;      /* ctl writes, data path reads (atomic) */
+	bool                bound;      /* ctl writes, data path reads (atomic) */
+	struct vpc_natgw   *nat;        /* published: the NAT using it, or NULL */
+	struct os_counter  *ctr[VPC_LINKSTAT_COUNT];   /* RO */
+	void               *os;         /* the glue's socket / ifnet (its locking) */
+};
+
+/*
+ * vpcnat (vpc_natgw.c, vpc_natgw_ops.c, vpc_natgw_path.c): one translation
+ * engine (vpc_nat.h), the link it sends out of, the router it serves.
+ * The engine's own counters are its VPC_NATC_*; the object adds its own
+ * (VPC_NATSTAT_DROP_NO_LINK and after).
+ */
+struct vpc_natgw {
+	struct vpc_obj      obj;
+	struct vpc_nat     *eng;        /* published; replaced only while empty */
+	struct vpc_link    *link;       /* published, referenced; or NULL */
+	struct vpc_router  *rtr;        /* published: attached to (it references us) */
+	uint64_t            upstream64; /* ctl writes, data path reads (atomic) */
+	vpc_nat_config_t    conf;       /* ctl: as set (txn 0, flows 0) */
+	struct os_counter  *ctr[VPC_NATSTAT_COUNT];    /* RO: slots the engine lacks */
+};
+#define VPC_NATGW_OWN_STAT0  VPC_NATSTAT_DROP_NO_LINK  /* first slot of its own */
+
+static inline struct vpc_link *
+obj2link(struct vpc_obj *o)
+{
+	return ((struct vpc_link *)o);
+}
+static inline struct vpc_natgw *
+obj2natgw(struct vpc_obj *o)
+{
+	return ((struct vpc_natgw *)o);
+}
+static inline void
+mac_from64(uint64_t v, uint8_t m[6])
+{
+	int i;
+
+	for (i = 5; i >= 0; i--, v >>= 8)
+		m[i] = (uint8_t)v;
+}
 
 static inline struct vpc_router *
 obj2rtr(struct vpc_obj *o)
@@ -489,6 +542,8 @@ extern const struct vpc_objops vpc_switch_ops;
 extern const struct vpc_objops vpc_port_ops;
 extern const struct vpc_objops vpc_vcc_ops;
 extern const struct vpc_objops vpc_router_ops;
+extern const struct vpc_objops vpc_natgw_ops;
+extern const struct vpc_objops vpc_link_ops;
 
 /* Counters (vpc_util.c). */
 int  vpc_counters_alloc(struct os_counter **c, unsigned n);
@@ -737,6 +792,28 @@ void vpc_nd_announce(struct vpc_switch *sw, const uint8_t addr[16],
  * connected routes follow); its router port goes away (detached). */
 void vpc_router_switch_changed(struct vpc_switch *sw);
 void vpc_router_port_gone(struct vpc_port *p);
+/* Is addr in one of the router's attached subnets?  (ctl) */
+bool vpc_router_holds(const struct vpc_router *rtr, uint8_t af,
+         const uint8_t *addr);
+/* Its NAT goes away (killed): INTERNET routes lead nowhere now. */
+void vpc_router_nat_gone(struct vpc_router *rtr);
+/* The NAT data path (vpc_natgw_path.c), in the epoch; both consume p.
+ * Out: a routed IPv4 packet (TTL taken) at l3off of an Ethernet frame. */
+void vpc_natgw_output(struct vpc_natgw *ng, struct vpc_pkt *p, uint32_t l3off);
+/* In: IPv4 from the link for one of the NAT's addresses (f its frame);
+ * true if taken (translated and delivered, or dropped and counted); false:
+ * not for it, *pp to go on to the node (NULL: gone, no memory). */
+struct vpc_frame;
+bool vpc_natgw_input(struct vpc_natgw *ng, struct vpc_pkt **pp,
+         const struct vpc_frame *f);
+/* The NAT stops using its link / the link goes (ctl). */
+void vpc_natgw_link_gone(struct vpc_natgw *ng);
+/* Send a gratuitous ARP for ext out of the NAT's link, if bound (ctl). */
+void vpc_natgw_announce(struct vpc_natgw *ng, const uint8_t ext[4]);
+/* An ARP frame (vpc_arp.c): Ethernet dst, op, sender and target. */
+struct vpc_pkt *vpc_arp_build(const uint8_t eth_dst[6], uint16_t op,
+         const uint8_t sha[6], const uint8_t spa[4], const uint8_t tha[6],
+         const uint8_t tpa[4]);
 /* Custom routes (vpc_router.c) as the staged replace needs them: the check
  * ROUTE_SET makes (set: against the attachments of now), route equality and
  * its hash, and installing a whole checked set (0, or ENOMEM: unchanged). */
@@ -859,9 +936,15 @@ vpc_opfn_t vpc_op_sys_agent_event;                                      /* vpc_a
 vpc_opfn_t vpc_op_rtr_attach, vpc_op_rtr_detach, vpc_op_rtr_list_attach,
     vpc_op_rtr_route_set, vpc_op_rtr_route_del, vpc_op_rtr_route_get,
     vpc_op_rtr_route_lookup, vpc_op_rtr_route_dump, vpc_op_rtr_route_replace,
-    vpc_op_rtr_get_stats;                                           /* vpc_router.c */
+    vpc_op_rtr_get_stats, vpc_op_rtr_set_nat, vpc_op_rtr_get_nat;   /* vpc_router.c */
 vpc_opfn_t vpc_op_rtr_stage_begin, vpc_op_rtr_stage_append,
     vpc_op_rtr_stage_commit, vpc_op_rtr_stage_abort;           /* vpc_router_stage.c */
+vpc_opfn_t vpc_op_link_set, vpc_op_link_get, vpc_op_link_get_stats; /* vpc_link.c */
+vpc_opfn_t vpc_op_nat_set_config, vpc_op_nat_get_config, vpc_op_nat_set_link,
+    vpc_op_nat_get_link, vpc_op_nat_get_stats;                      /* vpc_natgw.c */
+vpc_opfn_t vpc_op_nat_eip_bind, vpc_op_nat_eip_unbind, vpc_op_nat_eip_list,
+    vpc_op_nat_pool_add, vpc_op_nat_pool_del, vpc_op_nat_snat_bind,
+    vpc_op_nat_snat_unbind, vpc_op_nat_snat_get, vpc_op_nat_flow_dump; /* vpc_natgw_ops.c */
 vpc_opfn_t vpc_op_fw_set_create, vpc_op_fw_set_destroy, vpc_op_fw_set_rules,
     vpc_op_fw_set_flush, vpc_op_fw_set_get, vpc_op_fw_set_modify,
     vpc_op_fw_set_list, vpc_op_fw_rule_dump, vpc_op_fw_set_config,

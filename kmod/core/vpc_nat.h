@@ -17,10 +17,10 @@
  * An outbound packet whose source has neither an EIP nor an SNAT binding is
  * dropped and counted: it never leaves with its private source.
  *
- * Not wired yet: no object type, op or router target reaches it (docs/nat.md
- * says what is left).  Configuration calls must be serialized by the caller
- * (the core's control lock once wired) and may sleep; vpc_nat_xlate runs in
- * the epoch, never sleeps, and may run on many CPUs at once.
+ * The NAT object (vpc_natgw*.c) owns one engine and calls it from its ops
+ * and data path.  Configuration calls must be serialized by the caller (the
+ * core's control lock) and may sleep; vpc_nat_xlate runs in the epoch,
+ * never sleeps, and may run on many CPUs at once.
  */
 #ifndef _VPC_NAT_H_
 #define _VPC_NAT_H_

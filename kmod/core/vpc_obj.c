@@ -26,6 +26,10 @@ vpc_objops_of(unsigned type)
 		return (&vpc_vcc_ops);
 	case VPC_TYPE_ROUTER:
 		return (&vpc_router_ops);
+	case VPC_TYPE_NAT:
+		return (&vpc_natgw_ops);
+	case VPC_TYPE_LINK:
+		return (&vpc_link_ops);
 	default:
 		return (NULL);
 	}

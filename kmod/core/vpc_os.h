@@ -196,10 +196,27 @@ int  os_nic_set_mtu(struct vpc_nic *nic, uint32_t mtu);
 int  os_vcc_configure(struct vpc_vcc *vcc, const vpc_vcc_t *conf);
 void os_vcc_detach(struct vpc_vcc *vcc);
 
+/*
+ * A vpclink's interface.  os_link_bind takes the interface ifname (it exists:
+ * else ENODEV; taken by something that excludes us, such as a bridge: EBUSY;
+ * no link support: EOPNOTSUPP) and gives its MAC; frames it brings go to
+ * vpc_link_input (vpc_core.h) from then on.  os_link_unbind stops that and
+ * restores the interface as it was.  Control context, may sleep.
+ */
+struct vpc_link;
+int  os_link_bind(struct vpc_link *link, const char *ifname, uint8_t mac[6]);
+void os_link_unbind(struct vpc_link *link);
+
 /* ---- Output (data path: never sleep; the packet is consumed) -------------- */
 
 /* Deliver an Ethernet frame to the VM behind a vmnic. */
 int os_nic_output(struct vpc_nic *nic, struct vpc_pkt *p);
+
+/* Send an Ethernet frame out of a bound link's interface. */
+int os_link_output(struct vpc_link *link, struct vpc_pkt *p);
+/* A frame vpc_link_input did not take: on to the node's own stack (host:
+ * it has its own copy already, so this one is freed). */
+void os_link_pass(struct vpc_link *link, struct vpc_pkt *p);
 
 /* Where VXLAN goes on the underlay. */
 struct vpc_underlay {

@@ -487,6 +487,13 @@ att_holding(const struct vpc_router *rtr, uint8_t af, const uint8_t *addr)
 	return (NULL);
 }
 
+bool
+vpc_router_holds(const struct vpc_router *rtr, uint8_t af, const uint8_t *addr)
+{
+	VPC_ASSERT_CTL(rtr->obj.sys);
+	return (att_holding(rtr, af, addr) != NULL);
+}
+
 static const struct vpc_rtr_att *
 att_of_switch(const struct vpc_router *rtr, const vpc_id_t *id)
 {
@@ -679,6 +686,8 @@ router_kill(struct vpc_obj *o)
 	vpc_rt_stage_free(rtr);
 	while (rtr->natt > 0)
 		unplug(rtr, rtr->natt - 1);
+	if (rtr->nat != NULL)
+		vpc_router_nat_gone(rtr);
 	/* An empty table: nothing reaches a switch through it any more. */
 	if ((t = rtable_build(rtr, NULL, 0)) != NULL)
 		rtable_publish(rtr, t);
@@ -976,8 +985,8 @@ vpc_rt_check(const struct vpc_router *rtr, const vpc_rt_route_t *r, bool set)
 	case VPC_RT_INTERNET:
 		if (!vpc_all_zero(r->nexthop, 16) || !vpc_id_is_nil(&r->switch_id))
 			return (VPC_ERR(VPC_EINVAL));
-		if (set)
-			return (VPC_ERR(VPC_EOPNOTSUPP));       /* no NAT yet */
+		if (set && rtr->nat == NULL)
+			return (VPC_ERR(VPC_EOPNOTSUPP));       /* no NAT attached */
 		break;
 	case VPC_RT_DROP:
 		if (!vpc_all_zero(r->nexthop, 16) || !vpc_id_is_nil(&r->switch_id))
@@ -1342,5 +1351,93 @@ vpc_op_rtr_get_stats(struct vpc_ctx *x)
 	for (i = 0; i < VPC_RTRSTAT_COUNT; i++)
 		st.c[i] = os_counter_fetch(rtr->ctr[i]);
 	memcpy(x->val, &st, sizeof(st));
+	return (0);
+}
+
+/* ---- The NAT (RTR_SET_NAT) ------------------------------------------------------- */
+
+/* The router lets go of its NAT: INTERNET routes lead nowhere until
+ * another is attached (their frames get ICMP unreachable). */
+void
+vpc_router_nat_gone(struct vpc_router *rtr)
+{
+	struct vpc_natgw *ng = rtr->nat;
+
+	VPC_ASSERT_CTL(rtr->obj.sys);
+	if (ng == NULL)
+		return;
+	vpc_store(rtr->nat, NULL);
+	vpc_store(ng->rtr, NULL);
+	if (!ng->obj.dead)
+		vpc_obj_changed(&ng->obj, 0);
+	if (!rtr->obj.dead)
+		vpc_obj_changed(&rtr->obj, 0);
+	vpc_obj_rele(&ng->obj);         /* the router's reference */
+}
+
+static bool
+has_internet_routes(const struct vpc_router *rtr)
+{
+	uint32_t i;
+
+	for (i = 0; i < rtr->ncustom; i++)
+		if (rtr->custom[i].target == VPC_RT_INTERNET)
+			return (true);
+	return (false);
+}
+
+int
+vpc_op_rtr_set_nat(struct vpc_ctx *x)
+{
+	struct vpc_router *rtr = obj2rtr(x->obj);
+	struct vpc_natgw *ng;
+	vpc_rtr_nat_t req;
+	struct vpc_obj *o;
+	int error;
+
+	memcpy(&req, x->key, sizeof(req));
+	if ((error = vpc_txn_check(x->obj, req.txn)) != 0)
+		return (error);
+	if (!vpc_all_zero(req._pad0, sizeof(req._pad0)))
+		return (VPC_ERR(VPC_EINVAL));
+	x->vallen = 0;
+	if (vpc_id_is_nil(&req.nat_id)) {
+		if (rtr->nat == NULL)
+			return (0);
+		if (has_internet_routes(rtr))
+			return (VPC_ERR(VPC_EBUSY));
+		vpc_router_nat_gone(rtr);
+		vpc_obj_changed(x->obj, req.txn);
+		return (0);
+	}
+	if ((o = vpc_reg_lookup(x->sys, &req.nat_id)) == NULL || o->dead)
+		return (VPC_ERR(VPC_ENOENT));
+	if (o->type != VPC_TYPE_NAT)
+		return (VPC_ERR(VPC_EINVAL));
+	ng = obj2natgw(o);
+	if (ng == rtr->nat)
+		return (0);
+	if (rtr->nat != NULL)
+		return (VPC_ERR(VPC_EEXIST));
+	if (ng->rtr != NULL)
+		return (VPC_ERR(VPC_EBUSY));
+	vpc_obj_ref(o);
+	vpc_store(ng->rtr, rtr);
+	vpc_store(rtr->nat, ng);
+	vpc_obj_changed(o, 0);
+	vpc_obj_changed(x->obj, req.txn);
+	return (0);
+}
+
+int
+vpc_op_rtr_get_nat(struct vpc_ctx *x)
+{
+	struct vpc_router *rtr = obj2rtr(x->obj);
+	vpc_rtr_nat_t out;
+
+	memset(&out, 0, sizeof(out));
+	if (rtr->nat != NULL)
+		out.nat_id = rtr->nat->obj.id;
+	memcpy(x->val, &out, sizeof(out));
 	return (0);
 }

@@ -273,6 +273,45 @@ next_hop(const struct vpc_rt *rt, const struct vpc_ipinfo *ip)
 	return (rt->target == VPC_RT_NEXTHOP ? rt->nexthop : ip->dst);
 }
 
+/*
+ * Along an INTERNET route, to the router's NAT: the TTL taken here as for
+ * any routed packet (<= 1: ICMP time exceeded from the gateway), the rest
+ * is the NAT's (vpc_natgw_path.c).  IPv6 goes too: the NAT drops and
+ * counts it (DROP_AF).
+ */
+static void
+to_nat(struct vpc_router *rtr, struct vpc_natgw *ng, struct vpc_switch *sw,
+    struct vpc_port *in, struct vpc_pkt *p, const struct vpc_frame *f,
+    const struct vpc_ipinfo *ip, struct vpc_ipinfo *own, uint8_t *h, bool full)
+{
+	uint8_t *iph;
+
+	if (h == NULL && (h = os_pkt_pullup(&p, ip->l3off + (ip->af == VPC_AF_INET ?
+	    VPC_IPV4_HDR_LEN : VPC_IPV6_HDR_LEN))) == NULL)
+		return;
+	iph = h + ip->l3off;
+	if (iph[ip->af == VPC_AF_INET ? 8 : 7] <= 1) {
+		rtr_count(rtr, VPC_RTRSTAT_TTL_EXCEEDED);
+		if (!full_parse(rtr, p, f, own, &full))
+			return;
+		if (ip->af == VPC_AF_INET)
+			icmp_error(rtr, sw, in, p, f, ip, VPC_ICMP_TIMXCEED, 0);
+		else
+			icmp_error(rtr, sw, in, p, f, ip, VPC_ICMP6_TIME_EXCEEDED, 0);
+		return;
+	}
+	if (ip->af == VPC_AF_INET) {
+		uint16_t oldw = vpc_get16(iph + 8);
+
+		iph[8]--;
+		vpc_put16(iph + 10, vpc_cksum_update16(vpc_get16(iph + 10), oldw,
+		    vpc_get16(iph + 8)));
+	} else
+		iph[7]--;
+	rtr_count(rtr, VPC_RTRSTAT_TO_NAT);
+	vpc_natgw_output(ng, p, ip->l3off);
+}
+
 void
 vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
     struct vpc_port *in, struct vpc_pkt *p, const struct vpc_frame *f)
@@ -282,6 +321,7 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 	const struct vpc_swcfg *ocfg;
 	const struct vpc_nbr_ent *e;
 	const struct vpc_rt *rt;
+	struct vpc_natgw *ng;
 	const uint8_t *gwa, *nh;
 	const struct vpc_ipinfo *ip;
 	struct vpc_ipinfo own;
@@ -326,6 +366,11 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 		return;
 	}
 	rt = vpc_rtable_lookup(t, ip->af, ip->dst);
+	if (rt != NULL && rt->target == VPC_RT_INTERNET &&
+	    (ng = vpc_load(rtr->nat)) != NULL) {
+		to_nat(rtr, ng, sw, in, p, f, ip, &own, h, full);
+		return;
+	}
 	if (rt == NULL || rt->target == VPC_RT_DROP || rt->sw == NULL ||
 	    rt->sw->obj.dead || rt->target == VPC_RT_INTERNET) {
 		rtr_count(rtr, rt != NULL && rt->target == VPC_RT_DROP ?

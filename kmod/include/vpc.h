@@ -75,8 +75,8 @@ typedef struct {
 #define VPC_TYPE_SWITCH 2       /* vpcsw: a virtual switch carrying one VNI */
 #define VPC_TYPE_SWPORT 3       /* vpcp: a switch port (made by SW_ADD_PORT) */
 #define VPC_TYPE_ROUTER 4       /* vpcr: the distributed router (docs/router.md) */
-#define VPC_TYPE_NAT    5       /* vpcnat: reserved, EOPNOTSUPP for now */
-#define VPC_TYPE_LINK   6       /* vpclink: reserved, EOPNOTSUPP for now */
+#define VPC_TYPE_NAT    5       /* vpcnat: EIP and SNAT towards a vpclink (docs/nat.md) */
+#define VPC_TYPE_LINK   6       /* vpclink: an Ethernet interface of the node (docs/nat.md) */
 #define VPC_TYPE_VCC    7       /* vcc: the node's VXLAN underlay endpoint */
 #define VPC_TYPE_MAX    7
 
@@ -110,6 +110,7 @@ typedef struct {
 #define VPC_EACCES       13
 #define VPC_EBUSY        16
 #define VPC_EEXIST       17
+#define VPC_ENODEV       19
 #define VPC_EINVAL       22
 #define VPC_EMFILE       24
 #define VPC_ENOTTY       25
@@ -180,14 +181,15 @@ typedef struct {
 #define VPC_OP_NIC_SET_MAC      2
 /* NIC.  key: none.  val: vpc_vmnic_t (out; txn is 0). */
 #define VPC_OP_NIC_GET_MAC      3
-/* NIC, SWITCH, ROUTER or VCC, priv.  key: vpc_txn_t.  val: none.  The object now
- * outlives its handles.  EALREADY: already committed. */
+/* NIC, SWITCH, ROUTER, VCC, NAT or LINK, priv.  key: vpc_txn_t.  val: none.
+ * The object now outlives its handles.  EALREADY: already committed. */
 #define VPC_OP_COMMIT           4
-/* NIC, SWITCH, SWPORT, ROUTER or VCC, priv.  key: vpc_txn_t.  val: none.
+/* Any object, priv.  key: vpc_txn_t.  val: none.
  * Removes the object (a switch takes its ports along; a port takes a vmnic
- * it created; a router is detached from every switch first).
- * Other handles to it then get EIDRM.  EBUSY: a vmnic or vcc still plugged
- * into a switch port. */
+ * it created; a router is detached from every switch and lets go of its
+ * NAT first; a NAT lets go of its link).  Other handles to it then get
+ * EIDRM.  EBUSY: a vmnic or vcc still plugged into a switch port, a NAT
+ * attached to a router (RTR_SET_NAT), a link a NAT uses (NAT_SET_LINK). */
 #define VPC_OP_DESTROY          5
 /* Any object.  key: none.  val: vpc_type_t (out): the type word. */
 #define VPC_OP_GET_TYPE         6
@@ -437,7 +439,7 @@ typedef struct {
  * class not 0 or CUSTOM, fields the target does not use not zero, a next
  * hop that is no host address or a gateway's, nonzero padding; ENXIO:
  * SUBNET's switch not attached; EADDRNOTAVAIL: the next hop is in no
- * attached subnet; EOPNOTSUPP: INTERNET (no NAT yet); EEXIST: the same
+ * attached subnet; EOPNOTSUPP: INTERNET with no NAT attached (RTR_SET_NAT); EEXIST: the same
  * route (prefix, target, class) is there; ENOSPC: VPC_RTR_MAX_ROUTES. */
 #define VPC_OP_RTR_ROUTE_SET    99
 /* ROUTER, priv.  key: vpc_rt_route_t.  val: none.  Delete the custom route
@@ -570,6 +572,102 @@ typedef struct {
  * cursor}.  val: array of vpc_fw_flow_t, as many as fit; empty when done.
  * ENOENT: no such port on this switch; ERANGE: not even one fits. */
 #define VPC_OP_SW_FW_FLOWS      123
+
+/* ---- vpclink and vpcnat: the way out (docs/nat.md) ---------------------
+ * A link (VPC_TYPE_LINK) binds one Ethernet interface of the node by name
+ * (host kernel: an AF_PACKET socket on an interface of vpc-hostd's
+ * namespace; FreeBSD: not yet, LINK_SET gives EOPNOTSUPP).  Frames the
+ * link does not take (anything but ARP for, and IPv4 to, its NAT's
+ * external addresses) are left to the node's own stack untouched.
+ * A NAT (VPC_TYPE_NAT) owns one translation engine (EIPs, SNAT pools and
+ * bindings, flows), sends what it translates out of its link, and is
+ * attached to at most one router (RTR_SET_NAT), whose VPC_RT_INTERNET
+ * routes lead to it.  Mutating ops carry a transaction token (ESTALE).
+ */
+/* LINK, priv.  key: vpc_link_t {txn, ifname}.  val: none.  Bind the link
+ * to the interface ifname (its MAC becomes the link's); "" unbinds.
+ * EINVAL: a bad name (as NIC_SET_IFNAME), nonzero out fields or padding;
+ * ENODEV: no such interface; EBUSY: another link has it (or, FreeBSD,
+ * another bridge); EALREADY: this link is bound already (unbind first);
+ * EOPNOTSUPP: the OS has no link support (FreeBSD for now). */
+#define VPC_OP_LINK_SET         124
+/* LINK.  key: none.  val: vpc_link_t (out: ifname, mac, bound, users). */
+#define VPC_OP_LINK_GET         125
+/* LINK.  key: none.  val: vpc_link_stats_t. */
+#define VPC_OP_LINK_GET_STATS   126
+/* NAT, priv.  key: vpc_nat_config_t.  val: none.  Flow table size and
+ * idle timeouts (0: the defaults of docs/nat.md), the upstream gateway's
+ * MAC (where translated frames are sent: no ARP resolution of the
+ * upstream, it is configured here).  A new max_flows starts a fresh
+ * engine: EBUSY unless the NAT has no EIP, pool or binding yet.  EINVAL:
+ * max_flows over VPC_NAT_MAX_FLOWS, a timeout over VPC_NAT_TIMEOUT_MAX_S,
+ * a multicast upstream MAC, nonzero padding or out fields. */
+#define VPC_OP_NAT_SET_CONFIG   128
+/* NAT.  key: none.  val: vpc_nat_config_t (defaults filled in; flows: now). */
+#define VPC_OP_NAT_GET_CONFIG   129
+/* NAT, priv.  key: vpc_nat_link_t {txn, link_id}.  val: none.  The link
+ * translated frames go out of and come in from; a nil id detaches.
+ * ENOENT: no such object; EINVAL: not a link, padding; EBUSY: another NAT
+ * uses that link. */
+#define VPC_OP_NAT_SET_LINK     130
+/* NAT.  key: none.  val: vpc_nat_link_t (nil: none; router_id: the router
+ * it is attached to, or nil). */
+#define VPC_OP_NAT_GET_LINK     131
+/* NAT, priv.  key: vpc_nat_eip_t {txn, priv, ext}.  val: none.  A 1:1
+ * external address for priv.  EINVAL: an address that is no host's (0/8,
+ * 127/8, 224/3), padding; EADDRNOTAVAIL: the NAT is attached to no router,
+ * or priv is in none of its attached IPv4 subnets; EEXIST: priv has an EIP
+ * or an SNAT binding already, or ext is an EIP already; EADDRINUSE: ext is
+ * a pool's address; ENOSPC: VPC_NAT_EIPS_MAX.  The node sends a
+ * gratuitous ARP for ext on the link. */
+#define VPC_OP_NAT_EIP_BIND     132
+/* NAT, priv.  key: vpc_nat_eip_t {txn, priv; ext 0 or priv's}.  val: none.
+ * Its translation stops at once.  ENOENT: priv has no EIP (or not ext). */
+#define VPC_OP_NAT_EIP_UNBIND   133
+/* NAT.  key: vpc_list_req_t {marker: 0 or the last one's priv as a
+ * big-endian number}.  val: array of vpc_nat_eip_t by private address, as
+ * many as fit; empty when done.  ERANGE: not even one fits. */
+#define VPC_OP_NAT_EIP_LIST     134
+/* NAT, priv.  key: vpc_nat_pool_t {txn, ext, lo, hi, block}.  val: none.
+ * An SNAT external address and its ports [lo, hi] in blocks of `block`
+ * (all three 0: 1024-65535 in blocks of 1024).  EINVAL: ext no host's,
+ * lo 0, lo > hi, block 0 or larger than the range, padding or out fields;
+ * EEXIST: that pool exists; EADDRINUSE: ext is an EIP; ENOSPC:
+ * VPC_NAT_POOLS_MAX pools.  A gratuitous ARP for ext goes out of the link. */
+#define VPC_OP_NAT_POOL_ADD     135
+/* NAT, priv.  key: vpc_nat_pool_t {txn, ext; the rest 0}.  val: none.
+ * ENOENT: no pool at ext; EBUSY: private addresses are bound to it. */
+#define VPC_OP_NAT_POOL_DEL     136
+/* NAT, priv.  key: vpc_nat_snat_t {txn, priv, ext; out fields 0}.  val:
+ * none.  priv shares the pool at ext: a block of ports per protocol that
+ * no other private address gets.  EINVAL, EADDRNOTAVAIL as EIP_BIND;
+ * ENOENT: no pool at ext; EEXIST: priv has an EIP or a binding; ENOSPC:
+ * no free block in the pool (or VPC_NAT_BINDS_MAX). */
+#define VPC_OP_NAT_SNAT_BIND    137
+/* NAT, priv.  key: vpc_nat_snat_t {txn, priv; the rest 0}.  val: none.
+ * Its flows are gone before this returns.  ENOENT: priv is not bound. */
+#define VPC_OP_NAT_SNAT_UNBIND  138
+/* NAT.  key: vpc_nat_snat_t {priv; the rest 0}.  val: vpc_nat_snat_t: its
+ * pool, its blocks, flows and port-exhaustion drops per protocol.
+ * ENOENT: priv is not bound. */
+#define VPC_OP_NAT_SNAT_GET     139
+/* NAT.  key: vpc_nat_flow_req_t {resume 0: from the start; 1: after the
+ * flow with this external key}.  val: array of vpc_nat_flow_t in order of
+ * (proto, ext, eport, remote, rport), as many as fit; empty when done.
+ * Flows made or gone between calls are seen or not, never twice.  ERANGE:
+ * not even one fits; EINVAL: resume not 0 or 1, padding. */
+#define VPC_OP_NAT_FLOW_DUMP    140
+/* NAT.  key: none.  val: vpc_nat_stats_t. */
+#define VPC_OP_NAT_GET_STATS    141
+/* ROUTER, priv.  key: vpc_rtr_nat_t {txn, nat_id}.  val: none.  The NAT
+ * that the router's VPC_RT_INTERNET routes lead to (without one such
+ * routes are EOPNOTSUPP); a nil id detaches it.  ENOENT: no such object;
+ * EINVAL: not a NAT, padding; EBUSY: the NAT is attached to another
+ * router, or (detaching) INTERNET routes are still there; EEXIST: this
+ * router has another NAT attached (detach it first). */
+#define VPC_OP_RTR_SET_NAT      142
+/* ROUTER.  key: none.  val: vpc_rtr_nat_t (nil: none). */
+#define VPC_OP_RTR_GET_NAT      143
 
 /* ---- Switch port flags (the seed's values) ---------------------------- */
 
@@ -1148,7 +1246,8 @@ typedef struct {
 #define VPC_RT_NONE      0              /* ROUTE_REPLACE: "no routes" */
 #define VPC_RT_SUBNET    1              /* an attached switch (its subnet) */
 #define VPC_RT_NEXTHOP   2              /* a next hop in an attached subnet */
-#define VPC_RT_INTERNET  3              /* the NAT gateway: EOPNOTSUPP for now */
+#define VPC_RT_INTERNET  3              /* the router's NAT (RTR_SET_NAT); without
+                                         * one: EOPNOTSUPP */
 #define VPC_RT_DROP      4              /* blackhole: ICMP unreachable */
 #define VPC_RT_CUSTOM    1              /* class: set by an operator */
 #define VPC_RT_CONNECTED 2              /* class: an attachment's subnet (out) */
@@ -1204,7 +1303,8 @@ typedef struct {
 #define VPC_RTRSTAT_UPCALL_RATELIMITED 19 /* of NBR_MISS: dropped, the sending
                                          * vmnic over its upcall rate (the egress
                                          * switch counts it as upcallRatelimited) */
-#define VPC_RTRSTAT_COUNT        20
+#define VPC_RTRSTAT_TO_NAT       20     /* handed to the NAT (an INTERNET route) */
+#define VPC_RTRSTAT_COUNT        21
 typedef struct {
 	uint64_t c[32];
 } vpc_rtr_stats_t;
@@ -1354,6 +1454,156 @@ typedef struct {
 	uint64_t cursor;
 } vpc_fw_flow_t;
 
+
+/* ---- vpclink and vpcnat structs ------------------------------------------ */
+
+/* LINK_SET key, LINK_GET value. */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint8_t  bound;                 /* out: 1 when bound to an interface */
+	uint8_t  _pad0[3];
+	char     ifname[VPC_IFNAMSIZ];  /* NUL-terminated; "" = none */
+	uint8_t  mac[6];                /* out: the interface's MAC */
+	uint8_t  _pad1[2];
+	uint32_t users;                 /* out: NATs using it */
+	uint32_t _pad2;
+} vpc_link_t;
+
+/* Link counters: vpc_link_stats_t.c[VPC_LINKSTAT_*]. */
+#define VPC_LINKSTAT_RX          0      /* frames the interface brought */
+#define VPC_LINKSTAT_RX_TAKEN    1      /* of which taken (ARP answered, translated in) */
+#define VPC_LINKSTAT_RX_PASSED   2      /* of which left to the node's stack */
+#define VPC_LINKSTAT_TX          3      /* frames sent */
+#define VPC_LINKSTAT_TX_ERRORS   4      /* frames the OS would not send */
+#define VPC_LINKSTAT_ARP_REPLIES 5      /* ARP requests for a NAT address answered */
+#define VPC_LINKSTAT_GARP_SENT   6      /* gratuitous ARPs for bound EIPs */
+#define VPC_LINKSTAT_COUNT       7
+typedef struct {
+	uint64_t c[16];
+} vpc_link_stats_t;
+
+#define VPC_NAT_MAX_FLOWS       (1u << 24)
+#define VPC_NAT_TIMEOUT_MAX_S   (366u * 86400u)
+
+/* NAT_SET_CONFIG key, NAT_GET_CONFIG value. */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint32_t max_flows;             /* 0: 262144 */
+	uint32_t tcp_incipient_s;       /* 0: 240 */
+	uint32_t tcp_est_s;             /* 0: 7440 */
+	uint32_t tcp_closing_s;         /* 0: 240 */
+	uint32_t udp_s;                 /* 0: 300 */
+	uint32_t icmp_s;                /* 0: 60 */
+	uint8_t  upstream_mac[6];       /* the outside next hop; zero: none, so
+	                                 * nothing is sent (counted) */
+	uint8_t  _pad0[6];
+	uint64_t flows;                 /* out: flows now */
+} vpc_nat_config_t;
+
+/* NAT_SET_LINK key, NAT_GET_LINK value. */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint8_t  _pad0[4];
+	vpc_id_t link_id;               /* nil: none */
+	vpc_id_t router_id;             /* out: the router it is attached to */
+} vpc_nat_link_t;
+
+/* NAT_EIP_BIND / UNBIND key, NAT_EIP_LIST value. */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint8_t  priv[4];               /* IPv4, network order */
+	uint8_t  ext[4];
+	uint8_t  _pad0[4];
+} vpc_nat_eip_t;
+
+/* NAT_POOL_ADD / DEL key. */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint8_t  ext[4];
+	uint16_t lo, hi;                /* ports, host order */
+	uint16_t block;                 /* ports per private address and protocol */
+	uint8_t  _pad0[2];
+} vpc_nat_pool_t;
+
+#define VPC_NAT_PROTO_TCP   0           /* index of the per-protocol arrays */
+#define VPC_NAT_PROTO_UDP   1
+#define VPC_NAT_PROTO_ICMP  2           /* echo ids */
+/* NAT_SNAT_BIND / UNBIND / GET key, NAT_SNAT_GET value. */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint8_t  priv[4];
+	uint8_t  ext[4];                /* the pool's address */
+	uint16_t block_lo[3];           /* out: its block per protocol */
+	uint16_t block_size;            /* out */
+	uint32_t flows[3];              /* out: live flows per protocol */
+	uint64_t exhausted[3];          /* out: drops, no free port, per protocol */
+} vpc_nat_snat_t;
+
+/* NAT_FLOW_DUMP key. */
+typedef struct {
+	uint32_t resume;                /* 0: from the start; 1: after this key */
+	uint8_t  proto;                 /* IP protocol */
+	uint8_t  _pad0[3];
+	uint8_t  ext[4];
+	uint8_t  remote[4];
+	uint16_t eport, rport;
+} vpc_nat_flow_req_t;
+
+#define VPC_NAT_FLOW_OPEN     0         /* UDP, ICMP; TCP: no answer yet */
+#define VPC_NAT_FLOW_EST      1         /* TCP: the remote answered */
+#define VPC_NAT_FLOW_CLOSING  2         /* TCP: a FIN or RST seen */
+/* NAT_FLOW_DUMP value: one SNAT flow. */
+typedef struct {
+	uint8_t  proto;                 /* IP protocol */
+	uint8_t  state;                 /* VPC_NAT_FLOW_* */
+	uint8_t  _pad0[2];
+	uint8_t  priv[4];
+	uint8_t  ext[4];
+	uint8_t  remote[4];
+	uint16_t pport, eport, rport;   /* ICMP: echo ids, rport 0 */
+	uint8_t  _pad1[2];
+	uint64_t idle_ms;
+} vpc_nat_flow_t;
+
+/* NAT counters: vpc_nat_stats_t.c[VPC_NATSTAT_*]. */
+#define VPC_NATSTAT_OUT_EIP          0  /* translated out by an EIP */
+#define VPC_NATSTAT_IN_EIP           1  /* translated in by an EIP */
+#define VPC_NATSTAT_OUT_SNAT         2  /* translated out by an SNAT flow */
+#define VPC_NATSTAT_IN_SNAT          3  /* translated in by an SNAT flow */
+#define VPC_NATSTAT_ICMPERR_OUT      4  /* ICMP errors translated out, quote included */
+#define VPC_NATSTAT_ICMPERR_IN       5  /* ICMP errors translated in */
+#define VPC_NATSTAT_FLOWS_NEW        6  /* SNAT flows created */
+#define VPC_NATSTAT_FLOWS_GONE       7  /* SNAT flows reclaimed */
+#define VPC_NATSTAT_IN_NOTMINE       8  /* inbound for none of its addresses */
+#define VPC_NATSTAT_DROP_NOCFG       9  /* from a VM with neither EIP nor SNAT */
+#define VPC_NATSTAT_DROP_FULL        10 /* the flow table was full */
+#define VPC_NATSTAT_DROP_EXHAUSTED   11 /* the source's port block was */
+#define VPC_NATSTAT_DROP_NOMEM       12 /* no memory for a flow */
+#define VPC_NATSTAT_DROP_NOFLOW      13 /* inbound to an SNAT address, no flow */
+#define VPC_NATSTAT_DROP_ICMP_NOFLOW 14 /* an ICMP error about no known flow */
+#define VPC_NATSTAT_DROP_FRAG        15 /* a fragment under SNAT */
+#define VPC_NATSTAT_DROP_PROTO       16 /* under SNAT: not TCP, UDP, ICMP echo */
+#define VPC_NATSTAT_DROP_AF          17 /* not IPv4 */
+#define VPC_NATSTAT_DROP_BAD         18 /* malformed */
+#define VPC_NATSTAT_DROP_NO_LINK     19 /* translated out, no bound link or
+                                         * no upstream MAC */
+#define VPC_NATSTAT_DROP_NO_ROUTE    20 /* translated in, the private address is
+                                         * in no attached subnet */
+#define VPC_NATSTAT_TX               21 /* frames sent out of the link */
+#define VPC_NATSTAT_RX_DELIVERED     22 /* frames handed to a VM's switch */
+#define VPC_NATSTAT_DROP_TTL         23 /* translated in with TTL <= 1 */
+#define VPC_NATSTAT_COUNT            24
+typedef struct {
+	uint64_t c[32];
+} vpc_nat_stats_t;
+
+/* RTR_SET_NAT key, RTR_GET_NAT value. */
+typedef struct {
+	VPC_TXN_FIELD;
+	uint8_t  _pad0[4];
+	vpc_id_t nat_id;                /* nil: none */
+} vpc_rtr_nat_t;
+
 /* ---- Layout checks ------------------------------------------------------ */
 
 #define VPC_ASSERT_SIZE(t, n) \
@@ -1401,6 +1651,17 @@ VPC_ASSERT_SIZE(vpc_fw_dump_req_t, 16);
 VPC_ASSERT_SIZE(vpc_fw_config_t, 48);
 VPC_ASSERT_SIZE(vpc_sw_port_fw_t, 32);
 VPC_ASSERT_SIZE(vpc_fw_flow_t, 72);
+VPC_ASSERT_SIZE(vpc_link_t, 40);
+VPC_ASSERT_SIZE(vpc_link_stats_t, 128);
+VPC_ASSERT_SIZE(vpc_nat_config_t, 48);
+VPC_ASSERT_SIZE(vpc_nat_link_t, 40);
+VPC_ASSERT_SIZE(vpc_nat_eip_t, 16);
+VPC_ASSERT_SIZE(vpc_nat_pool_t, 16);
+VPC_ASSERT_SIZE(vpc_nat_snat_t, 56);
+VPC_ASSERT_SIZE(vpc_nat_flow_req_t, 20);
+VPC_ASSERT_SIZE(vpc_nat_flow_t, 32);
+VPC_ASSERT_SIZE(vpc_nat_stats_t, 256);
+VPC_ASSERT_SIZE(vpc_rtr_nat_t, 24);
 _Static_assert(__builtin_offsetof(vpc_swport_t, flags) == 32, "swport.flags");
 _Static_assert(__builtin_offsetof(vpc_swport_t, descriptor) == 40, "swport.descriptor");
 

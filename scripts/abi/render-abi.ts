@@ -14,7 +14,9 @@
 import type { AbiDump } from './dump.ts';
 import type { HeaderConstant } from './header.ts';
 
-const STATS_RECORDS: Record<string, string> = { SW: 'SwitchStats', VCC: 'VccStats', RTR: 'RouterStats' };
+const STATS_RECORDS: Record<string, string> = {
+  SW: 'SwitchStats', VCC: 'VccStats', RTR: 'RouterStats', LINK: 'LinkStats', NAT: 'NatStats',
+};
 const STAT_CONSTANT = /^VPC_([A-Z0-9]+?)STAT_([A-Z0-9_]+)$/;
 
 export const camelCase = (snake: string): string =>

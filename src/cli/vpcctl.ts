@@ -12,6 +12,7 @@ import { mapCommand } from './commands/map.ts';
 import { nbrCommand } from './commands/nbr.ts';
 import { statsCommand, statsHandler, statusHandler, upcallCommand } from './commands/misc.ts';
 import { switchCommand } from './commands/switch.ts';
+import { linkCommand, natCommand } from './commands/nat.ts';
 import { routeCommand, routerCommand } from './commands/router.ts';
 import { vccCommand } from './commands/vcc.ts';
 import { vmnicCommand } from './commands/vmnic.ts';
@@ -35,6 +36,8 @@ export function vpcctl(argv: string[]): Argv {
     .command('vcc', 'the underlay endpoint: create, get, set', vccCommand)
     .command('router', 'routers between subnets: create, get, list, attach, detach, destroy', routerCommand)
     .command('route', "a router's routes: add, del, list, get, replace", routeCommand)
+    .command('nat', "NAT (EIPs, SNAT) for a router's VMs: create, get, list, config, set-link, attach, detach, eip, pool, snat, flows, destroy", natCommand)
+    .command('link', "the node's interfaces a NAT sends out of: create, bind, unbind, get, list, destroy", linkCommand)
     .command('fw', 'port firewall (security groups): create, destroy, list, get, rules, show, set, export, import, attach, flows, config', fwCommand)
     .command('stats <switch>', "a switch's data-path and miss counters", statsCommand, statsHandler)
     .command('map', 'the mapping directory (file or etcd): set, get, del, list', mapCommand)

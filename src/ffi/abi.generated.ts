@@ -10,15 +10,15 @@ export interface OpInfo {
 }
 
 export const OPS: readonly OpInfo[] = [
-  { op: 0, name: 'VPC_OP_NOP', types: 159, key: null, keysz: 0, value: null, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
-  { op: 1, name: 'VPC_OP_GET_TXN', types: 158, key: null, keysz: 0, value: 'vpc_txn_t', valsz: 4, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 0, name: 'VPC_OP_NOP', types: 255, key: null, keysz: 0, value: null, valsz: 0, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 1, name: 'VPC_OP_GET_TXN', types: 254, key: null, keysz: 0, value: 'vpc_txn_t', valsz: 4, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 2, name: 'VPC_OP_NIC_SET_MAC', types: 2, key: 'vpc_vmnic_t', keysz: 12, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 3, name: 'VPC_OP_NIC_GET_MAC', types: 2, key: null, keysz: 0, value: 'vpc_vmnic_t', valsz: 12, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
-  { op: 4, name: 'VPC_OP_COMMIT', types: 150, key: 'vpc_txn_t', keysz: 4, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
-  { op: 5, name: 'VPC_OP_DESTROY', types: 158, key: 'vpc_txn_t', keysz: 4, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
-  { op: 6, name: 'VPC_OP_GET_TYPE', types: 158, key: null, keysz: 0, value: 'vpc_type_t', valsz: 8, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
-  { op: 7, name: 'VPC_OP_GET_ID', types: 158, key: null, keysz: 0, value: 'vpc_id_t', valsz: 16, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
-  { op: 8, name: 'VPC_OP_GET_INFO', types: 158, key: null, keysz: 0, value: 'vpc_obj_info_t', valsz: 64, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 4, name: 'VPC_OP_COMMIT', types: 246, key: 'vpc_txn_t', keysz: 4, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 5, name: 'VPC_OP_DESTROY', types: 254, key: 'vpc_txn_t', keysz: 4, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 6, name: 'VPC_OP_GET_TYPE', types: 254, key: null, keysz: 0, value: 'vpc_type_t', valsz: 8, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 7, name: 'VPC_OP_GET_ID', types: 254, key: null, keysz: 0, value: 'vpc_id_t', valsz: 16, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 8, name: 'VPC_OP_GET_INFO', types: 254, key: null, keysz: 0, value: 'vpc_obj_info_t', valsz: 64, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 9, name: 'VPC_OP_NIC_SET_IFNAME', types: 2, key: 'vpc_nic_ifname_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 10, name: 'VPC_OP_NIC_GET_IFNAME', types: 2, key: null, keysz: 0, value: 'vpc_nic_ifname_t', valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 11, name: 'VPC_OP_NIC_SET_MTU', types: 2, key: 'vpc_nic_mtu_t', keysz: 16, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
@@ -86,6 +86,25 @@ export const OPS: readonly OpInfo[] = [
   { op: 121, name: 'VPC_OP_FW_GET_CONFIG', types: 1, key: null, keysz: 0, value: 'vpc_fw_config_t', valsz: 48, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 122, name: 'VPC_OP_SW_PORT_SET_FW', types: 4, key: 'vpc_sw_port_fw_t', keysz: 32, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 123, name: 'VPC_OP_SW_FW_FLOWS', types: 4, key: 'vpc_fw_flow_req_t', keysz: 24, value: 'vpc_fw_flow_t', valsz: 72, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
+  { op: 124, name: 'VPC_OP_LINK_SET', types: 64, key: 'vpc_link_t', keysz: 40, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 125, name: 'VPC_OP_LINK_GET', types: 64, key: null, keysz: 0, value: 'vpc_link_t', valsz: 40, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 126, name: 'VPC_OP_LINK_GET_STATS', types: 64, key: null, keysz: 0, value: 'vpc_link_stats_t', valsz: 128, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 128, name: 'VPC_OP_NAT_SET_CONFIG', types: 32, key: 'vpc_nat_config_t', keysz: 48, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 129, name: 'VPC_OP_NAT_GET_CONFIG', types: 32, key: null, keysz: 0, value: 'vpc_nat_config_t', valsz: 48, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 130, name: 'VPC_OP_NAT_SET_LINK', types: 32, key: 'vpc_nat_link_t', keysz: 40, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 131, name: 'VPC_OP_NAT_GET_LINK', types: 32, key: null, keysz: 0, value: 'vpc_nat_link_t', valsz: 40, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 132, name: 'VPC_OP_NAT_EIP_BIND', types: 32, key: 'vpc_nat_eip_t', keysz: 16, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 133, name: 'VPC_OP_NAT_EIP_UNBIND', types: 32, key: 'vpc_nat_eip_t', keysz: 16, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 134, name: 'VPC_OP_NAT_EIP_LIST', types: 32, key: 'vpc_list_req_t', keysz: 16, value: 'vpc_nat_eip_t', valsz: 16, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
+  { op: 135, name: 'VPC_OP_NAT_POOL_ADD', types: 32, key: 'vpc_nat_pool_t', keysz: 16, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 136, name: 'VPC_OP_NAT_POOL_DEL', types: 32, key: 'vpc_nat_pool_t', keysz: 16, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 137, name: 'VPC_OP_NAT_SNAT_BIND', types: 32, key: 'vpc_nat_snat_t', keysz: 56, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 138, name: 'VPC_OP_NAT_SNAT_UNBIND', types: 32, key: 'vpc_nat_snat_t', keysz: 56, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 139, name: 'VPC_OP_NAT_SNAT_GET', types: 32, key: 'vpc_nat_snat_t', keysz: 56, value: 'vpc_nat_snat_t', valsz: 56, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 140, name: 'VPC_OP_NAT_FLOW_DUMP', types: 32, key: 'vpc_nat_flow_req_t', keysz: 20, value: 'vpc_nat_flow_t', valsz: 32, keyArray: false, valArray: true, mutating: false, privileged: false, handleOff: -1 },
+  { op: 141, name: 'VPC_OP_NAT_GET_STATS', types: 32, key: null, keysz: 0, value: 'vpc_nat_stats_t', valsz: 256, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 142, name: 'VPC_OP_RTR_SET_NAT', types: 16, key: 'vpc_rtr_nat_t', keysz: 24, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
+  { op: 143, name: 'VPC_OP_RTR_GET_NAT', types: 16, key: null, keysz: 0, value: 'vpc_rtr_nat_t', valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
 ];
 
 // ---- Constants
@@ -101,9 +120,9 @@ export const VPC_TYPE_SWITCH = 2;
 export const VPC_TYPE_SWPORT = 3;
 /** vpcr: the distributed router (docs/router.md) */
 export const VPC_TYPE_ROUTER = 4;
-/** vpcnat: reserved, EOPNOTSUPP for now */
+/** vpcnat: EIP and SNAT towards a vpclink (docs/nat.md) */
 export const VPC_TYPE_NAT = 5;
-/** vpclink: reserved, EOPNOTSUPP for now */
+/** vpclink: an Ethernet interface of the node (docs/nat.md) */
 export const VPC_TYPE_LINK = 6;
 /** vcc: the node's VXLAN underlay endpoint */
 export const VPC_TYPE_VCC = 7;
@@ -118,6 +137,7 @@ export const VPC_ENOMEM = 12;
 export const VPC_EACCES = 13;
 export const VPC_EBUSY = 16;
 export const VPC_EEXIST = 17;
+export const VPC_ENODEV = 19;
 export const VPC_EINVAL = 22;
 export const VPC_EMFILE = 24;
 export const VPC_ENOTTY = 25;
@@ -251,6 +271,25 @@ export const VPC_OP_FW_SET_CONFIG = 120;
 export const VPC_OP_FW_GET_CONFIG = 121;
 export const VPC_OP_SW_PORT_SET_FW = 122;
 export const VPC_OP_SW_FW_FLOWS = 123;
+export const VPC_OP_LINK_SET = 124;
+export const VPC_OP_LINK_GET = 125;
+export const VPC_OP_LINK_GET_STATS = 126;
+export const VPC_OP_NAT_SET_CONFIG = 128;
+export const VPC_OP_NAT_GET_CONFIG = 129;
+export const VPC_OP_NAT_SET_LINK = 130;
+export const VPC_OP_NAT_GET_LINK = 131;
+export const VPC_OP_NAT_EIP_BIND = 132;
+export const VPC_OP_NAT_EIP_UNBIND = 133;
+export const VPC_OP_NAT_EIP_LIST = 134;
+export const VPC_OP_NAT_POOL_ADD = 135;
+export const VPC_OP_NAT_POOL_DEL = 136;
+export const VPC_OP_NAT_SNAT_BIND = 137;
+export const VPC_OP_NAT_SNAT_UNBIND = 138;
+export const VPC_OP_NAT_SNAT_GET = 139;
+export const VPC_OP_NAT_FLOW_DUMP = 140;
+export const VPC_OP_NAT_GET_STATS = 141;
+export const VPC_OP_RTR_SET_NAT = 142;
+export const VPC_OP_RTR_GET_NAT = 143;
 /** the seed's "no options": ignored */
 export const VPC_FLAG_SWP_DEFAULT = 1;
 /** kind: uplink (to a vcc) */
@@ -535,7 +574,7 @@ export const VPC_RT_NONE = 0;
 export const VPC_RT_SUBNET = 1;
 /** a next hop in an attached subnet */
 export const VPC_RT_NEXTHOP = 2;
-/** the NAT gateway: EOPNOTSUPP for now */
+/** the router's NAT (RTR_SET_NAT); without one: EOPNOTSUPP */
 export const VPC_RT_INTERNET = 3;
 /** blackhole: ICMP unreachable */
 export const VPC_RT_DROP = 4;
@@ -585,7 +624,9 @@ export const VPC_RTRSTAT_DROP_REMISS = 17;
 export const VPC_RTRSTAT_DROP_NO_GW = 18;
 /** of NBR_MISS: dropped, the sending vmnic over its upcall rate (the egress switch counts it as upcallRatelimited) */
 export const VPC_RTRSTAT_UPCALL_RATELIMITED = 19;
-export const VPC_RTRSTAT_COUNT = 20;
+/** handed to the NAT (an INTERNET route) */
+export const VPC_RTRSTAT_TO_NAT = 20;
+export const VPC_RTRSTAT_COUNT = 21;
 export const VPC_FW_SETS_MAX = 4096;
 /** per set: what fits in VPC_CTL_MAX_KEYLEN */
 export const VPC_FW_RULES_MAX = 480;
@@ -642,6 +683,83 @@ export const VPC_FW_TCP_ESTABLISHED = 3;
 export const VPC_FW_TCP_FIN_WAIT = 4;
 export const VPC_FW_TCP_TIME_WAIT = 5;
 export const VPC_FW_TCP_CLOSED = 6;
+/** frames the interface brought */
+export const VPC_LINKSTAT_RX = 0;
+/** of which taken (ARP answered, translated in) */
+export const VPC_LINKSTAT_RX_TAKEN = 1;
+/** of which left to the node's stack */
+export const VPC_LINKSTAT_RX_PASSED = 2;
+/** frames sent */
+export const VPC_LINKSTAT_TX = 3;
+/** frames the OS would not send */
+export const VPC_LINKSTAT_TX_ERRORS = 4;
+/** ARP requests for a NAT address answered */
+export const VPC_LINKSTAT_ARP_REPLIES = 5;
+/** gratuitous ARPs for bound EIPs */
+export const VPC_LINKSTAT_GARP_SENT = 6;
+export const VPC_LINKSTAT_COUNT = 7;
+export const VPC_NAT_MAX_FLOWS = 16777216;
+export const VPC_NAT_TIMEOUT_MAX_S = 31622400;
+/** index of the per-protocol arrays */
+export const VPC_NAT_PROTO_TCP = 0;
+export const VPC_NAT_PROTO_UDP = 1;
+/** echo ids */
+export const VPC_NAT_PROTO_ICMP = 2;
+/** UDP, ICMP; TCP: no answer yet */
+export const VPC_NAT_FLOW_OPEN = 0;
+/** TCP: the remote answered */
+export const VPC_NAT_FLOW_EST = 1;
+/** TCP: a FIN or RST seen */
+export const VPC_NAT_FLOW_CLOSING = 2;
+/** translated out by an EIP */
+export const VPC_NATSTAT_OUT_EIP = 0;
+/** translated in by an EIP */
+export const VPC_NATSTAT_IN_EIP = 1;
+/** translated out by an SNAT flow */
+export const VPC_NATSTAT_OUT_SNAT = 2;
+/** translated in by an SNAT flow */
+export const VPC_NATSTAT_IN_SNAT = 3;
+/** ICMP errors translated out, quote included */
+export const VPC_NATSTAT_ICMPERR_OUT = 4;
+/** ICMP errors translated in */
+export const VPC_NATSTAT_ICMPERR_IN = 5;
+/** SNAT flows created */
+export const VPC_NATSTAT_FLOWS_NEW = 6;
+/** SNAT flows reclaimed */
+export const VPC_NATSTAT_FLOWS_GONE = 7;
+/** inbound for none of its addresses */
+export const VPC_NATSTAT_IN_NOTMINE = 8;
+/** from a VM with neither EIP nor SNAT */
+export const VPC_NATSTAT_DROP_NOCFG = 9;
+/** the flow table was full */
+export const VPC_NATSTAT_DROP_FULL = 10;
+/** the source's port block was */
+export const VPC_NATSTAT_DROP_EXHAUSTED = 11;
+/** no memory for a flow */
+export const VPC_NATSTAT_DROP_NOMEM = 12;
+/** inbound to an SNAT address, no flow */
+export const VPC_NATSTAT_DROP_NOFLOW = 13;
+/** an ICMP error about no known flow */
+export const VPC_NATSTAT_DROP_ICMP_NOFLOW = 14;
+/** a fragment under SNAT */
+export const VPC_NATSTAT_DROP_FRAG = 15;
+/** under SNAT: not TCP, UDP, ICMP echo */
+export const VPC_NATSTAT_DROP_PROTO = 16;
+/** not IPv4 */
+export const VPC_NATSTAT_DROP_AF = 17;
+/** malformed */
+export const VPC_NATSTAT_DROP_BAD = 18;
+/** translated out, no bound link or no upstream MAC */
+export const VPC_NATSTAT_DROP_NO_LINK = 19;
+/** translated in, the private address is in no attached subnet */
+export const VPC_NATSTAT_DROP_NO_ROUTE = 20;
+/** frames sent out of the link */
+export const VPC_NATSTAT_TX = 21;
+/** frames handed to a VM's switch */
+export const VPC_NATSTAT_RX_DELIVERED = 22;
+/** translated in with TTL <= 1 */
+export const VPC_NATSTAT_DROP_TTL = 23;
+export const VPC_NATSTAT_COUNT = 24;
 
 /** The ABI's errno numbers (FreeBSD's, on every platform) by name: VPC_E* of vpc.h. */
 export const ABI_ERRNOS = {
@@ -654,6 +772,7 @@ export const ABI_ERRNOS = {
   EACCES: 13,
   EBUSY: 16,
   EEXIST: 17,
+  ENODEV: 19,
   EINVAL: 22,
   EMFILE: 24,
   ENOTTY: 25,
@@ -1103,6 +1222,8 @@ export interface RouterStats {
   dropNoGw: number;
   /** of NBR_MISS: dropped, the sending vmnic over its upcall rate (the egress switch counts it as upcallRatelimited) */
   upcallRatelimited: number;
+  /** handed to the NAT (an INTERNET route) */
+  toNat: number;
 }
 /** The counters of RouterStats in slot order (null: a slot not in use). */
 export const ROUTER_STATS: readonly (keyof RouterStats | null)[] = [
@@ -1126,6 +1247,7 @@ export const ROUTER_STATS: readonly (keyof RouterStats | null)[] = [
   'dropRemiss',
   'dropNoGw',
   'upcallRatelimited',
+  'toNat',
 ];
 /** What each counter of RouterStats means: the comment of its #define in vpc.h. */
 export const ROUTER_STATS_HELP: Readonly<Record<keyof RouterStats, string>> = {
@@ -1149,6 +1271,151 @@ export const ROUTER_STATS_HELP: Readonly<Record<keyof RouterStats, string>> = {
   dropRemiss: "held frames whose route or neighbour was gone again",
   dropNoGw: "the ingress switch has no gateway of the frame's family",
   upcallRatelimited: "of NBR_MISS: dropped, the sending vmnic over its upcall rate (the egress switch counts it as upcallRatelimited)",
+  toNat: "handed to the NAT (an INTERNET route)",
+};
+
+/** The counters VPC_LINKSTAT_* number, by name. */
+export interface LinkStats {
+  /** frames the interface brought */
+  rx: number;
+  /** of which taken (ARP answered, translated in) */
+  rxTaken: number;
+  /** of which left to the node's stack */
+  rxPassed: number;
+  /** frames sent */
+  tx: number;
+  /** frames the OS would not send */
+  txErrors: number;
+  /** ARP requests for a NAT address answered */
+  arpReplies: number;
+  /** gratuitous ARPs for bound EIPs */
+  garpSent: number;
+}
+/** The counters of LinkStats in slot order (null: a slot not in use). */
+export const LINK_STATS: readonly (keyof LinkStats | null)[] = [
+  'rx',
+  'rxTaken',
+  'rxPassed',
+  'tx',
+  'txErrors',
+  'arpReplies',
+  'garpSent',
+];
+/** What each counter of LinkStats means: the comment of its #define in vpc.h. */
+export const LINK_STATS_HELP: Readonly<Record<keyof LinkStats, string>> = {
+  rx: "frames the interface brought",
+  rxTaken: "of which taken (ARP answered, translated in)",
+  rxPassed: "of which left to the node's stack",
+  tx: "frames sent",
+  txErrors: "frames the OS would not send",
+  arpReplies: "ARP requests for a NAT address answered",
+  garpSent: "gratuitous ARPs for bound EIPs",
+};
+
+/** The counters VPC_NATSTAT_* number, by name. */
+export interface NatStats {
+  /** translated out by an EIP */
+  outEip: number;
+  /** translated in by an EIP */
+  inEip: number;
+  /** translated out by an SNAT flow */
+  outSnat: number;
+  /** translated in by an SNAT flow */
+  inSnat: number;
+  /** ICMP errors translated out, quote included */
+  icmperrOut: number;
+  /** ICMP errors translated in */
+  icmperrIn: number;
+  /** SNAT flows created */
+  flowsNew: number;
+  /** SNAT flows reclaimed */
+  flowsGone: number;
+  /** inbound for none of its addresses */
+  inNotmine: number;
+  /** from a VM with neither EIP nor SNAT */
+  dropNocfg: number;
+  /** the flow table was full */
+  dropFull: number;
+  /** the source's port block was */
+  dropExhausted: number;
+  /** no memory for a flow */
+  dropNomem: number;
+  /** inbound to an SNAT address, no flow */
+  dropNoflow: number;
+  /** an ICMP error about no known flow */
+  dropIcmpNoflow: number;
+  /** a fragment under SNAT */
+  dropFrag: number;
+  /** under SNAT: not TCP, UDP, ICMP echo */
+  dropProto: number;
+  /** not IPv4 */
+  dropAf: number;
+  /** malformed */
+  dropBad: number;
+  /** translated out, no bound link or no upstream MAC */
+  dropNoLink: number;
+  /** translated in, the private address is in no attached subnet */
+  dropNoRoute: number;
+  /** frames sent out of the link */
+  tx: number;
+  /** frames handed to a VM's switch */
+  rxDelivered: number;
+  /** translated in with TTL <= 1 */
+  dropTtl: number;
+}
+/** The counters of NatStats in slot order (null: a slot not in use). */
+export const NAT_STATS: readonly (keyof NatStats | null)[] = [
+  'outEip',
+  'inEip',
+  'outSnat',
+  'inSnat',
+  'icmperrOut',
+  'icmperrIn',
+  'flowsNew',
+  'flowsGone',
+  'inNotmine',
+  'dropNocfg',
+  'dropFull',
+  'dropExhausted',
+  'dropNomem',
+  'dropNoflow',
+  'dropIcmpNoflow',
+  'dropFrag',
+  'dropProto',
+  'dropAf',
+  'dropBad',
+  'dropNoLink',
+  'dropNoRoute',
+  'tx',
+  'rxDelivered',
+  'dropTtl',
+];
+/** What each counter of NatStats means: the comment of its #define in vpc.h. */
+export const NAT_STATS_HELP: Readonly<Record<keyof NatStats, string>> = {
+  outEip: "translated out by an EIP",
+  inEip: "translated in by an EIP",
+  outSnat: "translated out by an SNAT flow",
+  inSnat: "translated in by an SNAT flow",
+  icmperrOut: "ICMP errors translated out, quote included",
+  icmperrIn: "ICMP errors translated in",
+  flowsNew: "SNAT flows created",
+  flowsGone: "SNAT flows reclaimed",
+  inNotmine: "inbound for none of its addresses",
+  dropNocfg: "from a VM with neither EIP nor SNAT",
+  dropFull: "the flow table was full",
+  dropExhausted: "the source's port block was",
+  dropNomem: "no memory for a flow",
+  dropNoflow: "inbound to an SNAT address, no flow",
+  dropIcmpNoflow: "an ICMP error about no known flow",
+  dropFrag: "a fragment under SNAT",
+  dropProto: "under SNAT: not TCP, UDP, ICMP echo",
+  dropAf: "not IPv4",
+  dropBad: "malformed",
+  dropNoLink: "translated out, no bound link or no upstream MAC",
+  dropNoRoute: "translated in, the private address is in no attached subnet",
+  tx: "frames sent out of the link",
+  rxDelivered: "frames handed to a VM's switch",
+  dropTtl: "translated in with TTL <= 1",
 };
 
 // ---- FreeBSD constants userland copies (kmod/include/freebsd_layouts.h)

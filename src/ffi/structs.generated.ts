@@ -358,6 +358,90 @@ const vpc_fw_flow_t = koffi.struct('vpc_fw_flow_t', {
   pkts_in: 'uint64_t',
   cursor: 'uint64_t',
 });
+const vpc_link_t = koffi.struct('vpc_link_t', {
+  txn: 'int32_t',
+  bound: 'uint8_t',
+  _pad0: koffi.array('uint8_t', 3, 'Array'),
+  ifname: koffi.array('uint8_t', 16, 'Array'),
+  mac: koffi.array('uint8_t', 6, 'Array'),
+  _pad1: koffi.array('uint8_t', 2, 'Array'),
+  users: 'uint32_t',
+  _pad2: 'uint32_t',
+});
+const vpc_link_stats_t = koffi.struct('vpc_link_stats_t', {
+  c: koffi.array('uint64_t', 16, 'Array'),
+});
+const vpc_nat_config_t = koffi.struct('vpc_nat_config_t', {
+  txn: 'int32_t',
+  max_flows: 'uint32_t',
+  tcp_incipient_s: 'uint32_t',
+  tcp_est_s: 'uint32_t',
+  tcp_closing_s: 'uint32_t',
+  udp_s: 'uint32_t',
+  icmp_s: 'uint32_t',
+  upstream_mac: koffi.array('uint8_t', 6, 'Array'),
+  _pad0: koffi.array('uint8_t', 6, 'Array'),
+  flows: 'uint64_t',
+});
+const vpc_nat_link_t = koffi.struct('vpc_nat_link_t', {
+  txn: 'int32_t',
+  _pad0: koffi.array('uint8_t', 4, 'Array'),
+  link_id: koffi.array('uint8_t', 16, 'Array'),
+  router_id: koffi.array('uint8_t', 16, 'Array'),
+});
+const vpc_nat_eip_t = koffi.struct('vpc_nat_eip_t', {
+  txn: 'int32_t',
+  priv: koffi.array('uint8_t', 4, 'Array'),
+  ext: koffi.array('uint8_t', 4, 'Array'),
+  _pad0: koffi.array('uint8_t', 4, 'Array'),
+});
+const vpc_nat_pool_t = koffi.struct('vpc_nat_pool_t', {
+  txn: 'int32_t',
+  ext: koffi.array('uint8_t', 4, 'Array'),
+  lo: 'uint16_t',
+  hi: 'uint16_t',
+  block: 'uint16_t',
+  _pad0: koffi.array('uint8_t', 2, 'Array'),
+});
+const vpc_nat_snat_t = koffi.struct('vpc_nat_snat_t', {
+  txn: 'int32_t',
+  priv: koffi.array('uint8_t', 4, 'Array'),
+  ext: koffi.array('uint8_t', 4, 'Array'),
+  block_lo: koffi.array('uint16_t', 3, 'Array'),
+  block_size: 'uint16_t',
+  flows: koffi.array('uint32_t', 3, 'Array'),
+  exhausted: koffi.array('uint64_t', 3, 'Array'),
+});
+const vpc_nat_flow_req_t = koffi.struct('vpc_nat_flow_req_t', {
+  resume: 'uint32_t',
+  proto: 'uint8_t',
+  _pad0: koffi.array('uint8_t', 3, 'Array'),
+  ext: koffi.array('uint8_t', 4, 'Array'),
+  remote: koffi.array('uint8_t', 4, 'Array'),
+  eport: 'uint16_t',
+  rport: 'uint16_t',
+});
+const vpc_nat_flow_t = koffi.struct('vpc_nat_flow_t', {
+  proto: 'uint8_t',
+  state: 'uint8_t',
+  _pad0: koffi.array('uint8_t', 2, 'Array'),
+  priv: koffi.array('uint8_t', 4, 'Array'),
+  ext: koffi.array('uint8_t', 4, 'Array'),
+  remote: koffi.array('uint8_t', 4, 'Array'),
+  pport: 'uint16_t',
+  eport: 'uint16_t',
+  rport: 'uint16_t',
+  _pad1: koffi.array('uint8_t', 2, 'Array'),
+  idle_ms: 'uint64_t',
+});
+const vpc_nat_stats_t = koffi.struct('vpc_nat_stats_t', {
+  c: koffi.array('uint64_t', 32, 'Array'),
+});
+const vpc_rtr_nat_t = koffi.struct('vpc_rtr_nat_t', {
+  txn: 'int32_t',
+  _pad0: koffi.array('uint8_t', 4, 'Array'),
+  nat_id: koffi.array('uint8_t', 16, 'Array'),
+});
 const modspecific_t = koffi.union('modspecific_t', {
   intval: 'int32_t',
   uintval: 'uint32_t',
@@ -422,6 +506,17 @@ export const abiTypes = {
   vpc_sw_port_fw_t,
   vpc_fw_flow_req_t,
   vpc_fw_flow_t,
+  vpc_link_t,
+  vpc_link_stats_t,
+  vpc_nat_config_t,
+  vpc_nat_link_t,
+  vpc_nat_eip_t,
+  vpc_nat_pool_t,
+  vpc_nat_snat_t,
+  vpc_nat_flow_req_t,
+  vpc_nat_flow_t,
+  vpc_nat_stats_t,
+  vpc_rtr_nat_t,
   vpc_handle_t: 'int32_t',
   vpc_type_t: 'uint64_t',
   vpc_flags_t: 'uint64_t',
@@ -485,6 +580,17 @@ export interface StructValues {
   vpc_sw_port_fw_t: { txn: number; flags: number; port_id: number[]; ingress: number; egress: number };
   vpc_fw_flow_req_t: { port_id: number[]; marker: number };
   vpc_fw_flow_t: { af: number; proto: number; dir: number; state: number; lport: number; rport: number; vni: number; expire_ms: number; laddr: number[]; raddr: number[]; pkts_out: number; pkts_in: number; cursor: number };
+  vpc_link_t: { txn: number; bound: number; ifname: number[]; mac: number[]; users: number };
+  vpc_link_stats_t: { c: number[] };
+  vpc_nat_config_t: { txn: number; max_flows: number; tcp_incipient_s: number; tcp_est_s: number; tcp_closing_s: number; udp_s: number; icmp_s: number; upstream_mac: number[]; flows: number };
+  vpc_nat_link_t: { txn: number; link_id: number[]; router_id: number[] };
+  vpc_nat_eip_t: { txn: number; priv: number[]; ext: number[] };
+  vpc_nat_pool_t: { txn: number; ext: number[]; lo: number; hi: number; block: number };
+  vpc_nat_snat_t: { txn: number; priv: number[]; ext: number[]; block_lo: number[]; block_size: number; flows: number[]; exhausted: number[] };
+  vpc_nat_flow_req_t: { resume: number; proto: number; ext: number[]; remote: number[]; eport: number; rport: number };
+  vpc_nat_flow_t: { proto: number; state: number; priv: number[]; ext: number[]; remote: number[]; pport: number; eport: number; rport: number; idle_ms: number };
+  vpc_nat_stats_t: { c: number[] };
+  vpc_rtr_nat_t: { txn: number; nat_id: number[] };
   vpc_handle_t: number;
   vpc_type_t: number;
   vpc_flags_t: number;

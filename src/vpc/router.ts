@@ -7,7 +7,8 @@
  */
 import {
   encode, ROUTER_STATS, VPC_GW_ADDR4, VPC_GW_ADDR6, VPC_GW_MAC, VPC_OP_RTR_ATTACH, VPC_OP_RTR_DETACH,
-  VPC_CTL_MAX_KEYLEN, VPC_OP_RTR_GET_STATS, VPC_OP_RTR_LIST_ATTACH, VPC_OP_RTR_ROUTE_DEL, VPC_OP_RTR_ROUTE_DUMP,
+  VPC_CTL_MAX_KEYLEN, VPC_OP_RTR_GET_NAT, VPC_OP_RTR_GET_STATS, VPC_OP_RTR_LIST_ATTACH, VPC_OP_RTR_SET_NAT,
+  VPC_OP_RTR_ROUTE_DEL, VPC_OP_RTR_ROUTE_DUMP,
   VPC_OP_RTR_ROUTE_GET, VPC_OP_RTR_ROUTE_LOOKUP, VPC_OP_RTR_ROUTE_REPLACE, VPC_OP_RTR_ROUTE_SET,
   VPC_OP_RTR_STAGE_ABORT, VPC_OP_RTR_STAGE_APPEND, VPC_OP_RTR_STAGE_BEGIN, VPC_OP_RTR_STAGE_COMMIT,
   VPC_RT_CONNECTED, VPC_RT_DROP, VPC_RT_F_UNUSABLE, VPC_RT_INTERNET, VPC_RT_NEXTHOP,
@@ -43,7 +44,7 @@ export interface Attachment {
 export type RouteTarget =
   | { subnet: Id }            /* an attached switch */
   | { nextHop: string }       /* an address in an attached subnet */
-  | { internet: true }        /* the NAT gateway: EOPNOTSUPP until NAT exists */
+  | { internet: true }        /* the router's NAT (setNat): EOPNOTSUPP without one */
   | { drop: true };           /* blackhole: ICMP unreachable */
 
 export type RouteSpec = { destination: string } & RouteTarget;
@@ -288,6 +289,24 @@ export class Router extends VpcObject {
     const out: Attachment[] = [];
     for (let off = 0; off + size <= buf.length; off += size) out.push(attachmentFrom(decode('vpc_rtr_attach_t', buf, off)));
     return out;
+  }
+
+  /**
+   * The NAT its INTERNET routes lead to (undefined: detach; EBUSY while
+   * INTERNET routes remain).  EEXIST: another NAT is attached; EBUSY: that
+   * NAT serves another router.
+   */
+  setNat(nat: { id: Id } | Id | undefined, opts: TxnOption = {}): void {
+    const id = nat === undefined ? undefined : typeof nat === 'string' ? nat : nat.id;
+    ctlSet(this.target('VPC_OP_RTR_SET_NAT'), VPC_OP_RTR_SET_NAT, {
+      struct: 'vpc_rtr_nat_t',
+      value: { txn: opts.txn ?? 0, nat_id: id === undefined ? zero16() : Array.from(idBytes(id, 'nat')) },
+    });
+  }
+
+  natId(): Id | undefined {
+    const v = ctlGet(this.target('VPC_OP_RTR_GET_NAT'), VPC_OP_RTR_GET_NAT, 'vpc_rtr_nat_t');
+    return isNilId(v.nat_id) ? undefined : idFromBytes(v.nat_id);
   }
 
   stats(): RouterStats {

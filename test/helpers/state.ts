@@ -4,9 +4,11 @@
  * changed nothing: every object with its generation and handles, every
  * switch's VNI, ports, subnets, gateway, policy, CAM and neighbour table
  * (less the TTLs left, which run down by themselves), every vmnic's MAC,
- * MTU, addresses and DHCP, and the core's memory.
+ * MTU, addresses and DHCP, every NAT's configuration, link, router, EIPs
+ * and flows, every link's interface, every router's NAT, and the core's
+ * memory.
  */
-import { checkInvariants, listObjects, Nic, Switch, systemStats } from '../../src/vpc/index.ts';
+import { checkInvariants, Link, listObjects, Nat, Nic, Router, Switch, systemStats } from '../../src/vpc/index.ts';
 
 export function snapshot(): unknown {
   const objects = listObjects().map((o) => {
@@ -28,6 +30,22 @@ export function snapshot(): unknown {
       detail.addresses = nic.addresses();
       detail.dhcp = nic.dhcp();
       nic.close();
+    } else if (o.type === 'nat') {
+      const nat = Nat.open(o.id);
+      detail.config = nat.config();
+      detail.attachments = nat.attachments();
+      detail.eips = nat.eips();
+      detail.flows = nat.flows().map(({ idleMs: _i, ...f }) => f);
+      nat.close();
+    } else if (o.type === 'link') {
+      const link = Link.open(o.id);
+      detail.link = link.get();
+      link.close();
+    } else if (o.type === 'router') {
+      const r = Router.open(o.id);
+      detail.nat = r.natId();
+      detail.routes = r.routes.list();
+      r.close();
     }
     return detail;
   });

@@ -13,6 +13,7 @@ import {
   type AddedPort, type CamEntry, type DhcpConfig, type GatewayInfo, type Id, type NeighbourEntry, type ObjectInfo,
   type ObjectType, type PortInfo, type SwitchStats, type UpcallRequest, type VccConfig, type VccStats,
   Router, type Attachment, type Route, type RouterStats,
+  Link, Nat, type LinkInfo, type NatConfig, type NatFlow, type NatStats, type SnatBinding,
 } from '../../src/vpc/index.ts';
 
 /** Exact type equality: T and U each assignable to the other, any not let through. */
@@ -114,4 +115,28 @@ export function router(sw: Switch): void {
   expectExact<keyof RouterStats extends string ? true : false, true>(true);
   // @ts-expect-error a route needs its destination
   r.routes.set({ drop: true });
+}
+
+export function nat(r: Router): void {
+  const l = Link.create();
+  l.bind('eth1');
+  expectType<LinkInfo>(l.get());
+  expectType<number>(l.stats().arpReplies);
+  const n = Nat.create();
+  n.configure({ upstreamMac: '02:00:00:00:00:fe', udp: 60 });
+  expectType<NatConfig>(n.config());
+  n.setLink(l);
+  r.setNat(n);
+  expectType<string | undefined>(r.natId());
+  n.bindEip('10.0.0.5', '203.0.113.10');
+  n.addPool('203.0.113.20', { lo: 2000, hi: 2999, block: 100 });
+  n.bindSnat('10.0.0.6', '203.0.113.20');
+  expectType<SnatBinding>(n.snat('10.0.0.6'));
+  expectType<NatFlow[]>(n.flows());
+  expectType<number>(n.stats().dropNocfg);
+  expectExact<keyof NatStats extends string ? true : false, true>(true);
+  // @ts-expect-error an EIP needs its external address
+  n.bindEip('10.0.0.5');
+  // @ts-expect-error the upstream is a MAC string
+  n.configure({ upstreamMac: 5 });
 }

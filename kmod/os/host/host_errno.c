@@ -22,6 +22,7 @@ vpc_errno_from_wire(int e)
 	case VPC_EACCES:        return (EACCES);
 	case VPC_EBUSY:         return (EBUSY);
 	case VPC_EEXIST:        return (EEXIST);
+	case VPC_ENODEV:        return (ENODEV);
 	case VPC_EINVAL:        return (EINVAL);
 	case VPC_EMFILE:        return (EMFILE);
 	case VPC_ENOTTY:        return (ENOTTY);

@@ -61,6 +61,21 @@ write("ctl", "router-stage", rtr_open + b"".join(
     + rec("VPC_OP_RTR_STAGE_COMMIT", 0x80 | h, stage_token(1))
     for h in range(6)))
 
+# A NAT and a link (vpc_open CREATE of types 5 and 6), then their ops on the
+# handles there are: bind the link, configure the NAT, set its link, add a
+# pool, an SNAT binding (refused: no router), dump flows, read counters.
+nat_open = bytes([0xf2, 0x01]) + struct.pack("<HH", 16, 5) + bytes([0xf2] + [0] * 14 + [5])
+link_open = bytes([0xf2, 0x01]) + struct.pack("<HH", 16, 6) + bytes([0xf3] + [0] * 14 + [6])
+link_key = struct.pack("<iB3x", 0, 0) + b"up0" + bytes(13) + bytes(16)
+nat_cfg = struct.pack("<i6I", 0, 64, 0, 0, 0, 30, 0) + bytes([2, 0x99, 0, 0, 0, 1]) + bytes(6) + bytes(8)
+pool_key = struct.pack("<i", 0) + bytes([203, 0, 113, 20]) + struct.pack("<HHH2x", 2000, 2063, 16)
+snat_key = struct.pack("<i", 0) + bytes([10, 0, 0, 5, 203, 0, 113, 20]) + bytes(44)
+write("ctl", "nat-link", nat_open + link_open + b"".join(
+    rec("VPC_OP_LINK_SET", 0x80 | h, link_key) + rec("VPC_OP_NAT_SET_CONFIG", 0x80 | h, nat_cfg)
+    + rec("VPC_OP_NAT_POOL_ADD", 0x80 | h, pool_key) + rec("VPC_OP_NAT_SNAT_BIND", 0x80 | h, snat_key)
+    + rec("VPC_OP_NAT_FLOW_DUMP", 0x80 | h, bytes(20), 32 * 8) + rec("VPC_OP_NAT_GET_STATS", 0x80 | h, b"", 256)
+    for h in range(8)))
+
 # fuzz_frames: [entry point (0x80: real source MAC)] + frame
 eth = lambda dst, et: dst + mac(0x0a) + struct.pack(">H", et)
 ipv4 = lambda dst: bytes([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 10]) + bytes(dst)

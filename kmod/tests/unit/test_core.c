@@ -18,6 +18,7 @@
 #include "test_router.h"
 #include "test_fw.h"
 #include "test_nat.h"
+#include "test_natgw.h"
 #include "test_handles.h"
 #include "test_os.h"
 
@@ -139,8 +140,6 @@ test_open_rules(void)
 	    VPC_EINVAL);
 	CHECK_ERR(vpc_core_open(sys, &priv_call, &id, VPC_TYPE_WORD(9),
 	    VPC_FLAG_OPEN, &junk), VPC_EINVAL);
-	CHECK_ERR(vpc_core_open(sys, &priv_call, &id,
-	    VPC_TYPE_WORD(VPC_TYPE_NAT), VPC_FLAG_CREATE, &junk), VPC_EOPNOTSUPP);
 	CHECK_ERR(vpc_core_open(sys, &priv_call, &id,
 	    VPC_TYPE_WORD(VPC_TYPE_NIC), VPC_FLAG_OPEN | VPC_FLAG_CREATE, &junk),
 	    VPC_EINVAL);
@@ -503,6 +502,7 @@ main(void)
 	passed += test_router(sys, &failed);
 	passed += test_fw(sys, &failed);
 	passed += test_nat(sys, &failed);
+	passed += test_natgw(sys, &failed);
 	vpc_sys_teardown(sys);
 	hloop_reclaim();
 	current = "no leaks";

@@ -152,3 +152,40 @@ os_agent_event(const char *type, const char *detail)
 	    detail);
 	test_events++;
 }
+
+/* ---- vpclink: interfaces named "nx..." do not exist; the rest do, with the
+ * MAC 02:4c:00:00:00:<name length>. */
+unsigned test_link_binds;
+
+int
+os_link_bind(struct vpc_link *link, const char *ifname, uint8_t mac[6])
+{
+	static const uint8_t base[6] = { 0x02, 0x4c, 0, 0, 0, 0 };
+
+	if (strncmp(ifname, "nx", 2) == 0)
+		return (VPC_ENODEV);
+	memcpy(mac, base, 6);
+	mac[5] = (uint8_t)strlen(ifname);
+	*vpc_link_osp(link) = link;
+	test_link_binds++;
+	return (0);
+}
+
+void
+os_link_unbind(struct vpc_link *link)
+{
+	*vpc_link_osp(link) = NULL;
+	test_link_binds--;
+}
+
+int
+os_link_output(struct vpc_link *link, struct vpc_pkt *p)
+{
+	return (record(TEST_TO_LINK, link, p, NULL, 0));
+}
+
+void
+os_link_pass(struct vpc_link *link, struct vpc_pkt *p)
+{
+	(void)record(TEST_LINK_PASSED, link, p, NULL, 0);
+}

@@ -23,6 +23,8 @@ struct test_sent {
 #define TEST_TO_NIC 1
 #define TEST_TO_VCC 2
 #define TEST_TO_L2  3
+#define TEST_TO_LINK 4          /* out of a vpclink */
+#define TEST_LINK_PASSED 5      /* a link's frame left to the node's stack */
 
 extern struct test_sent test_sent[TEST_SENT_MAX];
 extern unsigned test_nsent;         /* recorded (up to TEST_SENT_MAX) */
@@ -38,6 +40,7 @@ extern unsigned test_mtu_calls;
 extern uint32_t test_last_mtu;
 extern const void *test_last_mtu_nic;
 extern uint64_t test_vcc_rx_drops;  /* what os_vcc_rx_drops says */
+extern unsigned test_link_binds;   /* links bound now */
 void test_sent_reset(void);
 
 #endif

@@ -29,7 +29,7 @@ function targetOptions(b: Argv): Argv {
   return b
     .option('subnet', { type: 'string', coerce: id('--subnet'), describe: 'to an attached switch (its id)' })
     .option('next-hop', { type: 'string', coerce: ip('--next-hop'), describe: 'to a next hop in an attached subnet' })
-    .option('internet', { type: 'boolean', describe: 'to the internet gateway (not until NAT exists)' })
+    .option('internet', { type: 'boolean', describe: "to the router's NAT (vpcctl nat attach)" })
     .option('drop', { type: 'boolean', describe: 'nowhere: dropped, ICMP unreachable' })
     .check((a) => {
       const n = [a.subnet, a['next-hop'], a.internet, a.drop].filter((v) => v !== undefined && v !== false).length;

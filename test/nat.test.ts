@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/**
+ * vpcnat and vpclink on the host kernel with real namespaces: a compute
+ * node (vpc-hostd in its namespace, cn1) whose interface up0 is a veth to a
+ * "provider" namespace (pv, the outside world: 203.0.113.1/24, a real TCP
+ * server).  The node keeps its own address on up0 (203.0.113.2) while a
+ * vpclink is bound to it; the provider routes to a "far" namespace one hop
+ * further.  Four VMs in one subnet behind a router whose default route is
+ * the internet (the NAT), all built with vpcctl:
+ *  - vma has SNAT on 203.0.113.20: real TCP out to the provider's server
+ *    (which sees the SNAT address), a 10 MB download checked byte for byte
+ *    (the provider's TSO super-frames cut into segments by the link), ping
+ *    (ICMP echo through SNAT), and a TTL that runs out at the provider
+ *    (time exceeded translated back through SNAT);
+ *  - vmb has the EIP 203.0.113.10: the provider pings it and reaches its
+ *    TCP server (which sees the provider's own address);
+ *  - vmc has neither: nothing gets out, and the drop is counted;
+ *  - vmd has SNAT on a pool of two ports in blocks of one: it pings at the
+ *    same time as vma (both answered), and a second flow to one remote
+ *    exhausts its block (counted for vmd; vma unaffected);
+ *  - the node's own traffic on up0 keeps working while the link is bound;
+ *  - the link unbound: the VMs' traffic is dropped and counted, the node's
+ *    goes on; bound again, the VMs get out again;
+ * everything goes when the test ends (the namespaces and the daemon).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Link, Nat, Router, type NatStats } from '../src/vpc/index.ts';
+import { Overlay, until } from './helpers/overlay.ts';
+import { root } from './helpers/paths.ts';
+
+const PY = '/usr/bin/python3';
+const ROUTER = '7e5a1c40-0000-4000-8000-000000000815';
+const SW = '7e5a1c40-0000-4000-8000-000000000816';
+const SUBNET = { cidr: '10.80.0.0/24', gw: '10.80.0.1', vni: 800 };
+const PROVIDER = { ip: '203.0.113.1', node: '203.0.113.2', eip: '203.0.113.10', snat: '203.0.113.20' };
+const VMS = [
+  { name: 'vma', ip: '10.80.0.11', mac: '02:00:00:80:00:11' },
+  { name: 'vmb', ip: '10.80.0.12', mac: '02:00:00:80:00:12' },
+  { name: 'vmc', ip: '10.80.0.13', mac: '02:00:00:80:00:13' },
+  { name: 'vmd', ip: '10.80.0.14', mac: '02:00:00:80:00:14' },
+];
+/* Behind the provider, one router hop further: for TTL-exceeded through NAT. */
+const FAR = { net: '198.18.0.0/24', pv: '198.18.0.1', ip: '198.18.0.2' };
+/* vmd's pool: two ports in blocks of one, so a second flow to one remote exhausts it. */
+const TINY = { ext: '203.0.113.30', lo: 3000, hi: 3001 };
+
+/* Serve TCP on addr:port: answer every connection with the peer's address. */
+const SERVER = `
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(8)
+print("ready", flush=True)
+while True:
+    c, a = s.accept()
+    c.sendall(("peer=%s\\n" % a[0]).encode()); c.close()
+`;
+/* Send BYTES pseudo-random bytes (seeded) to every connection; print their sha256 once. */
+const DOWNLOAD_SERVER = `
+import hashlib, random, socket, sys
+n = int(sys.argv[3]); data = random.Random(7).randbytes(n)
+print("ready", hashlib.sha256(data).hexdigest(), flush=True)
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(4)
+while True:
+    c, a = s.accept(); c.sendall(data); c.close()
+`;
+const DOWNLOAD = `
+import hashlib, socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+h = hashlib.sha256(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    h.update(b); n += len(b)
+print(n, h.hexdigest())
+`;
+/* UDP datagrams from each source port given to addr:port. */
+const UDP_SEND = `
+import socket, sys
+for p in sys.argv[3:]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("", int(p)))
+    s.sendto(b"x", (sys.argv[1], int(sys.argv[2]))); s.close()
+`;
+const CLIENT = `
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+print(c.recv(100).decode().strip())
+`;
+
+const ov = new Overlay('nt');
+let nat: Nat;
+let link: Link;
+let rtr: Router;
+
+function vpcctl(...args: string[]): string {
+  const r = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), ...args], {
+    encoding: 'utf8', env: { ...process.env, ...ov.env('cn1') },
+  });
+  if (r.status !== 0) throw new Error(`vpcctl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function ping(from: string, to: string): boolean {
+  return ov.lab.run('ping', ['-n', '-c', '1', '-W', '3', to], { ns: from, allowFail: true }).status === 0;
+}
+
+function connect(from: string, host: string, port: number): string {
+  const r = ov.lab.run(PY, ['-c', CLIENT, host, String(port)], { ns: from, allowFail: true, timeoutMs: 15_000 });
+  return r.status === 0 ? r.stdout.trim() : `failed: ${r.stderr.trim().split('\n').pop() ?? ''}`;
+}
+
+async function serve(ns: string, addr: string, port: number, script = SERVER, extra: string[] = []): Promise<string> {
+  const p: ChildProcess = ov.lab.spawnIn(ns, PY, ['-c', script, addr, String(port), ...extra]);
+  let out = '';
+  p.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  await until(() => out.includes('\n'), `the server in ${ns}`);
+  return out.trim();
+}
+
+const natStats = (): NatStats => nat.stats();
+
+before(async () => {
+  await ov.addNode('cn1');
+  // The provider: a veth from the node's namespace, addresses on both ends.
+  ov.lab.addNs('pv');
+  ov.lab.veth('cn1', 'up0', 'pv', 'p0');
+  ov.lab.ip('cn1', 'addr', 'add', `${PROVIDER.node}/24`, 'dev', 'up0');
+  ov.lab.ip('pv', 'addr', 'add', `${PROVIDER.ip}/24`, 'dev', 'p0');
+  ov.lab.addNs('far');
+  ov.lab.veth('pv', 'f0', 'far', 'eth0');
+  ov.lab.ip('pv', 'addr', 'add', `${FAR.pv}/24`, 'dev', 'f0');
+  ov.lab.ip('far', 'addr', 'add', `${FAR.ip}/24`, 'dev', 'eth0');
+  ov.lab.ip('far', 'route', 'add', 'default', 'via', FAR.pv);
+  ov.lab.run('sysctl', ['-qw', 'net.ipv4.ip_forward=1'], { ns: 'pv' });
+  const upstreamMac = (JSON.parse(ov.lab.ip('pv', '-j', 'link', 'show', 'p0').stdout) as Array<{ address: string }>)[0]!.address;
+  // The VPC: one subnet, its VMs, a router, built as an operator would.
+  vpcctl('router', 'create', '--id', ROUTER);
+  vpcctl('switch', 'create', '--id', SW, '--vni', String(SUBNET.vni), '--subnet', SUBNET.cidr);
+  vpcctl('router', 'attach', ROUTER, SW);
+  for (const v of VMS) {
+    const nic = vpcctl('vmnic', 'create', '--mac', v.mac, '--ifname', v.name, '--ip', v.ip);
+    vpcctl('switch', 'port', 'add', SW, '--vmnic', '--nic', nic);
+    ov.lab.addNs(v.name);
+    ov.lab.ip('cn1', 'link', 'set', v.name, 'netns', ov.lab.ns(v.name));
+    ov.lab.ip(v.name, 'addr', 'add', `${v.ip}/24`, 'dev', v.name);
+    ov.lab.ip(v.name, 'link', 'set', v.name, 'up');
+    ov.lab.ip(v.name, 'route', 'add', 'default', 'via', SUBNET.gw);
+  }
+  // The link, the NAT and the router's default route to it, with vpcctl.
+  const linkId = vpcctl('link', 'create', '--ifname', 'up0');
+  const natId = vpcctl('nat', 'create');
+  vpcctl('nat', 'config', natId, '--upstream-mac', upstreamMac);
+  vpcctl('nat', 'set-link', natId, linkId);
+  vpcctl('nat', 'attach', natId, ROUTER);
+  vpcctl('route', 'add', ROUTER, '0.0.0.0/0', '--internet');
+  vpcctl('nat', 'pool', 'add', natId, PROVIDER.snat);
+  vpcctl('nat', 'snat', 'bind', natId, VMS[0]!.ip, PROVIDER.snat);
+  vpcctl('nat', 'eip', 'bind', natId, VMS[1]!.ip, PROVIDER.eip);
+  vpcctl('nat', 'pool', 'add', natId, TINY.ext, '--lo', String(TINY.lo), '--hi', String(TINY.hi), '--block', '1');
+  vpcctl('nat', 'snat', 'bind', natId, VMS[3]!.ip, TINY.ext);
+  // The checks read them through the typed API, in this process.
+  Object.assign(process.env, ov.env('cn1'));
+  link = Link.open(linkId);
+  nat = Nat.open(natId);
+  rtr = Router.open(ROUTER);
+});
+
+after(async () => {
+  for (const o of [rtr, nat, link]) o?.close();
+  assert.deepEqual(await ov.close(), [], 'the daemon stopped cleanly');
+});
+
+describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
+  test('vpcctl shows the NAT and the link (--json)', () => {
+    const n = JSON.parse(vpcctl('nat', 'get', nat.id, '--json')) as { link: string; router: string; eips: unknown[]; config: { upstreamMac: string } };
+    assert.equal(n.link, link.id);
+    assert.equal(n.router, ROUTER);
+    assert.deepEqual(n.eips, [{ private: VMS[1]!.ip, external: PROVIDER.eip }]);
+    const l = JSON.parse(vpcctl('link', 'get', link.id, '--json')) as { ifname: string; users: number };
+    assert.equal(l.ifname, 'up0');
+    assert.equal(l.users, 1);
+    const snat = JSON.parse(vpcctl('nat', 'snat', 'get', nat.id, VMS[0]!.ip, '--json')) as { external: string; blockSize: number };
+    assert.deepEqual([snat.external, snat.blockSize], [PROVIDER.snat, 1024]);
+  });
+
+  test('the link is bound to up0 with its MAC, the NAT uses it', () => {
+    const mac = (JSON.parse(ov.lab.ip('cn1', '-j', 'link', 'show', 'up0').stdout) as Array<{ address: string }>)[0]!.address;
+    assert.deepEqual(link.get(), { ifname: 'up0', mac, users: 1 });
+    assert.deepEqual(nat.attachments(), { linkId: link.id, routerId: ROUTER });
+    assert.equal(rtr.natId(), nat.id);
+  });
+
+  test('a VM with SNAT connects out over TCP: the server sees the SNAT address', async () => {
+    await serve('pv', PROVIDER.ip, 7000);
+    const before = natStats();
+    assert.equal(connect('vma', PROVIDER.ip, 7000), `peer=${PROVIDER.snat}`);
+    const s = natStats();
+    assert.ok(s.outSnat > before.outSnat && s.inSnat > before.inSnat, JSON.stringify(s));
+    const flows = nat.flows().filter((f) => f.proto === 6 && f.private === VMS[0]!.ip);
+    assert.ok(flows.length >= 1, 'the TCP flow is in the dump');
+    const b = nat.snat(VMS[0]!.ip);
+    assert.ok(flows.every((f) => f.external === PROVIDER.snat &&
+      f.externalPort >= b.blocks.tcp && f.externalPort < b.blocks.tcp + b.blockSize), JSON.stringify(flows));
+  });
+
+  test('a VM with SNAT pings the provider (ICMP echo through SNAT)', () => {
+    assert.ok(ping('vma', PROVIDER.ip), 'vma pings the provider');
+    assert.ok(nat.flows().some((f) => f.proto === 1 && f.private === VMS[0]!.ip && f.remote === PROVIDER.ip));
+  });
+
+  test('the provider reaches a VM by its EIP: ping and TCP in', async () => {
+    assert.ok(ping('pv', PROVIDER.eip), 'the provider pings the EIP');
+    await serve('vmb', '0.0.0.0', 8080);
+    assert.equal(connect('pv', PROVIDER.eip, 8080), `peer=${PROVIDER.ip}`);
+    // ...and the EIP VM's own connections out leave from its EIP.
+    assert.equal(connect('vmb', PROVIDER.ip, 7000), `peer=${PROVIDER.eip}`);
+    assert.ok(natStats().inEip > 0 && link.stats().arpReplies > 0);
+  });
+
+  test('a VM with neither EIP nor SNAT gets nothing out, and the drop is counted', () => {
+    const before = natStats().dropNocfg;
+    assert.equal(ping('vmc', PROVIDER.ip), false);
+    assert.ok(natStats().dropNocfg > before, 'counted as dropNocfg');
+    assert.match(connect('vmc', PROVIDER.ip, 7000), /^failed/);
+  });
+
+  test("a VM with SNAT downloads 10 MB byte for byte (bulk TCP in: the sender's TSO super-frames cut into segments)", async () => {
+    const ready = await serve('pv', PROVIDER.ip, 7100, DOWNLOAD_SERVER, [String(10 << 20)]);
+    const sha = ready.split(' ')[1]!;
+    const r = ov.lab.run(PY, ['-c', DOWNLOAD, PROVIDER.ip, '7100'], { ns: 'vma', allowFail: true, timeoutMs: 120_000 });
+    assert.equal(r.stdout.trim(), `${10 << 20} ${sha}`, r.stderr);
+  });
+
+  test('ping with a TTL that runs out past the provider: time exceeded comes back through SNAT', () => {
+    assert.ok(ping('vma', FAR.ip), 'vma reaches the far network');
+    const r = ov.lab.run('ping', ['-n', '-c', '1', '-W', '3', '-t', '2', FAR.ip], { ns: 'vma', allowFail: true });
+    assert.match(r.stdout, new RegExp(`From ${PROVIDER.ip.replace(/\./g, '\\.')}.*Time to live exceeded`), r.stdout + r.stderr);
+    assert.ok(natStats().icmperrIn > 0, 'an ICMP error translated in');
+  });
+
+  test('two VMs with SNAT ping at once: both answered', async () => {
+    const run = (ns: string): Promise<number | null> => new Promise((res) => {
+      ov.lab.spawnIn(ns, 'ping', ['-n', '-c', '3', '-i', '0.2', '-W', '3', PROVIDER.ip]).once('exit', (code) => res(code));
+    });
+    assert.deepEqual(await Promise.all([run('vma'), run('vmd')]), [0, 0]);
+  });
+
+  test('port exhaustion with a tiny block: counted for that VM, the others unaffected', () => {
+    const before = nat.snat(VMS[3]!.ip).exhausted.udp;
+    // Two flows from vmd to one remote port, one port in its block.
+    ov.lab.run(PY, ['-c', UDP_SEND, PROVIDER.ip, '9999', '5001', '5002'], { ns: 'vmd' });
+    const b = nat.snat(VMS[3]!.ip);
+    assert.equal(b.blockSize, 1);
+    assert.ok(b.exhausted.udp > before, JSON.stringify(b));
+    assert.ok(natStats().dropExhausted > 0);
+    assert.ok(ping('vma', PROVIDER.ip), 'vma still gets out');
+  });
+
+  test("the node's own traffic on up0 keeps working while the link is bound", () => {
+    const before = link.stats().rxPassed;
+    assert.ok(ping('cn1', PROVIDER.ip), 'the node pings the provider');
+    assert.ok(ping('pv', PROVIDER.node), 'the provider pings the node');
+    assert.ok(link.stats().rxPassed > before, "the node's frames were left to its stack");
+  });
+
+  test('unbinding the link stops what is translated (counted), the node keeps its traffic; binding again restores it', () => {
+    const before = natStats().dropNoLink;
+    vpcctl('link', 'unbind', link.id);
+    assert.equal(link.get().ifname, undefined);
+    assert.equal(ping('vma', PROVIDER.ip), false);
+    assert.ok(natStats().dropNoLink > before, 'counted as dropNoLink');
+    assert.ok(ping('cn1', PROVIDER.ip), 'the node still reaches the provider');
+    vpcctl('link', 'bind', link.id, 'up0');
+    assert.ok(ping('vma', PROVIDER.ip), 'vma gets out again');
+  });
+});
