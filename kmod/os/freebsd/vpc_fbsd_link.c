@@ -18,6 +18,7 @@
 #include <sys/errno.h>
 #include <sys/malloc.h>
 #include <sys/mbuf.h>
+#include <sys/sysctl.h>
 
 #include "vpc_core.h"
 #include "vpc_fbsd.h"
@@ -26,7 +27,7 @@ int
 os_link_bind(struct vpc_link *link __unused, const char *ifname __unused,
     uint8_t mac[6] __unused)
 {
-	return (EOPNOTSUPP);
+	return (VPC_EOPNOTSUPP);
 }
 
 void
@@ -39,7 +40,7 @@ int
 os_link_output(struct vpc_link *link __unused, struct vpc_pkt *p)
 {
 	m_freem(vpc_pkt2m(p));
-	return (EOPNOTSUPP);
+	return (VPC_EOPNOTSUPP);
 }
 
 void
