@@ -334,6 +334,19 @@ struct vpc_nic_l3 {
 extern const struct vpc_nic_l3 vpc_nic_l3_none;        /* no addresses, no DHCP */
 
 /* Fields the data path reads are set before the port is published. */
+/*
+ * The last neighbour a lookup found, remembered with its table's generation
+ * (vpc_nbr.c, vpc_nbr_lookup_cached): trusted only while that generation is
+ * the table's, i.e. while no entry of it was replaced or removed.  Written
+ * lock-free by the data path, seq odd while a writer is inside.
+ */
+struct vpc_nbr_ent;
+struct vpc_nbr_cache {
+	uint32_t                  seq;
+	uint64_t                  gen;
+	const struct vpc_nbr_ent *e;
+};
+
 struct vpc_port {
 	struct vpc_obj     obj;
 	struct vpc_switch *sw;          /* RO */
@@ -343,6 +356,8 @@ struct vpc_port {
 	struct vpc_obj    *peer;        /* published: NIC or VCC, referenced; or NULL */
 	struct vpc_portfw *fw;          /* published: its rule sets; NULL: none */
 	uint32_t           fw_flows;    /* fw->mtx: its flows (vpc_fw.c) */
+	/* Lock-free: where the router last sent this vmnic's frames. */
+	struct vpc_nbr_cache nbr_cache;
 };
 
 struct vpc_cam;                         /* vpc_cam.c */
@@ -700,6 +715,10 @@ const struct vpc_nbr_ent *vpc_nbr_lookup(struct vpc_switch *sw, uint8_t af,
          const uint8_t *addr);
 /* Mark an entry used (a request was answered from it). */
 void vpc_nbr_mark_used(const struct vpc_nbr_ent *e);
+/* vpc_nbr_lookup, remembering a hit in c and answering from it while it is
+ * current (in the epoch; c lives as long as its owner). */
+const struct vpc_nbr_ent *vpc_nbr_lookup_cached(struct vpc_switch *sw,
+    uint8_t af, const uint8_t *addr, struct vpc_nbr_cache *c);
 struct vpc_nbr_ent *vpc_nbr_ent_new(void);            /* may sleep */
 void vpc_nbr_ent_free(struct vpc_nbr_ent *e);         /* never published */
 int  vpc_nbr_reserve(struct vpc_switch *sw, uint32_t n);

@@ -123,6 +123,62 @@ vpc_nbr_lookup(struct vpc_switch *sw, uint8_t af, const uint8_t *addr)
 	return (e);
 }
 
+/*
+ * The router asks for the same neighbour frame after frame (a VM's flow to
+ * another subnet, an appliance next hop): c remembers the last entry found
+ * with the generation of sw's table read *before* the probe that found it.
+ * While the table's generation is still that one, no entry of it has been
+ * replaced or removed since (vpc_ktab.h: generations are unique across
+ * tables, so it is also this switch's table), hence the entry is live
+ * there, its key checked against the one asked for: the same answer as a
+ * probe, for a load and a compare.  Any change (set, delete, flush, expiry
+ * swept, a vmnic's address) moves the generation first, so the next frame
+ * probes again.  Expiry is checked on every answer, as vpc_nbr_lookup does.
+ *
+ * Frames of one vmnic may run on several CPUs at once: c is a seqlock, its
+ * writer the one that turns seq odd (the others skip remembering), its
+ * readers retrying nothing (a torn or busy read is a probe).
+ */
+const struct vpc_nbr_ent *
+vpc_nbr_lookup_cached(struct vpc_switch *sw, uint8_t af, const uint8_t *addr,
+    struct vpc_nbr_cache *c)
+{
+	const struct vpc_nbr *nbr = sw->nbr;
+	const struct vpc_nbr_ent *e, *ce;
+	uint64_t w[4], gen, cgen;
+	uint32_t seq;
+
+	VPC_ASSERT_EPOCH();
+	key_words(af, addr, w);
+	gen = vpc_load(nbr->kt.gen);            /* before the probe: see above */
+	seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+	if ((seq & 1) == 0) {
+		cgen = __atomic_load_n(&c->gen, __ATOMIC_RELAXED);
+		ce = __atomic_load_n(&c->e, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&c->seq, __ATOMIC_RELAXED) == seq &&
+		    cgen == gen && ce != NULL &&
+		    vpc_ktab_key_is(ce, w, VPC_NBR_KEYLEN)) {
+			e = ce;
+			goto found;
+		}
+	}
+	e = vpc_ktab_probe_words(&nbr->kt, vpc_load(nbr->kt.tab), w,
+	    VPC_NBR_KEYLEN);
+	if (e != NULL && (seq & 1) == 0 &&
+	    __atomic_compare_exchange_n(&c->seq, &seq, seq + 1, false,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		__atomic_store_n(&c->gen, gen, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->e, e, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->seq, seq + 2, __ATOMIC_RELEASE);
+	}
+found:
+	if (e != NULL && e->k.expire_ns != 0 && os_now_ns() >= e->k.expire_ns)
+		return (NULL);
+	return (e);
+}
+
 /* Written at most once per entry, so the line is not written per request. */
 void
 vpc_nbr_mark_used(const struct vpc_nbr_ent *e)

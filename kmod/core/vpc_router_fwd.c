@@ -419,7 +419,7 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 		return;
 	}
 	nh = next_hop(rt, ip);
-	e = vpc_nbr_lookup(rt->sw, ip->af, nh);
+	e = vpc_nbr_lookup_cached(rt->sw, ip->af, nh, &in->nbr_cache);
 	if (e != NULL && e->kind == VPC_NBR_NEGATIVE) {
 		rtr_count(rtr, VPC_RTRSTAT_NBR_NEGATIVE);
 		if (full_parse(rtr, p, f, &own, &full))
