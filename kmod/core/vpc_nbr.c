@@ -125,55 +125,35 @@ vpc_nbr_lookup(struct vpc_switch *sw, uint8_t af, const uint8_t *addr)
 
 /*
  * The router asks for the same neighbour frame after frame (a VM's flow to
- * another subnet, an appliance next hop): c remembers the last entry found
- * with the generation of sw's table read *before* the probe that found it.
+ * another subnet, an appliance next hop) and remembers the last answer with
+ * the generation of sw's table read *before* the probe that found it.
  * While the table's generation is still that one, no entry of it has been
  * replaced or removed since (vpc_ktab.h: generations are unique across
  * tables, so it is also this switch's table), hence the entry is live
- * there, its key checked against the one asked for: the same answer as a
- * probe, for a load and a compare.  Any change (set, delete, flush, expiry
- * swept, a vmnic's address) moves the generation first, so the next frame
- * probes again.  Expiry is checked on every answer, as vpc_nbr_lookup does.
- *
- * Frames of one vmnic may run on several CPUs at once: c is a seqlock, its
- * writer the one that turns seq odd (the others skip remembering), its
- * readers retrying nothing (a torn or busy read is a probe).
+ * there; its key checked against the one asked for, it is the answer a
+ * probe would give, for a load and a compare.  Any change (set, delete,
+ * flush, expiry swept, a vmnic's address) moves the generation first, so
+ * the next frame probes again.  Expiry is checked on every answer, as
+ * vpc_nbr_lookup does.
  */
 const struct vpc_nbr_ent *
-vpc_nbr_lookup_cached(struct vpc_switch *sw, uint8_t af, const uint8_t *addr,
-    struct vpc_nbr_cache *c)
+vpc_nbr_lookup_hint(struct vpc_switch *sw, uint8_t af, const uint8_t *addr,
+    const struct vpc_nbr_hint *hint, struct vpc_nbr_hint *out)
 {
 	const struct vpc_nbr *nbr = sw->nbr;
-	const struct vpc_nbr_ent *e, *ce;
-	uint64_t w[4], gen, cgen;
-	uint32_t seq;
+	const struct vpc_nbr_ent *e;
+	uint64_t w[4];
 
 	VPC_ASSERT_EPOCH();
 	key_words(af, addr, w);
-	gen = vpc_load(nbr->kt.gen);            /* before the probe: see above */
-	seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
-	if ((seq & 1) == 0) {
-		cgen = __atomic_load_n(&c->gen, __ATOMIC_RELAXED);
-		ce = __atomic_load_n(&c->e, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&c->seq, __ATOMIC_RELAXED) == seq &&
-		    cgen == gen && ce != NULL &&
-		    vpc_ktab_key_is(ce, w, VPC_NBR_KEYLEN)) {
-			e = ce;
-			goto found;
-		}
-	}
-	e = vpc_ktab_probe_words(&nbr->kt, vpc_load(nbr->kt.tab), w,
-	    VPC_NBR_KEYLEN);
-	if (e != NULL && (seq & 1) == 0 &&
-	    __atomic_compare_exchange_n(&c->seq, &seq, seq + 1, false,
-	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		__atomic_store_n(&c->gen, gen, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->e, e, __ATOMIC_RELAXED);
-		__atomic_store_n(&c->seq, seq + 2, __ATOMIC_RELEASE);
-	}
-found:
+	out->gen = vpc_load(nbr->kt.gen);       /* before the probe: see above */
+	if (hint != NULL && hint->gen == out->gen && hint->e != NULL &&
+	    vpc_ktab_key_is(hint->e, w, VPC_NBR_KEYLEN))
+		e = hint->e;
+	else
+		e = vpc_ktab_probe_words(&nbr->kt, vpc_load(nbr->kt.tab), w,
+		    VPC_NBR_KEYLEN);
+	out->e = e;
 	if (e != NULL && e->k.expire_ns != 0 && os_now_ns() >= e->k.expire_ns)
 		return (NULL);
 	return (e);

@@ -930,8 +930,8 @@ set_nbr4(struct vpc_hdl *sw, const uint8_t ip[4], uint8_t kind, const uint8_t ma
 }
 
 /*
- * The router remembers the last neighbour per sending vmnic
- * (vpc_nbr_lookup_cached): every change of the entry takes effect on the
+ * The router remembers the last route and neighbour per sending vmnic
+ * (the memo of vpc_router_fwd.c): every change of the entry takes effect on the
  * very next frame, never a remembered MAC.  After t_miss: ip_x is FOUND
  * (mac_x) in sw2's table, no upcall reader attached.
  */
@@ -996,6 +996,39 @@ t_nbr_change(void)
 	memcpy(ad.addr4, ip_b, 4);
 	EXPECT_EQ(ctl(t.nic_b, VPC_OP_NIC_SET_ADDR, &ad, sizeof(ad), NULL, 0), 0);
 	EXPECT((s = route_one(ip_b)) != NULL && s->to == t.nic_b->obj);
+	return (0);
+}
+
+/* Likewise a route change, whatever the memo holds: on the next frame. */
+static int
+t_route_change(void)
+{
+	vpc_rt_route_t r;
+	uint64_t bh;
+
+	EXPECT(route_one(ip_b) != NULL && test_sent[0].to == t.nic_b->obj);
+	EXPECT(route_one(ip_b) != NULL && test_sent[0].to == t.nic_b->obj);
+	/* A longer drop route over B: unreachable at once. */
+	bh = rstat(VPC_RTRSTAT_BLACKHOLE);
+	route(&r, VPC_AF_INET, ip_b, 32, VPC_RT_DROP);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_SET, &r, sizeof(r), NULL, 0), 0);
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, ip_b, 9));
+	if (check_icmp4(VPC_ICMP_UNREACH, 0) != 0)
+		return (-1);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_BLACKHOLE), bh + 1);
+	/* Gone again: routed to B on the next frame. */
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_DEL, &r, sizeof(r), NULL, 0), 0);
+	EXPECT(route_one(ip_b) != NULL && test_sent[0].to == t.nic_b->obj);
+	/* A whole-table replace with the drop route in it, then without. */
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, &r, sizeof(r), NULL, 0), 0);
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, ip_b, 9));
+	EXPECT_EQ(rstat(VPC_RTRSTAT_BLACKHOLE), bh + 2);
+	EXPECT(sent_to(t.nic_b->obj) == NULL);
+	memset(&r, 0, sizeof(r));
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, &r, sizeof(r), NULL, 0), 0);
+	EXPECT(route_one(ip_b) != NULL && test_sent[0].to == t.nic_b->obj);
 	return (0);
 }
 
@@ -1319,6 +1352,7 @@ test_router(struct vpc_sys *sys, int *failed)
 		{ "admission drops", t_admission },
 		{ "neighbour miss: held, answered, routed", t_miss },
 		{ "a changed neighbour takes effect on the next frame", t_nbr_change },
+		{ "a changed route takes effect on the next frame", t_route_change },
 		{ "routed misses: the sending vmnic's upcall rate", t_routed_ratelimit },
 		{ "lookup: the trie agrees with a linear scan", t_lpm_random },
 		{ "detach, port deleted, destroy", t_detach_destroy },
