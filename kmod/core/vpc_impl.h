@@ -354,7 +354,8 @@ struct vpc_nbr_hint {
 struct vpc_rt;
 struct vpc_rtr_memo {
 	uint32_t                  seq;
-	uint32_t                  af;
+	uint16_t                  af;
+	uint16_t                  misses;       /* a hint, updated racily */
 	uint64_t                  dst[2];       /* the address's bytes */
 	uint64_t                  table;        /* the table's serial */
 	const struct vpc_rt      *rt;

@@ -326,7 +326,15 @@ to_nat(struct vpc_router *rtr, struct vpc_natgw *ng, struct vpc_switch *sw,
  * Frames of one vmnic may run on several CPUs at once: the memo is a
  * seqlock, its writer the one that turns seq odd (others skip writing), a
  * torn or busy read just a lookup.
+ *
+ * Rewriting it costs an atomic exchange: a VM talking to many destinations
+ * would pay it on every frame and gain nothing.  A memo of another table
+ * (or none) is replaced at once; one of this table but another address
+ * only on every MEMO_EVERY-th miss (counted racily: only a rate), so such
+ * a VM pays 1/MEMO_EVERY of it and a VM whose flow moved gets the memo
+ * within MEMO_EVERY frames.
  */
+#define MEMO_EVERY      8
 static bool
 memo_read(const struct vpc_rtr_memo *c, struct vpc_rtr_memo *m)
 {
@@ -334,6 +342,7 @@ memo_read(const struct vpc_rtr_memo *c, struct vpc_rtr_memo *m)
 	if ((m->seq & 1) != 0)
 		return (false);
 	m->af = __atomic_load_n(&c->af, __ATOMIC_RELAXED);
+	m->misses = 0;
 	m->dst[0] = __atomic_load_n(&c->dst[0], __ATOMIC_RELAXED);
 	m->dst[1] = __atomic_load_n(&c->dst[1], __ATOMIC_RELAXED);
 	m->table = __atomic_load_n(&c->table, __ATOMIC_RELAXED);
@@ -377,6 +386,31 @@ memo_same_key(const struct vpc_rtr_memo *a, const struct vpc_rtr_memo *b)
 {
 	return (a->table == b->table && a->af == b->af && a->dst[0] == b->dst[0] &&
 	    a->dst[1] == b->dst[1]);
+}
+
+/*
+ * After the lookups: was (read at seq, if memo_ok) replaced by now when it
+ * is worth it (see above).
+ */
+static void
+memo_update(struct vpc_rtr_memo *c, bool memo_ok, const struct vpc_rtr_memo *was,
+    const struct vpc_rtr_memo *now)
+{
+	uint16_t n;
+
+	if (now->nbr.e == NULL || !memo_ok)
+		return;
+	if (memo_same_key(was, now)) {
+		if (was->rt == now->rt && was->nbr.gen == now->nbr.gen &&
+		    was->nbr.e == now->nbr.e)
+			return;                         /* a hit */
+	} else if (was->table == now->table && was->rt != NULL) {
+		n = (uint16_t)(__atomic_load_n(&c->misses, __ATOMIC_RELAXED) + 1);
+		__atomic_store_n(&c->misses, n, __ATOMIC_RELAXED);
+		if (n % MEMO_EVERY != 0)
+			return;
+	}
+	memo_write(c, was->seq, now);
 }
 
 void
@@ -495,9 +529,7 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 	}
 	nh = next_hop(rt, ip);
 	e = vpc_nbr_lookup_hint(rt->sw, ip->af, nh, memo ? &was.nbr : NULL, &now.nbr);
-	if (now.nbr.e != NULL && (!memo || !memo_same_key(&was, &now) ||
-	    was.rt != now.rt || was.nbr.gen != now.nbr.gen || was.nbr.e != now.nbr.e))
-		memo_write(&in->rtr_memo, was.seq, &now);
+	memo_update(&in->rtr_memo, memo, &was, &now);
 	if (e != NULL && e->kind == VPC_NBR_NEGATIVE) {
 		rtr_count(rtr, VPC_RTRSTAT_NBR_NEGATIVE);
 		if (full_parse(rtr, p, f, &own, &full))
