@@ -1230,7 +1230,8 @@ t_lpm_random(void)
 	rs = calloc(900, sizeof(*rs));
 	if (saved == NULL || rs == NULL)
 		return (-1);
-	memcpy(saved, rtr->custom, nsaved * sizeof(*saved));
+	if (nsaved > 0)                 /* custom is NULL when there are none */
+		memcpy(saved, rtr->custom, nsaved * sizeof(*saved));
 	for (i = 0; i < nsaved; i++) {
 		saved[i].serial = 0;
 		saved[i].cls = 0;
