@@ -7,6 +7,9 @@
  *    to an address of another subnet through the gateway (route lookup,
  *    neighbour lookup, MAC rewrite, TTL and checksum, then the same CAM
  *    lookup and encapsulation); both copy a prebuilt frame per packet;
+ *  - routed frames to two destinations in turn ("alt"): each misses the
+ *    router's memo of the vmnic's last destination (vpc_router_fwd.c), its
+ *    worst case (every lookup done again, the memo rewritten now and then);
  *  - route lookup at 10, 1,000 and 100,000 routes, IPv4 and IPv6 (custom
  *    drop routes of random prefixes, lengths 8-28 / 16-64; random addresses);
  *  - memory per route and per attachment (the core's own accounting), and
@@ -162,26 +165,48 @@ batch(struct vpc_nic *n, const uint8_t *b)
 	return (now() - t0);
 }
 
+/* The same, frames a and b in turn: each routed one misses the router's
+ * memo of the vmnic's last destination (the lookups all done again). */
+static double
+batch_alt(struct vpc_nic *n, const uint8_t *a, const uint8_t *b)
+{
+	struct os_epoch et;
+	double t0 = now();
+	int i;
+
+	os_epoch_enter(&et);
+	for (i = 0; i < 1000; i++)
+		vpc_nic_input(n, host_pkt_new(i % 2 == 0 ? a : b, 128));
+	os_epoch_exit(&et);
+	hloop_reclaim();
+	return (now() - t0);
+}
+
 /*
  * Switched and routed frames in alternate batches for secs each, so that
- * whatever else the machine does weighs on both alike: Mpps of each.
+ * whatever else the machine does weighs on both alike: Mpps of each.  With
+ * rt2_b, also routed frames to two destinations in turn (*alt_mpps).
  */
 static void
 mpps_pair(struct vpc_hdl *nic, const uint8_t *sw_b, const uint8_t *rt_b,
-    double secs, double *sw_mpps, double *rt_mpps)
+    const uint8_t *rt2_b, double secs, double *sw_mpps, double *rt_mpps,
+    double *alt_mpps)
 {
 	struct vpc_nic *n = obj2nic(nic->obj);
-	double tsw = 0, trt = 0;
+	double tsw = 0, trt = 0, talt = 0;
 	uint64_t count = 0;
 
 	do {
 		tsw += batch(n, sw_b);
 		if (rt_b != NULL)
 			trt += batch(n, rt_b);
+		if (rt2_b != NULL)
+			talt += batch_alt(n, rt_b, rt2_b);
 		count += 1000;
 	} while (tsw < secs);
 	*sw_mpps = (double)count / tsw / 1e6;
 	*rt_mpps = rt_b != NULL ? (double)count / trt / 1e6 : 0;
+	*alt_mpps = rt2_b != NULL ? (double)count / talt / 1e6 : 0;
 }
 
 /*
@@ -297,14 +322,15 @@ main(int argc, char **argv)
 	static const uint8_t mac_a[6] = { 2, 0, 0, 0, 5, 0xa }, mac_x[6] = { 2, 0, 0, 0, 5, 0x42 };
 	static const uint8_t mac_y[6] = { 2, 0, 0, 0, 5, 0x43 };
 	static const uint8_t ip_a[4] = { 10, 1, 0, 10 }, ip_x[4] = { 10, 1, 0, 50 };
-	static const uint8_t ip_y[4] = { 10, 2, 0, 50 };
-	double secs = argc > 1 ? atof(argv[1]) : 1.0, sw_mpps, rt_mpps, bpr;
+	static const uint8_t mac_z[6] = { 2, 0, 0, 0, 5, 0x44 };
+	static const uint8_t ip_y[4] = { 10, 2, 0, 50 }, ip_z[4] = { 10, 2, 0, 51 };
+	double secs = argc > 1 ? atof(argv[1]) : 1.0, sw_mpps, rt_mpps, alt_mpps, bpr;
 	struct vpc_hdl *vcc, *sw1, *sw2, *rtr, *nic;
 	vpc_swport_t req, res;
 	vpc_rtr_attach_t at;
 	vpc_vcc_t vc;
 	vpc_sw_gateway_t gw;
-	uint8_t sw_frame[128], rt_frame[128];
+	uint8_t sw_frame[128], rt_frame[128], rt2_frame[128];
 	uint64_t m0, m1;
 	static const uint32_t sizes[] = { 10, 1000, 100000 };
 	double ns4[3], ns6[3], bpr4 = 0, bpr6 = 0, ms, ms4 = 0, ms6 = 0;
@@ -331,6 +357,7 @@ main(int argc, char **argv)
 	nic = test_handles[res.descriptor];
 	remote(sw1, mac_x, ip_x);
 	remote(sw2, mac_y, ip_y);
+	remote(sw2, mac_z, ip_z);
 	rtr = mk(VPC_TYPE_ROUTER, 4);
 	hloop_reclaim();
 	m0 = vpc_mem_bytes();
@@ -344,13 +371,14 @@ main(int argc, char **argv)
 	must(ctl(sw1, VPC_OP_SW_GET_GATEWAY, NULL, 0, &gw, sizeof(gw)), "gateway");
 	frame(sw_frame, mac_a, mac_x, ip_a, ip_x);
 	frame(rt_frame, mac_a, gw.mac, ip_a, ip_y);
+	frame(rt2_frame, mac_a, gw.mac, ip_a, ip_z);
 	/* "rtr_bench SECS routed": only routed frames, for a profiler. */
 	if (argc > 2 && strcmp(argv[2], "routed") == 0) {
-		mpps_pair(nic, rt_frame, NULL, secs, &rt_mpps, &sw_mpps);
+		mpps_pair(nic, rt_frame, NULL, NULL, secs, &rt_mpps, &sw_mpps, &alt_mpps);
 		printf("{\"routed_mpps\": %.3f}\n", rt_mpps);
 		return (0);
 	}
-	mpps_pair(nic, sw_frame, rt_frame, secs, &sw_mpps, &rt_mpps);
+	mpps_pair(nic, sw_frame, rt_frame, rt2_frame, secs, &sw_mpps, &rt_mpps, &alt_mpps);
 	if (os_counter_fetch(obj2rtr(rtr->obj)->ctr[VPC_RTRSTAT_ROUTED]) == 0) {
 		fprintf(stderr, "rtr_bench: nothing was routed\n");
 		return (1);
@@ -368,11 +396,12 @@ main(int argc, char **argv)
 		}
 	}
 	printf("{\"switched_mpps\": %.3f, \"routed_mpps\": %.3f, \"ratio\": %.3f,\n"
+	    " \"routed_alt_mpps\": %.3f, \"ratio_alt\": %.3f,\n"
 	    " \"lookup4_ns\": {\"10\": %.1f, \"1000\": %.1f, \"100000\": %.1f},\n"
 	    " \"lookup6_ns\": {\"10\": %.1f, \"1000\": %.1f, \"100000\": %.1f},\n"
 	    " \"bytes_per_route4\": %.1f, \"bytes_per_route6\": %.1f, \"bytes_per_attachment\": %.1f,\n"
 	    " \"router_object_bytes\": %zu, \"replace4_ms\": %.1f, \"replace6_ms\": %.1f}\n",
-	    sw_mpps, rt_mpps, rt_mpps / sw_mpps, ns4[0], ns4[1], ns4[2], ns6[0], ns6[1], ns6[2],
+	    sw_mpps, rt_mpps, rt_mpps / sw_mpps, alt_mpps, alt_mpps / sw_mpps, ns4[0], ns4[1], ns4[2], ns6[0], ns6[1], ns6[2],
 	    bpr4, bpr6, (double)(m1 - m0), sizeof(struct vpc_router), ms4, ms6);
 	vpc_core_close(sys, nic);
 	test_handles[res.descriptor] = NULL;

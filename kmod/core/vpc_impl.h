@@ -334,6 +334,34 @@ struct vpc_nic_l3 {
 extern const struct vpc_nic_l3 vpc_nic_l3_none;        /* no addresses, no DHCP */
 
 /* Fields the data path reads are set before the port is published. */
+/*
+ * A neighbour entry found, with the generation its table had before the
+ * probe that found it (vpc_nbr_lookup_hint): proof that the entry is live
+ * in that table while the table's generation is still gen.
+ */
+struct vpc_nbr_ent;
+struct vpc_nbr_hint {
+	uint64_t                  gen;
+	const struct vpc_nbr_ent *e;
+};
+
+/*
+ * The router's memo of the last frame a vmnic sent through it
+ * (vpc_router_fwd.c): the route a lookup of (af, dst) found in the table of
+ * that serial, and the neighbour it led to.  Written lock-free by the data
+ * path, seq odd while a writer is inside.
+ */
+struct vpc_rt;
+struct vpc_rtr_memo {
+	uint32_t                  seq;
+	uint16_t                  af;
+	uint16_t                  misses;       /* a hint, updated racily */
+	uint64_t                  dst[2];       /* the address's bytes */
+	uint64_t                  table;        /* the table's serial */
+	const struct vpc_rt      *rt;
+	struct vpc_nbr_hint       nbr;
+};
+
 struct vpc_port {
 	struct vpc_obj     obj;
 	struct vpc_switch *sw;          /* RO */
@@ -343,6 +371,8 @@ struct vpc_port {
 	struct vpc_obj    *peer;        /* published: NIC or VCC, referenced; or NULL */
 	struct vpc_portfw *fw;          /* published: its rule sets; NULL: none */
 	uint32_t           fw_flows;    /* fw->mtx: its flows (vpc_fw.c) */
+	/* Lock-free: where the router last sent this vmnic's frames. */
+	struct vpc_rtr_memo rtr_memo;
 };
 
 struct vpc_cam;                         /* vpc_cam.c */
@@ -417,6 +447,7 @@ struct vpc_ptrie {                      /* one family's trie, node[0] the root *
 struct vpc_rtable {
 	struct os_defer    defer;
 	size_t             bytes;       /* of this allocation */
+	uint64_t           serial;      /* unique to this table (vpc_router.c) */
 	size_t             tbytes;      /* of trie_mem */
 	void              *trie_mem;    /* both tries' nodes and leaves */
 	uint32_t           n;           /* routes, serial order */
@@ -700,6 +731,11 @@ const struct vpc_nbr_ent *vpc_nbr_lookup(struct vpc_switch *sw, uint8_t af,
          const uint8_t *addr);
 /* Mark an entry used (a request was answered from it). */
 void vpc_nbr_mark_used(const struct vpc_nbr_ent *e);
+/* vpc_nbr_lookup answered from hint when it still holds (NULL: none); what
+ * a caller may remember for the next lookup in *out (in the epoch). */
+const struct vpc_nbr_ent *vpc_nbr_lookup_hint(struct vpc_switch *sw,
+    uint8_t af, const uint8_t *addr, const struct vpc_nbr_hint *hint,
+    struct vpc_nbr_hint *out);
 struct vpc_nbr_ent *vpc_nbr_ent_new(void);            /* may sleep */
 void vpc_nbr_ent_free(struct vpc_nbr_ent *e);         /* never published */
 int  vpc_nbr_reserve(struct vpc_switch *sw, uint32_t n);

@@ -72,6 +72,21 @@ key_hash(const struct vpc_ktab *kt, const void *key)
 	return (vpc_ktab_hash(kt, w, kt->keylen));
 }
 
+/*
+ * A table changed (an entry replaced or removed): a fresh generation, from a
+ * counter shared by every table so that no two tables ever have the same
+ * one.  Stored (release) after the slot and before the old entry is retired:
+ * a reader that still sees the old generation entered the epoch before the
+ * retire, so the entry it remembered outlives its use.  Owner's mutex held.
+ */
+static uint64_t ktab_generations;
+
+static void
+vpc_ktab_changed(struct vpc_ktab *kt)
+{
+	vpc_store(kt->gen, __atomic_add_fetch(&ktab_generations, 1, __ATOMIC_RELAXED));
+}
+
 int
 vpc_ktab_init(struct vpc_ktab *kt, uint16_t keylen, uint16_t kent_off,
     uint32_t entsize, void (*free_fn)(struct os_defer *))
@@ -84,6 +99,7 @@ vpc_ktab_init(struct vpc_ktab *kt, uint16_t keylen, uint16_t kent_off,
 	if ((kt->tab = slots_new(KTAB_MIN_BUCKETS)) == NULL)
 		return (VPC_ERR(VPC_ENOMEM));
 	kt->tab->id = ++kt->ntables;
+	vpc_ktab_changed(kt);
 	kt->keylen = keylen;
 	kt->kent_off = kent_off;
 	kt->entsize = entsize;
@@ -110,6 +126,7 @@ vpc_ktab_fini(struct vpc_ktab *kt)
 
 	if (t == NULL)
 		return;
+	vpc_ktab_changed(kt);
 	for (b = 0; b <= t->mask; b++)
 		for (i = 0; i < VPC_KTAB_BSLOTS; i++)
 			if (tag_at(t, b, i) > VPC_KTAB_TAG_TOMB)
@@ -239,6 +256,7 @@ vpc_ktab_put(struct vpc_ktab *kt, void *e)
 	if (locate(kt, t, e, &p)) {
 		cur = t->b[p.b].ent[p.i];
 		vpc_store(t->b[p.b].ent[p.i], e);       /* same key, same tag */
+		vpc_ktab_changed(kt);
 		if (kt->removed != NULL)
 			kt->removed(kt, cur);
 		vpc_ktab_retire(kt, cur);
@@ -265,6 +283,7 @@ remove_at(struct vpc_ktab *kt, struct vpc_kslots *t, struct kpos p)
 
 	set_tag(t, p, VPC_KTAB_TAG_TOMB);
 	vpc_store(t->b[p.b].ent[p.i], (void *)NULL);
+	vpc_ktab_changed(kt);
 	kt->used--;
 	kt->tombs++;
 	if (kt->removed != NULL)

@@ -82,6 +82,15 @@ struct vpc_kslots {
 
 struct vpc_ktab {
 	struct vpc_kslots *tab;         /* published; the rest: the owner's mutex */
+	/*
+	 * Published: a new value whenever an entry is replaced or removed (and
+	 * when the table goes), stored before the old entry is retired.  Values
+	 * are unique across all tables (vpc_ktab_changed), so a (gen, entry)
+	 * pair remembered by a reader proves, while the table's gen still
+	 * equals it, that the entry is live in this very table (vpc_nbr.c's
+	 * neighbour cache).
+	 */
+	uint64_t           gen;
 	/* The hash's key: one word per key word, then the last (RO). */
 	uint64_t           secret[VPC_KTAB_MAXWORDS + 1];
 	uint16_t           keylen;      /* key bytes at offset 0 of an entry */

@@ -123,6 +123,42 @@ vpc_nbr_lookup(struct vpc_switch *sw, uint8_t af, const uint8_t *addr)
 	return (e);
 }
 
+/*
+ * The router asks for the same neighbour frame after frame (a VM's flow to
+ * another subnet, an appliance next hop) and remembers the last answer with
+ * the generation of sw's table read *before* the probe that found it.
+ * While the table's generation is still that one, no entry of it has been
+ * replaced or removed since (vpc_ktab.h: generations are unique across
+ * tables, so it is also this switch's table), hence the entry is live
+ * there; its key checked against the one asked for, it is the answer a
+ * probe would give, for a load and a compare.  Any change (set, delete,
+ * flush, expiry swept, a vmnic's address) moves the generation first, so
+ * the next frame probes again.  Expiry is checked on every answer, as
+ * vpc_nbr_lookup does.
+ */
+const struct vpc_nbr_ent *
+vpc_nbr_lookup_hint(struct vpc_switch *sw, uint8_t af, const uint8_t *addr,
+    const struct vpc_nbr_hint *hint, struct vpc_nbr_hint *out)
+{
+	const struct vpc_nbr *nbr = sw->nbr;
+	const struct vpc_nbr_ent *e;
+	uint64_t w[4];
+
+	VPC_ASSERT_EPOCH();
+	key_words(af, addr, w);
+	out->gen = vpc_load(nbr->kt.gen);       /* before the probe: see above */
+	if (hint != NULL && hint->gen == out->gen && hint->e != NULL &&
+	    vpc_ktab_key_is(hint->e, w, VPC_NBR_KEYLEN))
+		e = hint->e;
+	else
+		e = vpc_ktab_probe_words(&nbr->kt, vpc_load(nbr->kt.tab), w,
+		    VPC_NBR_KEYLEN);
+	out->e = e;
+	if (e != NULL && e->k.expire_ns != 0 && os_now_ns() >= e->k.expire_ns)
+		return (NULL);
+	return (e);
+}
+
 /* Written at most once per entry, so the line is not written per request. */
 void
 vpc_nbr_mark_used(const struct vpc_nbr_ent *e)

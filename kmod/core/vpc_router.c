@@ -529,6 +529,9 @@ fill_custom(const struct vpc_router *rtr, struct vpc_rt *r, const vpc_rt_route_t
 	}
 }
 
+/* The last table serial handed out (every router's, so never one twice). */
+static uint64_t rtable_serials;
+
 /*
  * A new table from attachments att[0..natt) and custom routes c[0..nc),
  * both in serial order; NULL without memory.
@@ -579,6 +582,9 @@ rtable_build(const struct vpc_router *rtr, const vpc_rt_route_t *c, uint32_t nc)
 	}
 	memset(t, 0, bytes);
 	t->bytes = bytes;
+	/* Unique among all tables ever built: what a memo of a lookup in it is
+	 * checked against (vpc_router_fwd.c). */
+	t->serial = __atomic_add_fetch(&rtable_serials, 1, __ATOMIC_RELAXED);
 	t->n = n;
 	t->mask = nslots - 1;
 	t->seed = rtr->seed;

@@ -312,6 +312,107 @@ to_nat(struct vpc_router *rtr, struct vpc_natgw *ng, struct vpc_switch *sw,
 	vpc_natgw_output(ng, p, ip->l3off);
 }
 
+/*
+ * The memo of the last frame each vmnic sent through the router (struct
+ * vpc_rtr_memo, in its port): a VM's frames to another subnet are mostly
+ * one flow's, and the memo spares them the route lookup and the neighbour
+ * probe.  Trusted only as far as it proves itself: the route when the
+ * table of now has the serial the memo was made in (serials are unique
+ * across tables, and a table is never changed once published: any route or
+ * attachment change publishes another) and the address is the same; the
+ * neighbour when its table's generation has not moved (vpc_nbr_lookup_hint).
+ * Nothing else is kept: every check after the lookup runs on every frame.
+ *
+ * Frames of one vmnic may run on several CPUs at once: the memo is a
+ * seqlock, its writer the one that turns seq odd (others skip writing), a
+ * torn or busy read just a lookup.
+ *
+ * Rewriting it costs an atomic exchange: a VM talking to many destinations
+ * would pay it on every frame and gain nothing.  A memo of another table
+ * (or none) is replaced at once; one of this table but another address
+ * only on every MEMO_EVERY-th miss (counted racily: only a rate), so such
+ * a VM pays 1/MEMO_EVERY of it and a VM whose flow moved gets the memo
+ * within MEMO_EVERY frames.
+ */
+#define MEMO_EVERY      8
+static bool
+memo_read(const struct vpc_rtr_memo *c, struct vpc_rtr_memo *m)
+{
+	m->seq = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
+	if ((m->seq & 1) != 0)
+		return (false);
+	m->af = __atomic_load_n(&c->af, __ATOMIC_RELAXED);
+	m->misses = 0;
+	m->dst[0] = __atomic_load_n(&c->dst[0], __ATOMIC_RELAXED);
+	m->dst[1] = __atomic_load_n(&c->dst[1], __ATOMIC_RELAXED);
+	m->table = __atomic_load_n(&c->table, __ATOMIC_RELAXED);
+	m->rt = __atomic_load_n(&c->rt, __ATOMIC_RELAXED);
+	m->nbr.gen = __atomic_load_n(&c->nbr.gen, __ATOMIC_RELAXED);
+	m->nbr.e = __atomic_load_n(&c->nbr.e, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return (__atomic_load_n(&c->seq, __ATOMIC_RELAXED) == m->seq);
+}
+
+/* m into c, if c is still at seq (even) and no one else is writing it. */
+static void
+memo_write(struct vpc_rtr_memo *c, uint32_t seq, const struct vpc_rtr_memo *m)
+{
+	if ((seq & 1) != 0 || !__atomic_compare_exchange_n(&c->seq, &seq, seq + 1,
+	    false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&c->af, m->af, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->dst[0], m->dst[0], __ATOMIC_RELAXED);
+	__atomic_store_n(&c->dst[1], m->dst[1], __ATOMIC_RELAXED);
+	__atomic_store_n(&c->table, m->table, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->rt, m->rt, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->nbr.gen, m->nbr.gen, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->nbr.e, m->nbr.e, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+/* The destination as the memo keeps it (IPv4: its 4 bytes, zeros). */
+static void
+memo_key(struct vpc_rtr_memo *m, const struct vpc_ipinfo *ip, uint64_t serial)
+{
+	m->af = ip->af;
+	m->dst[0] = m->dst[1] = 0;
+	memcpy(m->dst, ip->dst, ip->af == VPC_AF_INET ? 4 : 16);
+	m->table = serial;
+}
+
+static bool
+memo_same_key(const struct vpc_rtr_memo *a, const struct vpc_rtr_memo *b)
+{
+	return (a->table == b->table && a->af == b->af && a->dst[0] == b->dst[0] &&
+	    a->dst[1] == b->dst[1]);
+}
+
+/*
+ * After the lookups: was (read at seq, if memo_ok) replaced by now when it
+ * is worth it (see above).
+ */
+static void
+memo_update(struct vpc_rtr_memo *c, bool memo_ok, const struct vpc_rtr_memo *was,
+    const struct vpc_rtr_memo *now)
+{
+	uint16_t n;
+
+	if (now->nbr.e == NULL || !memo_ok)
+		return;
+	if (memo_same_key(was, now)) {
+		if (was->rt == now->rt && was->nbr.gen == now->nbr.gen &&
+		    was->nbr.e == now->nbr.e)
+			return;                         /* a hit */
+	} else if (was->table == now->table && was->rt != NULL) {
+		n = (uint16_t)(__atomic_load_n(&c->misses, __ATOMIC_RELAXED) + 1);
+		__atomic_store_n(&c->misses, n, __ATOMIC_RELAXED);
+		if (n % MEMO_EVERY != 0)
+			return;
+	}
+	memo_write(c, was->seq, now);
+}
+
 void
 vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
     struct vpc_port *in, struct vpc_pkt *p, const struct vpc_frame *f)
@@ -326,8 +427,9 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 	const struct vpc_ipinfo *ip;
 	struct vpc_ipinfo own;
 	struct vpc_frame g;
+	struct vpc_rtr_memo was, now;
 	uint8_t *h = NULL, *iph;
-	bool full = false;
+	bool full = false, memo;
 	int fast;
 
 	VPC_ASSERT_EPOCH();
@@ -365,7 +467,14 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 		rdrop(rtr, VPC_RTRSTAT_DROP_MARTIAN, p);
 		return;
 	}
-	rt = vpc_rtable_lookup(t, ip->af, ip->dst);
+	/* The route: the memo's when it is of this table and address. */
+	memo = memo_read(&in->rtr_memo, &was);
+	memo_key(&now, ip, t->serial);
+	if (memo && memo_same_key(&was, &now))
+		rt = was.rt;
+	else
+		rt = vpc_rtable_lookup(t, ip->af, ip->dst);
+	now.rt = rt;
 	if (rt != NULL && rt->target == VPC_RT_INTERNET &&
 	    (ng = vpc_load(rtr->nat)) != NULL) {
 		to_nat(rtr, ng, sw, in, p, f, ip, &own, h, full);
@@ -419,7 +528,8 @@ vpc_router_input(struct vpc_router *rtr, struct vpc_switch *sw,
 		return;
 	}
 	nh = next_hop(rt, ip);
-	e = vpc_nbr_lookup(rt->sw, ip->af, nh);
+	e = vpc_nbr_lookup_hint(rt->sw, ip->af, nh, memo ? &was.nbr : NULL, &now.nbr);
+	memo_update(&in->rtr_memo, memo, &was, &now);
 	if (e != NULL && e->kind == VPC_NBR_NEGATIVE) {
 		rtr_count(rtr, VPC_RTRSTAT_NBR_NEGATIVE);
 		if (full_parse(rtr, p, f, &own, &full))

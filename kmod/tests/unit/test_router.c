@@ -900,6 +900,138 @@ t_miss(void)
 	return (0);
 }
 
+/* Route one frame A -> dst (TTL 9) and return what was sent, or NULL. */
+static const struct test_sent *
+route_one(const uint8_t dst[4])
+{
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, dst, 9));
+	return (test_nsent == 1 ? &test_sent[0] : NULL);
+}
+
+static int
+set_nbr4(struct vpc_hdl *sw, const uint8_t ip[4], uint8_t kind, const uint8_t mac[6])
+{
+	static uint64_t revision = 100;         /* newer than t_miss's answer */
+	vpc_sw_nbr_t n;
+	vpc_cam_set_result_t r;
+	int error;
+
+	memset(&n, 0, sizeof(n));
+	n.af = VPC_AF_INET;
+	n.kind = kind;
+	if (mac != NULL)
+		memcpy(n.mac, mac, 6);
+	memcpy(n.addr, ip, 4);
+	n.revision = ++revision;
+	memset(&r, 0, sizeof(r));
+	error = ctl(sw, VPC_OP_SW_NBR_SET, &n, sizeof(n), &r, sizeof(r));
+	return (error != 0 ? error : r.applied == 1 ? 0 : -1);
+}
+
+/*
+ * The router remembers the last route and neighbour per sending vmnic
+ * (the memo of vpc_router_fwd.c): every change of the entry takes effect on the
+ * very next frame, never a remembered MAC.  After t_miss: ip_x is FOUND
+ * (mac_x) in sw2's table, no upcall reader attached.
+ */
+static int
+t_nbr_change(void)
+{
+	static const uint8_t mac_y[6] = { 2, 0, 0, 0, 4, 0x43 };
+	static const uint8_t ip_b2[4] = { 10, 2, 0, 11 };
+	const struct test_sent *s;
+	vpc_nbr_key_t k;
+	vpc_sw_cam_t c;
+	vpc_cam_set_result_t r;
+	vpc_nic_addr_t ad;
+	uint64_t miss, neg;
+
+	/* mac_y is reachable (CAM) too, so only the neighbour decides. */
+	memset(&c, 0, sizeof(c));
+	memcpy(c.dstmac, mac_y, 6);
+	c.kind = VPC_CAM_REMOTE;
+	c.af = VPC_AF_INET;
+	memcpy(c.addr, (uint8_t[]){ 192, 0, 2, 10 }, 4);
+	EXPECT_EQ(ctl(t.sw2, VPC_OP_SW_CAM_SET, &c, sizeof(c), &r, sizeof(r)), 0);
+	/* Twice to mac_x: the second from what the first remembered. */
+	EXPECT((s = route_one(ip_x)) != NULL && s->kind == TEST_TO_VCC);
+	EXPECT(memcmp(s->data + 8, mac_x, 6) == 0);
+	EXPECT((s = route_one(ip_x)) != NULL && s->kind == TEST_TO_VCC);
+	EXPECT(memcmp(s->data + 8, mac_x, 6) == 0);
+	/* The entry now says mac_y: the next frame goes to mac_y. */
+	EXPECT_EQ(set_nbr4(t.sw2, ip_x, VPC_NBR_FOUND, mac_y), 0);
+	EXPECT((s = route_one(ip_x)) != NULL && s->kind == TEST_TO_VCC);
+	EXPECT(memcmp(s->data + 8, mac_y, 6) == 0);
+	/* Known absent: host unreachable, nothing routed. */
+	neg = rstat(VPC_RTRSTAT_NBR_NEGATIVE);
+	EXPECT_EQ(set_nbr4(t.sw2, ip_x, VPC_NBR_NEGATIVE, NULL), 0);
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, ip_x, 9));
+	if (check_icmp4(VPC_ICMP_UNREACH, 1) != 0)
+		return (-1);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_NBR_NEGATIVE), neg + 1);
+	/* Found again, then deleted: the next frame is a miss. */
+	EXPECT_EQ(set_nbr4(t.sw2, ip_x, VPC_NBR_FOUND, mac_x), 0);
+	EXPECT((s = route_one(ip_x)) != NULL && memcmp(s->data + 8, mac_x, 6) == 0);
+	memset(&k, 0, sizeof(k));
+	k.af = VPC_AF_INET;
+	memcpy(k.addr, ip_x, 4);
+	EXPECT_EQ(ctl(t.sw2, VPC_OP_SW_NBR_DEL, &k, sizeof(k), NULL, 0), 0);
+	miss = rstat(VPC_RTRSTAT_NBR_MISS);
+	EXPECT(route_one(ip_x) == NULL);
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_NBR_MISS), miss + 1);
+	/* A local vmnic's address moves: its old one misses at once. */
+	EXPECT((s = route_one(ip_b)) != NULL && s->to == t.nic_b->obj);
+	memset(&ad, 0, sizeof(ad));
+	ad.flags = VPC_NIC_ADDR_INET | VPC_NIC_ADDR_INET6;
+	memcpy(ad.addr4, ip_b2, 4);
+	memcpy(ad.addr6, ip6_b, 16);
+	EXPECT_EQ(ctl(t.nic_b, VPC_OP_NIC_SET_ADDR, &ad, sizeof(ad), NULL, 0), 0);
+	miss = rstat(VPC_RTRSTAT_NBR_MISS);
+	EXPECT(route_one(ip_b) == NULL);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_NBR_MISS), miss + 1);
+	EXPECT((s = route_one(ip_b2)) != NULL && s->to == t.nic_b->obj);
+	memcpy(ad.addr4, ip_b, 4);
+	EXPECT_EQ(ctl(t.nic_b, VPC_OP_NIC_SET_ADDR, &ad, sizeof(ad), NULL, 0), 0);
+	EXPECT((s = route_one(ip_b)) != NULL && s->to == t.nic_b->obj);
+	return (0);
+}
+
+/* Likewise a route change, whatever the memo holds: on the next frame. */
+static int
+t_route_change(void)
+{
+	vpc_rt_route_t r;
+	uint64_t bh;
+
+	EXPECT(route_one(ip_b) != NULL && test_sent[0].to == t.nic_b->obj);
+	EXPECT(route_one(ip_b) != NULL && test_sent[0].to == t.nic_b->obj);
+	/* A longer drop route over B: unreachable at once. */
+	bh = rstat(VPC_RTRSTAT_BLACKHOLE);
+	route(&r, VPC_AF_INET, ip_b, 32, VPC_RT_DROP);
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_SET, &r, sizeof(r), NULL, 0), 0);
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, ip_b, 9));
+	if (check_icmp4(VPC_ICMP_UNREACH, 0) != 0)
+		return (-1);
+	EXPECT_EQ(rstat(VPC_RTRSTAT_BLACKHOLE), bh + 1);
+	/* Gone again: routed to B on the next frame. */
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_DEL, &r, sizeof(r), NULL, 0), 0);
+	EXPECT(route_one(ip_b) != NULL && test_sent[0].to == t.nic_b->obj);
+	/* A whole-table replace with the drop route in it, then without. */
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, &r, sizeof(r), NULL, 0), 0);
+	test_sent_reset();
+	in_nic(t.nic_a, udp4(mac_a, t.gw1.mac, ip_a, ip_b, 9));
+	EXPECT_EQ(rstat(VPC_RTRSTAT_BLACKHOLE), bh + 2);
+	EXPECT(sent_to(t.nic_b->obj) == NULL);
+	memset(&r, 0, sizeof(r));
+	EXPECT_EQ(ctl(t.rtr, VPC_OP_RTR_ROUTE_REPLACE, &r, sizeof(r), NULL, 0), 0);
+	EXPECT(route_one(ip_b) != NULL && test_sent[0].to == t.nic_b->obj);
+	return (0);
+}
+
 /* An address in sw2's IPv6 subnet no neighbour entry has: a routed miss. */
 static void
 unknown6(uint8_t a[16], unsigned i)
@@ -1098,7 +1230,8 @@ t_lpm_random(void)
 	rs = calloc(900, sizeof(*rs));
 	if (saved == NULL || rs == NULL)
 		return (-1);
-	memcpy(saved, rtr->custom, nsaved * sizeof(*saved));
+	if (nsaved > 0)                 /* custom is NULL when there are none */
+		memcpy(saved, rtr->custom, nsaved * sizeof(*saved));
 	for (i = 0; i < nsaved; i++) {
 		saved[i].serial = 0;
 		saved[i].cls = 0;
@@ -1219,6 +1352,8 @@ test_router(struct vpc_sys *sys, int *failed)
 		{ "ICMP errors from the gateway", t_icmp },
 		{ "admission drops", t_admission },
 		{ "neighbour miss: held, answered, routed", t_miss },
+		{ "a changed neighbour takes effect on the next frame", t_nbr_change },
+		{ "a changed route takes effect on the next frame", t_route_change },
 		{ "routed misses: the sending vmnic's upcall rate", t_routed_ratelimit },
 		{ "lookup: the trie agrees with a linear scan", t_lpm_random },
 		{ "detach, port deleted, destroy", t_detach_destroy },
