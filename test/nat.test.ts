@@ -18,6 +18,10 @@
  *  - vmd has SNAT on a pool of two ports in blocks of one: it pings at the
  *    same time as vma (both answered), and a second flow to one remote
  *    exhausts its block (counted for vmd; vma unaffected);
+ *  - vme has SNAT on vma's address: traceroute (UDP and ICMP) from vma
+ *    lists every hop (the router, the provider, the far host), and tshark
+ *    on the provider sees vma's and vme's flows to one server port leave
+ *    from distinct external ports, each inside its VM's block;
  *  - the node's own traffic on up0 keeps working while the link is bound;
  *  - the link unbound: the VMs' traffic is dropped and counted, the node's
  *    goes on; bound again, the VMs get out again;
@@ -41,6 +45,7 @@ const VMS = [
   { name: 'vmb', ip: '10.80.0.12', mac: '02:00:00:80:00:12' },
   { name: 'vmc', ip: '10.80.0.13', mac: '02:00:00:80:00:13' },
   { name: 'vmd', ip: '10.80.0.14', mac: '02:00:00:80:00:14' },
+  { name: 'vme', ip: '10.80.0.15', mac: '02:00:00:80:00:15' },
 ];
 /* Behind the provider, one router hop further: for TTL-exceeded through NAT. */
 const FAR = { net: '198.18.0.0/24', pv: '198.18.0.1', ip: '198.18.0.2' };
@@ -161,6 +166,7 @@ before(async () => {
   vpcctl('nat', 'eip', 'bind', natId, VMS[1]!.ip, PROVIDER.eip);
   vpcctl('nat', 'pool', 'add', natId, TINY.ext, '--lo', String(TINY.lo), '--hi', String(TINY.hi), '--block', '1');
   vpcctl('nat', 'snat', 'bind', natId, VMS[3]!.ip, TINY.ext);
+  vpcctl('nat', 'snat', 'bind', natId, VMS[4]!.ip, PROVIDER.snat);
   // The checks read them through the typed API, in this process.
   Object.assign(process.env, ov.env('cn1'));
   link = Link.open(linkId);
@@ -239,6 +245,51 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     const r = ov.lab.run('ping', ['-n', '-c', '1', '-W', '3', '-t', '2', FAR.ip], { ns: 'vma', allowFail: true });
     assert.match(r.stdout, new RegExp(`From ${PROVIDER.ip.replace(/\./g, '\\.')}.*Time to live exceeded`), r.stdout + r.stderr);
     assert.ok(natStats().icmperrIn > 0, 'an ICMP error translated in');
+  });
+
+  for (const mode of [{ name: 'UDP', flags: [] as string[] }, { name: 'ICMP', flags: ['-I'] }]) {
+    test(`traceroute (${mode.name}) from a VM with SNAT lists every hop to the far host: each hop's time exceeded translated back`, () => {
+      const before = natStats().icmperrIn;
+      // One probe a hop, one at a time: no hop's ICMP rate limit can eat a probe's answer.
+      const r = ov.lab.run('traceroute', ['-n', '-q', '1', '-N', '1', '-w', '5', '-m', '8', ...mode.flags, FAR.ip],
+        { ns: 'vma', allowFail: true, timeoutMs: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const hops = r.stdout.split('\n').slice(1).filter((l) => l.trim() !== '')
+        .map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '));
+      assert.deepEqual(hops, [`1 ${SUBNET.gw}`, `2 ${PROVIDER.ip}`, `3 ${FAR.ip}`], r.stdout);
+      // The provider's time exceeded (and, for UDP, the far host's port unreachable) came in through SNAT.
+      assert.ok(natStats().icmperrIn >= before + (mode.name === 'UDP' ? 2 : 1), JSON.stringify(natStats()));
+    });
+  }
+
+  test('two VMs on one SNAT address to one server port: tshark on the provider sees distinct external ports, each in its VM\'s block', async () => {
+    const PORT = 9997;
+    const srcPorts = Array.from({ length: 16 }, (_, i) => String(5101 + i));
+    const cap = ov.lab.spawnIn('pv', 'tshark', ['-i', 'p0', '-n', '-l', '-c', String(2 * srcPorts.length),
+      '-f', `udp and dst host ${PROVIDER.ip} and dst port ${PORT}`, '-T', 'fields', '-e', 'ip.src', '-e', 'udp.srcport']);
+    let out = ''; let err = '';
+    cap.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    cap.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    const exited = new Promise<number | null>((res) => cap.once('exit', (code) => res(code)));
+    await until(() => err.includes('Capturing on'), 'tshark capturing on p0');
+    // The same private source ports from both VMs: only the NAT keeps them apart.
+    for (const vm of [VMS[0]!, VMS[4]!]) ov.lab.run(PY, ['-c', UDP_SEND, PROVIDER.ip, String(PORT), ...srcPorts], { ns: vm.name });
+    assert.equal(await exited, 0, err);
+    const seen = out.trim().split('\n').map((l) => l.split('\t'));
+    assert.equal(seen.length, 2 * srcPorts.length, out);
+    assert.ok(seen.every(([src]) => src === PROVIDER.snat), out);
+    const extPorts = seen.map(([, p]) => Number(p));
+    assert.equal(new Set(extPorts).size, extPorts.length, `an external (address, port) used twice: ${out}`);
+    // Each VM's flows: its own block's ports, and together exactly what left.
+    const fromFlows: number[] = [];
+    for (const vm of [VMS[0]!, VMS[4]!]) {
+      const b = nat.snat(vm.ip);
+      const ports = nat.flows().filter((f) => f.proto === 17 && f.private === vm.ip && f.remotePort === PORT).map((f) => f.externalPort);
+      assert.equal(ports.length, srcPorts.length, `${vm.name}'s flows`);
+      assert.ok(ports.every((p) => p >= b.blocks.udp && p < b.blocks.udp + b.blockSize), `${vm.name}: ${ports} outside [${b.blocks.udp}, +${b.blockSize})`);
+      fromFlows.push(...ports);
+    }
+    assert.deepEqual([...extPorts].sort((a, b) => a - b), fromFlows.sort((a, b) => a - b));
   });
 
   test('two VMs with SNAT ping at once: both answered', async () => {
