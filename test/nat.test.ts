@@ -23,8 +23,10 @@
  *    on the provider sees vma's and vme's flows to one server port leave
  *    from distinct external ports, each inside its VM's block;
  *  - the node's own traffic on up0 keeps working while the link is bound;
+ *  - the NAT's upstream is given by address (the provider, 203.0.113.1) and
+ *    resolved by the provider's real ARP; the MAC form still works;
  *  - the link unbound: the VMs' traffic is dropped and counted, the node's
- *    goes on; bound again, the VMs get out again;
+ *    goes on; bound again, the upstream resolved anew, the VMs get out again;
  * everything goes when the test ends (the namespaces and the daemon).
  */
 import assert from 'node:assert/strict';
@@ -100,6 +102,9 @@ let nat: Nat;
 let link: Link;
 let rtr: Router;
 
+const macOf = (ns: string, dev: string): string =>
+  (JSON.parse(ov.lab.ip(ns, '-j', 'link', 'show', dev).stdout) as Array<{ address: string }>)[0]!.address;
+
 function vpcctl(...args: string[]): string {
   const r = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), ...args], {
     encoding: 'utf8', env: { ...process.env, ...ov.env('cn1') },
@@ -140,7 +145,6 @@ before(async () => {
   ov.lab.ip('far', 'addr', 'add', `${FAR.ip}/24`, 'dev', 'eth0');
   ov.lab.ip('far', 'route', 'add', 'default', 'via', FAR.pv);
   ov.lab.run('sysctl', ['-qw', 'net.ipv4.ip_forward=1'], { ns: 'pv' });
-  const upstreamMac = (JSON.parse(ov.lab.ip('pv', '-j', 'link', 'show', 'p0').stdout) as Array<{ address: string }>)[0]!.address;
   // The VPC: one subnet, its VMs, a router, built as an operator would.
   vpcctl('router', 'create', '--id', ROUTER);
   vpcctl('switch', 'create', '--id', SW, '--vni', String(SUBNET.vni), '--subnet', SUBNET.cidr);
@@ -157,7 +161,6 @@ before(async () => {
   // The link, the NAT and the router's default route to it, with vpcctl.
   const linkId = vpcctl('link', 'create', '--ifname', 'up0');
   const natId = vpcctl('nat', 'create');
-  vpcctl('nat', 'config', natId, '--upstream-mac', upstreamMac);
   vpcctl('nat', 'set-link', natId, linkId);
   vpcctl('nat', 'attach', natId, ROUTER);
   vpcctl('route', 'add', ROUTER, '0.0.0.0/0', '--internet');
@@ -167,11 +170,14 @@ before(async () => {
   vpcctl('nat', 'pool', 'add', natId, TINY.ext, '--lo', String(TINY.lo), '--hi', String(TINY.hi), '--block', '1');
   vpcctl('nat', 'snat', 'bind', natId, VMS[3]!.ip, TINY.ext);
   vpcctl('nat', 'snat', 'bind', natId, VMS[4]!.ip, PROVIDER.snat);
+  // The upstream by address: the NAT asks the provider by ARP at once.
+  vpcctl('nat', 'config', natId, '--upstream-ip', PROVIDER.ip);
   // The checks read them through the typed API, in this process.
   Object.assign(process.env, ov.env('cn1'));
   link = Link.open(linkId);
   nat = Nat.open(natId);
   rtr = Router.open(ROUTER);
+  await until(() => nat.stats().arpLearned > 0, "the provider's answer to the NAT's ARP request");
 });
 
 after(async () => {
@@ -190,6 +196,22 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     assert.equal(l.users, 1);
     const snat = JSON.parse(vpcctl('nat', 'snat', 'get', nat.id, VMS[0]!.ip, '--json')) as { external: string; blockSize: number };
     assert.deepEqual([snat.external, snat.blockSize], [PROVIDER.snat, 1024]);
+  });
+
+  test("the upstream given by address is resolved by the provider's real ARP", () => {
+    assert.deepEqual([nat.config().upstreamIp, nat.config().upstreamMac], [PROVIDER.ip, undefined]);
+    const s = natStats();
+    assert.ok(s.arpRequests >= 1 && s.arpLearned >= 1, JSON.stringify(s));
+    // The request came from the link's MAC with a NAT address as the sender:
+    // the provider's kernel learned that address at the link's MAC.
+    const n = JSON.parse(ov.lab.ip('pv', '-j', 'neigh', 'show', PROVIDER.snat, 'dev', 'p0').stdout) as Array<{ lladdr?: string }>;
+    assert.equal(n[0]?.lladdr, macOf('cn1', 'up0'), JSON.stringify(n));
+    // Bad input: refused with a clear error, the configuration unchanged.
+    assert.throws(() => vpcctl('nat', 'config', nat.id, '--upstream-ip', '203.0.113.300'), /--upstream-ip/);
+    assert.throws(() => vpcctl('nat', 'config', nat.id, '--upstream-ip', '127.0.0.1'), /EINVAL|invalid/i);
+    assert.throws(() => vpcctl('nat', 'config', nat.id, '--upstream-ip', PROVIDER.ip, '--upstream-mac', macOf('pv', 'p0')),
+      /mutually exclusive/);
+    assert.equal(nat.config().upstreamIp, PROVIDER.ip);
   });
 
   test('the link is bound to up0 with its MAC, the NAT uses it', () => {
@@ -317,14 +339,27 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     assert.ok(link.stats().rxPassed > before, "the node's frames were left to its stack");
   });
 
-  test('unbinding the link stops what is translated (counted), the node keeps its traffic; binding again restores it', () => {
+  test('the upstream by MAC still works; by address again, resolved again', async () => {
+    vpcctl('nat', 'config', nat.id, '--upstream-mac', macOf('pv', 'p0'));
+    assert.deepEqual([nat.config().upstreamMac, nat.config().upstreamIp], [macOf('pv', 'p0'), undefined]);
+    assert.ok(ping('vma', PROVIDER.ip), 'vma gets out by the MAC form');
+    const learned = natStats().arpLearned;
+    vpcctl('nat', 'config', nat.id, '--upstream-ip', PROVIDER.ip);
+    await until(() => natStats().arpLearned > learned, 'the upstream resolved again');
+    assert.ok(ping('vma', PROVIDER.ip), 'vma gets out by the address form');
+  });
+
+  test('unbinding the link stops what is translated (counted), the node keeps its traffic; binding again restores it', async () => {
     const before = natStats().dropNoLink;
     vpcctl('link', 'unbind', link.id);
     assert.equal(link.get().ifname, undefined);
     assert.equal(ping('vma', PROVIDER.ip), false);
     assert.ok(natStats().dropNoLink > before, 'counted as dropNoLink');
     assert.ok(ping('cn1', PROVIDER.ip), 'the node still reaches the provider');
+    const learned = natStats().arpLearned;
     vpcctl('link', 'bind', link.id, 'up0');
+    // Bound again (maybe to another network): the upstream is asked for anew.
+    await until(() => natStats().arpLearned > learned, 'the upstream resolved on the link bound again');
     assert.ok(ping('vma', PROVIDER.ip), 'vma gets out again');
   });
 });
