@@ -23,6 +23,9 @@
  *    on the provider sees vma's and vme's flows to one server port leave
  *    from distinct external ports, each inside its VM's block;
  *  - the node's own traffic on up0 keeps working while the link is bound;
+ *  - an EIP that moves here (bound here, or bound while the link was down
+ *    and the link then bound): the provider's neighbour entry, set to
+ *    "another node's" MAC, follows the gratuitous ARPs;
  *  - the NAT's upstream is given by address (the provider, 203.0.113.1) and
  *    resolved by the provider's real ARP; the MAC form still works;
  *  - the link unbound: the VMs' traffic is dropped and counted, the node's
@@ -248,6 +251,36 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     assert.ok(natStats().inEip > 0 && link.stats().arpReplies > 0);
   });
 
+  test("an EIP moves here from another node: the provider's neighbour entry follows the gratuitous ARPs", async () => {
+    const here = macOf('cn1', 'up0');
+    const elsewhere = '02:00:00:00:99:01';
+    const eipAt = (): string | undefined =>
+      (JSON.parse(ov.lab.ip('pv', '-j', 'neigh', 'show', PROVIDER.eip, 'dev', 'p0').stdout) as Array<{ lladdr?: string }>)[0]?.lladdr;
+    const livedElsewhere = (): void => {
+      ov.lab.ip('pv', 'neigh', 'replace', PROVIDER.eip, 'lladdr', elsewhere, 'dev', 'p0', 'nud', 'stale');
+      assert.equal(eipAt(), elsewhere);
+    };
+    const vm = VMS[1]!.ip;
+    // It lived at another node's NAT; that node let go of it, this one binds it: announced at once.
+    livedElsewhere();
+    const garps = link.stats().garpSent;
+    vpcctl('nat', 'eip', 'unbind', nat.id, vm);
+    vpcctl('nat', 'eip', 'bind', nat.id, vm, PROVIDER.eip);
+    await until(() => eipAt() === here, "the provider's entry for the EIP at the link's MAC");
+    assert.ok(link.stats().garpSent > garps);
+    // Bound here while this node's link was down: nothing could be said then; the link up says it.
+    livedElsewhere();
+    vpcctl('link', 'unbind', link.id);
+    vpcctl('nat', 'eip', 'unbind', nat.id, vm);
+    vpcctl('nat', 'eip', 'bind', nat.id, vm, PROVIDER.eip);
+    assert.equal(eipAt(), elsewhere);
+    const learned = natStats().arpLearned;
+    vpcctl('link', 'bind', link.id, 'up0');
+    await until(() => eipAt() === here, 'the EIP announced when the link came up');
+    await until(() => natStats().arpLearned > learned, 'the upstream resolved on the link bound again');
+    assert.ok(ping('pv', PROVIDER.eip), 'the provider reaches the EIP at its new place');
+  });
+
   test('a VM with neither EIP nor SNAT gets nothing out, and the drop is counted', () => {
     const before = natStats().dropNocfg;
     assert.equal(ping('vmc', PROVIDER.ip), false);
@@ -286,18 +319,31 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
 
   test('two VMs on one SNAT address to one server port: tshark on the provider sees distinct external ports, each in its VM\'s block', async () => {
     const PORT = 9997;
+    const MARK = '5100';      // vma's marker flow: tshark is known to capture once it shows
     const srcPorts = Array.from({ length: 16 }, (_, i) => String(5101 + i));
-    const cap = ov.lab.spawnIn('pv', 'tshark', ['-i', 'p0', '-n', '-l', '-c', String(2 * srcPorts.length),
+    const cap = ov.lab.spawnIn('pv', 'tshark', ['-i', 'p0', '-n', '-l',
       '-f', `udp and dst host ${PROVIDER.ip} and dst port ${PORT}`, '-T', 'fields', '-e', 'ip.src', '-e', 'udp.srcport']);
-    let out = ''; let err = '';
+    let out = '';
     cap.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    cap.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
-    const exited = new Promise<number | null>((res) => cap.once('exit', (code) => res(code)));
-    await until(() => err.includes('Capturing on'), 'tshark capturing on p0');
-    // The same private source ports from both VMs: only the NAT keeps them apart.
-    for (const vm of [VMS[0]!, VMS[4]!]) ov.lab.run(PY, ['-c', UDP_SEND, PROVIDER.ip, String(PORT), ...srcPorts], { ns: vm.name });
-    assert.equal(await exited, 0, err);
-    const seen = out.trim().split('\n').map((l) => l.split('\t'));
+    const rows = (): string[][] => out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+    const send = (vm: string, ports: string[]): void => {
+      ov.lab.run(PY, ['-c', UDP_SEND, PROVIDER.ip, String(PORT), ...ports], { ns: vm });
+    };
+    let markPort: number | undefined;
+    try {
+      // "Capturing on" may come before the capture really starts: wait for a marker to show instead.
+      await until(() => { send('vma', [MARK]); return rows().length > 0; }, 'tshark to see the marker');
+      markPort = Number(rows()[0]![1]);
+      // The same private source ports from both VMs: only the NAT keeps them apart.
+      for (const vm of [VMS[0]!, VMS[4]!]) send(vm.name, srcPorts);
+      await until(() => rows().filter(([, p]) => Number(p) !== markPort).length >= 2 * srcPorts.length,
+        'tshark to see every datagram').catch((e: Error) => {
+        throw new Error(`${e.message}: seen ${out}; NAT ${JSON.stringify(natStats())}; link ${JSON.stringify(link.stats())}`);
+      });
+    } finally {
+      cap.kill();
+    }
+    const seen = rows().filter(([, p]) => Number(p) !== markPort);
     assert.equal(seen.length, 2 * srcPorts.length, out);
     assert.ok(seen.every(([src]) => src === PROVIDER.snat), out);
     const extPorts = seen.map(([, p]) => Number(p));
@@ -306,7 +352,8 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     const fromFlows: number[] = [];
     for (const vm of [VMS[0]!, VMS[4]!]) {
       const b = nat.snat(vm.ip);
-      const ports = nat.flows().filter((f) => f.proto === 17 && f.private === vm.ip && f.remotePort === PORT).map((f) => f.externalPort);
+      const ports = nat.flows().filter((f) => f.proto === 17 && f.private === vm.ip && f.remotePort === PORT &&
+        f.privatePort !== Number(MARK)).map((f) => f.externalPort);
       assert.equal(ports.length, srcPorts.length, `${vm.name}'s flows`);
       assert.ok(ports.every((p) => p >= b.blocks.udp && p < b.blocks.udp + b.blockSize), `${vm.name}: ${ports} outside [${b.blocks.udp}, +${b.blockSize})`);
       fromFlows.push(...ports);

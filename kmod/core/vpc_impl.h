@@ -828,6 +828,9 @@ bool vpc_natgw_input(struct vpc_natgw *ng, struct vpc_pkt **pp,
 void vpc_natgw_link_gone(struct vpc_natgw *ng);
 /* Send a gratuitous ARP for ext out of the NAT's link, if bound (ctl). */
 void vpc_natgw_announce(struct vpc_natgw *ng, const uint8_t ext[4]);
+/* The NAT got a link, or its link was bound again (ctl): a gratuitous ARP
+ * for each of its addresses (EIPs, then pools), the upstream asked anew. */
+void vpc_natgw_link_up(struct vpc_natgw *ng);
 /* The upstream by ARP (vpc_natgw_arp.c).  Where to send a translated frame
  * now: the configured MAC, else the resolved one (asking again when it is
  * old); 0: nowhere yet (a request went out if one was due).  Epoch. */

@@ -125,7 +125,7 @@ vpc_op_link_set(struct vpc_ctx *x)
 	__atomic_store_n(&l->mac64, vpc_mac64(mac), __ATOMIC_RELAXED);
 	__atomic_store_n(&l->bound, true, __ATOMIC_RELEASE);
 	if (l->nat != NULL)
-		vpc_natgw_arp_reset(l->nat);    /* maybe another network now */
+		vpc_natgw_link_up(l->nat);      /* GARPs; the upstream asked anew */
 	vpc_obj_changed(x->obj, req.txn);
 	return (0);
 }

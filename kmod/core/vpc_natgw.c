@@ -257,7 +257,7 @@ vpc_op_nat_set_link(struct vpc_ctx *x)
 	vpc_obj_ref(o);
 	vpc_store(ng->link, l);
 	vpc_store(l->nat, ng);
-	vpc_natgw_arp_reset(ng);        /* another link: ask on it */
+	vpc_natgw_link_up(ng);          /* GARPs and the upstream on it */
 	vpc_obj_changed(o, 0);
 	vpc_obj_changed(x->obj, req.txn);
 	return (0);

@@ -32,15 +32,6 @@ arp_now(struct vpc_natgw *ng)
 	return (vpc_load(ng->eng)->clock() + 1);        /* 0 means never */
 }
 
-static void
-put_ip(uint8_t b[4], uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
-}
-
 /* One of the NAT's external addresses to ask from; false: it has none. */
 static bool
 arp_sender(struct vpc_natgw *ng, uint8_t spa[4])
@@ -48,9 +39,9 @@ arp_sender(struct vpc_natgw *ng, uint8_t spa[4])
 	const struct vpc_nat_cfg *c = vpc_load(vpc_load(ng->eng)->cfg);
 
 	if (c->npool > 0)
-		put_ip(spa, c->pool_ext[0]);
+		vpc_put32(spa, c->pool_ext[0]);
 	else if (c->neip > 0)
-		put_ip(spa, c->eip_ext[0].ext);
+		vpc_put32(spa, c->eip_ext[0].ext);
 	else
 		return (false);
 	return (true);
@@ -76,7 +67,7 @@ arp_ask(struct vpc_natgw *ng, struct vpc_link *l, uint32_t ip)
 
 	if (!arp_sender(ng, spa))
 		return;
-	put_ip(tpa, ip);
+	vpc_put32(tpa, ip);
 	mac_from64(__atomic_load_n(&l->mac64, __ATOMIC_RELAXED), mac);
 	if ((p = vpc_arp_build(bcast, ARPOP_REQUEST, mac, spa, zero, tpa)) == NULL)
 		return;

@@ -159,21 +159,18 @@ vpc_natgw_input(struct vpc_natgw *ng, struct vpc_pkt **pp,
 	return (true);
 }
 
-/* A gratuitous ARP for ext (a request from and for it, broadcast), so the
- * outside learns where the address lives now. */
-void
-vpc_natgw_announce(struct vpc_natgw *ng, const uint8_t ext[4])
+/* A gratuitous ARP for ext (a request from and for it, broadcast) out of
+ * the bound link l, so the outside learns where the address lives now (a
+ * neighbour that had it at another node's MAC takes ours). */
+static void
+garp(struct vpc_link *l, const uint8_t ext[4])
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	static const uint8_t zero[6];
-	struct vpc_link *l = ng->link;
 	struct os_epoch et;
 	struct vpc_pkt *p;
 	uint8_t mac[6];
 
-	VPC_ASSERT_CTL(ng->obj.sys);
-	if (l == NULL || !l->bound)
-		return;
 	mac_from64(l->mac64, mac);
 	if ((p = vpc_arp_build(bcast, 1, mac, ext, zero, ext)) == NULL)
 		return;
@@ -184,6 +181,41 @@ vpc_natgw_announce(struct vpc_natgw *ng, const uint8_t ext[4])
 	} else
 		os_counter_add(l->ctr[VPC_LINKSTAT_TX_ERRORS], 1);
 	os_epoch_exit(&et);
+}
+
+void
+vpc_natgw_announce(struct vpc_natgw *ng, const uint8_t ext[4])
+{
+	struct vpc_link *l = ng->link;
+
+	VPC_ASSERT_CTL(ng->obj.sys);
+	if (l == NULL || !l->bound)
+		return;
+	garp(l, ext);
 	/* The NAT may have had no address to ask for its upstream from. */
 	vpc_natgw_arp_kick(ng);
+}
+
+void
+vpc_natgw_link_up(struct vpc_natgw *ng)
+{
+	const struct vpc_nat_cfg *c = vpc_load(ng->eng)->cfg;   /* ctl: stable */
+	struct vpc_link *l = ng->link;
+	uint8_t ext[4];
+	uint32_t i;
+
+	VPC_ASSERT_CTL(ng->obj.sys);
+	if (l == NULL || !l->bound)
+		return;
+	/* Its addresses may have lived elsewhere meanwhile (another node's
+	 * NAT, before they moved here): say where they are now. */
+	for (i = 0; i < c->neip; i++) {
+		vpc_put32(ext, c->eip_ext[i].ext);
+		garp(l, ext);
+	}
+	for (i = 0; i < c->npool; i++) {
+		vpc_put32(ext, c->pool_ext[i]);
+		garp(l, ext);
+	}
+	vpc_natgw_arp_reset(ng);        /* maybe another network: ask anew */
 }

@@ -1479,7 +1479,7 @@ typedef struct {
 #define VPC_LINKSTAT_TX          3      /* frames sent */
 #define VPC_LINKSTAT_TX_ERRORS   4      /* frames the OS would not send */
 #define VPC_LINKSTAT_ARP_REPLIES 5      /* ARP requests for a NAT address answered */
-#define VPC_LINKSTAT_GARP_SENT   6      /* gratuitous ARPs for bound EIPs */
+#define VPC_LINKSTAT_GARP_SENT   6      /* gratuitous ARPs for the NAT's addresses */
 #define VPC_LINKSTAT_COUNT       7
 typedef struct {
 	uint64_t c[16];

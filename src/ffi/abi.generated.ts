@@ -695,7 +695,7 @@ export const VPC_LINKSTAT_TX = 3;
 export const VPC_LINKSTAT_TX_ERRORS = 4;
 /** ARP requests for a NAT address answered */
 export const VPC_LINKSTAT_ARP_REPLIES = 5;
-/** gratuitous ARPs for bound EIPs */
+/** gratuitous ARPs for the NAT's addresses */
 export const VPC_LINKSTAT_GARP_SENT = 6;
 export const VPC_LINKSTAT_COUNT = 7;
 export const VPC_NAT_MAX_FLOWS = 16777216;
@@ -1294,7 +1294,7 @@ export interface LinkStats {
   txErrors: number;
   /** ARP requests for a NAT address answered */
   arpReplies: number;
-  /** gratuitous ARPs for bound EIPs */
+  /** gratuitous ARPs for the NAT's addresses */
   garpSent: number;
 }
 /** The counters of LinkStats in slot order (null: a slot not in use). */
@@ -1315,7 +1315,7 @@ export const LINK_STATS_HELP: Readonly<Record<keyof LinkStats, string>> = {
   tx: "frames sent",
   txErrors: "frames the OS would not send",
   arpReplies: "ARP requests for a NAT address answered",
-  garpSent: "gratuitous ARPs for bound EIPs",
+  garpSent: "gratuitous ARPs for the NAT's addresses",
 };
 
 /** The counters VPC_NATSTAT_* number, by name. */

@@ -810,6 +810,43 @@ t_upstream_arp(void)
 	return (0);
 }
 
+/* Is sent frame i a gratuitous ARP for ext from the link? */
+static bool
+is_garp(unsigned i, const uint8_t ext[4])
+{
+	static const uint8_t bc[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const struct test_sent *s = &test_sent[i];
+	const uint8_t *a = s->data + 14;
+
+	return (i < test_nsent && s->kind == TEST_TO_LINK && s->len >= 42 &&
+	    memcmp(s->data, bc, 6) == 0 && vpc_get16(s->data + 12) == ETHERTYPE_ARP &&
+	    vpc_get16(a + 6) == 1 && memcmp(a + 8, link_mac, 6) == 0 &&
+	    memcmp(a + 14, ext, 4) == 0 && memcmp(a + 24, ext, 4) == 0);
+}
+
+/* An EIP that moves here while the link is down (bound on this NAT after
+ * its old node let go) is announced when the link comes up, as is every
+ * address of the NAT; the upstream by address is asked anew. */
+static int
+t_link_up(void)
+{
+	uint64_t garps = lstat_(VPC_LINKSTAT_GARP_SENT);
+
+	EXPECT_EQ(link_set(t.link, ""), 0);
+	test_sent_reset();
+	EXPECT_EQ(eip_op(VPC_OP_NAT_EIP_BIND, ip_a, eip), 0);
+	EXPECT_EQ(set_upstream(up_ip, NULL), 0);
+	EXPECT_EQ(test_nsent, 0);                       /* nowhere to send */
+	EXPECT_EQ(link_set(t.link, "up0"), 0);
+	EXPECT_EQ(test_nsent, 3);
+	EXPECT(is_garp(0, eip) && is_garp(1, snat_ip) && is_request(2));
+	EXPECT_EQ(lstat_(VPC_LINKSTAT_GARP_SENT), garps + 2);
+	/* As it was: the MAC form, no EIP. */
+	EXPECT_EQ(set_upstream(NULL, up_mac), 0);
+	EXPECT_EQ(eip_op(VPC_OP_NAT_EIP_UNBIND, ip_a, eip), 0);
+	return (0);
+}
+
 static int
 t_teardown(void)
 {
@@ -849,6 +886,7 @@ test_natgw(struct vpc_sys *sys, int *failed)
 		{ "EIPs, pools, SNAT: bad input, state unchanged", t_addresses },
 		{ "round trips: EIP, SNAT, ARP, no configuration, dump", t_roundtrip },
 		{ "the upstream by address: ARP request, learn, refresh, expiry", t_upstream_arp },
+		{ "the link up again: a gratuitous ARP for each address", t_link_up },
 		{ "unbound link, detach, destroy", t_teardown },
 	};
 	size_t i;
