@@ -4,9 +4,9 @@
  * with no libc (raw system calls only, sys.h) that exercises vpc.ko
  * through the real vpc_open(2)/vpc_ctl(2), the vmnic ifnets, bpf(4), the
  * kernel UDP sockets of a vcc, /dev/vpc_upcall, the router, the port
- * firewall, netgraph as bhyve uses it, VNET jails, process exit,
- * privilege and a 32-bit process, then unloads the module and powers the
- * machine off.  kmod/tests/boot/boot-test.sh
+ * firewall, the NAT and link objects, netgraph as bhyve uses it, VNET
+ * jails, process exit, privilege and a 32-bit process, then unloads the
+ * module and powers the machine off.  kmod/tests/boot/boot-test.sh
  * builds it from every .c file here:
  *
  *   clang-19 --target=x86_64-unknown-freebsd14 -static -nostdlib \
@@ -129,6 +129,7 @@ main(void)
 		l3_checks(sock);
 		router_checks(sock);
 		fw_checks(sock);
+		nat_checks();
 		dhcp_ra(sock);
 		nesting_guard(sock);
 		vnet_jail(sock);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * t_badinput.c: bad input, each with its errno, and an error means nothing
- * happened, EFAULT included (the switch's ops, then every router and
- * firewall op that copies in or out).
+ * happened, EFAULT included (the switch's ops, then every router,
+ * firewall, NAT and link op that copies in or out).
  */
 #include "tests.h"
 #include "report.h"
@@ -480,6 +480,365 @@ out:
 	    VPC_OP_FW_SET_DESTROY, &ref, sizeof(ref), 0, 0), 0);
 }
 
+/*
+ * vpclink and vpcnat (124-143; 127 is unused): for every op a size one
+ * byte off (EINVAL) and a handle of another type (ENOTTY), both refused
+ * before a byte is read; then EFAULT on every copy-in (the key into an
+ * unmapped page) and every copy-out (the value read-only), each followed
+ * by a read-back that shows nothing changed.  The objects are
+ * uncommitted: they die with their handles at the end.
+ */
+#define	EF_NAT_ON_LINK	0
+#define	EF_NAT_ON_NAT	1
+#define	EF_NAT_ON_RTR	2
+
+static const struct ef_nat_op {
+	const char	*name;
+	vpc_op_t	 op;
+	unsigned	 on;		/* EF_NAT_ON_*: the handle it takes */
+	uint32_t	 keysz, valsz;	/* valsz of a dump: a few entries */
+} ef_nat_ops[] = {
+	{ "LINK_SET", VPC_OP_LINK_SET, EF_NAT_ON_LINK, sizeof(vpc_link_t), 0 },
+	{ "LINK_GET", VPC_OP_LINK_GET, EF_NAT_ON_LINK, 0, sizeof(vpc_link_t) },
+	{ "LINK_GET_STATS", VPC_OP_LINK_GET_STATS, EF_NAT_ON_LINK, 0,
+	    sizeof(vpc_link_stats_t) },
+	{ "NAT_SET_CONFIG", VPC_OP_NAT_SET_CONFIG, EF_NAT_ON_NAT,
+	    sizeof(vpc_nat_config_t), 0 },
+	{ "NAT_GET_CONFIG", VPC_OP_NAT_GET_CONFIG, EF_NAT_ON_NAT, 0,
+	    sizeof(vpc_nat_config_t) },
+	{ "NAT_SET_LINK", VPC_OP_NAT_SET_LINK, EF_NAT_ON_NAT,
+	    sizeof(vpc_nat_link_t), 0 },
+	{ "NAT_GET_LINK", VPC_OP_NAT_GET_LINK, EF_NAT_ON_NAT, 0,
+	    sizeof(vpc_nat_link_t) },
+	{ "NAT_EIP_BIND", VPC_OP_NAT_EIP_BIND, EF_NAT_ON_NAT,
+	    sizeof(vpc_nat_eip_t), 0 },
+	{ "NAT_EIP_UNBIND", VPC_OP_NAT_EIP_UNBIND, EF_NAT_ON_NAT,
+	    sizeof(vpc_nat_eip_t), 0 },
+	{ "NAT_EIP_LIST", VPC_OP_NAT_EIP_LIST, EF_NAT_ON_NAT,
+	    sizeof(vpc_list_req_t), 4 * sizeof(vpc_nat_eip_t) },
+	{ "NAT_POOL_ADD", VPC_OP_NAT_POOL_ADD, EF_NAT_ON_NAT,
+	    sizeof(vpc_nat_pool_t), 0 },
+	{ "NAT_POOL_DEL", VPC_OP_NAT_POOL_DEL, EF_NAT_ON_NAT,
+	    sizeof(vpc_nat_pool_t), 0 },
+	{ "NAT_SNAT_BIND", VPC_OP_NAT_SNAT_BIND, EF_NAT_ON_NAT,
+	    sizeof(vpc_nat_snat_t), 0 },
+	{ "NAT_SNAT_UNBIND", VPC_OP_NAT_SNAT_UNBIND, EF_NAT_ON_NAT,
+	    sizeof(vpc_nat_snat_t), 0 },
+	{ "NAT_SNAT_GET", VPC_OP_NAT_SNAT_GET, EF_NAT_ON_NAT,
+	    sizeof(vpc_nat_snat_t), sizeof(vpc_nat_snat_t) },
+	{ "NAT_FLOW_DUMP", VPC_OP_NAT_FLOW_DUMP, EF_NAT_ON_NAT,
+	    sizeof(vpc_nat_flow_req_t), 4 * sizeof(vpc_nat_flow_t) },
+	{ "NAT_GET_STATS", VPC_OP_NAT_GET_STATS, EF_NAT_ON_NAT, 0,
+	    sizeof(vpc_nat_stats_t) },
+	{ "RTR_SET_NAT", VPC_OP_RTR_SET_NAT, EF_NAT_ON_RTR,
+	    sizeof(vpc_rtr_nat_t), 0 },
+	{ "RTR_GET_NAT", VPC_OP_RTR_GET_NAT, EF_NAT_ON_RTR, 0,
+	    sizeof(vpc_rtr_nat_t) },
+};
+
+static const uint8_t ef_nat_eip[4] = { 203, 0, 113, 30 };
+static const uint8_t ef_nat_pool[4] = { 203, 0, 113, 31 };
+static const uint8_t ef_nat_pool2[4] = { 203, 0, 113, 32 };
+static const uint8_t ef_nat_priv_a[4] = { 10, 83, 0, 10 };	/* the EIP's */
+static const uint8_t ef_nat_priv_c[4] = { 10, 83, 0, 11 };	/* SNAT */
+static const uint8_t ef_nat_priv_d[4] = { 10, 83, 0, 12 };	/* unbound */
+
+/*
+ * Sizes and handle types, each op in turn; h[EF_NAT_ON_*] are the handles.
+ * A key one byte short (an op without a key: a value one byte long), and
+ * the right sizes on a handle of another type: the link's ops and
+ * RTR_SET/GET_NAT on the NAT, the NAT's on the link.
+ */
+static void
+ef_nat_sizes(const long h[3])
+{
+	static uint8_t key[256], val[512];
+	const struct ef_nat_op *o;
+	uint64_t g[3];
+	size_t i, vl;
+	long wrong;
+	int j;
+
+	for (j = 0; j < 3; j++)
+		g[j] = generation(h[j]);
+	for (i = 0; i < sizeof(ef_nat_ops) / sizeof(ef_nat_ops[0]); i++) {
+		o = &ef_nat_ops[i];
+		memset(key, 0, sizeof(key));
+		vl = o->keysz > 0 ? o->valsz : o->valsz + 1;
+		expectp(o->name, o->keysz > 0 ? "a key one byte short is EINVAL" :
+		    "a value one byte long is EINVAL", vctl(h[o->on], o->op, key,
+		    o->keysz > 0 ? o->keysz - 1 : 0, vl > 0 ? val : 0,
+		    vl > 0 ? &vl : 0), -EINVAL);
+		wrong = h[o->on == EF_NAT_ON_NAT ? EF_NAT_ON_LINK : EF_NAT_ON_NAT];
+		vl = o->valsz;
+		expectp(o->name, o->on == EF_NAT_ON_NAT ?
+		    "on a link handle is ENOTTY" : "on a NAT handle is ENOTTY",
+		    vctl(wrong, o->op, key, o->keysz, vl > 0 ? val : 0,
+		    vl > 0 ? &vl : 0), -ENOTTY);
+	}
+	check("nat-bad: the refused sizes and handles changed nothing "
+	    "(generations)", generation(h[0]) == g[0] && generation(h[1]) ==
+	    g[1] && generation(h[2]) == g[2], (long)generation(h[1]),
+	    (long)g[1]);
+}
+
+static long
+ef_nat_eips(long nat)
+{
+	vpc_nat_eip_t e[4];
+	vpc_list_req_t lr;
+	size_t vl = sizeof(e);
+	long r;
+
+	memset(&lr, 0, sizeof(lr));
+	r = vctl(nat, VPC_OP_NAT_EIP_LIST, &lr, sizeof(lr), e, &vl);
+	return (r != 0 ? r : (long)(vl / sizeof(e[0])));
+}
+
+static long
+ef_nat_snat_get(long nat, const uint8_t priv[4])
+{
+	vpc_nat_snat_t k, v;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.priv, priv, 4);
+	return (vctl_n(nat, VPC_OP_NAT_SNAT_GET, &k, sizeof(k), &v, sizeof(v)));
+}
+
+static long
+ef_nat_pool_add(long nat, const uint8_t ext[4])
+{
+	vpc_nat_pool_t p;
+
+	memset(&p, 0, sizeof(p));
+	memcpy(p.ext, ext, 4);
+	return (vctl_n(nat, VPC_OP_NAT_POOL_ADD, &p, sizeof(p), 0, 0));
+}
+
+/* The NAT's link and router ids: 0 if both are these, else -1 (or -errno). */
+static long
+ef_nat_links(long nat, const vpc_id_t *link, const vpc_id_t *rtr)
+{
+	vpc_nat_link_t nl;
+	long r;
+
+	memset(&nl, 0, sizeof(nl));
+	r = vctl_n(nat, VPC_OP_NAT_GET_LINK, 0, 0, &nl, sizeof(nl));
+	if (r != 0)
+		return (r);
+	return (memcmp(&nl.link_id, link, sizeof(*link)) == 0 &&
+	    memcmp(&nl.router_id, rtr, sizeof(*rtr)) == 0 ? 0 : -1);
+}
+
+/* The fixture: a router with switch 10.83.0.0/24, the NAT on it, the link
+ * on the NAT, an EIP, a pool and an SNAT binding.  0, or -errno. */
+static long
+ef_nat_setup(long rtr, long nat, const vpc_id_t *nat_id,
+    const vpc_id_t *link_id)
+{
+	vpc_rtr_attach_t at;
+	vpc_rtr_nat_t rn;
+	vpc_nat_link_t nl;
+	vpc_nat_eip_t e;
+	vpc_nat_snat_t s;
+	long r;
+
+	memset(&at, 0, sizeof(at));
+	at.switch_id = mkid(123);
+	memset(&rn, 0, sizeof(rn));
+	rn.nat_id = *nat_id;
+	memset(&nl, 0, sizeof(nl));
+	nl.link_id = *link_id;
+	memset(&e, 0, sizeof(e));
+	memcpy(e.priv, ef_nat_priv_a, 4);
+	memcpy(e.ext, ef_nat_eip, 4);
+	memset(&s, 0, sizeof(s));
+	memcpy(s.priv, ef_nat_priv_c, 4);
+	memcpy(s.ext, ef_nat_pool, 4);
+	if ((r = vctl_n(rtr, VPC_OP_RTR_ATTACH, &at, sizeof(at), 0, 0)) != 0 ||
+	    (r = vctl_n(rtr, VPC_OP_RTR_SET_NAT, &rn, sizeof(rn), 0, 0)) != 0 ||
+	    (r = vctl_n(nat, VPC_OP_NAT_SET_LINK, &nl, sizeof(nl), 0, 0)) != 0 ||
+	    (r = vctl_n(nat, VPC_OP_NAT_EIP_BIND, &e, sizeof(e), 0, 0)) != 0 ||
+	    (r = ef_nat_pool_add(nat, ef_nat_pool)) != 0 ||
+	    (r = vctl_n(nat, VPC_OP_NAT_SNAT_BIND, &s, sizeof(s), 0, 0)) != 0)
+		return (r);
+	return (0);
+}
+
+/* Copy-ins of the mutating ops: EFAULT, and the state as it was. */
+static void
+ef_nat_keys(long link, long nat, long rtr, const vpc_id_t *link_id,
+    const vpc_id_t *rtr_id, const vpc_id_t *nat_id)
+{
+	vpc_link_t lk;
+	vpc_nat_config_t c;
+	vpc_nat_link_t nl;
+	vpc_nat_eip_t e;
+	vpc_nat_pool_t p;
+	vpc_nat_snat_t s;
+	vpc_rtr_nat_t rn;
+	uint64_t gl = generation(link), gn = generation(nat),
+	    gr = generation(rtr);
+	long r;
+
+	memset(&lk, 0, sizeof(lk));
+	memcpy(lk.ifname, "lo0", 4);
+	ef_row("efault: LINK_SET, key into an unmapped page", link,
+	    VPC_OP_LINK_SET, ef_key(&lk, sizeof(lk)), sizeof(lk), 0, 0);
+	memset(&lk, 0, sizeof(lk));
+	r = vctl_n(link, VPC_OP_LINK_GET, 0, 0, &lk, sizeof(lk));
+	check("efault: LINK_SET: unbound, the same generation", r == 0 &&
+	    lk.bound == 0 && lk.users == 1 && generation(link) == gl, r, 0);
+
+	memset(&c, 0, sizeof(c));
+	c.udp_s = 77;
+	ef_row("efault: NAT_SET_CONFIG, key into an unmapped page", nat,
+	    VPC_OP_NAT_SET_CONFIG, ef_key(&c, sizeof(c)), sizeof(c), 0, 0);
+	memset(&c, 0, sizeof(c));
+	r = vctl_n(nat, VPC_OP_NAT_GET_CONFIG, 0, 0, &c, sizeof(c));
+	check("efault: NAT_SET_CONFIG: the UDP timeout as it was (300 s)",
+	    r == 0 && c.udp_s == 300, r != 0 ? r : (long)c.udp_s, 300);
+
+	memset(&nl, 0, sizeof(nl));		/* nil: would detach the link */
+	ef_row("efault: NAT_SET_LINK, key into an unmapped page", nat,
+	    VPC_OP_NAT_SET_LINK, ef_key(&nl, sizeof(nl)), sizeof(nl), 0, 0);
+	expect("efault: NAT_SET_LINK: the link and the router stay",
+	    ef_nat_links(nat, link_id, rtr_id), 0);
+
+	memset(&e, 0, sizeof(e));
+	memcpy(e.priv, ef_nat_priv_d, 4);
+	memcpy(e.ext, (uint8_t[]){ 203, 0, 113, 33 }, 4);
+	ef_row("efault: NAT_EIP_BIND, key into an unmapped page", nat,
+	    VPC_OP_NAT_EIP_BIND, ef_key(&e, sizeof(e)), sizeof(e), 0, 0);
+	memcpy(e.priv, ef_nat_priv_a, 4);
+	memcpy(e.ext, ef_nat_eip, 4);
+	ef_row("efault: NAT_EIP_UNBIND, key into an unmapped page", nat,
+	    VPC_OP_NAT_EIP_UNBIND, ef_key(&e, sizeof(e)), sizeof(e), 0, 0);
+	check("efault: NAT_EIP_BIND/UNBIND: still the one EIP",
+	    ef_nat_eips(nat) == 1, ef_nat_eips(nat), 1);
+
+	memset(&p, 0, sizeof(p));
+	memcpy(p.ext, ef_nat_pool2, 4);
+	ef_row("efault: NAT_POOL_ADD, key into an unmapped page", nat,
+	    VPC_OP_NAT_POOL_ADD, ef_key(&p, sizeof(p)), sizeof(p), 0, 0);
+	check("efault: NAT_POOL_ADD: no pool added (the same generation)",
+	    generation(nat) == gn, (long)generation(nat), (long)gn);
+	expect("efault: NAT_POOL_ADD: a good one adds it now",
+	    ef_nat_pool_add(nat, ef_nat_pool2), 0);
+	gn = generation(nat);
+	ef_row("efault: NAT_POOL_DEL, key into an unmapped page", nat,
+	    VPC_OP_NAT_POOL_DEL, ef_key(&p, sizeof(p)), sizeof(p), 0, 0);
+	expect("efault: NAT_POOL_DEL: the pool stays (adding it is EEXIST)",
+	    ef_nat_pool_add(nat, ef_nat_pool2), -VPC_EEXIST);
+
+	memset(&s, 0, sizeof(s));
+	memcpy(s.priv, ef_nat_priv_d, 4);
+	memcpy(s.ext, ef_nat_pool, 4);
+	ef_row("efault: NAT_SNAT_BIND, key into an unmapped page", nat,
+	    VPC_OP_NAT_SNAT_BIND, ef_key(&s, sizeof(s)), sizeof(s), 0, 0);
+	expect("efault: NAT_SNAT_BIND: 10.83.0.12 is not bound",
+	    ef_nat_snat_get(nat, ef_nat_priv_d), -VPC_ENOENT);
+	memset(&s, 0, sizeof(s));
+	memcpy(s.priv, ef_nat_priv_c, 4);
+	ef_row("efault: NAT_SNAT_UNBIND, key into an unmapped page", nat,
+	    VPC_OP_NAT_SNAT_UNBIND, ef_key(&s, sizeof(s)), sizeof(s), 0, 0);
+	expect("efault: NAT_SNAT_UNBIND: 10.83.0.11 is still bound",
+	    ef_nat_snat_get(nat, ef_nat_priv_c), 0);
+	check("efault: the NAT's generation through all that", generation(nat)
+	    == gn, (long)generation(nat), (long)gn);
+
+	memset(&rn, 0, sizeof(rn));		/* nil: would detach the NAT */
+	ef_row("efault: RTR_SET_NAT, key into an unmapped page", rtr,
+	    VPC_OP_RTR_SET_NAT, ef_key(&rn, sizeof(rn)), sizeof(rn), 0, 0);
+	memset(&rn, 0, sizeof(rn));
+	r = vctl_n(rtr, VPC_OP_RTR_GET_NAT, 0, 0, &rn, sizeof(rn));
+	check("efault: RTR_SET_NAT: the NAT stays attached (generation)",
+	    r == 0 && memcmp(&rn.nat_id, nat_id, sizeof(*nat_id)) == 0 &&
+	    generation(rtr) == gr, r, 0);
+}
+
+/* The read ops: their key into an unmapped page, their value read-only. */
+static void
+ef_nat_reads(char *ro, long link, long nat, long rtr)
+{
+	vpc_list_req_t lr;
+	vpc_nat_snat_t s;
+	vpc_nat_flow_req_t fr;
+	vpc_nat_eip_t e[4];
+	vpc_nat_flow_t fl[4];
+
+	ef_row("efault: LINK_GET, value read-only", link, VPC_OP_LINK_GET, 0,
+	    0, ro, sizeof(vpc_link_t));
+	ef_row("efault: LINK_GET_STATS, value read-only", link,
+	    VPC_OP_LINK_GET_STATS, 0, 0, ro, sizeof(vpc_link_stats_t));
+	ef_row("efault: NAT_GET_CONFIG, value read-only", nat,
+	    VPC_OP_NAT_GET_CONFIG, 0, 0, ro, sizeof(vpc_nat_config_t));
+	ef_row("efault: NAT_GET_LINK, value read-only", nat,
+	    VPC_OP_NAT_GET_LINK, 0, 0, ro, sizeof(vpc_nat_link_t));
+	memset(&lr, 0, sizeof(lr));
+	ef_row("efault: NAT_EIP_LIST, key into an unmapped page", nat,
+	    VPC_OP_NAT_EIP_LIST, ef_key(&lr, sizeof(lr)), sizeof(lr), e,
+	    sizeof(e));
+	ef_row("efault: NAT_EIP_LIST (one EIP), value read-only", nat,
+	    VPC_OP_NAT_EIP_LIST, &lr, sizeof(lr), ro, sizeof(e));
+	memset(&s, 0, sizeof(s));
+	memcpy(s.priv, ef_nat_priv_c, 4);
+	ef_row("efault: NAT_SNAT_GET, key into an unmapped page", nat,
+	    VPC_OP_NAT_SNAT_GET, ef_key(&s, sizeof(s)), sizeof(s), &s,
+	    sizeof(s));
+	ef_row("efault: NAT_SNAT_GET, value read-only", nat,
+	    VPC_OP_NAT_SNAT_GET, &s, sizeof(s), ro, sizeof(s));
+	memset(&fr, 0, sizeof(fr));
+	ef_row("efault: NAT_FLOW_DUMP, key into an unmapped page", nat,
+	    VPC_OP_NAT_FLOW_DUMP, ef_key(&fr, sizeof(fr)), sizeof(fr), fl,
+	    sizeof(fl));
+	/* No traffic, no flow: zero records, nothing written, no fault. */
+	expect("efault: NAT_FLOW_DUMP, no flow: a read-only value is not written",
+	    vctl_n(nat, VPC_OP_NAT_FLOW_DUMP, &fr, sizeof(fr), ro, sizeof(fl)),
+	    0);
+	ef_row("efault: NAT_GET_STATS, value read-only", nat,
+	    VPC_OP_NAT_GET_STATS, 0, 0, ro, sizeof(vpc_nat_stats_t));
+	ef_row("efault: RTR_GET_NAT, value read-only", rtr,
+	    VPC_OP_RTR_GET_NAT, 0, 0, ro, sizeof(vpc_rtr_nat_t));
+}
+
+static void
+efault_nat(char *ro)
+{
+	vpc_id_t link_id = mkid(120), nat_id = mkid(121), rtr_id = mkid(122);
+	long h[3], sw, r;
+	int i;
+
+	h[EF_NAT_ON_LINK] = vopen(&link_id, WORD(VPC_TYPE_LINK),
+	    VPC_FLAG_CREATE);
+	h[EF_NAT_ON_NAT] = vopen(&nat_id, WORD(VPC_TYPE_NAT), VPC_FLAG_CREATE);
+	h[EF_NAT_ON_RTR] = vopen(&rtr_id, WORD(VPC_TYPE_ROUTER),
+	    VPC_FLAG_CREATE);
+	sw = ef_switch(123, 83);
+	check("nat-bad: a link, a NAT, a router and a switch",
+	    h[0] >= 0 && h[1] >= 0 && h[2] >= 0 && sw >= 0, h[0] < 0 ? h[0] :
+	    h[1] < 0 ? h[1] : h[2] < 0 ? h[2] : sw, 3);
+	if (h[0] < 0 || h[1] < 0 || h[2] < 0 || sw < 0)
+		goto out;
+	ef_nat_sizes(h);
+	r = ef_nat_setup(h[EF_NAT_ON_RTR], h[EF_NAT_ON_NAT], &nat_id,
+	    &link_id);
+	expect("efault: the NAT on the router, its link, an EIP, a pool, SNAT",
+	    r, 0);
+	if (r != 0)
+		goto out;
+	ef_nat_keys(h[EF_NAT_ON_LINK], h[EF_NAT_ON_NAT], h[EF_NAT_ON_RTR],
+	    &link_id, &rtr_id, &nat_id);
+	ef_nat_reads(ro, h[EF_NAT_ON_LINK], h[EF_NAT_ON_NAT],
+	    h[EF_NAT_ON_RTR]);
+out:
+	for (i = 0; i < 3; i++)
+		if (h[i] >= 0)
+			sc3(SYS_close, h[i], 0, 0);
+	if (sw >= 0)
+		sc3(SYS_close, sw, 0, 0);
+}
+
 void
 efault_rows(long swd)
 {
@@ -535,6 +894,7 @@ efault_rows(long swd)
 	ef_edge = two + PAGE_SIZE;
 	efault_router(page + 64);
 	efault_fw(swd, page + 64);
+	efault_nat(page + 64);
 	sc3(SYS_munmap, (long)page, PAGE_SIZE, 0);
 	sc3(SYS_munmap, (long)two, PAGE_SIZE, 0);
 	invariants("efault: the core's invariants after the EFAULT rows");

@@ -3,8 +3,9 @@
  * t_unload.c: unloading is refused (EBUSY) while a handle, the device, a
  * committed object or a firewall rule set exists, kldunload -f included
  * (it skips only MOD_QUIESCE; MOD_UNLOAD refuses too), and succeeds once
- * all are gone;
- * the module loads and unloads again, with a loader tunable set.
+ * all are gone (a switch and a NAT dying just before it: their deferred
+ * frees must run before the text goes); the module loads and unloads
+ * again, with a loader tunable set.
  */
 #include "tests.h"
 #include "report.h"
@@ -18,12 +19,13 @@ kldunload_force(long fileid)
 void
 unload_rules(long fileid)
 {
-	vpc_id_t id = mkid(20), swid = mkid(21);
+	vpc_id_t id = mkid(20), swid = mkid(21), natid = mkid(22);
+	vpc_nat_config_t nc;
 	vpc_swport_t req, res;
 	vpc_vmnic_t mac;
 	vpc_fw_set_t set;
 	vpc_fw_set_ref_t ref;
-	long h, r;
+	long h, natd, r;
 
 	h = vopen(&id, WORD(VPC_TYPE_NIC), VPC_FLAG_CREATE);
 	check("unload: a NIC to commit", h >= 0, h, 3);
@@ -96,6 +98,21 @@ unload_rules(long fileid)
 		expect("unload: a vmnic port with a MAC (a CAM entry)",
 		    vctl_n(h, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res,
 		    sizeof(res)), 0);
+	}
+	/*
+	 * A NAT too: its engine's sweeper is a timer, and a new table size
+	 * (SET_CONFIG max_flows) retires the first engine through an epoch
+	 * callback; the second goes the same way when the NAT dies.
+	 */
+	natd = vopen(&natid, WORD(VPC_TYPE_NAT), VPC_FLAG_CREATE);
+	check("unload: a NAT to die just before it", natd >= 0, natd, 3);
+	if (natd >= 0) {
+		memset(&nc, 0, sizeof(nc));
+		nc.max_flows = 64;
+		expect("unload: NAT_SET_CONFIG 64 flows (a fresh engine)",
+		    vctl_n(natd, VPC_OP_NAT_SET_CONFIG, &nc, sizeof(nc), 0, 0),
+		    0);
+		sc3(SYS_close, natd, 0, 0);
 	}
 	if (h >= 0)
 		sc3(SYS_close, h, 0, 0);	/* uncommitted: it dies */

@@ -61,6 +61,9 @@ void	router_checks(long sock);
 /* t_fw.c: a port's ingress rule set on the data path (issue 14). */
 void	fw_checks(long sock);
 
+/* t_nat.c: vpcnat and vpclink objects and their ops (the link unbound). */
+void	nat_checks(void);
+
 /* t_mtu.c: MTUs follow the underlay; too big gets ICMP. */
 void	mtu_rules(struct dp *d);
 void	too_big_rules(struct dp *d);
