@@ -678,6 +678,13 @@ describe('bad values: NAT and link (issue 15)', () => {
   test('SET_CONFIG, SET_LINK, FLOW_DUMP: bad values', () => {
     refused('EINVAL', () => ctl(nat1.handle, VPC_OP_NAT_SET_CONFIG, encode('vpc_nat_config_t', { upstream_mac: [1, 0, 0, 0, 0, 1] }), 0));
     refused('EINVAL', () => ctl(nat1.handle, VPC_OP_NAT_SET_CONFIG, encode('vpc_nat_config_t', { udp_s: 366 * 86400 + 1 }), 0));
+    // The upstream by address: a host's, and not together with a MAC.
+    refused('EINVAL', () => ctl(nat1.handle, VPC_OP_NAT_SET_CONFIG, encode('vpc_nat_config_t', { upstream_ip: [127, 0, 0, 1] }), 0));
+    refused('EINVAL', () => ctl(nat1.handle, VPC_OP_NAT_SET_CONFIG, encode('vpc_nat_config_t', { upstream_ip: [224, 0, 0, 1] }), 0));
+    refused('EINVAL', () => ctl(nat1.handle, VPC_OP_NAT_SET_CONFIG,
+      encode('vpc_nat_config_t', { upstream_ip: [203, 0, 113, 1], upstream_mac: [2, 0, 0, 0, 0, 1] }), 0));
+    assert.throws(() => nat1.configure({ upstreamIp: '203.0.113.1', upstreamMac: '02:00:00:00:00:01' }), VpcArgumentError);
+    assert.throws(() => nat1.configure({ upstreamIp: '2001:db8::1' }), VpcArgumentError);
     refused('EBUSY', () => ctl(nat1.handle, VPC_OP_NAT_SET_CONFIG, encode('vpc_nat_config_t', { max_flows: 1000 }), 0));
     refused('ENOENT', () => ctl(nat2.handle, VPC_OP_NAT_SET_LINK, encode('vpc_nat_link_t', { link_id: id16(newId()) }), 0));
     refused('EINVAL', () => ctl(nat2.handle, VPC_OP_NAT_SET_LINK, encode('vpc_nat_link_t', { link_id: id16(r2.id) }), 0));

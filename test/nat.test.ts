@@ -18,9 +18,18 @@
  *  - vmd has SNAT on a pool of two ports in blocks of one: it pings at the
  *    same time as vma (both answered), and a second flow to one remote
  *    exhausts its block (counted for vmd; vma unaffected);
+ *  - vme has SNAT on vma's address: traceroute (UDP and ICMP) from vma
+ *    lists every hop (the router, the provider, the far host), and tshark
+ *    on the provider sees vma's and vme's flows to one server port leave
+ *    from distinct external ports, each inside its VM's block;
  *  - the node's own traffic on up0 keeps working while the link is bound;
+ *  - an EIP that moves here (bound here, or bound while the link was down
+ *    and the link then bound): the provider's neighbour entry, set to
+ *    "another node's" MAC, follows the gratuitous ARPs;
+ *  - the NAT's upstream is given by address (the provider, 203.0.113.1) and
+ *    resolved by the provider's real ARP; the MAC form still works;
  *  - the link unbound: the VMs' traffic is dropped and counted, the node's
- *    goes on; bound again, the VMs get out again;
+ *    goes on; bound again, the upstream resolved anew, the VMs get out again;
  * everything goes when the test ends (the namespaces and the daemon).
  */
 import assert from 'node:assert/strict';
@@ -41,6 +50,7 @@ const VMS = [
   { name: 'vmb', ip: '10.80.0.12', mac: '02:00:00:80:00:12' },
   { name: 'vmc', ip: '10.80.0.13', mac: '02:00:00:80:00:13' },
   { name: 'vmd', ip: '10.80.0.14', mac: '02:00:00:80:00:14' },
+  { name: 'vme', ip: '10.80.0.15', mac: '02:00:00:80:00:15' },
 ];
 /* Behind the provider, one router hop further: for TTL-exceeded through NAT. */
 const FAR = { net: '198.18.0.0/24', pv: '198.18.0.1', ip: '198.18.0.2' };
@@ -95,6 +105,9 @@ let nat: Nat;
 let link: Link;
 let rtr: Router;
 
+const macOf = (ns: string, dev: string): string =>
+  (JSON.parse(ov.lab.ip(ns, '-j', 'link', 'show', dev).stdout) as Array<{ address: string }>)[0]!.address;
+
 function vpcctl(...args: string[]): string {
   const r = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), ...args], {
     encoding: 'utf8', env: { ...process.env, ...ov.env('cn1') },
@@ -135,7 +148,6 @@ before(async () => {
   ov.lab.ip('far', 'addr', 'add', `${FAR.ip}/24`, 'dev', 'eth0');
   ov.lab.ip('far', 'route', 'add', 'default', 'via', FAR.pv);
   ov.lab.run('sysctl', ['-qw', 'net.ipv4.ip_forward=1'], { ns: 'pv' });
-  const upstreamMac = (JSON.parse(ov.lab.ip('pv', '-j', 'link', 'show', 'p0').stdout) as Array<{ address: string }>)[0]!.address;
   // The VPC: one subnet, its VMs, a router, built as an operator would.
   vpcctl('router', 'create', '--id', ROUTER);
   vpcctl('switch', 'create', '--id', SW, '--vni', String(SUBNET.vni), '--subnet', SUBNET.cidr);
@@ -152,7 +164,6 @@ before(async () => {
   // The link, the NAT and the router's default route to it, with vpcctl.
   const linkId = vpcctl('link', 'create', '--ifname', 'up0');
   const natId = vpcctl('nat', 'create');
-  vpcctl('nat', 'config', natId, '--upstream-mac', upstreamMac);
   vpcctl('nat', 'set-link', natId, linkId);
   vpcctl('nat', 'attach', natId, ROUTER);
   vpcctl('route', 'add', ROUTER, '0.0.0.0/0', '--internet');
@@ -161,11 +172,15 @@ before(async () => {
   vpcctl('nat', 'eip', 'bind', natId, VMS[1]!.ip, PROVIDER.eip);
   vpcctl('nat', 'pool', 'add', natId, TINY.ext, '--lo', String(TINY.lo), '--hi', String(TINY.hi), '--block', '1');
   vpcctl('nat', 'snat', 'bind', natId, VMS[3]!.ip, TINY.ext);
+  vpcctl('nat', 'snat', 'bind', natId, VMS[4]!.ip, PROVIDER.snat);
+  // The upstream by address: the NAT asks the provider by ARP at once.
+  vpcctl('nat', 'config', natId, '--upstream-ip', PROVIDER.ip);
   // The checks read them through the typed API, in this process.
   Object.assign(process.env, ov.env('cn1'));
   link = Link.open(linkId);
   nat = Nat.open(natId);
   rtr = Router.open(ROUTER);
+  await until(() => nat.stats().arpLearned > 0, "the provider's answer to the NAT's ARP request");
 });
 
 after(async () => {
@@ -184,6 +199,22 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     assert.equal(l.users, 1);
     const snat = JSON.parse(vpcctl('nat', 'snat', 'get', nat.id, VMS[0]!.ip, '--json')) as { external: string; blockSize: number };
     assert.deepEqual([snat.external, snat.blockSize], [PROVIDER.snat, 1024]);
+  });
+
+  test("the upstream given by address is resolved by the provider's real ARP", () => {
+    assert.deepEqual([nat.config().upstreamIp, nat.config().upstreamMac], [PROVIDER.ip, undefined]);
+    const s = natStats();
+    assert.ok(s.arpRequests >= 1 && s.arpLearned >= 1, JSON.stringify(s));
+    // The request came from the link's MAC with a NAT address as the sender:
+    // the provider's kernel learned that address at the link's MAC.
+    const n = JSON.parse(ov.lab.ip('pv', '-j', 'neigh', 'show', PROVIDER.snat, 'dev', 'p0').stdout) as Array<{ lladdr?: string }>;
+    assert.equal(n[0]?.lladdr, macOf('cn1', 'up0'), JSON.stringify(n));
+    // Bad input: refused with a clear error, the configuration unchanged.
+    assert.throws(() => vpcctl('nat', 'config', nat.id, '--upstream-ip', '203.0.113.300'), /--upstream-ip/);
+    assert.throws(() => vpcctl('nat', 'config', nat.id, '--upstream-ip', '127.0.0.1'), /EINVAL|invalid/i);
+    assert.throws(() => vpcctl('nat', 'config', nat.id, '--upstream-ip', PROVIDER.ip, '--upstream-mac', macOf('pv', 'p0')),
+      /mutually exclusive/);
+    assert.equal(nat.config().upstreamIp, PROVIDER.ip);
   });
 
   test('the link is bound to up0 with its MAC, the NAT uses it', () => {
@@ -220,6 +251,36 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     assert.ok(natStats().inEip > 0 && link.stats().arpReplies > 0);
   });
 
+  test("an EIP moves here from another node: the provider's neighbour entry follows the gratuitous ARPs", async () => {
+    const here = macOf('cn1', 'up0');
+    const elsewhere = '02:00:00:00:99:01';
+    const eipAt = (): string | undefined =>
+      (JSON.parse(ov.lab.ip('pv', '-j', 'neigh', 'show', PROVIDER.eip, 'dev', 'p0').stdout) as Array<{ lladdr?: string }>)[0]?.lladdr;
+    const livedElsewhere = (): void => {
+      ov.lab.ip('pv', 'neigh', 'replace', PROVIDER.eip, 'lladdr', elsewhere, 'dev', 'p0', 'nud', 'stale');
+      assert.equal(eipAt(), elsewhere);
+    };
+    const vm = VMS[1]!.ip;
+    // It lived at another node's NAT; that node let go of it, this one binds it: announced at once.
+    livedElsewhere();
+    const garps = link.stats().garpSent;
+    vpcctl('nat', 'eip', 'unbind', nat.id, vm);
+    vpcctl('nat', 'eip', 'bind', nat.id, vm, PROVIDER.eip);
+    await until(() => eipAt() === here, "the provider's entry for the EIP at the link's MAC");
+    assert.ok(link.stats().garpSent > garps);
+    // Bound here while this node's link was down: nothing could be said then; the link up says it.
+    livedElsewhere();
+    vpcctl('link', 'unbind', link.id);
+    vpcctl('nat', 'eip', 'unbind', nat.id, vm);
+    vpcctl('nat', 'eip', 'bind', nat.id, vm, PROVIDER.eip);
+    assert.equal(eipAt(), elsewhere);
+    const learned = natStats().arpLearned;
+    vpcctl('link', 'bind', link.id, 'up0');
+    await until(() => eipAt() === here, 'the EIP announced when the link came up');
+    await until(() => natStats().arpLearned > learned, 'the upstream resolved on the link bound again');
+    assert.ok(ping('pv', PROVIDER.eip), 'the provider reaches the EIP at its new place');
+  });
+
   test('a VM with neither EIP nor SNAT gets nothing out, and the drop is counted', () => {
     const before = natStats().dropNocfg;
     assert.equal(ping('vmc', PROVIDER.ip), false);
@@ -239,6 +300,65 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     const r = ov.lab.run('ping', ['-n', '-c', '1', '-W', '3', '-t', '2', FAR.ip], { ns: 'vma', allowFail: true });
     assert.match(r.stdout, new RegExp(`From ${PROVIDER.ip.replace(/\./g, '\\.')}.*Time to live exceeded`), r.stdout + r.stderr);
     assert.ok(natStats().icmperrIn > 0, 'an ICMP error translated in');
+  });
+
+  for (const mode of [{ name: 'UDP', flags: [] as string[] }, { name: 'ICMP', flags: ['-I'] }]) {
+    test(`traceroute (${mode.name}) from a VM with SNAT lists every hop to the far host: each hop's time exceeded translated back`, () => {
+      const before = natStats().icmperrIn;
+      // One probe a hop, one at a time: no hop's ICMP rate limit can eat a probe's answer.
+      const r = ov.lab.run('traceroute', ['-n', '-q', '1', '-N', '1', '-w', '5', '-m', '8', ...mode.flags, FAR.ip],
+        { ns: 'vma', allowFail: true, timeoutMs: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const hops = r.stdout.split('\n').slice(1).filter((l) => l.trim() !== '')
+        .map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '));
+      assert.deepEqual(hops, [`1 ${SUBNET.gw}`, `2 ${PROVIDER.ip}`, `3 ${FAR.ip}`], r.stdout);
+      // The provider's time exceeded (and, for UDP, the far host's port unreachable) came in through SNAT.
+      assert.ok(natStats().icmperrIn >= before + (mode.name === 'UDP' ? 2 : 1), JSON.stringify(natStats()));
+    });
+  }
+
+  test('two VMs on one SNAT address to one server port: tshark on the provider sees distinct external ports, each in its VM\'s block', async () => {
+    const PORT = 9997;
+    const MARK = '5100';      // vma's marker flow: tshark is known to capture once it shows
+    const srcPorts = Array.from({ length: 16 }, (_, i) => String(5101 + i));
+    const cap = ov.lab.spawnIn('pv', 'tshark', ['-i', 'p0', '-n', '-l',
+      '-f', `udp and dst host ${PROVIDER.ip} and dst port ${PORT}`, '-T', 'fields', '-e', 'ip.src', '-e', 'udp.srcport']);
+    let out = '';
+    cap.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    const rows = (): string[][] => out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+    const send = (vm: string, ports: string[]): void => {
+      ov.lab.run(PY, ['-c', UDP_SEND, PROVIDER.ip, String(PORT), ...ports], { ns: vm });
+    };
+    let markPort: number | undefined;
+    try {
+      // "Capturing on" may come before the capture really starts: wait for a marker to show instead.
+      await until(() => { send('vma', [MARK]); return rows().length > 0; }, 'tshark to see the marker');
+      markPort = Number(rows()[0]![1]);
+      // The same private source ports from both VMs: only the NAT keeps them apart.
+      for (const vm of [VMS[0]!, VMS[4]!]) send(vm.name, srcPorts);
+      await until(() => rows().filter(([, p]) => Number(p) !== markPort).length >= 2 * srcPorts.length,
+        'tshark to see every datagram').catch((e: Error) => {
+        throw new Error(`${e.message}: seen ${out}; NAT ${JSON.stringify(natStats())}; link ${JSON.stringify(link.stats())}`);
+      });
+    } finally {
+      cap.kill();
+    }
+    const seen = rows().filter(([, p]) => Number(p) !== markPort);
+    assert.equal(seen.length, 2 * srcPorts.length, out);
+    assert.ok(seen.every(([src]) => src === PROVIDER.snat), out);
+    const extPorts = seen.map(([, p]) => Number(p));
+    assert.equal(new Set(extPorts).size, extPorts.length, `an external (address, port) used twice: ${out}`);
+    // Each VM's flows: its own block's ports, and together exactly what left.
+    const fromFlows: number[] = [];
+    for (const vm of [VMS[0]!, VMS[4]!]) {
+      const b = nat.snat(vm.ip);
+      const ports = nat.flows().filter((f) => f.proto === 17 && f.private === vm.ip && f.remotePort === PORT &&
+        f.privatePort !== Number(MARK)).map((f) => f.externalPort);
+      assert.equal(ports.length, srcPorts.length, `${vm.name}'s flows`);
+      assert.ok(ports.every((p) => p >= b.blocks.udp && p < b.blocks.udp + b.blockSize), `${vm.name}: ${ports} outside [${b.blocks.udp}, +${b.blockSize})`);
+      fromFlows.push(...ports);
+    }
+    assert.deepEqual([...extPorts].sort((a, b) => a - b), fromFlows.sort((a, b) => a - b));
   });
 
   test('two VMs with SNAT ping at once: both answered', async () => {
@@ -266,14 +386,27 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     assert.ok(link.stats().rxPassed > before, "the node's frames were left to its stack");
   });
 
-  test('unbinding the link stops what is translated (counted), the node keeps its traffic; binding again restores it', () => {
+  test('the upstream by MAC still works; by address again, resolved again', async () => {
+    vpcctl('nat', 'config', nat.id, '--upstream-mac', macOf('pv', 'p0'));
+    assert.deepEqual([nat.config().upstreamMac, nat.config().upstreamIp], [macOf('pv', 'p0'), undefined]);
+    assert.ok(ping('vma', PROVIDER.ip), 'vma gets out by the MAC form');
+    const learned = natStats().arpLearned;
+    vpcctl('nat', 'config', nat.id, '--upstream-ip', PROVIDER.ip);
+    await until(() => natStats().arpLearned > learned, 'the upstream resolved again');
+    assert.ok(ping('vma', PROVIDER.ip), 'vma gets out by the address form');
+  });
+
+  test('unbinding the link stops what is translated (counted), the node keeps its traffic; binding again restores it', async () => {
     const before = natStats().dropNoLink;
     vpcctl('link', 'unbind', link.id);
     assert.equal(link.get().ifname, undefined);
     assert.equal(ping('vma', PROVIDER.ip), false);
     assert.ok(natStats().dropNoLink > before, 'counted as dropNoLink');
     assert.ok(ping('cn1', PROVIDER.ip), 'the node still reaches the provider');
+    const learned = natStats().arpLearned;
     vpcctl('link', 'bind', link.id, 'up0');
+    // Bound again (maybe to another network): the upstream is asked for anew.
+    await until(() => natStats().arpLearned > learned, 'the upstream resolved on the link bound again');
     assert.ok(ping('vma', PROVIDER.ip), 'vma gets out again');
   });
 });

@@ -495,12 +495,30 @@ struct vpc_link {
  * The engine's own counters are its VPC_NATC_*; the object adds its own
  * (VPC_NATSTAT_DROP_NO_LINK and after).
  */
+/*
+ * The upstream given by IPv4 address, resolved by ARP on the link
+ * (vpc_natgw_arp.c).  ip is ctl's to write, the rest is the data path's
+ * (atomics; the link's input learns, the output asks).  Times are the
+ * engine's clock plus 1, so 0 means never.
+ */
+#define VPC_NATGW_ARP_RETRY_NS    1000000000ull          /* a request a second */
+#define VPC_NATGW_ARP_REFRESH_NS  (60ull * 1000000000ull) /* then ask again */
+#define VPC_NATGW_ARP_EXPIRE_NS   (120ull * 1000000000ull) /* then unresolved */
+struct vpc_natgw_arp {
+	uint32_t            ip;         /* network order as a number; 0: unused */
+	uint64_t            mac64;      /* learned MAC; 0: not resolved */
+	uint64_t            learned_ns; /* when mac64 was learned (+1) */
+	uint64_t            asked_ns;   /* the last request sent (+1) */
+};
+
 struct vpc_natgw {
 	struct vpc_obj      obj;
 	struct vpc_nat     *eng;        /* published; replaced only while empty */
 	struct vpc_link    *link;       /* published, referenced; or NULL */
 	struct vpc_router  *rtr;        /* published: attached to (it references us) */
-	uint64_t            upstream64; /* ctl writes, data path reads (atomic) */
+	uint64_t            upstream64; /* ctl writes, data path reads (atomic):
+	                                 * the configured MAC; 0: none or by IP */
+	struct vpc_natgw_arp arp;       /* the upstream by IP (vpc_natgw_arp.c) */
 	vpc_nat_config_t    conf;       /* ctl: as set (txn 0, flows 0) */
 	struct os_counter  *ctr[VPC_NATSTAT_COUNT];    /* RO: slots the engine lacks */
 };
@@ -846,6 +864,27 @@ bool vpc_natgw_input(struct vpc_natgw *ng, struct vpc_pkt **pp,
 void vpc_natgw_link_gone(struct vpc_natgw *ng);
 /* Send a gratuitous ARP for ext out of the NAT's link, if bound (ctl). */
 void vpc_natgw_announce(struct vpc_natgw *ng, const uint8_t ext[4]);
+/* The NAT got a link, or its link was bound again (ctl): a gratuitous ARP
+ * for each of its addresses (EIPs, then pools), the upstream asked anew. */
+void vpc_natgw_link_up(struct vpc_natgw *ng);
+/* The upstream by ARP (vpc_natgw_arp.c).  Where to send a translated frame
+ * now: the configured MAC, else the resolved one (asking again when it is
+ * old); 0: nowhere yet (a request went out if one was due).  Epoch. */
+uint64_t vpc_natgw_upstream(struct vpc_natgw *ng, struct vpc_link *l);
+/* An ARP frame (arp: its 28 bytes) from the link: learned if it is the
+ * upstream's answer to the NAT (or its question to one of the NAT's
+ * addresses); true if it was a reply to the NAT (taken).  Epoch. */
+bool vpc_natgw_arp_input(struct vpc_natgw *ng, struct vpc_link *l,
+         const uint8_t arp[28]);
+/* A new upstream address (0: none): forget what was learned and, if the
+ * link is bound and the NAT has an address to ask from, ask now (ctl). */
+void vpc_natgw_arp_set(struct vpc_natgw *ng, uint32_t ip);
+/* Ask now if the upstream is by address, not resolved, the link bound and
+ * the NAT has an address to ask from (ctl: a link or an address came). */
+void vpc_natgw_arp_kick(struct vpc_natgw *ng);
+/* Another link (or the link bound again, maybe elsewhere): forget the
+ * upstream's MAC and ask again (ctl). */
+void vpc_natgw_arp_reset(struct vpc_natgw *ng);
 /* An ARP frame (vpc_arp.c): Ethernet dst, op, sender and target. */
 struct vpc_pkt *vpc_arp_build(const uint8_t eth_dst[6], uint16_t op,
          const uint8_t sha[6], const uint8_t spa[4], const uint8_t tha[6],

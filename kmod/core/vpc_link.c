@@ -6,7 +6,9 @@
  * AF_PACKET socket; FreeBSD: not yet).  What arrives on it:
  *  - an ARP request for one of its NAT's external addresses (an EIP or an
  *    SNAT pool's address): answered with the link's MAC (ovn#209: a NAT
- *    address nobody answers ARP for is unreachable);
+ *    address nobody answers ARP for is unreachable); the upstream's reply
+ *    to the NAT's own request, when the upstream is given by address
+ *    (vpc_natgw_arp.c): learned and taken;
  *  - IPv4 to the link's MAC: the NAT's inbound translation; what is for
  *    none of its addresses goes on to the node;
  *  - everything else (the node's own traffic, tagged frames, IPv6): on to
@@ -122,6 +124,8 @@ vpc_op_link_set(struct vpc_ctx *x)
 	memcpy(l->ifname, req.ifname, VPC_IFNAMSIZ);
 	__atomic_store_n(&l->mac64, vpc_mac64(mac), __ATOMIC_RELAXED);
 	__atomic_store_n(&l->bound, true, __ATOMIC_RELEASE);
+	if (l->nat != NULL)
+		vpc_natgw_link_up(l->nat);      /* GARPs; the upstream asked anew */
 	vpc_obj_changed(x->obj, req.txn);
 	return (0);
 }
@@ -168,6 +172,23 @@ nat_owns(struct vpc_natgw *ng, const uint8_t a[4])
 	return (vpc_nat_eip_by_ext(c, v) != NULL || vpc_nat_is_pool(c, v));
 }
 
+/* The upstream's answer to the NAT (vpc_natgw_arp.c): learned and taken,
+ * true.  Its request for a NAT address is learned from too, and answered
+ * below. */
+static bool
+arp_learn(struct vpc_link *l, struct vpc_natgw *ng, struct vpc_pkt *p,
+    const struct vpc_frame *f)
+{
+	uint8_t a[ARP_LEN];
+
+	if (!os_pkt_copyout(p, f->l2len, ARP_LEN, a) || vpc_get16(a) != 1 ||
+	    vpc_get16(a + 2) != ETHERTYPE_IP || a[4] != 6 || a[5] != 4 ||
+	    !vpc_natgw_arp_input(ng, l, a))
+		return (false);
+	os_pkt_free(p);
+	return (true);
+}
+
 /* An ARP request for one of the NAT's addresses: answered, true. */
 static bool
 arp_answer(struct vpc_link *l, struct vpc_natgw *ng, struct vpc_pkt *p,
@@ -208,7 +229,7 @@ vpc_link_input(struct vpc_link *l, struct vpc_pkt *p)
 	    vpc_frame_parse(p, &f) != 0 || f.tagged)
 		goto pass;
 	if (f.ethertype == ETHERTYPE_ARP) {
-		if (arp_answer(l, ng, p, &f)) {
+		if (arp_learn(l, ng, p, &f) || arp_answer(l, ng, p, &f)) {
 			link_count(l, VPC_LINKSTAT_RX_TAKEN);
 			return;
 		}

@@ -125,6 +125,19 @@ const struct vpc_objops vpc_natgw_ops = {
 
 /* ---- Configuration ---------------------------------------------------------------- */
 
+/* The upstream by address: a host's (not 0/8, 127/8, 224/3), and not
+ * together with a MAC (which one would win is no one's guess to make). */
+static bool
+upstream_ip_ok(const vpc_nat_config_t *c)
+{
+	uint8_t top = c->upstream_ip[0];
+
+	if (vpc_all_zero(c->upstream_ip, 4))
+		return (true);
+	return (top != 0 && top != 127 && top < 224 &&
+	    vpc_all_zero(c->upstream_mac, 6));
+}
+
 int
 vpc_op_nat_set_config(struct vpc_ctx *x)
 {
@@ -145,7 +158,8 @@ vpc_op_nat_set_config(struct vpc_ctx *x)
 	    req.tcp_est_s > VPC_NAT_TIMEOUT_MAX_S ||
 	    req.tcp_closing_s > VPC_NAT_TIMEOUT_MAX_S ||
 	    req.udp_s > VPC_NAT_TIMEOUT_MAX_S || req.icmp_s > VPC_NAT_TIMEOUT_MAX_S ||
-	    vpc_mac_is_multicast(req.upstream_mac))
+	    vpc_mac_is_multicast(req.upstream_mac) ||
+	    !upstream_ip_ok(&req))
 		return (VPC_ERR(VPC_EINVAL));
 	want = req.max_flows != 0 ? req.max_flows : VPC_NAT_FLOWS_DEFAULT;
 	if (want != ng->eng->max_flows) {
@@ -177,6 +191,7 @@ vpc_op_nat_set_config(struct vpc_ctx *x)
 	ng->conf = req;
 	__atomic_store_n(&ng->upstream64, vpc_mac64(req.upstream_mac),
 	    __ATOMIC_RELAXED);
+	vpc_natgw_arp_set(ng, vpc_nat_get32(req.upstream_ip));
 	vpc_obj_changed(x->obj, ((const vpc_nat_config_t *)x->key)->txn);
 	x->vallen = 0;
 	return (0);
@@ -198,6 +213,7 @@ vpc_op_nat_get_config(struct vpc_ctx *x)
 	out.udp_s = t.udp_s;
 	out.icmp_s = t.icmp_s;
 	memcpy(out.upstream_mac, ng->conf.upstream_mac, 6);
+	memcpy(out.upstream_ip, ng->conf.upstream_ip, 4);
 	out.flows = vpc_nat_nflows(ng->eng);
 	memcpy(x->val, &out, sizeof(out));
 	return (0);
@@ -241,6 +257,7 @@ vpc_op_nat_set_link(struct vpc_ctx *x)
 	vpc_obj_ref(o);
 	vpc_store(ng->link, l);
 	vpc_store(l->nat, ng);
+	vpc_natgw_link_up(ng);          /* GARPs and the upstream on it */
 	vpc_obj_changed(o, 0);
 	vpc_obj_changed(x->obj, req.txn);
 	return (0);

@@ -5,7 +5,8 @@
  *   out  the router hands over what a VM sent along an INTERNET route (its
  *        TTL taken): vpc_nat_xlate(OUT), then out of the NAT's link as an
  *        Ethernet frame from the link's MAC to the upstream gateway's
- *        (configured: NAT_SET_CONFIG upstream_mac).  A VLAN tag the VM's
+ *        (NAT_SET_CONFIG: upstream_mac as configured, or upstream_ip
+ *        resolved by ARP: vpc_natgw_arp.c).  A VLAN tag the VM's
  *        frame had is not carried outside.  No EIP and no SNAT for the
  *        source: dropped and counted by the engine (DROP_NOCFG).
  *   in   the link hands over IPv4 to one of the NAT's addresses:
@@ -36,8 +37,8 @@ void
 vpc_natgw_output(struct vpc_natgw *ng, struct vpc_pkt *p, uint32_t l3off)
 {
 	struct vpc_nat *eng = vpc_load(ng->eng);
-	uint64_t up = __atomic_load_n(&ng->upstream64, __ATOMIC_RELAXED);
 	struct vpc_link *l;
+	uint64_t up;
 	uint8_t *h;
 
 	VPC_ASSERT_EPOCH();
@@ -47,8 +48,15 @@ vpc_natgw_output(struct vpc_natgw *ng, struct vpc_pkt *p, uint32_t l3off)
 		return;
 	}
 	l = vpc_load(ng->link);
-	if (l == NULL || !__atomic_load_n(&l->bound, __ATOMIC_ACQUIRE) || up == 0) {
+	if (l == NULL || !__atomic_load_n(&l->bound, __ATOMIC_ACQUIRE)) {
 		ng_drop(ng, VPC_NATSTAT_DROP_NO_LINK, p);
+		return;
+	}
+	if ((up = vpc_natgw_upstream(ng, l)) == 0) {
+		/* By address and not resolved yet (a request is on its way), or
+		 * no upstream at all. */
+		ng_drop(ng, __atomic_load_n(&ng->arp.ip, __ATOMIC_RELAXED) != 0 ?
+		    VPC_NATSTAT_DROP_UNRESOLVED : VPC_NATSTAT_DROP_NO_LINK, p);
 		return;
 	}
 	if (l3off == ETHER_HDR_LEN + 4) {
@@ -151,21 +159,18 @@ vpc_natgw_input(struct vpc_natgw *ng, struct vpc_pkt **pp,
 	return (true);
 }
 
-/* A gratuitous ARP for ext (a request from and for it, broadcast), so the
- * outside learns where the address lives now. */
-void
-vpc_natgw_announce(struct vpc_natgw *ng, const uint8_t ext[4])
+/* A gratuitous ARP for ext (a request from and for it, broadcast) out of
+ * the bound link l, so the outside learns where the address lives now (a
+ * neighbour that had it at another node's MAC takes ours). */
+static void
+garp(struct vpc_link *l, const uint8_t ext[4])
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	static const uint8_t zero[6];
-	struct vpc_link *l = ng->link;
 	struct os_epoch et;
 	struct vpc_pkt *p;
 	uint8_t mac[6];
 
-	VPC_ASSERT_CTL(ng->obj.sys);
-	if (l == NULL || !l->bound)
-		return;
 	mac_from64(l->mac64, mac);
 	if ((p = vpc_arp_build(bcast, 1, mac, ext, zero, ext)) == NULL)
 		return;
@@ -176,4 +181,41 @@ vpc_natgw_announce(struct vpc_natgw *ng, const uint8_t ext[4])
 	} else
 		os_counter_add(l->ctr[VPC_LINKSTAT_TX_ERRORS], 1);
 	os_epoch_exit(&et);
+}
+
+void
+vpc_natgw_announce(struct vpc_natgw *ng, const uint8_t ext[4])
+{
+	struct vpc_link *l = ng->link;
+
+	VPC_ASSERT_CTL(ng->obj.sys);
+	if (l == NULL || !l->bound)
+		return;
+	garp(l, ext);
+	/* The NAT may have had no address to ask for its upstream from. */
+	vpc_natgw_arp_kick(ng);
+}
+
+void
+vpc_natgw_link_up(struct vpc_natgw *ng)
+{
+	const struct vpc_nat_cfg *c = vpc_load(ng->eng)->cfg;   /* ctl: stable */
+	struct vpc_link *l = ng->link;
+	uint8_t ext[4];
+	uint32_t i;
+
+	VPC_ASSERT_CTL(ng->obj.sys);
+	if (l == NULL || !l->bound)
+		return;
+	/* Its addresses may have lived elsewhere meanwhile (another node's
+	 * NAT, before they moved here): say where they are now. */
+	for (i = 0; i < c->neip; i++) {
+		vpc_put32(ext, c->eip_ext[i].ext);
+		garp(l, ext);
+	}
+	for (i = 0; i < c->npool; i++) {
+		vpc_put32(ext, c->pool_ext[i]);
+		garp(l, ext);
+	}
+	vpc_natgw_arp_reset(ng);        /* maybe another network: ask anew */
 }

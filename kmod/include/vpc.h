@@ -596,12 +596,15 @@ typedef struct {
 /* LINK.  key: none.  val: vpc_link_stats_t. */
 #define VPC_OP_LINK_GET_STATS   126
 /* NAT, priv.  key: vpc_nat_config_t.  val: none.  Flow table size and
- * idle timeouts (0: the defaults of docs/nat.md), the upstream gateway's
- * MAC (where translated frames are sent: no ARP resolution of the
- * upstream, it is configured here).  A new max_flows starts a fresh
+ * idle timeouts (0: the defaults of docs/nat.md), the upstream gateway
+ * (where translated frames are sent): by MAC (upstream_mac, used as is) or
+ * by IPv4 address (upstream_ip, resolved by ARP on the link: docs/nat.md
+ * "The upstream"), at most one of the two.  A new max_flows starts a fresh
  * engine: EBUSY unless the NAT has no EIP, pool or binding yet.  EINVAL:
  * max_flows over VPC_NAT_MAX_FLOWS, a timeout over VPC_NAT_TIMEOUT_MAX_S,
- * a multicast upstream MAC, nonzero padding or out fields. */
+ * a multicast upstream MAC, an upstream_ip that is no host's (0/8, 127/8,
+ * 224/3), both upstream_mac and upstream_ip, nonzero padding or out
+ * fields. */
 #define VPC_OP_NAT_SET_CONFIG   128
 /* NAT.  key: none.  val: vpc_nat_config_t (defaults filled in; flows: now). */
 #define VPC_OP_NAT_GET_CONFIG   129
@@ -1476,7 +1479,7 @@ typedef struct {
 #define VPC_LINKSTAT_TX          3      /* frames sent */
 #define VPC_LINKSTAT_TX_ERRORS   4      /* frames the OS would not send */
 #define VPC_LINKSTAT_ARP_REPLIES 5      /* ARP requests for a NAT address answered */
-#define VPC_LINKSTAT_GARP_SENT   6      /* gratuitous ARPs for bound EIPs */
+#define VPC_LINKSTAT_GARP_SENT   6      /* gratuitous ARPs for the NAT's addresses */
 #define VPC_LINKSTAT_COUNT       7
 typedef struct {
 	uint64_t c[16];
@@ -1494,9 +1497,12 @@ typedef struct {
 	uint32_t tcp_closing_s;         /* 0: 240 */
 	uint32_t udp_s;                 /* 0: 300 */
 	uint32_t icmp_s;                /* 0: 60 */
-	uint8_t  upstream_mac[6];       /* the outside next hop; zero: none, so
+	uint8_t  upstream_mac[6];       /* the outside next hop by MAC; zero
+	                                 * (and no upstream_ip): none, so
 	                                 * nothing is sent (counted) */
-	uint8_t  _pad0[6];
+	uint8_t  upstream_ip[4];        /* ...or by IPv4 address, resolved by
+	                                 * ARP on the link; zero: not this form */
+	uint8_t  _pad0[2];
 	uint64_t flows;                 /* out: flows now */
 } vpc_nat_config_t;
 
@@ -1586,13 +1592,17 @@ typedef struct {
 #define VPC_NATSTAT_DROP_AF          17 /* not IPv4 */
 #define VPC_NATSTAT_DROP_BAD         18 /* malformed */
 #define VPC_NATSTAT_DROP_NO_LINK     19 /* translated out, no bound link or
-                                         * no upstream MAC */
+                                         * no upstream configured */
 #define VPC_NATSTAT_DROP_NO_ROUTE    20 /* translated in, the private address is
                                          * in no attached subnet */
 #define VPC_NATSTAT_TX               21 /* frames sent out of the link */
 #define VPC_NATSTAT_RX_DELIVERED     22 /* frames handed to a VM's switch */
 #define VPC_NATSTAT_DROP_TTL         23 /* translated in with TTL <= 1 */
-#define VPC_NATSTAT_COUNT            24
+#define VPC_NATSTAT_DROP_UNRESOLVED  24 /* translated out while the upstream's
+                                         * address was not resolved (ARP) */
+#define VPC_NATSTAT_ARP_REQUESTS     25 /* ARP requests for the upstream sent */
+#define VPC_NATSTAT_ARP_LEARNED      26 /* the upstream's MAC learned from ARP */
+#define VPC_NATSTAT_COUNT            27
 typedef struct {
 	uint64_t c[32];
 } vpc_nat_stats_t;

@@ -695,7 +695,7 @@ export const VPC_LINKSTAT_TX = 3;
 export const VPC_LINKSTAT_TX_ERRORS = 4;
 /** ARP requests for a NAT address answered */
 export const VPC_LINKSTAT_ARP_REPLIES = 5;
-/** gratuitous ARPs for bound EIPs */
+/** gratuitous ARPs for the NAT's addresses */
 export const VPC_LINKSTAT_GARP_SENT = 6;
 export const VPC_LINKSTAT_COUNT = 7;
 export const VPC_NAT_MAX_FLOWS = 16777216;
@@ -749,7 +749,7 @@ export const VPC_NATSTAT_DROP_PROTO = 16;
 export const VPC_NATSTAT_DROP_AF = 17;
 /** malformed */
 export const VPC_NATSTAT_DROP_BAD = 18;
-/** translated out, no bound link or no upstream MAC */
+/** translated out, no bound link or no upstream configured */
 export const VPC_NATSTAT_DROP_NO_LINK = 19;
 /** translated in, the private address is in no attached subnet */
 export const VPC_NATSTAT_DROP_NO_ROUTE = 20;
@@ -759,7 +759,13 @@ export const VPC_NATSTAT_TX = 21;
 export const VPC_NATSTAT_RX_DELIVERED = 22;
 /** translated in with TTL <= 1 */
 export const VPC_NATSTAT_DROP_TTL = 23;
-export const VPC_NATSTAT_COUNT = 24;
+/** translated out while the upstream's address was not resolved (ARP) */
+export const VPC_NATSTAT_DROP_UNRESOLVED = 24;
+/** ARP requests for the upstream sent */
+export const VPC_NATSTAT_ARP_REQUESTS = 25;
+/** the upstream's MAC learned from ARP */
+export const VPC_NATSTAT_ARP_LEARNED = 26;
+export const VPC_NATSTAT_COUNT = 27;
 
 /** The ABI's errno numbers (FreeBSD's, on every platform) by name: VPC_E* of vpc.h. */
 export const ABI_ERRNOS = {
@@ -1288,7 +1294,7 @@ export interface LinkStats {
   txErrors: number;
   /** ARP requests for a NAT address answered */
   arpReplies: number;
-  /** gratuitous ARPs for bound EIPs */
+  /** gratuitous ARPs for the NAT's addresses */
   garpSent: number;
 }
 /** The counters of LinkStats in slot order (null: a slot not in use). */
@@ -1309,7 +1315,7 @@ export const LINK_STATS_HELP: Readonly<Record<keyof LinkStats, string>> = {
   tx: "frames sent",
   txErrors: "frames the OS would not send",
   arpReplies: "ARP requests for a NAT address answered",
-  garpSent: "gratuitous ARPs for bound EIPs",
+  garpSent: "gratuitous ARPs for the NAT's addresses",
 };
 
 /** The counters VPC_NATSTAT_* number, by name. */
@@ -1352,7 +1358,7 @@ export interface NatStats {
   dropAf: number;
   /** malformed */
   dropBad: number;
-  /** translated out, no bound link or no upstream MAC */
+  /** translated out, no bound link or no upstream configured */
   dropNoLink: number;
   /** translated in, the private address is in no attached subnet */
   dropNoRoute: number;
@@ -1362,6 +1368,12 @@ export interface NatStats {
   rxDelivered: number;
   /** translated in with TTL <= 1 */
   dropTtl: number;
+  /** translated out while the upstream's address was not resolved (ARP) */
+  dropUnresolved: number;
+  /** ARP requests for the upstream sent */
+  arpRequests: number;
+  /** the upstream's MAC learned from ARP */
+  arpLearned: number;
 }
 /** The counters of NatStats in slot order (null: a slot not in use). */
 export const NAT_STATS: readonly (keyof NatStats | null)[] = [
@@ -1389,6 +1401,9 @@ export const NAT_STATS: readonly (keyof NatStats | null)[] = [
   'tx',
   'rxDelivered',
   'dropTtl',
+  'dropUnresolved',
+  'arpRequests',
+  'arpLearned',
 ];
 /** What each counter of NatStats means: the comment of its #define in vpc.h. */
 export const NAT_STATS_HELP: Readonly<Record<keyof NatStats, string>> = {
@@ -1411,11 +1426,14 @@ export const NAT_STATS_HELP: Readonly<Record<keyof NatStats, string>> = {
   dropProto: "under SNAT: not TCP, UDP, ICMP echo",
   dropAf: "not IPv4",
   dropBad: "malformed",
-  dropNoLink: "translated out, no bound link or no upstream MAC",
+  dropNoLink: "translated out, no bound link or no upstream configured",
   dropNoRoute: "translated in, the private address is in no attached subnet",
   tx: "frames sent out of the link",
   rxDelivered: "frames handed to a VM's switch",
   dropTtl: "translated in with TTL <= 1",
+  dropUnresolved: "translated out while the upstream's address was not resolved (ARP)",
+  arpRequests: "ARP requests for the upstream sent",
+  arpLearned: "the upstream's MAC learned from ARP",
 };
 
 // ---- FreeBSD constants userland copies (kmod/include/freebsd_layouts.h)

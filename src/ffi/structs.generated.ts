@@ -380,7 +380,8 @@ const vpc_nat_config_t = koffi.struct('vpc_nat_config_t', {
   udp_s: 'uint32_t',
   icmp_s: 'uint32_t',
   upstream_mac: koffi.array('uint8_t', 6, 'Array'),
-  _pad0: koffi.array('uint8_t', 6, 'Array'),
+  upstream_ip: koffi.array('uint8_t', 4, 'Array'),
+  _pad0: koffi.array('uint8_t', 2, 'Array'),
   flows: 'uint64_t',
 });
 const vpc_nat_link_t = koffi.struct('vpc_nat_link_t', {
@@ -582,7 +583,7 @@ export interface StructValues {
   vpc_fw_flow_t: { af: number; proto: number; dir: number; state: number; lport: number; rport: number; vni: number; expire_ms: number; laddr: number[]; raddr: number[]; pkts_out: number; pkts_in: number; cursor: number };
   vpc_link_t: { txn: number; bound: number; ifname: number[]; mac: number[]; users: number };
   vpc_link_stats_t: { c: number[] };
-  vpc_nat_config_t: { txn: number; max_flows: number; tcp_incipient_s: number; tcp_est_s: number; tcp_closing_s: number; udp_s: number; icmp_s: number; upstream_mac: number[]; flows: number };
+  vpc_nat_config_t: { txn: number; max_flows: number; tcp_incipient_s: number; tcp_est_s: number; tcp_closing_s: number; udp_s: number; icmp_s: number; upstream_mac: number[]; upstream_ip: number[]; flows: number };
   vpc_nat_link_t: { txn: number; link_id: number[]; router_id: number[] };
   vpc_nat_eip_t: { txn: number; priv: number[]; ext: number[] };
   vpc_nat_pool_t: { txn: number; ext: number[]; lo: number; hi: number; block: number };

@@ -26,8 +26,14 @@ export interface NatConfig {
   tcpClosing: number;
   udp: number;
   icmp: number;
-  /** The outside next hop's MAC; undefined: none (nothing is sent). */
+  /** The outside next hop's MAC; undefined: none (nothing is sent) or by address. */
   upstreamMac: string | undefined;
+  /**
+   * ...or its IPv4 address, resolved by ARP on the link (the NAT asks from
+   * one of its external addresses; unresolved: translated packets dropped
+   * and counted as dropUnresolved).  At most one of the two.
+   */
+  upstreamIp: string | undefined;
   /** Flows now (out only). */
   flows: number;
 }
@@ -74,14 +80,18 @@ export class Nat extends VpcObject {
     return new Nat(openHandle(id, 'nat', mode), id);
   }
 
-  /** Flow limit, timeouts, upstream MAC; what is not given: the default. */
+  /** Flow limit, timeouts, upstream (MAC or IPv4 address); what is not given: the default. */
   configure(c: Partial<Omit<NatConfig, 'flows'>>, opts: TxnOption = {}): void {
+    if (c.upstreamMac !== undefined && c.upstreamIp !== undefined) {
+      throw new VpcArgumentError('upstreamIp', 'upstreamMac and upstreamIp: give the upstream one way, not both');
+    }
     ctlSet(this.target('VPC_OP_NAT_SET_CONFIG'), VPC_OP_NAT_SET_CONFIG, {
       struct: 'vpc_nat_config_t',
       value: {
         txn: opts.txn ?? 0, max_flows: c.maxFlows ?? 0, tcp_incipient_s: c.tcpIncipient ?? 0,
         tcp_est_s: c.tcpEstablished ?? 0, tcp_closing_s: c.tcpClosing ?? 0, udp_s: c.udp ?? 0, icmp_s: c.icmp ?? 0,
         upstream_mac: c.upstreamMac === undefined ? [0, 0, 0, 0, 0, 0] : macBytes(c.upstreamMac, 'upstreamMac'),
+        upstream_ip: c.upstreamIp === undefined ? [0, 0, 0, 0] : v4(c.upstreamIp, 'upstreamIp'),
       },
     });
   }
@@ -91,7 +101,8 @@ export class Nat extends VpcObject {
     return {
       maxFlows: v.max_flows, tcpIncipient: v.tcp_incipient_s, tcpEstablished: v.tcp_est_s,
       tcpClosing: v.tcp_closing_s, udp: v.udp_s, icmp: v.icmp_s,
-      upstreamMac: v.upstream_mac.every((b) => b === 0) ? undefined : macString(v.upstream_mac), flows: v.flows,
+      upstreamMac: v.upstream_mac.every((b) => b === 0) ? undefined : macString(v.upstream_mac),
+      upstreamIp: v.upstream_ip.every((b) => b === 0) ? undefined : ipString(4, v.upstream_ip), flows: v.flows,
     };
   }
 

@@ -124,6 +124,9 @@ export function nat(r: Router): void {
   expectType<number>(l.stats().arpReplies);
   const n = Nat.create();
   n.configure({ upstreamMac: '02:00:00:00:00:fe', udp: 60 });
+  n.configure({ upstreamIp: '203.0.113.1' });
+  const upIp: string | undefined = n.config().upstreamIp;
+  void upIp;
   expectType<NatConfig>(n.config());
   n.setLink(l);
   r.setNat(n);
@@ -139,4 +142,6 @@ export function nat(r: Router): void {
   n.bindEip('10.0.0.5');
   // @ts-expect-error the upstream is a MAC string
   n.configure({ upstreamMac: 5 });
+  // @ts-expect-error the upstream's address is a string
+  n.configure({ upstreamIp: 0x01020304 });
 }

@@ -42,6 +42,9 @@ static const uint8_t ip_a[4] = { 10, 7, 0, 10 }, ip_c[4] = { 10, 7, 0, 11 };
 static const uint8_t ip_d[4] = { 10, 7, 0, 12 };
 static const uint8_t eip[4] = { 203, 0, 113, 10 }, snat_ip[4] = { 203, 0, 113, 20 };
 static const uint8_t remote[4] = { 198, 51, 100, 7 };
+/* The upstream by address (t_upstream_arp), and the MAC it answers with. */
+static const uint8_t up_ip[4] = { 203, 0, 113, 1 };
+static const uint8_t up_mac2[6] = { 2, 0x99, 0, 0, 0, 2 };
 /* test_os.c's links have the MAC 02:4c:00:00:00:<name length>: "up0". */
 static const uint8_t link_mac[6] = { 2, 0x4c, 0, 0, 0, 3 };
 
@@ -392,7 +395,7 @@ static int
 t_config(void)
 {
 	vpc_nat_config_t c, out;
-	struct { vpc_nat_config_t c; int error; } bad[5];
+	struct { vpc_nat_config_t c; int error; } bad[9];
 	uint64_t g0 = gen(t.nat);
 	unsigned i;
 
@@ -400,13 +403,22 @@ t_config(void)
 	bad[0].c.upstream_mac[0] = 1;                   bad[0].error = VPC_EINVAL;
 	bad[1].c.udp_s = VPC_NAT_TIMEOUT_MAX_S + 1;     bad[1].error = VPC_EINVAL;
 	bad[2].c.max_flows = VPC_NAT_MAX_FLOWS + 1;     bad[2].error = VPC_EINVAL;
-	bad[3].c._pad0[5] = 1;                          bad[3].error = VPC_EINVAL;
+	bad[3].c._pad0[1] = 1;                          bad[3].error = VPC_EINVAL;
 	bad[4].c.flows = 1;                             bad[4].error = VPC_EINVAL;
+	/* The upstream by address: a host's, and not with a MAC too. */
+	memcpy(bad[5].c.upstream_ip, up_ip, 4);
+	memcpy(bad[5].c.upstream_mac, up_mac, 6);       bad[5].error = VPC_EINVAL;
+	bad[6].c.upstream_ip[0] = 127;
+	bad[6].c.upstream_ip[3] = 1;                    bad[6].error = VPC_EINVAL;
+	bad[7].c.upstream_ip[0] = 224;
+	bad[7].c.upstream_ip[3] = 1;                    bad[7].error = VPC_EINVAL;
+	bad[8].c.upstream_ip[3] = 1;    /* 0.0.0.1 */   bad[8].error = VPC_EINVAL;
 	for (i = 0; i < nitems(bad); i++)
 		if (ctl(t.nat, VPC_OP_NAT_SET_CONFIG, &bad[i].c, sizeof(bad[i].c), NULL, 0) !=
 		    bad[i].error)
 			FAIL("bad config %u: not errno %d", i, bad[i].error);
 	EXPECT_EQ(gen(t.nat), g0);
+	EXPECT_EQ(obj2natgw(t.nat->obj)->arp.ip, 0);
 	/* A smaller table while empty: a fresh engine. */
 	memset(&c, 0, sizeof(c));
 	c.max_flows = 64;
@@ -631,6 +643,210 @@ t_roundtrip(void)
 	return (0);
 }
 
+/* ---- The upstream by IPv4 address, resolved by ARP -------------------------- */
+
+static uint64_t fake_now;
+
+static uint64_t
+fake_clock(void)
+{
+	return (fake_now);
+}
+
+static int
+set_upstream(const uint8_t ip4[4], const uint8_t mac[6])
+{
+	vpc_nat_config_t c;
+
+	memset(&c, 0, sizeof(c));
+	c.max_flows = 64;               /* as it is: the engine stays */
+	c.udp_s = 30;
+	if (ip4 != NULL)
+		memcpy(c.upstream_ip, ip4, 4);
+	if (mac != NULL)
+		memcpy(c.upstream_mac, mac, 6);
+	return (ctl(t.nat, VPC_OP_NAT_SET_CONFIG, &c, sizeof(c), NULL, 0));
+}
+
+/* Is sent frame i our request for the upstream (from the link, a NAT
+ * address as the sender)? */
+static bool
+is_request(unsigned i)
+{
+	static const uint8_t bc[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const struct test_sent *s = &test_sent[i];
+	const uint8_t *a = s->data + 14;
+
+	return (i < test_nsent && s->kind == TEST_TO_LINK && s->len >= 42 &&
+	    memcmp(s->data, bc, 6) == 0 && memcmp(s->data + 6, link_mac, 6) == 0 &&
+	    vpc_get16(s->data + 12) == ETHERTYPE_ARP && vpc_get16(a + 6) == 1 &&
+	    memcmp(a + 8, link_mac, 6) == 0 && memcmp(a + 14, snat_ip, 4) == 0 &&
+	    memcmp(a + 24, up_ip, 4) == 0);
+}
+
+/* Is sent frame i VM c's packet, translated (SNAT), to the MAC m? */
+static bool
+is_out(unsigned i, const uint8_t m[6])
+{
+	const struct test_sent *s = &test_sent[i];
+
+	return (i < test_nsent && s->kind == TEST_TO_LINK &&
+	    memcmp(s->data, m, 6) == 0 && memcmp(s->data + 6, link_mac, 6) == 0 &&
+	    vpc_get16(s->data + 12) == ETHERTYPE_IP &&
+	    memcmp(s->data + 14 + 12, snat_ip, 4) == 0 && sums_ok(s->data, s->len));
+}
+
+static void
+vm_c_sends(void)
+{
+	test_sent_reset();
+	in_nic(t.nic_c, udp4(mac_c, t.gw1.mac, ip_c, remote, 5000, 53, 64));
+}
+
+static int
+t_upstream_arp(void)
+{
+	const uint64_t s1 = 1000000000ull;
+	struct vpc_natgw *ng = obj2natgw(t.nat->obj);
+	vpc_nat_config_t out;
+	uint64_t g0, unres;
+
+	fake_now = 1000 * s1;
+	vpc_nat_set_clock(ng->eng, fake_clock);
+	/* Configured by address: a request goes out at once. */
+	test_sent_reset();
+	EXPECT_EQ(set_upstream(up_ip, NULL), 0);
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT(is_request(0));
+	EXPECT_EQ(nstat(VPC_NATSTAT_ARP_REQUESTS), 1);
+	EXPECT_EQ(ctl(t.nat, VPC_OP_NAT_GET_CONFIG, NULL, 0, &out, sizeof(out)), 0);
+	EXPECT(memcmp(out.upstream_ip, up_ip, 4) == 0);
+	EXPECT(vpc_all_zero(out.upstream_mac, 6));
+	/* Unresolved: dropped and counted; no second request within a second. */
+	unres = nstat(VPC_NATSTAT_DROP_UNRESOLVED);
+	vm_c_sends();
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(nstat(VPC_NATSTAT_DROP_UNRESOLVED), unres + 1);
+	fake_now += s1 - 1;
+	vm_c_sends();
+	EXPECT_EQ(test_nsent, 0);
+	/* A second later: dropped again, and asked again. */
+	fake_now += 1;
+	vm_c_sends();
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT(is_request(0));
+	EXPECT_EQ(nstat(VPC_NATSTAT_DROP_UNRESOLVED), unres + 3);
+	EXPECT_EQ(nstat(VPC_NATSTAT_ARP_REQUESTS), 2);
+	/* Replies that are not the upstream's answer to us: not learned, the
+	 * node's. */
+	test_sent_reset();
+	in_link(t.link, vpc_arp_build(link_mac, 2, up_mac2, remote, link_mac, snat_ip));
+	in_link(t.link, vpc_arp_build(up_mac, 2, up_mac2, up_ip, up_mac, snat_ip));
+	in_link(t.link, vpc_arp_build(link_mac, 2, up_mac2, up_ip, link_mac,
+	    (uint8_t[]){ 203, 0, 113, 99 }));
+	EXPECT_EQ(test_nsent, 3);
+	EXPECT(test_sent[0].kind == TEST_LINK_PASSED && test_sent[2].kind == TEST_LINK_PASSED);
+	EXPECT_EQ(nstat(VPC_NATSTAT_ARP_LEARNED), 0);
+	vm_c_sends();
+	EXPECT_EQ(test_nsent, 0);
+	/* The answer: learned and taken; frames go to the MAC it gave. */
+	test_sent_reset();
+	in_link(t.link, vpc_arp_build(link_mac, 2, up_mac2, up_ip, link_mac, snat_ip));
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(nstat(VPC_NATSTAT_ARP_LEARNED), 1);
+	vm_c_sends();
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT(is_out(0, up_mac2));
+	/* Old (the refresh time): still used, and asked again, once a second. */
+	fake_now += VPC_NATGW_ARP_REFRESH_NS;
+	vm_c_sends();
+	EXPECT_EQ(test_nsent, 2);
+	EXPECT(is_request(0) && is_out(1, up_mac2));    /* asked, then sent */
+	vm_c_sends();
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT(is_out(0, up_mac2));
+	/* No answer until it expires: unresolved again, dropped, asked. */
+	fake_now += VPC_NATGW_ARP_EXPIRE_NS - VPC_NATGW_ARP_REFRESH_NS;
+	unres = nstat(VPC_NATSTAT_DROP_UNRESOLVED);
+	vm_c_sends();
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT(is_request(0));
+	EXPECT_EQ(nstat(VPC_NATSTAT_DROP_UNRESOLVED), unres + 1);
+	/* The upstream asking for one of our addresses teaches its MAC too,
+	 * and is answered. */
+	test_sent_reset();
+	in_link(t.link, vpc_arp_build((const uint8_t[]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+	    1, up_mac, up_ip, (const uint8_t[6]){ 0 }, snat_ip));
+	EXPECT_EQ(test_nsent, 1);
+	EXPECT(test_sent[0].kind == TEST_TO_LINK && vpc_get16(test_sent[0].data + 20) == 2);
+	EXPECT_EQ(nstat(VPC_NATSTAT_ARP_LEARNED), 2);
+	vm_c_sends();
+	EXPECT(test_nsent == 1 && is_out(0, up_mac));
+	/* Bad input changes nothing: still by address, still resolved. */
+	g0 = gen(t.nat);
+	EXPECT_EQ(set_upstream(up_ip, up_mac), VPC_EINVAL);
+	EXPECT_EQ(set_upstream((const uint8_t[]){ 127, 0, 0, 1 }, NULL), VPC_EINVAL);
+	EXPECT_EQ(gen(t.nat), g0);
+	EXPECT_EQ(ng->arp.ip, vpc_nat_get32(up_ip));
+	vm_c_sends();
+	EXPECT(test_nsent == 1 && is_out(0, up_mac));
+	/* The same address again keeps what was learned; another forgets it. */
+	test_sent_reset();
+	EXPECT_EQ(set_upstream(up_ip, NULL), 0);
+	EXPECT_EQ(test_nsent, 0);
+	vm_c_sends();
+	EXPECT(test_nsent == 1 && is_out(0, up_mac));
+	test_sent_reset();
+	EXPECT_EQ(set_upstream((const uint8_t[]){ 203, 0, 113, 2 }, NULL), 0);
+	EXPECT_EQ(test_nsent, 1);       /* asked for the new one */
+	vm_c_sends();
+	EXPECT_EQ(test_nsent, 0);
+	/* Back to the MAC form: used as is, no ARP. */
+	EXPECT_EQ(set_upstream(NULL, up_mac), 0);
+	EXPECT_EQ(ng->arp.ip, 0);
+	vm_c_sends();
+	EXPECT(test_nsent == 1 && is_out(0, up_mac));
+	vpc_nat_set_clock(ng->eng, NULL);
+	return (0);
+}
+
+/* Is sent frame i a gratuitous ARP for ext from the link? */
+static bool
+is_garp(unsigned i, const uint8_t ext[4])
+{
+	static const uint8_t bc[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const struct test_sent *s = &test_sent[i];
+	const uint8_t *a = s->data + 14;
+
+	return (i < test_nsent && s->kind == TEST_TO_LINK && s->len >= 42 &&
+	    memcmp(s->data, bc, 6) == 0 && vpc_get16(s->data + 12) == ETHERTYPE_ARP &&
+	    vpc_get16(a + 6) == 1 && memcmp(a + 8, link_mac, 6) == 0 &&
+	    memcmp(a + 14, ext, 4) == 0 && memcmp(a + 24, ext, 4) == 0);
+}
+
+/* An EIP that moves here while the link is down (bound on this NAT after
+ * its old node let go) is announced when the link comes up, as is every
+ * address of the NAT; the upstream by address is asked anew. */
+static int
+t_link_up(void)
+{
+	uint64_t garps = lstat_(VPC_LINKSTAT_GARP_SENT);
+
+	EXPECT_EQ(link_set(t.link, ""), 0);
+	test_sent_reset();
+	EXPECT_EQ(eip_op(VPC_OP_NAT_EIP_BIND, ip_a, eip), 0);
+	EXPECT_EQ(set_upstream(up_ip, NULL), 0);
+	EXPECT_EQ(test_nsent, 0);                       /* nowhere to send */
+	EXPECT_EQ(link_set(t.link, "up0"), 0);
+	EXPECT_EQ(test_nsent, 3);
+	EXPECT(is_garp(0, eip) && is_garp(1, snat_ip) && is_request(2));
+	EXPECT_EQ(lstat_(VPC_LINKSTAT_GARP_SENT), garps + 2);
+	/* As it was: the MAC form, no EIP. */
+	EXPECT_EQ(set_upstream(NULL, up_mac), 0);
+	EXPECT_EQ(eip_op(VPC_OP_NAT_EIP_UNBIND, ip_a, eip), 0);
+	return (0);
+}
+
 static int
 t_teardown(void)
 {
@@ -669,6 +885,8 @@ test_natgw(struct vpc_sys *sys, int *failed)
 		{ "configuration: bad input, a fresh engine", t_config },
 		{ "EIPs, pools, SNAT: bad input, state unchanged", t_addresses },
 		{ "round trips: EIP, SNAT, ARP, no configuration, dump", t_roundtrip },
+		{ "the upstream by address: ARP request, learn, refresh, expiry", t_upstream_arp },
+		{ "the link up again: a gratuitous ARP for each address", t_link_up },
 		{ "unbound link, detach, destroy", t_teardown },
 	};
 	size_t i;

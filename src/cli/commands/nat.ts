@@ -103,21 +103,22 @@ export function natCommand(y: Argv): Argv {
       run(() => {
         showList(listObjects('nat').map((o) => using(Nat.open(o.id), natView)), ['id', 'link', 'router', 'committed']);
       }))
-    .command('config <id>', 'flow table size, idle timeouts (0: the default) and the upstream gateway MAC', (b) => natId(b)
+    .command('config <id>', 'flow table size, idle timeouts (0: the default) and the upstream gateway (MAC, or IPv4 address resolved by ARP)', (b) => natId(b)
       .option('upstream-mac', { type: 'string', coerce: unicastMac('--upstream-mac'), describe: "the outside next hop's MAC (where translated frames go)" })
+      .option('upstream-ip', { type: 'string', coerce: ip('--upstream-ip', 4), conflicts: 'upstream-mac', describe: "...or its IPv4 address: the NAT resolves it by ARP on its link" })
       .option('max-flows', { type: 'number', describe: 'tracked SNAT flows at most (only while the NAT has no address configured)' })
       .option('tcp-incipient', { type: 'string', coerce: seconds('--tcp-incipient'), describe: 'seconds' })
       .option('tcp-established', { type: 'string', coerce: seconds('--tcp-established'), describe: 'seconds' })
       .option('tcp-closing', { type: 'string', coerce: seconds('--tcp-closing'), describe: 'seconds' })
       .option('udp', { type: 'string', coerce: seconds('--udp'), describe: 'seconds' })
       .option('icmp', { type: 'string', coerce: seconds('--icmp'), describe: 'seconds' }),
-    run((a: { id: string; upstreamMac?: string; maxFlows?: number; tcpIncipient?: number; tcpEstablished?: number; tcpClosing?: number; udp?: number; icmp?: number }) => {
+    run((a: { id: string; upstreamMac?: string; upstreamIp?: string; maxFlows?: number; tcpIncipient?: number; tcpEstablished?: number; tcpClosing?: number; udp?: number; icmp?: number }) => {
       if (a.maxFlows !== undefined && (!Number.isInteger(a.maxFlows) || a.maxFlows < 0 || a.maxFlows > 1 << 24)) {
         throw new UsageError(`--max-flows: expected 0-${1 << 24}, got '${String(a.maxFlows)}'`);
       }
       using(Nat.open(a.id), (n) => {
         n.configure({
-          upstreamMac: a.upstreamMac, maxFlows: a.maxFlows, tcpIncipient: a.tcpIncipient, tcpEstablished: a.tcpEstablished,
+          upstreamMac: a.upstreamMac, upstreamIp: a.upstreamIp, maxFlows: a.maxFlows, tcpIncipient: a.tcpIncipient, tcpEstablished: a.tcpEstablished,
           tcpClosing: a.tcpClosing, udp: a.udp, icmp: a.icmp,
         });
         showOne({ id: n.id, ...n.config() });
