@@ -273,7 +273,7 @@ export class EtcdClient {
   async load(vni?: number): Promise<{ mappings: Mapping[]; bad: MappingError[]; revision: bigint }> {
     const mappings: Mapping[] = [];
     const bad: MappingError[] = [];
-    const revision = await this.#range(vni, (kv) => {
+    const revision = await this.#range(vni, () => {}, (kv) => {
       const m = mappingFromKv(this.prefix, kv);
       if (m instanceof MappingError) bad.push(m);
       else mappings.push(m);
@@ -288,11 +288,11 @@ export class EtcdClient {
    * case beside one in lower case) holds the later key's mapping.
    */
   async loadStore(vni?: number): Promise<{ store: MappingStore; bad: MappingError[]; revision: bigint }> {
-    const store = new MappingStore();
+    let store = new MappingStore();
     const bad: MappingError[] = [];
     const prefix = Buffer.from(`${this.prefix}/`);
     const f = newFields();
-    const revision = await this.#range(vni, (kv) => {
+    const revision = await this.#range(vni, (count) => { store = new MappingStore(count); }, (kv) => {
       if (fastFields(prefix, kv, store, f)) {
         store.putUnindexed(f);
         return;
@@ -306,8 +306,12 @@ export class EtcdClient {
     return { store, bad, revision };
   }
 
-  /** Every key/value under the prefix (or one VNI's), a page at a time, at one revision: the revision. */
-  async #range(vni: number | undefined, each: (kv: IKeyValue) => void): Promise<bigint> {
+  /**
+   * Every key/value under the prefix (or one VNI's), a page at a time, at
+   * one revision: the revision.  count is told how many keys the range
+   * holds, before the first one.
+   */
+  async #range(vni: number | undefined, count: (n: number) => void, each: (kv: IKeyValue) => void): Promise<bigint> {
     const prefix = vni === undefined ? `${this.prefix}/` : `${this.prefix}/${vni}/`;
     const { start, end } = etcdLibs().etcd3.Range.prefix(prefix);
     let from: Buffer = start;
@@ -315,7 +319,10 @@ export class EtcdClient {
     for (;;) {
       const page = this.client.getAll().inRange({ start: from, end }).limit(this.#page);
       const r = await (revision === undefined ? page : page.revision(revision)).exec();
-      revision ??= r.header.revision;
+      if (revision === undefined) {
+        revision = r.header.revision;
+        count(Number(r.count));
+      }
       for (const kv of r.kvs) each(kv);
       const last = r.kvs.at(-1);
       if (!r.more || !last) break;

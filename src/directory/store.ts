@@ -112,13 +112,13 @@ export function fieldsOf(m: MappingInput & { revision: bigint }, f: Fields): boo
 }
 
 export class MappingStore {
-  #rec = new Uint32Array(16 * WORDS);
-  #rev = new Float64Array(16);
+  #rec: Uint32Array;
+  #rev: Float64Array;
   /** Records ever used (the high-water mark); free ones below it are in #free. */
   #used = 0;
   #free: number[] = [];
   #size = 0;
-  #mac = new Int32Array(32);
+  #mac: Int32Array;
   #macTaken = 0;     // live + removed slots
   #ip = new Int32Array(32);
   #ipTaken = 0;
@@ -127,6 +127,16 @@ export class MappingStore {
   readonly #vtepIndex = new Map<string, number>();
   readonly #s6 = new Uint32Array(4);
   readonly #f = newFields();
+
+  /** Room for n mappings up front (a load knows how many keys it reads): no growing, no garbage. */
+  constructor(n = 0) {
+    const cap = Math.max(16, n);
+    this.#rec = new Uint32Array(cap * WORDS);
+    this.#rev = new Float64Array(cap);
+    let idx = 32;
+    while (idx < n * 2) idx *= 2;
+    this.#mac = new Int32Array(idx);
+  }
 
   get size(): number {
     return this.#size;
@@ -308,13 +318,14 @@ export class MappingStore {
 
   /** Build the address index from the records (a later record's claim wins). */
   indexAddresses(): void {
+    const r = this.#rec;
     let n = 0;
-    for (const i of this.records()) n += ((this.#rec[i * WORDS + 4]! & HAS4) ? 1 : 0) + ((this.#rec[i * WORDS + 4]! & HAS6) ? 1 : 0);
+    for (let i = 0; i < this.#used; i++) n += (r[i * WORDS + 4]! & HAS4) + ((r[i * WORDS + 4]! & HAS6) >>> 1);
     let cap = 32;
     while (cap < n * 2) cap *= 2;
     this.#ip = new Int32Array(cap);
     this.#ipTaken = 0;
-    for (const i of this.records()) this.#claimAll(i);
+    for (let i = 0; i < this.#used; i++) if (r[i * WORDS] !== 0) this.#claimAll(i);
   }
 
   /**
@@ -402,10 +413,13 @@ export class MappingStore {
     const r = this.#rec;
     const o = i * WORDS;
     const flags = r[o + 4]!;
-    if (flags & HAS4) this.#claim(i, 0, [r[o + 5]!]);
+    const s6 = this.#s6;
+    if (flags & HAS4) {
+      s6[0] = r[o + 5]!;
+      this.#claim(i, 0, s6);
+    }
     if (flags & HAS6) {
-      const s6 = this.#s6;
-      s6.set(r.subarray(o + 6, o + 10));
+      for (let x = 0; x < 4; x++) s6[x] = r[o + 6 + x]!;
       this.#claim(i, 1, s6);
     }
   }
