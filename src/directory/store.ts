@@ -21,9 +21,10 @@
 import { randomBytes } from 'node:crypto';
 import { addrWords, format4, format6, parse4 } from './addr.ts';
 import { hostIp6Words, type Mapping, type MappingInput } from './mapping.ts';
-import { ipBytes, macString, parseMac } from './parse.ts';
+import { ipBytes, parseMac } from './parse.ts';
 
 const WORDS = 10;
+const g6 = new Uint16Array(8);
 const HAS4 = 1;
 const HAS6 = 2;
 
@@ -62,14 +63,17 @@ const hexVal = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 97 && 
  * general way).  s may be a string or bytes.
  */
 export function canonicalMacWords(s: string | Uint8Array, at: number, f: { w1: number; w2: number }): boolean {
-  const code = typeof s === 'string' ? (i: number) => s.charCodeAt(i) : (i: number) => s[i]!;
+  return typeof s === 'string' ? macWordsOf(s, at, f, (x, i) => x.charCodeAt(i)) : macWordsOf(s, at, f, (x, i) => x[i]!);
+}
+
+function macWordsOf<T>(s: T, at: number, f: { w1: number; w2: number }, code: (s: T, i: number) => number): boolean {
   let w1 = 0;
   let w2 = 0;
   for (let k = 0; k < 6; k++) {
     const p = at + 3 * k;
-    if (k > 0 && code(p - 1) !== 58) return false;
-    const hi = hexVal(code(p));
-    const lo = hexVal(code(p + 1));
+    if (k > 0 && code(s, p - 1) !== 58) return false;
+    const hi = hexVal(code(s, p));
+    const lo = hexVal(code(s, p + 1));
     if (hi < 0 || lo < 0) return false;
     const b = (hi << 4) | lo;
     if (k < 4) w1 = (w1 << 8) | b;
@@ -80,8 +84,11 @@ export function canonicalMacWords(s: string | Uint8Array, at: number, f: { w1: n
   return true;
 }
 
+/** Two hex digits per byte value: a MAC made on every lookup is six table reads. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 const macOfWords = (a: number, b: number): string =>
-  macString([a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff, b >>> 24, (b >>> 16) & 0xff]);
+  `${HEX[a >>> 24]}:${HEX[(a >>> 16) & 0xff]}:${HEX[(a >>> 8) & 0xff]}:${HEX[a & 0xff]}:${HEX[b >>> 24]}:${HEX[(b >>> 16) & 0xff]}`;
 
 /** A checked mapping (canonical fields: checkMapping's output) as Fields; false if it is not one. */
 export function fieldsOf(m: MappingInput & { revision: bigint }, f: Fields): boolean {
@@ -126,6 +133,7 @@ export class MappingStore {
   readonly #vteps: string[] = [];
   readonly #vtepIndex = new Map<string, number>();
   readonly #s6 = new Uint32Array(4);
+  readonly #s4 = new Uint32Array(1);
   readonly #f = newFields();
 
   /** Room for n mappings up front (a load knows how many keys it reads): no growing, no garbage. */
@@ -216,7 +224,8 @@ export class MappingStore {
       const n = parse4(ip);
       if (n < 0) return -1;
       fam = 0;
-      a = [n];
+      a = this.#s4;
+      this.#s4[0] = n;
     } else {
       const w = addrWords(ip);
       if (!w) return -1;
@@ -253,7 +262,7 @@ export class MappingStore {
 
   #format6(o: number): string {
     const r = this.#rec;
-    const g = new Uint16Array(8);
+    const g = g6;
     for (let x = 0; x < 4; x++) {
       g[2 * x] = r[o + 6 + x]! >>> 16;
       g[2 * x + 1] = r[o + 6 + x]! & 0xffff;
