@@ -10,7 +10,7 @@
 import type { Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import {
-  EtcdClient, ipKey, mappingFromKv, mappingIps, mappingKey, MappingError, type EtcdOptions, type Mapping,
+  EtcdClient, ipKey, mappingFromKv, mappingIps, MappingError, MappingStore, type EtcdOptions, type Mapping,
 } from '../directory/index.ts';
 import { Resolver, type Resolution } from './resolver.ts';
 
@@ -18,9 +18,11 @@ export class EtcdResolver extends Resolver {
   readonly kind = 'etcd' as const;
   readonly where: string;
   readonly #etcd: EtcdClient;
-  #map = new Map<string, Mapping>();
-  /** (VNI, IP) -> mapping key: built from the mappings, not from etcd's index. */
-  #byIp = new Map<string, string>();
+  /**
+   * The copy: (VNI, MAC) -> mapping, and (VNI, IP) -> mapping built from
+   * the mappings, not from etcd's index; compact (src/directory/store.ts).
+   */
+  #store = new MappingStore();
   #loaded = false;
   #revision = 0n;
   #watcher: Watcher | undefined;
@@ -42,9 +44,9 @@ export class EtcdResolver extends Resolver {
   async #connect(): Promise<void> {
     if (this.#closing) return;
     try {
-      const { mappings, bad, revision } = await this.#etcd.load();
+      const { store, bad, revision } = await this.#etcd.loadStore();
       for (const b of bad) this.log.warn({ err: b.message }, 'ignoring a malformed mapping in etcd');
-      this.#apply(mappings, revision);
+      this.#apply(store, revision);
       await this.#watch(revision + 1n);
       this.#backoff = 100;
       this.setDegraded(undefined);
@@ -65,42 +67,40 @@ export class EtcdResolver extends Resolver {
   }
 
   /** A fresh full load: report what changed against what we had. */
-  #apply(mappings: Mapping[], revision: bigint): void {
-    const fresh = new Map(mappings.map((m) => [mappingKey(m.vni, m.mac), m]));
-    const byIp = new Map<string, string>();
-    for (const [key, m] of fresh) for (const ip of mappingIps(m)) byIp.set(ipKey(m.vni, ip), key);
+  #apply(fresh: MappingStore, revision: bigint): void {
+    const old = this.#store;
     const ips = new Map<string, { vni: number; ip: string }>();
     const touch = (m: Mapping | undefined) => {
       if (m) for (const ip of mappingIps(m)) ips.set(ipKey(m.vni, ip), { vni: m.vni, ip });
     };
-    // The changes are reported before the new map is in place, in the same synchronous step.
+    // The changes are reported before the new copy is in place, in the same synchronous step.
     this.nextEpoch();
     if (this.#loaded) {
-      for (const [key, m] of fresh) {
-        const old = this.#map.get(key);
-        if (!old || old.revision !== m.revision) {
+      for (const i of fresh.records()) {
+        const j = old.find(fresh.vniAt(i), ...fresh.macWordsAt(i));
+        if (j < 0 || old.revisionAt(j) !== fresh.revisionAt(i)) {
+          const m = fresh.entry(i);
           this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: m.revision });
           touch(m);
-          touch(old);
+          if (j >= 0) touch(old.entry(j));
         }
       }
-      for (const [key, m] of this.#map) {
-        if (!fresh.has(key)) {
+      for (const j of old.records()) {
+        if (fresh.find(old.vniAt(j), ...old.macWordsAt(j)) < 0) {
+          const m = old.entry(j);
           this.emit('change', { vni: m.vni, mac: m.mac, mapping: undefined, revision });
           touch(m);
         }
       }
     }
-    this.#map = fresh;
-    this.#byIp = byIp;
-    for (const [k, { vni, ip }] of ips) {
-      const owner = byIp.get(k);
-      const m = owner === undefined ? undefined : fresh.get(owner);
+    this.#store = fresh;
+    for (const { vni, ip } of ips.values()) {
+      const m = fresh.getByIp(vni, ip);
       this.emit('ipChange', { vni, ip, mapping: m, revision: m?.revision ?? revision });
     }
     this.#loaded = true;
     this.#revision = revision;
-    this.log.info({ etcd: this.where, mappings: fresh.size, revision: revision.toString() }, 'mappings loaded');
+    this.log.info({ etcd: this.where, mappings: fresh.size, revision: revision.toString(), bytes: fresh.bytes }, 'mappings loaded');
   }
 
   async #watch(from: bigint): Promise<void> {
@@ -114,11 +114,9 @@ export class EtcdResolver extends Resolver {
       }
       this.#revision = m.revision;
       this.nextEpoch();
-      const key = mappingKey(m.vni, m.mac);
-      const old = this.#map.get(key);
-      this.#map.set(key, m);
+      const old = this.#store.set(m);
       this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: m.revision });
-      this.#ipsChanged(key, old, m, m.revision);
+      this.#ipsChanged(old, m, m.revision);
     });
     w.on('delete', (kv) => {
       const key = kv.key.toString().slice(this.#etcd.prefix.length + 1);
@@ -127,11 +125,9 @@ export class EtcdResolver extends Resolver {
       this.#revision = revision;
       if (vni === undefined || mac === undefined) return;
       this.nextEpoch();
-      const mk = mappingKey(Number(vni), mac);
-      const old = this.#map.get(mk);
-      this.#map.delete(mk);
+      const old = this.#store.delete(Number(vni), mac);
       this.emit('change', { vni: Number(vni), mac, mapping: undefined, revision });
-      this.#ipsChanged(mk, old, undefined, revision);
+      this.#ipsChanged(old, undefined, revision);
     });
     // The library reconnects watches itself; we are degraded meanwhile, and
     // reload on reconnection in case history we needed was compacted.
@@ -142,45 +138,45 @@ export class EtcdResolver extends Resolver {
     });
   }
 
-  /** A mapping changed from old to m (or went): update the address view, report the addresses. */
-  #ipsChanged(key: string, old: Mapping | undefined, m: Mapping | undefined, revision: bigint): void {
+  /**
+   * A mapping changed from old to m (or went), the store's address view
+   * already updated (MappingStore.set, delete): report the addresses that
+   * changed hands, each with its owner now.
+   */
+  #ipsChanged(old: Mapping | undefined, m: Mapping | undefined, revision: bigint): void {
     const vni = (m ?? old)?.vni;
     if (vni === undefined) return;
-    const gone = old ? mappingIps(old).filter((ip) => !m || !mappingIps(m).includes(ip)) : [];
-    for (const ip of gone) if (this.#byIp.get(ipKey(vni, ip)) === key) this.#byIp.delete(ipKey(vni, ip));
-    for (const ip of m ? mappingIps(m) : []) this.#byIp.set(ipKey(vni, ip), key);
-    for (const ip of [...gone, ...(m ? mappingIps(m) : [])]) {
-      if (old && m && mappingIps(old).includes(ip) && mappingIps(m).includes(ip) && old.mac === m.mac) continue;
-      const owner = this.#byIp.get(ipKey(vni, ip));
-      const cur = owner === undefined ? undefined : this.#map.get(owner);
+    const now = m ? mappingIps(m) : [];
+    const gone = old ? mappingIps(old).filter((ip) => !now.includes(ip)) : [];
+    for (const ip of [...gone, ...now]) {
+      if (old && m && mappingIps(old).includes(ip) && old.mac === m.mac) continue;
+      const cur = this.#store.getByIp(vni, ip);
       this.emit('ipChange', { vni, ip, mapping: cur, revision: cur?.revision ?? revision });
     }
   }
 
   async resolveIp(vni: number, ip: string): Promise<Resolution> {
-    const owner = this.#byIp.get(ipKey(vni, ip));
-    const m = owner === undefined ? undefined : this.#map.get(owner);
+    const m = this.#store.getByIp(vni, ip);
     if (m) return m;
     return this.#loaded && !this.degraded ? null : undefined;
   }
 
   cachedIp(vni: number, ip: string): Mapping | undefined {
-    const owner = this.#byIp.get(ipKey(vni, ip));
-    return owner === undefined ? undefined : this.#map.get(owner);
+    return this.#store.getByIp(vni, ip);
   }
 
   async resolve(vni: number, mac: string): Promise<Resolution> {
-    const m = this.#map.get(mappingKey(vni, mac));
+    const m = this.#store.get(vni, mac);
     if (m) return m;
     return this.#loaded && !this.degraded ? null : undefined;
   }
 
   cached(vni: number, mac: string): Mapping | undefined {
-    return this.#map.get(mappingKey(vni, mac));
+    return this.#store.get(vni, mac);
   }
 
   mappingsOf(vni: number): Mapping[] {
-    return [...this.#map.values()].filter((m) => m.vni === vni);
+    return this.#store.ofVni(vni);
   }
 
   get revision(): bigint {

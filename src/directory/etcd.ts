@@ -21,7 +21,9 @@ import type * as CockatielModule from 'cockatiel';
 import type { IBackoff } from 'cockatiel';
 import type * as Etcd3Module from 'etcd3';
 import type { Etcd3, IKeyValue, IOperation, Watcher } from 'etcd3';
-import { checkMapping, MappingConflictError, mappingIps, MappingError, type Mapping, type MappingInput } from './mapping.ts';
+import { parse4 } from './addr.ts';
+import { checkMapping, hostIp6Words, MappingConflictError, mappingIps, MappingError, type Mapping, type MappingInput } from './mapping.ts';
+import { canonicalMacWords, fieldsOf, MappingStore, newFields, type Fields } from './store.ts';
 
 /*
  * etcd3 (gRPC and its protobufs) and cockatiel take a fifth of a second to
@@ -91,6 +93,64 @@ export function mappingFromKv(prefix: string, kv: IKeyValue): Mapping | MappingE
     if (e instanceof MappingError) return e;
     throw e;
   }
+}
+
+/**
+ * A key/value from etcd straight into f, for the common case: a key in
+ * canonical form (<prefix>/<vni without leading zeros>/<lower-case MAC with
+ * colons>) and a value of known fields only, every one valid (the VTEP one
+ * the store has already seen, or an address).  false means "not that
+ * case": mappingFromKv then decides, with its reasons, so what is accepted,
+ * refused and why stays exactly what mappingFromKv says; this only skips
+ * its per-key objects and the canonical strings the store does not keep.
+ */
+function fastFields(prefix: Buffer, kv: IKeyValue, store: MappingStore, f: Fields): boolean {
+  const k = kv.key;
+  const p = prefix.length;
+  if (k.length < p + 19 || k.compare(prefix, 0, p, 0, p) !== 0) return false;
+  let vni = 0;
+  let i = p;
+  if (k[i] === 48) return false;      // a leading zero: not canonical
+  for (; i < k.length && k[i]! >= 48 && k[i]! <= 57; i++) {
+    vni = vni * 10 + k[i]! - 48;
+    if (vni > 0xffffff) return false;
+  }
+  if (i === p || k[i] !== 47 || k.length !== i + 18) return false;
+  if (!canonicalMacWords(k, i + 1, f)) return false;
+  if ((f.w1 >>> 24) & 1 || (f.w1 === 0 && f.w2 === 0)) return false;    // multicast, or all zeros
+  let body: unknown;
+  try {
+    body = JSON.parse(kv.value.toString());
+  } catch {
+    return false;
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
+  const o = body as Record<string, unknown>;
+  for (const key in o) if (key !== 'vtep' && key !== 'port' && key !== 'ip' && key !== 'ip6') return false;
+  const { vtep, port, ip, ip6 } = o;
+  if (typeof vtep !== 'string' || !store.checkVtep(vtep)) return false;
+  f.flags = 0;
+  if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)) return false;
+  if (ip !== undefined) {
+    const a = typeof ip === 'string' ? parse4(ip) : -1;
+    const a0 = Math.floor(a / 16777216);
+    if (a < 0 || a0 === 0 || a0 === 127 || a0 >= 224) return false;
+    f.ip4 = a;
+    f.flags |= 1;
+  }
+  if (ip6 !== undefined) {
+    const w = typeof ip6 === 'string' ? hostIp6Words(ip6) : undefined;
+    if (!w) return false;
+    f.ip6.set(w);
+    f.flags |= 2;
+  }
+  const rev = Number(kv.mod_revision);
+  if (!Number.isSafeInteger(rev)) return false;
+  f.vni = vni;
+  f.port = (port as number | undefined) ?? 0;
+  f.vtep = vtep;
+  f.revision = rev;
+  return true;
 }
 
 export class EtcdClient {
@@ -211,26 +271,64 @@ export class EtcdClient {
    * (100,000 took 9.4 MB), and that call fails however often it is tried.
    */
   async load(vni?: number): Promise<{ mappings: Mapping[]; bad: MappingError[]; revision: bigint }> {
-    const prefix = vni === undefined ? `${this.prefix}/` : `${this.prefix}/${vni}/`;
-    const { start, end } = etcdLibs().etcd3.Range.prefix(prefix);
     const mappings: Mapping[] = [];
     const bad: MappingError[] = [];
+    const revision = await this.#range(vni, () => {}, (kv) => {
+      const m = mappingFromKv(this.prefix, kv);
+      if (m instanceof MappingError) bad.push(m);
+      else mappings.push(m);
+    });
+    return { mappings, bad, revision };
+  }
+
+  /**
+   * load(), into a compact MappingStore (what the etcd resolver holds):
+   * the same mappings, refused with the same reasons, without a Mapping
+   * object per key.  A (VNI, MAC) written under two keys (a MAC in upper
+   * case beside one in lower case) holds the later key's mapping.
+   */
+  async loadStore(vni?: number): Promise<{ store: MappingStore; bad: MappingError[]; revision: bigint }> {
+    let store = new MappingStore();
+    const bad: MappingError[] = [];
+    const prefix = Buffer.from(`${this.prefix}/`);
+    const f = newFields();
+    const revision = await this.#range(vni, (count) => { store = new MappingStore(count); }, (kv) => {
+      if (fastFields(prefix, kv, store, f)) {
+        store.putUnindexed(f);
+        return;
+      }
+      const m = mappingFromKv(this.prefix, kv);
+      if (m instanceof MappingError) bad.push(m);
+      else if (fieldsOf(m, f)) store.putUnindexed(f);
+      else bad.push(new MappingError('value', `${kv.key.toString()}: not a mapping the directory can hold`));
+    });
+    store.indexAddresses();
+    return { store, bad, revision };
+  }
+
+  /**
+   * Every key/value under the prefix (or one VNI's), a page at a time, at
+   * one revision: the revision.  count is told how many keys the range
+   * holds, before the first one.
+   */
+  async #range(vni: number | undefined, count: (n: number) => void, each: (kv: IKeyValue) => void): Promise<bigint> {
+    const prefix = vni === undefined ? `${this.prefix}/` : `${this.prefix}/${vni}/`;
+    const { start, end } = etcdLibs().etcd3.Range.prefix(prefix);
     let from: Buffer = start;
     let revision: string | undefined;
     for (;;) {
       const page = this.client.getAll().inRange({ start: from, end }).limit(this.#page);
       const r = await (revision === undefined ? page : page.revision(revision)).exec();
-      revision ??= r.header.revision;
-      for (const kv of r.kvs) {
-        const m = mappingFromKv(this.prefix, kv);
-        if (m instanceof MappingError) bad.push(m);
-        else mappings.push(m);
+      if (revision === undefined) {
+        revision = r.header.revision;
+        count(Number(r.count));
       }
+      for (const kv of r.kvs) each(kv);
       const last = r.kvs.at(-1);
       if (!r.more || !last) break;
       from = Buffer.concat([last.key, Buffer.from([0])]);     // the next key after the last one read
     }
-    return { mappings, bad, revision: BigInt(revision) };
+    return BigInt(revision);
   }
 
   /** Watch the prefix from a revision on. */

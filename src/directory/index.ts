@@ -11,6 +11,7 @@ import { canonicalIp, checkMapping, mappingKey, type Mapping, type MappingInput 
 
 export { DirectoryFileError, loadMappingTable, parseMappingFile, readMappingFile, fileRevision } from './file.ts';
 export { MappingTable, type TableData } from './table.ts';
+export { MappingStore } from './store.ts';
 export { DEFAULT_PREFIX, EtcdClient, etcdIpKey, etcdKey, mappingFromKv, type EtcdOptions } from './etcd.ts';
 export {
   canonicalIp, checkMapping, ipKey, MappingConflictError, mappingIps, mappingKey, MappingError, type Mapping, type MappingInput,

@@ -54,14 +54,22 @@ export function canonicalIp(s: unknown, af: 4 | 6): string | undefined {
     const a0 = Math.floor(n / 16777216);
     return a0 === 0 || a0 === 127 || a0 >= 224 ? undefined : format4(n);
   }
+  const w = hostIp6Words(s);
+  if (!w) return undefined;
+  const [x0, x1, x2, x3] = w;
+  const g = new Uint16Array([x0 >>> 16, x0 & 0xffff, x1 >>> 16, x1 & 0xffff, x2 >>> 16, x2 & 0xffff, x3 >>> 16, x3 & 0xffff]);
+  return format6(g);
+}
+
+/** A VM's IPv6 address (as canonicalIp takes it) as four 32-bit words; undefined: not one. */
+export function hostIp6Words(s: string): [number, number, number, number] | undefined {
   const w = s.indexOf(':') >= 0 ? addrWords(s) : undefined;
   if (!w || !w.af6) return undefined;
   const [x0, x1, x2, x3] = w.w;
   if ((x0 | x1 | x2 | x3) === 0 || x0 >>> 24 === 0xff || x0 >>> 22 === 0x3fa) return undefined;    // ::, multicast, fe80::/10
   if ((x0 | x1 | x2) === 0 && x3 === 1) return undefined;                                          // ::1
   if ((x0 | x1) === 0 && x2 === 0xffff) return undefined;                                           // ::ffff:0:0/96
-  const g = new Uint16Array([x0 >>> 16, x0 & 0xffff, x1 >>> 16, x1 & 0xffff, x2 >>> 16, x2 & 0xffff, x3 >>> 16, x3 & 0xffff]);
-  return format6(g);
+  return w.w;
 }
 
 /** The addresses a mapping gives its VNI: ['4/10.0.0.5', '6/2001:db8::5']. */
