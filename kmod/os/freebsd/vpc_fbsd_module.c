@@ -184,6 +184,10 @@ VPC_SYSCTL_STAT(_net_vpc, vccs, VPC_STAT_SYS(by_type[VPC_TYPE_VCC]),
     "VXLAN endpoint objects");
 VPC_SYSCTL_STAT(_net_vpc, routers, VPC_STAT_SYS(by_type[VPC_TYPE_ROUTER]),
     "Router objects");
+VPC_SYSCTL_STAT(_net_vpc, nats, VPC_STAT_SYS(by_type[VPC_TYPE_NAT]),
+    "NAT objects");
+VPC_SYSCTL_STAT(_net_vpc, links, VPC_STAT_SYS(by_type[VPC_TYPE_LINK]),
+    "Link objects");
 VPC_SYSCTL_STAT(_net_vpc_upcall, pending, VPC_STAT_UP(pending),
     "Requests not yet answered");
 VPC_SYSCTL_STAT(_net_vpc_upcall, undelivered, VPC_STAT_UP(undelivered),

@@ -9,8 +9,10 @@
  * and list both objects, the configuration round trip, EIPs, a pool and an
  * SNAT binding with their refusals (errno and nothing changed), INTERNET
  * routes only with a NAT attached, EBUSY destroy ordering, empty counters
- * and flow dump, then detach and destroy in order.  Nothing is committed:
- * on an early return the objects die with their handles.
+ * and flow dump, then detach and destroy in order.  net.vpc.nats and
+ * net.vpc.links are read before, after the creates and after the destroys
+ * (they count live objects, committed or not).  Nothing is committed: on
+ * an early return the objects die with their handles.
  */
 #include "tests.h"
 #include "report.h"
@@ -446,6 +448,22 @@ nat_open(unsigned idn, unsigned type)
 	return (vopen(&id, WORD(type), VPC_FLAG_CREATE));
 }
 
+/*
+ * net.vpc.nats and net.vpc.links against what they were before plus the
+ * NATs and links this test holds (a missing sysctl reads as ~0).
+ */
+static void
+nat_counted(const char *name, uint64_t nats0, uint64_t links0, long nats,
+    long links)
+{
+	uint64_t n = sysctl_u64("net.vpc.nats"), l = sysctl_u64("net.vpc.links");
+
+	check(name, n == nats0 + (uint64_t)nats && l == links0 + (uint64_t)links,
+	    n != nats0 + (uint64_t)nats ? (long)n : (long)l,
+	    n != nats0 + (uint64_t)nats ? (long)(nats0 + (uint64_t)nats) :
+	    (long)(links0 + (uint64_t)links));
+}
+
 void
 nat_checks(void)
 {
@@ -458,9 +476,14 @@ nat_checks(void)
 	vpc_link_t lk;
 	vpc_nat_eip_t e[4];
 	uint64_t objs0 = sysctl_u64("net.vpc.objects"), g0;
+	uint64_t nats0 = sysctl_u64("net.vpc.nats");
+	uint64_t links0 = sysctl_u64("net.vpc.links");
 	long rtr = -1, sw = -1, nat = -1, link = -1, nat2 = -1, r, n;
 	int found;
 
+	check("nat: net.vpc.nats and net.vpc.links are readable",
+	    nats0 != ~(uint64_t)0 && links0 != ~(uint64_t)0,
+	    nats0 == ~(uint64_t)0 || links0 == ~(uint64_t)0 ? -1 : 0, 0);
 	nat = nat_open(NAT_ID_NAT, VPC_TYPE_NAT);
 	check("nat: vpc_open(NAT, CREATE)", nat >= 0, nat, 3);
 	link = nat_open(NAT_ID_LINK, VPC_TYPE_LINK);
@@ -471,6 +494,8 @@ nat_checks(void)
 	    rtr >= 0 && sw >= 0, rtr < 0 ? rtr : sw, 3);
 	if (nat < 0 || link < 0 || rtr < 0 || sw < 0)
 		goto out;
+	nat_counted("nat: net.vpc.nats and net.vpc.links count the new "
+	    "(uncommitted) NAT and link", nats0, links0, 1, 1);
 	nat_info("nat: GET_INFO: the NAT's id and type word, one handle", nat,
 	    &natid, VPC_TYPE_NAT);
 	nat_info("nat: GET_INFO: the link's id and type word, one handle", link,
@@ -574,6 +599,8 @@ nat_checks(void)
 	check("nat: LINK_GET: no users now", r == 0 && lk.users == 0, r != 0 ?
 	    r : (long)lk.users, 0);
 	expect("nat: DESTROY of the unused link", destroy(link), 0);
+	nat_counted("nat: net.vpc.nats and net.vpc.links after the destroys "
+	    "(the second NAT still open)", nats0, links0, nat2 >= 0, 0);
 	expect("nat: the destroyed NAT's handle gets EIDRM", vctl_n(nat,
 	    VPC_OP_NOP, 0, 0, 0, 0), -EIDRM);
 out:
@@ -590,5 +617,7 @@ out:
 	check("nat: no object left after the handles are closed",
 	    sysctl_u64("net.vpc.objects") == objs0,
 	    (long)sysctl_u64("net.vpc.objects"), (long)objs0);
+	nat_counted("nat: net.vpc.nats and net.vpc.links back to their start",
+	    nats0, links0, 0, 0);
 	invariants("nat: the core's invariants hold");
 }
