@@ -14,98 +14,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vpc_nat_impl.h"
 #include "host_loop.h"
 #include "host_pkt.h"
+#include "bench_router_setup.h"
 #include "test_handles.h"
 #include "test_os.h"
 
 #define NFLOWS 1000
 #define FLEN   128
 
-static struct vpc_sys *sys;
-static const struct vpc_call call = { NULL, true };
-
-/* The thread's CPU time (see rtr_bench.c: wall time counts the others). */
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
-static void
-must(int e, const char *what)
-{
-	if (e != 0) {
-		fprintf(stderr, "natfwd_bench: %s: %d\n", what, e);
-		exit(1);
-	}
-}
-
-static int
-ctl(struct vpc_hdl *h, vpc_op_t op, const void *k, size_t kl, void *v, size_t vl)
-{
-	return (vpc_core_ctl(sys, &call, h, op, k, kl, v, &vl));
-}
-
-static struct vpc_hdl *
-mk(unsigned type, uint8_t n)
-{
-	vpc_id_t id;
-	struct vpc_hdl *h = NULL;
-
-	memset(&id, 0, sizeof(id));
-	id.bytes[0] = 0xbf;
-	id.bytes[15] = n;
-	must(vpc_core_open(sys, &call, &id, VPC_TYPE_WORD(type), VPC_FLAG_CREATE, &h), "open");
-	return (h);
-}
-
-static void
-mk_switch(struct vpc_hdl *sw, struct vpc_hdl *vcc, uint32_t vni, uint8_t net)
-{
-	vpc_sw_vni_t v = { .vni = vni };
-	vpc_sw_subnet_t sn;
-	vpc_swport_t req, res;
-
-	must(ctl(sw, VPC_OP_SW_SET_VNI, &v, sizeof(v), NULL, 0), "vni");
-	memset(&sn, 0, sizeof(sn));
-	sn.af = VPC_AF_INET;
-	sn.prefixlen = 24;
-	sn.addr[0] = 10;
-	sn.addr[1] = net;
-	must(ctl(sw, VPC_OP_SW_SET_SUBNET, &sn, sizeof(sn), NULL, 0), "subnet");
-	memset(&req, 0, sizeof(req));
-	req.flags = VPC_FLAG_SWP_UPLINK;
-	req.peer_id = vcc->obj->id;
-	must(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), "uplink");
-	memset(&req, 0, sizeof(req));
-	req.flags = VPC_FLAG_SWP_ROUTER;
-	must(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), "router port");
-}
-
+/* A vmnic of sw with this MAC and address. */
 static struct vpc_hdl *
 mk_vm(struct vpc_hdl *sw, const uint8_t mac[6], const uint8_t ip[4], uint32_t *desc)
 {
-	vpc_swport_t req, res;
+	struct vpc_hdl *nic = bench_vmnic(sw, mac, desc);
 	vpc_nic_addr_t ad;
-	struct vpc_hdl *nic;
 
-	memset(&req, 0, sizeof(req));
-	req.flags = VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_DESCRIPTOR;
-	memcpy(req.smac, mac, 6);
-	must(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), "vmnic");
-	nic = test_handles[res.descriptor];
-	*desc = (uint32_t)res.descriptor;
 	memset(&ad, 0, sizeof(ad));
 	ad.flags = VPC_NIC_ADDR_INET;
 	memcpy(ad.addr4, ip, 4);
-	must(ctl(nic, VPC_OP_NIC_SET_ADDR, &ad, sizeof(ad), NULL, 0), "addr");
+	bench_must(bench_ctl(nic, VPC_OP_NIC_SET_ADDR, &ad, sizeof(ad), NULL, 0), "addr");
 	return (nic);
 }
 
@@ -145,7 +75,7 @@ static double
 batch(struct vpc_nic *n, uint8_t (*frames)[FLEN])
 {
 	struct os_epoch et;
-	double t0 = now();
+	double t0 = bench_now();
 	int i;
 
 	os_epoch_enter(&et);
@@ -153,7 +83,7 @@ batch(struct vpc_nic *n, uint8_t (*frames)[FLEN])
 		vpc_nic_input(n, host_pkt_new(frames[i], FLEN));
 	os_epoch_exit(&et);
 	hloop_reclaim();
-	return (now() - t0);
+	return (bench_now() - t0);
 }
 
 int
@@ -166,10 +96,9 @@ main(int argc, char **argv)
 	static const uint8_t pool[4] = { 203, 0, 113, 20 }, eip[4] = { 203, 0, 113, 10 };
 	static uint8_t rt_f[NFLOWS][FLEN], snat_f[NFLOWS][FLEN], eip_f[NFLOWS][FLEN];
 	double secs = argc > 1 ? atof(argv[1]) : 1.0, trt = 0, tsn = 0, tei = 0;
-	struct vpc_hdl *vcc, *sw1, *sw2, *rtr, *nat, *link, *nic_a, *nic_b;
+	struct bench_net net;
+	struct vpc_hdl *rtr, *nat, *link, *nic_a, *nic_b;
 	vpc_sw_gateway_t gw;
-	vpc_rtr_attach_t at;
-	vpc_vcc_t vc;
 	vpc_link_t lk;
 	vpc_nat_config_t nc;
 	vpc_nat_link_t nl;
@@ -178,80 +107,49 @@ main(int argc, char **argv)
 	vpc_nat_pool_t pl;
 	vpc_nat_snat_t sb;
 	vpc_nat_eip_t eb;
-	vpc_sw_nbr_t nb;
-	vpc_sw_cam_t cam;
-	vpc_cam_set_result_t res;
 	uint32_t da, db;
 	uint64_t count = 0, tx0;
 	unsigned i;
 
-	hloop_init();
-	test_record = false;
-	must(vpc_sys_create(&sys), "sys");
-	vcc = mk(VPC_TYPE_VCC, 1);
-	memset(&vc, 0, sizeof(vc));
-	vc.flags = VPC_VCC_INET;
-	vc.addr4[0] = 192;
-	vc.addr4[3] = 1;
-	vc.mtu = 9000;
-	must(ctl(vcc, VPC_OP_VCC_SET, &vc, sizeof(vc), NULL, 0), "vcc");
-	sw1 = mk(VPC_TYPE_SWITCH, 2);
-	sw2 = mk(VPC_TYPE_SWITCH, 3);
-	mk_switch(sw1, vcc, 801, 1);
-	mk_switch(sw2, vcc, 802, 2);
-	nic_a = mk_vm(sw1, mac_a, ip_a, &da);
-	nic_b = mk_vm(sw1, mac_b, ip_b, &db);
+	bench_net_init(&net, "natfwd_bench", 801);
+	nic_a = mk_vm(net.sw1, mac_a, ip_a, &da);
+	nic_b = mk_vm(net.sw1, mac_b, ip_b, &db);
 	/* A remote VM of subnet 2 (CAM + neighbour): the routed baseline. */
-	memset(&cam, 0, sizeof(cam));
-	memcpy(cam.dstmac, mac_y, 6);
-	cam.kind = VPC_CAM_REMOTE;
-	cam.af = VPC_AF_INET;
-	cam.addr[0] = 192;
-	cam.addr[3] = 9;
-	must(ctl(sw2, VPC_OP_SW_CAM_SET, &cam, sizeof(cam), &res, sizeof(res)), "cam");
-	memset(&nb, 0, sizeof(nb));
-	nb.af = VPC_AF_INET;
-	nb.kind = VPC_NBR_FOUND;
-	memcpy(nb.mac, mac_y, 6);
-	memcpy(nb.addr, ip_y, 4);
-	must(ctl(sw2, VPC_OP_SW_NBR_SET, &nb, sizeof(nb), &res, sizeof(res)), "nbr");
-	rtr = mk(VPC_TYPE_ROUTER, 4);
-	memset(&at, 0, sizeof(at));
-	at.switch_id = sw1->obj->id;
-	must(ctl(rtr, VPC_OP_RTR_ATTACH, &at, sizeof(at), NULL, 0), "attach");
-	at.switch_id = sw2->obj->id;
-	must(ctl(rtr, VPC_OP_RTR_ATTACH, &at, sizeof(at), NULL, 0), "attach");
+	bench_remote(net.sw2, mac_y, ip_y);
+	rtr = bench_open(VPC_TYPE_ROUTER, 4);
+	bench_attach(rtr, net.sw1);
+	bench_attach(rtr, net.sw2);
 	/* The link, the NAT, the default route to it. */
-	link = mk(VPC_TYPE_LINK, 5);
+	link = bench_open(VPC_TYPE_LINK, 5);
 	memset(&lk, 0, sizeof(lk));
 	memcpy(lk.ifname, "up0", 3);
-	must(ctl(link, VPC_OP_LINK_SET, &lk, sizeof(lk), NULL, 0), "link");
-	nat = mk(VPC_TYPE_NAT, 6);
+	bench_must(bench_ctl(link, VPC_OP_LINK_SET, &lk, sizeof(lk), NULL, 0), "link");
+	nat = bench_open(VPC_TYPE_NAT, 6);
 	memset(&nc, 0, sizeof(nc));
 	memcpy(nc.upstream_mac, up, 6);
-	must(ctl(nat, VPC_OP_NAT_SET_CONFIG, &nc, sizeof(nc), NULL, 0), "config");
+	bench_must(bench_ctl(nat, VPC_OP_NAT_SET_CONFIG, &nc, sizeof(nc), NULL, 0), "config");
 	memset(&nl, 0, sizeof(nl));
 	nl.link_id = link->obj->id;
-	must(ctl(nat, VPC_OP_NAT_SET_LINK, &nl, sizeof(nl), NULL, 0), "set link");
+	bench_must(bench_ctl(nat, VPC_OP_NAT_SET_LINK, &nl, sizeof(nl), NULL, 0), "set link");
 	memset(&rn, 0, sizeof(rn));
 	rn.nat_id = nat->obj->id;
-	must(ctl(rtr, VPC_OP_RTR_SET_NAT, &rn, sizeof(rn), NULL, 0), "set nat");
+	bench_must(bench_ctl(rtr, VPC_OP_RTR_SET_NAT, &rn, sizeof(rn), NULL, 0), "set nat");
 	memset(&r, 0, sizeof(r));
 	r.af = VPC_AF_INET;
 	r.target = VPC_RT_INTERNET;
-	must(ctl(rtr, VPC_OP_RTR_ROUTE_SET, &r, sizeof(r), NULL, 0), "route");
+	bench_must(bench_ctl(rtr, VPC_OP_RTR_ROUTE_SET, &r, sizeof(r), NULL, 0), "route");
 	memset(&pl, 0, sizeof(pl));
 	memcpy(pl.ext, pool, 4);
-	must(ctl(nat, VPC_OP_NAT_POOL_ADD, &pl, sizeof(pl), NULL, 0), "pool");
+	bench_must(bench_ctl(nat, VPC_OP_NAT_POOL_ADD, &pl, sizeof(pl), NULL, 0), "pool");
 	memset(&sb, 0, sizeof(sb));
 	memcpy(sb.priv, ip_a, 4);
 	memcpy(sb.ext, pool, 4);
-	must(ctl(nat, VPC_OP_NAT_SNAT_BIND, &sb, sizeof(sb), NULL, 0), "snat");
+	bench_must(bench_ctl(nat, VPC_OP_NAT_SNAT_BIND, &sb, sizeof(sb), NULL, 0), "snat");
 	memset(&eb, 0, sizeof(eb));
 	memcpy(eb.priv, ip_b, 4);
 	memcpy(eb.ext, eip, 4);
-	must(ctl(nat, VPC_OP_NAT_EIP_BIND, &eb, sizeof(eb), NULL, 0), "eip");
-	must(ctl(sw1, VPC_OP_SW_GET_GATEWAY, NULL, 0, &gw, sizeof(gw)), "gateway");
+	bench_must(bench_ctl(nat, VPC_OP_NAT_EIP_BIND, &eb, sizeof(eb), NULL, 0), "eip");
+	bench_must(bench_ctl(net.sw1, VPC_OP_SW_GET_GATEWAY, NULL, 0, &gw, sizeof(gw)), "gateway");
 	for (i = 0; i < NFLOWS; i++) {
 		frame(rt_f[i], mac_a, gw.mac, ip_a, ip_y, (uint16_t)(10000 + i));
 		frame(snat_f[i], mac_a, gw.mac, ip_a, out, (uint16_t)(10000 + i));
@@ -279,13 +177,11 @@ main(int argc, char **argv)
 	    " \"snat_ratio\": %.3f, \"eip_ratio\": %.3f, \"flows\": %u}\n",
 	    (double)count / trt / 1e6, (double)count / tsn / 1e6, (double)count / tei / 1e6,
 	    trt / tsn, trt / tei, NFLOWS);
-	vpc_core_close(sys, nic_a);
-	vpc_core_close(sys, nic_b);
+	vpc_core_close(bench_sys, nic_a);
+	vpc_core_close(bench_sys, nic_b);
 	test_handles[da] = test_handles[db] = NULL;
-	for (struct vpc_hdl **h = (struct vpc_hdl *[]){ rtr, nat, link, sw1, sw2, vcc, NULL }; *h != NULL; h++)
-		vpc_core_close(sys, *h);
-	vpc_sys_teardown(sys);
-	hloop_reclaim();
-	vpc_sys_destroy(sys);
+	for (struct vpc_hdl **h = (struct vpc_hdl *[]){ rtr, nat, link, NULL }; *h != NULL; h++)
+		vpc_core_close(bench_sys, *h);
+	bench_net_fini(&net);
 	return (0);
 }

@@ -21,16 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vpc_impl.h"
 #include "host_loop.h"
 #include "host_pkt.h"
+#include "bench_router_setup.h"
 #include "test_handles.h"
 #include "test_os.h"
 
-static struct vpc_sys *sys;
-static const struct vpc_call call = { NULL, true };
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t
@@ -40,94 +38,6 @@ rnd(void)
 	rng ^= rng >> 7;
 	rng ^= rng << 17;
 	return (rng);
-}
-
-/*
- * The thread's CPU time: everything measured runs in this one thread, and
- * on a shared machine wall time also counts the time others had the CPU,
- * which moved the ratios by 0.2 from run to run.
- */
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
-static void
-must(int e, const char *what)
-{
-	if (e != 0) {
-		fprintf(stderr, "rtr_bench: %s: %d\n", what, e);
-		exit(1);
-	}
-}
-
-static int
-ctl(struct vpc_hdl *h, vpc_op_t op, const void *k, size_t kl, void *v, size_t vl)
-{
-	return (vpc_core_ctl(sys, &call, h, op, k, kl, v, &vl));
-}
-
-static struct vpc_hdl *
-mk(unsigned type, uint8_t n)
-{
-	vpc_id_t id;
-	struct vpc_hdl *h = NULL;
-
-	memset(&id, 0, sizeof(id));
-	id.bytes[0] = 0xbe;
-	id.bytes[15] = n;
-	must(vpc_core_open(sys, &call, &id, VPC_TYPE_WORD(type), VPC_FLAG_CREATE, &h), "open");
-	return (h);
-}
-
-static void
-mk_switch(struct vpc_hdl *sw, struct vpc_hdl *vcc, uint32_t vni, uint8_t net)
-{
-	vpc_sw_vni_t v = { .vni = vni };
-	vpc_sw_subnet_t sn;
-	vpc_swport_t req, res;
-
-	must(ctl(sw, VPC_OP_SW_SET_VNI, &v, sizeof(v), NULL, 0), "vni");
-	memset(&sn, 0, sizeof(sn));
-	sn.af = VPC_AF_INET;
-	sn.prefixlen = 24;
-	sn.addr[0] = 10;
-	sn.addr[1] = net;
-	must(ctl(sw, VPC_OP_SW_SET_SUBNET, &sn, sizeof(sn), NULL, 0), "subnet");
-	memset(&req, 0, sizeof(req));
-	req.flags = VPC_FLAG_SWP_UPLINK;
-	req.peer_id = vcc->obj->id;
-	must(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), "uplink");
-	memset(&req, 0, sizeof(req));
-	req.flags = VPC_FLAG_SWP_ROUTER;
-	must(ctl(sw, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), "router port");
-}
-
-/* A remote MAC on sw (CAM) with an address (neighbour table). */
-static void
-remote(struct vpc_hdl *sw, const uint8_t mac[6], const uint8_t ip[4])
-{
-	vpc_sw_cam_t c;
-	vpc_sw_nbr_t n;
-	vpc_cam_set_result_t r;
-
-	memset(&c, 0, sizeof(c));
-	memcpy(c.dstmac, mac, 6);
-	c.kind = VPC_CAM_REMOTE;
-	c.af = VPC_AF_INET;
-	c.addr[0] = 192;
-	c.addr[3] = 9;
-	must(ctl(sw, VPC_OP_SW_CAM_SET, &c, sizeof(c), &r, sizeof(r)), "cam");
-	memset(&n, 0, sizeof(n));
-	n.af = VPC_AF_INET;
-	n.kind = VPC_NBR_FOUND;
-	memcpy(n.mac, mac, 6);
-	memcpy(n.addr, ip, 4);
-	must(ctl(sw, VPC_OP_SW_NBR_SET, &n, sizeof(n), &r, sizeof(r)), "nbr");
 }
 
 static void
@@ -154,7 +64,7 @@ static double
 batch(struct vpc_nic *n, const uint8_t *b)
 {
 	struct os_epoch et;
-	double t0 = now();
+	double t0 = bench_now();
 	int i;
 
 	os_epoch_enter(&et);
@@ -162,7 +72,7 @@ batch(struct vpc_nic *n, const uint8_t *b)
 		vpc_nic_input(n, host_pkt_new(b, 128));
 	os_epoch_exit(&et);
 	hloop_reclaim();
-	return (now() - t0);
+	return (bench_now() - t0);
 }
 
 /* The same, frames a and b in turn: each routed one misses the router's
@@ -171,7 +81,7 @@ static double
 batch_alt(struct vpc_nic *n, const uint8_t *a, const uint8_t *b)
 {
 	struct os_epoch et;
-	double t0 = now();
+	double t0 = bench_now();
 	int i;
 
 	os_epoch_enter(&et);
@@ -179,7 +89,7 @@ batch_alt(struct vpc_nic *n, const uint8_t *a, const uint8_t *b)
 		vpc_nic_input(n, host_pkt_new(i % 2 == 0 ? a : b, 128));
 	os_epoch_exit(&et);
 	hloop_reclaim();
-	return (now() - t0);
+	return (bench_now() - t0);
 }
 
 /*
@@ -221,17 +131,17 @@ replace_big(struct vpc_hdl *rtr, const vpc_rt_route_t *rs, uint32_t n)
 	int error;
 
 	if (n * sizeof(*rs) <= VPC_CTL_MAX_KEYLEN)
-		return (ctl(rtr, VPC_OP_RTR_ROUTE_REPLACE, rs, n * sizeof(*rs), NULL, 0));
+		return (bench_ctl(rtr, VPC_OP_RTR_ROUTE_REPLACE, rs, n * sizeof(*rs), NULL, 0));
 	memset(&x, 0, sizeof(x));
-	x.sys = sys;
-	x.call = &call;
+	x.sys = bench_sys;
+	x.call = &bench_call;
 	x.hdl = rtr;
 	x.obj = rtr->obj;
 	x.key = rs;
 	x.keylen = n * sizeof(*rs);
-	os_sx_xlock(sys->ctl);
+	os_sx_xlock(bench_sys->ctl);
 	error = vpc_op_rtr_route_replace(&x);
-	os_sx_xunlock(sys->ctl);
+	os_sx_xunlock(bench_sys->ctl);
 	return (error);
 }
 
@@ -279,13 +189,13 @@ lookups(struct vpc_hdl *rtr, uint8_t af, uint32_t n, double *bytes_per_route,
 		vpc_rt_route_t none;
 
 		memset(&none, 0, sizeof(none));
-		must(ctl(rtr, VPC_OP_RTR_ROUTE_REPLACE, &none, sizeof(none), NULL, 0), "clear");
+		bench_must(bench_ctl(rtr, VPC_OP_RTR_ROUTE_REPLACE, &none, sizeof(none), NULL, 0), "clear");
 	}
 	hloop_reclaim();
 	m0 = vpc_mem_bytes();
-	t0 = now();
-	must(replace_big(rtr, rs, n), "replace");
-	*replace_ms = (now() - t0) * 1e3;
+	t0 = bench_now();
+	bench_must(replace_big(rtr, rs, n), "replace");
+	*replace_ms = (bench_now() - t0) * 1e3;
 	hloop_reclaim();
 	*bytes_per_route = (double)(vpc_mem_bytes() - m0) / n;
 	addrs = calloc(4096, 16);
@@ -300,14 +210,14 @@ lookups(struct vpc_hdl *rtr, uint8_t af, uint32_t n, double *bytes_per_route,
 		if (af == VPC_AF_INET)
 			memset(addrs[i] + 4, 0, 12);
 	}
-	t0 = now();
+	t0 = bench_now();
 	os_epoch_enter(&et);
 	t = vpc_load(obj2rtr(rtr->obj)->table);
 	do {
 		for (i = 0; i < 4096; i++)
 			hits += vpc_rtable_lookup(t, af, addrs[i]) != NULL;
 		iters += 4096;
-	} while ((el = now() - t0) < 0.3);
+	} while ((el = bench_now() - t0) < 0.3);
 	os_epoch_exit(&et);
 	free(addrs);
 	free(rs);
@@ -325,50 +235,29 @@ main(int argc, char **argv)
 	static const uint8_t mac_z[6] = { 2, 0, 0, 0, 5, 0x44 };
 	static const uint8_t ip_y[4] = { 10, 2, 0, 50 }, ip_z[4] = { 10, 2, 0, 51 };
 	double secs = argc > 1 ? atof(argv[1]) : 1.0, sw_mpps, rt_mpps, alt_mpps, bpr;
-	struct vpc_hdl *vcc, *sw1, *sw2, *rtr, *nic;
-	vpc_swport_t req, res;
-	vpc_rtr_attach_t at;
-	vpc_vcc_t vc;
+	struct bench_net net;
+	struct vpc_hdl *rtr, *nic;
 	vpc_sw_gateway_t gw;
+	uint32_t desc;
 	uint8_t sw_frame[128], rt_frame[128], rt2_frame[128];
 	uint64_t m0, m1;
 	static const uint32_t sizes[] = { 10, 1000, 100000 };
 	double ns4[3], ns6[3], bpr4 = 0, bpr6 = 0, ms, ms4 = 0, ms6 = 0;
 	unsigned i;
 
-	hloop_init();
-	test_record = false;
-	must(vpc_sys_create(&sys), "sys");
-	vcc = mk(VPC_TYPE_VCC, 1);
-	memset(&vc, 0, sizeof(vc));
-	vc.flags = VPC_VCC_INET;
-	vc.addr4[0] = 192;
-	vc.addr4[3] = 1;
-	vc.mtu = 9000;
-	must(ctl(vcc, VPC_OP_VCC_SET, &vc, sizeof(vc), NULL, 0), "vcc");
-	sw1 = mk(VPC_TYPE_SWITCH, 2);
-	sw2 = mk(VPC_TYPE_SWITCH, 3);
-	mk_switch(sw1, vcc, 701, 1);
-	mk_switch(sw2, vcc, 702, 2);
-	memset(&req, 0, sizeof(req));
-	req.flags = VPC_FLAG_SWP_VMNIC | VPC_FLAG_SWP_DESCRIPTOR;
-	memcpy(req.smac, mac_a, 6);
-	must(ctl(sw1, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, sizeof(res)), "vmnic");
-	nic = test_handles[res.descriptor];
-	remote(sw1, mac_x, ip_x);
-	remote(sw2, mac_y, ip_y);
-	remote(sw2, mac_z, ip_z);
-	rtr = mk(VPC_TYPE_ROUTER, 4);
+	bench_net_init(&net, "rtr_bench", 701);
+	nic = bench_vmnic(net.sw1, mac_a, &desc);
+	bench_remote(net.sw1, mac_x, ip_x);
+	bench_remote(net.sw2, mac_y, ip_y);
+	bench_remote(net.sw2, mac_z, ip_z);
+	rtr = bench_open(VPC_TYPE_ROUTER, 4);
 	hloop_reclaim();
 	m0 = vpc_mem_bytes();
-	memset(&at, 0, sizeof(at));
-	at.switch_id = sw1->obj->id;
-	must(ctl(rtr, VPC_OP_RTR_ATTACH, &at, sizeof(at), NULL, 0), "attach");
+	bench_attach(rtr, net.sw1);
 	hloop_reclaim();
 	m1 = vpc_mem_bytes();
-	at.switch_id = sw2->obj->id;
-	must(ctl(rtr, VPC_OP_RTR_ATTACH, &at, sizeof(at), NULL, 0), "attach");
-	must(ctl(sw1, VPC_OP_SW_GET_GATEWAY, NULL, 0, &gw, sizeof(gw)), "gateway");
+	bench_attach(rtr, net.sw2);
+	bench_must(bench_ctl(net.sw1, VPC_OP_SW_GET_GATEWAY, NULL, 0, &gw, sizeof(gw)), "gateway");
 	frame(sw_frame, mac_a, mac_x, ip_a, ip_x);
 	frame(rt_frame, mac_a, gw.mac, ip_a, ip_y);
 	frame(rt2_frame, mac_a, gw.mac, ip_a, ip_z);
@@ -403,14 +292,9 @@ main(int argc, char **argv)
 	    " \"router_object_bytes\": %zu, \"replace4_ms\": %.1f, \"replace6_ms\": %.1f}\n",
 	    sw_mpps, rt_mpps, rt_mpps / sw_mpps, alt_mpps, alt_mpps / sw_mpps, ns4[0], ns4[1], ns4[2], ns6[0], ns6[1], ns6[2],
 	    bpr4, bpr6, (double)(m1 - m0), sizeof(struct vpc_router), ms4, ms6);
-	vpc_core_close(sys, nic);
-	test_handles[res.descriptor] = NULL;
-	vpc_core_close(sys, rtr);
-	vpc_core_close(sys, sw1);
-	vpc_core_close(sys, sw2);
-	vpc_core_close(sys, vcc);
-	vpc_sys_teardown(sys);
-	hloop_reclaim();
-	vpc_sys_destroy(sys);
+	vpc_core_close(bench_sys, nic);
+	test_handles[desc] = NULL;
+	vpc_core_close(bench_sys, rtr);
+	bench_net_fini(&net);
 	return (0);
 }

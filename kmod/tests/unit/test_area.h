@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What the core's area tests (test_datapath.c, test_mtu.c, test_l3.c,
- * test_router.c, test_fw.c) share: the failure report and the calls every
- * one of them makes.  Each keeps its own state (the objects it builds, its
+ * test_router.c, test_fw.c, test_nat.c, test_natgw.c) share: the failure
+ * report, the calls every one of them makes, the runner of their cases.  Each keeps its own state (the objects it builds, its
  * name and failure counter) and says, with TEST_AREA and TEST_STATE, where
  * they are before including this.
  */
@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "vpc_impl.h"
+#include "host_loop.h"
+#include "test_handles.h"
 
 #ifndef TEST_AREA
 #error "define TEST_AREA (the area's name in reports) first"
@@ -83,6 +85,60 @@ sw_counter(struct vpc_hdl *sw, unsigned which)
 	if (ctl(sw, VPC_OP_SW_GET_STATS, NULL, 0, &st, sizeof(st)) != 0)
 		return (~0ull);
 	return (st.c[which]);
+}
+
+/* One case of an area: its name in reports, its body (0: passed). */
+struct test_case {
+	const char *name;
+	int (*fn)(void);
+};
+
+/*
+ * Run the area's n cases in order, reporting each: a case passes if it
+ * returns 0 and the whole graph still holds together after it.  The first
+ * case is the area's setup: if it fails, nothing else can run.  Returns
+ * how many passed.
+ */
+static inline int
+run_cases(const struct test_case *cases, size_t n)
+{
+	size_t i;
+	int passed = 0;
+
+	for (i = 0; i < n; i++) {
+		char why[160];
+		int ok;
+
+		TEST_STATE.name = cases[i].name;
+		ok = cases[i].fn() == 0;
+		if (ok && vpc_sys_check(TEST_STATE.sys, why, sizeof(why)) != 0) {
+			printf("not ok - %s %s: invariant violated: %s\n", TEST_AREA,
+			    TEST_STATE.name, why);
+			(*TEST_STATE.failed)++;
+			ok = 0;
+		}
+		if (ok) {
+			printf("ok - %s %s\n", TEST_AREA, TEST_STATE.name);
+			passed++;
+		} else if (i == 0)
+			break;
+		hloop_reclaim();
+	}
+	return (passed);
+}
+
+/* Close the descriptors the cases left open (the vmnics switches made). */
+static inline void
+close_test_handles(void)
+{
+	int i;
+
+	for (i = 0; i < TEST_MAX_HANDLES; i++) {
+		if (test_handles[i] != NULL) {
+			vpc_core_close(TEST_STATE.sys, test_handles[i]);
+			test_handles[i] = NULL;
+		}
+	}
 }
 
 #endif /* _TEST_AREA_H_ */

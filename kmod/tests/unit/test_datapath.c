@@ -634,7 +634,7 @@ t_vni0(void)
 int
 test_datapath(struct vpc_sys *sys, int *failed)
 {
-	static const struct { const char *name; int (*fn)(void); } cases[] = {
+	static const struct test_case cases[] = {
 		{ "setup", setup },
 		{ "local delivery and drops", t_local },
 		{ "miss, hold, answer", t_miss },
@@ -646,37 +646,12 @@ test_datapath(struct vpc_sys *sys, int *failed)
 		{ "upcall timeouts with and without a reader", t_orphan },
 		{ "VNI 0 on a raw L2 underlay", t_vni0 },
 	};
-	size_t i;
-	int passed = 0, handles;
+	int passed;
 
 	dp.sys = sys;
 	dp.failed = failed;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char why[160];
-		int ok;
-
-		dp.name = cases[i].name;
-		ok = cases[i].fn() == 0;
-		/* After every case the whole graph must still hold together. */
-		if (ok && vpc_sys_check(sys, why, sizeof(why)) != 0) {
-			printf("not ok - datapath %s: invariant violated: %s\n",
-			    dp.name, why);
-			(*failed)++;
-			ok = 0;
-		}
-		if (ok) {
-			printf("ok - datapath %s\n", dp.name);
-			passed++;
-		} else if (i == 0)
-			break;          /* nothing else can run without the setup */
-		hloop_reclaim();
-	}
-	for (handles = 0; handles < TEST_MAX_HANDLES; handles++) {
-		if (test_handles[handles] != NULL) {
-			vpc_core_close(sys, test_handles[handles]);
-			test_handles[handles] = NULL;
-		}
-	}
+	passed = run_cases(cases, nitems(cases));
+	close_test_handles();
 	if (dp.sw != NULL)
 		vpc_core_close(sys, dp.sw);
 	if (dp.vcc != NULL)

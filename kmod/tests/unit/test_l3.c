@@ -767,7 +767,7 @@ t_table(void)
 int
 test_l3(struct vpc_sys *sys, int *failed)
 {
-	static const struct { const char *name; int (*fn)(void); } cases[] = {
+	static const struct test_case cases[] = {
 		{ "setup", setup },
 		{ "ARP for local VMs and the gateway", t_local_and_gateway },
 		{ "bad ARP", t_bad_arp },
@@ -778,35 +778,12 @@ test_l3(struct vpc_sys *sys, int *failed)
 		{ "what the responder parses, from vmnics with and without addresses", t_lazy },
 		{ "the neighbour table through resizes, expiry, sweeps", t_table },
 	};
-	size_t i;
-	int passed = 0, handles;
+	int passed;
 
 	t.sys = sys;
 	t.failed = failed;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char why[160];
-		int ok;
-
-		t.name = cases[i].name;
-		ok = cases[i].fn() == 0;
-		if (ok && vpc_sys_check(sys, why, sizeof(why)) != 0) {
-			printf("not ok - l3 %s: invariant violated: %s\n", t.name, why);
-			(*failed)++;
-			ok = 0;
-		}
-		if (ok) {
-			printf("ok - l3 %s\n", t.name);
-			passed++;
-		} else if (i == 0)
-			break;
-		hloop_reclaim();
-	}
-	for (handles = 0; handles < TEST_MAX_HANDLES; handles++) {
-		if (test_handles[handles] != NULL) {
-			vpc_core_close(sys, test_handles[handles]);
-			test_handles[handles] = NULL;
-		}
-	}
+	passed = run_cases(cases, nitems(cases));
+	close_test_handles();
 	if (t.sw != NULL)
 		vpc_core_close(sys, t.sw);
 	if (t.vcc != NULL)

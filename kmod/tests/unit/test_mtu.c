@@ -671,7 +671,7 @@ t_underlay(void)
 int
 test_mtu(struct vpc_sys *sys, int *failed)
 {
-	static const struct { const char *name; int (*fn)(void); } cases[] = {
+	static const struct test_case cases[] = {
 		{ "setup", setup },
 		{ "checksums (RFC 1071, RFC 1624)", t_cksum },
 		{ "token bucket", t_ratelim },
@@ -682,29 +682,11 @@ test_mtu(struct vpc_sys *sys, int *failed)
 		{ "from the underlay: MTU and spoofed sources", t_underlay },
 	};
 	size_t i;
-	int passed = 0;
+	int passed;
 
 	mt.sys = sys;
 	mt.failed = failed;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char why[160];
-		int ok;
-
-		mt.name = cases[i].name;
-		ok = cases[i].fn() == 0;
-		if (ok && vpc_sys_check(sys, why, sizeof(why)) != 0) {
-			printf("not ok - mtu %s: invariant violated: %s\n",
-			    mt.name, why);
-			(*failed)++;
-			ok = 0;
-		}
-		if (ok) {
-			printf("ok - mtu %s\n", mt.name);
-			passed++;
-		} else if (i == 0)
-			break;
-		hloop_reclaim();
-	}
+	passed = run_cases(cases, nitems(cases));
 	test_record = true;
 	test_mtu_error = 0;
 	{

@@ -878,7 +878,7 @@ t_teardown(void)
 int
 test_natgw(struct vpc_sys *sys, int *failed)
 {
-	static const struct { const char *name; int (*fn)(void); } cases[] = {
+	static const struct test_case cases[] = {
 		{ "setup", setup },
 		{ "link: bind, bad input, EBUSY, EALREADY", t_link },
 		{ "router attach, link, lifetime (EBUSY)", t_attach },
@@ -890,34 +890,12 @@ test_natgw(struct vpc_sys *sys, int *failed)
 		{ "unbound link, detach, destroy", t_teardown },
 	};
 	size_t i;
-	int passed = 0, handles;
+	int passed;
 
 	t.sys = sys;
 	t.failed = failed;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char why[160];
-		int ok;
-
-		t.name = cases[i].name;
-		ok = cases[i].fn() == 0;
-		if (ok && vpc_sys_check(sys, why, sizeof(why)) != 0) {
-			printf("not ok - natgw %s: invariant violated: %s\n", t.name, why);
-			(*failed)++;
-			ok = 0;
-		}
-		if (ok) {
-			printf("ok - natgw %s\n", t.name);
-			passed++;
-		} else if (i == 0)
-			break;
-		hloop_reclaim();
-	}
-	for (handles = 0; handles < TEST_MAX_HANDLES; handles++) {
-		if (test_handles[handles] != NULL) {
-			vpc_core_close(sys, test_handles[handles]);
-			test_handles[handles] = NULL;
-		}
-	}
+	passed = run_cases(cases, nitems(cases));
+	close_test_handles();
 	{
 		struct vpc_hdl *hs[] = { t.nat, t.nat2, t.link, t.link2, t.rtr, t.rtr2,
 		    t.sw1, t.sw2, t.vcc };

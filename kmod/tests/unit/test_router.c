@@ -1342,7 +1342,7 @@ t_detach_destroy(void)
 int
 test_router(struct vpc_sys *sys, int *failed)
 {
-	static const struct { const char *name; int (*fn)(void); } cases[] = {
+	static const struct test_case cases[] = {
 		{ "setup", setup },
 		{ "attach: bad input, two switches, gateways", t_attach },
 		{ "routes: bad input, longest prefix, ties, delete", t_routes },
@@ -1359,34 +1359,12 @@ test_router(struct vpc_sys *sys, int *failed)
 		{ "detach, port deleted, destroy", t_detach_destroy },
 	};
 	size_t i;
-	int passed = 0, handles;
+	int passed;
 
 	t.sys = sys;
 	t.failed = failed;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char why[160];
-		int ok;
-
-		t.name = cases[i].name;
-		ok = cases[i].fn() == 0;
-		if (ok && vpc_sys_check(sys, why, sizeof(why)) != 0) {
-			printf("not ok - router %s: invariant violated: %s\n", t.name, why);
-			(*failed)++;
-			ok = 0;
-		}
-		if (ok) {
-			printf("ok - router %s\n", t.name);
-			passed++;
-		} else if (i == 0)
-			break;
-		hloop_reclaim();
-	}
-	for (handles = 0; handles < TEST_MAX_HANDLES; handles++) {
-		if (test_handles[handles] != NULL) {
-			vpc_core_close(sys, test_handles[handles]);
-			test_handles[handles] = NULL;
-		}
-	}
+	passed = run_cases(cases, nitems(cases));
+	close_test_handles();
 	{
 		struct vpc_hdl *hs[] = { t.rtr, t.sw1, t.sw2, t.sw3, t.vcc };
 
