@@ -3,17 +3,19 @@
  * vpcnat and vpclink on the host kernel with real namespaces: a compute
  * node (vpc-hostd in its namespace, cn1) whose interface up0 is a veth to a
  * "provider" namespace (pv, the outside world: 203.0.113.1/24, a real TCP
- * server).  The node keeps its own address on up0 (203.0.113.2) while a
- * vpclink is bound to it; the provider routes to a "far" namespace one hop
- * further.  Four VMs in one subnet behind a router whose default route is
+ * server and real HTTP servers).  The node keeps its own address on up0
+ * (203.0.113.2) while a vpclink is bound to it; the provider routes to a
+ * "far" namespace one hop further.  Four VMs in one subnet behind a router whose default route is
  * the internet (the NAT), all built with vpcctl:
  *  - vma has SNAT on 203.0.113.20: real TCP out to the provider's server
- *    (which sees the SNAT address), a 10 MB download checked byte for byte
- *    (the provider's TSO super-frames cut into segments by the link), ping
+ *    (which sees the SNAT address), a 10 MB file fetched with curl from the
+ *    provider's `python3 -m http.server`, checked byte for byte (the
+ *    provider's TSO super-frames cut into segments by the link), ping
  *    (ICMP echo through SNAT), and a TTL that runs out at the provider
  *    (time exceeded translated back through SNAT);
  *  - vmb has the EIP 203.0.113.10: the provider pings it and reaches its
- *    TCP server (which sees the provider's own address);
+ *    HTTP server (curl gets the page; the server logs the provider's own
+ *    address as the client);
  *  - vmc has neither: nothing gets out, and the drop is counted;
  *  - vmd has SNAT on a pool of two ports in blocks of one: it pings at the
  *    same time as vma (both answered), and a second flow to one remote
@@ -34,7 +36,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Link, Nat, Router, type NatStats } from '../src/vpc/index.ts';
 import { Overlay, until } from './helpers/overlay.ts';
@@ -66,26 +70,6 @@ print("ready", flush=True)
 while True:
     c, a = s.accept()
     c.sendall(("peer=%s\\n" % a[0]).encode()); c.close()
-`;
-/* Send BYTES pseudo-random bytes (seeded) to every connection; print their sha256 once. */
-const DOWNLOAD_SERVER = `
-import hashlib, random, socket, sys
-n = int(sys.argv[3]); data = random.Random(7).randbytes(n)
-print("ready", hashlib.sha256(data).hexdigest(), flush=True)
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(4)
-while True:
-    c, a = s.accept(); c.sendall(data); c.close()
-`;
-const DOWNLOAD = `
-import hashlib, socket, sys
-c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
-h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(65536)
-    if not b: break
-    h.update(b); n += len(b)
-print(n, h.hexdigest())
 `;
 /* UDP datagrams from each source port given to addr:port. */
 const UDP_SEND = `
@@ -125,13 +109,49 @@ function connect(from: string, host: string, port: number): string {
   return r.status === 0 ? r.stdout.trim() : `failed: ${r.stderr.trim().split('\n').pop() ?? ''}`;
 }
 
-async function serve(ns: string, addr: string, port: number, script = SERVER, extra: string[] = []): Promise<string> {
-  const p: ChildProcess = ov.lab.spawnIn(ns, PY, ['-c', script, addr, String(port), ...extra]);
+async function serve(ns: string, addr: string, port: number): Promise<string> {
+  const p: ChildProcess = ov.lab.spawnIn(ns, PY, ['-c', SERVER, addr, String(port)]);
   let out = '';
   p.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
   await until(() => out.includes('\n'), `the server in ${ns}`);
   return out.trim();
 }
+
+/**
+ * Run body with `python3 -m http.server` serving a fresh temporary directory
+ * (filled by fill) on addr:port in ns.  The server is killed and the
+ * directory removed when body ends, also when it throws.  The server prints
+ * "Serving HTTP" only once it listens (its socket is bound in the
+ * constructor): waiting for that line is the readiness poll.
+ */
+async function withHttpServer<T>(ns: string, addr: string, port: number, fill: (dir: string) => void,
+  body: (log: () => string) => T | Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(ov.tmp, 'http-'));
+  let p: ChildProcess | undefined;
+  try {
+    fill(dir);
+    p = ov.lab.spawnIn(ns, PY, ['-u', '-m', 'http.server', String(port), '--bind', addr, '--directory', dir]);
+    let out = '';
+    let log = '';   // its access log, one line per request, on stderr
+    p.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    p.stderr!.setEncoding('utf8').on('data', (d: string) => { log += d; });
+    await until(() => out.includes('Serving HTTP') || p!.exitCode !== null, `the HTTP server in ${ns}`);
+    assert.equal(p.exitCode, null, `the HTTP server in ${ns} exited: ${out}${log}`);
+    return await body(() => log);
+  } finally {
+    p?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/* curl in ns: fails (with curl's message) on any transport or HTTP error. */
+function curl(ns: string, url: string, ...args: string[]): string {
+  const r = ov.lab.run('curl', ['-sS', '--fail', '--max-time', '60', ...args, url], { ns, allowFail: true, timeoutMs: 120_000 });
+  assert.equal(r.status, 0, `curl ${url} in ${ns}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 const natStats = (): NatStats => nat.stats();
 
@@ -242,10 +262,16 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     assert.ok(nat.flows().some((f) => f.proto === 1 && f.private === VMS[0]!.ip && f.remote === PROVIDER.ip));
   });
 
-  test('the provider reaches a VM by its EIP: ping and TCP in', async () => {
+  test('the provider reaches a VM by its EIP: ping, and HTTP served by the VM', async () => {
     assert.ok(ping('pv', PROVIDER.eip), 'the provider pings the EIP');
-    await serve('vmb', '0.0.0.0', 8080);
-    assert.equal(connect('pv', PROVIDER.eip, 8080), `peer=${PROVIDER.ip}`);
+    const page = `vmb behind ${PROVIDER.eip}: ${randomBytes(8).toString('hex')}\n`;
+    await withHttpServer('vmb', '0.0.0.0', 8080, (dir) => writeFileSync(join(dir, 'index.html'), page), async (log) => {
+      assert.equal(curl('pv', `http://${PROVIDER.eip}:8080/index.html`), page);
+      // The VM's server saw the provider's own address: an EIP rewrites only the VM's side.
+      // (Its log line reaches this process once the event loop runs again: curl ran synchronously.)
+      await until(() => log().includes('GET /index.html'), "the VM's server to log the request");
+      assert.match(log(), new RegExp(`^${PROVIDER.ip.replace(/\./g, '\\.')} .*"GET /index.html HTTP/1.1" 200`, 'm'), log());
+    });
     // ...and the EIP VM's own connections out leave from its EIP.
     assert.equal(connect('vmb', PROVIDER.ip, 7000), `peer=${PROVIDER.eip}`);
     assert.ok(natStats().inEip > 0 && link.stats().arpReplies > 0);
@@ -288,11 +314,19 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     assert.match(connect('vmc', PROVIDER.ip, 7000), /^failed/);
   });
 
-  test("a VM with SNAT downloads 10 MB byte for byte (bulk TCP in: the sender's TSO super-frames cut into segments)", async () => {
-    const ready = await serve('pv', PROVIDER.ip, 7100, DOWNLOAD_SERVER, [String(10 << 20)]);
-    const sha = ready.split(' ')[1]!;
-    const r = ov.lab.run(PY, ['-c', DOWNLOAD, PROVIDER.ip, '7100'], { ns: 'vma', allowFail: true, timeoutMs: 120_000 });
-    assert.equal(r.stdout.trim(), `${10 << 20} ${sha}`, r.stderr);
+  test("a VM with SNAT downloads 10 MB over HTTP byte for byte (bulk TCP in: the sender's TSO super-frames cut into segments)", async () => {
+    const file = randomBytes(10 << 20);
+    await withHttpServer('pv', PROVIDER.ip, 7100, (dir) => writeFileSync(join(dir, 'big.bin'), file), () => {
+      const got = mkdtempSync(join(ov.tmp, 'curl-'));
+      try {
+        const dest = join(got, 'big.bin');
+        curl('vma', `http://${PROVIDER.ip}:7100/big.bin`, '-o', dest);
+        const b = readFileSync(dest);
+        assert.deepEqual([b.length, sha256(b)], [file.length, sha256(file)]);
+      } finally {
+        rmSync(got, { recursive: true, force: true });
+      }
+    });
   });
 
   test('ping with a TTL that runs out past the provider: time exceeded comes back through SNAT', () => {
