@@ -10,7 +10,8 @@ packages=(
   tshark            # decodes our VXLAN in the interoperability test
   isc-dhcp-client   # dhclient: a real DHCP client in the VM namespaces (test/dhcp.test.ts)
   python3-scapy     # crafted DHCP, RS/RA frames for the bad-input tables; the firewall's SYN flood
-  traceroute        # the router's and the firewall's traceroute tests
+  traceroute        # the router's, the firewall's and the NAT's traceroute tests
+  curl              # the HTTP client of the NAT test (a 10 MB download through SNAT)
   etcd-server       # the shared mapping directory (agent tests)
   clang-19          # the fuzzers (libFuzzer), and the FreeBSD compile check
   lld-19
