@@ -130,6 +130,7 @@ main(void)
 		router_checks(sock);
 		fw_checks(sock);
 		nat_checks();
+		ops_checks();
 		dhcp_ra(sock);
 		nesting_guard(sock);
 		vnet_jail(sock);

@@ -64,6 +64,9 @@ void	fw_checks(long sock);
 /* t_nat.c: vpcnat and vpclink objects and their ops (the link unbound). */
 void	nat_checks(void);
 
+/* t_ops.c: the ops no other area calls by name, and their bad key sizes. */
+void	ops_checks(void);
+
 /* t_mtu.c: MTUs follow the underlay; too big gets ICMP. */
 void	mtu_rules(struct dp *d);
 void	too_big_rules(struct dp *d);
