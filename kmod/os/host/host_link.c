@@ -15,6 +15,14 @@
  * (no promiscuous mode: frames for the link come to the interface's own
  * MAC), so unbinding has nothing to restore.
  *
+ * A link is the interface's untagged network.  A frame that came with an
+ * 802.1Q tag belongs to a VLAN (a VNI 0 switch's uplink on the same
+ * interface, or a VLAN the node does not serve) and is never the link's,
+ * even though Linux hands it to this socket with the tag taken out: the
+ * auxdata (PACKET_AUXDATA) says it had one, and such a frame is skipped.
+ * Without that, an ARP request on VLAN 100 for a NAT address would be
+ * answered, untagged, as if it came from the provider's network.
+ *
  * Checksum offload: a frame the sender left to "the hardware" (a veth's
  * peer does, by default) arrives with only the pseudo-header sum in its
  * TCP/UDP checksum.  The receive socket asks for a virtio_net_hdr
@@ -202,20 +210,51 @@ segment_tcp4(struct hlink *h, const uint8_t *f, size_t len, uint16_t mss)
 	return (true);
 }
 
+/* Did the frame carry an 802.1Q VLAN tag Linux took out (PACKET_AUXDATA)?  An
+ * in-band tag needs no check: the core takes only ARP and IPv4 ethertypes. */
+static bool
+was_tagged(struct msghdr *msg)
+{
+	struct cmsghdr *c;
+	struct tpacket_auxdata aux;
+
+	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA)
+			continue;
+		memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+		/* VLAN 0 is a priority tag on the untagged network (802.1p). */
+		if ((aux.tp_status & TP_STATUS_VLAN_VALID) != 0 &&
+		    (aux.tp_vlan_tci & 0xfff) != 0)
+			return (true);
+	}
+	return (false);
+}
+
 static void
 link_event(struct hsrc *src, uint32_t events)
 {
 	struct hlink *h = src->arg;
 	struct sockaddr_ll sll;
-	socklen_t slen;
+	union {
+		struct cmsghdr align;
+		uint8_t buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+	} cm;
 	ssize_t n;
 	int i;
 
 	(void)events;
 	for (i = 0; i < RX_BATCH && !src->retired; i++) {
-		slen = sizeof(sll);
-		n = recvfrom(src->fd, frame, sizeof(frame), MSG_DONTWAIT,
-		    (struct sockaddr *)&sll, &slen);
+		struct iovec iov = { .iov_base = frame, .iov_len = sizeof(frame) };
+		struct msghdr msg;
+
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_name = &sll;
+		msg.msg_namelen = sizeof(sll);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		n = recvmsg(src->fd, &msg, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 				int err;
@@ -227,6 +266,8 @@ link_event(struct hsrc *src, uint32_t events)
 			}
 			break;
 		}
+		if (was_tagged(&msg))
+			continue;       /* a VLAN's frame, not the link's */
 		if (sll.sll_pkttype == PACKET_OUTGOING || n < VHDR_LEN + 14)
 			continue;
 		if (!finish_frame(frame, n)) {
@@ -315,6 +356,7 @@ os_link_bind(struct vpc_link *link, const char *ifname, uint8_t mac[6])
 	sll.sll_protocol = htons(ETH_P_ALL);
 	sll.sll_ifindex = h->ifindex;
 	if (setsockopt(h->src.fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(h->src.fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0 ||
 	    bind(h->src.fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		error = errno_vpc(errno);
 		goto fail;
