@@ -107,9 +107,16 @@ describe('push mode: mappings installed ahead of traffic', () => {
     writeMappings();
     await until(async () => (await camGet('cn1', added.mac)).vtep === added.vtep, 'the new mapping installed');
     await until(async () => (await nbrGet('cn1', added.ip)).mac === added.mac, 'its address installed');
+    // A move of a pushed MAC has one owner, the pusher: the installer does
+    // not follow it too (that made every move cost twice the kernel calls).
+    const followed = () => agents.cn1!.metric('vpc_agent_entries_pushed_total', { action: 'update' });
+    const pushedCam = () => agents.cn1!.metric('vpc_agent_push_installed_total', { table: 'cam' });
+    const [followed0, pushedCam0] = [await followed(), await pushedCam()];
     extra = [{ ...added, vtep: '198.51.100.80' }];
     writeMappings();
     await until(async () => (await camGet('cn1', added.mac)).vtep === '198.51.100.80', 'the moved mapping followed');
+    assert.ok(await pushedCam() > pushedCam0, 'the pusher set the moved entry');
+    assert.equal(await followed(), followed0, 'the installer left the pushed entry to the pusher');
     extra = [];
     writeMappings();
     await until(async () => (await camGet('cn1', added.mac)).error !== undefined, 'the removed mapping gone');

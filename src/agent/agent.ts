@@ -39,6 +39,7 @@ export class Agent {
         ttlMs: config.ttlMs, negativeTtlMs: config.negativeTtlMs, concurrency: config.concurrency,
         // A switch first met through a miss is pushed to at once, not at the next resync.
         onSwitch: (id) => { if (this.pusher && !this.pusher.knows(id)) void this.pusher.sync('new switch'); },
+        pushed: (id, mac) => this.pusher?.owns(id, mac) ?? false,
       });
     this.pusher = config.push ? new Pusher(this.resolver, this.log, this.metrics, { ttlMs: config.ttlMs, cap: config.pushCap }) : undefined;
     this.resolver.on('degraded', (e) => {

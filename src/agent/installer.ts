@@ -35,6 +35,14 @@ export interface InstallerOptions {
   refreshMs?: number;
   /** Called when an answer makes a switch known here for the first time. */
   onSwitch?: (switchId: string) => void;
+  /**
+   * Does push mode own this MAC's entry on this switch (pusher.ts)?  Its
+   * moves are then the pusher's alone: it sets the entry anew from the
+   * directory, so following them here too would make every move cost
+   * twice the calls to the kernel.  Removals stay the installer's (the
+   * pusher lets go of a removed MAC at once).
+   */
+  pushed?: (switchId: string, mac: string) => boolean;
 }
 
 /** Mapping changes applied per turn of the event loop. */
@@ -457,6 +465,7 @@ export class Installer {
       const view = this.#camViews.get(sw.id);
       const sets: CamSpec[] = [];
       for (const c of changes) {
+        if (c.mapping && this.opts.pushed?.(sw.id, c.mac)) continue;
         if (!installed(c.mac)) continue;
         if (c.mapping) {
           sets.push({ dst: c.mac, vtep: c.mapping.vtep, ...(c.mapping.port ? { port: c.mapping.port } : {}), ttlMs: this.opts.ttlMs, revision: Number(c.revision) });

@@ -8,8 +8,10 @@
  *
  * The entries carry the agent's TTL like answered ones, and a resync every
  * quarter of the TTL renews them, so entries of a dead agent still age out
- * rather than point at a VM's old node forever.  Moves and removals are the
- * installer's job (it follows every installed entry, pushed ones included).
+ * rather than point at a VM's old node forever.  A move of a pushed MAC is
+ * this module's alone (the installer skips it: one owner, half the calls);
+ * removals, and moves of entries that frames made (misses), are the
+ * installer's.
  *
  * Never holds the event loop for long: what is to be installed is a set of
  * dirty MACs per switch, drained a kernel batch (VPC_CAM_BATCH_MAX entries,
@@ -369,6 +371,11 @@ export class Pusher {
   /** Has this switch been pushed to? (A switch the installer meets first gets a sync.) */
   knows(switchId: string): boolean {
     return this.#switches.has(switchId);
+  }
+
+  /** Is this MAC's entry on this switch one of the pushed ones (chosen under the cap)? */
+  owns(switchId: string, mac: string): boolean {
+    return this.#switches.get(switchId)?.macs.has(mac) ?? false;
   }
 
   stop(): void {
