@@ -229,6 +229,10 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
     // the provider's kernel learned that address at the link's MAC.
     const n = JSON.parse(ov.lab.ip('pv', '-j', 'neigh', 'show', PROVIDER.snat, 'dev', 'p0').stdout) as Array<{ lladdr?: string }>;
     assert.equal(n[0]?.lladdr, macOf('cn1', 'up0'), JSON.stringify(n));
+    // What the NAT learned, as an operator reads it: the provider's MAC, in use.
+    const up = (JSON.parse(vpcctl('nat', 'get', nat.id, '--json')) as { upstream: { state: string; mac: string; ip: string; learnedMs?: number; askedMs?: number } }).upstream;
+    assert.deepEqual([up.state, up.mac, up.ip], ['resolved', macOf('pv', 'p0'), PROVIDER.ip], JSON.stringify(up));
+    assert.ok(up.learnedMs! >= 1 && up.askedMs! >= 1, JSON.stringify(up));
     // Bad input: refused with a clear error, the configuration unchanged.
     assert.throws(() => vpcctl('nat', 'config', nat.id, '--upstream-ip', '203.0.113.300'), /--upstream-ip/);
     assert.throws(() => vpcctl('nat', 'config', nat.id, '--upstream-ip', '127.0.0.1'), /EINVAL|invalid/i);
@@ -423,6 +427,7 @@ describe('vpcnat and vpclink: a VPC reaches a provider network', () => {
   test('the upstream by MAC still works; by address again, resolved again', async () => {
     vpcctl('nat', 'config', nat.id, '--upstream-mac', macOf('pv', 'p0'));
     assert.deepEqual([nat.config().upstreamMac, nat.config().upstreamIp], [macOf('pv', 'p0'), undefined]);
+    assert.deepEqual(nat.upstream(), { state: 'by-mac', mac: macOf('pv', 'p0'), ip: undefined, learnedMs: undefined, askedMs: undefined });
     assert.ok(ping('vma', PROVIDER.ip), 'vma gets out by the MAC form');
     const learned = natStats().arpLearned;
     vpcctl('nat', 'config', nat.id, '--upstream-ip', PROVIDER.ip);

@@ -209,6 +209,8 @@ static const struct vpc_opdesc optab[] = {
 	    OF(vpc_nat_config_t), NONE, OPF_MUT | OPF_PRIV),
 	OP(VPC_OP_NAT_GET_CONFIG, vpc_op_nat_get_config, T_NAT, NONE,
 	    OF(vpc_nat_config_t), 0),
+	OP(VPC_OP_NAT_GET_UPSTREAM, vpc_op_nat_get_upstream, T_NAT, NONE,
+	    OF(vpc_nat_upstream_t), 0),
 	OP(VPC_OP_NAT_SET_LINK, vpc_op_nat_set_link, T_NAT, OF(vpc_nat_link_t),
 	    NONE, OPF_MUT | OPF_PRIV),
 	OP(VPC_OP_NAT_GET_LINK, vpc_op_nat_get_link, T_NAT, NONE,

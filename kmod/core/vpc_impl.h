@@ -1017,6 +1017,7 @@ vpc_opfn_t vpc_op_rtr_stage_begin, vpc_op_rtr_stage_append,
 vpc_opfn_t vpc_op_link_set, vpc_op_link_get, vpc_op_link_get_stats; /* vpc_link.c */
 vpc_opfn_t vpc_op_nat_set_config, vpc_op_nat_get_config, vpc_op_nat_set_link,
     vpc_op_nat_get_link, vpc_op_nat_get_stats;                      /* vpc_natgw.c */
+vpc_opfn_t vpc_op_nat_get_upstream;                             /* vpc_natgw_arp.c */
 vpc_opfn_t vpc_op_nat_eip_bind, vpc_op_nat_eip_unbind, vpc_op_nat_eip_list,
     vpc_op_nat_pool_add, vpc_op_nat_pool_del, vpc_op_nat_snat_bind,
     vpc_op_nat_snat_unbind, vpc_op_nat_snat_get, vpc_op_nat_flow_dump; /* vpc_natgw_ops.c */

@@ -180,3 +180,52 @@ vpc_natgw_arp_set(struct vpc_natgw *ng, uint32_t ip)
 	__atomic_store_n(&ng->arp.ip, ip, __ATOMIC_RELEASE);
 	vpc_natgw_arp_reset(ng);
 }
+
+/* Milliseconds from then (the engine's clock + 1; 0: never) to now, at
+ * least 1 so that 0 keeps meaning never; saturated at UINT32_MAX. */
+static uint32_t
+ms_since(uint64_t then, uint64_t now)
+{
+	uint64_t ms;
+
+	if (then == 0)
+		return (0);
+	ms = now > then ? (now - then) / 1000000u : 0;
+	return (ms == 0 ? 1 : ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms);
+}
+
+/* NAT_GET_UPSTREAM: what vpc_natgw_upstream() would use now, without
+ * asking (a read changes nothing, not even when the next request is due). */
+int
+vpc_op_nat_get_upstream(struct vpc_ctx *x)
+{
+	struct vpc_natgw *ng = obj2natgw(x->obj);
+	uint64_t up = __atomic_load_n(&ng->upstream64, __ATOMIC_RELAXED);
+	uint64_t now = arp_now(ng), mac, learned;
+	vpc_nat_upstream_t out;
+
+	VPC_ASSERT_CTL(ng->obj.sys);
+	memset(&out, 0, sizeof(out));
+	vpc_put32(out.ip, ng->arp.ip);
+	if (up != 0) {
+		out.state = VPC_NAT_UPSTREAM_BY_MAC;
+		mac_from64(up, out.mac);
+	} else if (ng->arp.ip == 0) {
+		out.state = VPC_NAT_UPSTREAM_NONE;
+	} else {
+		mac = __atomic_load_n(&ng->arp.mac64, __ATOMIC_ACQUIRE);
+		learned = __atomic_load_n(&ng->arp.learned_ns, __ATOMIC_RELAXED);
+		if (mac != 0 && now < learned + VPC_NATGW_ARP_EXPIRE_NS) {
+			out.state = now >= learned + VPC_NATGW_ARP_REFRESH_NS ?
+			    VPC_NAT_UPSTREAM_REFRESHING : VPC_NAT_UPSTREAM_RESOLVED;
+			mac_from64(mac, out.mac);
+			out.learned_ms = ms_since(learned, now);
+		} else {
+			out.state = VPC_NAT_UPSTREAM_UNRESOLVED;
+		}
+		out.asked_ms = ms_since(
+		    __atomic_load_n(&ng->arp.asked_ns, __ATOMIC_RELAXED), now);
+	}
+	memcpy(x->val, &out, sizeof(out));
+	return (0);
+}

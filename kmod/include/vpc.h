@@ -595,6 +595,11 @@ typedef struct {
 #define VPC_OP_LINK_GET         125
 /* LINK.  key: none.  val: vpc_link_stats_t. */
 #define VPC_OP_LINK_GET_STATS   126
+/* NAT.  key: none.  val: vpc_nat_upstream_t.  Where translated frames go
+ * now: the upstream's MAC in use (configured, or learned by ARP), and for
+ * an upstream given by address, how its resolution stands (docs/nat.md
+ * "The upstream"). */
+#define VPC_OP_NAT_GET_UPSTREAM 127
 /* NAT, priv.  key: vpc_nat_config_t.  val: none.  Flow table size and
  * idle timeouts (0: the defaults of docs/nat.md), the upstream gateway
  * (where translated frames are sent): by MAC (upstream_mac, used as is) or
@@ -1505,6 +1510,26 @@ typedef struct {
 	uint8_t  _pad0[2];
 	uint64_t flows;                 /* out: flows now */
 } vpc_nat_config_t;
+
+/* vpc_nat_upstream_t.state */
+#define VPC_NAT_UPSTREAM_NONE       0   /* none configured: nothing is sent */
+#define VPC_NAT_UPSTREAM_BY_MAC     1   /* upstream_mac, used as is */
+#define VPC_NAT_UPSTREAM_UNRESOLVED 2   /* by address: no answer yet, or expired */
+#define VPC_NAT_UPSTREAM_RESOLVED   3   /* by address: learned, in use */
+#define VPC_NAT_UPSTREAM_REFRESHING 4   /* by address: learned, in use, asked again */
+
+/* NAT_GET_UPSTREAM value. */
+typedef struct {
+	uint8_t  mac[6];                /* the MAC translated frames go to now;
+	                                 * zero: none (NONE, UNRESOLVED) */
+	uint8_t  ip[4];                 /* the upstream's address (by address) */
+	uint8_t  state;                 /* VPC_NAT_UPSTREAM_* */
+	uint8_t  _pad0;
+	uint32_t learned_ms;            /* ms since the MAC was learned; 0: not */
+	uint32_t asked_ms;              /* ms since the last ARP request sent
+	                                 * for it (saturated); 0: none yet */
+	uint32_t _pad1;
+} vpc_nat_upstream_t;
 
 /* NAT_SET_LINK key, NAT_GET_LINK value. */
 typedef struct {

@@ -89,6 +89,7 @@ export const OPS: readonly OpInfo[] = [
   { op: 124, name: 'VPC_OP_LINK_SET', types: 64, key: 'vpc_link_t', keysz: 40, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 125, name: 'VPC_OP_LINK_GET', types: 64, key: null, keysz: 0, value: 'vpc_link_t', valsz: 40, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 126, name: 'VPC_OP_LINK_GET_STATS', types: 64, key: null, keysz: 0, value: 'vpc_link_stats_t', valsz: 128, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
+  { op: 127, name: 'VPC_OP_NAT_GET_UPSTREAM', types: 32, key: null, keysz: 0, value: 'vpc_nat_upstream_t', valsz: 24, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 128, name: 'VPC_OP_NAT_SET_CONFIG', types: 32, key: 'vpc_nat_config_t', keysz: 48, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
   { op: 129, name: 'VPC_OP_NAT_GET_CONFIG', types: 32, key: null, keysz: 0, value: 'vpc_nat_config_t', valsz: 48, keyArray: false, valArray: false, mutating: false, privileged: false, handleOff: -1 },
   { op: 130, name: 'VPC_OP_NAT_SET_LINK', types: 32, key: 'vpc_nat_link_t', keysz: 40, value: null, valsz: 0, keyArray: false, valArray: false, mutating: true, privileged: true, handleOff: -1 },
@@ -274,6 +275,7 @@ export const VPC_OP_SW_FW_FLOWS = 123;
 export const VPC_OP_LINK_SET = 124;
 export const VPC_OP_LINK_GET = 125;
 export const VPC_OP_LINK_GET_STATS = 126;
+export const VPC_OP_NAT_GET_UPSTREAM = 127;
 export const VPC_OP_NAT_SET_CONFIG = 128;
 export const VPC_OP_NAT_GET_CONFIG = 129;
 export const VPC_OP_NAT_SET_LINK = 130;
@@ -700,6 +702,16 @@ export const VPC_LINKSTAT_GARP_SENT = 6;
 export const VPC_LINKSTAT_COUNT = 7;
 export const VPC_NAT_MAX_FLOWS = 16777216;
 export const VPC_NAT_TIMEOUT_MAX_S = 31622400;
+/** none configured: nothing is sent */
+export const VPC_NAT_UPSTREAM_NONE = 0;
+/** upstream_mac, used as is */
+export const VPC_NAT_UPSTREAM_BY_MAC = 1;
+/** by address: no answer yet, or expired */
+export const VPC_NAT_UPSTREAM_UNRESOLVED = 2;
+/** by address: learned, in use */
+export const VPC_NAT_UPSTREAM_RESOLVED = 3;
+/** by address: learned, in use, asked again */
+export const VPC_NAT_UPSTREAM_REFRESHING = 4;
 /** index of the per-protocol arrays */
 export const VPC_NAT_PROTO_TCP = 0;
 export const VPC_NAT_PROTO_UDP = 1;

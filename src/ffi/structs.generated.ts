@@ -384,6 +384,15 @@ const vpc_nat_config_t = koffi.struct('vpc_nat_config_t', {
   _pad0: koffi.array('uint8_t', 2, 'Array'),
   flows: 'uint64_t',
 });
+const vpc_nat_upstream_t = koffi.struct('vpc_nat_upstream_t', {
+  mac: koffi.array('uint8_t', 6, 'Array'),
+  ip: koffi.array('uint8_t', 4, 'Array'),
+  state: 'uint8_t',
+  _pad0: 'uint8_t',
+  learned_ms: 'uint32_t',
+  asked_ms: 'uint32_t',
+  _pad1: 'uint32_t',
+});
 const vpc_nat_link_t = koffi.struct('vpc_nat_link_t', {
   txn: 'int32_t',
   _pad0: koffi.array('uint8_t', 4, 'Array'),
@@ -510,6 +519,7 @@ export const abiTypes = {
   vpc_link_t,
   vpc_link_stats_t,
   vpc_nat_config_t,
+  vpc_nat_upstream_t,
   vpc_nat_link_t,
   vpc_nat_eip_t,
   vpc_nat_pool_t,
@@ -584,6 +594,7 @@ export interface StructValues {
   vpc_link_t: { txn: number; bound: number; ifname: number[]; mac: number[]; users: number };
   vpc_link_stats_t: { c: number[] };
   vpc_nat_config_t: { txn: number; max_flows: number; tcp_incipient_s: number; tcp_est_s: number; tcp_closing_s: number; udp_s: number; icmp_s: number; upstream_mac: number[]; upstream_ip: number[]; flows: number };
+  vpc_nat_upstream_t: { mac: number[]; ip: number[]; state: number; learned_ms: number; asked_ms: number };
   vpc_nat_link_t: { txn: number; link_id: number[]; router_id: number[] };
   vpc_nat_eip_t: { txn: number; priv: number[]; ext: number[] };
   vpc_nat_pool_t: { txn: number; ext: number[]; lo: number; hi: number; block: number };

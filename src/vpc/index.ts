@@ -8,7 +8,7 @@ export { type CamEntry, type CamKind, type CamSpec } from './cam.ts';
 export { SWITCH_COUNTERS, VCC_COUNTERS, type SwitchStats, type VccStats } from './counters.ts';
 export { cidrParse, ipBytes, ipString, isId, isNilId, macString, newId, NIL_ID, NIL_ID_REASON, VpcArgumentError, type Id } from './ids.ts';
 export { Link, type LinkInfo, type LinkStats } from './link.ts';
-export { Nat, type Eip, type NatConfig, type NatFlow, type NatStats, type SnatBinding } from './nat.ts';
+export { Nat, type Eip, type NatConfig, type NatFlow, type NatStats, type NatUpstream, type SnatBinding } from './nat.ts';
 export { Nic, type NicAddresses, type NicOptions } from './nic.ts';
 export {
   type BumMode, type GatewayInfo, type GatewaySpec, type NeighbourEntry, type NeighbourKind, type NeighbourSpec,

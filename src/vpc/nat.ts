@@ -7,8 +7,9 @@
 import {
   decode, encode, NAT_STATS, sizeOf, VPC_NAT_FLOW_CLOSING, VPC_NAT_FLOW_EST, VPC_OP_NAT_EIP_BIND,
   VPC_OP_NAT_EIP_LIST, VPC_OP_NAT_EIP_UNBIND, VPC_OP_NAT_FLOW_DUMP, VPC_OP_NAT_GET_CONFIG, VPC_OP_NAT_GET_LINK,
-  VPC_OP_NAT_GET_STATS, VPC_OP_NAT_POOL_ADD, VPC_OP_NAT_POOL_DEL, VPC_OP_NAT_SET_CONFIG, VPC_OP_NAT_SET_LINK,
-  VPC_OP_NAT_SNAT_BIND, VPC_OP_NAT_SNAT_GET, VPC_OP_NAT_SNAT_UNBIND, type NatStats, type StructValues,
+  VPC_OP_NAT_GET_STATS, VPC_OP_NAT_GET_UPSTREAM, VPC_OP_NAT_POOL_ADD, VPC_OP_NAT_POOL_DEL, VPC_OP_NAT_SET_CONFIG, VPC_OP_NAT_SET_LINK,
+  VPC_OP_NAT_SNAT_BIND, VPC_OP_NAT_SNAT_GET, VPC_OP_NAT_SNAT_UNBIND, VPC_NAT_UPSTREAM_BY_MAC, VPC_NAT_UPSTREAM_NONE,
+  VPC_NAT_UPSTREAM_REFRESHING, VPC_NAT_UPSTREAM_RESOLVED, VPC_NAT_UPSTREAM_UNRESOLVED, type NatStats, type StructValues,
 } from '../ffi/index.ts';
 import { idBytes, idFromBytes, ipBytes, ipString, isNilId, macBytes, macString, newId, VpcArgumentError, type Id } from './ids.ts';
 import { ctlGet, ctlList, ctlRaw, ctlSet } from './kernel.ts';
@@ -16,6 +17,29 @@ import type { Link } from './link.ts';
 import { openHandle, VpcObject, type OpenMode, type TxnOption } from './object.ts';
 
 export type { NatStats } from '../ffi/index.ts';
+
+/** Where translated frames go now (Nat.upstream()). */
+export interface NatUpstream {
+  /**
+   * none: no upstream configured (nothing is sent); by-mac: the configured
+   * MAC; by address: unresolved (no answer yet, or expired), resolved, or
+   * refreshing (resolved, in use, asked again).
+   */
+  state: 'none' | 'by-mac' | 'unresolved' | 'resolved' | 'refreshing';
+  /** The MAC frames go to now; undefined: none. */
+  mac: string | undefined;
+  /** The upstream's address, when it is given by address. */
+  ip: string | undefined;
+  /** Milliseconds since its MAC was learned by ARP (undefined: not learned). */
+  learnedMs: number | undefined;
+  /** Milliseconds since the last ARP request for it (undefined: none sent). */
+  askedMs: number | undefined;
+}
+
+const UPSTREAM_STATES: Record<number, NatUpstream['state']> = {
+  [VPC_NAT_UPSTREAM_NONE]: 'none', [VPC_NAT_UPSTREAM_BY_MAC]: 'by-mac', [VPC_NAT_UPSTREAM_UNRESOLVED]: 'unresolved',
+  [VPC_NAT_UPSTREAM_RESOLVED]: 'resolved', [VPC_NAT_UPSTREAM_REFRESHING]: 'refreshing',
+};
 
 export interface NatConfig {
   /** Tracked SNAT flows at most (0: 262144). */
@@ -103,6 +127,18 @@ export class Nat extends VpcObject {
       tcpClosing: v.tcp_closing_s, udp: v.udp_s, icmp: v.icmp_s,
       upstreamMac: v.upstream_mac.every((b) => b === 0) ? undefined : macString(v.upstream_mac),
       upstreamIp: v.upstream_ip.every((b) => b === 0) ? undefined : ipString(4, v.upstream_ip), flows: v.flows,
+    };
+  }
+
+  /** The upstream in use now: configured by MAC, or how its resolution by ARP stands. */
+  upstream(): NatUpstream {
+    const v = ctlGet(this.target('VPC_OP_NAT_GET_UPSTREAM'), VPC_OP_NAT_GET_UPSTREAM, 'vpc_nat_upstream_t');
+    const state = UPSTREAM_STATES[v.state];
+    if (state === undefined) throw new Error(`NAT_GET_UPSTREAM: unknown state ${v.state}`);
+    return {
+      state, mac: v.mac.every((b) => b === 0) ? undefined : macString(v.mac),
+      ip: v.ip.every((b) => b === 0) ? undefined : ipString(4, v.ip),
+      learnedMs: v.learned_ms === 0 ? undefined : v.learned_ms, askedMs: v.asked_ms === 0 ? undefined : v.asked_ms,
     };
   }
 

@@ -703,6 +703,24 @@ vm_c_sends(void)
 	in_nic(t.nic_c, udp4(mac_c, t.gw1.mac, ip_c, remote, 5000, 53, 64));
 }
 
+/* NAT_GET_UPSTREAM, checked against what is expected (mac NULL: zero). */
+static int
+upstream_is(uint8_t state, const uint8_t *mac, const uint8_t *ip4,
+    uint32_t learned_ms, uint32_t asked_ms)
+{
+	vpc_nat_upstream_t u;
+
+	memset(&u, 0xa5, sizeof(u));
+	EXPECT_EQ(ctl(t.nat, VPC_OP_NAT_GET_UPSTREAM, NULL, 0, &u, sizeof(u)), 0);
+	EXPECT_EQ(u.state, state);
+	EXPECT(mac ? memcmp(u.mac, mac, 6) == 0 : vpc_all_zero(u.mac, 6));
+	EXPECT(ip4 ? memcmp(u.ip, ip4, 4) == 0 : vpc_all_zero(u.ip, 4));
+	EXPECT_EQ(u.learned_ms, learned_ms);
+	EXPECT_EQ(u.asked_ms, asked_ms);
+	EXPECT(u._pad0 == 0 && u._pad1 == 0);
+	return (0);
+}
+
 static int
 t_upstream_arp(void)
 {
@@ -713,11 +731,15 @@ t_upstream_arp(void)
 
 	fake_now = 1000 * s1;
 	vpc_nat_set_clock(ng->eng, fake_clock);
+	/* The fixture's upstream is by MAC. */
+	EXPECT_EQ(upstream_is(VPC_NAT_UPSTREAM_BY_MAC, up_mac, NULL, 0, 0), 0);
 	/* Configured by address: a request goes out at once. */
 	test_sent_reset();
 	EXPECT_EQ(set_upstream(up_ip, NULL), 0);
 	EXPECT_EQ(test_nsent, 1);
 	EXPECT(is_request(0));
+	/* Asked this very moment: 1 ms at least, so 0 keeps meaning never. */
+	EXPECT_EQ(upstream_is(VPC_NAT_UPSTREAM_UNRESOLVED, NULL, up_ip, 0, 1), 0);
 	EXPECT_EQ(nstat(VPC_NATSTAT_ARP_REQUESTS), 1);
 	EXPECT_EQ(ctl(t.nat, VPC_OP_NAT_GET_CONFIG, NULL, 0, &out, sizeof(out)), 0);
 	EXPECT(memcmp(out.upstream_ip, up_ip, 4) == 0);
@@ -729,6 +751,10 @@ t_upstream_arp(void)
 	EXPECT_EQ(nstat(VPC_NATSTAT_DROP_UNRESOLVED), unres + 1);
 	fake_now += s1 - 1;
 	vm_c_sends();
+	EXPECT_EQ(test_nsent, 0);
+	/* Reading it is not asking: nothing sent, the time goes on. */
+	test_sent_reset();
+	EXPECT_EQ(upstream_is(VPC_NAT_UPSTREAM_UNRESOLVED, NULL, up_ip, 0, 999), 0);
 	EXPECT_EQ(test_nsent, 0);
 	/* A second later: dropped again, and asked again. */
 	fake_now += 1;
@@ -754,11 +780,14 @@ t_upstream_arp(void)
 	in_link(t.link, vpc_arp_build(link_mac, 2, up_mac2, up_ip, link_mac, snat_ip));
 	EXPECT_EQ(test_nsent, 0);
 	EXPECT_EQ(nstat(VPC_NATSTAT_ARP_LEARNED), 1);
+	EXPECT_EQ(upstream_is(VPC_NAT_UPSTREAM_RESOLVED, up_mac2, up_ip, 1, 1), 0);
 	vm_c_sends();
 	EXPECT_EQ(test_nsent, 1);
 	EXPECT(is_out(0, up_mac2));
 	/* Old (the refresh time): still used, and asked again, once a second. */
 	fake_now += VPC_NATGW_ARP_REFRESH_NS;
+	EXPECT_EQ(upstream_is(VPC_NAT_UPSTREAM_REFRESHING, up_mac2, up_ip,
+	    60000, 60000), 0);
 	vm_c_sends();
 	EXPECT_EQ(test_nsent, 2);
 	EXPECT(is_request(0) && is_out(1, up_mac2));    /* asked, then sent */
@@ -772,6 +801,7 @@ t_upstream_arp(void)
 	EXPECT_EQ(test_nsent, 1);
 	EXPECT(is_request(0));
 	EXPECT_EQ(nstat(VPC_NATSTAT_DROP_UNRESOLVED), unres + 1);
+	EXPECT_EQ(upstream_is(VPC_NAT_UPSTREAM_UNRESOLVED, NULL, up_ip, 0, 1), 0);
 	/* The upstream asking for one of our addresses teaches its MAC too,
 	 * and is answered. */
 	test_sent_reset();
@@ -804,6 +834,11 @@ t_upstream_arp(void)
 	/* Back to the MAC form: used as is, no ARP. */
 	EXPECT_EQ(set_upstream(NULL, up_mac), 0);
 	EXPECT_EQ(ng->arp.ip, 0);
+	EXPECT_EQ(upstream_is(VPC_NAT_UPSTREAM_BY_MAC, up_mac, NULL, 0, 0), 0);
+	/* None at all: nothing is sent, and it says so. */
+	EXPECT_EQ(set_upstream(NULL, NULL), 0);
+	EXPECT_EQ(upstream_is(VPC_NAT_UPSTREAM_NONE, NULL, NULL, 0, 0), 0);
+	EXPECT_EQ(set_upstream(NULL, up_mac), 0);
 	vm_c_sends();
 	EXPECT(test_nsent == 1 && is_out(0, up_mac));
 	vpc_nat_set_clock(ng->eng, NULL);

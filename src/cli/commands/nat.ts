@@ -20,7 +20,7 @@ function natView(n: Nat): Record<string, unknown> {
   const att = n.attachments();
   return {
     id: n.id, link: att.linkId, router: att.routerId, committed: info.committed, config: n.config(),
-    eips: n.eips(), stats: n.stats(),
+    upstream: n.upstream(), eips: n.eips(), stats: n.stats(),
   };
 }
 
@@ -95,7 +95,7 @@ export function natCommand(y: Argv): Argv {
         return n.id;
       }));
     }))
-    .command('get <id>', 'show a NAT: link, router, configuration, EIPs, counters', natId,
+    .command('get <id>', 'show a NAT: link, router, configuration, the upstream in use, EIPs, counters', natId,
       run((a: { id: string }) => {
         using(Nat.open(a.id), (n) => showOne(natView(n)));
       }))

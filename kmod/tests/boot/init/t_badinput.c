@@ -506,6 +506,8 @@ static const struct ef_nat_op {
 	    sizeof(vpc_nat_config_t), 0 },
 	{ "NAT_GET_CONFIG", VPC_OP_NAT_GET_CONFIG, EF_NAT_ON_NAT, 0,
 	    sizeof(vpc_nat_config_t) },
+	{ "NAT_GET_UPSTREAM", VPC_OP_NAT_GET_UPSTREAM, EF_NAT_ON_NAT, 0,
+	    sizeof(vpc_nat_upstream_t) },
 	{ "NAT_SET_LINK", VPC_OP_NAT_SET_LINK, EF_NAT_ON_NAT,
 	    sizeof(vpc_nat_link_t), 0 },
 	{ "NAT_GET_LINK", VPC_OP_NAT_GET_LINK, EF_NAT_ON_NAT, 0,

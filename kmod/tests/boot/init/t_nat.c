@@ -218,6 +218,7 @@ nat_switch(void)
 static void
 nat_config(long nat)
 {
+	vpc_nat_upstream_t up;
 	vpc_nat_config_t c, got;
 	uint64_t g0;
 	long r;
@@ -255,6 +256,15 @@ nat_config(long nat)
 	    got.tcp_est_s == 7440 && got.icmp_s == 60 &&
 	    memcmp(got.upstream_mac, nat_up_mac, 6) == 0 &&
 	    generation(nat) > g0, r != 0 ? r : (long)got.max_flows, 64);
+	memset(&up, 0xa5, sizeof(up));
+	r = vctl_n(nat, VPC_OP_NAT_GET_UPSTREAM, 0, 0, &up, sizeof(up));
+	check("nat: GET_UPSTREAM: by MAC, that MAC, nothing learned or asked",
+	    r == 0 && up.state == VPC_NAT_UPSTREAM_BY_MAC &&
+	    memcmp(up.mac, nat_up_mac, 6) == 0 &&
+	    (up.ip[0] | up.ip[1] | up.ip[2] | up.ip[3]) == 0 &&
+	    up.learned_ms == 0 && up.asked_ms == 0 && up._pad0 == 0 &&
+	    up._pad1 == 0, r != 0 ? r : (long)up.state,
+	    VPC_NAT_UPSTREAM_BY_MAC);
 }
 
 /* The link: FreeBSD cannot bind it yet. */
