@@ -6,7 +6,7 @@
  * to the next one.
  */
 import {
-  abiErrnoName, backend, decode, encode, VPC_AGENT_DETAIL_MAX, VPC_AGENT_EV_DEGRADED, VPC_AGENT_EV_RECOVERED,
+  abiErrnoName, backend, decode, encode, offsetOf, sizeOf, VPC_AGENT_DETAIL_MAX, VPC_AGENT_EV_DEGRADED, VPC_AGENT_EV_RECOVERED,
   VPC_OP_SYS_AGENT_EVENT, VPC_OP_SYS_UPCALL_ANSWER, VPC_OP_SYS_UPCALL_STATS, VPC_UPCALL_BATCH_MAX, VPC_UPCALL_FOUND, VPC_UPCALL_NOT_FOUND, type UpcallChannel,
   VPC_UPCALL_L3MISS,
 } from '../ffi/index.ts';
@@ -55,14 +55,43 @@ export interface UpcallStats {
   requeued: number;
 }
 
+/**
+ * The id's string for these 16 bytes, from the last one seen when they are
+ * the same: a burst of upcalls names the same few switches and ports over
+ * and over, and formatting a UUID per record was a visible share of the
+ * agent's time under a miss storm.
+ */
+class IdCache {
+  #bytes: ArrayLike<number> | undefined;
+  #id: Id | undefined;
+
+  of(b: ArrayLike<number>): Id | undefined {
+    const last = this.#bytes;
+    if (last !== undefined && last.length === b.length) {
+      let same = true;
+      for (let i = 0; i < b.length && same; i++) same = last[i] === b[i];
+      if (same) return this.#id;
+    }
+    const id = isNilId(b) ? undefined : idFromBytes(b);
+    this.#bytes = b;
+    this.#id = id;
+    return id;
+  }
+}
+
+const switchIds = new IdCache();
+const portIds = new IdCache();
+
 function requestFrom(buf: Buffer, off: number): UpcallRequest {
   const r = decode('vpc_upcall_req_t', buf, off);
+  // A nil switch id is not one the kernel sends; idFromBytes says so as before.
+  const switchId = switchIds.of(r.switch_id) ?? idFromBytes(r.switch_id);
   return {
     kind: r.kind === VPC_UPCALL_L3MISS ? 'l3' : 'l2',
     id: r.req_id,
     generation: r.generation,
-    switchId: idFromBytes(r.switch_id),
-    portId: isNilId(r.port_id) ? undefined : idFromBytes(r.port_id),
+    switchId,
+    portId: portIds.of(r.port_id),
     vni: r.vni,
     vlan: r.vlan === 0 ? undefined : r.vlan,
     ethertype: r.ethertype,
@@ -109,6 +138,39 @@ export class UpcallStream implements AsyncIterable<UpcallRequest[]> {
   }
 }
 
+const ANS_SIZE = sizeOf('vpc_upcall_ans_t');
+const ANS = {
+  reqId: offsetOf('vpc_upcall_ans_t', 'req_id')!,
+  generation: offsetOf('vpc_upcall_ans_t', 'generation')!,
+  status: offsetOf('vpc_upcall_ans_t', 'status')!,
+  ttl: offsetOf('vpc_upcall_ans_t', 'ttl_ms')!,
+  af: offsetOf('vpc_upcall_ans_t', 'af')!,
+  port: offsetOf('vpc_upcall_ans_t', 'udp_port')!,
+  addr: offsetOf('vpc_upcall_ans_t', 'addr')!,
+  revision: offsetOf('vpc_upcall_ans_t', 'revision')!,
+  mac: offsetOf('vpc_upcall_ans_t', 'mac')!,
+};
+/** One batch of answers, written in place (VPC_UPCALL_BATCH_MAX of them). */
+const ansBuf = Buffer.alloc(VPC_UPCALL_BATCH_MAX * ANS_SIZE);
+
+/*
+ * VTEPs parsed once: a burst answers thousands of requests with a handful
+ * of VTEPs.  Bounded, so a directory with many VTEPs costs a parse now and
+ * then rather than memory.
+ */
+const VTEP_CACHE_MAX = 1024;
+const vteps = new Map<string, { af: number; bytes: number[] }>();
+
+function vtepBytes(vtep: string): { af: number; bytes: number[] } {
+  let ip = vteps.get(vtep);
+  if (ip === undefined) {
+    ip = ipBytes(vtep, 'vtep');        // throws on a bad one: nothing cached
+    if (vteps.size >= VTEP_CACHE_MAX) vteps.clear();
+    vteps.set(vtep, ip);
+  }
+  return ip;
+}
+
 function answerStruct(a: UpcallAnswer): Buffer {
   const ttl = a.ttlMs ?? 0;
   if (!Number.isInteger(ttl) || ttl < 0) throw new VpcArgumentError('ttl', `ttl: expected whole milliseconds, got ${String(ttl)}`);
@@ -123,13 +185,53 @@ function answerStruct(a: UpcallAnswer): Buffer {
   });
 }
 
-/** Apply answers (any number, sent in batches); one result per answer. */
+const u64 = (x: unknown): x is bigint => typeof x === 'bigint' && x >= 0n && x <= 0xffffffffffffffffn;
+const uint = (x: unknown, max: number): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= max;
+
+/**
+ * Write an answer at off (zeroed), as answerStruct() encodes it.  The
+ * usual answer is written field by field; anything out of the ordinary
+ * (a field out of range, say) goes through answerStruct(), so what is
+ * refused and how stays exactly as it was.
+ */
+function writeAnswer(a: UpcallAnswer, buf: Buffer, off: number): void {
+  const ttl = a.ttlMs ?? 0;
+  const port = a.found ? a.port ?? 0 : 0;
+  const revision = a.found ? a.revision ?? 0 : 0;
+  if (!u64(a.id) || !u64(a.generation) || !uint(ttl, 0xffffffff) || !uint(port, 0xffff) || !uint(revision, Number.MAX_SAFE_INTEGER)) {
+    answerStruct(a).copy(buf, off);
+    return;
+  }
+  const ip = a.found && a.vtep !== undefined ? vtepBytes(a.vtep) : undefined;
+  const mac = a.found && a.mac !== undefined ? macBytes(a.mac, 'mac') : undefined;
+  buf.writeBigUInt64LE(a.id, off + ANS.reqId);
+  buf.writeBigUInt64LE(a.generation, off + ANS.generation);
+  buf.writeUInt32LE(a.found ? VPC_UPCALL_FOUND : VPC_UPCALL_NOT_FOUND, off + ANS.status);
+  buf.writeUInt32LE(ttl, off + ANS.ttl);
+  if (!a.found) return;
+  if (ip !== undefined) {
+    buf[off + ANS.af] = ip.af;
+    for (let i = 0; i < 16; i++) buf[off + ANS.addr + i] = ip.bytes[i]!;
+  }
+  buf.writeUInt16LE(port, off + ANS.port);
+  buf.writeBigUInt64LE(BigInt(revision), off + ANS.revision);
+  if (mac !== undefined) for (let i = 0; i < 6; i++) buf[off + ANS.mac + i] = mac[i]!;
+}
+
+/**
+ * Apply answers (any number, sent in batches of VPC_UPCALL_BATCH_MAX, each
+ * one vpc_ctl written straight into one buffer); one result per answer.  An
+ * answer that cannot be encoded throws before anything of its batch is sent.
+ */
 export function answerUpcalls(answers: UpcallAnswer[]): UpcallResult[] {
   const out: UpcallResult[] = [];
   for (let i = 0; i < answers.length; i += VPC_UPCALL_BATCH_MAX) {
-    const chunk = answers.slice(i, i + VPC_UPCALL_BATCH_MAX);
-    const res = ctlRaw(SYSTEM, VPC_OP_SYS_UPCALL_ANSWER, Buffer.concat(chunk.map(answerStruct)), chunk.length * 4);
-    for (let j = 0; j < chunk.length; j++) {
+    const n = Math.min(VPC_UPCALL_BATCH_MAX, answers.length - i);
+    const key = ansBuf.subarray(0, n * ANS_SIZE);
+    key.fill(0);
+    for (let j = 0; j < n; j++) writeAnswer(answers[i + j]!, key, j * ANS_SIZE);
+    const res = ctlRaw(SYSTEM, VPC_OP_SYS_UPCALL_ANSWER, key, n * 4);
+    for (let j = 0; j < n; j++) {
       const e = res.readInt32LE(j * 4);
       out.push(e === 0 ? null : abiErrnoName(e));
     }
