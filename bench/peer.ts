@@ -98,7 +98,7 @@ export function mappings(): Array<{ vni: number; mac: string; vtep: string }> {
 export interface System {
   name: SysName;
   /** The processes that answer misses on node 1 (bench/profile watches them). */
-  pids(): { agent: number; hostd?: number };
+  pids(): { agent: number; hostd?: number; hostd2?: number };
   probeArgs: string[];
   probeEnv: NodeJS.ProcessEnv;
   vm1Ns: string;
@@ -275,7 +275,8 @@ export async function vpcSystem(name: 'vpc' | 'vpc-etcd', tmp: string, nodeArgs:
         a = await startAgent(agentArgs, ov.env('cn1'), flags);
         return a;
       },
-      pids: () => ({ agent: a.proc.pid!, hostd: ov.hostd.cn1!.pid }),
+      // hostd2: node 2's daemon, which delivers what node 1 forwards (bench/profile counts its share).
+      pids: () => ({ agent: a.proc.pid!, hostd: ov.hostd.cn1!.pid, hostd2: ov.hostd.cn2!.pid }),
       probeArgs: ['--sys', 'vpc', '--switch', ov.ids.cn1!.switch, '--vm-ns', ov.lab.ns('vm1')],
       probeEnv: { VPC_HOSTD_SOCKET: ov.hostd.cn1!.socket },
       vm1Ns: ov.lab.ns('vm1'),
