@@ -139,6 +139,9 @@ export class Installer {
       }
       this.metrics.upcalls.inc(batch.length);
       if (l3 > 0) this.metrics.l3Upcalls.inc(l3);
+      // What was answered at once goes to the kernel now, not a turn of the
+      // event loop later (the queued flush then finds nothing to send).
+      if (this.#answers.length > 0) this.flush();
     }
   }
 
