@@ -14,11 +14,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { backend, VPC_OP_SYS_UPCALL_ANSWER } from '../src/ffi/index.ts';
+import { backend, sizeOf, VPC_OP_SYS_UPCALL_ANSWER, VPC_UPCALL_BATCH_MAX } from '../src/ffi/index.ts';
 
-const REQ = 104;                // sizeof(vpc_upcall_req_t)
-const ANS = 56;                 // sizeof(vpc_upcall_ans_t)
-const BATCH = 256;              // VPC_UPCALL_BATCH_MAX
+// From the ABI, not written down here: vpc_upcall_ans_t grew (the L3
+// answer's MAC) and a hard-coded 56 made every answer EINVAL.
+const REQ = sizeOf('vpc_upcall_req_t');
+const ANS = sizeOf('vpc_upcall_ans_t');
+const BATCH = VPC_UPCALL_BATCH_MAX;
 const ttl = Number(process.argv[3] ?? 600000);
 
 const map = new Map<number, number>();

@@ -130,7 +130,7 @@ async function counters(probe: string, vpc: VpcSystem, linux: System | undefined
       }
       procs.forEach(([name], i) => {
         const d = diff(before[i]!, after[i]!);
-        const label = `${w.name} ${s.name === 'linux' ? 'linux l2miss agent' : name === 'agent' ? 'vpc-agent' : 'vpc-hostd'}`;
+        const label = `${w.name} ${s.name === 'linux' ? 'linux l2miss agent' : name === 'agent' ? 'vpc-agent' : name === 'hostd2' ? 'vpc-hostd node 2' : 'vpc-hostd'}`;
         // read() bytes: /proc/PID/io counts read()/write() but not recvmsg/sendmsg.
         const cells = [per(d.cpuNs / 1000, n, 1), per(d.vcsw, n), per(d.ivcsw, n), per(d.rchar, n, 0),
           name === 'agent' && s === vpc ? fmt((young * 1024) / Math.max(1, n), 1) : '-'];

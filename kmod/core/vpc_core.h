@@ -65,6 +65,25 @@ int  vpc_ctl_check(const struct vpc_hdl *h, vpc_op_t op, size_t keylen,
 int  vpc_core_ctl(struct vpc_sys *sys, const struct vpc_call *call,
          struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen,
          void *val, size_t *vallen);
+/*
+ * The same in two steps, for a glue that can answer its caller before the
+ * op's frames go out (vpc-hostd replies, then sends).  vpc_core_ctl_start
+ * runs the op and returns with the control lock dropped; when the op left
+ * frames to send (the held frames of answered upcalls) or reserved room for
+ * them, it returns inside the epoch with them in *later.
+ * vpc_core_ctl_finish sends them, leaves the epoch and frees *later.  Every
+ * start is followed by its finish; in between the control lock is free and
+ * other ops may run.  vpc_core_ctl is start then finish.
+ */
+struct vpc_ctl_later {
+	struct vpc_after *after;        /* NULL: nothing to send or free */
+	uint32_t          nafter, nafter_cap;
+	struct os_epoch   et;
+};
+int  vpc_core_ctl_start(struct vpc_sys *sys, const struct vpc_call *call,
+         struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen,
+         void *val, size_t *vallen, struct vpc_ctl_later *later);
+void vpc_core_ctl_finish(struct vpc_sys *sys, struct vpc_ctl_later *later);
 /* Offset in the value of a descriptor the op returns, or -1. */
 int  vpc_opdesc_handle_off(const struct vpc_opdesc *d);
 /*

@@ -365,17 +365,27 @@ vpc_after_reserve(struct vpc_ctx *x, uint32_t n)
  * thread destroys them meanwhile.
  */
 static void
-send_after(struct vpc_sys *sys, struct vpc_ctx *x)
+after_begin(struct vpc_sys *sys, struct vpc_ctx *x, struct vpc_ctl_later *later)
 {
-	struct os_epoch et;
+	later->after = x->after;
+	later->nafter = x->nafter;
+	later->nafter_cap = x->nafter_cap;
+	os_epoch_enter(&later->et);
+	os_sx_xunlock(sys->ctl);
+}
+
+void
+vpc_core_ctl_finish(struct vpc_sys *sys, struct vpc_ctl_later *later)
+{
 	struct vpc_pkt *p, *next;
 	struct vpc_after *a;
 	uint32_t i;
 
-	os_epoch_enter(&et);
-	os_sx_xunlock(sys->ctl);
-	for (i = 0; i < x->nafter; i++) {
-		a = &x->after[i];
+	(void)sys;
+	if (later->after == NULL)
+		return;
+	for (i = 0; i < later->nafter; i++) {
+		a = &later->after[i];
 		if (a->what == VPC_AFTER_ANNOUNCE) {
 			if (a->af == VPC_AF_INET)
 				vpc_arp_announce(a->sw, a->addr, a->mac);
@@ -392,20 +402,23 @@ send_after(struct vpc_sys *sys, struct vpc_ctx *x)
 				vpc_fwd_reinject(a->sw, a->in, p);
 		}
 	}
-	os_epoch_exit(&et);
-	vpc_free(x->after, x->nafter_cap * sizeof(*x->after));
+	os_epoch_exit(&later->et);
+	vpc_free(later->after, later->nafter_cap * sizeof(*later->after));
+	later->after = NULL;
 }
 
 int
-vpc_core_ctl(struct vpc_sys *sys, const struct vpc_call *call,
+vpc_core_ctl_start(struct vpc_sys *sys, const struct vpc_call *call,
     struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen,
-    void *val, size_t *vallen)
+    void *val, size_t *vallen, struct vpc_ctl_later *later)
 {
 	const struct vpc_opdesc *d;
 	struct vpc_ctx x;
 	size_t usable;
 	int error;
 
+	later->after = NULL;
+	later->nafter = later->nafter_cap = 0;
 	error = vpc_ctl_check(h, op, keylen, vallen != NULL ? *vallen : 0,
 	    &usable, &d);
 	if (error != 0)
@@ -432,12 +445,26 @@ vpc_core_ctl(struct vpc_sys *sys, const struct vpc_call *call,
 		memset(val, 0, usable);
 	error = d->fn(&x);
 	if (x.after != NULL)
-		send_after(sys, &x);    /* drops the control lock */
+		after_begin(sys, &x, later);    /* drops the control lock */
 	else
 		os_sx_xunlock(sys->ctl);
 
 	if (vallen != NULL && (error == 0 || error == VPC_ERANGE))
 		*vallen = x.vallen;
+	return (error);
+}
+
+int
+vpc_core_ctl(struct vpc_sys *sys, const struct vpc_call *call,
+    struct vpc_hdl *h, vpc_op_t op, const void *key, size_t keylen,
+    void *val, size_t *vallen)
+{
+	struct vpc_ctl_later later;
+	int error;
+
+	error = vpc_core_ctl_start(sys, call, h, op, key, keylen, val, vallen,
+	    &later);
+	vpc_core_ctl_finish(sys, &later);
 	return (error);
 }
 

@@ -38,7 +38,7 @@
  */
 #include "vpc_impl.h"
 
-#define SLOT_BITS 12
+#define SLOT_BITS 14
 _Static_assert((1u << SLOT_BITS) == VPC_PENDING_MAX, "slots");
 
 /* What a request is about: (kind, af, address); L2: the MAC in addr. */

@@ -156,7 +156,9 @@ typedef struct {
 #define VPC_UPCALL_ORPHAN_MS 30000        /* ... while no reader is attached */
 #define VPC_HOLD_PER_MISS    64           /* frames held for one pending miss */
 #define VPC_HOLD_MAX         8192         /* frames held for all misses */
-#define VPC_PENDING_MAX      4096         /* pending misses, all switches */
+#define VPC_PENDING_MAX      16384        /* pending misses, all switches: more
+                                           * than a 10,000-MAC burst, which the
+                                           * reader cannot drain while it lands */
 
 /* ---- Ops ---------------------------------------------------------------
  *

@@ -166,6 +166,10 @@ export class EtcdResolver extends Resolver {
   }
 
   async resolve(vni: number, mac: string): Promise<Resolution> {
+    return this.resolveNow(vni, mac);
+  }
+
+  override resolveNow(vni: number, mac: string): Resolution {
     const m = this.#store.get(vni, mac);
     if (m) return m;
     return this.#loaded && !this.degraded ? null : undefined;

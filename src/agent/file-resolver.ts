@@ -194,6 +194,10 @@ export class FileResolver extends Resolver {
   }
 
   async resolve(vni: number, mac: string): Promise<Resolution> {
+    return this.resolveNow(vni, mac);
+  }
+
+  override resolveNow(vni: number, mac: string): Resolution {
     return this.#table.get(vni, mac) ?? null;
   }
 

@@ -137,15 +137,42 @@ export class Installer {
     while (!this.#stopping) {
       const batch = await stream.next();
       if (batch === null) break;
-      for (const r of batch) this.#take(r);
+      // Per batch, not per record: the counters' sums are the same, and a
+      // debug line's object is not even built unless it is logged.
+      const debug = this.log.isLevelEnabled('debug');
+      let l3 = 0;
+      for (const r of batch) {
+        if (r.kind === 'l3') l3++;
+        this.#take(r, debug);
+      }
+      this.metrics.upcalls.inc(batch.length);
+      if (l3 > 0) this.metrics.l3Upcalls.inc(l3);
+      // What was answered at once goes to the kernel now, not a turn of the
+      // event loop later (the queued flush then finds nothing to send).
+      if (this.#answers.length > 0) this.flush();
     }
   }
 
-  #take(r: UpcallRequest): void {
-    this.metrics.upcalls.inc();
+  #take(r: UpcallRequest, debug: boolean): void {
     const l3 = r.kind === 'l3';
-    if (l3) this.metrics.l3Upcalls.inc();
-    this.log.debug({ req: r.id.toString(), gen: r.generation.toString(), kind: r.kind, vni: r.vni, ...(l3 ? { ip: r.dstIp } : { mac: r.dstMac }), sw: r.switchId }, 'upcall');
+    if (debug) this.log.debug({ req: r.id.toString(), gen: r.generation.toString(), kind: r.kind, vni: r.vni, ...(l3 ? { ip: r.dstIp } : { mac: r.dstMac }), sw: r.switchId }, 'upcall');
+    if (!l3 && this.resolver.resolveNow !== undefined && this.#flights.size === 0) {
+      // A resolver that answers from memory (the file's table, etcd's
+      // watched copy) answers now: the same answer resolve() would give,
+      // without a promise, a semaphore turn and a flight per request.  Not
+      // while anything is in flight, so a request never overtakes an
+      // earlier one for the same MAC.
+      let res: Resolution;
+      try {
+        res = this.resolver.resolveNow(r.vni, r.dstMac);
+      } catch (e) {
+        this.metrics.resolverErrors.inc();
+        this.log.warn({ vni: r.vni, mac: r.dstMac, err: (e as Error).message }, 'resolver failed');
+        res = undefined;
+      }
+      this.#settle(r.vni, { mac: r.dstMac }, [r], res);
+      return;
+    }
     const key = l3 ? `ip:${ipKey(r.vni, r.dstIp ?? '')}` : mappingKey(r.vni, r.dstMac);
     const f = this.#flights.get(key);
     if (f) {
@@ -175,16 +202,21 @@ export class Installer {
     }
     this.#flights.delete(key);
     this.metrics.inflight.set(this.#flights.size);
+    this.#settle(vni, what, flight.requests, res);
+    if (this.#flights.size === 0) for (const s of this.#settled.splice(0)) s();
+  }
+
+  /** Answer requests with what their resolution said. */
+  #settle(vni: number, what: { mac: string } | { ip: string }, requests: UpcallRequest[], res: Resolution): void {
     if (res === undefined) {
       // Cannot tell (directory down, nothing cached): better no answer than a
       // wrong negative one.  The kernel times the request out; the next
       // frame asks again.
-      this.metrics.unresolved.inc(flight.requests.length);
+      this.metrics.unresolved.inc(requests.length);
       this.log.warn({ vni, ...what }, 'no answer: directory unreachable and nothing cached');
     } else {
-      for (const r of flight.requests) this.#queueAnswer(r, res);
+      for (const r of requests) this.#queueAnswer(r, res);
     }
-    if (this.#flights.size === 0) for (const s of this.#settled.splice(0)) s();
   }
 
   #queueAnswer(r: UpcallRequest, m: Mapping | null): void {
@@ -216,25 +248,40 @@ export class Installer {
       return;
     }
     const now = process.hrtime.bigint();
+    const debug = this.log.isLevelEnabled('debug');
+    // Counted per batch (labels are a lookup per inc), observed per answer.
+    let found = 0, notFound = 0, l3Found = 0, l3NotFound = 0;
     results.forEach((err, i) => {
       const { answer, req } = batch[i]!;
       if (err === null) {
-        this.metrics.answers.inc({ result: answer.found ? 'found' : 'not_found' });
-        if (req.kind === 'l3') this.metrics.l3Answers.inc({ result: answer.found ? 'found' : 'not_found' });
+        const l3 = req.kind === 'l3';
+        if (answer.found) {
+          found++;
+          if (l3) l3Found++;
+        } else {
+          notFound++;
+          if (l3) l3NotFound++;
+        }
         const latencyMs = Number(now - req.timeNs) / 1e6;
         if (answer.found) {
-          this.metrics.installed.inc();
           this.metrics.latency.observe(latencyMs / 1e3);
           this.#remember(req);
         }
-        this.log.debug({ req: req.id.toString(), found: answer.found, latencyMs }, 'answered');
+        if (debug) this.log.debug({ req: req.id.toString(), found: answer.found, latencyMs }, 'answered');
       } else {
         // ESTALE: handed out again meanwhile (the newer delivery gets its own
         // answer); ENOENT: timed out or answered already.
         this.metrics.refused.inc({ reason: err });
-        this.log.debug({ req: req.id.toString(), reason: err }, 'answer refused');
+        if (debug) this.log.debug({ req: req.id.toString(), reason: err }, 'answer refused');
       }
     });
+    if (found > 0) {
+      this.metrics.answers.inc({ result: 'found' }, found);
+      this.metrics.installed.inc(found);
+    }
+    if (notFound > 0) this.metrics.answers.inc({ result: 'not_found' }, notFound);
+    if (l3Found > 0) this.metrics.l3Answers.inc({ result: 'found' }, l3Found);
+    if (l3NotFound > 0) this.metrics.l3Answers.inc({ result: 'not_found' }, l3NotFound);
   }
 
   #remember(r: UpcallRequest): void {

@@ -79,6 +79,12 @@ export abstract class Resolver extends EventEmitter<ResolverEvents> {
   /** Load the directory and start following it. */
   abstract start(): Promise<void>;
   abstract resolve(vni: number, mac: string): Promise<Resolution>;
+  /**
+   * What resolve() would answer, without waiting, for a resolver that
+   * answers from memory; absent when it may need I/O.  The installer
+   * answers a burst of misses through it with no promise per request.
+   */
+  resolveNow?(vni: number, mac: string): Resolution;
   /** Which mapping (so which MAC) has (vni, ip)? ip in canonical form. */
   abstract resolveIp(vni: number, ip: string): Promise<Resolution>;
   /** The mapping as last seen (no I/O). */

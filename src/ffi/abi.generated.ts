@@ -194,8 +194,8 @@ export const VPC_UPCALL_ORPHAN_MS = 30000;
 export const VPC_HOLD_PER_MISS = 64;
 /** frames held for all misses */
 export const VPC_HOLD_MAX = 8192;
-/** pending misses, all switches */
-export const VPC_PENDING_MAX = 4096;
+/** pending misses, all switches: more than a 10,000-MAC burst, which the reader cannot drain while it lands */
+export const VPC_PENDING_MAX = 16384;
 export const VPC_OP_NOP = 0;
 export const VPC_OP_GET_TXN = 1;
 export const VPC_OP_NIC_SET_MAC = 2;

@@ -104,6 +104,9 @@ export function macBytes(mac: string, argument = 'mac'): number[] {
 }
 
 export function macString(b: ArrayLike<number>): string {
+  // Every upcall names two MACs: a table lookup, not six toString/padStart.
+  const h = BYTE_HEX;
+  if (b.length === 6) return `${h[b[0]!]}:${h[b[1]!]}:${h[b[2]!]}:${h[b[3]!]}:${h[b[4]!]}:${h[b[5]!]}`;
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
 }
 

@@ -5,8 +5,9 @@
  * attached at a time; when it goes away, what it had not answered is handed
  * to the next one.
  */
+import { endianness } from 'node:os';
 import {
-  abiErrnoName, backend, decode, encode, VPC_AGENT_DETAIL_MAX, VPC_AGENT_EV_DEGRADED, VPC_AGENT_EV_RECOVERED,
+  abiErrnoName, backend, encode, offsetOf, sizeOf, VPC_AGENT_DETAIL_MAX, VPC_AGENT_EV_DEGRADED, VPC_AGENT_EV_RECOVERED,
   VPC_OP_SYS_AGENT_EVENT, VPC_OP_SYS_UPCALL_ANSWER, VPC_OP_SYS_UPCALL_STATS, VPC_UPCALL_BATCH_MAX, VPC_UPCALL_FOUND, VPC_UPCALL_NOT_FOUND, type UpcallChannel,
   VPC_UPCALL_L3MISS,
 } from '../ffi/index.ts';
@@ -55,21 +56,83 @@ export interface UpcallStats {
   requeued: number;
 }
 
+/**
+ * The id's string for the 16 bytes at buf[at], from the last one seen when
+ * they are the same: a burst of upcalls names the same few switches and
+ * ports over and over, and formatting a UUID per record was a visible share
+ * of the agent's time under a miss storm.
+ */
+class IdCache {
+  readonly #bytes = new Uint8Array(16);
+  #known = false;
+  #id: Id | undefined;
+
+  of(buf: Buffer, at: number): Id | undefined {
+    const last = this.#bytes;
+    if (this.#known) {
+      let same = true;
+      for (let i = 0; i < 16 && same; i++) same = last[i] === buf[at + i];
+      if (same) return this.#id;
+    }
+    const b = buf.subarray(at, at + 16);
+    // A nil switch id is not one the kernel sends; idFromBytes says so as before.
+    const id = isNilId(b) ? undefined : idFromBytes(b);
+    last.set(b);
+    this.#known = true;
+    this.#id = id;
+    return id;
+  }
+}
+
+/* The records and answers are in the host's byte order (vpc.h). */
+const LE = endianness() === 'LE';
+const u16 = (b: Buffer, at: number): number => (LE ? b.readUInt16LE(at) : b.readUInt16BE(at));
+const u32 = (b: Buffer, at: number): number => (LE ? b.readUInt32LE(at) : b.readUInt32BE(at));
+const u64 = (b: Buffer, at: number): bigint => (LE ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at));
+const put16 = (b: Buffer, x: number, at: number): void => { if (LE) b.writeUInt16LE(x, at); else b.writeUInt16BE(x, at); };
+const put32 = (b: Buffer, x: number, at: number): void => { if (LE) b.writeUInt32LE(x, at); else b.writeUInt32BE(x, at); };
+const put64 = (b: Buffer, x: bigint, at: number): void => { if (LE) b.writeBigUInt64LE(x, at); else b.writeBigUInt64BE(x, at); };
+
+const switchIds = new IdCache();
+const portIds = new IdCache();
+
+const REQ = {
+  kind: offsetOf('vpc_upcall_req_t', 'kind')!,
+  reqId: offsetOf('vpc_upcall_req_t', 'req_id')!,
+  generation: offsetOf('vpc_upcall_req_t', 'generation')!,
+  switchId: offsetOf('vpc_upcall_req_t', 'switch_id')!,
+  portId: offsetOf('vpc_upcall_req_t', 'port_id')!,
+  vni: offsetOf('vpc_upcall_req_t', 'vni')!,
+  vlan: offsetOf('vpc_upcall_req_t', 'vlan')!,
+  ethertype: offsetOf('vpc_upcall_req_t', 'ethertype')!,
+  srcmac: offsetOf('vpc_upcall_req_t', 'srcmac')!,
+  dstmac: offsetOf('vpc_upcall_req_t', 'dstmac')!,
+  dstAf: offsetOf('vpc_upcall_req_t', 'dst_af')!,
+  dstIp: offsetOf('vpc_upcall_req_t', 'dst_ip')!,
+  timeNs: offsetOf('vpc_upcall_req_t', 'time_ns')!,
+};
+
+/**
+ * A record read field by field where it lies (what decode() would give,
+ * without its intermediate object and arrays: a burst reads thousands).
+ */
 function requestFrom(buf: Buffer, off: number): UpcallRequest {
-  const r = decode('vpc_upcall_req_t', buf, off);
+  const switchId = switchIds.of(buf, off + REQ.switchId) ?? idFromBytes(buf.subarray(off + REQ.switchId, off + REQ.switchId + 16));
+  const vlan = u16(buf, off + REQ.vlan);
+  const af = buf[off + REQ.dstAf]!;
   return {
-    kind: r.kind === VPC_UPCALL_L3MISS ? 'l3' : 'l2',
-    id: r.req_id,
-    generation: r.generation,
-    switchId: idFromBytes(r.switch_id),
-    portId: isNilId(r.port_id) ? undefined : idFromBytes(r.port_id),
-    vni: r.vni,
-    vlan: r.vlan === 0 ? undefined : r.vlan,
-    ethertype: r.ethertype,
-    srcMac: macString(r.srcmac),
-    dstMac: macString(r.dstmac),
-    dstIp: r.dst_af === 0 ? undefined : ipString(r.dst_af, r.dst_ip),
-    timeNs: r.time_ns,
+    kind: u16(buf, off + REQ.kind) === VPC_UPCALL_L3MISS ? 'l3' : 'l2',
+    id: u64(buf, off + REQ.reqId),
+    generation: u64(buf, off + REQ.generation),
+    switchId,
+    portId: portIds.of(buf, off + REQ.portId),
+    vni: u32(buf, off + REQ.vni),
+    vlan: vlan === 0 ? undefined : vlan,
+    ethertype: u16(buf, off + REQ.ethertype),
+    srcMac: macString(buf.subarray(off + REQ.srcmac, off + REQ.srcmac + 6)),
+    dstMac: macString(buf.subarray(off + REQ.dstmac, off + REQ.dstmac + 6)),
+    dstIp: af === 0 ? undefined : ipString(af, buf.subarray(off + REQ.dstIp, off + REQ.dstIp + 16)),
+    timeNs: u64(buf, off + REQ.timeNs),
   };
 }
 
@@ -109,6 +172,39 @@ export class UpcallStream implements AsyncIterable<UpcallRequest[]> {
   }
 }
 
+const ANS_SIZE = sizeOf('vpc_upcall_ans_t');
+const ANS = {
+  reqId: offsetOf('vpc_upcall_ans_t', 'req_id')!,
+  generation: offsetOf('vpc_upcall_ans_t', 'generation')!,
+  status: offsetOf('vpc_upcall_ans_t', 'status')!,
+  ttl: offsetOf('vpc_upcall_ans_t', 'ttl_ms')!,
+  af: offsetOf('vpc_upcall_ans_t', 'af')!,
+  port: offsetOf('vpc_upcall_ans_t', 'udp_port')!,
+  addr: offsetOf('vpc_upcall_ans_t', 'addr')!,
+  revision: offsetOf('vpc_upcall_ans_t', 'revision')!,
+  mac: offsetOf('vpc_upcall_ans_t', 'mac')!,
+};
+/** One batch of answers, written in place (VPC_UPCALL_BATCH_MAX of them). */
+const ansBuf = Buffer.alloc(VPC_UPCALL_BATCH_MAX * ANS_SIZE);
+
+/*
+ * VTEPs parsed once: a burst answers thousands of requests with a handful
+ * of VTEPs.  Bounded, so a directory with many VTEPs costs a parse now and
+ * then rather than memory.
+ */
+const VTEP_CACHE_MAX = 1024;
+const vteps = new Map<string, { af: number; bytes: number[] }>();
+
+function vtepBytes(vtep: string): { af: number; bytes: number[] } {
+  let ip = vteps.get(vtep);
+  if (ip === undefined) {
+    ip = ipBytes(vtep, 'vtep');        // throws on a bad one: nothing cached
+    if (vteps.size >= VTEP_CACHE_MAX) vteps.clear();
+    vteps.set(vtep, ip);
+  }
+  return ip;
+}
+
 function answerStruct(a: UpcallAnswer): Buffer {
   const ttl = a.ttlMs ?? 0;
   if (!Number.isInteger(ttl) || ttl < 0) throw new VpcArgumentError('ttl', `ttl: expected whole milliseconds, got ${String(ttl)}`);
@@ -123,13 +219,53 @@ function answerStruct(a: UpcallAnswer): Buffer {
   });
 }
 
-/** Apply answers (any number, sent in batches); one result per answer. */
+const isU64 = (x: unknown): x is bigint => typeof x === 'bigint' && x >= 0n && x <= 0xffffffffffffffffn;
+const uint = (x: unknown, max: number): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= max;
+
+/**
+ * Write an answer at off (zeroed), as answerStruct() encodes it.  The
+ * usual answer is written field by field; anything out of the ordinary
+ * (a field out of range, say) goes through answerStruct(), so what is
+ * refused and how stays exactly as it was.
+ */
+function writeAnswer(a: UpcallAnswer, buf: Buffer, off: number): void {
+  const ttl = a.ttlMs ?? 0;
+  const port = a.found ? a.port ?? 0 : 0;
+  const revision = a.found ? a.revision ?? 0 : 0;
+  if (!isU64(a.id) || !isU64(a.generation) || !uint(ttl, 0xffffffff) || !uint(port, 0xffff) || !uint(revision, Number.MAX_SAFE_INTEGER)) {
+    answerStruct(a).copy(buf, off);
+    return;
+  }
+  const ip = a.found && a.vtep !== undefined ? vtepBytes(a.vtep) : undefined;
+  const mac = a.found && a.mac !== undefined ? macBytes(a.mac, 'mac') : undefined;
+  put64(buf, a.id, off + ANS.reqId);
+  put64(buf, a.generation, off + ANS.generation);
+  put32(buf, a.found ? VPC_UPCALL_FOUND : VPC_UPCALL_NOT_FOUND, off + ANS.status);
+  put32(buf, ttl, off + ANS.ttl);
+  if (!a.found) return;
+  if (ip !== undefined) {
+    buf[off + ANS.af] = ip.af;
+    for (let i = 0; i < 16; i++) buf[off + ANS.addr + i] = ip.bytes[i]!;
+  }
+  put16(buf, port, off + ANS.port);
+  put64(buf, BigInt(revision), off + ANS.revision);
+  if (mac !== undefined) for (let i = 0; i < 6; i++) buf[off + ANS.mac + i] = mac[i]!;
+}
+
+/**
+ * Apply answers (any number, sent in batches of VPC_UPCALL_BATCH_MAX, each
+ * one vpc_ctl written straight into one buffer); one result per answer.  An
+ * answer that cannot be encoded throws before anything of its batch is sent.
+ */
 export function answerUpcalls(answers: UpcallAnswer[]): UpcallResult[] {
   const out: UpcallResult[] = [];
   for (let i = 0; i < answers.length; i += VPC_UPCALL_BATCH_MAX) {
-    const chunk = answers.slice(i, i + VPC_UPCALL_BATCH_MAX);
-    const res = ctlRaw(SYSTEM, VPC_OP_SYS_UPCALL_ANSWER, Buffer.concat(chunk.map(answerStruct)), chunk.length * 4);
-    for (let j = 0; j < chunk.length; j++) {
+    const n = Math.min(VPC_UPCALL_BATCH_MAX, answers.length - i);
+    const key = ansBuf.subarray(0, n * ANS_SIZE);
+    key.fill(0);
+    for (let j = 0; j < n; j++) writeAnswer(answers[i + j]!, key, j * ANS_SIZE);
+    const res = ctlRaw(SYSTEM, VPC_OP_SYS_UPCALL_ANSWER, key, n * 4);
+    for (let j = 0; j < n; j++) {
       const e = res.readInt32LE(j * 4);
       out.push(e === 0 ? null : abiErrnoName(e));
     }

@@ -179,6 +179,7 @@ serve(int fd, struct vpc_hdl *h, bool priv)
 {
 	struct vpc_caller caller = { .priv = priv, .passfd = -1 };
 	struct vpc_call call = { .caller = &caller, .priv = priv };
+	struct vpc_ctl_later later;
 	const struct vpc_opdesc *desc;
 	struct vpc_wire_req req;
 	struct vpc_hdl *nh;
@@ -220,10 +221,17 @@ serve(int fd, struct vpc_hdl *h, bool priv)
 	    (size_t)req.vallen, &usable, &desc) == 0 ?
 	    vpc_opdesc_handle_off(desc) : -1;
 	vallen = (size_t)req.vallen;
-	error = vpc_core_ctl(ctl_sys, &call, h, req.op, key, (size_t)req.keylen,
-	    valbuf, &vallen);
+	error = vpc_core_ctl_start(ctl_sys, &call, h, req.op, key,
+	    (size_t)req.keylen, valbuf, &vallen, &later);
 	reply(fd, error, valbuf, error == 0 || error == VPC_ERANGE ? vallen : 0,
 	    caller.passfd >= 0 ? handle_off : -1, caller.passfd);
+	/*
+	 * The frames an answer released go out after the reply: the agent
+	 * (blocked in vpc_ctl until it comes) reads and resolves its next
+	 * batch while we send them, on the other core.  What the op changed is
+	 * in place already; anything the caller asks next is served after this.
+	 */
+	vpc_core_ctl_finish(ctl_sys, &later);
 	return (true);
 }
 

@@ -25,6 +25,7 @@
 #define BATCH 256
 
 static int epfd = -1;
+static void (*batch_end)(void);
 static volatile bool stopping;
 static struct hsrc *retired;
 static void **later;
@@ -433,6 +434,12 @@ dispatch(struct epoll_event *evs, int n)
 	free_later();
 }
 
+void
+hloop_set_batch_end(void (*fn)(void))
+{
+	batch_end = fn;
+}
+
 int
 hloop_run(void)
 {
@@ -442,6 +449,8 @@ hloop_run(void)
 	while (!stopping) {
 		host_clock_refresh();   /* the coarse clock of this wakeup */
 		timeout = timers_run();
+		if (batch_end != NULL)
+			batch_end();
 		hloop_reclaim();
 		if (stopping)
 			break;
@@ -454,6 +463,8 @@ hloop_run(void)
 		}
 		host_clock_refresh();
 		dispatch(evs, n);
+		if (batch_end != NULL)
+			batch_end();
 		hloop_reclaim();
 	}
 	host_clock_forget();

@@ -49,6 +49,13 @@ void hloop_retire(struct hsrc *src);
  */
 int  hloop_accept(struct hsrc *listener, void (*refuse)(int fd));
 extern uint64_t host_conn_refused;
+/*
+ * fn runs once at the end of every wakeup of the loop (after the events of
+ * an epoll_wait, and after the timers), so that work the events only marked
+ * (records for the upcall reader) goes out in one go rather than one system
+ * call per event.  One hook; NULL: none.
+ */
+void hloop_set_batch_end(void (*fn)(void));
 /* Run until hloop_stop(); returns 0, or -1 if epoll failed. */
 int  hloop_run(void);
 void hloop_stop(void);

@@ -9,6 +9,11 @@
  * When the reader disconnects, its unanswered requests go back to the queue
  * for the next one.  Answers come back through vpc_ctl
  * (VPC_OP_SYS_UPCALL_ANSWER), not through this socket.
+ *
+ * A new request only marks the channel; the records go out at the end of
+ * the loop's wakeup (hloop_set_batch_end), all that one wakeup raised in
+ * one send(), so a burst of misses costs the daemon and the reader one
+ * system call per wakeup rather than one per miss.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +39,7 @@ struct reader {
 static struct vpc_sys *up_sys;
 static struct hsrc up_listen;
 static struct reader *rd;
+static bool up_raised;          /* requests raised since the last flush */
 
 static void
 reader_free(struct hsrc *src)
@@ -193,6 +199,16 @@ void
 os_upcall_notify(struct vpc_sys *sys)
 {
 	(void)sys;
+	up_raised = true;
+}
+
+/* The end of a wakeup: what it raised goes to the reader now. */
+static void
+batch_end(void)
+{
+	if (!up_raised)
+		return;
+	up_raised = false;
 	if (rd != NULL)
 		flush(rd);
 }
@@ -210,12 +226,14 @@ host_upcall_start(struct vpc_sys *sys, int listen_fd)
 	up_listen.fd = listen_fd;
 	up_listen.fn = listen_event;
 	up_listen.free_fn = static_free;
+	hloop_set_batch_end(batch_end);
 	return (hloop_add(&up_listen, EPOLLIN));
 }
 
 void
 host_upcall_stop(void)
 {
+	hloop_set_batch_end(NULL);
 	if (rd != NULL)
 		reader_gone(rd);
 	if (up_listen.fd >= 0)

@@ -576,6 +576,82 @@ t_orphan(void)
 	return (0);
 }
 
+/*
+ * vpc_core_ctl_start/finish (vpc-hostd replies between them): the answer is
+ * applied and its result known at start, with nothing sent and the control
+ * lock free; the held frames go out at finish, in order; an op that leaves
+ * nothing to send needs its finish all the same (to free what it reserved)
+ * and it sends nothing.
+ */
+static int
+t_answer_then_send(void)
+{
+	const uint8_t mac_y[6] = { 2, 0, 0, 0, 0, 0x43 };
+	struct vpc_ctl_later later;
+	vpc_upcall_req_t r;
+	vpc_upcall_ans_t a;
+	vpc_cam_key_t k;
+	vpc_sw_cam_t ce;
+	int32_t res = -1;
+	size_t vl = sizeof(res);
+	uint64_t released0 = swstat(dp.sw, VPC_SWSTAT_RELEASED), released;
+	unsigned nsent, nsent_get, nafter;
+	bool had_after;
+	int i, rc, rc_get;
+
+	EXPECT_EQ(vpc_upcall_attach(dp.sys), 0);
+	test_sent_reset();
+	for (i = 0; i < 3; i++)
+		in_nic(dp.nic_a, frame(mac_y, mac_a, NULL, 46 + i));
+	EXPECT_EQ(test_nsent, 0);
+	EXPECT_EQ(vpc_upcall_read(dp.sys, &r, sizeof(r)), sizeof(r));
+	memset(&a, 0, sizeof(a));
+	a.req_id = r.req_id;
+	a.generation = r.generation;
+	a.af = VPC_AF_INET;
+	memcpy(a.addr, vtep, 4);
+	a.ttl_ms = 60000;
+	/* What start left is looked at once finish has run: an EXPECT that
+	 * returned in between would leave the epoch entered. */
+	rc = vpc_core_ctl_start(dp.sys, &call, NULL, VPC_OP_SYS_UPCALL_ANSWER,
+	    &a, sizeof(a), &res, &vl, &later);
+	had_after = later.after != NULL;
+	nsent = test_nsent;
+	released = swstat(dp.sw, VPC_SWSTAT_RELEASED);
+	/* The entry is in and the lock is free: another op runs meanwhile. */
+	memset(&k, 0, sizeof(k));
+	memcpy(k.dstmac, mac_y, 6);
+	memset(&ce, 0, sizeof(ce));
+	rc_get = ctl(dp.sw, VPC_OP_SW_CAM_GET, &k, sizeof(k), &ce, sizeof(ce));
+	nsent_get = test_nsent;
+	vpc_core_ctl_finish(dp.sys, &later);
+	EXPECT_EQ(rc, 0);
+	EXPECT_EQ(res, 0);
+	EXPECT_EQ(vl, sizeof(res));
+	EXPECT(had_after);
+	EXPECT_EQ(nsent, 0);                            /* not before finish */
+	EXPECT_EQ(released, released0 + 3);
+	EXPECT_EQ(rc_get, 0);
+	EXPECT_EQ(ce.kind, VPC_CAM_REMOTE);
+	EXPECT_EQ(nsent_get, 0);
+	EXPECT(later.after == NULL);
+	EXPECT_EQ(sent_to(TEST_TO_VCC, NULL), 3);
+	for (i = 0; i < 3; i++)                         /* in order */
+		EXPECT_EQ(test_sent[i].len, 8 + 14 + 46 + i);
+	/* Nothing to send: finish is a no-op. */
+	test_sent_reset();
+	rc = vpc_core_ctl_start(dp.sys, &call, NULL, VPC_OP_SYS_UPCALL_ANSWER,
+	    &a, sizeof(a), &res, &vl, &later);
+	nafter = later.nafter;
+	vpc_core_ctl_finish(dp.sys, &later);
+	EXPECT_EQ(rc, 0);
+	EXPECT_EQ(res, VPC_ENOENT);                     /* answered already */
+	EXPECT_EQ(nafter, 0);
+	EXPECT_EQ(test_nsent, 0);
+	vpc_upcall_detach(dp.sys);
+	return (0);
+}
+
 static int
 t_vni0(void)
 {
@@ -644,6 +720,7 @@ test_datapath(struct vpc_sys *sys, int *failed)
 		{ "CAM ops", t_cam_ops },
 		{ "expiry at lookup", t_expiry },
 		{ "upcall timeouts with and without a reader", t_orphan },
+		{ "answer applied at start, frames sent at finish", t_answer_then_send },
 		{ "VNI 0 on a raw L2 underlay", t_vni0 },
 	};
 	int passed;
