@@ -422,6 +422,8 @@ same_frames(void)
 	const struct test_sent *a, *b;
 	unsigned i;
 
+	/* Field by field: the underlay address's padding is whatever the
+	 * sender's stack held. */
 	EXPECT(W[0].sent != NULL && W[1].sent != NULL);
 	EXPECT_EQ(W[1].nsent, W[0].nsent);
 	for (i = 0; i < W[0].nsent; i++) {
@@ -429,7 +431,9 @@ same_frames(void)
 		b = &W[1].sent[i];
 		if (a->kind != b->kind || dest(&W[0], a->to) != dest(&W[1], b->to) ||
 		    dest(&W[0], a->to) < 0 || a->len != b->len ||
-		    a->sport != b->sport || memcmp(&a->dst, &b->dst, sizeof(a->dst)) != 0 ||
+		    a->sport != b->sport || a->dst.af != b->dst.af ||
+		    a->dst.port != b->dst.port ||
+		    memcmp(a->dst.addr, b->dst.addr, sizeof(a->dst.addr)) != 0 ||
 		    memcmp(a->data, b->data, a->len < sizeof(a->data) ? a->len :
 		    sizeof(a->data)) != 0)
 			FAIL("frame %u sent differs (kind %d/%d, to %d/%d, len %u/%u)",
