@@ -4,10 +4,14 @@
  * established-flow frames through a 100-rule ingress set against the same
  * frames with no firewall (ratio), new flows a second through 10, 100 and
  * 480 rules (the last rule allows), the firewall's cost per packet with 1M
- * flows against 1k, and the memory of a flow.  Modes for a profiler:
- * "est [n]" and "base [n]" (established frames with / without the set),
- * "ab [chunks]" (the ratio alone), "lookup n [stride]" (the lookup
- * measure at n flows alone, made with that stride: 1 by default).
+ * flows against 1k, and the memory of a flow.  The ratio and the lookup
+ * cost are printed twice, labelled: frames handed over one at a time
+ * (vpc_nic_input, the data path until bursts) and in bursts of 32
+ * (vpc_nic_input_burst, what vpc-hostd now does with a TAP's frames).
+ * Modes for a profiler: "est [n]" and "base [n]" (established frames with
+ * / without the set), "ab [chunks] [burst]" (the ratio alone), "lookup n
+ * [stride] [burst]" (the lookup measure at n flows alone, made with that
+ * stride: 1 by default; frames burst at a time: 1 by default).
  */
 #include <stdio.h>
 #include <stdlib.h>
