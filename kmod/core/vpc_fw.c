@@ -1594,24 +1594,32 @@ vpc_fw_prefetch_pays(const struct vpc_sys *sys)
 
 /*
  * The key vpc_fw_filter will build for this frame, for the common cases
- * only (TCP or UDP over IPv4 without options, read and checked as the
- * filter's fast path does, or directly over IPv6): false for anything else,
- * which then simply gets no hint.  fp as fw_parse leaves it, so the hash is
- * the one the filter will compute.
+ * only (TCP or UDP over IPv4 without options, or directly over IPv6):
+ * false for anything else, which then simply gets no hint.  fp as fw_parse
+ * leaves it, so the hash is the one the filter will compute.  Not checked
+ * as the filter checks (a bad checksum only wastes a prefetch), and not
+ * through fw_parse4_fast, whose only caller the filter's parse stays, so
+ * that the compiler keeps it inline there.
  */
 static bool
 hint_key(const struct vpc_pkt *p, uint32_t l3off, uint16_t ethertype,
     uint8_t dir, uint32_t vni, struct fwpkt *fp)
 {
 	uint8_t h[40 + 4];
-	int res;
 
 	memset(fp, 0, sizeof(*fp));
 	fp->dir = dir;
 	fp->key.vni = vni;
-	if (ethertype == ETHERTYPE_IP)
-		return (fw_parse4_fast(p, l3off, dir, fp, &res) &&
-		    res == FW_PARSE_OK);
+	if (ethertype == ETHERTYPE_IP) {
+		if (!os_pkt_copyout(p, l3off, 20 + 4, h) || h[0] != 0x45 ||
+		    (h[9] != IPPROTO_TCP_ && h[9] != IPPROTO_UDP_) ||
+		    (vpc_get16(h + 6) & 0x1fff) != 0)
+			return (false);
+		fp->key.proto = h[9];
+		key_orient(&fp->key, dir, VPC_AF_INET, h + 12, h + 16,
+		    vpc_get16(h + 20), vpc_get16(h + 22));
+		return (true);
+	}
 	if (ethertype != ETHERTYPE_IPV6 ||
 	    !os_pkt_copyout(p, l3off, sizeof(h), h) || (h[0] >> 4) != 6 ||
 	    (h[6] != IPPROTO_TCP_ && h[6] != IPPROTO_UDP_))
