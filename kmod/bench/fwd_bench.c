@@ -5,7 +5,9 @@
  *  - forward: prebuilt frames from a vmnic to remote MACs through
  *    vpc_nic_input (parse, anti-spoof, CAM lookup, VXLAN encapsulation, the
  *    vcc's output, here a no-op that frees the packet), each frame copied
- *    into a fresh packet first, as a driver would hand one over;
+ *    into a fresh packet first, as a driver would hand one over; one
+ *    vpc_nic_input a frame, and vpc_nic_input_burst on 32 at a time (what
+ *    vpc-hostd now hands over from a TAP);
  *  - baseline: for the same frames, a lookup in a plain open-addressing
  *    table of the same keys and the same copy into a fresh packet;
  *  - ARP: prebuilt ARP requests from a vmnic for 1k addresses whose
@@ -19,15 +21,18 @@
  *    address) and the rounds can alternate;
  *  - CAM lookups alone at 1k, 100k and 1M entries (ns each; keys drawn from
  *    the whole table), at 1M also prefetched ahead as a caller with a batch
- *    would, and what an entry costs in memory;
+ *    would, and what an entry costs in memory; then the same lookups as the
+ *    data path makes them: frames to the keys' MACs at 1k and 1M, one at a
+ *    time and in bursts of 8, 16 and 32, and from those the 1M lookup's
+ *    cost inside the path (the 1k lookup plus what the 1M path costs more);
  *  - neighbour table lookups (IPv4) alone at 1k, 100k and 1M entries, the
  *    same way, and what an entry costs.
  * Rounds alternate (forwarding, baseline and ARP; each table size and the
  * 1k table) and medians are printed.  Prints one JSON object.  The ratios
  * are the point: machines here are noisy.
  *
- *   fwd_bench SECONDS [forward|baseline|arp|cam|nbr]   one loop alone (cam,
- *   nbr: lookups in the 1k tables), for a profiler
+ *   fwd_bench SECONDS [forward [BURST]|baseline|arp|cam|nbr]   one loop alone
+ *   (cam, nbr: lookups in the 1k tables), for a profiler
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,18 +297,31 @@ run_arp(struct vpc_nic *nic, double secs)
 
 /* ---- Runs ------------------------------------------------------------------- */
 
+/*
+ * burst 1: one vpc_nic_input a frame (the frames of a chunk in one epoch
+ * section); more: vpc_nic_input_burst on that many at a time, as
+ * vpc-hostd hands over what it read from a TAP.
+ */
 static double
-run_forward(struct vpc_nic *nic, double secs)
+run_forward(struct vpc_nic *nic, double secs, unsigned burst)
 {
+	struct vpc_pkt *pk[VPC_BURST_MAX];
 	struct os_epoch et;
 	uint64_t n = 0;
 	double t0 = now(), t;
-	int i;
+	unsigned i, k;
 
 	do {
 		os_epoch_enter(&et);
-		for (i = 0; i < NFRAMES; i++)
-			vpc_nic_input(nic, host_pkt_new(frames[i], FRAME_LEN));
+		if (burst <= 1)
+			for (i = 0; i < NFRAMES; i++)
+				vpc_nic_input(nic, host_pkt_new(frames[i], FRAME_LEN));
+		else
+			for (i = 0; i < NFRAMES; i += burst) {
+				for (k = 0; k < burst; k++)
+					pk[k] = host_pkt_new(frames[i + k], FRAME_LEN);
+				vpc_nic_input_burst(nic, pk, burst);
+			}
 		os_epoch_exit(&et);
 		n += NFRAMES;
 		t = now() - t0;
@@ -338,6 +356,7 @@ run_baseline(double secs)
  */
 #define NKEYS (1u << 20)
 #define ROUNDS 3
+#define NBURSTS 4
 
 struct ltable {
 	struct vpc_switch *sw;
@@ -381,6 +400,41 @@ lookup_ns(const struct ltable *lt, bool prefetch)
 		t = now() - t0;
 	} while (t < 0.2);
 	os_epoch_exit(&et);
+	return (t * 1e9 / (double)n);
+}
+
+/*
+ * The CAM as the data path meets it: ns per frame forwarded from nic (on
+ * lt's switch) to the MACs of lt's keys in turn (drawn from the whole
+ * table), one vpc_nic_input a frame (burst 1) or in bursts.  Each frame is
+ * the forwarding run's frame with its destination set, in a fresh packet.
+ */
+static double
+fwd_keys_ns(struct vpc_nic *nic, const struct ltable *lt, unsigned burst)
+{
+	struct vpc_pkt *pk[VPC_BURST_MAX];
+	struct os_epoch et;
+	uint64_t n = 0;
+	uint32_t i = 0;
+	unsigned k, c;
+	double t0 = now(), t;
+
+	do {
+		for (c = 0; c < 4096 / burst; c++) {
+			for (k = 0; k < burst; k++, i = (i + 1) & (NKEYS - 1)) {
+				pk[k] = host_pkt_new(frames[0], FRAME_LEN);
+				memcpy(host_pkt_data(pk[k]), lt->keys[i], 6);
+			}
+			os_epoch_enter(&et);
+			if (burst == 1)
+				vpc_nic_input(nic, pk[0]);
+			else
+				vpc_nic_input_burst(nic, pk, burst);
+			os_epoch_exit(&et);
+			n += burst;
+		}
+		t = now() - t0;
+	} while (t < 0.2);
 	return (t * 1e9 / (double)n);
 }
 
@@ -469,7 +523,11 @@ new_switch(uint32_t n, uint32_t vni)
 int
 main(int argc, char **argv)
 {
-	double secs = argc > 1 ? atof(argv[1]) : 1.0, fwd, base, arp;
+	double secs = argc > 1 ? atof(argv[1]) : 1.0, fwd, fwdb, base, arp;
+	double fwdbr[ROUNDS], p1k[2][ROUNDS], p1m[NBURSTS][ROUNDS], l1k_m, pk1, pkb;
+	static const unsigned bursts[NBURSTS] = { 1, 8, 16, VPC_BURST_MAX };
+	struct vpc_hdl *nic2;
+	unsigned b;
 	double fwdr[ROUNDS], baser[ROUNDS], arpr[ROUNDS], l1k[2 * ROUNDS],
 	    l100k[ROUNDS], l1m[ROUNDS], l1mp[ROUNDS], n1kr[2 * ROUNDS],
 	    n100k[ROUNDS], n1m[ROUNDS];
@@ -522,10 +580,11 @@ main(int argc, char **argv)
 	s3 = obj2sw(sw3->obj);
 	arp_setup(sw3, arpnich);
 
-	/* One loop alone, for a profiler: fwd_bench SECONDS forward|baseline|arp */
+	/* One loop alone, for a profiler: fwd_bench SECONDS forward [BURST]|baseline|arp */
 	if (argc > 2 && strcmp(argv[2], "forward") == 0) {
 		printf("{\"forward_mpps\": %.3f}\n",
-		    run_forward(obj2nic(nich->obj), secs) / 1e6);
+		    run_forward(obj2nic(nich->obj), secs,
+		    argc > 3 ? (unsigned)atoi(argv[3]) : 1) / 1e6);
 		return (0);
 	}
 	if (argc > 2 && strcmp(argv[2], "baseline") == 0) {
@@ -557,11 +616,13 @@ main(int argc, char **argv)
 	}
 	/* Rounds alternate, so that a noisy neighbour hurts all; medians. */
 	for (i = 0; i < ROUNDS; i++) {
-		fwdr[i] = run_forward(obj2nic(nich->obj), secs / ROUNDS);
+		fwdr[i] = run_forward(obj2nic(nich->obj), secs / ROUNDS, 1);
+		fwdbr[i] = run_forward(obj2nic(nich->obj), secs / ROUNDS, VPC_BURST_MAX);
 		baser[i] = run_baseline(secs / ROUNDS);
 		arpr[i] = run_arp(obj2nic(arpnich->obj), secs / ROUNDS);
 	}
 	fwd = median(fwdr, ROUNDS);
+	fwdb = median(fwdbr, ROUNDS);
 	base = median(baser, ROUNDS);
 	arp = median(arpr, ROUNDS);
 	if (swstat_check_remote(s) == 0)
@@ -606,6 +667,28 @@ main(int argc, char **argv)
 		l1m[i] = lookup_ns(&big, false);
 		l1mp[i] = lookup_ns(&big, true);
 	}
+	/*
+	 * The same lookups in the data path: frames to the keys' MACs, from a
+	 * vmnic of each switch (the 1M switch gets one and an uplink now), one
+	 * frame at a time and in bursts of 8, 16 and 32.  The 1k switch's
+	 * figure at burst 1 and 32 alternates with the 1M one's.
+	 */
+	memset(&req, 0, sizeof(req));
+	req.flags = VPC_FLAG_SWP_UPLINK;
+	req.peer_id.bytes[0] = 0xbe;
+	req.peer_id.bytes[8] = 2;
+	vl = sizeof(res);
+	if (vpc_core_ctl(sys, &call, sw2, VPC_OP_SW_ADD_PORT, &req, sizeof(req), &res, &vl) != 0)
+		return (1);
+	nic2 = add_vmnic(sw2, (uint8_t[]){ 2, 0, 0, 0, 0, 1 });
+	for (i = 0; i < ROUNDS; i++) {
+		p1k[0][i] = fwd_keys_ns(obj2nic(nich->obj), &small, 1);
+		p1k[1][i] = fwd_keys_ns(obj2nic(nich->obj), &small, VPC_BURST_MAX);
+		for (b = 0; b < NBURSTS; b++)
+			p1m[b][i] = fwd_keys_ns(obj2nic(nic2->obj), &big, bursts[b]);
+	}
+	if (swstat_check_remote(big.sw) == 0)
+		return (1);
 
 	sw4 = new_switch(5, 400);
 	subnet_setup(sw4);
@@ -634,6 +717,24 @@ main(int argc, char **argv)
 	printf(", \"lookup_ns\": {\"1k\": %.1f, \"100k\": %.1f, \"1M\": %.1f}",
 	    median(l1k, n1k), median(l100k, ROUNDS), median(l1m, ROUNDS));
 	printf(", \"lookup_ns_prefetched_1M\": %.1f", median(l1mp, ROUNDS));
+	/*
+	 * What a lookup at 1M costs inside the data path: the 1k lookup alone
+	 * plus what forwarding to 1M MACs costs over forwarding to 1k (the
+	 * rest of the path is the same frames, the same code).
+	 */
+	l1k_m = median(l1k, n1k);
+	pk1 = median(p1k[0], ROUNDS);
+	pkb = median(p1k[1], ROUNDS);
+	printf(", \"forward_burst_mpps\": %.3f, \"burst_ratio\": %.3f",
+	    fwdb / 1e6, fwdb / base);
+	printf(", \"path_ns\": {\"1k\": %.1f, \"1M\": %.1f}", pk1,
+	    median(p1m[0], ROUNDS));
+	printf(", \"path_ns_burst\": {\"1k\": %.1f", pkb);
+	for (b = 1; b < NBURSTS; b++)
+		printf(", \"1M_%u\": %.1f", bursts[b], median(p1m[b], ROUNDS));
+	printf("}, \"lookup_ns_in_path_1M\": %.1f, \"lookup_ns_in_path_1M_burst\": %.1f",
+	    l1k_m + median(p1m[0], ROUNDS) - pk1,
+	    l1k_m + median(p1m[NBURSTS - 1], ROUNDS) - pkb);
 	printf(", \"entries\": %u, \"bytes_per_entry\": %.1f, \"table_bytes_per_entry\": %.1f",
 	    vpc_cam_count(big.sw), (double)(mem1 - mem0) / 900000.0,
 	    (double)vpc_cam_bytes(big.sw) / vpc_cam_count(big.sw));

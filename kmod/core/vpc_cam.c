@@ -139,6 +139,33 @@ vpc_cam_prefetch_entry(struct vpc_switch *sw, const uint8_t dst[6])
 	vpc_ktab_prefetch_entry(&sw->cam->kt, w, CAM_KEYLEN);
 }
 
+/*
+ * Does the table outgrow the caches enough that a burst should prefetch
+ * for it?  Judged by its published bucket array: at VPC_PREFETCH_MIN
+ * entries' worth of buckets (it grows with the entries) and more.
+ */
+bool
+vpc_cam_prefetch_pays(struct vpc_switch *sw)
+{
+	const struct vpc_kslots *t = vpc_load(sw->cam->kt.tab);
+
+	return (((uint64_t)t->mask + 1) * VPC_KTAB_BSLOTS >= vpc_prefetch_min);
+}
+
+/*
+ * For a burst's hints (vpc_fwd_burst.c): the entry a (dst, any) lookup
+ * finds, expired or not (no clock read), or NULL.  Reads only, in the
+ * epoch; the frame's real lookup is vpc_cam_lookup's, later.
+ */
+const struct vpc_cam_ent *
+vpc_cam_peek(struct vpc_switch *sw, const uint8_t dst[6])
+{
+	const struct vpc_cam *cam = sw->cam;
+
+	VPC_ASSERT_EPOCH();
+	return (probe_words(cam, vpc_load(cam->kt.tab), mac_word(dst), 0));
+}
+
 /* ---- Writers -------------------------------------------------------------- */
 
 struct vpc_cam_ent *

@@ -1488,7 +1488,7 @@ vpc_fw_filter(struct vpc_switch *sw, struct vpc_port *port,
 	/* The bucket's line is asked for as soon as its place is known. */
 	h = fw_hash(fw, port, &fp.key);
 	if ((t = vpc_load(fw->tab)) != NULL)
-		__builtin_prefetch(&t->b[(uint32_t)h & t->mask]);
+		vpc_prefetch(&t->b[(uint32_t)h & t->mask]);
 	now = os_now_coarse_ns();
 	e = flow_lookup(t, port, &fp.key, h);
 	if (e != NULL && flow_expired(fw, e, now))
@@ -1574,6 +1574,117 @@ vpc_fw_filter(struct vpc_switch *sw, struct vpc_port *port,
 	sw_count(sw, VPC_SWSTAT_FW_FLOWS_NEW);
 	flow_touch(e, dir, now);
 	return (true);
+}
+
+/* ---- Hints for a burst (vpc_fwd_burst.c) ------------------------------------ */
+
+/*
+ * Do the flows' lines miss the caches often enough that a burst should ask
+ * for them ahead?  Below VPC_PREFETCH_MIN flows they mostly stay in the
+ * CPU's caches and the hints (a parse and a hash a frame) would only cost.
+ */
+bool
+vpc_fw_prefetch_pays(const struct vpc_sys *sys)
+{
+	const struct vpc_fw *fw = sys->fw;
+
+	return (fw != NULL && __atomic_load_n(&fw->nflows, __ATOMIC_RELAXED) >=
+	    vpc_prefetch_min);
+}
+
+/*
+ * The key vpc_fw_filter will build for this frame, for the common cases
+ * only (TCP or UDP over IPv4 without options, or directly over IPv6):
+ * false for anything else, which then simply gets no hint.  fp as fw_parse
+ * leaves it, so the hash is the one the filter will compute.  Not checked
+ * as the filter checks (a bad checksum only wastes a prefetch), and not
+ * through fw_parse4_fast, whose only caller the filter's parse stays, so
+ * that the compiler keeps it inline there.
+ */
+static bool
+hint_key(const struct vpc_pkt *p, uint32_t l3off, uint16_t ethertype,
+    uint8_t dir, uint32_t vni, struct fwpkt *fp)
+{
+	uint8_t h[40 + 4];
+
+	memset(fp, 0, sizeof(*fp));
+	fp->dir = dir;
+	fp->key.vni = vni;
+	if (ethertype == ETHERTYPE_IP) {
+		if (!os_pkt_copyout(p, l3off, 20 + 4, h) || h[0] != 0x45 ||
+		    (h[9] != IPPROTO_TCP_ && h[9] != IPPROTO_UDP_) ||
+		    (vpc_get16(h + 6) & 0x1fff) != 0)
+			return (false);
+		fp->key.proto = h[9];
+		key_orient(&fp->key, dir, VPC_AF_INET, h + 12, h + 16,
+		    vpc_get16(h + 20), vpc_get16(h + 22));
+		return (true);
+	}
+	if (ethertype != ETHERTYPE_IPV6 ||
+	    !os_pkt_copyout(p, l3off, sizeof(h), h) || (h[0] >> 4) != 6 ||
+	    (h[6] != IPPROTO_TCP_ && h[6] != IPPROTO_UDP_))
+		return (false);
+	fp->key.proto = h[6];
+	key_orient(&fp->key, dir, VPC_AF_INET6, h + 8, h + 24,
+	    vpc_get16(h + 40), vpc_get16(h + 42));
+	return (true);
+}
+
+/*
+ * Stage one of a burst: ask for the bucket line the lookup of this frame's
+ * flow on port, going dir, starts at, and note it (and the tag) in *hint
+ * for stage two; hint->bucket NULL: no hint.  Reads the frame and the
+ * published table, changes nothing (in the epoch).
+ */
+void
+vpc_fw_prefetch(struct vpc_switch *sw, const struct vpc_port *port,
+    uint8_t dir, const struct vpc_pkt *p, uint32_t l3off, uint16_t ethertype,
+    struct vpc_fw_hint *hint)
+{
+	const struct vpc_fw *fw = sw->obj.sys->fw;
+	const struct vpc_fwtab *t;
+	struct fwpkt fp;
+	uint64_t h;
+
+	VPC_ASSERT_EPOCH();
+	hint->bucket = NULL;
+	if (fw == NULL || (t = vpc_load(fw->tab)) == NULL ||
+	    !hint_key(p, l3off, ethertype, dir, vpc_load(sw->cfg)->vni, &fp))
+		return;
+	h = fw_hash(fw, port, &fp.key);
+	hint->bucket = &t->b[(uint32_t)h & t->mask];
+	hint->tag = fw_tag(h);
+	vpc_prefetch(hint->bucket);
+}
+
+/*
+ * Stage two, once the bucket's line is (likely) in: ask for the flow its
+ * first matching tag names, the one entry a lookup reads, all of it: the
+ * key is on its first line, but what an established packet then reads and
+ * writes (the generation, the counts) is on the next, and an entry is not
+ * line-aligned.  A prefetch only: a slot a writer changed meanwhile just
+ * makes it a wasted one.
+ */
+void
+vpc_fw_prefetch_flow(const struct vpc_fw_hint *hint)
+{
+	const struct vpc_fwbucket *bk = hint->bucket;
+	const char *e;
+	unsigned i;
+
+	if (bk == NULL)
+		return;
+	for (i = 0; i < FW_BSLOTS; i++)
+		if (__atomic_load_n(&bk->tag[i], __ATOMIC_ACQUIRE) == hint->tag) {
+			e = (const char *)vpc_load(((struct vpc_fwbucket *)
+			    (uintptr_t)bk)->ent[i]);
+			if (e == NULL)
+				return;
+			vpc_prefetch(e);
+			vpc_prefetch(e + 64);
+			vpc_prefetch(e + sizeof(struct vpc_fwflow) - 1);
+			return;
+		}
 }
 
 /* ---- Ports (control) -------------------------------------------------------- */

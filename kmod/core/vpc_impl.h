@@ -47,6 +47,21 @@
  */
 #define VPC_ERR(e) (os_error_trace(__FILE__, __LINE__, (e)), (e))
 
+/*
+ * A hint that the line at p will be read soon: a prefetch, no fault, no
+ * effect on what any code sees (gcc and clang, for both kernels and the host).
+ */
+#define vpc_prefetch(p) __builtin_prefetch(p)
+/*
+ * Entries below which a table's lines mostly stay in a CPU's caches (a few
+ * hundred KB with the CAM's 72-byte or the firewall's 112-byte entries):
+ * smaller tables get no prefetches from a burst, which would only cost.
+ * vpc_prefetch_min starts at that; tests lower it (before any traffic) to
+ * take the hints on small tables.
+ */
+#define VPC_PREFETCH_MIN 4096
+extern uint32_t vpc_prefetch_min;
+
 /* What a function needs held, said at its top. */
 #define VPC_ASSERT_CTL(sys)   os_sx_assert_xlocked((sys)->ctl)
 #define VPC_ASSERT_MTX(m)     os_mtx_assert_owned(m)
@@ -701,6 +716,9 @@ const struct vpc_cam_ent *vpc_cam_lookup(struct vpc_switch *sw,
  * entries its tags point at); they change nothing. */
 void vpc_cam_prefetch(struct vpc_switch *sw, const uint8_t dst[6]);
 void vpc_cam_prefetch_entry(struct vpc_switch *sw, const uint8_t dst[6]);
+bool vpc_cam_prefetch_pays(struct vpc_switch *sw);
+const struct vpc_cam_ent *vpc_cam_peek(struct vpc_switch *sw,
+         const uint8_t dst[6]);    /* a burst's hints: no expiry */
 struct vpc_cam_ent *vpc_cam_ent_new(void);           /* may sleep */
 void vpc_cam_ent_free(struct vpc_cam_ent *e);        /* never published */
 /* Make room for n more entries (may sleep; no mutex held). */
@@ -948,6 +966,20 @@ void vpc_fw_count_refs(struct vpc_sys *sys);
 void vpc_fw_check(struct vpc_sys *sys, struct vpc_check *c);
 void vpc_fw_sweep_all(struct vpc_sys *sys);
 uint32_t vpc_fw_buckets(struct vpc_sys *sys);    /* the bench */
+/*
+ * Hints for a caller with a burst of frames in hand (vpc_fwd_burst.c):
+ * prefetches only, in the epoch; they change nothing and promise nothing.
+ */
+struct vpc_fw_hint {
+	const void *bucket;             /* the flow bucket asked for; NULL: none */
+	uint16_t    tag;                /* the flow's tag in it */
+};
+bool vpc_fw_prefetch_pays(const struct vpc_sys *sys);
+void vpc_fw_prefetch(struct vpc_switch *sw, const struct vpc_port *port,
+         uint8_t dir, const struct vpc_pkt *p, uint32_t l3off,
+         uint16_t ethertype, struct vpc_fw_hint *hint);
+void vpc_fw_prefetch_flow(const struct vpc_fw_hint *hint);
+
 extern const size_t vpc_fw_flow_size;   /* bytes of one flow entry */
 int  vpc_fw_compile(struct vpc_sys *sys, const vpc_fw_rule_t *rules, uint32_t n,
          struct vpc_fwrules **out);

@@ -329,7 +329,7 @@ vpc_ktab_prefetch(const struct vpc_ktab *kt, const uint64_t *w, size_t keylen)
 {
 	const struct vpc_kslots *t = vpc_load(kt->tab);
 
-	__builtin_prefetch(&t->b[vpc_ktab_home(t, vpc_ktab_hash(kt, w, keylen))]);
+	vpc_prefetch(&t->b[vpc_ktab_home(t, vpc_ktab_hash(kt, w, keylen))]);
 }
 
 static inline void
@@ -343,7 +343,7 @@ vpc_ktab_prefetch_entry(const struct vpc_ktab *kt, const uint64_t *w,
 	match = vpc_ktab_zero_bytes(vpc_ktab_tags(bk) ^
 	    VPC_KTAB_BYTES(vpc_ktab_tag(h))) & VPC_KTAB_SLOT_BITS;
 	if (match != 0)
-		__builtin_prefetch(vpc_load(bk->ent[__builtin_ctzll(match) / 8]));
+		vpc_prefetch(vpc_load(bk->ent[__builtin_ctzll(match) / 8]));
 }
 
 /* ---- Writers and the rest (vpc_ktab.c) ----------------------------------------- */
