@@ -50,6 +50,7 @@
 
 #include "vpc_core.h"
 #include "host_loop.h"
+#include "host_packet.h"
 #include "host_pkt.h"
 
 #define RX_BATCH  64
@@ -210,51 +211,17 @@ segment_tcp4(struct hlink *h, const uint8_t *f, size_t len, uint16_t mss)
 	return (true);
 }
 
-/* Did the frame carry an 802.1Q VLAN tag Linux took out (PACKET_AUXDATA)?  An
- * in-band tag needs no check: the core takes only ARP and IPv4 ethertypes. */
-static bool
-was_tagged(struct msghdr *msg)
-{
-	struct cmsghdr *c;
-	struct tpacket_auxdata aux;
-
-	for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA)
-			continue;
-		memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-		/* VLAN 0 is a priority tag on the untagged network (802.1p). */
-		if ((aux.tp_status & TP_STATUS_VLAN_VALID) != 0 &&
-		    (aux.tp_vlan_tci & 0xfff) != 0)
-			return (true);
-	}
-	return (false);
-}
-
 static void
 link_event(struct hsrc *src, uint32_t events)
 {
 	struct hlink *h = src->arg;
-	struct sockaddr_ll sll;
-	union {
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
-	} cm;
+	struct hpacket_rx rx;
 	ssize_t n;
 	int i;
 
 	(void)events;
 	for (i = 0; i < RX_BATCH && !src->retired; i++) {
-		struct iovec iov = { .iov_base = frame, .iov_len = sizeof(frame) };
-		struct msghdr msg;
-
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_name = &sll;
-		msg.msg_namelen = sizeof(sll);
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cm.buf;
-		msg.msg_controllen = sizeof(cm.buf);
-		n = recvmsg(src->fd, &msg, MSG_DONTWAIT);
+		n = hpacket_recv(src->fd, frame, sizeof(frame), &rx);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 				int err;
@@ -266,9 +233,12 @@ link_event(struct hsrc *src, uint32_t events)
 			}
 			break;
 		}
-		if (was_tagged(&msg))
-			continue;       /* a VLAN's frame, not the link's */
-		if (sll.sll_pkttype == PACKET_OUTGOING || n < VHDR_LEN + 14)
+		/* A VLAN's frame is not the link's (VLAN 0: a priority tag on
+		 * the untagged network, 802.1p); an in-band tag needs no check,
+		 * the core takes only ARP and IPv4 ethertypes. */
+		if (rx.tagged && (rx.tci & 0xfff) != 0)
+			continue;
+		if (rx.outgoing || n < VHDR_LEN + 14)
 			continue;
 		if (!finish_frame(frame, n)) {
 			struct virtio_net_hdr vh;

@@ -36,6 +36,7 @@
 
 #include "vpc_core.h"
 #include "host_loop.h"
+#include "host_packet.h"
 #include "host_pkt.h"
 #include "host_vcc.h"
 
@@ -152,14 +153,7 @@ static void
 l2_event(struct hsrc *src, uint32_t events)
 {
 	struct hvcc *h = src->arg;
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
-	} cm;
-	struct sockaddr_ll sll;
-	struct iovec iov = { .iov_base = dgram + 4, .iov_len = sizeof(dgram) - 4 };
-	struct msghdr msg;
-	struct cmsghdr *c;
+	struct hpacket_rx rx;
 	struct os_epoch et;
 	struct vpc_pkt *p;
 	uint8_t *frame;
@@ -168,34 +162,20 @@ l2_event(struct hsrc *src, uint32_t events)
 
 	(void)events;
 	for (i = 0; i < RX_BATCH; i++) {
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_name = &sll;
-		msg.msg_namelen = sizeof(sll);
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cm.buf;
-		msg.msg_controllen = sizeof(cm.buf);
-		n = recvmsg(src->fd, &msg, MSG_DONTWAIT);
+		n = hpacket_recv(src->fd, dgram + 4, sizeof(dgram) - 4, &rx);
 		if (n < 0)
 			break;
-		if (sll.sll_pkttype == PACKET_OUTGOING || n < 14)
+		if (rx.outgoing || n < 14)
 			continue;       /* our own transmissions come back here */
 		frame = dgram + 4;
-		for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-			struct tpacket_auxdata aux;
-
-			if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA)
-				continue;
-			memcpy(&aux, CMSG_DATA(c), sizeof(aux));
-			if ((aux.tp_status & TP_STATUS_VLAN_VALID) == 0)
-				continue;
+		if (rx.tagged) {
 			/* Put the tag Linux took out back where it was. */
 			memmove(dgram, dgram + 4, 12);
 			frame = dgram;
 			frame[12] = 0x81;
 			frame[13] = 0x00;
-			frame[14] = (uint8_t)(aux.tp_vlan_tci >> 8);
-			frame[15] = (uint8_t)aux.tp_vlan_tci;
+			frame[14] = (uint8_t)(rx.tci >> 8);
+			frame[15] = (uint8_t)rx.tci;
 			n += 4;
 		}
 		if ((p = host_pkt_new(frame, (uint32_t)n)) == NULL)
