@@ -13,7 +13,8 @@
  *  - a rule replace takes effect on the next connection; detaching the sets
  *    gives today's behaviour back;
  *  - UDP request/response through an egress-only set (the answer comes in
- *    by state, a datagram nobody asked for does not);
+ *    by state, a datagram nobody asked for does not; a 4,000-byte one, in
+ *    fragments, passes whole both ways);
  *  - 1,000 connections one after another from 20 source ports, each port
  *    reused while its last flow is still closing (TIME_WAIT, opte#436);
  *  - a rule replace under a live transfer (a paced sender: a chunk, then
@@ -210,13 +211,18 @@ describe('port firewall, real TCP across two nodes', () => {
     assert.equal(s1.fwTableFull, s0.fwTableFull);
   });
 
-  test('UDP through an egress-only set: the answer comes back by state, an unasked datagram does not', () => {
+  test('UDP through an egress-only set: the answer comes back by state, an unasked datagram does not, a fragmented one passes whole', async () => {
     vpcctl('cn2', 'fw', 'attach', ov.ids.cn2!.switch, portOf('cn2', vm2));    // vm2 unfiltered: only vm1's set decides
     vpcctl('cn1', 'fw', 'attach', ov.ids.cn1!.switch, portOf('cn1', vm1));
     vpcctl('cn1', 'fw', 'rules', '20', 'out allow udp port 5353');
     vpcctl('cn1', 'fw', 'attach', ov.ids.cn1!.switch, portOf('cn1', vm1), '--egress', '20');
     assert.equal(ov.lab.run('python3', [portsPy, 'udptry', vm2.ip!, '5353', '60'], { ns: 'vm1', timeoutMs: 120_000 }).stdout.trim(), 'answered');
     assert.equal(ov.lab.run('python3', [portsPy, 'udptry', vm1.ip!, '5353', DENIED_S], { ns: 'vm2' }).stdout.trim(), 'silent');
+    // A 4,000-byte datagram each way (three fragments at MTU 1450): judged
+    // by its first fragment, the later ones follow (vpc_fw_frag.c).
+    const inv = (await swstats('cn1')).fwInvalid;
+    assert.equal(ov.lab.run('python3', [portsPy, 'udptry', vm2.ip!, '5353', '60', '4000'], { ns: 'vm1', timeoutMs: 120_000 }).stdout.trim(), 'answered');
+    assert.equal((await swstats('cn1')).fwInvalid, inv, 'no fragment taken for invalid');
   });
 
   test('detached, the ports answer again', () => {

@@ -178,6 +178,8 @@ struct vpc_fw {
 	uint32_t            max_port;   /* likewise */
 	uint32_t            max_total;  /* likewise */
 	uint64_t            k0, k1;     /* RO: hash keys */
+	struct vpc_fwfrags *frags;      /* RO: datagrams whose first fragment
+	                                 * passed (vpc_fw_frag.c) */
 };
 
 enum { TMO_SYN, TMO_EST, TMO_FIN, TMO_TW, TMO_CLOSED, TMO_UDP, TMO_ICMP,
@@ -584,6 +586,8 @@ vpc_fw_create(struct vpc_sys *sys)
 	fw = vpc_alloc(sizeof(*fw), VPC_M_WAITOK);
 	if (fw == NULL)
 		return (VPC_ERR(VPC_ENOMEM));
+	if ((fw->frags = vpc_fwfrag_create()) == NULL)
+		goto fail;
 	if ((fw->mtx = os_mtx_create("vpc fw")) == NULL)
 		goto fail;
 	if ((fw->sweeper = os_timer_create(fw->mtx, sweep_tick, fw)) == NULL)
@@ -599,6 +603,7 @@ vpc_fw_create(struct vpc_sys *sys)
 fail:
 	if (fw->mtx != NULL)
 		os_mtx_destroy(fw->mtx);
+	vpc_fwfrag_destroy(fw->frags);
 	vpc_free(fw, sizeof(*fw));
 	return (VPC_ERR(VPC_ENOMEM));
 }
@@ -666,6 +671,7 @@ vpc_fw_destroy(struct vpc_sys *sys)
 	if (fw->tab != NULL)
 		os_epoch_defer(&fw->tab->defer, tab_free_deferred);
 	os_mtx_destroy(fw->mtx);
+	vpc_fwfrag_destroy(fw->frags);
 	vpc_free(fw, sizeof(*fw));
 	sys->fw = NULL;
 }
@@ -939,9 +945,12 @@ struct fwpkt {
 	uint16_t dport;                 /* this packet's destination port */
 	bool     related;               /* an ICMP error; key: the flow quoted */
 	bool     echo_reply;
+	bool     frag_first;            /* the first fragment of a datagram */
+	uint32_t frag_id;               /* its datagram's id, when fragmented */
 };
 
-enum { FW_PARSE_OK, FW_PARSE_PASS, FW_PARSE_INVALID };
+/* FW_PARSE_FRAG: a later fragment; fp->key has its addresses and protocol. */
+enum { FW_PARSE_OK, FW_PARSE_PASS, FW_PARSE_INVALID, FW_PARSE_FRAG };
 
 static bool
 icmp_is_error(uint8_t af, uint8_t type)
@@ -1067,10 +1076,12 @@ fw_parse4_fast(const struct vpc_pkt *p, uint32_t l3off, uint8_t dir,
 	sum = (sum & 0xffffffffu) + (sum >> 32);
 	sum = (sum & 0xffffffffu) + (sum >> 32);
 	l3len = vpc_get16(h + 2);
-	/* A later fragment (offset != 0) has no ports to match: docs. */
+	/* Fragments (MF or an offset): the general parse, which notes the
+	 * datagram's id (vpc_fw_frag.c). */
+	if ((vpc_get16(h + 6) & 0x3fff) != 0)
+		return (false);
 	if (l3len < 20 + 4 || l3len > len - l3off ||
-	    vpc_cksum_finish((uint32_t)sum) != 0 ||
-	    (vpc_get16(h + 6) & 0x1fff) != 0) {
+	    vpc_cksum_finish((uint32_t)sum) != 0) {
 		*res = FW_PARSE_INVALID;
 		return (true);
 	}
@@ -1111,9 +1122,14 @@ fw_parse(const struct vpc_pkt *p, const struct vpc_frame *f, uint8_t dir,
 			return (FW_PARSE_INVALID);
 		ip = &own;
 	}
-	if (ip->later_frag)
-		return (FW_PARSE_INVALID);      /* no ports to match: docs */
 	fp->key.proto = ip->proto;
+	fp->frag_id = ip->frag_id;
+	if (ip->later_frag) {
+		/* No ports: judged by its datagram's first fragment. */
+		key_orient(&fp->key, dir, ip->af, ip->src, ip->dst, 0, 0);
+		return (FW_PARSE_FRAG);
+	}
+	fp->frag_first = ip->more_frags;
 	switch (ip->proto) {
 	case IPPROTO_TCP_:
 		if (!ip->ports_seen || !os_pkt_copyout(p, ip->l4off + 13, 1, b))
@@ -1457,6 +1473,33 @@ flow_touch(struct vpc_fwflow *e, uint8_t dir, uint64_t now)
 }
 
 /*
+ * A fragmented datagram's fingerprint (vpc_fw_frag.c): the flow key's
+ * addresses, protocol and VNI with the datagram's id in place of the ports,
+ * its direction and the port, under the firewall's keyed hash.  The same
+ * for every fragment of one datagram: the later ones' keys have no ports.
+ */
+static uint64_t
+frag_print(const struct vpc_fw *fw, const struct vpc_port *port,
+    const struct fwpkt *fp)
+{
+	struct vpc_fwkey k = fp->key;
+
+	k.lport = (uint16_t)fp->frag_id;
+	k.rport = (uint16_t)(fp->frag_id >> 16);
+	return (fw_hash(fw, port, &k) ^ (fp->dir == VPC_FW_DIR_IN ?
+	    0x9e3779b97f4a7c15ULL : 0));
+}
+
+/* A first fragment passed: its later ones will (vpc_fw_frag.c). */
+static void
+frag_passed(struct vpc_fw *fw, const struct vpc_port *port,
+    const struct fwpkt *fp, uint64_t now)
+{
+	if (fp->frag_first)
+		vpc_fwfrag_remember(fw->frags, frag_print(fw, port, fp), now);
+}
+
+/*
  * The port's rule sets on one frame going dir (VPC_FW_DIR_OUT: from its VM,
  * after the responder; VPC_FW_DIR_IN: to its VM).  True: it passes.  False:
  * it was dropped, counted and freed.  In the epoch, no lock held.
@@ -1482,6 +1525,12 @@ vpc_fw_filter(struct vpc_switch *sw, struct vpc_port *port,
 	case FW_PARSE_PASS:
 		return (true);
 	case FW_PARSE_INVALID:
+		fw_drop(sw, VPC_SWSTAT_FW_INVALID, p);
+		return (false);
+	case FW_PARSE_FRAG:
+		if (vpc_fwfrag_known(fw->frags, frag_print(fw, port, &fp),
+		    os_now_coarse_ns()))
+			return (true);
 		fw_drop(sw, VPC_SWSTAT_FW_INVALID, p);
 		return (false);
 	}
@@ -1542,6 +1591,7 @@ vpc_fw_filter(struct vpc_switch *sw, struct vpc_port *port,
 			__atomic_or_fetch(&e->st, ST_REPLY, __ATOMIC_RELAXED);
 		if (e != NULL) {
 			flow_touch(e, dir, now);
+			frag_passed(fw, port, &fp, now);
 			return (true);
 		}
 	}
@@ -1573,6 +1623,7 @@ vpc_fw_filter(struct vpc_switch *sw, struct vpc_port *port,
 	}
 	sw_count(sw, VPC_SWSTAT_FW_FLOWS_NEW);
 	flow_touch(e, dir, now);
+	frag_passed(fw, port, &fp, now);
 	return (true);
 }
 

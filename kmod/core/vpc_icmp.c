@@ -94,6 +94,9 @@ parse4(const struct vpc_pkt *p, uint32_t l3off, struct vpc_ipinfo *ip)
 	ip->af = VPC_AF_INET;
 	ip->df = (frag & 0x4000) != 0;
 	ip->later_frag = (frag & 0x1fff) != 0;
+	ip->more_frags = (frag & 0x2000) != 0;
+	if (ip->later_frag || ip->more_frags)
+		ip->frag_id = vpc_get16(h + 4);
 	ip->proto = h[9];
 	memcpy(ip->src, h + 12, 4);
 	memcpy(ip->dst, h + 16, 4);
@@ -129,6 +132,9 @@ parse6(const struct vpc_pkt *p, uint32_t l3off, struct vpc_ipinfo *ip)
 		if (nh == 44) {                 /* fragment: fixed size */
 			if ((vpc_get16(x + 2) & 0xfff8) != 0)
 				ip->later_frag = true;
+			ip->more_frags = (vpc_get16(x + 2) & 1) != 0;
+			ip->frag_id = (uint32_t)vpc_get16(x + 4) << 16 |
+			    vpc_get16(x + 6);
 			off += 8;
 		} else if (nh == 51)            /* AH: in 4-byte units */
 			off += ((uint32_t)x[1] + 2) * 4;

@@ -79,6 +79,9 @@ struct vpc_ipinfo {
 	uint8_t  proto;         /* upper layer (IPv6: after extension headers) */
 	bool     df;            /* IPv4: don't fragment */
 	bool     later_frag;    /* a fragment other than the first */
+	bool     more_frags;    /* a fragment other than the last (MF, M) */
+	uint32_t frag_id;       /* a fragment's datagram id (IPv4: the IP id;
+	                         * IPv6: the fragment header's); 0 otherwise */
 	bool     l4_seen;       /* the first two upper-layer bytes are in l4[] */
 	bool     ports_seen;    /* and the next two (TCP/UDP: both ports) */
 	uint8_t  l4[4];         /* ICMP(v6): type, code; TCP/UDP: sport, dport */

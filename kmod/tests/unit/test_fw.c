@@ -810,9 +810,85 @@ t_always(void)
 	return (check_invariants());
 }
 
+/*
+ * A fragment of a UDP datagram from A to B, IP id `id`: the first (ports,
+ * MF) or a later one (offset 8 words, MF as `more`), with the IP header's
+ * checksum right.
+ */
+static struct vpc_pkt *
+frag4(uint16_t id, bool first, bool more, uint16_t dport)
+{
+	struct vpc_pkt *p = ip4(mac_a, mac_b, ip_a, ip_b, F_UDP, 5000, dport,
+	    0, (const uint8_t[16]){ 0 }, 16);
+	uint8_t *ip = host_pkt_data(p) + 14;
+
+	vpc_put16(ip + 4, id);
+	vpc_put16(ip + 6, (uint16_t)((more ? 0x2000 : 0) | (first ? 0 : 8)));
+	vpc_put16(ip + 10, 0);
+	vpc_put16(ip + 10, vpc_cksum_finish(vpc_cksum_add(0, ip, 20)));
+	return (p);
+}
+
+/* frag4 the other way, B to A. */
+static struct vpc_pkt *
+frag_b_to_a(uint16_t id, bool first)
+{
+	struct vpc_pkt *p = frag4(id, first, first, 53);
+	uint8_t *b = host_pkt_data(p), t[6], *ip = b + 14;
+
+	memcpy(t, b, 6);
+	memcpy(b, b + 6, 6);
+	memcpy(b + 6, t, 6);
+	memcpy(ip + 12, ip_b, 4);
+	memcpy(ip + 16, ip_a, 4);
+	vpc_put16(ip + 10, 0);
+	vpc_put16(ip + 10, vpc_cksum_finish(vpc_cksum_add(0, ip, 20)));
+	return (p);
+}
+
+/* Fragments: judged by their datagram's first fragment (vpc_fw_frag.c). */
+static int
+t_fragments(void)
+{
+	vpc_fw_rule_t r;
+	uint64_t inval;
+
+	EXPECT_EQ(set_create(70, 0), 0);
+	rule_init(&r, 70, VPC_FW_DIR_IN, VPC_FW_ALLOW, VPC_FW_PROTO_UDP, 1);
+	r.nports = 1;
+	r.port_lo[0] = r.port_hi[0] = 53;
+	EXPECT_EQ(set_rules(&r, 1), 0);
+	EXPECT_EQ(attach_b(70, 0), 0);
+	/* Allowed in: its first fragment passes, then every later one. */
+	EXPECT(send_raw(T.nic_a, T.nic_b, frag4(0x1234, true, true, 53)));
+	EXPECT(send_raw(T.nic_a, T.nic_b, frag4(0x1234, false, true, 0)));
+	EXPECT(send_raw(T.nic_a, T.nic_b, frag4(0x1234, false, false, 0)));
+	/* A later fragment of no datagram that passed: dropped as invalid. */
+	inval = swstat(VPC_SWSTAT_FW_INVALID);
+	EXPECT(!send_raw(T.nic_a, T.nic_b, frag4(0x1235, false, false, 0)));
+	EXPECT_EQ(swstat(VPC_SWSTAT_FW_INVALID), inval + 1);
+	/* A denied datagram: its first fragment and its later ones. */
+	EXPECT(!send_raw(T.nic_a, T.nic_b, frag4(0x2000, true, true, 54)));
+	EXPECT(!send_raw(T.nic_a, T.nic_b, frag4(0x2000, false, false, 0)));
+	/* The same id the other way (B to A) is another datagram: A's
+	 * allowed one does not let B's later fragment out unseen; B's own
+	 * first fragment out (no egress set: allowed) does. */
+	EXPECT(send_raw(T.nic_a, T.nic_b, frag4(0x3000, true, true, 53)));
+	EXPECT(!send_raw(T.nic_b, T.nic_a, frag_b_to_a(0x3000, false)));
+	EXPECT(send_raw(T.nic_b, T.nic_a, frag_b_to_a(0x3000, true)));
+	EXPECT(send_raw(T.nic_b, T.nic_a, frag_b_to_a(0x3000, false)));
+	/* Rules in force: a later fragment after the datagram's time is
+	 * dropped (30 s, as Linux's reassembly timeout). */
+	EXPECT(send_raw(T.nic_a, T.nic_b, frag4(0x4000, true, true, 53)));
+	host_clock_skew_ns += 31ULL * 1000000000ULL;
+	EXPECT(!send_raw(T.nic_a, T.nic_b, frag4(0x4000, false, false, 0)));
+	EXPECT_EQ(attach_b(0, 0), 0);
+	return (check_invariants());
+}
+
 static int (*const cases[])(void) = {
 	t_bad_input, t_order_dump, t_tcp, t_udp_icmp, t_replace, t_limits,
-	t_always, t_crowded,
+	t_always, t_crowded, t_fragments,
 };
 static const char *const names[] = {
 	"the bad-input table of the rule-set ops (errno, state unchanged)",
@@ -823,6 +899,7 @@ static const char *const names[] = {
 	"limits: per port, and no memory: dropped and counted",
 	"non-IP passes",
 	"a crowded flow table: overflow, full, expiry, reuse, dump",
+	"fragments: judged by the datagram's first, unknown ones dropped, expiry",
 };
 
 int
