@@ -67,6 +67,64 @@ fw_tcp(struct tap *t, const uint8_t dmac[6], const uint8_t smac[6],
 	return (sc3(SYS_write, t->fd, f, sizeof(f)));
 }
 
+/*
+ * One fragment of a TCP segment C -> F:dport with IP id `id`: the first (the
+ * TCP header, SYN, and 4 bytes: 24, offset 0, MF) or the last (8 bytes at
+ * offset 3 words).  The IP header's checksum right; the TCP checksum is
+ * the whole datagram's, which no one here checks.
+ */
+static long
+fw_frag(struct tap *t, uint16_t id, int first, uint16_t dport)
+{
+	uint8_t f[14 + 20 + 24], *ip = f + 14, *th = ip + 20;
+	uint32_t n = first ? 24 : 8;
+
+	memset(f, 0, sizeof(f));
+	memcpy(f, fw_mf, 6);
+	memcpy(f + 6, fw_mc, 6);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	fw_put16(ip + 2, (uint16_t)(20 + n));
+	fw_put16(ip + 4, id);
+	fw_put16(ip + 6, first ? 0x2000 : 3);
+	ip[8] = 64;
+	ip[9] = 6;
+	memcpy(ip + 12, fw_ip_c, 4);
+	memcpy(ip + 16, fw_ip_f, 4);
+	fw_put16(ip + 10, cksum(ip, 20));
+	if (first) {
+		fw_put16(th, 43000);
+		fw_put16(th + 2, dport);
+		th[12] = 5 << 4;
+		th[13] = TH_SYN;
+	}
+	return (sc3(SYS_write, t->fd, f, 14 + 20 + n));
+}
+
+/* The fragment with IP id and offset field `off` (MF and words) on F? */
+struct fw_fmatch {
+	uint16_t	id, off;
+};
+
+static int
+fw_match_frag(const uint8_t *f, long len, void *arg)
+{
+	struct fw_fmatch *m = arg;
+
+	return (len >= 14 + 20 && memcmp(f, fw_mf, 6) == 0 && f[12] == 0x08 &&
+	    f[13] == 0 && f[14] == 0x45 && f[23] == 6 &&
+	    f[18] == (m->id >> 8) && f[19] == (m->id & 0xff) &&
+	    f[20] == (m->off >> 8) && f[21] == (m->off & 0xff));
+}
+
+static int
+fw_frag_arrived(struct tap *t, uint16_t id, uint16_t off)
+{
+	struct fw_fmatch m = { id, off };
+
+	return (tap_find(t, fw_match_frag, &m, 0, 0) != 0);
+}
+
 struct fw_match {
 	const uint8_t	*dst;
 	uint16_t	 sport, dport;
@@ -256,6 +314,24 @@ fw_checks(long sock)
 	    deny == deny0 + 1, (long)deny, (long)deny0 + 1);
 	check("fw: nothing arrives on F for port 22",
 	    !fw_arrived(&tf, fw_mf, 42022, 22), 1, 0);
+
+	/* Fragments (vpc_fw_frag.c): judged by the datagram's first. */
+	expect("fw: bpf write of a first fragment (SYN to F:23, MF)",
+	    fw_frag(&tc, 0x5151, 1, 23), 14 + 20 + 24);
+	check("fw: the first fragment to 23 arrives on F",
+	    fw_frag_arrived(&tf, 0x5151, 0x2000), 0, 1);
+	expect("fw: bpf write of its last fragment",
+	    fw_frag(&tc, 0x5151, 0, 0), 14 + 20 + 8);
+	check("fw: its last fragment arrives on F too",
+	    fw_frag_arrived(&tf, 0x5151, 3), 0, 1);
+	deny0 = fw_stat(swd, VPC_SWSTAT_FW_INVALID);
+	expect("fw: bpf write of a last fragment of a datagram never started",
+	    fw_frag(&tc, 0x5252, 0, 0), 14 + 20 + 8);
+	deny = fw_wait_stat(swd, VPC_SWSTAT_FW_INVALID, deny0 + 1);
+	check("fw: it is dropped as invalid: fwInvalid + 1", deny == deny0 + 1,
+	    (long)deny, (long)deny0 + 1);
+	check("fw: nothing of it arrives on F",
+	    !fw_frag_arrived(&tf, 0x5252, 3), 1, 0);
 detach:
 	expect("fw: SW_PORT_SET_FW with no set detaches it",
 	    fw_attach(swd, &fport, 0), 0);
