@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { renderDocs } from '../scripts/gen-vpcctl-docs.ts';
+import { COMMANDS, renderDocs } from '../scripts/gen-vpcctl-docs.ts';
 import { using } from '../src/cli/run.ts';
 import { startHostd, type Hostd } from './helpers/hostd.ts';
 import { root } from './helpers/paths.ts';
@@ -334,6 +334,25 @@ test('docs/vpcctl.md matches the definitions (npm run gen:docs)', async () => {
   const fresh = await renderDocs();
   if (current !== fresh && process.env.UPDATE_DOCS) writeFileSync(resolve(root, 'docs/vpcctl.md'), fresh);
   assert.equal(current, fresh, 'regenerate with `npm run gen:docs`');
+});
+
+test('docs/vpcctl.md documents every command vpcctl has', async () => {
+  // The commands a --help lists (`  vpcctl <path> <sub> ...`), followed down
+  // to the leaves; each must have its entry (and its --json shape) in the page.
+  const documented = new Set(COMMANDS.map(([c]) => c));
+  const missing: string[] = [];
+  const walk = async (path: string[]): Promise<void> => {
+    const r = await vpcctl(...path, '--help');
+    const section = /Commands:\n([\s\S]*?)\n\n/.exec(r.stdout)?.[1] ?? '';
+    const subs = [...section.matchAll(/^ {2}vpcctl (\S+(?: [a-z][\w-]*)*)/gm)].map((m) => m[1]!.split(' '));
+    if (subs.length === 0) {
+      if (!documented.has(path.join(' '))) missing.push(path.join(' '));
+      return;
+    }
+    for (const s of subs) if (s.length > path.length) await walk(s);
+  };
+  await walk([]);
+  assert.deepEqual(missing, [], 'add them to COMMANDS in scripts/gen-vpcctl-docs.ts');
 });
 
 describe('using(): every command closes what it opened, however it ends', () => {
