@@ -375,7 +375,7 @@ struct lk {
 	long		sock;
 	char		ea[VPC_IFNAMSIZ], eb[VPC_IFNAMSIZ];	/* the NIC, outside */
 	char		na[VPC_IFNAMSIZ], nb[VPC_IFNAMSIZ], nc[VPC_IFNAMSIZ];
-	char		br[VPC_IFNAMSIZ];
+	char		br[VPC_IFNAMSIZ], bm[VPC_IFNAMSIZ];	/* bridge, member */
 	uint8_t		mac[6];		/* the link's (epairNa's) */
 	vpc_sw_gateway_t gw;
 	long		rtr, sw, nat, link, a, b, vcc, sw0, c;
@@ -513,7 +513,9 @@ lk_bind(struct lk *l)
 	expect("link: LINK_SET of no such interface is ENODEV",
 	    lk_set(l->link, "nxlink0"), -VPC_ENODEV);
 	expect("link: LINK_SET of a bridge member is EBUSY",
-	    lk_set(l->link, l->br), -VPC_EBUSY);
+	    lk_set(l->link, l->bm), -VPC_EBUSY);
+	expect("link: LINK_SET of the bridge itself (not Ethernet) is ENODEV",
+	    lk_set(l->link, l->br), -VPC_ENODEV);
 	r = lk_get(l->link, &got);
 	check("link: the refusals left it unbound, nameless, the same generation",
 	    r == 0 && got.bound == 0 && got.ifname[0] == '\0' &&
@@ -543,7 +545,7 @@ lk_traffic(struct lk *l)
 	uint16_t xport;
 	long n;
 
-	/* The gratuitous ARP for the EIP went out when it was bound. */
+	/* The gratuitous ARP for the EIP went out when the link was bound. */
 	memset(&m, 0, sizeof(m));
 	m.src = l->mac;
 	m.etype = 0x0806;
@@ -826,13 +828,15 @@ lk_teardown(struct lk *l)
 	if (l->ea[0] != '\0')
 		expect("link: ifconfig destroy of the epair",
 		    if_destroy(l->sock, l->ea), 0);
+	if (l->bm[0] != '\0')
+		(void)if_destroy(l->sock, l->bm);
 }
 
 void
 link_checks(long sock)
 {
 	uint64_t objs0 = sysctl_u64("net.vpc.objects");
-	char ba[VPC_IFNAMSIZ], bb[VPC_IFNAMSIZ];
+	char bb[VPC_IFNAMSIZ];
 	struct lk l;
 	long *hs[] = { &l.rtr, &l.sw, &l.nat, &l.link, &l.a, &l.b, &l.vcc,
 	    &l.sw0, &l.c };
@@ -843,7 +847,6 @@ link_checks(long sock)
 	for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
 		*hs[i] = -1;
 	l.tb.fd = l.ta.fd = l.tvb.fd = l.tc.fd = -1;
-	ba[0] = '\0';
 	if (lk_epair(sock, l.ea, l.eb) != 0) {
 		check("link: ifconfig epair create", 0, 0, 1);
 		return;
@@ -851,11 +854,13 @@ link_checks(long sock)
 	expect("link: epairNa up, 198.51.100.2/24", if_up(sock, l.ea) == 0 &&
 	    if_up(sock, l.eb) == 0 ? if_addr4(sock, l.ea, lk_node, 24) : -1, 0);
 	/* A bridge with another epair's end: a NIC vpc must not take. */
-	if (lk_bridge_create(sock, l.br) != 0 || lk_epair(sock, ba, bb) != 0 ||
-	    lk_bridge_member(sock, l.br, BRDGADD, ba) != 0) {
+	if (lk_bridge_create(sock, l.br) != 0 || lk_epair(sock, l.bm, bb) != 0 ||
+	    lk_bridge_member(sock, l.br, BRDGADD, l.bm) != 0) {
 		check("link: a bridge with a member", 0, 0, 1);
 		goto out;
 	}
+	/* The outside first: LINK_SET sends the EIP's gratuitous ARP. */
+	expect("link: bpf on epairNb", tap_open(&l.tb, l.eb), 0);
 	l.link = lk_open(LK_ID_LINK, VPC_TYPE_LINK);
 	check("link: vpc_open(LINK, CREATE)", l.link >= 0, l.link, 3);
 	if (l.link < 0 || lk_build(&l) != 0)
@@ -864,7 +869,7 @@ link_checks(long sock)
 	if (nic_ifname(l.a, l.na) != 0 || if_up(sock, l.na) != 0 ||
 	    nic_ifname(l.b, l.nb) != 0 || if_up(sock, l.nb) != 0 ||
 	    tap_open(&l.ta, l.na) != 0 || tap_open(&l.tvb, l.nb) != 0 ||
-	    tap_open(&l.tb, l.eb) != 0) {
+	    l.tb.fd < 0) {
 		check("link: A and B up, bpf on A, B and epairNb", 0, 0, 1);
 		goto out;
 	}
@@ -877,8 +882,6 @@ out:
 	for (i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
 		if (*hs[i] >= 0)
 			sc3(SYS_close, *hs[i], 0, 0);
-	if (ba[0] != '\0')
-		(void)if_destroy(sock, ba);
 	check("link: no object left after the handles are closed",
 	    sysctl_u64("net.vpc.objects") == objs0,
 	    (long)sysctl_u64("net.vpc.objects"), (long)objs0);
