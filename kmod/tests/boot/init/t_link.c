@@ -345,15 +345,17 @@ lk_open(unsigned idn, unsigned type)
 	return (vopen(&id, WORD(type), VPC_FLAG_CREATE));
 }
 
+/* A vcc on 127.0.0.1:port (its own: the sockets are bound before the L2
+ * device is taken), with the L2 device l2 (NULL: none). */
 static long
-lk_vcc_set(long vccd, const char *l2)
+lk_vcc_set(long vccd, uint16_t port, const char *l2)
 {
 	vpc_vcc_t c;
 
 	memset(&c, 0, sizeof(c));
 	c.flags = VPC_VCC_INET;
 	memcpy(c.addr4, loopback, 4);
-	c.udp_port = 4799;
+	c.udp_port = port;
 	if (l2 != NULL)
 		memcpy(c.l2_ifname, l2, slen(l2));
 	return (vctl_n(vccd, VPC_OP_VCC_SET, &c, sizeof(c), 0, 0));
@@ -654,6 +656,7 @@ lk_vni0(struct lk *l)
 {
 	vpc_id_t vccid = mkid(LK_ID_VCC);
 	vpc_swport_t req, res;
+	vpc_sw_vni_t v;
 	struct lk_match m;
 	char name[VPC_IFNAMSIZ];
 	long vcc2, r;
@@ -665,14 +668,16 @@ lk_vni0(struct lk *l)
 	if (l->vcc < 0 || l->sw0 < 0)
 		return;
 	expect("vni0: VCC_SET l2_ifname lo0 (not Ethernet) is ENODEV",
-	    lk_vcc_set(l->vcc, "lo0"), -VPC_ENODEV);
+	    lk_vcc_set(l->vcc, 4799, "lo0"), -VPC_ENODEV);
 	expect("vni0: VCC_SET l2_ifname of no such interface is ENXIO",
-	    lk_vcc_set(l->vcc, "nxl2if0"), -VPC_ENXIO);
+	    lk_vcc_set(l->vcc, 4799, "nxl2if0"), -VPC_ENXIO);
 	expect("vni0: VCC_SET l2_ifname epairNa (shared with the link)",
-	    lk_vcc_set(l->vcc, l->ea), 0);
+	    lk_vcc_set(l->vcc, 4799, l->ea), 0);
+	memset(&v, 0, sizeof(v));
+	expect("vni0: SW_SET_VNI 0 (raw L2, no VXLAN)", vctl_n(l->sw0,
+	    VPC_OP_SW_SET_VNI, &v, sizeof(v), 0, 0), 0);
 	memset(&req, 0, sizeof(req));
-	req.flags = VPC_FLAG_SWP_UPLINK | VPC_FLAG_SWP_VNI | VPC_FLAG_SWP_VLAN_ID;
-	req.vni = 0;
+	req.flags = VPC_FLAG_SWP_UPLINK | VPC_FLAG_SWP_VLAN_ID;
 	req.vlan_id = LK_VLAN;
 	req.peer_id = vccid;
 	expect("vni0: a VNI 0 uplink into it, VLAN 42", vctl_n(l->sw0,
@@ -687,14 +692,14 @@ lk_vni0(struct lk *l)
 	vcc2 = lk_open(LK_ID_VCC2, VPC_TYPE_VCC);
 	if (vcc2 >= 0) {
 		expect("vni0: a second vcc on epairNa is EBUSY",
-		    lk_vcc_set(vcc2, l->ea), -VPC_EBUSY);
+		    lk_vcc_set(vcc2, 4798, l->ea), -VPC_EBUSY);
 		r = lk_vcc_l2(vcc2, name);
 		check("vni0: and it stays unconfigured", r == 0 &&
 		    name[0] == '\0', r, 0);
 		sc3(SYS_close, vcc2, 0, 0);
 	}
 	expect("vni0: VCC_SET of the first vcc to lo0 is ENODEV",
-	    lk_vcc_set(l->vcc, "lo0"), -VPC_ENODEV);
+	    lk_vcc_set(l->vcc, 4799, "lo0"), -VPC_ENODEV);
 	r = lk_vcc_l2(l->vcc, name);
 	check("vni0: and it keeps epairNa", r == 0 && lk_streq(name, l->ea),
 	    r, 0);
@@ -734,7 +739,7 @@ lk_release(struct lk *l)
 
 	if (l->vcc >= 0) {
 		expect("vni0: VCC_SET without l2_ifname lets epairNa go",
-		    lk_vcc_set(l->vcc, NULL), 0);
+		    lk_vcc_set(l->vcc, 4799, NULL), 0);
 		check("link: epairNa still promiscuous (the link holds it)",
 		    lk_promisc(l->sock, l->ea), if_flags(l->sock, l->ea),
 		    IFF_PROMISC);
