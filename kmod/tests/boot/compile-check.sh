@@ -153,7 +153,7 @@ defined_in_tree() {
 	pcpu_entry_*) name=${sym#pcpu_entry_} ;;
 	esac
 	grep -rqE --include='*.c' --include='*.S' --include='*.s' \
-	    "^(\(?${name}\)?\(|[A-Za-z_].*[ *(]${name}( =|;|\[|\)| __)|.*(DEFINE|_SET|_STATIC)\((.*, *)?${name}[,)]|.*DEFINE_IFUNC\([^,]*, *[^,]*, *${name} *,|${name}:|ENTRY\(${name}\))" \
+	    "^(\(?${name}\)?\(|[A-Za-z_].*[[:space:]*(]${name}( =|;|\[|\)| __)|.*(DEFINE|_SET|_STATIC)\((.*, *)?${name}[,)]|.*DEFINE_IFUNC\([^,]*, *[^,]*, *${name} *,|${name}:|ENTRY\(${name}\))" \
 	    "$FREEBSD_SRC/sys/kern" "$FREEBSD_SRC/sys/net" "$FREEBSD_SRC/sys/netinet" \
 	    "$FREEBSD_SRC/sys/netinet6" "$FREEBSD_SRC/sys/vm" "$FREEBSD_SRC/sys/libkern" \
 	    "$FREEBSD_SRC/sys/fs/devfs" "$FREEBSD_SRC/sys/security" \
