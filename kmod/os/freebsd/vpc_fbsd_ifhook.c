@@ -274,6 +274,7 @@ ifhook_untake(struct vpc_ifhook *h, bool gone)
 	struct ifnet *ifp = h->ifp;
 
 	sx_assert(&vpc_ifhook_sx, SA_XLOCKED);
+	CURVNET_SET(ifp->if_vnet);	/* ifpromisc's routing message */
 	atomic_store_rel_ptr((uintptr_t *)&ifp->if_bridge, (uintptr_t)NULL);
 	NET_EPOCH_WAIT();
 	taskqueue_drain(taskqueue_swi, &ifp->if_linktask);
@@ -286,6 +287,7 @@ ifhook_untake(struct vpc_ifhook *h, bool gone)
 			(void)ifhook_setcap(ifp, ifp->if_capenable | IFCAP_LRO);
 	}
 	atomic_store_rel_ptr((uintptr_t *)&h->ifp, (uintptr_t)NULL);
+	CURVNET_RESTORE();
 	if_rele(ifp);
 }
 
@@ -364,7 +366,10 @@ vpc_ifhook_take(const char *ifname, struct vpc_link *link, struct vpc_vcc *vcc,
 			error = EBUSY;
 		if_rele(ifp);		/* the hook holds one already */
 	} else {
+		/* ifpromisc() and SIOCSIFCAP send routing messages: V_ state. */
+		CURVNET_SET(ifp->if_vnet);
 		error = ifhook_install(ifp, &h);
+		CURVNET_RESTORE();
 		if (error != 0)
 			if_rele(ifp);
 	}
@@ -431,8 +436,13 @@ vpc_fbsd_ifhook_load(void)
 {
 	vpc_ifhook_loaded = true;
 	sx_init(&vpc_ifhook_sx, "vpc_ifhook");
+	/*
+	 * First: if_bridge's own handler (bridge_ifdetach) takes a non-NULL
+	 * if_bridge for its softc and would lock our hook as a bridge's
+	 * (a panic the boot test met); with ours out first it finds NULL.
+	 */
 	vpc_ifhook_departure_tag = EVENTHANDLER_REGISTER(ifnet_departure_event,
-	    ifhook_departure, NULL, EVENTHANDLER_PRI_ANY);
+	    ifhook_departure, NULL, EVENTHANDLER_PRI_FIRST);
 }
 
 /* After the instance is gone: every user has let go. */
