@@ -114,6 +114,8 @@ void vpc_nic_input_burst(struct vpc_nic *nic, struct vpc_pkt *const *pkts,
 void vpc_vcc_input(struct vpc_vcc *vcc, struct vpc_pkt *p);
 /* VNI 0: a frame from the vcc's raw L2 device. */
 void vpc_vcc_l2_input(struct vpc_vcc *vcc, struct vpc_pkt *p);
+/* VNI 0: is there an uplink on this VLAN (0: untagged) to take a frame? */
+bool vpc_vcc_l2_wants(struct vpc_vcc *vcc, uint16_t vlan);
 
 /* A frame a bound vpclink's interface brought (vpc_link.c): taken, or
  * handed back through os_link_pass. */

@@ -227,6 +227,26 @@ vpc_vcc_input(struct vpc_vcc *vcc, struct vpc_pkt *p)
 	vpc_fwd_from_underlay(sw, p);
 }
 
+/*
+ * Is there a VNI 0 uplink on vlan (0: untagged) for vcc to take a frame
+ * to?  For a glue whose L2 device's frames are not all the vcc's: the
+ * FreeBSD one shares the interface with the node's own stack and a
+ * vpclink, and gives vpc_vcc_l2_input only what this says is for it.
+ */
+bool
+vpc_vcc_l2_wants(struct vpc_vcc *vcc, uint16_t vlan)
+{
+	const struct vpc_portset *ups = vpc_load(vcc->uplinks);
+	uint32_t i;
+
+	VPC_ASSERT_EPOCH();
+	for (i = 0; i < ups->n; i++)
+		if (ups->p[i]->vlan == vlan &&
+		    vpc_load(ups->p[i]->sw->cfg)->vni == 0)
+			return (true);
+	return (false);
+}
+
 void
 vpc_vcc_l2_input(struct vpc_vcc *vcc, struct vpc_pkt *p)
 {

@@ -12,6 +12,9 @@
  *   vpc_fbsd_syscalls.c vpc_open(2) and vpc_ctl(2), dynamic syscall slots
  *   vpc_fbsd_nic.c      a vmnic is an Ethernet ifnet ("vmnicN", if_clone)
  *   vpc_fbsd_vcc.c      a vcc is a kernel UDP socket per address family
+ *                       (and, for VNI 0, an ifnet taken with the ifhook)
+ *   vpc_fbsd_link.c     a vpclink is an ifnet taken with the ifhook
+ *   vpc_fbsd_ifhook.c   taking an Ethernet ifnet (the if_bridge hook)
  *   vpc_fbsd_upcall.c   /dev/vpc_upcall, the upcall reader's device
  *   vpc_fbsd_module.c   module events, the gate, net.vpc sysctls, devctl
  */
@@ -82,6 +85,22 @@ void	vpc_fbsd_nic_unload(void);
 /* vpc_fbsd_file.c: the ioctls fcntl(F_SETFL) sends, for handles and the
  * upcall device alike. */
 int	vpc_fbsd_fcntl_ioctl(u_long cmd, const void *data);
+
+/* vpc_fbsd_ifhook.c: one ifnet, at most one link and one VNI 0 vcc on it.
+ * take: 0 or ENXIO (no such name), ENODEV (not Ethernet), EBUSY (bridge, lagg, another
+ * hook, that user's slot taken), the interface's ioctl errors; control
+ * context.  output and pass: data path, consume m. */
+struct vpc_ifhook;
+struct mbuf;
+struct vpc_link;
+struct vpc_vcc;
+int	vpc_ifhook_take(const char *ifname, struct vpc_link *link,
+	    struct vpc_vcc *vcc, struct vpc_ifhook **hp, uint8_t mac[6]);
+void	vpc_ifhook_release(struct vpc_ifhook *h, bool link);
+int	vpc_ifhook_output(struct vpc_ifhook *h, struct mbuf *m);
+void	vpc_ifhook_pass(struct mbuf *m);
+void	vpc_fbsd_ifhook_load(void);
+void	vpc_fbsd_ifhook_unload(void);
 
 /* vpc_fbsd_upcall.c */
 int	vpc_fbsd_upcall_load(struct vpc_sys *sys);

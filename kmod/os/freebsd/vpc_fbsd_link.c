@@ -1,17 +1,12 @@
 /*-
  * SPDX-License-Identifier: BSD-2-Clause
  *
- * vpc_fbsd_link.c: vpclink on FreeBSD: not implemented yet.
- *
- * Taking over an ifnet's input needs the if_bridge hook fields of struct
- * ifnet (if_bridge_input/output/linkstate, as the origin's ethlink did) and
- * every check bridge_ioctl_add() makes first (not in a bridge or lagg,
- * Ethernet or VLAN only, MTU, LRO off, promiscuous on, all restored on
- * detach; ifnet_departure_event and unload).  Until that is written, a
- * link object can be created (it is configuration) but LINK_SET with an
- * interface answers EOPNOTSUPP, so the operator learns it at configuration
- * time, not by loss; a NAT without a bound link drops what it translates
- * and counts it (VPC_NATSTAT_DROP_NO_LINK).  docs/freebsd.md says so.
+ * vpc_fbsd_link.c: a vpclink on FreeBSD is an Ethernet ifnet taken with
+ * the if_bridge hook (vpc_fbsd_ifhook.c: the checks, what is changed and
+ * restored, how frames are shared with the node's stack and a VNI 0 vcc).
+ * The link's MAC is the interface's.  What the core does not take
+ * (os_link_pass) goes back to ether_input's own path, as the hook's return
+ * value; what the core sends goes out with if_transmit.
  */
 #include <sys/param.h>
 #include <sys/systm.h>
@@ -23,28 +18,55 @@
 #include "vpc_core.h"
 #include "vpc_fbsd.h"
 
-int
-os_link_bind(struct vpc_link *link __unused, const char *ifname __unused,
-    uint8_t mac[6] __unused)
+static struct vpc_ifhook *
+link_hook(struct vpc_link *link)
 {
-	return (VPC_EOPNOTSUPP);
+	return ((struct vpc_ifhook *)atomic_load_acq_ptr(
+	    (uintptr_t *)vpc_link_osp(link)));
 }
 
+int
+os_link_bind(struct vpc_link *link, const char *ifname, uint8_t mac[6])
+{
+	struct vpc_ifhook *h;
+	int error;
+
+	error = vpc_ifhook_take(ifname, link, NULL, &h, mac);
+	if (error == ENXIO)
+		error = ENODEV;		/* no such interface, as on the host */
+	if (error != 0)
+		return (error);
+	atomic_store_rel_ptr((uintptr_t *)vpc_link_osp(link), (uintptr_t)h);
+	return (0);
+}
+
+/* The core has cleared the link's bound flag: a frame that still finds
+ * the hook is passed; the hook is freed after the epoch. */
 void
-os_link_unbind(struct vpc_link *link __unused)
+os_link_unbind(struct vpc_link *link)
 {
+	struct vpc_ifhook *h = link_hook(link);
+
+	if (h == NULL)
+		return;
+	atomic_store_rel_ptr((uintptr_t *)vpc_link_osp(link), (uintptr_t)NULL);
+	vpc_ifhook_release(h, true);
 }
 
-/* Never bound, so never called with a frame; free it all the same. */
 int
-os_link_output(struct vpc_link *link __unused, struct vpc_pkt *p)
+os_link_output(struct vpc_link *link, struct vpc_pkt *p)
 {
-	m_freem(vpc_pkt2m(p));
-	return (VPC_EOPNOTSUPP);
+	struct vpc_ifhook *h = link_hook(link);
+
+	if (h == NULL) {
+		m_freem(vpc_pkt2m(p));
+		return (ENXIO);
+	}
+	return (vpc_ifhook_output(h, vpc_pkt2m(p)));
 }
 
 void
 os_link_pass(struct vpc_link *link __unused, struct vpc_pkt *p)
 {
-	m_freem(vpc_pkt2m(p));
+	vpc_ifhook_pass(vpc_pkt2m(p));
 }

@@ -305,8 +305,11 @@ vpc_load(void)
 	struct vpc_sys *sys;
 	int error;
 
-	if ((error = vpc_sys_create(&sys)) != 0)
+	vpc_fbsd_ifhook_load();		/* the departure event, first */
+	if ((error = vpc_sys_create(&sys)) != 0) {
+		vpc_fbsd_ifhook_unload();
 		return (error);
+	}
 	if ((error = vpc_fbsd_nic_load()) != 0)
 		goto fail_sys;
 	if ((error = vpc_fbsd_upcall_load(sys)) != 0)
@@ -322,6 +325,7 @@ fail_nic:
 	vpc_fbsd_nic_unload();
 fail_sys:
 	(void)vpc_sys_destroy(sys);
+	vpc_fbsd_ifhook_unload();
 	vpc_fbsd_epoch_drain();
 	return (error);
 }
@@ -368,6 +372,8 @@ vpc_unload(void)
 	vpc_fbsd_nic_unload();		/* cloner and receive taskqueue */
 	error = vpc_sys_destroy(sys);	/* drains the upcall timer */
 	KASSERT(error == 0, ("%s: instance still busy: %d", __func__, error));
+	/* Every link and VNI 0 vcc let its interface go when it died. */
+	vpc_fbsd_ifhook_unload();
 	/*
 	 * Objects, CAM tables and port sets are freed from network epoch
 	 * callbacks that run our code, and some of those queue more: wait

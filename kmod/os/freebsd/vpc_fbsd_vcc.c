@@ -33,10 +33,16 @@
  * DROP_TX too).  Decapsulation removes the tags: a frame from the underlay
  * starts at depth 0.
  *
- * VNI 0 (a raw L2 uplink on l2_ifname) is not implemented on FreeBSD yet:
- * receiving raw frames from an arbitrary ifnet needs a netgraph or
- * if_bridge-like hook we do not have.  VCC_SET with an l2_ifname answers
- * EOPNOTSUPP, so the operator learns at configuration time, not by loss.
+ * VNI 0 (a raw L2 uplink on l2_ifname): the vcc takes that Ethernet
+ * ifnet with the if_bridge hook (vpc_fbsd_ifhook.c), which may serve a
+ * vpclink at the same time.  Frames whose VLAN (0: untagged) a VNI 0
+ * uplink of this vcc takes reach vpc_vcc_l2_input with the tag back in
+ * band (ether_input moved it into M_VLANTAG); the rest stay the node's.
+ * The core sends tagged frames with the tag in band (it builds them so for
+ * the host kernel too), and they go out with if_transmit as they are: any
+ * NIC sends an in-band tag, whether it could insert one or not.  A name
+ * that does not exist is ENXIO (as on the host), one that is not Ethernet
+ * ENODEV, one in a bridge or lagg or with a VNI 0 vcc already EBUSY.
  */
 #include "opt_inet.h"
 #include "opt_inet6.h"
@@ -79,6 +85,7 @@ struct vcc_softc {
 	struct vnet	*vnet;		/* where the sockets live */
 	struct socket	*so4;
 	struct socket	*so6;
+	struct vpc_ifhook *l2;		/* VNI 0: the taken ifnet, or NULL */
 	vpc_vcc_t	 conf;		/* immutable: a change makes a new softc */
 	struct os_defer	 defer;		/* freed after the epoch */
 };
@@ -192,6 +199,12 @@ vcc_udp_input(struct mbuf *m, int off, struct inpcb *inp __unused,
 static void
 vcc_close(struct vcc_softc *sc)
 {
+	struct vpc_ifhook *l2 = sc->l2;
+
+	if (l2 != NULL) {
+		atomic_store_rel_ptr((uintptr_t *)&sc->l2, (uintptr_t)NULL);
+		vpc_ifhook_release(l2, false);
+	}
 	if (sc->so4 != NULL) {
 		(void)udp_set_kernel_tunneling(sc->so4, NULL, NULL, NULL);
 		soclose(sc->so4);
@@ -305,6 +318,11 @@ vcc_open(struct vpc_vcc *vcc, const vpc_vcc_t *conf, int *errorp)
 		error = EAFNOSUPPORT;
 #endif
 	CURVNET_RESTORE();
+	if (error == 0 && conf->l2_ifname[0] != '\0') {
+		uint8_t mac[ETHER_ADDR_LEN];
+
+		error = vpc_ifhook_take(conf->l2_ifname, NULL, vcc, &sc->l2, mac);
+	}
 	if (error != 0) {
 		/*
 		 * The IPv4 socket may be bound already, with udp_input()
@@ -328,8 +346,6 @@ os_vcc_configure(struct vpc_vcc *vcc, const vpc_vcc_t *conf)
 	struct vcc_softc *old = vcc_of(vcc), *sc;
 	int error = 0, ignored;
 
-	if (conf->l2_ifname[0] != '\0')
-		return (EOPNOTSUPP);	/* VNI 0 raw L2: see the top */
 	if (old != NULL) {
 		CURVNET_SET(old->vnet);
 		vcc_close(old);
@@ -503,10 +519,18 @@ os_vcc_rx_drops(struct vpc_vcc *vcc __unused)
 	return (0);
 }
 
-/* VNI 0 raw L2: not implemented (VCC_SET refuses an l2_ifname). */
+/* VNI 0: the frame (tagged in band by the core) out of the taken ifnet. */
 int
-os_vcc_output_l2(struct vpc_vcc *vcc __unused, struct vpc_pkt *p)
+os_vcc_output_l2(struct vpc_vcc *vcc, struct vpc_pkt *p)
 {
-	m_freem(vpc_pkt2m(p));
-	return (EOPNOTSUPP);
+	struct vcc_softc *sc = vcc_of(vcc);
+	struct vpc_ifhook *l2;
+
+	NET_EPOCH_ASSERT();
+	l2 = sc != NULL ? atomic_load_ptr(&sc->l2) : NULL;
+	if (l2 == NULL) {
+		m_freem(vpc_pkt2m(p));
+		return (ENXIO);
+	}
+	return (vpc_ifhook_output(l2, vpc_pkt2m(p)));
 }

@@ -153,11 +153,17 @@ defined_in_tree() {
 	pcpu_entry_*) name=${sym#pcpu_entry_} ;;
 	esac
 	grep -rqE --include='*.c' --include='*.S' --include='*.s' \
-	    "^(\(?${name}\)?\(|[A-Za-z_].*[ *(]${name}( =|;|\[|\)| __)|.*(DEFINE|_SET|_STATIC)\((.*, *)?${name}[,)]|.*DEFINE_IFUNC\([^,]*, *[^,]*, *${name} *,|${name}:|ENTRY\(${name}\))" \
+	    "^(\(?${name}\)?\(|[A-Za-z_].*[[:space:]*(]${name}( =|;|\[|\)| __)|.*(DEFINE|_SET|_STATIC)\((.*, *)?${name}[,)]|.*DEFINE_IFUNC\([^,]*, *[^,]*, *${name} *,|${name}:|ENTRY\(${name}\))" \
 	    "$FREEBSD_SRC/sys/kern" "$FREEBSD_SRC/sys/net" "$FREEBSD_SRC/sys/netinet" \
 	    "$FREEBSD_SRC/sys/netinet6" "$FREEBSD_SRC/sys/vm" "$FREEBSD_SRC/sys/libkern" \
 	    "$FREEBSD_SRC/sys/fs/devfs" "$FREEBSD_SRC/sys/security" \
 	    "$FREEBSD_SRC/sys/amd64" "$FREEBSD_SRC/sys/x86" 2>/dev/null && return 0
+	# taskqueue_<name>: TASKQUEUE_DEFINE(<name>, ...) pastes it together.
+	case $sym in
+	taskqueue_*)
+		grep -qE "^TASKQUEUE_(FAST_)?DEFINE(_THREAD)?\\(${sym#taskqueue_}[,)]" \
+		    "$FREEBSD_SRC/sys/kern/subr_taskqueue.c" 2>/dev/null && return 0 ;;
+	esac
 	# sysctl_<parent>_<name>: try every split of the rest at an underscore.
 	case $sym in sysctl_*) ;; *) return 1 ;; esac
 	rest=${sym#sysctl_}

@@ -693,6 +693,10 @@ t_vni0(void)
 	t[16] = 0x08;
 	test_sent_reset();
 	os_epoch_enter(&et);
+	/* What a glue sharing its L2 device asks first (FreeBSD's). */
+	EXPECT(vpc_vcc_l2_wants(test_hdl_vcc(dp.vcc), 33));
+	EXPECT(!vpc_vcc_l2_wants(test_hdl_vcc(dp.vcc), 34));
+	EXPECT(!vpc_vcc_l2_wants(test_hdl_vcc(dp.vcc), 0));
 	vpc_vcc_l2_input(test_hdl_vcc(dp.vcc), host_pkt_new(t, sizeof(t)));
 	t[15] = 34;
 	vpc_vcc_l2_input(test_hdl_vcc(dp.vcc), host_pkt_new(t, sizeof(t)));
@@ -704,6 +708,9 @@ t_vni0(void)
 	vpc_core_close(dp.sys, nic);
 	test_handles[res.descriptor] = NULL;
 	vpc_core_close(dp.sys, sw0);
+	os_epoch_enter(&et);
+	EXPECT(!vpc_vcc_l2_wants(test_hdl_vcc(dp.vcc), 33));  /* its uplink went */
+	os_epoch_exit(&et);
 	return (0);
 }
 

@@ -4,7 +4,8 @@
  * with no libc (raw system calls only, sys.h) that exercises vpc.ko
  * through the real vpc_open(2)/vpc_ctl(2), the vmnic ifnets, bpf(4), the
  * kernel UDP sockets of a vcc, /dev/vpc_upcall, the router, the port
- * firewall, the NAT and link objects, netgraph as bhyve uses it, VNET
+ * firewall, the NAT and link objects (a link and a VNI 0 uplink on an
+ * epair), netgraph as bhyve uses it, VNET
  * jails, process exit, privilege and a 32-bit process, then unloads the
  * module and powers the machine off.  kmod/tests/boot/boot-test.sh
  * builds it from every .c file here:
@@ -130,6 +131,7 @@ main(void)
 		router_checks(sock);
 		fw_checks(sock);
 		nat_checks();
+		link_checks(sock);
 		ops_checks();
 		dhcp_ra(sock);
 		nesting_guard(sock);

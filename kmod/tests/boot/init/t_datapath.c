@@ -40,9 +40,14 @@ dp_vcc(struct dp *d)
 	    vctl_n(d->vccd, VPC_OP_VCC_SET, &d->vc, sizeof(d->vc), 0, 0), 0);
 	vcgot = d->vc;
 	memcpy(vcgot.l2_ifname, "lo0", 4);
-	expect("data: a raw L2 uplink (VNI 0) is EOPNOTSUPP on FreeBSD",
+	expect("data: a raw L2 uplink (VNI 0) on lo0 (not Ethernet) is ENODEV",
 	    vctl_n(d->vccd, VPC_OP_VCC_SET, &vcgot, sizeof(vcgot), 0, 0),
-	    -EOPNOTSUPP);
+	    -VPC_ENODEV);
+	memset(&vcgot, 0, sizeof(vcgot));
+	r = vctl_n(d->vccd, VPC_OP_VCC_GET, 0, 0, &vcgot, sizeof(vcgot));
+	check("data: and the vcc keeps its configuration (no L2 device)",
+	    r == 0 && vcgot.l2_ifname[0] == '\0' &&
+	    memcmp(vcgot.addr4, loopback, 4) == 0, r, 0);
 }
 
 /* The fixture; 0 when the switch has both vmnics up. */

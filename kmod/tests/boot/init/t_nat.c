@@ -2,9 +2,10 @@
 /*
  * t_nat.c: vpcnat and vpclink (docs/nat.md) through the real syscalls, as
  * kmod/tests/unit/test_natgw.c drives them on the host.  The NAT and its
- * ops are the portable core's and must work here; the link is FreeBSD's
- * stub (vpc_fbsd_link.c): LINK_SET with an interface is EOPNOTSUPP and the
- * link stays unbound, though a NAT may still use it.  A router with one
+ * ops are the portable core's and must work here; the link stays unbound
+ * here (t_link.c binds one to an epair and sends traffic through it): an
+ * interface that is not Ethernet or does not exist is refused, though a NAT
+ * may still use an unbound link.  A router with one
  * switch (10.71.0.0/24) serves the NAT's private addresses.  Rows: create
  * and list both objects, the configuration round trip, EIPs, a pool and an
  * SNAT binding with their refusals (errno and nothing changed), INTERNET
@@ -267,9 +268,9 @@ nat_config(long nat)
 	    VPC_NAT_UPSTREAM_BY_MAC);
 }
 
-/* The link: FreeBSD cannot bind it yet. */
+/* The link: refusals only (t_link.c binds one). */
 static void
-nat_link_stub(long link)
+nat_link_unbound(long link)
 {
 	vpc_link_t k, got;
 	vpc_link_stats_t st;
@@ -284,11 +285,11 @@ nat_link_stub(long link)
 	    r : got.bound, 0);
 	memset(&k, 0, sizeof(k));
 	memcpy(k.ifname, "lo0", 4);
-	expect("nat: LINK_SET lo0 is EOPNOTSUPP on FreeBSD", vctl_n(link,
-	    VPC_OP_LINK_SET, &k, sizeof(k), 0, 0), -VPC_EOPNOTSUPP);
+	expect("nat: LINK_SET lo0 (not Ethernet) is ENODEV", vctl_n(link,
+	    VPC_OP_LINK_SET, &k, sizeof(k), 0, 0), -VPC_ENODEV);
 	memcpy(k.ifname, "vtbd0", 6);
-	expect("nat: LINK_SET of any name is EOPNOTSUPP (vtbd0)", vctl_n(link,
-	    VPC_OP_LINK_SET, &k, sizeof(k), 0, 0), -VPC_EOPNOTSUPP);
+	expect("nat: LINK_SET of no such interface is ENODEV (vtbd0: a disk)",
+	    vctl_n(link, VPC_OP_LINK_SET, &k, sizeof(k), 0, 0), -VPC_ENODEV);
 	r = nat_link_get(link, &got);
 	check("nat: the link stays unbound, nameless, the same generation",
 	    r == 0 && got.bound == 0 && got.ifname[0] == '\0' &&
@@ -521,7 +522,7 @@ nat_checks(void)
 	    WORD(VPC_TYPE_LINK), VPC_FLAG_OPEN), -ENOENT);
 
 	nat_config(nat);
-	nat_link_stub(link);
+	nat_link_unbound(link);
 
 	/* No NAT attached: no INTERNET route, no private address. */
 	n = nat_nroutes(rtr);

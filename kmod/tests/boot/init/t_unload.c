@@ -3,8 +3,9 @@
  * t_unload.c: unloading is refused (EBUSY) while a handle, the device, a
  * committed object or a firewall rule set exists, kldunload -f included
  * (it skips only MOD_QUIESCE; MOD_UNLOAD refuses too), and succeeds once
- * all are gone (a switch and a NAT dying just before it: their deferred
- * frees must run before the text goes); the module loads and unloads
+ * all are gone (a switch, a NAT and a link bound to an epair dying just
+ * before it: their deferred frees must run before the text goes, and the
+ * epair is left as it was); the module loads and unloads
  * again, with a loader tunable set.
  */
 #include "tests.h"
@@ -25,7 +26,8 @@ unload_rules(long fileid)
 	vpc_vmnic_t mac;
 	vpc_fw_set_t set;
 	vpc_fw_set_ref_t ref;
-	long h, natd, r;
+	char lname[VPC_IFNAMSIZ];
+	long h, natd, r, sock, linkd;
 
 	h = vopen(&id, WORD(VPC_TYPE_NIC), VPC_FLAG_CREATE);
 	check("unload: a NIC to commit", h >= 0, h, 3);
@@ -114,12 +116,25 @@ unload_rules(long fileid)
 		    0);
 		sc3(SYS_close, natd, 0, 0);
 	}
+	/*
+	 * And a link bound to an epair: dying, it takes its hook out of the
+	 * ifnet (after the epoch) and the hook's memory goes in a deferred
+	 * free; the departure handler goes with the module.
+	 */
+	sock = sc3(SYS_socket, AF_INET, SOCK_DGRAM, 0);
+	linkd = sock >= 0 ? link_unload_prep(sock, lname) : -1;
 	if (h >= 0)
 		sc3(SYS_close, h, 0, 0);	/* uncommitted: it dies */
+	if (linkd >= 0)
+		sc3(SYS_close, linkd, 0, 0);	/* and so does the link */
 	r = sc3(SYS_kldunload, fileid, 0, 0);
 	expect("unload: kldunload succeeds now", r, 0);
 	expect("unload: sys/vpc_open is gone", sc3(SYS_modfind,
 	    "sys/vpc_open", 0, 0), -ENOENT);
+	if (linkd >= 0)
+		link_unload_after(sock, lname);
+	if (sock >= 0)
+		sc3(SYS_close, sock, 0, 0);
 
 	/*
 	 * Everything comes back, and goes again: nothing was left behind.

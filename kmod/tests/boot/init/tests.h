@@ -64,6 +64,11 @@ void	fw_checks(long sock);
 /* t_nat.c: vpcnat and vpclink objects and their ops (the link unbound). */
 void	nat_checks(void);
 
+/* t_link.c: vpclink and the VNI 0 uplink on an epair(4) (the ifnet hook). */
+void	link_checks(long sock);
+long	link_unload_prep(long sock, char ifname[VPC_IFNAMSIZ]);
+void	link_unload_after(long sock, const char *ifname);
+
 /* t_ops.c: the ops no other area calls by name, and their bad key sizes. */
 void	ops_checks(void);
 
