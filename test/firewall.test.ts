@@ -219,7 +219,7 @@ describe('port firewall, real TCP across two nodes', () => {
     assert.equal(ov.lab.run('python3', [portsPy, 'udptry', vm2.ip!, '5353', '60'], { ns: 'vm1', timeoutMs: 120_000 }).stdout.trim(), 'answered');
     assert.equal(ov.lab.run('python3', [portsPy, 'udptry', vm1.ip!, '5353', DENIED_S], { ns: 'vm2' }).stdout.trim(), 'silent');
     // A 4,000-byte datagram each way (three fragments at MTU 1450): judged
-    // by its first fragment, the later ones follow (vpc_fw_frag.c).
+    // by its first fragment, the later ones follow (vpc_fragmem.c).
     const inv = (await swstats('cn1')).fwInvalid;
     assert.equal(ov.lab.run('python3', [portsPy, 'udptry', vm2.ip!, '5353', '60', '4000'], { ns: 'vm1', timeoutMs: 120_000 }).stdout.trim(), 'answered');
     assert.equal((await swstats('cn1')).fwInvalid, inv, 'no fragment taken for invalid');

@@ -178,8 +178,8 @@ struct vpc_fw {
 	uint32_t            max_port;   /* likewise */
 	uint32_t            max_total;  /* likewise */
 	uint64_t            k0, k1;     /* RO: hash keys */
-	struct vpc_fwfrags *frags;      /* RO: datagrams whose first fragment
-	                                 * passed (vpc_fw_frag.c) */
+	struct vpc_fragmem *frags;      /* RO: datagrams whose first fragment
+	                                 * passed (vpc_fragmem.c) */
 };
 
 enum { TMO_SYN, TMO_EST, TMO_FIN, TMO_TW, TMO_CLOSED, TMO_UDP, TMO_ICMP,
@@ -586,7 +586,7 @@ vpc_fw_create(struct vpc_sys *sys)
 	fw = vpc_alloc(sizeof(*fw), VPC_M_WAITOK);
 	if (fw == NULL)
 		return (VPC_ERR(VPC_ENOMEM));
-	if ((fw->frags = vpc_fwfrag_create()) == NULL)
+	if ((fw->frags = vpc_fragmem_create()) == NULL)
 		goto fail;
 	if ((fw->mtx = os_mtx_create("vpc fw")) == NULL)
 		goto fail;
@@ -603,7 +603,7 @@ vpc_fw_create(struct vpc_sys *sys)
 fail:
 	if (fw->mtx != NULL)
 		os_mtx_destroy(fw->mtx);
-	vpc_fwfrag_destroy(fw->frags);
+	vpc_fragmem_destroy(fw->frags);
 	vpc_free(fw, sizeof(*fw));
 	return (VPC_ERR(VPC_ENOMEM));
 }
@@ -671,7 +671,7 @@ vpc_fw_destroy(struct vpc_sys *sys)
 	if (fw->tab != NULL)
 		os_epoch_defer(&fw->tab->defer, tab_free_deferred);
 	os_mtx_destroy(fw->mtx);
-	vpc_fwfrag_destroy(fw->frags);
+	vpc_fragmem_destroy(fw->frags);
 	vpc_free(fw, sizeof(*fw));
 	sys->fw = NULL;
 }
@@ -1077,7 +1077,7 @@ fw_parse4_fast(const struct vpc_pkt *p, uint32_t l3off, uint8_t dir,
 	sum = (sum & 0xffffffffu) + (sum >> 32);
 	l3len = vpc_get16(h + 2);
 	/* Fragments (MF or an offset): the general parse, which notes the
-	 * datagram's id (vpc_fw_frag.c). */
+	 * datagram's id (vpc_fragmem.c). */
 	if ((vpc_get16(h + 6) & 0x3fff) != 0)
 		return (false);
 	if (l3len < 20 + 4 || l3len > len - l3off ||
@@ -1473,7 +1473,7 @@ flow_touch(struct vpc_fwflow *e, uint8_t dir, uint64_t now)
 }
 
 /*
- * A fragmented datagram's fingerprint (vpc_fw_frag.c): the flow key's
+ * A fragmented datagram's fingerprint (vpc_fragmem.c): the flow key's
  * addresses, protocol and VNI with the datagram's id in place of the ports,
  * its direction and the port, under the firewall's keyed hash.  The same
  * for every fragment of one datagram: the later ones' keys have no ports.
@@ -1490,13 +1490,13 @@ frag_print(const struct vpc_fw *fw, const struct vpc_port *port,
 	    0x9e3779b97f4a7c15ULL : 0));
 }
 
-/* A first fragment passed: its later ones will (vpc_fw_frag.c). */
+/* A first fragment passed: its later ones will (vpc_fragmem.c). */
 static void
 frag_passed(struct vpc_fw *fw, const struct vpc_port *port,
     const struct fwpkt *fp, uint64_t now)
 {
 	if (fp->frag_first)
-		vpc_fwfrag_remember(fw->frags, frag_print(fw, port, fp), now);
+		vpc_fragmem_remember(fw->frags, frag_print(fw, port, fp), now, 0);
 }
 
 /*
@@ -1528,8 +1528,8 @@ vpc_fw_filter(struct vpc_switch *sw, struct vpc_port *port,
 		fw_drop(sw, VPC_SWSTAT_FW_INVALID, p);
 		return (false);
 	case FW_PARSE_FRAG:
-		if (vpc_fwfrag_known(fw->frags, frag_print(fw, port, &fp),
-		    os_now_coarse_ns()))
+		if (vpc_fragmem_find(fw->frags, frag_print(fw, port, &fp),
+		    os_now_coarse_ns(), NULL))
 			return (true);
 		fw_drop(sw, VPC_SWSTAT_FW_INVALID, p);
 		return (false);

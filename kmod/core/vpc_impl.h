@@ -980,13 +980,16 @@ void vpc_fw_prefetch(struct vpc_switch *sw, const struct vpc_port *port,
          uint16_t ethertype, struct vpc_fw_hint *hint);
 void vpc_fw_prefetch_flow(const struct vpc_fw_hint *hint);
 
-/* Fragmented datagrams whose first fragment passed (vpc_fw_frag.c). */
-struct vpc_fwfrags;
-struct vpc_fwfrags *vpc_fwfrag_create(void);
-void vpc_fwfrag_destroy(struct vpc_fwfrags *t);
-void vpc_fwfrag_remember(struct vpc_fwfrags *t, uint64_t fp, uint64_t now);
-bool vpc_fwfrag_known(const struct vpc_fwfrags *t, uint64_t fp, uint64_t now);
-extern const size_t vpc_fwfrag_bytes;   /* the table's size */
+/* Fragmented datagrams whose first fragment was let through or translated
+ * (vpc_fragmem.c): by fingerprint, with one value, for 30 s. */
+struct vpc_fragmem;
+struct vpc_fragmem *vpc_fragmem_create(void);
+void vpc_fragmem_destroy(struct vpc_fragmem *t);
+void vpc_fragmem_remember(struct vpc_fragmem *t, uint64_t fp, uint64_t now,
+         uint32_t value);
+bool vpc_fragmem_find(const struct vpc_fragmem *t, uint64_t fp, uint64_t now,
+         uint32_t *value);
+extern const size_t vpc_fragmem_bytes;  /* the table's size */
 
 extern const size_t vpc_fw_flow_size;   /* bytes of one flow entry */
 int  vpc_fw_compile(struct vpc_sys *sys, const vpc_fw_rule_t *rules, uint32_t n,

@@ -210,6 +210,8 @@ vpc_nat_create(uint32_t max_flows, struct vpc_nat **out)
 		goto fail;
 	if ((n->mtx = os_mtx_create("vpc nat")) == NULL)
 		goto fail;
+	if ((n->frags = vpc_fragmem_create()) == NULL)
+		goto fail;
 	if (vpc_nat_flows_init(n, max_flows) != 0)
 		goto fail;
 	if ((n->sweeper = os_timer_create(n->mtx, vpc_nat_sweep_tick, n)) == NULL)
@@ -253,6 +255,7 @@ vpc_nat_destroy(struct vpc_nat *n)
 		pool_free(n->pools[i]);
 	if (n->mtx != NULL)
 		os_mtx_destroy(n->mtx);
+	vpc_fragmem_destroy(n->frags);
 	vpc_counters_free(n->c, VPC_NATC_COUNT);
 	vpc_free(n, sizeof(*n));
 }

@@ -95,6 +95,8 @@ struct vpc_nat {
 	uint32_t             sweep_at;  /* n->mtx */
 	uint32_t             tmo_s[5];  /* ctl writes, data path reads (atomic) */
 	uint64_t             key[4];    /* RO: hash secrets */
+	struct vpc_fragmem  *frags;     /* RO: SNAT datagrams in fragments,
+	                                 * written under n->mtx (vpc_fragmem.c) */
 	struct vpc_nat_pool *pools[VPC_NAT_POOLS_MAX];  /* ctl */
 	uint32_t             npools;    /* ctl */
 	struct os_counter   *c[VPC_NATC_COUNT];

@@ -203,6 +203,61 @@ xlate_icmp_error(struct vpc_nat *n, const struct vpc_nat_cfg *cfg,
 	return (VPC_NAT_XLATED);
 }
 
+/* ---- Fragments under SNAT ------------------------------------------------------ */
+
+/*
+ * Only a datagram's first fragment has the ports its SNAT flow is found
+ * by; the later ones are translated by what the first one got, remembered
+ * (vpc_fragmem.c) under this fingerprint: the direction, the datagram's
+ * addresses as they arrive here (out: private source and remote; in:
+ * remote and external destination), its protocol and IP id, keyed.
+ */
+static uint64_t
+frag_print(const struct vpc_nat *n, int dir, const struct natpkt *k)
+{
+	uint64_t a, b;
+
+	a = ((uint64_t)vpc_nat_get32(k->ip + 12) << 32 |
+	    vpc_nat_get32(k->ip + 16)) ^ n->key[0];
+	b = ((uint64_t)vpc_get16(k->ip + 4) << 16 | (uint64_t)k->proto << 8 |
+	    (uint64_t)(dir == VPC_NAT_OUT)) ^ n->key[1];
+	a *= 0x9e3779b97f4a7c15ULL;
+	b *= 0xc2b2ae3d27d4eb4fULL;
+	a ^= (b >> 29) ^ (b << 35);
+	a ^= a >> 32;
+	a *= 0xbf58476d1ce4e5b9ULL;
+	return (a ^ (a >> 29));
+}
+
+/* A first fragment was translated: its later ones will get addr. */
+static void
+frag_translated(struct vpc_nat *n, uint64_t print, uint32_t addr, uint64_t now)
+{
+	os_mtx_lock(n->mtx);            /* one writer: a value never torn */
+	vpc_fragmem_remember(n->frags, print, now, addr);
+	os_mtx_unlock(n->mtx);
+}
+
+/*
+ * A later fragment of an SNAT datagram: the address its first fragment
+ * got (out: the source becomes it; in: the destination), or dropped.  The
+ * upper layer's checksum is in the first fragment, already right for the
+ * whole datagram; only the IP header's changes here.
+ */
+static int
+xlate_later(struct vpc_nat *n, int dir, struct natpkt *k, uint64_t now)
+{
+	uint32_t addr;
+
+	if (!vpc_fragmem_find(n->frags, frag_print(n, dir, k), now, &addr))
+		return (drop(n, VPC_NATC_DROP_FRAG));
+	vpc_nat_set_addr(k->ip + (dir == VPC_NAT_OUT ? 12 : 16), addr,
+	    k->ip + 10, NULL, 0, NULL);
+	vpc_nat_count(n, dir == VPC_NAT_OUT ? VPC_NATC_OUT_SNAT :
+	    VPC_NATC_IN_SNAT);
+	return (VPC_NAT_XLATED);
+}
+
 /* ---- Everything else --------------------------------------------------------- */
 
 /* The ports of an SNAT packet, or the drop counter. */
@@ -211,8 +266,8 @@ snat_ports(const struct natpkt *k, int dir, uint16_t *sport, uint16_t *dport,
     uint8_t *tcpflags)
 {
 	*tcpflags = 0;
-	if (k->frag)
-		return (VPC_NATC_DROP_FRAG);
+	if (k->later)
+		return (VPC_NATC_DROP_FRAG);    /* xlate_later's */
 	switch (k->proto) {
 	case VPC_IPPROTO_TCP:
 		if (k->l4avail < 20)
@@ -262,6 +317,8 @@ xlate_out(struct vpc_nat *n, const struct vpc_nat_cfg *cfg, struct natpkt *k,
 	}
 	if ((b = vpc_nat_bind_by_priv(cfg, src)) == NULL)
 		return (drop(n, VPC_NATC_DROP_NOCFG));
+	if (k->later)
+		return (xlate_later(n, VPC_NAT_OUT, k, now));
 	if ((why = snat_ports(k, VPC_NAT_OUT, &sport, &dport, &fl)) !=
 	    VPC_NATC_COUNT)
 		return (drop(n, why));
@@ -269,6 +326,8 @@ xlate_out(struct vpc_nat *n, const struct vpc_nat_cfg *cfg, struct natpkt *k,
 	if (f == NULL)
 		return (drop(n, why));
 	vpc_nat_flow_touch(f, VPC_NAT_OUT, fl, now);
+	if (k->frag)
+		frag_translated(n, frag_print(n, VPC_NAT_OUT, k), f->ext, now);
 	vpc_nat_set_addr(k->ip + 12, f->ext, k->ip + 10, cs, kind, NULL);
 	l4_set_port(k->proto, k->l4, k->l4avail, true, f->eport, NULL);
 	vpc_nat_count(n, VPC_NATC_OUT_SNAT);
@@ -300,6 +359,8 @@ xlate_in(struct vpc_nat *n, const struct vpc_nat_cfg *cfg, struct natpkt *k,
 		vpc_nat_count(n, VPC_NATC_IN_NOTMINE);
 		return (VPC_NAT_NOTMINE);
 	}
+	if (k->later)
+		return (xlate_later(n, VPC_NAT_IN, k, now));
 	if ((why = snat_ports(k, VPC_NAT_IN, &sport, &dport, &fl)) !=
 	    VPC_NATC_COUNT)
 		return (drop(n, why));
@@ -311,6 +372,8 @@ xlate_in(struct vpc_nat *n, const struct vpc_nat_cfg *cfg, struct natpkt *k,
 	if (f == NULL)
 		return (drop(n, VPC_NATC_DROP_NOFLOW));
 	vpc_nat_flow_touch(f, VPC_NAT_IN, fl, now);
+	if (k->frag)
+		frag_translated(n, frag_print(n, VPC_NAT_IN, k), f->priv, now);
 	vpc_nat_set_addr(k->ip + 16, f->priv, k->ip + 10, cs, kind, NULL);
 	l4_set_port(k->proto, k->l4, k->l4avail, k->proto == VPC_IPPROTO_ICMP,
 	    f->pport, NULL);

@@ -846,7 +846,7 @@ frag_b_to_a(uint16_t id, bool first)
 	return (p);
 }
 
-/* Fragments: judged by their datagram's first fragment (vpc_fw_frag.c). */
+/* Fragments: judged by their datagram's first fragment (vpc_fragmem.c). */
 static int
 t_fragments(void)
 {

@@ -722,6 +722,67 @@ t_echo(void)
 
 /* A block of 4 ports: a fifth flow to the same remote is dropped and
  * counted for that address; others, and other remotes, still get through. */
+/* One fragment of a UDP datagram: the first (its header; more follow) or
+ * a later one (offset 16 words, the last), with IP id `id`. */
+static void
+mk_frag(struct pk *p, uint32_t src, uint16_t sport, uint32_t dst,
+    uint16_t dport, uint16_t id, bool first)
+{
+	mk_udp(p, src, sport, dst, dport, 120);
+	vpc_put16(ip_of(p) + 4, id);
+	vpc_put16(ip_of(p) + 6, first ? 0x2000 : 0x0010);
+	seal(p, false);
+}
+
+/* SNAT and fragments: the later ones get what their first got. */
+static int
+t_snat_frags(void)
+{
+	struct pk p;
+	uint16_t eport, sum;
+
+	if (fresh(0) == NULL)
+		FAIL("create");
+	EXPECT_EQ(pool(EXT_S, 0, 0, 0), 0);
+	EXPECT_EQ(snat(PRIV_A, EXT_S), 0);
+	EXPECT_EQ(snat(PRIV_B, EXT_S), 0);
+	/* Out: the first makes the flow, the later one follows its source. */
+	mk_frag(&p, PRIV_A, 5353, REMOTE, 53, 0x77, true);
+	sum = vpc_get16(p.b + 14 + 20 + 6);
+	EXPECT_EQ(xl(T.n, &p, VPC_NAT_OUT), VPC_NAT_XLATED);
+	EXPECT_EQ(src_of(&p), EXT_S);
+	eport = sport_of(&p);
+	EXPECT(vpc_get16(p.b + 14 + 20 + 6) != sum);   /* the datagram's sum, updated */
+	mk_frag(&p, PRIV_A, 0, REMOTE, 0, 0x77, false);
+	EXPECT_EQ(xl(T.n, &p, VPC_NAT_OUT), VPC_NAT_XLATED);
+	EXPECT_EQ(src_of(&p), EXT_S);
+	EXPECT_EQ(ip_sum_full(ip_of(&p)), vpc_get16(ip_of(&p) + 10));
+	/* The same id from B (another datagram): its first never came. */
+	mk_frag(&p, PRIV_B, 0, REMOTE, 0, 0x77, false);
+	EXPECT_EQ(xl(T.n, &p, VPC_NAT_OUT), VPC_NAT_DROP);
+	EXPECT_EQ(cnt(VPC_NATC_DROP_FRAG), 1);
+	/* In: the answer's first fragment finds the flow, the later one
+	 * follows its destination. */
+	mk_frag(&p, REMOTE, 53, EXT_S, eport, 0x99, true);
+	EXPECT_EQ(xl(T.n, &p, VPC_NAT_IN), VPC_NAT_XLATED);
+	EXPECT_EQ(dst_of(&p), PRIV_A);
+	EXPECT_EQ(dport_of(&p), 5353);
+	mk_frag(&p, REMOTE, 0, EXT_S, 0, 0x99, false);
+	EXPECT_EQ(xl(T.n, &p, VPC_NAT_IN), VPC_NAT_XLATED);
+	EXPECT_EQ(dst_of(&p), PRIV_A);
+	EXPECT_EQ(ip_sum_full(ip_of(&p)), vpc_get16(ip_of(&p) + 10));
+	/* An inbound later fragment of no datagram: dropped, not guessed. */
+	mk_frag(&p, REMOTE, 0, EXT_S, 0, 0x9a, false);
+	EXPECT_EQ(xl(T.n, &p, VPC_NAT_IN), VPC_NAT_DROP);
+	EXPECT_EQ(cnt(VPC_NATC_DROP_FRAG), 2);
+	/* 30 s on, the datagram is forgotten. */
+	fake_ns += 31 * NS;
+	mk_frag(&p, REMOTE, 0, EXT_S, 0, 0x99, false);
+	EXPECT_EQ(xl(T.n, &p, VPC_NAT_IN), VPC_NAT_DROP);
+	EXPECT_EQ(cnt(VPC_NATC_DROP_FRAG), 3);
+	return (0);
+}
+
 static int
 t_exhaust(void)
 {
@@ -1118,11 +1179,12 @@ t_drops(void)
 	EXPECT_EQ(xl(T.n, &p, VPC_NAT_OUT), VPC_NAT_DROP);
 	EXPECT_EQ(cnt(VPC_NATC_DROP_BAD), 1);
 
-	/* SNAT: fragments, other protocols, other ICMP are dropped, counted. */
+	/* SNAT: a later fragment of no datagram whose first was translated,
+	 * other protocols, other ICMP are dropped, counted. */
 	EXPECT_EQ(pool(EXT_S, 0, 0, 0), 0);
 	EXPECT_EQ(snat(PRIV_A, EXT_S), 0);
 	mk_udp(&p, PRIV_A, 1000, REMOTE, 53, 100);
-	vpc_put16(ip_of(&p) + 6, 0x2000);               /* first, more follow */
+	vpc_put16(ip_of(&p) + 6, 0x0010);               /* offset 128, the last */
 	seal(&p, false);
 	EXPECT_EQ(xl(T.n, &p, VPC_NAT_OUT), VPC_NAT_DROP);
 	EXPECT_EQ(cnt(VPC_NATC_DROP_FRAG), 1);
@@ -1365,6 +1427,7 @@ test_nat(struct vpc_sys *sys, int *failed)
 		{ "ICMP errors: quoted headers round trip", t_icmp_errors },
 		{ "ICMP errors: randomized round trips", t_icmp_random },
 		{ "drops: no config, IPv6, fragments, protocols", t_drops },
+		{ "SNAT fragments: later ones follow their first", t_snat_frags },
 		{ "configuration errors", t_config },
 		{ "flow walk and size", t_walk },
 		{ "allocation failure at every call site", t_faults },

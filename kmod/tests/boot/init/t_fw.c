@@ -315,7 +315,7 @@ fw_checks(long sock)
 	check("fw: nothing arrives on F for port 22",
 	    !fw_arrived(&tf, fw_mf, 42022, 22), 1, 0);
 
-	/* Fragments (vpc_fw_frag.c): judged by the datagram's first. */
+	/* Fragments (vpc_fragmem.c): judged by the datagram's first. */
 	expect("fw: bpf write of a first fragment (SYN to F:23, MF)",
 	    fw_frag(&tc, 0x5151, 1, 23), 14 + 20 + 24);
 	check("fw: the first fragment to 23 arrives on F",
