@@ -293,6 +293,46 @@ lk_find(struct tap *t, struct lk_match *m, uint8_t *out, size_t max)
 	return (tap_find(t, lk_match_fn, m, out, max));
 }
 
+/* A fragment of A's UDP datagram to the outside, IP id 0x2b2b: the first
+ * (its UDP header and 16 bytes, more follow) or the last (8 bytes at
+ * offset 3 words).  Returns its length. */
+static long
+lk_frag(uint8_t *f, const uint8_t gwmac[6], int first)
+{
+	uint8_t *ip = f + 14;
+
+	lk_udp(f, gwmac, lk_ma, lk_ip_a, 40001, lk_far, 53);
+	lk_put16(ip + 4, 0x2b2b);
+	if (first)
+		lk_put16(ip + 6, 0x2000);
+	else {
+		lk_put16(ip + 2, 20 + 8);
+		lk_put16(ip + 6, 3);
+		memcpy(ip + 20, "fragment", 8);
+	}
+	lk_put16(ip + 10, 0);
+	lk_put16(ip + 10, cksum(ip, 20));
+	return (first ? LK_UDP_LEN : 14 + 20 + 8);
+}
+
+/* A fragment leaving the link: IP id 0x2b2b, this offset field, and
+ * the source the NAT gave it. */
+struct lk_fmatch {
+	const uint8_t	*src, *ipsrc;
+	uint16_t	 off;
+};
+
+static int
+lk_fmatch_fn(const uint8_t *f, long len, void *arg)
+{
+	const struct lk_fmatch *m = arg;
+
+	return (len >= 14 + 20 && memcmp(f + 6, m->src, 6) == 0 &&
+	    f[12] == 0x08 && f[13] == 0 && lk_get16(f + 18) == 0x2b2b &&
+	    lk_get16(f + 20) == m->off && memcmp(f + 26, m->ipsrc, 4) == 0 &&
+	    cksum(f + 14, 20) == 0);
+}
+
 /* A test frame tagged with vlan (TEST_ETHERTYPE inside), 68 bytes. */
 static long
 lk_send_tagged(struct tap *t, const uint8_t dst[6], const uint8_t src[6],
@@ -578,6 +618,26 @@ lk_traffic(struct lk *l)
 	    n >= LK_UDP_LEN && memcmp(got + 6, l->gw.mac, 6) == 0 &&
 	    memcmp(got + 26, lk_far, 4) == 0 && lk_get16(got + 34) == 53 &&
 	    lk_get16(got + 36) == 40000 && lk_sums_ok(got), n, LK_UDP_LEN);
+
+	/* A datagram in two fragments: the later one follows its first. */
+	{
+		struct lk_fmatch fm = { l->mac, lk_pool, 0x2000 };
+		long fl;
+
+		fl = lk_frag(f, l->gw.mac, 1);
+		expect("link: bpf write of a first fragment (UDP to "
+		    "192.0.2.77:53, MF, id 0x2b2b) on A",
+		    sc3(SYS_write, l->ta.fd, f, fl), fl);
+		check("link: the first fragment leaves epairNb SNATed (the "
+		    "pool's address, id kept, IP checksum right)",
+		    tap_find(&l->tb, lk_fmatch_fn, &fm, 0, 0) != 0, 0, 1);
+		fl = lk_frag(f, l->gw.mac, 0);
+		expect("link: bpf write of its last fragment (offset 3) on A",
+		    sc3(SYS_write, l->ta.fd, f, fl), fl);
+		fm.off = 3;
+		check("link: the last fragment leaves with the same source",
+		    tap_find(&l->tb, lk_fmatch_fn, &fm, 0, 0) != 0, 0, 1);
+	}
 
 	/* ARP for the EIP, from the upstream. */
 	lk_arp(f, lk_bcast, 1, lk_up, lk_upip, (const uint8_t[6]){ 0 }, lk_eip);
