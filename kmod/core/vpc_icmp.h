@@ -80,8 +80,6 @@ struct vpc_ipinfo {
 	bool     df;            /* IPv4: don't fragment */
 	bool     later_frag;    /* a fragment other than the first */
 	bool     more_frags;    /* a fragment other than the last (MF, M) */
-	uint32_t frag_id;       /* a fragment's datagram id (IPv4: the IP id;
-	                         * IPv6: the fragment header's); 0 otherwise */
 	bool     l4_seen;       /* the first two upper-layer bytes are in l4[] */
 	bool     ports_seen;    /* and the next two (TCP/UDP: both ports) */
 	uint8_t  l4[4];         /* ICMP(v6): type, code; TCP/UDP: sport, dport */
@@ -89,6 +87,8 @@ struct vpc_ipinfo {
 	uint32_t l3off;         /* where the IP header starts in the frame */
 	uint32_t l3len;         /* IP datagram length, from its header */
 	uint32_t l4off;         /* where the upper layer starts in the frame */
+	uint32_t frag_id;       /* a fragment's datagram id (IPv4: the IP id;
+	                         * IPv6: the fragment header's); 0 otherwise */
 };
 
 /*

@@ -38,6 +38,13 @@
 #include "vpc_list.h"
 #include "vpc_icmp.h"
 
+/*
+ * A rare path kept out of line, so that a hot function it is called from
+ * (the NAT's translation, say) keeps the code layout and inlining it had
+ * without it.  GCC and Clang, which build every target.
+ */
+#define VPC_COLD __attribute__((cold, noinline))
+
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 /*

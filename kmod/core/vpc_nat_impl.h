@@ -95,11 +95,12 @@ struct vpc_nat {
 	uint32_t             sweep_at;  /* n->mtx */
 	uint32_t             tmo_s[5];  /* ctl writes, data path reads (atomic) */
 	uint64_t             key[4];    /* RO: hash secrets */
-	struct vpc_fragmem  *frags;     /* RO: SNAT datagrams in fragments,
-	                                 * written under n->mtx (vpc_fragmem.c) */
 	struct vpc_nat_pool *pools[VPC_NAT_POOLS_MAX];  /* ctl */
 	uint32_t             npools;    /* ctl */
 	struct os_counter   *c[VPC_NATC_COUNT];
+	struct vpc_fragmem  *frags;     /* RO: SNAT datagrams in fragments,
+	                                 * written under n->mtx (vpc_fragmem.c);
+	                                 * last: the hot fields keep their lines */
 };
 
 enum { NAT_TMO_INCIPIENT, NAT_TMO_EST, NAT_TMO_CLOSING, NAT_TMO_UDP,

@@ -230,7 +230,7 @@ frag_print(const struct vpc_nat *n, int dir, const struct natpkt *k)
 }
 
 /* A first fragment was translated: its later ones will get addr. */
-static void
+static VPC_COLD void
 frag_translated(struct vpc_nat *n, uint64_t print, uint32_t addr, uint64_t now)
 {
 	os_mtx_lock(n->mtx);            /* one writer: a value never torn */
@@ -244,7 +244,7 @@ frag_translated(struct vpc_nat *n, uint64_t print, uint32_t addr, uint64_t now)
  * upper layer's checksum is in the first fragment, already right for the
  * whole datagram; only the IP header's changes here.
  */
-static int
+static VPC_COLD int
 xlate_later(struct vpc_nat *n, int dir, struct natpkt *k, uint64_t now)
 {
 	uint32_t addr;
