@@ -589,9 +589,10 @@ typedef struct {
 /* LINK, priv.  key: vpc_link_t {txn, ifname}.  val: none.  Bind the link
  * to the interface ifname (its MAC becomes the link's); "" unbinds.
  * EINVAL: a bad name (as NIC_SET_IFNAME), nonzero out fields or padding;
- * ENODEV: no such interface; EBUSY: another link has it (or, FreeBSD,
- * another bridge); EALREADY: this link is bound already (unbind first);
- * EOPNOTSUPP: the OS has no link support (FreeBSD for now). */
+ * ENODEV: no such interface, or not an Ethernet (FreeBSD: or VLAN) one;
+ * EBUSY: another link has it (FreeBSD: or it is a bridge's member, in a
+ * lagg, or hooked by something else); EALREADY: this link is bound
+ * already (unbind first). */
 #define VPC_OP_LINK_SET         124
 /* LINK.  key: none.  val: vpc_link_t (out: ifname, mac, bound, users). */
 #define VPC_OP_LINK_GET         125
