@@ -39,8 +39,6 @@ struct vpc_fragmem {
 	struct vpc_fragmem_slot slot[VPC_FRAGMEM_SLOTS];
 };
 
-const size_t vpc_fragmem_bytes = sizeof(struct vpc_fragmem);
-
 struct vpc_fragmem *
 vpc_fragmem_create(void)
 {

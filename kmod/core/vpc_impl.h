@@ -996,7 +996,6 @@ void vpc_fragmem_remember(struct vpc_fragmem *t, uint64_t fp, uint64_t now,
          uint32_t value);
 bool vpc_fragmem_find(const struct vpc_fragmem *t, uint64_t fp, uint64_t now,
          uint32_t *value);
-extern const size_t vpc_fragmem_bytes;  /* the table's size */
 
 extern const size_t vpc_fw_flow_size;   /* bytes of one flow entry */
 int  vpc_fw_compile(struct vpc_sys *sys, const vpc_fw_rule_t *rules, uint32_t n,

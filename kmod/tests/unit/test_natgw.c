@@ -835,6 +835,23 @@ t_upstream_arp(void)
 	EXPECT_EQ(set_upstream(NULL, up_mac), 0);
 	EXPECT_EQ(ng->arp.ip, 0);
 	EXPECT_EQ(upstream_is(VPC_NAT_UPSTREAM_BY_MAC, up_mac, NULL, 0, 0), 0);
+	/* Bad sizes: EINVAL, nothing written, nothing asked. */
+	{
+		vpc_nat_upstream_t u;
+		uint8_t key[4] = { 0 };
+
+		test_sent_reset();
+		memset(&u, 0xa5, sizeof(u));
+		EXPECT_EQ(ctl(t.nat, VPC_OP_NAT_GET_UPSTREAM, NULL, 0, &u,
+		    sizeof(u) - 1), VPC_EINVAL);
+		EXPECT_EQ(ctl(t.nat, VPC_OP_NAT_GET_UPSTREAM, key, sizeof(key),
+		    &u, sizeof(u)), VPC_EINVAL);
+		EXPECT_EQ(u.state, 0xa5);
+		EXPECT_EQ(ctl(t.link, VPC_OP_NAT_GET_UPSTREAM, NULL, 0, &u,
+		    sizeof(u)), VPC_ENOTTY);            /* not a NAT */
+		EXPECT_EQ(u.state, 0xa5);
+		EXPECT_EQ(test_nsent, 0);
+	}
 	/* None at all: nothing is sent, and it says so. */
 	EXPECT_EQ(set_upstream(NULL, NULL), 0);
 	EXPECT_EQ(upstream_is(VPC_NAT_UPSTREAM_NONE, NULL, NULL, 0, 0), 0);
