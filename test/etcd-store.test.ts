@@ -13,6 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { EtcdClient, ipKey, mappingIps, mappingKey, MappingStore, type Mapping } from '../src/directory/index.ts';
+import { decodeRangeResponse, RangeWireError } from '../src/directory/etcd-wire.ts';
 import { EtcdServer } from './helpers/etcd.ts';
 
 /** The resolver's copy as it was: two Maps. */
@@ -106,6 +107,41 @@ describe('MappingStore: the Maps it replaced, compactly', () => {
   });
 });
 
+/** Keys and values of every shape: canonical, other spellings (an upper-case MAC among them), refused ones. */
+const shapes = (prefix: string): Array<[string, string]> => [
+  // Canonical: the fast path.
+  [`${prefix}/5/02:00:00:00:00:01`, '{"vtep":"198.51.100.1"}'],
+  [`${prefix}/5/02:00:00:00:00:02`, '{"vtep":"198.51.100.1","port":4790,"ip":"10.0.0.2","ip6":"2001:db8::2"}'],
+  [`${prefix}/16777215/02:00:00:00:00:03`, '{"vtep":"2001:db8:1::1","ip":"10.0.0.3"}'],
+  // Accepted the general way: spellings the fast path leaves alone.
+  [`${prefix}/05/02:00:00:00:00:04`, '{"vtep":"198.51.100.1"}'],
+  [`${prefix}/5/02:00:00:00:00:0A`, '{"vtep":"198.51.100.1","ip":"10.0.0.10"}'],
+  [`${prefix}/5/02-00-00-00-00-0b`, '{"vtep":"198.51.100.1"}'],
+  [`${prefix}/5/02:00:00:00:00:0c`, '{"vtep":"198.51.100.1","ip6":"2001:DB8:0::c","vni":9,"mac":"ignored"}'],
+  [`${prefix}/5/02:00:00:00:00:0f`, '{"vtep":"198.51.100.1","ip":"10.0.0.015"}'],    // held as 10.0.0.15
+  // The same (VNI, MAC) as an earlier key in another spelling: the later key holds.
+  [`${prefix}/5/02:00:00:00:00:0a`, '{"vtep":"198.51.100.2","ip":"10.0.0.11"}'],
+  // Refused, each for its reason.
+  [`${prefix}/0/02:00:00:00:00:05`, '{"vtep":"198.51.100.1"}'],
+  [`${prefix}/16777216/02:00:00:00:00:05`, '{"vtep":"198.51.100.1"}'],
+  [`${prefix}/5/03:00:00:00:00:05`, '{"vtep":"198.51.100.1"}'],
+  [`${prefix}/5/00:00:00:00:00:00`, '{"vtep":"198.51.100.1"}'],
+  [`${prefix}/5/02:00:00:00:00:zz`, '{"vtep":"198.51.100.1"}'],
+  [`${prefix}/5/x/02:00:00:00:00:05`, '{"vtep":"198.51.100.1"}'],
+  [`${prefix}/5/02:00:00:00:00:06`, 'not json'],
+  [`${prefix}/5/02:00:00:00:00:07`, '["vtep"]'],
+  [`${prefix}/5/02:00:00:00:00:08`, '{"vtep":"198.51.100.300"}'],
+  [`${prefix}/5/02:00:00:00:00:09`, '{"vtep":"198.51.100.1","port":0}'],
+  [`${prefix}/5/02:00:00:00:00:0d`, '{"vtep":"198.51.100.1","port":4789.5}'],
+  [`${prefix}/5/02:00:00:00:00:0e`, '{"vtep":"198.51.100.1","ip":"127.0.0.1"}'],
+  [`${prefix}/5/02:00:00:00:00:10`, '{"vtep":"198.51.100.1","ip6":"fe80::1"}'],
+  [`${prefix}/5/02:00:00:00:00:11`, '{"vtep":"198.51.100.1","ip6":"10.0.0.1"}'],
+  [`${prefix}/5/02:00:00:00:00:12`, '{"vtep":"198.51.100.1","colour":"blue"}'],
+  [`${prefix}/5/02:00:00:00:00:13`, '{"vtep":"198.51.100.1","__proto__":{"x":1}}'],
+  [`${prefix}/5/02:00:00:00:00:14`, 'null'],
+  [`${prefix}/5/02:00:00:00:00:15`, '{"vtep":7}'],
+];
+
 describe('EtcdClient.loadStore: what load() takes and refuses, compactly', () => {
   const etcd = new EtcdServer({ members: 1 });
   const prefix = '/vpc-store-test';
@@ -122,40 +158,7 @@ describe('EtcdClient.loadStore: what load() takes and refuses, compactly', () =>
   });
 
   test('canonical and other spellings, good and bad keys and values: the same mappings and the same reasons', async () => {
-    const kvs: Array<[string, string]> = [
-      // Canonical: the fast path.
-      [`${prefix}/5/02:00:00:00:00:01`, '{"vtep":"198.51.100.1"}'],
-      [`${prefix}/5/02:00:00:00:00:02`, '{"vtep":"198.51.100.1","port":4790,"ip":"10.0.0.2","ip6":"2001:db8::2"}'],
-      [`${prefix}/16777215/02:00:00:00:00:03`, '{"vtep":"2001:db8:1::1","ip":"10.0.0.3"}'],
-      // Accepted the general way: spellings the fast path leaves alone.
-      [`${prefix}/05/02:00:00:00:00:04`, '{"vtep":"198.51.100.1"}'],
-      [`${prefix}/5/02:00:00:00:00:0A`, '{"vtep":"198.51.100.1","ip":"10.0.0.10"}'],
-      [`${prefix}/5/02-00-00-00-00-0b`, '{"vtep":"198.51.100.1"}'],
-      [`${prefix}/5/02:00:00:00:00:0c`, '{"vtep":"198.51.100.1","ip6":"2001:DB8:0::c","vni":9,"mac":"ignored"}'],
-      [`${prefix}/5/02:00:00:00:00:0f`, '{"vtep":"198.51.100.1","ip":"10.0.0.015"}'],    // held as 10.0.0.15
-      // The same (VNI, MAC) as an earlier key in another spelling: the later key holds.
-      [`${prefix}/5/02:00:00:00:00:0a`, '{"vtep":"198.51.100.2","ip":"10.0.0.11"}'],
-      // Refused, each for its reason.
-      [`${prefix}/0/02:00:00:00:00:05`, '{"vtep":"198.51.100.1"}'],
-      [`${prefix}/16777216/02:00:00:00:00:05`, '{"vtep":"198.51.100.1"}'],
-      [`${prefix}/5/03:00:00:00:00:05`, '{"vtep":"198.51.100.1"}'],
-      [`${prefix}/5/00:00:00:00:00:00`, '{"vtep":"198.51.100.1"}'],
-      [`${prefix}/5/02:00:00:00:00:zz`, '{"vtep":"198.51.100.1"}'],
-      [`${prefix}/5/x/02:00:00:00:00:05`, '{"vtep":"198.51.100.1"}'],
-      [`${prefix}/5/02:00:00:00:00:06`, 'not json'],
-      [`${prefix}/5/02:00:00:00:00:07`, '["vtep"]'],
-      [`${prefix}/5/02:00:00:00:00:08`, '{"vtep":"198.51.100.300"}'],
-      [`${prefix}/5/02:00:00:00:00:09`, '{"vtep":"198.51.100.1","port":0}'],
-      [`${prefix}/5/02:00:00:00:00:0d`, '{"vtep":"198.51.100.1","port":4789.5}'],
-      [`${prefix}/5/02:00:00:00:00:0e`, '{"vtep":"198.51.100.1","ip":"127.0.0.1"}'],
-      [`${prefix}/5/02:00:00:00:00:10`, '{"vtep":"198.51.100.1","ip6":"fe80::1"}'],
-      [`${prefix}/5/02:00:00:00:00:11`, '{"vtep":"198.51.100.1","ip6":"10.0.0.1"}'],
-      [`${prefix}/5/02:00:00:00:00:12`, '{"vtep":"198.51.100.1","colour":"blue"}'],
-      [`${prefix}/5/02:00:00:00:00:13`, '{"vtep":"198.51.100.1","__proto__":{"x":1}}'],
-      [`${prefix}/5/02:00:00:00:00:14`, 'null'],
-      [`${prefix}/5/02:00:00:00:00:15`, '{"vtep":7}'],
-    ];
-    for (const [k, v] of kvs) await c.client.put(k).value(v);
+    for (const [k, v] of shapes(prefix)) await c.client.put(k).value(v);
     try {
       const [a, b] = [await c.load(), await c.loadStore()];
       assert.equal(b.revision, a.revision);
@@ -171,6 +174,60 @@ describe('EtcdClient.loadStore: what load() takes and refuses, compactly', () =>
       assert.equal(b.store.getByIp(5, '10.0.0.15')?.mac, '02:00:00:00:00:0f');
       assert.equal(b.store.getByIp(16777215, '10.0.0.3')?.vtep, '2001:db8:1::1');
     } finally {
+      await c.client.delete().prefix(prefix);
+    }
+  });
+
+  test('decoded from the wire bytes or by etcd3: the same store, the same refusals, the same revision, over many pages', async () => {
+    // Many keys per VNI and a few of every shape, so pages end anywhere among them.
+    const kvs = shapes(prefix);
+    for (let i = 0; i < 40; i++) kvs.push([`${prefix}/${6 + (i % 3)}/02:00:00:01:00:${i.toString(16).padStart(2, '0')}`, JSON.stringify({ vtep: `198.51.100.${1 + (i % 4)}`, ip: `10.1.0.${i + 1}` })]);
+    for (const [k, v] of kvs) await c.client.put(k).value(v);
+    await c.client.put(`${prefix}-ip/5/10.0.0.2`).value('02:00:00:00:00:02');     // the address index: not under <prefix>/
+    const byEtcd3 = new EtcdClient({ endpoints: etcd.endpoints, prefix, loadPageKeys: 7, rangeDecoder: 'etcd3' });
+    const raw3 = new EtcdClient({ endpoints: etcd.endpoints, prefix, loadPageKeys: 3 });
+    try {
+      const dump = (r: Awaited<ReturnType<EtcdClient['loadStore']>>) => ({
+        revision: r.revision,
+        bad: r.bad.map((e) => [e.field, e.message]),
+        mappings: sortByKey([...r.store.records()].map((i) => r.store.entry(i))),
+      });
+      for (const vni of [undefined, 5, 6, 9]) {
+        const want = dump(await byEtcd3.loadStore(vni));
+        assert.deepEqual(dump(await c.loadStore(vni)), want, `VNI ${vni ?? 'all'}, pages of 7`);
+        assert.deepEqual(dump(await raw3.loadStore(vni)), want, `VNI ${vni ?? 'all'}, pages of 3`);
+      }
+      const all = dump(await c.loadStore());
+      assert.equal(all.mappings.length, 48, 'every good key, the MAC spelt twice once');
+      assert.equal(all.bad.length, 18);
+      // The raw method is what served (a library that changed shape would fall back to etcd3's decoder).
+      const pool = (c.client as unknown as { pool: { withConnection(s: string, f: (a: { client: object }) => unknown): Promise<unknown> } }).pool;
+      assert.equal(await pool.withConnection('KV', ({ client }) => typeof (client as Record<string, unknown>).vpcRangeRaw), 'function');
+    } finally {
+      byEtcd3.close();
+      raw3.close();
+      await c.client.delete().prefix(prefix);
+      await c.client.delete().prefix(`${prefix}-ip`);
+    }
+  });
+
+  test('a reply that cannot be read: the load fails with why, and gives nothing', async () => {
+    for (let i = 0; i < 20; i++) await c.client.put(`${prefix}/5/02:00:00:02:00:${i.toString(16).padStart(2, '0')}`).value('{"vtep":"198.51.100.1"}');
+    const pool = (c.client as unknown as { pool: { exec: (...a: unknown[]) => Promise<unknown> } }).pool;
+    const exec = pool.exec;
+    let calls = 0;
+    // The second page's reply cut inside its first key/value (as a broken proxy might).
+    pool.exec = async (...a: unknown[]) => {
+      const r = await exec.apply(pool, a);
+      if (a[1] !== 'vpcRangeRaw' || ++calls !== 2) return r;
+      const page = decodeRangeResponse(r as Buffer);
+      return (r as Buffer).subarray(0, page.spans[2]! + 1);
+    };
+    try {
+      await assert.rejects(c.loadStore(), (e: Error) => e instanceof RangeWireError && /runs past the end/.test(e.message));
+      assert.equal(calls, 2);
+    } finally {
+      pool.exec = exec;
       await c.client.delete().prefix(prefix);
     }
   });

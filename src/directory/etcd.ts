@@ -20,8 +20,9 @@ import { createRequire } from 'node:module';
 import type * as CockatielModule from 'cockatiel';
 import type { IBackoff } from 'cockatiel';
 import type * as Etcd3Module from 'etcd3';
-import type { Etcd3, IKeyValue, IOperation, Watcher } from 'etcd3';
+import type { Etcd3, ICallable, IKeyValue, IOperation, Watcher } from 'etcd3';
 import { parse4 } from './addr.ts';
+import { decodeRangeResponse, encodeRangeRequest, modRevisionBig, type RangePage } from './etcd-wire.ts';
 import { checkMapping, hostIp6Words, MappingConflictError, mappingIps, MappingError, type Mapping, type MappingInput } from './mapping.ts';
 import { canonicalMacWords, fieldsOf, MappingStore, newFields, type Fields } from './store.ts';
 
@@ -47,6 +48,12 @@ export interface EtcdOptions {
   timeoutMs?: number;
   /** Keys per range call of a load (default LOAD_PAGE; tests make it small). */
   loadPageKeys?: number;
+  /**
+   * How loadStore decodes etcd's replies: 'raw' (the default) walks the
+   * protobuf bytes itself (src/directory/etcd-wire.ts); 'etcd3' uses the
+   * library's decoder, as it did before (tests compare the two).
+   */
+  rangeDecoder?: 'raw' | 'etcd3';
 }
 
 export function etcdKey(prefix: string, vni: number, mac: string): string {
@@ -76,7 +83,7 @@ function keyPattern(prefix: string): RegExp {
 }
 
 /** A key/value from etcd as a mapping, or null (with why) if it is not one. */
-export function mappingFromKv(prefix: string, kv: IKeyValue): Mapping | MappingError {
+export function mappingFromKv(prefix: string, kv: Pick<IKeyValue, 'key' | 'value' | 'mod_revision'>): Mapping | MappingError {
   const key = kv.key.toString();
   const m = keyPattern(prefix).exec(key);
   try {
@@ -96,7 +103,8 @@ export function mappingFromKv(prefix: string, kv: IKeyValue): Mapping | MappingE
 }
 
 /**
- * A key/value from etcd straight into f, for the common case: a key in
+ * A key/value from etcd (key kb[ks, ke), value vb[vs, ve): slices of the
+ * reply, no Buffer of their own) straight into f, for the common case: a key in
  * canonical form (<prefix>/<vni without leading zeros>/<lower-case MAC with
  * colons>) and a value of known fields only, every one valid (the VTEP one
  * the store has already seen, or an address).  false means "not that
@@ -104,23 +112,22 @@ export function mappingFromKv(prefix: string, kv: IKeyValue): Mapping | MappingE
  * refused and why stays exactly what mappingFromKv says; this only skips
  * its per-key objects and the canonical strings the store does not keep.
  */
-function fastFields(prefix: Buffer, kv: IKeyValue, store: MappingStore, f: Fields): boolean {
-  const k = kv.key;
+function fastFields(prefix: Buffer, kb: Buffer, ks: number, ke: number, vb: Buffer, vs: number, ve: number, revision: number, store: MappingStore, f: Fields): boolean {
   const p = prefix.length;
-  if (k.length < p + 19 || k.compare(prefix, 0, p, 0, p) !== 0) return false;
+  if (ke - ks < p + 19 || kb.compare(prefix, 0, p, ks, ks + p) !== 0) return false;
   let vni = 0;
-  let i = p;
-  if (k[i] === 48) return false;      // a leading zero: not canonical
-  for (; i < k.length && k[i]! >= 48 && k[i]! <= 57; i++) {
-    vni = vni * 10 + k[i]! - 48;
+  let i = ks + p;
+  if (kb[i] === 48) return false;      // a leading zero: not canonical
+  for (; i < ke && kb[i]! >= 48 && kb[i]! <= 57; i++) {
+    vni = vni * 10 + kb[i]! - 48;
     if (vni > 0xffffff) return false;
   }
-  if (i === p || k[i] !== 47 || k.length !== i + 18) return false;
-  if (!canonicalMacWords(k, i + 1, f)) return false;
+  if (i === ks + p || kb[i] !== 47 || ke !== i + 18) return false;
+  if (!canonicalMacWords(kb, i + 1, f)) return false;
   if ((f.w1 >>> 24) & 1 || (f.w1 === 0 && f.w2 === 0)) return false;    // multicast, or all zeros
   let body: unknown;
   try {
-    body = JSON.parse(kv.value.toString());
+    body = JSON.parse(vb.toString('utf8', vs, ve));
   } catch {
     return false;
   }
@@ -144,12 +151,45 @@ function fastFields(prefix: Buffer, kv: IKeyValue, store: MappingStore, f: Field
     f.ip6.set(w);
     f.flags |= 2;
   }
-  const rev = Number(kv.mod_revision);
-  if (!Number.isSafeInteger(rev)) return false;
+  if (!Number.isSafeInteger(revision) || revision < 0) return false;
   f.vni = vni;
   f.port = (port as number | undefined) ?? 0;
   f.vtep = vtep;
-  f.revision = rev;
+  f.revision = revision;
+  return true;
+}
+
+/**
+ * The name of the raw Range method loadStore adds to etcd3's KV client
+ * class: it calls etcd's KV/Range with the reply's bytes left undecoded.
+ * Called through etcd3's connection pool (ConnectionPool.exec) like any of
+ * its own methods, so the host choice, circuit breakers, retries, deadline,
+ * TLS credentials and auth token (renewed when etcd says it is invalid)
+ * are the library's, as for every other call.
+ */
+const RAW_RANGE = 'vpcRangeRaw';
+type RawCallback = (err: Error | null, reply?: Buffer) => void;
+interface RawCapableClient {
+  makeUnaryRequest(method: string, serialize: (b: Buffer) => Buffer, deserialize: (b: Buffer) => Buffer,
+    argument: Buffer, metadata: unknown, options: unknown, callback: RawCallback): unknown;
+}
+const asIs = (b: Buffer): Buffer => b;
+
+/**
+ * Give the KV client class (whose instance `client` is) the raw Range
+ * method, once; false if it is not the gRPC client this was written
+ * against (then the library's decoder serves).
+ */
+function installRawRange(client: unknown): boolean {
+  const proto = Object.getPrototypeOf(client) as Record<string, unknown> | null;
+  if (!proto) return false;
+  if (typeof proto[RAW_RANGE] === 'function') return true;
+  if (typeof (client as Partial<RawCapableClient>).makeUnaryRequest !== 'function') return false;
+  Object.defineProperty(proto, RAW_RANGE, {
+    value(this: RawCapableClient, req: Buffer, metadata: unknown, options: unknown, callback: RawCallback) {
+      return this.makeUnaryRequest('/etcdserverpb.KV/Range', asIs, asIs, req, metadata, options, callback);
+    },
+  });
   return true;
 }
 
@@ -157,8 +197,13 @@ export class EtcdClient {
   readonly client: Etcd3;
   readonly prefix: string;
   readonly #page: number;
+  readonly #decoder: 'raw' | 'etcd3';
+  /** The raw Range method is in place (undefined: not tried yet; false: cannot be). */
+  #raw: boolean | undefined;
 
   constructor(opts: EtcdOptions) {
+    this.#decoder = opts.rangeDecoder ?? 'raw';
+    if (this.#decoder !== 'raw' && this.#decoder !== 'etcd3') throw new RangeError(`rangeDecoder: expected 'raw' or 'etcd3', got ${String(opts.rangeDecoder)}`);
     this.#page = opts.loadPageKeys ?? LOAD_PAGE;
     // etcd reads a limit of 0 as none: the one big reply paging is here to avoid.
     if (!Number.isInteger(this.#page) || this.#page < 1) throw new RangeError(`loadPageKeys: expected a whole number >= 1, got ${String(opts.loadPageKeys)}`);
@@ -292,18 +337,70 @@ export class EtcdClient {
     const bad: MappingError[] = [];
     const prefix = Buffer.from(`${this.prefix}/`);
     const f = newFields();
-    const revision = await this.#range(vni, (count) => { store = new MappingStore(count); }, (kv) => {
-      if (fastFields(prefix, kv, store, f)) {
-        store.putUnindexed(f);
-        return;
-      }
+    const sized = (count: number) => { store = new MappingStore(count); };
+    const general = (kv: Pick<IKeyValue, 'key' | 'value' | 'mod_revision'>) => {
       const m = mappingFromKv(this.prefix, kv);
       if (m instanceof MappingError) bad.push(m);
       else if (fieldsOf(m, f)) store.putUnindexed(f);
       else bad.push(new MappingError('value', `${kv.key.toString()}: not a mapping the directory can hold`));
-    });
+    };
+    const revision = this.#decoder === 'raw' && await this.#rawReady()
+      ? await this.#rangeRaw(vni, sized, (page) => {
+        const { buf, spans, modRevision } = page;
+        for (let i = 0; i < page.n; i++) {
+          const ks = spans[4 * i]!;
+          const ke = spans[4 * i + 1]!;
+          const vs = spans[4 * i + 2]!;
+          const ve = spans[4 * i + 3]!;
+          if (fastFields(prefix, buf, ks, ke, buf, vs, ve, modRevision[i]!, store, f)) store.putUnindexed(f);
+          else general({ key: buf.subarray(ks, ke), value: buf.subarray(vs, ve), mod_revision: modRevisionBig(page, i).toString() });
+        }
+      })
+      : await this.#range(vni, sized, (kv) => {
+        if (fastFields(prefix, kv.key, 0, kv.key.length, kv.value, 0, kv.value.length, Number(kv.mod_revision), store, f)) store.putUnindexed(f);
+        else general(kv);
+      });
     store.indexAddresses();
     return { store, bad, revision };
+  }
+
+  /** The connection pool etcd3 makes its calls through (not in its public types). */
+  get #pool(): ICallable<unknown> {
+    return (this.client as unknown as { pool: ICallable<unknown> }).pool;
+  }
+
+  /** Can loadStore use the raw Range method?  (Asked once: it needs a KV client to find its class.) */
+  async #rawReady(): Promise<boolean> {
+    if (this.#raw === undefined) {
+      const pool = this.#pool;
+      this.#raw = typeof pool?.exec === 'function' && typeof pool.withConnection === 'function'
+        && await pool.withConnection('KV', ({ client }) => installRawRange(client));
+    }
+    return this.#raw;
+  }
+
+  /**
+   * #range through the raw Range method: each page handed over whole, as
+   * decodeRangeResponse gives it (a reply it cannot read rejects the load).
+   */
+  async #rangeRaw(vni: number | undefined, count: (n: number) => void, each: (page: RangePage) => void): Promise<bigint> {
+    const prefix = vni === undefined ? `${this.prefix}/` : `${this.prefix}/${vni}/`;
+    const { start, end } = etcdLibs().etcd3.Range.prefix(prefix);
+    let from: Buffer = start;
+    let revision: bigint | undefined;
+    for (;;) {
+      const reply = await this.#pool.exec<Buffer>('KV', RAW_RANGE, encodeRangeRequest(from, end, this.#page, revision ?? 0n));
+      const page = decodeRangeResponse(reply);
+      if (revision === undefined) {
+        revision = page.revision;
+        count(page.count);
+      }
+      each(page);
+      if (!page.more || page.n === 0) break;
+      const last = 4 * (page.n - 1);
+      from = Buffer.concat([page.buf.subarray(page.spans[last], page.spans[last + 1]), Buffer.from([0])]);
+    }
+    return revision;
   }
 
   /**
