@@ -8,6 +8,8 @@
  * the max UUID); the conversions are done here in one pass, without the
  * package (it costs microseconds a call, and node:crypto at load).
  */
+import { zeroedBytes } from '../ffi/bytes.ts';
+
 export type Id = string;
 
 export class VpcArgumentError extends Error {
@@ -38,7 +40,8 @@ const DASHES = [8, 13, 18, 23];
 function uuidParse(s: unknown): Uint8Array | null {
   if (typeof s !== 'string' || s.length !== 36) return null;
   if (s.charCodeAt(8) !== 45 || s.charCodeAt(13) !== 45 || s.charCodeAt(18) !== 45 || s.charCodeAt(23) !== 45) return null;
-  const b = new Uint8Array(16);
+  // From the pool: the bytes of an id mostly go straight to vpc_open through koffi.
+  const b = zeroedBytes(16);
   let j = 0;
   for (let i = 0; i < 36; i += 2) {
     if (DASHES.includes(i)) i++;
