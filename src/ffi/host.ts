@@ -11,6 +11,7 @@ import type { Backend, CtlResult } from './backend.ts';
 import { openHostUpcalls } from './upcall-host.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** $VPC_LIBVPC, else the one `npm install` built in kmod/build. */
 export function libvpcPath(): string {
@@ -41,19 +42,27 @@ export function loadHostBackend(): Backend {
   const vpcOpen = lib.func('int32_t vpc_open(const uint8_t *id, uint64_t type, uint64_t flags)');
   const vpcCtl = lib.func('int vpc_ctl(int32_t h, uint32_t op, size_t keylen, const uint8_t *key, uint64_t *vallen, uint8_t *buf)');
   const cClose = libc.func('int close(int fd)');
-  const vallen = new BigUint64Array(1);
+  /*
+   * *vallen, read and written as two 32-bit halves: a BigUint64Array would
+   * make a bigint each way on every call, for a length that is never near
+   * 2^53.  koffi passes the array's memory as the uint64_t * itself.
+   */
+  const vallen = new Uint32Array(2);
+  const [lo, hi] = LITTLE_ENDIAN ? [0, 1] : [1, 0];
 
   return {
     kind: 'host',
     where: hostSocketPath(),
     open(id, typeWord, flags) {
-      const h = vpcOpen(id, BigInt(typeWord), BigInt(flags)) as number;
+      // koffi takes a number for a uint64_t (the type word and flags are well under 2^53).
+      const h = vpcOpen(id, typeWord, flags) as number;
       return h >= 0 ? h : -koffi.errno();
     },
     ctl(handle, op, key, val): CtlResult {
-      vallen[0] = BigInt(val?.byteLength ?? 0);
+      vallen[lo] = val?.byteLength ?? 0;
+      vallen[hi] = 0;
       const rc = vpcCtl(handle, op, key?.byteLength ?? 0, key, vallen, val) as number;
-      return { errno: rc === 0 ? 0 : koffi.errno(), vallen: Number(vallen[0]) };
+      return { errno: rc === 0 ? 0 : koffi.errno(), vallen: vallen[hi]! * 4294967296 + vallen[lo]! };
     },
     close(handle) {
       return cClose(handle) === 0 ? 0 : koffi.errno();

@@ -10,6 +10,7 @@ import { loadFreeBSDBackend } from './freebsd.ts';
 import { loadHostBackend } from './host.ts';
 
 export type { Backend, CtlResult } from './backend.ts';
+export { zeroedBuffer, zeroedBytes } from './bytes.ts';
 export { decode, encode, encodeTransient, koffiLayouts, offsetOf, sizeOf, structNames } from './structs.ts';
 export type { KoffiLayout, StructName, StructValues } from './structs.ts';
 export { abiErrnoName, errnoName, errnoNumber } from './errno.ts';

@@ -10,6 +10,7 @@
  * the plain objects of StructValues.
  */
 import koffi from 'koffi';
+import { zeroedBuffer } from './bytes.ts';
 import { abiTypes, bigintFields, freebsdTypes, nestedFields, type StructValues } from './structs.generated.ts';
 
 export type { StructValues } from './structs.generated.ts';
@@ -221,7 +222,7 @@ function buildFast(name: StructName): Fast | undefined {
 export function encode<K extends StructName>(name: K, value: EncodeValue<StructValues[K]>): Buffer {
   const f = fastOf(name);
   if (f !== undefined) {
-    const buf = Buffer.alloc(f.size);
+    const buf = zeroedBuffer(f.size);
     if (f.enc(value, buf)) return buf;
   }
   return encodeGeneric(name, value);
@@ -247,7 +248,7 @@ export function encodeTransient<K extends StructName>(name: K, value: EncodeValu
 
 function encodeGeneric<K extends StructName>(name: K, value: EncodeValue<StructValues[K]>): Buffer {
   const t = abiTypes[name];
-  const buf = Buffer.alloc(koffi.sizeof(t));
+  const buf = zeroedBuffer(koffi.sizeof(t));
   koffi.encode(buf, 0, t, zeroFill(t, value));
   return buf;
 }

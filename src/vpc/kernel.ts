@@ -4,7 +4,7 @@
  * VpcError.  Everything in src/vpc goes through here.
  */
 import {
-  backend, decode, encode, encodeTransient, OPS, sizeOf, VPC_HANDLE_NONE,
+  backend, decode, encode, encodeTransient, OPS, sizeOf, VPC_HANDLE_NONE, zeroedBuffer,
   type StructName, type StructValues,
 } from '../ffi/index.ts';
 import { vpcError } from './errors.ts';
@@ -42,7 +42,7 @@ function run<K extends StructName>(t: Target, op: number, key: KeyArg<K>, val: B
 
 /** Run an op; the value buffer is valSize bytes; returns the bytes written. */
 export function ctlRaw<K extends StructName>(t: Target, op: number, key: KeyArg<K>, valSize: number): Buffer {
-  const val = valSize > 0 ? Buffer.alloc(valSize) : null;
+  const val = valSize > 0 ? zeroedBuffer(valSize) : null;
   const n = run(t, op, key, val);
   if (val === null) return Buffer.alloc(0);
   return n === val.length ? val : val.subarray(0, n);
