@@ -30,12 +30,18 @@ import { canonicalMacWords, fieldsOf, MappingStore, newFields, type Fields } fro
  * etcd3 (gRPC and its protobufs) and cockatiel take a fifth of a second to
  * load: only a program that makes an etcd client pays for them, when it
  * makes the first one.  (Both are CommonJS packages: require gives the
- * same module an import would.)
+ * same module an import would.)  The build (scripts/build.mjs) bundles the
+ * two into one file beside the command and says where in VPC_ETCD_LIBS;
+ * the source (tsx) loads them from node_modules.
  */
-let libs: { etcd3: typeof Etcd3Module; cockatiel: typeof CockatielModule } | undefined;
-function etcdLibs(): { etcd3: typeof Etcd3Module; cockatiel: typeof CockatielModule } {
+declare const VPC_ETCD_LIBS: string | undefined;
+type EtcdLibs = { etcd3: typeof Etcd3Module; cockatiel: typeof CockatielModule };
+let libs: EtcdLibs | undefined;
+function etcdLibs(): EtcdLibs {
   const require = createRequire(import.meta.url);
-  libs ??= { etcd3: require('etcd3') as typeof Etcd3Module, cockatiel: require('cockatiel') as typeof CockatielModule };
+  libs ??= typeof VPC_ETCD_LIBS === 'string'
+    ? require(VPC_ETCD_LIBS) as EtcdLibs
+    : { etcd3: require('etcd3') as typeof Etcd3Module, cockatiel: require('cockatiel') as typeof CockatielModule };
   return libs;
 }
 
