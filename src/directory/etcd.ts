@@ -30,12 +30,18 @@ import { canonicalMacWords, fieldsOf, MappingStore, newFields, type Fields } fro
  * etcd3 (gRPC and its protobufs) and cockatiel take a fifth of a second to
  * load: only a program that makes an etcd client pays for them, when it
  * makes the first one.  (Both are CommonJS packages: require gives the
- * same module an import would.)
+ * same module an import would.)  The build (scripts/build.mjs) bundles the
+ * two into one file beside the command and says where in VPC_ETCD_LIBS;
+ * the source (tsx) loads them from node_modules.
  */
-let libs: { etcd3: typeof Etcd3Module; cockatiel: typeof CockatielModule } | undefined;
-function etcdLibs(): { etcd3: typeof Etcd3Module; cockatiel: typeof CockatielModule } {
+declare const VPC_ETCD_LIBS: string | undefined;
+type EtcdLibs = { etcd3: typeof Etcd3Module; cockatiel: typeof CockatielModule };
+let libs: EtcdLibs | undefined;
+function etcdLibs(): EtcdLibs {
   const require = createRequire(import.meta.url);
-  libs ??= { etcd3: require('etcd3') as typeof Etcd3Module, cockatiel: require('cockatiel') as typeof CockatielModule };
+  libs ??= typeof VPC_ETCD_LIBS === 'string'
+    ? require(VPC_ETCD_LIBS) as EtcdLibs
+    : { etcd3: require('etcd3') as typeof Etcd3Module, cockatiel: require('cockatiel') as typeof CockatielModule };
   return libs;
 }
 
@@ -386,19 +392,27 @@ export class EtcdClient {
   async #rangeRaw(vni: number | undefined, count: (n: number) => void, each: (page: RangePage) => void): Promise<bigint> {
     const prefix = vni === undefined ? `${this.prefix}/` : `${this.prefix}/${vni}/`;
     const { start, end } = etcdLibs().etcd3.Range.prefix(prefix);
-    let from: Buffer = start;
+    const call = (from: Buffer, revision: bigint) => this.#pool.exec<Buffer>('KV', RAW_RANGE, encodeRangeRequest(from, end, this.#page, revision));
+    let reply = await call(start, 0n);
     let revision: bigint | undefined;
     for (;;) {
-      const reply = await this.#pool.exec<Buffer>('KV', RAW_RANGE, encodeRangeRequest(from, end, this.#page, revision ?? 0n));
       const page = decodeRangeResponse(reply);
       if (revision === undefined) {
         revision = page.revision;
         count(page.count);
       }
+      // The next page is asked for before this one is read into the store,
+      // so that etcd serves it while we decode (a load was half waiting).
+      let next: Promise<Buffer> | undefined;
+      if (page.more && page.n > 0) {
+        const last = 4 * (page.n - 1);
+        next = call(Buffer.concat([page.buf.subarray(page.spans[last], page.spans[last + 1]), Buffer.from([0])]), revision);
+        // A page that fails to decode ends the load with its own error; the call in flight is then let go.
+        next.catch(() => {});
+      }
       each(page);
-      if (!page.more || page.n === 0) break;
-      const last = 4 * (page.n - 1);
-      from = Buffer.concat([page.buf.subarray(page.spans[last], page.spans[last + 1]), Buffer.from([0])]);
+      if (!next) break;
+      reply = await next;
     }
     return revision;
   }
