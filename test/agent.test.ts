@@ -124,6 +124,7 @@ describe('vpc-agent with etcd, three compute nodes', () => {
         fives.close();
       }
       assert.throws(() => new EtcdClient({ endpoints: etcd.endpoints, loadPageKeys: 0 }), /loadPageKeys: expected a whole number >= 1, got 0/);
+      assert.throws(() => new EtcdClient({ endpoints: etcd.endpoints, rangeDecoder: 'fast' as 'raw' }), /rangeDecoder: expected 'raw' or 'etcd3', got fast/);
       const [a, b] = [await paged.load(), await whole.load()];
       assert.deepEqual(a, b, 'every VNI: the same mappings and revision in pages as in one read');
     } finally {

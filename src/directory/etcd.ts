@@ -174,6 +174,11 @@ function fastFields(prefix: Buffer, kb: Buffer, ks: number, ke: number, vb: Buff
  * are the library's, as for every other call.
  */
 const RAW_RANGE = 'vpcRangeRaw';
+
+/** The first key after this one (where the next page of a range starts). */
+function keyAfter(key: Buffer): Buffer {
+  return Buffer.concat([key, Buffer.from([0])]);
+}
 type RawCallback = (err: Error | null, reply?: Buffer) => void;
 interface RawCapableClient {
   makeUnaryRequest(method: string, serialize: (b: Buffer) => Buffer, deserialize: (b: Buffer) => Buffer,
@@ -390,8 +395,7 @@ export class EtcdClient {
    * decodeRangeResponse gives it (a reply it cannot read rejects the load).
    */
   async #rangeRaw(vni: number | undefined, count: (n: number) => void, each: (page: RangePage) => void): Promise<bigint> {
-    const prefix = vni === undefined ? `${this.prefix}/` : `${this.prefix}/${vni}/`;
-    const { start, end } = etcdLibs().etcd3.Range.prefix(prefix);
+    const { start, end } = this.#bounds(vni);
     const call = (from: Buffer, revision: bigint) => this.#pool.exec<Buffer>('KV', RAW_RANGE, encodeRangeRequest(from, end, this.#page, revision));
     let reply = await call(start, 0n);
     let revision: bigint | undefined;
@@ -406,7 +410,7 @@ export class EtcdClient {
       let next: Promise<Buffer> | undefined;
       if (page.more && page.n > 0) {
         const last = 4 * (page.n - 1);
-        next = call(Buffer.concat([page.buf.subarray(page.spans[last], page.spans[last + 1]), Buffer.from([0])]), revision);
+        next = call(keyAfter(page.buf.subarray(page.spans[last], page.spans[last + 1])), revision);
         // A page that fails to decode ends the load with its own error; the call in flight is then let go.
         next.catch(() => {});
       }
@@ -423,8 +427,7 @@ export class EtcdClient {
    * holds, before the first one.
    */
   async #range(vni: number | undefined, count: (n: number) => void, each: (kv: IKeyValue) => void): Promise<bigint> {
-    const prefix = vni === undefined ? `${this.prefix}/` : `${this.prefix}/${vni}/`;
-    const { start, end } = etcdLibs().etcd3.Range.prefix(prefix);
+    const { start, end } = this.#bounds(vni);
     let from: Buffer = start;
     let revision: string | undefined;
     for (;;) {
@@ -437,9 +440,14 @@ export class EtcdClient {
       for (const kv of r.kvs) each(kv);
       const last = r.kvs.at(-1);
       if (!r.more || !last) break;
-      from = Buffer.concat([last.key, Buffer.from([0])]);     // the next key after the last one read
+      from = keyAfter(last.key);
     }
     return BigInt(revision);
+  }
+
+  /** The keys a load reads: the prefix's, or one VNI's. */
+  #bounds(vni: number | undefined): { start: Buffer; end: Buffer } {
+    return etcdLibs().etcd3.Range.prefix(vni === undefined ? `${this.prefix}/` : `${this.prefix}/${vni}/`);
   }
 
   /** Watch the prefix from a revision on. */

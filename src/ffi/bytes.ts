@@ -16,6 +16,9 @@
  * byteOffset/byteLength, as with any Buffer), and a slice kept alive keeps
  * its 8 KiB alive.
  */
+/** This CPU stores numbers little-endian (koffi passes memory as it is). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 const POOL_BYTES = 8192;
 /** Larger requests get memory of their own: a pool would waste too much of itself. */
 const SLICE_MAX = 1024;

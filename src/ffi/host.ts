@@ -8,10 +8,10 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import type { Backend, CtlResult } from './backend.ts';
+import { LITTLE_ENDIAN } from './bytes.ts';
 import { openHostUpcalls } from './upcall-host.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** $VPC_LIBVPC, else the one `npm install` built in kmod/build. */
 export function libvpcPath(): string {

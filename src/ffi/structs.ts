@@ -10,7 +10,7 @@
  * the plain objects of StructValues.
  */
 import koffi from 'koffi';
-import { zeroedBuffer } from './bytes.ts';
+import { LITTLE_ENDIAN as LITTLE, zeroedBuffer } from './bytes.ts';
 import { abiTypes, bigintFields, freebsdTypes, nestedFields, type StructValues } from './structs.generated.ts';
 
 export type { StructValues } from './structs.generated.ts';
@@ -70,7 +70,6 @@ function zeroFill(t: koffi.IKoffiCType | string, value: unknown): unknown {
  * test/structs.test.ts holds the two to each other.
  */
 
-const LITTLE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 interface IntKind { size: 1 | 2 | 4 | 8; signed: boolean; min: number; max: number }
 const INT_KINDS: Record<string, IntKind> = {
