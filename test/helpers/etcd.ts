@@ -15,15 +15,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killOnExit, onExit } from './reaper.ts';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/*
+ * A port nobody listens on now, drawn below the kernel's ephemeral range
+ * (32768-60999 by default): a port listen(0) picks is one that any outbound
+ * connection may take in the moment between our check and etcd's bind,
+ * and suite runs lost a cluster that way ("bind: address already in use").
+ */
+const PORT_LOW = 20000;
+const PORT_SPAN = 12000;
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = PORT_LOW + Math.floor(Math.random() * PORT_SPAN);
+    if (await portFree(port)) return port;
+  }
 }
 
 interface Member {
@@ -94,9 +107,22 @@ export class EtcdServer {
 
   /** Start every member that is not running; resolves when all are healthy (a leader is elected). */
   async start(): Promise<void> {
-    await this.#setup();
-    for (const m of this.#members) if (!this.#running(m)) this.#spawn(m);
-    await Promise.all(this.#members.map((m) => this.#healthy(m)));
+    for (let attempt = 1; ; attempt++) {
+      const fresh = this.#members.length === 0;
+      await this.#setup();
+      for (const m of this.#members) if (!this.#running(m)) this.#spawn(m);
+      try {
+        await Promise.all(this.#members.map((m) => this.#healthy(m)));
+        return;
+      } catch (e) {
+        // Another process took a port first (tests run in parallel): a new
+        // cluster on new ports, once it is known no member ever ran.
+        if (!fresh || attempt >= 3 || !/address already in use/.test((e as Error).message)) throw e;
+        await this.kill();
+        for (const m of this.#members) rmSync(join(this.dir, m.name), { recursive: true, force: true });
+        this.#members = [];
+      }
+    }
   }
 
   async startMember(i: number): Promise<void> {
