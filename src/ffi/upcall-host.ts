@@ -31,6 +31,7 @@ export function openHostUpcalls(path = hostUpcallPath()): Promise<UpcallChannel>
     const channel: UpcallChannel = {
       recordSize,
       next: () => batcher.next(),
+      listen: (onBatch) => batcher.listen(onBatch),
       close: () => sock.destroy(),
     };
     sock.on('error', (e: NodeJS.ErrnoException) => {
