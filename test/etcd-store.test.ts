@@ -83,7 +83,13 @@ describe('MappingStore: the Maps it replaced, compactly', () => {
       assert.equal(store.size, model.map.size);
       if (step % 50 === 0 || step > 5900) {
         for (const v of vnis) {
-          for (const x of macs) assert.deepEqual(store.get(v, x), model.map.get(mappingKey(v, x)), `step ${step}: ${v}/${x}`);
+          for (const x of macs) {
+            const m = model.map.get(mappingKey(v, x));
+            assert.deepEqual(store.get(v, x), m, `step ${step}: ${v}/${x}`);
+            const b = Buffer.from(x.replaceAll(':', ''), 'hex');
+            assert.deepEqual(store.target(v, b.readUInt32BE(0), (b.readUInt16BE(4) << 16) >>> 0),
+              m && { vtep: m.vtep, revision: m.revision, ...(m.port !== undefined ? { port: m.port } : {}) }, `step ${step}: target ${v}/${x}`);
+          }
           for (const ip of [...ip4s, ...ip6s]) assert.deepEqual(store.getByIp(v, ip), model.getByIp(v, ip), `step ${step}: ${v} ${ip}`);
           assert.deepEqual(sortByKey(store.ofVni(v)), sortByKey([...model.map.values()].filter((m) => m.vni === v)));
         }

@@ -276,4 +276,47 @@ describe('ARP and ND answered by the switch, two compute nodes', () => {
       assert.equal(((await ov.node.cn1!.call('nbrGet', { ip: g.ip })) as { mac: string }).mac, g.mac);
     }
   });
+
+  test('one batch of L2 and L3 misses, known and unknown MACs: each answered as it is alone', async () => {
+    // The agent answers a batch's leading L2 misses from the records as read
+    // (installer.ts #quickAnswers) and the rest one by one: a batch that
+    // mixes them, read at once because the agent is stopped while they are
+    // raised, must come out as if each had come alone.
+    const mac = (i: number) => `02:00:00:04:03:${i.toString(16).padStart(2, '0')}`;
+    const known = [mac(1), mac(2), mac(3)];
+    const unknown = [mac(0x81), mac(0x82)];
+    const byIp = { vni: VNI, mac: mac(4), vtep: ov.vtep('cn2'), ip: '203.0.113.150' };
+    extra.push(...known.map((m) => ({ vni: VNI, mac: m, vtep: ov.vtep('cn2') })), byIp);
+    writeMappings(ALL);
+    await agents.cn1!.waitLog((l) => l.msg === 'mappings loaded' && l.mappings === extra.length + ALL.length, 'the agent to load them');
+    const before = await swstats('cn1');
+    const a = agents.cn1!;
+    const answers = async (result: string) => a.metric('vpc_agent_answers_total', { result });
+    const found0 = await answers('found');
+    const notFound0 = await answers('not_found');
+    const upcalls0 = await a.metric('vpc_agent_upcalls_total');
+    a.proc.kill('SIGSTOP');
+    try {
+      // In this order: L2 known, unknown; an L3 miss; L2 known, unknown, known.
+      const send = (dsts: string[]) => ov.lab.run('/usr/bin/python3', [framesPy, 'send', 'vm11', dsts.join(','), vm(11).mac, '1'], { ns: 'vm11' });
+      send([known[0]!, unknown[0]!]);
+      sendRaw('vm11', [arpFrame({ src: vm(11).mac, spa: vm(11).ip, tpa: byIp.ip })]);
+      send([known[1]!, unknown[1]!, known[2]!]);
+      await until(async () => {
+        const s = await swstats('cn1');
+        return s.upcalls! - before.upcalls! === 6 && s.l3Upcalls! - before.l3Upcalls! === 1;
+      }, 'six upcalls raised, one of them L3');
+    } finally {
+      a.proc.kill('SIGCONT');
+    }
+    await until(async () => (await answers('found')) - found0 === 4 && (await answers('not_found')) - notFound0 === 2, 'every request answered');
+    assert.equal(await a.metric('vpc_agent_upcalls_total') - upcalls0, 6);
+    for (const m of known) assert.equal(((await ov.node.cn1!.call('camGet', { mac: m })) as { vtep?: string }).vtep, ov.vtep('cn2'), m);
+    for (const m of unknown) assert.equal(((await ov.node.cn1!.call('camGet', { mac: m })) as { kind?: string }).kind, 'negative', m);
+    assert.equal(((await ov.node.cn1!.call('nbrGet', { ip: byIp.ip })) as { mac: string }).mac, byIp.mac);
+    assert.equal(((await ov.node.cn1!.call('camGet', { mac: byIp.mac })) as { vtep?: string }).vtep, ov.vtep('cn2'), 'the L3 answer installs its MAC too');
+    const s = await swstats('cn1');
+    assert.equal(s.timeouts, before.timeouts, 'none timed out');
+    assert.equal(s.lost, before.lost, 'none lost');
+  });
 });

@@ -11,6 +11,7 @@ import type { Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import {
   EtcdClient, ipKey, mappingFromKv, mappingIps, MappingError, MappingStore, type EtcdOptions, type Mapping,
+  type MappingTarget,
 } from '../directory/index.ts';
 import { Resolver, type Resolution } from './resolver.ts';
 
@@ -172,6 +173,12 @@ export class EtcdResolver extends Resolver {
   override resolveNow(vni: number, mac: string): Resolution {
     const m = this.#store.get(vni, mac);
     if (m) return m;
+    return this.#loaded && !this.degraded ? null : undefined;
+  }
+
+  override resolveTarget(vni: number, macHi: number, macLo: number): MappingTarget | null | undefined {
+    const t = this.#store.target(vni, macHi, macLo);
+    if (t) return t;
     return this.#loaded && !this.degraded ? null : undefined;
   }
 

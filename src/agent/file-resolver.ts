@@ -17,7 +17,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { ipKey, mappingIps, MappingTable, type Mapping } from '../directory/index.ts';
+import { ipKey, mappingIps, MappingTable, type Mapping, type MappingTarget } from '../directory/index.ts';
 import type { LoadRequest, LoadResult } from '../directory/load-worker.ts';
 import { Resolver, type Resolution } from './resolver.ts';
 
@@ -199,6 +199,10 @@ export class FileResolver extends Resolver {
 
   override resolveNow(vni: number, mac: string): Resolution {
     return this.#table.get(vni, mac) ?? null;
+  }
+
+  override resolveTarget(vni: number, macHi: number, macLo: number): MappingTarget | null {
+    return this.#table.target(vni, macHi, macLo) ?? null;
   }
 
   cached(vni: number, mac: string): Mapping | undefined {

@@ -6,7 +6,7 @@
  * once rather than at their next miss.
  */
 import { EventEmitter } from 'node:events';
-import type { Mapping } from '../directory/index.ts';
+import type { Mapping, MappingTarget } from '../directory/index.ts';
 
 /** A mapping appeared, moved (mapping set) or went away (mapping undefined). */
 export interface MappingChange {
@@ -85,6 +85,12 @@ export abstract class Resolver extends EventEmitter<ResolverEvents> {
    * answers a burst of misses through it with no promise per request.
    */
   resolveNow?(vni: number, mac: string): Resolution;
+  /**
+   * resolveNow() by the MAC's two words (its first four bytes; its last two
+   * in the high half), answering only where the MAC lives: how a lone miss
+   * is answered before anything of its request is decoded.
+   */
+  resolveTarget?(vni: number, macHi: number, macLo: number): MappingTarget | null | undefined;
   /** Which mapping (so which MAC) has (vni, ip)? ip in canonical form. */
   abstract resolveIp(vni: number, ip: string): Promise<Resolution>;
   /** The mapping as last seen (no I/O). */

@@ -15,6 +15,7 @@ export { MappingStore } from './store.ts';
 export { DEFAULT_PREFIX, EtcdClient, etcdIpKey, etcdKey, mappingFromKv, type EtcdOptions } from './etcd.ts';
 export {
   canonicalIp, checkMapping, ipKey, MappingConflictError, mappingIps, mappingKey, MappingError, type Mapping, type MappingInput,
+  type MappingTarget,
 } from './mapping.ts';
 
 export interface Directory {

@@ -25,6 +25,9 @@ export interface Mapping {
 
 export type MappingInput = Omit<Mapping, 'revision'>;
 
+/** Where a MAC lives: what an answer to an L2 miss needs of its mapping. */
+export type MappingTarget = Pick<Mapping, 'vtep' | 'port' | 'revision'>;
+
 export class MappingError extends Error {
   constructor(readonly field: string, message: string) {
     super(message);

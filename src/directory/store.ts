@@ -20,7 +20,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { addrWords, format4, format6, parse4 } from './addr.ts';
-import { hostIp6Words, type Mapping, type MappingInput } from './mapping.ts';
+import { hostIp6Words, type Mapping, type MappingInput, type MappingTarget } from './mapping.ts';
 import { ipBytes, parseMac } from './parse.ts';
 
 const WORDS = 10;
@@ -244,6 +244,17 @@ export class MappingStore {
   getByIp(vni: number, ip: string): Mapping | undefined {
     const i = this.findIp(vni, ip);
     return i < 0 ? undefined : this.entry(i);
+  }
+
+  /** Where (vni, MAC words) lives: entry()'s vtep, port and revision, without the rest. */
+  target(vni: number, w1: number, w2: number): MappingTarget | undefined {
+    const i = this.find(vni, w1, w2);
+    if (i < 0) return undefined;
+    const r = this.#rec;
+    const port = r[i * WORDS + 2]! & 0xffff;
+    const t: MappingTarget = { vtep: this.#vteps[r[i * WORDS + 3]!]!, revision: BigInt(this.#rev[i]!) };
+    if (port !== 0) t.port = port;
+    return t;
   }
 
   /** The mapping in record i. */

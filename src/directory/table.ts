@@ -13,7 +13,7 @@
  *       looked up are chosen by VMs.
  */
 import { randomBytes } from 'node:crypto';
-import type { Mapping, MappingInput } from './mapping.ts';
+import type { Mapping, MappingInput, MappingTarget } from './mapping.ts';
 import { addrWords, format4, format6 } from './addr.ts';
 import { macString, parseMac } from './parse.ts';
 
@@ -203,6 +203,21 @@ export class MappingTable {
       if (w[o] === vni + 1 && w[o + 1] === w1 && hi16(w[o + 2]!) === w2) return i;
       i = (i + 1) & this.#mask;
     }
+  }
+
+  /**
+   * Where (vni, MAC) lives, the MAC as its two words (its first four bytes;
+   * its last two in the high half): what entry() would say of vtep, port
+   * and revision, without building the rest.
+   */
+  target(vni: number, macHi: number, macLo: number): MappingTarget | undefined {
+    const i = this.#find(vni, macHi, macLo);
+    if (i < 0) return undefined;
+    const w = this.#slots;
+    const port = w[i * WORDS + 2]! & 0xffff;
+    const t: MappingTarget = { vtep: this.vteps[w[i * WORDS + 3]!]!, revision: this.revision };
+    if (port !== 0) t.port = port;
+    return t;
   }
 
   /** The slot of the mapping that has (vni, ip), or -1. */

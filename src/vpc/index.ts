@@ -32,7 +32,7 @@ export {
 export { camFlushVni, checkInvariants, kernelDescription, listObjects, ping, systemStats, type SystemStats } from './system.ts';
 export { withTxn, withTxnAsync, type RetryOptions } from './txn.ts';
 export {
-  answerUpcalls, reportAgentState, upcallStats, UpcallStream, type AgentState, type UpcallAnswer, type UpcallRequest, type UpcallResult,
+  answerUpcalls, reportAgentState, upcallStats, UpcallBatch, UpcallStream, type AgentState, type UpcallAnswer, type UpcallRequest, type UpcallResult,
   type UpcallStats,
 } from './upcall.ts';
 export { Vcc, type VccConfig } from './vcc.ts';
