@@ -508,6 +508,9 @@ os_vcc_output_many(struct vpc_vcc *vcc, struct vpc_pkt **pkts,
 	}
 	for (i = 0; i < m; i++)
 		os_pkt_free(pkts[idx[i]]);
+	/* More than the contract's VPC_TXBATCH_MAX: the rest one by one. */
+	for (i = VPC_TXBATCH_MAX; i < n; i++)
+		errors[i] = os_vcc_output(vcc, pkts[i], &dsts[i], sports[i]);
 }
 
 int
