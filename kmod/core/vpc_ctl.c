@@ -377,6 +377,7 @@ after_begin(struct vpc_sys *sys, struct vpc_ctx *x, struct vpc_ctl_later *later)
 void
 vpc_core_ctl_finish(struct vpc_sys *sys, struct vpc_ctl_later *later)
 {
+	struct vpc_txbatch *b = NULL;
 	struct vpc_pkt *p, *next;
 	struct vpc_after *a;
 	uint32_t i;
@@ -384,6 +385,16 @@ vpc_core_ctl_finish(struct vpc_sys *sys, struct vpc_ctl_later *later)
 	(void)sys;
 	if (later->after == NULL)
 		return;
+	/*
+	 * A batch of answers releases a frame or more per answer: what goes to
+	 * the underlay is sent in batches.  Without the memory, one by one.
+	 */
+	for (i = 0; i < later->nafter && b == NULL; i++)
+		if (later->after[i].what == VPC_AFTER_FORWARD &&
+		    later->after[i].pkts != NULL)
+			b = vpc_alloc(sizeof(*b), VPC_M_NOWAIT);
+	if (b != NULL)
+		b->n = 0;
 	for (i = 0; i < later->nafter; i++) {
 		a = &later->after[i];
 		if (a->what == VPC_AFTER_ANNOUNCE) {
@@ -399,8 +410,12 @@ vpc_core_ctl_finish(struct vpc_sys *sys, struct vpc_ctl_later *later)
 			if (a->what == VPC_AFTER_RESPOND)
 				vpc_l3_reinject(a->sw, a->in, p);
 			else
-				vpc_fwd_reinject(a->sw, a->in, p);
+				vpc_fwd_reinject(a->sw, a->in, p, b);
 		}
+	}
+	if (b != NULL) {
+		vpc_txbatch_flush(b);   /* in the epoch: its switches are alive */
+		vpc_free(b, sizeof(*b));
 	}
 	os_epoch_exit(&later->et);
 	vpc_free(later->after, later->nafter_cap * sizeof(*later->after));

@@ -239,9 +239,36 @@ flow_sport(const struct vpc_pkt *p, const struct vpc_frame *f)
 	return ((uint16_t)(SPORT_MIN + h % SPORT_RANGE));
 }
 
+/* How a frame to the underlay fared, on the switch's and the vcc's counters. */
+static void
+count_tx(struct vpc_switch *sw, struct vpc_vcc *vcc, int error)
+{
+	if (error == 0) {
+		sw_count(sw, VPC_SWSTAT_TX_REMOTE);
+		vcc_count(vcc, VPC_VCCSTAT_TX);
+	} else {
+		sw_count(sw, VPC_SWSTAT_DROP_TX);
+		vcc_count(vcc, VPC_VCCSTAT_TX_ERR);
+	}
+}
+
+void
+vpc_txbatch_flush(struct vpc_txbatch *b)
+{
+	unsigned i;
+
+	if (b->n == 0)
+		return;
+	os_vcc_output_many(b->vcc, b->pkts, b->dsts, b->sports, b->errors, b->n);
+	for (i = 0; i < b->n; i++)
+		count_tx(b->sw[i], b->vcc, b->errors[i]);
+	b->n = 0;
+}
+
 static void
 send_remote(struct vpc_switch *sw, struct vpc_port *in,
-    const struct vpc_cam_ent *e, const struct vpc_frame *f, struct vpc_pkt *p)
+    const struct vpc_cam_ent *e, const struct vpc_frame *f, struct vpc_pkt *p,
+    struct vpc_txbatch *b)
 {
 	const struct vpc_swcfg *cfg = vpc_load(sw->cfg);
 	struct vpc_underlay dst;
@@ -277,13 +304,18 @@ send_remote(struct vpc_switch *sw, struct vpc_port *in,
 	dst.af = e->af;
 	dst.port = e->udp_port;
 	memcpy(dst.addr, e->addr, 16);
-	if (os_vcc_output(vcc, p, &dst, sport) == 0) {
-		sw_count(sw, VPC_SWSTAT_TX_REMOTE);
-		vcc_count(vcc, VPC_VCCSTAT_TX);
-	} else {
-		sw_count(sw, VPC_SWSTAT_DROP_TX);
-		vcc_count(vcc, VPC_VCCSTAT_TX_ERR);
+	if (b == NULL) {
+		count_tx(sw, vcc, os_vcc_output(vcc, p, &dst, sport));
+		return;
 	}
+	if (b->n == VPC_TXBATCH_MAX || (b->n > 0 && b->vcc != vcc))
+		vpc_txbatch_flush(b);
+	b->vcc = vcc;
+	b->sw[b->n] = sw;
+	b->pkts[b->n] = p;
+	b->dsts[b->n] = dst;
+	b->sports[b->n] = sport;
+	b->n++;
 }
 
 /* VNI 0: out on the vcc's L2 device, tagged with the uplink's VLAN. */
@@ -340,7 +372,7 @@ off_subnet(const struct vpc_swcfg *cfg, const struct vpc_frame *f)
 
 static void
 forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
-    const struct vpc_frame *f, bool reinjected)
+    const struct vpc_frame *f, bool reinjected, struct vpc_txbatch *b)
 {
 	const struct vpc_swcfg *cfg = vpc_load(sw->cfg);
 	const struct vpc_cam_ent *e;
@@ -395,7 +427,7 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 		if (__atomic_load_n(&e->used, __ATOMIC_RELAXED) == 0)
 			__atomic_store_n(&((struct vpc_cam_ent *)(uintptr_t)e)->used,
 			    1, __ATOMIC_RELAXED);
-		send_remote(sw, in, e, f, p);
+		send_remote(sw, in, e, f, p, b);
 		break;
 	default:
 		drop(sw, VPC_SWSTAT_DROP_NEGATIVE, p);
@@ -447,7 +479,7 @@ vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
 	if ((pf = vpc_load(in->fw)) != NULL &&
 	    !vpc_fw_filter(sw, in, pf, VPC_FW_DIR_OUT, p, &f))
 		return;
-	forward(sw, in, p, &f, false);
+	forward(sw, in, p, &f, false, NULL);
 }
 
 /* For the router (vpc_router_fwd.c): a frame to a local port. */
@@ -468,11 +500,12 @@ vpc_fwd_routed(struct vpc_switch *sw, struct vpc_port *rport, struct vpc_pkt *p,
 {
 	VPC_ASSERT_EPOCH();
 	f->ip = NULL;           /* the frame was rewritten: parsed again */
-	forward(sw, rport, p, f, false);
+	forward(sw, rport, p, f, false, NULL);
 }
 
 void
-vpc_fwd_reinject(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p)
+vpc_fwd_reinject(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
+    struct vpc_txbatch *b)
 {
 	struct vpc_frame f;
 
@@ -481,7 +514,7 @@ vpc_fwd_reinject(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p)
 		drop(sw, VPC_SWSTAT_DROP_REMISS, p);
 		return;
 	}
-	forward(sw, in != NULL && !in->obj.dead ? in : NULL, p, &f, true);
+	forward(sw, in != NULL && !in->obj.dead ? in : NULL, p, &f, true, b);
 }
 
 /* A source the underlay cannot have: a MAC of this switch's own vmnics. */

@@ -228,6 +228,17 @@ struct vpc_underlay {
  * vcc's address, with source port sport (from the flow hash). */
 int os_vcc_output(struct vpc_vcc *vcc, struct vpc_pkt *p,
     const struct vpc_underlay *dst, uint16_t sport);
+/*
+ * n such packets at once, each as os_vcc_output() would send it: each is
+ * consumed and its result is errors[i].  The OS may hand them to its stack
+ * together (vpc-hostd: one sendmmsg(2), where a datagram a system call
+ * costs twice the CPU).  The core uses it where it releases many frames at
+ * once (the held frames of a batch of answers), n at most VPC_TXBATCH_MAX.
+ */
+#define VPC_TXBATCH_MAX 32
+void os_vcc_output_many(struct vpc_vcc *vcc, struct vpc_pkt **pkts,
+    const struct vpc_underlay *dsts, const uint16_t *sports, int *errors,
+    unsigned n);
 /* VNI 0: send a raw Ethernet frame on the vcc's L2 device. */
 int os_vcc_output_l2(struct vpc_vcc *vcc, struct vpc_pkt *p);
 /* Datagrams for the vcc the OS dropped before the core saw them (its

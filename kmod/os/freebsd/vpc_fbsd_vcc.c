@@ -519,6 +519,18 @@ os_vcc_rx_drops(struct vpc_vcc *vcc __unused)
 	return (0);
 }
 
+/* FreeBSD's ip_output takes one packet at a time: one by one. */
+void
+os_vcc_output_many(struct vpc_vcc *vcc, struct vpc_pkt **pkts,
+    const struct vpc_underlay *dsts, const uint16_t *sports, int *errors,
+    unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		errors[i] = os_vcc_output(vcc, pkts[i], &dsts[i], sports[i]);
+}
+
 /* VNI 0: the frame (tagged in band by the core) out of the taken ifnet. */
 int
 os_vcc_output_l2(struct vpc_vcc *vcc, struct vpc_pkt *p)

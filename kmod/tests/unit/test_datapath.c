@@ -173,6 +173,8 @@ t_miss(void)
 	uint8_t rec[4 * sizeof(vpc_upcall_req_t)];
 	vpc_upcall_req_t r;
 	vpc_upcall_ans_t a;
+	uint64_t tx0;
+	unsigned many0;
 	int32_t res;
 	size_t n;
 	int i;
@@ -222,14 +224,20 @@ t_miss(void)
 		a.generation = r2.generation;
 		a.ttl_ms = 60000;
 		a.revision = 5;
+		many0 = test_vcc_output_many_calls;
+		tx0 = swstat(dp.sw, VPC_SWSTAT_TX_REMOTE);
 		EXPECT_EQ(answer(&a, &res), 0);
 		EXPECT_EQ(res, 0);
+		/* Released in batches of VPC_TXBATCH_MAX, one OS call each. */
+		EXPECT_EQ(test_vcc_output_many_calls - many0,
+		    (VPC_HOLD_PER_MISS + VPC_TXBATCH_MAX - 1) / VPC_TXBATCH_MAX);
 		EXPECT_EQ(answer(&a, &res), 0);
 		EXPECT_EQ(res, VPC_ENOENT);             /* answered already */
 	}
 	/* The held frames went out, VXLAN to the VTEP. */
 	EXPECT_EQ(sent_to(TEST_TO_VCC, NULL), VPC_HOLD_PER_MISS);
 	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_RELEASED), VPC_HOLD_PER_MISS);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_TX_REMOTE) - tx0, VPC_HOLD_PER_MISS);
 	EXPECT(memcmp(test_sent[0].dst.addr, vtep, 4) == 0);
 	EXPECT_EQ(test_sent[0].dst.port, 4789);
 	EXPECT(test_sent[0].sport >= 49152);
@@ -243,6 +251,45 @@ t_miss(void)
 	in_nic(dp.nic_a, frame(mac_x, mac_a, ip, 0));
 	EXPECT_EQ(sent_to(TEST_TO_VCC, NULL), 1);
 	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_UPCALLS), 1);
+	vpc_upcall_detach(dp.sys);
+	return (0);
+}
+
+/* Released frames the OS fails to send are counted as dropped, each one. */
+static int
+t_release_send_fails(void)
+{
+	const uint8_t mac_f[6] = { 2, 0, 0, 0, 0, 0x46 };
+	vpc_upcall_req_t r;
+	vpc_upcall_ans_t a;
+	vpc_vcc_stats_t st0, st;
+	uint64_t tx0 = swstat(dp.sw, VPC_SWSTAT_TX_REMOTE);
+	uint64_t drop0 = swstat(dp.sw, VPC_SWSTAT_DROP_TX);
+	int32_t res = -1;
+	int i, rc;
+
+	EXPECT_EQ(ctl(dp.vcc, VPC_OP_VCC_GET_STATS, NULL, 0, &st0, sizeof(st0)), 0);
+	EXPECT_EQ(vpc_upcall_attach(dp.sys), 0);
+	test_sent_reset();
+	for (i = 0; i < 3; i++)
+		in_nic(dp.nic_a, frame(mac_f, mac_a, NULL, 46));
+	EXPECT_EQ(vpc_upcall_read(dp.sys, &r, sizeof(r)), sizeof(r));
+	memset(&a, 0, sizeof(a));
+	a.req_id = r.req_id;
+	a.generation = r.generation;
+	a.af = VPC_AF_INET;
+	memcpy(a.addr, vtep, 4);
+	a.ttl_ms = 60000;
+	test_output_error = VPC_ENOBUFS;
+	rc = answer(&a, &res);
+	test_output_error = 0;
+	EXPECT_EQ(rc, 0);
+	EXPECT_EQ(res, 0);              /* the answer stands; the sends failed */
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_DROP_TX) - drop0, 3);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_TX_REMOTE), tx0);
+	EXPECT_EQ(ctl(dp.vcc, VPC_OP_VCC_GET_STATS, NULL, 0, &st, sizeof(st)), 0);
+	EXPECT_EQ(st.c[VPC_VCCSTAT_TX_ERR] - st0.c[VPC_VCCSTAT_TX_ERR], 3);
+	EXPECT_EQ(st.c[VPC_VCCSTAT_TX], st0.c[VPC_VCCSTAT_TX]);
 	vpc_upcall_detach(dp.sys);
 	return (0);
 }
@@ -729,6 +776,7 @@ test_datapath(struct vpc_sys *sys, int *failed)
 		{ "upcall timeouts with and without a reader", t_orphan },
 		{ "answer applied at start, frames sent at finish", t_answer_then_send },
 		{ "VNI 0 on a raw L2 underlay", t_vni0 },
+		{ "released frames whose send fails", t_release_send_fails },
 	};
 	int passed;
 

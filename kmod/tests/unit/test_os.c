@@ -123,6 +123,20 @@ os_vcc_output(struct vpc_vcc *vcc, struct vpc_pkt *p,
 	return (record(TEST_TO_VCC, vcc, p, dst, sport));
 }
 
+unsigned test_vcc_output_many_calls;
+
+void
+os_vcc_output_many(struct vpc_vcc *vcc, struct vpc_pkt **pkts,
+    const struct vpc_underlay *dsts, const uint16_t *sports, int *errors,
+    unsigned n)
+{
+	unsigned i;
+
+	test_vcc_output_many_calls++;
+	for (i = 0; i < n; i++)
+		errors[i] = record(TEST_TO_VCC, vcc, pkts[i], &dsts[i], sports[i]);
+}
+
 int
 os_vcc_output_l2(struct vpc_vcc *vcc, struct vpc_pkt *p)
 {

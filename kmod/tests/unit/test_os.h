@@ -33,6 +33,7 @@ extern uint64_t test_notified;
 extern unsigned test_events;
 extern char test_last_event[160];
 extern int      test_output_error;  /* nonzero: outputs fail with it */
+extern unsigned test_vcc_output_many_calls;
 extern bool     test_record;        /* false: outputs only free (benchmarks) */
 /* os_nic_set_mtu: fails with test_mtu_error if set; else counted. */
 extern int      test_mtu_error;
