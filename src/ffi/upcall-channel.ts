@@ -26,12 +26,12 @@ export class UpcallChannelError extends Error {
   }
 }
 
+const NOTHING = Buffer.alloc(0);
+
 /**
  * Turns a byte stream into batches of whole records: what arrives is
  * appended, whole records are handed out, a partial one waits for the rest.
  */
-const NOTHING = Buffer.alloc(0);
-
 export class RecordBatcher {
   #pending: Buffer = NOTHING;
   #batches: Buffer[] = [];

@@ -41,7 +41,7 @@ export function openDeviceUpcalls(path = UPCALL_DEVICE): Promise<UpcallChannel> 
         resolve({
           recordSize,
           next: () => batcher.next(),
-      listen: (onBatch) => batcher.listen(onBatch),
+          listen: (onBatch) => batcher.listen(onBatch),
           // The worker sits in poll(2): raise the flag, then wake it.
           close: () => {
             Atomics.store(stop, 0, 1);

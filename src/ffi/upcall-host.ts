@@ -33,7 +33,13 @@ export function openHostUpcalls(path = hostUpcallPath()): Promise<UpcallChannel>
     // the call is copied (RecordBatcher, the hello).
     const sock = createConnection({
       path,
-      onread: { buffer: Buffer.alloc(64 * 1024), callback: (n: number, buf: Uint8Array) => { onData(Buffer.from(buf.buffer, buf.byteOffset, n)); return true; } },
+      onread: {
+        buffer: Buffer.alloc(64 * 1024),
+        callback: (n: number, buf: Uint8Array) => {
+          onData(Buffer.from(buf.buffer, buf.byteOffset, n));
+          return true;
+        },
+      },
     });
     const channel: UpcallChannel = {
       recordSize,
