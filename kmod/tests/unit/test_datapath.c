@@ -103,6 +103,18 @@ answer(const vpc_upcall_ans_t *a, int32_t *res)
 	    sizeof(*res)));
 }
 
+/* A FOUND answer to r: the VTEP, for a minute. */
+static void
+found_answer(vpc_upcall_ans_t *a, const vpc_upcall_req_t *r)
+{
+	memset(a, 0, sizeof(*a));
+	a->req_id = r->req_id;
+	a->generation = r->generation;
+	a->af = VPC_AF_INET;
+	memcpy(a->addr, vtep, 4);
+	a->ttl_ms = 60000;
+}
+
 /* ---- Setup: switch VNI 100, vcc, uplink, vmnic ports A and B ------------------ */
 
 static int
@@ -274,12 +286,7 @@ t_release_send_fails(void)
 	for (i = 0; i < 3; i++)
 		in_nic(dp.nic_a, frame(mac_f, mac_a, NULL, 46));
 	EXPECT_EQ(vpc_upcall_read(dp.sys, &r, sizeof(r)), sizeof(r));
-	memset(&a, 0, sizeof(a));
-	a.req_id = r.req_id;
-	a.generation = r.generation;
-	a.af = VPC_AF_INET;
-	memcpy(a.addr, vtep, 4);
-	a.ttl_ms = 60000;
+	found_answer(&a, &r);
 	test_output_error = VPC_ENOBUFS;
 	rc = answer(&a, &res);
 	test_output_error = 0;
@@ -652,12 +659,7 @@ t_answer_then_send(void)
 		in_nic(dp.nic_a, frame(mac_y, mac_a, NULL, 46 + i));
 	EXPECT_EQ(test_nsent, 0);
 	EXPECT_EQ(vpc_upcall_read(dp.sys, &r, sizeof(r)), sizeof(r));
-	memset(&a, 0, sizeof(a));
-	a.req_id = r.req_id;
-	a.generation = r.generation;
-	a.af = VPC_AF_INET;
-	memcpy(a.addr, vtep, 4);
-	a.ttl_ms = 60000;
+	found_answer(&a, &r);
 	/* What start left is looked at once finish has run: an EXPECT that
 	 * returned in between would leave the epoch entered. */
 	rc = vpc_core_ctl_start(dp.sys, &call, NULL, VPC_OP_SYS_UPCALL_ANSWER,
