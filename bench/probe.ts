@@ -45,6 +45,15 @@ export function buildHelpers(): { probe: string; linuxAgent: string; cAgent: str
   return { probe, linuxAgent, cAgent };
 }
 
+/** bench/stream's two ends (bench/stream_tool.c), built if missing or older than its source; its path. */
+export function buildStreamTool(): string {
+  mkdirSync(outDir, { recursive: true });
+  const tool = resolve(outDir, 'stream_tool');
+  const src = resolve(root, 'bench/stream_tool.c');
+  if (stale(tool, [src])) execFileSync('cc', [...CFLAGS, '-o', tool, src], { stdio: 'inherit' });
+  return tool;
+}
+
 /** Run the probe; its last stdout line is JSON. */
 export function runProbe(bin: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 300_000): Promise<Record<string, unknown>> {
   return new Promise((resolveP, reject) => {

@@ -15,6 +15,7 @@ import { benchPeer } from './peer.ts';
 import { benchProfile } from './profile.ts';
 import { benchPush } from './push.ts';
 import { benchRouter } from './router.ts';
+import { benchStream } from './stream.ts';
 import { benchUpcall } from './upcall.ts';
 
 const all: Record<string, () => Promise<unknown>> = {
@@ -29,6 +30,7 @@ const all: Record<string, () => Promise<unknown>> = {
   peer: benchPeer,
   push: benchPush,
   router: benchRouter,
+  stream: benchStream,
 };
 const onRequest: Record<string, () => Promise<unknown>> = {
   profile: benchProfile,

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/**
+ * bench/stream: bulk traffic from a VM on one node to a VM on another, vpc
+ * against the Linux kernel's vxlan in the same run, on the same topology,
+ * measured at the receiving VM by the same definitions.
+ *
+ * Two compute nodes as namespaces on an underlay bridge (MTU 1500), a VM
+ * (namespace) on each, two ways:
+ *  - linux: on each node a `vxlan` device (nolearning) under a bridge with
+ *    the VM's veth, the other VM's MAC a static FDB entry, VM MTU 1450 (what
+ *    an operator sets: the VXLAN headers take 50 bytes);
+ *  - vpc: vpc-hostd on each node (test/helpers/overlay.ts), the VM on its
+ *    vmnic's TAP, the other VM's MAC a static CAM entry (no agent), the
+ *    TAP's MTU what vpc-hostd gives it (1450 too).
+ * Neither has an agent or a miss: this is the forwarding path alone.
+ *
+ * Figures (bench/stream_tool.c at both ends; the receiver's count over the
+ * time from its first byte or datagram to its last):
+ *  - TCP: one connection, STREAM_SECONDS of 128 KiB writes; Mbit/s of
+ *    payload received;
+ *  - UDP: STREAM_UDP_SIZE-byte datagrams blasted with sendmmsg for
+ *    STREAM_SECONDS; datagrams/s received.
+ * Both ends and, for vpc, both daemons share this machine's CPUs: a figure
+ * is what the whole path does with them.  Systems take turns within every
+ * round (STREAM_ROUNDS), median of rounds.  Needs root.
+ */
+import { spawn } from 'node:child_process';
+import { Lab } from '../test/helpers/lab.ts';
+import { Overlay } from '../test/helpers/overlay.ts';
+import { killOnExit } from '../test/helpers/reaper.ts';
+import { buildStreamTool, fmt, median, ratio } from './probe.ts';
+
+const env = process.env;
+const ROUNDS = Number(env.STREAM_ROUNDS ?? 3);
+const SECONDS = Number(env.STREAM_SECONDS ?? 3);
+const UDP_SIZE = Number(env.STREAM_UDP_SIZE ?? 64);
+const VNI = 901;
+const vm1 = { name: 'vm1', mac: '02:00:00:0a:00:01', ip: '203.0.113.1' };
+const vm2 = { name: 'vm2', mac: '02:00:00:0a:00:02', ip: '203.0.113.2' };
+
+interface Node2Node {
+  name: string;
+  lab: Lab;
+  close(): Promise<void>;
+}
+
+async function linuxPair(): Promise<Node2Node> {
+  const lab = new Lab('sl');
+  try {
+    lab.addNs('ul', 'n1', 'n2', 'vm1', 'vm2');
+    lab.ip('ul', 'link', 'add', 'br0', 'type', 'bridge');
+    lab.ip('ul', 'link', 'set', 'br0', 'up');
+    for (const [i, vm, peer] of [[1, vm1, 2], [2, vm2, 1]] as const) {
+      const n = `n${i}`;
+      lab.veth(n, 'u0', 'ul', `b${i}`);
+      lab.ip('ul', 'link', 'set', `b${i}`, 'master', 'br0');
+      lab.ip(n, 'addr', 'add', `198.51.100.${i}/24`, 'dev', 'u0');
+      lab.ip(n, 'link', 'add', 'vxlan0', 'type', 'vxlan', 'id', String(VNI), 'local', `198.51.100.${i}`,
+        'dstport', '4789', 'nolearning', 'dev', 'u0');
+      lab.ip(n, 'link', 'add', 'br0', 'type', 'bridge');
+      lab.ip(n, 'link', 'set', 'vxlan0', 'master', 'br0');
+      lab.veth(n, 'p1', vm.name, vm.name);
+      lab.ip(n, 'link', 'set', 'p1', 'master', 'br0');
+      lab.ip(n, 'link', 'set', 'vxlan0', 'up');
+      lab.ip(n, 'link', 'set', 'br0', 'up');
+      lab.ip(vm.name, 'link', 'set', vm.name, 'address', vm.mac, 'mtu', '1450');
+      lab.ip(vm.name, 'addr', 'add', `${vm.ip}/24`, 'dev', vm.name);
+      const other = peer === 2 ? vm2 : vm1;
+      lab.run('bridge', ['-n', lab.ns(n), 'fdb', 'add', other.mac, 'dev', 'vxlan0', 'dst', `198.51.100.${peer}`, 'self', 'permanent']);
+      lab.ip(vm.name, 'neigh', 'replace', other.ip, 'lladdr', other.mac, 'dev', vm.name, 'nud', 'permanent');
+    }
+    return { name: 'linux', lab, close: () => lab.cleanup() };
+  } catch (e) {
+    await lab.cleanup();
+    throw e;
+  }
+}
+
+async function vpcPair(): Promise<Node2Node> {
+  const ov = new Overlay('sv', VNI);
+  try {
+    await ov.addNode('cn1');
+    await ov.addNode('cn2');
+    await ov.setup('cn1', [vm1]);
+    await ov.setup('cn2', [vm2]);
+    await ov.node.cn1!.call('camSet', { entries: [{ dst: vm2.mac, vtep: ov.vtep('cn2'), ttlMs: 0 }] });
+    await ov.node.cn2!.call('camSet', { entries: [{ dst: vm1.mac, vtep: ov.vtep('cn1'), ttlMs: 0 }] });
+    ov.neighbours('vm1', [vm2]);
+    ov.neighbours('vm2', [vm1]);
+    const close = async () => {
+      const errors = await ov.close();
+      if (errors.length > 0) console.error(`bench/stream: vpc-hostd did not stop cleanly: ${errors.join('; ')}`);
+    };
+    return { name: 'vpc', lab: ov.lab, close };
+  } catch (e) {
+    await ov.close();
+    throw e;
+  }
+}
+
+/** Start the receiver in vm2, wait for it to listen, run the sender in vm1; the receiver's JSON. */
+async function transfer(tool: string, p: Node2Node, recv: string[], send: string[]): Promise<Record<string, number>> {
+  const r = killOnExit(spawn('ip', ['netns', 'exec', p.lab.ns('vm2'), tool, ...recv], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  let text = '';
+  r.stdout!.setEncoding('utf8');
+  await new Promise<void>((res, rej) => {
+    r.stdout!.on('data', (d: string) => {
+      text += d;
+      if (text.includes('ready\n')) res();
+    });
+    r.once('exit', (c) => rej(new Error(`stream_tool ${recv[0]} exited (${c}) before it was ready`)));
+  });
+  const done = new Promise<void>((res) => r.once('exit', () => res()));
+  p.lab.run(tool, send, { ns: 'vm1', timeoutMs: (SECONDS + 30) * 1000 });
+  const timer = setTimeout(() => r.kill('SIGKILL'), 30_000);
+  await done;
+  clearTimeout(timer);
+  const last = text.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as Record<string, number>;
+}
+
+async function tcpMbps(tool: string, p: Node2Node): Promise<number> {
+  const j = await transfer(tool, p, ['tcp-recv', '5001'], ['tcp-send', vm2.ip, '5001', String(SECONDS)]);
+  return (j.bytes! * 8) / j.seconds! / 1e6;
+}
+
+async function udpPps(tool: string, p: Node2Node): Promise<number> {
+  const j = await transfer(tool, p, ['udp-recv', '5002', '1000'], ['udp-send', vm2.ip, '5002', String(SECONDS), String(UDP_SIZE)]);
+  return j.seconds! > 0 ? j.datagrams! / j.seconds! : 0;
+}
+
+export async function benchStream(): Promise<Record<string, number>> {
+  const tool = buildStreamTool();
+  const pairs: Node2Node[] = [];
+  try {
+    pairs.push(await linuxPair(), await vpcPair());
+    const tcp: Record<string, number[]> = { linux: [], vpc: [] };
+    const udp: Record<string, number[]> = { linux: [], vpc: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const p of pairs) tcp[p.name]!.push(await tcpMbps(tool, p));
+      for (const p of pairs) udp[p.name]!.push(await udpPps(tool, p));
+    }
+    const m = (xs: number[]) => median(xs);
+    const out = {
+      linux_tcp_mbps: m(tcp.linux!), vpc_tcp_mbps: m(tcp.vpc!),
+      linux_udp_pps: m(udp.linux!), vpc_udp_pps: m(udp.vpc!),
+    };
+    console.log(`bench/stream: VM to VM across two nodes, median of ${ROUNDS} rounds of ${SECONDS} s (higher is better)`);
+    console.log(`    ${''.padEnd(36)}${'linux'.padStart(10)}${'vpc'.padStart(10)}  vpc/linux`);
+    console.log(`    ${'TCP, one connection, Mbit/s'.padEnd(36)}${fmt(out.linux_tcp_mbps, 0).padStart(10)}${fmt(out.vpc_tcp_mbps, 0).padStart(10)}${fmt(ratio(out.vpc_tcp_mbps, out.linux_tcp_mbps), 2).padStart(11)}`);
+    console.log(`    ${`UDP, ${UDP_SIZE}-byte datagrams received/s`.padEnd(36)}${fmt(out.linux_udp_pps, 0).padStart(10)}${fmt(out.vpc_udp_pps, 0).padStart(10)}${fmt(ratio(out.vpc_udp_pps, out.linux_udp_pps), 2).padStart(11)}`);
+    console.log(`    rounds: TCP linux ${tcp.linux!.map((x) => fmt(x, 0)).join('/')} vpc ${tcp.vpc!.map((x) => fmt(x, 0)).join('/')}; UDP linux ${udp.linux!.map((x) => fmt(x, 0)).join('/')} vpc ${udp.vpc!.map((x) => fmt(x, 0)).join('/')}`);
+    return { ...out, ratio_vpc_linux_tcp: ratio(out.vpc_tcp_mbps, out.linux_tcp_mbps), ratio_vpc_linux_udp: ratio(out.vpc_udp_pps, out.linux_udp_pps) };
+  } finally {
+    for (const p of pairs) await p.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchStream();
