@@ -86,10 +86,11 @@ udp_frame2(uint8_t *b, uint16_t sport, uint16_t dport)
 /*
  * How frames reach the switch: burst 1, one vpc_nic_input each in its own
  * epoch section (the data path until bursts); more, vpc_nic_input_burst on
- * that many at a time in one section, as vpc-hostd now hands over what it
- * read from a TAP.
+ * that many at a time in one section with a tx batch, as vpc-hostd now
+ * hands over what it read from a TAP.
  */
 static unsigned burst = 1;
+static struct vpc_txbatch tx;
 static struct vpc_pkt *pend[VPC_BURST_MAX];
 static unsigned npend;
 
@@ -101,7 +102,7 @@ flush(void)
 	if (npend == 0)
 		return;
 	os_epoch_enter(&et);
-	vpc_nic_input_burst(obj2nic(na->obj), pend, npend);
+	vpc_nic_input_burst(obj2nic(na->obj), pend, npend, &tx);
 	os_epoch_exit(&et);
 	npend = 0;
 }

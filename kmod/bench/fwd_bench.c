@@ -299,9 +299,11 @@ run_arp(struct vpc_nic *nic, double secs)
 
 /*
  * burst 1: one vpc_nic_input a frame (the frames of a chunk in one epoch
- * section); more: vpc_nic_input_burst on that many at a time, as
- * vpc-hostd hands over what it read from a TAP.
+ * section); more: vpc_nic_input_burst on that many at a time with a tx
+ * batch, as vpc-hostd hands over what it read from a TAP.
  */
+static struct vpc_txbatch tx;
+
 static double
 run_forward(struct vpc_nic *nic, double secs, unsigned burst)
 {
@@ -320,7 +322,7 @@ run_forward(struct vpc_nic *nic, double secs, unsigned burst)
 			for (i = 0; i < NFRAMES; i += burst) {
 				for (k = 0; k < burst; k++)
 					pk[k] = host_pkt_new(frames[i + k], FRAME_LEN);
-				vpc_nic_input_burst(nic, pk, burst);
+				vpc_nic_input_burst(nic, pk, burst, &tx);
 			}
 		os_epoch_exit(&et);
 		n += NFRAMES;
@@ -429,7 +431,7 @@ fwd_keys_ns(struct vpc_nic *nic, const struct ltable *lt, unsigned burst)
 			if (burst == 1)
 				vpc_nic_input(nic, pk[0]);
 			else
-				vpc_nic_input_burst(nic, pk, burst);
+				vpc_nic_input_burst(nic, pk, burst, &tx);
 			os_epoch_exit(&et);
 			n += burst;
 		}

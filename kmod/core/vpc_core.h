@@ -102,14 +102,35 @@ struct vpc_pkt;
 /* A frame the VM behind this vmnic sent. */
 void vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p);
 /*
+ * Frames for the underlay, gathered and sent together through
+ * os_vcc_output_many() (one vcc at a time, in order), each counted as it
+ * fared: while held frames are released (vpc_core_ctl_finish), and for a
+ * burst from a vmnic when its caller lends one.  Every switch and vcc in
+ * it stays alive until the flush: the caller holds the epoch throughout.
+ * The core fills it and empties it before it returns to the glue.
+ */
+struct vpc_switch;
+struct vpc_txbatch {
+	struct vpc_vcc     *vcc;
+	unsigned            n;
+	struct vpc_switch  *sw[VPC_TXBATCH_MAX];
+	struct vpc_pkt     *pkts[VPC_TXBATCH_MAX];
+	struct vpc_underlay dsts[VPC_TXBATCH_MAX];
+	uint16_t            sports[VPC_TXBATCH_MAX];
+	int                 errors[VPC_TXBATCH_MAX];
+};
+/*
  * Frames the VM behind this vmnic sent, in order: exactly vpc_nic_input on
  * each in turn, faster when the glue has several at once (it prefetches
  * what their lookups will read, VPC_BURST_MAX frames at a time;
- * vpc_fwd_burst.c).  One epoch section may cover the whole burst.
+ * vpc_fwd_burst.c).  One epoch section may cover the whole burst.  With tx
+ * (storage the glue owns, empty, used by one burst at a time) the frames
+ * for the underlay leave in batches, each destination's in order, all of
+ * them before this returns; with NULL each leaves as it is forwarded.
  */
 #define VPC_BURST_MAX 32
 void vpc_nic_input_burst(struct vpc_nic *nic, struct vpc_pkt *const *pkts,
-         unsigned n);
+         unsigned n, struct vpc_txbatch *tx);
 /* A UDP datagram that arrived at the vcc's port (VXLAN header first). */
 void vpc_vcc_input(struct vpc_vcc *vcc, struct vpc_pkt *p);
 /* VNI 0: a frame from the vcc's raw L2 device. */

@@ -390,6 +390,12 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 	if (in != NULL && in->kind == VPC_PORT_VMNIC && off_subnet(cfg, f)) {
 		struct vpc_obj *peer;
 
+		/* The router sends to the underlay itself, one frame at a
+		 * time: after what b holds, so that a vcc's frames leave in
+		 * the order they came.  (Floods go to local ports only, and
+		 * VNI 0 never sends through b.) */
+		if (b != NULL)
+			vpc_txbatch_flush(b);
 		router = vpc_load(sw->router);
 		peer = router != NULL && !router->obj.dead ? vpc_load(router->peer) : NULL;
 		if (peer != NULL && peer->type == VPC_TYPE_ROUTER)
@@ -439,6 +445,12 @@ forward(struct vpc_switch *sw, struct vpc_port *in, struct vpc_pkt *p,
 void
 vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
 {
+	vpc_nic_input_tx(nic, p, NULL);
+}
+
+void
+vpc_nic_input_tx(struct vpc_nic *nic, struct vpc_pkt *p, struct vpc_txbatch *b)
+{
 	struct vpc_port *in = vpc_load(nic->port);
 	const struct vpc_portfw *pf;
 	struct vpc_switch *sw;
@@ -479,7 +491,7 @@ vpc_nic_input(struct vpc_nic *nic, struct vpc_pkt *p)
 	if ((pf = vpc_load(in->fw)) != NULL &&
 	    !vpc_fw_filter(sw, in, pf, VPC_FW_DIR_OUT, p, &f))
 		return;
-	forward(sw, in, p, &f, false, NULL);
+	forward(sw, in, p, &f, false, b);
 }
 
 /* For the router (vpc_router_fwd.c): a frame to a local port. */

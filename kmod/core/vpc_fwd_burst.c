@@ -31,7 +31,10 @@
  * calls of vpc_nic_input would, frame by frame, every counter included
  * (tests/unit/test_burst.c runs both on twin systems).  A hint that an
  * earlier frame's processing made stale (it added a flow, a writer
- * replaced an entry) is only a wasted prefetch.
+ * replaced an entry) is only a wasted prefetch.  The one difference a
+ * caller's tx batch makes is when frames for the underlay leave: together,
+ * up to VPC_TXBATCH_MAX per OS call, later than the local deliveries of
+ * frames behind them, but each vcc's frames in the order they came.
  *
  * Tables small enough to stay in the caches (under vpc_prefetch_min
  * entries) get no hints: there they only cost (a header copy, a hash or
@@ -147,7 +150,8 @@ stage3(struct burst *b, unsigned i)
  * within what a CPU keeps outstanding.
  */
 static void
-pipeline(struct vpc_nic *nic, struct burst *b, unsigned n)
+pipeline(struct vpc_nic *nic, struct burst *b, unsigned n,
+    struct vpc_txbatch *tx)
 {
 	unsigned stages = b->flows ? 4 : 2, i, j;
 
@@ -161,7 +165,7 @@ pipeline(struct vpc_nic *nic, struct burst *b, unsigned n)
 		if (b->flows && (j = i - 3 * VPC_BURST_AHEAD) < n)
 			flow_hint(&b->s[j]);
 		if ((j = i - stages * VPC_BURST_AHEAD) < n)
-			vpc_nic_input(nic, b->pkts[j]);
+			vpc_nic_input_tx(nic, b->pkts[j], tx);
 	}
 }
 
@@ -172,7 +176,7 @@ pipeline(struct vpc_nic *nic, struct burst *b, unsigned n)
  */
 void
 vpc_nic_input_burst(struct vpc_nic *nic, struct vpc_pkt *const *pkts,
-    unsigned n)
+    unsigned n, struct vpc_txbatch *tx)
 {
 	struct burst b;
 	unsigned i, j, k;
@@ -191,12 +195,14 @@ vpc_nic_input_burst(struct vpc_nic *nic, struct vpc_pkt *const *pkts,
 				b.pkts = pkts + i;
 				b.fw_out = b.flows && vpc_load(b.in->fw) != NULL;
 				b.ucast = 0;
-				pipeline(nic, &b, k);
+				pipeline(nic, &b, k, tx);
 				continue;
 			}
 		}
 		/* One frame, no port, or tables in the caches: no hints. */
 		for (j = 0; j < k; j++)
-			vpc_nic_input(nic, pkts[i + j]);
+			vpc_nic_input_tx(nic, pkts[i + j], tx);
 	}
+	if (tx != NULL)
+		vpc_txbatch_flush(tx);
 }

@@ -946,22 +946,11 @@ void vpc_fwd_routed(struct vpc_switch *sw, struct vpc_port *rport,
 
 /* Forwarding (vpc_fwd.c), all in the epoch; every path consumes the packet. */
 void vpc_fwd_from_underlay(struct vpc_switch *sw, struct vpc_pkt *p);
-/*
- * Frames for the underlay gathered while held frames are released, sent
- * together through os_vcc_output_many() (one vcc at a time, in order) and
- * counted as each fared.  Every switch and vcc in it stays alive until the
- * flush: the caller holds the epoch throughout.
- */
-struct vpc_txbatch {
-	struct vpc_vcc     *vcc;
-	unsigned            n;
-	struct vpc_switch  *sw[VPC_TXBATCH_MAX];
-	struct vpc_pkt     *pkts[VPC_TXBATCH_MAX];
-	struct vpc_underlay dsts[VPC_TXBATCH_MAX];
-	uint16_t            sports[VPC_TXBATCH_MAX];
-	int                 errors[VPC_TXBATCH_MAX];
-};
+/* Send what b gathered (struct vpc_txbatch, vpc_core.h) and count it. */
 void vpc_txbatch_flush(struct vpc_txbatch *b);
+/* vpc_nic_input, its underlay sends gathered in b (NULL: sent at once). */
+void vpc_nic_input_tx(struct vpc_nic *nic, struct vpc_pkt *p,
+         struct vpc_txbatch *b);
 
 /* A held frame goes out after its answer (ingress port may be dead); to
  * the underlay through b when b is not NULL (flushed by the caller). */

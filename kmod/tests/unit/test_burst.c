@@ -6,8 +6,10 @@
  * on one and an ingress set on another, an address on one) get the same
  * frames, one twin one frame at a time (an epoch section each, as the glue
  * did), the other in bursts of assorted sizes (1, under, at and over
- * VPC_BURST_MAX); then everything either could have changed is compared:
- * every frame sent (where to, in order, its bytes), every switch counter,
+ * VPC_BURST_MAX), with a tx batch (as vpc-hostd) and without; then
+ * everything either could have changed is compared: every frame sent
+ * (where to, in order: each destination's in order with a tx batch, which
+ * sends a burst's underlay frames last; its bytes), every switch counter,
  * the upcalls raised, the rule hits, the flows of each port with their
  * packet counts.  The frames cover every way out of the switch: delivered,
  * denied in and out, invalid TCP, replies of allowed flows, VXLAN, negative
@@ -295,8 +297,11 @@ frame(unsigned from, unsigned i, unsigned kind)
  */
 static const unsigned sizes[] = { 1, 5, 32, 40, 2, 31, 33, 64, 7, 17, 96, 3 };
 
+enum mode { FRAMES, BURSTS, BURSTS_TX };
+static struct vpc_txbatch tx;
+
 static void
-run(struct twin *w, bool burst)
+run(struct twin *w, enum mode mode)
 {
 	struct vpc_pkt *pk[96];
 	struct os_epoch et;
@@ -309,9 +314,10 @@ run(struct twin *w, bool burst)
 			n = from == 0 ? sizes[r] : sizes[r] / 2;
 			for (i = 0; i < n; i++, seq++)
 				pk[i] = frame(from, seq, (seq * 7) % K_KINDS);
-			if (burst) {
+			if (mode != FRAMES) {
 				os_epoch_enter(&et);
-				vpc_nic_input_burst(obj2nic(w->nic[from]->obj), pk, n);
+				vpc_nic_input_burst(obj2nic(w->nic[from]->obj), pk, n,
+				    mode == BURSTS_TX ? &tx : NULL);
 				os_epoch_exit(&et);
 				continue;
 			}
@@ -416,19 +422,27 @@ same_state(void)
 	return (0);
 }
 
+/* The next frame twin w sent from *at on (to the same place as to). */
+static const struct test_sent *
+next_sent(const struct twin *w, unsigned *at, int to)
+{
+	while (*at < w->nsent && to >= 0 && dest(w, w->sent[*at].to) != to)
+		(*at)++;
+	return (*at < w->nsent ? &w->sent[(*at)++] : NULL);
+}
+
+/* Twin 1 sent to destination d (-1: anywhere) what twin 0 sent, in order. */
 static int
-same_frames(void)
+same_sequence(int d)
 {
 	const struct test_sent *a, *b;
-	unsigned i;
+	unsigned i = 0, j = 0, k;
 
 	/* Field by field: the underlay address's padding is whatever the
 	 * sender's stack held. */
-	EXPECT(W[0].sent != NULL && W[1].sent != NULL);
-	EXPECT_EQ(W[1].nsent, W[0].nsent);
-	for (i = 0; i < W[0].nsent; i++) {
-		a = &W[0].sent[i];
-		b = &W[1].sent[i];
+	for (k = 0; (a = next_sent(&W[0], &i, d)) != NULL; k++) {
+		b = next_sent(&W[1], &j, d);
+		EXPECT(b != NULL);
 		if (a->kind != b->kind || dest(&W[0], a->to) != dest(&W[1], b->to) ||
 		    dest(&W[0], a->to) < 0 || a->len != b->len ||
 		    a->sport != b->sport || a->dst.af != b->dst.af ||
@@ -436,10 +450,32 @@ same_frames(void)
 		    memcmp(a->dst.addr, b->dst.addr, sizeof(a->dst.addr)) != 0 ||
 		    memcmp(a->data, b->data, a->len < sizeof(a->data) ? a->len :
 		    sizeof(a->data)) != 0)
-			FAIL("frame %u sent differs (kind %d/%d, to %d/%d, len %u/%u)",
-			    i, a->kind, b->kind, dest(&W[0], a->to),
+			FAIL("frame %u sent to %d differs (kind %d/%d, to %d/%d, "
+			    "len %u/%u)", k, d, a->kind, b->kind, dest(&W[0], a->to),
 			    dest(&W[1], b->to), a->len, b->len);
 	}
+	EXPECT(next_sent(&W[1], &j, d) == NULL);
+	return (0);
+}
+
+/*
+ * Twin 1 sent what twin 0 sent: in the same order, or (per_dest) in the
+ * same order to each destination (the vmnics, then the vcc).
+ */
+static int
+same_frames(bool per_dest)
+{
+	int d;
+
+	EXPECT(W[0].sent != NULL && W[1].sent != NULL);
+	EXPECT_EQ(W[1].nsent, W[0].nsent);
+	if (!per_dest)
+		return (same_sequence(-1));
+	for (d = 0; d < (int)W[0].nsent; d++)   /* every frame is compared */
+		EXPECT(dest(&W[0], W[0].sent[d].to) >= 0);
+	for (d = 0; d <= NNIC; d++)
+		if (same_sequence(d) != 0)
+			return (-1);    /* reported */
 	return (0);
 }
 
@@ -460,11 +496,16 @@ case_same(void)
 {
 	vpc_sw_stats_t st;
 
-	run(&W[0], false);
-	run(&W[1], true);
-	if (same_frames() != 0 || same_state() != 0)
+	unsigned many = test_vcc_output_many_calls;
+
+	run(&W[0], FRAMES);
+	EXPECT_EQ(test_vcc_output_many_calls, many);
+	run(&W[1], BURSTS_TX);
+	EXPECT_EQ(tx.n, 0);                     /* emptied before return */
+	if (same_frames(true) != 0 || same_state() != 0)
 		return (-1);         /* reported */
 	/* The run went every way it was meant to (else comparing proves little). */
+	EXPECT(test_vcc_output_many_calls > many);
 	T.sys = W[1].sys;
 	EXPECT_EQ(ctl(W[1].sw, VPC_OP_SW_GET_STATS, NULL, 0, &st, sizeof(st)), 0);
 	EXPECT(st.c[VPC_SWSTAT_TX_LOCAL] != 0 && st.c[VPC_SWSTAT_TX_REMOTE] != 0);
@@ -484,10 +525,66 @@ case_again(void)
 {
 	free(W[0].sent);
 	free(W[1].sent);
-	run(&W[0], false);
-	run(&W[1], true);
-	if (same_frames() != 0 || same_state() != 0)
+	run(&W[0], FRAMES);
+	run(&W[1], BURSTS);
+	if (same_frames(false) != 0 || same_state() != 0)
 		return (-1);         /* reported */
+	return (0);
+}
+
+/* From C to the remote MAC, its number in the IP id. */
+static struct vpc_pkt *
+numbered(unsigned i)
+{
+	struct vpc_pkt *p = frame(2, i, K_REMOTE);
+
+	if (p != NULL)
+		vpc_put16(host_pkt_data(p) + 14 + 4, (uint16_t)i);
+	return (p);
+}
+
+/*
+ * A burst of frames to a remote MAC leaves in one OS call with a tx batch,
+ * in the order sent, each counted as sent; without one, a call a frame.
+ */
+static int
+case_batched(void)
+{
+	struct vpc_pkt *pk[VPC_BURST_MAX];
+	struct os_epoch et;
+	vpc_sw_stats_t st[2];
+	unsigned i, many, pass;
+
+	T.sys = W[1].sys;
+	for (pass = 0; pass < 2; pass++) {
+		EXPECT_EQ(ctl(W[1].sw, VPC_OP_SW_GET_STATS, NULL, 0, &st[0],
+		    sizeof(st[0])), 0);
+		test_sent_reset();
+		many = test_vcc_output_many_calls;
+		for (i = 0; i < VPC_BURST_MAX; i++)
+			pk[i] = numbered(i);
+		os_epoch_enter(&et);
+		vpc_nic_input_burst(obj2nic(W[1].nic[2]->obj), pk,
+		    VPC_BURST_MAX, pass == 0 ? &tx : NULL);
+		os_epoch_exit(&et);
+		EXPECT_EQ(tx.n, 0);
+		EXPECT_EQ(test_vcc_output_many_calls - many, pass == 0 ? 1u : 0u);
+		EXPECT_EQ(test_nsent, VPC_BURST_MAX);
+		for (i = 0; i < test_nsent; i++) {
+			struct vpc_pkt *want = numbered(i);
+
+			/* After the VXLAN header: the frame as the VM sent it. */
+			EXPECT_EQ(test_sent[i].kind, TEST_TO_VCC);
+			EXPECT(test_sent[i].len == 8 + os_pkt_len(want) &&
+			    memcmp(test_sent[i].data + 8, host_pkt_data(want),
+			    os_pkt_len(want)) == 0);
+			os_pkt_free(want);
+		}
+		EXPECT_EQ(ctl(W[1].sw, VPC_OP_SW_GET_STATS, NULL, 0, &st[1],
+		    sizeof(st[1])), 0);
+		EXPECT_EQ(st[1].c[VPC_SWSTAT_TX_REMOTE] -
+		    st[0].c[VPC_SWSTAT_TX_REMOTE], VPC_BURST_MAX);
+	}
 	return (0);
 }
 
@@ -499,7 +596,8 @@ case_edges(void)
 
 	test_sent_reset();
 	os_epoch_enter(&et);
-	vpc_nic_input_burst(obj2nic(W[1].nic[0]->obj), NULL, 0);
+	vpc_nic_input_burst(obj2nic(W[1].nic[0]->obj), NULL, 0, NULL);
+	vpc_nic_input_burst(obj2nic(W[1].nic[0]->obj), NULL, 0, &tx);
 	os_epoch_exit(&et);
 	EXPECT_EQ(test_nsent, 0);
 	return (0);
@@ -542,6 +640,7 @@ test_burst(struct vpc_sys *sys, int *failed)
 		{ "setup: twin systems", setup },
 		{ "a burst does what frame-by-frame does", case_same },
 		{ "again, with flows in the tables", case_again },
+		{ "a burst to the underlay in one OS call", case_batched },
 		{ "an empty burst", case_edges },
 	};
 	int passed;
