@@ -22,7 +22,8 @@
  *    STREAM_SECONDS; datagrams/s received.
  * Both ends and, for vpc, both daemons share this machine's CPUs: a figure
  * is what the whole path does with them.  Systems take turns within every
- * round (STREAM_ROUNDS), median of rounds.  Needs root.
+ * round (STREAM_ROUNDS), median of rounds.  Needs root.  Knobs:
+ * STREAM_ROUNDS=3 STREAM_SECONDS=3 STREAM_UDP_SIZE=64 STREAM_FIGURES=tcp,udp.
  */
 import { spawn } from 'node:child_process';
 import { Lab } from '../test/helpers/lab.ts';
@@ -34,6 +35,7 @@ const env = process.env;
 const ROUNDS = Number(env.STREAM_ROUNDS ?? 3);
 const SECONDS = Number(env.STREAM_SECONDS ?? 3);
 const UDP_SIZE = Number(env.STREAM_UDP_SIZE ?? 64);
+const FIGURES = new Set((env.STREAM_FIGURES ?? 'tcp,udp').split(','));
 const VNI = 901;
 const vm1 = { name: 'vm1', mac: '02:00:00:0a:00:01', ip: '203.0.113.1' };
 const vm2 = { name: 'vm2', mac: '02:00:00:0a:00:02', ip: '203.0.113.2' };
@@ -137,20 +139,23 @@ export async function benchStream(): Promise<Record<string, number>> {
     const tcp: Record<string, number[]> = { linux: [], vpc: [] };
     const udp: Record<string, number[]> = { linux: [], vpc: [] };
     for (let r = 0; r < ROUNDS; r++) {
-      for (const p of pairs) tcp[p.name]!.push(await tcpMbps(tool, p));
-      for (const p of pairs) udp[p.name]!.push(await udpPps(tool, p));
+      if (FIGURES.has('tcp')) for (const p of pairs) tcp[p.name]!.push(await tcpMbps(tool, p));
+      if (FIGURES.has('udp')) for (const p of pairs) udp[p.name]!.push(await udpPps(tool, p));
     }
-    const m = (xs: number[]) => median(xs);
-    const out = {
-      linux_tcp_mbps: m(tcp.linux!), vpc_tcp_mbps: m(tcp.vpc!),
-      linux_udp_pps: m(udp.linux!), vpc_udp_pps: m(udp.vpc!),
-    };
     console.log(`bench/stream: VM to VM across two nodes, median of ${ROUNDS} rounds of ${SECONDS} s (higher is better)`);
     console.log(`    ${''.padEnd(36)}${'linux'.padStart(10)}${'vpc'.padStart(10)}  vpc/linux`);
-    console.log(`    ${'TCP, one connection, Mbit/s'.padEnd(36)}${fmt(out.linux_tcp_mbps, 0).padStart(10)}${fmt(out.vpc_tcp_mbps, 0).padStart(10)}${fmt(ratio(out.vpc_tcp_mbps, out.linux_tcp_mbps), 2).padStart(11)}`);
-    console.log(`    ${`UDP, ${UDP_SIZE}-byte datagrams received/s`.padEnd(36)}${fmt(out.linux_udp_pps, 0).padStart(10)}${fmt(out.vpc_udp_pps, 0).padStart(10)}${fmt(ratio(out.vpc_udp_pps, out.linux_udp_pps), 2).padStart(11)}`);
-    console.log(`    rounds: TCP linux ${tcp.linux!.map((x) => fmt(x, 0)).join('/')} vpc ${tcp.vpc!.map((x) => fmt(x, 0)).join('/')}; UDP linux ${udp.linux!.map((x) => fmt(x, 0)).join('/')} vpc ${udp.vpc!.map((x) => fmt(x, 0)).join('/')}`);
-    return { ...out, ratio_vpc_linux_tcp: ratio(out.vpc_tcp_mbps, out.linux_tcp_mbps), ratio_vpc_linux_udp: ratio(out.vpc_udp_pps, out.linux_udp_pps) };
+    const out: Record<string, number> = {};
+    const row = (label: string, key: string, by: Record<string, number[]>) => {
+      if (by.linux!.length === 0) return;
+      const l = median(by.linux!);
+      const v = median(by.vpc!);
+      Object.assign(out, { [`linux_${key}`]: l, [`vpc_${key}`]: v, [`ratio_vpc_linux_${key}`]: ratio(v, l) });
+      console.log(`    ${label.padEnd(36)}${fmt(l, 0).padStart(10)}${fmt(v, 0).padStart(10)}${fmt(ratio(v, l), 2).padStart(11)}`);
+      console.log(`      rounds: linux ${by.linux!.map((x) => fmt(x, 0)).join('/')}, vpc ${by.vpc!.map((x) => fmt(x, 0)).join('/')}`);
+    };
+    row('TCP, one connection, Mbit/s', 'tcp_mbps', tcp);
+    row(`UDP, ${UDP_SIZE}-byte datagrams received/s`, 'udp_pps', udp);
+    return out;
   } finally {
     for (const p of pairs) await p.close();
   }
