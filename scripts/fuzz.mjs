@@ -25,7 +25,7 @@ if (!Number.isInteger(seconds) || seconds < 1) {
   console.error('fuzz: --seconds takes a whole number of seconds');
   process.exit(2);
 }
-const all = ['ctl', 'frames', 'answers', 'wire', 'nat'];
+const all = ['ctl', 'frames', 'answers', 'wire', 'nat', 'vnet'];
 const chosen = targets.length > 0 ? targets : all;
 for (const t of chosen) {
   if (!all.includes(t)) {

@@ -40,10 +40,13 @@
 #include "host_loop.h"
 #include "host_nic.h"
 #include "host_os.h"
+#include "host_gro.h"
 #include "host_pkt.h"
+#include "host_vnet.h"
 
-#define TAP_READ_BATCH 64
-#define FRAME_MAX      65536
+#define TAP_READ_BATCH   64
+#define TAP_FRAME_BUDGET 256    /* frames a wakeup, TSO frames cut */
+#define FRAME_MAX        65536
 
 struct tap {
 	struct hsrc     src;
@@ -55,7 +58,9 @@ uint64_t host_tap_write_errors;
 uint64_t host_fail_tap_write_every;     /* fault injection: every Nth write fails */
 static uint64_t tap_writes;
 static unsigned tap_seq;
-static uint8_t frame[FRAME_MAX];
+static uint8_t rbuf[HOST_VNET_HDR_LEN + FRAME_MAX];
+/* What we write before every frame: no offload asked of the VM's stack. */
+static const struct virtio_net_hdr plain_hdr;
 
 /* ---- The reapers --------------------------------------------------------------- */
 
@@ -176,45 +181,72 @@ errno_to_vpc(int e)
 }
 
 /*
- * Up to TAP_READ_BATCH frames a wakeup, then the other ready descriptors
- * get their turn (epoll is level-triggered here: what is left wakes the
- * loop again), so one busy vmnic cannot starve the others.  They go to the
- * switch VPC_BURST_MAX at a time, each burst in one epoch section, so that
- * the lookups of a burst's frames overlap (vpc_fwd_burst.c) instead of
- * missing the caches one after the other, and what they send to the
- * underlay leaves in one sendmmsg(2) per destination socket and burst, not
- * a sendto(2) a frame (a syscall and a trip down the stack each: about half
- * the CPU of bulk traffic to another node).  One batch serves every TAP:
- * only the loop's thread reads them, and a burst empties it.
+ * Up to TAP_READ_BATCH reads a wakeup, or TAP_FRAME_BUDGET frames (a read
+ * of a TSO frame is the dozens it is cut into), then the other ready
+ * descriptors get their turn (epoll is level-triggered here: what is left
+ * wakes the loop again), so one busy vmnic cannot starve the others.  The
+ * frames go to the switch VPC_BURST_MAX at a time, each burst in one epoch
+ * section, so that the lookups of a burst's frames overlap
+ * (vpc_fwd_burst.c) instead of missing the caches one after the other, and
+ * what they send to the underlay leaves in one sendmmsg(2) per destination
+ * socket and burst, not a sendto(2) a frame (a syscall and a trip down the
+ * stack each: about half the CPU of bulk traffic to another node).  One
+ * batch serves every TAP: only the loop's thread reads them, and a burst
+ * empties it.
  */
 static struct vpc_txbatch tap_tx;
+
+struct tap_burst {
+	struct tap     *t;
+	struct vpc_pkt *pk[VPC_BURST_MAX];
+	unsigned        n;
+	unsigned        frames;
+};
+
+static void
+tap_flush(struct tap_burst *b)
+{
+	struct os_epoch et;
+
+	if (b->n == 0)
+		return;
+	os_epoch_enter(&et);
+	vpc_nic_input_burst(b->t->nic, b->pk, b->n, &tap_tx);
+	os_epoch_exit(&et);
+	b->n = 0;
+}
+
+static void
+tap_queue(struct tap_burst *b, struct vpc_pkt *p)
+{
+	b->pk[b->n++] = p;
+	b->frames++;
+	if (b->n == VPC_BURST_MAX)
+		tap_flush(b);
+}
 
 static void
 tap_event(struct hsrc *src, uint32_t events)
 {
-	struct tap *t = src->arg;
-	struct vpc_pkt *pk[VPC_BURST_MAX];
-	struct os_epoch et;
-	unsigned reads = 0, got;
-	bool more = true;
+	struct tap_burst b = { .t = src->arg };
+	struct host_tso tso;
+	struct vpc_pkt *p;
+	unsigned reads;
 	ssize_t n;
 
 	(void)events;
-	while (more && reads < TAP_READ_BATCH) {
-		for (got = 0; got < VPC_BURST_MAX && reads < TAP_READ_BATCH; reads++) {
-			if ((n = read(src->fd, frame, sizeof(frame))) <= 0) {
-				more = false;   /* EAGAIN: drained (or gone) */
-				break;
-			}
-			if ((pk[got] = host_pkt_new(frame, (uint32_t)n)) != NULL)
-				got++;
-		}
-		if (got == 0)
-			continue;
-		os_epoch_enter(&et);
-		vpc_nic_input_burst(t->nic, pk, got, &tap_tx);
-		os_epoch_exit(&et);
+	host_gro_begin();       /* a VM on this node may be what it goes to */
+	for (reads = 0; reads < TAP_READ_BATCH && b.frames < TAP_FRAME_BUDGET;
+	    reads++) {
+		if ((n = read(src->fd, rbuf, sizeof(rbuf))) <= 0)
+			break;          /* EAGAIN: drained (or gone) */
+		if ((p = host_vnet_frame(rbuf, (uint32_t)n, &tso)) != NULL)
+			tap_queue(&b, p);
+		while (tso.len > 0 && (p = host_vnet_next(&tso)) != NULL)
+			tap_queue(&b, p);
 	}
+	tap_flush(&b);
+	host_gro_end();
 }
 
 static void
@@ -240,13 +272,18 @@ tap_open(const char *want, struct ifreq *ifr)
 		return (-errno_to_vpc(errno));
 	for (tries = 0; tries < TAP_AUTONAME_TRIES; tries++) {
 		memset(ifr, 0, sizeof(*ifr));
-		ifr->ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
+		ifr->ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL | IFF_VNET_HDR;
 		if (want[0] != '\0')
 			snprintf(ifr->ifr_name, IFNAMSIZ, "%s", want);
 		else
 			snprintf(ifr->ifr_name, IFNAMSIZ, "vpc%u", tap_seq++);
-		if (ioctl(fd, TUNSETIFF, ifr) == 0)
+		if (ioctl(fd, TUNSETIFF, ifr) == 0) {
+			/* Checksums and TCP segmentation left to us
+			 * (host_vnet.c); a kernel that refuses keeps them. */
+			(void)ioctl(fd, TUNSETOFFLOAD,
+			    TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
 			return (fd);
+		}
 		e = errno;
 		if (want[0] != '\0' || (e != EBUSY && e != EEXIST))
 			break;
@@ -497,8 +534,11 @@ os_nic_output(struct vpc_nic *nic, struct vpc_pkt *p)
 
 	if (host_fail_tap_write_every != 0 && ++tap_writes % host_fail_tap_write_every == 0)
 		t = NULL;               /* injected: as if the write failed */
+	if (t != NULL && host_gro_take(t, t->src.fd, p))
+		return (0);             /* held: written by host_gro_end */
 	if (t != NULL)
-		n = write(t->src.fd, host_pkt_data(p), len);
+		n = host_vnet_write(t->src.fd, &plain_hdr, host_pkt_data(p), len) ?
+		    (ssize_t)len : -1;
 	os_pkt_free(p);
 	if (n != (ssize_t)len) {
 		host_tap_write_errors++;

@@ -37,6 +37,7 @@
 #include "vpc_core.h"
 #include "host_loop.h"
 #include "host_packet.h"
+#include "host_gro.h"
 #include "host_pkt.h"
 #include "host_vcc.h"
 
@@ -126,6 +127,8 @@ rx_event(struct hsrc *src, uint32_t events)
 	int i;
 
 	(void)events;
+	/* A flow's segments for one VM leave as one frame (host_gro.c). */
+	host_gro_begin();
 	for (i = 0; i < RX_BATCH; i++) {
 		memset(&msg, 0, sizeof(msg));
 		msg.msg_iov = &iov;
@@ -147,6 +150,7 @@ rx_event(struct hsrc *src, uint32_t events)
 		vpc_vcc_input(h->vcc, p);
 		os_epoch_exit(&et);
 	}
+	host_gro_end();
 }
 
 static void

@@ -265,3 +265,34 @@ write("nat", "eip-icmp-error-in", rec(1, 0, pkt(RTR, E, 1, struct.pack(">BBHHH",
 write("nat", "eip-icmp-error-out", rec(0, 0, pkt(A, R, 1, struct.pack(">BBHI", 3, 3, 0, 0) + pkt(R, A, 17, udp(53, 9)))))
 write("nat", "no-config", rec(0, 0, pkt([10, 0, 0, 99], R, 17, udp(1, 2))))
 write("nat", "fragment", rec(0, 0, pkt(B, R, 17, udp(5000, 53), frag=0x2000)) + rec(0, 0, pkt(A, R, 17, b"later fragment", frag=0x0003)))
+
+# fuzz_vnet: reads of a TAP, split at b"VNET"; each is [tap] + virtio-net
+# header (flags, gso_type, hdr_len, gso_size, csum_start, csum_offset, little
+# endian) + frame.  A TSO frame over IPv4 and one over IPv6 (cut, then merged
+# again), a UDP datagram whose checksum is left to us, and a plain frame.
+def vnet_hdr(flags, gso, hdr_len, gso_size, start, off):
+    return struct.pack("<BBHHHH", flags, gso, hdr_len, gso_size, start, off)
+
+
+def tso_frame(v6, plen, mss):
+    tcp_h = struct.pack(">HHIIBBHHH", 40000, 80, 1000, 77, 5 << 4, 0x18, 501, 0, 0)
+    body = bytes((i * 7) & 0xff for i in range(plen))
+    if v6:
+        ip = struct.pack(">IHBB", 6 << 28, 20 + plen, 6, 64) + bytes(15) + b"\x01" + bytes(15) + b"\x02"
+        eth = mac(1) + mac(2) + b"\x86\xdd"
+        l4 = 54
+    else:
+        ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + 20 + plen, 0x1234, 0x4000, 64, 6, 0,
+                         bytes([10, 9, 0, 1]), bytes([10, 9, 0, 2]))
+        eth = mac(1) + mac(2) + b"\x08\x00"
+        l4 = 34
+    return vnet_hdr(1, 4 if v6 else 1, l4 + 20, mss, l4, 16) + eth + ip + tcp_h + body
+
+
+udp_frame = mac(1) + mac(2) + b"\x08\x00" + struct.pack(">BBHHHBBH4s4s", 0x45, 0, 28 + 40, 1, 0, 64, 17, 0,
+                                                       bytes([10, 9, 0, 1]), bytes([10, 9, 0, 2])) + \
+    struct.pack(">HHHH", 5000, 53, 48, 0) + bytes(40)
+write("vnet", "tso-v4", b"\x00" + tso_frame(False, 5000, 1400))
+write("vnet", "tso-v6", b"\x01" + tso_frame(True, 3000, 1000))
+write("vnet", "udp-csum", b"\x00" + vnet_hdr(1, 0, 0, 0, 34, 6) + udp_frame)
+write("vnet", "two-reads", b"\x02" + tso_frame(False, 2800, 1400) + b"VNET" + b"\x02" + vnet_hdr(0, 0, 0, 0, 0, 0) + udp_frame)

@@ -17,6 +17,7 @@
 #include "test_l3.h"
 #include "test_router.h"
 #include "test_burst.h"
+#include "test_vnet.h"
 #include "test_fw.h"
 #include "test_nat.h"
 #include "test_natgw.h"
@@ -505,6 +506,7 @@ main(void)
 	passed += test_nat(sys, &failed);
 	passed += test_natgw(sys, &failed);
 	passed += test_burst(sys, &failed);
+	passed += test_vnet(sys, &failed);
 	vpc_sys_teardown(sys);
 	hloop_reclaim();
 	current = "no leaks";
