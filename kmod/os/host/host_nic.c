@@ -46,7 +46,9 @@
 
 #define TAP_READ_BATCH   64
 #define TAP_FRAME_BUDGET 256    /* frames a wakeup, TSO frames cut */
-#define FRAME_MAX        65536
+/* The largest frame a TAP hands over: a 64 KB TSO frame (an IP length of
+ * 65535) behind its Ethernet header and a VLAN tag. */
+#define FRAME_MAX        (14 + 4 + 65535)
 
 struct tap {
 	struct hsrc     src;
