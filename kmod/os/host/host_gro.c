@@ -95,19 +95,7 @@ put16(uint8_t *p, uint32_t v)
 static uint16_t
 pseudo_sum(const uint8_t *d, bool v6, uint32_t tcplen)
 {
-	uint8_t ph[40];
-
-	memset(ph, 0, sizeof(ph));
-	if (v6) {
-		memcpy(ph, d + ETH_LEN + 8, 32);
-		put16(ph + 34, tcplen);
-		ph[39] = 6;
-		return (host_csum_fold(host_csum_add(0, ph, 40)));
-	}
-	memcpy(ph, d + ETH_LEN + 12, 8);
-	ph[9] = 6;
-	put16(ph + 10, tcplen);
-	return (host_csum_fold(host_csum_add(0, ph, 12)));
+	return (host_csum_fold(host_tcp_pseudo(d, v6, tcplen)));
 }
 
 /* Is d a TCP segment with data, right checksums and flags that may merge? */

@@ -171,29 +171,33 @@ host_vnet_frame(uint8_t *buf, uint32_t n, struct host_tso *tso)
 	return (host_pkt_new(frame, len));
 }
 
+uint64_t
+host_tcp_pseudo(const uint8_t *frame, bool v6, uint32_t tcplen)
+{
+	uint8_t ph[40];
+
+	memset(ph, 0, sizeof(ph));
+	if (v6) {
+		memcpy(ph, frame + ETH_LEN + 8, 32);    /* source, destination */
+		put16(ph + 34, tcplen);                 /* (a 32-bit length) */
+		ph[39] = 6;
+		return (host_csum_add(0, ph, 40));
+	}
+	memcpy(ph, frame + ETH_LEN + 12, 8);
+	ph[9] = 6;
+	put16(ph + 10, tcplen);
+	return (host_csum_add(0, ph, 12));
+}
+
 /* The TCP checksum of the segment d (len bytes, its TCP header at l4). */
 static void
 tcp_csum(uint8_t *d, uint32_t len, uint32_t l4, bool v6)
 {
-	uint8_t ph[40];
-	uint32_t tcplen = len - l4, phlen;
 	uint16_t c;
 
-	memset(ph, 0, sizeof(ph));
-	if (v6) {
-		memcpy(ph, d + ETH_LEN + 8, 32);        /* source, destination */
-		put16(ph + 34, tcplen);                 /* (a 32-bit length) */
-		ph[39] = 6;
-		phlen = 40;
-	} else {
-		memcpy(ph, d + ETH_LEN + 12, 8);
-		ph[9] = 6;
-		put16(ph + 10, tcplen);
-		phlen = 12;
-	}
 	d[l4 + 16] = d[l4 + 17] = 0;
-	c = (uint16_t)~host_csum_fold(host_csum_add(host_csum_add(0, ph, phlen),
-	    d + l4, tcplen));
+	c = (uint16_t)~host_csum_fold(host_csum_add(host_tcp_pseudo(d, v6,
+	    len - l4), d + l4, len - l4));
 	memcpy(d + l4 + 16, &c, 2);
 }
 

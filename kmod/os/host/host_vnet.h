@@ -47,5 +47,8 @@ bool host_vnet_write(int fd, const struct virtio_net_hdr *vh,
 /* The Internet checksum of data, folded, not complemented (RFC 1071). */
 uint16_t host_csum_fold(uint64_t sum);
 uint64_t host_csum_add(uint64_t sum, const uint8_t *data, uint32_t len);
+/* The sum of the TCP pseudo-header of a frame (Ethernet, then IPv4, or IPv6
+ * with TCP next) for a TCP length, not folded. */
+uint64_t host_tcp_pseudo(const uint8_t *frame, bool v6, uint32_t tcplen);
 
 #endif
