@@ -23,12 +23,12 @@
  * a failure with a message).
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { root } from './helpers/paths.ts';
 import { Overlay, sleep, until } from './helpers/overlay.ts';
+import { collect, transfer as xfer } from './helpers/tcpxfer.ts';
 
 const VNI = 100;
 const MAC = { vm1: '02:00:00:00:01:01', vm2: '02:00:00:00:02:02', far: '02:00:00:00:09:09' };
@@ -38,7 +38,6 @@ const VTEP6 = { cn1: '2001:db8:1::1', cn2: '2001:db8:1::2' };
 const MB4 = 4 * 1024 * 1024;
 const fixtures = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'fixtures');
 const framesPy = join(fixtures, 'frames.py');
-const xferPy = join(fixtures, 'tcpxfer.py');
 const PY = '/usr/bin/python3';
 
 const ov = new Overlay('mt', VNI);
@@ -54,28 +53,9 @@ function linkMtu(ns: string, ifname: string): number {
   return Number(/ mtu (\d+) /.exec(out)?.[1]);
 }
 
-function collect(p: ChildProcess): { out: string[]; err: string[]; done: Promise<number | null> } {
-  const out: string[] = [];
-  const err: string[] = [];
-  p.stdout!.setEncoding('utf8').on('data', (d: string) => out.push(d));
-  p.stderr!.setEncoding('utf8').on('data', (d: string) => err.push(d));
-  return { out, err, done: new Promise((r) => p.once('exit', (code) => r(code))) };
-}
-
 /** BYTES of TCP from one VM to another's address, compared by sha256. */
-async function transfer(from: string, to: string, addr: string, bytes = MB4): Promise<number> {
-  const p = port++;
-  const srv = collect(lab.spawnIn(to, PY, [xferPy, 'serve', addr, String(p)]));
-  await until(() => srv.out.join('').includes('ready'), `the server in ${to}`, 20_000);
-  const cli = collect(lab.spawnIn(from, PY, [xferPy, 'send', addr, String(p), String(bytes), String(p)]));
-  const [c1, c2] = await Promise.all([cli.done, srv.done]);
-  assert.equal(c1, 0, `sender ${from} -> ${addr}: ${cli.err.join('')}`);
-  assert.equal(c2, 0, `receiver in ${to}: ${srv.err.join('')}`);
-  const [n, sum, secs] = cli.out.join('').trim().split(/\s+/);
-  const got = srv.out.join('').trim().split('\n').at(-1)!.split(/\s+/);
-  assert.equal(Number(n), bytes);
-  assert.deepEqual(got, [n, sum], `${from} -> ${to}: what arrived is what was sent`);
-  return Number(secs);
+function transfer(from: string, to: string, addr: string, bytes = MB4): Promise<number> {
+  return xfer(lab, from, to, addr, port++, bytes);
 }
 
 /** tshark writing a pcap in a namespace while fn runs. */

@@ -37,9 +37,9 @@ import { startAgent, type AgentProc } from './helpers/agent.ts';
 import { DhcpClients } from './helpers/dhcp-client.ts';
 import { Overlay, until } from './helpers/overlay.ts';
 import { root } from './helpers/paths.ts';
+import { transfer } from './helpers/tcpxfer.ts';
 
 const PY = '/usr/bin/python3';
-const xferPy = join(root, 'test', 'fixtures', 'tcpxfer.py');
 const probeFile = join(root, 'test', 'fixtures', 'udpprobe.py');
 const ROUTER = '7e5a1c40-0000-4000-8000-000000000613';
 // Dual stack: each subnet has an IPv4 and an IPv6 prefix (documentation
@@ -202,16 +202,7 @@ describe('the distributed router: three subnets on two nodes', () => {
   });
 
   test('a TCP transfer across subnets and nodes, byte for byte', async () => {
-    const bytes = 2 * 1024 * 1024;
-    const srv = collect(ov.lab.spawnIn('rc2', PY, [xferPy, 'serve', vm('rc2').ip, '5613']));
-    await until(() => srv.out.join('').includes('ready'), 'the server in rc2');
-    const cli = collect(ov.lab.spawnIn('ra1', PY, [xferPy, 'send', vm('rc2').ip, '5613', String(bytes), '7']));
-    const [c1, c2] = await Promise.all([cli.done, srv.done]);
-    assert.equal(c1, 0, cli.err.join(''));
-    assert.equal(c2, 0, srv.err.join(''));
-    const [n, sum] = cli.out.join('').trim().split(/\s+/);
-    assert.equal(Number(n), bytes);
-    assert.deepEqual(srv.out.join('').trim().split('\n').at(-1)!.split(/\s+/), [n, sum]);
+    await transfer(ov.lab, 'ra1', 'rc2', vm('rc2').ip, 5613, 2 * 1024 * 1024);
   });
 
   test('traceroute: the gateway, then the destination', () => {
@@ -251,16 +242,7 @@ describe('the distributed router: three subnets on two nodes', () => {
   });
 
   test('IPv6: a TCP transfer across subnets and nodes, byte for byte', async () => {
-    const bytes = 2 * 1024 * 1024;
-    const srv = collect(ov.lab.spawnIn('rc2', PY, [xferPy, 'serve', vm('rc2').ip6, '5614']));
-    await until(() => srv.out.join('').includes('ready'), 'the server in rc2');
-    const cli = collect(ov.lab.spawnIn('ra1', PY, [xferPy, 'send', vm('rc2').ip6, '5614', String(bytes), '8']));
-    const [c1, c2] = await Promise.all([cli.done, srv.done]);
-    assert.equal(c1, 0, cli.err.join(''));
-    assert.equal(c2, 0, srv.err.join(''));
-    const [n, sum] = cli.out.join('').trim().split(/\s+/);
-    assert.equal(Number(n), bytes);
-    assert.deepEqual(srv.out.join('').trim().split('\n').at(-1)!.split(/\s+/), [n, sum]);
+    await transfer(ov.lab, 'ra1', 'rc2', vm('rc2').ip6, 5614, 2 * 1024 * 1024);
   });
 
   test('IPv6: hop limit 1: time exceeded; no route: unreachable; from the gateway (decoded by ping)', async () => {

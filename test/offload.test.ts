@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/**
+ * A TAP's offloads on the host kernel (kmod/os/host/host_vnet.c, host_gro.c)
+ * with real TCP: the VMs' stacks hand their TAPs segments of up to 64 KB
+ * with checksums left to vpc-hostd, which cuts them into frames for the
+ * switch, and segments of a flow on their way to a VM are merged again.
+ * Two VMs on cn1 (va, vb) and one on cn2 (vc), IPv4 and IPv6 inside:
+ *
+ *  - between the two VMs of one node (cut on the way in, merged on the way
+ *    out of the same daemon) and across nodes, each way, 4 MiB checked
+ *    byte for byte (sha256);
+ *  - on vb's interface, frames over its MTU leave (TSO) and arrive
+ *    (merged) from the VM on its node and from the other node;
+ *  - nothing the switches count as too big or over the MTU.
+ *
+ * Nothing here is timed: transfers only have to finish.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Overlay, sleep, until, type VmSpec } from './helpers/overlay.ts';
+import { transfer } from './helpers/tcpxfer.ts';
+
+const VNI = 140;
+const va: VmSpec = { name: 'va', mac: '02:00:00:14:00:0a', ip: '203.0.113.10', ip6: 'fd00:140::a' };
+const vb: VmSpec = { name: 'vb', mac: '02:00:00:14:00:0b', ip: '203.0.113.11', ip6: 'fd00:140::b' };
+const vc: VmSpec = { name: 'vc', mac: '02:00:00:14:00:0c', ip: '203.0.113.12', ip6: 'fd00:140::c' };
+const MB4 = 4 * 1024 * 1024;
+
+const ov = new Overlay('of', VNI);
+const { lab, node } = ov;
+let port = 6100;
+
+async function counters(): Promise<number> {
+  let n = 0;
+  for (const cn of ['cn1', 'cn2']) {
+    const s = ((await node[cn]!.call('stats')) as { switch: Record<string, number> }).switch;
+    n += s.dropTooBig! + s.dropOverMtu!;
+  }
+  return n;
+}
+
+/** tshark on vb's interface while fn runs; the pcap's path. */
+async function captureVb(fn: () => Promise<void>): Promise<string> {
+  const pcap = join(ov.tmp, `vb-${Date.now()}.pcap`);
+  const cap = lab.spawnIn('vb', 'tshark', ['-n', '-q', '-i', 'vb', '-f', 'tcp', '-s', '128', '-w', pcap]);
+  const err: string[] = [];
+  cap.stderr!.setEncoding('utf8').on('data', (d: string) => err.push(d));
+  await until(() => err.join('').includes('Capturing on'), 'tshark on vb', 20_000);
+  try {
+    await fn();
+    await sleep(300);
+  } finally {
+    cap.kill('SIGINT');
+    await new Promise((r) => cap.once('exit', r));
+  }
+  return pcap;
+}
+
+before(async () => {
+  await ov.addNode('cn1');
+  await ov.addNode('cn2');
+  const l3 = { subnets: ['203.0.113.0/24', 'fd00:140::/64'], gateway: { ipv4: '203.0.113.254', ipv6: 'fd00:140::fe' } };
+  await ov.setup('cn1', [va, vb], l3);
+  await ov.setup('cn2', [vc], l3);
+  const table: Record<string, string> = {};
+  const ips: Record<string, [string, string]> = {};
+  for (const [vm, cn] of [[va, 'cn1'], [vb, 'cn1'], [vc, 'cn2']] as const) {
+    table[vm.mac] = ov.vtep(cn);
+    ips[vm.ip] = [vm.mac, ov.vtep(cn)];
+    ips[vm.ip6!] = [vm.mac, ov.vtep(cn)];
+  }
+  await node.cn1!.call('resolve', { mode: 'auto', table, ips });
+  await node.cn2!.call('resolve', { mode: 'auto', table, ips });
+});
+
+after(async () => {
+  assert.deepEqual(await ov.close(), [], 'the daemons stopped cleanly');
+});
+
+describe('TAP offloads with real TCP', () => {
+  for (const v6 of [false, true]) {
+    const addr = (vm: VmSpec) => (v6 ? vm.ip6! : vm.ip);
+    test(`${v6 ? 'IPv6' : 'IPv4'}: 4 MiB each way on one node and across nodes, byte for byte, through cut and merged frames`, async (t) => {
+      const before = await counters();
+      const pcap = await captureVb(async () => {
+        for (const [from, to] of [[va, vb], [vb, va], [vc, vb], [vb, vc]] as const) {
+          await transfer(lab, from.name, to.name, addr(to), port++, MB4);
+        }
+      });
+      assert.equal(await counters() - before, 0, 'nothing too big for the underlay or over a vmnic MTU');
+      const srcs = lab.run('tshark', ['-n', '-r', pcap, '-Y', 'tcp && frame.len > 1464', '-T', 'fields', '-e', v6 ? 'ipv6.src' : 'ip.src'])
+        .stdout.trim().split('\n');
+      const from = (vm: VmSpec) => srcs.filter((s) => s === addr(vm)).length;
+      assert.ok(from(vb) > 0, 'vb handed its TAP TSO frames');
+      assert.ok(from(va) > 0, 'vb got merged frames from the VM on its node');
+      assert.ok(from(vc) > 0, 'vb got merged frames from the VM on the other node');
+      t.diagnostic(`on vb's interface, frames over the MTU: ${from(vb)} sent, ${from(va)} from va, ${from(vc)} from vc`);
+    });
+  }
+});
