@@ -10,7 +10,8 @@
  * breaks) they are written as one TSO frame whose virtio-net header says
  * how the VM's stack would cut it again (gso_size: the segments' payload)
  * and that its checksum is the stack's to complete, as for a frame its own
- * TCP made.  Linux's tcp_gro_receive decides the same way what may merge:
+ * TCP made.  What may merge follows Linux's tcp_gro_receive, a little
+ * stricter (the window must match too):
  *
  *  - untagged IPv4 without options or fragments, or IPv6 with TCP next;
  *  - only ACK set, or ACK and PSH (which ends the merge);

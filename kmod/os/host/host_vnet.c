@@ -11,14 +11,16 @@
  *    of gso_size payload bytes each that the VM would have sent: each gets
  *    a copy of the headers, its IP length (and, IPv4, the next IP id and
  *    the header checksum), its sequence number, FIN and PSH only on the
- *    last and CWR only on the first, and its own TCP checksum (RFC 7414's
- *    "TCP segmentation offload"; Linux's tcp_gso_segment does the same).
+ *    last and CWR only on the first, and its own TCP checksum (as Linux's
+ *    tcp_gso_segment cuts one in software).
  *
  * Only untagged IPv4 and IPv6 (no extension headers) with TCP are cut:
  * the TAP is told we take TSO for TCP over IPv4 and IPv6, nothing else
- * (no UFO/USO, no ECN on TSO frames), and Linux sends a tagged or
- * extension-headed segment already cut.  Anything else the metadata claims
- * leaves the frame as it is.
+ * (no UFO/USO, no ECN on TSO frames).  Anything else the metadata claims
+ * leaves the frame as it is, for the switch to judge as any other frame: a
+ * tagged one is dropped (a VM's frames carry no tags), and a TSO frame
+ * behind IPv6 extension headers (which Linux's TCP does not use on its
+ * own) is too big, answered with a packet-too-big.
  */
 #include <string.h>
 #include <sys/uio.h>
