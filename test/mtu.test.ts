@@ -164,6 +164,11 @@ before(async () => {
   await ov.addNode('cn1');
   await ov.addNode('cn2');
   ov.addHost('cn3');
+  // vpc-hostd sends a run of one flow's datagrams as one packet (UDP GSO),
+  // which veth and bridges carry whole: the nodes' underlay interfaces cut
+  // it into its datagrams here, as a NIC would, so that br0 sees what a
+  // wire would carry.
+  for (const cn of ['cn1', 'cn2']) lab.ip(cn, 'link', 'set', 'u0', 'gso_max_segs', '1');
   // The switches answer ARP and ND (from the resolver's table): no static
   // neighbour entries.  The gateway's default addresses are vm1's here.
   const l3 = { subnets: ['203.0.113.0/24', 'fd00:100::/64'], gateway: { ipv4: '203.0.113.254', ipv6: 'fd00:100::fe' } };

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /**
- * A TAP's offloads on the host kernel (kmod/os/host/host_vnet.c, host_gro.c)
- * with real TCP: the VMs' stacks hand their TAPs segments of up to 64 KB
- * with checksums left to vpc-hostd, which cuts them into frames for the
- * switch, and segments of a flow on their way to a VM are merged again.
+ * A TAP's offloads on the host kernel (kmod/os/host/host_vnet.c, host_gro.c),
+ * and the underlay's (host_gso.c), with real TCP: the VMs' stacks hand their
+ * TAPs segments of up to 64 KB with checksums left to vpc-hostd, which cuts
+ * them into frames for the switch, and segments of a flow on their way to a
+ * VM are merged again.
  * Two VMs on cn1 (va, vb) and one on cn2 (vc), IPv4 and IPv6 inside:
  *
  *  - between the two VMs of one node (cut on the way in, merged on the way
@@ -11,6 +12,9 @@
  *    byte for byte (sha256);
  *  - on vb's interface, frames over its MTU leave (TSO) and arrive
  *    (merged) from the VM on its node and from the other node;
+ *  - on the underlay, a run of a flow's datagrams crosses as one packet
+ *    each way (UDP GSO, kmod/os/host/host_gso.c), taken whole by the
+ *    receiving daemon (UDP_GRO);
  *  - nothing the switches count as too big or over the MTU.
  *
  * Nothing here is timed: transfers only have to finish.
@@ -83,10 +87,13 @@ describe('TAP offloads with real TCP', () => {
     const addr = (vm: VmSpec) => (v6 ? vm.ip6! : vm.ip);
     test(`${v6 ? 'IPv6' : 'IPv4'}: 4 MiB each way on one node and across nodes, byte for byte, through cut and merged frames`, async (t) => {
       const before = await counters();
+      let underlay = '';
       const pcap = await captureVb(async () => {
-        for (const [from, to] of [[va, vb], [vb, va], [vc, vb], [vb, vc]] as const) {
-          await transfer(lab, from.name, to.name, addr(to), port++, MB4);
-        }
+        underlay = await ov.pcap('ul', 'br0', 'udp port 4789', async () => {
+          for (const [from, to] of [[va, vb], [vb, va], [vc, vb], [vb, vc]] as const) {
+            await transfer(lab, from.name, to.name, addr(to), port++, MB4);
+          }
+        });
       });
       assert.equal(await counters() - before, 0, 'nothing too big for the underlay or over a vmnic MTU');
       const srcs = lab.run('tshark', ['-n', '-r', pcap, '-Y', 'tcp && frame.len > 1464', '-T', 'fields', '-e', v6 ? 'ipv6.src' : 'ip.src'])
@@ -96,6 +103,13 @@ describe('TAP offloads with real TCP', () => {
       assert.ok(from(va) > 0, 'vb got merged frames from the VM on its node');
       assert.ok(from(vc) > 0, 'vb got merged frames from the VM on the other node');
       t.diagnostic(`on vb's interface, frames over the MTU: ${from(vb)} sent, ${from(va)} from va, ${from(vc)} from vc`);
+      // A run of a flow's datagrams crosses the underlay's veths and bridge
+      // as one packet (UDP GSO), and the receiving daemon takes it whole.
+      const runs = lab.run('tshark', ['-n', '-r', underlay, '-Y', 'udp && frame.len > 1514', '-T', 'fields', '-E', 'occurrence=f', '-e', 'ip.src'])
+        .stdout.trim().split('\n');
+      const sent = (cn: string) => runs.filter((s) => s === ov.vtep(cn)).length;
+      assert.ok(sent('cn1') > 0 && sent('cn2') > 0, `runs of datagrams sent as one, each way: ${sent('cn1')} from cn1, ${sent('cn2')} from cn2`);
+      t.diagnostic(`on the underlay, runs sent as one: ${sent('cn1')} from cn1, ${sent('cn2')} from cn2`);
     });
   }
 });

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * host_gso.h: the underlay's UDP segmentation offloads on the host kernel
+ * (host_gso.c).  A run of equal-size datagrams of one flow leaves in one
+ * sendmsg(2) with UDP_SEGMENT, and what arrives coalesced (UDP_GRO) is cut
+ * back into its datagrams: Linux carries the run through its stack, and
+ * across veth and bridges, as one packet.
+ */
+#ifndef _HOST_GSO_H_
+#define _HOST_GSO_H_
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+/* Datagrams of a run at most, and their UDP payloads' bytes together. */
+#define HOST_GSO_MAX_SEGS  64
+#define HOST_GSO_MAX_BYTES (65535 - 40 - 8)
+
+#define HOST_GSO_SLOTS 16
+
+/*
+ * UDP sockets bound to the vcc's address and a flow's source port, made
+ * when that port first sends a run: the source port must follow the flow
+ * hash (RFC 7348), and a UDP socket sends from its own port only.  A slot
+ * per port modulo HOST_GSO_SLOTS; a port that cannot be bound (another
+ * program has it) is remembered, and its runs go the usual way.
+ */
+struct host_gso {
+	int      af;
+	uint8_t  addr[16];
+	struct {
+		int      fd;            /* -1: none */
+		uint16_t sport;
+		bool     unbindable;
+	} slot[HOST_GSO_SLOTS];
+};
+
+void host_gso_init(struct host_gso *g, int af, const uint8_t *addr);
+void host_gso_close(struct host_gso *g);
+
+/*
+ * Send n UDP payloads of one flow (each iov one datagram's payload, all but
+ * the last seg bytes, the last no more) to dst (its port set) from sport,
+ * as one.  0 if all left; -1 if none did (the caller sends them the usual
+ * way, which says what became of each).
+ */
+int host_gso_send(struct host_gso *g, uint16_t sport,
+    const struct sockaddr_storage *dst, socklen_t dstlen,
+    const struct iovec *iov, unsigned n, uint16_t seg);
+
+/* Ask the kernel to hand fd's datagrams over coalesced. */
+void host_gso_rx_enable(int fd);
+/* The size of the datagrams a received buffer holds end to end (0: one). */
+uint16_t host_gso_rx_seg(struct msghdr *msg);
+
+/* Runs sent as one, their datagrams, and coalesced buffers received. */
+extern uint64_t host_gso_runs, host_gso_segs, host_gro_rx_bufs;
+
+#endif
