@@ -15,7 +15,6 @@
  * sockets are UDP sockets, so IPv4 datagrams carry a UDP checksum, where the
  * raw socket's carry none (both are valid VXLAN, RFC 7348).
  */
-#include <errno.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -23,8 +22,6 @@
 #include <unistd.h>
 
 #include "host_gso.h"
-
-uint64_t host_gso_runs, host_gso_segs, host_gro_rx_bufs;
 
 void
 host_gso_init(struct host_gso *g, int af, const uint8_t *addr)
@@ -150,11 +147,8 @@ host_gso_send(struct host_gso *g, uint16_t sport,
 	c->cmsg_len = CMSG_LEN(sizeof(seg));
 	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
 	r = sendmsg(fd, &msg, MSG_DONTWAIT);
-	if (r != (ssize_t)total)
-		return (-1);    /* one packet: nothing of it left */
-	host_gso_runs++;
-	host_gso_segs += n;
-	return (0);
+	/* One packet: all of it left or none. */
+	return (r == (ssize_t)total ? 0 : -1);
 }
 
 void
@@ -175,10 +169,8 @@ host_gso_rx_seg(struct msghdr *msg)
 		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(seg))) {
 			memcpy(&seg, CMSG_DATA(c), sizeof(seg));
-			if (seg > 0 && seg <= 65535) {
-				host_gro_rx_bufs++;
+			if (seg > 0 && seg <= 65535)
 				return ((uint16_t)seg);
-			}
 		}
 	}
 	return (0);

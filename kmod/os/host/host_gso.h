@@ -55,7 +55,4 @@ void host_gso_rx_enable(int fd);
 /* The size of the datagrams a received buffer holds end to end (0: one). */
 uint16_t host_gso_rx_seg(struct msghdr *msg);
 
-/* Runs sent as one, their datagrams, and coalesced buffers received. */
-extern uint64_t host_gso_runs, host_gso_segs, host_gro_rx_bufs;
-
 #endif

@@ -148,16 +148,20 @@ rx_event(struct hsrc *src, uint32_t events)
 			}
 		}
 		/* Coalesced (UDP_GRO): datagrams of seg bytes, the last no more. */
-		if ((seg = host_gso_rx_seg(&msg)) == 0)
-			seg = (uint16_t)(n > 65535 ? 65535 : n);
-		for (off = 0; off < (uint32_t)n; off += len) {
-			len = (uint32_t)n - off < seg ? (uint32_t)n - off : seg;
-			if ((p = host_pkt_new(dgram + off, len)) == NULL)
+		seg = host_gso_rx_seg(&msg);
+		off = 0;
+		do {
+			len = (uint32_t)n - off;
+			if (seg != 0 && len > seg)
+				len = seg;
+			p = host_pkt_new(dgram + off, len);
+			off += len;
+			if (p == NULL)
 				continue;
 			os_epoch_enter(&et);
 			vpc_vcc_input(h->vcc, p);
 			os_epoch_exit(&et);
-		}
+		} while (off < (uint32_t)n);
 	}
 	host_gro_end();
 }
@@ -472,9 +476,11 @@ os_vcc_output(struct vpc_vcc *vcc, struct vpc_pkt *p,
 	return (error);
 }
 
-/* count prepared datagrams for one socket in one sendmmsg(2) (more if it
- * takes fewer): a datagram the socket refuses is counted as
- * sendto's would be, and the rest go on. */
+/*
+ * count datagrams prepared for one socket in one sendmmsg(2), or more if it
+ * takes fewer: a datagram the socket refuses is counted as sendto's would
+ * be, and the rest go on.
+ */
 static void
 send_plain(int fd, struct mmsghdr *mh, const struct iovec *iov,
     const unsigned *idx, int *errors, unsigned count)
@@ -520,7 +526,7 @@ flow_run(const int *fds, const struct sockaddr_storage *ss, const uint16_t *sp,
 	return (j - i);
 }
 
-/* n datagrams from i (one flow_run) as one send (host_gso.c): 0 if they left. */
+/* A flow_run's n datagrams as one send (host_gso.c): 0 if they left. */
 static int
 send_run(struct hvcc *h, int fd, const struct vpc_underlay *dst, uint16_t sport,
     const struct iovec *iov, unsigned n)
