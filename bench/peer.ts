@@ -401,7 +401,7 @@ async function figureOneMac(probe: string, systems: System[]): Promise<void> {
   row('frames delivered to the VM', 'one_mac_delivered', med('delivered'));
   row('installed after, µs (counted each ms)', 'one_mac_install_us', med('installUs'));
   for (const [n, v] of Object.entries(res)) {
-    console.log(`    ${n}: ${v.map((x) => `${x.raised} raised, ${x.read} read, ${x.delivered} delivered, installed after ${fmt(x.installUs, 0)} µs${n === 'linux' ? '' : ` (${x.held} held, ${x.holdDrops} dropped while pending)`}`).join('; ')}`);
+    console.log(`    ${n}: ${v.map((x) => `${x.raised} raised, ${x.read} read, ${x.delivered} delivered, installed after ${fmt(x.installUs!, 0)} µs${n === 'linux' ? '' : ` (${x.held} held, ${x.holdDrops} dropped while pending)`}`).join('; ')}`);
   }
 }
 
