@@ -14,7 +14,8 @@
  *    (merged) from the VM on its node and from the other node;
  *  - on the underlay, a run of a flow's datagrams crosses as one packet
  *    each way (UDP GSO, kmod/os/host/host_gso.c), taken whole by the
- *    receiving daemon (UDP_GRO);
+ *    receiving daemon (UDP_GRO); and where another program holds the
+ *    flow's source port, the run goes datagram by datagram, nothing lost;
  *  - nothing the switches count as too big or over the MTU.
  *
  * Nothing here is timed: transfers only have to finish.
@@ -80,6 +81,54 @@ before(async () => {
 
 after(async () => {
   assert.deepEqual(await ov.close(), [], 'the daemons stopped cleanly');
+});
+
+/** Another program holding every port the flow hash picks (49152-65535) on cn1's VTEP address; stop() lets go. */
+async function holdSourcePorts(): Promise<{ held: number; stop(): Promise<void> }> {
+  const py = [
+    'import resource, signal, socket, sys',
+    'resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))',
+    'held = []',
+    'for port in range(49152, 65536):',
+    '    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+    '    try:',
+    '        s.bind((sys.argv[1], port)); held.append(s)',
+    '    except OSError:',
+    '        s.close()',
+    'print("ready", len(held), flush=True)',
+    'signal.pause()',
+  ].join('\n');
+  const p = lab.spawnIn('cn1', 'python3', ['-c', py, ov.vtep('cn1')]);
+  let out = '';
+  p.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  await until(() => out.includes('\n'), 'the ports to be held', 60_000);
+  return {
+    held: Number(/ready (\d+)/.exec(out)?.[1]),
+    stop: async () => {
+      p.kill('SIGTERM');
+      await new Promise((r) => p.once('exit', r));
+    },
+  };
+}
+
+// First: a daemon that has made no GSO socket yet.
+describe('UDP GSO on the underlay when the source port is taken', () => {
+  test('another program holds the flow\'s source port: its runs go datagram by datagram, byte for byte', async (t) => {
+    const ports = await holdSourcePorts();
+    try {
+      assert.equal(ports.held, 16384, 'every port the flow hash can pick is held');
+      const underlay = await ov.pcap('ul', 'br0', 'udp port 4789', async () => {
+        await transfer(lab, va.name, vc.name, vc.ip, port++, MB4);
+      });
+      const sizes = lab.run('tshark', ['-n', '-r', underlay, '-Y', `ip.src == ${ov.vtep('cn1')}`, '-T', 'fields', '-E', 'occurrence=f', '-e', 'frame.len'])
+        .stdout.trim().split('\n').map(Number);
+      assert.ok(sizes.length > 1000, `cn1 sent the transfer's datagrams (${sizes.length})`);
+      assert.deepEqual(sizes.filter((n) => n > 1514), [], 'nothing from cn1 went as one packet');
+      t.diagnostic(`from cn1: ${sizes.length} datagrams, none over the MTU`);
+    } finally {
+      await ports.stop();
+    }
+  });
 });
 
 describe('TAP offloads with real TCP', () => {
