@@ -147,7 +147,9 @@ export async function benchStream(): Promise<Record<string, number>> {
   const tool = buildStreamTool();
   const pairs: Node2Node[] = [];
   try {
-    pairs.push(await linuxPair(), await vpcPair());
+    // One at a time: what was set up is torn down if the next one fails.
+    pairs.push(await linuxPair());
+    pairs.push(await vpcPair());
     const tcp: Record<string, number[]> = { linux: [], vpc: [] };
     const udp: Record<string, number[]> = { linux: [], vpc: [] };
     const local: Record<string, number[]> = { linux: [], vpc: [] };
