@@ -14,8 +14,9 @@
  *    (merged) from the VM on its node and from the other node;
  *  - on the underlay, a run of a flow's datagrams crosses as one packet
  *    each way (UDP GSO, kmod/os/host/host_gso.c), taken whole by the
- *    receiving daemon (UDP_GRO); and where another program holds the
- *    flow's source port, the run goes datagram by datagram, nothing lost;
+ *    receiving daemon (UDP_GRO); where another program holds the flow's
+ *    source port, the run goes datagram by datagram, nothing lost; and a
+ *    flow that stopped sending lets its source port go;
  *  - nothing the switches count as too big or over the MTU.
  *
  * Nothing here is timed: transfers only have to finish.
@@ -161,4 +162,17 @@ describe('TAP offloads with real TCP', () => {
       t.diagnostic(`on the underlay, runs sent as one: ${sent('cn1')} from cn1, ${sent('cn2')} from cn2`);
     });
   }
+
+  test('the sockets runs leave from let their source ports go once their flows stop sending', async (t) => {
+    const held = (cn: string) => lab.run('ss', ['-H', '-u', '-a', '-n'], { ns: cn }).stdout.split('\n')
+      .map((l) => l.trim().split(/\s+/)[3] ?? '')
+      .filter((local) => local.startsWith(`${ov.vtep(cn)}:`) && Number(local.split(':')[1]) >= 49152);
+    await transfer(lab, va.name, vc.name, vc.ip, port++, MB4);
+    // Right after the transfer: 10 s (HOST_GSO_IDLE_NS) is far off.
+    const before = held('cn1').length;
+    assert.ok(before > 0, 'the transfer\'s runs left from a socket on its source port');
+    // Freed once 10 s passed without a run: waited for, not timed.
+    await until(() => held('cn1').length === 0 && held('cn2').length === 0, 'the idle sender sockets to close', 120_000);
+    t.diagnostic(`cn1 held ${before} source port(s); none now`);
+  });
 });

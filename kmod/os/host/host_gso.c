@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vpc_os.h"
 #include "host_gso.h"
 
 void
@@ -35,17 +36,46 @@ host_gso_init(struct host_gso *g, int af, const uint8_t *addr)
 		g->slot[i].fd = -1;
 }
 
+static void
+slot_clear(struct host_gso *g, unsigned i)
+{
+	if (g->slot[i].fd >= 0)
+		close(g->slot[i].fd);
+	g->slot[i].fd = -1;
+	g->slot[i].sport = 0;
+	g->slot[i].unbindable = false;
+}
+
 void
 host_gso_close(struct host_gso *g)
 {
 	unsigned i;
 
+	os_timer_destroy(g->idle);      /* not running: the loop's thread is here */
+	g->idle = NULL;
+	for (i = 0; i < HOST_GSO_SLOTS; i++)
+		slot_clear(g, i);
+}
+
+/* The idle timer: free the ports of flows that stopped sending runs. */
+static void
+close_idle(void *arg)
+{
+	struct host_gso *g = arg;
+	uint64_t now = os_now_ns();
+	bool left = false;
+	unsigned i;
+
 	for (i = 0; i < HOST_GSO_SLOTS; i++) {
-		if (g->slot[i].fd >= 0)
-			close(g->slot[i].fd);
-		g->slot[i].fd = -1;
-		g->slot[i].unbindable = false;
+		if (g->slot[i].fd < 0 && !g->slot[i].unbindable)
+			continue;
+		if (now - g->slot[i].used_ns >= HOST_GSO_IDLE_NS)
+			slot_clear(g, i);
+		else
+			left = true;
 	}
+	if (left)
+		os_timer_arm(g->idle, HOST_GSO_IDLE_NS);
 }
 
 /*
@@ -100,14 +130,23 @@ static int
 sender(struct host_gso *g, uint16_t sport)
 {
 	unsigned i = sport % HOST_GSO_SLOTS;
+	bool idle_armed = false;
+	unsigned k;
 
+	g->slot[i].used_ns = os_now_ns();
 	if (g->slot[i].sport == sport && (g->slot[i].fd >= 0 || g->slot[i].unbindable))
 		return (g->slot[i].fd);
-	if (g->slot[i].fd >= 0)
-		close(g->slot[i].fd);   /* another flow had the slot */
+	/* The idle timer runs while any slot is in use. */
+	for (k = 0; k < HOST_GSO_SLOTS; k++)
+		idle_armed |= k != i && (g->slot[k].fd >= 0 || g->slot[k].unbindable);
+	slot_clear(g, i);               /* another flow had the slot */
 	g->slot[i].sport = sport;
 	g->slot[i].fd = open_sender(g, sport);
 	g->slot[i].unbindable = g->slot[i].fd < 0;
+	if (g->idle == NULL)
+		g->idle = os_timer_create(NULL, close_idle, g);
+	if (g->idle != NULL && !idle_armed)
+		os_timer_arm(g->idle, HOST_GSO_IDLE_NS);
 	return (g->slot[i].fd);
 }
 

@@ -19,21 +19,29 @@
 #define HOST_GSO_MAX_BYTES (65535 - 40 - 8)
 
 #define HOST_GSO_SLOTS 16
+/* A sender socket that sent nothing for this long is closed (its port freed). */
+#define HOST_GSO_IDLE_NS (10ull * 1000000000)
+
+struct os_timer;
 
 /*
  * UDP sockets bound to the vcc's address and a flow's source port, made
  * when that port first sends a run: the source port must follow the flow
  * hash (RFC 7348), and a UDP socket sends from its own port only.  A slot
  * per port modulo HOST_GSO_SLOTS; a port that cannot be bound (another
- * program has it) is remembered, and its runs go the usual way.
+ * program has it) is remembered, and its runs go the usual way.  Each
+ * holds its port only while its flow sends: idle for HOST_GSO_IDLE_NS, it
+ * is closed (and a port that could not be bound is tried again later).
  */
 struct host_gso {
-	int      af;
-	uint8_t  addr[16];
+	int              af;
+	uint8_t          addr[16];
+	struct os_timer *idle;          /* closes idle slots; NULL until needed */
 	struct {
 		int      fd;            /* -1: none */
 		uint16_t sport;
 		bool     unbindable;
+		uint64_t used_ns;       /* last run sent (or bind tried) */
 	} slot[HOST_GSO_SLOTS];
 };
 

@@ -504,18 +504,20 @@ send_plain(int fd, struct mmsghdr *mh, const struct iovec *iov,
 
 /*
  * The prepared datagrams from i on that can leave as one: the same socket,
- * destination and source port (one flow), all as long as the first but the
- * last, which may be shorter; within what one send carries.
+ * destination address and port, and source port (one flow), all as long as
+ * the first but the last, which may be shorter; within what one send
+ * carries.  (ss holds the address alone: the raw socket's port is 0.)
  */
 static unsigned
 flow_run(const int *fds, const struct sockaddr_storage *ss, const uint16_t *sp,
-    const struct iovec *iov, unsigned i, unsigned m)
+    const uint16_t *dp, const struct iovec *iov, unsigned i, unsigned m)
 {
 	size_t seg = iov[i].iov_len, bytes = seg - 8;
 	unsigned j;
 
 	for (j = i + 1; j < m && j - i < HOST_GSO_MAX_SEGS; j++) {
-		if (fds[j] != fds[i] || sp[j] != sp[i] || iov[j].iov_len > seg ||
+		if (fds[j] != fds[i] || sp[j] != sp[i] || dp[j] != dp[i] ||
+		    iov[j].iov_len > seg ||
 		    bytes + iov[j].iov_len - 8 > HOST_GSO_MAX_BYTES ||
 		    memcmp(&ss[j], &ss[i], sizeof(ss[i])) != 0)
 			break;
@@ -565,7 +567,7 @@ os_vcc_output_many(struct vpc_vcc *vcc, struct vpc_pkt **pkts,
 	struct mmsghdr mh[VPC_TXBATCH_MAX];
 	struct iovec iov[VPC_TXBATCH_MAX];
 	unsigned idx[VPC_TXBATCH_MAX], i, m = 0, done, run;
-	uint16_t sp[VPC_TXBATCH_MAX];
+	uint16_t sp[VPC_TXBATCH_MAX], dp[VPC_TXBATCH_MAX];
 	int fds[VPC_TXBATCH_MAX];
 
 	for (i = 0; i < n && i < VPC_TXBATCH_MAX; i++) {
@@ -583,17 +585,18 @@ os_vcc_output_many(struct vpc_vcc *vcc, struct vpc_pkt **pkts,
 		mh[m].msg_hdr.msg_iov = &iov[m];
 		mh[m].msg_hdr.msg_iovlen = 1;
 		sp[m] = sports[i];
+		dp[m] = dsts[i].port;
 		idx[m++] = i;
 	}
 	for (done = 0; done < m; done += run) {
-		run = flow_run(fds, ss, sp, iov, done, m);
+		run = flow_run(fds, ss, sp, dp, iov, done, m);
 		if (run >= 2 && send_run(h, fds[done], &dsts[idx[done]], sp[done],
 		    &iov[done], run) == 0)
 			continue;
 		if (run < 2) {
 			/* Up to where a run that can go as one begins. */
 			while (done + run < m && fds[done + run] == fds[done] &&
-			    flow_run(fds, ss, sp, iov, done + run, m) < 2)
+			    flow_run(fds, ss, sp, dp, iov, done + run, m) < 2)
 				run++;
 		}
 		send_plain(fds[done], &mh[done], &iov[done], &idx[done], errors, run);
