@@ -25,15 +25,32 @@
 #include "host_gso.h"
 
 void
-host_gso_init(struct host_gso *g, int af, const uint8_t *addr)
+host_gso_init(struct host_gso *g, const struct sockaddr_storage *addr,
+    socklen_t addrlen)
 {
 	unsigned i;
 
 	memset(g, 0, sizeof(*g));
-	g->af = af;
-	memcpy(g->addr, addr, af == AF_INET ? 4 : 16);
+	if (addr != NULL) {
+		g->addr = *addr;
+		g->addrlen = addrlen;
+	}
 	for (i = 0; i < HOST_GSO_SLOTS; i++)
 		g->slot[i].fd = -1;
+}
+
+void
+host_underlay_tx_opts(int fd, int af)
+{
+	static struct sock_filter drop_all[] = { { BPF_RET | BPF_K, 0, 0, 0 } };
+	struct sock_fprog prog = { 1, drop_all };
+	int one = 1, pmtu = IP_PMTUDISC_DO;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+	if (af == AF_INET)
+		(void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	else
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &one, sizeof(one));
 }
 
 static void
@@ -62,7 +79,7 @@ static void
 close_idle(void *arg)
 {
 	struct host_gso *g = arg;
-	uint64_t now = os_now_ns();
+	uint64_t now = os_now_coarse_ns();
 	bool left = false;
 	unsigned i;
 
@@ -85,40 +102,23 @@ close_idle(void *arg)
 static int
 open_sender(const struct host_gso *g, uint16_t sport)
 {
-	static struct sock_filter drop_all[] = { { BPF_RET | BPF_K, 0, 0, 0 } };
-	struct sock_fprog prog = { 1, drop_all };
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd, one = 1, pmtu = IP_PMTUDISC_DO, small = 1;
+	struct sockaddr_storage ss = g->addr;
+	int af = ss.ss_family, fd, one = 1, small = 1;
 
-	memset(&ss, 0, sizeof(ss));
-	if (g->af == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(sport);
-		memcpy(&sin->sin_addr, g->addr, 4);
-		len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(sport);
-		memcpy(&sin6->sin6_addr, g->addr, 16);
-		len = sizeof(*sin6);
-	}
-	fd = socket(g->af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (g->addrlen == 0)
+		return (-1);            /* the family's socket was never bound */
+	if (af == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons(sport);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(sport);
+	fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return (-1);
-	(void)setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	if (g->af == AF_INET)
-		(void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
-	else {
+	if (af == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &one, sizeof(one));
-	}
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	host_underlay_tx_opts(fd, af);
+	if (bind(fd, (struct sockaddr *)&ss, g->addrlen) < 0) {
 		close(fd);
 		return (-1);
 	}
@@ -133,7 +133,7 @@ sender(struct host_gso *g, uint16_t sport)
 	bool idle_armed = false;
 	unsigned k;
 
-	g->slot[i].used_ns = os_now_ns();
+	g->slot[i].used_ns = os_now_coarse_ns();
 	if (g->slot[i].sport == sport && (g->slot[i].fd >= 0 || g->slot[i].unbindable))
 		return (g->slot[i].fd);
 	/* The idle timer runs while any slot is in use. */

@@ -34,8 +34,8 @@ struct os_timer;
  * is closed (and a port that could not be bound is tried again later).
  */
 struct host_gso {
-	int              af;
-	uint8_t          addr[16];
+	struct sockaddr_storage addr;   /* the vcc's, port 0 */
+	socklen_t        addrlen;
 	struct os_timer *idle;          /* closes idle slots; NULL until needed */
 	struct {
 		int      fd;            /* -1: none */
@@ -45,7 +45,14 @@ struct host_gso {
 	} slot[HOST_GSO_SLOTS];
 };
 
-void host_gso_init(struct host_gso *g, int af, const uint8_t *addr);
+/* No socket yet; addr NULL: nothing sends runs until it is set (again). */
+void host_gso_init(struct host_gso *g, const struct sockaddr_storage *addr,
+    socklen_t addrlen);
+/*
+ * What every socket that sends to the underlay gets: whatever arrives on it
+ * is dropped (a filter), and it never fragments (don't-fragment).
+ */
+void host_underlay_tx_opts(int fd, int af);
 void host_gso_close(struct host_gso *g);
 
 /*

@@ -261,11 +261,9 @@ fill_sa(struct sockaddr_storage *ss, socklen_t *len, int af, const uint8_t *addr
 static int
 open_family(struct hvcc *h, int af, const uint8_t *addr, struct hsrc *rx, int *tx)
 {
-	static struct sock_filter drop_all[] = { { BPF_RET | BPF_K, 0, 0, 0 } };
-	struct sock_fprog prog = { 1, drop_all };
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int one = 1, off = 6, pmtu = IP_PMTUDISC_DO;
+	int one = 1, off = 6;
 
 	fill_sa(&ss, &len, af, addr, h->conf.udp_port);
 	rx->fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -286,16 +284,13 @@ open_family(struct hvcc *h, int af, const uint8_t *addr, struct hsrc *rx, int *t
 	*tx = socket(af, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_UDP);
 	if (*tx < 0)
 		return (vpc_errno(errno));
-	(void)setsockopt(*tx, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
-	if (af == AF_INET)
-		(void)setsockopt(*tx, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
-	else {
+	host_underlay_tx_opts(*tx, af);
+	if (af == AF_INET6)
 		(void)setsockopt(*tx, IPPROTO_IPV6, IPV6_CHECKSUM, &off, sizeof(off));
-		(void)setsockopt(*tx, IPPROTO_IPV6, IPV6_DONTFRAG, &one, sizeof(one));
-	}
 	fill_sa(&ss, &len, af, addr, 0);
 	if (bind(*tx, (struct sockaddr *)&ss, len) < 0)
 		return (vpc_errno(errno));
+	host_gso_init(af == AF_INET ? &h->gso4 : &h->gso6, &ss, len);
 	return (0);
 }
 
@@ -337,8 +332,8 @@ hvcc_open(struct vpc_vcc *vcc, const vpc_vcc_t *conf, int *errorp)
 	h->vcc = vcc;
 	h->conf = *conf;
 	h->rx4.fd = h->rx6.fd = h->l2.fd = h->tx4 = h->tx6 = -1;
-	host_gso_init(&h->gso4, AF_INET, conf->addr4);
-	host_gso_init(&h->gso6, AF_INET6, conf->addr6);
+	host_gso_init(&h->gso4, NULL, 0);       /* given the address once bound */
+	host_gso_init(&h->gso6, NULL, 0);
 	if ((conf->flags & VPC_VCC_INET) != 0)
 		error = open_family(h, AF_INET, conf->addr4, &h->rx4, &h->tx4);
 	if (error == 0 && (conf->flags & VPC_VCC_INET6) != 0)
