@@ -4,7 +4,9 @@
  * JSON mapping file; a changed file is reloaded (on change and on SIGHUP)
  * and installed entries follow; a broken file is reported with its line and
  * what is wrong, and the previous mappings stay in force; SIGTERM drains
- * and exits 0.
+ * and exits 0.  The upcall relay (on by default) answers the file's MACs
+ * from its own copy of the mappings, which follows every reload; what the
+ * file does not have stays the agent's to answer.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -50,14 +52,36 @@ after(async () => {
 });
 
 describe('vpc-agent with the mapping file', () => {
-  test('answers from the file', async () => {
+  test('answers from the file: the relay answers, the agent counts it as its own', async () => {
+    assert.ok(agent.logs.some((l) => l.msg === 'attached as the upcall reader' && l.relay === true), 'attached through the relay');
     sendFar();
     await until(async () => (await entry()).vtep === '198.51.100.2', 'the entry');
+    await until(async () => (await agent.metric('vpc_agent_answers_total', { result: 'found' })) === 1, 'the answer counted');
+    assert.equal(await agent.metric('vpc_agent_relay_answers_total'), 1);
+    assert.equal(await agent.metric('vpc_agent_upcalls_total'), 1);
+    assert.equal(await agent.metric('vpc_agent_entries_installed_total'), 1);
+    assert.equal(await agent.metric('vpc_agent_answers_refused_total'), 0);
   });
 
   test('a changed file is reloaded and the installed entry follows', async () => {
     writeMappings('198.51.100.3');
     await until(async () => (await entry()).vtep === '198.51.100.3', 'the entry to follow the file');
+    // The relay's copy followed too: a fresh miss is answered with the new VTEP.
+    await ov.node.cn1!.call('camFlush');
+    sendFar();
+    await until(async () => (await entry()).vtep === '198.51.100.3', 'the relay to answer from the reloaded file');
+    await until(async () => (await agent.metric('vpc_agent_relay_answers_total')) === 2, 'the relay answer counted');
+  });
+
+  test('a MAC the file does not have: the agent answers (not found), not the relay', async () => {
+    const other = '02:00:00:03:00:77';
+    const relayed = await agent.metric('vpc_agent_relay_answers_total');
+    const notFound = await agent.metric('vpc_agent_answers_total', { result: 'not_found' });
+    ov.lab.run('/usr/bin/python3', [framesPy, 'send', 'vm1', other, vm1.mac, '1'], { ns: 'vm1' });
+    await until(async () => (await agent.metric('vpc_agent_answers_total', { result: 'not_found' })) === notFound + 1, 'the negative answer');
+    assert.equal(await agent.metric('vpc_agent_relay_answers_total'), relayed);
+    const neg = (await ov.node.cn1!.call('camGet', { mac: other })) as { kind?: string };
+    assert.equal(neg.kind, 'negative');
   });
 
   test('a broken file: a clear error with its line, and the previous mappings kept', async () => {
@@ -106,6 +130,19 @@ describe('vpc-agent with the mapping file', () => {
     agent.proc.kill('SIGHUP');
     await agent.waitLog((l) => l.msg === 'mappings loaded' && l.why === 'SIGHUP', 'a SIGHUP reload');
     await until(async () => (await entry()).vtep === '198.51.100.5', 'the entry to follow');
+  });
+
+  test('a mapping removed from the file: the relay no longer answers it, the agent says not found', async () => {
+    writeFileSync(file, JSON.stringify({ version: 1, mappings: [] }, null, 2));
+    agent.proc.kill('SIGHUP');
+    await agent.waitLog((l) => l.msg === 'mappings loaded' && l.mappings === 0, 'the empty reload');
+    await until(async () => (await entry()).vtep === undefined, 'the entry to go with its mapping');
+    const relayed = await agent.metric('vpc_agent_relay_answers_total');
+    const notFound = await agent.metric('vpc_agent_answers_total', { result: 'not_found' });
+    await ov.node.cn1!.call('camFlush');
+    sendFar();
+    await until(async () => (await agent.metric('vpc_agent_answers_total', { result: 'not_found' })) === notFound + 1, 'the negative answer');
+    assert.equal(await agent.metric('vpc_agent_relay_answers_total'), relayed);
   });
 
   test('SIGTERM drains and exits 0', async () => {

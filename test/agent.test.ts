@@ -82,6 +82,13 @@ describe('vpc-agent with etcd, three compute nodes', () => {
     // Pushed by the agent, not asked for again (the entry's 60 s TTL is far off).
     assert.equal((await swstats('cn1')).upcalls, upcalls, 'no new upcall on cn1: the entry was updated in place');
     assert.ok(await agents.cn1!.metric('vpc_agent_entries_pushed_total', { action: 'update' }) >= 1);
+    // The upcall relay's copy of the mappings followed the watch too: a
+    // fresh miss is answered by it, with the new VTEP.
+    const relayed = await agents.cn1!.metric('vpc_agent_relay_answers_total');
+    await ov.node.cn1!.call('camFlush');
+    ov.lab.run('/usr/bin/python3', [framesPy, 'send', 'vm1', vm2.mac, vm1.mac, '1'], { ns: 'vm1' });
+    await until(async () => (await agents.cn1!.metric('vpc_agent_relay_answers_total')) === relayed + 1, 'the relay to answer');
+    assert.equal((await camGet('cn1', vm2.mac)).vtep, ov.vtep('cn3'));
   });
 
   test('etcd: an address has one MAC within a VNI (the index refuses a second, changes nothing); moving it goes through', async () => {
@@ -140,6 +147,12 @@ describe('vpc-agent with etcd, three compute nodes', () => {
     await ov.node.cn1!.call('camSet', { entries: [{ dst: ghost, vtep: ov.vtep('cn2'), ttlMs: 60000 }] });
     await dir.del(VNI, ghost);
     await until(async () => (await camGet('cn1', ghost)).error === 'ENOENT', 'the entry to go');
+    // Gone from the relay's copy as well: a miss for it is the agent's to answer (not found).
+    const relayed = await agents.cn1!.metric('vpc_agent_relay_answers_total');
+    const notFound = await agents.cn1!.metric('vpc_agent_answers_total', { result: 'not_found' });
+    ov.lab.run('/usr/bin/python3', [framesPy, 'send', 'vm1', ghost, vm1.mac, '1'], { ns: 'vm1' });
+    await until(async () => (await agents.cn1!.metric('vpc_agent_answers_total', { result: 'not_found' })) === notFound + 1, 'the negative answer');
+    assert.equal(await agents.cn1!.metric('vpc_agent_relay_answers_total'), relayed);
   });
 
   test("the cluster's leader killed under a miss storm: answers from the agent's copy, the new leader followed, nothing lost", async (t) => {

@@ -1109,6 +1109,38 @@ typedef struct {
 	uint32_t _pad0;
 } vpc_upcall_hello_t;
 
+/*
+ * Host kernel only: libvpc's upcall relay (vpc_relay_start below), a
+ * thread in vpc-agent's process that reads the upcall socket, answers the
+ * leading L2 requests whose (VNI, MAC) its table has, and passes every
+ * record on to the agent.  After the hello, which it passes on as it came,
+ * the agent reads messages: this header, then int32_t results[answered]
+ * (0, or why SYS_UPCALL_ANSWER refused that answer) padded to 8 bytes, then
+ * the records, the first `answered` of them answered already.
+ */
+#define VPC_RELAY_MAGIC      0x52435056u  /* "VPCR" */
+typedef struct {
+	uint32_t magic;                 /* VPC_RELAY_MAGIC */
+	uint32_t bytes;                 /* the whole message, header included */
+	uint32_t records;               /* vpc_upcall_req_t records at its end */
+	uint32_t answered;              /* the leading records answered */
+	vpc_exact64_t at_ns;            /* monotonic: when they were applied */
+} vpc_relay_hdr_t;
+
+/* A change to the relay's table: (vni, mac) answers FOUND with this VTEP. */
+#define VPC_RELAY_PUT 1
+#define VPC_RELAY_DEL 2
+typedef struct {
+	uint32_t vni;
+	uint8_t  mac[6];
+	uint8_t  op;                    /* VPC_RELAY_PUT / VPC_RELAY_DEL */
+	uint8_t  af;                    /* PUT: VPC_AF_INET or VPC_AF_INET6 */
+	uint8_t  addr[16];              /* PUT: the VTEP */
+	uint16_t udp_port;              /* PUT: 0 = VPC_VXLAN_PORT */
+	uint8_t  _pad0[2];              /* 0 */
+	vpc_exact64_t revision;         /* PUT: the answer's revision */
+} vpc_relay_entry_t;
+
 typedef struct {
 	uint64_t pending;               /* requests not yet answered */
 	uint64_t undelivered;           /* of which not yet read */
@@ -1669,6 +1701,8 @@ VPC_ASSERT_SIZE(vpc_vcc_stats_t, 128);
 VPC_ASSERT_SIZE(vpc_upcall_req_t, 104);
 VPC_ASSERT_SIZE(vpc_upcall_ans_t, 64);
 VPC_ASSERT_SIZE(vpc_upcall_hello_t, 16);
+VPC_ASSERT_SIZE(vpc_relay_hdr_t, 24);
+VPC_ASSERT_SIZE(vpc_relay_entry_t, 40);
 VPC_ASSERT_SIZE(vpc_upcall_stats_t, 64);
 VPC_ASSERT_SIZE(vpc_check_result_t, 128);
 VPC_ASSERT_SIZE(vpc_agent_event_t, 128);
@@ -1714,6 +1748,18 @@ vpc_handle_t vpc_open(const vpc_id_t *id, vpc_type_t obj_type, vpc_flags_t flags
 /* Returns 0, or -1 with errno set. */
 int vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
     size_t *vallen, void *buf);
+/*
+ * libvpc on the host kernel only (vpc_relay_hdr_t above).  vpc_relay_start
+ * connects to the upcall socket at path and starts the relay: it returns
+ * the descriptor the caller reads (the relay's messages), or -1 with errno.
+ * Answers it gives carry ttl_ms.  vpc_relay_update applies n changes to
+ * the table (after emptying it, with replace): 0, or -1 with errno EINVAL
+ * (a bad entry; nothing applied) or ENOMEM.  vpc_relay_pause(1) stops it
+ * answering (it passes everything on), vpc_relay_pause(0) lets it answer.
+ */
+int vpc_relay_start(const char *path, uint32_t ttl_ms);
+int vpc_relay_update(const vpc_relay_entry_t *e, size_t n, int replace);
+void vpc_relay_pause(int paused);
 #ifdef __cplusplus
 }
 #endif

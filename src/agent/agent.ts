@@ -4,7 +4,7 @@
  * directory, keep installed entries true, report health.
  */
 import { pino, type Logger } from 'pino';
-import { reportAgentState, UpcallChannelError, UpcallStream, VpcUnavailableError, type AgentState } from '../vpc/index.ts';
+import { AnswerTable, reportAgentState, UpcallChannelError, UpcallStream, VpcUnavailableError, type AgentState } from '../vpc/index.ts';
 import type { AgentConfig } from './config.ts';
 import { EtcdResolver } from './etcd-resolver.ts';
 import { FileResolver } from './file-resolver.ts';
@@ -12,6 +12,7 @@ import { Installer } from './installer.ts';
 import { KernelMetrics } from './kernel-metrics.ts';
 import { Metrics } from './metrics.ts';
 import { Pusher } from './pusher.ts';
+import { AgentRelay } from './relay.ts';
 import type { Resolver } from './resolver.ts';
 
 export class AgentBusyError extends Error {}
@@ -23,6 +24,8 @@ export class Agent {
   readonly installer: Installer;
   /** Push mode: entries installed ahead of traffic (undefined with --no-push). */
   readonly pusher: Pusher | undefined;
+  /** The upcall relay (config.relay, and a kernel that has one): undefined without. */
+  readonly relay: AgentRelay | undefined;
   metricsAddr: string | undefined;
   #stream: UpcallStream | undefined;
   #stopping = false;
@@ -34,12 +37,14 @@ export class Agent {
       ? new EtcdResolver({ endpoints: config.etcdEndpoints, prefix: config.etcdPrefix }, this.log)
       : new FileResolver(config.mappings, this.log);
     new KernelMetrics(this.metrics.registry, this.log);
+    this.relay = config.relay && this.resolver.resolveTarget !== undefined && AnswerTable.available() ? new AgentRelay(this.log) : undefined;
     this.installer = new Installer(this.resolver, this.log, this.metrics,
       {
         ttlMs: config.ttlMs, negativeTtlMs: config.negativeTtlMs, concurrency: config.concurrency,
         // A switch first met through a miss is pushed to at once, not at the next resync.
         onSwitch: (id) => { if (this.pusher && !this.pusher.knows(id)) void this.pusher.sync('new switch'); },
         pushed: (id, mac) => this.pusher?.owns(id, mac) ?? false,
+        ...(this.relay ? { relay: this.relay } : {}),
       });
     this.pusher = config.push ? new Pusher(this.resolver, this.log, this.metrics, { ttlMs: config.ttlMs, cap: config.pushCap }) : undefined;
     this.resolver.on('degraded', (e) => {
@@ -67,20 +72,21 @@ export class Agent {
   async start(): Promise<void> {
     if (this.config.metricsAddr !== 'off') this.metricsAddr = await this.metrics.listen(this.config.metricsAddr);
     await this.resolver.start();
+    if (this.relay) this.resolver.mirrorTo(this.relay);
     this.#stream = await this.#attach();
     // Answer upcalls from now on, while the first sync installs (it yields
     // between batches); say so in the log once it is done, so a frame sent
     // after that line meets a pushed entry.
     this.#done = this.#serve();
     await this.pusher?.sync('start');
-    this.log.info({ resolver: this.resolver.kind, directory: this.resolver.where, push: this.config.push, metrics: this.metricsAddr ?? 'off' }, 'attached as the upcall reader');
+    this.log.info({ resolver: this.resolver.kind, directory: this.resolver.where, push: this.config.push, relay: this.relay !== undefined, metrics: this.metricsAddr ?? 'off' }, 'attached as the upcall reader');
   }
 
   /** Attach as the reader; wait for the kernel if it is not there yet. */
   async #attach(): Promise<UpcallStream> {
     for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
       try {
-        return await UpcallStream.open();
+        return await (this.relay ? UpcallStream.openRelayed(this.config.ttlMs) : UpcallStream.open());
       } catch (e) {
         if (e instanceof UpcallChannelError && e.code === 'EBUSY') {
           throw new AgentBusyError('another upcall reader is attached (is another vpc-agent running?)');

@@ -23,6 +23,8 @@ export interface AgentConfig {
   push: boolean;
   /** Push mode: pushed entries per switch at most. */
   pushCap: number;
+  /** Host kernel: answer known MACs from libvpc's relay thread, not after waking JavaScript. */
+  relay: boolean;
 }
 
 export const defaults: AgentConfig = {
@@ -42,6 +44,10 @@ export const defaults: AgentConfig = {
   // pushed, 2.5-3.4 ms through a miss).  --no-push for misses only.
   push: true,
   pushCap: 65_536,
+  // On: a lone miss for a known MAC is answered in 190-210 us p50 rather
+  // than 330-480 (bench/peer figure a, docs/agent.md).  --no-relay: every
+  // request is answered by JavaScript.
+  relay: true,
 };
 
 export class ConfigError extends Error {}
@@ -63,6 +69,7 @@ export function checkConfig(c: AgentConfig): AgentConfig {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) bad(k, `expected a whole number >= ${min}, got ${JSON.stringify(v)}`);
   }
   if (typeof c.push !== 'boolean') bad('push', `expected true or false, got ${JSON.stringify(c.push)}`);
+  if (typeof c.relay !== 'boolean') bad('relay', `expected true or false, got ${JSON.stringify(c.relay)}`);
   if (typeof c.pushCap !== 'number' || !Number.isInteger(c.pushCap) || c.pushCap < 0 || c.pushCap > 4_194_304) {
     bad('push-cap', `expected a whole number from 0 to 4194304, got ${JSON.stringify(c.pushCap)}`);
   }

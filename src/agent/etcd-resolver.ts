@@ -13,7 +13,7 @@ import {
   EtcdClient, ipKey, mappingFromKv, mappingIps, MappingError, MappingStore, type EtcdOptions, type Mapping,
   type MappingTarget,
 } from '../directory/index.ts';
-import { Resolver, type Resolution } from './resolver.ts';
+import { Resolver, type Resolution, type TargetMirror } from './resolver.ts';
 
 export class EtcdResolver extends Resolver {
   readonly kind = 'etcd' as const;
@@ -95,6 +95,7 @@ export class EtcdResolver extends Resolver {
       }
     }
     this.#store = fresh;
+    if (this.mirror) this.copyAll(this.mirror);   // in the same step
     for (const { vni, ip } of ips.values()) {
       const m = fresh.getByIp(vni, ip);
       this.emit('ipChange', { vni, ip, mapping: m, revision: m?.revision ?? revision });
@@ -116,6 +117,7 @@ export class EtcdResolver extends Resolver {
       this.#revision = m.revision;
       this.nextEpoch();
       const old = this.#store.set(m);
+      this.#mirrorOne(m.vni, m.mac);
       this.emit('change', { vni: m.vni, mac: m.mac, mapping: m, revision: m.revision });
       this.#ipsChanged(old, m, m.revision);
     });
@@ -126,7 +128,9 @@ export class EtcdResolver extends Resolver {
       this.#revision = revision;
       if (vni === undefined || mac === undefined) return;
       this.nextEpoch();
+      const words = this.#macWords(Number(vni), mac);
       const old = this.#store.delete(Number(vni), mac);
+      if (this.mirror && words) this.mirror.set(Number(vni), words[0], words[1], undefined);
       this.emit('change', { vni: Number(vni), mac, mapping: undefined, revision });
       this.#ipsChanged(old, undefined, revision);
     });
@@ -174,6 +178,23 @@ export class EtcdResolver extends Resolver {
     const m = this.#store.get(vni, mac);
     if (m) return m;
     return this.#loaded && !this.degraded ? null : undefined;
+  }
+
+  protected override copyAll(m: TargetMirror): void {
+    const s = this.#store;
+    m.replace(s.size, (put) => s.eachTarget(put));
+  }
+
+  /** The MAC's two words as the store keeps them, if it has (vni, mac). */
+  #macWords(vni: number, mac: string): [number, number] | undefined {
+    const i = this.#store.findMac(vni, mac);
+    return i < 0 ? undefined : this.#store.macWordsAt(i);
+  }
+
+  /** (vni, mac) as the store now has it, into the mirror. */
+  #mirrorOne(vni: number, mac: string): void {
+    const words = this.mirror ? this.#macWords(vni, mac) : undefined;
+    if (words) this.mirror!.set(vni, words[0], words[1], this.#store.target(vni, words[0], words[1]));
   }
 
   override resolveTarget(vni: number, macHi: number, macLo: number): MappingTarget | null | undefined {

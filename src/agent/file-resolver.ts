@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { ipKey, mappingIps, MappingTable, type Mapping, type MappingTarget } from '../directory/index.ts';
 import type { LoadRequest, LoadResult } from '../directory/load-worker.ts';
-import { Resolver, type Resolution } from './resolver.ts';
+import { Resolver, type Resolution, type TargetMirror } from './resolver.ts';
 
 /** Changes reported per turn of the event loop, at most... */
 const CHANGES_PER_TURN = 4096;
@@ -103,6 +103,7 @@ export class FileResolver extends Resolver {
     const fresh = MappingTable.from(r.table);
     this.#table = fresh;            // answers come from the new one from now on
     this.nextEpoch();
+    if (this.mirror) this.copyAll(this.mirror);   // in the same step
     this.lastError = undefined;
     this.loads++;
     this.log.info({ file: this.where, why, mappings: fresh.size, changed: r.changed.length, removed: r.removed.length,
@@ -199,6 +200,11 @@ export class FileResolver extends Resolver {
 
   override resolveNow(vni: number, mac: string): Resolution {
     return this.#table.get(vni, mac) ?? null;
+  }
+
+  protected override copyAll(m: TargetMirror): void {
+    const t = this.#table;
+    m.replace(t.size, (put) => t.eachTarget(put));
   }
 
   override resolveTarget(vni: number, macHi: number, macLo: number): MappingTarget | null {

@@ -44,6 +44,11 @@ export interface InstallerOptions {
    * pusher lets go of a removed MAC at once).
    */
   pushed?: (switchId: string, mac: string) => boolean;
+  /**
+   * The upcall relay (relay.ts), when the stream comes through it: paused
+   * while anything is resolved here, as #quickAnswers stops then too.
+   */
+  relay?: { pause(paused: boolean): void };
 }
 
 /** Mapping changes applied per turn of the event loop. */
@@ -142,15 +147,20 @@ export class Installer {
 
   #answerBatch(batch: UpcallBatch): void {
     if (this.#stopping) return;
+    // The relay answered the leading requests it knew already (FOUND, from
+    // the resolver's own mappings): they are counted, logged and followed
+    // below as if answered here.
+    const ahead = batch.answeredAhead;
     // Answered first, decoded after: on a lone miss the VM waits for
     // exactly the work done before the answer, and with cold caches each
     // object and function it touches costs.
-    const quick = this.#quickAnswers(batch);
+    const quick = this.#quickAnswers(batch, ahead);
     let sent: { results: UpcallResult[]; at: bigint } | undefined;
     if (quick.length > 0) sent = this.#send(quick);
     // Per batch, not per record: the counters' sums are the same, and a
     // debug line's object is not even built unless it is logged.
     const debug = this.log.isLevelEnabled('debug');
+    const relayed: Array<{ answer: UpcallAnswer; req: UpcallRequest }> = [];
     const answered: Array<{ answer: UpcallAnswer; req: UpcallRequest }> = [];
     let l3 = 0;
     this.#inBatch = true;
@@ -158,9 +168,12 @@ export class Installer {
       for (let i = 0; i < batch.length; i++) {
         const r = batch.request(i);
         if (r.kind === 'l3') l3++;
-        if (i < quick.length) {
+        if (i < ahead) {
           if (debug) this.#logUpcall(r);
-          answered.push({ answer: quick[i]!, req: r });
+          relayed.push({ answer: { id: r.id, generation: r.generation, found: true, ttlMs: this.opts.ttlMs }, req: r });
+        } else if (i < ahead + quick.length) {
+          if (debug) this.#logUpcall(r);
+          answered.push({ answer: quick[i - ahead]!, req: r });
         } else {
           this.#take(r, debug);
         }
@@ -173,6 +186,12 @@ export class Installer {
     this.#inBatch = false;
     this.metrics.upcalls.inc(batch.length);
     if (l3 > 0) this.metrics.l3Upcalls.inc(l3);
+    if (ahead > 0) {
+      this.metrics.relayed.inc(ahead);
+      const results: UpcallResult[] = [];
+      for (let i = 0; i < ahead; i++) results.push(batch.aheadResult(i));
+      this.#account(relayed, results, batch.aheadAtNs);
+    }
     if (sent !== undefined) this.#account(answered, sent.results, sent.at);
     // What was answered at once goes to the kernel now, not a turn of the
     // event loop later.
@@ -187,10 +206,10 @@ export class Installer {
    * and the rest go the usual way, in order.  Not while anything is in
    * flight, as in #take.
    */
-  #quickAnswers(batch: UpcallBatch): UpcallAnswer[] {
+  #quickAnswers(batch: UpcallBatch, from: number): UpcallAnswer[] {
     const out: UpcallAnswer[] = [];
     if (this.resolver.resolveTarget === undefined || this.#flights.size > 0) return out;
-    for (let i = 0; i < batch.length && batch.kind(i) === 'l2'; i++) {
+    for (let i = from; i < batch.length && batch.kind(i) === 'l2'; i++) {
       let t: MappingTarget | null | undefined;
       try {
         t = this.resolver.resolveTarget(batch.vni(i), batch.macHi(i), batch.macLo(i));
@@ -240,6 +259,7 @@ export class Installer {
     const flight: Flight = { requests: [r] };
     this.#flights.set(key, flight);
     this.metrics.inflight.set(this.#flights.size);
+    if (this.#flights.size === 1) this.opts.relay?.pause(true);
     void this.#resolve(key, flight, r.vni, l3 ? { ip: r.dstIp ?? '' } : { mac: r.dstMac });
   }
 
@@ -257,6 +277,7 @@ export class Installer {
     }
     this.#flights.delete(key);
     this.metrics.inflight.set(this.#flights.size);
+    if (this.#flights.size === 0 && !this.#stopping) this.opts.relay?.pause(false);
     this.#settle(vni, what, flight.requests, res);
     if (this.#flights.size === 0) for (const s of this.#settled.splice(0)) s();
   }
@@ -653,6 +674,7 @@ export class Installer {
   /** Stop reading; finish what is in flight and send its answers (bounded wait). */
   async stop(timeoutMs = 5000): Promise<void> {
     this.#stopping = true;
+    this.opts.relay?.pause(true);      // what comes now is the next reader's
     clearInterval(this.#refresh);
     if (this.#flights.size > 0) {
       await Promise.race([

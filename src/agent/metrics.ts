@@ -11,6 +11,7 @@ export class Metrics {
   readonly answers = new Counter({ name: 'vpc_agent_answers_total', help: 'Answers the kernel applied', labelNames: ['result'] as const, registers: [this.registry] });
   readonly l3Upcalls = new Counter({ name: 'vpc_agent_l3_upcalls_total', help: 'L3 upcall requests read (which MAC has this IP?), also counted in vpc_agent_upcalls_total', registers: [this.registry] });
   readonly l3Answers = new Counter({ name: 'vpc_agent_l3_answers_total', help: 'Answers to L3 upcalls the kernel applied, also counted in vpc_agent_answers_total', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly relayed = new Counter({ name: 'vpc_agent_relay_answers_total', help: 'Answers the upcall relay gave before the agent read their requests, also counted in vpc_agent_answers_total and the rest', registers: [this.registry] });
   readonly refused = new Counter({ name: 'vpc_agent_answers_refused_total', help: 'Answers the kernel refused (stale generation, request gone)', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly unresolved = new Counter({ name: 'vpc_agent_unresolved_total', help: 'Requests left unanswered: directory unreachable and nothing cached', registers: [this.registry] });
   readonly resolverErrors = new Counter({ name: 'vpc_agent_resolver_errors_total', help: 'Directory failures seen by the resolver', registers: [this.registry] });

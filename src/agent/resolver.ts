@@ -38,11 +38,46 @@ export interface ResolverEvents {
  */
 export type Resolution = Mapping | null | undefined;
 
+/** One mapping as a mirror takes it: the MAC as the directory's two words (resolveTarget). */
+export type TargetPut = (vni: number, macHi: number, macLo: number, vtep: string, port: number | undefined, revision: number) => void;
+
+/**
+ * A copy of what resolveTarget() finds, kept equal to it in the same
+ * synchronous step as each change (the upcall relay's table, relay.ts).
+ */
+export interface TargetMirror {
+  /** Everything anew: fill puts each mapping (count of them, a size hint). */
+  replace(count: number, fill: (put: TargetPut) => void): void;
+  /** (vni, MAC) now lives at t, or (undefined) is not known. */
+  set(vni: number, macHi: number, macLo: number, t: MappingTarget | undefined): void;
+}
+
 export abstract class Resolver extends EventEmitter<ResolverEvents> {
   abstract readonly kind: 'file' | 'etcd';
   abstract readonly where: string;
   #degraded = false;
   #epoch = 0;
+  #mirror: TargetMirror | undefined;
+
+  /**
+   * Copy every mapping resolveTarget() finds into m now, and every change
+   * from now on (a resolver with resolveTarget only).
+   */
+  mirrorTo(m: TargetMirror): void {
+    this.#mirror = m;
+    this.copyAll(m);
+  }
+
+  /** The mirror (mirrorTo), which each change of the mappings updates. */
+  protected get mirror(): TargetMirror | undefined {
+    return this.#mirror;
+  }
+
+  /** Put every mapping into m (mirrorTo, and a full reload). */
+  protected copyAll(m: TargetMirror): void {
+    void m;
+    throw new Error(`the ${this.kind} resolver cannot be mirrored`);
+  }
 
   get degraded(): boolean {
     return this.#degraded;

@@ -23,6 +23,7 @@ const argv = yargs(hideBin(process.argv))
   .option('negative-ttl', { type: 'number', describe: `ms a "not found" answer is cached (default ${defaults.negativeTtlMs})` })
   .option('concurrency', { type: 'number', describe: `resolutions in flight at most (default ${defaults.concurrency})` })
   .option('push', { type: 'boolean', describe: `install every mapping of the VNIs with a switch here ahead of traffic, not only on a miss; --no-push: on a miss only (default ${defaults.push ? 'on' : 'off'})` })
+  .option('relay', { type: 'boolean', describe: `host kernel: a thread of libvpc answers the MACs the directory knows as their misses come, JavaScript the rest; --no-relay: JavaScript answers all (default ${defaults.relay ? 'on' : 'off'})` })
   .option('push-cap', { type: 'number', describe: `push mode: entries pushed per switch at most, the most recently used kept (default ${defaults.pushCap})` })
   .example('$0 --resolver file --mappings /etc/vpc/mappings.json', 'one compute node, mappings in a file')
   .example('$0 --resolver etcd --etcd-endpoints http://10.0.0.5:2379', 'many compute nodes sharing etcd')
@@ -56,6 +57,7 @@ try {
   if (argv.concurrency !== undefined) flags.concurrency = argv.concurrency;
   if (argv.push !== undefined) flags.push = argv.push;
   if (argv['push-cap'] !== undefined) flags.pushCap = argv['push-cap'];
+  if (argv.relay !== undefined) flags.relay = argv.relay;
   config = checkConfig({ ...defaults, ...file, ...flags });
 } catch (e) {
   if (e instanceof ConfigError) fail(e.message);

@@ -301,6 +301,17 @@ export class MappingStore {
     for (let i = 0; i < this.#used; i++) if (r[i * WORDS] !== 0) yield i;
   }
 
+  /** Every mapping's (vni, MAC words, vtep, port, revision), as target() gives them. */
+  eachTarget(put: (vni: number, macHi: number, macLo: number, vtep: string, port: number | undefined, revision: number) => void): void {
+    const r = this.#rec;
+    for (let i = 0; i < this.#used; i++) {
+      const o = i * WORDS;
+      if (r[o] === 0) continue;
+      const port = r[o + 2]! & 0xffff;
+      put(r[o]! - 1, r[o + 1]!, (r[o + 2]! & 0xffff0000) >>> 0, this.#vteps[r[o + 3]!]!, port === 0 ? undefined : port, this.#rev[i]!);
+    }
+  }
+
   /** Every mapping of one VNI (a scan of the records: what push mode preloads). */
   ofVni(vni: number): Mapping[] {
     const r = this.#rec;

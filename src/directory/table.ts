@@ -220,6 +220,20 @@ export class MappingTable {
     return t;
   }
 
+  /**
+   * Every mapping's (vni, MAC words, vtep, port, revision), as target()
+   * gives them: what a mirror of this table copies.
+   */
+  eachTarget(put: (vni: number, macHi: number, macLo: number, vtep: string, port: number | undefined, revision: number) => void): void {
+    const w = this.#slots;
+    const revision = Number(this.revision);
+    for (let o = 0; o < w.length; o += WORDS) {
+      if (w[o] === 0) continue;
+      const port = w[o + 2]! & 0xffff;
+      put(w[o]! - 1, w[o + 1]!, hi16(w[o + 2]!), this.vteps[w[o + 3]!]!, port === 0 ? undefined : port, revision);
+    }
+  }
+
   /** The slot of the mapping that has (vni, ip), or -1. */
   findIp(vni: number, ip: string): number {
     const iw = this.#ips;

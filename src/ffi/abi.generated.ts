@@ -526,6 +526,10 @@ export const VPC_UPCALL_L2MISS = 1;
 export const VPC_UPCALL_L3MISS = 2;
 export const VPC_UPCALL_FOUND = 0;
 export const VPC_UPCALL_NOT_FOUND = 1;
+/** "VPCR" */
+export const VPC_RELAY_MAGIC = 1380143190;
+export const VPC_RELAY_PUT = 1;
+export const VPC_RELAY_DEL = 2;
 export const VPC_AGENT_EV_DEGRADED = 1;
 export const VPC_AGENT_EV_RECOVERED = 2;
 export const VPC_AGENT_DETAIL_MAX = 120;

@@ -26,4 +26,20 @@ export interface Backend {
   close(handle: number): number;
   /** Attach as the upcall reader (rejects with code EBUSY if one is). */
   openUpcalls(): Promise<UpcallChannel>;
+  /** libvpc's upcall relay (host kernel only; vpc.h, vpc_relay_start). */
+  readonly relay?: UpcallRelay;
+}
+
+/**
+ * A thread of libvpc's that reads the upcall channel for this process and
+ * answers, without waiting for JavaScript, the leading L2 requests its
+ * table knows; batches then say how many it answered (UpcallChannel).
+ */
+export interface UpcallRelay {
+  /** Attach as the upcall reader through the relay; its answers carry ttlMs. */
+  open(ttlMs: number): Promise<UpcallChannel>;
+  /** Apply n packed vpc_relay_entry_t (after emptying the table, with replace): 0 or an errno. */
+  update(entries: Uint8Array, n: number, replace: boolean): number;
+  /** Stop answering (everything is passed on unanswered), or answer again. */
+  pause(paused: boolean): void;
 }

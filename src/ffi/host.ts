@@ -7,9 +7,11 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
-import type { Backend, CtlResult } from './backend.ts';
+import type { Backend, CtlResult, UpcallRelay } from './backend.ts';
 import { LITTLE_ENDIAN } from './bytes.ts';
-import { openHostUpcalls } from './upcall-host.ts';
+import { errnoName } from './errno.ts';
+import { UpcallChannelError } from './upcall-channel.ts';
+import { hostUpcallPath, openHostUpcalls, openUpcallSocket } from './upcall-host.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -51,6 +53,7 @@ export function loadHostBackend(): Backend {
   const [lo, hi] = LITTLE_ENDIAN ? [0, 1] : [1, 0];
 
   return {
+    relay: loadRelay(lib),
     kind: 'host',
     where: hostSocketPath(),
     open(id, typeWord, flags) {
@@ -68,5 +71,30 @@ export function loadHostBackend(): Backend {
       return cClose(handle) === 0 ? 0 : koffi.errno();
     },
     openUpcalls: () => openHostUpcalls(),
+  };
+}
+
+/** libvpc's upcall relay (libvpc_relay.c); undefined from a libvpc without it. */
+function loadRelay(lib: koffi.IKoffiLib): UpcallRelay | undefined {
+  let start, update, pause;
+  try {
+    start = lib.func('int vpc_relay_start(const char *path, uint32_t ttl_ms)');
+    update = lib.func('int vpc_relay_update(const uint8_t *e, size_t n, int replace)');
+    pause = lib.func('void vpc_relay_pause(int paused)');
+  } catch {
+    return undefined;
+  }
+  return {
+    open(ttlMs) {
+      const path = hostUpcallPath();
+      const fd = start(path, ttlMs) as number;
+      if (fd < 0) {
+        const code = errnoName(koffi.errno());
+        return Promise.reject(new UpcallChannelError(code, `upcall socket ${path}: ${code}`));
+      }
+      return openUpcallSocket(path, fd);
+    },
+    update: (entries, n, replace) => ((update(entries, n, replace ? 1 : 0) as number) === 0 ? 0 : koffi.errno()),
+    pause: (paused) => { pause(paused ? 1 : 0); },
   };
 }

@@ -9,14 +9,14 @@ import type { Backend } from './backend.ts';
 import { loadFreeBSDBackend } from './freebsd.ts';
 import { loadHostBackend } from './host.ts';
 
-export type { Backend, CtlResult } from './backend.ts';
+export type { Backend, CtlResult, UpcallRelay } from './backend.ts';
 export { zeroedBuffer, zeroedBytes } from './bytes.ts';
 export { decode, encode, encodeTransient, koffiLayouts, offsetOf, sizeOf, structNames } from './structs.ts';
 export type { KoffiLayout, StructName, StructValues } from './structs.ts';
 export { abiErrnoName, errnoName, errnoNumber } from './errno.ts';
 export { hostSocketPath, libvpcPath } from './host.ts';
 export { hostUpcallPath } from './upcall-host.ts';
-export { UpcallChannelError, type UpcallChannel } from './upcall-channel.ts';
+export { UpcallChannelError, type AnsweredAhead, type UpcallChannel } from './upcall-channel.ts';
 export * from './abi.generated.ts';
 
 let current: Backend | undefined;

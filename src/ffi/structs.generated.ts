@@ -169,6 +169,23 @@ const vpc_upcall_hello_t = koffi.struct('vpc_upcall_hello_t', {
   error: 'int32_t',
   _pad0: 'uint32_t',
 });
+const vpc_relay_hdr_t = koffi.struct('vpc_relay_hdr_t', {
+  magic: 'uint32_t',
+  bytes: 'uint32_t',
+  records: 'uint32_t',
+  answered: 'uint32_t',
+  at_ns: 'uint64_t',
+});
+const vpc_relay_entry_t = koffi.struct('vpc_relay_entry_t', {
+  vni: 'uint32_t',
+  mac: koffi.array('uint8_t', 6, 'Array'),
+  op: 'uint8_t',
+  af: 'uint8_t',
+  addr: koffi.array('uint8_t', 16, 'Array'),
+  udp_port: 'uint16_t',
+  _pad0: koffi.array('uint8_t', 2, 'Array'),
+  revision: 'uint64_t',
+});
 const vpc_upcall_stats_t = koffi.struct('vpc_upcall_stats_t', {
   pending: 'uint64_t',
   undelivered: 'uint64_t',
@@ -495,6 +512,8 @@ export const abiTypes = {
   vpc_upcall_req_t,
   vpc_upcall_ans_t,
   vpc_upcall_hello_t,
+  vpc_relay_hdr_t,
+  vpc_relay_entry_t,
   vpc_upcall_stats_t,
   vpc_check_result_t,
   vpc_agent_event_t,
@@ -570,6 +589,8 @@ export interface StructValues {
   vpc_upcall_req_t: { magic: number; size: number; kind: number; req_id: bigint; generation: bigint; switch_id: number[]; port_id: number[]; vni: number; vlan: number; ethertype: number; srcmac: number[]; dstmac: number[]; dst_af: number; dst_ip: number[]; time_ns: bigint };
   vpc_upcall_ans_t: { req_id: bigint; generation: bigint; status: number; ttl_ms: number; af: number; udp_port: number; addr: number[]; revision: bigint; mac: number[] };
   vpc_upcall_hello_t: { magic: number; version: number; req_size: number; error: number };
+  vpc_relay_hdr_t: { magic: number; bytes: number; records: number; answered: number; at_ns: bigint };
+  vpc_relay_entry_t: { vni: number; mac: number[]; op: number; af: number; addr: number[]; udp_port: number; revision: bigint };
   vpc_upcall_stats_t: { pending: number; undelivered: number; held: number; readers: number; delivered: number; requeued: number; reserved: number[] };
   vpc_check_result_t: { result: number; checks: number; why: number[] };
   vpc_agent_event_t: { event: number; detail: number[] };
@@ -618,6 +639,8 @@ export interface StructValues {
 export const bigintFields: { readonly [K in keyof StructValues]?: readonly string[] } = {
   vpc_upcall_req_t: ['req_id', 'generation', 'time_ns'],
   vpc_upcall_ans_t: ['req_id', 'generation', 'revision'],
+  vpc_relay_hdr_t: ['at_ns'],
+  vpc_relay_entry_t: ['revision'],
 };
 
 /** Fields that are structs of their own (decoded by their own rules). */

@@ -3,7 +3,8 @@
  * The host kernel's upcall channel: a SOCK_STREAM Unix socket read through
  * net.Socket, so the event loop never blocks on it.  The daemon first sends
  * a vpc_upcall_hello_t (EBUSY when another reader is attached), then whole
- * records as requests become pending.
+ * records as requests become pending.  Through libvpc's relay (host.ts,
+ * relay.open) the same hello comes first, then the relay's messages.
  */
 import { createRequire } from 'node:module';
 import type * as Net from 'node:net';
@@ -11,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { abiErrnoName } from './errno.ts';
 import { decode, sizeOf } from './structs.ts';
 import { hostSocketPath } from './host.ts';
-import { RecordBatcher, UpcallChannelError, type UpcallChannel } from './upcall-channel.ts';
+import { RecordBatcher, RelayBatcher, UpcallChannelError, type UpcallChannel } from './upcall-channel.ts';
 import { VPC_EBUSY, VPC_UPCALL_MAGIC } from './abi.generated.ts';
 
 /** $VPC_UPCALL_SOCKET, else upcall.sock beside the daemon's socket. */
@@ -20,27 +21,35 @@ export function hostUpcallPath(): string {
 }
 
 export function openHostUpcalls(path = hostUpcallPath()): Promise<UpcallChannel> {
+  return openUpcallSocket(path);
+}
+
+/**
+ * The channel on the daemon's socket at path, or (fd) on the relay's end of
+ * a socketpair, which passes the hello on and then frames its batches.
+ */
+export function openUpcallSocket(path: string, fd?: number): Promise<UpcallChannel> {
   const helloSize = sizeOf('vpc_upcall_hello_t');
   const recordSize = sizeOf('vpc_upcall_req_t');
   // node:net is loaded by the reader only, not by every vpcctl command.
-  const { createConnection } = createRequire(import.meta.url)('node:net') as typeof Net;
+  const net = createRequire(import.meta.url)('node:net') as typeof Net;
   return new Promise((resolve, reject) => {
-    const batcher = new RecordBatcher(recordSize);
+    const batcher = fd === undefined ? new RecordBatcher(recordSize) : new RelayBatcher(recordSize);
     let hello: Buffer | null = Buffer.alloc(0);
     // Read into one buffer, handed straight to onData: no stream machinery
     // (push, a chunk allocated per read, an event) between the read and the
     // batch, which a lone miss pays for with cold caches.  What is kept past
-    // the call is copied (RecordBatcher, the hello).
-    const sock = createConnection({
-      path,
-      onread: {
-        buffer: Buffer.alloc(64 * 1024),
-        callback: (n: number, buf: Uint8Array) => {
-          onData(Buffer.from(buf.buffer, buf.byteOffset, n));
-          return true;
-        },
+    // the call is copied (the batcher, the hello).
+    const onread = {
+      buffer: Buffer.alloc(64 * 1024),
+      callback: (n: number, buf: Uint8Array) => {
+        onData(Buffer.from(buf.buffer, buf.byteOffset, n));
+        return true;
       },
-    });
+    };
+    const sock = fd === undefined
+      ? net.createConnection({ path, onread })
+      : new net.Socket({ fd, readable: true, writable: false, onread } as Net.SocketConstructorOpts & Net.ConnectOpts);
     const channel: UpcallChannel = {
       recordSize,
       next: () => batcher.next(),

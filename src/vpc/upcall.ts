@@ -9,7 +9,7 @@ import { endianness } from 'node:os';
 import {
   abiErrnoName, backend, encode, offsetOf, sizeOf, VPC_AGENT_DETAIL_MAX, VPC_AGENT_EV_DEGRADED, VPC_AGENT_EV_RECOVERED,
   VPC_OP_SYS_AGENT_EVENT, VPC_OP_SYS_UPCALL_ANSWER, VPC_OP_SYS_UPCALL_STATS, VPC_UPCALL_BATCH_MAX, VPC_UPCALL_FOUND, VPC_UPCALL_NOT_FOUND, type UpcallChannel,
-  VPC_UPCALL_L3MISS,
+  VPC_UPCALL_L3MISS, type AnsweredAhead,
 } from '../ffi/index.ts';
 import { idFromBytes, ipBytes, ipString, isNilId, macBytes, macString, VpcArgumentError, type Id } from './ids.ts';
 import { ctlGet, ctlRaw, ctlSet, SYSTEM } from './kernel.ts';
@@ -145,9 +145,24 @@ function requestFrom(buf: Buffer, off: number): UpcallRequest {
  */
 export class UpcallBatch {
   readonly length: number;
+  /**
+   * Through the relay (UpcallStream.openRelayed): how many of the leading
+   * requests it answered already, from the AnswerTable, each FOUND; 0
+   * otherwise.  aheadResult(i) is what the kernel said of answer i,
+   * aheadAtNs when they were applied (the clock of a request's timeNs).
+   */
+  readonly answeredAhead: number;
+  readonly aheadAtNs: bigint;
 
-  constructor(private readonly buf: Buffer, private readonly recordSize: number) {
+  constructor(private readonly buf: Buffer, private readonly recordSize: number, private readonly ahead?: AnsweredAhead) {
     this.length = Math.floor(buf.length / recordSize);
+    this.answeredAhead = Math.min(ahead?.count ?? 0, this.length);
+    this.aheadAtNs = ahead?.atNs ?? 0n;
+  }
+
+  aheadResult(i: number): UpcallResult {
+    const e = this.ahead!.results.readInt32LE(i * 4);
+    return e === 0 ? null : abiErrnoName(e);
   }
 
   kind(i: number): 'l2' | 'l3' {
@@ -193,6 +208,18 @@ export class UpcallStream implements AsyncIterable<UpcallRequest[]> {
     return new UpcallStream(await backend().openUpcalls());
   }
 
+  /**
+   * Attach through the relay (AnswerTable.available()): it answers, with
+   * ttlMs, the leading L2 requests of each batch the AnswerTable knows
+   * before the batch reaches JavaScript (UpcallBatch.answeredAhead).  Read
+   * it with listen() only.
+   */
+  static async openRelayed(ttlMs: number): Promise<UpcallStream> {
+    const relay = backend().relay;
+    if (relay === undefined) throw new VpcArgumentError('relay', 'this kernel has no upcall relay (libvpc on the host kernel has)');
+    return new UpcallStream(await relay.open(ttlMs));
+  }
+
   /** The next batch, or null when the channel closed (the kernel went away). */
   async next(): Promise<UpcallRequest[] | null> {
     const buf = await this.#ch.next();
@@ -218,10 +245,10 @@ export class UpcallStream implements AsyncIterable<UpcallRequest[]> {
   listen(onBatch: (batch: UpcallBatch) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       let failed = false;
-      this.#ch.listen((buf) => {
+      this.#ch.listen((buf, ahead) => {
         if (failed) return;
         try {
-          onBatch(new UpcallBatch(buf, this.#ch.recordSize));
+          onBatch(new UpcallBatch(buf, this.#ch.recordSize, ahead));
         } catch (e) {
           failed = true;
           this.#ch.close();
@@ -267,7 +294,7 @@ const ansBuf = Buffer.alloc(VPC_UPCALL_BATCH_MAX * ANS_SIZE);
 const VTEP_CACHE_MAX = 1024;
 const vteps = new Map<string, { af: number; bytes: number[] }>();
 
-function vtepBytes(vtep: string): { af: number; bytes: number[] } {
+export function vtepBytes(vtep: string): { af: number; bytes: number[] } {
   let ip = vteps.get(vtep);
   if (ip === undefined) {
     ip = ipBytes(vtep, 'vtep');        // throws on a bad one: nothing cached
