@@ -269,7 +269,7 @@ async function profiles(probe: string, vpc: VpcSystem, dir: string): Promise<voi
  * 5 ms apart, the entry deleted before each; bench/peer_probe.c lat mode,
  * table not polled) go through, and the time between the syscalls that mark
  * each hand-over: hostd reads the frame from the TAP, writes the 104-byte
- * request, the agent reads it, sends its 120-byte answer (vpc_ctl), hostd
+ * request, the agent (its relay thread) reads it, sends its answer (vpc_ctl), hostd
  * reads that, applies it (entry installed, held frame sent), replies.
  */
 async function steps(probe: string, vpc: VpcSystem, dir: string): Promise<void> {
@@ -299,13 +299,18 @@ async function steps(probe: string, vpc: VpcSystem, dir: string): Promise<void> 
     'vpc-hostd: answer read -> applied, reply sent', 'total: frame read -> answer applied'];
   const seg: number[][] = names.map(() => []);
   let state = '';
-  let tap = 0, rec = 0, ar = 0, as = 0, hr = 0;
+  // The TAP's frames come after a virtio_net_hdr (host_vnet.c).
+  const VNET_HDR = 10;
+  let tap = 0, rec = 0, ar = 0, as = 0, hr = 0, ansBytes = 0;
   for (const e of evs) {
-    if (e.hostd && e.name === 'read' && e.ret === 74 && (state === '' || state === 'tap')) { tap = e.end; state = 'tap'; }
+    // The agent's read is its relay thread's or its own (--no-relay); the
+    // answer is the wire request that carries one vpc_upcall_ans_t, matched
+    // by its size on both sides.
+    if (e.hostd && e.name === 'read' && e.ret === 74 + VNET_HDR && (state === '' || state === 'tap')) { tap = e.end; state = 'tap'; }
     else if (state === 'tap' && e.hostd && e.name === 'sendto' && e.ret === 104) { seg[0]!.push(e.t - tap); rec = e.t; state = 'rec'; }
     else if (state === 'rec' && !e.hostd && e.name === 'read' && e.ret === 104) { seg[1]!.push(e.end - rec); ar = e.end; state = 'ar'; }
-    else if (state === 'ar' && !e.hostd && e.name === 'sendmsg' && e.ret === 120) { seg[2]!.push(e.t - ar); as = e.t; state = 'as'; }
-    else if (state === 'as' && e.hostd && e.name === 'recvfrom' && e.ret === 120) { seg[3]!.push(e.end - as); hr = e.end; state = 'hr'; }
+    else if (state === 'ar' && !e.hostd && e.name === 'sendmsg' && e.ret > 64) { seg[2]!.push(e.t - ar); as = e.t; ansBytes = e.ret; state = 'as'; }
+    else if (state === 'as' && e.hostd && e.name === 'recvfrom' && e.ret === ansBytes) { seg[3]!.push(e.end - as); hr = e.end; state = 'hr'; }
     else if (state === 'hr' && e.hostd && e.name === 'sendmsg') { seg[4]!.push(e.t - hr); seg[5]!.push(e.t - tap); state = ''; }
   }
   const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? NaN;
