@@ -199,9 +199,11 @@ export class Installer {
   }
 
   /**
-   * Answers to the batch's leading L2 requests, from a resolver that answers
-   * from memory: what #take would answer them (through resolveNow), read
-   * straight from the records.  Stops at the first request it cannot
+   * Answers to the batch's leading L2 requests from `from` on (the ones
+   * before it the relay answered), from a resolver that answers from
+   * memory: what #take would answer them (through resolveNow), read
+   * straight from the records; the relay's stop is often a MAC the
+   * directory does not have, answered here.  Stops at the first request it cannot
    * answer so (an L3 one, a resolver that cannot tell or fails): that one
    * and the rest go the usual way, in order.  Not while anything is in
    * flight, as in #take.

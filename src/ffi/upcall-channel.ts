@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 import { VPC_RELAY_MAGIC } from './abi.generated.ts';
+import { LITTLE_ENDIAN } from './bytes.ts';
 
 /**
  * The upcall channel as TypeScript sees it, whatever carries it: batches of
@@ -26,7 +27,7 @@ export interface UpcallChannel {
 /** The leading records of a batch the relay answered. */
 export interface AnsweredAhead {
   count: number;
-  /** count int32 (little-endian on little-endian hosts: native): 0, or the ABI errno of a refusal. */
+  /** count int32 in the host's byte order: 0, or the ABI errno of a refusal. */
   results: Buffer;
   /** Monotonic ns (the clock of a record's time_ns) when they were applied. */
   atNs: bigint;
@@ -104,6 +105,9 @@ export class RecordBatcher implements Batcher {
 }
 
 const RELAY_HDR = 24;
+/* The relay writes its header in the host's byte order, as the records. */
+const rd32 = (b: Buffer, at: number): number => (LITTLE_ENDIAN ? b.readUInt32LE(at) : b.readUInt32BE(at));
+const rd64 = (b: Buffer, at: number): bigint => (LITTLE_ENDIAN ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at));
 
 /**
  * The relay's messages (vpc.h, vpc_relay_hdr_t) as batches: each is whole
@@ -125,8 +129,8 @@ export class RelayBatcher implements Batcher {
     let all = this.#pending.length > 0 ? Buffer.concat([this.#pending, chunk]) : chunk;
     let off = 0;
     while (all.length - off >= RELAY_HDR) {
-      const magic = all.readUInt32LE(off), bytes = all.readUInt32LE(off + 4);
-      const records = all.readUInt32LE(off + 8), answered = all.readUInt32LE(off + 12);
+      const magic = rd32(all, off), bytes = rd32(all, off + 4);
+      const records = rd32(all, off + 8), answered = rd32(all, off + 12);
       const resBytes = (answered * 4 + 7) & ~7;
       if (magic !== VPC_RELAY_MAGIC || answered > records || bytes !== RELAY_HDR + resBytes + records * this.recordSize) {
         this.end();
@@ -135,7 +139,7 @@ export class RelayBatcher implements Batcher {
       if (all.length - off < bytes) break;
       const recs = all.subarray(off + RELAY_HDR + resBytes, off + bytes);
       const ahead = answered > 0
-        ? { count: answered, results: all.subarray(off + RELAY_HDR, off + RELAY_HDR + answered * 4), atNs: all.readBigUInt64LE(off + 16) }
+        ? { count: answered, results: all.subarray(off + RELAY_HDR, off + RELAY_HDR + answered * 4), atNs: rd64(all, off + 16) }
         : undefined;
       if (this.#sink !== undefined) this.#sink(recs, ahead);
       else this.#queued.push({ records: Buffer.from(recs), ahead: ahead && { ...ahead, results: Buffer.from(ahead.results) } });

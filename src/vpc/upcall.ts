@@ -161,7 +161,7 @@ export class UpcallBatch {
   }
 
   aheadResult(i: number): UpcallResult {
-    const e = this.ahead!.results.readInt32LE(i * 4);
+    const e = LE ? this.ahead!.results.readInt32LE(i * 4) : this.ahead!.results.readInt32BE(i * 4);
     return e === 0 ? null : abiErrnoName(e);
   }
 
