@@ -1759,6 +1759,16 @@ int vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
  */
 int vpc_relay_start(const char *path, uint32_t ttl_ms);
 int vpc_relay_update(const vpc_relay_entry_t *e, size_t n, int replace);
+/*
+ * The table anew from a directory's records (src/directory's layout): n
+ * records of stride 32-bit words, each [VNI + 1 (0: none), MAC bytes 0-3
+ * big-endian, MAC bytes 4-5 << 16 | UDP port, VTEP index]; vteps: nvteps
+ * 17-byte VTEPs (family, 16 address bytes); revs: each record's revision,
+ * or NULL for revision.  0, or -1 with errno EINVAL (nothing applied) or
+ * ENOMEM.
+ */
+int vpc_relay_load(const uint32_t *words, size_t n, size_t stride,
+    const uint8_t *vteps, size_t nvteps, const double *revs, uint64_t revision);
 void vpc_relay_pause(int paused);
 #ifdef __cplusplus
 }

@@ -181,8 +181,7 @@ export class EtcdResolver extends Resolver {
   }
 
   protected override copyAll(m: TargetMirror): void {
-    const s = this.#store;
-    m.replace(s.size, (put) => s.eachTarget(put));
+    m.replace(this.#store.targetRecords());
   }
 
   /** The MAC's two words as the store keeps them, if it has (vni, mac). */

@@ -203,8 +203,7 @@ export class FileResolver extends Resolver {
   }
 
   protected override copyAll(m: TargetMirror): void {
-    const t = this.#table;
-    m.replace(t.size, (put) => t.eachTarget(put));
+    m.replace(this.#table.targetRecords());
   }
 
   override resolveTarget(vni: number, macHi: number, macLo: number): MappingTarget | null {

@@ -11,9 +11,9 @@
  * the relay.
  */
 import type { Logger } from 'pino';
-import type { MappingTarget } from '../directory/index.ts';
+import type { MappingTarget, TargetRecords } from '../directory/index.ts';
 import { AnswerTable, AnswerTableChanges } from '../vpc/index.ts';
-import type { TargetMirror, TargetPut } from './resolver.ts';
+import type { TargetMirror } from './resolver.ts';
 
 export class AgentRelay implements TargetMirror {
   #paused = false;
@@ -21,12 +21,8 @@ export class AgentRelay implements TargetMirror {
 
   constructor(private readonly log: Logger) {}
 
-  replace(count: number, fill: (put: TargetPut) => void): void {
-    this.#apply(() => {
-      const c = new AnswerTableChanges(count);
-      fill((vni, macHi, macLo, vtep, port, revision) => c.put(vni, macHi, macLo, vtep, port, revision));
-      return c;
-    }, true);
+  replace(records: TargetRecords): void {
+    this.#apply(() => AnswerTable.load(records));
   }
 
   set(vni: number, macHi: number, macLo: number, t: MappingTarget | undefined): void {
@@ -34,8 +30,8 @@ export class AgentRelay implements TargetMirror {
       const c = new AnswerTableChanges(1);
       if (t) c.put(vni, macHi, macLo, t.vtep, t.port, Number(t.revision));
       else c.delete(vni, macHi, macLo);
-      return c;
-    }, false);
+      AnswerTable.apply(c);
+    });
   }
 
   /** The installer's pause (it resolves something itself, or stops). */
@@ -45,10 +41,10 @@ export class AgentRelay implements TargetMirror {
     AnswerTable.pause(this.#paused || this.#failed);
   }
 
-  #apply(make: () => AnswerTableChanges, replace: boolean): void {
+  #apply(update: () => void): void {
     if (this.#failed) return;
     try {
-      AnswerTable.apply(make(), replace);
+      update();
     } catch (e) {
       // A table that missed a change must not answer from it.
       this.#failed = true;

@@ -6,7 +6,7 @@
  * once rather than at their next miss.
  */
 import { EventEmitter } from 'node:events';
-import type { Mapping, MappingTarget } from '../directory/index.ts';
+import type { Mapping, MappingTarget, TargetRecords } from '../directory/index.ts';
 
 /** A mapping appeared, moved (mapping set) or went away (mapping undefined). */
 export interface MappingChange {
@@ -38,16 +38,13 @@ export interface ResolverEvents {
  */
 export type Resolution = Mapping | null | undefined;
 
-/** One mapping as a mirror takes it: the MAC as the directory's two words (resolveTarget). */
-export type TargetPut = (vni: number, macHi: number, macLo: number, vtep: string, port: number | undefined, revision: number) => void;
-
 /**
  * A copy of what resolveTarget() finds, kept equal to it in the same
  * synchronous step as each change (the upcall relay's table, relay.ts).
  */
 export interface TargetMirror {
-  /** Everything anew: fill puts each mapping (count of them, a size hint). */
-  replace(count: number, fill: (put: TargetPut) => void): void;
+  /** Everything anew, from the directory's records as they lie. */
+  replace(records: TargetRecords): void;
   /** (vni, MAC) now lives at t, or (undefined) is not known. */
   set(vni: number, macHi: number, macLo: number, t: MappingTarget | undefined): void;
 }

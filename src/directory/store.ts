@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { addrWords, format4, format6, parse4 } from './addr.ts';
 import { hostIp6Words, type Mapping, type MappingInput, type MappingTarget } from './mapping.ts';
 import { ipBytes, parseMac } from './parse.ts';
+import type { TargetRecords } from './table.ts';
 
 const WORDS = 10;
 const g6 = new Uint16Array(8);
@@ -301,15 +302,9 @@ export class MappingStore {
     for (let i = 0; i < this.#used; i++) if (r[i * WORDS] !== 0) yield i;
   }
 
-  /** Every mapping's (vni, MAC words, vtep, port, revision), as target() gives them. */
-  eachTarget(put: (vni: number, macHi: number, macLo: number, vtep: string, port: number | undefined, revision: number) => void): void {
-    const r = this.#rec;
-    for (let i = 0; i < this.#used; i++) {
-      const o = i * WORDS;
-      if (r[o] === 0) continue;
-      const port = r[o + 2]! & 0xffff;
-      put(r[o]! - 1, r[o + 1]!, (r[o + 2]! & 0xffff0000) >>> 0, this.#vteps[r[o + 3]!]!, port === 0 ? undefined : port, this.#rev[i]!);
-    }
+  /** The records as they lie (see TargetRecords): the first four words are the table's. */
+  targetRecords(): TargetRecords {
+    return { words: this.#rec, count: this.#used, stride: WORDS, vteps: this.#vteps, revisions: this.#rev };
   }
 
   /** Every mapping of one VNI (a scan of the records: what push mode preloads). */

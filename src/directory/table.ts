@@ -76,6 +76,22 @@ const macWord2 = (b: ArrayLike<number>) => (((b[4]! << 24) | (b[5]! << 16)) >>> 
 /** The MAC's last two bytes of a slot's third word (unsigned, as macWord2). */
 const hi16 = (x: number) => (x & 0xffff0000) >>> 0;
 
+/**
+ * A directory's mappings as its records lie (MappingTable's slots,
+ * MappingStore's records): count records of stride 32-bit words, the first
+ * four [VNI + 1 (0: none), MAC bytes 0-3, MAC bytes 4-5 << 16 | port,
+ * index into vteps]; each record's revision in revisions, or revision for
+ * all.  Valid until the next change of the directory it came from.
+ */
+export interface TargetRecords {
+  words: Uint32Array;
+  count: number;
+  stride: number;
+  vteps: readonly string[];
+  revisions?: Float64Array;
+  revision?: number;
+}
+
 export class DuplicateMappingError extends Error {}
 
 export class MappingTable {
@@ -221,17 +237,11 @@ export class MappingTable {
   }
 
   /**
-   * Every mapping's (vni, MAC words, vtep, port, revision), as target()
-   * gives them: what a mirror of this table copies.
+   * The slots as they lie, for a copy made elsewhere without visiting each
+   * mapping (the upcall relay's table): see TargetRecords.
    */
-  eachTarget(put: (vni: number, macHi: number, macLo: number, vtep: string, port: number | undefined, revision: number) => void): void {
-    const w = this.#slots;
-    const revision = Number(this.revision);
-    for (let o = 0; o < w.length; o += WORDS) {
-      if (w[o] === 0) continue;
-      const port = w[o + 2]! & 0xffff;
-      put(w[o]! - 1, w[o + 1]!, hi16(w[o + 2]!), this.vteps[w[o + 3]!]!, port === 0 ? undefined : port, revision);
-    }
+  targetRecords(): TargetRecords {
+    return { words: this.#slots, count: this.#slots.length / WORDS, stride: WORDS, vteps: this.vteps, revision: Number(this.revision) };
   }
 
   /** The slot of the mapping that has (vni, ip), or -1. */

@@ -40,6 +40,8 @@ export interface UpcallRelay {
   open(ttlMs: number): Promise<UpcallChannel>;
   /** Apply n packed vpc_relay_entry_t (after emptying the table, with replace): 0 or an errno. */
   update(entries: Uint8Array, n: number, replace: boolean): number;
+  /** The table anew from a directory's records (vpc.h, vpc_relay_load): 0 or an errno. */
+  load(words: Uint32Array, n: number, stride: number, vteps: Uint8Array, nvteps: number, revs: Float64Array | null, revision: number): number;
   /** Stop answering (everything is passed on unanswered), or answer again. */
   pause(paused: boolean): void;
 }

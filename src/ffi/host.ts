@@ -76,10 +76,11 @@ export function loadHostBackend(): Backend {
 
 /** libvpc's upcall relay (libvpc_relay.c); undefined from a libvpc without it. */
 function loadRelay(lib: koffi.IKoffiLib): UpcallRelay | undefined {
-  let start, update, pause;
+  let start, update, load, pause;
   try {
     start = lib.func('int vpc_relay_start(const char *path, uint32_t ttl_ms)');
     update = lib.func('int vpc_relay_update(const uint8_t *e, size_t n, int replace)');
+    load = lib.func('int vpc_relay_load(const uint32_t *words, size_t n, size_t stride, const uint8_t *vteps, size_t nvteps, const double *revs, uint64_t revision)');
     pause = lib.func('void vpc_relay_pause(int paused)');
   } catch {
     return undefined;
@@ -95,6 +96,8 @@ function loadRelay(lib: koffi.IKoffiLib): UpcallRelay | undefined {
       return openUpcallSocket(path, fd);
     },
     update: (entries, n, replace) => ((update(entries, n, replace ? 1 : 0) as number) === 0 ? 0 : koffi.errno()),
+    load: (words, n, stride, vteps, nvteps, revs, revision) =>
+      ((load(words, n, stride, vteps, nvteps, revs, revision) as number) === 0 ? 0 : koffi.errno()),
     pause: (paused) => { pause(paused ? 1 : 0); },
   };
 }

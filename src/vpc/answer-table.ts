@@ -5,11 +5,14 @@
  * JavaScript.  Whoever keeps it (vpc-agent: its resolver's mappings) puts
  * changes in an AnswerTableChanges and applies them in one call.
  */
+import { endianness } from 'node:os';
 import { backend, offsetOf, sizeOf, VPC_RELAY_DEL, VPC_RELAY_PUT } from '../ffi/index.ts';
 import { vpcError } from './errors.ts';
 import { vtepBytes } from './upcall.ts';
 
 const SIZE = sizeOf('vpc_relay_entry_t');
+/* The relay reads its entries in the host's byte order. */
+const LE = endianness() === 'LE';
 const E = {
   vni: offsetOf('vpc_relay_entry_t', 'vni')!,
   mac: offsetOf('vpc_relay_entry_t', 'mac')!,
@@ -19,6 +22,24 @@ const E = {
   port: offsetOf('vpc_relay_entry_t', 'udp_port')!,
   revision: offsetOf('vpc_relay_entry_t', 'revision')!,
 };
+if (E.addr !== E.af + 1) throw new Error('vpc_relay_entry_t: addr must follow af');
+
+/* A VTEP as the entry holds it: its family, then its 16 address bytes. */
+const VTEP_IMAGES_MAX = 4096;
+const vtepImages = new Map<string, Uint8Array>();
+
+function vtepImage(vtep: string): Uint8Array {
+  let im = vtepImages.get(vtep);
+  if (im === undefined) {
+    const ip = vtepBytes(vtep);         // throws on a bad one: nothing cached
+    im = new Uint8Array(17);
+    im[0] = ip.af;
+    im.set(ip.bytes, 1);
+    if (vtepImages.size >= VTEP_IMAGES_MAX) vtepImages.clear();
+    vtepImages.set(vtep, im);
+  }
+  return im;
+}
 
 /**
  * Changes to the table, packed as the relay reads them.  A MAC is given as
@@ -27,10 +48,12 @@ const E = {
  */
 export class AnswerTableChanges {
   #buf: Buffer;
+  #view: DataView;
   #n = 0;
 
   constructor(expected = 16) {
     this.#buf = Buffer.alloc(Math.max(1, expected) * SIZE);
+    this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.length);
   }
 
   get length(): number {
@@ -39,12 +62,13 @@ export class AnswerTableChanges {
 
   /** (vni, MAC) lives at vtep (and port, 0 or absent: the VXLAN port); revision goes in the answer. */
   put(vni: number, macHi: number, macLo: number, vtep: string, port: number | undefined, revision: number): void {
+    // A whole directory goes through here at each load (200,000 entries
+    // hold the agent's event loop): no object or bigint per entry.
     const o = this.#slot(vni, macHi, macLo, VPC_RELAY_PUT);
-    const ip = vtepBytes(vtep);
-    this.#buf[o + E.af] = ip.af;
-    for (let i = 0; i < 16; i++) this.#buf[o + E.addr + i] = ip.bytes[i]!;
-    this.#buf.writeUInt16LE(port ?? 0, o + E.port);
-    this.#buf.writeBigUInt64LE(BigInt(revision), o + E.revision);
+    this.#buf.set(vtepImage(vtep), o + E.af);
+    this.#view.setUint16(o + E.port, port ?? 0, LE);
+    this.#view.setUint32(o + E.revision + (LE ? 0 : 4), revision % 0x100000000, LE);
+    this.#view.setUint32(o + E.revision + (LE ? 4 : 0), Math.floor(revision / 0x100000000), LE);
   }
 
   /** The relay no longer answers for (vni, MAC); the agent does. */
@@ -57,14 +81,18 @@ export class AnswerTableChanges {
       const b = Buffer.alloc(this.#buf.length * 2);
       this.#buf.copy(b);
       this.#buf = b;
+      this.#view = new DataView(b.buffer, b.byteOffset, b.length);
     }
-    const o = this.#n++ * SIZE;
-    this.#buf.fill(0, o, o + SIZE);
-    this.#buf.writeUInt32LE(vni, o + E.vni);
-    this.#buf.writeUInt32BE(macHi >>> 0, o + E.mac);
-    this.#buf[o + E.mac + 4] = macLo >>> 24;
-    this.#buf[o + E.mac + 5] = (macLo >>> 16) & 0xff;
-    this.#buf[o + E.op] = op;
+    const o = this.#n++ * SIZE;         // zeroed: a fresh buffer, each slot written once
+    const b = this.#buf;
+    this.#view.setUint32(o + E.vni, vni, LE);
+    b[o + E.mac] = macHi >>> 24;
+    b[o + E.mac + 1] = (macHi >>> 16) & 0xff;
+    b[o + E.mac + 2] = (macHi >>> 8) & 0xff;
+    b[o + E.mac + 3] = macHi & 0xff;
+    b[o + E.mac + 4] = macLo >>> 24;
+    b[o + E.mac + 5] = (macLo >>> 16) & 0xff;
+    b[o + E.op] = op;
     return o;
   }
 
@@ -74,10 +102,38 @@ export class AnswerTableChanges {
   }
 }
 
+/**
+ * A directory's mappings as its records lie, the first four words of each
+ * [VNI + 1 (0: none), MAC bytes 0-3, MAC bytes 4-5 << 16 | port, index
+ * into vteps]; each record's revision in revisions, or revision for all
+ * (src/directory's TargetRecords).
+ */
+export interface AnswerRecords {
+  words: Uint32Array;
+  count: number;
+  stride: number;
+  vteps: readonly string[];
+  revisions?: Float64Array;
+  revision?: number;
+}
+
 export const AnswerTable = {
   /** Does this kernel have the relay (libvpc on the host kernel)? */
   available(): boolean {
     return backend().relay !== undefined;
+  },
+
+  /**
+   * The table anew from a directory's records as they lie, read by the
+   * relay itself (no entry packed per mapping); on an error nothing changed.
+   */
+  load(r: AnswerRecords): void {
+    const relay = backend().relay;
+    if (relay === undefined) return;
+    const vteps = new Uint8Array(Math.max(1, r.vteps.length) * 17);
+    r.vteps.forEach((v, i) => vteps.set(vtepImage(v), i * 17));
+    const e = relay.load(r.words, r.count, r.stride, vteps, r.vteps.length, r.revisions ?? null, r.revision ?? 0);
+    if (e !== 0) throw vpcError(e, { op: 'relay table load' });
   },
 
   /** Apply changes (after emptying the table, with replace); on an error nothing changed. */

@@ -6,7 +6,8 @@
  * table's updates (a bad entry changes nothing, deletes keep every other
  * entry findable), which requests it answers (the leading known L2 ones,
  * none while paused), the answers' contents, batches of 256 per vpc_ctl, a
- * failed vpc_ctl leaving the rest to the agent, the messages' framing,
+ * failed vpc_ctl leaving the rest to the agent, a whole table loaded from a
+ * directory's records (vpc_relay_load), the messages' framing,
  * records split across reads, and either side's going away.
  */
 #include <errno.h>
@@ -406,6 +407,90 @@ test_batches_of_256_and_failure(void)
 	detach(&p);
 }
 
+/*
+ * vpc_relay_load: a directory's records as they lie (stride words each,
+ * unused ones skipped), one revision or one per record; a bad record or
+ * VTEP changes nothing.
+ */
+static void
+test_load(void)
+{
+	enum { N = 2000, STRIDE = 5 };
+	static uint32_t w[N * STRIDE];
+	static double revs[N];
+	uint8_t vteps[2 * 17];
+	vpc_relay_entry_t keep = put(6, 77777, 1, 0, 1);
+	vpc_upcall_req_t q;
+	struct pair p;
+	unsigned i, found = 0, wrong = 0, before;
+	uint8_t mac[6];
+
+	recorder_reset();
+	memset(vteps, 0, sizeof(vteps));
+	vteps[0] = VPC_AF_INET;
+	vteps[1] = 198; vteps[2] = 51; vteps[3] = 100; vteps[4] = 7;
+	vteps[17] = VPC_AF_INET6;
+	vteps[18] = 0x20; vteps[19] = 0x01; vteps[33] = 9;
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < N; i++) {
+		if (i % 3 == 2)
+			continue;               /* an unused record */
+		mac_of(i, mac);
+		w[i * STRIDE] = 6 + 1;
+		w[i * STRIDE + 1] = (uint32_t)mac[0] << 24 | (uint32_t)mac[1] << 16 |
+		    (uint32_t)mac[2] << 8 | mac[3];
+		w[i * STRIDE + 2] = (uint32_t)mac[4] << 24 | (uint32_t)mac[5] << 16 |
+		    (i % 2 == 0 ? 4790 : 0);
+		w[i * STRIDE + 3] = i % 2;
+		w[i * STRIDE + 4] = 0xdeadbeef; /* the directory's own words */
+		revs[i] = 1000.0 + i;
+	}
+	/* Bad input first: each changes nothing. */
+	CHECK(vpc_relay_update(&keep, 1, 1) == 0);
+	w[4 * STRIDE + 3] = 2;                  /* no such VTEP */
+	errno = 0;
+	CHECK(vpc_relay_load(w, N, STRIDE, vteps, 2, revs, 0) == -1 && errno == EINVAL);
+	w[4 * STRIDE + 3] = 0;
+	w[7 * STRIDE] = 0x1000000 + 1;          /* VNI out of range */
+	CHECK(vpc_relay_load(w, N, STRIDE, vteps, 2, revs, 0) == -1 && errno == EINVAL);
+	w[7 * STRIDE] = 6 + 1;
+	revs[4] = -1;                           /* no revision */
+	CHECK(vpc_relay_load(w, N, STRIDE, vteps, 2, revs, 0) == -1 && errno == EINVAL);
+	revs[4] = 1004;
+	vteps[17] = 0;                          /* a VTEP of no family */
+	CHECK(vpc_relay_load(w, N, STRIDE, vteps, 2, revs, 0) == -1 && errno == EINVAL);
+	vteps[17] = VPC_AF_INET6;
+	CHECK(vpc_relay_load(w, N, 3, vteps, 2, revs, 0) == -1 && errno == EINVAL);
+	p = attach();
+	q = l2_req(1, 6, 77777);
+	CHECK(roundtrip(&p, &q, 1) == 1);       /* the table as it was */
+	/* Now good: the table is the records, and only them. */
+	CHECK(vpc_relay_load(w, N, STRIDE, vteps, 2, revs, 0) == 0);
+	CHECK(roundtrip(&p, &q, 1) == 0);
+	for (i = 0; i < N; i++) {
+		before = nanswers;
+		q = l2_req(i + 10, 6, i);
+		if (roundtrip(&p, &q, 1) != 1)
+			continue;
+		found++;
+		if (i % 3 == 2 || answers[before].revision != 1000 + i ||
+		    answers[before].udp_port != (i % 2 == 0 ? 4790 : 0) ||
+		    answers[before].af != (i % 2 == 0 ? VPC_AF_INET : VPC_AF_INET6) ||
+		    answers[before].addr[i % 2 == 0 ? 3 : 15] != (i % 2 == 0 ? 7 : 9))
+			wrong++;
+	}
+	CHECK(found == N - N / 3);
+	CHECK(wrong == 0);
+	/* One revision for all (the file's), and an empty directory. */
+	CHECK(vpc_relay_load(w, N, STRIDE, vteps, 2, NULL, 55) == 0);
+	before = nanswers;
+	q = l2_req(9999, 6, 0);
+	CHECK(roundtrip(&p, &q, 1) == 1 && answers[before].revision == 55);
+	CHECK(vpc_relay_load(NULL, 0, STRIDE, NULL, 0, NULL, 0) == 0);
+	CHECK(roundtrip(&p, &q, 1) == 0);
+	detach(&p);
+}
+
 static void
 test_split_record(void)
 {
@@ -473,6 +558,7 @@ main(void)
 	test_bad_update_changes_nothing();
 	test_many_and_deletes();
 	test_batches_of_256_and_failure();
+	test_load();
 	test_split_record();
 	test_agent_goes_away();
 	close(listener);
