@@ -57,13 +57,18 @@ test('a config file: unknown settings refused; its settings used, flags win', as
   const r = agent(['--config', cfg]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown setting 'mapings'/);
+  writeFileSync(cfg, JSON.stringify({ relay: 'yes' }));
+  const r2 = agent(['--config', cfg]);
+  assert.equal(r2.status, 2);
+  assert.match(r2.stderr, /relay: expected true or false, got "yes"/);
   const mappings = join(hostd.dir, 'm.json');
   writeFileSync(mappings, '{"mappings": []}');
-  writeFileSync(cfg, JSON.stringify({ resolver: 'etcd', mappings, negativeTtlMs: 500, push: false }));
+  writeFileSync(cfg, JSON.stringify({ resolver: 'etcd', mappings, negativeTtlMs: 500, push: false, relay: false }));
   const a = await startAgent(['--config', cfg, '--resolver', 'file'], { VPC_HOSTD_SOCKET: hostd.socket });
   const loaded = await a.waitLog((l) => l.msg === 'mappings loaded', 'the file load');
   assert.equal(loaded.file, mappings, 'the flag chose the file resolver, the file gave its path');
   assert.equal(a.logs.find((l) => l.msg === 'attached as the upcall reader')?.push, false, 'push mode off from the file');
+  assert.equal(a.logs.find((l) => l.msg === 'attached as the upcall reader')?.relay, false, 'the relay off from the file');
   assert.equal(await a.stop(), 0);
 });
 
@@ -73,6 +78,7 @@ test('a second agent on the same kernel: another reader is attached (exit 1)', a
   const env = { VPC_HOSTD_SOCKET: hostd.socket };
   const first = await startAgent(['--mappings', mappings], env);
   assert.equal(first.logs.find((l) => l.msg === 'attached as the upcall reader')?.push, true, 'push mode is the default');
+  assert.equal(first.logs.find((l) => l.msg === 'attached as the upcall reader')?.relay, true, 'the relay is the default');
   const r = agent(['--mappings', mappings, '--metrics-addr', 'off'], env);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /another upcall reader is attached/);

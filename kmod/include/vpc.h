@@ -1753,12 +1753,12 @@ int vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
  * connects to the upcall socket at path and starts the relay: it returns
  * the descriptor the caller reads (the relay's messages), or -1 with errno.
  * Answers it gives carry ttl_ms.  vpc_relay_update applies n changes to
- * the table (after emptying it, with replace): 0, or -1 with errno EINVAL
- * (a bad entry; nothing applied) or ENOMEM.  vpc_relay_pause(1) stops it
+ * the table: 0, or -1 with errno EINVAL (a bad entry; nothing applied) or
+ * ENOMEM.  vpc_relay_pause(1) stops it
  * answering (it passes everything on), vpc_relay_pause(0) lets it answer.
  */
 int vpc_relay_start(const char *path, uint32_t ttl_ms);
-int vpc_relay_update(const vpc_relay_entry_t *e, size_t n, int replace);
+int vpc_relay_update(const vpc_relay_entry_t *e, size_t n);
 /*
  * The table anew from a directory's records (src/directory's layout): n
  * records of stride 32-bit words, each [VNI + 1 (0: none), MAC bytes 0-3

@@ -11,8 +11,8 @@
  * the relay.
  */
 import type { Logger } from 'pino';
-import type { MappingTarget, TargetRecords } from '../directory/index.ts';
-import { AnswerTable, AnswerTableChanges } from '../vpc/index.ts';
+import type { MappingTarget } from '../directory/index.ts';
+import { AnswerTable, AnswerTableChanges, type AnswerRecords } from '../vpc/index.ts';
 import type { TargetMirror } from './resolver.ts';
 
 export class AgentRelay implements TargetMirror {
@@ -21,7 +21,7 @@ export class AgentRelay implements TargetMirror {
 
   constructor(private readonly log: Logger) {}
 
-  replace(records: TargetRecords): void {
+  replace(records: AnswerRecords): void {
     this.#apply(() => AnswerTable.load(records));
   }
 

@@ -6,7 +6,8 @@
  * once rather than at their next miss.
  */
 import { EventEmitter } from 'node:events';
-import type { Mapping, MappingTarget, TargetRecords } from '../directory/index.ts';
+import type { Mapping, MappingTarget } from '../directory/index.ts';
+import type { AnswerRecords } from '../vpc/index.ts';
 
 /** A mapping appeared, moved (mapping set) or went away (mapping undefined). */
 export interface MappingChange {
@@ -43,8 +44,8 @@ export type Resolution = Mapping | null | undefined;
  * synchronous step as each change (the upcall relay's table, relay.ts).
  */
 export interface TargetMirror {
-  /** Everything anew, from the directory's records as they lie. */
-  replace(records: TargetRecords): void;
+  /** Everything anew, from the directory's records as they lie (targetRecords()). */
+  replace(records: AnswerRecords): void;
   /** (vni, MAC) now lives at t, or (undefined) is not known. */
   set(vni: number, macHi: number, macLo: number, t: MappingTarget | undefined): void;
 }

@@ -10,7 +10,7 @@ import { EtcdClient, type EtcdOptions } from './etcd.ts';
 import { canonicalIp, checkMapping, mappingKey, type Mapping, type MappingInput } from './mapping.ts';
 
 export { DirectoryFileError, loadMappingTable, parseMappingFile, readMappingFile, fileRevision } from './file.ts';
-export { MappingTable, type TableData, type TargetRecords } from './table.ts';
+export { MappingTable, type TableData } from './table.ts';
 export { MappingStore } from './store.ts';
 export { DEFAULT_PREFIX, EtcdClient, etcdIpKey, etcdKey, mappingFromKv, type EtcdOptions } from './etcd.ts';
 export {

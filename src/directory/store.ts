@@ -22,7 +22,6 @@ import { randomBytes } from 'node:crypto';
 import { addrWords, format4, format6, parse4 } from './addr.ts';
 import { hostIp6Words, type Mapping, type MappingInput, type MappingTarget } from './mapping.ts';
 import { ipBytes, parseMac } from './parse.ts';
-import type { TargetRecords } from './table.ts';
 
 const WORDS = 10;
 const g6 = new Uint16Array(8);
@@ -302,8 +301,12 @@ export class MappingStore {
     for (let i = 0; i < this.#used; i++) if (r[i * WORDS] !== 0) yield i;
   }
 
-  /** The records as they lie (see TargetRecords): the first four words are the table's. */
-  targetRecords(): TargetRecords {
+  /**
+   * The records as they lie, with each one's revision (MappingTable's
+   * targetRecords: the first four words are the same).  Valid until the
+   * store next changes.
+   */
+  targetRecords() {
     return { words: this.#rec, count: this.#used, stride: WORDS, vteps: this.#vteps, revisions: this.#rev };
   }
 

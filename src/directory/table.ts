@@ -76,22 +76,6 @@ const macWord2 = (b: ArrayLike<number>) => (((b[4]! << 24) | (b[5]! << 16)) >>> 
 /** The MAC's last two bytes of a slot's third word (unsigned, as macWord2). */
 const hi16 = (x: number) => (x & 0xffff0000) >>> 0;
 
-/**
- * A directory's mappings as its records lie (MappingTable's slots,
- * MappingStore's records): count records of stride 32-bit words, the first
- * four [VNI + 1 (0: none), MAC bytes 0-3, MAC bytes 4-5 << 16 | port,
- * index into vteps]; each record's revision in revisions, or revision for
- * all.  Valid until the next change of the directory it came from.
- */
-export interface TargetRecords {
-  words: Uint32Array;
-  count: number;
-  stride: number;
-  vteps: readonly string[];
-  revisions?: Float64Array;
-  revision?: number;
-}
-
 export class DuplicateMappingError extends Error {}
 
 export class MappingTable {
@@ -238,9 +222,12 @@ export class MappingTable {
 
   /**
    * The slots as they lie, for a copy made elsewhere without visiting each
-   * mapping (the upcall relay's table): see TargetRecords.
+   * mapping (the upcall relay's table, src/vpc's AnswerRecords): count
+   * records of stride words, the first four [VNI + 1 (0: none), MAC bytes
+   * 0-3, MAC bytes 4-5 << 16 | port, index into vteps].  Valid while this
+   * table is.
    */
-  targetRecords(): TargetRecords {
+  targetRecords() {
     return { words: this.#slots, count: this.#slots.length / WORDS, stride: WORDS, vteps: this.vteps, revision: Number(this.revision) };
   }
 

@@ -26,8 +26,8 @@ export interface Backend {
   close(handle: number): number;
   /** Attach as the upcall reader (rejects with code EBUSY if one is). */
   openUpcalls(): Promise<UpcallChannel>;
-  /** libvpc's upcall relay (host kernel only; vpc.h, vpc_relay_start). */
-  readonly relay?: UpcallRelay;
+  /** libvpc's upcall relay (host kernel only; vpc.h, vpc_relay_start), bound on first use. */
+  readonly relay?: UpcallRelay | undefined;
 }
 
 /**
@@ -38,8 +38,8 @@ export interface Backend {
 export interface UpcallRelay {
   /** Attach as the upcall reader through the relay; its answers carry ttlMs. */
   open(ttlMs: number): Promise<UpcallChannel>;
-  /** Apply n packed vpc_relay_entry_t (after emptying the table, with replace): 0 or an errno. */
-  update(entries: Uint8Array, n: number, replace: boolean): number;
+  /** Apply n packed vpc_relay_entry_t: 0 or an errno. */
+  update(entries: Uint8Array, n: number): number;
   /** The table anew from a directory's records (vpc.h, vpc_relay_load): 0 or an errno. */
   load(words: Uint32Array, n: number, stride: number, vteps: Uint8Array, nvteps: number, revs: Float64Array | null, revision: number): number;
   /** Stop answering (everything is passed on unanswered), or answer again. */

@@ -52,8 +52,13 @@ export function loadHostBackend(): Backend {
   const vallen = new Uint32Array(2);
   const [lo, hi] = LITTLE_ENDIAN ? [0, 1] : [1, 0];
 
+  // Bound when the agent first asks: no vpcctl command pays for it.
+  let relay: UpcallRelay | undefined | null = null;
   return {
-    relay: loadRelay(lib),
+    get relay() {
+      if (relay === null) relay = loadRelay(lib);
+      return relay;
+    },
     kind: 'host',
     where: hostSocketPath(),
     open(id, typeWord, flags) {
@@ -79,7 +84,7 @@ function loadRelay(lib: koffi.IKoffiLib): UpcallRelay | undefined {
   let start, update, load, pause;
   try {
     start = lib.func('int vpc_relay_start(const char *path, uint32_t ttl_ms)');
-    update = lib.func('int vpc_relay_update(const uint8_t *e, size_t n, int replace)');
+    update = lib.func('int vpc_relay_update(const uint8_t *e, size_t n)');
     load = lib.func('int vpc_relay_load(const uint32_t *words, size_t n, size_t stride, const uint8_t *vteps, size_t nvteps, const double *revs, uint64_t revision)');
     pause = lib.func('void vpc_relay_pause(int paused)');
   } catch {
@@ -95,7 +100,7 @@ function loadRelay(lib: koffi.IKoffiLib): UpcallRelay | undefined {
       }
       return openUpcallSocket(path, fd);
     },
-    update: (entries, n, replace) => ((update(entries, n, replace ? 1 : 0) as number) === 0 ? 0 : koffi.errno()),
+    update: (entries, n) => ((update(entries, n) as number) === 0 ? 0 : koffi.errno()),
     load: (words, n, stride, vteps, nvteps, revs, revision) =>
       ((load(words, n, stride, vteps, nvteps, revs, revision) as number) === 0 ? 0 : koffi.errno()),
     pause: (paused) => { pause(paused ? 1 : 0); },

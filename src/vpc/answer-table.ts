@@ -24,20 +24,12 @@ const E = {
 };
 if (E.addr !== E.af + 1) throw new Error('vpc_relay_entry_t: addr must follow af');
 
-/* A VTEP as the entry holds it: its family, then its 16 address bytes. */
-const VTEP_IMAGES_MAX = 4096;
-const vtepImages = new Map<string, Uint8Array>();
-
+/* A VTEP as the entry holds it: its family, then its 16 address bytes (vtepBytes caches the parse). */
 function vtepImage(vtep: string): Uint8Array {
-  let im = vtepImages.get(vtep);
-  if (im === undefined) {
-    const ip = vtepBytes(vtep);         // throws on a bad one: nothing cached
-    im = new Uint8Array(17);
-    im[0] = ip.af;
-    im.set(ip.bytes, 1);
-    if (vtepImages.size >= VTEP_IMAGES_MAX) vtepImages.clear();
-    vtepImages.set(vtep, im);
-  }
+  const ip = vtepBytes(vtep);           // throws on a bad one
+  const im = new Uint8Array(17);
+  im[0] = ip.af;
+  im.set(ip.bytes, 1);
   return im;
 }
 
@@ -62,8 +54,6 @@ export class AnswerTableChanges {
 
   /** (vni, MAC) lives at vtep (and port, 0 or absent: the VXLAN port); revision goes in the answer. */
   put(vni: number, macHi: number, macLo: number, vtep: string, port: number | undefined, revision: number): void {
-    // A whole directory goes through here at each load (200,000 entries
-    // hold the agent's event loop): no object or bigint per entry.
     const o = this.#slot(vni, macHi, macLo, VPC_RELAY_PUT);
     this.#buf.set(vtepImage(vtep), o + E.af);
     this.#view.setUint16(o + E.port, port ?? 0, LE);
@@ -106,7 +96,8 @@ export class AnswerTableChanges {
  * A directory's mappings as its records lie, the first four words of each
  * [VNI + 1 (0: none), MAC bytes 0-3, MAC bytes 4-5 << 16 | port, index
  * into vteps]; each record's revision in revisions, or revision for all
- * (src/directory's TargetRecords).
+ * (what src/directory's MappingTable and MappingStore give as
+ * targetRecords()).
  */
 export interface AnswerRecords {
   words: Uint32Array;
@@ -136,11 +127,11 @@ export const AnswerTable = {
     if (e !== 0) throw vpcError(e, { op: 'relay table load' });
   },
 
-  /** Apply changes (after emptying the table, with replace); on an error nothing changed. */
-  apply(changes: AnswerTableChanges, replace = false): void {
+  /** Apply changes; on an error nothing changed. */
+  apply(changes: AnswerTableChanges): void {
     const relay = backend().relay;
     if (relay === undefined) return;
-    const e = relay.update(changes.bytes, changes.length, replace);
+    const e = relay.update(changes.bytes, changes.length);
     if (e !== 0) throw vpcError(e, { op: 'relay table update' });
   },
 

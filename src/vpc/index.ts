@@ -35,6 +35,6 @@ export {
   answerUpcalls, reportAgentState, upcallStats, UpcallBatch, UpcallStream, type AgentState, type UpcallAnswer, type UpcallRequest, type UpcallResult,
   type UpcallStats,
 } from './upcall.ts';
-export { AnswerTable, AnswerTableChanges } from './answer-table.ts';
+export { AnswerTable, AnswerTableChanges, type AnswerRecords } from './answer-table.ts';
 export { Vcc, type VccConfig } from './vcc.ts';
 export { UpcallChannelError } from '../ffi/index.ts';

@@ -239,7 +239,7 @@ entry_ok(const vpc_relay_entry_t *e)
 }
 
 EXPORT int
-vpc_relay_update(const vpc_relay_entry_t *e, size_t n, int replace)
+vpc_relay_update(const vpc_relay_entry_t *e, size_t n)
 {
 	struct rslot s, *p;
 	size_t i, puts = 0;
@@ -254,9 +254,8 @@ vpc_relay_update(const vpc_relay_entry_t *e, size_t n, int replace)
 	pthread_mutex_lock(&tab.mtx);
 	seed_once();
 	/* Room for every put first, so that an error means nothing changed. */
-	if ((replace && !regrow(slots_for(puts), false)) ||
-	    (!replace && (tab.s == NULL || 2 * (tab.used + puts) > tab.mask + 1) &&
-	    !regrow(slots_for(tab.used + puts), true))) {
+	if ((tab.s == NULL || 2 * (tab.used + puts) > tab.mask + 1) &&
+	    !regrow(slots_for(tab.used + puts), true)) {
 		pthread_mutex_unlock(&tab.mtx);
 		errno = ENOMEM;
 		return (-1);
