@@ -47,7 +47,9 @@
  * PEER_RATES=5000,10000,15000,20000,30000,40000,60000,80000,120000,160000,240000  PEER_LINUX_RCVBUF=0 (kernel
  * default)  PEER_LINUX_FILTER=1 (BPF filter on the agent's socket)
  * PEER_UPCALL_RATE=1000000 (the vpc switch's per-vmnic upcall rate and
- * burst; 0: the switch's default, 1,000/s).
+ * burst; 0: the switch's default, 1,000/s)  PEER_SAMPLES=FILE (figure a's
+ * every sample, in the order taken, written there as JSON: where a tail
+ * came from).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -113,6 +115,8 @@ export interface System {
   agentRead(): Promise<number>;
   /** Linux only: notifications the agent saw its socket overflow on (ENOBUFS). */
   agentOverflows(): Promise<number>;
+  /** vpc only: upcalls the agent's relay thread answered so far (the rest woke JavaScript). */
+  relayed?(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -290,6 +294,7 @@ export async function vpcSystem(name: 'vpc' | 'vpc-etcd', tmp: string, nodeArgs:
       },
       agentRead: () => a.metric('vpc_agent_upcalls_total'),
       agentOverflows: async () => 0,
+      relayed: () => a.metric('vpc_agent_relay_answers_total'),
       async close() {
         await a.stop('SIGKILL');
         await etcd?.stop();
@@ -348,6 +353,7 @@ async function figureLatency(probe: string, systems: System[]): Promise<void> {
     // Warm up: the agent opens the switch on its first answer, etc.
     await runProbe(probe, [...common(s), 'lat', '5', String(GAP_MS), String(RESEND_US), '3000'], s.probeEnv);
   }
+  const before = await Promise.all(systems.map(async (s) => [await s.agentRead(), await s.relayed?.()] as const));
   for (let r = 0; r < ROUNDS; r++) {
     for (const s of systems) {
       const a = await runProbe(probe, [...common(s), 'lat', String(per), String(GAP_MS), String(RESEND_US), '3000'], s.probeEnv);
@@ -361,6 +367,14 @@ async function figureLatency(probe: string, systems: System[]): Promise<void> {
       timeouts += (a.timeouts as number) + (b.timeouts as number);
     }
   }
+  const relayed: string[] = [];
+  for (const [i, s] of systems.entries()) {
+    const r0 = before[i]![1];
+    if (r0 === undefined) continue;
+    const upcalls = (await s.agentRead()) - before[i]![0], answered = (await s.relayed!()) - r0;
+    relayed.push(`${s.name} ${answered} of ${upcalls} upcalls answered by the relay`);
+  }
+  if (env.PEER_SAMPLES) writeFileSync(env.PEER_SAMPLES, JSON.stringify({ installed: inst, reply: rep, quiet }));
   const by = (m: Record<string, number[]>, q: number) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, quantile(v, q)]));
   header(`a. miss -> installed / -> first reply, µs, ${LAT_N} misses each, table polled every ${PROBE_US} µs, resend every ${RESEND_US} µs`, 'lower');
   row('installed p50', 'install_p50_us', by(inst, 0.5));
@@ -370,6 +384,7 @@ async function figureLatency(probe: string, systems: System[]): Promise<void> {
   row('first reply p50, table not polled', 'reply_quiet_p50_us', by(quiet, 0.5));
   row('first reply p99, table not polled', 'reply_quiet_p99_us', by(quiet, 0.99));
   console.log(`    per-round installed p50: ${systems.map((s) => `${s.name} ${roundP50[s.name]!.map((x) => fmt(x, 0)).join('/')}`).join('; ')}${timeouts ? `; ${timeouts} misses never installed/answered in 3 s` : ''}`);
+  if (relayed.length) console.log(`    ${relayed.join('; ')}`);
   header('b. the first frame to a new MAC delivered (its own echo reply came back), %', 'higher');
   row('first frame delivered', 'first_frame_pct', Object.fromEntries(Object.entries(first).map(([k, v]) => [k, (100 * v.reduce((x, y) => x + y, 0)) / Math.max(1, v.length)])), 1);
 }
