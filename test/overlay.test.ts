@@ -19,6 +19,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Overlay, until } from './helpers/overlay.ts';
+import { transfer } from './helpers/tcpxfer.ts';
 
 const VNI = 100;
 const MAC = { vm1: '02:00:00:00:01:01', vm2: '02:00:00:00:02:02', vm3: '02:00:00:00:02:03', vx: '02:00:00:00:09:09', ghost: '02:00:00:00:07:07' };
@@ -164,6 +165,26 @@ describe('two compute nodes on the host kernel', () => {
     assert.ok(ping('vm1', IP.vx));
     assert.equal(await upcallsFor('cn1', MAC.vx), n0 + 2, 'expired: asked again');
     await node.cn1!.call('resolve', { mode: 'auto', table: directory, ttlMs: 0 });
+  });
+
+  test('TCP connections between the same two VMs leave on their own UDP source ports (ECMP), each connection on one', async () => {
+    const CONNS = 8;
+    const pcap = await ov.pcap('ul', 'br0', 'udp port 4789', async () => {
+      for (let i = 0; i < CONNS; i++) await transfer(lab, 'vm1', 'vm2', IP.vm2, 5201 + i, 65536);
+    });
+    const rows = lab.run('tshark', ['-n', '-r', pcap, '-Y', `vxlan && tcp && ip.src == ${VTEP.cn1}`, '-T', 'fields', '-E', 'separator=|',
+      '-e', 'udp.srcport', '-e', 'tcp.srcport', '-e', 'tcp.dstport']).stdout.trim().split('\n').filter(Boolean).map((l) => l.split('|'));
+    const byConn = new Map<string, Set<string>>();
+    for (const [outer, sport, dport] of rows) {
+      const conn = `${sport}->${dport}`;
+      if (!byConn.has(conn)) byConn.set(conn, new Set());
+      byConn.get(conn)!.add(outer!);
+    }
+    assert.equal(byConn.size, CONNS, `one inner connection per transfer: ${[...byConn.keys()].join(' ')}`);
+    for (const [conn, ports] of byConn) assert.equal(ports.size, 1, `${conn} left on one source port: ${[...ports].join(' ')}`);
+    const distinct = new Set([...byConn.values()].map((p) => [...p][0]));
+    // 8 connections on 16,384 ports: two share one about once in 600 runs.
+    assert.ok(distinct.size >= CONNS - 1, `the connections spread over source ports: ${[...distinct].join(' ')}`);
   });
 
   test('interoperates with a Linux kernel vxlan interface, and tshark decodes our VXLAN', async () => {

@@ -29,6 +29,15 @@ struct vpc_frame {
 	uint8_t  ip_af;                 /* 0, VPC_AF_INET or VPC_AF_INET6 */
 	uint8_t  ip_proto;              /* protocol (IPv6: the first next header) */
 	uint8_t  ip_dst[16];
+	uint8_t  ip_src[16];
+	/*
+	 * TCP, UDP, UDP-Lite or SCTP: the source and destination ports as they
+	 * lie in the frame, when the datagram is not a fragment and its first
+	 * upper-layer header follows the IP header (IPv6: no extension
+	 * header); 0 otherwise.  What the underlay's ECMP sees of a flow
+	 * (flow_sport, vpc_fwd.c).
+	 */
+	uint32_t l4_ports;
 	uint32_t l2len;                 /* Ethernet header, with its tag */
 	/*
 	 * The IP header's parse (vpc_ip_parse) of these very bytes, when one

@@ -216,22 +216,31 @@ ld16(const uint8_t *p)
 }
 
 /*
- * The UDP source port spreads flows over the underlay's ECMP paths.  It
- * needs spread, not secrecy: a VM can only move its own flows around.
+ * The UDP source port spreads flows over the underlay's ECMP paths (RFC
+ * 7348 section 5: a hash of the inner headers).  With no hash from the OS
+ * it is made of the MACs and type, both IP addresses, the protocol and, for
+ * an unfragmented TCP/UDP/SCTP datagram, both ports, as Linux's vxlan hashes
+ * a flow (skb_get_hash): two connections between the same two VMs may take
+ * two paths, and a flow's packets keep to one.  It needs spread, not
+ * secrecy: a VM can only move its own flows around.
  */
 static uint16_t
 flow_sport(const struct vpc_pkt *p, const struct vpc_frame *f)
 {
-	uint64_t a, b, h = os_pkt_flowid(p);
+	uint64_t w0, w1, w2, w3, h = os_pkt_flowid(p);
 
 	if (h == 0) {
-		/* The two MACs, the type and the IP destination's words. */
-		a = ld32(f->dst) | ld16(f->dst + 4) << 32 |
+		w0 = ld32(f->dst) | ld16(f->dst + 4) << 32 |
 		    (uint64_t)f->ethertype << 48;
-		b = ld32(f->src) | ld16(f->src + 4) << 32;
-		b ^= ld32(f->ip_dst) | ld32(f->ip_dst + 4) << 32;
-		h = ld32(f->ip_dst + 8) | ld32(f->ip_dst + 12) << 32;
-		h ^= a * 0x9e3779b97f4a7c15ULL ^ b * 0xc2b2ae3d27d4eb4fULL;
+		w1 = ld32(f->src) | ld16(f->src + 4) << 32 |
+		    (uint64_t)f->ip_proto << 48;
+		w0 ^= ld32(f->ip_dst + 8) | ld32(f->ip_dst + 12) << 32;
+		w1 ^= ld32(f->ip_src + 8) | ld32(f->ip_src + 12) << 32;
+		w2 = ld32(f->ip_dst) | ld32(f->ip_dst + 4) << 32;
+		w3 = (ld32(f->ip_src) | ld32(f->ip_src + 4) << 32) ^
+		    (uint64_t)f->l4_ports << 32;
+		h = w0 * 0x9e3779b97f4a7c15ULL ^ w1 * 0xc2b2ae3d27d4eb4fULL ^
+		    w2 * 0x165667b19e3779f9ULL ^ w3 * 0xd6e8feb86659fd93ULL;
 		h ^= h >> 29;
 		h *= 0xbf58476d1ce4e5b9ULL;
 		h ^= h >> 32;

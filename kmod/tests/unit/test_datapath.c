@@ -267,6 +267,139 @@ t_miss(void)
 	return (0);
 }
 
+/*
+ * A frame to mac_e from vmnic A carrying one flow: IPv4 or IPv6 (ipv6),
+ * proto, the ports; frag: IPv4's flags/offset field; ext: an IPv6
+ * hop-by-hop header before the upper layer.
+ */
+static const uint8_t mac_e[6] = { 2, 0, 0, 0, 0, 0x47 };
+
+static struct vpc_pkt *
+flow_frame(bool ipv6, uint8_t proto, uint16_t sport, uint16_t dport,
+    uint16_t frag, bool ext, uint8_t src_last)
+{
+	uint8_t b[128], *ip = b + 14, *l4;
+
+	memset(b, 0, sizeof(b));
+	memcpy(b, mac_e, 6);
+	memcpy(b + 6, mac_a, 6);
+	if (!ipv6) {
+		vpc_put16(b + 12, 0x0800);
+		ip[0] = 0x45;
+		vpc_put16(ip + 2, 20 + 8 + 32);
+		vpc_put16(ip + 6, frag);
+		ip[8] = 64;
+		ip[9] = proto;
+		memcpy(ip + 12, (uint8_t[]){ 10, 0, 0, src_last }, 4);
+		memcpy(ip + 16, (uint8_t[]){ 10, 0, 0, 99 }, 4);
+		l4 = ip + 20;
+	} else {
+		vpc_put16(b + 12, 0x86dd);
+		ip[0] = 0x60;
+		vpc_put16(ip + 4, (ext ? 8 : 0) + 8 + 32);
+		ip[6] = ext ? 0 : proto;
+		ip[7] = 64;
+		ip[8] = 0xfd;
+		ip[23] = src_last;
+		ip[24] = 0xfd;
+		ip[39] = 99;
+		l4 = ip + 40;
+		if (ext) {
+			l4[0] = proto;          /* hop-by-hop: next, length 0, PadN */
+			l4[2] = 1;
+			l4[3] = 4;
+			l4 += 8;
+		}
+	}
+	vpc_put16(l4, sport);
+	vpc_put16(l4 + 2, dport);
+	return (host_pkt_new(b, (uint32_t)(l4 + 8 + 32 - b)));
+}
+
+/* The underlay source port the frame left with, or -1 if it did not leave. */
+static int
+sport_of(struct vpc_pkt *p)
+{
+	test_sent_reset();
+	in_nic(dp.nic_a, p);
+	if (test_nsent != 1 || test_sent[0].kind != TEST_TO_VCC)
+		return (-1);
+	return (test_sent[0].sport);
+}
+
+/* How many of the n ports differ from every one before them. */
+static unsigned
+distinct(const int *v, unsigned n)
+{
+	unsigned i, j, d = 0;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i && v[j] != v[i]; j++)
+			;
+		d += j == i;
+	}
+	return (d);
+}
+
+/*
+ * The underlay's UDP source port spreads flows over ECMP paths: two
+ * connections between the same two VMs differ, each keeps one port; no
+ * ports are read where they are not there to read (a fragment, an IPv6
+ * extension header), so all of a fragmented datagram takes one path.
+ */
+static int
+t_flow_sport(void)
+{
+	static const uint8_t protos[] = { 6, 17, 132 };
+	vpc_sw_cam_t c;
+	vpc_cam_set_result_t res;
+	int v[64], s;
+	unsigned i, k;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.dstmac, mac_e, 6);
+	c.kind = VPC_CAM_REMOTE;
+	c.af = VPC_AF_INET;
+	memcpy(c.addr, vtep, 4);
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_SET, &c, sizeof(c), &res, sizeof(res)), 0);
+	for (k = 0; k < 2 * nitems(protos); k++) {
+		bool ipv6 = k >= nitems(protos);
+		uint8_t proto = protos[k % nitems(protos)];
+
+		/* Source ports 40000-40063 to one port: 64 flows. */
+		for (i = 0; i < 64; i++) {
+			v[i] = sport_of(flow_frame(ipv6, proto, (uint16_t)(40000 + i), 443, 0, false, 1));
+			EXPECT(v[i] >= 49152);
+			/* The same flow again: the same port. */
+			EXPECT_EQ(sport_of(flow_frame(ipv6, proto, (uint16_t)(40000 + i), 443, 0, false, 1)), v[i]);
+		}
+		/* 64 draws of 16,384 ports collide about once in eight runs. */
+		EXPECT(distinct(v, 64) >= 62);
+		/* The destination port counts too, and the source address. */
+		for (i = 0; i < 64; i++)
+			v[i] = sport_of(flow_frame(ipv6, proto, 40000, (uint16_t)(1 + i), 0, false, 1));
+		EXPECT(distinct(v, 64) >= 62);
+		for (i = 0; i < 64; i++)
+			v[i] = sport_of(flow_frame(ipv6, proto, 40000, 443, 0, false, (uint8_t)(1 + i)));
+		EXPECT(distinct(v, 64) >= 62);
+	}
+	/* No ports where there are none to read: ICMP, fragments, IPv6 extension headers. */
+	s = sport_of(flow_frame(false, 1, 40000, 443, 0, false, 1));
+	EXPECT(s >= 49152);
+	EXPECT_EQ(sport_of(flow_frame(false, 1, 40001, 444, 0, false, 1)), s);
+	s = sport_of(flow_frame(false, 6, 40000, 443, 0x2000, false, 1));   /* MF, offset 0 */
+	EXPECT(s >= 49152);
+	EXPECT_EQ(sport_of(flow_frame(false, 6, 40001, 444, 0x2000, false, 1)), s);
+	EXPECT_EQ(sport_of(flow_frame(false, 6, 40002, 445, 0x00b9, false, 1)), s); /* a later one */
+	EXPECT(sport_of(flow_frame(false, 6, 40000, 443, 0x4000, false, 1)) != s);   /* DF: not a fragment */
+	s = sport_of(flow_frame(true, 17, 40000, 443, 0, true, 1));
+	EXPECT(s >= 49152);
+	EXPECT_EQ(sport_of(flow_frame(true, 17, 40001, 444, 0, true, 1)), s);
+	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_DEL, &(vpc_cam_key_t){ .dstmac = { 2, 0, 0, 0, 0, 0x47 } },
+	    sizeof(vpc_cam_key_t), NULL, 0), 0);
+	return (0);
+}
+
 /* Released frames the OS fails to send are counted as dropped, each one. */
 static int
 t_release_send_fails(void)
@@ -779,6 +912,7 @@ test_datapath(struct vpc_sys *sys, int *failed)
 		{ "answer applied at start, frames sent at finish", t_answer_then_send },
 		{ "VNI 0 on a raw L2 underlay", t_vni0 },
 		{ "released frames whose send fails", t_release_send_fails },
+		{ "the underlay source port follows the flow (ECMP)", t_flow_sport },
 	};
 	int passed;
 
