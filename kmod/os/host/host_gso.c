@@ -53,6 +53,13 @@ host_underlay_tx_opts(int fd, int af)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &one, sizeof(one));
 }
 
+/* Is slot i holding a port (a socket, or a port found unbindable)? */
+static bool
+slot_used(const struct host_gso *g, unsigned i)
+{
+	return (g->slot[i].fd >= 0 || g->slot[i].unbindable);
+}
+
 static void
 slot_clear(struct host_gso *g, unsigned i)
 {
@@ -84,7 +91,7 @@ close_idle(void *arg)
 	unsigned i;
 
 	for (i = 0; i < HOST_GSO_SLOTS; i++) {
-		if (g->slot[i].fd < 0 && !g->slot[i].unbindable)
+		if (!slot_used(g, i))
 			continue;
 		if (now - g->slot[i].used_ns >= HOST_GSO_IDLE_NS)
 			slot_clear(g, i);
@@ -129,20 +136,37 @@ open_sender(const struct host_gso *g, uint16_t sport)
 static int
 sender(struct host_gso *g, uint16_t sport)
 {
-	unsigned i = sport % HOST_GSO_SLOTS;
+	unsigned i, k, victim = 0;
 	bool idle_armed = false;
-	unsigned k;
 
-	g->slot[i].used_ns = os_now_coarse_ns();
-	if (g->slot[i].sport == sport && (g->slot[i].fd >= 0 || g->slot[i].unbindable))
-		return (g->slot[i].fd);
+	g->runs++;
+	for (i = 0; i < HOST_GSO_SLOTS; i++) {
+		if (slot_used(g, i) && g->slot[i].sport == sport) {
+			g->slot[i].used_ns = os_now_coarse_ns();
+			g->slot[i].used_seq = g->runs;
+			return (g->slot[i].fd);
+		}
+	}
+	/* A free slot, else the least recently used one. */
+	for (i = 0; i < HOST_GSO_SLOTS; i++) {
+		if (!slot_used(g, i)) {
+			victim = i;
+			break;
+		}
+		if (g->slot[i].used_seq < g->slot[victim].used_seq)
+			victim = i;
+	}
+	i = victim;
 	/* The idle timer runs while any slot is in use. */
 	for (k = 0; k < HOST_GSO_SLOTS; k++)
-		idle_armed |= k != i && (g->slot[k].fd >= 0 || g->slot[k].unbindable);
+		idle_armed |= k != i && slot_used(g, k);
 	slot_clear(g, i);               /* another flow had the slot */
 	g->slot[i].sport = sport;
+	g->slot[i].used_ns = os_now_coarse_ns();
+	g->slot[i].used_seq = g->runs;
 	g->slot[i].fd = open_sender(g, sport);
 	g->slot[i].unbindable = g->slot[i].fd < 0;
+	g->opened += g->slot[i].fd >= 0;
 	if (g->idle == NULL)
 		g->idle = os_timer_create(NULL, close_idle, g);
 	if (g->idle != NULL && !idle_armed)

@@ -27,11 +27,16 @@ struct os_timer;
 /*
  * UDP sockets bound to the vcc's address and a flow's source port, made
  * when that port first sends a run: the source port must follow the flow
- * hash (RFC 7348), and a UDP socket sends from its own port only.  A slot
- * per port modulo HOST_GSO_SLOTS; a port that cannot be bound (another
- * program has it) is remembered, and its runs go the usual way.  Each
- * holds its port only while its flow sends: idle for HOST_GSO_IDLE_NS, it
- * is closed (and a port that could not be bound is tried again later).
+ * hash (RFC 7348), and a UDP socket sends from its own port only.  Any
+ * slot holds any port (a run looks at all HOST_GSO_SLOTS): a new port takes
+ * a free slot, else the one whose last run is oldest, so up to that many
+ * flows sending at once each keep their socket, whatever their ports (a
+ * slot per port modulo the count made two flows that shared a remainder
+ * close and reopen a socket at each run).  A port that cannot be bound
+ * (another program has it) is remembered, and its runs go the usual way.
+ * Each holds its port only while its flow sends: idle for
+ * HOST_GSO_IDLE_NS, it is closed (and a port that could not be bound is
+ * tried again later).
  */
 struct host_gso {
 	struct sockaddr_storage addr;   /* the vcc's, port 0 */
@@ -42,7 +47,10 @@ struct host_gso {
 		uint16_t sport;
 		bool     unbindable;
 		uint64_t used_ns;       /* last run sent (or bind tried) */
+		uint64_t used_seq;      /* which run that was: the LRU order */
 	} slot[HOST_GSO_SLOTS];
+	uint64_t         runs;          /* runs asked for (a clock for LRU) */
+	uint64_t         opened;        /* sender sockets made (tests) */
 };
 
 /* No socket yet; addr NULL: nothing sends runs until it is set (again). */

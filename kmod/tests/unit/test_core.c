@@ -18,6 +18,7 @@
 #include "test_router.h"
 #include "test_burst.h"
 #include "test_vnet.h"
+#include "test_gso.h"
 #include "test_fw.h"
 #include "test_nat.h"
 #include "test_natgw.h"
@@ -507,6 +508,7 @@ main(void)
 	passed += test_natgw(sys, &failed);
 	passed += test_burst(sys, &failed);
 	passed += test_vnet(sys, &failed);
+	passed += test_gso(sys, &failed);
 	vpc_sys_teardown(sys);
 	hloop_reclaim();
 	current = "no leaks";
