@@ -37,6 +37,7 @@ vpc_frame_parse(const struct vpc_pkt *p, struct vpc_frame *f)
 	memset(f->ip_dst, 0, sizeof(f->ip_dst));
 	memset(f->ip_src, 0, sizeof(f->ip_src));
 	f->l4_ports = 0;
+	f->ip6_flow = 0;
 	f->ip = NULL;
 	if (n < ETHER_HDR_LEN || !os_pkt_copyout(p, 0, n, h)) {
 		memset(f, 0, sizeof(*f));
@@ -74,6 +75,7 @@ vpc_frame_parse(const struct vpc_pkt *p, struct vpc_frame *f)
 		memcpy(f->ip_dst, ip + 24, 16);
 		f->ip_af = VPC_AF_INET6;
 		f->ip_proto = ip[6];
+		f->ip6_flow = (uint32_t)(ip[1] & 0x0f) << 16 | be16(ip + 2);
 		if (has_ports(ip[6]) && n >= f->l2len + 44)
 			memcpy(&f->l4_ports, ip + 40, 4);
 	}

@@ -38,6 +38,7 @@ struct vpc_frame {
 	 * (flow_sport, vpc_fwd.c).
 	 */
 	uint32_t l4_ports;
+	uint32_t ip6_flow;              /* IPv6: the flow label; 0 otherwise */
 	uint32_t l2len;                 /* Ethernet header, with its tag */
 	/*
 	 * The IP header's parse (vpc_ip_parse) of these very bytes, when one

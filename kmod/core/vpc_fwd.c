@@ -219,9 +219,11 @@ ld16(const uint8_t *p)
  * The UDP source port spreads flows over the underlay's ECMP paths (RFC
  * 7348 section 5: a hash of the inner headers).  With no hash from the OS
  * it is made of the MACs and type, both IP addresses, the protocol and, for
- * an unfragmented TCP/UDP/SCTP datagram, both ports, as Linux's vxlan hashes
- * a flow (skb_get_hash): two connections between the same two VMs may take
- * two paths, and a flow's packets keep to one.  It needs spread, not
+ * an unfragmented TCP/UDP/SCTP datagram, both ports, and IPv6's flow label,
+ * as Linux's vxlan hashes a flow (skb_get_hash): two connections between
+ * the same two VMs may take two paths, and a flow's packets keep to one
+ * (until a guest changes its flow label to leave a path that lost its
+ * packets, as Linux's TCP does on a timeout).  It needs spread, not
  * secrecy: a VM can only move its own flows around.
  */
 static uint16_t
@@ -236,7 +238,8 @@ flow_sport(const struct vpc_pkt *p, const struct vpc_frame *f)
 		    (uint64_t)f->ip_proto << 48;
 		w0 ^= ld32(f->ip_dst + 8) | ld32(f->ip_dst + 12) << 32;
 		w1 ^= ld32(f->ip_src + 8) | ld32(f->ip_src + 12) << 32;
-		w2 = ld32(f->ip_dst) | ld32(f->ip_dst + 4) << 32;
+		w2 = (ld32(f->ip_dst) | ld32(f->ip_dst + 4) << 32) ^
+		    (uint64_t)f->ip6_flow << 40;
 		w3 = (ld32(f->ip_src) | ld32(f->ip_src + 4) << 32) ^
 		    (uint64_t)f->l4_ports << 32;
 		h = w0 * 0x9e3779b97f4a7c15ULL ^ w1 * 0xc2b2ae3d27d4eb4fULL ^

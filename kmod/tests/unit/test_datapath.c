@@ -270,13 +270,13 @@ t_miss(void)
 /*
  * A frame to mac_e from vmnic A carrying one flow: IPv4 or IPv6 (ipv6),
  * proto, the ports; frag: IPv4's flags/offset field; ext: an IPv6
- * hop-by-hop header before the upper layer.
+ * hop-by-hop header before the upper layer; label: IPv6's flow label.
  */
 static const uint8_t mac_e[6] = { 2, 0, 0, 0, 0, 0x47 };
 
 static struct vpc_pkt *
-flow_frame(bool ipv6, uint8_t proto, uint16_t sport, uint16_t dport,
-    uint16_t frag, bool ext, uint8_t src_last)
+flow_frame_label(bool ipv6, uint8_t proto, uint16_t sport, uint16_t dport,
+    uint16_t frag, bool ext, uint8_t src_last, uint32_t label)
 {
 	uint8_t b[128], *ip = b + 14, *l4;
 
@@ -296,6 +296,8 @@ flow_frame(bool ipv6, uint8_t proto, uint16_t sport, uint16_t dport,
 	} else {
 		vpc_put16(b + 12, 0x86dd);
 		ip[0] = 0x60;
+		ip[1] = (uint8_t)(label >> 16 & 0x0f);
+		vpc_put16(ip + 2, (uint16_t)label);
 		vpc_put16(ip + 4, (ext ? 8 : 0) + 8 + 32);
 		ip[6] = ext ? 0 : proto;
 		ip[7] = 64;
@@ -314,6 +316,13 @@ flow_frame(bool ipv6, uint8_t proto, uint16_t sport, uint16_t dport,
 	vpc_put16(l4, sport);
 	vpc_put16(l4 + 2, dport);
 	return (host_pkt_new(b, (uint32_t)(l4 + 8 + 32 - b)));
+}
+
+static struct vpc_pkt *
+flow_frame(bool ipv6, uint8_t proto, uint16_t sport, uint16_t dport,
+    uint16_t frag, bool ext, uint8_t src_last)
+{
+	return (flow_frame_label(ipv6, proto, sport, dport, frag, ext, src_last, 0));
 }
 
 /* The underlay source port the frame left with, or -1 if it did not leave. */
@@ -395,6 +404,14 @@ t_flow_sport(void)
 	s = sport_of(flow_frame(true, 17, 40000, 443, 0, true, 1));
 	EXPECT(s >= 49152);
 	EXPECT_EQ(sport_of(flow_frame(true, 17, 40001, 444, 0, true, 1)), s);
+	/* IPv6's flow label counts, with or without ports: a guest that
+	 * changes it (Linux's TCP after a timeout) may take another path. */
+	for (i = 0; i < 64; i++)
+		v[i] = sport_of(flow_frame_label(true, 17, 40000, 443, 0, true, 1, 0x12345 + i * 0x1011));
+	EXPECT(distinct(v, 64) >= 62);
+	EXPECT_EQ(sport_of(flow_frame_label(true, 17, 40001, 444, 0, true, 1, 0x12345)), v[0]);
+	EXPECT(sport_of(flow_frame_label(true, 6, 40000, 443, 0, false, 1, 7)) !=
+	    sport_of(flow_frame_label(true, 6, 40000, 443, 0, false, 1, 8)));
 	EXPECT_EQ(ctl(dp.sw, VPC_OP_SW_CAM_DEL, &(vpc_cam_key_t){ .dstmac = { 2, 0, 0, 0, 0, 0x47 } },
 	    sizeof(vpc_cam_key_t), NULL, 0), 0);
 	return (0);
