@@ -13,7 +13,15 @@
  *    flannel's and libnetwork's agents did;
  *  - vpc: vpc-hostd on each node (test/helpers/overlay.ts), vpc-agent on
  *    node 1 with the file resolver;
- *  - vpc-etcd: the same with the etcd resolver (a real etcd on loopback).
+ *  - vpc-etcd: the same with the etcd resolver (a real etcd on loopback);
+ *  - vpc-b (only when asked for): vpc again, with another build's
+ *    vpc-hostd and libvpc.so (PEER_B_BUILD, a kmod build directory, e.g.
+ *    of a git worktree at another commit) and/or more agent flags
+ *    (PEER_B_AGENT_FLAGS, e.g. --no-relay): a change measured against the
+ *    unchanged system in the same run, taking turns, with the ratio b/vpc
+ *    printed.  One system's run after the other's cannot tell a change
+ *    from the machine's speed moving between them.  Neither set: an A/A
+ *    run, which shows the noise itself.
  *
  * Every agent answers from the same 10,002 mappings.  The return path (node
  * 2 to VM 1) is a static entry on node 2 everywhere, so only node 1's miss
@@ -41,7 +49,8 @@
  *
  * Systems take turns within every round (PEER_ROUNDS) so that a noisy
  * neighbour hurts each alike.  Needs root.  Knobs (environment):
- * PEER_SYSTEMS=linux,vpc,vpc-etcd  PEER_FIGURES=a,c,d,e  PEER_ROUNDS=3
+ * PEER_SYSTEMS=linux,vpc,vpc-etcd (or any of linux,vpc,vpc-etcd,vpc-b)
+ * PEER_FIGURES=a,c,d,e  PEER_ROUNDS=3
  * PEER_LAT_N=600  PEER_GAP_MS=5  PEER_RESEND_US=1000  PEER_PROBE_US=100
  * PEER_ONE_MAC_FRAMES=1000  PEER_BURST_MACS=10000  PEER_SUSTAINED_MACS=40000
  * PEER_RATES=5000,10000,15000,20000,30000,40000,60000,80000,120000,160000,240000  PEER_LINUX_RCVBUF=0 (kernel
@@ -52,9 +61,9 @@
  * came from).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { openDirectory } from '../src/directory/index.ts';
 import { startAgent, type AgentProc } from '../test/helpers/agent.ts';
 import { EtcdServer } from '../test/helpers/etcd.ts';
@@ -79,7 +88,10 @@ const SUSTAINED_MACS = num('PEER_SUSTAINED_MACS', 40_000);
 const RATES = (env.PEER_RATES ?? '5000,10000,15000,20000,30000,40000,60000,80000,120000,160000,240000').split(',').map(Number);
 const FIGURES = new Set((env.PEER_FIGURES ?? 'a,c,d,e').split(','));
 const UPCALL_RATE = num('PEER_UPCALL_RATE', 1_000_000);
+const SYS_NAMES = ['linux', 'vpc', 'vpc-etcd', 'vpc-b'] as const;
 const SYSTEMS = (env.PEER_SYSTEMS ?? 'linux,vpc,vpc-etcd').split(',') as SysName[];
+const B_BUILD = env.PEER_B_BUILD ? resolve(env.PEER_B_BUILD) : undefined;
+const B_AGENT_FLAGS = (env.PEER_B_AGENT_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
 const VNI = 900;
 export const PREFIX = '02:bb:00:00:00:00';          /* the burst MACs: 02:bb:00:00:hh:ll */
@@ -89,7 +101,7 @@ const vm2 = { name: 'vm2', mac: '02:00:00:09:00:02', ip: '203.0.113.2' };
 const VTEP1 = '198.51.100.1';
 const VTEP2 = '198.51.100.2';
 
-type SysName = 'linux' | 'vpc' | 'vpc-etcd';
+type SysName = (typeof SYS_NAMES)[number];
 
 export function mappings(): Array<{ vni: number; mac: string; vtep: string }> {
   const hex = (n: number) => n.toString(16).padStart(2, '0');
@@ -236,8 +248,11 @@ export interface VpcSystem extends System {
 }
 
 /** agentFlags: more vpc-agent flags; the miss path is what bench/peer measures, so push mode is off unless they say --push. */
-export async function vpcSystem(name: 'vpc' | 'vpc-etcd', tmp: string, nodeArgs: string[] = [], agentFlags: string[] = ['--no-push']): Promise<VpcSystem> {
-  const ov = new Overlay(name === 'vpc' ? 'pv' : 'pe', VNI);
+export async function vpcSystem(name: 'vpc' | 'vpc-etcd' | 'vpc-b', tmp: string, nodeArgs: string[] = [], agentFlags: string[] = ['--no-push']): Promise<VpcSystem> {
+  const b = name === 'vpc-b';
+  const ov = new Overlay({ vpc: 'pv', 'vpc-etcd': 'pe', 'vpc-b': 'pb' }[name], VNI, b && B_BUILD ? join(B_BUILD, 'vpc-hostd') : undefined);
+  const agentEnv = () => ({ ...ov.env('cn1'), ...(b && B_BUILD ? { VPC_LIBVPC: join(B_BUILD, 'libvpc.so') } : {}) });
+  if (b) agentFlags = [...agentFlags, ...B_AGENT_FLAGS];
   const etcd = name === 'vpc-etcd' ? new EtcdServer() : undefined;
   let agent: AgentProc | undefined;
   try {
@@ -271,7 +286,7 @@ export async function vpcSystem(name: 'vpc' | 'vpc-etcd', tmp: string, nodeArgs:
     }
     // info: the agent as it runs in production, not logging every upcall.
     let agentArgs = [...args, '--log-level', 'info', '--ttl', '600000', ...agentFlags];
-    agent = await startAgent(agentArgs, ov.env('cn1'), nodeArgs);
+    agent = await startAgent(agentArgs, agentEnv(), nodeArgs);
     let a = agent;
     return {
       name,
@@ -280,7 +295,7 @@ export async function vpcSystem(name: 'vpc' | 'vpc-etcd', tmp: string, nodeArgs:
       async restartAgent(flags: string[], newAgentFlags?: string[]) {
         await a.stop('SIGTERM');
         if (newAgentFlags) agentArgs = [...args, '--log-level', 'info', '--ttl', '600000', ...newAgentFlags];
-        a = await startAgent(agentArgs, ov.env('cn1'), flags);
+        a = await startAgent(agentArgs, agentEnv(), flags);
         return a;
       },
       // hostd2: node 2's daemon, which delivers what node 1 forwards (bench/profile counts its share).
@@ -318,7 +333,8 @@ function header(title: string, better: string): void {
   const cols = shown.map((s) => s.padStart(10)).join('');
   const ratios = [shown.includes('vpc') && shown.includes('linux') ? '  vpc/linux' : '',
     shown.includes('vpc-etcd') && shown.includes('linux') ? ' etcd/linux' : '',
-    shown.includes('vpc-etcd') && shown.includes('vpc') ? '  etcd/file' : ''].join('');
+    shown.includes('vpc-etcd') && shown.includes('vpc') ? '  etcd/file' : '',
+    shown.includes('vpc-b') && shown.includes('vpc') ? '      b/vpc' : ''].join('');
   console.log(`  ${title} (${better} is better)`);
   console.log(`    ${''.padEnd(34)}${cols}${ratios}`);
 }
@@ -326,11 +342,12 @@ function header(title: string, better: string): void {
 function row(label: string, key: string, v: Partial<Record<SysName, number>>, digits = 0): void {
   const cell = (x: number | undefined) => (x === undefined ? '-' : fmt(x, digits)).padStart(10);
   const r = (a: SysName, b: SysName) => (v[a] !== undefined && v[b] !== undefined ? fmt(ratio(v[a]!, v[b]!), 2).padStart(11) : '');
-  console.log(`    ${label.padEnd(34)}${shown.map((s) => cell(v[s])).join('')}${r('vpc', 'linux')}${r('vpc-etcd', 'linux')}${r('vpc-etcd', 'vpc')}`);
+  console.log(`    ${label.padEnd(34)}${shown.map((s) => cell(v[s])).join('')}${r('vpc', 'linux')}${r('vpc-etcd', 'linux')}${r('vpc-etcd', 'vpc')}${r('vpc-b', 'vpc')}`);
   const put = (k: string, x: number | undefined) => { if (x !== undefined && Number.isFinite(x)) out[k] = x; };
   for (const s of shown) put(`${s.replace('-', '_')}_${key}`, v[s]);
   if (v.vpc !== undefined && v.linux !== undefined) put(`ratio_vpc_linux_${key}`, ratio(v.vpc, v.linux));
   if (v['vpc-etcd'] !== undefined && v.vpc !== undefined) put(`ratio_etcd_file_${key}`, ratio(v['vpc-etcd'], v.vpc));
+  if (v['vpc-b'] !== undefined && v.vpc !== undefined) put(`ratio_b_vpc_${key}`, ratio(v['vpc-b'], v.vpc));
 }
 
 /* ---- The figures ----------------------------------------------------------------------- */
@@ -505,6 +522,12 @@ export async function benchPeer(): Promise<Record<string, number>> {
     console.log('bench/peer: skipped (needs root for namespaces, TAP and vxlan devices)');
     return {};
   }
+  const unknown = SYSTEMS.filter((n) => !SYS_NAMES.includes(n));
+  if (unknown.length > 0) throw new Error(`PEER_SYSTEMS: no system ${unknown.join(', ')} (there are ${SYS_NAMES.join(', ')})`);
+  if (B_BUILD && !SYSTEMS.includes('vpc-b')) throw new Error('PEER_B_BUILD is for vpc-b: add it to PEER_SYSTEMS');
+  for (const f of B_BUILD ? ['vpc-hostd', 'libvpc.so'] : []) {
+    if (!existsSync(join(B_BUILD!, f))) throw new Error(`PEER_B_BUILD: no ${f} in ${B_BUILD}`);
+  }
   const bins = buildHelpers();
   const tmp = mkdtempSync(join(tmpdir(), 'vpc-peer-'));
   const atExit = onExit(() => rmSync(tmp, { recursive: true, force: true }));
@@ -515,6 +538,7 @@ export async function benchPeer(): Promise<Record<string, number>> {
     }
     shown = systems.map((s) => s.name);
     console.log(`bench/peer: ${shown.join(', ')}; two nodes, VNI ${VNI}, ${mappings().length} mappings, ${ROUNDS} rounds taking turns; vpc upcall rate per vmnic ${UPCALL_RATE > 0 ? `${UPCALL_RATE}/s` : 'the default'}`);
+    if (shown.includes('vpc-b')) console.log(`  vpc-b: vpc with ${B_BUILD ? `vpc-hostd and libvpc.so of ${B_BUILD}` : "this build's C"}${B_AGENT_FLAGS.length ? ` and agent flags ${B_AGENT_FLAGS.join(' ')}` : ''}${!B_BUILD && !B_AGENT_FLAGS.length ? ' (nothing changed: an A/A run)' : ''}`);
     if (FIGURES.has('a')) await figureLatency(bins.probe, systems);
     if (FIGURES.has('c')) await figureOneMac(bins.probe, systems);
     if (FIGURES.has('d')) await figureBurst(bins.probe, systems);

@@ -40,6 +40,8 @@ export interface HostdOptions {
   netns?: string;
   /** A command that execs the daemon (e.g. ['prlimit', '--nofile=64:64', '--']). */
   prefix?: string[];
+  /** Another vpc-hostd binary than the build's (bench/peer's vpc-b). */
+  bin?: string;
 }
 
 export async function startHostd(opts: HostdOptions = {}): Promise<Hostd> {
@@ -55,7 +57,7 @@ export async function startHostd(opts: HostdOptions = {}): Promise<Hostd> {
   const netns = opts.netns
     ? ['ip', 'netns', 'exec', opts.netns]
     : ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
-  const cmd = [...netns, ...(opts.prefix ?? []), hostdBin, ...args];
+  const cmd = [...netns, ...(opts.prefix ?? []), opts.bin ?? hostdBin, ...args];
   const proc = killOnExit(spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env } }));
   let err = '';
   proc.stderr!.setEncoding('utf8');

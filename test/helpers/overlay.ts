@@ -44,7 +44,8 @@ export class Overlay {
   /** The temporary directory goes on ^C too, not only in close(). */
   readonly #atExit = onExit(() => rmSync(this.tmp, { recursive: true, force: true }));
 
-  constructor(tag: string, readonly vni = 100) {
+  /** hostdBin: every node's vpc-hostd binary, when not the build's (bench/peer's vpc-b). */
+  constructor(tag: string, readonly vni = 100, readonly hostdBin?: string) {
     this.lab = new Lab(tag);
     this.lab.addNs('ul');
     this.lab.ip('ul', 'link', 'add', 'br0', 'type', 'bridge');
@@ -76,7 +77,7 @@ export class Overlay {
   /** A compute node: its namespace, vpc-hostd (with these flags and environment) and orchestrator. */
   async addNode(cn: string, hostdArgs: string[] = [], hostdEnv: NodeJS.ProcessEnv = {}): Promise<void> {
     this.addHost(cn);
-    this.hostd[cn] = await startHostd({ netns: this.lab.ns(cn), setEnv: false, socket: join(this.tmp, cn, 'hostd.sock'), args: hostdArgs, env: hostdEnv });
+    this.hostd[cn] = await startHostd({ netns: this.lab.ns(cn), setEnv: false, socket: join(this.tmp, cn, 'hostd.sock'), args: hostdArgs, env: hostdEnv, bin: this.hostdBin });
     this.node[cn] = await this.startNode(cn);
   }
 
@@ -113,7 +114,7 @@ export class Overlay {
 
   /** A new kernel on the same socket, and the orchestrator re-creating the same objects; the VMs plugged again. */
   async recreateNode(cn: string, vms: VmSpec[], hostdArgs: string[] = []): Promise<void> {
-    this.hostd[cn] = await startHostd({ netns: this.lab.ns(cn), setEnv: false, socket: join(this.tmp, cn, 'hostd.sock'), args: hostdArgs });
+    this.hostd[cn] = await startHostd({ netns: this.lab.ns(cn), setEnv: false, socket: join(this.tmp, cn, 'hostd.sock'), args: hostdArgs, bin: this.hostdBin });
     this.node[cn] = await this.startNode(cn);
     const ids = this.ids[cn]!;
     this.ids[cn] = (await this.node[cn]!.call('setup', { ...this.#setupArgs(cn, vms), ids })) as { switch: string; vcc: string; nics: string[] };
