@@ -183,7 +183,8 @@ describe('two compute nodes on the host kernel', () => {
     assert.equal(byConn.size, CONNS, `one inner connection per transfer: ${[...byConn.keys()].join(' ')}`);
     for (const [conn, ports] of byConn) assert.equal(ports.size, 1, `${conn} left on one source port: ${[...ports].join(' ')}`);
     const distinct = new Set([...byConn.values()].map((p) => [...p][0]));
-    // 8 connections on 16,384 ports: two share one about once in 600 runs.
+    // 8 connections on 16,384 ports: two share one about once in 600 runs
+    // (allowed), two pairs or three about once in a million.
     assert.ok(distinct.size >= CONNS - 1, `the connections spread over source ports: ${[...distinct].join(' ')}`);
   });
 
