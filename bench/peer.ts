@@ -524,7 +524,7 @@ export async function benchPeer(): Promise<Record<string, number>> {
   }
   const unknown = SYSTEMS.filter((n) => !SYS_NAMES.includes(n));
   if (unknown.length > 0) throw new Error(`PEER_SYSTEMS: no system ${unknown.join(', ')} (there are ${SYS_NAMES.join(', ')})`);
-  if (B_BUILD && !SYSTEMS.includes('vpc-b')) throw new Error('PEER_B_BUILD is for vpc-b: add it to PEER_SYSTEMS');
+  if ((B_BUILD || B_AGENT_FLAGS.length) && !SYSTEMS.includes('vpc-b')) throw new Error('PEER_B_BUILD and PEER_B_AGENT_FLAGS are for vpc-b: add it to PEER_SYSTEMS');
   for (const f of B_BUILD ? ['vpc-hostd', 'libvpc.so'] : []) {
     if (!existsSync(join(B_BUILD!, f))) throw new Error(`PEER_B_BUILD: no ${f} in ${B_BUILD}`);
   }
