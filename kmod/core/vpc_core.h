@@ -133,6 +133,13 @@ void vpc_nic_input_burst(struct vpc_nic *nic, struct vpc_pkt *const *pkts,
          unsigned n, struct vpc_txbatch *tx);
 /* A UDP datagram that arrived at the vcc's port (VXLAN header first). */
 void vpc_vcc_input(struct vpc_vcc *vcc, struct vpc_pkt *p);
+/*
+ * Frames os_nic_output held (OS_NIC_HELD) were written to the VM, or were
+ * not: counted now on the vmnic's switch as os_nic_output's answer would
+ * have been (TX_LOCAL or DROP_TX), so that a frame the switch counted as
+ * delivered was.  In the epoch.
+ */
+void vpc_nic_output_done(struct vpc_nic *nic, uint32_t frames, bool delivered);
 /* VNI 0: a frame from the vcc's raw L2 device. */
 void vpc_vcc_l2_input(struct vpc_vcc *vcc, struct vpc_pkt *p);
 /* VNI 0: is there an uplink on this VLAN (0: untagged) to take a frame? */

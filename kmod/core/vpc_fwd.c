@@ -41,6 +41,30 @@ drop(struct vpc_switch *sw, unsigned why, struct vpc_pkt *p)
 	os_pkt_free(p);
 }
 
+void
+vpc_sw_to_nic(struct vpc_switch *sw, struct vpc_nic *nic, struct vpc_pkt *p)
+{
+	int error = os_nic_output(nic, p);
+
+	if (error == 0)
+		sw_count(sw, VPC_SWSTAT_TX_LOCAL);
+	else if (error != OS_NIC_HELD)
+		sw_count(sw, VPC_SWSTAT_DROP_TX);
+}
+
+/* The glue held them within one batch, so the vmnic is still plugged into
+ * the switch that handed them over. */
+void
+vpc_nic_output_done(struct vpc_nic *nic, uint32_t frames, bool delivered)
+{
+	struct vpc_port *port = vpc_load(nic->port);
+
+	os_epoch_assert();
+	if (port != NULL)
+		sw_count_n(port->sw, delivered ? VPC_SWSTAT_TX_LOCAL :
+		    VPC_SWSTAT_DROP_TX, frames);
+}
+
 static struct vpc_nic *
 port_nic(const struct vpc_port *p)
 {
@@ -87,10 +111,7 @@ deliver(struct vpc_switch *sw, struct vpc_port *to, struct vpc_pkt *p,
 		if (!vpc_fw_filter(sw, to, pf, VPC_FW_DIR_IN, p, f))
 			return;
 	}
-	if (os_nic_output(nic, p) == 0)
-		sw_count(sw, VPC_SWSTAT_TX_LOCAL);
-	else
-		sw_count(sw, VPC_SWSTAT_DROP_TX);
+	vpc_sw_to_nic(sw, nic, p);
 }
 
 /* Every local port but the one the frame came in on gets a copy (each

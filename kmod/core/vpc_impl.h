@@ -603,6 +603,11 @@ sw_count(struct vpc_switch *sw, unsigned which)
 	os_counter_add(sw->ctr[which], 1);
 }
 static inline void
+sw_count_n(struct vpc_switch *sw, unsigned which, uint64_t n)
+{
+	os_counter_add(sw->ctr[which], n);
+}
+static inline void
 vcc_count(struct vpc_vcc *vcc, unsigned which)
 {
 	os_counter_add(vcc->ctr[which], 1);
@@ -628,6 +633,11 @@ uint32_t vpc_nic_default_mtu(const struct vpc_nic *nic);
 void vpc_nic_mtu_refresh(struct vpc_nic *nic);
 void vpc_switch_mtu_refresh(struct vpc_switch *sw);
 void vpc_vcc_mtu_refresh(struct vpc_vcc *vcc);
+
+/* Hand a frame from sw to the VM behind nic and count how it fared: TX_LOCAL,
+ * DROP_TX, or nothing yet when the glue holds it (vpc_fwd.c). */
+void vpc_sw_to_nic(struct vpc_switch *sw, struct vpc_nic *nic,
+         struct vpc_pkt *p);
 
 /* Switch internals (vpc_switch.c; snapshots in vpc_publish.c). */
 int  vpc_switch_check_mac(struct vpc_switch *sw, const struct vpc_nic *except,

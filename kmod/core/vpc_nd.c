@@ -237,9 +237,6 @@ vpc_nd_announce(struct vpc_switch *sw, const uint8_t addr[16],
 			continue;
 		}
 		sw_count(sw, VPC_SWSTAT_NBR_ANNOUNCED);
-		if (os_nic_output(obj2nic(peer), p) == 0)
-			sw_count(sw, VPC_SWSTAT_TX_LOCAL);
-		else
-			sw_count(sw, VPC_SWSTAT_DROP_TX);
+		vpc_sw_to_nic(sw, obj2nic(peer), p);
 	}
 }

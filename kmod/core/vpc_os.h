@@ -209,7 +209,14 @@ void os_link_unbind(struct vpc_link *link);
 
 /* ---- Output (data path: never sleep; the packet is consumed) -------------- */
 
-/* Deliver an Ethernet frame to the VM behind a vmnic. */
+/*
+ * Deliver an Ethernet frame to the VM behind a vmnic: 0 when it was
+ * delivered, an error when it was dropped, or OS_NIC_HELD when the glue
+ * kept it to write later (the host's TAP merging, host_gro.c), in which
+ * case the glue reports what became of it with vpc_nic_output_done
+ * (vpc_core.h) before the batch it came in ends.  Consumed in every case.
+ */
+#define OS_NIC_HELD (-1)
 int os_nic_output(struct vpc_nic *nic, struct vpc_pkt *p);
 
 /* Send an Ethernet frame out of a bound link's interface. */

@@ -266,10 +266,7 @@ ra_tick(void *arg)
 			}
 			sw_count(sw, VPC_SWSTAT_RA_SENT);
 			sw_count(sw, VPC_SWSTAT_RA_PERIODIC);
-			if (os_nic_output(nic, ra) == 0)
-				sw_count(sw, VPC_SWSTAT_TX_LOCAL);
-			else
-				sw_count(sw, VPC_SWSTAT_DROP_TX);
+			vpc_sw_to_nic(sw, nic, ra);
 		}
 	}
 	os_epoch_exit(&et);

@@ -54,10 +54,7 @@ vpc_l3_reply(struct vpc_l3in *in, struct vpc_pkt *reply)
 {
 	if (reply == NULL)
 		return;
-	if (os_nic_output(in->nic, reply) == 0)
-		sw_count(in->sw, VPC_SWSTAT_TX_LOCAL);
-	else
-		sw_count(in->sw, VPC_SWSTAT_DROP_TX);
+	vpc_sw_to_nic(in->sw, in->nic, reply);
 }
 
 static bool

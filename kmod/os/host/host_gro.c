@@ -48,6 +48,8 @@
 struct gro_slot {
 	const void *key;                /* the TAP; NULL: free */
 	int         fd;
+	host_gro_done_fn *done;         /* told how the write fared */
+	void       *arg;
 	bool        v6;
 	uint32_t    len;                /* bytes in buf */
 	uint32_t    l4off;
@@ -70,7 +72,6 @@ static struct gro_slot slots[GRO_SLOTS];
 static bool active;
 static uint64_t clock_;
 uint64_t host_gro_merged;
-uint64_t host_gro_write_errors;
 
 static uint32_t
 get16(const uint8_t *p)
@@ -171,6 +172,7 @@ flush(struct gro_slot *g)
 	struct virtio_net_hdr vh = plain;
 	uint8_t *ip = g->buf + ETH_LEN, *tcp = g->buf + g->l4off;
 	uint16_t c;
+	bool written;
 
 	if (g->key == NULL)
 		return;
@@ -195,9 +197,9 @@ flush(struct gro_slot *g)
 		vh.csum_offset = 16;
 		host_gro_merged += g->segs;
 	}
-	if (!host_vnet_write(g->fd, &vh, g->buf, g->len))
-		host_gro_write_errors += g->segs;
+	written = host_vnet_write(g->fd, &vh, g->buf, g->len);
 	g->key = NULL;
+	g->done(g->arg, g->segs, written);
 }
 
 static struct gro_slot *
@@ -255,7 +257,8 @@ host_gro_end(void)
 }
 
 bool
-host_gro_take(const void *key, int fd, struct vpc_pkt *p)
+host_gro_take(const void *key, int fd, struct vpc_pkt *p,
+    host_gro_done_fn *done, void *arg)
 {
 	struct gro_slot *g;
 	struct seg s = { 0 };
@@ -287,6 +290,8 @@ host_gro_take(const void *key, int fd, struct vpc_pkt *p)
 	g = slot_new();
 	g->key = key;
 	g->fd = fd;
+	g->done = done;
+	g->arg = arg;
 	g->v6 = s.v6;
 	g->len = len;
 	g->l4off = s.l4off;

@@ -56,9 +56,6 @@ struct tap {
 	char            name[IFNAMSIZ];
 };
 
-uint64_t host_tap_write_errors;
-uint64_t host_fail_tap_write_every;     /* fault injection: every Nth write fails */
-static uint64_t tap_writes;
 static unsigned tap_seq;
 static uint8_t rbuf[HOST_VNET_HDR_LEN + FRAME_MAX];
 /* What we write before every frame: no offload asked of the VM's stack. */
@@ -527,24 +524,28 @@ os_nic_get_ifname(struct vpc_nic *nic, char name[VPC_IFNAMSIZ])
 	snprintf(name, VPC_IFNAMSIZ, "%s", t != NULL ? t->name : vpc_nic_ifname(nic));
 }
 
+/* A frame host_gro held for the VM was written, or lost with its write:
+ * the switch counts it now, as os_nic_output's answer would have been. */
+static void
+held_done(void *arg, uint32_t frames, bool written)
+{
+	struct os_epoch et;
+
+	os_epoch_enter(&et);
+	vpc_nic_output_done(arg, frames, written);
+	os_epoch_exit(&et);
+}
+
 int
 os_nic_output(struct vpc_nic *nic, struct vpc_pkt *p)
 {
 	struct tap *t = *vpc_nic_osp(nic);
-	uint32_t len = os_pkt_len(p);
-	ssize_t n = -1;
+	bool written;
 
-	if (host_fail_tap_write_every != 0 && ++tap_writes % host_fail_tap_write_every == 0)
-		t = NULL;               /* injected: as if the write failed */
-	if (t != NULL && host_gro_take(t, t->src.fd, p))
-		return (0);             /* held: written by host_gro_end */
-	if (t != NULL)
-		n = host_vnet_write(t->src.fd, &plain_hdr, host_pkt_data(p), len) ?
-		    (ssize_t)len : -1;
+	if (t != NULL && host_gro_take(t, t->src.fd, p, held_done, nic))
+		return (OS_NIC_HELD);   /* written by host_gro_end at the latest */
+	written = t != NULL &&
+	    host_vnet_write(t->src.fd, &plain_hdr, host_pkt_data(p), os_pkt_len(p));
 	os_pkt_free(p);
-	if (n != (ssize_t)len) {
-		host_tap_write_errors++;
-		return (VPC_EAGAIN);
-	}
-	return (0);
+	return (written ? 0 : VPC_EAGAIN);
 }

@@ -5,8 +5,6 @@
 
 #include <stdint.h>
 
-extern uint64_t host_tap_write_errors;
-extern uint64_t host_fail_tap_write_every;   /* fault injection: every Nth write fails */
 /* TAPs still being removed past which a new one is refused (EAGAIN). */
 extern unsigned host_tap_backlog_max;
 /* Tests only: while this file exists, TAPs queued for removal stay queued. */

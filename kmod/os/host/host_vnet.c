@@ -250,6 +250,9 @@ host_vnet_next(struct host_tso *t)
 	return (p);
 }
 
+uint64_t host_fail_tap_write_every;
+static uint64_t tap_writes;
+
 bool
 host_vnet_write(int fd, const struct virtio_net_hdr *vh, const uint8_t *frame,
     uint32_t len)
@@ -259,5 +262,9 @@ host_vnet_write(int fd, const struct virtio_net_hdr *vh, const uint8_t *frame,
 		{ .iov_base = (void *)(uintptr_t)frame, .iov_len = len },
 	};
 
+	/* Here, so that a merged frame's write can fail as a lone one's can. */
+	if (host_fail_tap_write_every != 0 &&
+	    ++tap_writes % host_fail_tap_write_every == 0)
+		return (false);
 	return (writev(fd, io, 2) == (ssize_t)(HOST_VNET_HDR_LEN + len));
 }

@@ -43,6 +43,8 @@ struct vpc_pkt *host_vnet_next(struct host_tso *tso);
 /* Write a frame to a TAP behind its header; false if it did not all go. */
 bool host_vnet_write(int fd, const struct virtio_net_hdr *vh,
          const uint8_t *frame, uint32_t len);
+/* Fault injection (tests): every Nth TAP write fails as if refused; 0: none. */
+extern uint64_t host_fail_tap_write_every;
 
 /* The Internet checksum of data, folded, not complemented (RFC 1071). */
 uint16_t host_csum_fold(uint64_t sum);

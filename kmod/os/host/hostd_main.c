@@ -23,6 +23,7 @@
 #include "vpc_core.h"
 #include "host_ctl.h"
 #include "host_nic.h"
+#include "host_vnet.h"
 #include "host_upcall.h"
 #include "host_vcc.h"
 #include "host_loop.h"

@@ -23,11 +23,19 @@ static int sink = -1;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
+fared(void *arg, uint32_t frames, bool written)
+{
+	(void)arg;
+	(void)frames;
+	(void)written;
+}
+
+static void
 out(struct vpc_pkt *p, uint8_t tap)
 {
 	static int taps[4];
 
-	if (!host_gro_take(&taps[tap % 4], sink, p))
+	if (!host_gro_take(&taps[tap % 4], sink, p, fared, NULL))
 		os_pkt_free(p);
 }
 

@@ -179,6 +179,33 @@ t_local(void)
 	return (0);
 }
 
+/*
+ * Frames the OS holds to write later (OS_NIC_HELD: the host's TAP merging)
+ * are counted when it says how they fared, delivered or dropped, never at
+ * the hand-over: a frame counted delivered was.
+ */
+static int
+t_held(void)
+{
+	uint64_t tx0 = swstat(dp.sw, VPC_SWSTAT_TX_LOCAL);
+	uint64_t drop0 = swstat(dp.sw, VPC_SWSTAT_DROP_TX);
+	struct os_epoch et;
+
+	test_output_error = OS_NIC_HELD;
+	in_nic(dp.nic_a, frame(mac_b, mac_a, NULL, 50));
+	in_nic(dp.nic_a, frame(mac_b, mac_a, NULL, 50));
+	test_output_error = 0;
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_TX_LOCAL), tx0);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_DROP_TX), drop0);
+	os_epoch_enter(&et);
+	vpc_nic_output_done(test_hdl_nic(dp.nic_b), 2, true);
+	vpc_nic_output_done(test_hdl_nic(dp.nic_b), 3, false);
+	os_epoch_exit(&et);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_TX_LOCAL) - tx0, 2);
+	EXPECT_EQ(swstat(dp.sw, VPC_SWSTAT_DROP_TX) - drop0, 3);
+	return (0);
+}
+
 static int
 t_miss(void)
 {
@@ -919,6 +946,7 @@ test_datapath(struct vpc_sys *sys, int *failed)
 	static const struct test_case cases[] = {
 		{ "setup", setup },
 		{ "local delivery and drops", t_local },
+		{ "frames the OS holds are counted when it says how they fared", t_held },
 		{ "miss, hold, answer", t_miss },
 		{ "negative answers", t_negative },
 		{ "from the underlay", t_underlay },

@@ -349,15 +349,31 @@ segment(bool v6, uint32_t off, uint32_t plen, uint8_t flags, uint16_t dport)
 	    false, dport)));
 }
 
+/* Per TAP: frames the merging said were written, and lost with a write. */
+static struct fate {
+	uint32_t written, lost;
+} fates[2];
+
+static void
+tally(void *arg, uint32_t frames, bool written)
+{
+	struct fate *f = arg;
+
+	if (written)
+		f->written += frames;
+	else
+		f->lost += frames;
+}
+
 /* Hand the segment to the merging as os_nic_output does; write it if refused. */
 static void
 give(int i, struct vpc_pkt *p)
 {
 	static const struct virtio_net_hdr plain;
 
-	if (!host_gro_take(&tapfd[i], tapfd[i][0], p)) {
-		(void)host_vnet_write(tapfd[i][0], &plain, host_pkt_data(p),
-		    os_pkt_len(p));
+	if (!host_gro_take(&tapfd[i], tapfd[i][0], p, tally, &fates[i])) {
+		tally(&fates[i], 1, host_vnet_write(tapfd[i][0], &plain,
+		    host_pkt_data(p), os_pkt_len(p)));
 		os_pkt_free(p);
 	}
 }
@@ -481,6 +497,46 @@ case_breaks(void)
 	return (0);
 }
 
+/*
+ * Every frame handed over is accounted for once, written or lost: a merged
+ * frame's failed write loses all its segments (the switch counts them as
+ * dropped, not delivered), one that goes counts each segment written.
+ */
+static int
+case_fates(void)
+{
+	struct virtio_net_hdr vh;
+	unsigned i;
+
+	memset(fates, 0, sizeof(fates));
+	host_fail_tap_write_every = 1;          /* every write fails */
+	host_gro_begin();
+	for (i = 0; i < 4; i++)
+		give(0, segment(false, i * MSS, MSS, F_ACK, 80));
+	give(1, segment(false, 0, MSS, F_ACK | F_PSH, 81));     /* at once */
+	host_gro_end();
+	host_fail_tap_write_every = 0;
+	EXPECT_EQ(fates[0].lost, 4);
+	EXPECT_EQ(fates[0].written, 0);
+	EXPECT_EQ(fates[1].lost, 1);
+	EXPECT_EQ(tap_read(0, &vh, rbuf), 0);
+	EXPECT_EQ(tap_read(1, &vh, rbuf), 0);
+
+	memset(fates, 0, sizeof(fates));
+	host_gro_begin();
+	for (i = 0; i < 3; i++)
+		give(0, segment(false, i * MSS, MSS, F_ACK, 80));
+	give(0, segment(false, 3 * MSS, MSS, F_ACK | F_FIN, 80));  /* breaks it */
+	host_gro_end();
+	EXPECT_EQ(fates[0].written, 4);
+	EXPECT_EQ(fates[0].lost, 0);
+	if (expect_frame(0, false, 0, 3 * MSS, 3) != 0 ||
+	    expect_frame(0, false, 3 * MSS, MSS, 1) != 0)
+		return (-1);
+	EXPECT_EQ(tap_read(0, &vh, rbuf), 0);
+	return (0);
+}
+
 static void
 teardown(void)
 {
@@ -504,6 +560,7 @@ test_vnet(struct vpc_sys *sys, int *failed)
 		{ "IPv4 segments of one flow written as one TSO frame", case_merge_v4 },
 		{ "IPv6 segments of one flow written as one TSO frame", case_merge_v6 },
 		{ "what breaks a run, and the order kept", case_breaks },
+		{ "each frame held is reported written or lost, merged ones by segment", case_fates },
 	};
 	int passed;
 
