@@ -22,7 +22,7 @@ import { typeNumbers } from '../src/vpc/object.ts';
 import { intTypeOfStdint, type DumpField, type DumpRecord } from '../scripts/abi/dump.ts';
 import { CLANG } from '../scripts/abi/header.ts';
 import { arrayWrapper } from '../scripts/abi/render-structs.ts';
-import { C_LIST, dumpAbi, readHeaders, renderCListFile, renderTsFiles } from '../scripts/gen-abi.ts';
+import { C_LIST, dumpAbi, readHeaders, renderCListFile, renderDumpFiles } from '../scripts/gen-abi.ts';
 import { buildDir, root } from './helpers/paths.ts';
 
 const dump = dumpAbi(buildDir);
@@ -43,7 +43,7 @@ function staleness(path: string, want: string): string | undefined {
 
 test('the generated files are what the headers generate now (npm run gen:abi)', () => {
   const headers = readHeaders();
-  const files = new Map([[C_LIST, renderCListFile(headers)], ...renderTsFiles(dump, headers)]);
+  const files = new Map([[C_LIST, renderCListFile(headers)], ...renderDumpFiles(dump, headers)]);
   const stale = [...files].map(([path, text]) => staleness(path, text)).filter((s) => s !== undefined);
   assert.deepEqual(stale, []);
 });

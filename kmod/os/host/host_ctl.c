@@ -223,8 +223,11 @@ serve(int fd, struct vpc_hdl *h, bool priv)
 	vallen = (size_t)req.vallen;
 	error = vpc_core_ctl_start(ctl_sys, &call, h, req.op, key,
 	    (size_t)req.keylen, valbuf, &vallen, &later);
-	reply(fd, error, valbuf, error == 0 || error == VPC_ERANGE ? vallen : 0,
-	    caller.passfd >= 0 ? handle_off : -1, caller.passfd);
+	/* A failed op leaves the caller's *vallen as it was: libvpc may have
+	 * the kernel write this field straight into it (libvpc.c). */
+	reply(fd, error, valbuf, error == 0 || error == VPC_ERANGE ? vallen :
+	    (size_t)req.vallen, caller.passfd >= 0 ? handle_off : -1,
+	    caller.passfd);
 	/*
 	 * The frames an answer released go out after the reply: the agent
 	 * (blocked in vpc_ctl until it comes) reads and resolves its next

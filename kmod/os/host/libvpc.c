@@ -15,9 +15,11 @@
  *  - ECONNRESET: the daemon went away while we talked to it;
  *  - EBADF: the descriptor is not a vpc handle;
  *  - EFAULT: a buffer that cannot be read (key) or written (*vallen and the
- *    value): checked before the request is sent, because the daemon applies
- *    the op before the reply lands in them, and an error must mean nothing
- *    happened (the FreeBSD syscall promises the same).
+ *    value): for an op that changes state, checked before the request is
+ *    sent, because the daemon applies the op before the reply lands in them,
+ *    and an error must mean nothing happened (the FreeBSD syscall promises
+ *    the same); for an op that changes nothing, found by the kernel as the
+ *    request and the reply cross them.
  *
  * Besides handles, a process using libvpc holds two descriptors of
  * libvpc's own, both close-on-exec: its connection to the daemon and the
@@ -39,6 +41,7 @@
 
 #include "vpc_os.h"
 #include "host_proto.h"
+#include "libvpc_ops.generated.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -73,10 +76,29 @@ forked_child(void)
 	probe_fd = -1;
 }
 
+/* The ops that change nothing, a bit each (libvpc_ops.generated.h); an op
+ * past the table, a newer daemon's, counts as changing state. */
+#define OPS_KNOWN 256
+static uint8_t changes_nothing[OPS_KNOWN / 8];
+
 static void
 init_once(void)
 {
+	static const vpc_op_t read_only[] = LIBVPC_READ_ONLY_OPS;
+	size_t i;
+
+	for (i = 0; i < sizeof(read_only) / sizeof(read_only[0]); i++)
+		if (read_only[i] < OPS_KNOWN)
+			changes_nothing[read_only[i] / 8] |=
+			    (uint8_t)(1u << (read_only[i] % 8));
 	(void)pthread_atfork(NULL, NULL, forked_child);
+}
+
+static bool
+op_changes_nothing(vpc_op_t op)
+{
+	return (op < OPS_KNOWN &&
+	    (changes_nothing[op / 8] >> (op % 8) & 1) != 0);
 }
 
 static pid_t
@@ -210,9 +232,10 @@ is_handle(int fd)
 
 /*
  * The daemon applies an op before its reply lands in the caller's buffers,
- * so *vallen and the value buffer (its first *vallen bytes, up to the cap)
- * must be known writable before anything is sent, and must be left as they
- * were.
+ * so for an op that changes state *vallen and the value buffer (its first
+ * *vallen bytes, up to the cap) must be known writable before anything is
+ * sent, and must be left as they were.  (An op that changes nothing goes
+ * without: see vpc_ctl.)
  *
  * The fast way: copy them into a pipe of our own and back out again.
  * write(2) reads the caller's memory and readv(2) writes the same bytes back,
@@ -366,44 +389,95 @@ user_val_ok(size_t *vallen, void *buf, size_t *cap)
 }
 
 /*
+ * The wire field that carries the value's size, as a range of the header,
+ * so that the kernel can read it from, or write it to, the caller's *vallen
+ * in the same sendmsg(2) or recvmsg(2) (a fault there is EFAULT, nothing
+ * sent, or the reply consumed).
+ */
+#define REQ_VALLEN_AT offsetof(struct vpc_wire_req, vallen)
+#define REP_VALLEN_AT offsetof(struct vpc_wire_rep, vallen)
+_Static_assert(sizeof(size_t) == sizeof(uint64_t), "*vallen is the wire's field");
+
+/* iov[0..2]: hdr around its size field, which is *field. */
+static void
+split_at(struct iovec *iov, void *hdr, size_t hdrlen, size_t at, size_t *field)
+{
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = at;
+	iov[1].iov_base = field;
+	iov[1].iov_len = sizeof(uint64_t);
+	iov[2].iov_base = (char *)hdr + at + sizeof(uint64_t);
+	iov[2].iov_len = hdrlen - at - sizeof(uint64_t);
+}
+
+/*
  * Send a request and wait for its reply.  The value lands in val (up to
  * vallen bytes); a descriptor that comes along is returned in *passfd.
+ * With uvallen (the caller's *vallen, not proven readable or writable),
+ * the request's size field is read from it and the reply's written to it
+ * by the kernel, and vallen is what it held: EFAULT if either faults.
  */
 static int
 roundtrip(int fd, const struct vpc_wire_req *req, const void *key,
-    struct vpc_wire_rep *rep, void *val, size_t vallen, int *passfd)
+    struct vpc_wire_rep *rep, void *val, size_t vallen, size_t *uvallen,
+    int *passfd)
 {
-	struct iovec out[2] = {
-		{ .iov_base = (void *)(uintptr_t)req, .iov_len = sizeof(*req) },
-		{ .iov_base = (void *)(uintptr_t)key, .iov_len = req->keylen },
-	};
-	struct msghdr msg = { .msg_iov = out, .msg_iovlen = key != NULL ? 2 : 1 };
-	struct iovec in[2] = {
-		{ .iov_base = rep, .iov_len = sizeof(*rep) },
-		{ .iov_base = val, .iov_len = vallen },
-	};
+	struct iovec out[4], in[4];
+	struct msghdr msg = { .msg_iov = out };
 	union {
 		struct cmsghdr hdr;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} cm;
 	struct cmsghdr *c;
+	size_t sent_vallen = 0;
 	ssize_t n;
-	bool sent;
+	bool sent, direct;
 
 	*passfd = -1;
+	if (uvallen != NULL) {
+		split_at(out, (void *)(uintptr_t)req, sizeof(*req), REQ_VALLEN_AT,
+		    uvallen);
+		msg.msg_iovlen = 3;
+	} else {
+		out[0].iov_base = (void *)(uintptr_t)req;
+		out[0].iov_len = sizeof(*req);
+		msg.msg_iovlen = 1;
+	}
+	if (key != NULL) {
+		out[msg.msg_iovlen].iov_base = (void *)(uintptr_t)key;
+		out[msg.msg_iovlen++].iov_len = req->keylen;
+	}
 	do
 		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && errno != EPIPE && errno != ECONNRESET && errno != ENOTCONN)
-		return (-1);
+		return (-1);            /* EFAULT among them: nothing was sent */
 	sent = n >= 0;
+	/* Only once the kernel has read *uvallen is it known readable. */
+	direct = uvallen != NULL && sent;
+	if (direct) {
+		sent_vallen = *uvallen;
+		vallen = sent_vallen < VPC_CTL_MAX_VALLEN ? sent_vallen :
+		    VPC_CTL_MAX_VALLEN;
+	}
 	/*
 	 * When the send met a closed socket, a daemon that refused us may
 	 * have said why first (EACCES, EMFILE): read that, without waiting.
 	 */
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = in;
-	msg.msg_iovlen = val != NULL ? 2 : 1;
+	if (direct) {
+		split_at(in, rep, sizeof(*rep), REP_VALLEN_AT, uvallen);
+		msg.msg_iovlen = 3;
+	} else {
+		in[0].iov_base = rep;
+		in[0].iov_len = sizeof(*rep);
+		msg.msg_iovlen = 1;
+	}
+	if (val != NULL || (direct && vallen > 0)) {
+		in[msg.msg_iovlen].iov_base = val;
+		in[msg.msg_iovlen++].iov_len = vallen;
+	}
 	msg.msg_control = cm.buf;
 	msg.msg_controllen = sizeof(cm.buf);
 	do
@@ -414,6 +488,14 @@ roundtrip(int fd, const struct vpc_wire_req *req, const void *key,
 	 * read first, then what it said before closing. */
 	if (n < 0 && errno == ECONNRESET)
 		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	/* The reply was consumed whole: the socket is still in step. */
+	if (n < 0 && errno == EFAULT)
+		return (-1);
+	if (direct && n >= (ssize_t)sizeof(*rep)) {
+		rep->vallen = *uvallen;         /* the kernel just wrote it */
+		if (rep->error != 0 && rep->error != VPC_ERANGE)
+			*uvallen = sent_vallen; /* an older daemon's 0 */
+	}
 	for (c = CMSG_FIRSTHDR(&msg); n >= 0 && c != NULL;
 	    c = CMSG_NXTHDR(&msg, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
@@ -459,7 +541,7 @@ vpc_open(const vpc_id_t *id, vpc_type_t obj_type, vpc_flags_t flags)
 	(void)pthread_once(&once, init_once);
 	pthread_mutex_lock(&lock);
 	fd = connection();
-	rc = fd < 0 ? -1 : roundtrip(fd, &req, NULL, &rep, NULL, 0, &passfd);
+	rc = fd < 0 ? -1 : roundtrip(fd, &req, NULL, &rep, NULL, 0, NULL, &passfd);
 	if (fd >= 0 && (rc < 0 || refused(&rep)))
 		drop_connection();
 	if (rc == 0 && rep.error != 0) {
@@ -480,16 +562,25 @@ vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
 {
 	struct vpc_wire_req req;
 	struct vpc_wire_rep rep;
-	size_t cap;
+	size_t cap = 0;
 	int fd, passfd, rc, saved;
+	bool direct;
 
 	if (keylen > VPC_CTL_MAX_KEYLEN) {
 		errno = E2BIG;
 		return (-1);
 	}
 	(void)pthread_once(&once, init_once);
+	/*
+	 * An op that changes nothing needs no probe: the kernel reads and
+	 * writes *vallen and the value as the request and reply cross them,
+	 * and a fault there leaves nothing done (a NULL buf is still refused
+	 * up front when *vallen asks for bytes, as FreeBSD does: the probe).
+	 */
+	direct = vallen != NULL && buf != NULL && op_changes_nothing(op);
 	pthread_mutex_lock(&lock);
-	if (!user_val_ok(vallen, buf, &cap) || (keylen > 0 && key == NULL)) {
+	if ((!direct && !user_val_ok(vallen, buf, &cap)) ||
+	    (keylen > 0 && key == NULL)) {
 		pthread_mutex_unlock(&lock);
 		errno = EFAULT;
 		return (-1);
@@ -510,11 +601,17 @@ vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
 		}
 	}
 	rc = fd < 0 ? -1 : roundtrip(fd, &req, keylen > 0 ? key : NULL, &rep,
-	    cap > 0 ? buf : NULL, cap < VPC_CTL_MAX_VALLEN ? cap :
-	    VPC_CTL_MAX_VALLEN, &passfd);
+	    direct || cap > 0 ? buf : NULL, cap < VPC_CTL_MAX_VALLEN ? cap :
+	    VPC_CTL_MAX_VALLEN, direct ? vallen : NULL, &passfd);
 	saved = errno;
-	if (fd >= 0 && fd == conn_fd && (rc < 0 || refused(&rep)))
+	/* A fault in the caller's buffers leaves the connection in step. */
+	if (fd >= 0 && fd == conn_fd && ((rc < 0 && saved != EFAULT) ||
+	    (rc == 0 && refused(&rep))))
 		drop_connection();
+	if (rc == 0 && direct && passfd >= 0) {
+		close(passfd);          /* such an op returns no descriptor */
+		passfd = -1;
+	}
 	if (rc == 0 && rep.error == 0 && passfd >= 0)
 		hcache_learn(passfd);
 	pthread_mutex_unlock(&lock);
