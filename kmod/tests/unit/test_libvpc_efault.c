@@ -526,6 +526,17 @@ fw_rows(int swd)
 	    fw_nrules(A, NULL, NULL), 1);
 }
 
+/* A negative CAM entry for 02:00:00:00:00:last, a minute long. */
+static void
+negative_entry(vpc_sw_cam_t *cam, uint8_t last)
+{
+	memset(cam, 0, sizeof(*cam));
+	cam->dstmac[0] = 0x02;
+	cam->dstmac[5] = last;
+	cam->kind = VPC_CAM_NEGATIVE;
+	cam->ttl_ms = 60000;
+}
+
 /*
  * An op that changes nothing goes unprobed: the kernel reads *vallen as the
  * request leaves and writes it and the value as the reply lands.  Each
@@ -595,11 +606,7 @@ direct_rows(int swd, char *ro, char *hole)
 	    r == 0 ? 0 : e, ENOENT);
 	check("and *vallen is as it was", vl == sizeof(port), (long)vl,
 	    (long)sizeof(port));
-	memset(&cam, 0, sizeof(cam));
-	cam.dstmac[0] = 0x02;
-	cam.dstmac[5] = 0x1e;
-	cam.kind = VPC_CAM_NEGATIVE;
-	cam.ttl_ms = 60000;
+	negative_entry(&cam, 0x1e);
 	vl = sizeof(set_res);
 	r = vpc_ctl(swd, VPC_OP_SW_CAM_SET, sizeof(cam), &cam, &vl, &set_res);
 	check("a CAM entry to dump", r == 0, r == 0 ? 0 : errno, 0);
@@ -653,11 +660,7 @@ main(void)
 	add_port_row(swd, "value buffer ends in an unmapped page",
 	    two + pg - 40, &vallen);
 
-	memset(&cam, 0, sizeof(cam));
-	cam.dstmac[0] = 0x02;
-	cam.dstmac[5] = 0x0f;
-	cam.kind = VPC_CAM_NEGATIVE;
-	cam.ttl_ms = 60000;
+	negative_entry(&cam, 0x0f);
 	vallen = sizeof(vpc_cam_set_result_t);
 	r = vpc_ctl(swd, VPC_OP_SW_CAM_SET, sizeof(cam), &cam, &vallen, page);
 	e = errno;
