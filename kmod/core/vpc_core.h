@@ -199,6 +199,7 @@ struct vpc_opinfo {
 	uint8_t     val_array;
 	uint8_t     mutating;
 	uint8_t     privileged;
+	uint8_t     changes_state;      /* vpc_opdesc_changes_state() */
 	int32_t     handle_off;
 };
 size_t vpc_op_count(void);

@@ -299,6 +299,7 @@ vpc_op_info(size_t idx, struct vpc_opinfo *out)
 		out->val_array = (optab[i].flags & OPF_VALARR) != 0;
 		out->mutating = (optab[i].flags & OPF_MUT) != 0;
 		out->privileged = (optab[i].flags & OPF_PRIV) != 0;
+		out->changes_state = vpc_opdesc_changes_state(&optab[i]);
 		out->handle_off = optab[i].handle_off;
 		return;
 	}

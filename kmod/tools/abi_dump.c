@@ -273,10 +273,11 @@ ops(void)
 		printf(", \"keysz\": %u, \"value\": ", oi.keysz);
 		quoted_or_null(oi.valtype);
 		printf(", \"valsz\": %u, \"keyArray\": %s, \"valArray\": %s, "
-		    "\"mutating\": %s, \"privileged\": %s, \"handleOff\": %d }",
+		    "\"mutating\": %s, \"privileged\": %s, \"changesState\": %s, "
+		    "\"handleOff\": %d }",
 		    oi.valsz, bool_json(oi.key_array), bool_json(oi.val_array),
 		    bool_json(oi.mutating), bool_json(oi.privileged),
-		    oi.handle_off);
+		    bool_json(oi.changes_state), oi.handle_off);
 	}
 	section_end(']', 1);
 }

@@ -48,6 +48,8 @@ export interface DumpOp {
   valArray: boolean;
   mutating: boolean;
   privileged: boolean;
+  /** What the glue probes the caller's buffers for before running it (vpc_opdesc_changes_state). */
+  changesState: boolean;
   handleOff: number;
 }
 

@@ -112,7 +112,7 @@ export function renderAbi(dump: AbiDump, constants: HeaderConstant[], freebsd: H
     'export interface OpInfo {',
     '  op: number; name: string; types: number;',
     '  key: keyof typeof abiTypes | null; keysz: number; value: keyof typeof abiTypes | null; valsz: number;',
-    '  keyArray: boolean; valArray: boolean; mutating: boolean; privileged: boolean; handleOff: number;',
+    '  keyArray: boolean; valArray: boolean; mutating: boolean; privileged: boolean; changesState: boolean; handleOff: number;',
     '}',
     '',
     'export const OPS: readonly OpInfo[] = [',

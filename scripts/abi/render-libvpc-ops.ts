@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /**
  * Renders kmod/os/host/libvpc_ops.generated.h: the ops of the core's table
- * that change nothing (neither mutating nor privileged, as
- * vpc_opdesc_changes_state() says).  libvpc sends those without first
+ * that change nothing (changesState false: vpc_opdesc_changes_state(), the
+ * same test FreeBSD's glue makes, read through abi_dump).  libvpc sends those without first
  * proving the caller's buffers writable: a fault copying their result out
  * leaves nothing done, as FreeBSD's glue decides for the same ops.
  */
 import type { AbiDump } from './dump.ts';
 
 export function renderLibvpcOps(dump: AbiDump): string {
-  const readOnly = dump.ops.filter((o) => !o.mutating && !o.privileged).sort((a, b) => a.op - b.op);
+  const readOnly = dump.ops.filter((o) => !o.changesState).sort((a, b) => a.op - b.op);
   return [
     '/* SPDX-License-Identifier: BSD-2-Clause */',
     '/*',
