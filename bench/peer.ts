@@ -55,7 +55,8 @@
  * PEER_ONE_MAC_FRAMES=1000  PEER_BURST_MACS=10000  PEER_SUSTAINED_MACS=40000
  * PEER_RATES=5000,10000,15000,20000,30000,40000,60000,80000,120000,160000,240000  PEER_LINUX_RCVBUF=0 (kernel
  * default)  PEER_LINUX_FILTER=1 (BPF filter on the agent's socket)
- * PEER_UPCALL_RATE=1000000 (the vpc switch's per-vmnic upcall rate and
+ * PEER_STALL_SECONDS=3 (figure a's machine line: bench/stall_probe.c spins
+ * on every CPU that long before the rounds) PEER_UPCALL_RATE=1000000 (the vpc switch's per-vmnic upcall rate and
  * burst; 0: the switch's default, 1,000/s)  PEER_SAMPLES=FILE (figure a's
  * every sample, in the order taken, written there as JSON: where a tail
  * came from).
@@ -70,7 +71,7 @@ import { EtcdServer } from '../test/helpers/etcd.ts';
 import { Lab } from '../test/helpers/lab.ts';
 import { Overlay, sleep } from '../test/helpers/overlay.ts';
 import { killOnExit, onExit } from '../test/helpers/reaper.ts';
-import { buildHelpers, fmt, linkStats, median, quantile, ratio, runProbe } from './probe.ts';
+import { buildHelpers, fmt, linkStats, machineStalls, median, quantile, ratio, runProbe, stallsLine } from './probe.ts';
 
 const env = process.env;
 const num = (k: string, d: number) => Number(env[k] ?? d);
@@ -88,6 +89,7 @@ const SUSTAINED_MACS = num('PEER_SUSTAINED_MACS', 40_000);
 const RATES = (env.PEER_RATES ?? '5000,10000,15000,20000,30000,40000,60000,80000,120000,160000,240000').split(',').map(Number);
 const FIGURES = new Set((env.PEER_FIGURES ?? 'a,c,d,e').split(','));
 const UPCALL_RATE = num('PEER_UPCALL_RATE', 1_000_000);
+const STALL_SECONDS = num('PEER_STALL_SECONDS', 3);
 const SYS_NAMES = ['linux', 'vpc', 'vpc-etcd', 'vpc-b'] as const;
 const SYSTEMS = (env.PEER_SYSTEMS ?? 'linux,vpc,vpc-etcd').split(',') as SysName[];
 const B_BUILD = env.PEER_B_BUILD ? resolve(env.PEER_B_BUILD) : undefined;
@@ -357,7 +359,7 @@ export function common(s: System): string[] {
     '--probe-us', String(PROBE_US)];
 }
 
-async function figureLatency(probe: string, systems: System[]): Promise<void> {
+async function figureLatency(probe: string, stallProbe: string, systems: System[]): Promise<void> {
   const per = Math.max(1, Math.ceil(LAT_N / ROUNDS));
   const inst: Record<string, number[]> = {};
   const rep: Record<string, number[]> = {};
@@ -371,6 +373,9 @@ async function figureLatency(probe: string, systems: System[]): Promise<void> {
     await runProbe(probe, [...common(s), 'lat', '5', String(GAP_MS), String(RESEND_US), '3000'], s.probeEnv);
   }
   const before = await Promise.all(systems.map(async (s) => [await s.agentRead(), await s.relayed?.()] as const));
+  // What the machine itself does to a latency's tail, measured beside it:
+  // the p99 of 600 samples is their 6th slowest.
+  const stalls = await machineStalls(stallProbe, STALL_SECONDS);
   for (let r = 0; r < ROUNDS; r++) {
     for (const s of systems) {
       const a = await runProbe(probe, [...common(s), 'lat', String(per), String(GAP_MS), String(RESEND_US), '3000'], s.probeEnv);
@@ -402,6 +407,8 @@ async function figureLatency(probe: string, systems: System[]): Promise<void> {
   row('first reply p99, table not polled', 'reply_quiet_p99_us', by(quiet, 0.99));
   console.log(`    per-round installed p50: ${systems.map((s) => `${s.name} ${roundP50[s.name]!.map((x) => fmt(x, 0)).join('/')}`).join('; ')}${timeouts ? `; ${timeouts} misses never installed/answered in 3 s` : ''}`);
   if (relayed.length) console.log(`    ${relayed.join('; ')}`);
+  console.log(`    ${stallsLine(stalls)}`);
+  out.machine_stalls_per_s_per_cpu = stalls.perSecondPerCpu;
   header('b. the first frame to a new MAC delivered (its own echo reply came back), %', 'higher');
   row('first frame delivered', 'first_frame_pct', Object.fromEntries(Object.entries(first).map(([k, v]) => [k, (100 * v.reduce((x, y) => x + y, 0)) / Math.max(1, v.length)])), 1);
 }
@@ -539,7 +546,7 @@ export async function benchPeer(): Promise<Record<string, number>> {
     shown = systems.map((s) => s.name);
     console.log(`bench/peer: ${shown.join(', ')}; two nodes, VNI ${VNI}, ${mappings().length} mappings, ${ROUNDS} rounds taking turns; vpc upcall rate per vmnic ${UPCALL_RATE > 0 ? `${UPCALL_RATE}/s` : 'the default'}`);
     if (shown.includes('vpc-b')) console.log(`  vpc-b: vpc with ${B_BUILD ? `vpc-hostd and libvpc.so of ${B_BUILD}` : "this build's C"}${B_AGENT_FLAGS.length ? ` and agent flags ${B_AGENT_FLAGS.join(' ')}` : ''}${!B_BUILD && !B_AGENT_FLAGS.length ? ' (nothing changed: an A/A run)' : ''}`);
-    if (FIGURES.has('a')) await figureLatency(bins.probe, systems);
+    if (FIGURES.has('a')) await figureLatency(bins.probe, bins.stallProbe, systems);
     if (FIGURES.has('c')) await figureOneMac(bins.probe, systems);
     if (FIGURES.has('d')) await figureBurst(bins.probe, systems);
     if (FIGURES.has('e')) await figureSustained(bins.probe, systems);

@@ -26,7 +26,9 @@
  *       dst-ip to sendto() (t0), poll the table every probe-us until the entry
  *       is there (not with NOPROBE=1), resend every RESEND_US until a reply
  *       comes.  JSON: install_us[], reply_us[], first[] (1: the reply answers
- *       the very first frame, i.e. it was delivered), resends[], timeouts.
+ *       the very first frame, i.e. it was delivered), resends[], sent_us[]
+ *       (each t0 on CLOCK_MONOTONIC, in us: what bench/profile matches with
+ *       a perf record on that clock), timeouts.
  *   seq N RATE PREFIX TIMEOUT_MS
  *       N new MACs PREFIX:hh:ll, one at a time at RATE/s: t0 before sendto(),
  *       the table polled until the entry is there.  JSON: install_us[], timeouts.
@@ -428,7 +430,8 @@ mode_lat(unsigned n, unsigned gap_ms, unsigned resend_us, unsigned timeout_ms, b
     bool keep)
 {
 	long *inst = calloc(n, sizeof(long)), *rep = calloc(n, sizeof(long)),
-	    *first = calloc(n, sizeof(long)), *resends = calloc(n, sizeof(long));
+	    *first = calloc(n, sizeof(long)), *resends = calloc(n, sizeof(long)),
+	    *sent = calloc(n, sizeof(long));
 	unsigned timeouts = 0, probes = 0;
 	uint8_t f[FRAME_LEN], in[2048];
 	struct sockaddr_ll from;
@@ -447,6 +450,7 @@ mode_lat(unsigned n, unsigned gap_ms, unsigned resend_us, unsigned timeout_ms, b
 		inst[it] = rep[it] = -1;
 		echo_frame(f, base);
 		t0 = now_ns();
+		sent[it] = (long)(t0 / 1000);
 		send_frame(f, sizeof(f));
 		next_probe = t0 + o.probe_us * 1000u;
 		next_resend = t0 + resend_us * 1000u;
@@ -508,6 +512,7 @@ mode_lat(unsigned n, unsigned gap_ms, unsigned resend_us, unsigned timeout_ms, b
 	print_list("reply_us", rep, n, false);
 	print_list("first", first, n, false);
 	print_list("resends", resends, n, false);
+	print_list("sent_us", sent, n, false);
 	printf("\"timeouts\":%u,\"probes\":%u}\n", timeouts, probes);
 	return (0);
 }

@@ -22,7 +22,7 @@ function stale(out: string, srcs: string[]): boolean {
 }
 
 /** Build the C helpers if missing or older than their sources; their paths. */
-export function buildHelpers(): { probe: string; linuxAgent: string; cAgent: string } {
+export function buildHelpers(): { probe: string; linuxAgent: string; cAgent: string; stallProbe: string } {
   mkdirSync(outDir, { recursive: true });
   const probe = resolve(outDir, 'peer_probe');
   const linuxAgent = resolve(outDir, 'linux_l2miss_agent');
@@ -42,7 +42,33 @@ export function buildHelpers(): { probe: string; linuxAgent: string; cAgent: str
     execFileSync('cc', [...CFLAGS, `-I${resolve(root, 'kmod/include')}`, '-o', cAgent, cAgentSrc,
       `-L${libDir}`, '-lvpc', `-Wl,-rpath,${libDir}`], { stdio: 'inherit' });
   }
-  return { probe, linuxAgent, cAgent };
+  const stallProbe = resolve(outDir, 'stall_probe');
+  const stallSrc = resolve(root, 'bench/stall_probe.c');
+  if (stale(stallProbe, [stallSrc])) execFileSync('cc', [...CFLAGS, '-o', stallProbe, stallSrc, '-lpthread'], { stdio: 'inherit' });
+  return { probe, linuxAgent, cAgent, stallProbe };
+}
+
+/** What bench/stall_probe.c saw: stalls of a spinning thread with no other task switched in, summed over the CPUs. */
+export interface MachineStalls { seconds: number; cpus: number; stalls: number; over1ms: number; longestUs: number; perSecondPerCpu: number }
+
+/**
+ * This machine's vCPU stalls over `seconds` on every CPU at once (each CPU
+ * is busy meanwhile: run it when nothing is measured).  The tail of a
+ * latency here is theirs as much as the path's (docs/agent.md).
+ */
+export async function machineStalls(stallProbe: string, seconds: number): Promise<MachineStalls> {
+  const j = await runProbe(stallProbe, [String(seconds)]);
+  const cpus = j.cpus as Array<{ stalls: number; over_1ms: number; longest_us: number }>;
+  const stalls = cpus.reduce((a, c) => a + c.stalls, 0);
+  return {
+    seconds, cpus: cpus.length, stalls, over1ms: cpus.reduce((a, c) => a + c.over_1ms, 0),
+    longestUs: Math.max(0, ...cpus.map((c) => c.longest_us)), perSecondPerCpu: stalls / seconds / Math.max(1, cpus.length),
+  };
+}
+
+export function stallsLine(m: MachineStalls): string {
+  return `this machine: a thread spinning on each of its ${m.cpus} CPUs for ${m.seconds} s stalled ${m.stalls} times for >= 250 µs with no other task switched in ` +
+    `(${m.over1ms} of them >= 1 ms, the longest ${fmt(m.longestUs / 1000, 1)} ms): ${fmt(m.perSecondPerCpu, 1)} a second per CPU (vCPU stalls, bench/stall_probe.c)`;
 }
 
 /** bench/stream's two ends (bench/stream_tool.c), built if missing or older than its source; its path. */

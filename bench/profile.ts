@@ -30,7 +30,11 @@
  *     only answers (bench/lean-agent.ts) and by a C one (bench/vpc_c_agent.c):
  *     latency, CPU per upcall, best lossless rate, a 10,000-MAC burst.
  *
- * Needs root, perf and strace.  PROFILE_SECTIONS=1,2,3,4,5 picks sections;
+ *  6. bench/peer figure a's tail (its misses at or above the p99), vpc and
+ *     Linux, against the vCPU stalls a system-wide perf record finds
+ *     meanwhile (bench/tail.ts): how many slow misses had one inside.
+ *
+ * Needs root, perf and strace.  PROFILE_SECTIONS=1,2,3,4,5,6 picks sections;
  * PROFILE_KEEP=1 keeps the raw profiles (cpuprofile, perf.data, strace).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -42,12 +46,13 @@ import { killOnExit } from '../test/helpers/reaper.ts';
 import { root } from '../test/helpers/paths.ts';
 import { burst, common, linuxSystem, mappings, PREFIX, vpcSystem, type System, type VpcSystem } from './peer.ts';
 import { buildHelpers, fmt, quantile, runProbe } from './probe.ts';
+import { tailAttribution } from './tail.ts';
 
 const env = process.env;
 const ISOLATED = Number(env.PROFILE_ISOLATED ?? 2000);
 const STORM = Number(env.PROFILE_STORM ?? 10_000);
 const STORM_RATE = Number(env.PROFILE_STORM_RATE ?? 6000);
-const SECTIONS = new Set((env.PROFILE_SECTIONS ?? '1,2,3,4,5').split(','));
+const SECTIONS = new Set((env.PROFILE_SECTIONS ?? '1,2,3,4,5,6').split(','));
 
 interface Snap {
   cpuNs: number;
@@ -419,6 +424,7 @@ export async function benchProfile(): Promise<Record<string, number>> {
     if (SECTIONS.has('3')) await profiles(bins.probe, vpc, dir);
     if (SECTIONS.has('4') && existsSync('/usr/bin/perf')) await steps(bins.probe, vpc, dir);
     if (SECTIONS.has('5')) await agentsCompared(bins, vpc, dir);
+    if (SECTIONS.has('6') && existsSync('/usr/bin/perf')) await tailAttribution(bins.probe, systems, dir);
     if (env.PROFILE_KEEP) console.log(`  profiles kept in ${dir}`);
     return {};
   } finally {
