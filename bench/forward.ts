@@ -9,8 +9,9 @@
  * (vpc_nic_input_burst, what vpc-hostd hands over); memory per
  * entry; ARP requests answered by the switch from cached neighbour entries,
  * beside forwarding in the same run; neighbour table lookups at 1k, 100k and
- * 1M entries and memory per entry.  The work is in C
- * (kmod/bench/fwd_bench.c): this prints it.
+ * 1M entries and memory per entry.  Entries carry vpc-agent's default TTL
+ * (300 s), as the ones it installs do, so each lookup checks its expiry.
+ * The work is in C (kmod/bench/fwd_bench.c): this prints it.
  */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -42,7 +43,7 @@ interface FwdResult {
 export async function benchForward(): Promise<Record<string, number>> {
   const seconds = process.env.BENCH_SECONDS ?? '1';
   const r = JSON.parse(execFileSync(resolve(buildDir, 'fwd_bench'), [seconds], { encoding: 'utf8' })) as FwdResult;
-  console.log('bench/forward: frames from a vmnic to remote MACs, lookup + VXLAN encapsulation, no I/O');
+  console.log('bench/forward: frames from a vmnic to remote MACs (entries with the agent\'s TTL), lookup + VXLAN encapsulation, no I/O');
   console.log(`  baseline (hash lookup + copy)  ${r.baseline_mpps.toFixed(2).padStart(7)} Mpps`);
   console.log(`  core forwarding, one frame at a time (vpc_nic_input)        ${r.forward_mpps.toFixed(2).padStart(7)} Mpps   ratio ${r.ratio.toFixed(2)}`);
   console.log(`  core forwarding, bursts of 32 (vpc_nic_input_burst, hostd)  ${r.forward_burst_mpps.toFixed(2).padStart(7)} Mpps   ratio ${r.burst_ratio.toFixed(2)}`);

@@ -112,7 +112,7 @@ vpc_cam_lookup(struct vpc_switch *sw, const uint8_t dst[6],
 	if (e == NULL)
 		e = probe_words(cam, t, d, 0);
 	/* Expired: it stops matching at once.  Static entries need no clock. */
-	if (e != NULL && e->k.expire_ns != 0 && os_now_ns() >= e->k.expire_ns)
+	if (e != NULL && e->k.expire_ns != 0 && vpc_ttl_now() >= e->k.expire_ns)
 		return (NULL);
 	return (e);
 }

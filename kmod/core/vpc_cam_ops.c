@@ -125,7 +125,7 @@ vpc_op_sw_cam_set(struct vpc_ctx *x)
 	struct vpc_cam_ent **ents;
 	vpc_cam_set_result_t res = { 0, 0 };
 	vpc_sw_cam_t c;
-	uint64_t now = os_now_ns();
+	uint64_t now = vpc_ttl_now();
 	bool stale;
 	int error = 0;
 
@@ -195,7 +195,7 @@ vpc_op_sw_cam_get(struct vpc_ctx *x)
 {
 	struct vpc_switch *sw = obj2sw(x->obj);
 	const struct vpc_cam_ent *e;
-	uint64_t now = os_now_ns();
+	uint64_t now = vpc_ttl_now();
 	vpc_cam_key_t k;
 	vpc_sw_cam_t out;
 	int error;
@@ -312,7 +312,7 @@ int
 vpc_op_sw_cam_dump(struct vpc_ctx *x)
 {
 	struct dump_state d = { obj2sw(x->obj), x->val,
-	    x->vallen / sizeof(vpc_sw_cam_t), 0, 0, os_now_ns() };
+	    x->vallen / sizeof(vpc_sw_cam_t), 0, 0, vpc_ttl_now() };
 	vpc_list_req_t req;
 	int error;
 

@@ -690,8 +690,25 @@ void vpc_vcc_unplug(struct vpc_vcc *vcc, struct vpc_port *p);
  * reader inside the epoch may still read the rest of it) they hold its
  * deferred free instead.  32 bytes.
  */
+/*
+ * The clock entries' TTLs run on, wherever one is set (an op, an upcall's
+ * answer), judged (a frame's lookup, CAM_GET, a dump) or swept: the OS's
+ * coarse clock.  A frame to an entry with a TTL (every one the agent
+ * installs) then reads memory, not a clock: on the host CLOCK_MONOTONIC
+ * cost ~26 ns of a ~40 ns forwarding path (bench/forward, entries with and
+ * without a TTL), where FreeBSD's os_now_ns() was already the tick's
+ * getsbinuptime().  One clock for all of them, so that when CAM_GET says an
+ * entry has gone, the next frame misses too.  An entry lives its TTL to
+ * within the clock's tick (a few ms) either way.
+ */
+static inline uint64_t
+vpc_ttl_now(void)
+{
+	return (os_now_coarse_ns());
+}
+
 struct vpc_kent {
-	uint64_t        expire_ns;      /* 0: never */
+	uint64_t        expire_ns;      /* vpc_ttl_now()'s clock; 0: never */
 	union {
 		struct {                        /* while in the table */
 			uint64_t gen;           /* order of installation (set by put) */

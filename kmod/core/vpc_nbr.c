@@ -118,7 +118,7 @@ vpc_nbr_lookup(struct vpc_switch *sw, uint8_t af, const uint8_t *addr)
 	key_words(af, addr, w);
 	e = vpc_ktab_probe_words(&nbr->kt, vpc_load(nbr->kt.tab), w,
 	    VPC_NBR_KEYLEN);
-	if (e != NULL && e->k.expire_ns != 0 && os_now_ns() >= e->k.expire_ns)
+	if (e != NULL && e->k.expire_ns != 0 && vpc_ttl_now() >= e->k.expire_ns)
 		return (NULL);
 	return (e);
 }
@@ -154,7 +154,7 @@ vpc_nbr_lookup_hint(struct vpc_switch *sw, uint8_t af, const uint8_t *addr,
 		e = vpc_ktab_probe_words(&nbr->kt, vpc_load(nbr->kt.tab), w,
 		    VPC_NBR_KEYLEN);
 	out->e = e;
-	if (e != NULL && e->k.expire_ns != 0 && os_now_ns() >= e->k.expire_ns)
+	if (e != NULL && e->k.expire_ns != 0 && vpc_ttl_now() >= e->k.expire_ns)
 		return (NULL);
 	return (e);
 }
@@ -292,7 +292,7 @@ vpc_nbr_install(struct vpc_switch *sw, struct vpc_nbr_ent *e, bool *stale,
 		*announce = e->kind == VPC_NBR_FOUND && cur != NULL &&
 		    cur->kind == VPC_NBR_FOUND &&
 		    __atomic_load_n(&cur->used, __ATOMIC_RELAXED) != 0 &&
-		    !vpc_kent_expired(&cur->k, os_now_ns()) &&
+		    !vpc_kent_expired(&cur->k, vpc_ttl_now()) &&
 		    memcmp(cur->mac, e->mac, 6) != 0;
 		vpc_nbr_put(sw, e);
 		ok = true;

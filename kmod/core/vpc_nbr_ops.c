@@ -95,7 +95,7 @@ vpc_op_sw_nbr_set(struct vpc_ctx *x)
 	vpc_cam_set_result_t res = { 0, 0 };
 	const struct vpc_nbr_ent *cur;
 	vpc_sw_nbr_t c;
-	uint64_t now = os_now_ns();
+	uint64_t now = vpc_ttl_now();
 	bool stale, announce;
 	int error = 0;
 
@@ -171,7 +171,7 @@ vpc_op_sw_nbr_get(struct vpc_ctx *x)
 {
 	struct vpc_switch *sw = obj2sw(x->obj);
 	const struct vpc_nbr_ent *e;
-	uint64_t now = os_now_ns();
+	uint64_t now = vpc_ttl_now();
 	vpc_nbr_key_t k;
 	vpc_sw_nbr_t out;
 	int error;
@@ -269,7 +269,7 @@ int
 vpc_op_sw_nbr_dump(struct vpc_ctx *x)
 {
 	struct dump_state d = { x->val, x->vallen / sizeof(vpc_sw_nbr_t), 0, 0,
-	    os_now_ns() };
+	    vpc_ttl_now() };
 	vpc_list_req_t req;
 	int error;
 

@@ -19,7 +19,7 @@ sweep_tick(void *arg)
 {
 	struct vpc_switch *sw = arg;
 
-	uint64_t now = os_now_ns();
+	uint64_t now = vpc_ttl_now();
 
 	vpc_cam_sweep(sw, now);                 /* sw->mtx held by the timer */
 	vpc_nbr_sweep(sw, now);

@@ -811,7 +811,7 @@ vpc_op_sys_upcall_answer(struct vpc_ctx *x)
 	struct vpc_upq *q = x->sys->upq;
 	size_t n = x->keylen / sizeof(vpc_upcall_ans_t), i;
 	int32_t *res = x->val;
-	uint64_t now = os_now_ns();
+	uint64_t now = vpc_ttl_now();           /* for the entries' TTLs only */
 	struct answer_prep ap;
 	vpc_upcall_ans_t a;
 	struct vpc_pend *pe;
