@@ -74,17 +74,26 @@ vpc_cksum_update32(uint16_t cksum, const uint8_t old[4], const uint8_t new_[4])
 
 /* ---- IP headers ------------------------------------------------------------- */
 
+/*
+ * What one copy takes of an IP datagram: the largest IPv4 header (60) and
+ * the first 4 bytes of what follows it, so that an IPv4 datagram is parsed
+ * from a single copy (every frame of a VM with an address is: its
+ * anti-spoofing check; and every UDP one: is it DHCP?).
+ */
+#define IP_PARSE_COPY 64
+
+/* h: the first n bytes at l3off (n = what the datagram has, up to 64). */
 static int
-parse4(const struct vpc_pkt *p, uint32_t l3off, struct vpc_ipinfo *ip)
+parse4(const uint8_t *h, uint32_t n, uint32_t l3off, uint32_t avail,
+    struct vpc_ipinfo *ip)
 {
-	uint8_t h[60];
-	uint32_t hlen, avail = os_pkt_len(p) - l3off;
+	uint32_t hlen;
 	uint16_t frag;
 
-	if (!os_pkt_copyout(p, l3off, VPC_IPV4_HDR_LEN, h) || (h[0] >> 4) != 4)
+	if (n < VPC_IPV4_HDR_LEN)
 		return (VPC_ERR(VPC_EINVAL));
 	hlen = (uint32_t)(h[0] & 0xf) * 4;
-	if (hlen < VPC_IPV4_HDR_LEN || !os_pkt_copyout(p, l3off, hlen, h))
+	if (hlen < VPC_IPV4_HDR_LEN || hlen > n)
 		return (VPC_ERR(VPC_EINVAL));
 	ip->l3len = vpc_get16(h + 2);
 	if (ip->l3len < hlen || ip->l3len > avail ||
@@ -101,6 +110,18 @@ parse4(const struct vpc_pkt *p, uint32_t l3off, struct vpc_ipinfo *ip)
 	memcpy(ip->src, h + 12, 4);
 	memcpy(ip->dst, h + 16, 4);
 	ip->l4off = l3off + hlen;
+	/*
+	 * The upper layer's first bytes, within the datagram: l3len <= avail
+	 * makes hlen + 4 <= l3len reach at most byte 64 of the copy, which n
+	 * then holds (hlen <= 60).
+	 */
+	if (!ip->later_frag && hlen + 4 <= ip->l3len) {
+		memcpy(ip->l4, h + hlen, 4);
+		ip->ports_seen = ip->l4_seen = true;
+	} else if (!ip->later_frag && hlen + 2 <= ip->l3len) {
+		memcpy(ip->l4, h + hlen, 2);
+		ip->l4_seen = true;
+	}
 	return (0);
 }
 
@@ -154,19 +175,23 @@ parse6(const struct vpc_pkt *p, uint32_t l3off, struct vpc_ipinfo *ip)
 int
 vpc_ip_parse(const struct vpc_pkt *p, uint32_t l3off, struct vpc_ipinfo *ip)
 {
-	uint8_t v;
+	uint8_t h[IP_PARSE_COPY];
+	uint32_t len = os_pkt_len(p), avail, n;
 	int error;
 
 	memset(ip, 0, sizeof(*ip));
 	ip->l3off = l3off;
-	if (!os_pkt_copyout(p, l3off, 1, &v))
+	if (l3off >= len)
 		return (VPC_ERR(VPC_EINVAL));
-	if ((v >> 4) == 4)
-		error = parse4(p, l3off, ip);
-	else if ((v >> 4) == 6)
-		error = parse6(p, l3off, ip);
-	else
-		error = VPC_ERR(VPC_EINVAL);
+	avail = len - l3off;
+	n = avail < sizeof(h) ? avail : (uint32_t)sizeof(h);
+	if (!os_pkt_copyout(p, l3off, n, h))
+		return (VPC_ERR(VPC_EINVAL));
+	if ((h[0] >> 4) == 4)
+		return (parse4(h, n, l3off, avail, ip));
+	if ((h[0] >> 4) != 6)
+		return (VPC_ERR(VPC_EINVAL));
+	error = parse6(p, l3off, ip);
 	if (error == 0 && !ip->later_frag && ip->l4off + 4 <= l3off + ip->l3len)
 		ip->ports_seen = ip->l4_seen = os_pkt_copyout(p, ip->l4off, 4, ip->l4);
 	else if (error == 0 && !ip->later_frag && ip->l4off + 2 <= l3off + ip->l3len)

@@ -319,6 +319,112 @@ t_ratelim(void)
 	return (0);
 }
 
+/*
+ * An IPv4 datagram at offset 14 of a frame of flen bytes: a header of hlen
+ * bytes (options: NOPs), the total length l3len, the fragment field frag,
+ * protocol 17; bytes after the header count up from 0xa0.  Its header
+ * checksum is right.
+ */
+static struct vpc_pkt *
+ip4frame(uint32_t flen, uint32_t hlen, uint32_t l3len, uint16_t frag)
+{
+	uint8_t *ip = fb + 14;
+	uint32_t i, c;
+
+	memset(fb, 0, flen);
+	memcpy(fb, mac_r4, 6);
+	memcpy(fb + 6, mac_a, 6);
+	fb[12] = 0x08;
+	for (i = 14 + hlen; i < flen; i++)
+		fb[i] = (uint8_t)(0xa0 + i - 14 - hlen);
+	memset(ip + 20, 1, hlen > 20 ? hlen - 20 : 0);
+	ip[0] = (uint8_t)(0x40 | hlen / 4);
+	ip[2] = (uint8_t)(l3len >> 8);
+	ip[3] = (uint8_t)l3len;
+	ip[6] = (uint8_t)(frag >> 8);
+	ip[7] = (uint8_t)frag;
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, ip_a, 4);
+	memcpy(ip + 16, ip_r, 4);
+	c = cksum(ip, hlen, 0);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	return (host_pkt_new(fb, flen));
+}
+
+/* vpc_ip_parse of one frame: its error, and ip as it left it. */
+static int
+parse_ip4(uint32_t flen, uint32_t hlen, uint32_t l3len, uint16_t frag,
+    struct vpc_ipinfo *ip)
+{
+	struct vpc_pkt *p = ip4frame(flen, hlen, l3len, frag);
+	int error = vpc_ip_parse(p, 14, ip);
+
+	os_pkt_free(p);
+	return (error);
+}
+
+/*
+ * IPv4 is parsed from one copy of the first 64 bytes (the largest header
+ * and the upper layer's first 4): options move the upper layer, which is
+ * read only within the datagram, and every bound is still checked.
+ */
+static int
+t_parse4(void)
+{
+	static const uint8_t first4[4] = { 0xa0, 0xa1, 0xa2, 0xa3 };
+	struct vpc_ipinfo ip;
+	struct vpc_pkt *p;
+
+	/* No options; options; the largest header, its ports at bytes 60-63. */
+	EXPECT_EQ(parse_ip4(14 + 100, 20, 100, 0, &ip), 0);
+	EXPECT(ip.af == VPC_AF_INET && ip.proto == 17 && ip.l3len == 100 &&
+	    ip.l4off == 34 && ip.ports_seen && ip.l4_seen &&
+	    memcmp(ip.l4, first4, 4) == 0 && memcmp(ip.src, ip_a, 4) == 0 &&
+	    memcmp(ip.dst, ip_r, 4) == 0 && !ip.df && ip.frag_id == 0);
+	EXPECT_EQ(parse_ip4(14 + 100, 24, 100, 0x4000, &ip), 0);
+	EXPECT(ip.l4off == 38 && ip.ports_seen && ip.df &&
+	    memcmp(ip.l4, first4, 4) == 0);
+	EXPECT_EQ(parse_ip4(14 + 64, 60, 64, 0, &ip), 0);
+	EXPECT(ip.l4off == 74 && ip.ports_seen && memcmp(ip.l4, first4, 4) == 0);
+	/* Room for two bytes of the upper layer, or none, within the datagram
+	 * (the frame's padding after it is not the datagram's). */
+	EXPECT_EQ(parse_ip4(14 + 64, 60, 62, 0, &ip), 0);
+	EXPECT(ip.l4_seen && !ip.ports_seen && ip.l4[0] == 0xa0 && ip.l4[1] == 0xa1 &&
+	    ip.l4[2] == 0 && ip.l4[3] == 0);
+	EXPECT_EQ(parse_ip4(14 + 60, 60, 60, 0, &ip), 0);
+	EXPECT(!ip.l4_seen && !ip.ports_seen && ip.l4off == 74);
+	EXPECT_EQ(parse_ip4(14 + 46, 20, 21, 0, &ip), 0);
+	EXPECT(!ip.l4_seen && ip.l3len == 21);
+	/* Fragments: the first shows its ports, a later one nothing of them. */
+	EXPECT_EQ(parse_ip4(14 + 100, 20, 100, 0x2000, &ip), 0);
+	EXPECT(ip.more_frags && !ip.later_frag && ip.ports_seen);
+	EXPECT_EQ(parse_ip4(14 + 100, 20, 100, 0x0010, &ip), 0);
+	EXPECT(ip.later_frag && !ip.l4_seen && !ip.ports_seen);
+	/* Bounds: a header longer than the frame, a total length past it or
+	 * shorter than the header, a header length under 20, a short frame,
+	 * the offset at or past the end, another version, a bad checksum. */
+	EXPECT_EQ(parse_ip4(14 + 40, 60, 40, 0, &ip), VPC_EINVAL);
+	EXPECT_EQ(parse_ip4(14 + 100, 20, 101, 0, &ip), VPC_EINVAL);
+	EXPECT_EQ(parse_ip4(14 + 100, 24, 22, 0, &ip), VPC_EINVAL);
+	p = ip4frame(14 + 100, 20, 100, 0);
+	host_pkt_data(p)[14] = 0x44;            /* IHL 4: 16 bytes */
+	EXPECT_EQ(vpc_ip_parse(p, 14, &ip), VPC_EINVAL);
+	host_pkt_data(p)[14] = 0x55;            /* version 5 */
+	EXPECT_EQ(vpc_ip_parse(p, 14, &ip), VPC_EINVAL);
+	host_pkt_data(p)[14] = 0x45;
+	host_pkt_data(p)[14 + 11] ^= 1;         /* the header checksum */
+	EXPECT_EQ(vpc_ip_parse(p, 14, &ip), VPC_EINVAL);
+	EXPECT_EQ(vpc_ip_parse(p, 114, &ip), VPC_EINVAL);
+	EXPECT_EQ(vpc_ip_parse(p, 200, &ip), VPC_EINVAL);
+	os_pkt_free(p);
+	p = ip4frame(14 + 19, 20, 19, 0);       /* 19 bytes: no whole header */
+	EXPECT_EQ(vpc_ip_parse(p, 14, &ip), VPC_EINVAL);
+	os_pkt_free(p);
+	return (0);
+}
+
 static int
 t_parse(void)
 {
@@ -676,6 +782,7 @@ test_mtu(struct vpc_sys *sys, int *failed)
 		{ "checksums (RFC 1071, RFC 1624)", t_cksum },
 		{ "token bucket", t_ratelim },
 		{ "IP headers and when errors are allowed", t_parse },
+		{ "IPv4 headers from one copy: options, the upper layer, bounds", t_parse4 },
 		{ "NIC_SET_MTU and NIC_GET_MTU", t_ops },
 		{ "too big for the underlay: ICMP and ICMPv6", t_too_big },
 		{ "ICMP rate limit", t_rate },
