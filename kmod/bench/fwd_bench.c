@@ -58,6 +58,7 @@
 static struct vpc_sys *sys;
 static const struct vpc_call call = { NULL, true };
 static uint8_t frames[NFRAMES][FRAME_LEN];
+static uint8_t frames_addr[NFRAMES][FRAME_LEN];        /* addr_setup's */
 static uint64_t sink;
 
 static double
@@ -183,7 +184,9 @@ swstat_check_remote(struct vpc_switch *s)
 {
 	uint64_t tx = os_counter_fetch(s->ctr[VPC_SWSTAT_TX_REMOTE]);
 
-	if (tx == 0 || os_counter_fetch(s->ctr[VPC_SWSTAT_MISSES]) != 0) {
+	if (tx == 0 || os_counter_fetch(s->ctr[VPC_SWSTAT_MISSES]) != 0 ||
+	    os_counter_fetch(s->ctr[VPC_SWSTAT_DROP_SPOOF]) != 0 ||
+	    os_counter_fetch(s->ctr[VPC_SWSTAT_DROP_IP_SPOOF]) != 0) {
 		fprintf(stderr, "fwd_bench: frames did not take the remote path\n");
 		return (0);
 	}
@@ -315,7 +318,8 @@ run_arp(struct vpc_nic *nic, double secs)
 static struct vpc_txbatch tx;
 
 static double
-run_forward(struct vpc_nic *nic, double secs, unsigned burst)
+run_forward(struct vpc_nic *nic, uint8_t (*fr)[FRAME_LEN], double secs,
+    unsigned burst)
 {
 	struct vpc_pkt *pk[VPC_BURST_MAX];
 	struct os_epoch et;
@@ -327,11 +331,11 @@ run_forward(struct vpc_nic *nic, double secs, unsigned burst)
 		os_epoch_enter(&et);
 		if (burst <= 1)
 			for (i = 0; i < NFRAMES; i++)
-				vpc_nic_input(nic, host_pkt_new(frames[i], FRAME_LEN));
+				vpc_nic_input(nic, host_pkt_new(fr[i], FRAME_LEN));
 		else
 			for (i = 0; i < NFRAMES; i += burst) {
 				for (k = 0; k < burst; k++)
-					pk[k] = host_pkt_new(frames[i + k], FRAME_LEN);
+					pk[k] = host_pkt_new(fr[i + k], FRAME_LEN);
 				vpc_nic_input_burst(nic, pk, burst, &tx);
 			}
 		os_epoch_exit(&et);
@@ -525,6 +529,55 @@ add_vmnic(struct vpc_hdl *sw, const uint8_t mac[6])
 	return (test_handles[res.descriptor]);
 }
 
+/*
+ * A second vmnic on the forwarding switch, as a guest configured by DHCP
+ * has it: an IPv4 address, and UDP datagrams from that address to the same
+ * MACs as the forwarding run's frames.  The switch then parses each one's
+ * IP header (is it DHCP? is its source the VM's?) before forwarding it.
+ */
+static const uint8_t addr_mac[6] = { 2, 0, 0, 0, 0, 5 };
+static const uint8_t addr_ip[4] = { 10, 0, 0, 5 };
+
+static struct vpc_hdl *
+addr_setup(struct vpc_hdl *sw)
+{
+	struct vpc_hdl *nich = add_vmnic(sw, addr_mac);
+	vpc_nic_addr_t ad;
+	size_t vl = 0;
+	uint32_t i, k, sum;
+
+	memset(&ad, 0, sizeof(ad));
+	ad.flags = VPC_NIC_ADDR_INET;
+	memcpy(ad.addr4, addr_ip, 4);
+	if (vpc_core_ctl(sys, &call, nich, VPC_OP_NIC_SET_ADDR, &ad, sizeof(ad), NULL, &vl) != 0)
+		abort();
+	for (i = 0; i < NFRAMES; i++) {
+		uint8_t *f = frames_addr[i], *ip = f + 14;
+
+		memcpy(f, frames[i], FRAME_LEN);
+		memcpy(f + 6, addr_mac, 6);
+		memset(ip, 0, 28);
+		ip[0] = 0x45;
+		ip[3] = FRAME_LEN - 14;
+		ip[8] = 64;
+		ip[9] = 17;                     /* UDP */
+		memcpy(ip + 12, addr_ip, 4);
+		memcpy(ip + 16, (uint8_t[]){ 10, 0, (uint8_t)(i >> 8), (uint8_t)i }, 4);
+		for (k = 0, sum = 0; k < 20; k += 2)
+			sum += (uint32_t)ip[k] << 8 | ip[k + 1];
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		ip[10] = (uint8_t)(~sum >> 8);
+		ip[11] = (uint8_t)~sum;
+		ip[20] = 0x30;                  /* ports 12345 -> 4660 */
+		ip[21] = 0x39;
+		ip[22] = 0x12;
+		ip[23] = 0x34;
+		ip[25] = FRAME_LEN - 34;        /* length; no checksum (IPv4) */
+	}
+	return (nich);
+}
+
 static struct vpc_hdl *
 new_switch(uint32_t n, uint32_t vni)
 {
@@ -540,8 +593,8 @@ new_switch(uint32_t n, uint32_t vni)
 int
 main(int argc, char **argv)
 {
-	double secs = argc > 1 ? atof(argv[1]) : 1.0, fwd, fwdb, base, arp;
-	double fwdbr[ROUNDS], p1k[2][ROUNDS], p1m[NBURSTS][ROUNDS], l1k_m, pk1, pkb;
+	double secs = argc > 1 ? atof(argv[1]) : 1.0, fwd, fwdb, fwda, base, arp;
+	double fwdbr[ROUNDS], fwdar[ROUNDS], p1k[2][ROUNDS], p1m[NBURSTS][ROUNDS], l1k_m, pk1, pkb;
 	static const unsigned bursts[NBURSTS] = { 1, 8, 16, VPC_BURST_MAX };
 	struct vpc_hdl *nic2;
 	unsigned b;
@@ -550,7 +603,7 @@ main(int argc, char **argv)
 	    n100k[ROUNDS], n1m[ROUNDS];
 	struct ltable small, big;
 	struct ntable nsmall, nbig;
-	struct vpc_hdl *sw, *sw2, *sw3, *sw4, *vcc, *nich, *arpnich;
+	struct vpc_hdl *sw, *sw2, *sw3, *sw4, *vcc, *nich, *arpnich, *addrnich;
 	int n1k = 0, nn1k = 0;
 	vpc_vcc_t vc;
 	vpc_swport_t req, res;
@@ -592,6 +645,7 @@ main(int argc, char **argv)
 		frames[i][14] = 0x45;
 	}
 	base_build(1000);
+	addrnich = addr_setup(sw);
 	/* ARP on a switch of its own, with 1k neighbours. */
 	sw3 = new_switch(4, 300);
 	arpnich = add_vmnic(sw3, arp_mac);
@@ -601,8 +655,13 @@ main(int argc, char **argv)
 	/* One loop alone, for a profiler: fwd_bench SECONDS forward [BURST]|baseline|arp */
 	if (argc > 2 && strcmp(argv[2], "forward") == 0) {
 		printf("{\"forward_mpps\": %.3f}\n",
-		    run_forward(obj2nic(nich->obj), secs,
+		    run_forward(obj2nic(nich->obj), frames, secs,
 		    argc > 3 ? (unsigned)atoi(argv[3]) : 1) / 1e6);
+		return (0);
+	}
+	if (argc > 2 && strcmp(argv[2], "forward-addr") == 0) {
+		printf("{\"forward_addr_mpps\": %.3f}\n",
+		    run_forward(obj2nic(addrnich->obj), frames_addr, secs, 1) / 1e6);
 		return (0);
 	}
 	if (argc > 2 && strcmp(argv[2], "baseline") == 0) {
@@ -634,13 +693,17 @@ main(int argc, char **argv)
 	}
 	/* Rounds alternate, so that a noisy neighbour hurts all; medians. */
 	for (i = 0; i < ROUNDS; i++) {
-		fwdr[i] = run_forward(obj2nic(nich->obj), secs / ROUNDS, 1);
-		fwdbr[i] = run_forward(obj2nic(nich->obj), secs / ROUNDS, VPC_BURST_MAX);
+		fwdr[i] = run_forward(obj2nic(nich->obj), frames, secs / ROUNDS, 1);
+		fwdbr[i] = run_forward(obj2nic(nich->obj), frames, secs / ROUNDS,
+		    VPC_BURST_MAX);
+		fwdar[i] = run_forward(obj2nic(addrnich->obj), frames_addr,
+		    secs / ROUNDS, 1);
 		baser[i] = run_baseline(secs / ROUNDS);
 		arpr[i] = run_arp(obj2nic(arpnich->obj), secs / ROUNDS);
 	}
 	fwd = median(fwdr, ROUNDS);
 	fwdb = median(fwdbr, ROUNDS);
+	fwda = median(fwdar, ROUNDS);
 	base = median(baser, ROUNDS);
 	arp = median(arpr, ROUNDS);
 	if (swstat_check_remote(s) == 0)
@@ -732,6 +795,8 @@ main(int argc, char **argv)
 	printf("{\"forward_mpps\": %.3f, \"baseline_mpps\": %.3f, \"ratio\": %.3f",
 	    fwd / 1e6, base / 1e6, fwd / base);
 	printf(", \"arp_mpps\": %.3f, \"arp_cost_vs_forward\": %.3f", arp / 1e6, fwd / arp);
+	printf(", \"forward_addr_mpps\": %.3f, \"addr_ratio\": %.3f", fwda / 1e6,
+	    fwda / base);
 	printf(", \"lookup_ns\": {\"1k\": %.1f, \"100k\": %.1f, \"1M\": %.1f}",
 	    median(l1k, n1k), median(l100k, ROUNDS), median(l1m, ROUNDS));
 	printf(", \"lookup_ns_prefetched_1M\": %.1f", median(l1mp, ROUNDS));
