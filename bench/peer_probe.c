@@ -75,6 +75,7 @@
 #include <unistd.h>
 
 #include "vpc.h"
+#include "now_ns.h"
 
 #define ETHERTYPE_BENCH 0x88b5
 #define FRAME_LEN       74      /* Ethernet + IPv4 + ICMP + 32 bytes */
@@ -99,15 +100,6 @@ die(const char *what)
 {
 	perror(what);
 	exit(1);
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 }
 
 static void

@@ -31,7 +31,8 @@ export function buildHelpers(): { probe: string; linuxAgent: string; cAgent: str
   const vpcH = resolve(root, 'kmod/include/vpc.h');
   const libvpc = resolve(libDir, 'libvpc.so');
   if (!existsSync(libvpc)) throw new Error(`${libvpc} is missing: run make -C kmod (npm ci does)`);
-  if (stale(probe, [probeSrc, vpcH, libvpc])) {
+  const nowH = resolve(root, 'bench/now_ns.h');
+  if (stale(probe, [probeSrc, nowH, vpcH, libvpc])) {
     execFileSync('cc', [...CFLAGS, `-I${resolve(root, 'kmod/include')}`, '-o', probe, probeSrc,
       `-L${libDir}`, '-lvpc', `-Wl,-rpath,${libDir}`, '-lpthread'], { stdio: 'inherit' });
   }
@@ -44,7 +45,7 @@ export function buildHelpers(): { probe: string; linuxAgent: string; cAgent: str
   }
   const stallProbe = resolve(outDir, 'stall_probe');
   const stallSrc = resolve(root, 'bench/stall_probe.c');
-  if (stale(stallProbe, [stallSrc])) execFileSync('cc', [...CFLAGS, '-o', stallProbe, stallSrc, '-lpthread'], { stdio: 'inherit' });
+  if (stale(stallProbe, [stallSrc, nowH])) execFileSync('cc', [...CFLAGS, '-o', stallProbe, stallSrc, '-lpthread'], { stdio: 'inherit' });
   return { probe, linuxAgent, cAgent, stallProbe };
 }
 

@@ -26,21 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now_ns.h"
+
 struct spinner {
 	pthread_t th;
 	int       cpu;
 	uint64_t  secs, min_ns;
 	uint64_t  stalls, over_1ms, longest_ns, lost_ns, switched;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-}
 
 static long
 switches(void)
