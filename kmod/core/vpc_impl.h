@@ -683,14 +683,6 @@ void vpc_vcc_plug(struct vpc_vcc *vcc, struct vpc_port *p, struct vpc_portset *s
 void vpc_vcc_unplug(struct vpc_vcc *vcc, struct vpc_port *p);
 
 /*
- * What the keyed table (vpc_ktab.h) needs of every entry of the CAM and the
- * neighbour table, and what both keep for control code.  The data path reads
- * expire_ns; gen, revision and ttl_ms are read only by control code with
- * sw->mtx held while the entry is in the table, so once it is retired (a
- * reader inside the epoch may still read the rest of it) they hold its
- * deferred free instead.  32 bytes.
- */
-/*
  * The clock entries' TTLs run on, wherever one is set (an op, an upcall's
  * answer), judged (a frame's lookup, CAM_GET, a dump) or swept: the OS's
  * coarse clock.  A frame to an entry with a TTL (every one the agent
@@ -707,6 +699,14 @@ vpc_ttl_now(void)
 	return (os_now_coarse_ns());
 }
 
+/*
+ * What the keyed table (vpc_ktab.h) needs of every entry of the CAM and the
+ * neighbour table, and what both keep for control code.  The data path reads
+ * expire_ns; gen, revision and ttl_ms are read only by control code with
+ * sw->mtx held while the entry is in the table, so once it is retired (a
+ * reader inside the epoch may still read the rest of it) they hold its
+ * deferred free instead.  32 bytes.
+ */
 struct vpc_kent {
 	uint64_t        expire_ns;      /* vpc_ttl_now()'s clock; 0: never */
 	union {
