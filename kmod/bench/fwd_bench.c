@@ -7,7 +7,11 @@
  *    vcc's output, here a no-op that frees the packet), each frame copied
  *    into a fresh packet first, as a driver would hand one over; one
  *    vpc_nic_input a frame, and vpc_nic_input_burst on 32 at a time (what
- *    vpc-hostd now hands over from a TAP);
+ *    vpc-hostd now hands over from a TAP); the entries carry the agent's
+ *    default TTL, and the clock each lookup checks it against is refreshed
+ *    per chunk of frames, as vpc-hostd's loop does each wakeup;
+ *  - forward-addr: UDP from a second vmnic with an IPv4 address (as DHCP
+ *    configures a guest), whose IP header the switch parses per frame;
  *  - baseline: for the same frames, a lookup in a plain open-addressing
  *    table of the same keys and the same copy into a fresh packet;
  *  - ARP: prebuilt ARP requests from a vmnic for 1k addresses whose
@@ -31,7 +35,7 @@
  * 1k table) and medians are printed.  Prints one JSON object.  The ratios
  * are the point: machines here are noisy.
  *
- *   fwd_bench SECONDS [forward [BURST]|baseline|arp|cam|nbr]   one loop alone
+ *   fwd_bench SECONDS [forward [BURST]|forward-addr|baseline|arp|cam|nbr]   one loop alone
  *   (cam, nbr: lookups in the 1k tables), for a profiler
  */
 #include <stdio.h>
