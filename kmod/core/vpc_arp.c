@@ -69,17 +69,16 @@ vpc_arp_build(const uint8_t eth_dst[6], uint16_t op, const uint8_t sha[6],
 static bool
 subnet_special(const struct vpc_subnet *s, const uint8_t a[4])
 {
-	unsigned i, zero = 1, ones = 1;
+	uint32_t host, bits;
 
 	if (s->plen >= 31)
 		return (false);
-	for (i = s->plen; i < 32; i++) {
-		unsigned bit = (a[i / 8] >> (7 - i % 8)) & 1;
-
-		zero &= bit == 0;
-		ones &= bit == 1;
-	}
-	return (zero || ones);
+	/* The host part as a mask (plen 0, no subnet: all of it), not bit by
+	 * bit: a /8 took a third of an answered request's instructions. */
+	host = 0xffffffffu >> s->plen;
+	bits = ((uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+	    (uint32_t)a[2] << 8 | a[3]) & host;
+	return (bits == 0 || bits == host);
 }
 
 static bool

@@ -230,7 +230,8 @@ t_local_and_gateway(void)
 static int
 t_bad_arp(void)
 {
-	uint8_t ip_bc[4] = { 10, 0, 0, 255 }, lo[4] = { 127, 0, 0, 1 };
+	uint8_t ip_bc[4] = { 10, 0, 0, 255 }, ip_net[4] = { 10, 0, 0, 0 },
+	    lo[4] = { 127, 0, 0, 1 };
 	uint64_t before[VPC_SWSTAT_COUNT];
 	unsigned i;
 	struct { struct vpc_pkt *p; unsigned ctr; } cases[] = {
@@ -241,6 +242,7 @@ t_bad_arp(void)
 		{ arp(mac_a, 1, 1, mac_a, ip_a, ip_a), VPC_SWSTAT_ARP_GRATUITOUS },
 		{ arp(mac_a, 1, 2, mac_a, ip_a, ip_b), VPC_SWSTAT_ARP_DROP_REPLY },
 		{ arp_req(mac_a, ip_a, ip_bc), VPC_SWSTAT_ARP_DROP_TARGET },
+		{ arp_req(mac_a, ip_a, ip_net), VPC_SWSTAT_ARP_DROP_TARGET },
 		{ arp_req(mac_a, (uint8_t[4]){ 0 }, ip_a), VPC_SWSTAT_ARP_PROBE_QUIET },
 	};
 
