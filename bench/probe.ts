@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /**
  * What bench/peer and bench/upcall share: the C helpers (bench/peer_probe.c,
- * bench/linux_l2miss_agent.c), built here on demand, running the probe, and
- * the statistics printed.
+ * bench/linux_l2miss_agent.c, bench/vpc_c_agent.c, bench/stall_probe.c),
+ * built here on demand, running them, and the statistics printed.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
