@@ -266,6 +266,30 @@ t_cksum(void)
 	EXPECT_EQ(vpc_cksum_add(vpc_cksum_add(0, ex, 4), ex + 4, 4),
 	    vpc_cksum_add(0, ex, 8));
 	EXPECT_EQ(vpc_cksum_finish(vpc_cksum_add(0, ex, 3)), cksum(ex, 3, 0));
+	/* Against the plain sum: every length 0-300 at every start 0-7, of
+	 * random bytes and of 0xff (every carry), whole and in two pieces
+	 * split at an even length. */
+	{
+		static uint8_t rb[320];
+		uint32_t len, off, cut, r = 0x2545f491;
+		int pass;
+
+		for (pass = 0; pass < 2; pass++) {
+			for (i = 0; i < sizeof(rb); i++) {
+				r = r * 1103515245u + 12345u;
+				rb[i] = pass == 0 ? (uint8_t)(r >> 16) : 0xff;
+			}
+			for (off = 0; off < 8; off++)
+				for (len = 0; len <= 300; len++) {
+					c = cksum(rb + off, len, 0);
+					cut = (len / 2) & ~1u;
+					if (vpc_cksum_finish(vpc_cksum_add(0, rb + off, len)) != c ||
+					    vpc_cksum_finish(vpc_cksum_add(vpc_cksum_add(0,
+					    rb + off, cut), rb + off + cut, len - cut)) != c)
+						FAIL("length %u at %u (pass %d)", len, off, pass);
+				}
+		}
+	}
 	/* RFC 1624 3's example: HC 0xdd2f, m 0x5555 -> m' 0x3285 gives 0x0000. */
 	EXPECT_EQ(vpc_cksum_update16(0xdd2f, 0x5555, 0x3285), 0x0000);
 	/* Incremental = recomputed, for an address and for the TTL word. */
