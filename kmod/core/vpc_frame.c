@@ -24,10 +24,10 @@ has_ports(uint8_t proto)
 int
 vpc_frame_parse(const struct vpc_pkt *p, struct vpc_frame *f)
 {
-	/* Everything read here is in the first 62 bytes: one copy. */
-	uint8_t h[ETHER_HDR_LEN + ETHER_VLAN_LEN + 40 + 4];
-	uint32_t len = os_pkt_len(p), n = len < sizeof(h) ? len : sizeof(h);
-	const uint8_t *ip;
+	/* Everything read here is in the first 62 bytes: one read (or copy). */
+	uint8_t copy[ETHER_HDR_LEN + ETHER_VLAN_LEN + 40 + 4];
+	uint32_t len = os_pkt_len(p), n = len < sizeof(copy) ? len : sizeof(copy);
+	const uint8_t *h, *ip;
 
 	/* Every field set (no memset of the whole: this runs per frame). */
 	f->vlan = 0;
@@ -39,7 +39,7 @@ vpc_frame_parse(const struct vpc_pkt *p, struct vpc_frame *f)
 	f->l4_ports = 0;
 	f->ip6_flow = 0;
 	f->ip = NULL;
-	if (n < ETHER_HDR_LEN || !os_pkt_copyout(p, 0, n, h)) {
+	if (n < ETHER_HDR_LEN || (h = vpc_pkt_bytes(p, 0, n, copy)) == NULL) {
 		memset(f, 0, sizeof(*f));
 		return (VPC_ERR(VPC_EINVAL));
 	}

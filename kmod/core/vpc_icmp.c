@@ -189,7 +189,8 @@ parse6(const struct vpc_pkt *p, uint32_t l3off, struct vpc_ipinfo *ip)
 int
 vpc_ip_parse(const struct vpc_pkt *p, uint32_t l3off, struct vpc_ipinfo *ip)
 {
-	uint8_t h[IP_PARSE_COPY];
+	uint8_t copy[IP_PARSE_COPY];
+	const uint8_t *h;
 	uint32_t len = os_pkt_len(p), avail, n;
 	int error;
 
@@ -198,8 +199,8 @@ vpc_ip_parse(const struct vpc_pkt *p, uint32_t l3off, struct vpc_ipinfo *ip)
 	if (l3off >= len)
 		return (VPC_ERR(VPC_EINVAL));
 	avail = len - l3off;
-	n = avail < sizeof(h) ? avail : (uint32_t)sizeof(h);
-	if (!os_pkt_copyout(p, l3off, n, h))
+	n = avail < sizeof(copy) ? avail : (uint32_t)sizeof(copy);
+	if ((h = vpc_pkt_bytes(p, l3off, n, copy)) == NULL)
 		return (VPC_ERR(VPC_EINVAL));
 	if ((h[0] >> 4) == 4)
 		return (parse4(h, n, l3off, avail, ip));

@@ -280,6 +280,21 @@ vpc_mac64(const uint8_t m[6])
 	    (uint64_t)m[4] << 8 | m[5]);
 }
 
+/*
+ * Bytes [off, off + len) of a packet, to read: where they lie in it when
+ * they are contiguous there (a pointer, no copy), else copied into buf (len
+ * bytes).  NULL if the packet is shorter.
+ */
+static inline const uint8_t *
+vpc_pkt_bytes(const struct vpc_pkt *p, uint32_t off, uint32_t len, void *buf)
+{
+	const uint8_t *b = os_pkt_peek(p, off, len);
+
+	if (b != NULL)
+		return (b);
+	return (os_pkt_copyout(p, off, len, buf) ? (const uint8_t *)buf : NULL);
+}
+
 static inline bool
 vpc_all_zero(const void *p, size_t n)
 {

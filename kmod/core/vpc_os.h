@@ -157,6 +157,13 @@ void    *os_pkt_prepend(struct vpc_pkt **pp, uint32_t len);
 void     os_pkt_adj(struct vpc_pkt *p, uint32_t len);
 /* Copy bytes [off, off + len) out; false if the packet is too short. */
 bool     os_pkt_copyout(const struct vpc_pkt *p, uint32_t off, uint32_t len, void *dst);
+/*
+ * Bytes [off, off + len), read-only, where they already lie contiguously in
+ * the packet's first buffer; NULL when they do not (the packet is shorter,
+ * or they span buffers), and the caller copies them out instead.  A header
+ * read per frame is then a pointer, not a copy (vpc_pkt_bytes).
+ */
+const void *os_pkt_peek(const struct vpc_pkt *p, uint32_t off, uint32_t len);
 struct vpc_pkt *os_pkt_dup(const struct vpc_pkt *p);    /* NULL: no memory */
 /*
  * A new packet of len bytes (1 <= len <= VPC_PKT_ALLOC_MAX), contiguous and

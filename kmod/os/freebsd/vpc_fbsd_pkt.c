@@ -96,6 +96,16 @@ os_pkt_copyout(const struct vpc_pkt *p, uint32_t off, uint32_t len, void *dst)
 	return (true);
 }
 
+const void *
+os_pkt_peek(const struct vpc_pkt *p, uint32_t off, uint32_t len)
+{
+	const struct mbuf *m = vpc_cpkt2m(p);
+
+	if (off > (uint32_t)m->m_len || len > (uint32_t)m->m_len - off)
+		return (NULL);
+	return (mtod(m, const uint8_t *) + off);
+}
+
 /*
  * A deep copy.  Flood copies go to ifnets whose input path may write into
  * the frame (ether_input untags 802.1Q in place; netgraph hooks may edit),

@@ -29,6 +29,13 @@ bool host_fault_alloc(void);
 extern uint64_t host_clock_skew_ns;
 
 /*
+ * When set, os_pkt_peek() always answers NULL, as it does on FreeBSD for
+ * bytes past an mbuf chain's first buffer: host packets are flat, so this is
+ * how tests reach the core's copy-out fallback.  false in the daemon.
+ */
+extern bool host_pkt_no_peek;
+
+/*
  * os_now_coarse_ns() reads a copy of the coarse clock taken here (the
  * loop does, once a wakeup) instead of the clock, until host_clock_forget().
  */

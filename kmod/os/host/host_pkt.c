@@ -136,6 +136,17 @@ os_pkt_copyout(const struct vpc_pkt *p, uint32_t off, uint32_t len, void *dst)
 	return (true);
 }
 
+/* Tests set it to have every peek say no, as a chain's second mbuf would. */
+bool host_pkt_no_peek;
+
+const void *
+os_pkt_peek(const struct vpc_pkt *p, uint32_t off, uint32_t len)
+{
+	if (host_pkt_no_peek || off > p->len || len > p->len - off)
+		return (NULL);
+	return (p->buf + p->off + off);
+}
+
 struct vpc_pkt *
 os_pkt_dup(const struct vpc_pkt *p)
 {
