@@ -100,8 +100,14 @@ describe('vpc-agent with the mapping file', () => {
 
   test("the kernel's counters on /metrics, read at scrape time", async () => {
     const { switch: sw, vcc } = ov.ids.cn1!;
+    type Stats = { switch: Record<string, number>; upcalls: Record<string, number>; system: { byType: Record<string, number> } };
+    const stats = async () => (await ov.node.cn1!.call('stats')) as Stats;
+    // The daemon takes the frame after the sender returns: the snapshot is
+    // taken once it has gone out, so that nothing moves between it and the scrape.
+    const tx0 = (await stats()).switch.txRemote!;
     sendFar();
-    const k = (await ov.node.cn1!.call('stats')) as { switch: Record<string, number>; upcalls: Record<string, number>; system: { byType: Record<string, number> } };
+    await until(async () => (await stats()).switch.txRemote! > tx0, 'the frame to go out');
+    const k = await stats();
     const m = (name: string, labels?: Record<string, string>) => agent.metric(name, labels);
     assert.equal(await m('vpc_kernel_up'), 1);
     // Counters only the test's frames move (the VM's own multicast moves rxFrames and flooded too).

@@ -16,6 +16,8 @@ import { Switch, systemStats, VpcError } from '../src/vpc/index.ts';
 import { startHostd, type Hostd } from './helpers/hostd.ts';
 import { sleep, until } from './helpers/overlay.ts';
 import { root } from './helpers/paths.ts';
+import { stopProcess } from './helpers/proc.ts';
+import { killOnExit } from './helpers/reaper.ts';
 
 let hostd: Hostd;
 const held: Switch[] = [];
@@ -44,9 +46,10 @@ if '${type}' == 'STREAM':
     print('hello-error', int.from_bytes(hello[8:12], 'little', signed=True), flush=True)
 time.sleep(${seconds})
 `;
-  const p = spawn('/usr/bin/python3', ['-c', code, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // They wait until the test SIGKILLs them (the reaper does if it fails first).
+  const p = killOnExit(spawn('/usr/bin/python3', ['-c', code, path], { stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';
-  p.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  p.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
   return { proc: p, out: () => out };
 }
 
@@ -67,9 +70,9 @@ test('out of descriptors: new connections are refused with EMFILE, the daemon st
   // Clients knock while there are none: stuck ones on each listener (the
   // first of them may take the last descriptor a socketpair could not)...
   const cpu0 = hostd.cpuMs();
-  const ctl = idleClients(hostd.socket, 'SEQPACKET', 3, 4);
+  const ctl = idleClients(hostd.socket, 'SEQPACKET', 3, 600);
   await until(() => ctl.out().includes('connected'), 'the clients to connect');
-  const up = idleClients(hostd.upcallSocket, 'STREAM', 1, 4);
+  const up = idleClients(hostd.upcallSocket, 'STREAM', 1, 600);
   await until(() => up.out().includes('hello-error'), 'the reader to connect');
   assert.match(up.out(), /hello-error 24\b/, 'the upcall reader is told EMFILE (FreeBSD numbering, as the ABI)');
   // ...and an operator's command, which is told why.
@@ -83,7 +86,7 @@ test('out of descriptors: new connections are refused with EMFILE, the daemon st
   const spent = hostd.cpuMs() - cpu1;
   t.diagnostic(`daemon CPU while clients waited at the limit: ${spent} ms in 2 s`);
   assert.ok(spent <= 200, `the daemon used ${spent} ms of CPU in 2 s of waiting (${hostd.cpuMs() - cpu0} ms since the limit)`);
-  await Promise.all([ctl, up].map((c) => new Promise((res) => { c.proc.once('exit', res); c.proc.kill('SIGKILL'); })));
+  await Promise.all([ctl, up].map((c) => stopProcess(c.proc, 'SIGKILL', 'an idle client')));
 
   // One warning for the episode, however many were refused.
   const warnings = hostd.stderr().split('\n').filter((l) => /out of descriptors/.test(l));

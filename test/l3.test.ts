@@ -25,6 +25,7 @@ import { after, before, describe, test } from 'node:test';
 import { startAgent, type AgentProc } from './helpers/agent.ts';
 import { arpFrame, nsFrame, slla } from './helpers/l3frames.ts';
 import { Overlay, sleep, until, type VmSpec } from './helpers/overlay.ts';
+import { stopProcess } from './helpers/proc.ts';
 
 const VNI = 400;
 const SUBNETS = ['203.0.113.0/24', '2001:db8:40::/64'];
@@ -73,7 +74,10 @@ function neigh(from: string, ip: string): string {
 
 before(async () => {
   file = join(ov.tmp, 'mappings.json');
-  await ov.addNode('cn1');
+  // Tests below stop cn1's agent (SIGSTOP) while misses are raised, so the
+  // requests wait on an attached reader: 30 s rather than the default 3 s
+  // keeps them from expiring however slowly the machine runs meanwhile.
+  await ov.addNode('cn1', ['--upcall-timeout-ms', '30000']);
   await ov.addNode('cn2');
   await ov.setup('cn1', VMS.cn1, { subnets: SUBNETS, addresses: true });
   await ov.setup('cn2', VMS.cn2, { subnets: SUBNETS, addresses: true });
@@ -129,8 +133,7 @@ describe('ARP and ND answered by the switch, two compute nodes', () => {
       for (const a of ALL) for (const b of ALL) if (a !== b) assert.ok(ov.ping(a.name, b.ip), `${a.name} -> ${b.name}`);
       await sleep(300);
     } finally {
-      cap.kill('SIGINT');
-      await new Promise((r) => cap.once('exit', r));
+      await stopProcess(cap, 'SIGINT', 'tshark');
     }
     const count = (filter: string) => ov.lab.run('tshark', ['-n', '-r', pcap, '-Y', filter, '-T', 'fields', '-e', 'frame.number']).stdout.trim().split('\n').filter(Boolean).length;
     assert.ok(count('vxlan && icmp') > 0, 'the pings went over VXLAN');

@@ -29,6 +29,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { root } from './helpers/paths.ts';
 import { Overlay, sleep, until } from './helpers/overlay.ts';
 import { collect, transfer as xfer } from './helpers/tcpxfer.ts';
+import { stopProcess } from './helpers/proc.ts';
 
 const VNI = 100;
 const MAC = { vm1: '02:00:00:00:01:01', vm2: '02:00:00:00:02:02', far: '02:00:00:00:09:09' };
@@ -69,8 +70,7 @@ async function capture(ns: string, iface: string, filter: string, fn: () => Prom
     await fn();
     await sleep(300);
   } finally {
-    cap.kill('SIGINT');
-    await new Promise((r) => cap.once('exit', r));
+    await stopProcess(cap, 'SIGINT', 'tshark');
   }
   return pcap;
 }
@@ -272,7 +272,7 @@ describe('MTU on the host kernel, two nodes with the defaults', () => {
   });
 
   test('frames from the underlay over the vmnic MTU never reach the VM (1600, 9014, 65000 bytes)', async () => {
-    const rx = collect(lab.spawnIn('vm1', PY, [framesPy, 'count', 'vm1', '2']));
+    const rx = collect(lab.spawnIn('vm1', PY, [framesPy, 'count', 'vm1', '2', '120']));
     await until(() => rx.out.join('').includes('ready'), 'the receiver');
     const before = await swstats('cn1');
     for (const len of [1464, 1465, 1600, 9014, 65000]) {
@@ -286,7 +286,7 @@ describe('MTU on the host kernel, two nodes with the defaults', () => {
   });
 
   test("frames from the underlay with a local vmnic's, a multicast or a zero source MAC are dropped", async () => {
-    const rx = collect(lab.spawnIn('vm1', PY, [framesPy, 'count', 'vm1', '2']));
+    const rx = collect(lab.spawnIn('vm1', PY, [framesPy, 'count', 'vm1', '2', '120']));
     await until(() => rx.out.join('').includes('ready'), 'the receiver');
     const before = await swstats('cn1');
     const send = (dst: string, src: string) =>

@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Overlay, sleep, until, type VmSpec } from './helpers/overlay.ts';
 import { transfer } from './helpers/tcpxfer.ts';
+import { stopProcess } from './helpers/proc.ts';
 
 const VNI = 140;
 const va: VmSpec = { name: 'va', mac: '02:00:00:14:00:0a', ip: '203.0.113.10', ip6: 'fd00:140::a' };
@@ -57,8 +58,7 @@ async function captureVb(fn: () => Promise<void>): Promise<string> {
     await fn();
     await sleep(300);
   } finally {
-    cap.kill('SIGINT');
-    await new Promise((r) => cap.once('exit', r));
+    await stopProcess(cap, 'SIGINT', 'tshark');
   }
   return pcap;
 }
@@ -106,8 +106,7 @@ async function holdSourcePorts(): Promise<{ held: number; stop(): Promise<void> 
   return {
     held: Number(/ready (\d+)/.exec(out)?.[1]),
     stop: async () => {
-      p.kill('SIGTERM');
-      await new Promise((r) => p.once('exit', r));
+      await stopProcess(p, 'SIGTERM', 'the port holder');
     },
   };
 }

@@ -362,7 +362,7 @@ describe('the distributed router: three subnets on two nodes', () => {
 
   test('route replace under a continuous ping: no loss on the route that did not change', async () => {
     const file = join(ov.tmp, 'routes.json');
-    const p = collect(ov.lab.spawnIn('ra1', 'ping', ['-n', '-q', '-i', '0.02', '-c', '300', '-W', '2', vm('rc2').ip]));
+    const p = collect(ov.lab.spawnIn('ra1', 'ping', ['-n', '-q', '-i', '0.02', '-c', '300', '-w', '120', vm('rc2').ip]));
     for (let i = 0; i < 20; i++) {
       writeFileSync(file, JSON.stringify([
         { destination: `172.${16 + (i % 8)}.0.0/16`, drop: true },

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { root } from './paths.ts';
+import { stopProcess } from './proc.ts';
 import { killOnExit } from './reaper.ts';
 
 export interface AgentProc {
@@ -77,12 +78,9 @@ export async function startAgent(args: string[], env: NodeJS.ProcessEnv = {}, no
       return sum;
     },
     waitLog,
-    stop(signal = 'SIGTERM') {
-      return new Promise((r) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return r(proc.exitCode);
-        proc.once('exit', (code) => r(code));
-        proc.kill(signal);
-      });
+    async stop(signal = 'SIGTERM') {
+      await stopProcess(proc, signal, 'vpc-agent');
+      return proc.exitCode;
     },
   };
 }

@@ -3,6 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { root } from './paths.ts';
+import { stopProcess } from './proc.ts';
 import { killOnExit } from './reaper.ts';
 
 export interface Client {
@@ -44,12 +45,8 @@ export async function startClient(env: NodeJS.ProcessEnv = {}, fixture = 'client
         proc.send({ id, cmd, ...args });
       });
     },
-    kill(signal) {
-      return new Promise((res) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return res();
-        proc.once('exit', () => res());
-        proc.kill(signal);
-      });
+    async kill(signal) {
+      await stopProcess(proc, signal, `the ${fixture} client`);
     },
   };
 }

@@ -112,7 +112,13 @@ export async function startHostd(opts: HostdOptions = {}): Promise<Hostd> {
         };
         if (proc.exitCode !== null || proc.signalCode !== null) done(proc.exitCode, proc.signalCode);
         else {
-          proc.once('exit', done);
+          // Bounded, so that a daemon that will not stop fails the test
+          // with its log instead of holding it until the test timeout.
+          const late = setTimeout(() => {
+            err += '\n[test] vpc-hostd did not exit within 60 s of SIGTERM: SIGKILLed';
+            proc.kill('SIGKILL');
+          }, 60_000);
+          proc.once('exit', (code, signal) => { clearTimeout(late); done(code, signal); });
           proc.kill('SIGTERM');
         }
       });

@@ -14,6 +14,7 @@ import { startClient, type Client } from './client.ts';
 import { startHostd, type Hostd } from './hostd.ts';
 import { Lab } from './lab.ts';
 import { onExit } from './reaper.ts';
+import { stopProcess } from './proc.ts';
 
 export interface VmSpec {
   name: string;
@@ -105,9 +106,7 @@ export class Overlay {
    */
   async crashNode(cn: string): Promise<void> {
     const h = this.hostd[cn]!;
-    const exited = new Promise((r) => h.proc.once('exit', r));
-    h.proc.kill('SIGKILL');
-    await exited;
+    await stopProcess(h.proc, 'SIGKILL', `${cn}'s vpc-hostd`);
     await h.stop().catch(() => { /* killed on purpose; this removes its directory */ });
     await this.node[cn]!.kill('SIGKILL');
   }
@@ -189,8 +188,7 @@ export class Overlay {
       if (prime) await barrier('the capture to see a last packet');
       else await sleep(300);
     } finally {
-      cap.kill('SIGINT');
-      await new Promise((r) => cap.once('exit', r));
+      await stopProcess(cap, 'SIGINT', 'tshark');
     }
     return pcap;
   }
