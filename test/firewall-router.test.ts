@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Overlay } from './helpers/overlay.ts';
-import { root } from './helpers/paths.ts';
+import { root, VPCCTL_TIMEOUT_MS } from './helpers/paths.ts';
 
 const ROUTER = '7e5a1c40-0000-4000-8000-000000000714';
 const SUBNETS = [
@@ -28,7 +28,7 @@ const ov = new Overlay('fr');
 const ports: Record<string, string> = {};
 
 function vpcctl(...args: string[]): string {
-  const r = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...ov.env('cn1') } });
+  const r = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...ov.env('cn1') }, timeout: VPCCTL_TIMEOUT_MS });
   assert.equal(r.status, 0, `vpcctl ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
 }

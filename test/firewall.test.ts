@@ -43,7 +43,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startAgent, type AgentProc } from './helpers/agent.ts';
 import { Overlay, until, type VmSpec } from './helpers/overlay.ts';
-import { root } from './helpers/paths.ts';
+import { root, VPCCTL_TIMEOUT_MS } from './helpers/paths.ts';
 import { killOnExit } from './helpers/reaper.ts';
 
 const VNI = 480;
@@ -61,7 +61,7 @@ const agents: AgentProc[] = [];
 const servers: ChildProcess[] = [];
 
 function vpcctl(cn: string, ...args: string[]): string {
-  const r = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), ...args], { env: { ...process.env, ...ov.env(cn) }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), ...args], { env: { ...process.env, ...ov.env(cn) }, encoding: 'utf8', timeout: VPCCTL_TIMEOUT_MS });
   assert.equal(r.status, 0, `vpcctl ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
 }

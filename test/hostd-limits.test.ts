@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import { Switch, systemStats, VpcError } from '../src/vpc/index.ts';
 import { startHostd, type Hostd } from './helpers/hostd.ts';
 import { sleep, until } from './helpers/overlay.ts';
-import { root } from './helpers/paths.ts';
+import { root, VPCCTL_TIMEOUT_MS } from './helpers/paths.ts';
 import { stopProcess } from './helpers/proc.ts';
 import { killOnExit } from './helpers/reaper.ts';
 
@@ -108,6 +108,6 @@ test('out of descriptors: new connections are refused with EMFILE, the daemon st
   })();
   assert.ok(stats.connRefused >= 2, `refusals counted (the reader, vpcctl, the stuck clients): ${stats.connRefused}`);
   await until(() => /descriptors available again: \d+ connection\(s\) refused/.test(hostd.stderr()), 'the end of the episode in the log');
-  const st = JSON.parse(spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), 'status', '--json', '--socket', hostd.socket], { encoding: 'utf8' }).stdout);
+  const st = JSON.parse(spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), 'status', '--json', '--socket', hostd.socket], { encoding: 'utf8', timeout: VPCCTL_TIMEOUT_MS }).stdout);
   assert.equal(st.connRefused, stats.connRefused);
 });

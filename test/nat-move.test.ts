@@ -22,7 +22,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Overlay, until } from './helpers/overlay.ts';
-import { root } from './helpers/paths.ts';
+import { root, VPCCTL_TIMEOUT_MS } from './helpers/paths.ts';
 
 const PY = '/usr/bin/python3';
 const NODES = ['cn1', 'cn2'] as const;
@@ -53,7 +53,7 @@ const ids: Record<Node, { nat: string; link: string }> = { cn1: { nat: '', link:
 
 function vpcctl(node: Node, ...args: string[]): string {
   const r = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), ...args], {
-    encoding: 'utf8', env: { ...process.env, ...ov.env(node) },
+    encoding: 'utf8', env: { ...process.env, ...ov.env(node) }, timeout: VPCCTL_TIMEOUT_MS,
   });
   if (r.status !== 0) throw new Error(`vpcctl ${args.join(' ')} on ${node}: ${r.stderr}`);
   return r.stdout.trim();

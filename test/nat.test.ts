@@ -42,7 +42,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Link, Nat, Router, type NatStats } from '../src/vpc/index.ts';
 import { Overlay, until } from './helpers/overlay.ts';
-import { root } from './helpers/paths.ts';
+import { root, VPCCTL_TIMEOUT_MS } from './helpers/paths.ts';
 
 const PY = '/usr/bin/python3';
 const ROUTER = '7e5a1c40-0000-4000-8000-000000000815';
@@ -115,7 +115,7 @@ const macOf = (ns: string, dev: string): string =>
 
 function vpcctl(...args: string[]): string {
   const r = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), ...args], {
-    encoding: 'utf8', env: { ...process.env, ...ov.env('cn1') },
+    encoding: 'utf8', env: { ...process.env, ...ov.env('cn1') }, timeout: VPCCTL_TIMEOUT_MS,
   });
   if (r.status !== 0) throw new Error(`vpcctl ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();

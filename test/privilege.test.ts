@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { libvpcPath } from '../src/ffi/host.ts';
 import { startHostd, type Hostd } from './helpers/hostd.ts';
-import { root } from './helpers/paths.ts';
+import { root, VPCCTL_TIMEOUT_MS } from './helpers/paths.ts';
 import { onExit } from './helpers/reaper.ts';
 
 const user = `vpcpriv${process.pid % 100000}`;
@@ -80,6 +80,6 @@ test('with the socket opened wide, the daemon still refuses another user', () =>
   const r = asUser('switch', 'create', '--vni', '5');
   assert.equal(r.status, 1, `${r.stdout}${r.stderr}`);
   assert.match(r.stderr, /^vpcctl: EACCES: /m, 'the daemon says why it closes the connection');
-  const st = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), 'status', '--json', '--socket', hostd.socket], { encoding: 'utf8' });
+  const st = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), 'status', '--json', '--socket', hostd.socket], { encoding: 'utf8', timeout: VPCCTL_TIMEOUT_MS });
   assert.equal(JSON.parse(st.stdout).objects, 0, 'nothing was created');
 });

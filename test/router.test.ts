@@ -36,7 +36,7 @@ import { after, before, describe, test } from 'node:test';
 import { startAgent, type AgentProc } from './helpers/agent.ts';
 import { DhcpClients } from './helpers/dhcp-client.ts';
 import { Overlay, until } from './helpers/overlay.ts';
-import { root } from './helpers/paths.ts';
+import { root, VPCCTL_TIMEOUT_MS } from './helpers/paths.ts';
 import { transfer } from './helpers/tcpxfer.ts';
 
 const PY = '/usr/bin/python3';
@@ -74,7 +74,7 @@ let dhcp: DhcpClients;
 
 function vpcctl(cn: string, ...args: string[]): string {
   const r = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), ...args], {
-    encoding: 'utf8', env: { ...process.env, ...ov.env(cn) },
+    encoding: 'utf8', env: { ...process.env, ...ov.env(cn) }, timeout: VPCCTL_TIMEOUT_MS,
   });
   if (r.status !== 0) throw new Error(`[${cn}] vpcctl ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
@@ -386,7 +386,7 @@ describe('the distributed router: three subnets on two nodes', () => {
     // The bad route deep in the file (a later batch): nothing of the rest goes in.
     writeFileSync(file, JSON.stringify([...many.slice(0, 60_000), { destination: '10.9.0.0/16', nextHop: '10.77.0.5' }, ...many.slice(60_000)]));
     const bad = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), 'route', 'replace', ROUTER, '--file', file], {
-      encoding: 'utf8', env: { ...process.env, ...ov.env('cn1') },
+      encoding: 'utf8', env: { ...process.env, ...ov.env('cn1') }, timeout: VPCCTL_TIMEOUT_MS,
     });
     assert.notEqual(bad.status, 0, 'a next hop in no attached subnet is refused');
     assert.match(bad.stderr, /EADDRNOTAVAIL/);

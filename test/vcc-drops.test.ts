@@ -17,7 +17,7 @@ import { Vcc } from '../src/vpc/index.ts';
 import { startHostd, type Hostd } from './helpers/hostd.ts';
 import { Lab } from './helpers/lab.ts';
 import { until } from './helpers/overlay.ts';
-import { root } from './helpers/paths.ts';
+import { root, VPCCTL_TIMEOUT_MS } from './helpers/paths.ts';
 
 const lab = new Lab('vd');
 let hostd: Hostd;
@@ -59,7 +59,7 @@ for i in range(${SENT}):
   assert.ok(s.rxSockDrops! > 0 && s.rx! > 0, JSON.stringify(s));
   assert.equal(s.rxBad, s.rx, 'what did arrive was no VXLAN (counted too)');
 
-  const get = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), 'vcc', 'get', vcc.id, '--json'], { encoding: 'utf8' });
+  const get = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), 'vcc', 'get', vcc.id, '--json'], { encoding: 'utf8', timeout: VPCCTL_TIMEOUT_MS });
   assert.equal(get.status, 0, get.stderr);
   assert.equal(JSON.parse(get.stdout).stats.rxSockDrops, s.rxSockDrops);
 

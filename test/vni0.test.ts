@@ -32,7 +32,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Overlay, until } from './helpers/overlay.ts';
-import { root } from './helpers/paths.ts';
+import { root, VPCCTL_TIMEOUT_MS } from './helpers/paths.ts';
 
 const PY = '/usr/bin/python3';
 const VLAN = 100;
@@ -110,7 +110,7 @@ let sw = '';
 
 function vpcctl(...args: string[]): string {
   const r = spawnSync(process.execPath, [resolve(root, 'bin/vpcctl.js'), ...args], {
-    encoding: 'utf8', env: { ...process.env, ...ov.env('cn1') },
+    encoding: 'utf8', env: { ...process.env, ...ov.env('cn1') }, timeout: VPCCTL_TIMEOUT_MS,
   });
   if (r.status !== 0) throw new Error(`vpcctl ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
