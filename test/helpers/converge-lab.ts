@@ -24,12 +24,19 @@ import { Overlay, sleep } from './overlay.ts';
 export const CONVERGE_TTL_MS = 86_400_000;
 export const CONVERGE_VNI = 700;
 export const CONVERGE_SUBNET = '10.0.0.0/8';
+/** The most an entry's TTL clock may lag (a tick of CLOCK_MONOTONIC_COARSE at HZ=100): setMs's error. */
+export const TTL_CLOCK_TICK_MS = 10;
 
 /** When a move reached one node. */
 export interface NodeArrival {
   /** The first poll that saw the new VTEP and revision ended (ms, performance.now()). */
   seenMs: number;
-  /** When the kernel set that entry, from its TTL (ms, performance.now(); ±1 ms). */
+  /**
+   * When the kernel set that entry, from its TTL (ms, performance.now()):
+   * within ±1 ms and the tick of the clock TTLs run on, vpc-hostd's coarse
+   * clock (CLOCK_MONOTONIC_COARSE: 4 ms here, 10 ms at HZ=100), see
+   * TTL_CLOCK_TICK_MS.
+   */
   setMs: number;
 }
 
