@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { startHostd } from './helpers/hostd.ts';
 import { hostdBin, root, tsx } from './helpers/paths.ts';
+import { stopProcess } from './helpers/proc.ts';
 
 /** Run a snippet of TypeScript against the API in a fresh process. */
 function runTs(code: string, env: NodeJS.ProcessEnv): { status: number | null; out: string } {
@@ -50,8 +51,7 @@ test('the socket is 0600 in a 0700 directory; a second daemon on it refuses to s
 
 test('a socket left by a killed daemon is taken over by the next one', async () => {
   const d = await startHostd({ setEnv: false });
-  d.proc.kill('SIGKILL');
-  await new Promise((r) => d.proc.once('exit', r));
+  await stopProcess(d.proc, 'SIGKILL', 'vpc-hostd');
   assert.ok(statSync(d.socket).isSocket(), 'the stale socket file is still there');
   const d2 = await startHostd({ socket: d.socket, setEnv: false });
   await d2.stop();

@@ -90,6 +90,8 @@ describe('two compute nodes on the host kernel', () => {
     const rx = lab.spawnIn('vm3', '/usr/bin/python3', [framesPy, 'count', 'vm3', '2', '120']);
     const out: string[] = [];
     rx.stdout!.setEncoding('utf8').on('data', (d: string) => out.push(d));
+    // 'close': its output read to the end (at 'exit' some may not be yet).
+    const rxDone = new Promise((r) => rx.once('close', r));
     await until(() => out.join('').includes('ready'), 'the receiver');
     const before = await swstats('cn1');
     lab.run('/usr/bin/python3', [framesPy, 'send', 'vm1', MAC.vm3, MAC.vm1, '1000'], { ns: 'vm1' });
@@ -98,7 +100,7 @@ describe('two compute nodes on the host kernel', () => {
     await until(async () => (await swstats('cn1')).misses! - before.misses! === 1000, 'all 1000 frames to miss');
     const res = await node.cn1!.call('answer', { mac: MAC.vm3, vtep: VTEP.cn2 });
     assert.deepEqual(res, [null]);
-    await new Promise((r) => rx.once('exit', r));
+    await rxDone;
     const received = Number(out.join('').trim().split('\n').at(-1));
     const s = await swstats('cn1');
     const d = (k: string) => s[k]! - before[k]!;
@@ -135,6 +137,7 @@ describe('two compute nodes on the host kernel', () => {
     // The reply may take as long as restarting the reader takes: the kernel
     // keeps the request meanwhile (no reader: the orphan timeout, 30 s).
     const pinger = lab.spawnIn('vm1', 'ping', ['-n', '-q', '-c', '1', '-W', '60', IP.vx]);
+    const pinged = new Promise((r) => pinger.once('exit', r));
     await until(async () => (await upcallsFor('cn1', MAC.vx)) === 1, 'the upcall');
     const first = ((await node.cn1!.call('requests')) as Array<{ mac: string; id: string; generation: string }>)
       .find((r) => r.mac === MAC.vx)!;
@@ -142,7 +145,7 @@ describe('two compute nodes on the host kernel', () => {
     node.cn1 = await ov.startNode('cn1');
     await node.cn1.call('adopt', ids);
     await node.cn1.call('resolve', { mode: 'auto', table: directory });
-    const code = await new Promise((r) => pinger.once('exit', r));
+    const code = await pinged;
     assert.equal(code, 0, 'the ping that was waiting completed');
     const again = ((await node.cn1.call('requests')) as Array<{ mac: string; id: string; generation: string }>)
       .find((r) => r.mac === MAC.vx)!;

@@ -85,7 +85,7 @@ function collect(p: ChildProcess): { out: string[]; err: string[]; done: Promise
   const err: string[] = [];
   p.stdout!.setEncoding('utf8').on('data', (d: string) => out.push(d));
   p.stderr!.setEncoding('utf8').on('data', (d: string) => err.push(d));
-  return { out, err, done: new Promise((r) => p.once('exit', (code) => r(code))), proc: p };
+  return { out, err, done: new Promise((r) => p.once('close', (code) => r(code))), proc: p };
 }
 
 function ping(from: string, to: string, extra: string[] = []): { ok: boolean; out: string } {

@@ -34,7 +34,7 @@ function vpcctl(...args: string[]): Promise<Run> {
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
     p.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    p.on('exit', (status) => res({ status, stdout, stderr }));
+    p.on('close', (status) => res({ status, stdout, stderr }));   // 'close': all output read
   });
 }
 
@@ -319,7 +319,7 @@ describe('failed operations: exit 1, one line naming the errno, the op and the o
       let stderr = '';
       p.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
       p.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-      p.on('exit', (status) => res({ status, stdout, stderr }));
+      p.on('close', (status) => res({ status, stdout, stderr }));   // 'close': all output read
     });
     assert.equal(r.status, 1);
     const st = JSON.parse(r.stdout);

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopProcess } from './proc.ts';
 import { killOnExit, onExit } from './reaper.ts';
 
 /*
@@ -139,7 +140,7 @@ export class EtcdServer {
   async killMember(i: number): Promise<void> {
     const p = this.#members[i]?.proc;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    await new Promise((r) => { p.once('exit', r); p.kill('SIGKILL'); });
+    await stopProcess(p, 'SIGKILL', `etcd member ${i}`);
   }
 
   /** Stop them all hard. */

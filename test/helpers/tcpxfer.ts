@@ -15,13 +15,13 @@ const fixtures = join(import.meta.dirname ?? new URL('.', import.meta.url).pathn
 const xferPy = join(fixtures, 'tcpxfer.py');
 const PY = '/usr/bin/python3';
 
-/** A child's output as it comes, and its exit code. */
+/** A child's output as it comes, and its exit code once all of it is read ('close', not 'exit'). */
 export function collect(p: ChildProcess): { out: string[]; err: string[]; done: Promise<number | null> } {
   const out: string[] = [];
   const err: string[] = [];
   p.stdout!.setEncoding('utf8').on('data', (d: string) => out.push(d));
   p.stderr!.setEncoding('utf8').on('data', (d: string) => err.push(d));
-  return { out, err, done: new Promise((r) => p.once('exit', (code) => r(code))) };
+  return { out, err, done: new Promise((r) => p.once('close', (code) => r(code))) };
 }
 
 /** BYTES of TCP from VM `from` to `addr` (served in VM `to`) on `port`; the sender's seconds. */
