@@ -18,6 +18,7 @@
 #include "test_handles.h"
 #include "test_mtu.h"
 #include "test_os.h"
+#include "test_rand.h"
 
 static struct mt {
 	struct vpc_sys *sys;
@@ -275,10 +276,10 @@ t_cksum(void)
 		int pass;
 
 		for (pass = 0; pass < 2; pass++) {
-			for (i = 0; i < sizeof(rb); i++) {
-				r = r * 1103515245u + 12345u;
-				rb[i] = pass == 0 ? (uint8_t)(r >> 16) : 0xff;
-			}
+			if (pass == 0)
+				test_rand_bytes(rb, sizeof(rb), &r);
+			else
+				memset(rb, 0xff, sizeof(rb));
 			for (off = 0; off < 8; off++)
 				for (len = 0; len <= 300; len++) {
 					c = cksum(rb + off, len, 0);
@@ -539,16 +540,13 @@ t_frame_copied(void)
 	static const uint16_t types[] = { 0x0800, 0x86dd, 0x8100, 0x88a8, 0x0806, 0x1234 };
 	static const uint8_t protos[] = { 6, 17, 132, 136, 1, 58 };
 	uint8_t b[96];
-	uint32_t r = 0x9e3779b9, len, k, i;
+	uint32_t r = 0x9e3779b9, len, i;
 	struct vpc_frame f1, f2;
 	struct vpc_pkt *p;
 	int e1, e2;
 
 	for (i = 0; i < 20000; i++) {
-		for (k = 0; k < sizeof(b); k++) {
-			r = r * 1103515245u + 12345u;
-			b[k] = (uint8_t)(r >> 16);
-		}
+		test_rand_bytes(b, sizeof(b), &r);
 		len = (r >> 8) % sizeof(b);
 		/* Mostly frames the parser goes deep into: a known type, behind a
 		 * tag or not, IPv4 or IPv6 of a protocol with ports, no fragment. */

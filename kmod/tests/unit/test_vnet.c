@@ -20,6 +20,7 @@
 #include "host_gro.h"
 #include "host_pkt.h"
 #include "host_vnet.h"
+#include "test_rand.h"
 #include "test_vnet.h"
 
 static struct vt {
@@ -569,14 +570,14 @@ static int
 case_csum(void)
 {
 	static uint8_t buf[700];
-	uint32_t len, off, cut, i, r = 0x12345678;
+	uint32_t len, off, cut, r = 0x12345678;
 	int pass;
 
 	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < sizeof(buf); i++) {
-			r = r * 1103515245u + 12345u;
-			buf[i] = pass == 0 ? (uint8_t)(r >> 16) : 0xff;
-		}
+		if (pass == 0)
+			test_rand_bytes(buf, sizeof(buf), &r);
+		else
+			memset(buf, 0xff, sizeof(buf));
 		for (off = 0; off < 8; off++)
 			for (len = 0; len <= 600; len++) {
 				uint16_t want = ref_fold(ref_add(0, buf + off, len));
