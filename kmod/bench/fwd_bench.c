@@ -554,7 +554,7 @@ addr_setup(struct vpc_hdl *sw)
 	struct vpc_hdl *nich = add_vmnic(sw, addr_mac);
 	vpc_nic_addr_t ad;
 	size_t vl = 0;
-	uint32_t i, k, sum;
+	uint32_t i;
 
 	memset(&ad, 0, sizeof(ad));
 	ad.flags = VPC_NIC_ADDR_INET;
@@ -573,12 +573,7 @@ addr_setup(struct vpc_hdl *sw)
 		ip[9] = 17;                     /* UDP */
 		memcpy(ip + 12, addr_ip, 4);
 		memcpy(ip + 16, (uint8_t[]){ 10, 0, (uint8_t)(i >> 8), (uint8_t)i }, 4);
-		for (k = 0, sum = 0; k < 20; k += 2)
-			sum += (uint32_t)ip[k] << 8 | ip[k + 1];
-		while (sum >> 16)
-			sum = (sum & 0xffff) + (sum >> 16);
-		ip[10] = (uint8_t)(~sum >> 8);
-		ip[11] = (uint8_t)~sum;
+		vpc_put16(ip + 10, vpc_cksum_finish(vpc_cksum_add(0, ip, 20)));
 		ip[20] = 0x30;                  /* ports 12345 -> 4660 */
 		ip[21] = 0x39;
 		ip[22] = 0x12;
