@@ -88,7 +88,7 @@ mac_word(const uint8_t m[6])
 	return (vpc_ktab_word(m, 6));
 }
 
-static const struct vpc_cam_ent *
+static VPC_HOT_INLINE const struct vpc_cam_ent *
 probe_words(const struct vpc_cam *cam, const struct vpc_kslots *t,
     uint64_t d, uint64_t s)
 {

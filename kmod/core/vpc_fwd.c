@@ -328,12 +328,7 @@ send_remote(struct vpc_switch *sw, struct vpc_port *in,
 		sw_count(sw, VPC_SWSTAT_DROP_TX);
 		return;
 	}
-	vx[0] = VXLAN_FLAG_I;
-	vx[1] = vx[2] = vx[3] = 0;
-	vx[4] = (uint8_t)(cfg->vni >> 16);
-	vx[5] = (uint8_t)(cfg->vni >> 8);
-	vx[6] = (uint8_t)cfg->vni;
-	vx[7] = 0;
+	memcpy(vx, cfg->vxhdr, VXLAN_HDR_LEN);
 	dst.af = e->af;
 	dst.port = e->udp_port;
 	memcpy(dst.addr, e->addr, 16);

@@ -45,6 +45,13 @@
  */
 #define VPC_COLD __attribute__((cold, noinline))
 
+/*
+ * A per-frame step inlined even where the compiler would keep one copy for
+ * its several callers: the keyed tables' probe, whose call, six register
+ * saves and restores were ~25 of a CAM lookup's ~120 instructions.
+ */
+#define VPC_HOT_INLINE inline __attribute__((always_inline))
+
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
@@ -185,6 +192,7 @@ struct vpc_policy {
 struct vpc_swcfg {
 	struct os_defer   defer;
 	uint32_t          vni;          /* VPC_VNI_NONE until set */
+	uint8_t           vxhdr[8];     /* the VXLAN header of vni (RFC 7348) */
 	struct vpc_subnet sub4, sub6;
 	struct vpc_gateway gw;
 	struct vpc_policy policy;

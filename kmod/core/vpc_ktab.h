@@ -281,7 +281,7 @@ vpc_ktab_tags(const struct vpc_kbucket *bk)
  * path's probe (in the epoch; t loaded with vpc_load) and writers' (mutex
  * held).  keylen is the table's, passed as a constant by each table's caller.
  */
-static inline const void *
+static VPC_HOT_INLINE const void *
 vpc_ktab_probe_words(const struct vpc_ktab *kt, const struct vpc_kslots *t,
     const uint64_t *w, size_t keylen)
 {

@@ -29,6 +29,12 @@ vpc_swcfg_publish(struct vpc_switch *sw, struct vpc_swcfg *c, uint32_t vni,
 
 	VPC_ASSERT_CTL(sw->obj.sys);
 	c->vni = vni;
+	/* Flags (I), reserved, the VNI, reserved: what send_remote prepends. */
+	memset(c->vxhdr, 0, sizeof(c->vxhdr));
+	c->vxhdr[0] = VXLAN_FLAG_I;
+	c->vxhdr[4] = (uint8_t)(vni >> 16);
+	c->vxhdr[5] = (uint8_t)(vni >> 8);
+	c->vxhdr[6] = (uint8_t)vni;
 	c->sub4 = *s4;
 	c->sub6 = *s6;
 	vpc_gateway_derive(sw, s4, s6, &c->gw);
