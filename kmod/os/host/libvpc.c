@@ -42,6 +42,7 @@
 #include "vpc_os.h"
 #include "host_proto.h"
 #include "libvpc_ops.generated.h"
+#include "libvpc_own.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -556,9 +557,13 @@ vpc_open(const vpc_id_t *id, vpc_type_t obj_type, vpc_flags_t flags)
 	return (rc < 0 ? -1 : passfd);
 }
 
-EXPORT int
-vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
-    size_t *vallen, void *buf)
+/*
+ * vpc_ctl, and libvpc_ctl_own without the probe of the caller's buffers
+ * (own: they are libvpc's, which cannot fault).
+ */
+static int
+ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
+    size_t *vallen, void *buf, bool own)
 {
 	struct vpc_wire_req req;
 	struct vpc_wire_rep rep;
@@ -579,7 +584,9 @@ vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
 	 */
 	direct = vallen != NULL && buf != NULL && op_changes_nothing(op);
 	pthread_mutex_lock(&lock);
-	if ((!direct && !user_val_ok(vallen, buf, &cap)) ||
+	if (own && !direct && vallen != NULL)
+		cap = *vallen;
+	if ((!own && !direct && !user_val_ok(vallen, buf, &cap)) ||
 	    (keylen > 0 && key == NULL)) {
 		pthread_mutex_unlock(&lock);
 		errno = EFAULT;
@@ -638,4 +645,18 @@ vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
 	if (vallen != NULL)
 		*vallen = (size_t)rep.vallen;
 	return (0);
+}
+
+EXPORT int
+vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
+    size_t *vallen, void *buf)
+{
+	return (ctl(h, op, keylen, key, vallen, buf, false));
+}
+
+int
+libvpc_ctl_own(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
+    size_t *vallen, void *buf)
+{
+	return (ctl(h, op, keylen, key, vallen, buf, true));
 }

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "vpc.h"
+#include "libvpc_own.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -419,7 +420,7 @@ answer_leading(struct relay *r, const uint8_t *recs, uint32_t n, int32_t *res,
 		c = k - i < VPC_UPCALL_BATCH_MAX ? k - i : VPC_UPCALL_BATCH_MAX;
 		vallen = c * sizeof(int32_t);
 		/* Not delivered (the daemon went away): the agent answers the rest. */
-		if (vpc_ctl(VPC_HANDLE_NONE, VPC_OP_SYS_UPCALL_ANSWER,
+		if (libvpc_ctl_own(VPC_HANDLE_NONE, VPC_OP_SYS_UPCALL_ANSWER,
 		    c * sizeof(vpc_upcall_ans_t), &r->ans[i], &vallen, &res[i]) != 0) {
 			k = i;
 			break;

@@ -2,7 +2,8 @@
 /*
  * test_relay: libvpc's upcall relay (os/host/libvpc_relay.c) between a fake
  * vpc-hostd (a Unix socket this program listens on and writes records to)
- * and the agent's end it returns, with vpc_ctl replaced by a recorder: the
+ * and the agent's end it returns, with its vpc_ctl (libvpc_ctl_own, the
+ * unprobed one: libvpc_own.h) replaced by a recorder: the
  * table's updates (a bad entry changes nothing, deletes keep every other
  * entry findable), which requests it answers (the leading known L2 ones,
  * none while paused), the answers' contents, batches of 256 per vpc_ctl, a
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "vpc.h"
+#include "libvpc_own.h"
 
 static int failures, passed;
 
@@ -33,7 +35,7 @@ static int failures, passed;
 		passed++;                                               \
 } while (0)
 
-/* ---- vpc_ctl, recorded -------------------------------------------------- */
+/* ---- libvpc_ctl_own, recorded ---------------------------------------------- */
 
 static pthread_mutex_t rec_mtx = PTHREAD_MUTEX_INITIALIZER;
 static vpc_upcall_ans_t answers[4096];
@@ -41,7 +43,7 @@ static unsigned nanswers, ncalls, fail_call;    /* fail_call: 1-based, 0 none */
 static int32_t refuse_with;                     /* the result of every answer */
 
 int
-vpc_ctl(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
+libvpc_ctl_own(vpc_handle_t h, vpc_op_t op, size_t keylen, const void *key,
     size_t *vallen, void *buf)
 {
 	size_t n = keylen / sizeof(vpc_upcall_ans_t), i;
