@@ -38,7 +38,7 @@
  * PROFILE_KEEP=1 keeps the raw profiles (cpuprofile, perf.data, strace).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from '../test/helpers/overlay.ts';
@@ -412,7 +412,11 @@ export async function benchProfile(): Promise<Record<string, number>> {
   const systems: System[] = [];
   try {
     // The miss path is what is profiled: push mode off (also for every restartAgent below, which keeps these flags).
-    const vpc = await vpcSystem('vpc', dir, ['--trace-gc'], ['--no-push']);
+    // Its mappings file in a directory of its own: the file resolver watches the
+    // file's directory, and the traces written into dir would wake the agent.
+    const agentDir = join(dir, 'agent');
+    mkdirSync(agentDir);
+    const vpc = await vpcSystem('vpc', agentDir, ['--trace-gc'], ['--no-push']);
     systems.push(vpc);
     const linux = env.PROFILE_LINUX === '0' ? undefined : await linuxSystem(bins, dir);
     if (linux) systems.push(linux);
