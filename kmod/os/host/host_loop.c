@@ -440,6 +440,13 @@ hloop_set_batch_end(void (*fn)(void))
 	batch_end = fn;
 }
 
+void
+hloop_batch_end_now(void)
+{
+	if (batch_end != NULL)
+		batch_end();
+}
+
 int
 hloop_run(void)
 {

@@ -56,6 +56,12 @@ extern uint64_t host_conn_refused;
  * call per event.  One hook; NULL: none.
  */
 void hloop_set_batch_end(void (*fn)(void));
+/*
+ * Run that hook now, from inside an event: for a source that works through
+ * many items in one event (a TAP's frames), so that what its first items
+ * raised (a burst's first miss) is not held back until it has read the rest.
+ */
+void hloop_batch_end_now(void);
 /* Run until hloop_stop(); returns 0, or -1 if epoll failed. */
 int  hloop_run(void);
 void hloop_stop(void);

@@ -13,7 +13,8 @@
  * A new request only marks the channel; the records go out at the end of
  * the loop's wakeup (hloop_set_batch_end), all that one wakeup raised in
  * one send(), so a burst of misses costs the daemon and the reader one
- * system call per wakeup rather than one per miss.
+ * system call per wakeup rather than one per miss; a TAP's frames send
+ * theirs after each burst of them (host_nic.c, tap_flush).
  */
 #include <errno.h>
 #include <stdio.h>
